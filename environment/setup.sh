@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs and builds everything QuakePrune needs on Debian (bookworm). Safe to run again: each step
+# does only what is missing, so `make report` and `make test` call it every time.
+#
+#   environment/setup.sh [--libtorch DIR]
+#
+# --libtorch DIR (or QUAKEPRUNE_LIBTORCH=DIR): build the native shim against another libtorch, for
+# instance a CUDA build unpacked from pytorch.org; DIR is the folder holding share/cmake/Torch.
+# The default is Debian's libtorch-dev (CPU, oneDNN).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+libtorch=${QUAKEPRUNE_LIBTORCH:-}
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --libtorch) libtorch=${2:?--libtorch needs a folder}; shift 2 ;;
+    --libtorch=*) libtorch=${1#*=}; shift ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "setup.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+
+# Debian packages: native libraries, the toolchain for the shim, and the Jupyter/Chromium tools that
+# validate notebooks and render figures.
+packages=(libtorch-dev libhdf5-dev cmake g++ make python3-nbformat jupyter-nbconvert chromium)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Node.js (for npm) only where the machine has none: Debian's would clash with a newer one.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "setup: the .NET 10 SDK is needed (https://dot.net, or open the devcontainer)" >&2
+  exit 1
+fi
+
+# The native shim over libtorch.
+cmake_args=(-S "$root/lib/native" -B "$root/lib/native/build" -DCMAKE_BUILD_TYPE=Release)
+[ -n "$libtorch" ] && cmake_args+=("-DCMAKE_PREFIX_PATH=$libtorch")
+if [ ! -f "$root/lib/native/build/CMakeCache.txt" ] || [ -n "$libtorch" ]; then
+  cmake "${cmake_args[@]}" >/dev/null
+fi
+cmake --build "$root/lib/native/build" -j "$(nproc)"
+
+# plotly.js for figures, from npm, pinned by the lock file; nothing is fetched at run time.
+if [ ! -d "$root/environment/node_modules/plotly.js-dist-min" ]; then
+  npm ci --prefix "$root/environment" --no-audit --no-fund --silent
+fi
+
+# The C# solution (NuGet restore included).
+dotnet build "$root/QuakePrune.sln" -c Release --nologo -v quiet -clp:ErrorsOnly

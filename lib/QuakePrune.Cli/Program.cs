@@ -1,0 +1,6 @@
+using System.CommandLine;
+using QuakePrune.Cli.Commands;
+
+var root = new RootCommand("QuakePrune: STEAD spectrograms, a ResNet50 detector, L2-norm pruning and latency.");
+root.Subcommands.Add(InfoCommand.Create());
+return await root.Parse(args).InvokeAsync();
