@@ -10,5 +10,6 @@ report: setup
 test: setup
 	dotnet test QuakePrune.sln -c Release --no-build --nologo
 
+# Benchmarks print figures side by side with the Python reference; each script installs what it needs.
 bench: setup
-	bash environment/bench.sh
+	for f in environment/bench/*.sh; do bash "$$f" || exit 1; done
