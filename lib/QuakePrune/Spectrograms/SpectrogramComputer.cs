@@ -183,8 +183,8 @@ public sealed class SpectrogramComputer
             if (_taper is not null)
                 for (var i = 0; i < n; i++)
                     x[i] *= _taper[i];
-            _bandPass?.Apply(x);
         }
+        _bandPass?.ApplyMany(_components, n, Components);
     }
 
     /// <summary>All segments of all components into dB, layout [component][frequency][frame].</summary>

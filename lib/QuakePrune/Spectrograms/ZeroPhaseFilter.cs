@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace QuakePrune.Spectrograms;
 
 /// <summary>
@@ -11,7 +14,10 @@ public sealed class ZeroPhaseFilter
     private readonly double[] _sections;
     private readonly double[] _initialState;
     private readonly double[] _state;
+    private readonly Vector256<double>[] _coefficients;
+    private readonly Vector256<double>[] _laneState;
     private double[] _scratch = [];
+    private Vector256<double>[] _laneScratch = [];
 
     /// <param name="sections">Rows of (b0, b1, b2, 1, a1, a2).</param>
     public ZeroPhaseFilter(double[] sections)
@@ -26,6 +32,8 @@ public sealed class ZeroPhaseFilter
         SectionCount = sections.Length / 6;
         _initialState = SteadyStateForUnitStep(_sections);
         _state = new double[SectionCount * 2];
+        _coefficients = _sections.Select(Vector256.Create).ToArray();
+        _laneState = new Vector256<double>[SectionCount * 2];
 
         var firstOrderNumerators = 0;
         var firstOrderDenominators = 0;
@@ -71,6 +79,81 @@ public sealed class ZeroPhaseFilter
         RunForward(extended);
         extended.Reverse();
         extended.Slice(pad, n).CopyTo(signal);
+    }
+
+    /// <summary>
+    /// Filters <paramref name="count"/> signals of <paramref name="length"/> samples stored one after another in
+    /// <paramref name="signals"/>, in place, up to four at a time in SIMD lanes; each result equals <see cref="Apply"/>'s.
+    /// </summary>
+    public void ApplyMany(Span<double> signals, int length, int count)
+    {
+        if (signals.Length < length * count)
+            throw new ArgumentException($"{count} signals of {length} samples need {length * count} values; got {signals.Length}.", nameof(signals));
+        var pad = PadLength;
+        if (length <= pad)
+            throw new ArgumentException($"Zero-phase filtering needs more than {pad} samples (its edge padding); got {length}.", nameof(length));
+        var total = length + 2 * pad;
+        if (_laneScratch.Length < total)
+            _laneScratch = new Vector256<double>[total];
+        var extended = _laneScratch.AsSpan(0, total);
+        var lanes = MemoryMarshal.Cast<Vector256<double>, double>(extended);
+        const int width = 4;
+        for (var first = 0; first < count; first += width)
+        {
+            var used = Math.Min(width, count - first);
+            for (var lane = 0; lane < width; lane++)
+            {
+                if (lane >= used)
+                {
+                    for (var i = 0; i < total; i++)
+                        lanes[i * width + lane] = 0;
+                    continue;
+                }
+                var x = signals.Slice((first + lane) * length, length);
+                double start = x[0], end = x[length - 1];
+                for (var i = 0; i < pad; i++)
+                {
+                    lanes[i * width + lane] = 2 * start - x[pad - i];
+                    lanes[(pad + length + i) * width + lane] = 2 * end - x[length - 2 - i];
+                }
+                for (var i = 0; i < length; i++)
+                    lanes[(pad + i) * width + lane] = x[i];
+            }
+            RunForward(extended);
+            extended.Reverse();
+            RunForward(extended);
+            extended.Reverse();
+            for (var lane = 0; lane < used; lane++)
+            {
+                var x = signals.Slice((first + lane) * length, length);
+                for (var i = 0; i < length; i++)
+                    x[i] = lanes[(pad + i) * width + lane];
+            }
+        }
+    }
+
+    /// <summary>As the scalar pass, on four independent signals, one per lane.</summary>
+    private void RunForward(Span<Vector256<double>> x)
+    {
+        var state = _laneState.AsSpan();
+        var start = x[0];
+        for (var i = 0; i < state.Length; i++)
+            state[i] = Vector256.Create(_initialState[i]) * start;
+        ReadOnlySpan<Vector256<double>> c = _coefficients;
+        var sections = SectionCount;
+        for (var i = 0; i < x.Length; i++)
+        {
+            var value = x[i];
+            for (var s = 0; s < sections; s++)
+            {
+                var k = s * 6;
+                var output = c[k] * value + state[2 * s];
+                state[2 * s] = c[k + 1] * value - c[k + 4] * output + state[2 * s + 1];
+                state[2 * s + 1] = c[k + 2] * value - c[k + 5] * output;
+                value = output;
+            }
+            x[i] = value;
+        }
     }
 
     /// <summary>One pass of direct form II transposed through all sections, started at the step steady state.</summary>

@@ -106,6 +106,21 @@ public class FilterTests
         Assert.Equal(2 * singlePassDb, measuredDb, 0.1);
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(6)]
+    public void Filtering_several_signals_at_once_equals_filtering_each(int count)
+    {
+        const int length = 700;
+        var signals = SpectralPropertyTests.GaussianNoise(count * length, 5.0, seed: count);
+        var filter = new ZeroPhaseFilter(ButterworthBandPass.Design(4, 1.0, 45.0, Fs));
+        var one = (double[])signals.Clone();
+        for (var i = 0; i < count; i++)
+            filter.Apply(one.AsSpan(i * length, length));
+        filter.ApplyMany(signals, length, count);
+        Assert.Equal(one, signals);
+    }
+
     [Fact]
     public void Sections_must_be_normalised_and_complete()
     {
