@@ -282,6 +282,56 @@ public sealed class SpectrogramComputer
         }
     }
 
+    private static double Sum(ReadOnlySpan<float> x)
+    {
+        var acc = Vector<double>.Zero;
+        var width = Vector<float>.Count;
+        var i = 0;
+        for (; i + width <= x.Length; i += width)
+        {
+            Vector.Widen(new Vector<float>(x.Slice(i, width)), out var low, out var high);
+            acc += low + high;
+        }
+        var total = Vector.Sum(acc);
+        for (; i < x.Length; i++)
+            total += x[i];
+        return total;
+    }
+
+    private static double SumOfSquaredDeviations(ReadOnlySpan<float> x, double centre)
+    {
+        var acc = Vector<double>.Zero;
+        var c = new Vector<double>(centre);
+        var width = Vector<float>.Count;
+        var i = 0;
+        for (; i + width <= x.Length; i += width)
+        {
+            Vector.Widen(new Vector<float>(x.Slice(i, width)), out var low, out var high);
+            low -= c;
+            high -= c;
+            acc += low * low + high * high;
+        }
+        var total = Vector.Sum(acc);
+        for (; i < x.Length; i++)
+            total += (x[i] - centre) * (x[i] - centre);
+        return total;
+    }
+
+    private static void Standardize(Span<float> x, float mean, float inverseStd)
+    {
+        var width = Vector<float>.Count;
+        var m = new Vector<float>(mean);
+        var k = new Vector<float>(inverseStd);
+        var i = 0;
+        for (; i + width <= x.Length; i += width)
+        {
+            var slice = x.Slice(i, width);
+            ((new Vector<float>(slice) - m) * k).CopyTo(slice);
+        }
+        for (; i < x.Length; i++)
+            x[i] = (x[i] - mean) * inverseStd;
+    }
+
     private void Normalize(Span<float> image)
     {
         var normalization = Settings.Normalization;
@@ -293,18 +343,10 @@ public sealed class SpectrogramComputer
             var x = image.Slice(c * plane, plane);
             if (normalization == SpectrogramNormalization.ZScore)
             {
-                var sum = 0.0;
-                foreach (var v in x)
-                    sum += v;
-                var mean = sum / plane;
-                var squares = 0.0;
-                foreach (var v in x)
-                    squares += (v - mean) * (v - mean);
-                var std = Math.Sqrt(squares / plane);
+                var mean = Sum(x) / plane;
+                var std = Math.Sqrt(SumOfSquaredDeviations(x, mean) / plane);
                 // A flat channel (e.g. a dead component) has no spread: it becomes all zeros, not NaN.
-                var inverse = std > 0 ? 1.0 / std : 0.0;
-                for (var i = 0; i < plane; i++)
-                    x[i] = (float)((x[i] - mean) * inverse);
+                Standardize(x, (float)mean, std > 0 ? (float)(1.0 / std) : 0f);
             }
             else
             {
