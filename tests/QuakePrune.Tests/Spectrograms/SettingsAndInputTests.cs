@@ -124,4 +124,18 @@ public class SettingsAndInputTests
         Assert.Contains("18000", e.Message);
         Assert.Throws<ArgumentException>(() => computer.ComputeImage(new float[18000], new float[10], "x"));
     }
+
+    [Fact]
+    public void A_batch_on_two_threads_equals_one_trace_at_a_time()
+    {
+        var settings = new SpectrogramSettings { Size = new ImageSize(24, 40) };
+        var traces = Enumerable.Range(0, 5).SelectMany(t => SpectralPropertyTests.Trace((c, i) => Math.Sin(i * 0.05 * (t + 1) + c) + 0.01 * t * i)).ToArray();
+        var names = Enumerable.Range(0, 5).Select(t => $"t{t}").ToArray();
+        var computer = new SpectrogramComputer(settings);
+        var images = new float[5 * computer.ImageLength];
+        SpectrogramBatch.ComputeImages(settings, traces, images, names, threads: 2);
+        for (var t = 0; t < 5; t++)
+            Assert.Equal(computer.ComputeImage(traces.AsSpan(t * computer.TraceLength, computer.TraceLength), names[t]),
+                images.AsSpan(t * computer.ImageLength, computer.ImageLength).ToArray());
+    }
 }
