@@ -1,0 +1,176 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace QuakePrune.Spectrograms;
+
+/// <summary>
+/// Power spectra |X_k|^2 (k = 0..n/2) of real segments of length n (a power of two, at least 4), computed for
+/// <see cref="Lanes"/> segments at once: segment l lives in SIMD lane l of every vector, so each butterfly runs
+/// on all segments with no shuffles. A real FFT of length n is one complex FFT of length n/2 (even samples as real
+/// parts, odd samples as imaginary parts) plus one untangling pass. Twiddles are computed once; no allocation
+/// per call. Not thread-safe (owns its buffers).
+/// </summary>
+internal sealed class LaneRealFft
+{
+    private readonly int _half;
+    private readonly int[] _bitReverse;
+    private readonly double[] _twiddleRe;
+    private readonly double[] _twiddleIm;
+    private readonly double[] _untangleRe;
+    private readonly double[] _untangleIm;
+    private readonly Vector<double>[] _re;
+    private readonly Vector<double>[] _im;
+
+    public LaneRealFft(int length)
+    {
+        if (length < 4 || !BitOperations.IsPow2(length))
+            throw new ArgumentOutOfRangeException(nameof(length), length, "The lane FFT needs a power-of-two length of at least 4.");
+        Length = length;
+        _half = length / 2;
+        var bits = BitOperations.Log2((uint)_half);
+        _bitReverse = new int[_half];
+        for (var i = 0; i < _half; i++)
+        {
+            var reversed = 0;
+            for (var b = 0; b < bits; b++)
+                reversed |= ((i >> b) & 1) << (bits - 1 - b);
+            _bitReverse[i] = reversed;
+        }
+        // exp(-2 pi i k / (n/2)) for the complex stages, exp(-2 pi i k / n) for untangling.
+        _twiddleRe = new double[_half / 2];
+        _twiddleIm = new double[_half / 2];
+        for (var k = 0; k < _half / 2; k++)
+        {
+            _twiddleRe[k] = Math.Cos(2 * Math.PI * k / _half);
+            _twiddleIm[k] = -Math.Sin(2 * Math.PI * k / _half);
+        }
+        _untangleRe = new double[_half + 1];
+        _untangleIm = new double[_half + 1];
+        for (var k = 0; k <= _half; k++)
+        {
+            _untangleRe[k] = Math.Cos(2 * Math.PI * k / length);
+            _untangleIm[k] = -Math.Sin(2 * Math.PI * k / length);
+        }
+        _re = new Vector<double>[_half];
+        _im = new Vector<double>[_half];
+    }
+
+    public static int Lanes => Vector<double>.Count;
+
+    public int Length { get; }
+
+    /// <summary>Number of power values per segment: n/2 + 1.</summary>
+    public int BinCount => _half + 1;
+
+    /// <summary>
+    /// Puts (samples[i] - mean) * window[i] into lane <paramref name="lane"/>, zero-padded to the FFT length.
+    /// </summary>
+    public void Load(int lane, ReadOnlySpan<double> samples, double mean, ReadOnlySpan<double> window)
+    {
+        var re = MemoryMarshal.Cast<Vector<double>, double>(_re.AsSpan());
+        var im = MemoryMarshal.Cast<Vector<double>, double>(_im.AsSpan());
+        var lanes = Lanes;
+        var count = window.Length;
+        for (var j = 0; j < _half; j++)
+        {
+            var even = 2 * j;
+            var slot = _bitReverse[j] * lanes + lane;
+            re[slot] = even < count ? (samples[even] - mean) * window[even] : 0.0;
+            im[slot] = even + 1 < count ? (samples[even + 1] - mean) * window[even + 1] : 0.0;
+        }
+    }
+
+    /// <summary>Zeros lane <paramref name="lane"/> (for a last group with fewer segments than lanes).</summary>
+    public void Clear(int lane)
+    {
+        var re = MemoryMarshal.Cast<Vector<double>, double>(_re.AsSpan());
+        var im = MemoryMarshal.Cast<Vector<double>, double>(_im.AsSpan());
+        var lanes = Lanes;
+        for (var j = 0; j < _half; j++)
+        {
+            re[j * lanes + lane] = 0;
+            im[j * lanes + lane] = 0;
+        }
+    }
+
+    /// <summary>Transforms all lanes and writes |X_k|^2, k = 0..n/2, one vector (all lanes) per bin.</summary>
+    public void Power(Span<Vector<double>> power)
+    {
+        if (power.Length < BinCount)
+            throw new ArgumentException($"Power buffer holds {power.Length} bins; {BinCount} needed.", nameof(power));
+        ComplexTransform();
+        Untangle(power);
+    }
+
+    /// <summary>Iterative radix-2 decimation in time on bit-reversed input.</summary>
+    private void ComplexTransform()
+    {
+        var re = _re.AsSpan();
+        var im = _im.AsSpan();
+        var n = _half;
+
+        // First stage: twiddle 1.
+        for (var a = 0; a < n; a += 2)
+        {
+            var (ar, ai, br, bi) = (re[a], im[a], re[a + 1], im[a + 1]);
+            re[a] = ar + br;
+            im[a] = ai + bi;
+            re[a + 1] = ar - br;
+            im[a + 1] = ai - bi;
+        }
+
+        for (var halfSpan = 2; halfSpan < n; halfSpan *= 2)
+        {
+            var stride = n / (2 * halfSpan);
+            for (var j = 0; j < halfSpan; j++)
+            {
+                var wr = new Vector<double>(_twiddleRe[j * stride]);
+                var wi = new Vector<double>(_twiddleIm[j * stride]);
+                for (var a = j; a < n; a += 2 * halfSpan)
+                {
+                    var b = a + halfSpan;
+                    var br = re[b];
+                    var bi = im[b];
+                    var tr = wr * br - wi * bi;
+                    var ti = wr * bi + wi * br;
+                    var ar = re[a];
+                    var ai = im[a];
+                    re[a] = ar + tr;
+                    im[a] = ai + ti;
+                    re[b] = ar - tr;
+                    im[b] = ai - ti;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// From Z = FFT(even + i odd): E_k = (Z_k + conj Z_{m-k}) / 2, O_k = (Z_k - conj Z_{m-k}) / 2i,
+    /// X_k = E_k + exp(-2 pi i k / n) O_k.
+    /// </summary>
+    private void Untangle(Span<Vector<double>> power)
+    {
+        var re = _re.AsSpan();
+        var im = _im.AsSpan();
+        var m = _half;
+        var halfVector = new Vector<double>(0.5);
+        for (var k = 0; k <= m; k++)
+        {
+            var mirror = k == 0 || k == m ? 0 : m - k;
+            var index = k == m ? 0 : k;
+            var a = re[index];
+            var b = im[index];
+            var c = re[mirror];
+            var d = im[mirror];
+            var evenRe = (a + c) * halfVector;
+            var evenIm = (b - d) * halfVector;
+            var oddRe = (b + d) * halfVector;
+            var oddIm = (c - a) * halfVector;
+            var wr = new Vector<double>(_untangleRe[k]);
+            var wi = new Vector<double>(_untangleIm[k]);
+            var xr = evenRe + wr * oddRe - wi * oddIm;
+            var xi = evenIm + wr * oddIm + wi * oddRe;
+            power[k] = xr * xr + xi * xi;
+        }
+    }
+}
