@@ -173,8 +173,14 @@ public sealed unsafe class H5Attributes
 
     private H5Handle Create(string name, long type, long space)
     {
-        Delete(name);
-        return H5Handle.Take(H5Native.H5Acreate2(owner.Id, name, type, space, H5Native.H5P_DEFAULT, H5Native.H5P_DEFAULT),
-            H5Kind.Attribute, $"creating attribute '{name}'", owner.FilePath, owner.Path);
+        // Creating first and replacing only when that fails keeps the common case (a new attribute) to one call.
+        var id = H5Native.H5Acreate2(owner.Id, name, type, space, H5Native.H5P_DEFAULT, H5Native.H5P_DEFAULT);
+        if (id < 0 && H5Native.H5Aexists(owner.Id, name) > 0)
+        {
+            H5Native.H5Eclear2(H5Native.H5E_DEFAULT);
+            Delete(name);
+            id = H5Native.H5Acreate2(owner.Id, name, type, space, H5Native.H5P_DEFAULT, H5Native.H5P_DEFAULT);
+        }
+        return H5Handle.Take(id, H5Kind.Attribute, $"creating attribute '{name}'", owner.FilePath, owner.Path);
     }
 }

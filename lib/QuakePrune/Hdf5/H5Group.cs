@@ -191,6 +191,19 @@ public class H5Group : H5Object
         }
     }
 
+    /// <summary>
+    /// Copies an object (a dataset with its data and attributes, or a group with everything below it) from another
+    /// group, possibly in another file, inside the library: no data passes through managed memory.
+    /// </summary>
+    public void CopyFrom(H5Group source, string name, string? newName = null)
+    {
+        lock (Hdf5Library.Sync)
+        {
+            if (H5Native.H5Ocopy(source.Id, name, Id, newName ?? name, H5Native.H5P_DEFAULT, H5Native.H5P_DEFAULT) < 0)
+                throw Hdf5Library.Error($"copying '{source.Child(name)}' of '{source.FilePath}'", FilePath, Child(newName ?? name));
+        }
+    }
+
     /// <summary>Opens a child dataset.</summary>
     public H5Dataset OpenDataset(string name)
     {

@@ -70,6 +70,7 @@ internal static unsafe partial class H5Native
 
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] internal static partial long H5Oopen(long loc, string name, long lapl);
     [LibraryImport(Library)] internal static partial int H5Oclose(long obj);
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] internal static partial int H5Ocopy(long srcLoc, string srcName, long dstLoc, string dstName, long ocpypl, long lcpl);
     [LibraryImport(Library)] internal static partial int H5Iget_type(long id);
 
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] internal static partial long H5Dcreate2(long loc, string name, long type, long space, long lcpl, long dcpl, long dapl);
