@@ -124,7 +124,8 @@ public static class SyntheticStead
                     var sSample = Math.Round(pSample + (hypocentral / vs - hypocentral / vp) * Fs);
                     var start = ev.Origin.AddTicks((long)Math.Round((pTravel - pSample / Fs) * 100) * 100_000);
                     var name = $"{station.Code}.{station.Network}_{start:yyyyMMddHHmmss}_EV";
-                    if (!names.Add(name)) continue;
+                    // The S onset and some coda must fit in the 60 s window.
+                    if (sSample > SteadLayout.Samples - 600 || !names.Add(name)) continue;
                     traces.Add(new TracePlan(station, ev, start, name, pSample, sSample, km,
                         Bearing(station.Latitude, station.Longitude, ev.Latitude, ev.Longitude), pTravel,
                         rng.Pick(Statuses), rng.Pick(Statuses), Math.Round(rng.Uniform(0.3, 1.0), 2), Math.Round(rng.Uniform(0.3, 1.0), 2)));
