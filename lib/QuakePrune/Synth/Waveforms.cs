@@ -79,10 +79,11 @@ internal static class Waveforms
             var amplitude = sigma * rng.Uniform(0.3, 1.5);
             var drift = rng.Uniform(0.005, 0.03);
             var driftPhase = rng.Uniform(0, 2 * Math.PI);
-            var w = 2 * Math.PI * f / Fs;
-            var wd = 2 * Math.PI * drift / Fs;
+            // Sines by rotation (two multiply-adds a sample) rather than a Math.Sin call per sample.
+            var line = new Oscillator(f, phase);
+            var envelope = new Oscillator(drift, driftPhase);
             for (var i = 0; i < N; i++)
-                x[i] += (float)(amplitude * (0.7 + 0.3 * Math.Sin(wd * i + driftPhase)) * Math.Sin(w * i + phase));
+                x[i] += (float)(amplitude * (0.7 + 0.3 * envelope.Next()) * line.Next());
         }
     }
 
@@ -126,21 +127,40 @@ internal static class Waveforms
             var weightP = component == 2 ? 1.0 : horizontalP * (component == 0 ? Math.Abs(Math.Cos(rotation)) + 0.3 : Math.Abs(Math.Sin(rotation)) + 0.3);
             var weightS = component == 2 ? verticalS : component == 0 ? Math.Abs(Math.Sin(rotation)) * 0.6 + 0.5 : Math.Abs(Math.Cos(rotation)) * 0.6 + 0.5;
             BandNoise(work, low, high, ref rng);
-            for (var i = p; i < N; i++)
-            {
-                var t = i - p;
-                var envelope = Math.Min(1.0, t / 15.0) * Math.Exp(-t / tauP);
-                x[i] += (float)(amplitudeP * weightP * envelope * work[i]);
-            }
+            AddDecaying(x, work, p, amplitudeP * weightP, 15, tauP);
             BandNoise(work, low * 0.8, high * 0.8, ref rng);
-            for (var i = s; i < N; i++)
-            {
-                var t = i - s;
-                var envelope = Math.Min(1.0, t / 30.0) * Math.Exp(-t / tauS);
-                x[i] += (float)(amplitudeS * weightS * envelope * work[i]);
-            }
+            AddDecaying(x, work, s, amplitudeS * weightS, 30, tauS);
         }
         return coda;
+    }
+
+    /// <summary>
+    /// Adds <paramref name="carrier"/> from <paramref name="onset"/> on under an envelope that rises linearly over
+    /// <paramref name="rise"/> samples and decays as exp(-t/tau); the exponential is kept as a running product.
+    /// </summary>
+    private static void AddDecaying(Span<float> x, ReadOnlySpan<float> carrier, int onset, double amplitude, double rise, double tau)
+    {
+        var decay = Math.Exp(-1 / tau);
+        var level = amplitude;
+        for (var i = onset; i < N; i++, level *= decay)
+        {
+            var t = i - onset;
+            x[i] += (float)(level * Math.Min(1.0, t / rise) * carrier[i]);
+        }
+    }
+
+    /// <summary>A sine at a fixed frequency, advanced one sample at a time by a rotation.</summary>
+    private struct Oscillator(double frequencyHz, double phase)
+    {
+        private readonly double cos = Math.Cos(2 * Math.PI * frequencyHz / Fs), sin = Math.Sin(2 * Math.PI * frequencyHz / Fs);
+        private double re = Math.Cos(phase), im = Math.Sin(phase);
+
+        public double Next()
+        {
+            var value = im;
+            (re, im) = (re * cos - im * sin, re * sin + im * cos);
+            return value;
+        }
     }
 
     /// <summary>SNR in dB of one component: power from P to the coda's end over power before P, stored as float32 to 0.1 dB.</summary>
@@ -167,11 +187,12 @@ internal static class Waveforms
                 var amplitude = sigma * Math.Pow(10, rng.Uniform(0.2, 1.3));
                 BandNoise(work, rng.Uniform(1, 4), rng.Uniform(8, 20), ref rng);
                 var weights = (rng.Uniform(0.3, 1), rng.Uniform(0.3, 1), rng.Uniform(0.3, 1));
-                for (var i = at; i < N; i++)
+                var decay = Math.Exp(-1 / tau);
+                var level = 1.0;
+                for (var i = at; i < N; i++, level *= decay)
                 {
-                    var t = i - at;
-                    var envelope = Math.Min(1.0, t / 10.0) * Math.Exp(-t / tau);
-                    if (envelope < 1e-3) break;
+                    var envelope = Math.Min(1.0, (i - at) / 10.0) * level;
+                    if (level < 1e-3) break;
                     var v = amplitude * envelope * work[i];
                     e[i] += (float)(v * weights.Item1);
                     n[i] += (float)(v * weights.Item2);
