@@ -24,5 +24,19 @@ public static class InfoCommand
         ["dotnet"] = RuntimeInformation.FrameworkDescription,
         ["os"] = RuntimeInformation.OSDescription,
         ["processors"] = Environment.ProcessorCount,
+        ["hdf5"] = Hdf5Version(),
     };
+
+    /// <summary>The HDF5 library's version, or why it could not be loaded (info must still print).</summary>
+    private static string Hdf5Version()
+    {
+        try
+        {
+            return $"{QuakePrune.Hdf5.Hdf5Library.Version} ({QuakePrune.Hdf5.Hdf5Library.LoadedFrom})";
+        }
+        catch (DllNotFoundException e)
+        {
+            return "unavailable: " + e.Message;
+        }
+    }
 }
