@@ -119,26 +119,24 @@ public sealed class Figure
     /// A div and the script that draws into it. It finds its div without an id (so one figure shown twice
     /// on a page works) and loads plotly.min.js from beside the page when the page has not.
     /// </summary>
-    public string ToHtmlFragment(string plotlyScript = PlotlyJs.FileName)
-    {
-        var height = Layout.Height ?? 450;
-        var json = ToJsonString();
-        return $$"""
-            <div class="plotly-figure" style="width:100%;height:{{height}}px;"></div>
-            <script type="text/javascript">
-            (function () {
-              var el = document.currentScript.previousElementSibling;
-              var figure = {{json}};
-              var draw = function () { Plotly.newPlot(el, figure.data, figure.layout, {responsive: true}); };
-              if (window.Plotly) { draw(); return; }
-              var s = document.createElement("script");
-              s.src = "{{WebUtility.HtmlEncode(plotlyScript)}}";
-              s.onload = draw;
-              document.head.appendChild(s);
-            })();
-            </script>
-            """;
-    }
+    public string ToHtmlFragment(string plotlyScript = PlotlyJs.FileName) => HtmlFragment(ToJsonString(), Layout.Height ?? 450, plotlyScript);
+
+    /// <summary>The drawing HTML for any Plotly figure JSON (also figures other tools wrote into a notebook).</summary>
+    public static string HtmlFragment(string figureJson, int height = 450, string plotlyScript = PlotlyJs.FileName) => $$"""
+        <div class="plotly-figure" style="width:100%;height:{{height}}px;"></div>
+        <script type="text/javascript">
+        (function () {
+          var el = document.currentScript.previousElementSibling;
+          var figure = {{figureJson.Replace("</", "<\\/", StringComparison.Ordinal)}};
+          var draw = function () { Plotly.newPlot(el, figure.data, figure.layout, {responsive: true}); };
+          if (window.Plotly) { draw(); return; }
+          var s = document.createElement("script");
+          s.src = "{{WebUtility.HtmlEncode(plotlyScript)}}";
+          s.onload = draw;
+          document.head.appendChild(s);
+        })();
+        </script>
+        """;
 
     public MimeBundle ToMimeBundle() =>
         new MimeBundle($"Figure: {Data.Count} trace(s){(Layout.Title?.Text is { } t ? $", \"{t}\"" : "")}")
@@ -160,7 +158,7 @@ public sealed class Figure
             <body style="margin:0">
             <div id="figure" style="{{size}}"></div>
             <script type="text/javascript">
-            var figure = {{ToJsonString()}};
+            var figure = {{ToJsonString().Replace("</", "<\\/", StringComparison.Ordinal)}};
             Plotly.newPlot("figure", figure.data, figure.layout, {responsive: {{(width is null ? "true" : "false")}}, staticPlot: {{(width is null ? "false" : "true")}}});
             </script>
             </body>
