@@ -18,9 +18,15 @@ public static class NotebookParameters
     public static IReadOnlyList<string> DeclaredNames(string code)
     {
         var tree = CSharpSyntaxTree.ParseText(code, new CSharpParseOptions(LanguageVersion.Preview, kind: SourceCodeKind.Script));
-        return tree.GetCompilationUnitRoot().Members.OfType<GlobalStatementSyntax>()
-            .Select(g => g.Statement).OfType<LocalDeclarationStatementSyntax>()
-            .SelectMany(d => d.Declaration.Variables).Select(v => v.Identifier.ValueText).Distinct().ToList();
+        // A script's top-level declarations parse as fields; statements inside blocks are not parameters.
+        return tree.GetCompilationUnitRoot().Members.Select(m => m switch
+            {
+                FieldDeclarationSyntax field => field.Declaration,
+                GlobalStatementSyntax { Statement: LocalDeclarationStatementSyntax local } => local.Declaration,
+                _ => null,
+            })
+            .OfType<VariableDeclarationSyntax>()
+            .SelectMany(d => d.Variables).Select(v => v.Identifier.ValueText).Distinct().ToList();
     }
 
     /// <summary>The injected cell's code: one typed declaration per override.</summary>
