@@ -15,7 +15,9 @@ namespace QuakePrune.Notebooks.Engine;
 /// <summary>
 /// Runs C# cells one after another in one Roslyn script state, each continuing the last (as the .NET
 /// Interactive C# kernel did): the latest language version, top-level await, <c>#r</c> paths resolved
-/// against the notebook's folder, console output and displayed values captured per cell.
+/// against the notebook's folder, console output and displayed values captured per cell. Roslyn's
+/// interactive loader finds a referenced assembly's dependencies in its folder, and the runtime its native
+/// libraries there (ReferenceTests check both), so one <c>#r</c> brings a library with all it needs.
 /// </summary>
 public sealed class CSharpKernel
 {
@@ -43,7 +45,6 @@ public sealed class CSharpKernel
         this.documentName = documentName;
         Formatters = formatters ?? FormatterRegistry.Default;
         ConsoleRouter.Install();
-        DependencyLoader.Install();
         options = ScriptOptions.Default
             .WithLanguageVersion(LanguageVersion.Preview)
             .WithReferences(frameworkReferences.Value)
@@ -86,8 +87,6 @@ public sealed class CSharpKernel
             else
             {
                 var compilation = script.GetCompilation();
-                foreach (var reference in compilation.DirectiveReferences.OfType<PortableExecutableReference>())
-                    if (reference.FilePath is { } path) DependencyLoader.AddProbingDirectory(Path.GetDirectoryName(path)!);
                 var next = state is null
                     ? await script.RunAsync(globals, _ => true, cancellationToken)
                     : await script.RunFromAsync(state, _ => true, cancellationToken);

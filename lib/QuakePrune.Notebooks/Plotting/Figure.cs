@@ -196,7 +196,8 @@ public sealed class Figure
 
     static string AxisId(string letter, int index) => index == 1 ? letter : letter + index.ToString(CultureInfo.InvariantCulture);
 
-    static double Round(double value) => Math.Round(value, 6);
+    /// <summary>Domains to 6 places, without the -0 that subtraction can leave.</summary>
+    static double Round(double value) => Math.Round(value, 6) is var rounded && rounded == 0 ? 0 : rounded;
 
     sealed class LowerCaseNaming : JsonNamingPolicy
     {

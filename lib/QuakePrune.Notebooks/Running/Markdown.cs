@@ -89,8 +89,9 @@ public static partial class Markdown
                 i = RenderTable(lines, i, html);
                 continue;
             }
-            if (ListItemRegex().Match(line) is { Success: true } && paragraph.Count == 0)
+            if (ListItemRegex().IsMatch(line))
             {
+                FlushParagraph();
                 i = RenderList(lines, i, html);
                 continue;
             }
