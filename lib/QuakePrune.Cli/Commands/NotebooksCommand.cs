@@ -1,0 +1,51 @@
+using System.CommandLine;
+using QuakePrune.Notebooks.Running;
+
+namespace QuakePrune.Cli.Commands;
+
+/// <summary>`quakeprune notebooks run`: executes notebooks headless into executed copies and an HTML report.</summary>
+public static class NotebooksCommand
+{
+    public static Command Create()
+    {
+        var notebooks = new Argument<string[]>("NOTEBOOK")
+        {
+            Description = "Notebooks to run, in order (default: every notebooks/*.ipynb, in name order).",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var parameters = new Option<string[]>("--parameter", "-p")
+        {
+            Description = "Override a parameter of the cell tagged 'parameters': -p name value (repeatable); typed like its default.",
+            Arity = new ArgumentArity(2, 2),
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var output = new Option<string>("--out")
+        {
+            Description = "Folder for executed notebooks, their HTML pages, index.html and plotly.min.js.",
+            DefaultValueFactory = _ => "reports",
+        };
+        var run = new Command("run", "Execute notebooks and write executed copies plus an offline HTML report; exits non-zero if a cell fails.")
+        {
+            notebooks, parameters, output,
+        };
+        run.SetAction(result => CommandErrors.Run(() =>
+        {
+            var values = result.GetValue(parameters) ?? [];
+            if (values.Length % 2 != 0) throw new ArgumentException("-p takes a name and a value");
+            var overrides = Enumerable.Range(0, values.Length / 2).Select(i => new KeyValuePair<string, string>(values[2 * i], values[2 * i + 1])).ToList();
+            var paths = result.GetValue(notebooks) is { Length: > 0 } given ? given : NotebookRunner.DefaultNotebooks();
+            var summary = NotebookRunner.Run(new NotebookRunOptions
+            {
+                Notebooks = paths,
+                OutputDirectory = result.GetValue(output)!,
+                Parameters = overrides,
+                Log = Console.Out,
+            });
+            Console.WriteLine($"report: {summary.IndexPath}");
+            foreach (var failure in summary.Notebooks.Select(n => n.Failure).OfType<FailedCell>())
+                Console.Error.WriteLine($"error: {failure}");
+            return summary.Succeeded ? 0 : 1;
+        }));
+        return new Command("notebooks", "Run the C# notebooks headless.") { run };
+    }
+}

@@ -1,0 +1,43 @@
+namespace QuakePrune.Notebooks.Plotting;
+
+/// <summary>
+/// plotly.min.js from npm (plotly.js-dist-min, installed by environment/setup.sh): figures and reports
+/// load it from disk, never from a CDN. QUAKEPRUNE_PLOTLY_JS overrides where it is.
+/// </summary>
+public static class PlotlyJs
+{
+    public const string FileName = "plotly.min.js";
+    static readonly string RelativeInRepository = Path.Combine("environment", "node_modules", "plotly.js-dist-min", FileName);
+
+    public static string Locate()
+    {
+        if (Environment.GetEnvironmentVariable("QUAKEPRUNE_PLOTLY_JS") is { Length: > 0 } configured)
+            return File.Exists(configured) ? configured
+                : throw new FileNotFoundException($"QUAKEPRUNE_PLOTLY_JS names {configured}, which does not exist", configured);
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+            for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
+            {
+                var candidate = Path.Combine(directory.FullName, RelativeInRepository);
+                if (File.Exists(candidate)) return candidate;
+            }
+        throw new FileNotFoundException(
+            $"{FileName} not found: looked for {RelativeInRepository} above {Environment.CurrentDirectory} and {AppContext.BaseDirectory}; run environment/setup.sh or set QUAKEPRUNE_PLOTLY_JS");
+    }
+
+    public static string ReadScript() => File.ReadAllText(Locate());
+
+    /// <summary>Copies plotly.min.js into a folder (reports load it from beside the page).</summary>
+    public static string CopyTo(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var target = Path.Combine(directory, FileName);
+        var source = Locate();
+        if (!File.Exists(target) || new FileInfo(target).Length != new FileInfo(source).Length)
+        {
+            var temporary = target + $".{Environment.ProcessId}.tmp";
+            File.Copy(source, temporary, overwrite: true);
+            File.Move(temporary, target, overwrite: true);
+        }
+        return target;
+    }
+}

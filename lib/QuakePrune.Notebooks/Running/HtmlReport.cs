@@ -1,0 +1,145 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using QuakePrune.Notebooks.Format;
+using QuakePrune.Notebooks.Formatting;
+using QuakePrune.Notebooks.Plotting;
+
+namespace QuakePrune.Notebooks.Running;
+
+/// <summary>
+/// Executed notebooks as static HTML pages that work offline: plotly.js is loaded from beside the page,
+/// outputs shown in the richest form a browser can (HTML, PNG, Plotly, then text).
+/// </summary>
+public static partial class HtmlReport
+{
+    const string Style = """
+        body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #1b1b1b; line-height: 1.5; }
+        pre { background: #f6f8fa; padding: 0.6em 0.8em; overflow-x: auto; border-radius: 4px; font-size: 0.88em; }
+        code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
+        .cell { margin: 1.2em 0; }
+        .code .source { border-left: 3px solid #4a7bd0; }
+        .prompt { color: #777; font-family: ui-monospace, monospace; font-size: 0.8em; }
+        .output pre { background: #fff; border-left: 3px solid #ddd; }
+        .output pre.stderr { background: #fff5e6; }
+        .output pre.error { background: #fdecec; border-left-color: #c62828; }
+        table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; }
+        th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; }
+        th { background: #f0f0f0; }
+        .status-Succeeded { color: #2e7d32; } .status-Failed { color: #c62828; } .status-NotRun { color: #777; }
+        img { max-width: 100%; }
+        """;
+
+    public static string RenderNotebook(NotebookDocument document, string title)
+    {
+        var body = new StringBuilder();
+        foreach (var cell in document.Cells)
+        {
+            switch (cell.CellType)
+            {
+                case "markdown":
+                    body.Append("<div class=\"cell markdown\">\n").Append(Markdown.ToHtml(cell.Text)).Append("</div>\n");
+                    break;
+                case "code":
+                    var count = cell.ExecutionCount is { } n ? n.ToString(System.Globalization.CultureInfo.InvariantCulture) : " ";
+                    body.Append("<div class=\"cell code\">\n")
+                        .Append($"<div class=\"prompt\">In [{count}]:</div>\n")
+                        .Append("<pre class=\"source\"><code class=\"language-csharp\">").Append(WebUtility.HtmlEncode(cell.Text)).Append("</code></pre>\n");
+                    foreach (var output in cell.Outputs.OfType<JsonObject>()) body.Append(RenderOutput(output));
+                    body.Append("</div>\n");
+                    break;
+                default:
+                    body.Append("<pre class=\"cell raw\">").Append(WebUtility.HtmlEncode(cell.Text)).Append("</pre>\n");
+                    break;
+            }
+        }
+        return Page(title, body.ToString());
+    }
+
+    public static string RenderIndex(IReadOnlyList<NotebookRunResult> results, string outputDirectory, string? extraHtml)
+    {
+        var body = new StringBuilder("<h1>QuakePrune notebooks</h1>\n<table>\n<thead><tr><th>Notebook</th><th>Status</th><th>Time</th><th>Executed notebook</th></tr></thead>\n<tbody>\n");
+        foreach (var result in results)
+        {
+            var name = Path.GetFileNameWithoutExtension(result.Notebook);
+            var page = result.HtmlPath is { } html ? $"<a href=\"{Relative(outputDirectory, html)}\">{WebUtility.HtmlEncode(name)}</a>" : WebUtility.HtmlEncode(name);
+            var executed = result.ExecutedPath is { } ipynb ? $"<a href=\"{Relative(outputDirectory, ipynb)}\">{WebUtility.HtmlEncode(Path.GetFileName(ipynb))}</a>" : "";
+            var status = result.Status switch
+            {
+                NotebookRunStatus.Failed when result.Failure is { } f => $"failed at cell {f.CellNumber}: {WebUtility.HtmlEncode(f.Error.Name)}: {WebUtility.HtmlEncode(f.Error.Message)}",
+                NotebookRunStatus.NotRun => "not run",
+                var s => s.ToString().ToLowerInvariant(),
+            };
+            var time = result.Status == NotebookRunStatus.NotRun ? "" : $"{result.Duration.TotalSeconds:F1} s";
+            body.Append($"<tr><td>{page}</td><td class=\"status-{result.Status}\">{status}</td><td>{time}</td><td>{executed}</td></tr>\n");
+        }
+        body.Append("</tbody>\n</table>\n");
+        if (!string.IsNullOrEmpty(extraHtml)) body.Append(extraHtml).Append('\n');
+        return Page("QuakePrune notebooks", body.ToString());
+    }
+
+    static string Relative(string directory, string path) => WebUtility.HtmlEncode(Path.GetRelativePath(directory, path).Replace('\\', '/'));
+
+    static string Page(string title, string body) => $"""
+        <!DOCTYPE html>
+        <html>
+        <head>
+        <meta charset="utf-8">
+        <title>{WebUtility.HtmlEncode(title)}</title>
+        <style>
+        {Style}
+        </style>
+        <script type="text/javascript" src="{PlotlyJs.FileName}"></script>
+        </head>
+        <body>
+        {body}
+        </body>
+        </html>
+
+        """;
+
+    static string RenderOutput(JsonObject output)
+    {
+        var type = output["output_type"]?.GetValue<string>();
+        switch (type)
+        {
+            case "stream":
+                var name = output["name"]?.GetValue<string>() ?? "stdout";
+                return $"<div class=\"output\"><pre class=\"{WebUtility.HtmlEncode(name)}\">{WebUtility.HtmlEncode(StripAnsi(Text(output["text"])))}</pre></div>\n";
+            case "error":
+                var traceback = output["traceback"] is JsonArray lines ? string.Join("\n", lines.Select(l => l?.GetValue<string>() ?? "")) : "";
+                var header = $"{output["ename"]?.GetValue<string>()}: {output["evalue"]?.GetValue<string>()}";
+                var text = traceback.Length > 0 ? traceback : header;
+                return $"<div class=\"output\"><pre class=\"error\">{WebUtility.HtmlEncode(StripAnsi(text))}</pre></div>\n";
+            case "display_data" or "execute_result":
+                return output["data"] is JsonObject data ? $"<div class=\"output\">{RenderData(data)}</div>\n" : "";
+            default:
+                return "";
+        }
+    }
+
+    /// <summary>The richest representation a static page can show.</summary>
+    static string RenderData(JsonObject data)
+    {
+        if (data[MimeTypes.Html] is { } html) return Text(html);
+        if (data[MimeTypes.Plotly] is JsonObject figure)
+        {
+            var height = figure["layout"]?["height"] is JsonValue h && h.GetValueKind() == JsonValueKind.Number ? h.GetValue<int>() : 450;
+            return Figure.HtmlFragment(figure.ToJsonString(), height);
+        }
+        if (data[MimeTypes.Png] is { } png) return $"<img src=\"data:image/png;base64,{Text(png).Replace("\n", "", StringComparison.Ordinal)}\">";
+        if (data["image/svg+xml"] is { } svg) return Text(svg);
+        if (data[MimeTypes.Markdown] is { } markdown) return Markdown.ToHtml(Text(markdown));
+        if (data[MimeTypes.PlainText] is { } plain) return $"<pre>{WebUtility.HtmlEncode(StripAnsi(Text(plain)))}</pre>";
+        return "";
+    }
+
+    static string Text(JsonNode? node) => NotebookJson.JoinLines(node, "output");
+
+    static string StripAnsi(string text) => AnsiRegex().Replace(text, "");
+
+    [GeneratedRegex(@"\x1b\[[0-9;]*[A-Za-z]")]
+    private static partial Regex AnsiRegex();
+}

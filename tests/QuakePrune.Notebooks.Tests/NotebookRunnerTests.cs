@@ -1,0 +1,208 @@
+using System.Text.Json.Nodes;
+using QuakePrune.Notebooks.Format;
+using QuakePrune.Notebooks.Running;
+
+namespace QuakePrune.Notebooks.Tests;
+
+public class NotebookRunnerTests
+{
+    static JsonObject Output(NotebookCell cell, int index) => (JsonObject)cell.Outputs[index]!;
+
+    static string Data(JsonObject output, string mime) => output["data"]![mime]!.GetValue<string>();
+
+    [Fact]
+    public async Task FixtureRunsWithEveryKindOfOutputAndStopsAtTheError()
+    {
+        using var temp = new TempDirectory();
+        var notebook = TestSupport.CopyFixture(temp);
+        var outDir = Path.Combine(temp.Path, "reports");
+        var summary = await NotebookRunner.RunAsync(new NotebookRunOptions { Notebooks = [notebook], OutputDirectory = outDir });
+
+        Assert.False(summary.Succeeded);
+        var result = Assert.Single(summary.Notebooks);
+        Assert.Equal(NotebookRunStatus.Failed, result.Status);
+        var failure = result.Failure!;
+        Assert.Equal(8, failure.CellNumber);
+        Assert.Equal("InvalidOperationException", failure.Error.Name);
+        Assert.Equal("boom", failure.Error.Message);
+        Assert.Equal(2, failure.Error.Line);
+        Assert.Contains("fixture.ipynb, cell 8", failure.ToString());
+
+        var executed = NotebookDocument.Load(Path.Combine(outDir, "fixture.ipynb"));
+        var cells = executed.Cells;
+        Assert.Equal(9, cells.Count);
+
+        // Markdown untouched.
+        var original = NotebookDocument.Load(notebook);
+        Assert.Equal(original.Cells[0].Text, cells[0].Text);
+        Assert.Equal(original.Cells[3].Text, cells[3].Text);
+
+        // Parameters cell: runs, shows nothing, no injected cell without overrides.
+        Assert.Equal(1, cells[1].ExecutionCount);
+        Assert.Empty(cells[1].Outputs);
+        Assert.DoesNotContain(cells, c => c.HasTag(NotebookParameters.InjectedTag));
+
+        // stdout, a displayed table and stderr, in the order they happened.
+        var printing = cells[2];
+        Assert.Equal(3, printing.Outputs.Count);
+        Assert.Equal("stream", Output(printing, 0)["output_type"]!.GetValue<string>());
+        Assert.Equal("stdout", Output(printing, 0)["name"]!.GetValue<string>());
+        Assert.Equal("epochs=3 rate=0.5 label=base fast=False\n", Output(printing, 0)["text"]!.GetValue<string>());
+        Assert.Equal("display_data", Output(printing, 1)["output_type"]!.GetValue<string>());
+        Assert.Contains("<th>Id</th><th>Name</th>", Data(Output(printing, 1), "text/html"));
+        Assert.Contains("<td>2</td><td>two</td>", Data(Output(printing, 1), "text/html"));
+        Assert.Equal("Id  Name\n--  ----\n1   one\n2   two", Data(Output(printing, 1), "text/plain"));
+        Assert.Equal("stderr", Output(printing, 2)["name"]!.GetValue<string>());
+        Assert.Equal("a warning\n", Output(printing, 2)["text"]!.GetValue<string>());
+
+        // Trailing expression without semicolon.
+        var trailing = Output(cells[4], 0);
+        Assert.Equal("execute_result", trailing["output_type"]!.GetValue<string>());
+        Assert.Equal("6", Data(trailing, "text/plain"));
+        Assert.Equal(cells[4].ExecutionCount, trailing["execution_count"]!.GetValue<int>());
+        Assert.Equal(3, cells[4].ExecutionCount);
+
+        // A figure via .Display(), then HTML(...) as the result.
+        var figureCell = cells[5];
+        Assert.Equal(2, figureCell.Outputs.Count);
+        var figure = (JsonObject)Output(figureCell, 0)["data"]!["application/vnd.plotly.v1+json"]!;
+        Assert.Equal("scatter", figure["data"]![0]!["type"]!.GetValue<string>());
+        Assert.Equal("Growth", figure["layout"]!["title"]!["text"]!.GetValue<string>());
+        Assert.Contains("Plotly.newPlot", Data(Output(figureCell, 0), "text/html"));
+        Assert.DoesNotContain("cdn", Data(Output(figureCell, 0), "text/html"), StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("<b>bold</b>", Data(Output(figureCell, 1), "text/html"));
+
+        // Top-level await.
+        Assert.Equal("42", Data(Output(cells[6], 0), "text/plain"));
+
+        // The error output, and nothing run after it.
+        var error = Output(cells[7], 0);
+        Assert.Equal("error", error["output_type"]!.GetValue<string>());
+        Assert.Equal("InvalidOperationException", error["ename"]!.GetValue<string>());
+        Assert.Equal("boom", error["evalue"]!.GetValue<string>());
+        Assert.Contains(error["traceback"]!.AsArray(), l => l!.GetValue<string>().Contains("cell 8, line 2"));
+        Assert.Equal("failed", cells[7].Metadata["papermill"]!["status"]!.GetValue<string>());
+        Assert.Null(cells[8].ExecutionCount);
+        Assert.Empty(cells[8].Outputs);
+        Assert.Equal("pending", cells[8].Metadata["papermill"]!["status"]!.GetValue<string>());
+
+        // .NET Interactive's notebook and cell metadata; papermill's timings.
+        Assert.Equal(".net-csharp", executed.Metadata["kernelspec"]!["name"]!.GetValue<string>());
+        Assert.Equal("C#", executed.Metadata["language_info"]!["name"]!.GetValue<string>());
+        Assert.Equal("csharp", executed.Metadata["polyglot_notebook"]!["kernelInfo"]!["defaultKernelName"]!.GetValue<string>());
+        Assert.Equal("csharp", cells[4].Metadata["dotnet_interactive"]!["language"]!.GetValue<string>());
+        Assert.Equal("csharp", cells[4].Metadata["polyglot_notebook"]!["kernelName"]!.GetValue<string>());
+        var timing = cells[4].Metadata["papermill"]!;
+        Assert.Equal("completed", timing["status"]!.GetValue<string>());
+        Assert.True(timing["duration"]!.GetValue<double>() >= 0);
+        Assert.True(DateTimeOffset.Parse(timing["end_time"]!.GetValue<string>()) >= DateTimeOffset.Parse(timing["start_time"]!.GetValue<string>()));
+        Assert.True(executed.Metadata["papermill"]!["exception"]!.GetValue<bool>());
+        Assert.Equal(5, executed.Root["nbformat_minor"]!.GetValue<int>());
+        Assert.All(cells, c => Assert.Matches("^[A-Za-z0-9_-]{1,64}$", c.Id));
+
+        // The report: a page per notebook, the index, plotly.js beside them.
+        Assert.True(File.Exists(Path.Combine(outDir, "plotly.min.js")));
+        var page = File.ReadAllText(Path.Combine(outDir, "fixture.html"));
+        Assert.Contains("<h1 id=\"fixture-notebook\">Fixture notebook</h1>", page);
+        Assert.Contains("<script type=\"text/javascript\" src=\"plotly.min.js\"></script>", page);
+        Assert.Contains("InvalidOperationException: boom", page);
+        var index = File.ReadAllText(summary.IndexPath);
+        Assert.Contains("href=\"fixture.html\"", index);
+        Assert.Contains("failed at cell 8", index);
+        Assert.Empty(Directory.EnumerateFiles(outDir, "*.tmp"));
+    }
+
+    [Fact]
+    public async Task ExecutedNotebookValidatesAsNbformat45AndRoundTrips()
+    {
+        using var temp = new TempDirectory();
+        var notebook = TestSupport.CopyFixture(temp);
+        var outDir = Path.Combine(temp.Path, "out");
+        await NotebookRunner.RunAsync(new NotebookRunOptions { Notebooks = [notebook], OutputDirectory = outDir, Parameters = [new("epochs", "4")] });
+        var written = Path.Combine(outDir, "fixture.ipynb");
+        var text = File.ReadAllText(written);
+
+        // Our reader and writer: byte for byte stable.
+        Assert.Equal(text, NotebookDocument.Load(written).ToJson());
+        Assert.StartsWith("{\n \"cells\": [\n  {\n", text);
+
+        // nbformat: valid 4.5, and nbformat writes it back identically.
+        var rewritten = TestSupport.Python(
+            """
+            import sys, nbformat
+            nb = nbformat.read(sys.argv[1], as_version=nbformat.NO_CONVERT)
+            assert (nb.nbformat, nb.nbformat_minor) == (4, 5), (nb.nbformat, nb.nbformat_minor)
+            nbformat.validate(nb)
+            sys.stdout.write(nbformat.writes(nb))
+            """, written);
+        Assert.Equal(text.TrimEnd('\n'), rewritten.TrimEnd('\n'));
+    }
+
+    [Fact]
+    public async Task ParametersOverrideDefaultsThroughAnInjectedCell()
+    {
+        using var temp = new TempDirectory();
+        var notebook = TestSupport.CopyFixture(temp);
+        var outDir = Path.Combine(temp.Path, "out");
+        await NotebookRunner.RunAsync(new NotebookRunOptions
+        {
+            Notebooks = [notebook],
+            OutputDirectory = outDir,
+            Parameters = [new("epochs", "5"), new("rate", "1e-3"), new("label", "say \"hi\""), new("fast", "true")],
+        });
+        var executed = NotebookDocument.Load(Path.Combine(outDir, "fixture.ipynb"));
+        var injected = executed.Cells[2];
+        Assert.True(injected.HasTag(NotebookParameters.InjectedTag));
+        Assert.True(executed.Cells[1].HasTag(NotebookParameters.ParametersTag));
+        Assert.Equal("// Parameters\nint epochs = 5;\ndouble rate = 0.001;\nstring label = \"say \\\"hi\\\"\";\nbool fast = true;\n", injected.Text);
+        Assert.Equal(2, injected.ExecutionCount);
+        Assert.Equal("epochs=5 rate=0.001 label=say \"hi\" fast=True\n", executed.Cells[3].Outputs[0]!["text"]!.GetValue<string>());
+        Assert.Equal("10", executed.Cells[5].Outputs[0]!["data"]!["text/plain"]!.GetValue<string>());
+        var recorded = executed.Metadata["papermill"]!["parameters"]!;
+        Assert.Equal(5, recorded["epochs"]!.GetValue<int>());
+        Assert.True(recorded["fast"]!.GetValue<bool>());
+
+        // Running the executed copy again replaces the injected cell rather than stacking a second one.
+        var again = await NotebookRunner.RunAsync(new NotebookRunOptions
+        {
+            Notebooks = [Path.Combine(outDir, "fixture.ipynb")], OutputDirectory = Path.Combine(temp.Path, "again"), Parameters = [new("epochs", "7")],
+        });
+        var rerun = NotebookDocument.Load(again.Notebooks[0].ExecutedPath!);
+        Assert.Single(rerun.Cells, c => c.HasTag(NotebookParameters.InjectedTag));
+        Assert.Equal("14", rerun.Cells[5].Outputs[0]!["data"]!["text/plain"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task UnknownOrMistypedParametersAreErrors()
+    {
+        using var temp = new TempDirectory();
+        var notebook = TestSupport.CopyFixture(temp);
+        var unknown = await Assert.ThrowsAsync<ArgumentException>(() => NotebookRunner.RunAsync(new NotebookRunOptions
+        {
+            Notebooks = [notebook], OutputDirectory = Path.Combine(temp.Path, "out"), Parameters = [new("epoch", "5")],
+        }));
+        Assert.Contains("'epoch'".Trim('\''), unknown.Message);
+        Assert.Contains("epochs", unknown.Message);
+        Assert.False(Directory.Exists(Path.Combine(temp.Path, "out")));
+
+        var document = NotebookDocument.Load(notebook);
+        var mistyped = await Assert.ThrowsAsync<ArgumentException>(() => NotebookRunner.ExecuteAsync(document, notebook, [new("epochs", "many")]));
+        Assert.Contains("parameter 'epochs' is an int; 'many' is not", mistyped.Message);
+    }
+
+    [Fact]
+    public async Task CompilationErrorsNameTheCellAndLine()
+    {
+        using var temp = new TempDirectory();
+        var document = NotebookDocument.Create("inline");
+        document.AddCell("code", "var fine = 1;");
+        document.AddCell("code", "var a = 1;\nvar b = undefinedName + a;");
+        var path = Path.Combine(temp.Path, "broken.ipynb");
+        var result = await NotebookRunner.ExecuteAsync(document, path, []);
+        Assert.False(result.Succeeded);
+        Assert.Equal(2, result.Failure!.CellNumber);
+        Assert.Equal("CompilationErrorException", result.Failure.Error.Name);
+        Assert.Equal(2, result.Failure.Error.Line);
+        Assert.Contains("cell 2, line 2, column 9: error CS0103", result.Failure.Error.Message);
+    }
+}
