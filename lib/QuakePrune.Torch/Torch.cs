@@ -169,6 +169,7 @@ public static partial class torch
         return Finish(result, device, requires_grad);
     }
 
+    [System.Runtime.CompilerServices.OverloadResolutionPriority(1)]
     public static Tensor tensor<T>(T[] data, long[]? shape = null, Device? device = null, bool requires_grad = false) where T : unmanaged =>
         tensor<T>(data.AsSpan(), shape ?? [data.LongLength], device, requires_grad);
 
