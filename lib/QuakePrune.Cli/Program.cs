@@ -3,4 +3,5 @@ using QuakePrune.Cli.Commands;
 
 var root = new RootCommand("QuakePrune: STEAD spectrograms, a ResNet50 detector, L2-norm pruning and latency.");
 root.Subcommands.Add(InfoCommand.Create());
+root.Subcommands.Add(BenchOpsCommand.Create());
 return await root.Parse(args).InvokeAsync();
