@@ -63,11 +63,11 @@ public static partial class torch
                 return module;
             }
 
-            public Tensor get_parameter(string target) => Resolve(target, out _, out var leaf).ownParameters.TryGetValue(leaf, out var p)
+            public Tensor get_parameter(string target) => Owner(target, out var leaf).ownParameters.TryGetValue(leaf, out var p)
                 ? p
                 : throw new KeyNotFoundException($"{GetType().Name} has no parameter '{target}'");
 
-            public Tensor get_buffer(string target) => Resolve(target, out _, out var leaf).ownBuffers.TryGetValue(leaf, out var b)
+            public Tensor get_buffer(string target) => Owner(target, out var leaf).ownBuffers.TryGetValue(leaf, out var b)
                 ? b
                 : throw new KeyNotFoundException($"{GetType().Name} has no buffer '{target}'");
 
@@ -80,12 +80,12 @@ public static partial class torch
                 return module;
             }
 
-            private Module Resolve(string target, out Module owner, out string leaf)
+            /// <summary>The module holding a dotted member name, and the last part of the name.</summary>
+            private Module Owner(string target, out string leaf)
             {
                 var dot = target.LastIndexOf('.');
-                owner = dot < 0 ? this : get_submodule(target[..dot]);
                 leaf = target[(dot + 1)..];
-                return owner;
+                return dot < 0 ? this : get_submodule(target[..dot]);
             }
 
             public IEnumerable<(string name, Module module)> named_children() => ownChildren.Select(c => (c.Key, c.Value));

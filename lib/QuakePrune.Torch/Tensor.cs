@@ -299,6 +299,9 @@ public sealed partial class Tensor : IDisposable
     public Tensor unsqueeze(long dim) => new(Native.qp_unsqueeze(Handle, dim));
     public Tensor narrow(long dim, long start, long length) => new(Native.qp_narrow(Handle, dim, start, length));
     public Tensor slice(long dim, long start, long end, long step = 1) => new(Native.qp_slice(Handle, dim, start, end, step));
+    /// <summary>t[i]: the i-th slice along the first dimension (a view).</summary>
+    public Tensor this[long index] => select(0, index);
+
     public Tensor select(long dim, long index) => new(Native.qp_select(Handle, dim, index));
     public Tensor index_select(long dim, Tensor index) => new(Native.qp_index_select(Handle, dim, index.Handle));
     public Tensor gather(long dim, Tensor index) => new(Native.qp_gather(Handle, dim, index.Handle));
