@@ -131,6 +131,21 @@ public static partial class torch
 
             public Module eval() => train(false);
 
+            /// <summary>Calls <paramref name="action"/> on every descendant, then on this module (as PyTorch's apply; for custom initialisation).</summary>
+            public Module apply(Action<Module> action)
+            {
+                foreach (var child in ownChildren.Values) child.apply(action);
+                action(this);
+                return this;
+            }
+
+            /// <summary>Freezes (false) or unfreezes every parameter.</summary>
+            public Module requires_grad_(bool requires_grad = true)
+            {
+                foreach (var p in parameters()) p.requires_grad = requires_grad;
+                return this;
+            }
+
             /// <summary>Clears (set_to_none) or zeroes every parameter's gradient.</summary>
             public void zero_grad(bool set_to_none = true)
             {

@@ -123,6 +123,23 @@ public class ModuleTests
     }
 
     [Fact]
+    public void ApplyVisitsChildrenFirstAndFreezingStopsGradients()
+    {
+        using var model = new Block();
+        var visited = new List<string>();
+        model.apply(m => visited.Add(m.GetType().Name));
+        Assert.Equal(["Conv2d", "BatchNorm2d", "AdaptiveAvgPool2d", "Flatten", "Linear", "Sequential", "Block"], visited);
+        model.apply(m =>
+        {
+            if (m is Conv2d conv) nn.init.kaiming_normal_(conv.weight, mode: "fan_out", nonlinearity: "relu");
+        });
+        model.requires_grad_(false);
+        Assert.All(model.parameters(), p => Assert.False(p.requires_grad));
+        model.requires_grad_();
+        Assert.All(model.parameters(), p => Assert.True(p.requires_grad));
+    }
+
+    [Fact]
     public void TrainEvalAndConversions()
     {
         using var model = new Block();
