@@ -60,6 +60,14 @@ public class NativeSafetyTests
     }
 
     [Fact]
+    public void KeepingFreedMemoryIsAcceptedByGlibc()
+    {
+        Assert.Equal(OperatingSystem.IsLinux(), keep_freed_cpu_memory());
+        using var scope = NewDisposeScope();
+        Assert.Equal(4f * 1024 * 1024, ones(2048, 2048).sum().item<float>());
+    }
+
+    [Fact]
     public void TenThousandCreateUseDisposeCyclesKeepMemoryBounded()
     {
         // Every cycle makes ~80 KB of tensors: a leak of them would add ~800 MB over 10,000 cycles.

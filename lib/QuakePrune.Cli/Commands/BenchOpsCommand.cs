@@ -22,14 +22,17 @@ public static class BenchOpsCommand
         var width = new Option<int>("--width") { DefaultValueFactory = _ => 96 };
         var steps = new Option<int>("--steps") { Description = "timed training steps", DefaultValueFactory = _ => 10 };
         var calls = new Option<int>("--calls") { Description = "calls per tiny-op block (20 blocks)", DefaultValueFactory = _ => 20000 };
+        var mallocDefault = new Option<bool>("--malloc-default") { Description = "leave glibc malloc as it is (no torch.keep_freed_cpu_memory)" };
         var command = new Command("bench-ops", "Time a conv2d forward+backward+SGD step and the per-call overhead of the libtorch bindings (JSON).")
         {
-            threads, batch, height, width, steps, calls,
+            threads, batch, height, width, steps, calls, mallocDefault,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
+            var keepFreed = !parse.GetValue(mallocDefault) && keep_freed_cpu_memory();
             var result = Run(parse.GetValue(threads), parse.GetValue(batch), parse.GetValue(height), parse.GetValue(width), parse.GetValue(steps),
                 parse.GetValue(calls));
+            result["malloc"] = keepFreed ? "keep freed memory" : "glibc default";
             Console.WriteLine(result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             return 0;
         }));
