@@ -1,0 +1,246 @@
+using static QuakePrune.Torch.torch;
+using F = QuakePrune.Torch.torch.nn.functional;
+
+namespace QuakePrune.Torch.Modules
+{
+    /// <summary>2-d convolution; weight [out, in/groups, kH, kW], PyTorch's default initialisation.</summary>
+    public sealed class Conv2d : nn.Module<Tensor, Tensor>
+    {
+        public Conv2d(long in_channels, long out_channels, (long, long) kernel_size, (long, long) stride, (long, long) padding,
+            (long, long) dilation, long groups = 1, bool bias = true, ScalarType dtype = ScalarType.Float32, Device? device = null)
+        {
+            if (in_channels % groups != 0 || out_channels % groups != 0)
+                throw new ArgumentException($"Conv2d: {in_channels} in and {out_channels} out channels are not divisible by {groups} groups");
+            (this.in_channels, this.out_channels, this.kernel_size, this.stride, this.padding, this.dilation, this.groups) =
+                (in_channels, out_channels, kernel_size, stride, padding, dilation, groups);
+            var w = register_parameter("weight", empty([out_channels, in_channels / groups, kernel_size.Item1, kernel_size.Item2], dtype, device));
+            nn.init.kaiming_uniform_(w, a: Math.Sqrt(5));
+            has_bias = bias;
+            if (bias)
+            {
+                var b = register_parameter("bias", empty([out_channels], dtype, device));
+                var bound = 1 / Math.Sqrt(nn.init.calculate_fan_in_and_fan_out(w).fan_in);
+                nn.init.uniform_(b, -bound, bound);
+            }
+        }
+
+        public long in_channels { get; }
+        public long out_channels { get; }
+        public (long, long) kernel_size { get; }
+        public (long, long) stride { get; }
+        public (long, long) padding { get; }
+        public (long, long) dilation { get; }
+        public long groups { get; }
+        public Tensor weight => get_parameter("weight");
+        public Tensor? bias => has_bias ? get_parameter("bias") : null;
+        public bool has_bias { get; }
+
+        public override Tensor forward(Tensor input) => F.conv2d(input, weight, bias, stride, padding, dilation, groups);
+    }
+
+    /// <summary>Fully connected layer y = x W^T + b; weight [out, in].</summary>
+    public sealed class Linear : nn.Module<Tensor, Tensor>
+    {
+        public Linear(long in_features, long out_features, bool bias = true, ScalarType dtype = ScalarType.Float32, Device? device = null)
+        {
+            (this.in_features, this.out_features) = (in_features, out_features);
+            var w = register_parameter("weight", empty([out_features, in_features], dtype, device));
+            nn.init.kaiming_uniform_(w, a: Math.Sqrt(5));
+            has_bias = bias;
+            if (bias)
+            {
+                var b = register_parameter("bias", empty([out_features], dtype, device));
+                var bound = in_features > 0 ? 1 / Math.Sqrt(in_features) : 0;
+                nn.init.uniform_(b, -bound, bound);
+            }
+        }
+
+        public long in_features { get; }
+        public long out_features { get; }
+        public Tensor weight => get_parameter("weight");
+        public Tensor? bias => has_bias ? get_parameter("bias") : null;
+        public bool has_bias { get; }
+
+        public override Tensor forward(Tensor input) => F.linear(input, weight, bias);
+    }
+
+    /// <summary>
+    /// Batch normalisation over [N, C, H, W]: weight/bias (affine), buffers running_mean, running_var and num_batches_tracked
+    /// (an int64 scalar, shape [], counted in training). momentum null means a cumulative average, as in PyTorch.
+    /// </summary>
+    public sealed class BatchNorm2d : nn.Module<Tensor, Tensor>
+    {
+        public BatchNorm2d(long num_features, double eps = 1e-5, double? momentum = 0.1, bool affine = true, bool track_running_stats = true,
+            ScalarType dtype = ScalarType.Float32, Device? device = null)
+        {
+            (this.num_features, this.eps, this.momentum, this.affine, this.track_running_stats) = (num_features, eps, momentum, affine, track_running_stats);
+            if (affine)
+            {
+                register_parameter("weight", ones([num_features], dtype, device));
+                register_parameter("bias", zeros([num_features], dtype, device));
+            }
+            if (track_running_stats)
+            {
+                register_buffer("running_mean", zeros([num_features], dtype, device));
+                register_buffer("running_var", ones([num_features], dtype, device));
+                register_buffer("num_batches_tracked", zeros([], ScalarType.Int64, device));
+            }
+        }
+
+        public long num_features { get; }
+        public double eps { get; }
+        public double? momentum { get; }
+        public bool affine { get; }
+        public bool track_running_stats { get; }
+        public Tensor? weight => affine ? get_parameter("weight") : null;
+        public Tensor? bias => affine ? get_parameter("bias") : null;
+        public Tensor? running_mean => track_running_stats ? get_buffer("running_mean") : null;
+        public Tensor? running_var => track_running_stats ? get_buffer("running_var") : null;
+        public Tensor? num_batches_tracked => track_running_stats ? get_buffer("num_batches_tracked") : null;
+
+        public override Tensor forward(Tensor input)
+        {
+            if (input.dim() != 4) throw new ArgumentException($"BatchNorm2d expects a 4-d [N, C, H, W] input, got {input.dim()}-d", nameof(input));
+            var factor = momentum ?? 0.0;
+            if (training && track_running_stats)
+            {
+                var tracked = num_batches_tracked!;
+                using (no_grad()) tracked.add_(1);
+                if (momentum is null) factor = 1.0 / tracked.item<long>();
+            }
+            var useBatchStats = training || !track_running_stats;
+            return F.batch_norm(input, running_mean, running_var, weight, bias, useBatchStats, factor, eps);
+        }
+    }
+
+    public sealed class ReLU(bool inplace = false) : nn.Module<Tensor, Tensor>
+    {
+        public bool inplace { get; } = inplace;
+        public override Tensor forward(Tensor input) => F.relu(input, inplace);
+    }
+
+    public sealed class MaxPool2d((long, long) kernel_size, (long, long)? stride, (long, long) padding, (long, long) dilation, bool ceil_mode = false)
+        : nn.Module<Tensor, Tensor>
+    {
+        public (long, long) kernel_size { get; } = kernel_size;
+        public (long, long) stride { get; } = stride ?? kernel_size;
+        public (long, long) padding { get; } = padding;
+        public (long, long) dilation { get; } = dilation;
+        public bool ceil_mode { get; } = ceil_mode;
+        public override Tensor forward(Tensor input) => F.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode);
+    }
+
+    public sealed class AvgPool2d(long kernel_size, long? stride = null, long padding = 0, bool ceil_mode = false, bool count_include_pad = true)
+        : nn.Module<Tensor, Tensor>
+    {
+        public override Tensor forward(Tensor input) => F.avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad);
+    }
+
+    public sealed class AdaptiveAvgPool2d((long, long) output_size) : nn.Module<Tensor, Tensor>
+    {
+        public (long, long) output_size { get; } = output_size;
+        public override Tensor forward(Tensor input) => F.adaptive_avg_pool2d(input, output_size);
+    }
+
+    /// <summary>Zeroes elements with probability p in training (scaling the rest by 1/(1-p)); the identity in eval.</summary>
+    public sealed class Dropout(double p = 0.5) : nn.Module<Tensor, Tensor>
+    {
+        public double p { get; } = p is >= 0 and <= 1 ? p : throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be in [0, 1]");
+        public override Tensor forward(Tensor input) => F.dropout(input, p, training);
+    }
+
+    public sealed class Flatten(long start_dim = 1, long end_dim = -1) : nn.Module<Tensor, Tensor>
+    {
+        public override Tensor forward(Tensor input) => input.flatten(start_dim, end_dim);
+    }
+
+    /// <summary>Returns its input (a new handle on it).</summary>
+    public sealed class Identity : nn.Module<Tensor, Tensor>
+    {
+        public override Tensor forward(Tensor input) => input.alias();
+    }
+
+    /// <summary>Children applied in order, named "0", "1", ... (or by the names given). Intermediate results are disposed as it goes.</summary>
+    public sealed class Sequential : nn.Module<Tensor, Tensor>
+    {
+        private readonly List<nn.Module<Tensor, Tensor>> layers = [];
+
+        public Sequential(params nn.Module<Tensor, Tensor>[] modules)
+        {
+            foreach (var module in modules) append(module);
+        }
+
+        public Sequential(params (string name, nn.Module<Tensor, Tensor> module)[] modules)
+        {
+            foreach (var (name, module) in modules)
+            {
+                register_module(name, module);
+                layers.Add(module);
+            }
+        }
+
+        public int Count => layers.Count;
+        public nn.Module<Tensor, Tensor> this[int index] => layers[index];
+
+        public Sequential append(nn.Module<Tensor, Tensor> module)
+        {
+            register_module(layers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), module);
+            layers.Add(module);
+            return this;
+        }
+
+        public override Tensor forward(Tensor input)
+        {
+            var x = input;
+            foreach (var layer in layers)
+            {
+                var y = layer.call(x);
+                // Autograd keeps what it needs inside libtorch, so our handle on an intermediate can go now.
+                if (!ReferenceEquals(x, input) && !ReferenceEquals(x, y)) x.Dispose();
+                x = y;
+            }
+            return ReferenceEquals(x, input) ? input.alias() : x;
+        }
+    }
+}
+
+namespace QuakePrune.Torch
+{
+    using QuakePrune.Torch.Modules;
+
+    public static partial class torch
+    {
+        public static partial class nn
+        {
+            public static Conv2d Conv2d(long in_channels, long out_channels, long kernel_size, long stride = 1, long padding = 0, long dilation = 1,
+                long groups = 1, bool bias = true, ScalarType dtype = ScalarType.Float32, Device? device = null) =>
+                new(in_channels, out_channels, (kernel_size, kernel_size), (stride, stride), (padding, padding), (dilation, dilation), groups, bias, dtype,
+                    device);
+
+            public static Conv2d Conv2d(long in_channels, long out_channels, (long, long) kernel_size, (long, long) stride, (long, long) padding,
+                long groups = 1, bool bias = true) =>
+                new(in_channels, out_channels, kernel_size, stride, padding, (1, 1), groups, bias);
+
+            public static Linear Linear(long in_features, long out_features, bool bias = true, ScalarType dtype = ScalarType.Float32, Device? device = null) =>
+                new(in_features, out_features, bias, dtype, device);
+
+            public static BatchNorm2d BatchNorm2d(long num_features, double eps = 1e-5, double? momentum = 0.1, bool affine = true,
+                bool track_running_stats = true, ScalarType dtype = ScalarType.Float32, Device? device = null) =>
+                new(num_features, eps, momentum, affine, track_running_stats, dtype, device);
+
+            public static ReLU ReLU(bool inplace = false) => new(inplace);
+
+            public static MaxPool2d MaxPool2d(long kernel_size, long? stride = null, long padding = 0, long dilation = 1, bool ceil_mode = false) =>
+                new((kernel_size, kernel_size), stride is { } s ? (s, s) : null, (padding, padding), (dilation, dilation), ceil_mode);
+
+            public static AvgPool2d AvgPool2d(long kernel_size, long? stride = null, long padding = 0) => new(kernel_size, stride, padding);
+            public static AdaptiveAvgPool2d AdaptiveAvgPool2d(long output_size) => new((output_size, output_size));
+            public static AdaptiveAvgPool2d AdaptiveAvgPool2d((long, long) output_size) => new(output_size);
+            public static Dropout Dropout(double p = 0.5) => new(p);
+            public static Flatten Flatten(long start_dim = 1, long end_dim = -1) => new(start_dim, end_dim);
+            public static Identity Identity() => new();
+            public static Sequential Sequential(params Module<Tensor, Tensor>[] modules) => new(modules);
+            public static Sequential Sequential(params (string name, Module<Tensor, Tensor> module)[] modules) => new(modules);
+        }
+    }
+}
