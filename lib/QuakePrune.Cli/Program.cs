@@ -7,4 +7,5 @@ root.Subcommands.Add(SynthCommand.Create());
 root.Subcommands.Add(ExtractCommand.Create());
 root.Subcommands.Add(SteadCommand.Create());
 root.Subcommands.Add(NotebooksCommand.Create());
+root.Subcommands.Add(BenchOpsCommand.Create());
 return await root.Parse(args).InvokeAsync();

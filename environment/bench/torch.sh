@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Benchmarks the libtorch bindings against PyTorch on the same machine, in one run:
+#  (a) a conv-heavy training step (3 conv-bn-relu layers, batch 32, 3x64x96, cross entropy, SGD momentum),
+#  (b) the per-call overhead of tiny ops on 1-element tensors (target: under 2 us a call).
+# Both sides use 2 threads. Prints each side's JSON, then the ratios. Needs a built checkout (make setup).
+#   environment/bench/torch.sh [--threads N] [--steps N]
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+threads=2
+steps=10
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --threads) threads=$2; shift 2 ;;
+    --steps) steps=$2; shift 2 ;;
+    *) echo "torch.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+# The reference side: Debian's PyTorch under the system Python.
+if ! /usr/bin/python3 -c "import torch" >/dev/null 2>&1; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3-torch >/dev/null
+fi
+
+ours=$("$root/quakeprune" bench-ops --threads "$threads" --steps "$steps")
+theirs=$(THREADS=$threads STEPS=$steps /usr/bin/python3 - <<'PY'
+import json, os, statistics, time
+import torch, torch.nn as nn, torch.nn.functional as F
+threads, steps = int(os.environ["THREADS"]), int(os.environ["STEPS"])
+torch.set_num_threads(threads)
+torch.manual_seed(0)
+model = nn.Sequential(
+    nn.Conv2d(3, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(True), nn.MaxPool2d(2),
+    nn.Conv2d(32, 64, 3, padding=1, bias=False), nn.BatchNorm2d(64), nn.ReLU(True), nn.MaxPool2d(2),
+    nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm2d(128), nn.ReLU(True),
+    nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 2))
+opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+x = torch.randn(32, 3, 64, 96)
+y = torch.randint(0, 2, (32,))
+times = []
+for k in range(steps + 2):
+    t = time.perf_counter()
+    opt.zero_grad()
+    F.cross_entropy(model(x), y).backward()
+    opt.step()
+    if k >= 2:
+        times.append((time.perf_counter() - t) * 1e3)
+
+def per_call(fn, calls=20000):
+    for _ in range(calls):
+        fn()
+    blocks = []
+    for _ in range(20):
+        t = time.perf_counter_ns()
+        for _ in range(calls):
+            fn()
+        blocks.append((time.perf_counter_ns() - t) / calls)
+    return round(statistics.median(blocks), 1)
+
+a, b = torch.ones(1), torch.ones(1)
+print(json.dumps({
+    "implementation": "PyTorch (Python)", "libtorch": torch.__version__, "threads": torch.get_num_threads(),
+    "train_step": {"median_ms": statistics.median(times), "min_ms": min(times)},
+    "per_call_ns": {"add_out_of_place_1_element": per_call(lambda: a + b),
+                    "add_in_place_1_element": per_call(lambda: a.add_(b)),
+                    "dim_query": per_call(lambda: a.dim())},
+}, indent=2))
+PY
+)
+echo "$ours"
+echo "$theirs"
+OURS=$ours THEIRS=$theirs /usr/bin/python3 - <<'PY'
+import json, os
+o, t = json.loads(os.environ["OURS"]), json.loads(os.environ["THEIRS"])
+print(json.dumps({
+    "train_step_ratio_ours_over_pytorch": {k: round(o["train_step"][k] / t["train_step"][k], 3) for k in ("median_ms", "min_ms")},
+    "per_call_ratio_ours_over_pytorch": {k: round(o["per_call_ns"][k] / t["per_call_ns"][k], 3) for k in o["per_call_ns"]},
+    "per_call_under_2us": all(v < 2000 for v in o["per_call_ns"].values()),
+}, indent=2))
+PY
