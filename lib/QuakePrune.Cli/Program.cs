@@ -1,11 +1,3 @@
-using System.CommandLine;
-using QuakePrune.Cli.Commands;
+using QuakePrune.Cli;
 
-var root = new RootCommand("QuakePrune: STEAD spectrograms, a ResNet50 detector, L2-norm pruning and latency.");
-root.Subcommands.Add(InfoCommand.Create());
-root.Subcommands.Add(SynthCommand.Create());
-root.Subcommands.Add(ExtractCommand.Create());
-root.Subcommands.Add(SteadCommand.Create());
-root.Subcommands.Add(NotebooksCommand.Create());
-root.Subcommands.Add(BenchOpsCommand.Create());
-return await root.Parse(args).InvokeAsync();
+return await QuakePruneCli.CreateRoot().Parse(args).InvokeAsync();

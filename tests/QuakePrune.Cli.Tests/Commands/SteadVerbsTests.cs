@@ -1,6 +1,3 @@
-using System.CommandLine;
-using QuakePrune.Cli.Commands;
-
 namespace QuakePrune.Cli.Tests.Commands;
 
 /// <summary>The synth, extract and stead info verbs, run in-process as the command line would.</summary>
@@ -11,23 +8,7 @@ public sealed class SteadVerbsTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, true);
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var root = new RootCommand { SynthCommand.Create(), ExtractCommand.Create(), SteadCommand.Create(), InfoCommand.Create() };
-        var (stdout, stderr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o);
-        Console.SetError(e);
-        try
-        {
-            return (root.Parse(args).Invoke(), o.ToString(), e.ToString());
-        }
-        finally
-        {
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-        }
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void SynthThenInfoThenExtract()

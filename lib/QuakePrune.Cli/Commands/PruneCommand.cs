@@ -1,0 +1,66 @@
+using System.CommandLine;
+using System.Globalization;
+using QuakePrune.Models;
+using QuakePrune.Notebooks.Formatting;
+using QuakePrune.Pruning;
+
+namespace QuakePrune.Cli.Commands;
+
+/// <summary>`quakeprune prune`: L2-norm structured pruning into a new, physically smaller checkpoint.</summary>
+public static class PruneCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Checkpoint to prune (.safetensors)", Required = true };
+        var output = new Option<string?>("--out") { Description = "Pruned checkpoint to write (.safetensors)" };
+        var ratio = new Option<double>("--ratio") { Description = "Fraction of channels removed from each prunable group, in [0, 1)", DefaultValueFactory = _ => 0.5 };
+        var scope = new Option<string>("--scope") { Description = "internal (inner convs + head neurons) or full (also stem and residual streams)", DefaultValueFactory = _ => "full" };
+        var ranking = new Option<string>("--ranking") { Description = "local (same fraction per group) or global (one threshold over normalised scores)", DefaultValueFactory = _ => "local" };
+        var minKeep = new Option<int>("--min-keep") { Description = "Channels every group keeps at least", DefaultValueFactory = _ => 1 };
+        var roundTo = new Option<int>("--round-to") { Description = "Keep widths multiples of N", DefaultValueFactory = _ => 1 };
+        var explain = new Option<bool>("--explain") { Description = "Print the dependency groups and their members" };
+        var command = new Command("prune", "Prune a checkpoint's filters and neurons by L2 norm into a smaller checkpoint.")
+        {
+            model, output, ratio, scope, ranking, minKeep, roundTo, explain,
+        };
+        command.SetAction(parse => CommandErrors.Run(() =>
+        {
+            var source = parse.GetValue(model)!;
+            if (parse.GetValue(explain)) Explain(source);
+            var target = parse.GetValue(output);
+            if (target is null)
+            {
+                if (parse.GetValue(explain)) return 0;
+                throw new ArgumentException("--out is required (unless only --explain is asked)");
+            }
+            var options = new PruningOptions(parse.GetValue(ratio), ParseEnum<PruningScope>(parse.GetValue(scope)!, "--scope"),
+                ParseEnum<Ranking>(parse.GetValue(ranking)!, "--ranking"), parse.GetValue(minKeep), parse.GetValue(roundTo));
+            var summary = CheckpointPruning.Prune(source, options, target);
+            Console.WriteLine(TableFormatter.Format(summary.Widths.Where(w => w.Before != w.After), int.MaxValue).PlainText);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"prune: {summary.ParamsBefore:N0} -> {summary.ParamsAfter:N0} parameters ({(double)summary.ParamsAfter / summary.ParamsBefore:P1}), " +
+                $"{summary.MacsBefore / 1e6:F1} -> {summary.MacsAfter / 1e6:F1} MMACs -> {summary.Output}"));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static void Explain(string source)
+    {
+        var info = Checkpoint.ReadInfo(source);
+        foreach (var group in DependencyGroups.Of(info.Architecture))
+        {
+            Console.WriteLine($"{group.Name} ({group.Kind.ToString().ToLowerInvariant()}, {group.Channels} channels)");
+            foreach (var role in new[] { MemberRole.Producer, MemberRole.Norm, MemberRole.Consumer })
+            {
+                var layers = group.Members.Where(m => m.Role == role).Select(m => m.Layer).ToArray();
+                if (layers.Length > 0) Console.WriteLine($"  {role.ToString().ToLowerInvariant()}s: {string.Join(", ", layers)}");
+            }
+        }
+    }
+
+    private static T ParseEnum<T>(string text, string option) where T : struct, Enum =>
+        Enum.TryParse<T>(text, ignoreCase: true, out var value) && Enum.IsDefined(value)
+            ? value
+            : throw new ArgumentException($"{option} must be one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}, got '{text}'");
+}

@@ -1,0 +1,139 @@
+using QuakePrune.Spectrograms;
+using QuakePrune.Torch;
+using static QuakePrune.Torch.torch;
+
+namespace QuakePrune.Models;
+
+/// <summary>
+/// What a checkpoint carries beside its weights, in its safetensors <c>__metadata__</c>: the architecture
+/// (every width), the input size, and the spectrogram settings that made its training images, so that a
+/// checkpoint alone can rebuild the model and run it on raw traces. Other keys (provenance: training,
+/// pruning) travel along in <see cref="Notes"/>.
+/// </summary>
+public sealed record ModelInfo(
+    ResNetArchitecture Architecture, ImageSize InputSize, SpectrogramSettings? Spectrogram, IReadOnlyDictionary<string, string> Notes)
+{
+    public const string ArchitectureKey = "architecture";
+    public const string InputSizeKey = "input_size";
+    public const string SpectrogramPrefix = "spectrogram.";
+    public const string LabelsKey = "labels";
+    /// <summary>Class index order of the outputs: 0 = noise, 1 = earthquake.</summary>
+    public const string Labels = "noise,earthquake";
+
+    public ModelInfo With(string key, string value) =>
+        this with { Notes = new Dictionary<string, string>(Notes) { [key] = value } };
+
+    public Dictionary<string, string> ToMetadata()
+    {
+        var map = new Dictionary<string, string>(Notes)
+        {
+            [ArchitectureKey] = Architecture.ToJson(),
+            [InputSizeKey] = InputSize.ToString(),
+            [LabelsKey] = Labels,
+        };
+        if (Spectrogram is not null)
+            foreach (var (k, v) in Spectrogram.ToMap(SpectrogramPrefix)) map[k] = v;
+        return map;
+    }
+
+    /// <summary>Reads the metadata; without an architecture (a torchvision export, say) the widths come from the tensor shapes.</summary>
+    public static ModelInfo FromMetadata(IReadOnlyDictionary<string, string> metadata, IReadOnlyDictionary<string, long[]> shapes, string source)
+    {
+        try
+        {
+            var architecture = metadata.TryGetValue(ArchitectureKey, out var json)
+                ? ResNetArchitecture.FromJson(json)
+                : ArchitectureFromShapes(shapes);
+            var size = metadata.TryGetValue(InputSizeKey, out var text)
+                ? ImageSize.Parse(text) ?? throw new InvalidDataException($"input_size '{text}' is not HxW")
+                : new ImageSize(224, 224);
+            var spectrogram = metadata.Keys.Any(k => k.StartsWith(SpectrogramPrefix, StringComparison.Ordinal))
+                ? SpectrogramSettings.FromMap(metadata, SpectrogramPrefix)
+                : null;
+            var notes = metadata.Where(kv => kv.Key is not (ArchitectureKey or InputSizeKey or LabelsKey)
+                                             && !kv.Key.StartsWith(SpectrogramPrefix, StringComparison.Ordinal))
+                .ToDictionary(kv => kv.Key, kv => kv.Value);
+            return new ModelInfo(architecture, size, spectrogram, notes);
+        }
+        catch (Exception e) when (e is InvalidDataException or ArgumentException or FormatException)
+        {
+            throw new InvalidDataException($"{source}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Widths read off the weights' shapes, as torchvision would need them to build the model.</summary>
+    public static ResNetArchitecture ArchitectureFromShapes(IReadOnlyDictionary<string, long[]> shapes)
+    {
+        long[] Shape(string name) => shapes.TryGetValue(name, out var s)
+            ? s
+            : throw new InvalidDataException($"no architecture in the metadata and no tensor {name} to infer it from");
+        var stages = new List<ResNetStage>();
+        for (var s = 1; shapes.ContainsKey($"layer{s}.0.conv1.weight"); s++)
+        {
+            var blocks = new List<BottleneckWidths>();
+            for (var b = 0; shapes.ContainsKey($"layer{s}.{b}.conv1.weight"); b++)
+                blocks.Add(new BottleneckWidths((int)Shape($"layer{s}.{b}.conv1.weight")[0], (int)Shape($"layer{s}.{b}.conv2.weight")[0]));
+            stages.Add(new ResNetStage((int)Shape($"layer{s}.0.conv3.weight")[0], blocks));
+        }
+        var hidden = shapes.TryGetValue("fc.0.weight", out var h) ? (int)h[0] : 0;
+        var conv1 = Shape("conv1.weight");
+        var architecture = new ResNetArchitecture
+        {
+            InChannels = (int)conv1[1],
+            Stem = (int)conv1[0],
+            Stages = stages,
+            Hidden = hidden,
+            Classes = (int)Shape(hidden == 0 ? "fc.weight" : "fc.3.weight")[0],
+        };
+        architecture.Validate();
+        return architecture;
+    }
+}
+
+/// <summary>A model and what its checkpoint says about it.</summary>
+public sealed record LoadedModel(ResNet Model, ModelInfo Info) : IDisposable
+{
+    public void Dispose() => Model.Dispose();
+}
+
+/// <summary>Saving and loading models as safetensors with their <see cref="ModelInfo"/>.</summary>
+public static class Checkpoint
+{
+    public static void Save(ResNet model, ModelInfo info, string path)
+    {
+        if (!model.Architecture.Equals(info.Architecture))
+            throw new ArgumentException($"{path}: the model's architecture differs from the one its metadata would record");
+        model.save(path, info.ToMetadata());
+    }
+
+    /// <summary>The metadata alone (the header), without reading the weights.</summary>
+    public static ModelInfo ReadInfo(string path)
+    {
+        RequireFile(path);
+        var layout = Safetensors.ReadLayout(path).ToDictionary(t => t.name, t => t.shape);
+        return ModelInfo.FromMetadata(Safetensors.ReadMetadata(path), layout, path);
+    }
+
+    /// <summary>Builds the model its metadata (or its shapes) describe and loads its weights, strictly.</summary>
+    public static LoadedModel Load(string path, Device? device = null)
+    {
+        var info = ReadInfo(path);
+        var model = new ResNet(info.Architecture);
+        try
+        {
+            model.load(path, strict: true);
+            if (device is { } target) model.to(target);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        return new LoadedModel(model, info);
+    }
+
+    private static void RequireFile(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"model checkpoint not found: {path}", path);
+    }
+}

@@ -1,0 +1,41 @@
+using System.Globalization;
+using QuakePrune.Models;
+
+namespace QuakePrune.Pruning;
+
+/// <summary>Width of one group before and after pruning.</summary>
+public sealed record GroupWidth(string Group, GroupKind Kind, int Before, int After);
+
+/// <summary>What pruning one checkpoint did.</summary>
+public sealed record PruneSummary(
+    string Source, string Output, PruningOptions Options, long ParamsBefore, long ParamsAfter, long MacsBefore, long MacsAfter,
+    IReadOnlyList<GroupWidth> Widths);
+
+/// <summary>Prunes a checkpoint file into a new checkpoint file: the verb `quakeprune prune` and the fourth notebook.</summary>
+public static class CheckpointPruning
+{
+    public static PruneSummary Prune(string source, PruningOptions options, string output)
+    {
+        options.Validate();
+        using var loaded = Checkpoint.Load(source);
+        loaded.Model.eval();
+        var (pruned, plan) = L2Pruner.Prune(loaded.Model, options);
+        using (pruned)
+        {
+            var info = loaded.Info with { Architecture = pruned.Architecture };
+            info = info
+                .With("pruning.source", Path.GetFileName(source))
+                .With("pruning.ratio", options.Ratio.ToString("R", CultureInfo.InvariantCulture))
+                .With("pruning.scope", options.Scope.ToString().ToLowerInvariant())
+                .With("pruning.ranking", options.Ranking.ToString().ToLowerInvariant())
+                .With("pruning.min_keep", options.MinKeep.ToString(CultureInfo.InvariantCulture))
+                .With("pruning.round_to", options.RoundTo.ToString(CultureInfo.InvariantCulture));
+            Checkpoint.Save(pruned, info, output);
+        }
+        var size = loaded.Info.InputSize;
+        var before = ModelCost.Of(loaded.Info.Architecture, size.Height, size.Width);
+        var after = ModelCost.Of(plan.Apply(loaded.Info.Architecture), size.Height, size.Width);
+        return new PruneSummary(source, output, options, before.Params, after.Params, before.Macs, after.Macs,
+            plan.Groups.Select(g => new GroupWidth(g.Name, g.Kind, g.Channels, plan.Kept[g.Name].Length)).ToArray());
+    }
+}

@@ -1,0 +1,76 @@
+using QuakePrune.Models;
+using QuakePrune.Spectrograms;
+
+namespace QuakePrune.Cli.Tests.Commands;
+
+[Collection("console")]
+public sealed class PruneVerbTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("quakeprune-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, true);
+
+    private string TinyCheckpoint()
+    {
+        var architecture = new ResNetArchitecture
+        {
+            Stem = 8,
+            Stages = [new ResNetStage(16, [new BottleneckWidths(8, 8), new BottleneckWidths(8, 8)]), new ResNetStage(32, [new BottleneckWidths(8, 8)])],
+            Hidden = 10,
+        };
+        using var model = new ResNet(architecture);
+        var path = Path.Combine(dir, "tiny.safetensors");
+        Checkpoint.Save(model, new ModelInfo(architecture, new ImageSize(32, 32), null, new Dictionary<string, string>()), path);
+        return path;
+    }
+
+    [Fact]
+    public void Prune_writes_a_smaller_checkpoint_that_records_how_it_was_made()
+    {
+        var source = TinyCheckpoint();
+        var output = Path.Combine(dir, "p50.safetensors");
+        var run = CliRunner.Run("prune", "--model", source, "--ratio", "0.5", "--scope", "full", "--out", output);
+        Assert.Equal(0, run.Code);
+        Assert.Contains("layer2.residual", run.Out);
+        Assert.Contains("parameters", run.Out);
+
+        var info = Checkpoint.ReadInfo(output);
+        Assert.Equal(4, info.Architecture.Stem);
+        Assert.Equal(5, info.Architecture.Hidden);
+        Assert.Equal("0.5", info.Notes["pruning.ratio"]);
+        Assert.Equal("full", info.Notes["pruning.scope"]);
+        Assert.Equal(new ImageSize(32, 32), info.InputSize);
+        Assert.Empty(Directory.GetFiles(dir, "*.tmp*"));
+    }
+
+    [Fact]
+    public void Explain_lists_every_group_with_its_members()
+    {
+        var run = CliRunner.Run("prune", "--model", TinyCheckpoint(), "--explain");
+        Assert.Equal(0, run.Code);
+        Assert.Contains("stem (stem, 8 channels)", run.Out);
+        Assert.Contains("layer1.residual (residual, 16 channels)", run.Out);
+        Assert.Contains("consumers: layer1.1.conv1, layer2.0.conv1, layer2.0.downsample.0", run.Out);
+        Assert.Contains("fc.0 (hidden, 10 channels)", run.Out);
+    }
+
+    [Theory]
+    [InlineData("--ratio", "1.0", "pruning ratio must be in [0, 1)")]
+    [InlineData("--scope", "everything", "--scope must be one of internal, full")]
+    public void Bad_options_give_one_line_and_no_output(string option, string value, string expected)
+    {
+        var output = Path.Combine(dir, "never.safetensors");
+        var run = CliRunner.Run("prune", "--model", TinyCheckpoint(), option, value, "--out", output);
+        Assert.Equal(1, run.Code);
+        Assert.Contains(expected, run.Err);
+        Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public void Missing_checkpoint_is_named()
+    {
+        var run = CliRunner.Run("prune", "--model", Path.Combine(dir, "absent.safetensors"), "--out", Path.Combine(dir, "x.safetensors"));
+        Assert.Equal(1, run.Code);
+        Assert.Contains("absent.safetensors", run.Err);
+    }
+}
