@@ -4,8 +4,10 @@
 setup:
 	bash environment/setup.sh
 
+# The study on the embedded synthetic STEAD (preset quick): executed notebooks and HTML in reports/.
 report: setup
 	./quakeprune info
+	./quakeprune notebooks run --out reports
 
 test: setup
 	dotnet test QuakePrune.sln -c Release --no-build --nologo

@@ -1,0 +1,56 @@
+using QuakePrune.Spectrograms;
+
+namespace QuakePrune.Pipeline;
+
+/// <summary>
+/// One run of the study at one scale. The three presets are defined here and nowhere else:
+/// <c>ci</c> (seconds, for tests), <c>quick</c> (the default: minutes on a 2-core CPU, synthetic data),
+/// <c>paper</c> (the real STEAD, 224x224 images, a GPU).
+/// </summary>
+public sealed record Preset
+{
+    public required string Name { get; init; }
+    /// <summary>Synthetic STEAD traces written when no real STEAD is given.</summary>
+    public int SynthTraces { get; init; }
+    public double SynthNoiseFraction { get; init; } = 0.5;
+    /// <summary>Traces of each class drawn into the subset.</summary>
+    public int PerClass { get; init; }
+    public double MinSnrDb { get; init; } = double.NegativeInfinity;
+    public ImageSize ImageSize { get; init; } = new(64, 64);
+    public int Hidden { get; init; } = 512;
+    public int Epochs { get; init; }
+    public int BatchSize { get; init; } = 32;
+    public double LearningRate { get; init; } = 0.01;
+    public int RetrainEpochs { get; init; }
+    /// <summary>Retraining rate as a fraction of the training rate (about a tenth works, Torch-Pruning users report).</summary>
+    public double RetrainRateFactor { get; init; } = 0.1;
+    public IReadOnlyList<double> Ratios { get; init; } = [0.5, 0.7, 0.9];
+    public int BenchRuns { get; init; } = 100;
+    public int BenchWarmup { get; init; } = 10;
+    public string Device { get; init; } = "cpu";
+    public ulong Seed { get; init; } = 1;
+
+    public static readonly Preset Ci = new()
+    {
+        Name = "ci", SynthTraces = 160, PerClass = 40, ImageSize = new(32, 32), Hidden = 32,
+        Epochs = 1, BatchSize = 16, RetrainEpochs = 1, BenchRuns = 5, BenchWarmup = 1,
+    };
+
+    public static readonly Preset Quick = new()
+    {
+        Name = "quick", SynthTraces = 3000, PerClass = 1200, ImageSize = new(64, 64), Hidden = 512,
+        Epochs = 4, BatchSize = 32, RetrainEpochs = 2, BenchRuns = 100, BenchWarmup = 10,
+    };
+
+    public static readonly Preset Paper = new()
+    {
+        Name = "paper", SynthTraces = 0, PerClass = 50_000, ImageSize = new(224, 224), Hidden = 512,
+        Epochs = 30, BatchSize = 64, RetrainEpochs = 10, BenchRuns = 300, BenchWarmup = 30, Device = "cuda",
+    };
+
+    public static IReadOnlyList<Preset> All { get; } = [Ci, Quick, Paper];
+
+    public static Preset Named(string name) =>
+        All.FirstOrDefault(p => p.Name == name)
+        ?? throw new ArgumentException($"unknown preset '{name}' (known: {string.Join(", ", All.Select(p => p.Name))})");
+}

@@ -1,0 +1,23 @@
+namespace QuakePrune.Pipeline;
+
+/// <summary>Where each stage of one run reads and writes: <c>runs/&lt;preset&gt;/</c>, one file format per hand-over.</summary>
+public sealed record StudyPaths(string Root)
+{
+    public static StudyPaths For(string runsDirectory, Preset preset) => new(Path.GetFullPath(Path.Combine(runsDirectory, preset.Name)));
+
+    /// <summary>Prefix of the synthetic STEAD written when no real STEAD is given.</summary>
+    public string SyntheticPrefix => Path.Combine(Root, "data", "synthetic");
+    public string Subset => Path.Combine(Root, "subset");
+    public string Spectrograms => Path.Combine(Root, "spectrograms.h5");
+    public string Baseline => Path.Combine(Root, "baseline");
+    public string BaselineModel => Path.Combine(Baseline, "model.safetensors");
+    public string BaselineMetrics => Path.Combine(Baseline, "metrics.json");
+    public string Pruned(double ratio, string scope) => Path.Combine(Root, "pruned", $"{Variant(ratio, scope)}.safetensors");
+    public string Retrained(double ratio, string scope) => Path.Combine(Root, "retrained", Variant(ratio, scope));
+    public string Latency => Path.Combine(Root, "latency.json");
+    public string Summary => Path.Combine(Root, "summary.csv");
+
+    /// <summary>prune50, prune70, prune90 for the full scope (the paper's), prune50-internal etc. otherwise.</summary>
+    public static string Variant(double ratio, string scope) =>
+        $"prune{Math.Round(ratio * 100):0}" + (scope == "full" ? "" : "-" + scope);
+}
