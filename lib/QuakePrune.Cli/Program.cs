@@ -6,4 +6,5 @@ root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(SynthCommand.Create());
 root.Subcommands.Add(ExtractCommand.Create());
 root.Subcommands.Add(SteadCommand.Create());
+root.Subcommands.Add(SpectrogramCommand.Create());
 return await root.Parse(args).InvokeAsync();
