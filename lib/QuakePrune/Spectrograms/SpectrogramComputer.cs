@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using MathNet.Numerics;
 using MathNet.Numerics.IntegralTransforms;
 
@@ -193,6 +194,8 @@ public sealed class SpectrogramComputer
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ComputeStft(Span<float> destination)
     {
+        if (destination.Length < DecibelsLength)
+            throw new ArgumentException($"The dB destination holds {destination.Length} values; {DecibelsLength} are needed.", nameof(destination));
         var frames = FrameCount;
         var segments = Components * frames;
         var nperseg = Settings.Nperseg;
@@ -254,21 +257,25 @@ public sealed class SpectrogramComputer
         var toDb = new Vector<double>(DecibelsPerNeper);
         var single = new Vector<double>(_density);
         var doubled = new Vector<double>(2 * _density);
-        // Where bin 0 of each lane's segment goes; bin k lies k * frames further on.
-        Span<int> start = stackalloc int[used];
-        for (var lane = 0; lane < used; lane++)
-        {
-            var (component, frame) = Math.DivRem(firstSegment + lane, frames);
-            start[lane] = component * bins * frames + frame;
-        }
+        var power = _lanePower;
         for (var k = 0; k < bins; k++)
         {
             // Every bin but DC and (even nfft) Nyquist carries the power of its negative-frequency twin too.
             var scale = k == 0 || (nfft % 2 == 0 && k == bins - 1) ? single : doubled;
-            var db = Vector.Log(_lanePower[k] * scale + floor) * toDb;
-            var row = k * frames;
-            for (var lane = 0; lane < used; lane++)
-                destination[start[lane] + row] = (float)db[lane];
+            power[k] = Vector.Log(power[k] * scale + floor) * toDb;
+        }
+        // The scatter is a transpose (lanes are segments, rows are bins): tens of thousands of strided stores per
+        // trace, so unchecked. ComputeStft checked that the destination holds every component, bin and frame.
+        var lanes = LaneRealFft.Lanes;
+        ref var values = ref Unsafe.As<Vector<double>, double>(ref MemoryMarshal.GetArrayDataReference(power));
+        ref var output = ref MemoryMarshal.GetReference(destination);
+        for (var lane = 0; lane < used; lane++)
+        {
+            var (component, frame) = Math.DivRem(firstSegment + lane, frames);
+            ref var target = ref Unsafe.Add(ref output, component * bins * frames + frame);
+            ref var source = ref Unsafe.Add(ref values, lane);
+            for (var k = 0; k < bins; k++)
+                Unsafe.Add(ref target, k * frames) = (float)Unsafe.Add(ref source, k * lanes);
         }
     }
 
