@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using MathNet.Numerics;
 using MathNet.Numerics.IntegralTransforms;
 
@@ -153,6 +155,7 @@ public sealed class SpectrogramComputer
     }
 
     /// <summary>De-interleaves E, N, Z into double components, rejecting NaN/infinity, then preprocesses each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void LoadAndPreprocess(ReadOnlySpan<float> trace, string traceName)
     {
         if (trace.Length != TraceLength)
@@ -188,8 +191,11 @@ public sealed class SpectrogramComputer
     }
 
     /// <summary>All segments of all components into dB, layout [component][frequency][frame].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ComputeStft(Span<float> destination)
     {
+        if (destination.Length < DecibelsLength)
+            throw new ArgumentException($"The dB destination holds {destination.Length} values; {DecibelsLength} are needed.", nameof(destination));
         var frames = FrameCount;
         var segments = Components * frames;
         var nperseg = Settings.Nperseg;
@@ -226,15 +232,22 @@ public sealed class SpectrogramComputer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Mean(ReadOnlySpan<double> x)
     {
-        var sum = 0.0;
-        foreach (var v in x)
-            sum += v;
+        var acc = Vector<double>.Zero;
+        var width = Vector<double>.Count;
+        var i = 0;
+        for (; i + width <= x.Length; i += width)
+            acc += new Vector<double>(x.Slice(i, width));
+        var sum = Vector.Sum(acc);
+        for (; i < x.Length; i++)
+            sum += x[i];
         return sum / x.Length;
     }
 
     /// <summary>Density scaling, one-sided doubling, dB; then scatters each lane to its component and frame.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void StoreLanes(Span<float> destination, int firstSegment, int used)
     {
         var frames = FrameCount;
@@ -244,16 +257,25 @@ public sealed class SpectrogramComputer
         var toDb = new Vector<double>(DecibelsPerNeper);
         var single = new Vector<double>(_density);
         var doubled = new Vector<double>(2 * _density);
+        var power = _lanePower;
         for (var k = 0; k < bins; k++)
         {
             // Every bin but DC and (even nfft) Nyquist carries the power of its negative-frequency twin too.
             var scale = k == 0 || (nfft % 2 == 0 && k == bins - 1) ? single : doubled;
-            var db = Vector.Log(_lanePower[k] * scale + floor) * toDb;
-            for (var lane = 0; lane < used; lane++)
-            {
-                var (component, frame) = Math.DivRem(firstSegment + lane, frames);
-                destination[(component * bins + k) * frames + frame] = (float)db[lane];
-            }
+            power[k] = Vector.Log(power[k] * scale + floor) * toDb;
+        }
+        // The scatter is a transpose (lanes are segments, rows are bins): tens of thousands of strided stores per
+        // trace, so unchecked. ComputeStft checked that the destination holds every component, bin and frame.
+        var lanes = LaneRealFft.Lanes;
+        ref var values = ref Unsafe.As<Vector<double>, double>(ref MemoryMarshal.GetArrayDataReference(power));
+        ref var output = ref MemoryMarshal.GetReference(destination);
+        for (var lane = 0; lane < used; lane++)
+        {
+            var (component, frame) = Math.DivRem(firstSegment + lane, frames);
+            ref var target = ref Unsafe.Add(ref output, component * bins * frames + frame);
+            ref var source = ref Unsafe.Add(ref values, lane);
+            for (var k = 0; k < bins; k++)
+                Unsafe.Add(ref target, k * frames) = (float)Unsafe.Add(ref source, k * lanes);
         }
     }
 
@@ -282,6 +304,7 @@ public sealed class SpectrogramComputer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Sum(ReadOnlySpan<float> x)
     {
         var acc = Vector<double>.Zero;
@@ -298,6 +321,7 @@ public sealed class SpectrogramComputer
         return total;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double SumOfSquaredDeviations(ReadOnlySpan<float> x, double centre)
     {
         var acc = Vector<double>.Zero;
@@ -317,6 +341,7 @@ public sealed class SpectrogramComputer
         return total;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Standardize(Span<float> x, float mean, float inverseStd)
     {
         var width = Vector<float>.Count;
@@ -332,6 +357,7 @@ public sealed class SpectrogramComputer
             x[i] = (x[i] - mean) * inverseStd;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Normalize(Span<float> image)
     {
         var normalization = Settings.Normalization;
