@@ -1,0 +1,92 @@
+using QuakePrune.Models;
+using QuakePrune.Notebooks.Plotting;
+using QuakePrune.Pruning;
+
+namespace QuakePrune.Notebooks.Study;
+
+/// <summary>Pictures for the fourth notebook: how the L2 norms are spread, which channels move together, and what each ratio removes.</summary>
+public static class PruningPlots
+{
+    private static readonly Dictionary<string, string> StageColours = new()
+    {
+        ["stem"] = "#7f7f7f", ["layer1"] = "#1f77b4", ["layer2"] = "#2ca02c", ["layer3"] = "#ff7f0e", ["layer4"] = "#d62728", ["fc"] = "#9467bd",
+    };
+
+    /// <summary>The stage a group belongs to: stem, layer1..layer4 or fc (the head).</summary>
+    public static string StageOf(ChannelGroup group) => group.Kind == GroupKind.Stem ? "stem" : group.Name.Split('.')[0];
+
+    /// <summary>
+    /// Every prunable group's channel norms, sorted and divided by the group's largest, against the channel's rank as a fraction
+    /// of the group; a dashed line where each ratio cuts. A flat curve means the norms barely separate the channels.
+    /// </summary>
+    public static Figure NormDistributions(string modelPath, IReadOnlyList<double> ratios)
+    {
+        using var loaded = Checkpoint.Load(modelPath);
+        var groups = DependencyGroups.Of(loaded.Info.Architecture);
+        var scores = L2Pruner.Scores(loaded.Model, groups);
+        var figure = new Figure();
+        var legendShown = new HashSet<string>();
+        foreach (var group in groups)
+        {
+            var sorted = scores[group.Name].OrderDescending().ToArray();
+            var largest = Math.Max(sorted[0], 1e-30);
+            var stage = StageOf(group);
+            figure.Add(new Scatter
+            {
+                Name = stage, Mode = "lines", ShowLegend = legendShown.Add(stage), Opacity = 0.6,
+                Line = new Line { Width = 1, Color = StageColours.GetValueOrDefault(stage, "#17becf") },
+                X = Enumerable.Range(0, sorted.Length).Select(i => (i + 0.5) / sorted.Length).ToArray(),
+                Y = sorted.Select(v => v / largest).ToArray(),
+                HoverTemplate = group.Name + ": rank %{x:.2f}, norm %{y:.3f}<extra></extra>",
+            });
+        }
+        foreach (var ratio in ratios)
+        {
+            var kept = 1 - ratio;
+            figure.Add(new Scatter { Mode = "lines", ShowLegend = false, X = new[] { kept, kept }, Y = new[] { 0.0, 1.0 }, Line = new Line { Color = "#000", Dash = "dash", Width = 1 } });
+            figure.Annotate($"{ratio:P0} pruned", kept, 1.04, "x", "y", showArrow: false);
+        }
+        return figure.WithTitle("L2 norm of each channel, by rank within its group (normalised to the group's largest)")
+            .WithAxisTitles("rank within the group (fraction of its channels)", "L2 norm / largest in group").WithSize(900, 450);
+    }
+
+    /// <summary>The dependency groups: one row per group with its kind, width and members (what must be cut together).</summary>
+    public static IEnumerable<object> GroupTable(ResNetArchitecture architecture) =>
+        DependencyGroups.Of(architecture).Select(g => new
+        {
+            Group = g.Name, Kind = g.Kind.ToString().ToLowerInvariant(), g.Channels,
+            Producers = string.Join(" ", g.Producers.Select(m => m.Layer)),
+            Readers = g.Members.Count(m => m.Role == MemberRole.Consumer),
+        });
+
+    /// <summary>The width of every group in the baseline and after each pruning, group by group.</summary>
+    public static Figure Widths(IReadOnlyList<PruneSummary> pruned)
+    {
+        var figure = new Figure();
+        if (pruned.Count == 0) return figure;
+        var names = pruned[0].Widths.Select(w => w.Group).ToArray();
+        figure.Add(new Bar { Name = "baseline", X = names, Y = pruned[0].Widths.Select(w => w.Before).ToArray(), Marker = new Marker { Color = "#7f7f7f" } });
+        foreach (var summary in pruned)
+            figure.Add(new Bar { Name = VariantName(summary), X = names, Y = summary.Widths.Select(w => w.After).ToArray() });
+        figure.Layout.BarMode = "group";
+        figure.YAxis().Type = "log";
+        return figure.WithTitle("channels per group (log scale)").WithAxisTitles(null, "channels").WithSize(1100, 450);
+    }
+
+    /// <summary>Parameters and multiply-accumulates of the baseline and each pruned model.</summary>
+    public static Figure Costs(IReadOnlyList<PruneSummary> pruned)
+    {
+        var figure = Figure.Grid(1, 2, "parameters (millions)", "MACs at the input size (millions)");
+        if (pruned.Count == 0) return figure;
+        var names = pruned.Select(VariantName).Prepend("baseline").ToArray();
+        var parameters = pruned.Select(s => s.ParamsAfter / 1e6).Prepend(pruned[0].ParamsBefore / 1e6).ToArray();
+        var macs = pruned.Select(s => s.MacsAfter / 1e6).Prepend(pruned[0].MacsBefore / 1e6).ToArray();
+        figure.Add(new Bar { Name = "params", X = names, Y = parameters, ShowLegend = false, Text = parameters.Select(v => $"{v:0.00}").ToArray(), TextPosition = "outside" }, 1, 1);
+        figure.Add(new Bar { Name = "MACs", X = names, Y = macs, ShowLegend = false, Text = macs.Select(v => $"{v:0}").ToArray(), TextPosition = "outside" }, 1, 2);
+        return figure.WithSize(1000, 420);
+    }
+
+    /// <summary>The study's name of a pruned model: prune50, prune90-internal...</summary>
+    public static string VariantName(PruneSummary summary) =>
+        Pipeline.StudyPaths.Variant(summary.Options.Ratio, summary.Options.Scope.ToString().ToLowerInvariant());
+}
