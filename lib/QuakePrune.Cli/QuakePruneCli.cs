@@ -11,6 +11,7 @@ public static class QuakePruneCli
         InfoCommand.Create(),
         SynthCommand.Create(),
         ExtractCommand.Create(),
+        SpectrogramCommand.Create(),
         SteadCommand.Create(),
         PruneCommand.Create(),
         NotebooksCommand.Create(),

@@ -174,6 +174,25 @@ public sealed unsafe class H5Dataset : H5Object
         return file;
     }
 
+    /// <summary>
+    /// Changes the number of rows (the first dimension) of a chunked dataset; shrinking drops the last rows.
+    /// Lets a writer that skips inputs create the dataset at its largest size and cut it to what was written.
+    /// </summary>
+    public void ResizeRows(long rows)
+    {
+        var dims = Shape;
+        if (dims.Length == 0) throw new ArgumentException($"HDF5: '{Path}' in '{FilePath}' is a scalar, it has no rows");
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        if (ChunkShape is null) throw new InvalidOperationException($"HDF5: '{Path}' in '{FilePath}' is not chunked, so its size is fixed");
+        var size = stackalloc ulong[dims.Length];
+        for (var i = 0; i < dims.Length; i++) size[i] = i == 0 ? (ulong)rows : (ulong)dims[i];
+        lock (Hdf5Library.Sync)
+        {
+            Check(H5Native.H5Dset_extent(Id, size), $"resizing to {rows} rows");
+            shape = null;
+        }
+    }
+
     /// <summary>Reads a 1-D dataset of strings (variable or fixed length).</summary>
     public string[] ReadStrings()
     {

@@ -81,6 +81,7 @@ internal static unsafe partial class H5Native
     [LibraryImport(Library)] internal static partial long H5Dget_create_plist(long dataset);
     [LibraryImport(Library)] internal static partial int H5Dread(long dataset, long memType, long memSpace, long fileSpace, long xfer, void* buf);
     [LibraryImport(Library)] internal static partial int H5Dwrite(long dataset, long memType, long memSpace, long fileSpace, long xfer, void* buf);
+    [LibraryImport(Library)] internal static partial int H5Dset_extent(long dataset, ulong* size);
 
     [LibraryImport(Library)] internal static partial long H5Screate(int type);
     [LibraryImport(Library)] internal static partial long H5Screate_simple(int rank, ulong* dims, ulong* maxdims);

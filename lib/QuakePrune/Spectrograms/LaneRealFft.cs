@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace QuakePrune.Spectrograms;
@@ -65,18 +66,32 @@ internal sealed class LaneRealFft
     /// <summary>
     /// Puts (samples[i] - mean) * window[i] into lane <paramref name="lane"/>, zero-padded to the FFT length.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Load(int lane, ReadOnlySpan<double> samples, double mean, ReadOnlySpan<double> window)
     {
-        var re = MemoryMarshal.Cast<Vector<double>, double>(_re.AsSpan());
-        var im = MemoryMarshal.Cast<Vector<double>, double>(_im.AsSpan());
-        var lanes = Lanes;
         var count = window.Length;
-        for (var j = 0; j < _half; j++)
+        if (samples.Length < count || count > Length)
+            throw new ArgumentException($"A segment of {samples.Length} samples, a window of {count} and an FFT of {Length} do not fit together.");
+        // Called once per segment and lane (hundreds of times per trace): unchecked scatter into the lane.
+        ref var re = ref Unsafe.Add(ref Unsafe.As<Vector<double>, double>(ref MemoryMarshal.GetArrayDataReference(_re)), lane);
+        ref var im = ref Unsafe.Add(ref Unsafe.As<Vector<double>, double>(ref MemoryMarshal.GetArrayDataReference(_im)), lane);
+        ref var x = ref MemoryMarshal.GetReference(samples);
+        ref var w = ref MemoryMarshal.GetReference(window);
+        ref var reverse = ref MemoryMarshal.GetArrayDataReference(_bitReverse);
+        var lanes = Lanes;
+        var pairs = count / 2;
+        for (var j = 0; j < pairs; j++)
         {
+            var slot = Unsafe.Add(ref reverse, j) * lanes;
+            Unsafe.Add(ref re, slot) = (Unsafe.Add(ref x, 2 * j) - mean) * Unsafe.Add(ref w, 2 * j);
+            Unsafe.Add(ref im, slot) = (Unsafe.Add(ref x, 2 * j + 1) - mean) * Unsafe.Add(ref w, 2 * j + 1);
+        }
+        for (var j = pairs; j < _half; j++)
+        {
+            var slot = Unsafe.Add(ref reverse, j) * lanes;
             var even = 2 * j;
-            var slot = _bitReverse[j] * lanes + lane;
-            re[slot] = even < count ? (samples[even] - mean) * window[even] : 0.0;
-            im[slot] = even + 1 < count ? (samples[even + 1] - mean) * window[even + 1] : 0.0;
+            Unsafe.Add(ref re, slot) = even < count ? (Unsafe.Add(ref x, even) - mean) * Unsafe.Add(ref w, even) : 0.0;
+            Unsafe.Add(ref im, slot) = 0.0;
         }
     }
 
@@ -103,6 +118,7 @@ internal sealed class LaneRealFft
     }
 
     /// <summary>Iterative radix-2 decimation in time on bit-reversed input.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ComplexTransform()
     {
         var re = _re.AsSpan();
@@ -148,6 +164,7 @@ internal sealed class LaneRealFft
     /// From Z = FFT(even + i odd): E_k = (Z_k + conj Z_{m-k}) / 2, O_k = (Z_k - conj Z_{m-k}) / 2i,
     /// X_k = E_k + exp(-2 pi i k / n) O_k.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Untangle(Span<Vector<double>> power)
     {
         var re = _re.AsSpan();

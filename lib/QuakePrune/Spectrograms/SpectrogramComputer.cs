@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using MathNet.Numerics;
 using MathNet.Numerics.IntegralTransforms;
 
@@ -153,6 +154,7 @@ public sealed class SpectrogramComputer
     }
 
     /// <summary>De-interleaves E, N, Z into double components, rejecting NaN/infinity, then preprocesses each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void LoadAndPreprocess(ReadOnlySpan<float> trace, string traceName)
     {
         if (trace.Length != TraceLength)
@@ -188,6 +190,7 @@ public sealed class SpectrogramComputer
     }
 
     /// <summary>All segments of all components into dB, layout [component][frequency][frame].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ComputeStft(Span<float> destination)
     {
         var frames = FrameCount;
@@ -226,15 +229,22 @@ public sealed class SpectrogramComputer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Mean(ReadOnlySpan<double> x)
     {
-        var sum = 0.0;
-        foreach (var v in x)
-            sum += v;
+        var acc = Vector<double>.Zero;
+        var width = Vector<double>.Count;
+        var i = 0;
+        for (; i + width <= x.Length; i += width)
+            acc += new Vector<double>(x.Slice(i, width));
+        var sum = Vector.Sum(acc);
+        for (; i < x.Length; i++)
+            sum += x[i];
         return sum / x.Length;
     }
 
     /// <summary>Density scaling, one-sided doubling, dB; then scatters each lane to its component and frame.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void StoreLanes(Span<float> destination, int firstSegment, int used)
     {
         var frames = FrameCount;
@@ -244,16 +254,21 @@ public sealed class SpectrogramComputer
         var toDb = new Vector<double>(DecibelsPerNeper);
         var single = new Vector<double>(_density);
         var doubled = new Vector<double>(2 * _density);
+        // Where bin 0 of each lane's segment goes; bin k lies k * frames further on.
+        Span<int> start = stackalloc int[used];
+        for (var lane = 0; lane < used; lane++)
+        {
+            var (component, frame) = Math.DivRem(firstSegment + lane, frames);
+            start[lane] = component * bins * frames + frame;
+        }
         for (var k = 0; k < bins; k++)
         {
             // Every bin but DC and (even nfft) Nyquist carries the power of its negative-frequency twin too.
             var scale = k == 0 || (nfft % 2 == 0 && k == bins - 1) ? single : doubled;
             var db = Vector.Log(_lanePower[k] * scale + floor) * toDb;
+            var row = k * frames;
             for (var lane = 0; lane < used; lane++)
-            {
-                var (component, frame) = Math.DivRem(firstSegment + lane, frames);
-                destination[(component * bins + k) * frames + frame] = (float)db[lane];
-            }
+                destination[start[lane] + row] = (float)db[lane];
         }
     }
 
@@ -282,6 +297,7 @@ public sealed class SpectrogramComputer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Sum(ReadOnlySpan<float> x)
     {
         var acc = Vector<double>.Zero;
@@ -298,6 +314,7 @@ public sealed class SpectrogramComputer
         return total;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double SumOfSquaredDeviations(ReadOnlySpan<float> x, double centre)
     {
         var acc = Vector<double>.Zero;
@@ -317,6 +334,7 @@ public sealed class SpectrogramComputer
         return total;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Standardize(Span<float> x, float mean, float inverseStd)
     {
         var width = Vector<float>.Count;
@@ -332,6 +350,7 @@ public sealed class SpectrogramComputer
             x[i] = (x[i] - mean) * inverseStd;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Normalize(Span<float> image)
     {
         var normalization = Settings.Normalization;
