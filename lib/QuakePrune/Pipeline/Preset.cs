@@ -25,6 +25,8 @@ public sealed record Preset
     /// <summary>Retraining rate as a fraction of the training rate (about a tenth works, Torch-Pruning users report).</summary>
     public double RetrainRateFactor { get; init; } = 0.1;
     public IReadOnlyList<double> Ratios { get; init; } = [0.5, 0.7, 0.9];
+    /// <summary>Pruning scopes: <c>full</c> (the paper's: stem and residual streams too) and <c>internal</c> (inside the blocks and the head).</summary>
+    public IReadOnlyList<string> Scopes { get; init; } = ["full", "internal"];
     public int BenchRuns { get; init; } = 100;
     public int BenchWarmup { get; init; } = 10;
     public string Device { get; init; } = "cpu";
