@@ -25,6 +25,7 @@ public sealed class FormatterRegistry
         registry.Register<HtmlString>(h => new MimeBundle(h.Html).Add(MimeTypes.Html, h.Html));
         registry.Register<PngImage>(p => new MimeBundle(p.ToString()).Add(MimeTypes.Png, Convert.ToBase64String(p.Bytes)));
         registry.Register<Figure>(f => f.ToMimeBundle());
+        registry.Register<QuakePrune.Torch.Tensor>(TensorFormatter.Format);
         return registry;
     }
 
