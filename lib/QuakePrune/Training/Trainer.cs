@@ -55,6 +55,8 @@ public static class Trainer
         if (device.type == DeviceType.CUDA && !cuda.is_available())
             throw new InvalidOperationException("train: --device cuda, but libtorch sees no CUDA device (a CPU-only libtorch or no GPU)");
         set_num_threads(options.Threads ?? Environment.ProcessorCount);
+        // Without it glibc maps and page-faults fresh pages for every step's activations (~3x slower steps on 2 cores).
+        keep_freed_cpu_memory();
 
         var trainCount = data.IndicesOf(TrainSplit).Length;
         var devRows = data.IndicesOf(DevSplit);
