@@ -15,5 +15,6 @@ public static class QuakePruneCli
         PruneCommand.Create(),
         NotebooksCommand.Create(),
         BenchOpsCommand.Create(),
+        BenchCommand.Create(),
     };
 }
