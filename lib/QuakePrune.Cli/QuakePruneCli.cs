@@ -16,5 +16,6 @@ public static class QuakePruneCli
         NotebooksCommand.Create(),
         BenchOpsCommand.Create(),
         BenchCommand.Create(),
+        ModelCommand.Create(),
     };
 }

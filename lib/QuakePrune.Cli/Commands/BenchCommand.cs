@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using QuakePrune.Latency;
-using QuakePrune.Models;
 using QuakePrune.Spectrograms;
 using QuakePrune.Torch;
 
@@ -24,24 +23,19 @@ public static class BenchCommand
         var interleave = new Option<bool>("--interleave") { Description = "Time in A B A B rounds so drift hits every model alike" };
         var engine = new Option<string>("--engine") { Description = "fast (prepared inference path), eager (the plain module) or both", DefaultValueFactory = _ => "fast" };
         var project = new Option<string?>("--project") { Description = "Add a projected (not measured) latency on a GPU: gtx1050" };
-        // Benchmark scaffolding until `quakeprune model init` exists: writes a freshly initialised checkpoint and exits.
-        var saveInit = new Option<string?>("--save-init") { Hidden = true };
-        var arch = new Option<string>("--arch") { Hidden = true, DefaultValueFactory = _ => "resnet50" };
-        var seed = new Option<int>("--seed") { Hidden = true, DefaultValueFactory = _ => 0 };
+        var path = new Option<string>("--path")
+        {
+            Description = "Fast engine's path: auto (fastest measured), mkldnn, channels-last or plain", DefaultValueFactory = _ => "auto",
+        };
         var command = new Command("bench", "Time checkpoints' inference (median, p90, p99, mean, std) side by side; JSON, CSV and a table.")
         {
-            models, output, size, batch, threads, device, warmup, runs, seconds, interleave, engine, project, saveInit, arch, seed,
+            models, output, size, batch, threads, device, warmup, runs, seconds, interleave, engine, path, project,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             var imageSize = parse.GetValue(size) is { } text
                 ? ImageSize.Parse(text) ?? throw new ArgumentException("--size must be HxW, not 'native'")
                 : null;
-            if (parse.GetValue(saveInit) is { } initPath)
-            {
-                SaveInitial(parse.GetValue(arch)!, imageSize ?? new ImageSize(224, 224), parse.GetValue(seed), initPath);
-                return 0;
-            }
             var paths = parse.GetValue(models) ?? [];
             var target = parse.GetValue(output) ?? throw new ArgumentException("--out is required");
             var options = new BenchOptions
@@ -56,6 +50,7 @@ public static class BenchCommand
                 Seconds = parse.GetValue(seconds),
                 Interleave = parse.GetValue(interleave),
                 Engine = ParseEngine(parse.GetValue(engine)!),
+                Path = LatencyBench.ParsePath(parse.GetValue(path)!),
                 Project = parse.GetValue(project),
                 Log = line => Console.Error.WriteLine(line),
             };
@@ -78,18 +73,4 @@ public static class BenchCommand
         Enum.TryParse<BenchEngine>(text, ignoreCase: true, out var value) && Enum.IsDefined(value)
             ? value
             : throw new ArgumentException($"--engine must be fast, eager or both, got '{text}'");
-
-    private static void SaveInitial(string arch, ImageSize size, int seed, string path)
-    {
-        if (!arch.Equals("resnet50", StringComparison.OrdinalIgnoreCase))
-            throw new ArgumentException($"--arch: only resnet50 can be initialised here, got '{arch}'");
-        torch.manual_seed(seed);
-        var architecture = ResNetArchitecture.ResNet50();
-        using var model = new ResNet(architecture);
-        var temporary = path + ".tmp";
-        Checkpoint.Save(model, new ModelInfo(architecture, size, null, new Dictionary<string, string> { ["init.seed"] = seed.ToString(CultureInfo.InvariantCulture) }),
-            temporary);
-        File.Move(temporary, path, overwrite: true);
-        Console.WriteLine($"bench: wrote an initialised {arch} ({model.parameter_count():N0} parameters, {size}) to {path}");
-    }
 }

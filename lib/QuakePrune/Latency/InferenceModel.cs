@@ -151,6 +151,29 @@ public sealed class InferenceModel : IDisposable
         return x;
     }
 
+    /// <summary>
+    /// Class probabilities (softmax over the logits), row-major [N, classes], for images [N, C, H, W] on the model's device:
+    /// the call evaluate and predict make per batch.
+    /// </summary>
+    public float[] ProbabilitiesOf(Tensor images)
+    {
+        using var logits = Forward(images);
+        using var probabilities = logits.softmax(1);
+        using var cpu = probabilities.device.type == DeviceType.CPU ? probabilities.alias() : probabilities.to(CPU);
+        return cpu.ToArray<float>();
+    }
+
+    /// <summary>
+    /// Loads a checkpoint onto <paramref name="device"/> (default CPU) and prepares it at the checkpoint's input size (unless
+    /// <paramref name="options"/> says otherwise); the loaded module is released once folded. Also returns what the checkpoint records.
+    /// </summary>
+    public static (InferenceModel Model, ModelInfo Info) FromCheckpoint(string path, Device? device = null, InferenceOptions? options = null)
+    {
+        using var loaded = Checkpoint.Load(path, device);
+        loaded.Model.eval();
+        return (Prepare(loaded.Model, options ?? new InferenceOptions { Size = loaded.Info.InputSize }), loaded.Info);
+    }
+
     /// <summary>Logits, row-major [batch, classes], for images given as row-major float32 [batch, C, height, width].</summary>
     public float[] Run(ReadOnlySpan<float> images, int batch, int height, int width)
     {

@@ -30,6 +30,8 @@ public sealed record BenchOptions
     /// <summary>A B A B rounds, so drift on a shared machine hits every model alike.</summary>
     public bool Interleave { get; init; }
     public BenchEngine Engine { get; init; } = BenchEngine.Fast;
+    /// <summary>Forces the fast engine's path; null: the fastest measured at prepare time.</summary>
+    public InferencePath? Path { get; init; }
     /// <summary>A GPU to project to (gtx1050), or null.</summary>
     public string? Project { get; init; }
     /// <summary>Progress lines (model loading, chosen paths).</summary>
@@ -56,7 +58,7 @@ public sealed record BenchResult(
 
 /// <summary>The machine a benchmark ran on, as recorded with every figure.</summary>
 public sealed record BenchMachine(
-    string Cpu, int LogicalCpus, int Threads, string Libtorch, bool OneDnn, string Device, string? Gpu, string Os, string Runtime,
+    string Cpu, int LogicalCpus, int? PhysicalCores, int Threads, string Libtorch, bool OneDnn, string Device, string? Gpu, string Os, string Runtime,
     string LoadAverageBefore, string LoadAverageAfter, DateTime StartedUtc);
 
 public sealed record BenchReport(BenchMachine Machine, BenchOptions Options, IReadOnlyList<BenchResult> Results, GpuProjection? Projection);
@@ -77,7 +79,6 @@ public static class LatencyBench
         public ImageSize Size { get; } = size;
         public Tensor Input { get; } = input;
         public List<double> Times { get; } = [];
-        public double TotalMs { get; private set; }
 
         public double Call(Device device)
         {
@@ -90,11 +91,7 @@ public static class LatencyBench
             return clock.Elapsed.TotalMilliseconds;
         }
 
-        public void Record(double ms)
-        {
-            Times.Add(ms);
-            TotalMs += ms;
-        }
+        public void Record(double ms) => Times.Add(ms);
     }
 
     public static BenchReport Run(BenchOptions options)
@@ -103,6 +100,8 @@ public static class LatencyBench
         var log = options.Log ?? (_ => { });
         if (options.Device.type == DeviceType.CUDA && !cuda.is_available())
             throw new ArgumentException("bench: --device cuda asked for, but libtorch sees no CUDA device");
+        // Every checkpoint's header first, so a missing or corrupt file fails before minutes of preparing the others.
+        foreach (var path in options.Models) Checkpoint.ReadInfo(path);
         set_num_threads(options.Threads);
         // Activations reuse freed heap memory instead of faulting in fresh pages on every call.
         keep_freed_cpu_memory();
@@ -130,11 +129,11 @@ public static class LatencyBench
                     owned.Add(input);
                     if (options.Engine != BenchEngine.Eager)
                     {
-                        var fast = InferenceModel.Prepare(model, new InferenceOptions { Size = size, Batch = batch });
+                        var fast = InferenceModel.Prepare(model, new InferenceOptions { Size = size, Batch = batch, Path = options.Path });
                         owned.Add(fast);
                         log($"{path}: batch {batch} at {size}: fast path {fast.Path} (" +
                             string.Join(", ", fast.Trials.Select(t => $"{t.Path} {t.MedianMs:F2} ms, max |diff| {t.MaxAbsDiff:G2}")) + ")");
-                        subjects.Add(new Subject(path, batch, "fast", fast.Path.ToString().ToLowerInvariant(), size, fast.Forward, input));
+                        subjects.Add(new Subject(path, batch, "fast", PathName(fast.Path), size, fast.Forward, input));
                     }
                     if (options.Engine != BenchEngine.Fast)
                         subjects.Add(new Subject(path, batch, "eager", "module", size, x =>
@@ -157,7 +156,7 @@ public static class LatencyBench
                 results.Add(new BenchResult(s.Model, s.Batch, s.Engine, s.Path, s.Size, stats.Runs, stats, s.Batch * 1000.0 / stats.MedianMs,
                     f.Params, f.Macs, f.FileBytes, LatencyStatistics.Of(first.Times).MedianMs / stats.MedianMs, projected));
             }
-            var machine = new BenchMachine(CpuModel(), Environment.ProcessorCount, get_num_threads(), __version__, backends.mkldnn.is_available(),
+            var machine = new BenchMachine(CpuModel(), Environment.ProcessorCount, PhysicalCores(), get_num_threads(), __version__, backends.mkldnn.is_available(),
                 options.Device.ToString(), options.Device.type == DeviceType.CUDA ? cuda.get_device_name(Math.Max(0, options.Device.index)) : null,
                 RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription, loadBefore, LoadAverage(), started);
             return new BenchReport(machine, options, results, projection);
@@ -170,23 +169,64 @@ public static class LatencyBench
 
     private static void Measure(List<Subject> subjects, BenchOptions options)
     {
-        bool Done(Subject s) => options.Seconds is { } seconds ? s.TotalMs >= seconds * 1000 : s.Times.Count >= options.Runs;
-        if (options.Interleave)
+        var times = Measure(subjects.Count, k => subjects[k].Call(options.Device), options.Warmup, options.Runs, options.Seconds, options.Interleave);
+        for (var k = 0; k < subjects.Count; k++)
+            foreach (var ms in times[k]) subjects[k].Record(ms);
+    }
+
+    /// <summary>
+    /// Calls every subject <paramref name="warmup"/> times untimed, then until it has <paramref name="runs"/> timed calls (or, with
+    /// <paramref name="seconds"/>, that much timed wall clock). Interleaved: round after round over the subjects still running
+    /// (warm-up rounds first), so drift on a shared machine hits each alike; otherwise one subject after the other.
+    /// <paramref name="call"/> runs subject k once and returns its milliseconds; the result holds each subject's timed calls.
+    /// </summary>
+    public static IReadOnlyList<double>[] Measure(int subjects, Func<int, double> call, int warmup, int runs, double? seconds, bool interleave)
+    {
+        var times = Enumerable.Range(0, subjects).Select(_ => new List<double>()).ToArray();
+        var totals = new double[subjects];
+        bool Done(int k) => seconds is { } limit ? totals[k] >= limit * 1000 : times[k].Count >= runs;
+        void Timed(int k)
         {
-            for (var k = 0; k < options.Warmup; k++)
-                foreach (var s in subjects) s.Call(options.Device);
-            while (subjects.Any(s => !Done(s)))
-                foreach (var s in subjects.Where(s => !Done(s))) s.Record(s.Call(options.Device));
+            var ms = call(k);
+            times[k].Add(ms);
+            totals[k] += ms;
+        }
+        if (interleave)
+        {
+            for (var round = 0; round < warmup; round++)
+                for (var k = 0; k < subjects; k++) call(k);
+            while (Enumerable.Range(0, subjects).Any(k => !Done(k)))
+                for (var k = 0; k < subjects; k++)
+                    if (!Done(k)) Timed(k);
         }
         else
         {
-            foreach (var s in subjects)
+            for (var k = 0; k < subjects; k++)
             {
-                for (var k = 0; k < options.Warmup; k++) s.Call(options.Device);
-                while (!Done(s)) s.Record(s.Call(options.Device));
+                for (var round = 0; round < warmup; round++) call(k);
+                while (!Done(k)) Timed(k);
             }
         }
+        return times;
     }
+
+    /// <summary>The name a path has on the command line and in reports: mkldnn, channels-last, plain.</summary>
+    public static string PathName(InferencePath path) => path switch
+    {
+        InferencePath.Mkldnn => "mkldnn",
+        InferencePath.ChannelsLast => "channels-last",
+        _ => "plain",
+    };
+
+    /// <summary>The path named <paramref name="name"/> (see <see cref="PathName"/>); null for "auto".</summary>
+    public static InferencePath? ParsePath(string name) => name.ToLowerInvariant() switch
+    {
+        "auto" => null,
+        "mkldnn" or "onednn" => InferencePath.Mkldnn,
+        "channels-last" => InferencePath.ChannelsLast,
+        "plain" => InferencePath.Plain,
+        _ => throw new ArgumentException($"--path must be auto, mkldnn (onednn), channels-last or plain, got '{name}'"),
+    };
 
     /// <summary>The projection model for a GPU: only the paper's GTX 1050 calibration exists.</summary>
     public static GpuProjection ProjectionFor(string gpu) => GpuSpec.Named(gpu) == GpuSpec.Gtx1050
@@ -223,6 +263,24 @@ public static class LatencyBench
         return RuntimeInformation.ProcessArchitecture.ToString();
     }
 
+    /// <summary>Physical cores per /proc/cpuinfo (sockets x "cpu cores"), or null where it does not say.</summary>
+    private static int? PhysicalCores()
+    {
+        try
+        {
+            var lines = File.ReadAllLines("/proc/cpuinfo");
+            var sockets = lines.Where(l => l.StartsWith("physical id", StringComparison.Ordinal)).Distinct().Count();
+            var perSocket = lines.FirstOrDefault(l => l.StartsWith("cpu cores", StringComparison.Ordinal));
+            return perSocket is not null && int.TryParse(perSocket[(perSocket.IndexOf(':') + 1)..].Trim(), CultureInfo.InvariantCulture, out var cores)
+                ? Math.Max(1, sockets) * cores
+                : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     private static string LoadAverage()
     {
         try
@@ -247,6 +305,7 @@ public static class LatencyBench
         {
             ["cpu"] = m.Cpu,
             ["logical_cpus"] = m.LogicalCpus,
+            ["physical_cores"] = m.PhysicalCores,
             ["threads"] = m.Threads,
             ["libtorch"] = m.Libtorch,
             ["onednn"] = m.OneDnn,
@@ -286,13 +345,14 @@ public static class LatencyBench
                 ["file_bytes"] = r.FileBytes,
                 ["speedup"] = r.Speedup,
             };
-            if (report.Projection is not null) row["projected_ms"] = r.ProjectedMs;
+            if (report.Projection is not null) row[ProjectedColumn(report)] = r.ProjectedMs;
             results.Add(row);
         }
         JsonObject? projection = report.Projection is { } p
             ? new JsonObject
             {
                 ["label"] = "projected, not measured",
+                ["column"] = ProjectedColumn(report),
                 ["gpu"] = p.Gpu.Name,
                 ["peak_flops"] = p.Gpu.PeakFlops,
                 ["bytes_per_second"] = p.Gpu.BytesPerSecond,
@@ -303,12 +363,19 @@ public static class LatencyBench
                              "plus the per-layer overhead times the layers launched; batch N multiplies MACs and activation bytes by N",
             }
             : null;
-        return new JsonObject { ["machine"] = machine, ["results"] = results, ["projection"] = projection };
+        var json = new JsonObject { ["machine"] = machine, ["results"] = results };
+        if (projection is not null) json["projection"] = projection;
+        return json;
     }
+
+    /// <summary>The column of projected latencies, e.g. projected_gtx1050_ms: named after the GPU so it never reads as a measurement.</summary>
+    public static string ProjectedColumn(BenchReport report) =>
+        $"projected_{(report.Options.Project ?? throw new ArgumentException("the report has no projection")).ToLowerInvariant()}_ms";
 
     public static string ToCsv(BenchReport report)
     {
-        var text = new StringBuilder("model,batch,engine,path,size,runs,median_ms,p90_ms,p99_ms,mean_ms,std_ms,images_per_s,params,macs,file_bytes,speedup,projected_ms\n");
+        var text = new StringBuilder("model,batch,engine,path,size,runs,median_ms,p90_ms,p99_ms,mean_ms,std_ms,images_per_s,params,macs,file_bytes,speedup" +
+                                     (report.Projection is null ? "" : "," + ProjectedColumn(report)) + "\n");
         foreach (var r in report.Results)
         {
             var s = r.Statistics;
@@ -317,8 +384,9 @@ public static class LatencyBench
                 Csv(r.Model), r.Batch.ToString(CultureInfo.InvariantCulture), r.Engine, r.Path, r.Size.ToString(), r.Runs.ToString(CultureInfo.InvariantCulture),
                 Number(s.MedianMs), Number(s.P90Ms), Number(s.P99Ms), Number(s.MeanMs), Number(s.StdMs), Number(r.ImagesPerSecond),
                 r.Params.ToString(CultureInfo.InvariantCulture), r.Macs.ToString(CultureInfo.InvariantCulture), r.FileBytes.ToString(CultureInfo.InvariantCulture),
-                Number(r.Speedup), r.ProjectedMs is { } p ? Number(p) : "",
+                Number(r.Speedup),
             ];
+            if (report.Projection is not null) cells = [.. cells, r.ProjectedMs is { } p ? Number(p) : ""];
             text.Append(string.Join(',', cells)).Append('\n');
         }
         return text.ToString();
@@ -335,7 +403,7 @@ public static class LatencyBench
                         $"load average {m.LoadAverageBefore} -> {m.LoadAverageAfter}");
         var projected = report.Projection is not null;
         var header = $"{"model",-28} {"batch",5} {"engine",-6} {"path",-13} {"median",9} {"p90",9} {"p99",9} {"mean",9} {"std",8} {"img/s",9} " +
-                     $"{"params",11} {"GMACs",7} {"MB",7} {"speedup",7}" + (projected ? $" {"projected",10}" : "");
+                     $"{"params",11} {"GMACs",7} {"MB",7} {"speedup",7}" + (projected ? $" {"projected " + report.Options.Project,18}" : "");
         text.AppendLine(header);
         foreach (var r in report.Results)
         {
@@ -345,7 +413,7 @@ public static class LatencyBench
             text.Append(CultureInfo.InvariantCulture,
                 $"{name,-28} {r.Batch,5} {r.Engine,-6} {r.Path,-13} {s.MedianMs,9:F3} {s.P90Ms,9:F3} {s.P99Ms,9:F3} {s.MeanMs,9:F3} {s.StdMs,8:F3} " +
                 $"{r.ImagesPerSecond,9:F1} {r.Params,11} {r.Macs / 1e9,7:F3} {r.FileBytes / 1e6,7:F1} {r.Speedup,6:F2}x");
-            if (projected) text.Append(CultureInfo.InvariantCulture, $" {r.ProjectedMs,7:F2} ms");
+            if (projected) text.Append(CultureInfo.InvariantCulture, $" {r.ProjectedMs,15:F2} ms");
             text.AppendLine();
         }
         text.AppendLine("times in ms (wall clock per forward, " + (report.Options.Seconds is { } sec ? $"{sec} s" : $"{report.Options.Runs} runs") +
