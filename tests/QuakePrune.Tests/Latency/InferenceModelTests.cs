@@ -114,4 +114,33 @@ public class InferenceModelTests
             InferenceModel.Prepare(model, new InferenceOptions { Size = new ImageSize(20, 20), Path = InferencePath.Plain, Tolerance = 1e-30 }));
         Assert.Contains("Plain deviates from the plain model", e.Message);
     }
+
+    [Fact]
+    public void A_checkpoint_loads_into_a_prepared_model_whose_probabilities_match_the_plain_softmax()
+    {
+        using var model = TinyWithRandomNorms(17);
+        var dir = Directory.CreateTempSubdirectory("quakeprune-inference-").FullName;
+        try
+        {
+            var path = System.IO.Path.Combine(dir, "tiny.safetensors");
+            Checkpoint.Save(model, new ModelInfo(model.Architecture, new ImageSize(28, 24), null, new Dictionary<string, string>()), path);
+            var (fast, info) = InferenceModel.FromCheckpoint(path);
+            using (fast)
+            {
+                Assert.Equal(new ImageSize(28, 24), info.InputSize);
+                using var scope = NewDisposeScope();
+                var images = randn(3, 3, 28, 24);
+                var expected = model.forward(images).softmax(1).ToArray<float>();
+                var probabilities = fast.ProbabilitiesOf(images);
+                Assert.Equal(expected, probabilities, (a, b) => Math.Abs(a - b) <= 1e-5f);
+                for (var row = 0; row < 3; row++)
+                    Assert.Equal(1.0, probabilities.Skip(row * model.Architecture.Classes).Take(model.Architecture.Classes).Sum(), 5);
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
 }
+
