@@ -33,10 +33,16 @@ public sealed record InferenceOptions
     public double Tolerance { get; init; } = 1e-4;
     /// <summary>Seed of the random inputs of the correctness check.</summary>
     public int Seed { get; init; } = 20240601;
+    /// <summary>
+    /// On the CPU, also time the chosen path with fewer intra-op threads than libtorch's current count (halving down to 1)
+    /// and keep the fastest: a small (pruned) model loses more to thread synchronisation per layer than it gains.
+    /// The current count stays the ceiling.
+    /// </summary>
+    public bool TuneThreads { get; init; } = true;
 }
 
-/// <summary>One candidate path as measured at prepare time.</summary>
-public sealed record PathTrial(InferencePath Path, double MedianMs, double MaxAbsDiff);
+/// <summary>One candidate as measured at prepare time: a path at an intra-op thread count.</summary>
+public sealed record PathTrial(InferencePath Path, int Threads, double MedianMs, double MaxAbsDiff);
 
 /// <summary>
 /// An eval-mode <see cref="ResNet"/> prepared once for fast inference: every BatchNorm folded into its convolution
@@ -57,6 +63,8 @@ public sealed class InferenceModel : IDisposable
     private bool disposed;
 
     public InferencePath Path { get; private set; }
+    /// <summary>Intra-op threads each <see cref="Forward"/> runs with (libtorch's count is set for the call and restored after); null: whatever it is.</summary>
+    public int? Threads { get; private set; }
     public ResNetArchitecture Architecture { get; }
     /// <summary>Every candidate tried at prepare time: its median latency at the tuning shape and its largest deviation from the plain module.</summary>
     public IReadOnlyList<PathTrial> Trials { get; private set; } = [];
@@ -101,6 +109,8 @@ public sealed class InferenceModel : IDisposable
             throw new ArgumentException($"inference path {forced} is not available on {device} (available: {string.Join(", ", candidates)})");
         if (options.Path is { } only) candidates = [only];
 
+        var ceiling = get_num_threads();
+        var tuneThreads = options.TuneThreads && device.type == DeviceType.CPU && ceiling > 1;
         using var mode = inference_mode();
         var prepared = new InferenceModel(model, device);
         try
@@ -108,21 +118,33 @@ public sealed class InferenceModel : IDisposable
             using var input = RandomInput(model.Architecture.InChannels, options, device);
             using var reference = model.forward(input).to(ScalarType.Float32);
             var scale = Math.Max(1.0, reference.abs().max().item<double>());
-            var trials = new List<PathTrial>();
-            foreach (var path in candidates)
+            var timed = candidates.Length > 1 || tuneThreads;
+            // Checked at every path and thread count: a different split of the work may sum in a different order.
+            PathTrial Trial(InferencePath path, int threads)
             {
-                prepared.Switch(path);
+                prepared.Threads = threads == ceiling ? null : threads;
                 double diff;
                 using (var output = prepared.Forward(input)) diff = MaxAbsDiff(output, reference);
                 if (!(diff <= options.Tolerance * scale))
                     throw new InvalidOperationException(
-                        $"inference path {path} deviates from the plain model by {diff:G3} (allowed {options.Tolerance * scale:G3}) " +
+                        $"inference path {path} at {threads} thread(s) deviates from the plain model by {diff:G3} (allowed {options.Tolerance * scale:G3}) " +
                         $"on a random {options.Batch}x{model.Architecture.InChannels}x{options.Size} input");
-                var ms = candidates.Length == 1 ? double.NaN : prepared.MedianMs(input, options.TuningRuns);
-                trials.Add(new PathTrial(path, ms, diff));
+                return new PathTrial(path, threads, timed ? prepared.MedianMs(input, options.TuningRuns) : double.NaN, diff);
             }
-            var best = candidates.Length == 1 ? trials[0] : trials.MinBy(t => t.MedianMs)!;
+            var trials = new List<PathTrial>();
+            foreach (var path in candidates)
+            {
+                prepared.Switch(path);
+                trials.Add(Trial(path, ceiling));
+            }
+            var best = timed ? trials.MinBy(t => t.MedianMs)! : trials[0];
             prepared.Switch(best.Path);
+            if (tuneThreads)
+            {
+                for (var threads = ceiling / 2; threads >= 1; threads /= 2) trials.Add(Trial(best.Path, threads));
+                best = trials.Where(t => t.Path == best.Path).MinBy(t => t.MedianMs)!;
+            }
+            prepared.Threads = best.Threads == ceiling ? null : best.Threads;
             prepared.Trials = trials;
             return prepared;
         }
@@ -140,6 +162,21 @@ public sealed class InferenceModel : IDisposable
         if (images.dim() != 4 || images.shape[1] != Architecture.InChannels)
             throw new ArgumentException($"inference expects images [N, {Architecture.InChannels}, H, W], got [{string.Join(", ", images.shape)}]");
         using var mode = inference_mode();
+        var outer = get_num_threads();
+        var own = Threads is { } threads && threads != outer;
+        if (own) set_num_threads(Threads!.Value);
+        try
+        {
+            return Logits(images);
+        }
+        finally
+        {
+            if (own) set_num_threads(outer);
+        }
+    }
+
+    private Tensor Logits(Tensor images)
+    {
         var features = Path == InferencePath.Mkldnn ? FeaturesMkldnn(images) : FeaturesStrided(images);
         var x = features;
         for (var k = 0; k < headWeights.Length; k++)

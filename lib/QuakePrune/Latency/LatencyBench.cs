@@ -51,9 +51,13 @@ public sealed record BenchOptions
     }
 }
 
-/// <summary>One timed configuration. <see cref="Macs"/> is per image; <see cref="Speedup"/> is against the first model at the same batch and engine.</summary>
+/// <summary>
+/// One timed configuration. <see cref="Threads"/>: the intra-op threads the forward ran with (the fast engine may use fewer than
+/// the fixed count when that measured faster). <see cref="Macs"/> is per image; <see cref="Speedup"/> is against the first model
+/// at the same batch and engine.
+/// </summary>
 public sealed record BenchResult(
-    string Model, int Batch, string Engine, string Path, ImageSize Size, int Runs, LatencyStatistics Statistics,
+    string Model, int Batch, string Engine, string Path, int Threads, ImageSize Size, int Runs, LatencyStatistics Statistics,
     double ImagesPerSecond, long Params, long Macs, long FileBytes, double Speedup, double? ProjectedMs);
 
 /// <summary>The machine a benchmark ran on, as recorded with every figure.</summary>
@@ -70,8 +74,9 @@ public sealed record BenchReport(BenchMachine Machine, BenchOptions Options, IRe
 /// </summary>
 public static class LatencyBench
 {
-    private sealed class Subject(string model, int batch, string engine, string path, ImageSize size, Func<Tensor, Tensor> forward, Tensor input)
+    private sealed class Subject(string model, int batch, string engine, string path, int threads, ImageSize size, Func<Tensor, Tensor> forward, Tensor input)
     {
+        public int Threads { get; } = threads;
         public string Model { get; } = model;
         public int Batch { get; } = batch;
         public string Engine { get; } = engine;
@@ -132,11 +137,11 @@ public static class LatencyBench
                         var fast = InferenceModel.Prepare(model, new InferenceOptions { Size = size, Batch = batch, Path = options.Path });
                         owned.Add(fast);
                         log($"{path}: batch {batch} at {size}: fast path {fast.Path} (" +
-                            string.Join(", ", fast.Trials.Select(t => $"{t.Path} {t.MedianMs:F2} ms, max |diff| {t.MaxAbsDiff:G2}")) + ")");
-                        subjects.Add(new Subject(path, batch, "fast", PathName(fast.Path), size, fast.Forward, input));
+                            string.Join(", ", fast.Trials.Select(t => $"{t.Path}/{t.Threads}t {t.MedianMs:F2} ms, max |diff| {t.MaxAbsDiff:G2}")) + ")");
+                        subjects.Add(new Subject(path, batch, "fast", PathName(fast.Path), fast.Threads ?? options.Threads, size, fast.Forward, input));
                     }
                     if (options.Engine != BenchEngine.Fast)
-                        subjects.Add(new Subject(path, batch, "eager", "module", size, x =>
+                        subjects.Add(new Subject(path, batch, "eager", "module", options.Threads, size, x =>
                         {
                             using var mode = inference_mode();
                             return model.forward(x);
@@ -153,7 +158,7 @@ public static class LatencyBench
                 var first = subjects.First(f => f.Batch == s.Batch && f.Engine == s.Engine);
                 var f = facts[s.Model];
                 var projected = projection?.ProjectMs(ForBatch(ModelCost.Of(f.Architecture, s.Size.Height, s.Size.Width), s.Batch));
-                results.Add(new BenchResult(s.Model, s.Batch, s.Engine, s.Path, s.Size, stats.Runs, stats, s.Batch * 1000.0 / stats.MedianMs,
+                results.Add(new BenchResult(s.Model, s.Batch, s.Engine, s.Path, s.Threads, s.Size, stats.Runs, stats, s.Batch * 1000.0 / stats.MedianMs,
                     f.Params, f.Macs, f.FileBytes, LatencyStatistics.Of(first.Times).MedianMs / stats.MedianMs, projected));
             }
             var machine = new BenchMachine(CpuModel(), Environment.ProcessorCount, PhysicalCores(), get_num_threads(), __version__, backends.mkldnn.is_available(),
@@ -332,6 +337,7 @@ public static class LatencyBench
                 ["batch"] = r.Batch,
                 ["engine"] = r.Engine,
                 ["path"] = r.Path,
+                ["threads"] = r.Threads,
                 ["size"] = r.Size.ToString(),
                 ["runs"] = r.Runs,
                 ["median_ms"] = r.Statistics.MedianMs,
@@ -374,14 +380,14 @@ public static class LatencyBench
 
     public static string ToCsv(BenchReport report)
     {
-        var text = new StringBuilder("model,batch,engine,path,size,runs,median_ms,p90_ms,p99_ms,mean_ms,std_ms,images_per_s,params,macs,file_bytes,speedup" +
+        var text = new StringBuilder("model,batch,engine,path,threads,size,runs,median_ms,p90_ms,p99_ms,mean_ms,std_ms,images_per_s,params,macs,file_bytes,speedup" +
                                      (report.Projection is null ? "" : "," + ProjectedColumn(report)) + "\n");
         foreach (var r in report.Results)
         {
             var s = r.Statistics;
             string[] cells =
             [
-                Csv(r.Model), r.Batch.ToString(CultureInfo.InvariantCulture), r.Engine, r.Path, r.Size.ToString(), r.Runs.ToString(CultureInfo.InvariantCulture),
+                Csv(r.Model), r.Batch.ToString(CultureInfo.InvariantCulture), r.Engine, r.Path, r.Threads.ToString(CultureInfo.InvariantCulture), r.Size.ToString(), r.Runs.ToString(CultureInfo.InvariantCulture),
                 Number(s.MedianMs), Number(s.P90Ms), Number(s.P99Ms), Number(s.MeanMs), Number(s.StdMs), Number(r.ImagesPerSecond),
                 r.Params.ToString(CultureInfo.InvariantCulture), r.Macs.ToString(CultureInfo.InvariantCulture), r.FileBytes.ToString(CultureInfo.InvariantCulture),
                 Number(r.Speedup),
@@ -402,7 +408,7 @@ public static class LatencyBench
         text.AppendLine($"{m.Cpu}, {m.Threads} of {m.LogicalCpus} threads, libtorch {m.Libtorch}, {m.Device}{(m.Gpu is null ? "" : $" ({m.Gpu})")}, " +
                         $"load average {m.LoadAverageBefore} -> {m.LoadAverageAfter}");
         var projected = report.Projection is not null;
-        var header = $"{"model",-28} {"batch",5} {"engine",-6} {"path",-13} {"median",9} {"p90",9} {"p99",9} {"mean",9} {"std",8} {"img/s",9} " +
+        var header = $"{"model",-28} {"batch",5} {"engine",-6} {"path",-13} {"thr",3} {"median",9} {"p90",9} {"p99",9} {"mean",9} {"std",8} {"img/s",9} " +
                      $"{"params",11} {"GMACs",7} {"MB",7} {"speedup",7}" + (projected ? $" {"projected " + report.Options.Project,18}" : "");
         text.AppendLine(header);
         foreach (var r in report.Results)
@@ -411,7 +417,7 @@ public static class LatencyBench
             var name = System.IO.Path.GetFileName(r.Model);
             if (name.Length > 28) name = "..." + name[^25..];
             text.Append(CultureInfo.InvariantCulture,
-                $"{name,-28} {r.Batch,5} {r.Engine,-6} {r.Path,-13} {s.MedianMs,9:F3} {s.P90Ms,9:F3} {s.P99Ms,9:F3} {s.MeanMs,9:F3} {s.StdMs,8:F3} " +
+                $"{name,-28} {r.Batch,5} {r.Engine,-6} {r.Path,-13} {r.Threads,3} {s.MedianMs,9:F3} {s.P90Ms,9:F3} {s.P99Ms,9:F3} {s.MeanMs,9:F3} {s.StdMs,8:F3} " +
                 $"{r.ImagesPerSecond,9:F1} {r.Params,11} {r.Macs / 1e9,7:F3} {r.FileBytes / 1e6,7:F1} {r.Speedup,6:F2}x");
             if (projected) text.Append(CultureInfo.InvariantCulture, $" {r.ProjectedMs,15:F2} ms");
             text.AppendLine();

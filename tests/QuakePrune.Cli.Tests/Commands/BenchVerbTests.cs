@@ -62,6 +62,7 @@ public sealed class BenchVerbTests : IDisposable
             Assert.Equal((int)r["batch"]! * 1000 / median, (double)r["images_per_s"]!, 6);
             Assert.Equal(new FileInfo((string)r["model"]!).Length, (long)r["file_bytes"]!);
             Assert.Equal(3, (int)r["runs"]!);
+            Assert.Equal(1, (int)r["threads"]!);
         }
         Assert.Equal(1.0, (double)results[0]["speedup"]!);
         Assert.Equal(1.0, (double)results[1]["speedup"]!);
