@@ -20,5 +20,7 @@ public static class QuakePruneCli
         PruneCommand.Create(),
         NotebooksCommand.Create(),
         BenchOpsCommand.Create(),
+        BenchCommand.Create(),
+        ModelCommand.Create(),
     };
 }

@@ -11,7 +11,7 @@ namespace QuakePrune.Cli.Commands;
 public static class ModelCommand
 {
     /// <summary>One line of `model show`: a layer's weight shape, output shape, parameters and MACs at the model's input size.</summary>
-    public sealed record LayerRow(string Name, string Kind, string Weight, string Output, string Params, string Macs);
+    public sealed record LayerRow(string Name, string Kind, string Weight, string Output, string Params, string Macs, string KBMoved);
 
     public static Command Create() => new("model", "Create or inspect model checkpoints.") { Init(), Show() };
 
@@ -54,7 +54,7 @@ public static class ModelCommand
     {
         var path = new Argument<string>("checkpoint") { Description = "Checkpoint (.safetensors)" };
         var size = new Option<string?>("--size") { Description = "Input size HEIGHTxWIDTH for the MACs (default: the checkpoint's)" };
-        var command = new Command("show", "Print a checkpoint's layers (weight and output shapes, parameters, MACs) and totals.") { path, size };
+        var command = new Command("show", "Print a checkpoint's layers (weight and output shapes, parameters, MACs, bytes moved) and totals.") { path, size };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             var file = parse.GetValue(path)!;
@@ -68,7 +68,7 @@ public static class ModelCommand
                 Console.WriteLine(string.Create(c, $"spectrogram: nperseg {s.Nperseg}, noverlap {s.Noverlap}, {s.Normalization.ToString().ToLowerInvariant()}"));
             foreach (var (key, value) in info.Notes.OrderBy(kv => kv.Key, StringComparer.Ordinal)) Console.WriteLine($"{key}: {value}");
             Console.WriteLine(TableFormatter.Format(rows, int.MaxValue).PlainText);
-            Console.WriteLine(string.Create(c, $"total: {cost.Params:N0} parameters, {cost.Macs:N0} MACs ({cost.Macs / 1e9:F3} GMACs) at {inputSize}"));
+            Console.WriteLine(string.Create(c, $"total: {cost.Params:N0} parameters, {cost.Macs:N0} MACs ({cost.Macs / 1e9:F3} GMACs) at {inputSize}, {cost.Bytes / 1e6:F1} MB moved (float32 weights and activations)"));
             return 0;
         }));
         return command;
@@ -85,7 +85,7 @@ public static class ModelCommand
         };
         var output = l.Kind is LayerKind.Linear or LayerKind.Flatten ? $"{l.OutChannels}" : $"{l.OutChannels}x{l.OutHeight}x{l.OutWidth}";
         return new LayerRow(l.Name, l.Kind.ToString(), weight, output, l.Params.ToString("N0", CultureInfo.InvariantCulture),
-            l.Macs.ToString("N0", CultureInfo.InvariantCulture));
+            l.Macs.ToString("N0", CultureInfo.InvariantCulture), (l.Bytes / 1024.0).ToString("N1", CultureInfo.InvariantCulture));
     }
 
     /// <summary>HEIGHTxWIDTH, for options that need a concrete size.</summary>
