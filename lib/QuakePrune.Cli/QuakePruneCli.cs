@@ -21,6 +21,5 @@ public static class QuakePruneCli
         NotebooksCommand.Create(),
         BenchOpsCommand.Create(),
         BenchCommand.Create(),
-        ModelCommand.Create(),
     };
 }
