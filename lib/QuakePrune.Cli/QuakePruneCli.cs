@@ -14,6 +14,9 @@ public static class QuakePruneCli
         SpectrogramCommand.Create(),
         SteadCommand.Create(),
         PruneCommand.Create(),
+        RetrainCommand.Create(),
+        SensitivityCommand.Create(),
+        ReportCommand.Create(),
         NotebooksCommand.Create(),
         BenchOpsCommand.Create(),
     };
