@@ -53,6 +53,7 @@ public static class Retrainer
     public static RetrainResult Retrain(RetrainOptions options)
     {
         if (string.IsNullOrEmpty(options.Data)) throw new ArgumentException("retrain: no data given (a spectrogram file)");
+        options.Validate();
         using var data = ImageDataSets.Open(options.Data);
         return Retrain(options, data);
     }
