@@ -56,7 +56,7 @@ public static class RetrainCommand
             Console.WriteLine(FormattableString.Invariant($"learning rate {result.LearningRate:R} ({result.LearningRateSource}), {result.Optimizer}"));
             foreach (var step in result.Steps)
                 Console.WriteLine(FormattableString.Invariant(
-                    $"step {step.Step}/{result.Steps.Count}: keep {step.KeepFraction:0.###}, {step.Params:N0} params; dev {Describe(step.Before.Dev)} -> {Describe(step.After.Dev)}; test {Describe(step.Before.Test)} -> {Describe(step.After.Test)}"));
+                    $"step {step.Step}/{result.Steps.Count}: {(result.Ratio is null ? "" : $"keep {step.KeepFraction:0.###}, ")}{step.Params:N0} params; dev {Describe(step.Before.Dev)} -> {Describe(step.After.Dev)}; test {Describe(step.Before.Test)} -> {Describe(step.After.Test)}"));
             Console.WriteLine(FormattableString.Invariant($"retrain: {result.Seconds:0.0} s -> {result.ModelPath}"));
             return 0;
         }));

@@ -71,11 +71,14 @@ public static class Sensitivity
         }
         var reference = Score(model, data, options);
         Add(new SensitivityRow(ReferenceUnit, 0, cost(model.Architecture), reference.Accuracy, reference.F1));
+        // The weights never change here, so the channel scores are computed once for every unit and ratio.
+        var groups = DependencyGroups.Of(model.Architecture);
+        var channelScores = L2Pruner.Scores(model, groups);
         foreach (var unit in Units(model.Architecture, options.FullScope))
         foreach (var ratio in options.Ratios)
         {
-            var (pruned, _) = L2Pruner.Prune(model, new PruningOptions(ratio, PruningScope.Full, Groups: unit.Groups));
-            using (pruned)
+            var plan = PruningPlan.Create(groups, channelScores, new PruningOptions(ratio, PruningScope.Full, Groups: unit.Groups));
+            using (var pruned = Surgery.Apply(model, plan))
             {
                 var scores = Score(pruned, data, options);
                 Add(new SensitivityRow(unit.Name, ratio, cost(pruned.Architecture), scores.Accuracy, scores.F1));
