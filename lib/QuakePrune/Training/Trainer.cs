@@ -19,6 +19,9 @@ public static class TrainingNotes
     public const string Epoch = "training.best_epoch";
     public const string DevF1 = "training.dev_f1";
     public const string Optimizer = "training.optimizer";
+
+    /// <summary>The peak learning rate; retraining starts from a tenth of it.</summary>
+    public const string LearningRate = "training.learning_rate";
     public const string Init = "training.init";
 }
 
@@ -167,7 +170,8 @@ public static class Trainer
         var info = new ModelInfo(architecture, new Spectrograms.ImageSize(data.Height, data.Width), data.Settings, notes)
             .With(TrainingNotes.Data, Path.GetFileName(data.Source))
             .With(TrainingNotes.Seed, options.Seed.ToString(CultureInfo.InvariantCulture))
-            .With(TrainingNotes.Optimizer, options.Optimizer.ToString().ToLowerInvariant());
+            .With(TrainingNotes.Optimizer, options.Optimizer.ToString().ToLowerInvariant())
+            .With(TrainingNotes.LearningRate, options.PeakLearningRate.ToString("R", CultureInfo.InvariantCulture));
         return (model, info);
     }
 
