@@ -1,4 +1,7 @@
+using QuakePrune.Models;
 using QuakePrune.Pruning;
+using QuakePrune.Retraining;
+using QuakePrune.Training;
 
 namespace QuakePrune.Pipeline;
 
@@ -12,4 +15,18 @@ public static class PruneStage
     public static IReadOnlyList<PruneSummary> Run(Preset preset, StudyPaths paths) =>
         preset.Scopes.SelectMany(scope => preset.Ratios.Select(ratio =>
             CheckpointPruning.Prune(paths.BaselineModel, Options(ratio, scope), paths.Pruned(ratio, scope)))).ToArray();
+
+    /// <summary>
+    /// Dev accuracy when one unit alone (the stem, a stage's inner convolutions, a stage's residual stream, the head) is pruned
+    /// at each ratio, without retraining; written to sensitivity.csv.
+    /// </summary>
+    public static IReadOnlyList<SensitivityRow> Sensitivity(Preset preset, StudyPaths paths, Action<SensitivityRow>? onRow = null)
+    {
+        using var loaded = Checkpoint.Load(paths.BaselineModel);
+        loaded.Model.eval();
+        using var data = ImageDataSets.Open(paths.Spectrograms);
+        var rows = Retraining.Sensitivity.Run(loaded.Model, data, new SensitivityOptions { Ratios = preset.Ratios, FullScope = true }, onRow);
+        Retraining.Sensitivity.Write(paths.Sensitivity, rows);
+        return rows;
+    }
 }

@@ -90,6 +90,21 @@ public sealed record VariantReport(string Data, string Split, IReadOnlyList<Vari
         AtomicText.Write(Path.ChangeExtension(csvPath, ".json"), ToJson() + "\n");
     }
 
+    /// <summary>Reads the JSON that <see cref="Write"/> put beside <paramref name="csvPath"/>.</summary>
+    public static VariantReport Read(string csvPath)
+    {
+        var path = Path.ChangeExtension(csvPath, ".json");
+        try
+        {
+            return JsonSerializer.Deserialize<VariantReport>(File.ReadAllText(path), RetrainingJson.Options)
+                   ?? throw new InvalidDataException($"{path}: empty variant report");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not a variant report ({e.Message})", e);
+        }
+    }
+
     private static SplitMetrics Score(string path, IImageDataSet data, string split, int batchSize)
     {
         using var loaded = Checkpoint.Load(path);
