@@ -21,6 +21,7 @@ public static class QuakePruneCli
         RetrainCommand.Create(),
         SensitivityCommand.Create(),
         ReportCommand.Create(),
+        PipelineCommand.Create(),
         NotebooksCommand.Create(),
         BenchOpsCommand.Create(),
         BenchCommand.Create(),

@@ -89,7 +89,7 @@ public static class PruningPlots
 
     /// <summary>The study's name of a pruned model: prune50, prune90-internal...</summary>
     public static string VariantName(PruneSummary summary) =>
-        Pipeline.StudyPaths.Variant(summary.Options.Ratio, summary.Options.Scope.ToString().ToLowerInvariant());
+        Pipeline.StudyPaths.Variant(summary.Options.Ratio, Pipeline.PruneStage.ScopeName(summary.Options.Scope));
 
     /// <summary>Dev accuracy when one unit alone is pruned, against the ratio: the unpruned model is the dashed line.</summary>
     public static Figure Sensitivity(IReadOnlyList<SensitivityRow> rows)

@@ -38,7 +38,7 @@ public sealed record Preset
     public static readonly Preset Ci = new()
     {
         Name = "ci", SynthTraces = 160, PerClass = 40, ImageSize = new(32, 32), Hidden = 32,
-        Epochs = 1, BatchSize = 16, RetrainEpochs = 1, BenchSize = new(32, 32), BenchRuns = 5, BenchWarmup = 1,
+        Epochs = 1, BatchSize = 16, RetrainEpochs = 1, Scopes = ["full"], BenchSize = new(32, 32), BenchRuns = 5, BenchWarmup = 1,
     };
 
     public static readonly Preset Quick = new()

@@ -11,6 +11,8 @@ public static class PruneStage
     public static PruningOptions Options(double ratio, string scope) =>
         new(ratio, Enum.Parse<PruningScope>(scope, ignoreCase: true));
 
+    public static string ScopeName(PruningScope scope) => scope.ToString().ToLowerInvariant();
+
     /// <summary>One pruned checkpoint per ratio and scope, in the preset's order (full scope first).</summary>
     public static IReadOnlyList<PruneSummary> Run(Preset preset, StudyPaths paths) =>
         preset.Scopes.SelectMany(scope => preset.Ratios.Select(ratio =>
