@@ -20,5 +20,6 @@ public static class QuakePruneCli
         PruneCommand.Create(),
         NotebooksCommand.Create(),
         BenchOpsCommand.Create(),
+        BenchTrainCommand.Create(),
     };
 }
