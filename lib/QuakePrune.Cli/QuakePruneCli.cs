@@ -25,5 +25,6 @@ public static class QuakePruneCli
         NotebooksCommand.Create(),
         BenchOpsCommand.Create(),
         BenchCommand.Create(),
+        BenchTrainCommand.Create(),
     };
 }
