@@ -65,7 +65,7 @@ def medians(round):
         name = next(k for k, path in models.items() if path == r["model"])
         row[(name, r["engine"])] = r["median_ms"]
         if r["engine"] == "fast":
-            row[(name, "path")] = r["path"]
+            row[(name, "path")] = f"{r['path']}/{r['threads']}t"
             row[(name, "projected")] = r["projected_gtx1050_ms"]
     reference = f"{work}/reference-{round}.jsonl"
     if os.path.exists(reference):
