@@ -30,6 +30,8 @@ public sealed record BenchOptions
     /// <summary>A B A B rounds, so drift on a shared machine hits every model alike.</summary>
     public bool Interleave { get; init; }
     public BenchEngine Engine { get; init; } = BenchEngine.Fast;
+    /// <summary>Lets the fast engine run a model with fewer threads than <see cref="Threads"/> where that measured faster at prepare time.</summary>
+    public bool TuneThreads { get; init; } = true;
     /// <summary>Forces the fast engine's path; null: the fastest measured at prepare time.</summary>
     public InferencePath? Path { get; init; }
     /// <summary>A GPU to project to (gtx1050), or null.</summary>
@@ -134,7 +136,7 @@ public static class LatencyBench
                     owned.Add(input);
                     if (options.Engine != BenchEngine.Eager)
                     {
-                        var fast = InferenceModel.Prepare(model, new InferenceOptions { Size = size, Batch = batch, Path = options.Path });
+                        var fast = InferenceModel.Prepare(model, new InferenceOptions { Size = size, Batch = batch, Path = options.Path, TuneThreads = options.TuneThreads });
                         owned.Add(fast);
                         log($"{path}: batch {batch} at {size}: fast path {fast.Path} (" +
                             string.Join(", ", fast.Trials.Select(t => $"{t.Path}/{t.Threads}t {t.MedianMs:F2} ms, max |diff| {t.MaxAbsDiff:G2}")) + ")");
@@ -325,6 +327,7 @@ public static class LatencyBench
             ["runs"] = o.Seconds is null ? o.Runs : null,
             ["seconds"] = o.Seconds,
             ["interleave"] = o.Interleave,
+            ["fewer_threads_allowed"] = o.TuneThreads,
             ["timing"] = "wall clock per forward (input ready, output disposed" + (m.Device.StartsWith("cuda") ? ", device synchronised" : "") +
                          "); eval mode, inference mode, fixed thread count",
         };
