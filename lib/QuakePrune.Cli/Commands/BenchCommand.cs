@@ -22,9 +22,9 @@ public static class BenchCommand
         var seconds = new Option<double?>("--seconds") { Description = "Time each model and batch for at least S seconds instead of --runs" };
         var interleave = new Option<bool>("--interleave") { Description = "Time in A B A B rounds so drift hits every model alike" };
         var engine = new Option<string>("--engine") { Description = "fast (prepared inference path), eager (the plain module) or both", DefaultValueFactory = _ => "fast" };
-        var fixedThreads = new Option<bool>("--fixed-threads")
+        var fewerThreads = new Option<bool>("--fewer-threads")
         {
-            Description = "Run every forward at exactly --threads (by default the fast engine may use fewer where that measures faster)",
+            Description = "Let the fast engine run a model with fewer threads than --threads where that measured faster (default: exactly --threads)",
         };
         var project = new Option<string?>("--project") { Description = "Add a projected (not measured) latency on a GPU: gtx1050" };
         var path = new Option<string>("--path")
@@ -33,7 +33,7 @@ public static class BenchCommand
         };
         var command = new Command("bench", "Time checkpoints' inference (median, p90, p99, mean, std) side by side; JSON, CSV and a table.")
         {
-            models, output, size, batch, threads, device, warmup, runs, seconds, interleave, engine, path, fixedThreads, project,
+            models, output, size, batch, threads, device, warmup, runs, seconds, interleave, engine, path, fewerThreads, project,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
@@ -55,7 +55,7 @@ public static class BenchCommand
                 Interleave = parse.GetValue(interleave),
                 Engine = ParseEngine(parse.GetValue(engine)!),
                 Path = LatencyBench.ParsePath(parse.GetValue(path)!),
-                TuneThreads = !parse.GetValue(fixedThreads),
+                TuneThreads = parse.GetValue(fewerThreads),
                 Project = parse.GetValue(project),
                 Log = line => Console.Error.WriteLine(line),
             };

@@ -1,3 +1,4 @@
+using QuakePrune.Latency;
 using System.CommandLine;
 using QuakePrune.Models;
 using QuakePrune.Torch;
@@ -28,7 +29,7 @@ public static class EvaluateCommand
             using var loaded = Load(path, parse.GetValue(device)!, parse.GetValue(threads));
             using var images = ImageDataSets.Open(parse.GetValue(data)!);
             RequireInput(loaded, images);
-            var classifier = new TorchClassifier(loaded.Model, loaded.Info.InputSize, Device.Parse(parse.GetValue(device)!));
+            using var classifier = new FastClassifier(loaded.Model, loaded.Info.InputSize);
             var report = Evaluation.Evaluate(classifier, images, parse.GetValue(split)!, Path.GetFileName(path), Evaluation.StoredThreshold(loaded.Info.Notes),
                 Positive(parse.GetValue(batch), "--batch"));
             if (parse.GetValue(output) is { } target) report.Write(target);

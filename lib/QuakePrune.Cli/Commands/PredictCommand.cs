@@ -1,3 +1,4 @@
+using QuakePrune.Latency;
 using System.CommandLine;
 using QuakePrune.Torch;
 using QuakePrune.Training;
@@ -28,7 +29,7 @@ public static class PredictCommand
             if ((spectrograms is null) == (prefixes.Length == 0)) throw new ArgumentException("give either --data (a spectrogram file) or --input (STEAD prefixes)");
             if (spectrograms is null && parse.GetValue(split) is not null) throw new ArgumentException("--split applies to --data only");
             using var loaded = EvaluateCommand.Load(parse.GetValue(model)!, parse.GetValue(device)!, parse.GetValue(threads));
-            var classifier = new TorchClassifier(loaded.Model, loaded.Info.InputSize, Device.Parse(parse.GetValue(device)!));
+            using var classifier = new FastClassifier(loaded.Model, loaded.Info.InputSize);
             var decision = parse.GetValue(threshold) ?? Evaluation.StoredThreshold(loaded.Info.Notes) ?? 0.5;
             var batchSize = EvaluateCommand.Positive(parse.GetValue(batch), "--batch");
             List<PredictionRow> rows;

@@ -66,6 +66,7 @@ public sealed class InferenceModel : IDisposable
     /// <summary>Intra-op threads each <see cref="Forward"/> runs with (libtorch's count is set for the call and restored after); null: whatever it is.</summary>
     public int? Threads { get; private set; }
     public ResNetArchitecture Architecture { get; }
+    public Device Device => device;
     /// <summary>Every candidate tried at prepare time: its median latency at the tuning shape and its largest deviation from the plain module.</summary>
     public IReadOnlyList<PathTrial> Trials { get; private set; } = [];
 

@@ -30,8 +30,11 @@ public sealed record BenchOptions
     /// <summary>A B A B rounds, so drift on a shared machine hits every model alike.</summary>
     public bool Interleave { get; init; }
     public BenchEngine Engine { get; init; } = BenchEngine.Fast;
-    /// <summary>Lets the fast engine run a model with fewer threads than <see cref="Threads"/> where that measured faster at prepare time.</summary>
-    public bool TuneThreads { get; init; } = true;
+    /// <summary>
+    /// Lets the fast engine run a model with fewer threads than <see cref="Threads"/> where that measured faster at prepare time.
+    /// Off by default: the study's CPU figures are at one fixed thread count, and switching counts between interleaved models costs time.
+    /// </summary>
+    public bool TuneThreads { get; init; }
     /// <summary>Forces the fast engine's path; null: the fastest measured at prepare time.</summary>
     public InferencePath? Path { get; init; }
     /// <summary>A GPU to project to (gtx1050), or null.</summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using QuakePrune.Latency;
 using QuakePrune.Models;
 using QuakePrune.Spectrograms;
 using QuakePrune.Torch;
@@ -28,17 +29,17 @@ public sealed record ModelMetrics(SplitMetrics? Dev, SplitMetrics? Test)
 {
     public const string TestSplit = "test";
 
-    /// <summary>Scores <paramref name="model"/> (eval mode, on <paramref name="device"/> where it already lives) on the dev and test splits.</summary>
-    public static ModelMetrics Of(ResNet model, IImageDataSet data, int batchSize = 64, Device? device = null) =>
-        new(Score(model, data, Trainer.DevSplit, batchSize, device), Score(model, data, TestSplit, batchSize, device));
+    /// <summary>Scores <paramref name="model"/> (eval mode, on the device where it lives, through the fast inference path) on the dev and test splits.</summary>
+    public static ModelMetrics Of(ResNet model, IImageDataSet data, int batchSize = 64) =>
+        new(Score(model, data, Trainer.DevSplit, batchSize), Score(model, data, TestSplit, batchSize));
 
     /// <summary>One split's scores; null when the data set has no image in it.</summary>
-    public static SplitMetrics? Score(ResNet model, IImageDataSet data, string split, int batchSize = 64, Device? device = null)
+    public static SplitMetrics? Score(ResNet model, IImageDataSet data, string split, int batchSize = 64)
     {
         if (data.IndicesOf(split).Length == 0) return null;
         if (model.Architecture.InChannels != data.Channels)
             throw new InvalidDataException($"{data.Source}: {data.Channels}-channel images, but the model takes {model.Architecture.InChannels} channels");
-        var classifier = new TorchClassifier(model, new ImageSize(data.Height, data.Width), device);
+        using var classifier = new FastClassifier(model, new ImageSize(data.Height, data.Width));
         return SplitMetrics.Of(Evaluation.Predict(classifier, data, split, batchSize));
     }
 }

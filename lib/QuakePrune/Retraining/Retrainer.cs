@@ -93,7 +93,7 @@ public static class Retrainer
                 if (options.Ratio is null)
                 {
                     if (device.type != DeviceType.CPU) loaded.Model.to(device);
-                    before = ModelMetrics.Of(loaded.Model, data, options.BatchSize, device);
+                    before = ModelMetrics.Of(loaded.Model, data, options.BatchSize);
                     architecture = loaded.Info.Architecture;
                 }
                 else
@@ -111,7 +111,7 @@ public static class Retrainer
                             .With("pruning.step", FormattableString.Invariant($"{k}/{options.Steps}"));
                         Checkpoint.Save(model, info, pruned);
                         if (device.type != DeviceType.CPU) model.to(device);
-                        before = ModelMetrics.Of(model, data, options.BatchSize, device);
+                        before = ModelMetrics.Of(model, data, options.BatchSize);
                         architecture = model.Architecture;
                     }
                     current = pruned;
@@ -136,7 +136,7 @@ public static class Retrainer
             }, data);
             current = trained.ModelPath;
             ModelMetrics after;
-            using (var tuned = Checkpoint.Load(current, device)) after = ModelMetrics.Of(tuned.Model, data, options.BatchSize, device);
+            using (var tuned = Checkpoint.Load(current, device)) after = ModelMetrics.Of(tuned.Model, data, options.BatchSize);
 
             var first = history.Count + 1;
             history.AddRange(trained.History.Select(e => e with { Epoch = e.Epoch + first - 1 }));

@@ -13,7 +13,7 @@ public static class ModelEvaluation
         if (data.Height != size.Height || data.Width != size.Width || data.Channels != loaded.Model.Architecture.InChannels)
             throw new InvalidDataException(
                 $"{dataPath}: images are {data.Channels}x{data.Height}x{data.Width} but {modelPath} takes {loaded.Model.Architecture.InChannels}x{size.Height}x{size.Width}");
-        var classifier = new TorchClassifier(loaded.Model, size);
+        using var classifier = new Latency.FastClassifier(loaded.Model, size);
         return Evaluation.Evaluate(classifier, data, split, Path.GetFileName(modelPath), Evaluation.StoredThreshold(loaded.Info.Notes), batchSize);
     }
 }

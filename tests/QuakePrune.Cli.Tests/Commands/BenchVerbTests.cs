@@ -126,11 +126,11 @@ public sealed class BenchVerbTests : IDisposable
     }
 
     [Fact]
-    public void Fixed_threads_runs_every_forward_at_exactly_the_thread_count()
+    public void By_default_every_forward_runs_at_exactly_the_thread_count()
     {
         var model = Checkpoint("m.safetensors", 4, 8);
         var output = Path.Combine(dir, "fixed.json");
-        var run = CliRunner.Run("bench", "--model", model, "--warmup", "1", "--runs", "2", "--threads", "2", "--fixed-threads", "--out", output);
+        var run = CliRunner.Run("bench", "--model", model, "--warmup", "1", "--runs", "2", "--threads", "2", "--out", output);
         Assert.True(run.Code == 0, run.Err);
         var json = JsonNode.Parse(File.ReadAllText(output))!;
         Assert.False((bool)json["machine"]!["fewer_threads_allowed"]!);
