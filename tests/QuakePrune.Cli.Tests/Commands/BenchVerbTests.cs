@@ -6,7 +6,6 @@ using QuakePrune.Torch;
 
 namespace QuakePrune.Cli.Tests.Commands;
 
-[Collection("console")]
 public sealed class BenchVerbTests : IDisposable
 {
     private static readonly string[] ResultFields =

@@ -5,7 +5,6 @@ using QuakePrune.Spectrograms;
 namespace QuakePrune.Cli.Tests.Commands;
 
 /// <summary>retrain, sensitivity and report, run in-process on a small synthetic spectrogram file and a tiny ResNet.</summary>
-[Collection("console")]
 public sealed class RetrainVerbsTests : IDisposable
 {
     private readonly string dir = Directory.CreateTempSubdirectory("quakeprune-cli-").FullName;

@@ -7,7 +7,6 @@ using QuakePrune.Training;
 namespace QuakePrune.Cli.Tests.Commands;
 
 /// <summary>model, train, evaluate and predict, run in-process on a small synthetic data set.</summary>
-[Collection("console")]
 public sealed class TrainingVerbsTests : IDisposable
 {
     private readonly string dir = Directory.CreateTempSubdirectory("quakeprune-cli-").FullName;
