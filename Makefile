@@ -4,10 +4,11 @@
 setup:
 	bash environment/setup.sh
 
-# The study on the embedded synthetic STEAD (preset quick): executed notebooks and HTML in reports/.
+# The study on the embedded synthetic STEAD (preset quick): the six notebooks executed into reports/ (HTML, index with the
+# results table, summary.csv); every intermediate file in runs/quick/.
 report: setup
 	./quakeprune info
-	./quakeprune notebooks run --out reports
+	./quakeprune notebooks run --out reports -p preset quick --summary runs/quick/summary.csv
 
 test: setup
 	dotnet test QuakePrune.sln -c Release --no-build --nologo

@@ -13,8 +13,18 @@ public static class QuakePruneCli
         ExtractCommand.Create(),
         SpectrogramCommand.Create(),
         SteadCommand.Create(),
+        ModelCommand.Create(),
+        TrainCommand.Create(),
+        EvaluateCommand.Create(),
+        PredictCommand.Create(),
         PruneCommand.Create(),
+        RetrainCommand.Create(),
+        SensitivityCommand.Create(),
+        ReportCommand.Create(),
+        PipelineCommand.Create(),
         NotebooksCommand.Create(),
         BenchOpsCommand.Create(),
+        BenchCommand.Create(),
+        BenchTrainCommand.Create(),
     };
 }

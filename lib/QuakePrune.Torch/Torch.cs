@@ -43,7 +43,7 @@ public static partial class torch
     /// <summary>libtorch's threading set-up (torch.__config__.parallel_info()).</summary>
     public static string parallel_info() => Native.Text(Native.qp_parallel_info());
 
-    public static class backends
+    public static partial class backends
     {
         public static class mkldnn
         {

@@ -403,3 +403,28 @@ QP_API qp_tensor qp_upsample_nearest2d(qp_tensor input, const int64_t* output_si
                                    scale_h > 0 ? c10::optional<double>(scale_h) : c10::nullopt,
                                    scale_w > 0 ? c10::optional<double>(scale_w) : c10::nullopt))
 }
+
+// ---- inference: oneDNN (mkldnn) layout, memory formats, cuDNN ----------------------------------
+// memory_format is a c10::MemoryFormat code: 0 contiguous, 1 preserve, 2 channels_last.
+QP_API qp_tensor qp_contiguous_format(qp_tensor t, int32_t memory_format) {
+  QP_TENSOR(t->contiguous(static_cast<c10::MemoryFormat>(memory_format)))
+}
+QP_API int32_t qp_is_contiguous_format(qp_tensor t, int32_t memory_format) {
+  return t->is_contiguous(static_cast<c10::MemoryFormat>(memory_format)) ? 1 : 0;
+}
+QP_API int32_t qp_is_mkldnn(qp_tensor t) { return t->is_mkldnn() ? 1 : 0; }
+QP_API qp_tensor qp_to_mkldnn(qp_tensor t) { QP_TENSOR(t->to_mkldnn()) }
+QP_API qp_tensor qp_to_dense(qp_tensor t) { QP_TENSOR(t->to_dense()) }
+// The weight (an mkldnn tensor) in the blocked layout oneDNN's convolution wants for this geometry, so that
+// each call skips the reorder.
+QP_API qp_tensor qp_mkldnn_reorder_conv2d_weight(qp_tensor weight, const int64_t* padding, const int64_t* stride,
+                                                 const int64_t* dilation, int64_t groups) {
+  QP_TENSOR(at::mkldnn_reorder_conv2d_weight(*weight, ints(padding, 2), ints(stride, 2), ints(dilation, 2), groups))
+}
+// Note libtorch's argument order here: padding before stride.
+QP_API qp_tensor qp_mkldnn_convolution(qp_tensor input, qp_tensor weight, qp_tensor bias, const int64_t* padding,
+                                       const int64_t* stride, const int64_t* dilation, int64_t groups) {
+  QP_TENSOR(at::mkldnn_convolution(*input, *weight, opt(bias), ints(padding, 2), ints(stride, 2), ints(dilation, 2), groups))
+}
+QP_API int32_t qp_cudnn_is_available() { return at::globalContext().hasCuDNN() ? 1 : 0; }
+QP_API void qp_set_cudnn_benchmark(int32_t enabled) { at::globalContext().setBenchmarkCuDNN(enabled != 0); }

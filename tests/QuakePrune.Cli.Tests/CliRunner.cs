@@ -1,3 +1,6 @@
+// The verbs write to the process-wide Console and seed libtorch's process-wide generator: one test at a time.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
 namespace QuakePrune.Cli.Tests;
 
 /// <summary>Runs `quakeprune` in-process, as the command line would, capturing its output.</summary>

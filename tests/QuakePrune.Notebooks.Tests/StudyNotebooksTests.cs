@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using QuakePrune.Notebooks.Running;
+using QuakePrune.Pipeline;
 
 namespace QuakePrune.Notebooks.Tests;
 
@@ -35,7 +36,18 @@ public class StudyNotebooksTests
             Assert.Contains(outputs, o => o!["data"]?["application/vnd.plotly.v1+json"] is not null);
             Assert.True(File.Exists(result.HtmlPath));
         }
-        Assert.True(File.Exists(Path.Combine(runs, "ci", "subset", "subset.hdf5")));
+        Assert.Equal(["01-stead-subset", "02-spectrograms", "03-baseline-resnet50", "04-l2-pruning", "05-retraining", "06-latency"],
+            summary.Notebooks.Select(n => Path.GetFileNameWithoutExtension(n.ExecutedPath!)));
+        var run = StudyPaths.For(runs, Preset.Ci);
+        foreach (var written in new[]
+                 {
+                     Path.Combine(run.Subset, "subset.hdf5"), run.Spectrograms, run.BaselineModel, run.BaselineMetrics, run.Sensitivity, run.Report,
+                     run.Latency, run.Summary,
+                 }.Concat(Preset.Ci.Ratios.Select(r => run.Pruned(r, "full")))
+                 .Concat(Preset.Ci.Ratios.Select(r => Path.Combine(run.Retrained(r, "full"), "retrain.json"))))
+            Assert.True(File.Exists(written), $"{written} was not written");
+        Assert.Equal(["baseline", "prune50", "prune70", "prune90"], StudySummary.Read(run.Summary).Select(r => r.Variant));
+        Assert.All(StudySummary.Read(run.Summary), r => Assert.True(r.LatencyMs > 0 && r.Params > 0 && r.Accuracy is >= 0 and <= 1, r.ToString()));
     }
 
     [Fact]

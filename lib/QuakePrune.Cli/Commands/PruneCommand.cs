@@ -59,7 +59,7 @@ public static class PruneCommand
         }
     }
 
-    private static T ParseEnum<T>(string text, string option) where T : struct, Enum =>
+    internal static T ParseEnum<T>(string text, string option) where T : struct, Enum =>
         Enum.TryParse<T>(text, ignoreCase: true, out var value) && Enum.IsDefined(value)
             ? value
             : throw new ArgumentException($"{option} must be one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}, got '{text}'");

@@ -21,8 +21,11 @@ public sealed record NotebookRunOptions
 
     public FormatterRegistry? Formatters { get; init; }
 
-    /// <summary>Extra HTML placed on the index page below the list of notebooks (e.g. a results table).</summary>
-    public string? IndexExtraHtml { get; init; }
+    /// <summary>
+    /// Extra HTML placed on the index page below the list of notebooks (e.g. a results table), asked for once the notebooks
+    /// have run, so it can show what they wrote.
+    /// </summary>
+    public Func<string?>? IndexExtraHtml { get; init; }
 
     /// <summary>Keep running later notebooks after one fails (they usually read its outputs, so off by default).</summary>
     public bool ContinueAfterFailure { get; init; }
@@ -104,7 +107,7 @@ public static class NotebookRunner
             if (!result.Succeeded && !options.ContinueAfterFailure) stopped = true;
         }
         var indexPath = Path.Combine(outputDirectory, "index.html");
-        AtomicFile.WriteAllText(indexPath, HtmlReport.RenderIndex(results, outputDirectory, options.IndexExtraHtml));
+        AtomicFile.WriteAllText(indexPath, HtmlReport.RenderIndex(results, outputDirectory, options.IndexExtraHtml?.Invoke()));
         return new NotebookRunSummary(results, indexPath);
     }
 

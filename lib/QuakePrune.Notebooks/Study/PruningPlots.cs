@@ -1,6 +1,7 @@
 using QuakePrune.Models;
 using QuakePrune.Notebooks.Plotting;
 using QuakePrune.Pruning;
+using QuakePrune.Retraining;
 
 namespace QuakePrune.Notebooks.Study;
 
@@ -88,5 +89,23 @@ public static class PruningPlots
 
     /// <summary>The study's name of a pruned model: prune50, prune90-internal...</summary>
     public static string VariantName(PruneSummary summary) =>
-        Pipeline.StudyPaths.Variant(summary.Options.Ratio, summary.Options.Scope.ToString().ToLowerInvariant());
+        Pipeline.StudyPaths.Variant(summary.Options.Ratio, Pipeline.PruneStage.ScopeName(summary.Options.Scope));
+
+    /// <summary>Dev accuracy when one unit alone is pruned, against the ratio: the unpruned model is the dashed line.</summary>
+    public static Figure Sensitivity(IReadOnlyList<SensitivityRow> rows)
+    {
+        var figure = new Figure();
+        var reference = rows.FirstOrDefault(r => r.Unit == Retraining.Sensitivity.ReferenceUnit);
+        var units = rows.Where(r => r.Unit != Retraining.Sensitivity.ReferenceUnit).GroupBy(r => r.Unit);
+        var ratios = rows.Select(r => r.Ratio).Where(r => r > 0).Distinct().Order().ToArray();
+        foreach (var unit in units)
+            figure.Add(new Scatter { Name = unit.Key, Mode = "lines+markers", X = unit.Select(r => r.Ratio).ToArray(), Y = unit.Select(r => r.Accuracy).ToArray() });
+        if (reference is not null && ratios.Length > 0)
+            figure.Add(new Scatter
+            {
+                Name = "unpruned", Mode = "lines", X = new[] { ratios[0], ratios[^1] }, Y = new[] { reference.Accuracy, reference.Accuracy },
+                Line = new Line { Dash = "dash", Color = "#000" },
+            });
+        return figure.WithTitle("sensitivity: dev accuracy with one unit pruned, no retraining").WithAxisTitles("ratio pruned", "dev accuracy").WithSize(900, 450);
+    }
 }

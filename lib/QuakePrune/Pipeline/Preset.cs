@@ -25,6 +25,11 @@ public sealed record Preset
     /// <summary>Retraining rate as a fraction of the training rate (about a tenth works, Torch-Pruning users report).</summary>
     public double RetrainRateFactor { get; init; } = 0.1;
     public IReadOnlyList<double> Ratios { get; init; } = [0.5, 0.7, 0.9];
+    /// <summary>Pruning scopes: <c>full</c> (the paper's: stem and residual streams too) and <c>internal</c> (inside the blocks and the head).</summary>
+    public IReadOnlyList<string> Scopes { get; init; } = ["full", "internal"];
+    /// <summary>Input size of the latency runs: 224x224 as in the paper, whatever size the models were trained at.</summary>
+    public ImageSize BenchSize { get; init; } = new(224, 224);
+    public int BenchThreads { get; init; } = 2;
     public int BenchRuns { get; init; } = 100;
     public int BenchWarmup { get; init; } = 10;
     public string Device { get; init; } = "cpu";
@@ -33,7 +38,7 @@ public sealed record Preset
     public static readonly Preset Ci = new()
     {
         Name = "ci", SynthTraces = 160, PerClass = 40, ImageSize = new(32, 32), Hidden = 32,
-        Epochs = 1, BatchSize = 16, RetrainEpochs = 1, BenchRuns = 5, BenchWarmup = 1,
+        Epochs = 1, BatchSize = 16, RetrainEpochs = 1, Scopes = ["full"], BenchSize = new(32, 32), BenchRuns = 5, BenchWarmup = 1,
     };
 
     public static readonly Preset Quick = new()

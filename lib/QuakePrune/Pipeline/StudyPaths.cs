@@ -14,6 +14,8 @@ public sealed record StudyPaths(string Root)
     public string BaselineMetrics => Path.Combine(Baseline, "metrics.json");
     public string Pruned(double ratio, string scope) => Path.Combine(Root, "pruned", $"{Variant(ratio, scope)}.safetensors");
     public string Retrained(double ratio, string scope) => Path.Combine(Root, "retrained", Variant(ratio, scope));
+    public string Sensitivity => Path.Combine(Root, "sensitivity.csv");
+    public string Report => Path.Combine(Root, "report.csv");
     public string Latency => Path.Combine(Root, "latency.json");
     public string Summary => Path.Combine(Root, "summary.csv");
 

@@ -11,7 +11,10 @@ public enum PruningScope { Internal, Full }
 /// </summary>
 public enum Ranking { Local, Global }
 
-public sealed record PruningOptions(double Ratio, PruningScope Scope = PruningScope.Full, Ranking Ranking = Ranking.Local, int MinKeep = 1, int RoundTo = 1)
+/// <param name="Groups">Only these groups (by name) are pruned, within the scope; null: every group of the scope. Sensitivity analysis prunes one unit at a time this way.</param>
+public sealed record PruningOptions(
+    double Ratio, PruningScope Scope = PruningScope.Full, Ranking Ranking = Ranking.Local, int MinKeep = 1, int RoundTo = 1,
+    IReadOnlySet<string>? Groups = null)
 {
     public void Validate()
     {
@@ -21,6 +24,8 @@ public sealed record PruningOptions(double Ratio, PruningScope Scope = PruningSc
     }
 
     public bool Covers(GroupKind kind) => Scope == PruningScope.Full || kind is GroupKind.Internal or GroupKind.Hidden;
+
+    public bool Covers(ChannelGroup group) => Covers(group.Kind) && (Groups is null || Groups.Contains(group.Name));
 }
 
 /// <summary>Kept channel indices (ascending) of every group; groups outside the scope keep all their channels.</summary>
@@ -43,19 +48,44 @@ public sealed record PruningPlan(IReadOnlyList<ChannelGroup> Groups, IReadOnlyDi
     public static PruningPlan Create(IReadOnlyList<ChannelGroup> groups, IReadOnlyDictionary<string, double[]> scores, PruningOptions options)
     {
         options.Validate();
-        var inScope = groups.Where(g => options.Covers(g.Kind)).ToArray();
-        foreach (var g in inScope)
+        if (options.Groups is { } named)
         {
-            if (!scores.TryGetValue(g.Name, out var s)) throw new ArgumentException($"no importance scores for group {g.Name}");
-            if (s.Length != g.Channels) throw new ArgumentException($"group {g.Name} has {g.Channels} channels but {s.Length} scores");
+            var unknown = named.Where(n => groups.All(g => g.Name != n)).ToArray();
+            if (unknown.Length > 0) throw new ArgumentException($"no pruning group named {string.Join(", ", unknown)}");
         }
+        var inScope = groups.Where(options.Covers).ToArray();
+        CheckScores(inScope, scores);
         var keepCounts = options.Ranking == Ranking.Local
             ? inScope.ToDictionary(g => g.Name, g => KeepCount(g.Channels, options.Ratio, options.MinKeep, options.RoundTo))
             : GlobalKeepCounts(inScope, scores, options);
+        return Create(groups, scores, keepCounts);
+    }
+
+    /// <summary>
+    /// Plans given how many channels each named group keeps (the top-scoring ones; ties keep the lower index); groups not
+    /// named keep all theirs. Iterative pruning uses it to reach widths fixed in advance.
+    /// </summary>
+    public static PruningPlan Create(IReadOnlyList<ChannelGroup> groups, IReadOnlyDictionary<string, double[]> scores, IReadOnlyDictionary<string, int> keepCounts)
+    {
+        foreach (var (name, keep) in keepCounts)
+        {
+            var group = groups.FirstOrDefault(g => g.Name == name) ?? throw new ArgumentException($"no pruning group named {name}");
+            if (keep < 1 || keep > group.Channels) throw new ArgumentException($"group {name} has {group.Channels} channels; cannot keep {keep}");
+        }
+        CheckScores(groups.Where(g => keepCounts.ContainsKey(g.Name)), scores);
         var kept = groups.ToDictionary(g => g.Name, g => keepCounts.TryGetValue(g.Name, out var k)
             ? TopIndices(scores[g.Name], k)
             : Enumerable.Range(0, g.Channels).ToArray());
         return new PruningPlan(groups, kept);
+    }
+
+    private static void CheckScores(IEnumerable<ChannelGroup> groups, IReadOnlyDictionary<string, double[]> scores)
+    {
+        foreach (var g in groups)
+        {
+            if (!scores.TryGetValue(g.Name, out var s)) throw new ArgumentException($"no importance scores for group {g.Name}");
+            if (s.Length != g.Channels) throw new ArgumentException($"group {g.Name} has {g.Channels} channels but {s.Length} scores");
+        }
     }
 
     private static int[] TopIndices(double[] scores, int keep) =>

@@ -59,6 +59,14 @@ public static class L2Pruner
         return (Surgery.Apply(model, plan), plan);
     }
 
+    /// <summary>Prunes each named group to the given number of channels, keeping its largest-norm ones; other groups stay whole.</summary>
+    public static (ResNet Model, PruningPlan Plan) PruneTo(ResNet model, IReadOnlyDictionary<string, int> keepCounts)
+    {
+        var groups = DependencyGroups.Of(model.Architecture);
+        var plan = PruningPlan.Create(groups, Scores(model, groups), keepCounts);
+        return (Surgery.Apply(model, plan), plan);
+    }
+
     public static Dictionary<string, double[]> Scores(ResNet model, IReadOnlyList<ChannelGroup> groups)
     {
         using var scope = NewDisposeScope();

@@ -3,7 +3,6 @@ using QuakePrune.Spectrograms;
 
 namespace QuakePrune.Cli.Tests.Commands;
 
-[Collection("console")]
 public sealed class PruneVerbTests : IDisposable
 {
     private readonly string dir = Directory.CreateTempSubdirectory("quakeprune-cli-").FullName;

@@ -6,7 +6,6 @@ using QuakePrune.Spectrograms;
 namespace QuakePrune.Cli.Tests.Commands;
 
 /// <summary>The spectrogram verb, run in-process on a small synthetic subset.</summary>
-[Collection("console")]
 public sealed class SpectrogramCommandTests : IDisposable
 {
     private readonly string dir = Directory.CreateTempSubdirectory("quakeprune-cli-").FullName;

@@ -1,7 +1,6 @@
 namespace QuakePrune.Cli.Tests.Commands;
 
 /// <summary>The synth, extract and stead info verbs, run in-process as the command line would.</summary>
-[Collection("console")]
 public sealed class SteadVerbsTests : IDisposable
 {
     private readonly string dir = Directory.CreateTempSubdirectory("quakeprune-cli-").FullName;

@@ -52,4 +52,67 @@ public class LatencyTests
         Assert.True(p.ProjectMs(ModelCost.Of(a, 448, 448)) > at224);
         Assert.True(p.ProjectMs(ModelCost.Of(a, 64, 64)) < at224);
     }
+
+    private static (List<(int Subject, bool Timed)> Calls, IReadOnlyList<double>[] Times) Schedule(int subjects, int warmup, int runs, double? seconds, bool interleave,
+        Func<int, double>? ms = null)
+    {
+        var calls = new List<(int, bool)>();
+        var counts = new int[subjects];
+        var times = LatencyBench.Measure(subjects, k =>
+        {
+            counts[k]++;
+            calls.Add((k, counts[k] > warmup));
+            return ms?.Invoke(k) ?? 1.0;
+        }, warmup, runs, seconds, interleave);
+        return (calls, times);
+    }
+
+    [Fact]
+    public void Interleaved_measurement_goes_round_by_round_after_warm_up_rounds()
+    {
+        var (calls, times) = Schedule(3, warmup: 2, runs: 2, seconds: null, interleave: true);
+        Assert.Equal([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2], calls.Select(c => c.Subject));
+        Assert.Equal([false, false, false, false, false, false, true, true, true, true, true, true], calls.Select(c => c.Timed));
+        Assert.All(times, t => Assert.Equal(2, t.Count));
+    }
+
+    [Fact]
+    public void Sequential_measurement_finishes_one_subject_before_the_next()
+    {
+        var (calls, _) = Schedule(2, warmup: 1, runs: 2, seconds: null, interleave: false);
+        Assert.Equal([0, 0, 0, 1, 1, 1], calls.Select(c => c.Subject));
+        Assert.Equal([false, true, true, false, true, true], calls.Select(c => c.Timed));
+    }
+
+    [Fact]
+    public void Timed_by_seconds_a_slow_subject_drops_out_of_the_rounds_first()
+    {
+        // Subject 0 takes 10 ms a call, subject 1 takes 1 ms: 20 ms of timing each means 2 and 20 calls.
+        var (calls, times) = Schedule(2, warmup: 0, runs: 1, seconds: 0.02, interleave: true, ms: k => k == 0 ? 10 : 1);
+        Assert.Equal(2, times[0].Count);
+        Assert.Equal(20, times[1].Count);
+        Assert.Equal([0, 1, 0, 1, 1], calls.Take(5).Select(c => c.Subject));
+    }
+
+    [Fact]
+    public void A_batch_multiplies_arithmetic_and_activations_but_reads_the_weights_once()
+    {
+        var one = ModelCost.Of(ResNetArchitecture.ResNet50(), 64, 64);
+        var four = LatencyBench.ForBatch(one, 4);
+        Assert.Equal(4 * one.Macs, four.Macs);
+        Assert.Equal(one.Params, four.Params);
+        Assert.Equal(one.Layers.Sum(l => l.WeightBytes) + 4 * one.Layers.Sum(l => l.ActivationBytes), four.Bytes);
+        var projection = GpuProjection.PaperGtx1050();
+        Assert.True(projection.ProjectMs(four) > projection.ProjectMs(one));
+    }
+
+    [Fact]
+    public void Path_names_round_trip()
+    {
+        foreach (var path in Enum.GetValues<InferencePath>())
+            Assert.Equal(path, LatencyBench.ParsePath(LatencyBench.PathName(path)));
+        Assert.Null(LatencyBench.ParsePath("auto"));
+        Assert.Throws<ArgumentException>(() => LatencyBench.ParsePath("fast"));
+    }
 }
+

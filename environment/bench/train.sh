@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Training throughput of our trainer against PyTorch eager on the same machine, in one run: ResNet50 (Linear head),
+# batch 32, SGD momentum 0.9, at 3x64x64 and 3x224x224. Sides alternate (ours, reference, ours, reference ...) so
+# that load from other work on the machine hits both alike. Prints each JSON line, then images/s and ratios.
+# The reference is ../shared/bench/reference.py (skipped with a message where the checkout has no shared folder).
+# Needs a built checkout (make setup).
+#   environment/bench/train.sh [--threads N] [--steps N] [--rounds N] [--sizes "64 224"]
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+threads=2
+steps=6
+rounds=1
+sizes="64 224"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --threads) threads=$2; shift 2 ;;
+    --steps) steps=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --sizes) sizes=$2; shift 2 ;;
+    *) echo "train.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+reference="$root/../shared/bench/reference.py"
+[ -f "$reference" ] || reference="$root/shared/bench/reference.py"
+if [ ! -f "$reference" ]; then
+  echo "train.sh: no shared/bench/reference.py beside this checkout; timing ours only" >&2
+  reference=""
+fi
+
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+for round in $(seq "$rounds"); do
+  for s in $sizes; do
+    line=$("$root/quakeprune" bench-train --size "${s}x${s}" --batch 32 --steps "$steps" --threads "$threads")
+    echo "$line"; echo "ours $s $line" >>"$results"
+    if [ -n "$reference" ]; then
+      # The same malloc setting as ours (torch.keep_freed_cpu_memory), so the comparison is like for like.
+      line=$(MALLOC_MMAP_THRESHOLD_=2147483647 MALLOC_TRIM_THRESHOLD_=2147483647 \
+        /usr/bin/python3 "$reference" train --size "$s" "$s" --batch 32 --steps "$steps" --threads "$threads")
+      echo "$line"; echo "reference $s $line" >>"$results"
+    fi
+  done
+done
+
+/usr/bin/python3 - "$results" <<'PY'
+import json, statistics, sys
+rates = {}
+for line in open(sys.argv[1]):
+    side, size, text = line.split(" ", 2)
+    rates.setdefault((side, size), []).append(json.loads(text)["images_per_s"])
+for size in sorted({s for _, s in rates}, key=int):
+    ours = statistics.median(rates[("ours", size)])
+    text = f"3x{size}x{size}, batch 32: ours {ours:.2f} images/s"
+    if ("reference", size) in rates:
+        ref = statistics.median(rates[("reference", size)])
+        text += f", pytorch eager {ref:.2f} images/s, ours/pytorch {ours / ref:.2f}"
+    print(text)
+PY

@@ -1,0 +1,81 @@
+using System.CommandLine;
+using System.Globalization;
+using QuakePrune.Latency;
+using QuakePrune.Spectrograms;
+using QuakePrune.Torch;
+
+namespace QuakePrune.Cli.Commands;
+
+/// <summary>`quakeprune bench`: batch latency of checkpoints side by side (JSON + CSV + a table), optionally projected to a GPU.</summary>
+public static class BenchCommand
+{
+    public static Command Create()
+    {
+        var models = new Option<string[]>("--model") { Description = "Checkpoint to time (.safetensors); repeatable, the first is the speed-up reference" };
+        var output = new Option<string?>("--out") { Description = "JSON report to write (a CSV is written beside it)" };
+        var size = new Option<string?>("--size") { Description = "Input HxW, e.g. 224x224 (default: each model's stored input size)" };
+        var batch = new Option<string>("--batch") { Description = "Batch sizes, comma-separated (e.g. 1,8)", DefaultValueFactory = _ => "1" };
+        var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads (fixed)", DefaultValueFactory = _ => BenchOptions.DefaultThreads };
+        var device = new Option<string>("--device") { Description = "cpu or cuda[:N]", DefaultValueFactory = _ => "cpu" };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed runs per model and batch first", DefaultValueFactory = _ => 10 };
+        var runs = new Option<int>("--runs") { Description = "Timed runs per model and batch", DefaultValueFactory = _ => 100 };
+        var seconds = new Option<double?>("--seconds") { Description = "Time each model and batch for at least S seconds instead of --runs" };
+        var interleave = new Option<bool>("--interleave") { Description = "Time in A B A B rounds so drift hits every model alike" };
+        var engine = new Option<string>("--engine") { Description = "fast (prepared inference path), eager (the plain module) or both", DefaultValueFactory = _ => "fast" };
+        var fewerThreads = new Option<bool>("--fewer-threads")
+        {
+            Description = "Let the fast engine run a model with fewer threads than --threads where that measured faster (default: exactly --threads)",
+        };
+        var project = new Option<string?>("--project") { Description = "Add a projected (not measured) latency on a GPU: gtx1050" };
+        var path = new Option<string>("--path")
+        {
+            Description = "Fast engine's path: auto (fastest measured), mkldnn, channels-last or plain", DefaultValueFactory = _ => "auto",
+        };
+        var command = new Command("bench", "Time checkpoints' inference (median, p90, p99, mean, std) side by side; JSON, CSV and a table.")
+        {
+            models, output, size, batch, threads, device, warmup, runs, seconds, interleave, engine, path, fewerThreads, project,
+        };
+        command.SetAction(parse => CommandErrors.Run(() =>
+        {
+            var imageSize = parse.GetValue(size) is { } text
+                ? ImageSize.Parse(text) ?? throw new ArgumentException("--size must be HxW, not 'native'")
+                : null;
+            var paths = parse.GetValue(models) ?? [];
+            var target = parse.GetValue(output) ?? throw new ArgumentException("--out is required");
+            var options = new BenchOptions
+            {
+                Models = paths,
+                Size = imageSize,
+                Batches = ParseBatches(parse.GetValue(batch)!),
+                Threads = parse.GetValue(threads),
+                Device = Device.Parse(parse.GetValue(device)!),
+                Warmup = parse.GetValue(warmup),
+                Runs = parse.GetValue(runs),
+                Seconds = parse.GetValue(seconds),
+                Interleave = parse.GetValue(interleave),
+                Engine = ParseEngine(parse.GetValue(engine)!),
+                Path = LatencyBench.ParsePath(parse.GetValue(path)!),
+                TuneThreads = parse.GetValue(fewerThreads),
+                Project = parse.GetValue(project),
+                Log = line => Console.Error.WriteLine(line),
+            };
+            var report = LatencyBench.Run(options);
+            Console.Write(LatencyBench.ToTable(report));
+            var (json, csv) = LatencyBench.Write(report, target);
+            Console.WriteLine($"bench: wrote {json} and {csv}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static IReadOnlyList<int> ParseBatches(string text) => text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+        .Select(part => int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var b) && b > 0
+            ? b
+            : throw new ArgumentException($"--batch must be positive integers separated by commas, got '{text}'"))
+        .ToArray();
+
+    private static BenchEngine ParseEngine(string text) =>
+        Enum.TryParse<BenchEngine>(text, ignoreCase: true, out var value) && Enum.IsDefined(value)
+            ? value
+            : throw new ArgumentException($"--engine must be fast, eager or both, got '{text}'");
+}

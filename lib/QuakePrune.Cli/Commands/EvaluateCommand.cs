@@ -1,0 +1,63 @@
+using QuakePrune.Latency;
+using System.CommandLine;
+using QuakePrune.Models;
+using QuakePrune.Torch;
+using QuakePrune.Training;
+using static QuakePrune.Torch.torch;
+
+namespace QuakePrune.Cli.Commands;
+
+/// <summary>`quakeprune evaluate`: a checkpoint's metrics on one split, with the decision threshold chosen on dev.</summary>
+public static class EvaluateCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Checkpoint (.safetensors)", Required = true };
+        var data = new Option<string>("--data") { Description = "Spectrogram file", Required = true };
+        var split = new Option<string>("--split") { Description = "Split to score (train, dev or test)", DefaultValueFactory = _ => "test" };
+        var output = new Option<string?>("--out") { Description = "Metrics to write (JSON)" };
+        var batch = new Option<int>("--batch") { Description = "Images per forward pass", DefaultValueFactory = _ => 64 };
+        var threads = new Option<int>("--threads") { Description = "libtorch threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
+        var command = new Command("evaluate", "Accuracy, precision, recall, F1, ROC AUC, confusion matrix and accuracy per SNR bin of a checkpoint.")
+        {
+            model, data, split, output, batch, threads, device,
+        };
+        command.SetAction(parse => CommandErrors.Run(() =>
+        {
+            var path = parse.GetValue(model)!;
+            using var loaded = Load(path, parse.GetValue(device)!, parse.GetValue(threads));
+            using var images = ImageDataSets.Open(parse.GetValue(data)!);
+            RequireInput(loaded, images);
+            using var classifier = new FastClassifier(loaded.Model, loaded.Info.InputSize);
+            var report = Evaluation.Evaluate(classifier, images, parse.GetValue(split)!, Path.GetFileName(path), Evaluation.StoredThreshold(loaded.Info.Notes),
+                Positive(parse.GetValue(batch), "--batch"));
+            if (parse.GetValue(output) is { } target) report.Write(target);
+            Console.WriteLine(report);
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>The checkpoint on its device with libtorch's threads set; --device cuda without CUDA is refused here.</summary>
+    public static LoadedModel Load(string path, string deviceName, int threads)
+    {
+        var device = Device.Parse(deviceName);
+        if (device.type == DeviceType.CUDA && !cuda.is_available())
+            throw new InvalidOperationException($"--device {deviceName}, but libtorch sees no CUDA device (a CPU-only libtorch or no GPU)");
+        set_num_threads(Positive(threads, "--threads"));
+        return Checkpoint.Load(path, device);
+    }
+
+    /// <summary>Refuses images of another shape than the model's input.</summary>
+    public static void RequireInput(LoadedModel model, IImageDataSet data)
+    {
+        var (channels, size) = (model.Model.Architecture.InChannels, model.Info.InputSize);
+        if (data.Channels != channels || data.Height != size.Height || data.Width != size.Width)
+            throw new InvalidDataException(
+                $"{data.Source}: images are {data.Channels}x{data.Height}x{data.Width} but the model takes {channels}x{size}");
+    }
+
+    public static int Positive(int value, string option) =>
+        value >= 1 ? value : throw new ArgumentException($"{option} must be at least 1, got {value}");
+}

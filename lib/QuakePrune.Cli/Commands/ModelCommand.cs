@@ -1,0 +1,103 @@
+using System.CommandLine;
+using System.Globalization;
+using QuakePrune.Models;
+using QuakePrune.Notebooks.Formatting;
+using QuakePrune.Spectrograms;
+using static QuakePrune.Torch.torch;
+
+namespace QuakePrune.Cli.Commands;
+
+/// <summary>`quakeprune model init|show`: a freshly initialised checkpoint, and what a checkpoint holds and costs.</summary>
+public static class ModelCommand
+{
+    /// <summary>One line of `model show`: a layer's weight shape, output shape, parameters and MACs at the model's input size.</summary>
+    public sealed record LayerRow(string Name, string Kind, string Weight, string Output, string Params, string Macs, string KBMoved);
+
+    public static Command Create() => new("model", "Create or inspect model checkpoints.") { Init(), Show() };
+
+    private static Command Init()
+    {
+        var arch = new Option<string>("--arch") { Description = "Architecture (resnet50)", DefaultValueFactory = _ => "resnet50" };
+        var classes = new Option<int>("--classes") { Description = "Output classes", DefaultValueFactory = _ => 2 };
+        var hidden = new Option<int>("--hidden") { Description = "Hidden head width (0: a single Linear)", DefaultValueFactory = _ => 512 };
+        var channels = new Option<int>("--channels") { Description = "Input channels", DefaultValueFactory = _ => 3 };
+        var size = new Option<string>("--size") { Description = "Input size HEIGHTxWIDTH recorded in the checkpoint", DefaultValueFactory = _ => "224x224" };
+        var seed = new Option<long>("--seed") { Description = "Seed of the initial weights", DefaultValueFactory = _ => 1 };
+        var output = new Option<string>("--out") { Description = "Checkpoint to write (.safetensors)", Required = true };
+        var command = new Command("init", "Write a freshly initialised model (PyTorch's default initialisation) to a checkpoint.")
+        {
+            arch, classes, hidden, channels, size, seed, output,
+        };
+        command.SetAction(parse => CommandErrors.Run(() =>
+        {
+            var name = parse.GetValue(arch)!.Trim().ToLowerInvariant();
+            if (name != "resnet50") throw new ArgumentException($"--arch: '{name}' is not a known architecture (resnet50)");
+            var architecture = ResNetArchitecture.ResNet50(parse.GetValue(classes), parse.GetValue(hidden), parse.GetValue(channels));
+            architecture.Validate();
+            var inputSize = ParseSize(parse.GetValue(size)!);
+            manual_seed(parse.GetValue(seed));
+            using var model = new ResNet(architecture);
+            var info = new ModelInfo(architecture, inputSize, null,
+                new Dictionary<string, string> { ["init.seed"] = parse.GetValue(seed).ToString(CultureInfo.InvariantCulture) });
+            var path = parse.GetValue(output)!;
+            Checkpoint.Save(model, info, path);
+            var cost = ModelCost.Of(architecture, inputSize.Height, inputSize.Width);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"model init: {name}, {architecture.Classes} classes, hidden {architecture.Hidden}: {cost.Params:N0} parameters, " +
+                $"{cost.Macs / 1e6:F1} MMACs at {inputSize} -> {path}"));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Show()
+    {
+        var path = new Argument<string>("checkpoint") { Description = "Checkpoint (.safetensors)" };
+        var size = new Option<string?>("--size") { Description = "Input size HEIGHTxWIDTH for the MACs (default: the checkpoint's)" };
+        var command = new Command("show", "Print a checkpoint's layers (weight and output shapes, parameters, MACs, bytes moved) and totals.") { path, size };
+        command.SetAction(parse => CommandErrors.Run(() =>
+        {
+            var file = parse.GetValue(path)!;
+            var info = Checkpoint.ReadInfo(file);
+            var inputSize = parse.GetValue(size) is { } text ? ParseSize(text) : info.InputSize;
+            var cost = ModelCost.Of(info.Architecture, inputSize.Height, inputSize.Width);
+            var rows = cost.Layers.Select(Row).ToList();
+            var c = CultureInfo.InvariantCulture;
+            Console.WriteLine(string.Create(c, $"{file}: input {info.Architecture.InChannels}x{inputSize}, {info.Architecture.Classes} classes, hidden {info.Architecture.Hidden}"));
+            if (info.Spectrogram is { } s)
+                Console.WriteLine(string.Create(c, $"spectrogram: nperseg {s.Nperseg}, noverlap {s.Noverlap}, {s.Normalization.ToString().ToLowerInvariant()}"));
+            foreach (var (key, value) in info.Notes.OrderBy(kv => kv.Key, StringComparer.Ordinal)) Console.WriteLine($"{key}: {value}");
+            Console.WriteLine(TableFormatter.Format(rows, int.MaxValue).PlainText);
+            Console.WriteLine(string.Create(c, $"total: {cost.Params:N0} parameters, {cost.Macs:N0} MACs ({cost.Macs / 1e9:F3} GMACs) at {inputSize}, {cost.Bytes / 1e6:F1} MB moved (float32 weights and activations)"));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static LayerRow Row(LayerCost l)
+    {
+        var weight = l.Kind switch
+        {
+            LayerKind.Conv2d => $"{l.OutChannels}x{l.InChannels}x{l.Kernel}x{l.Kernel}",
+            LayerKind.Linear => $"{l.OutChannels}x{l.InChannels}",
+            LayerKind.BatchNorm2d => $"{l.OutChannels}",
+            _ => "",
+        };
+        var output = l.Kind is LayerKind.Linear or LayerKind.Flatten ? $"{l.OutChannels}" : $"{l.OutChannels}x{l.OutHeight}x{l.OutWidth}";
+        return new LayerRow(l.Name, l.Kind.ToString(), weight, output, l.Params.ToString("N0", CultureInfo.InvariantCulture),
+            l.Macs.ToString("N0", CultureInfo.InvariantCulture), (l.Bytes / 1024.0).ToString("N1", CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>HEIGHTxWIDTH, for options that need a concrete size.</summary>
+    public static ImageSize ParseSize(string text)
+    {
+        try
+        {
+            return ImageSize.Parse(text) ?? throw new ArgumentException("--size: a model needs a concrete input size HEIGHTxWIDTH, not native");
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException($"--size: {e.Message}");
+        }
+    }
+}

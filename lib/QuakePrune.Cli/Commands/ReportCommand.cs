@@ -1,0 +1,45 @@
+using System.CommandLine;
+using QuakePrune.Retraining;
+using QuakePrune.Training;
+using static QuakePrune.Torch.torch;
+
+namespace QuakePrune.Cli.Commands;
+
+/// <summary>`quakeprune report`: the per-variant table (params, MACs, size, scores before and after retraining, widths) as CSV and JSON.</summary>
+public static class ReportCommand
+{
+    public static Command Create()
+    {
+        var baseline = new Option<string>("--baseline") { Description = "Baseline checkpoint, or its training directory (model.safetensors)", Required = true };
+        var variants = new Option<string[]>("--variant")
+        {
+            Description = "NAME=PRUNED[,RETRAINED] (a checkpoint or a retrain directory); repeat per variant",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var data = new Option<string>("--data") { Description = "Spectrogram file", Required = true };
+        var split = new Option<string>("--split") { Description = "Split to score", DefaultValueFactory = _ => ModelMetrics.TestSplit };
+        var output = new Option<string>("--out") { Description = "CSV to write; the JSON goes beside it (.json)", Required = true };
+        var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 64 };
+        var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: all cores)" };
+        var command = new Command("report", "One row per variant: params, MACs, file size, accuracy/precision/recall/F1 before and after retraining, widths.")
+        {
+            baseline, variants, data, split, output, batch, threads,
+        };
+        command.SetAction(parse => CommandErrors.Run(() =>
+        {
+            var baselinePath = parse.GetValue(baseline)!;
+            if (Directory.Exists(baselinePath)) baselinePath = Path.Combine(baselinePath, Trainer.ModelFileName);
+            var specs = new List<VariantSpec> { new("baseline", baselinePath) };
+            specs.AddRange((parse.GetValue(variants) ?? []).Select(VariantSpec.Parse));
+            set_num_threads(parse.GetValue(threads) ?? Environment.ProcessorCount);
+            using var images = ImageDataSets.Open(parse.GetValue(data)!);
+            var report = VariantReport.Build(specs, images, parse.GetValue(split)!, parse.GetValue(batch), row => Console.WriteLine(FormattableString.Invariant(
+                $"{row.Variant,-18} {row.Params,12:N0} params {row.Macs / 1e6,10:F1} MMACs {row.FileBytes / 1e6,8:F2} MB  {RetrainCommand.Describe(row.Before)} -> {RetrainCommand.Describe(row.After)}")));
+            var target = parse.GetValue(output)!;
+            report.Write(target);
+            Console.WriteLine($"report: {report.Rows.Count} variants -> {target} and {Path.ChangeExtension(target, ".json")}");
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,136 @@
+using System.CommandLine;
+using System.Globalization;
+using QuakePrune.Training;
+
+namespace QuakePrune.Cli.Commands;
+
+/// <summary>`quakeprune train`: the ResNet50 baseline (or a retraining from --init) on a spectrogram file.</summary>
+public static class TrainCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "Spectrogram file (train and dev splits) from `quakeprune spectrogram`", Required = true };
+        var output = new Option<string>("--out") { Description = "Run folder: history.csv, model.safetensors (best dev F1), state.safetensors", Required = true };
+        var init = new Option<string?>("--init") { Description = "Start from this checkpoint (its architecture and weights)" };
+        var resume = new Option<bool>("--resume") { Description = "Continue the interrupted run in --out (same options)" };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs", DefaultValueFactory = _ => 10 };
+        var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 32 };
+        var lr = new Option<double?>("--lr") { Description = "Peak learning rate (default 0.01 for sgd, 0.001 for adamw)" };
+        var minLr = new Option<double>("--min-lr") { Description = "Learning rate at the end of the cosine", DefaultValueFactory = _ => 0 };
+        var optimizer = new Option<string>("--optimizer") { Description = "sgd (momentum 0.9) or adamw", DefaultValueFactory = _ => "sgd" };
+        var momentum = new Option<double>("--momentum") { Description = "SGD momentum", DefaultValueFactory = _ => 0.9 };
+        var weightDecay = new Option<double?>("--weight-decay") { Description = "Weight decay of conv and linear weights (default 1e-4 sgd, 0.05 adamw)" };
+        var warmup = new Option<double>("--warmup") { Description = "Linear warm-up in epochs before the cosine", DefaultValueFactory = _ => 1 };
+        var labelSmoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing of the cross entropy", DefaultValueFactory = _ => 0 };
+        var classWeights = new Option<string?>("--class-weights") { Description = "Loss weights NOISE,EARTHQUAKE (e.g. 1,2) or balanced" };
+        var augment = new Option<bool>("--augment") { Description = "Random time shift and frequency/time masks on training images" };
+        var patience = new Option<int>("--patience") { Description = "Stop after N epochs without a better dev F1 (0: never)", DefaultValueFactory = _ => 0 };
+        var hidden = new Option<int>("--hidden") { Description = "Hidden head width of a fresh ResNet50 (0: a single Linear)", DefaultValueFactory = _ => 512 };
+        var seed = new Option<long>("--seed") { Description = "Seed of the weights, the order and augmentation", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads") { Description = "libtorch threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
+        var command = new Command("train", "Train the classifier; the checkpoint with the best dev F1 is kept.")
+        {
+            data, output, init, resume, epochs, batch, lr, minLr, optimizer, momentum, weightDecay, warmup, labelSmoothing, classWeights, augment,
+            patience, hidden, seed, threads, device,
+        };
+        command.SetAction(parse => CommandErrors.Run(() =>
+        {
+            var (weights, balanced) = ParseClassWeights(parse.GetValue(classWeights));
+            var printer = new ProgressPrinter();
+            using var cancel = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) =>
+            {
+                e.Cancel = true;
+                cancel.Cancel();
+            };
+            var options = new TrainOptions
+            {
+                Data = parse.GetValue(data),
+                OutputDirectory = parse.GetValue(output)!,
+                Init = parse.GetValue(init),
+                Resume = parse.GetValue(resume),
+                Epochs = parse.GetValue(epochs),
+                BatchSize = parse.GetValue(batch),
+                LearningRate = parse.GetValue(lr),
+                MinLearningRate = parse.GetValue(minLr),
+                Optimizer = parse.GetValue(optimizer)!.Trim().ToLowerInvariant() switch
+                {
+                    "sgd" => OptimizerKind.Sgd,
+                    "adamw" => OptimizerKind.AdamW,
+                    var other => throw new ArgumentException($"--optimizer: '{other}' is neither sgd nor adamw"),
+                },
+                Momentum = parse.GetValue(momentum),
+                WeightDecay = parse.GetValue(weightDecay),
+                WarmupEpochs = parse.GetValue(warmup),
+                LabelSmoothing = parse.GetValue(labelSmoothing),
+                ClassWeights = weights,
+                BalancedClassWeights = balanced,
+                Augment = parse.GetValue(augment) ? new AugmentOptions() : null,
+                Patience = parse.GetValue(patience),
+                Hidden = parse.GetValue(hidden),
+                Seed = parse.GetValue(seed),
+                Threads = parse.GetValue(threads),
+                Device = parse.GetValue(device)!,
+                OnStep = printer.Step,
+                OnEpoch = printer.Epoch,
+                Cancellation = cancel.Token,
+            };
+            Console.CancelKeyPress += onCancel;
+            try
+            {
+                var result = Trainer.Train(options);
+                var c = CultureInfo.InvariantCulture;
+                if (result.Interrupted)
+                {
+                    Console.Error.WriteLine($"train: interrupted after epoch {result.History.Count}; continue with the same options and --resume");
+                    return 130;
+                }
+                Console.WriteLine(string.Create(c,
+                    $"train: {result.History.Count} epochs{(result.EarlyStopped ? " (early stop)" : "")} in {result.Seconds:F0} s; " +
+                    $"best dev F1 {result.BestDevF1:F4} at epoch {result.BestEpoch}, threshold {result.DecisionThreshold:0.####} -> {result.ModelPath}"));
+                return 0;
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
+        }));
+        return command;
+    }
+
+    private static (double[]? Weights, bool Balanced) ParseClassWeights(string? text)
+    {
+        if (text is null) return (null, false);
+        if (text.Trim().Equals("balanced", StringComparison.OrdinalIgnoreCase)) return (null, true);
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var weights = new double[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+            if (!double.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out weights[i]))
+                throw new ArgumentException($"--class-weights: '{text}' is neither NOISE,EARTHQUAKE (two numbers) nor balanced");
+        return (weights, false);
+    }
+
+    /// <summary>A redrawn bar per epoch on a terminal; one plain line per epoch when stderr is a file or pipe.</summary>
+    private sealed class ProgressPrinter
+    {
+        private readonly bool terminal = !Console.IsErrorRedirected;
+
+        public void Step(StepProgress p)
+        {
+            if (!terminal) return;
+            var filled = p.Steps == 0 ? 30 : p.Step * 30 / p.Steps;
+            Console.Error.Write(string.Create(CultureInfo.InvariantCulture,
+                $"\repoch {p.Epoch}/{p.Epochs} [{new string('#', filled)}{new string(' ', 30 - filled)}] {p.Step}/{p.Steps} " +
+                $"loss {p.Loss:F4} acc {p.Accuracy:F3} {p.ImagesPerSecond:F1} img/s lr {p.LearningRate:G3} "));
+        }
+
+        public void Epoch(EpochRecord r)
+        {
+            if (terminal) Console.Error.WriteLine();
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"epoch {r.Epoch}: train loss {r.TrainLoss:F4} acc {r.TrainAccuracy:F4} | dev loss {r.DevLoss:F4} acc {r.DevAccuracy:F4} " +
+                $"F1 {r.DevF1:F4}{(r.Best ? " (best)" : "")} | {r.ImagesPerSecond:F1} img/s, {r.Seconds:F1} s, lr {r.LearningRate:G3}"));
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using QuakePrune.Latency;
+using QuakePrune.Notebooks.Plotting;
+using QuakePrune.Pipeline;
+
+namespace QuakePrune.Notebooks.Study;
+
+/// <summary>Pictures for the sixth notebook: what each variant costs in time, here and (projected) on the paper's GPU.</summary>
+public static class LatencyPlots
+{
+    /// <summary>The paper's GTX 1050 measurements (ms per image at batch 1) and Prune90's accuracy.</summary>
+    public const double PaperBaselineMs = 22.45, PaperPrune90Ms = 3.6, PaperPrune90Accuracy = 0.99405;
+
+    /// <summary>Median latency per variant measured here (p90 as a thin marker), the GTX 1050 projection, and the paper's two figures.</summary>
+    public static Figure Latency(BenchReport report, IReadOnlyList<(string Variant, string Model)> variants)
+    {
+        var results = Ordered(report, variants);
+        var names = results.Select(r => r.Variant).ToArray();
+        var figure = Figure.Grid(1, 2, $"measured here ({report.Machine.Device}, {report.Machine.Threads} threads, batch 1)", "GTX 1050: projected, and the paper's measurement");
+        figure.Add(new Bar
+        {
+            Name = "median (measured)", X = names, Y = results.Select(r => r.Result.Statistics.MedianMs).ToArray(),
+            Text = results.Select(r => $"{r.Result.Statistics.MedianMs:0.0} ms").ToArray(), TextPosition = "outside",
+        }, 1, 1);
+        figure.Add(new Scatter
+        {
+            Name = "p90 (measured)", Mode = "markers", X = names, Y = results.Select(r => r.Result.Statistics.P90Ms).ToArray(),
+            Marker = new Marker { Symbol = "line-ew-open", Size = 18, Color = "#333" },
+        }, 1, 1);
+        figure.WithAxisTitles(null, "ms per image", 1, 1);
+        if (results.All(r => r.Result.ProjectedMs is not null))
+            figure.Add(new Bar
+            {
+                Name = "projected (roofline, not measured)", X = names, Y = results.Select(r => r.Result.ProjectedMs!.Value).ToArray(),
+                Marker = new Marker { Color = "#bbbbbb" }, Text = results.Select(r => $"{r.Result.ProjectedMs:0.0}").ToArray(), TextPosition = "outside",
+            }, 1, 2);
+        figure.Add(new Scatter
+        {
+            Name = "paper, GTX 1050 (measured there)", Mode = "markers", X = new[] { "baseline", "prune90" }, Y = new[] { PaperBaselineMs, PaperPrune90Ms },
+            Marker = new Marker { Symbol = "diamond", Size = 12, Color = "#d62728" },
+        }, 1, 2);
+        figure.WithAxisTitles(null, "ms per image", 1, 2);
+        return figure.WithSize(1100, 430);
+    }
+
+    /// <summary>Test accuracy against measured latency, one point per variant, with the paper's Prune90 for reference (its latency is the GTX 1050's).</summary>
+    public static Figure AccuracyVsLatency(IReadOnlyList<SummaryRow> rows)
+    {
+        var figure = new Figure();
+        var measured = rows.Where(r => r.LatencyMs is not null).ToArray();
+        figure.Add(new Scatter
+        {
+            Name = "this run (test accuracy, measured latency)", Mode = "markers+text", X = measured.Select(r => r.LatencyMs!.Value).ToArray(),
+            Y = measured.Select(r => r.Accuracy).ToArray(), Text = measured.Select(r => r.Variant).ToArray(), Marker = new Marker { Size = 10 },
+        });
+        figure.Add(new Scatter
+        {
+            Name = "paper Prune90 (GTX 1050)", Mode = "markers", X = new[] { PaperPrune90Ms }, Y = new[] { PaperPrune90Accuracy },
+            Marker = new Marker { Symbol = "diamond", Size = 12, Color = "#d62728" },
+        });
+        figure.XAxis().Type = "log";
+        return figure.WithTitle("accuracy against latency (batch 1)").WithAxisTitles("ms per image (log scale)", "test accuracy").WithSize(900, 450);
+    }
+
+    private static (string Variant, BenchResult Result)[] Ordered(BenchReport report, IReadOnlyList<(string Variant, string Model)> variants) =>
+        variants.Select(v => (v.Variant, Result: report.Results.FirstOrDefault(r => r.Model == v.Model && r.Batch == 1)))
+            .Where(v => v.Result is not null).Select(v => (v.Variant, v.Result!)).ToArray();
+}

@@ -1,0 +1,49 @@
+using QuakePrune.Notebooks.Plotting;
+using QuakePrune.Retraining;
+
+namespace QuakePrune.Notebooks.Study;
+
+/// <summary>Pictures for the fifth notebook: what pruning cost in accuracy, and what retraining gave back.</summary>
+public static class RetrainPlots
+{
+    /// <summary>Test accuracy and F1 of every variant against its parameter count: straight after pruning, and after retraining.</summary>
+    public static Figure BeforeAfter(VariantReport report)
+    {
+        var figure = Figure.Grid(1, 2, $"{report.Split} accuracy", $"{report.Split} F1");
+        var pruned = report.Rows.Where(r => r.After is not null).ToArray();
+        var baseline = report.Rows.Where(r => r.After is null).ToArray();
+        foreach (var (column, pick) in new (int, Func<SplitMetrics, double>)[] { (1, m => m.Accuracy), (2, m => m.F1) })
+        {
+            var first = column == 1;
+            figure.Add(new Scatter
+            {
+                Name = "after pruning", Mode = "markers", ShowLegend = first, X = pruned.Select(r => r.Params).ToArray(),
+                Y = pruned.Select(r => pick(r.Before)).ToArray(), Text = pruned.Select(r => r.Variant).ToArray(),
+                Marker = new Marker { Symbol = "circle-open", Size = 10, Color = "#d62728" },
+            }, 1, column);
+            figure.Add(new Scatter
+            {
+                Name = "after retraining", Mode = "markers+text", ShowLegend = first, X = pruned.Select(r => r.Params).ToArray(),
+                Y = pruned.Select(r => pick(r.After!)).ToArray(), Text = pruned.Select(r => r.Variant).ToArray(),
+                Marker = new Marker { Size = 10, Color = "#2ca02c" },
+            }, 1, column);
+            figure.Add(new Scatter
+            {
+                Name = "baseline", Mode = "markers+text", ShowLegend = first, X = baseline.Select(r => r.Params).ToArray(),
+                Y = baseline.Select(r => pick(r.Before)).ToArray(), Text = baseline.Select(r => r.Variant).ToArray(),
+                Marker = new Marker { Symbol = "star", Size = 14, Color = "#1f77b4" },
+            }, 1, column);
+            figure.XAxis(1, column).Type = "log";
+            figure.WithAxisTitles("parameters (log scale)", null, 1, column);
+        }
+        return figure.WithSize(1100, 450);
+    }
+
+    /// <summary>The report as a table: before and after retraining, side by side.</summary>
+    public static IEnumerable<object> Table(VariantReport report) => report.Rows.Select(r => new
+    {
+        r.Variant, Params = r.Params, MMACs = Math.Round(r.Macs / 1e6, 1), FileKB = r.FileBytes / 1024,
+        AccuracyPruned = Math.Round(r.Before.Accuracy, 4), F1Pruned = Math.Round(r.Before.F1, 4),
+        AccuracyRetrained = r.After is { } a ? Math.Round(a.Accuracy, 4) : (double?)null, F1Retrained = r.After is { } b ? Math.Round(b.F1, 4) : (double?)null,
+    });
+}

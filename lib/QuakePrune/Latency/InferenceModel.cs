@@ -1,0 +1,402 @@
+using System.Diagnostics;
+using QuakePrune.Models;
+using QuakePrune.Spectrograms;
+using QuakePrune.Torch;
+using QuakePrune.Torch.Modules;
+using static QuakePrune.Torch.torch;
+using F = QuakePrune.Torch.torch.nn.functional;
+
+namespace QuakePrune.Latency;
+
+/// <summary>How the prepared model runs its convolutions and keeps its activations.</summary>
+public enum InferencePath
+{
+    /// <summary>oneDNN convolutions on weights reordered once; activations stay in oneDNN's blocked layout from input to head.</summary>
+    Mkldnn,
+    /// <summary>libtorch's conv2d on NHWC (channels-last) activations and weights; the CUDA/cuDNN path.</summary>
+    ChannelsLast,
+    /// <summary>libtorch's conv2d on NCHW activations.</summary>
+    Plain,
+}
+
+/// <summary>What <see cref="InferenceModel.Prepare"/> tunes and checks for.</summary>
+public sealed record InferenceOptions
+{
+    /// <summary>Input size the path is measured and checked at (callers pass the checkpoint's input size).</summary>
+    public ImageSize Size { get; init; } = new(224, 224);
+    public int Batch { get; init; } = 1;
+    /// <summary>Forces one path; null measures every path this device offers and keeps the fastest.</summary>
+    public InferencePath? Path { get; init; }
+    /// <summary>Timed forwards per candidate path (after two warm-up runs); the median decides.</summary>
+    public int TuningRuns { get; init; } = 5;
+    /// <summary>Largest accepted |optimised - plain| relative to the plain output's largest magnitude (at least 1).</summary>
+    public double Tolerance { get; init; } = 1e-4;
+    /// <summary>Seed of the random inputs of the correctness check.</summary>
+    public int Seed { get; init; } = 20240601;
+    /// <summary>
+    /// On the CPU, also time the chosen path with fewer intra-op threads than libtorch's current count (halving down to 1)
+    /// and keep the fastest: a small (pruned) model loses more to thread synchronisation per layer than it gains.
+    /// The current count stays the ceiling.
+    /// </summary>
+    public bool TuneThreads { get; init; } = true;
+}
+
+/// <summary>One candidate as measured at prepare time: a path at an intra-op thread count.</summary>
+public sealed record PathTrial(InferencePath Path, int Threads, double MedianMs, double MaxAbsDiff);
+
+/// <summary>
+/// An eval-mode <see cref="ResNet"/> prepared once for fast inference: every BatchNorm folded into its convolution
+/// (bias = beta - mean * gamma / sqrt(var + eps)), no autograd (inference mode), and the fastest of the
+/// available paths, measured at prepare time. On a CPU libtorch with oneDNN the candidates are oneDNN
+/// (weights reordered once, activations kept in oneDNN's layout, ReLU and the residual add in place),
+/// channels-last and plain; elsewhere (CUDA, no oneDNN) channels-last and plain, with cuDNN's autotuner on.
+/// Each candidate's output is checked against the plain module on random inputs before it may be chosen.
+/// Not thread-safe: call <see cref="Forward"/> from one thread at a time.
+/// </summary>
+public sealed class InferenceModel : IDisposable
+{
+    private readonly FoldedConv stem;
+    private readonly FoldedBlock[] blocks;
+    private readonly Tensor[] headWeights;
+    private readonly Tensor[] headBiases;
+    private readonly Device device;
+    private bool disposed;
+
+    public InferencePath Path { get; private set; }
+    /// <summary>Intra-op threads each <see cref="Forward"/> runs with (libtorch's count is set for the call and restored after); null: whatever it is.</summary>
+    public int? Threads { get; private set; }
+    public ResNetArchitecture Architecture { get; }
+    public Device Device => device;
+    /// <summary>Every candidate tried at prepare time: its median latency at the tuning shape and its largest deviation from the plain module.</summary>
+    public IReadOnlyList<PathTrial> Trials { get; private set; } = [];
+
+    private InferenceModel(ResNet model, Device device)
+    {
+        Architecture = model.Architecture;
+        this.device = device;
+        stem = FoldedConv.Of(model, "conv1", "bn1", relu: true);
+        var list = new List<FoldedBlock>();
+        for (var s = 0; s < Architecture.Stages.Count; s++)
+        for (var b = 0; b < Architecture.Stages[s].Blocks.Count; b++)
+        {
+            var p = $"layer{s + 1}.{b}";
+            list.Add(new FoldedBlock(
+                FoldedConv.Of(model, $"{p}.conv1", $"{p}.bn1", relu: true),
+                FoldedConv.Of(model, $"{p}.conv2", $"{p}.bn2", relu: true),
+                FoldedConv.Of(model, $"{p}.conv3", $"{p}.bn3", relu: false),
+                b == 0 ? FoldedConv.Of(model, $"{p}.downsample.0", $"{p}.downsample.1", relu: false) : null));
+        }
+        blocks = list.ToArray();
+        string[] head = Architecture.Hidden == 0 ? ["fc"] : ["fc.0", "fc.3"];
+        headWeights = head.Select(n => Keep(((Linear)model.get_submodule(n)).weight.detach())).ToArray();
+        headBiases = head.Select(n => Keep(((Linear)model.get_submodule(n)).bias!.detach())).ToArray();
+    }
+
+    /// <summary>
+    /// Folds, prepares, checks and (unless <see cref="InferenceOptions.Path"/> forces one) times every path this device
+    /// offers, keeping the fastest. The model must be in eval mode; it is not modified and may be disposed afterwards.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">an optimised path does not reproduce the plain model within the tolerance.</exception>
+    public static InferenceModel Prepare(ResNet model, InferenceOptions? options = null)
+    {
+        options ??= new InferenceOptions();
+        if (model.training) throw new ArgumentException("InferenceModel.Prepare needs an eval-mode model (call eval() first): BatchNorm folding uses the running statistics");
+        if (options.Batch < 1 || options.TuningRuns < 1 || !(options.Tolerance > 0))
+            throw new ArgumentException($"inference options: batch {options.Batch} and tuning runs {options.TuningRuns} must be positive, tolerance {options.Tolerance} too");
+        var parameter = model.parameters().First();
+        var device = parameter.device;
+        var candidates = Candidates(device);
+        if (options.Path is { } forced && !candidates.Contains(forced))
+            throw new ArgumentException($"inference path {forced} is not available on {device} (available: {string.Join(", ", candidates)})");
+        if (options.Path is { } only) candidates = [only];
+
+        var ceiling = get_num_threads();
+        var tuneThreads = options.TuneThreads && device.type == DeviceType.CPU && ceiling > 1;
+        using var mode = inference_mode();
+        var prepared = new InferenceModel(model, device);
+        try
+        {
+            using var input = RandomInput(model.Architecture.InChannels, options, device);
+            using var reference = model.forward(input).to(ScalarType.Float32);
+            var scale = Math.Max(1.0, reference.abs().max().item<double>());
+            var timed = candidates.Length > 1 || tuneThreads;
+            // Checked at every path and thread count: a different split of the work may sum in a different order.
+            PathTrial Trial(InferencePath path, int threads)
+            {
+                prepared.Threads = threads == ceiling ? null : threads;
+                double diff;
+                using (var output = prepared.Forward(input)) diff = MaxAbsDiff(output, reference);
+                if (!(diff <= options.Tolerance * scale))
+                    throw new InvalidOperationException(
+                        $"inference path {path} at {threads} thread(s) deviates from the plain model by {diff:G3} (allowed {options.Tolerance * scale:G3}) " +
+                        $"on a random {options.Batch}x{model.Architecture.InChannels}x{options.Size} input");
+                return new PathTrial(path, threads, timed ? prepared.MedianMs(input, options.TuningRuns) : double.NaN, diff);
+            }
+            var trials = new List<PathTrial>();
+            foreach (var path in candidates)
+            {
+                prepared.Switch(path);
+                trials.Add(Trial(path, ceiling));
+            }
+            var best = timed ? trials.MinBy(t => t.MedianMs)! : trials[0];
+            prepared.Switch(best.Path);
+            if (tuneThreads)
+            {
+                for (var threads = ceiling / 2; threads >= 1; threads /= 2) trials.Add(Trial(best.Path, threads));
+                best = trials.Where(t => t.Path == best.Path).MinBy(t => t.MedianMs)!;
+            }
+            prepared.Threads = best.Threads == ceiling ? null : best.Threads;
+            prepared.Trials = trials;
+            return prepared;
+        }
+        catch
+        {
+            prepared.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Logits [N, classes] (dense, float32) for images [N, C, H, W] (dense, float32, on the model's device).</summary>
+    public Tensor Forward(Tensor images)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (images.dim() != 4 || images.shape[1] != Architecture.InChannels)
+            throw new ArgumentException($"inference expects images [N, {Architecture.InChannels}, H, W], got [{string.Join(", ", images.shape)}]");
+        using var mode = inference_mode();
+        var outer = get_num_threads();
+        var own = Threads is { } threads && threads != outer;
+        if (own) set_num_threads(Threads!.Value);
+        try
+        {
+            return Logits(images);
+        }
+        finally
+        {
+            if (own) set_num_threads(outer);
+        }
+    }
+
+    private Tensor Logits(Tensor images)
+    {
+        var features = Path == InferencePath.Mkldnn ? FeaturesMkldnn(images) : FeaturesStrided(images);
+        var x = features;
+        for (var k = 0; k < headWeights.Length; k++)
+        {
+            var next = F.linear(x, headWeights[k], headBiases[k]);
+            x.Dispose();
+            x = k < headWeights.Length - 1 ? next.relu_() : next;
+        }
+        return x;
+    }
+
+    /// <summary>
+    /// Class probabilities (softmax over the logits), row-major [N, classes], for images [N, C, H, W] on the model's device:
+    /// the call evaluate and predict make per batch.
+    /// </summary>
+    public float[] ProbabilitiesOf(Tensor images)
+    {
+        using var logits = Forward(images);
+        using var probabilities = logits.softmax(1);
+        using var cpu = probabilities.device.type == DeviceType.CPU ? probabilities.alias() : probabilities.to(CPU);
+        return cpu.ToArray<float>();
+    }
+
+    /// <summary>
+    /// Loads a checkpoint onto <paramref name="device"/> (default CPU) and prepares it at the checkpoint's input size (unless
+    /// <paramref name="options"/> says otherwise); the loaded module is released once folded. Also returns what the checkpoint records.
+    /// </summary>
+    public static (InferenceModel Model, ModelInfo Info) FromCheckpoint(string path, Device? device = null, InferenceOptions? options = null)
+    {
+        using var loaded = Checkpoint.Load(path, device);
+        loaded.Model.eval();
+        return (Prepare(loaded.Model, options ?? new InferenceOptions { Size = loaded.Info.InputSize }), loaded.Info);
+    }
+
+    /// <summary>Logits, row-major [batch, classes], for images given as row-major float32 [batch, C, height, width].</summary>
+    public float[] Run(ReadOnlySpan<float> images, int batch, int height, int width)
+    {
+        using var input = tensor(images, [batch, Architecture.InChannels, height, width], device.type == DeviceType.CPU ? null : device);
+        using var logits = Forward(input);
+        using var cpu = logits.device.type == DeviceType.CPU ? logits.alias() : logits.to(CPU);
+        return cpu.ToArray<float>();
+    }
+
+    /// <summary>Pooled features [N, width] through the oneDNN path: the only conversions are at the input and before the head.</summary>
+    private Tensor FeaturesMkldnn(Tensor images)
+    {
+        Tensor x;
+        using (var dense = images.is_contiguous() ? images.alias() : images.contiguous())
+        using (var input = dense.to_mkldnn())
+        using (var y = stem.Mkldnn(input))
+            x = F.max_pool2d(y, (3, 3), (2, 2), (1, 1), (1, 1));
+        foreach (var block in blocks)
+        {
+            var identity = block.Downsample?.Mkldnn(x) ?? x;
+            var a = block.Conv1.Mkldnn(x);
+            var b = block.Conv2.Mkldnn(a);
+            a.Dispose();
+            var c = block.Conv3.Mkldnn(b);
+            b.Dispose();
+            c.add_(identity).relu_();
+            if (!ReferenceEquals(identity, x)) identity.Dispose();
+            x.Dispose();
+            x = c;
+        }
+        using (x)
+        using (var pooled = F.adaptive_avg_pool2d(x, (1, 1)))
+        using (var dense = pooled.to_dense())
+            return dense.flatten(1);
+    }
+
+    /// <summary>Pooled features [N, width] through libtorch's conv2d on strided (NCHW or NHWC) activations.</summary>
+    private Tensor FeaturesStrided(Tensor images)
+    {
+        var format = Path == InferencePath.ChannelsLast ? MemoryFormat.ChannelsLast : MemoryFormat.Contiguous;
+        Tensor x;
+        using (var input = images.contiguous(format))
+        using (var y = stem.Strided(input))
+            x = F.max_pool2d(y, (3, 3), (2, 2), (1, 1), (1, 1));
+        foreach (var block in blocks)
+        {
+            var identity = block.Downsample?.Strided(x) ?? x;
+            var a = block.Conv1.Strided(x);
+            var b = block.Conv2.Strided(a);
+            a.Dispose();
+            var c = block.Conv3.Strided(b);
+            b.Dispose();
+            c.add_(identity).relu_();
+            if (!ReferenceEquals(identity, x)) identity.Dispose();
+            x.Dispose();
+            x = c;
+        }
+        using (x)
+        using (var pooled = F.adaptive_avg_pool2d(x, (1, 1)))
+            return pooled.flatten(1);
+    }
+
+    private void Switch(InferencePath path)
+    {
+        if (path == InferencePath.Mkldnn && device.type != DeviceType.CPU)
+            throw new ArgumentException($"the oneDNN path runs on the CPU only, the model is on {device}");
+        foreach (var conv in AllConvs()) conv.Prepare(path);
+        if (device.type == DeviceType.CUDA) backends.cudnn.set_benchmark(true);
+        Path = path;
+    }
+
+    private IEnumerable<FoldedConv> AllConvs() => blocks
+        .SelectMany(b => b.Downsample is null ? new[] { b.Conv1, b.Conv2, b.Conv3 } : [b.Conv1, b.Conv2, b.Conv3, b.Downsample])
+        .Prepend(stem);
+
+    private double MedianMs(Tensor input, int runs)
+    {
+        var times = new List<double>();
+        for (var k = 0; k < runs + 2; k++)
+        {
+            var clock = Stopwatch.StartNew();
+            using (Forward(input))
+                if (device.type == DeviceType.CUDA) cuda.synchronize(device.index);
+            if (k >= 2) times.Add(clock.Elapsed.TotalMilliseconds);
+        }
+        return LatencyStatistics.Of(times).MedianMs;
+    }
+
+    /// <summary>The candidate paths on a device, most specialised first.</summary>
+    public static InferencePath[] Candidates(Device device) => device.type == DeviceType.CPU && backends.mkldnn.is_available()
+        ? [InferencePath.Mkldnn, InferencePath.ChannelsLast, InferencePath.Plain]
+        : [InferencePath.ChannelsLast, InferencePath.Plain];
+
+    private static Tensor RandomInput(int channels, InferenceOptions options, Device device)
+    {
+        var random = new Random(options.Seed);
+        var values = new float[(long)options.Batch * channels * options.Size.Height * options.Size.Width];
+        for (var k = 0; k < values.Length; k++) values[k] = (float)(random.NextDouble() * 2 - 1);
+        return tensor(values, [options.Batch, channels, options.Size.Height, options.Size.Width], device);
+    }
+
+    private static double MaxAbsDiff(Tensor a, Tensor b)
+    {
+        using var difference = a.sub(b);
+        using var magnitude = difference.abs();
+        using var largest = magnitude.max();
+        return largest.item<double>();
+    }
+
+    private static Tensor Keep(Tensor t) => t.DetachFromDisposeScope();
+
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        foreach (var conv in AllConvs()) conv.Dispose();
+        foreach (var t in headWeights.Concat(headBiases)) t.Dispose();
+    }
+
+    private sealed record FoldedBlock(FoldedConv Conv1, FoldedConv Conv2, FoldedConv Conv3, FoldedConv? Downsample);
+
+    /// <summary>A convolution with its BatchNorm folded in (and the ReLU that follows, if any), in the layout of the current path.</summary>
+    private sealed class FoldedConv : IDisposable
+    {
+        private readonly Tensor weight;
+        private readonly Tensor bias;
+        private Tensor? prepared;
+        private readonly (long, long) stride, padding, dilation;
+        private readonly long groups;
+        private readonly bool relu;
+
+        private FoldedConv(Tensor weight, Tensor bias, Conv2d conv, bool relu)
+        {
+            this.weight = weight;
+            this.bias = bias;
+            (stride, padding, dilation, groups) = (conv.stride, conv.padding, conv.dilation, conv.groups);
+            this.relu = relu;
+        }
+
+        /// <summary>W' = W * g / sqrt(v + eps) per output channel, b' = (b - m) * g / sqrt(v + eps) + beta; computed in float64.</summary>
+        public static FoldedConv Of(ResNet model, string convName, string normName, bool relu)
+        {
+            var conv = (Conv2d)model.get_submodule(convName);
+            var norm = (BatchNorm2d)model.get_submodule(normName);
+            using var scope = NewDisposeScope();
+            var w = conv.weight.detach().to(ScalarType.Float64);
+            var mean = norm.running_mean!.to(ScalarType.Float64);
+            var invStd = norm.running_var!.to(ScalarType.Float64).add(norm.eps).rsqrt();
+            var scale = norm.weight is { } gamma ? gamma.detach().to(ScalarType.Float64).mul(invStd) : invStd;
+            var shift = norm.bias is { } beta ? beta.detach().to(ScalarType.Float64) : zeros_like(mean);
+            var convBias = conv.bias is { } cb ? cb.detach().to(ScalarType.Float64) : zeros_like(mean);
+            var foldedWeight = w.mul(scale.reshape([-1, 1, 1, 1])).to(ScalarType.Float32).contiguous();
+            var foldedBias = convBias.sub(mean).mul(scale).add(shift).to(ScalarType.Float32).contiguous();
+            return new FoldedConv(Keep(foldedWeight), Keep(foldedBias), conv, relu);
+        }
+
+        public void Prepare(InferencePath path)
+        {
+            prepared?.Dispose();
+            using var scope = NewDisposeScope();
+            prepared = Keep(path switch
+            {
+                InferencePath.Mkldnn => mkldnn_reorder_conv2d_weight(weight.to_mkldnn(), padding, stride, dilation, groups),
+                InferencePath.ChannelsLast => weight.contiguous(MemoryFormat.ChannelsLast),
+                _ => weight.alias(),
+            });
+        }
+
+        public Tensor Mkldnn(Tensor x)
+        {
+            var y = mkldnn_convolution(x, prepared!, bias, padding, stride, dilation, groups);
+            return relu ? y.relu_() : y;
+        }
+
+        public Tensor Strided(Tensor x)
+        {
+            var y = F.conv2d(x, prepared!, bias, stride, padding, dilation, groups);
+            return relu ? y.relu_() : y;
+        }
+
+        public void Dispose()
+        {
+            weight.Dispose();
+            bias.Dispose();
+            prepared?.Dispose();
+        }
+    }
+}

@@ -1,0 +1,465 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using QuakePrune.Models;
+using QuakePrune.Spectrograms;
+using QuakePrune.Torch;
+using static QuakePrune.Torch.torch;
+
+namespace QuakePrune.Latency;
+
+/// <summary>Which forward a benchmark times: the prepared <see cref="InferenceModel"/>, the plain module, or both.</summary>
+public enum BenchEngine { Fast, Eager, Both }
+
+/// <summary>What <see cref="LatencyBench.Run"/> measures and how.</summary>
+public sealed record BenchOptions
+{
+    public required IReadOnlyList<string> Models { get; init; }
+    /// <summary>Input size; null: each model's stored input size.</summary>
+    public ImageSize? Size { get; init; }
+    public IReadOnlyList<int> Batches { get; init; } = [1];
+    public int Threads { get; init; } = DefaultThreads;
+    public Device Device { get; init; } = Device.CPU;
+    public int Warmup { get; init; } = 10;
+    public int Runs { get; init; } = 100;
+    /// <summary>When set, time each model and batch for at least this many seconds instead of a fixed number of runs.</summary>
+    public double? Seconds { get; init; }
+    /// <summary>A B A B rounds, so drift on a shared machine hits every model alike.</summary>
+    public bool Interleave { get; init; }
+    public BenchEngine Engine { get; init; } = BenchEngine.Fast;
+    /// <summary>
+    /// Lets the fast engine run a model with fewer threads than <see cref="Threads"/> where that measured faster at prepare time.
+    /// Off by default: the study's CPU figures are at one fixed thread count, and switching counts between interleaved models costs time.
+    /// </summary>
+    public bool TuneThreads { get; init; }
+    /// <summary>Forces the fast engine's path; null: the fastest measured at prepare time.</summary>
+    public InferencePath? Path { get; init; }
+    /// <summary>A GPU to project to (gtx1050), or null.</summary>
+    public string? Project { get; init; }
+    /// <summary>Progress lines (model loading, chosen paths).</summary>
+    public Action<string>? Log { get; init; }
+
+    public static int DefaultThreads => Math.Min(2, Environment.ProcessorCount);
+
+    public void Validate()
+    {
+        if (Models.Count == 0) throw new ArgumentException("bench: no models given (--model A.safetensors ...)");
+        if (Batches.Count == 0 || Batches.Any(b => b < 1)) throw new ArgumentException($"bench: batch sizes must be positive, got [{string.Join(", ", Batches)}]");
+        if (Threads < 1) throw new ArgumentException($"bench: threads must be at least 1, got {Threads}");
+        if (Warmup < 0) throw new ArgumentException($"bench: warm-up runs must be 0 or more, got {Warmup}");
+        if (Seconds is null && Runs < 1) throw new ArgumentException($"bench: runs must be at least 1, got {Runs}");
+        if (Seconds is { } s && !(s > 0)) throw new ArgumentException($"bench: seconds must be positive, got {s}");
+        if (Project is { } gpu) GpuSpec.Named(gpu);
+    }
+}
+
+/// <summary>
+/// One timed configuration. <see cref="Threads"/>: the intra-op threads the forward ran with (the fast engine may use fewer than
+/// the fixed count when that measured faster). <see cref="Macs"/> is per image; <see cref="Speedup"/> is against the first model
+/// at the same batch and engine.
+/// </summary>
+public sealed record BenchResult(
+    string Model, int Batch, string Engine, string Path, int Threads, ImageSize Size, int Runs, LatencyStatistics Statistics,
+    double ImagesPerSecond, long Params, long Macs, long FileBytes, double Speedup, double? ProjectedMs);
+
+/// <summary>The machine a benchmark ran on, as recorded with every figure.</summary>
+public sealed record BenchMachine(
+    string Cpu, int LogicalCpus, int? PhysicalCores, int Threads, string Libtorch, bool OneDnn, string Device, string? Gpu, string Os, string Runtime,
+    string LoadAverageBefore, string LoadAverageAfter, DateTime StartedUtc);
+
+public sealed record BenchReport(BenchMachine Machine, BenchOptions Options, IReadOnlyList<BenchResult> Results, GpuProjection? Projection);
+
+/// <summary>
+/// Batch latency of checkpoints, side by side: eval mode, no autograd, a fixed thread count, warm-up runs, then timed runs
+/// (each one a full forward, CUDA synchronised); median, p90, p99, mean and std; optionally a roofline projection to a GPU,
+/// always labelled as projected. The verb `quakeprune bench` and the sixth notebook call this.
+/// </summary>
+public static class LatencyBench
+{
+    private sealed class Subject(string model, int batch, string engine, string path, int threads, ImageSize size, Func<Tensor, Tensor> forward, Tensor input)
+    {
+        public int Threads { get; } = threads;
+        public string Model { get; } = model;
+        public int Batch { get; } = batch;
+        public string Engine { get; } = engine;
+        public string Path { get; } = path;
+        public ImageSize Size { get; } = size;
+        public Tensor Input { get; } = input;
+        public List<double> Times { get; } = [];
+
+        public double Call(Device device)
+        {
+            var clock = Stopwatch.StartNew();
+            using (NewDisposeScope())
+            {
+                forward(Input);
+                if (device.type == DeviceType.CUDA) cuda.synchronize(device.index);
+            }
+            return clock.Elapsed.TotalMilliseconds;
+        }
+
+        public void Record(double ms) => Times.Add(ms);
+    }
+
+    public static BenchReport Run(BenchOptions options)
+    {
+        options.Validate();
+        var log = options.Log ?? (_ => { });
+        if (options.Device.type == DeviceType.CUDA && !cuda.is_available())
+            throw new ArgumentException("bench: --device cuda asked for, but libtorch sees no CUDA device");
+        // Every checkpoint's header first, so a missing or corrupt file fails before minutes of preparing the others.
+        foreach (var path in options.Models) Checkpoint.ReadInfo(path);
+        set_num_threads(options.Threads);
+        // Activations reuse freed heap memory instead of faulting in fresh pages on every call.
+        keep_freed_cpu_memory();
+        var loadBefore = LoadAverage();
+        var started = DateTime.UtcNow;
+        var projection = options.Project is { } gpu ? ProjectionFor(gpu) : null;
+
+        var owned = new List<IDisposable>();
+        try
+        {
+            var subjects = new List<Subject>();
+            var facts = new Dictionary<string, (long Params, long Macs, long FileBytes, ResNetArchitecture Architecture)>();
+            foreach (var path in options.Models)
+            {
+                var loaded = Checkpoint.Load(path, options.Device);
+                owned.Add(loaded);
+                var model = loaded.Model;
+                model.eval();
+                var size = options.Size ?? loaded.Info.InputSize;
+                facts[path] = (model.parameter_count(), ModelCost.Of(model.Architecture, size.Height, size.Width).Macs, new FileInfo(path).Length,
+                    model.Architecture);
+                foreach (var batch in options.Batches)
+                {
+                    var input = RandomImages(batch, model.Architecture.InChannels, size, options.Device);
+                    owned.Add(input);
+                    if (options.Engine != BenchEngine.Eager)
+                    {
+                        var fast = InferenceModel.Prepare(model, new InferenceOptions { Size = size, Batch = batch, Path = options.Path, TuneThreads = options.TuneThreads });
+                        owned.Add(fast);
+                        log($"{path}: batch {batch} at {size}: fast path {fast.Path} (" +
+                            string.Join(", ", fast.Trials.Select(t => $"{t.Path}/{t.Threads}t {t.MedianMs:F2} ms, max |diff| {t.MaxAbsDiff:G2}")) + ")");
+                        subjects.Add(new Subject(path, batch, "fast", PathName(fast.Path), fast.Threads ?? options.Threads, size, fast.Forward, input));
+                    }
+                    if (options.Engine != BenchEngine.Fast)
+                        subjects.Add(new Subject(path, batch, "eager", "module", options.Threads, size, x =>
+                        {
+                            using var mode = inference_mode();
+                            return model.forward(x);
+                        }, input));
+                }
+            }
+
+            Measure(subjects, options);
+
+            var results = new List<BenchResult>();
+            foreach (var s in subjects)
+            {
+                var stats = LatencyStatistics.Of(s.Times);
+                var first = subjects.First(f => f.Batch == s.Batch && f.Engine == s.Engine);
+                var f = facts[s.Model];
+                var projected = projection?.ProjectMs(ForBatch(ModelCost.Of(f.Architecture, s.Size.Height, s.Size.Width), s.Batch));
+                results.Add(new BenchResult(s.Model, s.Batch, s.Engine, s.Path, s.Threads, s.Size, stats.Runs, stats, s.Batch * 1000.0 / stats.MedianMs,
+                    f.Params, f.Macs, f.FileBytes, LatencyStatistics.Of(first.Times).MedianMs / stats.MedianMs, projected));
+            }
+            var machine = new BenchMachine(CpuModel(), Environment.ProcessorCount, PhysicalCores(), get_num_threads(), __version__, backends.mkldnn.is_available(),
+                options.Device.ToString(), options.Device.type == DeviceType.CUDA ? cuda.get_device_name(Math.Max(0, options.Device.index)) : null,
+                RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription, loadBefore, LoadAverage(), started);
+            return new BenchReport(machine, options, results, projection);
+        }
+        finally
+        {
+            for (var k = owned.Count - 1; k >= 0; k--) owned[k].Dispose();
+        }
+    }
+
+    private static void Measure(List<Subject> subjects, BenchOptions options)
+    {
+        var times = Measure(subjects.Count, k => subjects[k].Call(options.Device), options.Warmup, options.Runs, options.Seconds, options.Interleave);
+        for (var k = 0; k < subjects.Count; k++)
+            foreach (var ms in times[k]) subjects[k].Record(ms);
+    }
+
+    /// <summary>
+    /// Calls every subject <paramref name="warmup"/> times untimed, then until it has <paramref name="runs"/> timed calls (or, with
+    /// <paramref name="seconds"/>, that much timed wall clock). Interleaved: round after round over the subjects still running
+    /// (warm-up rounds first), so drift on a shared machine hits each alike; otherwise one subject after the other.
+    /// <paramref name="call"/> runs subject k once and returns its milliseconds; the result holds each subject's timed calls.
+    /// </summary>
+    public static IReadOnlyList<double>[] Measure(int subjects, Func<int, double> call, int warmup, int runs, double? seconds, bool interleave)
+    {
+        var times = Enumerable.Range(0, subjects).Select(_ => new List<double>()).ToArray();
+        var totals = new double[subjects];
+        bool Done(int k) => seconds is { } limit ? totals[k] >= limit * 1000 : times[k].Count >= runs;
+        void Timed(int k)
+        {
+            var ms = call(k);
+            times[k].Add(ms);
+            totals[k] += ms;
+        }
+        if (interleave)
+        {
+            for (var round = 0; round < warmup; round++)
+                for (var k = 0; k < subjects; k++) call(k);
+            while (Enumerable.Range(0, subjects).Any(k => !Done(k)))
+                for (var k = 0; k < subjects; k++)
+                    if (!Done(k)) Timed(k);
+        }
+        else
+        {
+            for (var k = 0; k < subjects; k++)
+            {
+                for (var round = 0; round < warmup; round++) call(k);
+                while (!Done(k)) Timed(k);
+            }
+        }
+        return times;
+    }
+
+    /// <summary>The name a path has on the command line and in reports: mkldnn, channels-last, plain.</summary>
+    public static string PathName(InferencePath path) => path switch
+    {
+        InferencePath.Mkldnn => "mkldnn",
+        InferencePath.ChannelsLast => "channels-last",
+        _ => "plain",
+    };
+
+    /// <summary>The path named <paramref name="name"/> (see <see cref="PathName"/>); null for "auto".</summary>
+    public static InferencePath? ParsePath(string name) => name.ToLowerInvariant() switch
+    {
+        "auto" => null,
+        "mkldnn" or "onednn" => InferencePath.Mkldnn,
+        "channels-last" => InferencePath.ChannelsLast,
+        "plain" => InferencePath.Plain,
+        _ => throw new ArgumentException($"--path must be auto, mkldnn (onednn), channels-last or plain, got '{name}'"),
+    };
+
+    /// <summary>The projection model for a GPU: only the paper's GTX 1050 calibration exists.</summary>
+    public static GpuProjection ProjectionFor(string gpu) => GpuSpec.Named(gpu) == GpuSpec.Gtx1050
+        ? GpuProjection.PaperGtx1050()
+        : throw new ArgumentException($"no calibrated projection for GPU '{gpu}' (known: gtx1050)");
+
+    /// <summary>A batch of N images: N times the arithmetic and activation traffic; the weights are read once.</summary>
+    public static ModelCost ForBatch(ModelCost cost, int batch) => batch == 1
+        ? cost
+        : cost with { Layers = cost.Layers.Select(l => l with { Macs = l.Macs * batch, ActivationBytes = l.ActivationBytes * batch }).ToArray() };
+
+    private static Tensor RandomImages(int batch, int channels, ImageSize size, Device device)
+    {
+        var random = new Random(batch * 7919 + size.Height * 31 + size.Width);
+        var values = new float[(long)batch * channels * size.Height * size.Width];
+        for (var k = 0; k < values.Length; k++) values[k] = (float)(random.NextDouble() * 2 - 1);
+        using var scope = NewDisposeScope();
+        return tensor(values, [batch, channels, size.Height, size.Width], device.type == DeviceType.CPU ? null : device).DetachFromDisposeScope();
+    }
+
+    private static string CpuModel()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+            if (line is not null) return line[(line.IndexOf(':') + 1)..].Trim();
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+        return RuntimeInformation.ProcessArchitecture.ToString();
+    }
+
+    /// <summary>Physical cores per /proc/cpuinfo (sockets x "cpu cores"), or null where it does not say.</summary>
+    private static int? PhysicalCores()
+    {
+        try
+        {
+            var lines = File.ReadAllLines("/proc/cpuinfo");
+            var sockets = lines.Where(l => l.StartsWith("physical id", StringComparison.Ordinal)).Distinct().Count();
+            var perSocket = lines.FirstOrDefault(l => l.StartsWith("cpu cores", StringComparison.Ordinal));
+            return perSocket is not null && int.TryParse(perSocket[(perSocket.IndexOf(':') + 1)..].Trim(), CultureInfo.InvariantCulture, out var cores)
+                ? Math.Max(1, sockets) * cores
+                : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "unknown";
+        }
+    }
+
+    // ---- output
+
+    private static string Number(double value) => value.ToString("0.####", CultureInfo.InvariantCulture);
+
+    public static JsonObject ToJson(BenchReport report)
+    {
+        var m = report.Machine;
+        var o = report.Options;
+        var machine = new JsonObject
+        {
+            ["cpu"] = m.Cpu,
+            ["logical_cpus"] = m.LogicalCpus,
+            ["physical_cores"] = m.PhysicalCores,
+            ["threads"] = m.Threads,
+            ["libtorch"] = m.Libtorch,
+            ["onednn"] = m.OneDnn,
+            ["device"] = m.Device,
+            ["gpu"] = m.Gpu,
+            ["os"] = m.Os,
+            ["runtime"] = m.Runtime,
+            ["load_average_before"] = m.LoadAverageBefore,
+            ["load_average_after"] = m.LoadAverageAfter,
+            ["started_utc"] = m.StartedUtc.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+            ["warmup"] = o.Warmup,
+            ["runs"] = o.Seconds is null ? o.Runs : null,
+            ["seconds"] = o.Seconds,
+            ["interleave"] = o.Interleave,
+            ["fewer_threads_allowed"] = o.TuneThreads,
+            ["timing"] = "wall clock per forward (input ready, output disposed" + (m.Device.StartsWith("cuda") ? ", device synchronised" : "") +
+                         "); eval mode, inference mode, fixed thread count",
+        };
+        var results = new JsonArray();
+        foreach (var r in report.Results)
+        {
+            var row = new JsonObject
+            {
+                ["model"] = r.Model,
+                ["batch"] = r.Batch,
+                ["engine"] = r.Engine,
+                ["path"] = r.Path,
+                ["threads"] = r.Threads,
+                ["size"] = r.Size.ToString(),
+                ["runs"] = r.Runs,
+                ["median_ms"] = r.Statistics.MedianMs,
+                ["p90_ms"] = r.Statistics.P90Ms,
+                ["p99_ms"] = r.Statistics.P99Ms,
+                ["mean_ms"] = r.Statistics.MeanMs,
+                ["std_ms"] = r.Statistics.StdMs,
+                ["images_per_s"] = r.ImagesPerSecond,
+                ["params"] = r.Params,
+                ["macs"] = r.Macs,
+                ["file_bytes"] = r.FileBytes,
+                ["speedup"] = r.Speedup,
+            };
+            if (report.Projection is not null) row[ProjectedColumn(report)] = r.ProjectedMs;
+            results.Add(row);
+        }
+        JsonObject? projection = report.Projection is { } p
+            ? new JsonObject
+            {
+                ["label"] = "projected, not measured",
+                ["column"] = ProjectedColumn(report),
+                ["gpu"] = p.Gpu.Name,
+                ["peak_flops"] = p.Gpu.PeakFlops,
+                ["bytes_per_second"] = p.Gpu.BytesPerSecond,
+                ["efficiency"] = p.Efficiency,
+                ["overhead_ms_per_layer"] = p.OverheadMsPerLayer,
+                ["calibration"] = p.Calibration,
+                ["method"] = "sum over layers of max(2 * MACs / peak FLOP/s, (weight + activation bytes) / bandwidth), divided by the efficiency, " +
+                             "plus the per-layer overhead times the layers launched; batch N multiplies MACs and activation bytes by N",
+            }
+            : null;
+        var json = new JsonObject { ["machine"] = machine, ["results"] = results };
+        if (projection is not null) json["projection"] = projection;
+        return json;
+    }
+
+    /// <summary>The column of projected latencies, e.g. projected_gtx1050_ms: named after the GPU so it never reads as a measurement.</summary>
+    public static string ProjectedColumn(BenchReport report) =>
+        $"projected_{(report.Options.Project ?? throw new ArgumentException("the report has no projection")).ToLowerInvariant()}_ms";
+
+    public static string ToCsv(BenchReport report)
+    {
+        var text = new StringBuilder("model,batch,engine,path,threads,size,runs,median_ms,p90_ms,p99_ms,mean_ms,std_ms,images_per_s,params,macs,file_bytes,speedup" +
+                                     (report.Projection is null ? "" : "," + ProjectedColumn(report)) + "\n");
+        foreach (var r in report.Results)
+        {
+            var s = r.Statistics;
+            string[] cells =
+            [
+                Csv(r.Model), r.Batch.ToString(CultureInfo.InvariantCulture), r.Engine, r.Path, r.Threads.ToString(CultureInfo.InvariantCulture), r.Size.ToString(), r.Runs.ToString(CultureInfo.InvariantCulture),
+                Number(s.MedianMs), Number(s.P90Ms), Number(s.P99Ms), Number(s.MeanMs), Number(s.StdMs), Number(r.ImagesPerSecond),
+                r.Params.ToString(CultureInfo.InvariantCulture), r.Macs.ToString(CultureInfo.InvariantCulture), r.FileBytes.ToString(CultureInfo.InvariantCulture),
+                Number(r.Speedup),
+            ];
+            if (report.Projection is not null) cells = [.. cells, r.ProjectedMs is { } p ? Number(p) : ""];
+            text.Append(string.Join(',', cells)).Append('\n');
+        }
+        return text.ToString();
+    }
+
+    private static string Csv(string cell) => cell.IndexOfAny([',', '"', '\n', '\r']) < 0 ? cell : "\"" + cell.Replace("\"", "\"\"") + "\"";
+
+    /// <summary>A fixed-width table for the terminal; projected figures are labelled as such.</summary>
+    public static string ToTable(BenchReport report)
+    {
+        var m = report.Machine;
+        var text = new StringBuilder();
+        text.AppendLine($"{m.Cpu}, {m.Threads} of {m.LogicalCpus} threads, libtorch {m.Libtorch}, {m.Device}{(m.Gpu is null ? "" : $" ({m.Gpu})")}, " +
+                        $"load average {m.LoadAverageBefore} -> {m.LoadAverageAfter}");
+        var projected = report.Projection is not null;
+        var header = $"{"model",-28} {"batch",5} {"engine",-6} {"path",-13} {"thr",3} {"median",9} {"p90",9} {"p99",9} {"mean",9} {"std",8} {"img/s",9} " +
+                     $"{"params",11} {"GMACs",7} {"MB",7} {"speedup",7}" + (projected ? $" {"projected " + report.Options.Project,18}" : "");
+        text.AppendLine(header);
+        foreach (var r in report.Results)
+        {
+            var s = r.Statistics;
+            var name = System.IO.Path.GetFileName(r.Model);
+            if (name.Length > 28) name = "..." + name[^25..];
+            text.Append(CultureInfo.InvariantCulture,
+                $"{name,-28} {r.Batch,5} {r.Engine,-6} {r.Path,-13} {r.Threads,3} {s.MedianMs,9:F3} {s.P90Ms,9:F3} {s.P99Ms,9:F3} {s.MeanMs,9:F3} {s.StdMs,8:F3} " +
+                $"{r.ImagesPerSecond,9:F1} {r.Params,11} {r.Macs / 1e9,7:F3} {r.FileBytes / 1e6,7:F1} {r.Speedup,6:F2}x");
+            if (projected) text.Append(CultureInfo.InvariantCulture, $" {r.ProjectedMs,15:F2} ms");
+            text.AppendLine();
+        }
+        text.AppendLine("times in ms (wall clock per forward, " + (report.Options.Seconds is { } sec ? $"{sec} s" : $"{report.Options.Runs} runs") +
+                        $" after {report.Options.Warmup} warm-up{(report.Options.Interleave ? ", interleaved" : "")}); speedup against the first model at the same batch and engine");
+        if (report.Projection is { } p)
+            text.AppendLine($"projected = roofline projection to {p.Gpu.Name}, NOT measured (efficiency {p.Efficiency:F3}, " +
+                            $"{p.OverheadMsPerLayer * 1000:F1} us per layer; calibrated on {p.Calibration})");
+        return text.ToString();
+    }
+
+    /// <summary>Writes the JSON to <paramref name="path"/> and the CSV beside it (same name, .csv), each to a temporary name first.</summary>
+    public static (string Json, string Csv) Write(BenchReport report, string path)
+    {
+        var csv = System.IO.Path.ChangeExtension(path, ".csv");
+        if (string.Equals(System.IO.Path.GetFullPath(csv), System.IO.Path.GetFullPath(path), StringComparison.Ordinal))
+            throw new ArgumentException($"bench: --out {path} must not end in .csv (the CSV is written beside the JSON)");
+        WriteAtomically(path, ToJson(report).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        WriteAtomically(csv, ToCsv(report));
+        return (path, csv);
+    }
+
+    private static void WriteAtomically(string path, string text)
+    {
+        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
+        Directory.CreateDirectory(folder);
+        var temporary = System.IO.Path.Combine(folder, $".{System.IO.Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
+        try
+        {
+            File.WriteAllText(temporary, text);
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
+        }
+    }
+}

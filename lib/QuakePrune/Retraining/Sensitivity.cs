@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Text;
+using QuakePrune.Models;
+using QuakePrune.Pruning;
+using QuakePrune.Torch;
+using QuakePrune.Training;
+
+namespace QuakePrune.Retraining;
+
+/// <summary>A part of the network pruned alone: a name and its groups.</summary>
+public sealed record PruningUnit(string Name, IReadOnlySet<string> Groups);
+
+/// <summary>One row of the sensitivity table: <see cref="Unit"/> pruned alone at <see cref="Ratio"/> (the reference row: unit "none", ratio 0).</summary>
+public sealed record SensitivityRow(string Unit, double Ratio, long Params, double Accuracy, double F1);
+
+public sealed record SensitivityOptions
+{
+    public IReadOnlyList<double> Ratios { get; init; } = [0.3, 0.5, 0.7, 0.9];
+    public string Split { get; init; } = Trainer.DevSplit;
+
+    /// <summary>Also the stem and each stage's residual stream (the groups scope full adds).</summary>
+    public bool FullScope { get; init; }
+
+    public int BatchSize { get; init; } = 64;
+
+    public void Validate()
+    {
+        if (Ratios.Count == 0) throw new ArgumentException("sensitivity: no ratios given");
+        foreach (var r in Ratios) new PruningOptions(r).Validate();
+        if (BatchSize < 1) throw new ArgumentException($"sensitivity: batch size must be at least 1, got {BatchSize}");
+    }
+}
+
+/// <summary>
+/// How much each part of a trained network can lose without retraining: each unit (the inner convolutions of one stage,
+/// the head's hidden neurons, and in full scope the stem and each residual stream) is pruned alone at each ratio and the
+/// split scored at the model's own decision. The notebook plots it to choose which layers to spare.
+/// </summary>
+public static class Sensitivity
+{
+    public const string ReferenceUnit = "none";
+    public const string Header = "unit,ratio,params,accuracy,f1";
+
+    /// <summary>The units of an architecture, in network order.</summary>
+    public static IReadOnlyList<PruningUnit> Units(ResNetArchitecture architecture, bool fullScope)
+    {
+        var groups = DependencyGroups.Of(architecture);
+        var units = new List<PruningUnit>();
+        if (fullScope) units.Add(new PruningUnit("stem", Names(groups, g => g.Kind == GroupKind.Stem)));
+        for (var s = 1; s <= architecture.Stages.Count; s++)
+        {
+            var prefix = $"layer{s}.";
+            units.Add(new PruningUnit($"layer{s}", Names(groups, g => g.Kind == GroupKind.Internal && g.Name.StartsWith(prefix, StringComparison.Ordinal))));
+            if (fullScope)
+                units.Add(new PruningUnit($"layer{s}.residual", Names(groups, g => g.Kind == GroupKind.Residual && g.Name.StartsWith(prefix, StringComparison.Ordinal))));
+        }
+        var head = Names(groups, g => g.Kind == GroupKind.Hidden);
+        if (head.Count > 0) units.Add(new PruningUnit("head", head));
+        return units;
+    }
+
+    public static IReadOnlyList<SensitivityRow> Run(ResNet model, IImageDataSet data, SensitivityOptions options, Action<SensitivityRow>? onRow = null)
+    {
+        options.Validate();
+        var cost = (ResNetArchitecture a) => ModelCost.Of(a, data.Height, data.Width).Params;
+        var rows = new List<SensitivityRow>();
+        void Add(SensitivityRow row)
+        {
+            rows.Add(row);
+            onRow?.Invoke(row);
+        }
+        var reference = Score(model, data, options);
+        Add(new SensitivityRow(ReferenceUnit, 0, cost(model.Architecture), reference.Accuracy, reference.F1));
+        // The weights never change here, so the channel scores are computed once for every unit and ratio.
+        var groups = DependencyGroups.Of(model.Architecture);
+        var channelScores = L2Pruner.Scores(model, groups);
+        foreach (var unit in Units(model.Architecture, options.FullScope))
+        foreach (var ratio in options.Ratios)
+        {
+            var plan = PruningPlan.Create(groups, channelScores, new PruningOptions(ratio, PruningScope.Full, Groups: unit.Groups));
+            using (var pruned = Surgery.Apply(model, plan))
+            {
+                var scores = Score(pruned, data, options);
+                Add(new SensitivityRow(unit.Name, ratio, cost(pruned.Architecture), scores.Accuracy, scores.F1));
+            }
+        }
+        return rows;
+    }
+
+    public static void Write(string path, IEnumerable<SensitivityRow> rows)
+    {
+        var text = new StringBuilder(Header).Append('\n');
+        foreach (var r in rows)
+            text.Append(string.Join(',', r.Unit, r.Ratio.ToString("R", CultureInfo.InvariantCulture), r.Params.ToString(CultureInfo.InvariantCulture),
+                r.Accuracy.ToString("R", CultureInfo.InvariantCulture), r.F1.ToString("R", CultureInfo.InvariantCulture))).Append('\n');
+        AtomicText.Write(path, text.ToString());
+    }
+
+    private static SplitMetrics Score(ResNet model, IImageDataSet data, SensitivityOptions options) =>
+        ModelMetrics.Score(model, data, options.Split, options.BatchSize)
+        ?? throw new InvalidDataException($"{data.Source}: no images in split '{options.Split}'");
+
+    private static HashSet<string> Names(IEnumerable<ChannelGroup> groups, Func<ChannelGroup, bool> select) =>
+        groups.Where(select).Select(g => g.Name).ToHashSet();
+}

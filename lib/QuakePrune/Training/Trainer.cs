@@ -1,0 +1,354 @@
+using System.Diagnostics;
+using System.Globalization;
+using QuakePrune.Models;
+using QuakePrune.Synth;
+using QuakePrune.Torch;
+using static QuakePrune.Torch.torch;
+using F = QuakePrune.Torch.torch.nn.functional;
+
+namespace QuakePrune.Training;
+
+/// <summary>Keys the trainer adds to a model's notes (its safetensors metadata).</summary>
+public static class TrainingNotes
+{
+    /// <summary>The p(earthquake) threshold that maximised dev F1; predict decides with it.</summary>
+    public const string DecisionThreshold = "decision_threshold";
+
+    public const string Data = "training.data";
+    public const string Seed = "training.seed";
+    public const string Epoch = "training.best_epoch";
+    public const string DevF1 = "training.dev_f1";
+    public const string Optimizer = "training.optimizer";
+
+    /// <summary>The peak learning rate; retraining starts from a tenth of it.</summary>
+    public const string LearningRate = "training.learning_rate";
+    public const string Init = "training.init";
+}
+
+/// <summary>
+/// Trains a ResNet on the train split of a data set, choosing the checkpoint by dev F1: the verb `quakeprune train`,
+/// retraining of pruned models (<see cref="TrainOptions.Init"/>) and the third notebook. Every random choice derives from
+/// (seed, epoch, step), so a run resumed at an epoch boundary ends with the same weights as one never stopped (CPU).
+/// </summary>
+public static class Trainer
+{
+    public const string HistoryFileName = "history.csv";
+    public const string ModelFileName = "model.safetensors";
+    public const string StateFileName = "state.safetensors";
+    public const string TrainSplit = "train";
+    public const string DevSplit = "dev";
+
+    private const string ModelPrefix = "model.";
+    private const string OptimizerPrefix = "optimizer.";
+    private const string StatePrefix = "state.";
+
+    /// <summary>Trains on the spectrogram file named by <see cref="TrainOptions.Data"/>.</summary>
+    public static TrainResult Train(TrainOptions options)
+    {
+        if (string.IsNullOrEmpty(options.Data)) throw new ArgumentException("train: no data given (a spectrogram file)");
+        using var data = ImageDataSets.Open(options.Data);
+        return Train(options, data);
+    }
+
+    public static TrainResult Train(TrainOptions options, IImageDataSet data)
+    {
+        options.Validate();
+        var clock = Stopwatch.StartNew();
+        var device = Device.Parse(options.Device);
+        if (device.type == DeviceType.CUDA && !cuda.is_available())
+            throw new InvalidOperationException("train: --device cuda, but libtorch sees no CUDA device (a CPU-only libtorch or no GPU)");
+        set_num_threads(options.Threads ?? Environment.ProcessorCount);
+        // Without it glibc maps and page-faults fresh pages for every step's activations (~3x slower steps on 2 cores).
+        keep_freed_cpu_memory();
+
+        var trainCount = data.IndicesOf(TrainSplit).Length;
+        var devRows = data.IndicesOf(DevSplit);
+        if (trainCount == 0) throw new InvalidDataException($"{data.Source}: no images in split '{TrainSplit}'");
+        if (devRows.Length == 0) throw new InvalidDataException($"{data.Source}: no images in split '{DevSplit}' (the checkpoint is chosen on it)");
+
+        var directory = options.OutputDirectory;
+        var (modelPath, statePath, historyPath) =
+            (Path.Combine(directory, ModelFileName), Path.Combine(directory, StateFileName), Path.Combine(directory, HistoryFileName));
+        if (options.Resume && !File.Exists(statePath))
+            throw new FileNotFoundException($"train --resume: no {StateFileName} in '{directory}' to continue from", statePath);
+        if (!options.Resume && File.Exists(statePath))
+            throw new IOException($"train: '{directory}' already holds a run ({StateFileName}); continue it with --resume or choose another output directory");
+        Directory.CreateDirectory(directory);
+
+        manual_seed(options.Seed);
+        var (model, info) = CreateModel(options, data);
+        using var owner = model;
+        if (device.type != DeviceType.CPU) model.to(device);
+
+        var groups = CreateOptimizers(model, options);
+        var stepsPerEpoch = (trainCount + options.BatchSize - 1) / options.BatchSize;
+        var schedule = new LearningRateSchedule(options.PeakLearningRate, options.MinLearningRate,
+            (int)Math.Round(options.WarmupEpochs * stepsPerEpoch), options.Epochs * stepsPerEpoch);
+        using var classWeights = ClassWeights(options, data, device);
+
+        var progress = new RunProgress();
+        var history = new List<EpochRecord>();
+        var fingerprint = Fingerprint(options, data, info.Architecture);
+        if (options.Resume)
+        {
+            progress = LoadState(statePath, model, groups, fingerprint);
+            if (File.Exists(historyPath)) history = History.Read(historyPath).Where(r => r.Epoch <= progress.Epochs).ToList();
+        }
+
+        var interrupted = false;
+        try
+        {
+            while (progress.Epochs < options.Epochs && !progress.EarlyStopped)
+            {
+                var epoch = progress.Epochs;
+                var epochClock = Stopwatch.StartNew();
+                manual_seed(EpochSeed(options.Seed, epoch));
+                var train = TrainEpoch(model, groups, data, options, schedule, classWeights, device, epoch, stepsPerEpoch);
+                if (train is null)
+                {
+                    interrupted = true;
+                    break;
+                }
+                var dev = DevPass(model, data, options.BatchSize, device);
+                var confusion = BinaryMetrics.Confusion(dev.Labels, dev.Probabilities, 0.5);
+                var best = confusion.F1 > progress.BestDevF1;
+                progress = progress with { Epochs = epoch + 1 };
+                if (best)
+                {
+                    var threshold = BinaryMetrics.BestF1Threshold(dev.Labels, dev.Probabilities);
+                    progress = progress with { BestDevF1 = confusion.F1, BestEpoch = epoch + 1, Threshold = threshold, EpochsWithoutImprovement = 0 };
+                    var notes = info
+                        .With(TrainingNotes.DecisionThreshold, threshold.ToString("R", CultureInfo.InvariantCulture))
+                        .With(TrainingNotes.Epoch, (epoch + 1).ToString(CultureInfo.InvariantCulture))
+                        .With(TrainingNotes.DevF1, confusion.F1.ToString("R", CultureInfo.InvariantCulture));
+                    Checkpoint.Save(model, notes, modelPath);
+                }
+                else progress = progress with { EpochsWithoutImprovement = progress.EpochsWithoutImprovement + 1 };
+                if (options.Patience > 0 && progress.EpochsWithoutImprovement >= options.Patience) progress = progress with { EarlyStopped = true };
+
+                var record = new EpochRecord(epoch + 1, train.LearningRate, train.Loss, train.Accuracy, dev.Loss, confusion.Accuracy, confusion.Precision,
+                    confusion.Recall, confusion.F1, train.ImagesPerSecond, epochClock.Elapsed.TotalSeconds, best);
+                history.Add(record);
+                History.Write(historyPath, history);
+                SaveState(statePath, model, groups, progress, info, fingerprint);
+                options.OnEpoch?.Invoke(record);
+            }
+        }
+        finally
+        {
+            foreach (var (_, optimizer) in groups) optimizer.DisposeState();
+        }
+        return new TrainResult(directory, modelPath, statePath, historyPath, history, progress.BestEpoch, progress.BestDevF1, progress.Threshold,
+            progress.EarlyStopped, interrupted, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>The seed of torch's generator (dropout) during one epoch.</summary>
+    public static long EpochSeed(long seed, int epoch) => (long)(new Rng(unchecked((ulong)seed), 0x7E9A_0000UL + (ulong)epoch).NextUInt64() >> 1);
+
+    private static (ResNet Model, ModelInfo Info) CreateModel(TrainOptions options, IImageDataSet data)
+    {
+        ResNet model;
+        IReadOnlyDictionary<string, string> notes;
+        if (options.Init is not null)
+        {
+            var loaded = Checkpoint.Load(options.Init);
+            model = loaded.Model;
+            notes = new Dictionary<string, string>(loaded.Info.Notes) { [TrainingNotes.Init] = Path.GetFileName(options.Init) };
+        }
+        else
+        {
+            model = new ResNet(options.Architecture ?? ResNetArchitecture.ResNet50(2, options.Hidden, data.Channels));
+            notes = new Dictionary<string, string>();
+        }
+        var architecture = model.Architecture;
+        if (architecture.InChannels != data.Channels || architecture.Classes != 2)
+        {
+            model.Dispose();
+            throw new InvalidDataException($"train: the model takes {architecture.InChannels} channels into {architecture.Classes} classes; " +
+                                           $"{data.Source} has {data.Channels}-channel images and two classes");
+        }
+        var info = new ModelInfo(architecture, new Spectrograms.ImageSize(data.Height, data.Width), data.Settings, notes)
+            .With(TrainingNotes.Data, Path.GetFileName(data.Source))
+            .With(TrainingNotes.Seed, options.Seed.ToString(CultureInfo.InvariantCulture))
+            .With(TrainingNotes.Optimizer, options.Optimizer.ToString().ToLowerInvariant())
+            .With(TrainingNotes.LearningRate, options.PeakLearningRate.ToString("R", CultureInfo.InvariantCulture));
+        return (model, info);
+    }
+
+    /// <summary>One optimiser per weight-decay group ("decay": conv and linear weights; "no_decay": batch norm and biases).</summary>
+    private static List<(string Name, optim.Optimizer Optimizer)> CreateOptimizers(ResNet model, TrainOptions options)
+    {
+        var named = model.named_parameters().ToList();
+        var decay = named.Where(p => options.DecayNormAndBias || p.parameter.dim() > 1).ToList();
+        var noDecay = named.Where(p => !options.DecayNormAndBias && p.parameter.dim() <= 1).ToList();
+        var lr = options.PeakLearningRate;
+        optim.Optimizer Make(List<(string, Tensor)> parameters, double weightDecay) => options.Optimizer == OptimizerKind.Sgd
+            ? new optim.SGD(parameters, lr, options.Momentum, 0, weightDecay, options.Nesterov)
+            : new optim.AdamW(parameters, lr, weight_decay: weightDecay);
+        var groups = new List<(string, optim.Optimizer)> { ("decay", Make(decay, options.EffectiveWeightDecay)) };
+        if (noDecay.Count > 0) groups.Add(("no_decay", Make(noDecay, 0)));
+        return groups;
+    }
+
+    private static Tensor? ClassWeights(TrainOptions options, IImageDataSet data, Device device)
+    {
+        double[]? weights = options.ClassWeights;
+        if (options.BalancedClassWeights)
+        {
+            var rows = data.IndicesOf(TrainSplit);
+            var earthquakes = rows.Count(i => data.Labels[i] == 1);
+            var noise = rows.Length - earthquakes;
+            if (earthquakes == 0 || noise == 0) throw new InvalidDataException($"{data.Source}: balanced class weights need both classes in '{TrainSplit}'");
+            weights = [rows.Length / (2.0 * noise), rows.Length / (2.0 * earthquakes)];
+        }
+        return weights is null ? null : tensor(weights.Select(w => (float)w).ToArray(), [2], device).DetachFromDisposeScope();
+    }
+
+    private sealed record EpochTraining(double Loss, double Accuracy, double ImagesPerSecond, double LearningRate);
+
+    /// <summary>One pass over the train split; null when cancelled.</summary>
+    private static EpochTraining? TrainEpoch(ResNet model, List<(string Name, optim.Optimizer Optimizer)> groups, IImageDataSet data,
+        TrainOptions options, LearningRateSchedule schedule, Tensor? classWeights, Device device, int epoch, int stepsPerEpoch)
+    {
+        model.train();
+        var (channels, height, width) = (data.Channels, data.Height, data.Width);
+        double lossSum = 0, lr = 0;
+        long correct = 0, seen = 0;
+        var step = 0;
+        var clock = Stopwatch.StartNew();
+        foreach (var batch in data.Batches(TrainSplit, options.BatchSize, true, unchecked((ulong)options.Seed), epoch))
+        {
+            if (options.Cancellation.IsCancellationRequested) return null;
+            if (options.Augment is { } augment)
+                Augmentation.Apply(batch.Images, batch.Count, channels, height, width, augment, options.Seed, epoch, step);
+            lr = schedule.At(epoch * stepsPerEpoch + step);
+            using (NewDisposeScope())
+            {
+                var x = tensor(batch.Images, [batch.Count, channels, height, width], device);
+                var y = tensor(batch.Labels, [batch.Count], device);
+                foreach (var (_, optimizer) in groups)
+                {
+                    optimizer.lr = lr;
+                    optimizer.zero_grad();
+                }
+                var logits = model.forward(x);
+                var loss = F.cross_entropy(logits, y, classWeights, label_smoothing: options.LabelSmoothing);
+                loss.backward();
+                foreach (var (_, optimizer) in groups) optimizer.step();
+                lossSum += loss.item<double>() * batch.Count;
+                correct += logits.argmax(1).eq(y).sum().item<long>();
+            }
+            seen += batch.Count;
+            step++;
+            options.OnStep?.Invoke(new StepProgress(epoch + 1, options.Epochs, step, stepsPerEpoch, lossSum / seen, (double)correct / seen,
+                seen / clock.Elapsed.TotalSeconds, lr));
+        }
+        if (options.Cancellation.IsCancellationRequested) return null;
+        return new EpochTraining(lossSum / seen, (double)correct / seen, seen / clock.Elapsed.TotalSeconds, lr);
+    }
+
+    /// <summary>Labels, p(earthquake) and the mean cross entropy over the dev split, in eval mode.</summary>
+    public sealed record SplitScores(long[] Labels, float[] Probabilities, double Loss);
+
+    private static SplitScores DevPass(ResNet model, IImageDataSet data, int batchSize, Device device)
+    {
+        model.eval();
+        var labels = new List<long>();
+        var probabilities = new List<float>();
+        double lossSum = 0;
+        using var mode = inference_mode();
+        foreach (var batch in data.Batches(DevSplit, batchSize, false, 0, 0))
+        {
+            using var scope = NewDisposeScope();
+            var x = tensor(batch.Images, [batch.Count, data.Channels, data.Height, data.Width], device);
+            var y = tensor(batch.Labels, [batch.Count], device);
+            var logProbabilities = model.forward(x).log_softmax(1);
+            lossSum += F.nll_loss(logProbabilities, y, reduction: nn.Reduction.Sum).item<double>();
+            probabilities.AddRange(logProbabilities.select(1, 1).exp().cpu().ToArray<float>());
+            labels.AddRange(batch.Labels);
+        }
+        return new SplitScores([.. labels], [.. probabilities], lossSum / labels.Count);
+    }
+
+    /// <summary>Counters that a resumed run picks up.</summary>
+    private sealed record RunProgress
+    {
+        public int Epochs { get; init; }
+        public double BestDevF1 { get; init; } = -1;
+        public int BestEpoch { get; init; }
+        public double Threshold { get; init; } = 0.5;
+        public int EpochsWithoutImprovement { get; init; }
+        public bool EarlyStopped { get; init; }
+    }
+
+    /// <summary>What must not change between a run and its resumption.</summary>
+    private static string Fingerprint(TrainOptions o, IImageDataSet data, ResNetArchitecture architecture) => string.Join(";",
+        FormattableString.Invariant($"data={Path.GetFileName(data.Source)}"), FormattableString.Invariant($"images={data.Labels.Count}"),
+        FormattableString.Invariant($"seed={o.Seed}"), FormattableString.Invariant($"epochs={o.Epochs}"), FormattableString.Invariant($"batch={o.BatchSize}"),
+        FormattableString.Invariant($"optimizer={o.Optimizer}"), FormattableString.Invariant($"lr={o.PeakLearningRate:R}"),
+        FormattableString.Invariant($"min_lr={o.MinLearningRate:R}"), FormattableString.Invariant($"warmup={o.WarmupEpochs:R}"),
+        FormattableString.Invariant($"momentum={o.Momentum:R}"), FormattableString.Invariant($"nesterov={o.Nesterov}"),
+        FormattableString.Invariant($"weight_decay={o.EffectiveWeightDecay:R}"), FormattableString.Invariant($"decay_all={o.DecayNormAndBias}"),
+        FormattableString.Invariant($"label_smoothing={o.LabelSmoothing:R}"),
+        "class_weights=" + (o.BalancedClassWeights ? "balanced" : o.ClassWeights is null ? "none" : string.Join("/", o.ClassWeights.Select(w => w.ToString("R", CultureInfo.InvariantCulture)))),
+        "augment=" + (o.Augment is null ? "none" : FormattableString.Invariant(
+            $"{o.Augment.MaxTimeShift:R}/{o.Augment.FrequencyMasks}/{o.Augment.MaxFrequencyMask:R}/{o.Augment.TimeMasks}/{o.Augment.MaxTimeMask:R}")),
+        FormattableString.Invariant($"patience={o.Patience}"), "architecture=" + architecture.ToJson());
+
+    private static void SaveState(string path, ResNet model, List<(string Name, optim.Optimizer Optimizer)> groups, RunProgress progress, ModelInfo info,
+        string fingerprint)
+    {
+        var tensors = new List<KeyValuePair<string, Tensor>>();
+        foreach (var (name, value) in model.state_dict()) tensors.Add(new(ModelPrefix + name, value));
+        foreach (var (group, optimizer) in groups)
+            foreach (var (name, value) in optimizer.state_dict())
+                tensors.Add(new($"{OptimizerPrefix}{group}.{name}", value));
+        var metadata = info.ToMetadata();
+        metadata[StatePrefix + "fingerprint"] = fingerprint;
+        metadata[StatePrefix + "epochs"] = progress.Epochs.ToString(CultureInfo.InvariantCulture);
+        metadata[StatePrefix + "best_dev_f1"] = progress.BestDevF1.ToString("R", CultureInfo.InvariantCulture);
+        metadata[StatePrefix + "best_epoch"] = progress.BestEpoch.ToString(CultureInfo.InvariantCulture);
+        metadata[StatePrefix + "threshold"] = progress.Threshold.ToString("R", CultureInfo.InvariantCulture);
+        metadata[StatePrefix + "epochs_without_improvement"] = progress.EpochsWithoutImprovement.ToString(CultureInfo.InvariantCulture);
+        metadata[StatePrefix + "early_stopped"] = progress.EarlyStopped ? "true" : "false";
+        Safetensors.Save(path, tensors, metadata);
+    }
+
+    private static RunProgress LoadState(string path, ResNet model, List<(string Name, optim.Optimizer Optimizer)> groups, string fingerprint)
+    {
+        using var scope = NewDisposeScope();
+        var file = Safetensors.LoadTensors(path);
+        var meta = file.Metadata;
+        string Text(string key) => meta.TryGetValue(StatePrefix + key, out var value)
+            ? value
+            : throw new InvalidDataException($"{path}: not a training state (no '{StatePrefix}{key}' in its metadata)");
+        var saved = Text("fingerprint");
+        if (saved != fingerprint)
+        {
+            var (was, now) = (saved.Split(';'), fingerprint.Split(';'));
+            var changed = was.Zip(now).Where(p => p.First != p.Second).Select(p => $"{p.First} -> {p.Second}").FirstOrDefault() ?? "the option set";
+            throw new InvalidDataException($"{path}: the run was started with other settings ({changed}); resume with the same options");
+        }
+        try
+        {
+            model.load_state_dict(Section(file.Tensors, ModelPrefix));
+            foreach (var (group, optimizer) in groups) optimizer.load_state_dict(Section(file.Tensors, $"{OptimizerPrefix}{group}."));
+            return new RunProgress
+            {
+                Epochs = int.Parse(Text("epochs"), CultureInfo.InvariantCulture),
+                BestDevF1 = double.Parse(Text("best_dev_f1"), CultureInfo.InvariantCulture),
+                BestEpoch = int.Parse(Text("best_epoch"), CultureInfo.InvariantCulture),
+                Threshold = double.Parse(Text("threshold"), CultureInfo.InvariantCulture),
+                EpochsWithoutImprovement = int.Parse(Text("epochs_without_improvement"), CultureInfo.InvariantCulture),
+                EarlyStopped = Text("early_stopped") == "true",
+            };
+        }
+        catch (Exception e) when (e is FormatException or InvalidDataException && !e.Message.StartsWith(path, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+    }
+
+    private static Dictionary<string, Tensor> Section(IReadOnlyDictionary<string, Tensor> tensors, string prefix) =>
+        tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
+}

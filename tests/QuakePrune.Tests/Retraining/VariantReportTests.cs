@@ -1,0 +1,71 @@
+using System.Text.Json;
+using QuakePrune.Models;
+using QuakePrune.Pruning;
+using QuakePrune.Retraining;
+
+namespace QuakePrune.Tests.Retraining;
+
+public class VariantReportTests
+{
+    [Fact]
+    public void One_row_per_variant_with_cost_size_scores_before_and_after_and_widths_as_CSV_and_JSON()
+    {
+        using var dir = new TempDir();
+        using var data = RetrainFixtures.Data(8);
+        var baseline = RetrainFixtures.Checkpoint(dir.File("baseline.safetensors"));
+        var p50 = dir.File("p50.safetensors");
+        var p90 = dir.File("p90.safetensors");
+        CheckpointPruning.Prune(baseline, new PruningOptions(0.5), p50);
+        CheckpointPruning.Prune(baseline, new PruningOptions(0.9, PruningScope.Internal), p90);
+        var ft = Retrainer.Retrain(new RetrainOptions { Model = p50, OutputDirectory = dir.File("p50-ft"), Epochs = 1, BatchSize = 8, Threads = 1 }, data);
+
+        var report = VariantReport.Build(
+            [new VariantSpec("baseline", baseline), new VariantSpec("prune50", p50, dir.File("p50-ft")), new VariantSpec("prune90-internal", p90)], data);
+
+        Assert.Equal(["baseline", "prune50", "prune90-internal"], report.Rows.Select(r => r.Variant));
+        Assert.Equal("test", report.Split);
+        var prune50 = report.Rows[1];
+        Assert.Equal(ft.ModelPath, prune50.Retrained);
+        var architecture = Checkpoint.ReadInfo(ft.ModelPath).Architecture;
+        var cost = ModelCost.Of(architecture, 16, 16);
+        Assert.Equal((cost.Params, cost.Macs, "16x16", new FileInfo(ft.ModelPath).Length), (prune50.Params, prune50.Macs, prune50.InputSize, prune50.FileBytes));
+        Assert.Equal(ft.Before.Test, prune50.Before);
+        Assert.Equal(ft.After.Test, prune50.After);
+        Assert.Equal(4, prune50.Widths["stem"]);
+        Assert.Null(report.Rows[2].After);
+        Assert.Equal(new FileInfo(p90).Length, report.Rows[2].FileBytes);
+        Assert.Equal("stem 8; layer1 16 [1/1]; layer2 32 [1/1]; head 1", report.Rows[2].WidthsText);
+        Assert.True(report.Rows[0].Params > prune50.Params && report.Rows[0].Params > report.Rows[2].Params);
+
+        var csv = dir.File("report.csv");
+        report.Write(csv);
+        var lines = File.ReadAllLines(csv);
+        Assert.Equal(VariantReport.Header, lines[0]);
+        Assert.Equal(4, lines.Length);
+        Assert.All(lines, l => Assert.Equal(14, l.Split(',').Length));
+        Assert.EndsWith(",,,,stem 8; layer1 16 [1/1]; layer2 32 [1/1]; head 1", lines[3]);
+
+        using var json = JsonDocument.Parse(File.ReadAllText(dir.File("report.json")));
+        var rows = json.RootElement.GetProperty("rows");
+        Assert.Equal(3, rows.GetArrayLength());
+        foreach (var field in new[] { "variant", "params", "macs", "input_size", "file_bytes", "before", "after", "widths", "widths_text" })
+            Assert.True(rows[1].TryGetProperty(field, out _), field);
+        Assert.Equal(prune50.After!.F1, rows[1].GetProperty("after").GetProperty("f1").GetDouble());
+        Assert.Equal(JsonValueKind.Null, rows[2].GetProperty("after").ValueKind);
+        Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp"));
+    }
+
+    [Theory]
+    [InlineData("prune50=a.safetensors", "prune50", "a.safetensors", null)]
+    [InlineData("prune50=a.safetensors,ft", "prune50", "a.safetensors", "ft")]
+    public void Variant_spec_parses_name_model_and_retrained(string text, string name, string model, string? retrained) =>
+        Assert.Equal(new VariantSpec(name, model, retrained), VariantSpec.Parse(text));
+
+    [Theory]
+    [InlineData("a.safetensors")]
+    [InlineData("=a.safetensors")]
+    [InlineData("p=a,b,c")]
+    [InlineData("p=")]
+    public void Bad_variant_spec_is_refused_with_its_text(string text) =>
+        Assert.Contains(text, Assert.Throws<ArgumentException>(() => VariantSpec.Parse(text)).Message);
+}

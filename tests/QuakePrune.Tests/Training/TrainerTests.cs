@@ -1,0 +1,132 @@
+using QuakePrune.Models;
+using QuakePrune.Torch;
+using QuakePrune.Training;
+using static QuakePrune.Torch.torch;
+
+namespace QuakePrune.Tests.Training;
+
+public sealed class TrainerTests
+{
+    /// <summary>history.csv without its timing columns (images_per_second, seconds), which differ between runs.</summary>
+    private static string[] HistoryWithoutTimings(string path) =>
+        File.ReadAllLines(path).Select(line => line.Split(',')).Select(f => string.Join(',', f[..9].Append(f[11]))).ToArray();
+
+    [Fact]
+    public void A_tiny_separable_set_is_fitted_to_full_train_accuracy()
+    {
+        using var dir = new TempDir();
+        using var data = TinyImages.Make(1, ("train", 24), ("dev", 8));
+        var result = Trainer.Train(TinyImages.Options(dir.Path, epochs: 12), data);
+
+        Assert.Equal(12, result.History.Count);
+        Assert.True(result.History[^1].TrainLoss < result.History[0].TrainLoss, "train loss did not fall");
+        Assert.Equal(1.0, result.BestDevF1);
+        using var loaded = Checkpoint.Load(result.ModelPath);
+        var predictions = Prediction.FromDataSet(new TorchClassifier(loaded.Model, loaded.Info.InputSize), data, "train", result.DecisionThreshold);
+        Assert.All(predictions, p => Assert.Equal(data.Labels[data.TraceNames.ToList().IndexOf(p.TraceName)], p.Label));
+        Assert.Equal(result.DecisionThreshold, Evaluation.StoredThreshold(loaded.Info.Notes));
+        Assert.Equal(TinyImages.Architecture(), loaded.Info.Architecture);
+    }
+
+    [Fact]
+    public void A_resumed_run_ends_bit_identical_to_an_uninterrupted_one()
+    {
+        using var dir = new TempDir();
+        using var data = TinyImages.Make(2, ("train", 20), ("dev", 8));
+        // Dropout (hidden head), augmentation, momentum and the schedule all carry state across the interruption.
+        var options = TinyImages.Options(dir.File("whole"), epochs: 4) with
+        {
+            Optimizer = OptimizerKind.Sgd, LearningRate = 0.05, WarmupEpochs = 1, WeightDecay = 1e-3, Augment = new AugmentOptions(),
+        };
+        var whole = Trainer.Train(options, data);
+
+        using var stop = new CancellationTokenSource();
+        var interruptedOptions = options with
+        {
+            OutputDirectory = dir.File("resumed"), Cancellation = stop.Token, OnEpoch = r => { if (r.Epoch == 2) stop.Cancel(); },
+        };
+        var first = Trainer.Train(interruptedOptions, data);
+        Assert.True(first.Interrupted);
+        Assert.Equal(2, first.History.Count);
+        var resumed = Trainer.Train(options with { OutputDirectory = dir.File("resumed"), Resume = true }, data);
+
+        Assert.False(resumed.Interrupted);
+        Assert.Equal(HistoryWithoutTimings(whole.HistoryPath), HistoryWithoutTimings(resumed.HistoryPath));
+        Assert.Equal(File.ReadAllBytes(whole.StatePath), File.ReadAllBytes(resumed.StatePath));
+        Assert.Equal(File.ReadAllBytes(whole.ModelPath), File.ReadAllBytes(resumed.ModelPath));
+        Assert.Equal((whole.BestEpoch, whole.BestDevF1, whole.DecisionThreshold), (resumed.BestEpoch, resumed.BestDevF1, resumed.DecisionThreshold));
+    }
+
+    [Fact]
+    public void Resuming_with_other_settings_or_a_damaged_state_is_refused()
+    {
+        using var dir = new TempDir();
+        using var data = TinyImages.Make(3, ("train", 8), ("dev", 4));
+        var options = TinyImages.Options(dir.Path, epochs: 1);
+        Trainer.Train(options, data);
+
+        var again = Assert.Throws<IOException>(() => Trainer.Train(options, data));
+        Assert.Contains("--resume", again.Message);
+        var changed = Assert.Throws<InvalidDataException>(() => Trainer.Train(options with { Resume = true, BatchSize = 4 }, data));
+        Assert.Contains("batch=8 -> batch=4", changed.Message);
+
+        var statePath = Path.Combine(dir.Path, Trainer.StateFileName);
+        using (NewDisposeScope())
+        {
+            var state = Safetensors.LoadTensors(statePath);
+            Safetensors.Save(statePath, state.Tensors.Where(kv => kv.Key != "model.layer2.0.bn1.running_mean"), state.Metadata);
+        }
+        var damaged = Assert.Throws<InvalidDataException>(() => Trainer.Train(options with { Resume = true }, data));
+        Assert.Contains(statePath, damaged.Message);
+        Assert.Contains("layer2.0.bn1.running_mean", damaged.Message);
+    }
+
+    [Fact]
+    public void Early_stopping_ends_the_run_after_patience_epochs_without_a_better_dev_f1()
+    {
+        using var dir = new TempDir();
+        // A dev split of noise only: F1 stays 0, so only the first epoch counts as an improvement.
+        using var train = TinyImages.Make(4, ("train", 8));
+        var dev = TinyImages.Make(5, ("dev", 8));
+        var images = new float[16 * TinyImages.Channels * TinyImages.Size * TinyImages.Size];
+        train.ReadImages(Enumerable.Range(0, 8).ToArray(), images.AsSpan(0, images.Length / 2));
+        dev.ReadImages(Enumerable.Range(0, 8).ToArray(), images.AsSpan(images.Length / 2));
+        using var data = new InMemoryImageDataSet(images, TinyImages.Channels, TinyImages.Size, TinyImages.Size,
+            [.. train.Labels, .. Enumerable.Repeat(0L, 8)], [.. train.Splits, .. dev.Splits]);
+
+        var result = Trainer.Train(TinyImages.Options(dir.Path, epochs: 10) with { Patience = 2 }, data);
+
+        Assert.True(result.EarlyStopped);
+        Assert.Equal(3, result.History.Count);
+        Assert.Equal(1, result.BestEpoch);
+        Assert.Equal([true, false, false], result.History.Select(r => r.Best));
+        Assert.Equal(History.Header, File.ReadLines(result.HistoryPath).First());
+        Assert.Equal(4, File.ReadAllLines(result.HistoryPath).Length);
+    }
+
+    [Fact]
+    public void Init_continues_from_a_checkpoint_and_records_it()
+    {
+        using var dir = new TempDir();
+        using var data = TinyImages.Make(6, ("train", 8), ("dev", 4));
+        var first = Trainer.Train(TinyImages.Options(dir.File("a"), epochs: 1), data);
+        var second = Trainer.Train(TinyImages.Options(dir.File("b"), epochs: 1) with { Architecture = null, Init = first.ModelPath }, data);
+
+        var info = Checkpoint.ReadInfo(second.ModelPath);
+        Assert.Equal(TinyImages.Architecture(), info.Architecture);
+        Assert.Equal(Trainer.ModelFileName, info.Notes[TrainingNotes.Init]);
+        var both = Assert.Throws<ArgumentException>(() => Trainer.Train(TinyImages.Options(dir.File("c"), 1) with { Init = first.ModelPath }, data));
+        Assert.Contains("not both", both.Message);
+    }
+
+    [Fact]
+    public void Cuda_without_a_cuda_device_is_a_clear_error()
+    {
+        if (cuda.is_available()) return;
+        using var dir = new TempDir();
+        using var data = TinyImages.Make(8, ("train", 4), ("dev", 4));
+        var e = Assert.Throws<InvalidOperationException>(() => Trainer.Train(TinyImages.Options(dir.Path, 1) with { Device = "cuda" }, data));
+        Assert.Contains("no CUDA device", e.Message);
+        Assert.False(File.Exists(Path.Combine(dir.Path, Trainer.StateFileName)));
+    }
+}
