@@ -442,24 +442,8 @@ public static class LatencyBench
         var csv = System.IO.Path.ChangeExtension(path, ".csv");
         if (string.Equals(System.IO.Path.GetFullPath(csv), System.IO.Path.GetFullPath(path), StringComparison.Ordinal))
             throw new ArgumentException($"bench: --out {path} must not end in .csv (the CSV is written beside the JSON)");
-        WriteAtomically(path, ToJson(report).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        WriteAtomically(csv, ToCsv(report));
+        AtomicText.Write(path, ToJson(report).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        AtomicText.Write(csv, ToCsv(report));
         return (path, csv);
-    }
-
-    private static void WriteAtomically(string path, string text)
-    {
-        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
-        Directory.CreateDirectory(folder);
-        var temporary = System.IO.Path.Combine(folder, $".{System.IO.Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
-        try
-        {
-            File.WriteAllText(temporary, text);
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-        }
     }
 }
