@@ -224,45 +224,34 @@ public sealed class InferenceModel : IDisposable
     /// <summary>Pooled features [N, width] through the oneDNN path: the only conversions are at the input and before the head.</summary>
     private Tensor FeaturesMkldnn(Tensor images)
     {
-        Tensor x;
-        using (var dense = images.is_contiguous() ? images.alias() : images.contiguous())
-        using (var input = dense.to_mkldnn())
-        using (var y = stem.Mkldnn(input))
-            x = F.max_pool2d(y, (3, 3), (2, 2), (1, 1), (1, 1));
-        foreach (var block in blocks)
-        {
-            var identity = block.Downsample?.Mkldnn(x) ?? x;
-            var a = block.Conv1.Mkldnn(x);
-            var b = block.Conv2.Mkldnn(a);
-            a.Dispose();
-            var c = block.Conv3.Mkldnn(b);
-            b.Dispose();
-            c.add_(identity).relu_();
-            if (!ReferenceEquals(identity, x)) identity.Dispose();
-            x.Dispose();
-            x = c;
-        }
-        using (x)
-        using (var pooled = F.adaptive_avg_pool2d(x, (1, 1)))
-        using (var dense = pooled.to_dense())
-            return dense.flatten(1);
+        using var dense = images.is_contiguous() ? images.alias() : images.contiguous();
+        using var input = dense.to_mkldnn();
+        using var pooled = PooledFeatures(input, static (conv, x) => conv.Mkldnn(x));
+        using var features = pooled.to_dense();
+        return features.flatten(1);
     }
 
     /// <summary>Pooled features [N, width] through libtorch's conv2d on strided (NCHW or NHWC) activations.</summary>
     private Tensor FeaturesStrided(Tensor images)
     {
-        var format = Path == InferencePath.ChannelsLast ? MemoryFormat.ChannelsLast : MemoryFormat.Contiguous;
+        using var input = images.contiguous(Path == InferencePath.ChannelsLast ? MemoryFormat.ChannelsLast : MemoryFormat.Contiguous);
+        using var pooled = PooledFeatures(input, static (conv, x) => conv.Strided(x));
+        return pooled.flatten(1);
+    }
+
+    /// <summary>Stem, max-pool, every bottleneck (residual add and ReLU in place) and the global average pool, each convolution run by <paramref name="conv"/>.</summary>
+    private Tensor PooledFeatures(Tensor input, Func<FoldedConv, Tensor, Tensor> conv)
+    {
         Tensor x;
-        using (var input = images.contiguous(format))
-        using (var y = stem.Strided(input))
+        using (var y = conv(stem, input))
             x = F.max_pool2d(y, (3, 3), (2, 2), (1, 1), (1, 1));
         foreach (var block in blocks)
         {
-            var identity = block.Downsample?.Strided(x) ?? x;
-            var a = block.Conv1.Strided(x);
-            var b = block.Conv2.Strided(a);
+            var identity = block.Downsample is { } downsample ? conv(downsample, x) : x;
+            var a = conv(block.Conv1, x);
+            var b = conv(block.Conv2, a);
             a.Dispose();
-            var c = block.Conv3.Strided(b);
+            var c = conv(block.Conv3, b);
             b.Dispose();
             c.add_(identity).relu_();
             if (!ReferenceEquals(identity, x)) identity.Dispose();
@@ -270,8 +259,7 @@ public sealed class InferenceModel : IDisposable
             x = c;
         }
         using (x)
-        using (var pooled = F.adaptive_avg_pool2d(x, (1, 1)))
-            return pooled.flatten(1);
+            return F.adaptive_avg_pool2d(x, (1, 1));
     }
 
     private void Switch(InferencePath path)

@@ -414,16 +414,17 @@ public static class LatencyBench
         text.AppendLine($"{m.Cpu}, {m.Threads} of {m.LogicalCpus} threads, libtorch {m.Libtorch}, {m.Device}{(m.Gpu is null ? "" : $" ({m.Gpu})")}, " +
                         $"load average {m.LoadAverageBefore} -> {m.LoadAverageAfter}");
         var projected = report.Projection is not null;
-        var header = $"{"model",-28} {"batch",5} {"engine",-6} {"path",-13} {"thr",3} {"median",9} {"p90",9} {"p99",9} {"mean",9} {"std",8} {"img/s",9} " +
+        var header = $"{"model",-36} {"batch",5} {"engine",-6} {"path",-13} {"thr",3} {"median",9} {"p90",9} {"p99",9} {"mean",9} {"std",8} {"img/s",9} " +
                      $"{"params",11} {"GMACs",7} {"MB",7} {"speedup",7}" + (projected ? $" {"projected " + report.Options.Project,18}" : "");
         text.AppendLine(header);
+        var names = ShortNames(report.Results.Select(r => r.Model).Distinct().ToArray());
         foreach (var r in report.Results)
         {
             var s = r.Statistics;
-            var name = System.IO.Path.GetFileName(r.Model);
-            if (name.Length > 28) name = "..." + name[^25..];
+            var name = names[r.Model];
+            if (name.Length > 36) name = "..." + name[^33..];
             text.Append(CultureInfo.InvariantCulture,
-                $"{name,-28} {r.Batch,5} {r.Engine,-6} {r.Path,-13} {r.Threads,3} {s.MedianMs,9:F3} {s.P90Ms,9:F3} {s.P99Ms,9:F3} {s.MeanMs,9:F3} {s.StdMs,8:F3} " +
+                $"{name,-36} {r.Batch,5} {r.Engine,-6} {r.Path,-13} {r.Threads,3} {s.MedianMs,9:F3} {s.P90Ms,9:F3} {s.P99Ms,9:F3} {s.MeanMs,9:F3} {s.StdMs,8:F3} " +
                 $"{r.ImagesPerSecond,9:F1} {r.Params,11} {r.Macs / 1e9,7:F3} {r.FileBytes / 1e6,7:F1} {r.Speedup,6:F2}x");
             if (projected) text.Append(CultureInfo.InvariantCulture, $" {r.ProjectedMs,15:F2} ms");
             text.AppendLine();
@@ -436,30 +437,29 @@ public static class LatencyBench
         return text.ToString();
     }
 
+    /// <summary>Each path's shortest ending (file name, then parent folders) that no other path shares: retrained/prune90/model.safetensors becomes prune90/model.safetensors.</summary>
+    public static Dictionary<string, string> ShortNames(IReadOnlyList<string> paths)
+    {
+        var parts = paths.Select(p => p.Split('/', '\\', StringSplitOptions.RemoveEmptyEntries)).ToArray();
+        string Ending(int i, int count) => string.Join('/', parts[i][Math.Max(0, parts[i].Length - count)..]);
+        var names = new Dictionary<string, string>();
+        for (var i = 0; i < paths.Count; i++)
+        {
+            var count = 1;
+            while (count < parts[i].Length && Enumerable.Range(0, paths.Count).Any(j => j != i && Ending(j, count) == Ending(i, count))) count++;
+            names[paths[i]] = Ending(i, count);
+        }
+        return names;
+    }
+
     /// <summary>Writes the JSON to <paramref name="path"/> and the CSV beside it (same name, .csv), each to a temporary name first.</summary>
     public static (string Json, string Csv) Write(BenchReport report, string path)
     {
         var csv = System.IO.Path.ChangeExtension(path, ".csv");
         if (string.Equals(System.IO.Path.GetFullPath(csv), System.IO.Path.GetFullPath(path), StringComparison.Ordinal))
             throw new ArgumentException($"bench: --out {path} must not end in .csv (the CSV is written beside the JSON)");
-        WriteAtomically(path, ToJson(report).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        WriteAtomically(csv, ToCsv(report));
+        AtomicText.Write(path, ToJson(report).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        AtomicText.Write(csv, ToCsv(report));
         return (path, csv);
-    }
-
-    private static void WriteAtomically(string path, string text)
-    {
-        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
-        Directory.CreateDirectory(folder);
-        var temporary = System.IO.Path.Combine(folder, $".{System.IO.Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
-        try
-        {
-            File.WriteAllText(temporary, text);
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-        }
     }
 }

@@ -114,5 +114,13 @@ public class LatencyTests
         Assert.Null(LatencyBench.ParsePath("auto"));
         Assert.Throws<ArgumentException>(() => LatencyBench.ParsePath("fast"));
     }
-}
 
+    [Fact]
+    public void Table_names_are_the_shortest_endings_that_tell_the_models_apart()
+    {
+        var names = LatencyBench.ShortNames(["/runs/quick/baseline/model.safetensors", "/runs/quick/retrained/prune90/model.safetensors", "/tmp/p50.safetensors"]);
+        Assert.Equal("baseline/model.safetensors", names["/runs/quick/baseline/model.safetensors"]);
+        Assert.Equal("prune90/model.safetensors", names["/runs/quick/retrained/prune90/model.safetensors"]);
+        Assert.Equal("p50.safetensors", names["/tmp/p50.safetensors"]);
+    }
+}
