@@ -1,4 +1,3 @@
-using QuakePrune.Latency;
 using System.CommandLine;
 using QuakePrune.Models;
 using QuakePrune.Torch;
@@ -28,10 +27,7 @@ public static class EvaluateCommand
             var path = parse.GetValue(model)!;
             using var loaded = Load(path, parse.GetValue(device)!, parse.GetValue(threads));
             using var images = ImageDataSets.Open(parse.GetValue(data)!);
-            RequireInput(loaded, images);
-            using var classifier = new FastClassifier(loaded.Model, loaded.Info.InputSize);
-            var report = Evaluation.Evaluate(classifier, images, parse.GetValue(split)!, Path.GetFileName(path), Evaluation.StoredThreshold(loaded.Info.Notes),
-                Positive(parse.GetValue(batch), "--batch"));
+            var report = ModelEvaluation.Evaluate(loaded, images, parse.GetValue(split)!, Path.GetFileName(path), Positive(parse.GetValue(batch), "--batch"));
             if (parse.GetValue(output) is { } target) report.Write(target);
             Console.WriteLine(report);
             return 0;
@@ -47,15 +43,6 @@ public static class EvaluateCommand
             throw new InvalidOperationException($"--device {deviceName}, but libtorch sees no CUDA device (a CPU-only libtorch or no GPU)");
         set_num_threads(Positive(threads, "--threads"));
         return Checkpoint.Load(path, device);
-    }
-
-    /// <summary>Refuses images of another shape than the model's input.</summary>
-    public static void RequireInput(LoadedModel model, IImageDataSet data)
-    {
-        var (channels, size) = (model.Model.Architecture.InChannels, model.Info.InputSize);
-        if (data.Channels != channels || data.Height != size.Height || data.Width != size.Width)
-            throw new InvalidDataException(
-                $"{data.Source}: images are {data.Channels}x{data.Height}x{data.Width} but the model takes {channels}x{size}");
     }
 
     public static int Positive(int value, string option) =>

@@ -1,5 +1,5 @@
-using QuakePrune.Latency;
 using System.CommandLine;
+using QuakePrune.Latency;
 using QuakePrune.Torch;
 using QuakePrune.Training;
 
@@ -36,7 +36,7 @@ public static class PredictCommand
             if (spectrograms is not null)
             {
                 using var images = ImageDataSets.Open(spectrograms);
-                EvaluateCommand.RequireInput(loaded, images);
+                ModelEvaluation.RequireInput(loaded, images);
                 rows = Prediction.FromDataSet(classifier, images, parse.GetValue(split), decision, batchSize);
             }
             else

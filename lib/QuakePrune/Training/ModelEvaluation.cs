@@ -1,19 +1,32 @@
+using QuakePrune.Latency;
 using QuakePrune.Models;
 
 namespace QuakePrune.Training;
 
-/// <summary>A checkpoint file scored on a spectrogram file: what `quakeprune evaluate` and the notebooks run.</summary>
+/// <summary>A checkpoint scored on a spectrogram file through the prepared inference path: `quakeprune evaluate` and the notebooks.</summary>
 public static class ModelEvaluation
 {
     public static EvaluationReport Evaluate(string modelPath, string dataPath, string split, int batchSize = 64)
     {
         using var loaded = Checkpoint.Load(modelPath);
         using var data = ImageDataSets.Open(dataPath);
-        var size = loaded.Info.InputSize;
-        if (data.Height != size.Height || data.Width != size.Width || data.Channels != loaded.Model.Architecture.InChannels)
+        return Evaluate(loaded, data, split, Path.GetFileName(modelPath), batchSize);
+    }
+
+    /// <summary>Scores <paramref name="split"/> with the threshold chosen on dev (else the one the checkpoint stores).</summary>
+    public static EvaluationReport Evaluate(LoadedModel loaded, IImageDataSet data, string split, string modelName, int batchSize = 64)
+    {
+        RequireInput(loaded, data);
+        using var classifier = new FastClassifier(loaded.Model, loaded.Info.InputSize);
+        return Evaluation.Evaluate(classifier, data, split, modelName, Evaluation.StoredThreshold(loaded.Info.Notes), batchSize);
+    }
+
+    /// <summary>Refuses images of another shape than the model's input, naming both.</summary>
+    public static void RequireInput(LoadedModel model, IImageDataSet data)
+    {
+        var (channels, size) = (model.Model.Architecture.InChannels, model.Info.InputSize);
+        if (data.Channels != channels || data.Height != size.Height || data.Width != size.Width)
             throw new InvalidDataException(
-                $"{dataPath}: images are {data.Channels}x{data.Height}x{data.Width} but {modelPath} takes {loaded.Model.Architecture.InChannels}x{size.Height}x{size.Width}");
-        using var classifier = new Latency.FastClassifier(loaded.Model, size);
-        return Evaluation.Evaluate(classifier, data, split, Path.GetFileName(modelPath), Evaluation.StoredThreshold(loaded.Info.Notes), batchSize);
+                $"{data.Source}: images are {data.Channels}x{data.Height}x{data.Width} but the model takes {channels}x{size}");
     }
 }
