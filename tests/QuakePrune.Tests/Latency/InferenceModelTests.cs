@@ -151,5 +151,20 @@ public class InferenceModelTests
             Directory.Delete(dir, true);
         }
     }
-}
 
+    [Fact]
+    public void The_fast_classifier_gives_the_plain_models_probabilities_and_refuses_a_wrong_image_count()
+    {
+        using var model = TinyWithRandomNorms(5, hidden: 0);
+        var size = new ImageSize(32, 40);
+        manual_seed(9);
+        float[] images;
+        using (var x = randn(5, 3, size.Height, size.Width)) images = x.ToArray<float>();
+        var expected = new QuakePrune.Training.TorchClassifier(model, size).ProbabilityOfEarthquake(images, 5);
+        using var fast = new FastClassifier(model, size);
+        var actual = fast.ProbabilityOfEarthquake(images, 5);
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5, $"image {i} on {fast.Path}: {actual[i]} vs {expected[i]}");
+        Assert.Contains("are not 4 images", Assert.Throws<ArgumentException>(() => fast.ProbabilityOfEarthquake(images, 4)).Message);
+    }
+}
