@@ -18,4 +18,32 @@ public static class CommandErrors
             return 1;
         }
     }
+
+    /// <summary>
+    /// <see cref="Run"/> with Ctrl+C turned into a cancellation of the body's token. A body that stops by throwing
+    /// OperationCanceledException has written nothing (outputs go to temporary names until complete): exit 130.
+    /// </summary>
+    public static int RunInterruptible(string verb, Func<CancellationToken, int> body) => Run(() =>
+    {
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            return body(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine($"{verb}: interrupted; nothing was written");
+            return 130;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    });
 }

@@ -27,50 +27,31 @@ public static class ExtractCommand
         {
             inputs, output, perClass, earthquakes, noise, minSnr, magnitude, distance, pStatus, receiverType, seed, split, skip, overwrite,
         };
-        command.SetAction(parse => CommandErrors.Run(() =>
+        command.SetAction(parse => CommandErrors.RunInterruptible("extract", cancellation =>
         {
-            using var cancel = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) =>
+            static IReadOnlyList<string>? List(string? text) =>
+                text is null ? null : text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var summary = SubsetExtractor.Extract(new ExtractOptions
             {
-                e.Cancel = true;
-                cancel.Cancel();
-            };
-            Console.CancelKeyPress += onCancel;
-            try
-            {
-                static IReadOnlyList<string>? List(string? text) =>
-                    text is null ? null : text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                var summary = SubsetExtractor.Extract(new ExtractOptions
-                {
-                    Inputs = parse.GetValue(inputs)!,
-                    OutputDirectory = parse.GetValue(output)!,
-                    PerClass = parse.GetValue(perClass),
-                    Earthquakes = parse.GetValue(earthquakes),
-                    Noise = parse.GetValue(noise),
-                    MinSnrDb = parse.GetValue(minSnr),
-                    Magnitude = parse.GetValue(magnitude) is { } m ? ValueRange.Parse(m, "--magnitude") : null,
-                    DistanceKm = parse.GetValue(distance) is { } d ? ValueRange.Parse(d, "--distance-km") : null,
-                    PStatus = List(parse.GetValue(pStatus)),
-                    ReceiverTypes = List(parse.GetValue(receiverType)),
-                    Seed = parse.GetValue(seed),
-                    Split = SplitFractions.Parse(parse.GetValue(split)!),
-                    SkipNonFinite = parse.GetValue(skip),
-                    Overwrite = parse.GetValue(overwrite),
-                    Progress = new ProgressPrinter(),
-                    Cancellation = cancel.Token,
-                });
-                Console.WriteLine(summary);
-                return 0;
-            }
-            catch (OperationCanceledException)
-            {
-                Console.Error.WriteLine("extract: interrupted; nothing was written");
-                return 130;
-            }
-            finally
-            {
-                Console.CancelKeyPress -= onCancel;
-            }
+                Inputs = parse.GetValue(inputs)!,
+                OutputDirectory = parse.GetValue(output)!,
+                PerClass = parse.GetValue(perClass),
+                Earthquakes = parse.GetValue(earthquakes),
+                Noise = parse.GetValue(noise),
+                MinSnrDb = parse.GetValue(minSnr),
+                Magnitude = parse.GetValue(magnitude) is { } m ? ValueRange.Parse(m, "--magnitude") : null,
+                DistanceKm = parse.GetValue(distance) is { } d ? ValueRange.Parse(d, "--distance-km") : null,
+                PStatus = List(parse.GetValue(pStatus)),
+                ReceiverTypes = List(parse.GetValue(receiverType)),
+                Seed = parse.GetValue(seed),
+                Split = SplitFractions.Parse(parse.GetValue(split)!),
+                SkipNonFinite = parse.GetValue(skip),
+                Overwrite = parse.GetValue(overwrite),
+                Progress = new ProgressPrinter(),
+                Cancellation = cancellation,
+            });
+            Console.WriteLine(summary);
+            return 0;
         }));
         return command;
     }

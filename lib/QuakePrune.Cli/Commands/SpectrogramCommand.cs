@@ -32,7 +32,7 @@ public static class SpectrogramCommand
             subset, output, nperseg, noverlap, nfft, preprocess, bandpass, bandpassOrder, taper, noDetrend, noDemean,
             normalize, minmaxRange, size, dtype, threads, skip, overwrite,
         };
-        command.SetAction(parse => CommandErrors.Run(() =>
+        command.SetAction(parse => CommandErrors.RunInterruptible("spectrogram", cancellation =>
         {
             var pre = Preprocessing(parse.GetValue(preprocess)!, parse.GetValue(bandpass), parse.GetValue(bandpassOrder), parse.GetValue(taper),
                 parse.GetValue(noDetrend), parse.GetValue(noDemean));
@@ -55,13 +55,6 @@ public static class SpectrogramCommand
                 },
             };
 
-            using var cancel = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) =>
-            {
-                e.Cancel = true;
-                cancel.Cancel();
-            };
-            Console.CancelKeyPress += onCancel;
             try
             {
                 var summary = SpectrogramFile.Write(new SpectrogramJob
@@ -73,7 +66,7 @@ public static class SpectrogramCommand
                     SkipNonFinite = parse.GetValue(skip),
                     Overwrite = parse.GetValue(overwrite),
                     Progress = new ProgressPrinter(),
-                    Cancellation = cancel.Token,
+                    Cancellation = cancellation,
                 });
                 Console.WriteLine(summary);
                 return 0;
@@ -82,15 +75,6 @@ public static class SpectrogramCommand
             {
                 Console.Error.WriteLine($"error: {e.Message} (--skip-nonfinite leaves such traces out)");
                 return 1;
-            }
-            catch (OperationCanceledException)
-            {
-                Console.Error.WriteLine("spectrogram: interrupted; nothing was written");
-                return 130;
-            }
-            finally
-            {
-                Console.CancelKeyPress -= onCancel;
             }
         }));
         return command;

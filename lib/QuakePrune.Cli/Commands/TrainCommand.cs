@@ -34,16 +34,10 @@ public static class TrainCommand
             data, output, init, resume, epochs, batch, lr, minLr, optimizer, momentum, weightDecay, warmup, labelSmoothing, classWeights, augment,
             patience, hidden, seed, threads, device,
         };
-        command.SetAction(parse => CommandErrors.Run(() =>
+        command.SetAction(parse => CommandErrors.RunInterruptible("train", cancellation =>
         {
             var (weights, balanced) = ParseClassWeights(parse.GetValue(classWeights));
             var printer = new ProgressPrinter();
-            using var cancel = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) =>
-            {
-                e.Cancel = true;
-                cancel.Cancel();
-            };
             var options = new TrainOptions
             {
                 Data = parse.GetValue(data),
@@ -74,27 +68,19 @@ public static class TrainCommand
                 Device = parse.GetValue(device)!,
                 OnStep = printer.Step,
                 OnEpoch = printer.Epoch,
-                Cancellation = cancel.Token,
+                Cancellation = cancellation,
             };
-            Console.CancelKeyPress += onCancel;
-            try
+            var result = Trainer.Train(options);
+            var c = CultureInfo.InvariantCulture;
+            if (result.Interrupted)
             {
-                var result = Trainer.Train(options);
-                var c = CultureInfo.InvariantCulture;
-                if (result.Interrupted)
-                {
-                    Console.Error.WriteLine($"train: interrupted after epoch {result.History.Count}; continue with the same options and --resume");
-                    return 130;
-                }
-                Console.WriteLine(string.Create(c,
-                    $"train: {result.History.Count} epochs{(result.EarlyStopped ? " (early stop)" : "")} in {result.Seconds:F0} s; " +
-                    $"best dev F1 {result.BestDevF1:F4} at epoch {result.BestEpoch}, threshold {result.DecisionThreshold:0.####} -> {result.ModelPath}"));
-                return 0;
+                Console.Error.WriteLine($"train: interrupted after epoch {result.History.Count}; continue with the same options and --resume");
+                return 130;
             }
-            finally
-            {
-                Console.CancelKeyPress -= onCancel;
-            }
+            Console.WriteLine(string.Create(c,
+                $"train: {result.History.Count} epochs{(result.EarlyStopped ? " (early stop)" : "")} in {result.Seconds:F0} s; " +
+                $"best dev F1 {result.BestDevF1:F4} at epoch {result.BestEpoch}, threshold {result.DecisionThreshold:0.####} -> {result.ModelPath}"));
+            return 0;
         }));
         return command;
     }
