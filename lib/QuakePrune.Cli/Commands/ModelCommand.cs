@@ -83,7 +83,9 @@ public static class ModelCommand
             LayerKind.BatchNorm2d => $"{l.OutChannels}",
             _ => "",
         };
-        var output = l.Kind is LayerKind.Linear or LayerKind.Flatten ? $"{l.OutChannels}" : $"{l.OutChannels}x{l.OutHeight}x{l.OutWidth}";
+        // After the flatten everything is a vector: the head's layers, ReLU and dropout included.
+        var vector = l.Kind is LayerKind.Linear or LayerKind.Flatten or LayerKind.Dropout || l.Name.StartsWith("fc.", StringComparison.Ordinal);
+        var output = vector ? $"{l.OutChannels}" : $"{l.OutChannels}x{l.OutHeight}x{l.OutWidth}";
         return new LayerRow(l.Name, l.Kind.ToString(), weight, output, l.Params.ToString("N0", CultureInfo.InvariantCulture),
             l.Macs.ToString("N0", CultureInfo.InvariantCulture), (l.Bytes / 1024.0).ToString("N1", CultureInfo.InvariantCulture));
     }

@@ -64,7 +64,9 @@ public sealed class TrainingVerbsTests : IDisposable
 
         var hidden = CliRunner.Run("model", "init", "--hidden", "512", "--out", File("h.safetensors"));
         Ok(hidden);
-        Assert.Contains("fc.3", CliRunner.Run("model", "show", File("h.safetensors")).Out);
+        var headShow = CliRunner.Run("model", "show", File("h.safetensors")).Out.Split('\n');
+        Assert.Contains(headShow, l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries) is ["fc.1", "ReLU", "512", ..]);
+        Assert.Contains(headShow, l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries) is ["fc.3", "Linear", "2x512", "2", ..]);
         Assert.Contains("not a known architecture", CliRunner.Run("model", "init", "--arch", "vgg", "--out", File("v.safetensors")).Err);
     }
 
