@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using QuakePrune.Extract;
 
 namespace QuakePrune.Cli.Commands;
@@ -47,42 +46,12 @@ public static class ExtractCommand
                 Split = SplitFractions.Parse(parse.GetValue(split)!),
                 SkipNonFinite = parse.GetValue(skip),
                 Overwrite = parse.GetValue(overwrite),
-                Progress = new ProgressPrinter(),
+                Progress = new TraceProgressBar("extract"),
                 Cancellation = cancellation,
             });
             Console.WriteLine(summary);
             return 0;
         }));
         return command;
-    }
-
-    /// <summary>A redrawn bar on a terminal; a plain line every 10% when stderr is a file or pipe.</summary>
-    private sealed class ProgressPrinter : IProgress<ExtractProgress>
-    {
-        private readonly bool terminal = !Console.IsErrorRedirected;
-        private int lastDecile = -1;
-
-        public void Report(ExtractProgress p)
-        {
-            var c = CultureInfo.InvariantCulture;
-            if (p.Total == 0)
-            {
-                if (terminal) Console.Error.Write(string.Create(c, $"\rscanning metadata: {p.Done} rows"));
-                return;
-            }
-            var fraction = (double)p.Done / p.Total;
-            var rate = p.Elapsed.TotalSeconds > 0 ? p.Done / p.Elapsed.TotalSeconds : 0;
-            if (terminal)
-            {
-                var filled = (int)(fraction * 30);
-                Console.Error.Write(string.Create(c, $"\r[{new string('#', filled)}{new string(' ', 30 - filled)}] {fraction,4:P0} {p.Done}/{p.Total} {rate:F0} traces/s "));
-                if (p.Done == p.Total) Console.Error.WriteLine();
-            }
-            else if ((int)(fraction * 10) is var decile && decile > lastDecile)
-            {
-                lastDecile = decile;
-                Console.Error.WriteLine(string.Create(c, $"extract: {p.Done}/{p.Total} traces ({fraction:P0}), {rate:F0} traces/s"));
-            }
-        }
     }
 }

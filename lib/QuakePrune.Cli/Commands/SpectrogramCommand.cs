@@ -65,7 +65,7 @@ public static class SpectrogramCommand
                     Threads = parse.GetValue(threads),
                     SkipNonFinite = parse.GetValue(skip),
                     Overwrite = parse.GetValue(overwrite),
-                    Progress = new ProgressPrinter(),
+                    Progress = new TraceProgressBar("spectrogram"),
                     Cancellation = cancellation,
                 });
                 Console.WriteLine(summary);
@@ -139,31 +139,6 @@ public static class SpectrogramCommand
         catch (FormatException e)
         {
             throw new ArgumentException($"--size: {e.Message}");
-        }
-    }
-
-    /// <summary>A redrawn bar on a terminal; a plain line every 10% when stderr is a file or pipe.</summary>
-    private sealed class ProgressPrinter : IProgress<SpectrogramProgress>
-    {
-        private readonly bool terminal = !Console.IsErrorRedirected;
-        private int lastDecile = -1;
-
-        public void Report(SpectrogramProgress p)
-        {
-            var c = CultureInfo.InvariantCulture;
-            var fraction = p.Total > 0 ? (double)p.Done / p.Total : 1;
-            var rate = p.Elapsed.TotalSeconds > 0 ? p.Done / p.Elapsed.TotalSeconds : 0;
-            if (terminal)
-            {
-                var filled = (int)(fraction * 30);
-                Console.Error.Write(string.Create(c, $"\r[{new string('#', filled)}{new string(' ', 30 - filled)}] {fraction,4:P0} {p.Done}/{p.Total} {rate:F0} traces/s "));
-                if (p.Done == p.Total) Console.Error.WriteLine();
-            }
-            else if ((int)(fraction * 10) is var decile && decile > lastDecile)
-            {
-                lastDecile = decile;
-                Console.Error.WriteLine(string.Create(c, $"spectrogram: {p.Done}/{p.Total} traces ({fraction:P0}), {rate:F0} traces/s"));
-            }
         }
     }
 }
