@@ -120,12 +120,19 @@ public sealed class TrainerTests
     }
 
     [Fact]
-    public void Cuda_without_a_cuda_device_is_a_clear_error()
+    public void Cuda_trains_where_present_and_is_a_clear_error_where_not()
     {
-        if (cuda.is_available()) return;
         using var dir = new TempDir();
         using var data = TinyImages.Make(8, ("train", 4), ("dev", 4));
-        var e = Assert.Throws<InvalidOperationException>(() => Trainer.Train(TinyImages.Options(dir.Path, 1) with { Device = "cuda" }, data));
+        var options = TinyImages.Options(dir.Path, 1) with { Device = "cuda" };
+        if (cuda.is_available())
+        {
+            var result = Trainer.Train(options, data);
+            Assert.Single(result.History);
+            Assert.True(File.Exists(result.ModelPath));
+            return;
+        }
+        var e = Assert.Throws<InvalidOperationException>(() => Trainer.Train(options, data));
         Assert.Contains("no CUDA device", e.Message);
         Assert.False(File.Exists(Path.Combine(dir.Path, Trainer.StateFileName)));
     }
