@@ -30,17 +30,29 @@ public sealed record ModelMetrics(SplitMetrics? Dev, SplitMetrics? Test)
     public const string TestSplit = "test";
 
     /// <summary>Scores <paramref name="model"/> (eval mode, on the device where it lives, through the fast inference path) on the dev and test splits.</summary>
-    public static ModelMetrics Of(ResNet model, IImageDataSet data, int batchSize = 64) =>
-        new(Score(model, data, Trainer.DevSplit, batchSize), Score(model, data, TestSplit, batchSize));
+    public static ModelMetrics Of(ResNet model, IImageDataSet data, int batchSize = 64)
+    {
+        using var classifier = Classifier(model, data);
+        return new(Score(classifier, data, Trainer.DevSplit, batchSize), Score(classifier, data, TestSplit, batchSize));
+    }
 
     /// <summary>One split's scores; null when the data set has no image in it.</summary>
     public static SplitMetrics? Score(ResNet model, IImageDataSet data, string split, int batchSize = 64)
     {
         if (data.IndicesOf(split).Length == 0) return null;
+        using var classifier = Classifier(model, data);
+        return Score(classifier, data, split, batchSize);
+    }
+
+    private static SplitMetrics? Score(FastClassifier classifier, IImageDataSet data, string split, int batchSize) =>
+        data.IndicesOf(split).Length == 0 ? null : SplitMetrics.Of(Evaluation.Predict(classifier, data, split, batchSize));
+
+    /// <summary>The model prepared once for every split it scores.</summary>
+    private static FastClassifier Classifier(ResNet model, IImageDataSet data)
+    {
         if (model.Architecture.InChannels != data.Channels)
             throw new InvalidDataException($"{data.Source}: {data.Channels}-channel images, but the model takes {model.Architecture.InChannels} channels");
-        using var classifier = new FastClassifier(model, new ImageSize(data.Height, data.Width));
-        return SplitMetrics.Of(Evaluation.Predict(classifier, data, split, batchSize));
+        return new FastClassifier(model, new ImageSize(data.Height, data.Width));
     }
 }
 
