@@ -98,6 +98,7 @@ internal static partial class Native
     [LibraryImport(Lib)] internal static partial int qp_is_contiguous(TensorHandle t);
     [LibraryImport(Lib)] internal static partial int qp_set_requires_grad(TensorHandle t, int value);
     [LibraryImport(Lib)] internal static unsafe partial int qp_copy_to_buffer(TensorHandle t, void* output, long nbytes);
+    [LibraryImport(Lib)] internal static unsafe partial int qp_data_ptr(TensorHandle t, void** output);
     [LibraryImport(Lib)] internal static partial int qp_item_double(TensorHandle t, out double value);
     [LibraryImport(Lib)] internal static partial int qp_item_int64(TensorHandle t, out long value);
 

@@ -124,6 +124,17 @@ public sealed partial class Tensor : IDisposable
         fixed (T* p = destination) Native.Check(Native.qp_copy_to_buffer(Handle, p, (long)destination.Length * sizeof(T)));
     }
 
+    /// <summary>
+    /// The address of the first element of a dense CPU tensor, for a native library that reads or writes it in place.
+    /// Valid while the tensor lives; the caller keeps it alive.
+    /// </summary>
+    public unsafe IntPtr data_ptr()
+    {
+        void* address;
+        Native.Check(Native.qp_data_ptr(Handle, &address));
+        return (IntPtr)address;
+    }
+
     /// <summary>The raw little-endian bytes of the elements in row-major order.</summary>
     public unsafe byte[] ToBytes()
     {

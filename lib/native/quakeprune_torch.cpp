@@ -188,6 +188,12 @@ QP_API int32_t qp_copy_to_buffer(qp_tensor t, void* out, int64_t nbytes) {
                         " bytes, the buffer ", nbytes);
             std::memcpy(out, cpu.data_ptr(), cpu.nbytes()))
 }
+// The address of a dense CPU tensor's first element, for a library that reads or writes it in place (oneDNN).
+QP_API int32_t qp_data_ptr(qp_tensor t, void** out) {
+  QP_STATUS(TORCH_CHECK(t->device().is_cpu() && t->is_contiguous(), "data pointer: needs a dense (contiguous) CPU tensor, got ",
+                        t->device(), t->is_contiguous() ? "" : ", not contiguous");
+            *out = t->data_ptr())
+}
 QP_API int32_t qp_item_double(qp_tensor t, double* out) { QP_STATUS(*out = t->item<double>()) }
 QP_API int32_t qp_item_int64(qp_tensor t, int64_t* out) { QP_STATUS(*out = t->item<int64_t>()) }
 
