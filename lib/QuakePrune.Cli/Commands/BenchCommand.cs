@@ -29,7 +29,7 @@ public static class BenchCommand
         var project = new Option<string?>("--project") { Description = "Add a projected (not measured) latency on a GPU: gtx1050" };
         var path = new Option<string>("--path")
         {
-            Description = "Fast engine's path: auto (fastest measured), mkldnn, channels-last or plain", DefaultValueFactory = _ => "auto",
+            Description = "Fast engine's path: auto (fastest measured), onednn (direct primitives), mkldnn (through libtorch), channels-last or plain", DefaultValueFactory = _ => "auto",
         };
         var command = new Command("bench", "Time checkpoints' inference (median, p90, p99, mean, std) side by side; JSON, CSV and a table.")
         {

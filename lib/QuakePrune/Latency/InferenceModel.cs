@@ -11,7 +11,12 @@ namespace QuakePrune.Latency;
 /// <summary>How the prepared model runs its convolutions and keeps its activations.</summary>
 public enum InferencePath
 {
-    /// <summary>oneDNN convolutions on weights reordered once; activations stay in oneDNN's blocked layout from input to head.</summary>
+    /// <summary>
+    /// oneDNN primitives called directly (no ATen between layers), built once per input shape: bias, ReLU and the residual
+    /// sum fused into the convolutions, each layer on the thread count (up to the current one) that measured fastest.
+    /// </summary>
+    OneDnn,
+    /// <summary>libtorch's oneDNN convolutions on weights reordered once; activations stay in oneDNN's blocked layout from input to head.</summary>
     Mkldnn,
     /// <summary>libtorch's conv2d on NHWC (channels-last) activations and weights; the CUDA/cuDNN path.</summary>
     ChannelsLast,
@@ -47,9 +52,10 @@ public sealed record PathTrial(InferencePath Path, int Threads, double MedianMs,
 /// <summary>
 /// An eval-mode <see cref="ResNet"/> prepared once for fast inference: every BatchNorm folded into its convolution
 /// (bias = beta - mean * gamma / sqrt(var + eps)), no autograd (inference mode), and the fastest of the
-/// available paths, measured at prepare time. On a CPU libtorch with oneDNN the candidates are oneDNN
-/// (weights reordered once, activations kept in oneDNN's layout, ReLU and the residual add in place),
-/// channels-last and plain; elsewhere (CUDA, no oneDNN) channels-last and plain, with cuDNN's autotuner on.
+/// available paths, measured at prepare time. On the CPU the candidates are oneDNN's primitives called directly
+/// (bias, ReLU and the residual sum fused, per-layer thread counts; where libdnnl.so.2 loads), libtorch's oneDNN path
+/// (weights reordered once, activations kept in oneDNN's layout, ReLU and the residual add in place), channels-last and
+/// plain; on CUDA channels-last and plain, with cuDNN's autotuner on.
 /// Each candidate's output is checked against the plain module on random inputs before it may be chosen.
 /// Not thread-safe: call <see cref="Forward"/> from one thread at a time.
 /// </summary>
@@ -60,6 +66,8 @@ public sealed class InferenceModel : IDisposable
     private readonly Tensor[] headWeights;
     private readonly Tensor[] headBiases;
     private readonly Device device;
+    /// <summary>The direct oneDNN path's networks, one per input shape and thread ceiling, built on first use.</summary>
+    private readonly Dictionary<(long N, long H, long W, int Threads), OneDnnNetwork> networks = [];
     private bool disposed;
 
     public InferencePath Path { get; private set; }
@@ -69,6 +77,8 @@ public sealed class InferenceModel : IDisposable
     public Device Device => device;
     /// <summary>Every candidate tried at prepare time: its median latency at the tuning shape and its largest deviation from the plain module.</summary>
     public IReadOnlyList<PathTrial> Trials { get; private set; } = [];
+    /// <summary>The direct oneDNN path's steps at the prepared shape (implementation, threads, tuned times); empty on other paths.</summary>
+    public IReadOnlyList<OneDnnStep> OneDnnSteps => Path == InferencePath.OneDnn && networks.Count > 0 ? networks.Values.First().Steps : [];
 
     private InferenceModel(ResNet model, Device device)
     {
@@ -105,17 +115,18 @@ public sealed class InferenceModel : IDisposable
             throw new ArgumentException($"inference options: batch {options.Batch} and tuning runs {options.TuningRuns} must be positive, tolerance {options.Tolerance} too");
         var parameter = model.parameters().First();
         var device = parameter.device;
-        var candidates = Candidates(device);
-        if (options.Path is { } forced && !candidates.Contains(forced))
-            throw new ArgumentException($"inference path {forced} is not available on {device} (available: {string.Join(", ", candidates)})");
-        if (options.Path is { } only) candidates = [only];
-
         var ceiling = get_num_threads();
         var tuneThreads = options.TuneThreads && device.type == DeviceType.CPU && ceiling > 1;
         using var mode = inference_mode();
         var prepared = new InferenceModel(model, device);
         try
         {
+            var candidates = Candidates(device);
+            if (!OneDnnNetwork.Supports(prepared.stem, prepared.blocks))
+                candidates = candidates.Where(p => p != InferencePath.OneDnn).ToArray();
+            if (options.Path is { } forced && !candidates.Contains(forced))
+                throw new ArgumentException($"inference path {forced} is not available on {device} for this model (available: {string.Join(", ", candidates)})");
+            if (options.Path is { } only) candidates = [only];
             using var input = RandomInput(model.Architecture.InChannels, options, device);
             using var reference = model.forward(input).to(ScalarType.Float32);
             var scale = Math.Max(1.0, reference.abs().max().item<double>());
@@ -136,6 +147,7 @@ public sealed class InferenceModel : IDisposable
             foreach (var path in candidates)
             {
                 prepared.Switch(path);
+                if (path == InferencePath.OneDnn) prepared.TuneNetwork(input, options.TuningRuns);
                 trials.Add(Trial(path, ceiling));
             }
             var best = timed ? trials.MinBy(t => t.MedianMs)! : trials[0];
@@ -178,7 +190,12 @@ public sealed class InferenceModel : IDisposable
 
     private Tensor Logits(Tensor images)
     {
-        var features = Path == InferencePath.Mkldnn ? FeaturesMkldnn(images) : FeaturesStrided(images);
+        var features = Path switch
+        {
+            InferencePath.OneDnn => FeaturesOneDnn(images),
+            InferencePath.Mkldnn => FeaturesMkldnn(images),
+            _ => FeaturesStrided(images),
+        };
         var x = features;
         for (var k = 0; k < headWeights.Length; k++)
         {
@@ -221,7 +238,34 @@ public sealed class InferenceModel : IDisposable
         return cpu.ToArray<float>();
     }
 
-    /// <summary>Pooled features [N, width] through the oneDNN path: the only conversions are at the input and before the head.</summary>
+    /// <summary>Pooled features [N, width] through the direct oneDNN network for this input shape.</summary>
+    private Tensor FeaturesOneDnn(Tensor images)
+    {
+        using var dense = images.is_contiguous() ? images.alias() : images.contiguous();
+        var network = Network(dense);
+        var features = empty([network.InputShape[0], network.Features]);
+        network.Run(dense.data_ptr(), features.data_ptr());
+        return features;
+    }
+
+    /// <summary>Chooses each step's thread count of the network for this input's shape by timing (see <see cref="OneDnnNetwork.TuneThreads"/>).</summary>
+    private void TuneNetwork(Tensor images, int runs)
+    {
+        using var dense = images.contiguous();
+        var network = Network(dense);
+        using var features = empty([network.InputShape[0], network.Features]);
+        network.TuneThreads(dense.data_ptr(), features.data_ptr(), runs);
+    }
+
+    private OneDnnNetwork Network(Tensor images)
+    {
+        var key = (images.shape[0], images.shape[2], images.shape[3], get_num_threads());
+        if (!networks.TryGetValue(key, out var network))
+            networks[key] = network = new OneDnnNetwork(stem, blocks, images.shape, key.Item4);
+        return network;
+    }
+
+    /// <summary>Pooled features [N, width] through libtorch's oneDNN path: the only conversions are at the input and before the head.</summary>
     private Tensor FeaturesMkldnn(Tensor images)
     {
         using var dense = images.is_contiguous() ? images.alias() : images.contiguous();
@@ -264,9 +308,10 @@ public sealed class InferenceModel : IDisposable
 
     private void Switch(InferencePath path)
     {
-        if (path == InferencePath.Mkldnn && device.type != DeviceType.CPU)
-            throw new ArgumentException($"the oneDNN path runs on the CPU only, the model is on {device}");
-        foreach (var conv in AllConvs()) conv.Prepare(path);
+        if (path is InferencePath.Mkldnn or InferencePath.OneDnn && device.type != DeviceType.CPU)
+            throw new ArgumentException($"the oneDNN paths run on the CPU only, the model is on {device}");
+        if (path != InferencePath.OneDnn)
+            foreach (var conv in AllConvs()) conv.Prepare(path);
         if (device.type == DeviceType.CUDA) backends.cudnn.set_benchmark(true);
         Path = path;
     }
@@ -289,9 +334,15 @@ public sealed class InferenceModel : IDisposable
     }
 
     /// <summary>The candidate paths on a device, most specialised first.</summary>
-    public static InferencePath[] Candidates(Device device) => device.type == DeviceType.CPU && backends.mkldnn.is_available()
-        ? [InferencePath.Mkldnn, InferencePath.ChannelsLast, InferencePath.Plain]
-        : [InferencePath.ChannelsLast, InferencePath.Plain];
+    public static InferencePath[] Candidates(Device device) => device.type != DeviceType.CPU
+        ? [InferencePath.ChannelsLast, InferencePath.Plain]
+        : new[] { InferencePath.OneDnn, InferencePath.Mkldnn, InferencePath.ChannelsLast, InferencePath.Plain }
+            .Where(p => p switch
+            {
+                InferencePath.OneDnn => OneDnn.IsAvailable,
+                InferencePath.Mkldnn => backends.mkldnn.is_available(),
+                _ => true,
+            }).ToArray();
 
     private static Tensor RandomInput(int channels, InferenceOptions options, Device device)
     {
@@ -315,76 +366,8 @@ public sealed class InferenceModel : IDisposable
     {
         if (disposed) return;
         disposed = true;
+        foreach (var network in networks.Values) network.Dispose();
         foreach (var conv in AllConvs()) conv.Dispose();
         foreach (var t in headWeights.Concat(headBiases)) t.Dispose();
-    }
-
-    private sealed record FoldedBlock(FoldedConv Conv1, FoldedConv Conv2, FoldedConv Conv3, FoldedConv? Downsample);
-
-    /// <summary>A convolution with its BatchNorm folded in (and the ReLU that follows, if any), in the layout of the current path.</summary>
-    private sealed class FoldedConv : IDisposable
-    {
-        private readonly Tensor weight;
-        private readonly Tensor bias;
-        private Tensor? prepared;
-        private readonly (long, long) stride, padding, dilation;
-        private readonly long groups;
-        private readonly bool relu;
-
-        private FoldedConv(Tensor weight, Tensor bias, Conv2d conv, bool relu)
-        {
-            this.weight = weight;
-            this.bias = bias;
-            (stride, padding, dilation, groups) = (conv.stride, conv.padding, conv.dilation, conv.groups);
-            this.relu = relu;
-        }
-
-        /// <summary>W' = W * g / sqrt(v + eps) per output channel, b' = (b - m) * g / sqrt(v + eps) + beta; computed in float64.</summary>
-        public static FoldedConv Of(ResNet model, string convName, string normName, bool relu)
-        {
-            var conv = (Conv2d)model.get_submodule(convName);
-            var norm = (BatchNorm2d)model.get_submodule(normName);
-            using var scope = NewDisposeScope();
-            var w = conv.weight.detach().to(ScalarType.Float64);
-            var mean = norm.running_mean!.to(ScalarType.Float64);
-            var invStd = norm.running_var!.to(ScalarType.Float64).add(norm.eps).rsqrt();
-            var scale = norm.weight is { } gamma ? gamma.detach().to(ScalarType.Float64).mul(invStd) : invStd;
-            var shift = norm.bias is { } beta ? beta.detach().to(ScalarType.Float64) : zeros_like(mean);
-            var convBias = conv.bias is { } cb ? cb.detach().to(ScalarType.Float64) : zeros_like(mean);
-            var foldedWeight = w.mul(scale.reshape([-1, 1, 1, 1])).to(ScalarType.Float32).contiguous();
-            var foldedBias = convBias.sub(mean).mul(scale).add(shift).to(ScalarType.Float32).contiguous();
-            return new FoldedConv(Keep(foldedWeight), Keep(foldedBias), conv, relu);
-        }
-
-        public void Prepare(InferencePath path)
-        {
-            prepared?.Dispose();
-            using var scope = NewDisposeScope();
-            prepared = Keep(path switch
-            {
-                InferencePath.Mkldnn => mkldnn_reorder_conv2d_weight(weight.to_mkldnn(), padding, stride, dilation, groups),
-                InferencePath.ChannelsLast => weight.contiguous(MemoryFormat.ChannelsLast),
-                _ => weight.alias(),
-            });
-        }
-
-        public Tensor Mkldnn(Tensor x)
-        {
-            var y = mkldnn_convolution(x, prepared!, bias, padding, stride, dilation, groups);
-            return relu ? y.relu_() : y;
-        }
-
-        public Tensor Strided(Tensor x)
-        {
-            var y = F.conv2d(x, prepared!, bias, stride, padding, dilation, groups);
-            return relu ? y.relu_() : y;
-        }
-
-        public void Dispose()
-        {
-            weight.Dispose();
-            bias.Dispose();
-            prepared?.Dispose();
-        }
     }
 }

@@ -59,16 +59,18 @@ public sealed record BenchOptions
 /// <summary>
 /// One timed configuration. <see cref="Threads"/>: the intra-op threads the forward ran with (the fast engine may use fewer than
 /// the fixed count when that measured faster). <see cref="Macs"/> is per image; <see cref="Speedup"/> is against the first model
-/// at the same batch and engine.
+/// at the same batch and engine. <see cref="LayerThreads"/> (direct oneDNN path only): how many layers run on each thread count,
+/// none above <see cref="Threads"/>.
 /// </summary>
 public sealed record BenchResult(
     string Model, int Batch, string Engine, string Path, int Threads, ImageSize Size, int Runs, LatencyStatistics Statistics,
-    double ImagesPerSecond, long Params, long Macs, long FileBytes, double Speedup, double? ProjectedMs);
+    double ImagesPerSecond, long Params, long Macs, long FileBytes, double Speedup, double? ProjectedMs,
+    IReadOnlyDictionary<int, int>? LayerThreads = null);
 
 /// <summary>The machine a benchmark ran on, as recorded with every figure.</summary>
 public sealed record BenchMachine(
     string Cpu, int LogicalCpus, int? PhysicalCores, int Threads, string Libtorch, bool OneDnn, string Device, string? Gpu, string Os, string Runtime,
-    string LoadAverageBefore, string LoadAverageAfter, DateTime StartedUtc);
+    string LoadAverageBefore, string LoadAverageAfter, DateTime StartedUtc, string? OneDnnVersion = null);
 
 public sealed record BenchReport(BenchMachine Machine, BenchOptions Options, IReadOnlyList<BenchResult> Results, GpuProjection? Projection);
 
@@ -79,7 +81,8 @@ public sealed record BenchReport(BenchMachine Machine, BenchOptions Options, IRe
 /// </summary>
 public static class LatencyBench
 {
-    private sealed class Subject(string model, int batch, string engine, string path, int threads, ImageSize size, Func<Tensor, Tensor> forward, Tensor input)
+    private sealed class Subject(string model, int batch, string engine, string path, int threads, ImageSize size, Func<Tensor, Tensor> forward, Tensor input,
+        IReadOnlyDictionary<int, int>? layerThreads = null)
     {
         public int Threads { get; } = threads;
         public string Model { get; } = model;
@@ -88,6 +91,7 @@ public static class LatencyBench
         public string Path { get; } = path;
         public ImageSize Size { get; } = size;
         public Tensor Input { get; } = input;
+        public IReadOnlyDictionary<int, int>? LayerThreads { get; } = layerThreads;
         public List<double> Times { get; } = [];
 
         public double Call(Device device)
@@ -143,7 +147,9 @@ public static class LatencyBench
                         owned.Add(fast);
                         log($"{path}: batch {batch} at {size}: fast path {fast.Path} (" +
                             string.Join(", ", fast.Trials.Select(t => $"{t.Path}/{t.Threads}t {t.MedianMs:F2} ms, max |diff| {t.MaxAbsDiff:G2}")) + ")");
-                        subjects.Add(new Subject(path, batch, "fast", PathName(fast.Path), fast.Threads ?? options.Threads, size, fast.Forward, input));
+                        var layerThreads = fast.OneDnnSteps.Count == 0 ? null
+                            : fast.OneDnnSteps.GroupBy(step => step.Threads).OrderByDescending(g => g.Key).ToDictionary(g => g.Key, g => g.Count());
+                        subjects.Add(new Subject(path, batch, "fast", PathName(fast.Path), fast.Threads ?? options.Threads, size, fast.Forward, input, layerThreads));
                     }
                     if (options.Engine != BenchEngine.Fast)
                         subjects.Add(new Subject(path, batch, "eager", "module", options.Threads, size, x =>
@@ -164,11 +170,11 @@ public static class LatencyBench
                 var f = facts[s.Model];
                 var projected = projection?.ProjectMs(ForBatch(ModelCost.Of(f.Architecture, s.Size.Height, s.Size.Width), s.Batch));
                 results.Add(new BenchResult(s.Model, s.Batch, s.Engine, s.Path, s.Threads, s.Size, stats.Runs, stats, s.Batch * 1000.0 / stats.MedianMs,
-                    f.Params, f.Macs, f.FileBytes, LatencyStatistics.Of(first.Times).MedianMs / stats.MedianMs, projected));
+                    f.Params, f.Macs, f.FileBytes, LatencyStatistics.Of(first.Times).MedianMs / stats.MedianMs, projected, s.LayerThreads));
             }
             var machine = new BenchMachine(CpuModel(), Environment.ProcessorCount, PhysicalCores(), get_num_threads(), __version__, backends.mkldnn.is_available(),
                 options.Device.ToString(), options.Device.type == DeviceType.CUDA ? cuda.get_device_name(Math.Max(0, options.Device.index)) : null,
-                RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription, loadBefore, LoadAverage(), started);
+                RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription, loadBefore, LoadAverage(), started, OneDnn.Version);
             return new BenchReport(machine, options, results, projection);
         }
         finally
@@ -220,9 +226,10 @@ public static class LatencyBench
         return times;
     }
 
-    /// <summary>The name a path has on the command line and in reports: mkldnn, channels-last, plain.</summary>
+    /// <summary>The name a path has on the command line and in reports: onednn, mkldnn, channels-last, plain.</summary>
     public static string PathName(InferencePath path) => path switch
     {
+        InferencePath.OneDnn => "onednn",
         InferencePath.Mkldnn => "mkldnn",
         InferencePath.ChannelsLast => "channels-last",
         _ => "plain",
@@ -232,10 +239,11 @@ public static class LatencyBench
     public static InferencePath? ParsePath(string name) => name.ToLowerInvariant() switch
     {
         "auto" => null,
-        "mkldnn" or "onednn" => InferencePath.Mkldnn,
+        "onednn" => InferencePath.OneDnn,
+        "mkldnn" => InferencePath.Mkldnn,
         "channels-last" => InferencePath.ChannelsLast,
         "plain" => InferencePath.Plain,
-        _ => throw new ArgumentException($"--path must be auto, mkldnn (onednn), channels-last or plain, got '{name}'"),
+        _ => throw new ArgumentException($"--path must be auto, onednn, mkldnn, channels-last or plain, got '{name}'"),
     };
 
     /// <summary>The projection model for a GPU: only the paper's GTX 1050 calibration exists.</summary>
@@ -319,6 +327,7 @@ public static class LatencyBench
             ["threads"] = m.Threads,
             ["libtorch"] = m.Libtorch,
             ["onednn"] = m.OneDnn,
+            ["onednn_version"] = m.OneDnnVersion,
             ["device"] = m.Device,
             ["gpu"] = m.Gpu,
             ["os"] = m.Os,
@@ -357,6 +366,8 @@ public static class LatencyBench
                 ["file_bytes"] = r.FileBytes,
                 ["speedup"] = r.Speedup,
             };
+            if (r.LayerThreads is { } layers)
+                row["layer_threads"] = new JsonObject(layers.Select(kv => KeyValuePair.Create(kv.Key.ToString(CultureInfo.InvariantCulture), (JsonNode?)kv.Value)));
             if (report.Projection is not null) row[ProjectedColumn(report)] = r.ProjectedMs;
             results.Add(row);
         }
@@ -431,6 +442,9 @@ public static class LatencyBench
         }
         text.AppendLine("times in ms (wall clock per forward, " + (report.Options.Seconds is { } sec ? $"{sec} s" : $"{report.Options.Runs} runs") +
                         $" after {report.Options.Warmup} warm-up{(report.Options.Interleave ? ", interleaved" : "")}); speedup against the first model at the same batch and engine");
+        foreach (var r in report.Results.Where(r => r.LayerThreads is not null && r.LayerThreads.Count > 1))
+            text.AppendLine($"{names[r.Model]} (batch {r.Batch}): onednn runs each layer on the thread count that measured faster, at most {r.Threads}: " +
+                            string.Join(", ", r.LayerThreads!.Select(kv => $"{kv.Value} on {kv.Key}")));
         if (report.Projection is { } p)
             text.AppendLine($"projected = roofline projection to {p.Gpu.Name}, NOT measured (efficiency {p.Efficiency:F3}, " +
                             $"{p.OverheadMsPerLayer * 1000:F1} us per layer; calibrated on {p.Calibration})");

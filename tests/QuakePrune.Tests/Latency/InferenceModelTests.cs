@@ -92,6 +92,29 @@ public class InferenceModelTests
     }
 
     [Fact]
+    public void The_direct_oneDNN_path_runs_each_layer_on_its_fastest_thread_count_and_leaves_the_count_alone()
+    {
+        using var model = TinyWithRandomNorms(18);
+        var (pruned, _) = L2Pruner.Prune(model, new PruningOptions(0.7));
+        using (pruned)
+        {
+            pruned.eval();
+            var ceiling = get_num_threads();
+            using var fast = InferenceModel.Prepare(pruned, new InferenceOptions { Size = new ImageSize(36, 28), Path = InferencePath.OneDnn, TuningRuns = 2 });
+            var steps = fast.OneDnnSteps;
+            Assert.Equal("conv1", steps[0].Name);
+            Assert.Equal("avgpool", steps[^1].Name);
+            Assert.Contains(steps, s => s.Name == "block1.conv3");
+            Assert.All(steps, s => Assert.InRange(s.Threads, 1, ceiling));
+            if (ceiling > 1)
+                Assert.All(steps, s => Assert.Equal(s.MedianMs.MinBy(kv => kv.Value).Key, s.Threads));
+            AssertSameOutputs(pruned, fast, 1, 36, 28);
+            AssertSameOutputs(pruned, fast, 2, 36, 28);
+            Assert.Equal(ceiling, get_num_threads());
+        }
+    }
+
+    [Fact]
     public void Run_takes_and_gives_plain_arrays()
     {
         using var model = TinyWithRandomNorms(14);
