@@ -32,6 +32,11 @@ if [ ! -f "$reference" ]; then
   reference=""
 fi
 
+if [ -n "$reference" ]; then
+  source "$root/environment/bench/reference-packages.bash"
+  reference_packages torch=python3-torch numpy=python3-numpy
+fi
+
 mkdir -p "$work"
 baseline="$work/resnet50-${height}x${width}.safetensors"
 prune90="$work/prune90-${height}x${width}.safetensors"

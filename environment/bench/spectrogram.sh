@@ -16,16 +16,9 @@ traces=${1:-${SPECTROGRAM_BENCH_TRACES:-4000}}
 rounds=${2:-2}
 threads=2
 qp="$root/quakeprune"
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
 
-need=()
-/usr/bin/python3 -c "import h5py" 2>/dev/null || need+=(python3-h5py)
-/usr/bin/python3 -c "import scipy.signal" 2>/dev/null || need+=(python3-scipy)
-if [ ${#need[@]} -gt 0 ]; then
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+source "$root/environment/bench/reference-packages.bash"
+reference_packages h5py=python3-h5py scipy.signal=python3-scipy
 [ -f "$root/artifacts/bin/QuakePrune.Cli/release/QuakePrune.Cli.dll" ] || dotnet build "$root/lib/QuakePrune.Cli" -c Release --nologo -v quiet -clp:ErrorsOnly
 
 work=$(mktemp -d)

@@ -20,11 +20,8 @@ while [ $# -gt 0 ]; do
 done
 
 # The reference side: Debian's PyTorch under the system Python.
-if ! /usr/bin/python3 -c "import torch" >/dev/null 2>&1; then
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3-torch >/dev/null
-fi
+source "$root/environment/bench/reference-packages.bash"
+reference_packages torch=python3-torch
 
 ours=$("$root/quakeprune" bench-ops --threads "$threads" --steps "$steps")
 ours_default=$("$root/quakeprune" bench-ops --threads "$threads" --steps "$steps" --malloc-default)

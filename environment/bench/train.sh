@@ -26,6 +26,10 @@ if [ ! -f "$reference" ]; then
   echo "train.sh: no shared/bench/reference.py beside this checkout; timing ours only" >&2
   reference=""
 fi
+if [ -n "$reference" ]; then
+  source "$root/environment/bench/reference-packages.bash"
+  reference_packages torch=python3-torch numpy=python3-numpy
+fi
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
