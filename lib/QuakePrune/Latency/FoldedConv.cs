@@ -19,14 +19,17 @@ internal sealed class FoldedConv : IDisposable
     private readonly long groups;
     private readonly bool relu;
 
-    private FoldedConv(Tensor weight, Tensor bias, Conv2d conv, bool relu)
+    private FoldedConv(string name, Tensor weight, Tensor bias, Conv2d conv, bool relu)
     {
+        Name = name;
         this.weight = weight;
         this.bias = bias;
         (stride, padding, dilation, groups) = (conv.stride, conv.padding, conv.dilation, conv.groups);
         this.relu = relu;
     }
 
+    /// <summary>The convolution's module name (conv1, layer1.0.conv2, layer1.0.downsample.0).</summary>
+    public string Name { get; }
     public Tensor Weight => weight;
     public Tensor Bias => bias;
     public (long Height, long Width) Stride => stride;
@@ -49,7 +52,7 @@ internal sealed class FoldedConv : IDisposable
         var convBias = conv.bias is { } cb ? cb.detach().to(ScalarType.Float64) : zeros_like(mean);
         var foldedWeight = w.mul(scale.reshape([-1, 1, 1, 1])).to(ScalarType.Float32).contiguous();
         var foldedBias = convBias.sub(mean).mul(scale).add(shift).to(ScalarType.Float32).contiguous();
-        return new FoldedConv(Keep(foldedWeight), Keep(foldedBias), conv, relu);
+        return new FoldedConv(convName, Keep(foldedWeight), Keep(foldedBias), conv, relu);
     }
 
     public void Prepare(InferencePath path)

@@ -23,7 +23,7 @@ internal sealed class OneDnnNetwork : IDisposable
     private enum Slot { Input, Stem, Main0, Main1, Temp0, Temp1, Reordered, Output }
 
     /// <summary>A step's primitive at one thread count, with its memories bound.</summary>
-    private sealed record Variant(DnnlPrimitive Primitive, DnnlArg[] Args, DnnlMemory? Scratchpad);
+    private sealed record Variant(DnnlPrimitive Primitive, DnnlArg[] Args);
 
     private sealed class Step(string name, DnnlPrimitive primary, Func<int, DnnlPrimitive> twin, Slot src, Slot dst, DnnlMemory? weights, DnnlMemory? bias)
     {
@@ -61,25 +61,23 @@ internal sealed class OneDnnNetwork : IDisposable
     public static bool Supports(FoldedConv stem, IEnumerable<FoldedBlock> blocks) =>
         OneDnn.IsAvailable && blocks.SelectMany(Convolutions).Prepend(stem).All(c => c.IsDense);
 
-    public OneDnnNetwork(FoldedConv stem, IReadOnlyList<FoldedBlock> blocks, long[] inputShape, int threads)
+    public OneDnnNetwork(FoldedConv stem, IEnumerable<FoldedBlock> blocks, long[] inputShape, int threads)
     {
         InputShape = inputShape;
         Ceiling = threads;
         try
         {
             var input = new Activation(Keep(DnnlMemoryDesc.Of(inputShape, DnnlTag.Nchw)), Slot.Input);
-            var x = AddConvolution("conv1", stem, input, Slot.Stem, null);
+            var x = AddConvolution(stem, input, Slot.Stem, null);
             x = AddPooling("maxpool", x, Slot.Main0, max: true, (3, 3), (2, 2), (1, 1), null);
-            for (var k = 0; k < blocks.Count; k++)
+            foreach (var block in blocks)
             {
-                var block = blocks[k];
-                var name = $"block{k + 1}";
                 var other = x.At == Slot.Main0 ? Slot.Main1 : Slot.Main0;
-                var identity = block.Downsample is { } downsample ? AddConvolution($"{name}.downsample", downsample, x, other, null) : x;
-                var a = AddConvolution($"{name}.conv1", block.Conv1, x, Slot.Temp0, null);
-                var b = AddConvolution($"{name}.conv2", block.Conv2, a, Slot.Temp1, null);
+                var identity = block.Downsample is { } downsample ? AddConvolution(downsample, x, other, null) : x;
+                var a = AddConvolution(block.Conv1, x, Slot.Temp0, null);
+                var b = AddConvolution(block.Conv2, a, Slot.Temp1, null);
                 // The residual sum accumulates into the identity's buffer; x is spent by now, so its buffer is free if the identity must move.
-                x = AddConvolution($"{name}.conv3", block.Conv3, b, identity.At == Slot.Main0 ? Slot.Main1 : Slot.Main0, identity);
+                x = AddConvolution(block.Conv3, b, identity.At == Slot.Main0 ? Slot.Main1 : Slot.Main0, identity);
             }
             var shape = x.Md.Dims;
             Features = shape[1];
@@ -150,8 +148,9 @@ internal sealed class OneDnnNetwork : IDisposable
     /// (no copies); if oneDNN has only its slow reference implementation for them, it chooses its layouts and reorder steps
     /// bring the input (and the identity, into <paramref name="to"/>) over.
     /// </summary>
-    private Activation AddConvolution(string name, FoldedConv conv, Activation src, Slot to, Activation? sum)
+    private Activation AddConvolution(FoldedConv conv, Activation src, Slot to, Activation? sum)
     {
+        var name = conv.Name;
         var srcShape = src.Md.Dims;
         var weightShape = conv.Weight.shape;
         long[] dstShape = [srcShape[0], weightShape[0], Out(srcShape[2], weightShape[2], conv.Stride.Height, conv.Padding.Height),
@@ -286,15 +285,14 @@ internal sealed class OneDnnNetwork : IDisposable
         var args = new List<DnnlArg> { step.SrcMemory.As(DnnlArg.Src), step.DstMemory.As(DnnlArg.Dst) };
         if (step.Weights is { } weights) args.Add(weights.As(DnnlArg.Weights));
         if (step.Bias is { } bias) args.Add(bias.As(DnnlArg.Bias));
-        DnnlMemory? scratch = null;
         if (primitive.Scratchpad.Bytes > 0)
         {
             Scratchpad(primitive.Scratchpad.Bytes);
-            scratch = new DnnlMemory(primitive.Scratchpad, scratchpad);
+            var scratch = new DnnlMemory(primitive.Scratchpad, scratchpad);
             scratchpads.Add(scratch);
             args.Add(scratch.As(DnnlArg.Scratchpad));
         }
-        var variant = new Variant(primitive, args.ToArray(), scratch);
+        var variant = new Variant(primitive, args.ToArray());
         step.Variants[threads] = variant;
         return variant;
     }
