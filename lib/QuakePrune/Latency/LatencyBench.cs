@@ -70,7 +70,7 @@ public sealed record BenchResult(
 /// <summary>The machine a benchmark ran on, as recorded with every figure.</summary>
 public sealed record BenchMachine(
     string Cpu, int LogicalCpus, int? PhysicalCores, int Threads, string Libtorch, bool OneDnn, string Device, string? Gpu, string Os, string Runtime,
-    string LoadAverageBefore, string LoadAverageAfter, DateTime StartedUtc, string? OneDnnVersion = null);
+    string LoadAverageBefore, string LoadAverageAfter, DateTime StartedUtc, string? OneDnnVersion = null, string? GpuClocks = null);
 
 public sealed record BenchReport(BenchMachine Machine, BenchOptions Options, IReadOnlyList<BenchResult> Results, GpuProjection? Projection);
 
@@ -174,7 +174,8 @@ public static class LatencyBench
             }
             var machine = new BenchMachine(CpuModel(), Environment.ProcessorCount, PhysicalCores(), get_num_threads(), __version__, backends.mkldnn.is_available(),
                 options.Device.ToString(), options.Device.type == DeviceType.CUDA ? cuda.get_device_name(Math.Max(0, options.Device.index)) : null,
-                RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription, loadBefore, LoadAverage(), started, OneDnn.Version);
+                RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription, loadBefore, LoadAverage(), started, OneDnn.Version,
+                options.Device.type == DeviceType.CUDA ? GpuClocks(Math.Max(0, options.Device.index)) : null);
             return new BenchReport(machine, options, results, projection);
         }
         finally
@@ -299,6 +300,40 @@ public static class LatencyBench
         }
     }
 
+    /// <summary>
+    /// The GPU's SM and memory clocks, current and maximum, from nvidia-smi at the end of the run (a GPU figure carries only
+    /// as far as its clocks); null where nvidia-smi is absent or answers nothing usable.
+    /// </summary>
+    private static string? GpuClocks(int index)
+    {
+        try
+        {
+            using var process = Process.Start(new ProcessStartInfo("nvidia-smi",
+                ["--query-gpu=clocks.sm,clocks.max.sm,clocks.mem,clocks.max.mem", "--format=csv,noheader,nounits", "-i", index.ToString(CultureInfo.InvariantCulture)])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            });
+            if (process is null) return null;
+            var output = process.StandardOutput.ReadToEnd();
+            return process.WaitForExit(10_000) && process.ExitCode == 0 ? ParseGpuClocks(output) : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>nvidia-smi's "sm, max sm, mem, max mem" (MHz, no units) as "SM 1392 MHz (max 1911), memory 3504 MHz (max 3504)"; null if not four numbers.</summary>
+    public static string? ParseGpuClocks(string line)
+    {
+        var parts = line.Trim().Split(',', StringSplitOptions.TrimEntries);
+        var mhz = parts.Select(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : (int?)null).ToArray();
+        return mhz.Length == 4 && mhz.All(v => v is not null)
+            ? $"SM {mhz[0]} MHz (max {mhz[1]}), memory {mhz[2]} MHz (max {mhz[3]})"
+            : null;
+    }
+
     private static string LoadAverage()
     {
         try
@@ -330,6 +365,7 @@ public static class LatencyBench
             ["onednn_version"] = m.OneDnnVersion,
             ["device"] = m.Device,
             ["gpu"] = m.Gpu,
+            ["gpu_clocks"] = m.GpuClocks,
             ["os"] = m.Os,
             ["runtime"] = m.Runtime,
             ["load_average_before"] = m.LoadAverageBefore,
@@ -422,7 +458,7 @@ public static class LatencyBench
     {
         var m = report.Machine;
         var text = new StringBuilder();
-        text.AppendLine($"{m.Cpu}, {m.Threads} of {m.LogicalCpus} threads, libtorch {m.Libtorch}, {m.Device}{(m.Gpu is null ? "" : $" ({m.Gpu})")}, " +
+        text.AppendLine($"{m.Cpu}, {m.Threads} of {m.LogicalCpus} threads, libtorch {m.Libtorch}, {m.Device}{(m.Gpu is null ? "" : $" ({m.Gpu}{(m.GpuClocks is null ? "" : ", " + m.GpuClocks)})")}, " +
                         $"load average {m.LoadAverageBefore} -> {m.LoadAverageAfter}");
         var projected = report.Projection is not null;
         var header = $"{"model",-36} {"batch",5} {"engine",-6} {"path",-13} {"thr",3} {"median",9} {"p90",9} {"p99",9} {"mean",9} {"std",8} {"img/s",9} " +

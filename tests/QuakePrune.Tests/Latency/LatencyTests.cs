@@ -123,4 +123,13 @@ public class LatencyTests
         Assert.Equal("prune90/model.safetensors", names["/runs/quick/retrained/prune90/model.safetensors"]);
         Assert.Equal("p50.safetensors", names["/tmp/p50.safetensors"]);
     }
+
+    [Fact]
+    public void Gpu_clocks_are_read_from_nvidia_smis_four_numbers_or_not_at_all()
+    {
+        Assert.Equal("SM 1392 MHz (max 1911), memory 3504 MHz (max 3504)", LatencyBench.ParseGpuClocks("1392, 1911, 3504, 3504\n"));
+        Assert.Null(LatencyBench.ParseGpuClocks("[N/A], 1911, 3504, 3504"));
+        Assert.Null(LatencyBench.ParseGpuClocks("1392, 1911"));
+        Assert.Null(LatencyBench.ParseGpuClocks(""));
+    }
 }
