@@ -256,6 +256,8 @@ public sealed class InferenceModel : IDisposable
     /// <summary>Pooled features [N, width] through the direct oneDNN network for this input shape.</summary>
     private Tensor FeaturesOneDnn(Tensor images)
     {
+        // oneDNN reads the buffer as float32 of this shape: another type would be read past its end.
+        if (images.dtype != ScalarType.Float32) throw new ArgumentException($"inference expects float32 images, got {images.dtype}");
         using var dense = images.is_contiguous() ? images.alias() : images.contiguous();
         var network = Network(dense);
         var features = empty([network.InputShape[0], network.Features]);

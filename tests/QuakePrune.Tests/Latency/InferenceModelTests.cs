@@ -112,6 +112,8 @@ public class InferenceModelTests
             AssertSameOutputs(pruned, fast, 1, 36, 28);
             AssertSameOutputs(pruned, fast, 2, 36, 28);
             Assert.Equal(ceiling, get_num_threads());
+            using var doubles = randn(1, 3, 36, 28).to(ScalarType.Float64);
+            Assert.Contains("float32", Assert.Throws<ArgumentException>(() => fast.Forward(doubles)).Message);
         }
     }
 
