@@ -71,6 +71,8 @@ public sealed class InferenceModel : IDisposable
     private readonly Device device;
     /// <summary>The direct oneDNN path's networks, one per input shape and thread ceiling, built on first use.</summary>
     private readonly Dictionary<(long N, long H, long W, int Threads), OneDnnNetwork> networks = [];
+    /// <summary>The one whose per-layer thread counts were tuned at prepare time (the prepared shape's).</summary>
+    private OneDnnNetwork? tuned;
     private bool disposed;
 
     public InferencePath Path { get; private set; }
@@ -81,7 +83,7 @@ public sealed class InferenceModel : IDisposable
     /// <summary>Every candidate tried at prepare time: its median latency at the tuning shape and its largest deviation from the plain module.</summary>
     public IReadOnlyList<PathTrial> Trials { get; private set; } = [];
     /// <summary>The direct oneDNN path's steps at the prepared shape (implementation, threads, tuned times); empty on other paths.</summary>
-    public IReadOnlyList<OneDnnStep> OneDnnSteps => Path == InferencePath.OneDnn && networks.Count > 0 ? networks.Values.First().Steps : [];
+    public IReadOnlyList<OneDnnStep> OneDnnSteps => Path == InferencePath.OneDnn && tuned is not null ? tuned.Steps : [];
 
     private InferenceModel(ResNet model, Device device)
     {
@@ -269,9 +271,9 @@ public sealed class InferenceModel : IDisposable
     private void TuneNetwork(Tensor images, int runs)
     {
         using var dense = images.contiguous();
-        var network = Network(dense);
-        using var features = empty([network.InputShape[0], network.Features]);
-        network.TuneThreads(dense.data_ptr(), features.data_ptr(), runs);
+        tuned = Network(dense);
+        using var features = empty([tuned.InputShape[0], tuned.Features]);
+        tuned.TuneThreads(dense.data_ptr(), features.data_ptr(), runs);
     }
 
     private OneDnnNetwork Network(Tensor images)
