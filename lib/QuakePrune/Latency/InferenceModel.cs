@@ -48,7 +48,8 @@ public sealed record InferenceOptions
 
 /// <summary>
 /// One candidate as measured at prepare time: a path at an intra-op thread count; with several paths, the lower of the
-/// medians of two passes over them (the second in reverse order).
+/// medians of two passes over them (the second in reverse order). A path over four times the fastest before it is timed
+/// once and not again.
 /// </summary>
 public sealed record PathTrial(InferencePath Path, int Threads, double MedianMs, double MaxAbsDiff);
 
@@ -137,7 +138,7 @@ public sealed class InferenceModel : IDisposable
             var scale = Math.Max(1.0, reference.abs().max().item<double>());
             var timed = candidates.Length > 1 || tuneThreads;
             // Checked at every path and thread count: a different split of the work may sum in a different order.
-            PathTrial Trial(InferencePath path, int threads)
+            PathTrial Trial(InferencePath path, int threads, double hopelessMs = double.PositiveInfinity)
             {
                 prepared.Threads = threads == ceiling ? null : threads;
                 double diff;
@@ -146,14 +147,14 @@ public sealed class InferenceModel : IDisposable
                     throw new InvalidOperationException(
                         $"inference path {path} at {threads} thread(s) deviates from the plain model by {diff:G3} (allowed {options.Tolerance * scale:G3}) " +
                         $"on a random {options.Batch}x{model.Architecture.InChannels}x{options.Size} input");
-                return new PathTrial(path, threads, timed ? prepared.MedianMs(input, options.TuningRuns) : double.NaN, diff);
+                return new PathTrial(path, threads, timed ? prepared.MedianMs(input, options.TuningRuns, hopelessMs) : double.NaN, diff);
             }
             var trials = new List<PathTrial>();
             foreach (var path in candidates)
             {
                 prepared.Switch(path);
                 if (path == InferencePath.OneDnn) prepared.TuneNetwork(input, options.TuningRuns);
-                trials.Add(Trial(path, ceiling));
+                trials.Add(Trial(path, ceiling, trials.Count == 0 ? double.PositiveInfinity : 4 * trials.Min(t => t.MedianMs)));
             }
             if (candidates.Length > 1)
             {
@@ -339,7 +340,13 @@ public sealed class InferenceModel : IDisposable
         .SelectMany(b => b.Downsample is null ? new[] { b.Conv1, b.Conv2, b.Conv3 } : [b.Conv1, b.Conv2, b.Conv3, b.Downsample])
         .Prepend(stem);
 
-    private double MedianMs(Tensor input, int runs)
+    /// <summary>
+    /// Median of <paramref name="runs"/> timed forwards after two warm-up ones. A path whose first forward here (the caller's
+    /// check has warmed it up) already takes over <paramref name="hopelessMs"/> cannot be chosen: that one time is returned,
+    /// since timing such a path in full (channels-last and plain on a CPU with oneDNN, tens of times slower) would be most
+    /// of a prepare's cost.
+    /// </summary>
+    private double MedianMs(Tensor input, int runs, double hopelessMs = double.PositiveInfinity)
     {
         var times = new List<double>();
         for (var k = 0; k < runs + 2; k++)
@@ -347,7 +354,9 @@ public sealed class InferenceModel : IDisposable
             var clock = Stopwatch.StartNew();
             using (Forward(input))
                 if (device.type == DeviceType.CUDA) cuda.synchronize(device.index);
-            if (k >= 2) times.Add(clock.Elapsed.TotalMilliseconds);
+            var ms = clock.Elapsed.TotalMilliseconds;
+            if (k == 0 && ms > hopelessMs) return ms;
+            if (k >= 2) times.Add(ms);
         }
         return LatencyStatistics.Of(times).MedianMs;
     }
