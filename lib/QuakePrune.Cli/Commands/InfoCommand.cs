@@ -53,6 +53,8 @@ public static class InfoCommand
             {
                 ["version"] = torch.__version__,
                 ["onednn"] = torch.backends.mkldnn.is_available(),
+                // The direct oneDNN inference path: the library's version, or why it cannot be used here.
+                ["onednn_direct"] = OneDnn.IsAvailable ? OneDnn.Version : "unavailable: " + OneDnn.Unavailable,
                 ["openmp"] = torch.backends.openmp.is_available(),
                 ["mkl"] = torch.backends.mkl.is_available(),
                 ["threads"] = torch.get_num_threads(),

@@ -50,10 +50,11 @@ public sealed class SteadVerbsTests : IDisposable
     }
 
     [Fact]
-    public void InfoPrintsTheHdf5Version()
+    public void InfoPrintsTheHdf5AndDirectOneDnnVersions()
     {
         var info = Run("info");
         Assert.Equal(0, info.Code);
         Assert.Matches("\"hdf5\": \"1\\.\\d+\\.\\d+", info.Out);
+        Assert.Matches("\"onednn_direct\": \"2\\.\\d+\\.\\d+", info.Out);
     }
 }
