@@ -28,7 +28,16 @@ public static partial class OneDnn
     public static string? Unavailable => unavailable.Value;
 
     /// <summary>oneDNN's version as major.minor.patch; null when the library does not load.</summary>
-    public static string? Version { get; private set; }
+    public static string? Version
+    {
+        get
+        {
+            _ = unavailable.Value;
+            return version;
+        }
+    }
+
+    private static string? version;
 
     /// <summary>OpenMP's thread count for the next parallel region of this thread (oneDNN's primitives are created and run with it).</summary>
     public static int Threads
@@ -48,10 +57,10 @@ public static partial class OneDnn
     {
         if (!NativeLibrary.TryLoad(Lib, out _)) return $"{Lib} does not load";
         if (!NativeLibrary.TryLoad(Omp, out _)) return $"{Omp} does not load";
-        var version = (VersionInfo*)dnnl_version();
-        Version = $"{version->Major}.{version->Minor}.{version->Patch}";
-        if (version->Major != 2) return $"oneDNN {Version} is not version 2, whose C ABI this binding is written for";
-        if (version->CpuRuntime != OmpRuntime) return $"oneDNN {Version} does not run on OpenMP (CPU runtime {version->CpuRuntime})";
+        var info = (VersionInfo*)dnnl_version();
+        version = $"{info->Major}.{info->Minor}.{info->Patch}";
+        if (info->Major != 2) return $"oneDNN {version} is not version 2, whose C ABI this binding is written for";
+        if (info->CpuRuntime != OmpRuntime) return $"oneDNN {version} does not run on OpenMP (CPU runtime {info->CpuRuntime})";
         return null;
     }
 

@@ -7,7 +7,10 @@ using F = QuakePrune.Torch.torch.nn.functional;
 namespace QuakePrune.Latency;
 
 /// <summary>One bottleneck of the folded network: three convolutions and, in a stage's first block, the downsample.</summary>
-internal sealed record FoldedBlock(FoldedConv Conv1, FoldedConv Conv2, FoldedConv Conv3, FoldedConv? Downsample);
+internal sealed record FoldedBlock(FoldedConv Conv1, FoldedConv Conv2, FoldedConv Conv3, FoldedConv? Downsample)
+{
+    public IEnumerable<FoldedConv> Convolutions => Downsample is null ? [Conv1, Conv2, Conv3] : [Conv1, Conv2, Conv3, Downsample];
+}
 
 /// <summary>A convolution with its BatchNorm folded in (and the ReLU that follows, if any), in the layout of the current path.</summary>
 internal sealed class FoldedConv : IDisposable

@@ -177,6 +177,7 @@ public sealed class InferenceModel : IDisposable
             }
             prepared.Threads = best.Threads == ceiling ? null : best.Threads;
             prepared.Trials = trials;
+            if (best.Path != InferencePath.OneDnn) prepared.DropNetworks();
             return prepared;
         }
         catch
@@ -277,6 +278,14 @@ public sealed class InferenceModel : IDisposable
         tuned.TuneThreads(dense.data_ptr(), features.data_ptr(), runs);
     }
 
+    /// <summary>Frees the oneDNN networks (their primitives and activation buffers) when another path was chosen.</summary>
+    private void DropNetworks()
+    {
+        foreach (var network in networks.Values) network.Dispose();
+        networks.Clear();
+        tuned = null;
+    }
+
     private OneDnnNetwork Network(Tensor images)
     {
         var key = (images.shape[0], images.shape[2], images.shape[3], get_num_threads());
@@ -336,9 +345,7 @@ public sealed class InferenceModel : IDisposable
         Path = path;
     }
 
-    private IEnumerable<FoldedConv> AllConvs() => blocks
-        .SelectMany(b => b.Downsample is null ? new[] { b.Conv1, b.Conv2, b.Conv3 } : [b.Conv1, b.Conv2, b.Conv3, b.Downsample])
-        .Prepend(stem);
+    private IEnumerable<FoldedConv> AllConvs() => blocks.SelectMany(b => b.Convolutions).Prepend(stem);
 
     /// <summary>
     /// Median of <paramref name="runs"/> timed forwards after two warm-up ones. A path whose first forward here (the caller's
@@ -394,7 +401,7 @@ public sealed class InferenceModel : IDisposable
     {
         if (disposed) return;
         disposed = true;
-        foreach (var network in networks.Values) network.Dispose();
+        DropNetworks();
         foreach (var conv in AllConvs()) conv.Dispose();
         foreach (var t in headWeights.Concat(headBiases)) t.Dispose();
     }

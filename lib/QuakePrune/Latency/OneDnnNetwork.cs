@@ -59,7 +59,7 @@ internal sealed class OneDnnNetwork : IDisposable
 
     /// <summary>Whether the direct path can build these convolutions: oneDNN loads, and every convolution is dense (one group, no dilation).</summary>
     public static bool Supports(FoldedConv stem, IEnumerable<FoldedBlock> blocks) =>
-        OneDnn.IsAvailable && blocks.SelectMany(Convolutions).Prepend(stem).All(c => c.IsDense);
+        OneDnn.IsAvailable && blocks.SelectMany(b => b.Convolutions).Prepend(stem).All(c => c.IsDense);
 
     public OneDnnNetwork(FoldedConv stem, IEnumerable<FoldedBlock> blocks, long[] inputShape, int threads)
     {
@@ -265,7 +265,6 @@ internal sealed class OneDnnNetwork : IDisposable
         {
             step.SrcMemory = new DnnlMemory(step.Primary.Src, buffers.GetValueOrDefault(step.Src));
             step.DstMemory = new DnnlMemory(step.Primary.Dst, buffers.GetValueOrDefault(step.Dst));
-            step.Variants.Clear();
             step.Current = VariantOf(step, step.Primary.Threads);
         }
     }
@@ -275,6 +274,7 @@ internal sealed class OneDnnNetwork : IDisposable
     {
         if (step.Variants.TryGetValue(threads, out var existing)) return existing;
         var primitive = threads == step.Primary.Threads ? step.Primary : step.Twin(threads);
+        // A twin that chose other layouts could not share the step's buffers: the step keeps its primary at that count.
         if (!ReferenceEquals(primitive, step.Primary) &&
             !(primitive.Src.SameAs(step.Primary.Src) && primitive.Dst.SameAs(step.Primary.Dst) &&
               (primitive.Weights is null || primitive.Weights.SameAs(step.Primary.Weights!))))
@@ -316,9 +316,6 @@ internal sealed class OneDnnNetwork : IDisposable
     {
         if (buffer != IntPtr.Zero) NativeMemory.AlignedFree((void*)buffer);
     }
-
-    private static IEnumerable<FoldedConv> Convolutions(FoldedBlock b) =>
-        b.Downsample is null ? [b.Conv1, b.Conv2, b.Conv3] : [b.Conv1, b.Conv2, b.Conv3, b.Downsample];
 
     public void Dispose()
     {
