@@ -43,10 +43,10 @@ public class StudyNotebooksTests
                  {
                      Path.Combine(run.Subset, "subset.hdf5"), run.Spectrograms, run.BaselineModel, run.BaselineMetrics, run.Sensitivity, run.Report,
                      run.Latency, run.Summary,
-                 }.Concat(Preset.Ci.Ratios.Select(r => run.Pruned(r, "full")))
-                 .Concat(Preset.Ci.Ratios.Select(r => Path.Combine(run.Retrained(r, "full"), "retrain.json"))))
+                 }.Concat(Preset.Ci.Variants.Select(run.Pruned))
+                 .Concat(Preset.Ci.Variants.Select(v => Path.Combine(run.Retrained(v), "retrain.json"))))
             Assert.True(File.Exists(written), $"{written} was not written");
-        Assert.Equal(["baseline", "prune50", "prune70", "prune90"], StudySummary.Read(run.Summary).Select(r => r.Variant));
+        Assert.Equal(["baseline", .. Preset.Ci.Variants.Select(v => v.Name)], StudySummary.Read(run.Summary).Select(r => r.Variant));
         Assert.All(StudySummary.Read(run.Summary), r => Assert.True(r.LatencyMs > 0 && r.Params > 0 && r.Accuracy is >= 0 and <= 1, r.ToString()));
     }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using QuakePrune.Latency;
+using QuakePrune.Pipeline;
 using QuakePrune.Spectrograms;
 using QuakePrune.Torch;
 
@@ -56,7 +57,7 @@ public static class BenchCommand
                 Engine = ParseEngine(parse.GetValue(engine)!),
                 Path = LatencyBench.ParsePath(parse.GetValue(path)!),
                 TuneThreads = parse.GetValue(fewerThreads),
-                Project = parse.GetValue(project),
+                Projection = parse.GetValue(project) is { } gpu ? PaperProjection.For(gpu) : null,
                 Log = line => Console.Error.WriteLine(line),
             };
             var report = LatencyBench.Run(options);

@@ -17,7 +17,7 @@ public static class ModelCommand
 
     private static Command Init()
     {
-        var arch = new Option<string>("--arch") { Description = "Architecture (resnet50)", DefaultValueFactory = _ => "resnet50" };
+        var arch = new Option<string>("--arch") { Description = $"Architecture ({string.Join(", ", NetworkBuilders.Members)})", DefaultValueFactory = _ => "resnet50" };
         var classes = new Option<int>("--classes") { Description = "Output classes", DefaultValueFactory = _ => 2 };
         var hidden = new Option<int>("--hidden") { Description = "Hidden head width (0: a single Linear)", DefaultValueFactory = _ => 512 };
         var channels = new Option<int>("--channels") { Description = "Input channels", DefaultValueFactory = _ => 3 };
@@ -31,19 +31,17 @@ public static class ModelCommand
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             var name = parse.GetValue(arch)!.Trim().ToLowerInvariant();
-            if (name != "resnet50") throw new ArgumentException($"--arch: '{name}' is not a known architecture (resnet50)");
-            var architecture = ResNetArchitecture.ResNet50(parse.GetValue(classes), parse.GetValue(hidden), parse.GetValue(channels));
-            architecture.Validate();
+            var architecture = NetworkBuilders.Create(name, new NetworkOptions(parse.GetValue(channels), parse.GetValue(classes), parse.GetValue(hidden)));
             var inputSize = ParseSize(parse.GetValue(size)!);
             manual_seed(parse.GetValue(seed));
-            using var model = new ResNet(architecture);
+            using var model = new Network(architecture);
             var info = new ModelInfo(architecture, inputSize, null,
                 new Dictionary<string, string> { ["init.seed"] = parse.GetValue(seed).ToString(CultureInfo.InvariantCulture) });
             var path = parse.GetValue(output)!;
             Checkpoint.Save(model, info, path);
             var cost = ModelCost.Of(architecture, inputSize.Height, inputSize.Width);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"model init: {name}, {architecture.Classes} classes, hidden {architecture.Hidden}: {cost.Params:N0} parameters, " +
+                $"model init: {name}, {parse.GetValue(classes)} classes, hidden {parse.GetValue(hidden)}: {cost.Params:N0} parameters, " +
                 $"{cost.Macs / 1e6:F1} MMACs at {inputSize} -> {path}"));
             return 0;
         }));
@@ -63,7 +61,9 @@ public static class ModelCommand
             var cost = ModelCost.Of(info.Architecture, inputSize.Height, inputSize.Width);
             var rows = cost.Layers.Select(Row).ToList();
             var c = CultureInfo.InvariantCulture;
-            Console.WriteLine(string.Create(c, $"{file}: input {info.Architecture.InChannels}x{inputSize}, {info.Architecture.Classes} classes, hidden {info.Architecture.Hidden}"));
+            var graph = info.Architecture.Graph;
+            Console.WriteLine(string.Create(c, $"{file}: {info.Architecture.Builder.Name} network, input {graph.InChannels}x{inputSize}, " +
+                                                  $"output {string.Join(", ", graph.Outputs.Select(o => string.Join("x", graph.DefaultShapes[o].Skip(1))))}"));
             if (info.Spectrogram is { } s)
                 Console.WriteLine(string.Create(c, $"spectrogram: nperseg {s.Nperseg}, noverlap {s.Noverlap}, {s.Normalization.ToString().ToLowerInvariant()}"));
             foreach (var (key, value) in info.Notes.OrderBy(kv => kv.Key, StringComparer.Ordinal)) Console.WriteLine($"{key}: {value}");
@@ -76,17 +76,9 @@ public static class ModelCommand
 
     private static LayerRow Row(LayerCost l)
     {
-        var weight = l.Kind switch
-        {
-            LayerKind.Conv2d => $"{l.OutChannels}x{l.InChannels}x{l.Kernel}x{l.Kernel}",
-            LayerKind.Linear => $"{l.OutChannels}x{l.InChannels}",
-            LayerKind.BatchNorm2d => $"{l.OutChannels}",
-            _ => "",
-        };
-        // After the flatten everything is a vector: the head's layers, ReLU and dropout included.
-        var vector = l.Kind is LayerKind.Linear or LayerKind.Flatten or LayerKind.Dropout || l.Name.StartsWith("fc.", StringComparison.Ordinal);
-        var output = vector ? $"{l.OutChannels}" : $"{l.OutChannels}x{l.OutHeight}x{l.OutWidth}";
-        return new LayerRow(l.Name, l.Kind.ToString(), weight, output, l.Params.ToString("N0", CultureInfo.InvariantCulture),
+        // The layer's first parameter (a convolution's or linear layer's weight, a norm's scale): what its width reads off.
+        var weight = l.Layer.State(l.InputShapes).FirstOrDefault(t => t.IsParameter) is { } first ? string.Join("x", first.Shape) : "";
+        return new LayerRow(l.Name, l.Kind, weight, string.Join("x", l.OutputShape.Skip(1)), l.Params.ToString("N0", CultureInfo.InvariantCulture),
             l.Macs.ToString("N0", CultureInfo.InvariantCulture), (l.Bytes / 1024.0).ToString("N1", CultureInfo.InvariantCulture));
     }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using QuakePrune.Notebooks.Formatting;
 using QuakePrune.Pipeline;
+using QuakePrune.Torch;
 
 namespace QuakePrune.Cli.Commands;
 
@@ -20,7 +21,7 @@ public static class PipelineCommand
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             var study = Preset.Named(parse.GetValue(preset)!);
-            if (parse.GetValue(device) is { } name) study = study with { Device = name };
+            if (parse.GetValue(device) is { } name) study = study with { Device = Device.Parse(name) };
             var paths = parse.GetValue(output) is { } root ? new StudyPaths(Path.GetFullPath(root)) : StudyPaths.For("runs", study);
             var summary = StudyPipeline.Run(study, paths, parse.GetValue(stead)!, Console.WriteLine);
             Console.WriteLine(TableFormatter.Format(summary, int.MaxValue).PlainText);

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using QuakePrune.Latency;
+using QuakePrune.Inference;
 using QuakePrune.Torch;
 using QuakePrune.Training;
 

@@ -6,7 +6,7 @@ using QuakePrune.Pruning;
 
 namespace QuakePrune.Cli.Commands;
 
-/// <summary>`quakeprune prune`: L2-norm structured pruning into a new, physically smaller checkpoint.</summary>
+/// <summary>`quakeprune prune`: structured pruning (L2 norm by default) into a new, physically smaller checkpoint.</summary>
 public static class PruneCommand
 {
     public static Command Create()
@@ -18,10 +18,15 @@ public static class PruneCommand
         var ranking = new Option<string>("--ranking") { Description = "local (same fraction per group) or global (one threshold over normalised scores)", DefaultValueFactory = _ => "local" };
         var minKeep = new Option<int>("--min-keep") { Description = "Channels every group keeps at least", DefaultValueFactory = _ => 1 };
         var roundTo = new Option<int>("--round-to") { Description = "Keep widths multiples of N", DefaultValueFactory = _ => 1 };
-        var explain = new Option<bool>("--explain") { Description = "Print the dependency groups and their members" };
-        var command = new Command("prune", "Prune a checkpoint's filters and neurons by L2 norm into a smaller checkpoint.")
+        var importance = new Option<string>("--importance")
         {
-            model, output, ratio, scope, ranking, minKeep, roundTo, explain,
+            Description = "What ranks the channels: l2 (filter norm, the paper's), l1, bn (batch-norm scale) or random (the control)", DefaultValueFactory = _ => "l2",
+        };
+        var seed = new Option<long>("--seed") { Description = "Seed of --importance random (recorded in the checkpoint)", DefaultValueFactory = _ => 1 };
+        var explain = new Option<bool>("--explain") { Description = "Print the dependency groups and their members" };
+        var command = new Command("prune", "Prune a checkpoint's filters and neurons (by L2 norm, or another criterion) into a smaller checkpoint.")
+        {
+            model, output, ratio, scope, ranking, minKeep, roundTo, importance, seed, explain,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
@@ -34,7 +39,10 @@ public static class PruneCommand
                 throw new ArgumentException("--out is required (unless only --explain is asked)");
             }
             var options = new PruningOptions(parse.GetValue(ratio), ParseEnum<PruningScope>(parse.GetValue(scope)!, "--scope"),
-                ParseEnum<Ranking>(parse.GetValue(ranking)!, "--ranking"), parse.GetValue(minKeep), parse.GetValue(roundTo));
+                ParseEnum<Ranking>(parse.GetValue(ranking)!, "--ranking"), parse.GetValue(minKeep), parse.GetValue(roundTo))
+            {
+                Importance = ParseImportance(parse.GetValue(importance)!, parse.GetValue(seed)),
+            };
             var summary = CheckpointPruning.Prune(source, options, target);
             Console.WriteLine(TableFormatter.Format(summary.Widths.Where(w => w.Before != w.After), int.MaxValue).PlainText);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -51,11 +59,23 @@ public static class PruneCommand
         foreach (var group in DependencyGroups.Of(info.Architecture))
         {
             Console.WriteLine($"{group.Name} ({group.Kind.ToString().ToLowerInvariant()}, {group.Channels} channels)");
-            foreach (var role in new[] { MemberRole.Producer, MemberRole.Norm, MemberRole.Consumer })
+            foreach (var role in new[] { MemberRole.Producer, MemberRole.ChannelWise, MemberRole.Consumer })
             {
                 var layers = group.Members.Where(m => m.Role == role).Select(m => m.Layer).ToArray();
                 if (layers.Length > 0) Console.WriteLine($"  {role.ToString().ToLowerInvariant()}s: {string.Join(", ", layers)}");
             }
+        }
+    }
+
+    internal static IImportance ParseImportance(string name, long seed)
+    {
+        try
+        {
+            return Importances.Named(name, seed);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"--{e.Message}");
         }
     }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using QuakePrune.Pruning;
 using QuakePrune.Retraining;
+using QuakePrune.Torch;
 using QuakePrune.Training;
 
 namespace QuakePrune.Cli.Commands;
@@ -20,6 +21,10 @@ public static class RetrainCommand
         var scope = new Option<string>("--scope") { Description = "internal or full (with --ratio)", DefaultValueFactory = _ => "full" };
         var minKeep = new Option<int>("--min-keep") { Description = "Channels every group keeps at least (with --ratio)", DefaultValueFactory = _ => 1 };
         var roundTo = new Option<int>("--round-to") { Description = "Keep widths multiples of N (with --ratio)", DefaultValueFactory = _ => 1 };
+        var importance = new Option<string>("--importance")
+        {
+            Description = "What ranks the channels (with --ratio): l2, l1, bn or random (seeded by --seed)", DefaultValueFactory = _ => "l2",
+        };
         var optimizer = new Option<string?>("--optimizer") { Description = "sgd or adamw (default: the one the checkpoint was trained with, else sgd)" };
         var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 32 };
         var seed = new Option<long>("--seed") { Description = "Seed of shuffling and dropout", DefaultValueFactory = _ => 1 };
@@ -27,7 +32,7 @@ public static class RetrainCommand
         var device = new Option<string>("--device") { Description = "cpu or cuda[:N]", DefaultValueFactory = _ => "cpu" };
         var command = new Command("retrain", "Fine-tune a pruned model at a small constant rate; record scores right after pruning and after retraining.")
         {
-            model, data, output, epochs, lr, ratio, steps, scope, minKeep, roundTo, optimizer, batch, seed, threads, device,
+            model, data, output, epochs, lr, ratio, steps, scope, minKeep, roundTo, importance, optimizer, batch, seed, threads, device,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
@@ -44,11 +49,12 @@ public static class RetrainCommand
                 Scope = PruneCommand.ParseEnum<PruningScope>(parse.GetValue(scope)!, "--scope"),
                 MinKeep = parse.GetValue(minKeep),
                 RoundTo = parse.GetValue(roundTo),
+                Importance = PruneCommand.ParseImportance(parse.GetValue(importance)!, parse.GetValue(seed)),
                 Optimizer = optimizerText is null ? null : PruneCommand.ParseEnum<OptimizerKind>(optimizerText, "--optimizer"),
                 BatchSize = parse.GetValue(batch),
                 Seed = parse.GetValue(seed),
                 Threads = parse.GetValue(threads),
-                Device = parse.GetValue(device)!,
+                Device = Device.Parse(parse.GetValue(device)!),
                 OnEpoch = e => Console.WriteLine(FormattableString.Invariant(
                     $"  epoch {e.Epoch}: train loss {e.TrainLoss:0.0000} acc {e.TrainAccuracy:0.0000}; dev acc {e.DevAccuracy:0.0000} F1 {e.DevF1:0.0000}{(e.Best ? " (best)" : "")}")),
             };

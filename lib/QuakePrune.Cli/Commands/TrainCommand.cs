@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using QuakePrune.Torch;
 using QuakePrune.Training;
 
 namespace QuakePrune.Cli.Commands;
@@ -65,7 +66,7 @@ public static class TrainCommand
                 Hidden = parse.GetValue(hidden),
                 Seed = parse.GetValue(seed),
                 Threads = parse.GetValue(threads),
-                Device = parse.GetValue(device)!,
+                Device = Device.Parse(parse.GetValue(device)!),
                 OnStep = printer.Step,
                 OnEpoch = printer.Epoch,
                 Cancellation = cancellation,

@@ -24,7 +24,7 @@ public static class PruningPlots
     {
         using var loaded = Checkpoint.Load(modelPath);
         var groups = DependencyGroups.Of(loaded.Info.Architecture);
-        var scores = L2Pruner.Scores(loaded.Model, groups);
+        var scores = Pruner.Scores(loaded.Model, groups, Importances.L2);
         var figure = new Figure();
         var legendShown = new HashSet<string>();
         foreach (var group in groups)
@@ -52,7 +52,7 @@ public static class PruningPlots
     }
 
     /// <summary>The dependency groups: one row per group with its kind, width and members (what must be cut together).</summary>
-    public static IEnumerable<object> GroupTable(ResNetArchitecture architecture) =>
+    public static IEnumerable<object> GroupTable(Architecture architecture) =>
         DependencyGroups.Of(architecture).Select(g => new
         {
             Group = g.Name, Kind = g.Kind.ToString().ToLowerInvariant(), g.Channels,
@@ -88,8 +88,18 @@ public static class PruningPlots
     }
 
     /// <summary>The study's name of a pruned model: prune50, prune90-internal...</summary>
-    public static string VariantName(PruneSummary summary) =>
-        Pipeline.StudyPaths.Variant(summary.Options.Ratio, Pipeline.PruneStage.ScopeName(summary.Options.Scope));
+    public static string VariantName(PruneSummary summary) => Pipeline.StudyVariant.Of(summary.Options).Name;
+
+    /// <summary>Of the channels L2 keeps, the fraction each control criterion keeps too, against the ratio; the dashed line is what chance gives (1 - ratio).</summary>
+    public static Figure CriteriaAgreement(IReadOnlyList<Pipeline.Agreement> agreements)
+    {
+        var figure = new Figure();
+        foreach (var criterion in agreements.GroupBy(a => a.Importance))
+            figure.Add(new Scatter { Name = criterion.Key, Mode = "lines+markers", X = criterion.Select(a => a.Ratio).ToArray(), Y = criterion.Select(a => a.Shared).ToArray() });
+        var ratios = agreements.Select(a => a.Ratio).Distinct().Order().ToArray();
+        figure.Add(new Scatter { Name = "chance", Mode = "lines", X = ratios, Y = ratios.Select(r => 1 - r).ToArray(), Line = new Line { Dash = "dash", Color = "#000" } });
+        return figure.WithTitle("channels kept in common with L2 (full scope, before retraining)").WithAxisTitles("ratio pruned", "fraction of L2's kept channels").WithSize(900, 420);
+    }
 
     /// <summary>Dev accuracy when one unit alone is pruned, against the ratio: the unpruned model is the dashed line.</summary>
     public static Figure Sensitivity(IReadOnlyList<SensitivityRow> rows)

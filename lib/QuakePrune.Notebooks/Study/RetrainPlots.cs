@@ -1,4 +1,5 @@
 using QuakePrune.Notebooks.Plotting;
+using QuakePrune.Pipeline;
 using QuakePrune.Retraining;
 
 namespace QuakePrune.Notebooks.Study;
@@ -38,6 +39,48 @@ public static class RetrainPlots
         }
         return figure.WithSize(1100, 450);
     }
+
+    private static readonly Dictionary<string, string> CriterionColours = new()
+    {
+        ["l2"] = "#1f77b4", ["l1"] = "#ff7f0e", ["bn"] = "#2ca02c", ["random"] = "#7f7f7f",
+    };
+
+    /// <summary>
+    /// The control experiment: test accuracy and F1 against the ratio pruned, one line per criterion after retraining (filled)
+    /// and straight after pruning (open, dotted). Lines that lie on each other mean the criterion did not matter.
+    /// </summary>
+    public static Figure Control(IReadOnlyList<ControlRow> rows)
+    {
+        var figure = Figure.Grid(1, 2, "test accuracy", "test F1");
+        foreach (var (column, pick) in new (int, Func<SplitMetrics, double>)[] { (1, m => m.Accuracy), (2, m => m.F1) })
+        foreach (var criterion in rows.GroupBy(r => r.Importance))
+        {
+            var colour = CriterionColours.GetValueOrDefault(criterion.Key, "#9467bd");
+            var ordered = criterion.OrderBy(r => r.Ratio).ToArray();
+            var retrained = ordered.Where(r => r.Retrained is not null).ToArray();
+            figure.Add(new Scatter
+            {
+                Name = $"{criterion.Key}, retrained", Mode = "lines+markers", ShowLegend = column == 1, X = retrained.Select(r => r.Ratio).ToArray(),
+                Y = retrained.Select(r => pick(r.Retrained!)).ToArray(), Marker = new Marker { Size = 9, Color = colour }, Line = new Line { Color = colour },
+            }, 1, column);
+            figure.Add(new Scatter
+            {
+                Name = $"{criterion.Key}, pruned", Mode = "lines+markers", ShowLegend = column == 1, X = ordered.Select(r => r.Ratio).ToArray(),
+                Y = ordered.Select(r => pick(r.Pruned)).ToArray(), Marker = new Marker { Symbol = "circle-open", Size = 9, Color = colour },
+                Line = new Line { Color = colour, Dash = "dot", Width = 1 },
+            }, 1, column);
+            figure.WithAxisTitles("fraction of channels pruned (full scope)", null, 1, column);
+        }
+        return figure.WithTitle("the control: L2 against L1, batch-norm scale and random channels, retrained alike").WithSize(1100, 450);
+    }
+
+    /// <summary>The control experiment as a table, ratio by ratio: each criterion's test accuracy and F1 straight after pruning and after retraining.</summary>
+    public static IEnumerable<object> ControlTable(IReadOnlyList<ControlRow> rows) => rows.OrderBy(r => r.Ratio).Select(r => new
+    {
+        r.Ratio, Criterion = r.Importance, r.Params,
+        AccuracyPruned = Math.Round(r.Pruned.Accuracy, 4), F1Pruned = Math.Round(r.Pruned.F1, 4),
+        AccuracyRetrained = r.Retrained is { } a ? Math.Round(a.Accuracy, 4) : (double?)null, F1Retrained = r.Retrained is { } b ? Math.Round(b.F1, 4) : (double?)null,
+    });
 
     /// <summary>The report as a table: before and after retraining, side by side.</summary>
     public static IEnumerable<object> Table(VariantReport report) => report.Rows.Select(r => new

@@ -2,11 +2,11 @@ using QuakePrune.Models;
 
 namespace QuakePrune.Latency;
 
-/// <summary>A GPU described by its FP32 peak and memory bandwidth.</summary>
-public sealed record GpuSpec(string Name, double PeakFlops, double BytesPerSecond)
+/// <summary>A GPU described by its FP32 peak and memory bandwidth; <see cref="Key"/> is its name on the command line.</summary>
+public sealed record GpuSpec(string Key, string Name, double PeakFlops, double BytesPerSecond)
 {
     /// <summary>GeForce GTX 1050 (Pascal, 640 cores at 1455 MHz boost): 1.86 TFLOP/s FP32, 112 GB/s GDDR5.</summary>
-    public static readonly GpuSpec Gtx1050 = new("GeForce GTX 1050", 1.86e12, 112e9);
+    public static readonly GpuSpec Gtx1050 = new("gtx1050", "GeForce GTX 1050", 1.86e12, 112e9);
 
     public static GpuSpec Named(string name) => name.ToLowerInvariant() switch
     {
@@ -19,22 +19,10 @@ public sealed record GpuSpec(string Name, double PeakFlops, double BytesPerSecon
 /// Projected (never measured) batch-1 latency on a GPU: each layer takes the longer of its arithmetic
 /// (2 FLOPs per MAC at peak) and its memory traffic (weights + activations at full bandwidth), scaled by
 /// one efficiency factor, plus a fixed overhead per launched layer. The factor and the overhead are
-/// calibrated so that the paper's two measurements are met exactly.
+/// calibrated on two measured models (<see cref="Calibrate"/>), so that both are met exactly.
 /// </summary>
 public sealed record GpuProjection(GpuSpec Gpu, double Efficiency, double OverheadMsPerLayer, string Calibration)
 {
-    /// <summary>The paper's GTX 1050 figures at 224x224, batch 1: ResNet50 22.45 ms, Prune90 3.6 ms.</summary>
-    public static GpuProjection PaperGtx1050()
-    {
-        var baseline = ModelCost.Of(ResNetArchitecture.ResNet50(), 224, 224);
-        var prune90 = ModelCost.Of(Pruning.PruningPlan.Create(
-            Pruning.DependencyGroups.Of(ResNetArchitecture.ResNet50()),
-            Pruning.DependencyGroups.Of(ResNetArchitecture.ResNet50()).ToDictionary(g => g.Name, g => new double[g.Channels]),
-            new Pruning.PruningOptions(0.9)).Apply(ResNetArchitecture.ResNet50()), 224, 224);
-        return Calibrate(GpuSpec.Gtx1050, (baseline, 22.45), (prune90, 3.6),
-            "paper: ResNet50 22.45 ms and Prune90 (full scope, 90%) 3.6 ms, GTX 1050, 224x224, batch 1");
-    }
-
     /// <summary>Solves efficiency and per-layer overhead from two (model, measured ms) points with equal layer counts.</summary>
     public static GpuProjection Calibrate(GpuSpec gpu, (ModelCost Cost, double Ms) large, (ModelCost Cost, double Ms) small, string description)
     {

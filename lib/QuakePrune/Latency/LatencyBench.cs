@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using QuakePrune.Inference;
 using QuakePrune.Models;
 using QuakePrune.Spectrograms;
 using QuakePrune.Torch;
@@ -37,8 +38,8 @@ public sealed record BenchOptions
     public bool TuneThreads { get; init; }
     /// <summary>Forces the fast engine's path; null: the fastest measured at prepare time.</summary>
     public InferencePath? Path { get; init; }
-    /// <summary>A GPU to project to (gtx1050), or null.</summary>
-    public string? Project { get; init; }
+    /// <summary>A calibrated projection to a GPU, or null.</summary>
+    public GpuProjection? Projection { get; init; }
     /// <summary>Progress lines (model loading, chosen paths).</summary>
     public Action<string>? Log { get; init; }
 
@@ -52,7 +53,6 @@ public sealed record BenchOptions
         if (Warmup < 0) throw new ArgumentException($"bench: warm-up runs must be 0 or more, got {Warmup}");
         if (Seconds is null && Runs < 1) throw new ArgumentException($"bench: runs must be at least 1, got {Runs}");
         if (Seconds is { } s && !(s > 0)) throw new ArgumentException($"bench: seconds must be positive, got {s}");
-        if (Project is { } gpu) GpuSpec.Named(gpu);
     }
 }
 
@@ -121,13 +121,13 @@ public static class LatencyBench
         keep_freed_cpu_memory();
         var loadBefore = LoadAverage();
         var started = DateTime.UtcNow;
-        var projection = options.Project is { } gpu ? ProjectionFor(gpu) : null;
+        var projection = options.Projection;
 
         var owned = new List<IDisposable>();
         try
         {
             var subjects = new List<Subject>();
-            var facts = new Dictionary<string, (long Params, long Macs, long FileBytes, ResNetArchitecture Architecture)>();
+            var facts = new Dictionary<string, (long Params, long Macs, long FileBytes, Models.Architecture Architecture)>();
             foreach (var path in options.Models)
             {
                 var loaded = Checkpoint.Load(path, options.Device);
@@ -139,7 +139,7 @@ public static class LatencyBench
                     model.Architecture);
                 foreach (var batch in options.Batches)
                 {
-                    var input = RandomImages(batch, model.Architecture.InChannels, size, options.Device);
+                    var input = RandomImages(model.Graph.InputShapeAt(batch, size.Height, size.Width), options.Device);
                     owned.Add(input);
                     if (options.Engine != BenchEngine.Eager)
                     {
@@ -247,23 +247,18 @@ public static class LatencyBench
         _ => throw new ArgumentException($"--path must be auto, onednn, mkldnn, channels-last or plain, got '{name}'"),
     };
 
-    /// <summary>The projection model for a GPU: only the paper's GTX 1050 calibration exists.</summary>
-    public static GpuProjection ProjectionFor(string gpu) => GpuSpec.Named(gpu) == GpuSpec.Gtx1050
-        ? GpuProjection.PaperGtx1050()
-        : throw new ArgumentException($"no calibrated projection for GPU '{gpu}' (known: gtx1050)");
-
     /// <summary>A batch of N images: N times the arithmetic and activation traffic; the weights are read once.</summary>
     public static ModelCost ForBatch(ModelCost cost, int batch) => batch == 1
         ? cost
         : cost with { Layers = cost.Layers.Select(l => l with { Macs = l.Macs * batch, ActivationBytes = l.ActivationBytes * batch }).ToArray() };
 
-    private static Tensor RandomImages(int batch, int channels, ImageSize size, Device device)
+    private static Tensor RandomImages(long[] shape, Device device)
     {
-        var random = new Random(batch * 7919 + size.Height * 31 + size.Width);
-        var values = new float[(long)batch * channels * size.Height * size.Width];
+        var random = new Random((int)(shape[0] * 7919 + shape[^2] * 31 + shape[^1]));
+        var values = new float[shape.Aggregate(1L, (a, b) => a * b)];
         for (var k = 0; k < values.Length; k++) values[k] = (float)(random.NextDouble() * 2 - 1);
         using var scope = NewDisposeScope();
-        return tensor(values, [batch, channels, size.Height, size.Width], device.type == DeviceType.CPU ? null : device).DetachFromDisposeScope();
+        return tensor(values, shape, device.type == DeviceType.CPU ? null : device).DetachFromDisposeScope();
     }
 
     private static string CpuModel()
@@ -429,7 +424,7 @@ public static class LatencyBench
 
     /// <summary>The column of projected latencies, e.g. projected_gtx1050_ms: named after the GPU so it never reads as a measurement.</summary>
     public static string ProjectedColumn(BenchReport report) =>
-        $"projected_{(report.Options.Project ?? throw new ArgumentException("the report has no projection")).ToLowerInvariant()}_ms";
+        $"projected_{(report.Projection ?? throw new ArgumentException("the report has no projection")).Gpu.Key}_ms";
 
     public static string ToCsv(BenchReport report)
     {
@@ -462,7 +457,7 @@ public static class LatencyBench
                         $"load average {m.LoadAverageBefore} -> {m.LoadAverageAfter}");
         var projected = report.Projection is not null;
         var header = $"{"model",-36} {"batch",5} {"engine",-6} {"path",-13} {"thr",3} {"median",9} {"p90",9} {"p99",9} {"mean",9} {"std",8} {"img/s",9} " +
-                     $"{"params",11} {"GMACs",7} {"MB",7} {"speedup",7}" + (projected ? $" {"projected " + report.Options.Project,18}" : "");
+                     $"{"params",11} {"GMACs",7} {"MB",7} {"speedup",7}" + (projected ? $" {"projected " + report.Projection!.Gpu.Key,18}" : "");
         text.AppendLine(header);
         var names = ShortNames(report.Results.Select(r => r.Model).Distinct().ToArray());
         foreach (var r in report.Results)

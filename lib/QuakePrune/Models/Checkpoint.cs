@@ -11,7 +11,7 @@ namespace QuakePrune.Models;
 /// pruning) travel along in <see cref="Notes"/>.
 /// </summary>
 public sealed record ModelInfo(
-    ResNetArchitecture Architecture, ImageSize InputSize, SpectrogramSettings? Spectrogram, IReadOnlyDictionary<string, string> Notes)
+    Architecture Architecture, ImageSize InputSize, SpectrogramSettings? Spectrogram, IReadOnlyDictionary<string, string> Notes)
 {
     public const string ArchitectureKey = "architecture";
     public const string InputSizeKey = "input_size";
@@ -36,14 +36,14 @@ public sealed record ModelInfo(
         return map;
     }
 
-    /// <summary>Reads the metadata; without an architecture (a torchvision export, say) the widths come from the tensor shapes.</summary>
+    /// <summary>Reads the metadata; without an architecture (a torchvision export, say) it is recognised from the tensor names and shapes.</summary>
     public static ModelInfo FromMetadata(IReadOnlyDictionary<string, string> metadata, IReadOnlyDictionary<string, long[]> shapes, string source)
     {
         try
         {
             var architecture = metadata.TryGetValue(ArchitectureKey, out var json)
-                ? ResNetArchitecture.FromJson(json)
-                : ArchitectureFromShapes(shapes);
+                ? Architecture.FromJson(json)
+                : Architecture.FromShapes(shapes);
             var size = metadata.TryGetValue(InputSizeKey, out var text)
                 ? ImageSize.Parse(text) ?? throw new InvalidDataException($"input_size '{text}' is not HxW")
                 : new ImageSize(224, 224);
@@ -60,38 +60,10 @@ public sealed record ModelInfo(
             throw new InvalidDataException($"{source}: {e.Message}", e);
         }
     }
-
-    /// <summary>Widths read off the weights' shapes, as torchvision would need them to build the model.</summary>
-    public static ResNetArchitecture ArchitectureFromShapes(IReadOnlyDictionary<string, long[]> shapes)
-    {
-        long[] Shape(string name) => shapes.TryGetValue(name, out var s)
-            ? s
-            : throw new InvalidDataException($"no architecture in the metadata and no tensor {name} to infer it from");
-        var stages = new List<ResNetStage>();
-        for (var s = 1; shapes.ContainsKey($"layer{s}.0.conv1.weight"); s++)
-        {
-            var blocks = new List<BottleneckWidths>();
-            for (var b = 0; shapes.ContainsKey($"layer{s}.{b}.conv1.weight"); b++)
-                blocks.Add(new BottleneckWidths((int)Shape($"layer{s}.{b}.conv1.weight")[0], (int)Shape($"layer{s}.{b}.conv2.weight")[0]));
-            stages.Add(new ResNetStage((int)Shape($"layer{s}.0.conv3.weight")[0], blocks));
-        }
-        var hidden = shapes.TryGetValue("fc.0.weight", out var h) ? (int)h[0] : 0;
-        var conv1 = Shape("conv1.weight");
-        var architecture = new ResNetArchitecture
-        {
-            InChannels = (int)conv1[1],
-            Stem = (int)conv1[0],
-            Stages = stages,
-            Hidden = hidden,
-            Classes = (int)Shape(hidden == 0 ? "fc.weight" : "fc.3.weight")[0],
-        };
-        architecture.Validate();
-        return architecture;
-    }
 }
 
 /// <summary>A model and what its checkpoint says about it.</summary>
-public sealed record LoadedModel(ResNet Model, ModelInfo Info) : IDisposable
+public sealed record LoadedModel(Network Model, ModelInfo Info) : IDisposable
 {
     public void Dispose() => Model.Dispose();
 }
@@ -99,7 +71,7 @@ public sealed record LoadedModel(ResNet Model, ModelInfo Info) : IDisposable
 /// <summary>Saving and loading models as safetensors with their <see cref="ModelInfo"/>.</summary>
 public static class Checkpoint
 {
-    public static void Save(ResNet model, ModelInfo info, string path)
+    public static void Save(Network model, ModelInfo info, string path)
     {
         if (!model.Architecture.Equals(info.Architecture))
             throw new ArgumentException($"{path}: the model's architecture differs from the one its metadata would record");
@@ -118,7 +90,7 @@ public static class Checkpoint
     public static LoadedModel Load(string path, Device? device = null)
     {
         var info = ReadInfo(path);
-        var model = new ResNet(info.Architecture);
+        var model = new Network(info.Architecture, initialise: false);
         try
         {
             model.load(path, strict: true);

@@ -1,52 +1,48 @@
 namespace QuakePrune.Models;
 
-/// <summary>What one layer costs at a given input size: parameters, multiply-accumulates and float32 bytes moved.</summary>
+/// <summary>What one layer costs at a given input shape: parameters, multiply-accumulates and float32 bytes moved.</summary>
 public sealed record LayerCost(
-    string Name, LayerKind Kind, int InChannels, int OutChannels, int Kernel, int Stride,
-    int OutHeight, int OutWidth, long Params, long Macs, long ActivationBytes, long WeightBytes)
+    string Name, Layer Layer, IReadOnlyList<long[]> InputShapes, long[] OutputShape, long Params, long Macs, long ActivationBytes, long WeightBytes)
 {
+    public string Kind => Layer.Kind;
+    /// <summary>Channels (axis 1) of the first input and of the output.</summary>
+    public long InChannels => InputShapes[0][1];
+    public long OutChannels => OutputShape[1];
     public long Bytes => ActivationBytes + WeightBytes;
 }
 
-/// <summary>Per-layer and total cost of a model from its architecture alone (no weights needed).</summary>
-public sealed record ModelCost(IReadOnlyList<LayerCost> Layers, int Height, int Width)
+/// <summary>Per-layer and total cost of a network from its description alone (no weights needed), at one input shape.</summary>
+public sealed record ModelCost(IReadOnlyList<LayerCost> Layers, long[] InputShape)
 {
     public long Params => Layers.Sum(l => l.Params);
     public long Macs => Layers.Sum(l => l.Macs);
     public long Bytes => Layers.Sum(l => l.Bytes);
-    /// <summary>Layers that launch work on a device (everything but the free reshape).</summary>
-    public int Operations => Layers.Count(l => l.Kind != LayerKind.Flatten);
+    /// <summary>Layers that launch work on a device (everything but free reshapes).</summary>
+    public int Operations => Layers.Count(l => l.Layer.LaunchesWork);
 
-    public static ModelCost Of(ResNetArchitecture architecture, int height, int width)
+    /// <summary>The cost of an image network at height x width (batch 1).</summary>
+    public static ModelCost Of(Architecture architecture, int height, int width)
     {
         if (height < 1 || width < 1) throw new ArgumentException($"input size must be positive, got {height}x{width}");
-        var shapes = new Dictionary<string, (int C, int H, int W)> { [LayerGraph.Input] = (architecture.InChannels, height, width) };
-        var costs = new List<LayerCost>();
-        foreach (var layer in LayerGraph.Of(architecture))
-        {
-            var (c, h, w) = shapes[layer.Inputs[0]];
-            (int H, int W) output = layer.Kind switch
-            {
-                LayerKind.Conv2d or LayerKind.MaxPool2d => (Spatial(h, layer), Spatial(w, layer)),
-                LayerKind.AdaptiveAvgPool2d or LayerKind.Flatten or LayerKind.Linear => (1, 1),
-                _ => (h, w),
-            };
-            long outElements = (long)layer.OutChannels * output.H * output.W;
-            long inElements = (long)c * h * w * layer.Inputs.Count;
-            long kernelArea = (long)layer.Kernel * layer.Kernel;
-            var (parameters, macs) = layer.Kind switch
-            {
-                LayerKind.Conv2d => ((long)layer.InChannels * layer.OutChannels * kernelArea, outElements * layer.InChannels * kernelArea),
-                LayerKind.Linear => ((long)layer.InChannels * layer.OutChannels + layer.OutChannels, (long)layer.InChannels * layer.OutChannels),
-                LayerKind.BatchNorm2d => (2L * layer.OutChannels, 0L),
-                _ => (0L, 0L),
-            };
-            costs.Add(new LayerCost(layer.Name, layer.Kind, layer.InChannels, layer.OutChannels, layer.Kernel, layer.Stride,
-                output.H, output.W, parameters, macs, 4 * (inElements + outElements), 4 * parameters));
-            shapes[layer.Output] = (layer.OutChannels, output.H, output.W);
-        }
-        return new ModelCost(costs, height, width);
+        return Of(architecture, architecture.Graph.InputShapeAt(1, height, width));
     }
 
-    private static int Spatial(int size, Layer layer) => (size + 2 * layer.Padding - layer.Kernel) / layer.Stride + 1;
+    /// <summary>The cost at an input of shape <paramref name="inputShape"/> (batch 1: costs are per input).</summary>
+    public static ModelCost Of(Architecture architecture, long[] inputShape)
+    {
+        var graph = architecture.Graph;
+        var shapes = graph.Shapes(inputShape);
+        var costs = new List<LayerCost>();
+        foreach (var node in graph.Order)
+        {
+            var inputs = NetworkGraph.InputShapes(node, shapes);
+            var output = shapes[node.Name];
+            var parameters = node.Layer.State(inputs).Where(t => t.IsParameter).Sum(t => t.Elements);
+            var activations = inputs.Sum(Elements) + Elements(output);
+            costs.Add(new LayerCost(node.Name, node.Layer, inputs, output, parameters, node.Layer.Macs(inputs, output), 4 * activations, 4 * parameters));
+        }
+        return new ModelCost(costs, inputShape);
+    }
+
+    private static long Elements(long[] shape) => shape.Aggregate(1L, (a, b) => a * b);
 }

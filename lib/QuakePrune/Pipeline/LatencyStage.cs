@@ -1,21 +1,24 @@
 using QuakePrune.Latency;
-using QuakePrune.Torch;
+using QuakePrune.Training;
 
 namespace QuakePrune.Pipeline;
 
 /// <summary>Stage 06: every variant timed at batch 1, interleaved, with the GTX 1050 projection beside the measurement.</summary>
 public static class LatencyStage
 {
-    /// <summary>The baseline, then each pruned variant (its retrained checkpoint when there is one: same widths, so same latency).</summary>
+    /// <summary>
+    /// The baseline, then each L2 variant (its retrained checkpoint when there is one: same widths, so same latency). The
+    /// control's variants have the widths of the L2 variant at their ratio (every group keeps the same count, whatever ranks
+    /// the channels), so they are not timed again; the summary gives them that variant's latency.
+    /// </summary>
     public static IReadOnlyList<(string Variant, string Model)> Models(Preset preset, StudyPaths paths)
     {
         var models = new List<(string, string)> { ("baseline", paths.BaselineModel) };
-        foreach (var scope in preset.Scopes)
-            foreach (var ratio in preset.Ratios)
-            {
-                var retrained = Path.Combine(paths.Retrained(ratio, scope), "model.safetensors");
-                models.Add((StudyPaths.Variant(ratio, scope), File.Exists(retrained) ? retrained : paths.Pruned(ratio, scope)));
-            }
+        foreach (var variant in preset.Variants.Where(v => v.Importance == StudyVariant.Paper))
+        {
+            var retrained = Path.Combine(paths.Retrained(variant), Trainer.ModelFileName);
+            models.Add((variant.Name, File.Exists(retrained) ? retrained : paths.Pruned(variant)));
+        }
         return models;
     }
 
@@ -24,11 +27,11 @@ public static class LatencyStage
         Models = Models(preset, paths).Select(m => m.Model).ToArray(),
         Size = preset.BenchSize,
         Threads = preset.BenchThreads,
-        Device = Device.Parse(preset.Device),
+        Device = preset.Device,
         Warmup = preset.BenchWarmup,
         Runs = preset.BenchRuns,
         Interleave = true,
-        Project = "gtx1050",
+        Projection = PaperProjection.Gtx1050(),
     };
 
     /// <summary>Times the variants and writes latency.json (and latency.csv) in the run folder.</summary>

@@ -1,4 +1,6 @@
+using QuakePrune.Pruning;
 using QuakePrune.Spectrograms;
+using QuakePrune.Torch;
 
 namespace QuakePrune.Pipeline;
 
@@ -25,20 +27,26 @@ public sealed record Preset
     /// <summary>Retraining rate as a fraction of the training rate (about a tenth works, Torch-Pruning users report).</summary>
     public double RetrainRateFactor { get; init; } = 0.1;
     public IReadOnlyList<double> Ratios { get; init; } = [0.5, 0.7, 0.9];
-    /// <summary>Pruning scopes: <c>full</c> (the paper's: stem and residual streams too) and <c>internal</c> (inside the blocks and the head).</summary>
-    public IReadOnlyList<string> Scopes { get; init; } = ["full", "internal"];
+    /// <summary>Pruning scopes of the L2 variants: full (the paper's: stem and residual streams too) and internal (inside the blocks and the head).</summary>
+    public IReadOnlyList<PruningScope> Scopes { get; init; } = [PruningScope.Full, PruningScope.Internal];
+    /// <summary>
+    /// The control experiment (Liu et al., "Rethinking the value of network pruning", 2019): these criteria besides L2, each
+    /// at every ratio in full scope, pruned from the same baseline and retrained alike, so the L2 variants can be compared
+    /// with random channels, L1 norms and batch-norm scales.
+    /// </summary>
+    public IReadOnlyList<string> ControlImportances { get; init; } = ["l1", "bn", "random"];
     /// <summary>Input size of the latency runs: 224x224 as in the paper, whatever size the models were trained at.</summary>
     public ImageSize BenchSize { get; init; } = new(224, 224);
     public int BenchThreads { get; init; } = 2;
     public int BenchRuns { get; init; } = 100;
     public int BenchWarmup { get; init; } = 10;
-    public string Device { get; init; } = "cpu";
+    public Device Device { get; init; } = Device.CPU;
     public ulong Seed { get; init; } = 1;
 
     public static readonly Preset Ci = new()
     {
         Name = "ci", SynthTraces = 160, PerClass = 40, ImageSize = new(32, 32), Hidden = 32,
-        Epochs = 1, BatchSize = 16, RetrainEpochs = 1, Scopes = ["full"], BenchSize = new(32, 32), BenchRuns = 5, BenchWarmup = 1,
+        Epochs = 1, BatchSize = 16, RetrainEpochs = 1, Scopes = [PruningScope.Full], BenchSize = new(32, 32), BenchRuns = 5, BenchWarmup = 1,
     };
 
     public static readonly Preset Quick = new()
@@ -50,10 +58,19 @@ public sealed record Preset
     public static readonly Preset Paper = new()
     {
         Name = "paper", SynthTraces = 0, PerClass = 50_000, ImageSize = new(224, 224), Hidden = 512,
-        Epochs = 30, BatchSize = 64, RetrainEpochs = 10, BenchRuns = 300, BenchWarmup = 30, Device = "cuda",
+        Epochs = 30, BatchSize = 64, RetrainEpochs = 10, BenchRuns = 300, BenchWarmup = 30, Device = Device.CUDA,
     };
 
     public static IReadOnlyList<Preset> All { get; } = [Ci, Quick, Paper];
+
+    /// <summary>
+    /// Every pruned model of the study, in order: L2 in each scope at each ratio (full scope first), then each control
+    /// criterion at each ratio in full scope. Every stage loops over this list and no other.
+    /// </summary>
+    public IReadOnlyList<StudyVariant> Variants =>
+        Scopes.SelectMany(scope => Ratios.Select(ratio => new StudyVariant(ratio, scope, StudyVariant.Paper)))
+            .Concat(ControlImportances.SelectMany(importance => Ratios.Select(ratio => new StudyVariant(ratio, PruningScope.Full, importance))))
+            .ToArray();
 
     public static Preset Named(string name) =>
         All.FirstOrDefault(p => p.Name == name)

@@ -5,18 +5,12 @@ using QuakePrune.Training;
 
 namespace QuakePrune.Pipeline;
 
-/// <summary>Stage 04: the baseline pruned by L2 norm at each of the preset's ratios and scopes, each a new, smaller checkpoint.</summary>
+/// <summary>Stage 04: the baseline pruned into each of the preset's variants (L2 at each ratio and scope, and the control's criteria), each a new, smaller checkpoint.</summary>
 public static class PruneStage
 {
-    public static PruningOptions Options(double ratio, string scope) =>
-        new(ratio, Enum.Parse<PruningScope>(scope, ignoreCase: true));
-
-    public static string ScopeName(PruningScope scope) => scope.ToString().ToLowerInvariant();
-
-    /// <summary>One pruned checkpoint per ratio and scope, in the preset's order (full scope first).</summary>
+    /// <summary>One pruned checkpoint per variant, in the preset's order.</summary>
     public static IReadOnlyList<PruneSummary> Run(Preset preset, StudyPaths paths) =>
-        preset.Scopes.SelectMany(scope => preset.Ratios.Select(ratio =>
-            CheckpointPruning.Prune(paths.BaselineModel, Options(ratio, scope), paths.Pruned(ratio, scope)))).ToArray();
+        preset.Variants.Select(variant => CheckpointPruning.Prune(paths.BaselineModel, variant.Pruning((long)preset.Seed), paths.Pruned(variant))).ToArray();
 
     /// <summary>
     /// Dev accuracy when one unit alone (the stem, a stage's inner convolutions, a stage's residual stream, the head) is pruned

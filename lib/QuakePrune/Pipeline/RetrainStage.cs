@@ -3,14 +3,14 @@ using QuakePrune.Training;
 
 namespace QuakePrune.Pipeline;
 
-/// <summary>Stage 05: each pruned model fine-tuned at a tenth of the training rate, scored before and after; the table of every variant.</summary>
+/// <summary>Stage 05: each pruned model fine-tuned alike at a tenth of the training rate, scored before and after; the table of every variant.</summary>
 public static class RetrainStage
 {
-    public static RetrainOptions Options(Preset preset, StudyPaths paths, double ratio, string scope) => new()
+    public static RetrainOptions Options(Preset preset, StudyPaths paths, StudyVariant variant) => new()
     {
-        Model = paths.Pruned(ratio, scope),
+        Model = paths.Pruned(variant),
         Data = paths.Spectrograms,
-        OutputDirectory = paths.Retrained(ratio, scope),
+        OutputDirectory = paths.Retrained(variant),
         Epochs = preset.RetrainEpochs,
         LearningRate = preset.LearningRate * preset.RetrainRateFactor,
         BatchSize = preset.BatchSize,
@@ -22,14 +22,12 @@ public static class RetrainStage
     public static IReadOnlyList<(string Variant, RetrainResult Result)> Run(Preset preset, StudyPaths paths, Action<string, EpochRecord>? onEpoch = null)
     {
         var results = new List<(string, RetrainResult)>();
-        foreach (var scope in preset.Scopes)
-            foreach (var ratio in preset.Ratios)
-            {
-                var variant = StudyPaths.Variant(ratio, scope);
-                var options = Options(preset, paths, ratio, scope);
-                if (Directory.Exists(options.OutputDirectory)) Directory.Delete(options.OutputDirectory, recursive: true);
-                results.Add((variant, Retrainer.Retrain(options with { OnEpoch = onEpoch is null ? null : e => onEpoch(variant, e) })));
-            }
+        foreach (var variant in preset.Variants)
+        {
+            var options = Options(preset, paths, variant);
+            if (Directory.Exists(options.OutputDirectory)) Directory.Delete(options.OutputDirectory, recursive: true);
+            results.Add((variant.Name, Retrainer.Retrain(options with { OnEpoch = onEpoch is null ? null : e => onEpoch(variant.Name, e) })));
+        }
         return results;
     }
 
@@ -37,12 +35,11 @@ public static class RetrainStage
     public static VariantReport Report(Preset preset, StudyPaths paths)
     {
         var variants = new List<VariantSpec> { new("baseline", paths.BaselineModel) };
-        foreach (var scope in preset.Scopes)
-            foreach (var ratio in preset.Ratios)
-            {
-                var retrained = paths.Retrained(ratio, scope);
-                variants.Add(new VariantSpec(StudyPaths.Variant(ratio, scope), paths.Pruned(ratio, scope), Directory.Exists(retrained) ? retrained : null));
-            }
+        foreach (var variant in preset.Variants)
+        {
+            var retrained = paths.Retrained(variant);
+            variants.Add(new VariantSpec(variant.Name, paths.Pruned(variant), Directory.Exists(retrained) ? retrained : null));
+        }
         using var data = ImageDataSets.Open(paths.Spectrograms);
         var report = VariantReport.Build(variants, data);
         report.Write(paths.Report);

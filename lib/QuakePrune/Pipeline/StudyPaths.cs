@@ -12,14 +12,10 @@ public sealed record StudyPaths(string Root)
     public string Baseline => Path.Combine(Root, "baseline");
     public string BaselineModel => Path.Combine(Baseline, "model.safetensors");
     public string BaselineMetrics => Path.Combine(Baseline, "metrics.json");
-    public string Pruned(double ratio, string scope) => Path.Combine(Root, "pruned", $"{Variant(ratio, scope)}.safetensors");
-    public string Retrained(double ratio, string scope) => Path.Combine(Root, "retrained", Variant(ratio, scope));
+    public string Pruned(StudyVariant variant) => Path.Combine(Root, "pruned", $"{variant.Name}.safetensors");
+    public string Retrained(StudyVariant variant) => Path.Combine(Root, "retrained", variant.Name);
     public string Sensitivity => Path.Combine(Root, "sensitivity.csv");
     public string Report => Path.Combine(Root, "report.csv");
     public string Latency => Path.Combine(Root, "latency.json");
     public string Summary => Path.Combine(Root, "summary.csv");
-
-    /// <summary>prune50, prune70, prune90 for the full scope (the paper's), prune50-internal etc. otherwise.</summary>
-    public static string Variant(double ratio, string scope) =>
-        $"prune{Math.Round(ratio * 100):0}" + (scope == "full" ? "" : "-" + scope);
 }

@@ -21,7 +21,7 @@ public static class StudyPipeline
         var metrics = BaselineStage.Evaluate(paths);
         log($"03 baseline: best epoch {baseline.BestEpoch}, test accuracy {metrics.AtChosenThreshold.Accuracy:0.0000} -> {paths.BaselineModel}");
         foreach (var pruned in PruneStage.Run(preset, paths))
-            log($"04 pruned: {PruneStage.ScopeName(pruned.Options.Scope)} {pruned.Options.Ratio:P0}: {pruned.ParamsAfter:N0} parameters -> {pruned.Output}");
+            log($"04 pruned {StudyVariant.Of(pruned.Options).Name}: {pruned.ParamsAfter:N0} parameters -> {pruned.Output}");
         PruneStage.Sensitivity(preset, paths);
         log($"04 sensitivity -> {paths.Sensitivity}");
         foreach (var (variant, result) in RetrainStage.Run(preset, paths))

@@ -19,15 +19,22 @@ public static class StudySummary
 {
     public const string Header = "variant,params,macs,input_size,accuracy,f1,accuracy_before_retraining,latency_ms,projected_gtx1050_ms,speedup";
 
-    /// <summary>Joins the variant report with the latency run (matched by checkpoint); variants that were not timed have no latency.</summary>
+    /// <summary>
+    /// Joins the variant report with the latency run (matched by checkpoint). A variant that was not timed takes the latency
+    /// of a timed one with the same widths (the same network, so the same time: the control's variants and their L2
+    /// counterpart); one with no such twin has no latency.
+    /// </summary>
     public static IReadOnlyList<SummaryRow> Build(VariantReport report, BenchReport? latency, IReadOnlyList<(string Variant, string Model)> timed)
     {
-        BenchResult? Timing(string variant) =>
+        BenchResult? Timed(string variant) =>
             timed.Where(t => t.Variant == variant).Select(t => latency?.Results.FirstOrDefault(r => r.Model == t.Model && r.Batch == 1)).FirstOrDefault();
+        static bool SameWidths(VariantRow a, VariantRow b) => a.Widths.Count == b.Widths.Count && a.Widths.All(w => b.Widths.TryGetValue(w.Key, out var v) && v == w.Value);
+        BenchResult? Timing(VariantRow row) => Timed(row.Variant)
+            ?? report.Rows.Where(other => SameWidths(other, row)).Select(other => Timed(other.Variant)).FirstOrDefault(t => t is not null);
         return report.Rows.Select(row =>
         {
             var final = row.After ?? row.Before;
-            var timing = Timing(row.Variant);
+            var timing = Timing(row);
             return new SummaryRow(row.Variant, row.Params, row.Macs, row.InputSize, final.Accuracy, final.F1, row.After is null ? null : row.Before.Accuracy,
                 timing?.Statistics.MedianMs, timing?.ProjectedMs, timing?.Speedup);
         }).ToArray();

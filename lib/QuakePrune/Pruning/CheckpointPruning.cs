@@ -14,24 +14,31 @@ public sealed record PruneSummary(
 /// <summary>Prunes a checkpoint file into a new checkpoint file: the verb `quakeprune prune` and the fourth notebook.</summary>
 public static class CheckpointPruning
 {
+    public const string ImportanceNote = "pruning.importance";
+
+    /// <summary>The provenance a pruned checkpoint records: source, ratio, scope, ranking, rounding and the criterion with its settings.</summary>
+    public static ModelInfo Record(ModelInfo info, string source, PruningOptions options)
+    {
+        var recorded = info
+            .With("pruning.source", Path.GetFileName(source))
+            .With("pruning.ratio", options.Ratio.ToString("R", CultureInfo.InvariantCulture))
+            .With("pruning.scope", options.Scope.ToString().ToLowerInvariant())
+            .With("pruning.ranking", options.Ranking.ToString().ToLowerInvariant())
+            .With("pruning.min_keep", options.MinKeep.ToString(CultureInfo.InvariantCulture))
+            .With("pruning.round_to", options.RoundTo.ToString(CultureInfo.InvariantCulture))
+            .With(ImportanceNote, options.Importance.Name);
+        foreach (var (key, value) in options.Importance.Settings) recorded = recorded.With($"{ImportanceNote}.{key}", value);
+        return recorded;
+    }
+
     public static PruneSummary Prune(string source, PruningOptions options, string output)
     {
         options.Validate();
         using var loaded = Checkpoint.Load(source);
         loaded.Model.eval();
-        var (pruned, plan) = L2Pruner.Prune(loaded.Model, options);
+        var (pruned, plan) = Pruner.Prune(loaded.Model, options);
         using (pruned)
-        {
-            var info = loaded.Info with { Architecture = pruned.Architecture };
-            info = info
-                .With("pruning.source", Path.GetFileName(source))
-                .With("pruning.ratio", options.Ratio.ToString("R", CultureInfo.InvariantCulture))
-                .With("pruning.scope", options.Scope.ToString().ToLowerInvariant())
-                .With("pruning.ranking", options.Ranking.ToString().ToLowerInvariant())
-                .With("pruning.min_keep", options.MinKeep.ToString(CultureInfo.InvariantCulture))
-                .With("pruning.round_to", options.RoundTo.ToString(CultureInfo.InvariantCulture));
-            Checkpoint.Save(pruned, info, output);
-        }
+            Checkpoint.Save(pruned, Record(loaded.Info with { Architecture = pruned.Architecture }, source, options), output);
         var size = loaded.Info.InputSize;
         var before = ModelCost.Of(loaded.Info.Architecture, size.Height, size.Width);
         var after = ModelCost.Of(plan.Apply(loaded.Info.Architecture), size.Height, size.Width);

@@ -2,7 +2,7 @@ using QuakePrune.Models;
 
 namespace QuakePrune.Pruning;
 
-/// <summary>Which groups pruning may touch: <c>Internal</c> = inner bottleneck convs and head neurons; <c>Full</c> adds the stem and residual streams.</summary>
+/// <summary>Which groups pruning may touch: <c>Internal</c> = groups inside blocks and hidden neurons; <c>Full</c> adds the stem and residual streams.</summary>
 public enum PruningScope { Internal, Full }
 
 /// <summary>
@@ -16,6 +16,9 @@ public sealed record PruningOptions(
     double Ratio, PruningScope Scope = PruningScope.Full, Ranking Ranking = Ranking.Local, int MinKeep = 1, int RoundTo = 1,
     IReadOnlySet<string>? Groups = null)
 {
+    /// <summary>The criterion that ranks channels: L2 norm (the paper's) unless given.</summary>
+    public IImportance Importance { get; init; } = Importances.L2;
+
     public void Validate()
     {
         if (!(Ratio >= 0 && Ratio < 1)) throw new ArgumentException($"pruning ratio must be in [0, 1), got {Ratio}");
@@ -44,7 +47,7 @@ public sealed record PruningPlan(IReadOnlyList<ChannelGroup> Groups, IReadOnlyDi
         return Math.Min(keep, channels);
     }
 
-    /// <summary>Plans from per-group channel scores (see <see cref="Importance"/>). Higher scores stay; ties keep the lower index.</summary>
+    /// <summary>Plans from per-group channel scores (see <see cref="IImportance"/>). Higher scores stay; ties keep the lower index.</summary>
     public static PruningPlan Create(IReadOnlyList<ChannelGroup> groups, IReadOnlyDictionary<string, double[]> scores, PruningOptions options)
     {
         options.Validate();
@@ -116,18 +119,7 @@ public sealed record PruningPlan(IReadOnlyList<ChannelGroup> Groups, IReadOnlyDi
             .ToDictionary(x => x.Name, x => x.Keep);
     }
 
-    /// <summary>The architecture of the model that keeps exactly the planned channels.</summary>
-    public ResNetArchitecture Apply(ResNetArchitecture architecture)
-    {
-        var width = Groups.SelectMany(g => g.Producers.Select(p => (p.Layer, Width: Kept[g.Name].Length)))
-            .ToDictionary(x => x.Layer, x => x.Width);
-        return architecture with
-        {
-            Stem = width["conv1"],
-            Hidden = architecture.Hidden == 0 ? 0 : width["fc.0"],
-            Stages = architecture.Stages.Select((s, si) => new ResNetStage(
-                width[$"layer{si + 1}.0.conv3"],
-                s.Blocks.Select((_, bi) => new BottleneckWidths(width[$"layer{si + 1}.{bi}.conv1"], width[$"layer{si + 1}.{bi}.conv2"])).ToArray())).ToArray(),
-        };
-    }
+    /// <summary>The architecture of the model that keeps exactly the planned channels: each producer's width becomes its group's kept count.</summary>
+    public Architecture Apply(Architecture architecture) =>
+        architecture.WithWidths(Groups.SelectMany(g => g.Producers.Select(p => (p.Layer, Width: Kept[g.Name].Length))).ToDictionary(x => x.Layer, x => x.Width));
 }

@@ -8,18 +8,26 @@ namespace QuakePrune.Pruning;
 public static class Surgery
 {
     /// <summary>
-    /// Copies the kept slices into a new model: each producer's kept output filters (and bias), the matching
-    /// norm entries (weight, bias, running mean and variance), and the matching input channels of every reader.
+    /// Copies the kept slices into a new model: every group member's tensors along their channel axes (a producer's filters
+    /// and bias, a norm's entries, a reader's input channels), as each layer names them; every other tensor whole.
     /// </summary>
-    public static ResNet Apply(ResNet model, PruningPlan plan)
+    public static Network Apply(Network model, PruningPlan plan)
     {
-        var outputs = new Dictionary<string, int[]>();
-        var inputs = new Dictionary<string, int[]>();
+        // (layer, tensor) -> (axis, kept indices); a layer may read one group and write another.
+        var slices = new Dictionary<(string Layer, string Tensor), List<(int Axis, int[] Kept)>>();
         foreach (var group in plan.Groups)
-        foreach (var member in group.Members)
-            (member.Role == MemberRole.Consumer ? inputs : outputs)[member.Layer] = plan.Kept[group.Name];
+        {
+            var kept = plan.Kept[group.Name];
+            if (kept.Length == group.Channels) continue;
+            foreach (var member in group.Members)
+            foreach (var tensor in member.Tensors)
+            {
+                if (!slices.TryGetValue((member.Layer, tensor.Name), out var list)) slices[(member.Layer, tensor.Name)] = list = [];
+                list.Add((tensor.Axis, kept));
+            }
+        }
 
-        var pruned = new ResNet(plan.Apply(model.Architecture));
+        var pruned = new Network(plan.Apply(model.Architecture), initialise: false);
         try
         {
             using var scope = NewDisposeScope();
@@ -27,12 +35,9 @@ public static class Surgery
             foreach (var (name, tensor) in model.state_dict())
             {
                 var dot = name.LastIndexOf('.');
-                var (layer, leaf) = (name[..dot], name[(dot + 1)..]);
                 var value = tensor;
-                if (leaf != "num_batches_tracked" && outputs.TryGetValue(layer, out var kept))
-                    value = value.index_select(0, Indices(kept));
-                if (leaf == "weight" && value.dim() >= 2 && inputs.TryGetValue(layer, out var read))
-                    value = value.index_select(1, Indices(read));
+                if (slices.TryGetValue((name[..dot], name[(dot + 1)..]), out var cuts))
+                    foreach (var (axis, kept) in cuts) value = value.index_select(axis, Indices(kept));
                 sliced[name] = value;
             }
             pruned.load_state_dict(sliced, strict: true);
@@ -49,33 +54,35 @@ public static class Surgery
     private static Tensor Indices(int[] kept) => tensor(kept.Select(i => (long)i).ToArray());
 }
 
-/// <summary>L2-norm pruning of a model end to end: groups from its structure, scores from its weights, a plan, the surgery.</summary>
-public static class L2Pruner
+/// <summary>Structured pruning of a model end to end: groups from its description, scores from its weights by a criterion, a plan, the surgery.</summary>
+public static class Pruner
 {
-    public static (ResNet Model, PruningPlan Plan) Prune(ResNet model, PruningOptions options)
+    public static (Network Model, PruningPlan Plan) Prune(Network model, PruningOptions options)
     {
         var groups = DependencyGroups.Of(model.Architecture);
-        var plan = PruningPlan.Create(groups, Scores(model, groups), options);
+        var plan = PruningPlan.Create(groups, Scores(model, groups.Where(options.Covers), options.Importance), options);
         return (Surgery.Apply(model, plan), plan);
     }
 
-    /// <summary>Prunes each named group to the given number of channels, keeping its largest-norm ones; other groups stay whole.</summary>
-    public static (ResNet Model, PruningPlan Plan) PruneTo(ResNet model, IReadOnlyDictionary<string, int> keepCounts)
+    /// <summary>Prunes each named group to the given number of channels, keeping its highest-scoring ones; other groups stay whole.</summary>
+    public static (Network Model, PruningPlan Plan) PruneTo(Network model, IReadOnlyDictionary<string, int> keepCounts, IImportance importance)
     {
         var groups = DependencyGroups.Of(model.Architecture);
-        var plan = PruningPlan.Create(groups, Scores(model, groups), keepCounts);
+        var plan = PruningPlan.Create(groups, Scores(model, groups.Where(g => keepCounts.ContainsKey(g.Name)), importance), keepCounts);
         return (Surgery.Apply(model, plan), plan);
     }
 
-    public static Dictionary<string, double[]> Scores(ResNet model, IReadOnlyList<ChannelGroup> groups)
+    /// <summary>The channel scores of <paramref name="groups"/> by <paramref name="importance"/>, reading the model's tensors on the host once each.</summary>
+    public static Dictionary<string, double[]> Scores(Network model, IEnumerable<ChannelGroup> groups, IImportance importance)
     {
         using var scope = NewDisposeScope();
-        var weights = new Dictionary<string, float[]>();
-        return Importance.Of(groups, layer =>
+        var state = model.state_dict();
+        var read = new Dictionary<string, TensorValues>();
+        return Importances.Score(importance, groups, name =>
         {
-            if (!weights.TryGetValue(layer, out var values))
-                weights[layer] = values = model.get_parameter(layer + ".weight").to(CPU).contiguous().ToArray<float>();
-            return values;
+            if (read.TryGetValue(name, out var values)) return values;
+            if (!state.TryGetValue(name, out var tensor)) throw new KeyNotFoundException($"the model has no tensor {name}");
+            return read[name] = new TensorValues(tensor.detach().to(CPU).to(ScalarType.Float32).contiguous().ToArray<float>(), tensor.shape);
         });
     }
 }

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using QuakePrune.Latency;
+using QuakePrune.Inference;
 using QuakePrune.Models;
 using QuakePrune.Spectrograms;
 using QuakePrune.Torch;
@@ -30,14 +30,14 @@ public sealed record ModelMetrics(SplitMetrics? Dev, SplitMetrics? Test)
     public const string TestSplit = "test";
 
     /// <summary>Scores <paramref name="model"/> (eval mode, on the device where it lives, through the fast inference path) on the dev and test splits.</summary>
-    public static ModelMetrics Of(ResNet model, IImageDataSet data, int batchSize = 64)
+    public static ModelMetrics Of(Network model, IImageDataSet data, int batchSize = 64)
     {
         using var classifier = Classifier(model, data);
         return new(Score(classifier, data, Trainer.DevSplit, batchSize), Score(classifier, data, TestSplit, batchSize));
     }
 
     /// <summary>One split's scores; null when the data set has no image in it.</summary>
-    public static SplitMetrics? Score(ResNet model, IImageDataSet data, string split, int batchSize = 64)
+    public static SplitMetrics? Score(Network model, IImageDataSet data, string split, int batchSize = 64)
     {
         if (data.IndicesOf(split).Length == 0) return null;
         using var classifier = Classifier(model, data);
@@ -48,10 +48,10 @@ public sealed record ModelMetrics(SplitMetrics? Dev, SplitMetrics? Test)
         data.IndicesOf(split).Length == 0 ? null : SplitMetrics.Of(Evaluation.Predict(classifier, data, split, batchSize));
 
     /// <summary>The model prepared once for every split it scores.</summary>
-    private static FastClassifier Classifier(ResNet model, IImageDataSet data)
+    private static FastClassifier Classifier(Network model, IImageDataSet data)
     {
-        if (model.Architecture.InChannels != data.Channels)
-            throw new InvalidDataException($"{data.Source}: {data.Channels}-channel images, but the model takes {model.Architecture.InChannels} channels");
+        if (model.Graph.InChannels != data.Channels)
+            throw new InvalidDataException($"{data.Source}: {data.Channels}-channel images, but the model takes {model.Graph.InChannels} channels");
         return new FastClassifier(model, new ImageSize(data.Height, data.Width));
     }
 }

@@ -1,4 +1,5 @@
 using QuakePrune.Pruning;
+using QuakePrune.Torch;
 using QuakePrune.Training;
 
 namespace QuakePrune.Retraining;
@@ -31,6 +32,9 @@ public sealed record RetrainOptions
     public int Steps { get; init; } = 1;
 
     public PruningScope Scope { get; init; } = PruningScope.Full;
+
+    /// <summary>The criterion that ranks channels when pruning (with <see cref="Ratio"/>).</summary>
+    public IImportance Importance { get; init; } = Importances.L2;
     public int MinKeep { get; init; } = 1;
     public int RoundTo { get; init; } = 1;
 
@@ -39,7 +43,7 @@ public sealed record RetrainOptions
 
     public int BatchSize { get; init; } = 32;
     public long Seed { get; init; } = 1;
-    public string Device { get; init; } = "cpu";
+    public Device Device { get; init; } = Device.CPU;
     public int? Threads { get; init; }
     public Action<StepProgress>? OnStep { get; init; }
     public Action<EpochRecord>? OnEpoch { get; init; }
@@ -52,6 +56,9 @@ public sealed record RetrainOptions
         if (LearningRate is { } lr && !(lr > 0)) throw new ArgumentException($"retrain: learning rate must be positive, got {lr}");
         if (BatchSize < 1) throw new ArgumentException($"retrain: batch size must be at least 1, got {BatchSize}");
         if (Threads is < 1) throw new ArgumentException($"retrain: threads must be at least 1, got {Threads}");
-        if (Ratio is { } ratio) new PruningOptions(ratio, Scope, Ranking.Local, MinKeep, RoundTo).Validate();
+        if (Ratio is { } ratio) Pruning(ratio).Validate();
     }
+
+    /// <summary>The pruning these options ask for at <paramref name="ratio"/> (local ranking: every group loses the same share).</summary>
+    public PruningOptions Pruning(double ratio) => new(ratio, Scope, Ranking.Local, MinKeep, RoundTo) { Importance = Importance };
 }

@@ -68,7 +68,7 @@ public static class Retrainer
             throw new IOException($"retrain: '{directory}' already holds a run; choose another output directory");
         Directory.CreateDirectory(directory);
 
-        var device = QuakePrune.Torch.Device.Parse(options.Device);
+        var device = options.Device;
         set_num_threads(options.Threads ?? Environment.ProcessorCount);
         var sourceInfo = Checkpoint.ReadInfo(options.Model);
         var (lr, lrSource) = ChooseLearningRate(options, sourceInfo.Notes);
@@ -86,7 +86,7 @@ public static class Retrainer
             var keepFraction = options.Ratio is { } r ? Math.Pow(1 - r, (double)k / options.Steps) : 1;
             string? pruned = null;
             ModelMetrics before;
-            ResNetArchitecture architecture;
+            Architecture architecture;
             // Pruning reads weights on the host; scoring runs where training will.
             using (var loaded = Checkpoint.Load(current))
             {
@@ -99,15 +99,11 @@ public static class Retrainer
                 else
                 {
                     var keepCounts = KeepCounts(originalGroups, 1 - keepFraction, options);
-                    var (model, _) = L2Pruner.PruneTo(loaded.Model, keepCounts);
+                    var (model, _) = Pruner.PruneTo(loaded.Model, keepCounts, options.Importance);
                     using (model)
                     {
                         pruned = Path.Combine(stepDirectory, PrunedFileName);
-                        var info = (loaded.Info with { Architecture = model.Architecture })
-                            .With("pruning.source", Path.GetFileName(options.Model))
-                            .With("pruning.ratio", (1 - keepFraction).ToString("R", CultureInfo.InvariantCulture))
-                            .With("pruning.scope", options.Scope.ToString().ToLowerInvariant())
-                            .With("pruning.ranking", "local")
+                        var info = CheckpointPruning.Record(loaded.Info with { Architecture = model.Architecture }, options.Model, options.Pruning(1 - keepFraction))
                             .With("pruning.step", FormattableString.Invariant($"{k}/{options.Steps}"));
                         Checkpoint.Save(model, info, pruned);
                         if (device.type != DeviceType.CPU) model.to(device);
@@ -162,13 +158,13 @@ public static class Retrainer
     /// <summary>Channels each in-scope group keeps when a fraction <paramref name="ratio"/> of its original width is removed.</summary>
     public static Dictionary<string, int> KeepCounts(IReadOnlyList<ChannelGroup> originalGroups, double ratio, RetrainOptions options)
     {
-        var pruning = new PruningOptions(ratio, options.Scope, Ranking.Local, options.MinKeep, options.RoundTo);
+        var pruning = options.Pruning(ratio);
         return originalGroups.Where(pruning.Covers)
             .ToDictionary(g => g.Name, g => PruningPlan.KeepCount(g.Channels, ratio, options.MinKeep, options.RoundTo));
     }
 
     /// <summary>Every group's width, by group name.</summary>
-    public static Dictionary<string, int> Widths(ResNetArchitecture architecture) =>
+    public static Dictionary<string, int> Widths(Architecture architecture) =>
         DependencyGroups.Of(architecture).ToDictionary(g => g.Name, g => g.Channels);
 
     public static (double Rate, string Source) ChooseLearningRate(RetrainOptions options, IReadOnlyDictionary<string, string> notes)

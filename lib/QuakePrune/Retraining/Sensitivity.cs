@@ -23,6 +23,9 @@ public sealed record SensitivityOptions
 
     public int BatchSize { get; init; } = 64;
 
+    /// <summary>The criterion that chooses which channels a unit loses.</summary>
+    public IImportance Importance { get; init; } = Importances.L2;
+
     public void Validate()
     {
         if (Ratios.Count == 0) throw new ArgumentException("sensitivity: no ratios given");
@@ -41,28 +44,33 @@ public static class Sensitivity
     public const string ReferenceUnit = "none";
     public const string Header = "unit,ratio,params,accuracy,f1";
 
-    /// <summary>The units of an architecture, in network order.</summary>
-    public static IReadOnlyList<PruningUnit> Units(ResNetArchitecture architecture, bool fullScope)
+    /// <summary>
+    /// The units of an architecture, in network order: the groups inside each top-level module (torchvision's layerN) as one
+    /// unit named after it, the hidden neurons as "head", and in full scope the stem and each residual stream alone.
+    /// </summary>
+    public static IReadOnlyList<PruningUnit> Units(Architecture architecture, bool fullScope)
     {
-        var groups = DependencyGroups.Of(architecture);
-        var units = new List<PruningUnit>();
-        if (fullScope) units.Add(new PruningUnit("stem", Names(groups, g => g.Kind == GroupKind.Stem)));
-        for (var s = 1; s <= architecture.Stages.Count; s++)
+        var units = new List<(string Name, HashSet<string> Groups)>();
+        foreach (var group in DependencyGroups.Of(architecture))
         {
-            var prefix = $"layer{s}.";
-            units.Add(new PruningUnit($"layer{s}", Names(groups, g => g.Kind == GroupKind.Internal && g.Name.StartsWith(prefix, StringComparison.Ordinal))));
-            if (fullScope)
-                units.Add(new PruningUnit($"layer{s}.residual", Names(groups, g => g.Kind == GroupKind.Residual && g.Name.StartsWith(prefix, StringComparison.Ordinal))));
+            var unit = group.Kind switch
+            {
+                GroupKind.Internal => group.Name.Split('.')[0],
+                GroupKind.Hidden => "head",
+                _ => fullScope ? group.Name : null,
+            };
+            if (unit is null) continue;
+            var existing = units.FindIndex(u => u.Name == unit);
+            if (existing < 0) units.Add((unit, [group.Name]));
+            else units[existing].Groups.Add(group.Name);
         }
-        var head = Names(groups, g => g.Kind == GroupKind.Hidden);
-        if (head.Count > 0) units.Add(new PruningUnit("head", head));
-        return units;
+        return units.Select(u => new PruningUnit(u.Name, u.Groups)).ToArray();
     }
 
-    public static IReadOnlyList<SensitivityRow> Run(ResNet model, IImageDataSet data, SensitivityOptions options, Action<SensitivityRow>? onRow = null)
+    public static IReadOnlyList<SensitivityRow> Run(Network model, IImageDataSet data, SensitivityOptions options, Action<SensitivityRow>? onRow = null)
     {
         options.Validate();
-        var cost = (ResNetArchitecture a) => ModelCost.Of(a, data.Height, data.Width).Params;
+        var cost = (Architecture a) => ModelCost.Of(a, data.Height, data.Width).Params;
         var rows = new List<SensitivityRow>();
         void Add(SensitivityRow row)
         {
@@ -73,11 +81,11 @@ public static class Sensitivity
         Add(new SensitivityRow(ReferenceUnit, 0, cost(model.Architecture), reference.Accuracy, reference.F1));
         // The weights never change here, so the channel scores are computed once for every unit and ratio.
         var groups = DependencyGroups.Of(model.Architecture);
-        var channelScores = L2Pruner.Scores(model, groups);
+        var channelScores = Pruner.Scores(model, groups, options.Importance);
         foreach (var unit in Units(model.Architecture, options.FullScope))
         foreach (var ratio in options.Ratios)
         {
-            var plan = PruningPlan.Create(groups, channelScores, new PruningOptions(ratio, PruningScope.Full, Groups: unit.Groups));
+            var plan = PruningPlan.Create(groups, channelScores, new PruningOptions(ratio, PruningScope.Full, Groups: unit.Groups) { Importance = options.Importance });
             using (var pruned = Surgery.Apply(model, plan))
             {
                 var scores = Score(pruned, data, options);
@@ -96,10 +104,7 @@ public static class Sensitivity
         AtomicText.Write(path, text.ToString());
     }
 
-    private static SplitMetrics Score(ResNet model, IImageDataSet data, SensitivityOptions options) =>
+    private static SplitMetrics Score(Network model, IImageDataSet data, SensitivityOptions options) =>
         ModelMetrics.Score(model, data, options.Split, options.BatchSize)
         ?? throw new InvalidDataException($"{data.Source}: no images in split '{options.Split}'");
-
-    private static HashSet<string> Names(IEnumerable<ChannelGroup> groups, Func<ChannelGroup, bool> select) =>
-        groups.Where(select).Select(g => g.Name).ToHashSet();
 }

@@ -60,11 +60,15 @@ public sealed record VariantReport(string Data, string Split, IReadOnlyList<Vari
         return new VariantReport(data.Source, split, rows);
     }
 
-    /// <summary>Every width on one line: "stem 64; layer1 256 [64/64 64/64 64/64]; ...; head 512" (inner conv1/conv2 per block).</summary>
-    public static string CompactWidths(ResNetArchitecture a) =>
-        string.Join("; ", new[] { $"stem {a.Stem}" }
-            .Concat(a.Stages.Select((s, i) => $"layer{i + 1} {s.Width} [{string.Join(' ', s.Blocks.Select(b => $"{b.Conv1}/{b.Conv2}"))}]"))
-            .Concat(a.Hidden > 0 ? [$"head {a.Hidden}"] : []));
+    /// <summary>
+    /// Every group's width on one line, by sensitivity unit (<see cref="Sensitivity.Units"/>): "stem 64; layer1 64 64 ...;
+    /// layer1.residual 256; ...; head 512".
+    /// </summary>
+    public static string CompactWidths(Architecture a)
+    {
+        var widths = Retrainer.Widths(a);
+        return string.Join("; ", Sensitivity.Units(a, fullScope: true).Select(u => $"{u.Name} {string.Join(' ', widths.Where(w => u.Groups.Contains(w.Key)).Select(w => w.Value))}"));
+    }
 
     public string ToCsv()
     {

@@ -1,4 +1,4 @@
-using QuakePrune.Latency;
+using QuakePrune.Inference;
 using QuakePrune.Models;
 
 namespace QuakePrune.Training;
@@ -24,7 +24,7 @@ public static class ModelEvaluation
     /// <summary>Refuses images of another shape than the model's input, naming both.</summary>
     public static void RequireInput(LoadedModel model, IImageDataSet data)
     {
-        var (channels, size) = (model.Model.Architecture.InChannels, model.Info.InputSize);
+        var (channels, size) = (model.Model.Graph.InChannels, model.Info.InputSize);
         if (data.Channels != channels || data.Height != size.Height || data.Width != size.Width)
             throw new InvalidDataException(
                 $"{data.Source}: images are {data.Channels}x{data.Height}x{data.Width} but the model takes {channels}x{size}");

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using QuakePrune.Inference;
 using QuakePrune.Spectrograms;
 using QuakePrune.Stead;
 

@@ -1,4 +1,5 @@
 using QuakePrune.Models;
+using QuakePrune.Torch;
 
 namespace QuakePrune.Training;
 
@@ -41,7 +42,7 @@ public sealed record TrainOptions
     public string? Init { get; init; }
 
     /// <summary>A fresh model of this architecture when there is no <see cref="Init"/>; null: ResNet50 with <see cref="Hidden"/>.</summary>
-    public ResNetArchitecture? Architecture { get; init; }
+    public Architecture? Architecture { get; init; }
 
     /// <summary>Hidden head width of a fresh ResNet50 (0: a single Linear).</summary>
     public int Hidden { get; init; } = 512;
@@ -83,7 +84,7 @@ public sealed record TrainOptions
     public int Patience { get; init; }
 
     public long Seed { get; init; } = 1;
-    public string Device { get; init; } = "cpu";
+    public Device Device { get; init; } = Device.CPU;
 
     /// <summary>libtorch threads; null: all cores.</summary>
     public int? Threads { get; init; }

@@ -54,7 +54,7 @@ public static class Trainer
     {
         options.Validate();
         var clock = Stopwatch.StartNew();
-        var device = Device.Parse(options.Device);
+        var device = options.Device;
         if (device.type == DeviceType.CUDA && !cuda.is_available())
             throw new InvalidOperationException("train: --device cuda, but libtorch sees no CUDA device (a CPU-only libtorch or no GPU)");
         set_num_threads(options.Threads ?? Environment.ProcessorCount);
@@ -145,9 +145,9 @@ public static class Trainer
     /// <summary>The seed of torch's generator (dropout) during one epoch.</summary>
     public static long EpochSeed(long seed, int epoch) => (long)(new Rng(unchecked((ulong)seed), 0x7E9A_0000UL + (ulong)epoch).NextUInt64() >> 1);
 
-    private static (ResNet Model, ModelInfo Info) CreateModel(TrainOptions options, IImageDataSet data)
+    private static (Network Model, ModelInfo Info) CreateModel(TrainOptions options, IImageDataSet data)
     {
-        ResNet model;
+        Network model;
         IReadOnlyDictionary<string, string> notes;
         if (options.Init is not null)
         {
@@ -157,14 +157,15 @@ public static class Trainer
         }
         else
         {
-            model = new ResNet(options.Architecture ?? ResNetArchitecture.ResNet50(2, options.Hidden, data.Channels));
+            model = new Network(options.Architecture ?? ResNetArchitecture.ResNet50(2, options.Hidden, data.Channels));
             notes = new Dictionary<string, string>();
         }
         var architecture = model.Architecture;
-        if (architecture.InChannels != data.Channels || architecture.Classes != 2)
+        var (inChannels, classes) = (model.Graph.InChannels, model.Graph.OutputChannels);
+        if (inChannels != data.Channels || classes != 2)
         {
             model.Dispose();
-            throw new InvalidDataException($"train: the model takes {architecture.InChannels} channels into {architecture.Classes} classes; " +
+            throw new InvalidDataException($"train: the model takes {inChannels} channels into {classes} classes; " +
                                            $"{data.Source} has {data.Channels}-channel images and two classes");
         }
         var info = new ModelInfo(architecture, new Spectrograms.ImageSize(data.Height, data.Width), data.Settings, notes)
@@ -176,7 +177,7 @@ public static class Trainer
     }
 
     /// <summary>One optimiser per weight-decay group ("decay": conv and linear weights; "no_decay": batch norm and biases).</summary>
-    private static List<(string Name, optim.Optimizer Optimizer)> CreateOptimizers(ResNet model, TrainOptions options)
+    private static List<(string Name, optim.Optimizer Optimizer)> CreateOptimizers(Network model, TrainOptions options)
     {
         var named = model.named_parameters().ToList();
         var decay = named.Where(p => options.DecayNormAndBias || p.parameter.dim() > 1).ToList();
@@ -207,7 +208,7 @@ public static class Trainer
     private sealed record EpochTraining(double Loss, double Accuracy, double ImagesPerSecond, double LearningRate);
 
     /// <summary>One pass over the train split; null when cancelled.</summary>
-    private static EpochTraining? TrainEpoch(ResNet model, List<(string Name, optim.Optimizer Optimizer)> groups, IImageDataSet data,
+    private static EpochTraining? TrainEpoch(Network model, List<(string Name, optim.Optimizer Optimizer)> groups, IImageDataSet data,
         TrainOptions options, LearningRateSchedule schedule, Tensor? classWeights, Device device, int epoch, int stepsPerEpoch)
     {
         model.train();
@@ -250,7 +251,7 @@ public static class Trainer
     /// <summary>Labels, p(earthquake) and the mean cross entropy over the dev split, in eval mode.</summary>
     public sealed record SplitScores(long[] Labels, float[] Probabilities, double Loss);
 
-    private static SplitScores DevPass(ResNet model, IImageDataSet data, int batchSize, Device device)
+    private static SplitScores DevPass(Network model, IImageDataSet data, int batchSize, Device device)
     {
         model.eval();
         var labels = new List<long>();
@@ -282,7 +283,7 @@ public static class Trainer
     }
 
     /// <summary>What must not change between a run and its resumption.</summary>
-    private static string Fingerprint(TrainOptions o, IImageDataSet data, ResNetArchitecture architecture) => string.Join(";",
+    private static string Fingerprint(TrainOptions o, IImageDataSet data, Architecture architecture) => string.Join(";",
         FormattableString.Invariant($"data={Path.GetFileName(data.Source)}"), FormattableString.Invariant($"images={data.Labels.Count}"),
         FormattableString.Invariant($"seed={o.Seed}"), FormattableString.Invariant($"epochs={o.Epochs}"), FormattableString.Invariant($"batch={o.BatchSize}"),
         FormattableString.Invariant($"optimizer={o.Optimizer}"), FormattableString.Invariant($"lr={o.PeakLearningRate:R}"),
@@ -295,7 +296,7 @@ public static class Trainer
             $"{o.Augment.MaxTimeShift:R}/{o.Augment.FrequencyMasks}/{o.Augment.MaxFrequencyMask:R}/{o.Augment.TimeMasks}/{o.Augment.MaxTimeMask:R}")),
         FormattableString.Invariant($"patience={o.Patience}"), "architecture=" + architecture.ToJson());
 
-    private static void SaveState(string path, ResNet model, List<(string Name, optim.Optimizer Optimizer)> groups, RunProgress progress, ModelInfo info,
+    private static void SaveState(string path, Network model, List<(string Name, optim.Optimizer Optimizer)> groups, RunProgress progress, ModelInfo info,
         string fingerprint)
     {
         var tensors = new List<KeyValuePair<string, Tensor>>();
@@ -314,7 +315,7 @@ public static class Trainer
         Safetensors.Save(path, tensors, metadata);
     }
 
-    private static RunProgress LoadState(string path, ResNet model, List<(string Name, optim.Optimizer Optimizer)> groups, string fingerprint)
+    private static RunProgress LoadState(string path, Network model, List<(string Name, optim.Optimizer Optimizer)> groups, string fingerprint)
     {
         using var scope = NewDisposeScope();
         var file = Safetensors.LoadTensors(path);

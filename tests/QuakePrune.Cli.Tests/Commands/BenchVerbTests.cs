@@ -17,14 +17,10 @@ public sealed class BenchVerbTests : IDisposable
 
     private string Checkpoint(string name, int width, int seed)
     {
-        var architecture = new ResNetArchitecture
-        {
-            Stem = width,
-            Stages = [new ResNetStage(2 * width, [new BottleneckWidths(width, width)]), new ResNetStage(3 * width, [new BottleneckWidths(width, width)])],
-            Hidden = 0,
-        };
+        var architecture = ResNetArchitecture.Custom(ResNetBlock.Bottleneck, width,
+            [new ResNetStage(2 * width, [[width, width]]), new ResNetStage(3 * width, [[width, width]])]);
         torch.manual_seed(seed);
-        using var model = new ResNet(architecture);
+        using var model = new Network(architecture);
         var path = Path.Combine(dir, name);
         Models.Checkpoint.Save(model, new ModelInfo(architecture, new ImageSize(24, 20), null, new Dictionary<string, string>()), path);
         return path;

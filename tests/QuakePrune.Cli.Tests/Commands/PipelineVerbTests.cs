@@ -15,8 +15,12 @@ public class PipelineVerbTests
             foreach (var stage in new[] { "01 subset", "02 spectrograms", "03 baseline", "04 pruned", "04 sensitivity", "05 retrained", "05 report", "06 summary" })
                 Assert.Contains(stage, run.Out);
             var summary = StudySummary.Read(Path.Combine(dir, "summary.csv"));
-            Assert.Equal(["baseline", "prune50", "prune70", "prune90"], summary.Select(r => r.Variant));
+            Assert.Equal(["baseline", .. Preset.Ci.Variants.Select(v => v.Name)], summary.Select(r => r.Variant));
             Assert.True(summary[3].Params < summary[0].Params / 50, $"prune90 keeps {summary[3].Params} of {summary[0].Params} parameters");
+            // The control's variants have their L2 counterpart's widths, so its cost and its measured latency.
+            var prune90 = summary.Single(r => r.Variant == "prune90");
+            Assert.All(summary.Where(r => r.Variant.StartsWith("prune90-", StringComparison.Ordinal)),
+                r => Assert.Equal((prune90.Params, prune90.Macs, prune90.LatencyMs), (r.Params, r.Macs, r.LatencyMs)));
         }
         finally
         {

@@ -11,13 +11,8 @@ public sealed class PruneVerbTests : IDisposable
 
     private string TinyCheckpoint()
     {
-        var architecture = new ResNetArchitecture
-        {
-            Stem = 8,
-            Stages = [new ResNetStage(16, [new BottleneckWidths(8, 8), new BottleneckWidths(8, 8)]), new ResNetStage(32, [new BottleneckWidths(8, 8)])],
-            Hidden = 10,
-        };
-        using var model = new ResNet(architecture);
+        var architecture = ResNetArchitecture.Custom(ResNetBlock.Bottleneck, 8, [new ResNetStage(16, [[8, 8], [8, 8]]), new ResNetStage(32, [[8, 8]])], hidden: 10);
+        using var model = new Network(architecture);
         var path = Path.Combine(dir, "tiny.safetensors");
         Checkpoint.Save(model, new ModelInfo(architecture, new ImageSize(32, 32), null, new Dictionary<string, string>()), path);
         return path;
@@ -34,8 +29,8 @@ public sealed class PruneVerbTests : IDisposable
         Assert.Contains("parameters", run.Out);
 
         var info = Checkpoint.ReadInfo(output);
-        Assert.Equal(4, info.Architecture.Stem);
-        Assert.Equal(5, info.Architecture.Hidden);
+        Assert.Equal(4, info.Architecture.Widths["conv1"]);
+        Assert.Equal(5, info.Architecture.Widths["fc.0"]);
         Assert.Equal("0.5", info.Notes["pruning.ratio"]);
         Assert.Equal("full", info.Notes["pruning.scope"]);
         Assert.Equal(new ImageSize(32, 32), info.InputSize);

@@ -24,13 +24,8 @@ public sealed class RetrainVerbsTests : IDisposable
 
     private string Baseline()
     {
-        var architecture = new ResNetArchitecture
-        {
-            Stem = 8,
-            Stages = [new ResNetStage(16, [new BottleneckWidths(8, 8)]), new ResNetStage(32, [new BottleneckWidths(8, 8)])],
-            Hidden = 10,
-        };
-        using var model = new ResNet(architecture);
+        var architecture = ResNetArchitecture.Custom(ResNetBlock.Bottleneck, 8, [new ResNetStage(16, [[8, 8]]), new ResNetStage(32, [[8, 8]])], hidden: 10);
+        using var model = new Network(architecture);
         var path = Path("baseline.safetensors");
         Checkpoint.Save(model, new ModelInfo(architecture, new ImageSize(32, 32), null, new Dictionary<string, string>()), path);
         return path;
@@ -49,7 +44,7 @@ public sealed class RetrainVerbsTests : IDisposable
         Assert.Contains("step 1/2: keep 0.707", retrain.Out);
         Assert.Contains("step 2/2: keep 0.5", retrain.Out);
         Assert.True(File.Exists(Path("iter/step1/pruned.safetensors")));
-        Assert.Equal(4, Checkpoint.ReadInfo(Path("iter/model.safetensors")).Architecture.Stem);
+        Assert.Equal(4, Checkpoint.ReadInfo(Path("iter/model.safetensors")).Architecture.Widths["conv1"]);
         using (var summary = JsonDocument.Parse(File.ReadAllText(Path("iter/retrain.json"))))
         {
             Assert.Equal(2, summary.RootElement.GetProperty("steps").GetArrayLength());

@@ -29,13 +29,8 @@ public sealed class TrainingVerbsTests : IDisposable
     /// <summary>A small ResNet checkpoint to start training from (a fresh ResNet50 would make the test slow).</summary>
     private string TinyCheckpoint()
     {
-        var architecture = new ResNetArchitecture
-        {
-            Stem = 8,
-            Stages = [new ResNetStage(16, [new BottleneckWidths(4, 4)]), new ResNetStage(16, [new BottleneckWidths(4, 4)])],
-            Hidden = 8,
-        };
-        using var model = new ResNet(architecture);
+        var architecture = ResNetArchitecture.Custom(ResNetBlock.Bottleneck, 8, [new ResNetStage(16, [[4, 4]]), new ResNetStage(16, [[4, 4]])], hidden: 8);
+        using var model = new Network(architecture);
         var path = File("tiny.safetensors");
         Checkpoint.Save(model, new ModelInfo(architecture, new ImageSize(32, 32), null, new Dictionary<string, string>()), path);
         return path;

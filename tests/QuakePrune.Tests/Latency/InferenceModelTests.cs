@@ -1,4 +1,4 @@
-using QuakePrune.Latency;
+using QuakePrune.Inference;
 using QuakePrune.Models;
 using QuakePrune.Pruning;
 using QuakePrune.Spectrograms;
@@ -11,10 +11,10 @@ namespace QuakePrune.Tests.Latency;
 public class InferenceModelTests
 {
     /// <summary>A tiny eval-mode ResNet whose norms are far from identity (random scale, shift and running statistics), so folding has work to do.</summary>
-    private static ResNet TinyWithRandomNorms(long seed, int hidden = 6)
+    public static Network TinyWithRandomNorms(long seed, int hidden = 6, Architecture? architecture = null)
     {
         manual_seed(seed);
-        var model = new ResNet(ResNetTests.Tiny(hidden));
+        var model = new Network(architecture ?? ResNetTests.Tiny(hidden));
         using var scope = NewDisposeScope();
         using (no_grad())
         {
@@ -30,7 +30,7 @@ public class InferenceModelTests
         return model;
     }
 
-    private static void AssertSameOutputs(ResNet model, InferenceModel fast, int batch, int height, int width)
+    internal static void AssertSameOutputs(Network model, InferenceModel fast, int batch, int height, int width)
     {
         using var scope = NewDisposeScope();
         var x = randn(batch, 3, height, width);
@@ -70,7 +70,7 @@ public class InferenceModelTests
     public void A_pruned_model_is_measured_on_every_path_checked_and_reproduced()
     {
         using var model = TinyWithRandomNorms(13);
-        var (pruned, _) = L2Pruner.Prune(model, new PruningOptions(0.5));
+        var (pruned, _) = Pruner.Prune(model, new PruningOptions(0.5));
         using (pruned)
         {
             pruned.eval();
@@ -95,7 +95,7 @@ public class InferenceModelTests
     public void The_direct_oneDNN_path_runs_each_layer_on_its_fastest_thread_count_and_leaves_the_count_alone()
     {
         using var model = TinyWithRandomNorms(18);
-        var (pruned, _) = L2Pruner.Prune(model, new PruningOptions(0.7));
+        var (pruned, _) = Pruner.Prune(model, new PruningOptions(0.7));
         var outer = get_num_threads();
         // Two threads, so that the per-layer choice between 2 and 1 is made even where libtorch defaults to one.
         const int ceiling = 2;
@@ -177,7 +177,7 @@ public class InferenceModelTests
                 var probabilities = fast.ProbabilitiesOf(images);
                 Assert.Equal(expected, probabilities, (a, b) => Math.Abs(a - b) <= 1e-5f);
                 for (var row = 0; row < 3; row++)
-                    Assert.Equal(1.0, probabilities.Skip(row * model.Architecture.Classes).Take(model.Architecture.Classes).Sum(), 5);
+                    Assert.Equal(1.0, probabilities.Skip(row * model.Graph.OutputChannels).Take(model.Graph.OutputChannels).Sum(), 5);
             }
         }
         finally
@@ -194,7 +194,7 @@ public class InferenceModelTests
         manual_seed(9);
         float[] images;
         using (var x = randn(5, 3, size.Height, size.Width)) images = x.ToArray<float>();
-        var expected = new QuakePrune.Training.TorchClassifier(model, size).ProbabilityOfEarthquake(images, 5);
+        var expected = new TorchClassifier(model, size).ProbabilityOfEarthquake(images, 5);
         using var fast = new FastClassifier(model, size);
         var actual = fast.ProbabilityOfEarthquake(images, 5);
         Assert.Equal(expected.Length, actual.Length);

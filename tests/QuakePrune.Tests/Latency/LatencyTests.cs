@@ -1,5 +1,7 @@
+using QuakePrune.Inference;
 using QuakePrune.Latency;
 using QuakePrune.Models;
+using QuakePrune.Pipeline;
 
 namespace QuakePrune.Tests.Latency;
 
@@ -36,7 +38,7 @@ public class LatencyTests
     [Fact]
     public void Projection_reproduces_its_two_calibration_points_and_is_physical()
     {
-        var p = GpuProjection.PaperGtx1050();
+        var p = PaperProjection.Gtx1050();
         var baseline = ModelCost.Of(ResNetArchitecture.ResNet50(), 224, 224);
         Assert.Equal(22.45, p.ProjectMs(baseline), 6);
         Assert.InRange(p.Efficiency, 0.01, 1.0);
@@ -46,7 +48,7 @@ public class LatencyTests
     [Fact]
     public void Projection_grows_with_input_area()
     {
-        var p = GpuProjection.PaperGtx1050();
+        var p = PaperProjection.Gtx1050();
         var a = ResNetArchitecture.ResNet50();
         var at224 = p.ProjectMs(ModelCost.Of(a, 224, 224));
         Assert.True(p.ProjectMs(ModelCost.Of(a, 448, 448)) > at224);
@@ -102,7 +104,7 @@ public class LatencyTests
         Assert.Equal(4 * one.Macs, four.Macs);
         Assert.Equal(one.Params, four.Params);
         Assert.Equal(one.Layers.Sum(l => l.WeightBytes) + 4 * one.Layers.Sum(l => l.ActivationBytes), four.Bytes);
-        var projection = GpuProjection.PaperGtx1050();
+        var projection = PaperProjection.Gtx1050();
         Assert.True(projection.ProjectMs(four) > projection.ProjectMs(one));
     }
 

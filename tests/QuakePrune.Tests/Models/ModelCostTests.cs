@@ -11,11 +11,14 @@ public class ModelCostTests
         Assert.Equal(23_512_130, ModelCost.Of(ResNetArchitecture.ResNet50(), 224, 224).Params);
     }
 
-    [Fact]
-    public void ResNet50_costs_4_09_GMACs_at_224()
+    [Theory]
+    [InlineData("resnet50", 4.09)]
+    [InlineData("resnet18", 1.82)]
+    [InlineData("resnet34", 3.67)]
+    public void Members_cost_their_published_GMACs_at_224(string arch, double gmacs)
     {
-        var macs = ModelCost.Of(ResNetArchitecture.ResNet50(), 224, 224).Macs;
-        Assert.InRange(macs / 1e9, 4.09 * 0.99, 4.09 * 1.01);
+        var macs = ModelCost.Of(NetworkBuilders.Create(arch, new NetworkOptions()), 224, 224).Macs;
+        Assert.InRange(macs / 1e9, gmacs * 0.99, gmacs * 1.01);
     }
 
     [Fact]
@@ -23,8 +26,8 @@ public class ModelCostTests
     {
         var small = ModelCost.Of(ResNetArchitecture.ResNet50(), 64, 64);
         var large = ModelCost.Of(ResNetArchitecture.ResNet50(), 128, 128);
-        var convSmall = small.Layers.Where(l => l.Kind == LayerKind.Conv2d).Sum(l => l.Macs);
-        var convLarge = large.Layers.Where(l => l.Kind == LayerKind.Conv2d).Sum(l => l.Macs);
+        var convSmall = small.Layers.Where(l => l.Layer is ConvolutionLayer).Sum(l => l.Macs);
+        var convLarge = large.Layers.Where(l => l.Layer is ConvolutionLayer).Sum(l => l.Macs);
         Assert.Equal(4.0, (double)convLarge / convSmall, 3);
     }
 
@@ -32,7 +35,8 @@ public class ModelCostTests
     public void Stem_convolution_counts_by_hand()
     {
         var stem = ModelCost.Of(ResNetArchitecture.ResNet50(), 224, 224).Layers[0];
-        Assert.Equal(("conv1", 112, 112), (stem.Name, stem.OutHeight, stem.OutWidth));
+        Assert.Equal(("conv1", "Conv2d"), (stem.Name, stem.Kind));
+        Assert.Equal([1, 64, 112, 112], stem.OutputShape);
         Assert.Equal(3L * 64 * 49, stem.Params);
         Assert.Equal(64L * 112 * 112 * 3 * 49, stem.Macs);
         Assert.Equal(4L * (3 * 224 * 224 + 64 * 112 * 112), stem.ActivationBytes);
@@ -47,6 +51,14 @@ public class ModelCostTests
     }
 
     [Fact]
+    public void Every_layer_but_the_free_flatten_launches_work()
+    {
+        var cost = ModelCost.Of(ResNetArchitecture.ResNet50(), 224, 224);
+        Assert.Equal(cost.Layers.Count - 1, cost.Operations);
+        Assert.Equal("flatten", Assert.Single(cost.Layers, l => !l.Layer.LaunchesWork).Name);
+    }
+
+    [Fact]
     public void Non_positive_input_size_is_refused()
     {
         var e = Assert.Throws<ArgumentException>(() => ModelCost.Of(ResNetArchitecture.ResNet50(), 0, 64));
@@ -54,21 +66,31 @@ public class ModelCostTests
     }
 
     [Fact]
+    public void An_input_of_another_rank_or_channel_count_is_refused()
+    {
+        Assert.Contains("[N, 3, ...] of rank 4", Assert.Throws<ArgumentException>(() => ModelCost.Of(ResNetArchitecture.ResNet50(), [1, 1, 64, 64])).Message);
+        Assert.Contains("2 spatial axes", Assert.Throws<ArgumentException>(() => ResNetArchitecture.ResNet50().Graph.InputShapeAt(1, 64)).Message);
+    }
+
+    [Fact]
     public void Architecture_round_trips_through_json()
     {
-        var a = ResNetArchitecture.ResNet50(hidden: 64) with { Stem = 7 };
-        var back = ResNetArchitecture.FromJson(a.ToJson());
+        var a = ResNetArchitecture.ResNet50(hidden: 64).WithWidths(new Dictionary<string, int> { ["layer3.2.conv2"] = 7 });
+        var back = Architecture.FromJson(a.ToJson());
         Assert.Equal(a, back);
         Assert.Equal(a.ToJson(), back.ToJson());
+        Assert.NotEqual(ResNetArchitecture.ResNet50(hidden: 64), back);
     }
 
     [Theory]
     [InlineData("{\"family\":\"vgg\",\"stages\":[]}", "unknown family")]
     [InlineData("not json", "not valid JSON")]
     [InlineData("{\"family\":\"resnet-bottleneck\",\"in_channels\":3,\"stem\":0,\"hidden\":0,\"classes\":2,\"stages\":[{\"width\":4,\"blocks\":[[1,1]]}]}", "stem width")]
+    [InlineData("{\"builder\":\"vgg\",\"arguments\":{},\"widths\":{}}", "unknown builder 'vgg'")]
+    [InlineData("{\"builder\":\"resnet\",\"arguments\":{\"block\":\"basic\",\"blocks\":[1],\"in_channels\":3,\"hidden_layer\":false},\"widths\":{\"conv1\":4}}", "no width for layer 'layer1.0.conv1'")]
     public void Bad_architecture_json_is_refused(string json, string expected)
     {
-        var e = Assert.Throws<InvalidDataException>(() => ResNetArchitecture.FromJson(json));
+        var e = Assert.Throws<InvalidDataException>(() => Architecture.FromJson(json));
         Assert.Contains(expected, e.Message);
     }
 }

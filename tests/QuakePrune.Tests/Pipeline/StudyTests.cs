@@ -1,4 +1,5 @@
 using QuakePrune.Pipeline;
+using QuakePrune.Pruning;
 
 namespace QuakePrune.Tests.Pipeline;
 
@@ -19,8 +20,24 @@ public class StudyTests
     {
         var paths = StudyPaths.For("/tmp/runs", Preset.Quick);
         Assert.Equal("/tmp/runs/quick", paths.Root);
-        Assert.Equal("/tmp/runs/quick/pruned/prune90.safetensors", paths.Pruned(0.9, "full"));
-        Assert.Equal("/tmp/runs/quick/retrained/prune70-internal", paths.Retrained(0.7, "internal"));
+        Assert.Equal("/tmp/runs/quick/pruned/prune90.safetensors", paths.Pruned(new StudyVariant(0.9, PruningScope.Full, "l2")));
+        Assert.Equal("/tmp/runs/quick/retrained/prune70-internal", paths.Retrained(new StudyVariant(0.7, PruningScope.Internal, "l2")));
+        Assert.Equal("/tmp/runs/quick/pruned/prune50-random.safetensors", paths.Pruned(new StudyVariant(0.5, PruningScope.Full, "random")));
+    }
+
+    [Fact]
+    public void The_preset_lists_every_variant_once_L2_in_each_scope_then_the_control_criteria_in_full_scope()
+    {
+        Assert.Equal(
+            ["prune50", "prune70", "prune90", "prune50-internal", "prune70-internal", "prune90-internal",
+             "prune50-l1", "prune70-l1", "prune90-l1", "prune50-bn", "prune70-bn", "prune90-bn", "prune50-random", "prune70-random", "prune90-random"],
+            Preset.Quick.Variants.Select(v => v.Name));
+        Assert.Equal(["prune50", "prune70", "prune90", "prune50-l1", "prune70-l1", "prune90-l1", "prune50-bn", "prune70-bn", "prune90-bn",
+                      "prune50-random", "prune70-random", "prune90-random"],
+            Preset.Ci.Variants.Select(v => v.Name));
+        var random = Preset.Quick.Variants.Single(v => v.Name == "prune70-random").Pruning(seed: 3);
+        Assert.Equal((0.7, PruningScope.Full, new RandomImportance(3)), (random.Ratio, random.Scope, random.Importance));
+        Assert.Equal("prune70-random", StudyVariant.Of(random).Name);
     }
 
     [Fact]

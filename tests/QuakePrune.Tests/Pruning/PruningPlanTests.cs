@@ -5,7 +5,12 @@ namespace QuakePrune.Tests.Pruning;
 
 public class PruningPlanTests
 {
-    private static readonly ResNetArchitecture ResNet50 = ResNetArchitecture.ResNet50(hidden: 512);
+    private static readonly Architecture ResNet50 = ResNetArchitecture.ResNet50(hidden: 512);
+
+    private static GroupMember Producer(string layer) => new(layer, "Conv2d", MemberRole.Producer, [new ChannelTensor("weight", 0, TensorRole.Weight)]);
+
+    private static Func<string, TensorValues> Rows(IReadOnlyDictionary<string, float[]> weights, int channels) =>
+        name => new TensorValues(weights[name.Split('.')[0]], [channels, weights[name.Split('.')[0]].Length / channels]);
 
     [Fact]
     public void ResNet50_has_32_internal_one_stem_four_residual_and_one_hidden_group()
@@ -27,7 +32,7 @@ public class PruningPlanTests
             layer2.Producers.Select(p => p.Layer).Order());
         var readers = layer2.Members.Where(m => m.Role == MemberRole.Consumer).Select(m => m.Layer).Order();
         Assert.Equal(["layer2.1.conv1", "layer2.2.conv1", "layer2.3.conv1", "layer3.0.conv1", "layer3.0.downsample.0"], readers);
-        Assert.Equal(5, layer2.Members.Count(m => m.Role == MemberRole.Norm));
+        Assert.Equal(5, layer2.Members.Count(m => m.Role == MemberRole.ChannelWise));
     }
 
     [Fact]
@@ -35,7 +40,7 @@ public class PruningPlanTests
     {
         var g = DependencyGroups.Of(ResNet50).Single(g => g.Name == "layer3.2.conv2");
         Assert.Equal(
-            [("layer3.2.conv2", MemberRole.Producer), ("layer3.2.bn2", MemberRole.Norm), ("layer3.2.conv3", MemberRole.Consumer)],
+            [("layer3.2.conv2", MemberRole.Producer), ("layer3.2.bn2", MemberRole.ChannelWise), ("layer3.2.conv3", MemberRole.Consumer)],
             g.Members.Select(m => (m.Layer, m.Role)).OrderBy(m => m.Role));
     }
 
@@ -63,10 +68,10 @@ public class PruningPlanTests
     [Fact]
     public void Local_ranking_keeps_the_filters_with_the_largest_L2_norms_and_breaks_ties_by_lower_index()
     {
-        var group = new ChannelGroup("g", GroupKind.Internal, 6, [new GroupMember("c", LayerKind.Conv2d, MemberRole.Producer)]);
+        var group = new ChannelGroup("g", GroupKind.Internal, 6, [Producer("c")]);
         // Two values per filter; norms: 5, 1, 5, 0, 3, 5.
         float[] weight = [3, 4, 1, 0, 0, 5, 0, 0, 3, 0, 4, 3];
-        var scores = Importance.Of([group], _ => weight);
+        var scores = Importances.Score(Importances.L2, [group], Rows(new Dictionary<string, float[]> { ["c"] = weight }, 6));
         Assert.Equal([5, 1, 5, 0, 3, 5], scores["g"]);
         var plan = PruningPlan.Create([group], scores, new PruningOptions(0.5));
         Assert.Equal([0, 2, 5], plan.Kept["g"]);
@@ -76,9 +81,9 @@ public class PruningPlanTests
     public void Coupled_group_is_scored_by_the_root_of_summed_squared_norms()
     {
         var group = new ChannelGroup("r", GroupKind.Residual, 2,
-            [new GroupMember("a", LayerKind.Conv2d, MemberRole.Producer), new GroupMember("b", LayerKind.Conv2d, MemberRole.Producer)]);
+            [Producer("a"), Producer("b")]);
         var weights = new Dictionary<string, float[]> { ["a"] = [3, 0, 1, 1], ["b"] = [0, 4, 1, 1] };
-        var scores = Importance.Of([group], l => weights[l]);
+        var scores = Importances.Score(Importances.L2, [group], Rows(weights, 2));
         Assert.Equal(5, scores["r"][0], 12);
         Assert.Equal(2, scores["r"][1], 12);
     }
@@ -89,12 +94,12 @@ public class PruningPlanTests
         var groups = DependencyGroups.Of(ResNet50);
         var scores = groups.ToDictionary(g => g.Name, g => Enumerable.Range(0, g.Channels).Select(i => (double)i).ToArray());
         var plan = PruningPlan.Create(groups, scores, new PruningOptions(0.5, PruningScope.Internal));
-        var pruned = plan.Apply(ResNet50);
-        Assert.Equal(64, pruned.Stem);
-        Assert.Equal([256, 512, 1024, 2048], pruned.Stages.Select(s => s.Width));
-        Assert.Equal(256, pruned.Hidden);
-        Assert.All(pruned.Stages.SelectMany(s => s.Blocks), b => Assert.Equal(b.Conv1, b.Conv2));
-        Assert.Equal([32, 64, 128, 256], pruned.Stages.Select(s => s.Blocks[0].Conv1));
+        var pruned = plan.Apply(ResNet50).Widths;
+        Assert.Equal(64, pruned["conv1"]);
+        Assert.Equal([256, 512, 1024, 2048], Enumerable.Range(1, 4).Select(s => pruned[$"layer{s}.0.conv3"]));
+        Assert.Equal(256, pruned["fc.0"]);
+        Assert.All(pruned.Where(w => w.Key.EndsWith(".conv1")), w => Assert.Equal(w.Value, pruned[w.Key.Replace(".conv1", ".conv2")]));
+        Assert.Equal([32, 64, 128, 256], Enumerable.Range(1, 4).Select(s => pruned[$"layer{s}.0.conv1"]));
     }
 
     [Theory]
@@ -114,7 +119,7 @@ public class PruningPlanTests
     [Fact]
     public void Global_ranking_takes_more_from_groups_of_weak_channels_and_respects_min_keep()
     {
-        ChannelGroup G(string name) => new(name, GroupKind.Internal, 4, [new GroupMember(name, LayerKind.Conv2d, MemberRole.Producer)]);
+        ChannelGroup G(string name) => new(name, GroupKind.Internal, 4, [Producer(name)]);
         var groups = new[] { G("even"), G("skewed") };
         var scores = new Dictionary<string, double[]> { ["even"] = [1, 1, 1, 1], ["skewed"] = [0.01, 0.01, 0.01, 4] };
         var plan = PruningPlan.Create(groups, scores, new PruningOptions(0.5, Ranking: Ranking.Global, MinKeep: 1));

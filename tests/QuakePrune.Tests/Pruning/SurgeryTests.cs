@@ -10,7 +10,7 @@ namespace QuakePrune.Tests.Pruning;
 public class SurgeryTests
 {
     /// <summary>Makes the channels each group loses at <paramref name="ratio"/> (its last ones) contribute nothing: zero filters, zero norm scale and shift.</summary>
-    private static void KillTrailingChannels(ResNet model, double ratio)
+    internal static void KillTrailingChannels(Network model, double ratio)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -18,13 +18,8 @@ public class SurgeryTests
         {
             var keep = PruningPlan.KeepCount(group.Channels, ratio);
             foreach (var member in group.Members.Where(m => m.Role != MemberRole.Consumer))
-            {
-                foreach (var leaf in new[] { "weight", "bias" })
-                {
-                    var full = $"{member.Layer}.{leaf}";
-                    if (model.state_dict().ContainsKey(full)) model.get_parameter(full).narrow(0, keep, group.Channels - keep).zero_();
-                }
-            }
+            foreach (var tensor in member.Tensors.Where(t => t.Role != TensorRole.Statistic))
+                model.get_parameter($"{member.Layer}.{tensor.Name}").narrow(tensor.Axis, keep, group.Channels - keep).zero_();
         }
     }
 
@@ -35,7 +30,7 @@ public class SurgeryTests
     {
         using var dispose = NewDisposeScope();
         manual_seed(3);
-        using var model = new ResNet(ResNetTests.Tiny());
+        using var model = new Network(ResNetTests.Tiny());
         // Random running statistics, so the test also covers their slicing.
         using (no_grad())
         {
@@ -48,7 +43,7 @@ public class SurgeryTests
         var before = model.forward(x).ToArray<float>();
 
         var groups = DependencyGroups.Of(model.Architecture);
-        var scores = L2Pruner.Scores(model, groups);
+        var scores = Pruner.Scores(model, groups, Importances.L2);
         var plan = PruningPlan.Create(groups, scores, new PruningOptions(0.25, scope));
         foreach (var group in groups.Where(g => new PruningOptions(0.25, scope).Covers(g.Kind)))
             Assert.Equal(Enumerable.Range(0, PruningPlan.KeepCount(group.Channels, 0.25)), plan.Kept[group.Name]);
@@ -63,8 +58,8 @@ public class SurgeryTests
     {
         using var dispose = NewDisposeScope();
         manual_seed(5);
-        using var model = new ResNet(ResNetTests.Tiny(hidden: 6));
-        var (pruned, plan) = L2Pruner.Prune(model, new PruningOptions(0.5));
+        using var model = new Network(ResNetTests.Tiny(hidden: 6));
+        var (pruned, plan) = Pruner.Prune(model, new PruningOptions(0.5));
         using var _ = pruned;
         long[] Index(string group) => plan.Kept[group].Select(i => (long)i).ToArray();
 
@@ -95,8 +90,8 @@ public class SurgeryTests
     {
         using var dir = new TempDir();
         using var dispose = NewDisposeScope();
-        using var model = new ResNet(ResNetTests.Tiny());
-        var (pruned, _) = L2Pruner.Prune(model, new PruningOptions(0.7));
+        using var model = new Network(ResNetTests.Tiny());
+        var (pruned, _) = Pruner.Prune(model, new PruningOptions(0.7));
         using var __ = pruned;
         var path = dir.File("pruned.safetensors");
         pruned.save(path);
@@ -112,8 +107,8 @@ public class SurgeryTests
     public void ResNet50_full_prune90_has_about_a_quarter_million_parameters()
     {
         using var dispose = NewDisposeScope();
-        using var model = new ResNet(ResNetArchitecture.ResNet50());
-        var (pruned, _) = L2Pruner.Prune(model, new PruningOptions(0.9));
+        using var model = new Network(ResNetArchitecture.ResNet50());
+        var (pruned, _) = Pruner.Prune(model, new PruningOptions(0.9));
         using var __ = pruned;
         Assert.InRange(pruned.parameter_count(), 0.22e6, 0.26e6);
         model.eval();

@@ -11,12 +11,8 @@ public static class RetrainFixtures
 {
     public const int Size = 16;
 
-    public static ResNetArchitecture Architecture() => new()
-    {
-        Stem = 8,
-        Stages = [new ResNetStage(16, [new BottleneckWidths(8, 8)]), new ResNetStage(32, [new BottleneckWidths(12, 12)])],
-        Hidden = 10,
-    };
+    public static Architecture Architecture() =>
+        ResNetArchitecture.Custom(ResNetBlock.Bottleneck, 8, [new ResNetStage(16, [[8, 8]]), new ResNetStage(32, [[12, 12]])], hidden: 10);
 
     /// <summary>
     /// Gaussian-ish noise; earthquakes (even rows) carry a bright band over the lower frequency rows, so a few epochs
@@ -43,7 +39,7 @@ public static class RetrainFixtures
     public static string Checkpoint(string path, long seed = 5, double? trainedRate = 0.1, string optimizer = "adamw")
     {
         manual_seed(seed);
-        using var model = new ResNet(Architecture());
+        using var model = new Network(Architecture());
         var notes = new Dictionary<string, string> { [TrainingNotes.Optimizer] = optimizer };
         if (trainedRate is { } rate) notes[TrainingNotes.LearningRate] = rate.ToString("R", CultureInfo.InvariantCulture);
         QuakePrune.Models.Checkpoint.Save(model, new ModelInfo(model.Architecture, new ImageSize(Size, Size), null, notes), path);

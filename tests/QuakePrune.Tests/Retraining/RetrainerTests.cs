@@ -104,10 +104,10 @@ public class RetrainerTests
         var result = Retrainer.Retrain(
             Options(baseline, dir.File("internal")) with { Epochs = 1, Ratio = 0.5, Scope = PruningScope.Internal, RoundTo = 4 }, data);
         var architecture = Checkpoint.ReadInfo(result.ModelPath).Architecture;
-        Assert.Equal(8, architecture.Stem);
-        Assert.Equal([16, 32], architecture.Stages.Select(s => s.Width));
-        Assert.Equal([4, 8], architecture.Stages.Select(s => s.Blocks[0].Conv1));
-        Assert.Equal(8, architecture.Hidden);
+        Assert.Equal(8, architecture.Widths["conv1"]);
+        Assert.Equal([16, 32], new[] { "layer1.0.conv3", "layer2.0.conv3" }.Select(l => architecture.Widths[l]));
+        Assert.Equal([4, 8], new[] { "layer1.0.conv1", "layer2.0.conv1" }.Select(l => architecture.Widths[l]));
+        Assert.Equal(8, architecture.Widths["fc.0"]);
         Assert.True(File.Exists(Path.Combine(dir.File("internal"), Retrainer.PrunedFileName)));
     }
 

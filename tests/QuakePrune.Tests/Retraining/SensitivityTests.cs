@@ -29,7 +29,7 @@ public class SensitivityTests
         using var scope = NewDisposeScope();
         set_num_threads(1);
         manual_seed(11);
-        using var model = new ResNet(RetrainFixtures.Architecture());
+        using var model = new Network(RetrainFixtures.Architecture());
         var options = new SensitivityOptions { Ratios = [0, 0.5, 0.9], FullScope = true };
 
         var rows = Sensitivity.Run(model, data, options);
@@ -50,10 +50,7 @@ public class SensitivityTests
             Assert.True(ofUnit[1].Params < fullParams && ofUnit[2].Params < ofUnit[1].Params, unit.Name);
         }
         // Only layer2's inner convs shrink when layer2 is pruned at 0.5: 12 -> 6 channels.
-        var layer2 = RetrainFixtures.Architecture() with
-        {
-            Stages = [RetrainFixtures.Architecture().Stages[0], new ResNetStage(32, [new BottleneckWidths(6, 6)])],
-        };
+        var layer2 = RetrainFixtures.Architecture().WithWidths(new Dictionary<string, int> { ["layer2.0.conv1"] = 6, ["layer2.0.conv2"] = 6 });
         Assert.Equal(ModelCost.Of(layer2, 16, 16).Params, rows.Single(r => r is { Unit: "layer2", Ratio: 0.5 }).Params);
 
         var csv = dir.File("sensitivity.csv");
@@ -84,7 +81,7 @@ public class SensitivityTests
     [Fact]
     public void Plan_from_keep_counts_keeps_the_largest_norms_of_the_named_groups()
     {
-        ChannelGroup G(string name) => new(name, GroupKind.Internal, 4, [new GroupMember(name, LayerKind.Conv2d, MemberRole.Producer)]);
+        ChannelGroup G(string name) => new(name, GroupKind.Internal, 4, [new GroupMember(name, "Conv2d", MemberRole.Producer, [new ChannelTensor("weight", 0, TensorRole.Weight)])]);
         var groups = new[] { G("a"), G("b") };
         var scores = new Dictionary<string, double[]> { ["a"] = [1, 4, 2, 4], ["b"] = [1, 2, 3, 4] };
         var plan = PruningPlan.Create(groups, scores, new Dictionary<string, int> { ["a"] = 2 });

@@ -34,7 +34,8 @@ public class VariantReportTests
         Assert.Equal(4, prune50.Widths["stem"]);
         Assert.Null(report.Rows[2].After);
         Assert.Equal(new FileInfo(p90).Length, report.Rows[2].FileBytes);
-        Assert.Equal("stem 8; layer1 16 [1/1]; layer2 32 [1/1]; head 1", report.Rows[2].WidthsText);
+        // Every group's width by unit (the format changed from ResNet stages to the generic units of the description).
+        Assert.Equal("stem 8; layer1 1 1; layer1.residual 16; layer2 1 1; layer2.residual 32; head 1", report.Rows[2].WidthsText);
         Assert.True(report.Rows[0].Params > prune50.Params && report.Rows[0].Params > report.Rows[2].Params);
 
         var csv = dir.File("report.csv");
@@ -43,7 +44,7 @@ public class VariantReportTests
         Assert.Equal(VariantReport.Header, lines[0]);
         Assert.Equal(4, lines.Length);
         Assert.All(lines, l => Assert.Equal(14, l.Split(',').Length));
-        Assert.EndsWith(",,,,stem 8; layer1 16 [1/1]; layer2 32 [1/1]; head 1", lines[3]);
+        Assert.EndsWith(",,,,stem 8; layer1 1 1; layer1.residual 16; layer2 1 1; layer2.residual 32; head 1", lines[3]);
 
         using var json = JsonDocument.Parse(File.ReadAllText(dir.File("report.json")));
         var rows = json.RootElement.GetProperty("rows");

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using QuakePrune.Inference;
 using QuakePrune.Training;
 
 namespace QuakePrune.Tests.Training;

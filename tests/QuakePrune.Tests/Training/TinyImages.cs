@@ -10,12 +10,8 @@ public static class TinyImages
     public const int Size = 16;
 
     /// <summary>Bottleneck ResNet with two stages (same code path as ResNet50) and a prunable hidden head.</summary>
-    public static ResNetArchitecture Architecture(int hidden = 8) => new()
-    {
-        Stem = 8,
-        Stages = [new ResNetStage(16, [new BottleneckWidths(4, 4)]), new ResNetStage(16, [new BottleneckWidths(4, 4)])],
-        Hidden = hidden,
-    };
+    public static Architecture Architecture(int hidden = 8) =>
+        ResNetArchitecture.Custom(ResNetBlock.Bottleneck, 8, [new ResNetStage(16, [[4, 4]]), new ResNetStage(16, [[4, 4]])], hidden);
 
     /// <summary>
     /// Uniform noise in [-1, 1]; an earthquake adds a bright band across time in the lower rows (low frequencies), so the

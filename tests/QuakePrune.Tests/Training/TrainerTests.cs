@@ -1,3 +1,4 @@
+using QuakePrune.Inference;
 using QuakePrune.Models;
 using QuakePrune.Torch;
 using QuakePrune.Training;
@@ -124,7 +125,7 @@ public sealed class TrainerTests
     {
         using var dir = new TempDir();
         using var data = TinyImages.Make(8, ("train", 4), ("dev", 4));
-        var options = TinyImages.Options(dir.Path, 1) with { Device = "cuda" };
+        var options = TinyImages.Options(dir.Path, 1) with { Device = Device.CUDA };
         if (cuda.is_available())
         {
             var result = Trainer.Train(options, data);

@@ -2,11 +2,9 @@ using System.Diagnostics;
 using QuakePrune.Models;
 using QuakePrune.Spectrograms;
 using QuakePrune.Torch;
-using QuakePrune.Torch.Modules;
 using static QuakePrune.Torch.torch;
-using F = QuakePrune.Torch.torch.nn.functional;
 
-namespace QuakePrune.Latency;
+namespace QuakePrune.Inference;
 
 /// <summary>How the prepared model runs its convolutions and keeps its activations.</summary>
 public enum InferencePath
@@ -54,22 +52,24 @@ public sealed record InferenceOptions
 public sealed record PathTrial(InferencePath Path, int Threads, double MedianMs, double MaxAbsDiff);
 
 /// <summary>
-/// An eval-mode <see cref="ResNet"/> prepared once for fast inference: every BatchNorm folded into its convolution
-/// (bias = beta - mean * gamma / sqrt(var + eps)), no autograd (inference mode), and the fastest of the
-/// available paths, measured at prepare time. On the CPU the candidates are oneDNN's primitives called directly
-/// (bias, ReLU and the residual sum fused, per-layer thread counts; where libdnnl.so.2 loads), libtorch's oneDNN path
-/// (weights reordered once, activations kept in oneDNN's layout, ReLU and the residual add in place), channels-last and
-/// plain; on CUDA channels-last and plain, with cuDNN's autotuner on.
-/// Each candidate's output is checked against the plain module on random inputs before it may be chosen.
-/// Not thread-safe: call <see cref="Forward"/> from one thread at a time.
+/// An eval-mode <see cref="Network"/> prepared once for fast inference, from its description: every batch norm folded into
+/// the convolution before it (bias = beta - mean * gamma / sqrt(var + eps)), residual sums and ReLUs fused into the
+/// convolutions they follow (<see cref="InferencePlan"/>), no autograd (inference mode), and the fastest of the available
+/// paths, measured at prepare time. On the CPU the candidates are oneDNN's primitives called directly for the leading
+/// convolutions and poolings (bias, ReLU and the residual sum fused, per-layer thread counts; where libdnnl.so.2 loads),
+/// libtorch's oneDNN path (weights reordered once, activations kept in oneDNN's layout as long as the layers allow),
+/// channels-last and plain; on CUDA channels-last and plain, with cuDNN's autotuner on. Layers the plan has no fused
+/// form for run their own forward. Each candidate's output is checked against the plain module on random inputs before
+/// it may be chosen. Not thread-safe: call <see cref="Forward"/> from one thread at a time.
 /// </summary>
 public sealed class InferenceModel : IDisposable
 {
-    private readonly FoldedConv stem;
-    private readonly FoldedBlock[] blocks;
-    private readonly Tensor[] headWeights;
-    private readonly Tensor[] headBiases;
+    private readonly InferencePlan plan;
     private readonly Device device;
+    /// <summary>How many leading steps the direct oneDNN path runs (0: it cannot).</summary>
+    private readonly int oneDnnSteps;
+    /// <summary>The first step the mkldnn path runs on dense tensors (every one before it runs on oneDNN tensors).</summary>
+    private readonly int mkldnnSteps;
     /// <summary>The direct oneDNN path's networks, one per input shape and thread ceiling, built on first use.</summary>
     private readonly Dictionary<(long N, long H, long W, int Threads), OneDnnNetwork> networks = [];
     /// <summary>The one whose per-layer thread counts were tuned at prepare time (the prepared shape's).</summary>
@@ -79,33 +79,20 @@ public sealed class InferenceModel : IDisposable
     public InferencePath Path { get; private set; }
     /// <summary>Intra-op threads each <see cref="Forward"/> runs with (libtorch's count is set for the call and restored after); null: whatever it is.</summary>
     public int? Threads { get; private set; }
-    public ResNetArchitecture Architecture { get; }
+    public Architecture Architecture { get; }
     public Device Device => device;
     /// <summary>Every candidate tried at prepare time: its median latency at the tuning shape and its largest deviation from the plain module.</summary>
     public IReadOnlyList<PathTrial> Trials { get; private set; } = [];
     /// <summary>The direct oneDNN path's steps at the prepared shape (implementation, threads, tuned times); empty on other paths.</summary>
     public IReadOnlyList<OneDnnStep> OneDnnSteps => Path == InferencePath.OneDnn && tuned is not null ? tuned.Steps : [];
 
-    private InferenceModel(ResNet model, Device device)
+    private InferenceModel(Network model, Device device)
     {
         Architecture = model.Architecture;
         this.device = device;
-        stem = FoldedConv.Of(model, "conv1", "bn1", relu: true);
-        var list = new List<FoldedBlock>();
-        for (var s = 0; s < Architecture.Stages.Count; s++)
-        for (var b = 0; b < Architecture.Stages[s].Blocks.Count; b++)
-        {
-            var p = $"layer{s + 1}.{b}";
-            list.Add(new FoldedBlock(
-                FoldedConv.Of(model, $"{p}.conv1", $"{p}.bn1", relu: true),
-                FoldedConv.Of(model, $"{p}.conv2", $"{p}.bn2", relu: true),
-                FoldedConv.Of(model, $"{p}.conv3", $"{p}.bn3", relu: false),
-                b == 0 ? FoldedConv.Of(model, $"{p}.downsample.0", $"{p}.downsample.1", relu: false) : null));
-        }
-        blocks = list.ToArray();
-        string[] head = Architecture.Hidden == 0 ? ["fc"] : ["fc.0", "fc.3"];
-        headWeights = head.Select(n => Keep(((Linear)model.get_submodule(n)).weight.detach())).ToArray();
-        headBiases = head.Select(n => Keep(((Linear)model.get_submodule(n)).bias!.detach())).ToArray();
+        plan = InferencePlan.Build(model);
+        oneDnnSteps = device.type == DeviceType.CPU && model.Graph.InputShape.Length == 4 ? OneDnnNetwork.SupportedPrefix(plan) : 0;
+        mkldnnSteps = plan.Steps.TakeWhile(s => s.RunsOnMkldnn).Count();
     }
 
     /// <summary>
@@ -113,7 +100,7 @@ public sealed class InferenceModel : IDisposable
     /// offers, keeping the fastest. The model must be in eval mode; it is not modified and may be disposed afterwards.
     /// </summary>
     /// <exception cref="InvalidOperationException">an optimised path does not reproduce the plain model within the tolerance.</exception>
-    public static InferenceModel Prepare(ResNet model, InferenceOptions? options = null)
+    public static InferenceModel Prepare(Network model, InferenceOptions? options = null)
     {
         options ??= new InferenceOptions();
         if (model.training) throw new ArgumentException("InferenceModel.Prepare needs an eval-mode model (call eval() first): BatchNorm folding uses the running statistics");
@@ -128,12 +115,12 @@ public sealed class InferenceModel : IDisposable
         try
         {
             var candidates = Candidates(device);
-            if (!OneDnnNetwork.Supports(prepared.stem, prepared.blocks))
-                candidates = candidates.Where(p => p != InferencePath.OneDnn).ToArray();
+            if (prepared.oneDnnSteps == 0) candidates = candidates.Where(p => p != InferencePath.OneDnn).ToArray();
+            if (prepared.mkldnnSteps == 0 || model.Graph.InputShape.Length != 4) candidates = candidates.Where(p => p != InferencePath.Mkldnn).ToArray();
             if (options.Path is { } forced && !candidates.Contains(forced))
                 throw new ArgumentException($"inference path {forced} is not available on {device} for this model (available: {string.Join(", ", candidates)})");
             if (options.Path is { } only) candidates = [only];
-            using var input = RandomInput(model.Architecture.InChannels, options, device);
+            using var input = RandomInput(model.Graph, options, device);
             using var reference = model.forward(input).to(ScalarType.Float32);
             var scale = Math.Max(1.0, reference.abs().max().item<double>());
             var timed = candidates.Length > 1 || tuneThreads;
@@ -146,7 +133,7 @@ public sealed class InferenceModel : IDisposable
                 if (!(diff <= options.Tolerance * scale))
                     throw new InvalidOperationException(
                         $"inference path {path} at {threads} thread(s) deviates from the plain model by {diff:G3} (allowed {options.Tolerance * scale:G3}) " +
-                        $"on a random {options.Batch}x{model.Architecture.InChannels}x{options.Size} input");
+                        $"on a random input [{string.Join(", ", input.shape)}]");
                 return new PathTrial(path, threads, timed ? prepared.MedianMs(input, options.TuningRuns, hopelessMs) : double.NaN, diff);
             }
             var trials = new List<PathTrial>();
@@ -187,19 +174,30 @@ public sealed class InferenceModel : IDisposable
         }
     }
 
-    /// <summary>Logits [N, classes] (dense, float32) for images [N, C, H, W] (dense, float32, on the model's device).</summary>
+    /// <summary>The only output (logits [N, classes] for a classifier; dense, float32) for an input [N, C, ...] (dense, float32, on the model's device).</summary>
     public Tensor Forward(Tensor images)
     {
+        var outputs = ForwardAll(images);
+        if (outputs.Length == 1) return outputs[0];
+        foreach (var output in outputs) output.Dispose();
+        throw new InvalidOperationException($"the network has {outputs.Length} outputs: call ForwardAll");
+    }
+
+    /// <summary>Every output, in the description's order.</summary>
+    public Tensor[] ForwardAll(Tensor images)
+    {
         ObjectDisposedException.ThrowIf(disposed, this);
-        if (images.dim() != 4 || images.shape[1] != Architecture.InChannels)
-            throw new ArgumentException($"inference expects images [N, {Architecture.InChannels}, H, W], got [{string.Join(", ", images.shape)}]");
+        var graph = Architecture.Graph;
+        if (images.dim() != graph.InputShape.Length || images.shape[1] != graph.InChannels)
+            throw new ArgumentException($"inference expects input [N, {graph.InChannels}{string.Concat(Enumerable.Repeat(", ...", graph.InputShape.Length - 2))}] " +
+                                        $"(images [N, C, H, W]), got [{string.Join(", ", images.shape)}]");
         using var mode = inference_mode();
         var outer = get_num_threads();
         var own = Threads is { } threads && threads != outer;
         if (own) set_num_threads(Threads!.Value);
         try
         {
-            return Logits(images);
+            return Run(images);
         }
         finally
         {
@@ -207,22 +205,74 @@ public sealed class InferenceModel : IDisposable
         }
     }
 
-    private Tensor Logits(Tensor images)
+    /// <summary>Runs the plan on the current path: the direct oneDNN prefix or the mkldnn segment first where chosen, then the rest on strided tensors.</summary>
+    private Tensor[] Run(Tensor images)
     {
-        var features = Path switch
+        var values = new Tensor?[plan.Slots];
+        var start = 0;
+        var onMkldnn = false;
+        Tensor? ownInput = null;
+        try
         {
-            InferencePath.OneDnn => FeaturesOneDnn(images),
-            InferencePath.Mkldnn => FeaturesMkldnn(images),
-            _ => FeaturesStrided(images),
-        };
-        var x = features;
-        for (var k = 0; k < headWeights.Length; k++)
-        {
-            var next = F.linear(x, headWeights[k], headBiases[k]);
-            x.Dispose();
-            x = k < headWeights.Length - 1 ? next.relu_() : next;
+            switch (Path)
+            {
+                case InferencePath.OneDnn:
+                    values[0] = images;
+                    values[plan.Steps[oneDnnSteps - 1].Output] = OneDnnPrefix(images);
+                    start = oneDnnSteps;
+                    break;
+                case InferencePath.Mkldnn:
+                    using (var dense = images.is_contiguous() ? images.alias() : images.contiguous())
+                        values[0] = ownInput = dense.to_mkldnn();
+                    onMkldnn = true;
+                    break;
+                case InferencePath.ChannelsLast:
+                    values[0] = ownInput = images.contiguous(MemoryFormat.ChannelsLast);
+                    break;
+                default:
+                    values[0] = images;
+                    break;
+            }
+            for (var k = start; k < plan.Steps.Length; k++)
+            {
+                if (onMkldnn && k == mkldnnSteps)
+                {
+                    ToDense(values);
+                    onMkldnn = false;
+                }
+                var step = plan.Steps[k];
+                var first = step.Inputs[0];
+                var released = plan.ReleasedAfter[k];
+                var y = step.Run(step.Inputs.Select(s => values[s]!).ToArray(), onMkldnn,
+                    mayOverwrite: released.Contains(first) && step.Inputs.Count(s => s == first) == 1);
+                foreach (var s in released)
+                {
+                    if (!ReferenceEquals(values[s], y)) values[s]!.Dispose();
+                    values[s] = null;
+                }
+                values[step.Output] = y;
+            }
+            if (onMkldnn) ToDense(values);
+            var outputs = plan.Outputs.Select(s => values[s]!).ToArray();
+            foreach (var s in plan.Outputs) values[s] = null;
+            return outputs;
         }
-        return x;
+        finally
+        {
+            for (var s = 1; s < values.Length; s++) values[s]?.Dispose();
+            ownInput?.Dispose();
+        }
+    }
+
+    /// <summary>Every live value (the input aside) converted from oneDNN's layout to a dense tensor.</summary>
+    private static void ToDense(Tensor?[] values)
+    {
+        for (var s = 1; s < values.Length; s++)
+        {
+            if (values[s] is not { } value) continue;
+            values[s] = value.to_dense();
+            value.Dispose();
+        }
     }
 
     /// <summary>
@@ -251,22 +301,22 @@ public sealed class InferenceModel : IDisposable
     /// <summary>Logits, row-major [batch, classes], for images given as row-major float32 [batch, C, height, width].</summary>
     public float[] Run(ReadOnlySpan<float> images, int batch, int height, int width)
     {
-        using var input = tensor(images, [batch, Architecture.InChannels, height, width], device.type == DeviceType.CPU ? null : device);
+        using var input = tensor(images, Architecture.Graph.InputShapeAt(batch, height, width), device.type == DeviceType.CPU ? null : device);
         using var logits = Forward(input);
         using var cpu = logits.device.type == DeviceType.CPU ? logits.alias() : logits.to(CPU);
         return cpu.ToArray<float>();
     }
 
-    /// <summary>Pooled features [N, width] through the direct oneDNN network for this input shape.</summary>
-    private Tensor FeaturesOneDnn(Tensor images)
+    /// <summary>The direct oneDNN network's output (dense NCHW) for this input's shape.</summary>
+    private Tensor OneDnnPrefix(Tensor images)
     {
         // oneDNN reads the buffer as float32 of this shape: another type would be read past its end.
         if (images.dtype != ScalarType.Float32) throw new ArgumentException($"inference expects float32 images, got {images.dtype}");
         using var dense = images.is_contiguous() ? images.alias() : images.contiguous();
         var network = Network(dense);
-        var features = empty([network.InputShape[0], network.Features]);
-        network.Run(dense.data_ptr(), features.data_ptr());
-        return features;
+        var output = empty(network.OutputShape);
+        network.Run(dense.data_ptr(), output.data_ptr());
+        return output;
     }
 
     /// <summary>Chooses each step's thread count of the network for this input's shape by timing (see <see cref="OneDnnNetwork.TuneThreads"/>).</summary>
@@ -274,8 +324,8 @@ public sealed class InferenceModel : IDisposable
     {
         using var dense = images.contiguous();
         tuned = Network(dense);
-        using var features = empty([tuned.InputShape[0], tuned.Features]);
-        tuned.TuneThreads(dense.data_ptr(), features.data_ptr(), runs);
+        using var output = empty(tuned.OutputShape);
+        tuned.TuneThreads(dense.data_ptr(), output.data_ptr(), runs);
     }
 
     /// <summary>Frees the oneDNN networks (their primitives and activation buffers) when another path was chosen.</summary>
@@ -290,62 +340,28 @@ public sealed class InferenceModel : IDisposable
     {
         var key = (images.shape[0], images.shape[2], images.shape[3], get_num_threads());
         if (!networks.TryGetValue(key, out var network))
-            networks[key] = network = new OneDnnNetwork(stem, blocks, images.shape, key.Item4);
+            networks[key] = network = new OneDnnNetwork(plan, oneDnnSteps, images.shape, key.Item4);
         return network;
     }
 
-    /// <summary>Pooled features [N, width] through libtorch's oneDNN path: the only conversions are at the input and before the head.</summary>
-    private Tensor FeaturesMkldnn(Tensor images)
-    {
-        using var dense = images.is_contiguous() ? images.alias() : images.contiguous();
-        using var input = dense.to_mkldnn();
-        using var pooled = PooledFeatures(input, static (conv, x) => conv.Mkldnn(x));
-        using var features = pooled.to_dense();
-        return features.flatten(1);
-    }
-
-    /// <summary>Pooled features [N, width] through libtorch's conv2d on strided (NCHW or NHWC) activations.</summary>
-    private Tensor FeaturesStrided(Tensor images)
-    {
-        using var input = images.contiguous(Path == InferencePath.ChannelsLast ? MemoryFormat.ChannelsLast : MemoryFormat.Contiguous);
-        using var pooled = PooledFeatures(input, static (conv, x) => conv.Strided(x));
-        return pooled.flatten(1);
-    }
-
-    /// <summary>Stem, max-pool, every bottleneck (residual add and ReLU in place) and the global average pool, each convolution run by <paramref name="conv"/>.</summary>
-    private Tensor PooledFeatures(Tensor input, Func<FoldedConv, Tensor, Tensor> conv)
-    {
-        Tensor x;
-        using (var y = conv(stem, input))
-            x = F.max_pool2d(y, (3, 3), (2, 2), (1, 1), (1, 1));
-        foreach (var block in blocks)
-        {
-            var identity = block.Downsample is { } downsample ? conv(downsample, x) : x;
-            var a = conv(block.Conv1, x);
-            var b = conv(block.Conv2, a);
-            a.Dispose();
-            var c = conv(block.Conv3, b);
-            b.Dispose();
-            c.add_(identity).relu_();
-            if (!ReferenceEquals(identity, x)) identity.Dispose();
-            x.Dispose();
-            x = c;
-        }
-        using (x)
-            return F.adaptive_avg_pool2d(x, (1, 1));
-    }
-
+    /// <summary>Puts each convolution's weights in the layout the path runs it in: the mkldnn segment's in oneDNN's, the rest strided.</summary>
     private void Switch(InferencePath path)
     {
         if (path is InferencePath.Mkldnn or InferencePath.OneDnn && device.type != DeviceType.CPU)
             throw new ArgumentException($"the oneDNN paths run on the CPU only, the model is on {device}");
-        if (path != InferencePath.OneDnn)
-            foreach (var conv in AllConvs()) conv.Prepare(path);
+        for (var k = 0; k < plan.Steps.Length; k++)
+        {
+            if (plan.Steps[k] is not ConvStep conv || (path == InferencePath.OneDnn && k < oneDnnSteps)) continue;
+            conv.Conv.Prepare(path switch
+            {
+                InferencePath.Mkldnn => k < mkldnnSteps ? InferencePath.Mkldnn : InferencePath.Plain,
+                InferencePath.OneDnn => InferencePath.Plain,
+                _ => path,
+            });
+        }
         if (device.type == DeviceType.CUDA) backends.cudnn.set_benchmark(true);
         Path = path;
     }
-
-    private IEnumerable<FoldedConv> AllConvs() => blocks.SelectMany(b => b.Convolutions).Prepend(stem);
 
     /// <summary>
     /// Median of <paramref name="runs"/> timed forwards after two warm-up ones. A path whose first forward here (the caller's
@@ -379,12 +395,13 @@ public sealed class InferenceModel : IDisposable
                 _ => true,
             }).ToArray();
 
-    private static Tensor RandomInput(int channels, InferenceOptions options, Device device)
+    private static Tensor RandomInput(NetworkGraph graph, InferenceOptions options, Device device)
     {
+        var shape = graph.InputShapeAt(options.Batch, options.Size.Height, options.Size.Width);
         var random = new Random(options.Seed);
-        var values = new float[(long)options.Batch * channels * options.Size.Height * options.Size.Width];
+        var values = new float[shape.Aggregate(1L, (a, b) => a * b)];
         for (var k = 0; k < values.Length; k++) values[k] = (float)(random.NextDouble() * 2 - 1);
-        return tensor(values, [options.Batch, channels, options.Size.Height, options.Size.Width], device);
+        return tensor(values, shape, device);
     }
 
     private static double MaxAbsDiff(Tensor a, Tensor b)
@@ -395,14 +412,11 @@ public sealed class InferenceModel : IDisposable
         return largest.item<double>();
     }
 
-    private static Tensor Keep(Tensor t) => t.DetachFromDisposeScope();
-
     public void Dispose()
     {
         if (disposed) return;
         disposed = true;
         DropNetworks();
-        foreach (var conv in AllConvs()) conv.Dispose();
-        foreach (var t in headWeights.Concat(headBiases)) t.Dispose();
+        plan.Dispose();
     }
 }

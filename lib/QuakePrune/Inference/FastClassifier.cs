@@ -1,9 +1,8 @@
 using QuakePrune.Models;
 using QuakePrune.Spectrograms;
-using QuakePrune.Training;
 using static QuakePrune.Torch.torch;
 
-namespace QuakePrune.Latency;
+namespace QuakePrune.Inference;
 
 /// <summary>
 /// p(earthquake) through the prepared inference path (BatchNorm folded, the fastest verified layout): what evaluate, predict
@@ -15,10 +14,10 @@ public sealed class FastClassifier : IBatchClassifier, IDisposable
     private readonly ImageSize size;
 
     /// <summary>Prepares <paramref name="network"/> (put in eval mode; not modified, and free to dispose afterwards) for images of <paramref name="inputSize"/>.</summary>
-    public FastClassifier(ResNet network, ImageSize inputSize)
+    public FastClassifier(Network network, ImageSize inputSize)
     {
-        if (network.Architecture.Classes != 2)
-            throw new InvalidOperationException($"p(earthquake) needs a two-class model; this one has {network.Architecture.Classes} classes");
+        if (network.Graph.OutputChannels != 2)
+            throw new InvalidOperationException($"p(earthquake) needs a two-class model; this one has {network.Graph.OutputChannels} classes");
         network.eval();
         size = inputSize;
         model = InferenceModel.Prepare(network, new InferenceOptions { Size = inputSize, Batch = 1, TuningRuns = 3, TuneThreads = false });
@@ -28,7 +27,7 @@ public sealed class FastClassifier : IBatchClassifier, IDisposable
 
     public float[] ProbabilityOfEarthquake(float[] images, int count)
     {
-        var channels = model.Architecture.InChannels;
+        var channels = model.Architecture.Graph.InChannels;
         if (images.Length != (long)count * channels * size.Height * size.Width)
             throw new ArgumentException($"{images.Length} values are not {count} images of {channels}x{size.Height}x{size.Width} (the model's input)");
         using var input = tensor(images, [count, channels, size.Height, size.Width], model.Device);

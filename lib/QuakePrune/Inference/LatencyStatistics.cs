@@ -1,4 +1,4 @@
-namespace QuakePrune.Latency;
+namespace QuakePrune.Inference;
 
 /// <summary>Summary of timed runs in milliseconds. Percentiles interpolate linearly (numpy's default); std is the population std (numpy's ddof=0).</summary>
 public sealed record LatencyStatistics(int Runs, double MedianMs, double P90Ms, double P99Ms, double MeanMs, double StdMs, double MinMs)

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using QuakePrune.Torch;
 
-namespace QuakePrune.Latency;
+namespace QuakePrune.Inference;
 
 /// <summary>
 /// One step of a <see cref="OneDnnNetwork"/> as built: its oneDNN implementation, the thread count it runs on, and its median
@@ -11,28 +11,30 @@ namespace QuakePrune.Latency;
 public sealed record OneDnnStep(string Name, string Implementation, int Threads, IReadOnlyDictionary<int, double> MedianMs);
 
 /// <summary>
-/// A folded ResNet's features (stem to global average pool) as a fixed sequence of oneDNN primitives for one input shape,
-/// called without ATen in between. Each convolution is created once with its bias, ReLU and (in a block's last one) the
-/// residual sum fused in, on weights reordered once into the layout it chose; activations live in a few buffers reused
-/// from block to block, the residual sum writing in place into the block's identity. Each step runs on the thread count
-/// that measured fastest for it (<see cref="TuneThreads"/>), never more than the count the network was built with: a
-/// small layer loses more to splitting than it gains.
+/// The leading steps of an <see cref="InferencePlan"/> (its convolutions and poolings, up to the first it cannot run) as a
+/// fixed sequence of oneDNN primitives for one input shape, called without ATen in between. Each convolution is created
+/// once with its bias, ReLU and residual sum fused in, on weights reordered once into the layout it chose; activations
+/// live in a few buffers reused as values die, a residual sum accumulating in place into its operand's buffer when the
+/// operand is not needed afterwards. Each step runs on the thread count that measured fastest for it
+/// (<see cref="TuneThreads"/>), never more than the count the network was built with: a small layer loses more to
+/// splitting than it gains. The last step writes dense NCHW float32 for the rest of the plan.
 /// </summary>
 internal sealed class OneDnnNetwork : IDisposable
 {
-    private enum Slot { Input, Stem, Main0, Main1, Temp0, Temp1, Reordered, Output }
+    /// <summary>Buffers bound at each run: the caller's images and the output tensor.</summary>
+    private const int ImagesBuffer = -1, OutputBuffer = -2;
 
     /// <summary>A step's primitive at one thread count, with its memories bound.</summary>
     private sealed record Variant(DnnlPrimitive Primitive, DnnlArg[] Args);
 
-    private sealed class Step(string name, DnnlPrimitive primary, Func<int, DnnlPrimitive> twin, Slot src, Slot dst, DnnlMemory? weights, DnnlMemory? bias)
+    private sealed class Step(string name, DnnlPrimitive primary, Func<int, DnnlPrimitive> twin, int src, int dst, DnnlMemory? weights, DnnlMemory? bias)
     {
         public string Name { get; } = name;
         public DnnlPrimitive Primary { get; } = primary;
         /// <summary>The same primitive (same layouts) created for another thread count.</summary>
         public Func<int, DnnlPrimitive> Twin { get; } = twin;
-        public Slot Src { get; } = src;
-        public Slot Dst { get; } = dst;
+        public int Src { get; } = src;
+        public int Dst { get; } = dst;
         public DnnlMemory? Weights { get; } = weights;
         public DnnlMemory? Bias { get; } = bias;
         public Dictionary<int, Variant> Variants { get; } = [];
@@ -42,47 +44,80 @@ internal sealed class OneDnnNetwork : IDisposable
         public Dictionary<int, double> MedianMs { get; } = [];
     }
 
+    /// <summary>A value between steps: its layout and the buffer it is in.</summary>
+    private sealed record Activation(DnnlMemoryDesc Md, int Buffer);
+
     private readonly List<Step> steps = [];
-    private readonly Dictionary<Slot, IntPtr> buffers = [];
+    private readonly List<long> bufferBytes = [];
+    private readonly List<int> freeBuffers = [];
+    private readonly List<IntPtr> buffers = [];
     private readonly List<DnnlMemory> scratchpads = [];
     private readonly List<DnnlMemoryDesc> descriptors = [];
     private IntPtr scratchpad;
     private long scratchpadBytes;
 
-    /// <summary>Input shape [N, C, H, W] (dense NCHW float32) and the pooled feature count per image.</summary>
+    /// <summary>Input shape [N, C, H, W] (dense NCHW float32) and the output's (dense NCHW float32).</summary>
     public long[] InputShape { get; }
-    public long Features { get; }
+    public long[] OutputShape { get; private set; } = [];
     /// <summary>The thread count it was built with: the most any step uses.</summary>
     public int Ceiling { get; }
     public IReadOnlyList<OneDnnStep> Steps =>
         steps.Select(s => new OneDnnStep(s.Name, s.Current.Primitive.Implementation, s.Current.Primitive.Threads, s.MedianMs)).ToArray();
 
-    /// <summary>Whether the direct path can build these convolutions: oneDNN loads, and every convolution is dense (one group, no dilation).</summary>
-    public static bool Supports(FoldedConv stem, IEnumerable<FoldedBlock> blocks) =>
-        OneDnn.IsAvailable && blocks.SelectMany(b => b.Convolutions).Prepend(stem).All(c => c.IsDense);
+    /// <summary>
+    /// How many leading steps of <paramref name="plan"/> the direct path can run: dense 2-d convolutions and 2-d poolings
+    /// (a residual sum only with a ReLU after it) reading the input or each other, ending where a single value (the last one's) is all the later steps need; 0 when
+    /// oneDNN does not load or no convolution leads.
+    /// </summary>
+    public static int SupportedPrefix(InferencePlan plan)
+    {
+        if (!OneDnn.IsAvailable) return 0;
+        var runnable = 0;
+        var produced = new HashSet<int> { 0 };
+        foreach (var step in plan.Steps)
+        {
+            // The binding fuses a residual sum only with the ReLU after it.
+            if (step is not (ConvStep { Conv.IsDense: true, Conv.Sum: false } or ConvStep { Conv.IsDense: true, Conv.Relu: true } or PoolStep)
+                || !step.Inputs.All(produced.Contains)) break;
+            produced.Add(step.Output);
+            runnable++;
+        }
+        for (var count = runnable; count > 0; count--)
+        {
+            var inside = plan.Steps[..count].Select(s => s.Output).ToHashSet();
+            var needed = plan.Steps[count..].SelectMany(s => s.Inputs).Concat(plan.Outputs).Where(inside.Contains).ToHashSet();
+            if (needed.SetEquals([plan.Steps[count - 1].Output]) && plan.Steps[..count].Any(s => s is ConvStep)) return count;
+        }
+        return 0;
+    }
 
-    public OneDnnNetwork(FoldedConv stem, IEnumerable<FoldedBlock> blocks, long[] inputShape, int threads)
+    /// <param name="count">The leading steps to run (<see cref="SupportedPrefix"/>).</param>
+    public OneDnnNetwork(InferencePlan plan, int count, long[] inputShape, int threads)
     {
         InputShape = inputShape;
         Ceiling = threads;
         try
         {
-            var input = new Activation(Keep(DnnlMemoryDesc.Of(inputShape, DnnlTag.Nchw)), Slot.Input);
-            var x = AddConvolution(stem, input, Slot.Stem, null);
-            x = AddPooling("maxpool", x, Slot.Main0, max: true, (3, 3), (2, 2), (1, 1), null);
-            foreach (var block in blocks)
+            var lastReader = new Dictionary<int, int>();
+            for (var k = 0; k < count; k++)
+                foreach (var s in plan.Steps[k].Inputs) lastReader[s] = k;
+            var values = new Dictionary<int, Activation> { [0] = new(Keep(DnnlMemoryDesc.Of(inputShape, DnnlTag.Nchw)), ImagesBuffer) };
+            for (var k = 0; k < count; k++)
             {
-                var other = x.At == Slot.Main0 ? Slot.Main1 : Slot.Main0;
-                var identity = block.Downsample is { } downsample ? AddConvolution(downsample, x, other, null) : x;
-                var a = AddConvolution(block.Conv1, x, Slot.Temp0, null);
-                var b = AddConvolution(block.Conv2, a, Slot.Temp1, null);
-                // The residual sum accumulates into the identity's buffer; x is spent by now, so its buffer is free if the identity must move.
-                x = AddConvolution(block.Conv3, b, identity.At == Slot.Main0 ? Slot.Main1 : Slot.Main0, identity);
+                var step = plan.Steps[k];
+                var last = k == count - 1;
+                var dying = step.Inputs.Distinct().Where(s => s != 0 && lastReader[s] == k).ToHashSet();
+                values[step.Output] = step switch
+                {
+                    ConvStep conv => AddConvolution(conv.Conv, values[conv.Source], conv.SumInput is { } sum ? values[sum] : null,
+                        conv.SumInput is { } operand && dying.Contains(operand), last),
+                    PoolStep pool => AddPooling(pool, values[pool.Source], last),
+                    _ => throw new InvalidOperationException($"{step.Name}: the direct oneDNN path cannot run this step"),
+                };
+                foreach (var s in dying)
+                    if (values[s].Buffer != values[step.Output].Buffer) Release(values[s].Buffer);
             }
-            var shape = x.Md.Dims;
-            Features = shape[1];
-            var pooled = Keep(DnnlMemoryDesc.Of([shape[0], shape[1], 1, 1], DnnlTag.Nchw));
-            AddPooling("avgpool", x, Slot.Output, max: false, (shape[2], shape[3]), (1, 1), (0, 0), pooled);
+            OutputShape = values[plan.Steps[count - 1].Output].Md.Dims;
             Allocate();
         }
         catch
@@ -92,19 +127,19 @@ internal sealed class OneDnnNetwork : IDisposable
         }
     }
 
-    /// <summary>Features [N, C] (row-major float32 at <paramref name="features"/>) of images [N, C, H, W] (dense NCHW float32 at <paramref name="images"/>).</summary>
-    public void Run(IntPtr images, IntPtr features)
+    /// <summary>Runs the steps: images (dense NCHW float32 at <paramref name="images"/>) to the output (dense NCHW float32 at <paramref name="output"/>).</summary>
+    public void Run(IntPtr images, IntPtr output)
     {
-        Bind(images, features);
+        Bind(images, output);
         foreach (var step in steps) step.Current.Primitive.Execute(step.Current.Args);
     }
 
-    private void Bind(IntPtr images, IntPtr features)
+    private void Bind(IntPtr images, IntPtr output)
     {
         foreach (var step in steps)
         {
-            if (step.Src == Slot.Input) step.SrcMemory.Bind(images);
-            if (step.Dst == Slot.Output) step.DstMemory.Bind(features);
+            if (step.Src == ImagesBuffer) step.SrcMemory.Bind(images);
+            if (step.Dst == OutputBuffer) step.DstMemory.Bind(output);
         }
     }
 
@@ -113,7 +148,7 @@ internal sealed class OneDnnNetwork : IDisposable
     /// after two warm-up forwards, the counts alternating forward by forward), then runs each step on the count with the
     /// lowest median. Outputs do not depend on the choice beyond float rounding (checked by the caller).
     /// </summary>
-    public void TuneThreads(IntPtr images, IntPtr features, int runs)
+    public void TuneThreads(IntPtr images, IntPtr output, int runs)
     {
         var counts = new List<int>();
         for (var t = Ceiling; t >= 1; t /= 2) counts.Add(t);
@@ -122,7 +157,7 @@ internal sealed class OneDnnNetwork : IDisposable
         foreach (var count in counts)
             VariantOf(step, count);
         var times = steps.Select(_ => counts.ToDictionary(c => c, _ => new List<double>())).ToArray();
-        Bind(images, features);
+        Bind(images, output);
         for (var run = 0; run < runs + 2; run++)
         foreach (var count in counts)
         for (var k = 0; k < steps.Count; k++)
@@ -139,16 +174,31 @@ internal sealed class OneDnnNetwork : IDisposable
         }
     }
 
-    /// <summary>An activation between steps: its layout and the buffer it is in.</summary>
-    private sealed record Activation(DnnlMemoryDesc Md, Slot At);
+    /// <summary>A buffer free for a new value (one whose value died, else a new one).</summary>
+    private int Acquire()
+    {
+        if (freeBuffers.Count > 0)
+        {
+            var reused = freeBuffers[^1];
+            freeBuffers.RemoveAt(freeBuffers.Count - 1);
+            return reused;
+        }
+        bufferBytes.Add(0);
+        return bufferBytes.Count - 1;
+    }
+
+    private void Release(int buffer)
+    {
+        if (buffer >= 0 && !freeBuffers.Contains(buffer)) freeBuffers.Add(buffer);
+    }
 
     /// <summary>
-    /// A convolution step reading <paramref name="src"/>, writing into <paramref name="to"/> (or, with a residual
-    /// <paramref name="sum"/>, accumulating into the identity's buffer). It is first asked for on the layouts it is given
-    /// (no copies); if oneDNN has only its slow reference implementation for them, it chooses its layouts and reorder steps
-    /// bring the input (and the identity, into <paramref name="to"/>) over.
+    /// A convolution step reading <paramref name="src"/>. With a residual <paramref name="sum"/> it accumulates into the
+    /// sum's buffer when the sum dies here and the layouts agree, else into a copy. It is first asked for on the layouts it is
+    /// given (no copies); if oneDNN has only its slow reference implementation for them, it chooses its layouts and reorder
+    /// steps bring the input (and the sum) over. The <paramref name="last"/> step writes dense NCHW into the output.
     /// </summary>
-    private Activation AddConvolution(FoldedConv conv, Activation src, Slot to, Activation? sum)
+    private Activation AddConvolution(FoldedConv conv, Activation src, Activation? sum, bool sumDies, bool last)
     {
         var name = conv.Name;
         var srcShape = src.Md.Dims;
@@ -159,10 +209,11 @@ internal sealed class OneDnnNetwork : IDisposable
         using var weightsAny = DnnlMemoryDesc.Of(weightShape, DnnlTag.Any);
         var biasMd = Keep(DnnlMemoryDesc.Of([weightShape[0]], DnnlTag.X));
         using var dstAny = DnnlMemoryDesc.Of(dstShape, DnnlTag.Any);
+        var plain = last && sum is null ? Keep(DnnlMemoryDesc.Of(dstShape, DnnlTag.Nchw)) : null;
         var postOps = sum is not null ? DnnlPostOps.SumRelu : conv.Relu ? DnnlPostOps.Relu : DnnlPostOps.None;
         DnnlPrimitive Create(DnnlMemoryDesc source, DnnlMemoryDesc weights, DnnlMemoryDesc dst, int threads) =>
             DnnlPrimitive.Convolution(source, weights, biasMd, dst, conv.Stride, conv.Padding, postOps, threads, name);
-        var primary = Create(src.Md, weightsAny, sum?.Md ?? dstAny, Ceiling);
+        var primary = Create(src.Md, weightsAny, sum?.Md ?? plain ?? dstAny, Ceiling);
         if (primary.Implementation.StartsWith("ref", StringComparison.Ordinal))
         {
             primary.Dispose();
@@ -171,18 +222,24 @@ internal sealed class OneDnnNetwork : IDisposable
         DnnlMemory? weights = null, bias = null;
         try
         {
-            var from = src.At;
+            var from = src.Buffer;
+            var reordered = -1;
             if (!primary.Src.SameAs(src.Md))
-                from = AddReorder($"{name} input", src, primary.Src, Slot.Reordered).At;
+                from = reordered = AddReorder($"{name} input", src, primary.Src, Acquire()).Buffer;
+            int to;
             if (sum is not null)
-                to = primary.Dst.SameAs(sum.Md) ? sum.At : AddReorder($"{name} identity", sum, primary.Dst, to).At;
+                to = sumDies && primary.Dst.SameAs(sum.Md) ? sum.Buffer : AddReorder($"{name} sum", sum, primary.Dst, Acquire()).Buffer;
+            else
+                to = last && plain is not null && primary.Dst.SameAs(plain) ? OutputBuffer : Acquire();
             weights = Reordered(conv.Weight, weightShape, primary.Weights!, name);
             bias = DnnlMemory.Allocate(biasMd);
             var values = conv.Bias.ToArray<float>();
             Marshal.Copy(values, 0, bias.Buffer, values.Length);
             var chosen = primary;
             steps.Add(new Step(name, primary, t => Create(chosen.Src, chosen.Weights!, chosen.Dst, t), from, to, weights, bias));
-            return new Activation(primary.Dst, to);
+            if (reordered >= 0) Release(reordered);
+            var result = new Activation(primary.Dst, to);
+            return last && to != OutputBuffer ? ToOutput(name, result) : result;
         }
         catch
         {
@@ -193,31 +250,43 @@ internal sealed class OneDnnNetwork : IDisposable
         }
     }
 
-    /// <summary>A pooling step into <paramref name="to"/>, in the layout given (<paramref name="dst"/>) or, when null or only slow there, its own.</summary>
-    private Activation AddPooling(string name, Activation src, Slot to, bool max, (long, long) kernel, (long, long) stride, (long, long) padding,
-        DnnlMemoryDesc? dst)
+    /// <summary>A pooling step; the <paramref name="last"/> one writes dense NCHW into the output (directly, or through a reorder when only slow there).</summary>
+    private Activation AddPooling(PoolStep pool, Activation src, bool last)
     {
         var shape = src.Md.Dims;
-        using var dstAny = DnnlMemoryDesc.Of([shape[0], shape[1], Out(shape[2], kernel.Item1, stride.Item1, padding.Item1),
-            Out(shape[3], kernel.Item2, stride.Item2, padding.Item2)], DnnlTag.Any);
-        var primary = DnnlPrimitive.Pooling(src.Md, dst ?? dstAny, max, kernel, stride, padding, Ceiling, name);
-        if (dst is not null && primary.Implementation.StartsWith("ref", StringComparison.Ordinal))
+        var (kernel, stride, padding) = pool.Kernel is { } k ? (k, pool.Stride, pool.Padding) : ((shape[2], shape[3]), (1L, 1L), (0L, 0L));
+        long[] dstShape = [shape[0], shape[1], Out(shape[2], kernel.Item1, stride.Item1, padding.Item1), Out(shape[3], kernel.Item2, stride.Item2, padding.Item2)];
+        using var dstAny = DnnlMemoryDesc.Of(dstShape, DnnlTag.Any);
+        var plain = last ? Keep(DnnlMemoryDesc.Of(dstShape, DnnlTag.Nchw)) : null;
+        var primary = DnnlPrimitive.Pooling(src.Md, plain ?? dstAny, pool.Max, kernel, stride, padding, Ceiling, pool.Name);
+        if (plain is not null && primary.Implementation.StartsWith("ref", StringComparison.Ordinal))
         {
             primary.Dispose();
-            primary = DnnlPrimitive.Pooling(src.Md, dstAny, max, kernel, stride, padding, Ceiling, name);
+            primary = DnnlPrimitive.Pooling(src.Md, dstAny, pool.Max, kernel, stride, padding, Ceiling, pool.Name);
         }
         var chosen = primary;
-        var pooledAt = dst is null || primary.Dst.SameAs(dst) ? to : Slot.Reordered;
-        steps.Add(new Step(name, primary, t => DnnlPrimitive.Pooling(src.Md, chosen.Dst, max, kernel, stride, padding, t, name), src.At, pooledAt, null, null));
-        var pooled = new Activation(primary.Dst, pooledAt);
-        return pooledAt == to ? pooled : AddReorder($"{name} output", pooled, dst!, to);
+        var direct = plain is not null && primary.Dst.SameAs(plain);
+        var to = direct ? OutputBuffer : Acquire();
+        steps.Add(new Step(pool.Name, primary, t => DnnlPrimitive.Pooling(src.Md, chosen.Dst, pool.Max, kernel, stride, padding, t, pool.Name),
+            src.Buffer, to, null, null));
+        var pooled = new Activation(primary.Dst, to);
+        return last && !direct ? ToOutput(pool.Name, pooled) : pooled;
+    }
+
+    /// <summary>The last value reordered into the output in dense NCHW.</summary>
+    private Activation ToOutput(string name, Activation value)
+    {
+        var plain = Keep(DnnlMemoryDesc.Of(value.Md.Dims, DnnlTag.Nchw));
+        var output = AddReorder($"{name} output", value, plain, OutputBuffer);
+        Release(value.Buffer);
+        return output;
     }
 
     /// <summary>A step copying <paramref name="src"/> into layout <paramref name="layout"/> in buffer <paramref name="to"/>.</summary>
-    private Activation AddReorder(string name, Activation src, DnnlMemoryDesc layout, Slot to)
+    private Activation AddReorder(string name, Activation src, DnnlMemoryDesc layout, int to)
     {
         var primary = DnnlPrimitive.Reorder(src.Md, layout, Ceiling, name);
-        steps.Add(new Step(name, primary, t => DnnlPrimitive.Reorder(src.Md, layout, t, name), src.At, to, null, null));
+        steps.Add(new Step(name, primary, t => DnnlPrimitive.Reorder(src.Md, layout, t, name), src.Buffer, to, null, null));
         return new Activation(primary.Dst, to);
     }
 
@@ -248,23 +317,24 @@ internal sealed class OneDnnNetwork : IDisposable
         }
     }
 
-    /// <summary>Allocates the activation buffers (each slot as large as the largest layout placed in it) and binds every step's memories.</summary>
+    /// <summary>Allocates the activation buffers (each as large as the largest layout placed in it) and binds every step's memories.</summary>
     private void Allocate()
     {
-        var sizes = new Dictionary<Slot, long>();
-        void Need(Slot slot, DnnlMemoryDesc md) => sizes[slot] = Math.Max(sizes.GetValueOrDefault(slot), md.Bytes);
+        void Need(int buffer, DnnlMemoryDesc md)
+        {
+            if (buffer >= 0) bufferBytes[buffer] = Math.Max(bufferBytes[buffer], md.Bytes);
+        }
         foreach (var step in steps)
         {
             Need(step.Src, step.Primary.Src);
             Need(step.Dst, step.Primary.Dst);
         }
-        foreach (var (slot, bytes) in sizes)
-            if (slot is not (Slot.Input or Slot.Output))
-                buffers[slot] = Aligned(bytes);
+        foreach (var bytes in bufferBytes) buffers.Add(Aligned(bytes));
+        IntPtr At(int buffer) => buffer >= 0 ? buffers[buffer] : IntPtr.Zero;
         foreach (var step in steps)
         {
-            step.SrcMemory = new DnnlMemory(step.Primary.Src, buffers.GetValueOrDefault(step.Src));
-            step.DstMemory = new DnnlMemory(step.Primary.Dst, buffers.GetValueOrDefault(step.Dst));
+            step.SrcMemory = new DnnlMemory(step.Primary.Src, At(step.Src));
+            step.DstMemory = new DnnlMemory(step.Primary.Dst, At(step.Dst));
             step.Current = VariantOf(step, step.Primary.Threads);
         }
     }
@@ -332,7 +402,7 @@ internal sealed class OneDnnNetwork : IDisposable
         foreach (var memory in scratchpads) memory.Dispose();
         foreach (var md in descriptors) md.Dispose();
         descriptors.Clear();
-        foreach (var buffer in buffers.Values) Free(buffer);
+        foreach (var buffer in buffers) Free(buffer);
         Free(scratchpad);
         steps.Clear();
         scratchpads.Clear();

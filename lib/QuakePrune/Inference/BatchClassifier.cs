@@ -3,7 +3,7 @@ using QuakePrune.Spectrograms;
 using QuakePrune.Torch;
 using static QuakePrune.Torch.torch;
 
-namespace QuakePrune.Training;
+namespace QuakePrune.Inference;
 
 /// <summary>
 /// Batch inference: p(earthquake) for a batch of host images. Evaluation and prediction call only this, so a faster
@@ -18,11 +18,11 @@ public interface IBatchClassifier
 /// <summary>The model itself in eval mode under inference_mode, on its device.</summary>
 public sealed class TorchClassifier : IBatchClassifier
 {
-    private readonly ResNet model;
+    private readonly Network model;
     private readonly Device device;
     private readonly ImageSize size;
 
-    public TorchClassifier(ResNet model, ImageSize inputSize, Device? device = null)
+    public TorchClassifier(Network model, ImageSize inputSize, Device? device = null)
     {
         this.model = model;
         this.device = device ?? Device.CPU;
@@ -31,11 +31,11 @@ public sealed class TorchClassifier : IBatchClassifier
 
     public float[] ProbabilityOfEarthquake(float[] images, int count)
     {
-        var channels = model.Architecture.InChannels;
+        var channels = model.Graph.InChannels;
         if (images.Length != (long)count * channels * size.Height * size.Width)
             throw new ArgumentException($"{images.Length} values are not {count} images of {channels}x{size.Height}x{size.Width} (the model's input)");
-        if (model.Architecture.Classes != 2)
-            throw new InvalidOperationException($"p(earthquake) needs a two-class model; this one has {model.Architecture.Classes} classes");
+        if (model.Graph.OutputChannels != 2)
+            throw new InvalidOperationException($"p(earthquake) needs a two-class model; this one has {model.Graph.OutputChannels} classes");
         model.eval();
         using var mode = inference_mode();
         using var scope = NewDisposeScope();
