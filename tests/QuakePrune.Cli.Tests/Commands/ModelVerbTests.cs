@@ -30,6 +30,20 @@ public sealed class ModelVerbTests : IDisposable
     }
 
     [Fact]
+    public void Init_writes_resnet18_as_torchvision_builds_it_and_names_the_known_architectures()
+    {
+        var path = Path.Combine(dir, "r18.safetensors");
+        var init = CliRunner.Run("model", "init", "--arch", "resnet18", "--classes", "2", "--hidden", "0", "--out", path);
+        Assert.True(init.Code == 0, init.Err);
+        // torchvision.models.resnet18(num_classes=2) has 11,177,538 parameters; the names are checked against its state dict in ResNetTests.
+        Assert.Contains("resnet18, 2 classes, hidden 0: 11,177,538 parameters", init.Out);
+        Assert.Equal(ResNetArchitecture.ResNet18(), Checkpoint.ReadInfo(path).Architecture);
+        var unknown = CliRunner.Run("model", "init", "--arch", "vgg16", "--out", Path.Combine(dir, "never.safetensors"));
+        Assert.Equal(1, unknown.Code);
+        Assert.Contains("resnet18, resnet34, resnet50", unknown.Err);
+    }
+
+    [Fact]
     public void Same_seed_same_weights()
     {
         var (a, b) = (Path.Combine(dir, "a.safetensors"), Path.Combine(dir, "b.safetensors"));

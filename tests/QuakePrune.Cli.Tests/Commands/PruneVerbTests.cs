@@ -38,6 +38,21 @@ public sealed class PruneVerbTests : IDisposable
     }
 
     [Fact]
+    public void The_criterion_is_chosen_by_name_and_recorded_with_its_seed()
+    {
+        var source = TinyCheckpoint();
+        var l2 = CliRunner.Run("prune", "--model", source, "--ratio", "0.5", "--out", Path.Combine(dir, "l2.safetensors"));
+        Assert.True(l2.Code == 0, l2.Err);
+        Assert.Equal("l2", Checkpoint.ReadInfo(Path.Combine(dir, "l2.safetensors")).Notes["pruning.importance"]);
+        var output = Path.Combine(dir, "random.safetensors");
+        var random = CliRunner.Run("prune", "--model", source, "--ratio", "0.5", "--importance", "random", "--seed", "7", "--out", output);
+        Assert.True(random.Code == 0, random.Err);
+        var notes = Checkpoint.ReadInfo(output).Notes;
+        Assert.Equal(("random", "7"), (notes["pruning.importance"], notes["pruning.importance.seed"]));
+        Assert.Equal(Checkpoint.ReadInfo(Path.Combine(dir, "l2.safetensors")).Architecture, Checkpoint.ReadInfo(output).Architecture);
+    }
+
+    [Fact]
     public void Explain_lists_every_group_with_its_members()
     {
         var run = CliRunner.Run("prune", "--model", TinyCheckpoint(), "--explain");
@@ -51,6 +66,7 @@ public sealed class PruneVerbTests : IDisposable
     [Theory]
     [InlineData("--ratio", "1.0", "pruning ratio must be in [0, 1)")]
     [InlineData("--scope", "everything", "--scope must be one of internal, full")]
+    [InlineData("--importance", "taylor", "--importance must be one of l2, l1, bn, random, got 'taylor'")]
     public void Bad_options_give_one_line_and_no_output(string option, string value, string expected)
     {
         var output = Path.Combine(dir, "never.safetensors");
