@@ -118,8 +118,6 @@ internal sealed class InferencePlan : IDisposable
     /// <summary>Per step, the slots whose last reader it is (never the input's or an output's).</summary>
     public int[][] ReleasedAfter { get; }
 
-    public IEnumerable<FoldedConv> Convolutions => Steps.OfType<ConvStep>().Select(s => s.Conv);
-
     /// <summary>The plan for an eval-mode network; its tensors are copied, so the network may be disposed afterwards.</summary>
     public static InferencePlan Build(Network model)
     {

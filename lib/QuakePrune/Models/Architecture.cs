@@ -7,7 +7,7 @@ namespace QuakePrune.Models;
 /// What a checkpoint records of its network, in its metadata: the builder that describes it, the builder's arguments (the
 /// structure: depth, block kind, head), and the width of every layer that opens a channel space (every convolution's
 /// filters, every linear layer's outputs), by layer name. Pruning changes only <see cref="Widths"/>, so it never needs to
-/// know the builder; <see cref="Describe"/> gives the network's description.
+/// know the builder; <see cref="Graph"/> is the network's description.
 /// </summary>
 public sealed class Architecture : IEquatable<Architecture>
 {
@@ -33,8 +33,6 @@ public sealed class Architecture : IEquatable<Architecture>
 
     /// <summary>The network's description (built once per architecture).</summary>
     public NetworkGraph Graph => graph.Value;
-
-    public NetworkGraph Describe() => Graph;
 
     /// <summary>The same structure with some widths replaced (a pruned network).</summary>
     public Architecture WithWidths(IReadOnlyDictionary<string, int> changes)

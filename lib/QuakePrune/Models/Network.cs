@@ -28,7 +28,7 @@ public sealed class Network : nn.Module<Tensor, Tensor>
     public Network(Architecture architecture, bool initialise = true)
     {
         Architecture = architecture;
-        Graph = architecture.Describe();
+        Graph = architecture.Graph;
         var shapes = Graph.DefaultShapes;
         var built = new Dictionary<string, nn.Module>();
         foreach (var node in Graph.Nodes)

@@ -54,8 +54,6 @@ public sealed class NetworkGraph
         ? (int)DefaultShapes[Outputs[0]][1]
         : throw new InvalidOperationException($"the network has {Outputs.Count} outputs, not one");
 
-    public LayerNode Node(string name) => Nodes.FirstOrDefault(n => n.Name == name) ?? throw new KeyNotFoundException($"no layer named '{name}'");
-
     /// <summary>The input shape at batch <paramref name="batch"/> with these spatial sizes (the default input's rank must match).</summary>
     public long[] InputShapeAt(int batch, params long[] spatial)
     {
