@@ -508,8 +508,8 @@ public static class LatencyBench
         var csv = System.IO.Path.ChangeExtension(path, ".csv");
         if (string.Equals(System.IO.Path.GetFullPath(csv), System.IO.Path.GetFullPath(path), StringComparison.Ordinal))
             throw new ArgumentException($"bench: --out {path} must not end in .csv (the CSV is written beside the JSON)");
-        AtomicText.Write(path, ToJson(report).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        AtomicText.Write(csv, ToCsv(report));
+        AtomicFile.WriteAllText(path, ToJson(report).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        AtomicFile.WriteAllText(csv, ToCsv(report));
         return (path, csv);
     }
 }

@@ -40,7 +40,7 @@ public static class StudySummary
         foreach (var r in rows)
             text.Append(string.Join(',', r.Variant, r.Params.ToString(CultureInfo.InvariantCulture), r.Macs.ToString(CultureInfo.InvariantCulture), r.InputSize,
                 N(r.Accuracy), N(r.F1), N(r.AccuracyBeforeRetraining), N(r.LatencyMs), N(r.ProjectedGtx1050Ms), N(r.Speedup))).Append('\n');
-        AtomicText.Write(path, text.ToString());
+        AtomicFile.WriteAllText(path, text.ToString());
     }
 
     public static IReadOnlyList<SummaryRow> Read(string path)

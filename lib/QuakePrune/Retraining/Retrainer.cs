@@ -155,7 +155,7 @@ public static class Retrainer
         }
         var result = new RetrainResult(options.Model, data.Source, directory, modelPath, historyPath, options.Epochs, lr, lrSource,
             optimizer.ToString().ToLowerInvariant(), options.Ratio, steps[0].Before, steps[^1].After, steps, clock.Elapsed.TotalSeconds);
-        AtomicText.Write(summaryPath, result.ToJson() + "\n");
+        AtomicFile.WriteAllText(summaryPath, result.ToJson() + "\n");
         return result;
     }
 

@@ -93,7 +93,7 @@ public static class Sensitivity
         foreach (var r in rows)
             text.Append(string.Join(',', r.Unit, r.Ratio.ToString("R", CultureInfo.InvariantCulture), r.Params.ToString(CultureInfo.InvariantCulture),
                 r.Accuracy.ToString("R", CultureInfo.InvariantCulture), r.F1.ToString("R", CultureInfo.InvariantCulture))).Append('\n');
-        AtomicText.Write(path, text.ToString());
+        AtomicFile.WriteAllText(path, text.ToString());
     }
 
     private static SplitMetrics Score(ResNet model, IImageDataSet data, SensitivityOptions options) =>

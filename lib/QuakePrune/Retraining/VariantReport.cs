@@ -86,8 +86,8 @@ public sealed record VariantReport(string Data, string Split, IReadOnlyList<Vari
     /// <summary>Writes the CSV to <paramref name="csvPath"/> and the JSON beside it (same name, .json).</summary>
     public void Write(string csvPath)
     {
-        AtomicText.Write(csvPath, ToCsv());
-        AtomicText.Write(Path.ChangeExtension(csvPath, ".json"), ToJson() + "\n");
+        AtomicFile.WriteAllText(csvPath, ToCsv());
+        AtomicFile.WriteAllText(Path.ChangeExtension(csvPath, ".json"), ToJson() + "\n");
     }
 
     /// <summary>Reads the JSON that <see cref="Write"/> put beside <paramref name="csvPath"/>.</summary>

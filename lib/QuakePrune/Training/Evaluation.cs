@@ -33,7 +33,7 @@ public sealed record EvaluationReport(
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
-    public void Write(string path) => AtomicText.Write(path, ToJson() + "\n");
+    public void Write(string path) => AtomicFile.WriteAllText(path, ToJson() + "\n");
 
     public override string ToString()
     {

@@ -16,7 +16,7 @@ public static class History
             text.Append(string.Join(',', r.Epoch.ToString(CultureInfo.InvariantCulture), Number(r.LearningRate), Number(r.TrainLoss),
                 Number(r.TrainAccuracy), Number(r.DevLoss), Number(r.DevAccuracy), Number(r.DevPrecision), Number(r.DevRecall), Number(r.DevF1),
                 Number(r.ImagesPerSecond), Number(r.Seconds), r.Best ? "1" : "0")).Append('\n');
-        AtomicText.Write(path, text.ToString());
+        AtomicFile.WriteAllText(path, text.ToString());
     }
 
     public static List<EpochRecord> Read(string path)

@@ -74,7 +74,7 @@ public static class Prediction
         foreach (var row in rows)
             text.Append(Quote(row.TraceName)).Append(',').Append(row.Label.ToString(CultureInfo.InvariantCulture)).Append(',')
                 .Append(row.PEarthquake.ToString("R", CultureInfo.InvariantCulture)).Append(',').Append(Quote(row.Split)).Append('\n');
-        AtomicText.Write(path, text.ToString());
+        AtomicFile.WriteAllText(path, text.ToString());
     }
 
     private static string Quote(string field) =>
