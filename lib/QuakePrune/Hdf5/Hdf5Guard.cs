@@ -85,56 +85,78 @@ public static class Hdf5Guard
     }
 
     /// <summary>
-    /// The walk the child runs: the structure, then the objects listed on <paramref name="objects"/> (one in-file path a
-    /// line; "*" for every object). Writes "at PATH" before touching each object. HDF5 errors are ignored: only a crash counts.
+    /// The walk the child runs: the root's attributes and links, then the objects listed on <paramref name="objects"/> (one
+    /// in-file path a line, "*" for every object), each with the links of the groups on its path. Writes "at PATH" before
+    /// touching each object. HDF5 errors are ignored: only a crash counts.
     /// </summary>
     public static void Walk(string path, TextReader objects, TextWriter progress)
     {
         var names = new List<string>();
         while (objects.ReadLine() is { } line)
             if (line.Length > 0) names.Add(line);
-        var everything = names.Contains("*");
-        progress.WriteLine("at /");
-        progress.Flush();
+        Report(progress, "/");
         using var file = H5File.OpenUnchecked(path);
         Quietly(() => ReadAttributes(file));
-        Visit(file, everything, progress);
-        if (everything) return;
+        Quietly(() => _ = file.LinkNames());
+        if (names.Contains("*"))
+        {
+            VisitAll(file, progress);
+            return;
+        }
+        var listed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var name in names)
         {
-            progress.WriteLine($"at /{name.TrimStart('/')}");
-            progress.Flush();
-            Quietly(() =>
+            var parts = name.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            for (var depth = 1; depth <= parts.Length; depth++)
             {
-                if (!file.Contains(name)) return;
-                if (file.IsGroup(name)) return;
-                using var dataset = file.OpenDataset(name);
-                Inspect(dataset);
-            });
+                var prefix = string.Join('/', parts.Take(depth));
+                if (depth < parts.Length && !listed.Add(prefix)) continue;
+                Report(progress, "/" + prefix);
+                var found = true;
+                Quietly(() =>
+                {
+                    found = file.Contains(prefix);
+                    if (!found) return;
+                    if (file.IsGroup(prefix))
+                    {
+                        using var group = file.OpenGroup(prefix);
+                        ReadAttributes(group);
+                        _ = group.LinkNames();
+                    }
+                    else
+                    {
+                        using var dataset = file.OpenDataset(prefix);
+                        Inspect(dataset);
+                    }
+                });
+                if (!found) break;
+            }
         }
     }
 
-    private static void Visit(H5Group group, bool datasets, TextWriter progress)
+    private static void Report(TextWriter progress, string objectPath)
+    {
+        progress.WriteLine($"at {objectPath}");
+        progress.Flush();
+    }
+
+    private static void VisitAll(H5Group group, TextWriter progress)
     {
         List<string> children = [];
         Quietly(() => children = group.LinkNames());
         foreach (var name in children)
         {
-            var path = group.Child(name);
+            Report(progress, group.Child(name));
             Quietly(() =>
             {
                 if (group.IsGroup(name))
                 {
-                    progress.WriteLine($"at {path}");
-                    progress.Flush();
                     using var child = group.OpenGroup(name);
                     ReadAttributes(child);
-                    Visit(child, datasets, progress);
+                    VisitAll(child, progress);
                 }
-                else if (datasets)
+                else
                 {
-                    progress.WriteLine($"at {path}");
-                    progress.Flush();
                     using var dataset = group.OpenDataset(name);
                     Inspect(dataset);
                 }

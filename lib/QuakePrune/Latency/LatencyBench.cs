@@ -508,8 +508,14 @@ public static class LatencyBench
         var csv = System.IO.Path.ChangeExtension(path, ".csv");
         if (string.Equals(System.IO.Path.GetFullPath(csv), System.IO.Path.GetFullPath(path), StringComparison.Ordinal))
             throw new ArgumentException($"bench: --out {path} must not end in .csv (the CSV is written beside the JSON)");
-        AtomicFile.WriteAllText(path, ToJson(report).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        AtomicFile.WriteAllText(csv, ToCsv(report));
+        Write(report, path, csv);
         return (path, csv);
+    }
+
+    /// <summary>Writes the JSON and the CSV to the paths given.</summary>
+    public static void Write(BenchReport report, string jsonPath, string csvPath)
+    {
+        AtomicFile.WriteAllText(jsonPath, ToJson(report).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        AtomicFile.WriteAllText(csvPath, ToCsv(report));
     }
 }

@@ -105,10 +105,11 @@ public sealed class OutputSet : IDisposable
 
     /// <summary>
     /// Declares a folder the run works in (a training run: files replaced epoch by epoch, each through <see cref="AtomicFile"/>),
-    /// claimed for the whole run and marked as the verb's. <paramref name="resume"/> continues in a folder this verb marked;
-    /// otherwise an existing one is emptied of what the verb wrote (with overwrite) or refused. Returns the folder.
+    /// claimed for the whole run and marked as the verb's, with <paramref name="entries"/>, the names of the files and
+    /// folders the verb writes there. <paramref name="resume"/> continues in a folder this verb marked; otherwise an
+    /// existing one is refused, or with overwrite has those entries removed (nothing else). Returns the folder.
     /// </summary>
-    public string WorkFolder(string path, bool resume = false)
+    public string WorkFolder(string path, IReadOnlyList<string> entries, bool resume = false)
     {
         var real = Resolve(path);
         if (System.IO.File.Exists(real)) throw new IOException($"{verb}: output '{path}' is a file; give a folder");
@@ -116,29 +117,24 @@ public sealed class OutputSet : IDisposable
         var claim = Claim(path, real);
         try
         {
-            var marker = Path.Combine(real, MarkerName);
             var existing = Directory.Exists(real) && Directory.EnumerateFileSystemEntries(real).Any();
-            if (existing && resume)
-            {
-                var owner = ReadMarker(marker);
-                if (owner?.Verb != verb)
-                    throw new IOException($"{verb}: '{path}' was not made by quakeprune {verb}, so there is no run of it to resume");
-            }
-            else if (existing)
+            if (existing)
             {
                 var foreign = ForeignEntries(real, out var owner);
                 if (owner is null || owner.Verb != verb)
                     throw new IOException($"{verb}: output folder '{path}' exists and was not made by quakeprune {verb}; it is left alone " +
                                           "(choose another folder, or empty it yourself)");
-                if (!overwrite)
-                    throw new IOException($"{verb}: output folder '{path}' holds an earlier run (use --overwrite to replace it{(verb == "train" ? ", or --resume to continue it" : "")})");
                 if (foreign.Count > 0) throw ForeignContent(path, foreign);
-                foreach (var name in owner.Files) DeleteEntry(Path.Combine(real, name));
+                if (!resume && !overwrite)
+                    throw new IOException($"{verb}: output folder '{path}' holds an earlier run (use --overwrite to replace it" +
+                                          $"{(verb == "train" ? ", or --resume to continue it" : "")})");
+                if (!resume)
+                    foreach (var name in owner.Files) DeleteEntry(Path.Combine(real, name));
             }
             Directory.CreateDirectory(real);
             SweepStale(real);
             var output = new Output { Kind = OutputKind.WorkFolder, Target = real, Partial = real, Lock = claim, Existed = existing, Done = true };
-            if (resume && ReadMarker(marker) is { } previous) output.Written.AddRange(previous.Files);
+            output.Written.AddRange(entries);
             outputs.Add(output);
             WriteMarker(output);
             return real;
@@ -148,18 +144,6 @@ public sealed class OutputSet : IDisposable
             claim.Dispose();
             throw;
         }
-    }
-
-    /// <summary>Records that a file was written (published) inside a work folder, so a later --overwrite may remove it.</summary>
-    public void Wrote(string path)
-    {
-        var real = FileSystem.RealPath(path);
-        var folder = outputs.LastOrDefault(o => o.Kind == OutputKind.WorkFolder && IsInside(real, o.Target))
-                     ?? throw new InvalidOperationException($"{verb}: '{path}' is not inside a declared work folder");
-        var name = Path.GetRelativePath(folder.Target, real);
-        if (folder.Written.Contains(name)) return;
-        folder.Written.Add(name);
-        WriteMarker(folder);
     }
 
     /// <summary>Publishes every declared output in declaration order; each rename is checked at that moment.</summary>
@@ -328,8 +312,8 @@ public sealed class OutputSet : IDisposable
         var at = name.LastIndexOf(PartialTag, StringComparison.Ordinal);
         if (!name.StartsWith('.') || at < 1) return null;
         var rest = name[(at + PartialTag.Length)..];
-        var dash = rest.IndexOf('-');
-        var digits = dash < 0 ? rest : rest[..dash];
+        // The pid, then whatever a writer appended (a library's own temporary suffix, "-old").
+        var digits = new string(rest.TakeWhile(char.IsAsciiDigit).ToArray());
         return int.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid)
             ? (name[1..at], pid)
             : null;

@@ -84,10 +84,13 @@ public sealed record VariantReport(string Data, string Split, IReadOnlyList<Vari
     public string ToJson() => JsonSerializer.Serialize(this, RetrainingJson.Options);
 
     /// <summary>Writes the CSV to <paramref name="csvPath"/> and the JSON beside it (same name, .json).</summary>
-    public void Write(string csvPath)
+    public void Write(string csvPath) => Write(csvPath, Path.ChangeExtension(csvPath, ".json"));
+
+    /// <summary>Writes the CSV and the JSON to the paths given.</summary>
+    public void Write(string csvPath, string jsonPath)
     {
         AtomicFile.WriteAllText(csvPath, ToCsv());
-        AtomicFile.WriteAllText(Path.ChangeExtension(csvPath, ".json"), ToJson() + "\n");
+        AtomicFile.WriteAllText(jsonPath, ToJson() + "\n");
     }
 
     /// <summary>Reads the JSON that <see cref="Write"/> put beside <paramref name="csvPath"/>.</summary>
