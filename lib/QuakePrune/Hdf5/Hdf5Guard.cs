@@ -95,7 +95,17 @@ public static class Hdf5Guard
         while (objects.ReadLine() is { } line)
             if (line.Length > 0) names.Add(line);
         Report(progress, "/");
-        using var file = H5File.OpenUnchecked(path);
+        H5File file;
+        try
+        {
+            file = H5File.OpenUnchecked(path);
+        }
+        catch (Exception e) when (e is IOException)
+        {
+            // Not an HDF5 file, or truncated: libhdf5 said so without crashing, and the reader will say so too.
+            return;
+        }
+        using var owned = file;
         Quietly(() => ReadAttributes(file));
         Quietly(() => _ = file.LinkNames());
         if (names.Contains("*"))
