@@ -23,6 +23,13 @@ public static class CommandErrors
     {
         using var cancel = new CancellationTokenSource();
         var received = 0;
+        Timer? grace = null;
+        void StopNow(int number)
+        {
+            Console.Error.WriteLine($"{verb ?? "quakeprune"}: stopped by {SignalName(number)}; nothing was published");
+            OutputSet.AbandonAll();
+            Environment.Exit(128 + number);
+        }
         void OnSignal(PosixSignalContext context)
         {
             context.Cancel = true;
@@ -31,11 +38,11 @@ public static class CommandErrors
             {
                 Console.Error.WriteLine($"{verb}: {SignalName(number)} received; stopping (again to stop at once)");
                 cancel.Cancel();
+                // A body blocked in a read (a pipe, a slow disk) never sees the token: it is stopped after a grace period.
+                grace = new Timer(_ => StopNow(number), null, GracePeriod, Timeout.InfiniteTimeSpan);
                 return;
             }
-            Console.Error.WriteLine($"{verb ?? "quakeprune"}: stopped by {SignalName(number)}; nothing was published");
-            OutputSet.AbandonAll();
-            Environment.Exit(128 + number);
+            StopNow(number);
         }
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
@@ -56,7 +63,14 @@ public static class CommandErrors
             Console.Error.WriteLine($"error: {Message(e)}");
             return 1;
         }
+        finally
+        {
+            grace?.Dispose();
+        }
     }
+
+    /// <summary>How long an interrupted body may take to stop on its own before it is stopped.</summary>
+    private static readonly TimeSpan GracePeriod = TimeSpan.FromSeconds(5);
 
     /// <summary>An exception's message without .NET's decorations: " (Parameter 'x')", an overflow's generic wording.</summary>
     public static string Message(Exception e) => e switch

@@ -37,13 +37,14 @@ public static class ModelCommand
             var architecture = ResNetArchitecture.ResNet50(parse.GetValue(classes), parse.GetValue(hidden), parse.GetValue(channels));
             architecture.Validate();
             var inputSize = ParseSize(parse.GetValue(size)!);
+            var path = parse.GetValue(output)!;
+            using var outputs = new OutputSet("model init", parse.GetValue(overwrite), []);
+            var partial = outputs.File(path);
             manual_seed(parse.GetValue(seed));
             using var model = new ResNet(architecture);
             var info = new ModelInfo(architecture, inputSize, null,
                 new Dictionary<string, string> { ["init.seed"] = parse.GetValue(seed).ToString(CultureInfo.InvariantCulture) });
-            var path = parse.GetValue(output)!;
-            using var outputs = new OutputSet("model init", parse.GetValue(overwrite), []);
-            Checkpoint.Save(model, info, outputs.File(path));
+            Checkpoint.Save(model, info, partial);
             outputs.Publish();
             var cost = ModelCost.Of(architecture, inputSize.Height, inputSize.Width);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

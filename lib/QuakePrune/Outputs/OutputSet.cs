@@ -210,7 +210,10 @@ public sealed class OutputSet : IDisposable
     {
         foreach (var set in Active.Keys)
             foreach (var output in set.outputs.ToArray())
+            {
                 if (!output.Done) DeleteEntry(output.Partial);
+                output.Lock.Dispose();
+            }
     }
 
     // ---- checks
@@ -331,6 +334,12 @@ public sealed class OutputSet : IDisposable
             if (ParsePartial(Path.GetFileName(entry)) is not { } partial) continue;
             if (partial.Pid == Environment.ProcessId || FileSystem.IsAlive(partial.Pid)) continue;
             var target = Path.Combine(folder, partial.Output);
+            if (OutputLock.IsHeld(LockPath(target)))
+            {
+                // This run holds the output: no live run can be writing it, so the partial is a dead run's.
+                DeleteEntry(entry);
+                continue;
+            }
             using var claim = OutputLock.TryAcquire(LockPath(target));
             // A held lock means a live run owns the output (its pid was reused): leave its files alone.
             if (claim is null && System.IO.File.Exists(LockPath(target))) continue;
@@ -386,8 +395,14 @@ public sealed class OutputSet : IDisposable
 /// <summary>An exclusive claim on an output: a lock file beside it, locked (flock) for as long as the claim is held.</summary>
 internal sealed class OutputLock : IDisposable
 {
+    private static readonly ConcurrentDictionary<string, bool> Held = new(StringComparer.Ordinal);
+
     private readonly FileStream stream;
     private readonly string path;
+    private int disposed;
+
+    /// <summary>Whether this process holds the claim of <paramref name="path"/>.</summary>
+    public static bool IsHeld(string path) => Held.ContainsKey(path);
 
     private OutputLock(FileStream stream, string path)
     {
@@ -411,7 +426,11 @@ internal sealed class OutputLock : IDisposable
                 return null;
             }
             // The holder before us may have removed the file after we opened it: then our lock guards nothing; try again.
-            if (FileSystem.Identity(path) is { } onDisk && FileSystem.Identity(stream.SafeFileHandle) == onDisk) return new OutputLock(stream, path);
+            if (FileSystem.Identity(path) is { } onDisk && FileSystem.Identity(stream.SafeFileHandle) == onDisk)
+            {
+                Held[path] = true;
+                return new OutputLock(stream, path);
+            }
             stream.Dispose();
         }
         return null;
@@ -419,6 +438,7 @@ internal sealed class OutputLock : IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref disposed, 1) != 0) return;
         try
         {
             File.Delete(path);
@@ -426,6 +446,7 @@ internal sealed class OutputLock : IDisposable
         catch (IOException)
         {
         }
+        Held.TryRemove(path, out _);
         stream.Dispose();
     }
 }

@@ -75,9 +75,9 @@ public static class SteadAttributes
             else if (column == "coda_end_sample" && value.Numbers is { Length: 1 } c) coda = c[0];
             fields[i] = value.IsString ? value.AsString() : value.Numbers!.Length == 1 ? SteadText.PythonRepr(value.Numbers[0]) : SteadText.FormatNumpyArray(value.Numbers);
         }
-        if (fields[34] == SteadText.None) fields[34] = traceName;
-        if (fields[33] == SteadText.None)
-            fields[33] = SteadCsv.FormatCategory(SteadLayout.CategoryFromName(traceName)
+        if (fields[SteadCsv.Column.TraceName] == SteadText.None) fields[SteadCsv.Column.TraceName] = traceName;
+        if (fields[SteadCsv.Column.TraceCategory] == SteadText.None)
+            fields[SteadCsv.Column.TraceCategory] = SteadCsv.FormatCategory(SteadLayout.CategoryFromName(traceName)
                 ?? throw new InvalidDataException($"{where}: no trace_category attribute and the name has no _EV/_NO suffix"));
         var record = SteadCsv.Parse(fields, [], () => where);
         return record with { SnrDb = snr ?? record.SnrDb, CodaEndSample = coda ?? record.CodaEndSample };
