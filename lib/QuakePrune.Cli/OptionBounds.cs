@@ -107,6 +107,6 @@ public static partial class OptionBounds
         _ => "a value of the right kind",
     });
 
-    [GeneratedRegex(@"'System\.(Nullable`1\[\[System\.)?(?<type>\w+)[^']*'")]
+    [GeneratedRegex(@"'System\.(Nullable`1\[\[?System\.)?(?<type>\w+)[^']*'")]
     private static partial Regex TypeName();
 }

@@ -172,13 +172,14 @@ public sealed class SafetyTests : IDisposable
     public void Partial_files_of_a_killed_run_are_recognisable_and_removed_by_the_next_run()
     {
         var (child, pipe) = BlockedExtract(At("out"));
+        var pid = child.Id;
         using (child)
         using (pipe)
         {
             ChildCli.Signal(child, "KILL");
             child.WaitForExit();
         }
-        var leftover = $".out.quakeprune-partial-{child.Id}";
+        var leftover = $".out.quakeprune-partial-{pid}";
         Assert.Contains(leftover, Entries());
         Ok(CliRunner.Run("extract", "--input", At("syn"), "--out", At("other"), "--per-class", "5"));
         Assert.Equal(["blocked.csv", "blocked.hdf5", "other", "syn.csv", "syn.hdf5"], Entries().Where(e => !e.EndsWith(".quakeprune-lock", StringComparison.Ordinal)));
