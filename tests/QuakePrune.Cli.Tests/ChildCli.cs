@@ -8,13 +8,17 @@ namespace QuakePrune.Cli.Tests;
 /// </summary>
 public static class ChildCli
 {
-    public static Process Start(params string[] args)
+    public static Process Start(params string[] args) => StartIn(null, args);
+
+    /// <summary>Starts it in <paramref name="workingDirectory"/> (null: this process's).</summary>
+    public static Process StartIn(string? workingDirectory, params string[] args)
     {
         var start = new ProcessStartInfo(DotnetHost(), [Path.Combine(AppContext.BaseDirectory, "QuakePrune.Cli.dll"), .. args])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? "",
         };
         return Process.Start(start) ?? throw new InvalidOperationException("cannot start quakeprune");
     }

@@ -54,6 +54,7 @@ public static class RetrainCommand
                 OnEpoch = e => Console.WriteLine(FormattableString.Invariant(
                     $"  epoch {e.Epoch}: train loss {e.TrainLoss:0.0000} acc {e.TrainAccuracy:0.0000}; dev acc {e.DevAccuracy:0.0000} F1 {e.DevF1:0.0000}{(e.Best ? " (best)" : "")}")),
             };
+            options.Validate();
             using var outputs = new OutputSet("retrain", parse.GetValue(overwrite), [options.Model, options.Data]);
             outputs.WorkFolder(options.OutputDirectory, Retrainer.OutputEntries(options.Steps));
             var result = Retrainer.Retrain(options);

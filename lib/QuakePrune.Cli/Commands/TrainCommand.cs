@@ -72,6 +72,7 @@ public static class TrainCommand
                 OnEpoch = printer.Epoch,
                 Cancellation = cancellation,
             };
+            options.Validate();
             using var outputs = new OutputSet("train", parse.GetValue(overwrite), [options.Data, options.Init]);
             outputs.WorkFolder(options.OutputDirectory, Trainer.OutputFiles, options.Resume);
             var result = Trainer.Train(options);

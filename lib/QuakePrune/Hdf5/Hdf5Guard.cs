@@ -8,7 +8,8 @@ namespace QuakePrune.Hdf5;
 /// Keeps a damaged HDF5 file from killing the process. libhdf5 1.10.8 aborts or segfaults on some damaged files (a zeroed
 /// fractal heap block, for one), and nothing in-process can catch that. So before this process lets libhdf5 read a file it
 /// did not write, a child process (`quakeprune hdf5-check`) walks what will be read: the root, every group and its links,
-/// and the objects named (every object when none are named), opening each, reading its shape, chunk index and attributes.
+/// and the objects named (their headers, shapes, types and chunk indexes), or every object with its attributes when none
+/// are named.
 /// A child that dies means a damaged file, reported naming the file and the object being read; the child's HDF5 errors
 /// (not crashes) are left to the readers, which report them as exceptions. A file passed once (same inode, size and
 /// modification time) is not walked again in this process.
@@ -135,8 +136,9 @@ public static class Hdf5Guard
                     }
                     else
                     {
+                        // A named dataset is read for its data (a trace): its header, shape, type and storage, not its attributes.
                         using var dataset = file.OpenDataset(prefix);
-                        Inspect(dataset);
+                        Inspect(dataset, attributes: false);
                     }
                 });
                 if (!found) break;
@@ -168,18 +170,18 @@ public static class Hdf5Guard
                 else
                 {
                     using var dataset = group.OpenDataset(name);
-                    Inspect(dataset);
+                    Inspect(dataset, attributes: true);
                 }
             });
         }
     }
 
-    private static void Inspect(H5Dataset dataset)
+    private static void Inspect(H5Dataset dataset, bool attributes)
     {
         Quietly(() => _ = dataset.Shape);
         Quietly(() => _ = dataset.ElementType);
         Quietly(() => _ = dataset.StorageBytes);
-        Quietly(() => ReadAttributes(dataset));
+        if (attributes) Quietly(() => ReadAttributes(dataset));
     }
 
     private static void ReadAttributes(H5Object owner)

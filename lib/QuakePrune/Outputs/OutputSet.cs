@@ -42,6 +42,8 @@ public sealed class OutputSet : IDisposable
         public required OutputLock Lock;
         public required bool Existed;
         public bool Done;
+        /// <summary>A work folder this run created: removed again if the run leaves nothing in it but the marker.</summary>
+        public bool Created;
         public readonly List<string> Written = [];
     }
 
@@ -131,9 +133,13 @@ public sealed class OutputSet : IDisposable
                 if (!resume)
                     foreach (var name in owner.Files) DeleteEntry(Path.Combine(real, name));
             }
+            var created = !Directory.Exists(real);
             Directory.CreateDirectory(real);
             SweepStale(real);
-            var output = new Output { Kind = OutputKind.WorkFolder, Target = real, Partial = real, Lock = claim, Existed = existing, Done = true };
+            var output = new Output
+            {
+                Kind = OutputKind.WorkFolder, Target = real, Partial = real, Lock = claim, Existed = existing, Done = true, Created = created,
+            };
             output.Written.AddRange(entries);
             outputs.Add(output);
             WriteMarker(output);
@@ -171,6 +177,8 @@ public sealed class OutputSet : IDisposable
     private void PublishEntry(Output output, bool isFolder)
     {
         if (FileSystem.RenameNoReplace(output.Partial, output.Target)) return;
+        // An empty folder in the way holds nothing to lose (a rename over it is still checked: it fails if it filled).
+        if (isFolder && RemoveIfEmpty(output.Target) && FileSystem.RenameNoReplace(output.Partial, output.Target)) return;
         // The target is there. Replace it only if it was there when declared and overwrite was given: the lock held since
         // then keeps other quakeprune runs away, so it is the same entry that was checked.
         if (!output.Existed || !overwrite)
@@ -190,12 +198,28 @@ public sealed class OutputSet : IDisposable
         DeleteEntry(old);
     }
 
+    private static bool RemoveIfEmpty(string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: false);
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Deletes unpublished partial files and releases the claims.</summary>
     public void Dispose()
     {
         foreach (var output in outputs)
         {
             if (!output.Done) DeleteEntry(output.Partial);
+            if (output.Created && Directory.Exists(output.Target)
+                && Directory.EnumerateFileSystemEntries(output.Target).All(e => Path.GetFileName(e) == MarkerName))
+                DeleteEntry(output.Target);
             output.Lock.Dispose();
         }
         outputs.Clear();
