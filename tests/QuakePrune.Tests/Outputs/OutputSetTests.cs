@@ -87,17 +87,21 @@ public sealed class OutputSetTests
     public void The_same_seed_gives_byte_identical_files()
     {
         using var dir = new TempDir();
-        byte[][] Make(string name)
+        // The same paths both times: the spectrogram file records its subset's path.
+        byte[][] Make()
         {
-            SyntheticStead.Write(dir.File(name), new SynthOptions { Traces = 40, Seed = 3 });
-            var subset = SubsetExtractor.Extract(new ExtractOptions { Inputs = [dir.File(name)], OutputDirectory = dir.File(name + "-subset"), PerClass = 10 });
-            SpectrogramFile.Write(new SpectrogramJob { Subset = dir.File(name + "-subset"), OutputPath = dir.File(name + ".h5"), Settings = new() { Size = new ImageSize(16, 16) } });
-            return [File.ReadAllBytes(dir.File(name + ".hdf5")), File.ReadAllBytes(subset.Hdf5Path), File.ReadAllBytes(dir.File(name + ".h5"))];
+            SyntheticStead.Write(dir.File("syn"), new SynthOptions { Traces = 40, Seed = 3, Overwrite = true });
+            var subset = SubsetExtractor.Extract(new ExtractOptions { Inputs = [dir.File("syn")], OutputDirectory = dir.File("subset"), PerClass = 10, Overwrite = true });
+            SpectrogramFile.Write(new SpectrogramJob
+            {
+                Subset = dir.File("subset"), OutputPath = dir.File("images.h5"), Settings = new() { Size = new ImageSize(16, 16) }, Overwrite = true,
+            });
+            return [File.ReadAllBytes(dir.File("syn.hdf5")), File.ReadAllBytes(subset.Hdf5Path), File.ReadAllBytes(dir.File("images.h5"))];
         }
-        var first = Make("a");
+        var first = Make();
         // HDF5 object times have a one-second resolution: the second run starts in a later second.
         Thread.Sleep(1100);
-        var second = Make("b");
+        var second = Make();
         for (var i = 0; i < first.Length; i++) Assert.True(first[i].AsSpan().SequenceEqual(second[i]), $"file {i} differs");
     }
 }
