@@ -51,8 +51,7 @@ public static partial class OptionBounds
         ["--patience"] = new(0, 100_000),
         ["--threads"] = new(1, 1024),
         ["--threshold"] = new(0, 1),
-        // pruning
-        ["--ratio"] = new(0, 1, MaxExclusive: true),
+        // pruning (--ratio is checked by the pruning options themselves, in words of their own)
         ["--steps"] = new(1, 1000),
         ["--min-keep"] = new(1, 65_536),
         ["--round-to"] = new(1, 4096),

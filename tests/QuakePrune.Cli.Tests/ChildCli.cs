@@ -13,7 +13,8 @@ public static class ChildCli
     /// <summary>Starts it in <paramref name="workingDirectory"/> (null: this process's).</summary>
     public static Process StartIn(string? workingDirectory, params string[] args)
     {
-        var start = new ProcessStartInfo(DotnetHost(), [Path.Combine(AppContext.BaseDirectory, "QuakePrune.Cli.dll"), .. args])
+        // env resets the signals a test sends: under nohup (or a CI runner) SIGHUP arrives ignored, and .NET keeps it so.
+        var start = new ProcessStartInfo("env", ["--default-signal=HUP,INT,TERM", DotnetHost(), Path.Combine(AppContext.BaseDirectory, "QuakePrune.Cli.dll"), .. args])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
