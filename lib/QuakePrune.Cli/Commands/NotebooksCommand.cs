@@ -2,6 +2,7 @@ using System.CommandLine;
 using QuakePrune.Notebooks;
 using QuakePrune.Notebooks.Formatting;
 using QuakePrune.Notebooks.Running;
+using QuakePrune.Outputs;
 using QuakePrune.Pipeline;
 
 namespace QuakePrune.Cli.Commands;
@@ -31,9 +32,10 @@ public static class NotebooksCommand
         {
             Description = "A study summary.csv the notebooks write (e.g. runs/quick/summary.csv): copied into --out and shown as a table on the index page.",
         };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an earlier report in --out (only the files this verb writes there)" };
         var run = new Command("run", "Execute notebooks and write executed copies plus an offline HTML report; exits non-zero if a cell fails.")
         {
-            notebooks, parameters, output, summaryFile,
+            notebooks, parameters, output, summaryFile, overwrite,
         };
         run.SetAction(result => CommandErrors.Run(() =>
         {
@@ -41,6 +43,12 @@ public static class NotebooksCommand
             if (values.Length % 2 != 0) throw new ArgumentException("-p takes a name and a value");
             var overrides = Enumerable.Range(0, values.Length / 2).Select(i => new KeyValuePair<string, string>(values[2 * i], values[2 * i + 1])).ToList();
             var paths = result.GetValue(notebooks) is { Length: > 0 } given ? given : NotebookRunner.DefaultNotebooks();
+            if (paths.FirstOrDefault(p => Path.GetFileNameWithoutExtension(p).Equals("index", StringComparison.OrdinalIgnoreCase)) is { } index)
+                throw new ArgumentException($"notebooks run: '{index}' would be written over by the report's index page (index.html); rename the notebook");
+            using var outputs = new OutputSet("notebooks run", result.GetValue(overwrite), [.. paths, result.GetValue(summaryFile)]);
+            outputs.WorkFolder(result.GetValue(output)!,
+                [.. paths.SelectMany(p => new[] { Path.GetFileNameWithoutExtension(p) + ".ipynb", Path.GetFileNameWithoutExtension(p) + ".html" }),
+                 "index.html", "plotly.min.js", "summary.csv"]);
             var summary = NotebookRunner.Run(new NotebookRunOptions
             {
                 Notebooks = paths,

@@ -19,6 +19,10 @@ public sealed record StudyPaths(string Root)
     public string Latency => Path.Combine(Root, "latency.json");
     public string Summary => Path.Combine(Root, "summary.csv");
 
+    /// <summary>Every file and folder a run writes in its root (and all `pipeline --overwrite` removes there).</summary>
+    public static IReadOnlyList<string> Entries { get; } =
+        ["data", "subset", "spectrograms.h5", "baseline", "pruned", "retrained", "sensitivity.csv", "report.csv", "report.json", "latency.json", "latency.csv", "summary.csv"];
+
     /// <summary>prune50, prune70, prune90 for the full scope (the paper's), prune50-internal etc. otherwise.</summary>
     public static string Variant(double ratio, string scope) =>
         $"prune{Math.Round(ratio * 100):0}" + (scope == "full" ? "" : "-" + scope);
