@@ -18,12 +18,26 @@ static class TestSupport
 {
     public static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
 
-    /// <summary>Copies the fixture notebook into a scratch folder (the runner writes beside nothing, but tests stay independent).</summary>
+    /// <summary>
+    /// Copies the fixture notebook into a scratch folder, its <c>#r "QuakePrune.Notebooks.dll"</c> pointed at the library
+    /// beside the tests (a study notebook's points at artifacts/ relative to its folder instead).
+    /// </summary>
     public static string CopyFixture(TempDirectory temp, string name = "fixture.ipynb")
     {
         var target = Path.Combine(temp.Path, name);
-        File.Copy(Fixture(name), target);
+        var library = System.Text.Json.JsonSerializer.Serialize(Path.Combine(AppContext.BaseDirectory, "QuakePrune.Notebooks.dll"));
+        var text = File.ReadAllText(Fixture(name)).Replace("#r \\\"QuakePrune.Notebooks.dll\\\"", $"#r \\\"{library[1..^1]}\\\"", StringComparison.Ordinal);
+        Assert.Contains(library[1..^1], text);
+        File.WriteAllText(target, text);
         return target;
+    }
+
+    /// <summary>The text inside an HTML output's first &lt;pre&gt;, decoded (how .NET Interactive shows numbers).</summary>
+    public static string PreText(string html)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(html, "<pre>(.*?)</pre>", System.Text.RegularExpressions.RegexOptions.Singleline);
+        Assert.True(match.Success, $"no <pre> in {html}");
+        return System.Net.WebUtility.HtmlDecode(match.Groups[1].Value);
     }
 
     /// <summary>Runs Debian's python3 (which has python3-nbformat) and returns its stdout; fails the test on a non-zero exit.</summary>

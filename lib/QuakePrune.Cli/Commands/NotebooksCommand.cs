@@ -72,6 +72,6 @@ public static class NotebooksCommand
         });
         return "<h2>Results</h2>\n<p>Test accuracy and F1 after retraining; latency at batch 1 measured on this machine; the GTX 1050 column is a " +
                "roofline projection calibrated on the paper (22.45 ms, 3.6 ms), not a measurement. " +
-               "<a href=\"summary.csv\">summary.csv</a></p>\n" + TableFormatter.Format(table, int.MaxValue)[MimeTypes.Html]!.GetValue<string>();
+               "<a href=\"summary.csv\">summary.csv</a></p>\n" + TableFormatter.Format(table, int.MaxValue).Html;
     }
 }

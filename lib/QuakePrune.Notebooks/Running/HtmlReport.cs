@@ -120,21 +120,32 @@ public static partial class HtmlReport
         }
     }
 
-    /// <summary>The richest representation a static page can show.</summary>
+    /// <summary>
+    /// The richest representation a static page can show. A figure is drawn from its Plotly JSON with the page's
+    /// plotly.js, rather than from its HTML, which may carry plotly.js again (the notebook's first figure does).
+    /// </summary>
     static string RenderData(JsonObject data)
     {
-        if (data[MimeTypes.Html] is { } html) return Text(html);
-        if (data[MimeTypes.Plotly] is JsonObject figure)
+        if (PlotlyFigure(data[MimeTypes.Plotly]) is { } figure)
         {
             var height = figure["layout"]?["height"] is JsonValue h && h.GetValueKind() == JsonValueKind.Number ? h.GetValue<int>() : 450;
             return Figure.HtmlFragment(figure.ToJsonString(), height);
         }
+        if (data[MimeTypes.Html] is { } html) return Text(html);
         if (data[MimeTypes.Png] is { } png) return $"<img src=\"data:image/png;base64,{Text(png).Replace("\n", "", StringComparison.Ordinal)}\">";
         if (data["image/svg+xml"] is { } svg) return Text(svg);
         if (data[MimeTypes.Markdown] is { } markdown) return Markdown.ToHtml(Text(markdown));
         if (data[MimeTypes.PlainText] is { } plain) return $"<pre>{WebUtility.HtmlEncode(StripAnsi(Text(plain)))}</pre>";
         return "";
     }
+
+    /// <summary>Plotly's figure JSON, stored as JSON (nbformat's way) or as its text (the stock Jupyter kernel's way).</summary>
+    static JsonObject? PlotlyFigure(JsonNode? node) => node switch
+    {
+        JsonObject figure => figure,
+        JsonValue text when text.GetValueKind() == JsonValueKind.String => JsonNode.Parse(text.GetValue<string>()) as JsonObject,
+        _ => null,
+    };
 
     static string Text(JsonNode? node) => NotebookJson.JoinLines(node, "output");
 
