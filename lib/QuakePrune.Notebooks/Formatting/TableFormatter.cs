@@ -72,10 +72,11 @@ public static class TableFormatter
         return new Table(text.ToString().TrimEnd('\n'), html.ToString());
     }
 
-    /// <summary>A value's text, culture-invariant.</summary>
+    /// <summary>A value's text, culture-invariant; times as ISO 8601 dates and times.</summary>
     public static string PlainText(object? value) => value switch
     {
         null => "<null>",
+        DateTime time => time.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture).TrimEnd('.'),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
     };
