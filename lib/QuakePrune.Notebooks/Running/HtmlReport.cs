@@ -30,6 +30,9 @@ public static partial class HtmlReport
         th { background: #f0f0f0; }
         .status-Succeeded { color: #2e7d32; } .status-Failed { color: #c62828; } .status-NotRun { color: #777; }
         img { max-width: 100%; }
+        .qp-glance { display: flex; flex-wrap: wrap; gap: 1em; }
+        .qp-glance > div { flex: 1 1 520px; }
+        .qp-type { font-weight: normal; color: #666; font-size: 0.85em; }
         """;
 
     public static string RenderNotebook(NotebookDocument document, string title)
@@ -60,7 +63,9 @@ public static partial class HtmlReport
 
     public static string RenderIndex(IReadOnlyList<NotebookRunResult> results, string outputDirectory, string? extraHtml)
     {
-        var body = new StringBuilder("<h1>QuakePrune notebooks</h1>\n<table>\n<thead><tr><th>Notebook</th><th>Status</th><th>Time</th><th>Executed notebook</th></tr></thead>\n<tbody>\n");
+        var body = new StringBuilder("<h1>QuakePrune: pruning a ResNet50 earthquake detector</h1>\n");
+        if (!string.IsNullOrEmpty(extraHtml)) body.Append(extraHtml).Append('\n');
+        body.Append("<h2>Notebooks</h2>\n<table>\n<thead><tr><th>Notebook</th><th>Status</th><th>Time</th><th>Executed notebook</th></tr></thead>\n<tbody>\n");
         foreach (var result in results)
         {
             var name = Path.GetFileNameWithoutExtension(result.Notebook);
@@ -76,7 +81,6 @@ public static partial class HtmlReport
             body.Append($"<tr><td>{page}</td><td class=\"status-{result.Status}\">{status}</td><td>{time}</td><td>{executed}</td></tr>\n");
         }
         body.Append("</tbody>\n</table>\n");
-        if (!string.IsNullOrEmpty(extraHtml)) body.Append(extraHtml).Append('\n');
         return Page("QuakePrune notebooks", body.ToString());
     }
 

@@ -19,7 +19,7 @@ public sealed record NotebookRunOptions
     public IReadOnlyList<KeyValuePair<string, string>> Parameters { get; init; } = [];
 
     /// <summary>
-    /// Extra HTML placed on the index page below the list of notebooks (e.g. a results table), asked for once the notebooks
+    /// Extra HTML placed on the index page above the list of notebooks (the study's overview), asked for once the notebooks
     /// have run, so it can show what they wrote.
     /// </summary>
     public Func<string?>? IndexExtraHtml { get; init; }
