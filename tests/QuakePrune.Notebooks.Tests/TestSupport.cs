@@ -40,6 +40,24 @@ static class TestSupport
         return System.Net.WebUtility.HtmlDecode(match.Groups[1].Value);
     }
 
+    /// <summary>Runs a program, failing the test (with its output's tail and <paramref name="hint"/>) on a non-zero exit or a time-out.</summary>
+    public static void Run(string program, IEnumerable<string> arguments, TimeSpan timeout, string hint)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"{program} {string.Join(' ', start.ArgumentList)} did not finish within {timeout}");
+        }
+        var output = stdout.Result + stderr.Result;
+        Assert.True(process.ExitCode == 0,
+            $"{program} {string.Join(' ', start.ArgumentList)} failed ({process.ExitCode}){(hint.Length > 0 ? $"; {hint}" : "")}:\n{output[Math.Max(0, output.Length - 4000)..]}");
+    }
+
     /// <summary>Runs Debian's python3 (which has python3-nbformat) and returns its stdout; fails the test on a non-zero exit.</summary>
     public static string Python(string script, params string[] arguments)
     {
