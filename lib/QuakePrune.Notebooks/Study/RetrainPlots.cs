@@ -1,3 +1,4 @@
+using QuakePrune.Notebooks.Formatting;
 using QuakePrune.Notebooks.Plotting;
 using QuakePrune.Retraining;
 
@@ -40,10 +41,10 @@ public static class RetrainPlots
     }
 
     /// <summary>The report as a table: before and after retraining, side by side.</summary>
-    public static IEnumerable<object> Table(VariantReport report) => report.Rows.Select(r => new
+    public static Table Table(VariantReport report) => report.Rows.Select(r => new
     {
         r.Variant, Params = r.Params, MMACs = Math.Round(r.Macs / 1e6, 1), FileKB = r.FileBytes / 1024,
         AccuracyPruned = Math.Round(r.Before.Accuracy, 4), F1Pruned = Math.Round(r.Before.F1, 4),
         AccuracyRetrained = r.After is { } a ? Math.Round(a.Accuracy, 4) : (double?)null, F1Retrained = r.After is { } b ? Math.Round(b.F1, 4) : (double?)null,
-    });
+    }).ToTable();
 }
