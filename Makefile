@@ -8,7 +8,7 @@ setup:
 # results table, summary.csv); every intermediate file in runs/quick/.
 report: setup
 	./quakeprune info
-	./quakeprune notebooks run --out reports -p preset quick --summary runs/quick/summary.csv
+	./quakeprune notebooks run --out reports --overwrite -p preset quick --summary runs/quick/summary.csv
 
 test: setup
 	dotnet test QuakePrune.sln -c Release --no-build --nologo

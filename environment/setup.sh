@@ -56,5 +56,37 @@ if [ ! -d "$root/environment/node_modules/plotly.js-dist-min" ]; then
   npm ci --prefix "$root/environment" --no-audit --no-fund --silent
 fi
 
+# The stock .NET Interactive kernel, for VS Code and Jupyter: the dotnet tool pinned in .config/dotnet-tools.json,
+# restored into the NuGet cache, and the Jupyter kernelspec `.net-csharp` started from that copy by its full path
+# (so it works from any folder, and `dotnet-interactive jupyter install` is not needed: it fails when the kernels
+# folder does not exist yet). Per user, without sudo: run this script as yourself.
+tool_version=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["tools"]["microsoft.dotnet-interactive"]["version"])' \
+  "$root/.config/dotnet-tools.json")
+nuget_packages=${NUGET_PACKAGES:-$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')}
+kernel_app() { compgen -G "${nuget_packages%/}/microsoft.dotnet-interactive/$tool_version/tools/*/any/Microsoft.DotNet.Interactive.App.dll" | head -n 1; }
+if [ -z "$(kernel_app)" ]; then
+  echo "setup: restoring Microsoft.dotnet-interactive $tool_version"
+  (cd "$root" && dotnet tool restore >/dev/null)
+fi
+app=$(kernel_app)
+[ -n "$app" ] || { echo "setup: Microsoft.dotnet-interactive $tool_version was restored but its kernel is not under $nuget_packages" >&2; exit 1; }
+kernelspec_dir="$(jupyter --data-dir)/kernels/.net-csharp"
+kernelspec=$(python3 - "$(command -v dotnet)" "$app" <<'PY'
+import json, sys
+dotnet, app = sys.argv[1:3]
+print(json.dumps({
+    "argv": [dotnet, app, "jupyter", "--default-kernel", "csharp", "--http-local-only", "{connection_file}"],
+    "display_name": ".NET (C#)",
+    "language": "C#",
+    "env": {"DOTNET_CLI_TELEMETRY_OPTOUT": "1", "DOTNET_INTERACTIVE_CLI_TELEMETRY_OPTOUT": "1", "DOTNET_NOLOGO": "1"},
+}, indent=1))
+PY
+)
+if [ "$(cat "$kernelspec_dir/kernel.json" 2>/dev/null)" != "$kernelspec" ]; then
+  echo "setup: Jupyter kernel .net-csharp -> $app"
+  mkdir -p "$kernelspec_dir"
+  printf '%s\n' "$kernelspec" > "$kernelspec_dir/kernel.json"
+fi
+
 # The C# solution (NuGet restore included).
 dotnet build "$root/QuakePrune.sln" -c Release --nologo -v quiet -clp:ErrorsOnly

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks the libtorch bindings against PyTorch on the same machine, in one run:
 #  (a) a conv-heavy training step (3 conv-bn-relu layers, batch 32, 3x64x96, cross entropy, SGD momentum),
-#  (b) the per-call overhead of tiny ops on 1-element tensors (target: under 2 us a call).
+#  (b) the per-call overhead of tiny ops on 1-element tensors (target: under 2 us a call),
+#  (c) EQTransformer's recurrent layer: a bidirectional LSTM (and GRU) 64 -> 16 over 47 steps, forward under
+#      inference_mode, at batch 1 and 64 (target: a ratio near 1, since both make the same single libtorch call).
 # Both sides use 2 threads. Each side runs twice: with glibc malloc as it comes, and keeping freed memory
 # (ours: torch.keep_freed_cpu_memory(); Python: the same two mallopt settings through MALLOC_*_ environment
 # variables), so the comparison is like for like. Prints each run's JSON, then the ratios.
@@ -61,6 +63,14 @@ def per_call(fn, calls=20000):
     return round(statistics.median(blocks), 1)
 
 a, b = torch.ones(1), torch.ones(1)
+torch.manual_seed(0)
+lstm, gru = nn.LSTM(64, 16, bidirectional=True), nn.GRU(64, 16, bidirectional=True)
+recurrent = {}
+with torch.inference_mode():
+    for batch, calls in ((1, 200), (64, 20)):
+        x = torch.randn(47, batch, 64)
+        recurrent[f"bilstm_64_16_47_steps_batch_{batch}"] = round(per_call(lambda: lstm(x), calls) / 1000, 1)
+        recurrent[f"bigru_64_16_47_steps_batch_{batch}"] = round(per_call(lambda: gru(x), calls) / 1000, 1)
 print(json.dumps({
     "implementation": "PyTorch (Python)", "libtorch": torch.__version__, "threads": torch.get_num_threads(),
     "malloc": "keep freed memory" if os.environ.get("MALLOC_MMAP_THRESHOLD_") else "glibc default",
@@ -68,6 +78,7 @@ print(json.dumps({
     "per_call_ns": {"add_out_of_place_1_element": per_call(lambda: a + b),
                     "add_in_place_1_element": per_call(lambda: a.add_(b)),
                     "dim_query": per_call(lambda: a.dim())},
+    "recurrent_forward_us": recurrent,
 }, indent=2))
 PY
 }
@@ -84,5 +95,7 @@ print(json.dumps({
     "train_step_ratio_ours_over_pytorch_both_glibc_default": step(od, t),
     "per_call_ratio_ours_over_pytorch": {k: round(o["per_call_ns"][k] / t["per_call_ns"][k], 3) for k in o["per_call_ns"]},
     "per_call_under_2us": all(v < 2000 for v in o["per_call_ns"].values()),
+    "recurrent_ratio_ours_over_pytorch": {k: round(o["recurrent_forward_us"][k] / t["recurrent_forward_us"][k], 3)
+                                          for k in o["recurrent_forward_us"]},
 }, indent=2))
 PY

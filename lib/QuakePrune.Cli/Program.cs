@@ -1,3 +1,3 @@
 using QuakePrune.Cli;
 
-return await QuakePruneCli.CreateRoot().Parse(args).InvokeAsync();
+return QuakePruneCli.Run(args);

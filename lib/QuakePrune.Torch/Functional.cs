@@ -24,6 +24,10 @@ public static partial class torch
                 new(Native.qp_conv2d(input.Handle, weight.Handle, Optional(bias), [stride.Item1, stride.Item2], [padding.Item1, padding.Item2],
                     [dilation.Item1, dilation.Item2], groups));
 
+            /// <summary>1-d convolution of [N, C, L] (or unbatched [C, L]) with weight [out, in/groups, k].</summary>
+            public static Tensor conv1d(Tensor input, Tensor weight, Tensor? bias = null, long stride = 1, long padding = 0, long dilation = 1, long groups = 1) =>
+                new(Native.qp_conv1d(input.Handle, weight.Handle, Optional(bias), [stride], [padding], [dilation], groups));
+
             /// <summary>Batch normalisation; in training the running statistics (when given) are updated in place with <paramref name="momentum"/>.</summary>
             public static Tensor batch_norm(Tensor input, Tensor? running_mean, Tensor? running_var, Tensor? weight = null, Tensor? bias = null,
                 bool training = false, double momentum = 0.1, double eps = 1e-5) =>
@@ -45,6 +49,10 @@ public static partial class torch
                     [padding.Item1, padding.Item2], [dilation.Item1, dilation.Item2], ceil_mode ? 1 : 0));
             }
 
+            /// <summary>1-d max pooling of [N, C, L] (or [C, L]); the stride defaults to the kernel size.</summary>
+            public static Tensor max_pool1d(Tensor input, long kernel_size, long? stride = null, long padding = 0, long dilation = 1, bool ceil_mode = false) =>
+                new(Native.qp_max_pool1d(input.Handle, [kernel_size], [stride ?? kernel_size], [padding], [dilation], ceil_mode ? 1 : 0));
+
             public static Tensor avg_pool2d(Tensor input, long kernel_size, long? stride = null, long padding = 0, bool ceil_mode = false,
                 bool count_include_pad = true)
             {
@@ -62,6 +70,55 @@ public static partial class torch
             {
                 if (p is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be in [0, 1]");
                 return new Tensor(Native.qp_dropout(input.Handle, p, training ? 1 : 0));
+            }
+
+            /// <summary>
+            /// Dropout of whole channels: each [L] row of an [N, C, L] input (or of an unbatched [C, L] one) is zeroed with probability p
+            /// in training, the rest scaled by 1/(1-p); the identity otherwise. Keras' SpatialDropout1D.
+            /// </summary>
+            public static Tensor dropout1d(Tensor input, double p = 0.5, bool training = true)
+            {
+                CheckProbability(p);
+                var dims = input.dim();
+                if (dims is not (2 or 3))
+                    throw new ArgumentException($"dropout1d expects a 2-d [C, L] or 3-d [N, C, L] input, got {dims}-d", nameof(input));
+                if (dims == 3) return new Tensor(Native.qp_feature_dropout(input.Handle, p, training ? 1 : 0));
+                using var batched = input.unsqueeze(0);
+                using var dropped = new Tensor(Native.qp_feature_dropout(batched.Handle, p, training ? 1 : 0));
+                return dropped.squeeze(0);
+            }
+
+            /// <summary>
+            /// Dropout of whole channels of [N, C, H, W]; a 3-d input is read as [N, C, L], as PyTorch 1.13 does (so it equals
+            /// <see cref="dropout1d"/> there).
+            /// </summary>
+            public static Tensor dropout2d(Tensor input, double p = 0.5, bool training = true)
+            {
+                CheckProbability(p);
+                if (input.dim() is not (3 or 4))
+                    throw new ArgumentException($"dropout2d expects a 4-d [N, C, H, W] (or 3-d [N, C, L]) input, got {input.dim()}-d", nameof(input));
+                return new Tensor(Native.qp_feature_dropout(input.Handle, p, training ? 1 : 0));
+            }
+
+            private static void CheckProbability(double p)
+            {
+                if (p is < 0 or > 1 || double.IsNaN(p)) throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be in [0, 1]");
+            }
+
+            /// <summary>
+            /// F.pad: <paramref name="pad"/> holds (before, after) pairs from the last dimension backwards, so [0, 1] adds one
+            /// element at the end of the last dimension (negative values crop). Modes: "constant" (with <paramref name="value"/>,
+            /// 0 when absent), "reflect", "replicate", "circular".
+            /// </summary>
+            public static Tensor pad(Tensor input, long[] pad, string mode = "constant", double? value = null)
+            {
+                if (pad.Length == 0 || pad.Length % 2 != 0)
+                    throw new ArgumentException($"pad needs (before, after) pairs, got {pad.Length} values", nameof(pad));
+                if (mode is not ("constant" or "reflect" or "replicate" or "circular"))
+                    throw new ArgumentException($"unknown padding mode '{mode}': expected constant, reflect, replicate or circular", nameof(mode));
+                if (value is not null && mode != "constant")
+                    throw new ArgumentException($"padding mode '{mode}' takes no value; only constant padding does", nameof(value));
+                return new Tensor(Native.qp_pad(input.Handle, pad, pad.Length, mode, value ?? 0, value is null ? 0 : 1));
             }
 
             /// <summary>Cross entropy of logits [N, C] against class indices [N] (int64), with optional class weights and label smoothing.</summary>
@@ -103,6 +160,20 @@ public static partial class torch
                     "nearest" => new Tensor(Native.qp_upsample_nearest2d(input.Handle, output, scaleH, scaleW)),
                     _ => throw new ArgumentException($"unknown interpolation mode '{mode}': expected bilinear or nearest", nameof(mode)),
                 };
+            }
+            /// <summary>
+            /// Resizes [N, C, L] sequences to <paramref name="size"/> samples, or by <paramref name="scale_factor"/> (output floor(L * scale),
+            /// the scale passed on to the kernel as PyTorch does, which decides the source of each output sample). Mode "nearest".
+            /// </summary>
+            public static Tensor interpolate(Tensor input, long? size = null, double? scale_factor = null, string mode = "nearest")
+            {
+                if (input.dim() != 3) throw new ArgumentException($"1-d interpolate needs a 3-d [N, C, L] input, got {input.dim()}-d", nameof(input));
+                if ((size is null) == (scale_factor is null)) throw new ArgumentException("interpolate needs exactly one of size and scale_factor");
+                if (mode != "nearest") throw new ArgumentException($"unsupported 1-d interpolation mode '{mode}': this binding has nearest", nameof(mode));
+                if (size is <= 0 || scale_factor is <= 0 || (scale_factor is { } f && !double.IsFinite(f)))
+                    throw new ArgumentException($"interpolate needs a positive size or scale factor, got size {size}, scale_factor {scale_factor}");
+                var output = size ?? (long)Math.Floor(input.size(2) * scale_factor!.Value);
+                return new Tensor(Native.qp_upsample_nearest1d(input.Handle, [output], scale_factor ?? 0));
             }
         }
 

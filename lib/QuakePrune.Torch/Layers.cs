@@ -38,6 +38,43 @@ namespace QuakePrune.Torch.Modules
         public override Tensor forward(Tensor input) => F.conv2d(input, weight, bias, stride, padding, dilation, groups);
     }
 
+    /// <summary>1-d convolution of [N, C, L]; weight [out, in/groups, k], PyTorch's default initialisation.</summary>
+    public sealed class Conv1d : nn.Module<Tensor, Tensor>
+    {
+        public Conv1d(long in_channels, long out_channels, long kernel_size, long stride = 1, long padding = 0, long dilation = 1, long groups = 1,
+            bool bias = true, ScalarType dtype = ScalarType.Float32, Device? device = null)
+        {
+            if (groups < 1 || in_channels % groups != 0 || out_channels % groups != 0)
+                throw new ArgumentException($"Conv1d: {in_channels} in and {out_channels} out channels are not divisible by {groups} groups");
+            if (kernel_size < 1 || stride < 1 || dilation < 1 || padding < 0)
+                throw new ArgumentException($"Conv1d: kernel {kernel_size}, stride {stride} and dilation {dilation} must be positive, padding {padding} not negative");
+            (this.in_channels, this.out_channels, this.kernel_size, this.stride, this.padding, this.dilation, this.groups) =
+                (in_channels, out_channels, kernel_size, stride, padding, dilation, groups);
+            var w = register_parameter("weight", empty([out_channels, in_channels / groups, kernel_size], dtype, device));
+            nn.init.kaiming_uniform_(w, a: Math.Sqrt(5));
+            has_bias = bias;
+            if (bias)
+            {
+                var b = register_parameter("bias", empty([out_channels], dtype, device));
+                var bound = 1 / Math.Sqrt(nn.init.calculate_fan_in_and_fan_out(w).fan_in);
+                nn.init.uniform_(b, -bound, bound);
+            }
+        }
+
+        public long in_channels { get; }
+        public long out_channels { get; }
+        public long kernel_size { get; }
+        public long stride { get; }
+        public long padding { get; }
+        public long dilation { get; }
+        public long groups { get; }
+        public Tensor weight => get_parameter("weight");
+        public Tensor? bias => has_bias ? get_parameter("bias") : null;
+        public bool has_bias { get; }
+
+        public override Tensor forward(Tensor input) => F.conv1d(input, weight, bias, stride, padding, dilation, groups);
+    }
+
     /// <summary>Fully connected layer y = x W^T + b; weight [out, in].</summary>
     public sealed class Linear : nn.Module<Tensor, Tensor>
     {
@@ -65,13 +102,13 @@ namespace QuakePrune.Torch.Modules
     }
 
     /// <summary>
-    /// Batch normalisation over [N, C, H, W]: weight/bias (affine), buffers running_mean, running_var and num_batches_tracked
-    /// (an int64 scalar, shape [], counted in training). momentum null means a cumulative average, as in PyTorch.
+    /// Batch normalisation over the channel axis (dimension 1), PyTorch's _BatchNorm: weight/bias (affine), buffers running_mean,
+    /// running_var and num_batches_tracked (an int64 scalar, shape [], counted in training). momentum null means a cumulative
+    /// average, as in PyTorch. <see cref="BatchNorm1d"/> and <see cref="BatchNorm2d"/> differ only in the input ranks they accept.
     /// </summary>
-    public sealed class BatchNorm2d : nn.Module<Tensor, Tensor>
+    public abstract class BatchNorm : nn.Module<Tensor, Tensor>
     {
-        public BatchNorm2d(long num_features, double eps = 1e-5, double? momentum = 0.1, bool affine = true, bool track_running_stats = true,
-            ScalarType dtype = ScalarType.Float32, Device? device = null)
+        protected BatchNorm(long num_features, double eps, double? momentum, bool affine, bool track_running_stats, ScalarType dtype, Device? device)
         {
             (this.num_features, this.eps, this.momentum, this.affine, this.track_running_stats) = (num_features, eps, momentum, affine, track_running_stats);
             if (affine)
@@ -98,9 +135,12 @@ namespace QuakePrune.Torch.Modules
         public Tensor? running_var => track_running_stats ? get_buffer("running_var") : null;
         public Tensor? num_batches_tracked => track_running_stats ? get_buffer("num_batches_tracked") : null;
 
+        /// <summary>Throws when the input's rank is not one this layer normalises.</summary>
+        protected abstract void CheckInputDim(Tensor input);
+
         public override Tensor forward(Tensor input)
         {
-            if (input.dim() != 4) throw new ArgumentException($"BatchNorm2d expects a 4-d [N, C, H, W] input, got {input.dim()}-d", nameof(input));
+            CheckInputDim(input);
             var factor = momentum ?? 0.0;
             if (training && track_running_stats)
             {
@@ -110,6 +150,27 @@ namespace QuakePrune.Torch.Modules
             }
             var useBatchStats = training || !track_running_stats;
             return F.batch_norm(input, running_mean, running_var, weight, bias, useBatchStats, factor, eps);
+        }
+    }
+
+    /// <summary>Batch normalisation of [N, C, L] sequences (or [N, C] features).</summary>
+    public sealed class BatchNorm1d(long num_features, double eps = 1e-5, double? momentum = 0.1, bool affine = true, bool track_running_stats = true,
+        ScalarType dtype = ScalarType.Float32, Device? device = null) : BatchNorm(num_features, eps, momentum, affine, track_running_stats, dtype, device)
+    {
+        protected override void CheckInputDim(Tensor input)
+        {
+            if (input.dim() is not (2 or 3))
+                throw new ArgumentException($"BatchNorm1d expects a 2-d [N, C] or 3-d [N, C, L] input, got {input.dim()}-d", nameof(input));
+        }
+    }
+
+    /// <summary>Batch normalisation of [N, C, H, W] images.</summary>
+    public sealed class BatchNorm2d(long num_features, double eps = 1e-5, double? momentum = 0.1, bool affine = true, bool track_running_stats = true,
+        ScalarType dtype = ScalarType.Float32, Device? device = null) : BatchNorm(num_features, eps, momentum, affine, track_running_stats, dtype, device)
+    {
+        protected override void CheckInputDim(Tensor input)
+        {
+            if (input.dim() != 4) throw new ArgumentException($"BatchNorm2d expects a 4-d [N, C, H, W] input, got {input.dim()}-d", nameof(input));
         }
     }
 
@@ -130,6 +191,18 @@ namespace QuakePrune.Torch.Modules
         public override Tensor forward(Tensor input) => F.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode);
     }
 
+    /// <summary>1-d max pooling of [N, C, L]; the stride defaults to the kernel size.</summary>
+    public sealed class MaxPool1d(long kernel_size, long? stride = null, long padding = 0, long dilation = 1, bool ceil_mode = false)
+        : nn.Module<Tensor, Tensor>
+    {
+        public long kernel_size { get; } = kernel_size;
+        public long stride { get; } = stride ?? kernel_size;
+        public long padding { get; } = padding;
+        public long dilation { get; } = dilation;
+        public bool ceil_mode { get; } = ceil_mode;
+        public override Tensor forward(Tensor input) => F.max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode);
+    }
+
     public sealed class AvgPool2d(long kernel_size, long? stride = null, long padding = 0, bool ceil_mode = false, bool count_include_pad = true)
         : nn.Module<Tensor, Tensor>
     {
@@ -147,6 +220,45 @@ namespace QuakePrune.Torch.Modules
     {
         public double p { get; } = p is >= 0 and <= 1 ? p : throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be in [0, 1]");
         public override Tensor forward(Tensor input) => F.dropout(input, p, training);
+    }
+
+    /// <summary>Zeroes whole channels of [N, C, L] (each sample's own) with probability p in training; the identity in eval.</summary>
+    public sealed class Dropout1d(double p = 0.5) : nn.Module<Tensor, Tensor>
+    {
+        public double p { get; } = p is >= 0 and <= 1 ? p : throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be in [0, 1]");
+        public override Tensor forward(Tensor input) => F.dropout1d(input, p, training);
+    }
+
+    /// <summary>Zeroes whole channels of [N, C, H, W] (or, as in PyTorch 1.13, of [N, C, L]) with probability p in training.</summary>
+    public sealed class Dropout2d(double p = 0.5) : nn.Module<Tensor, Tensor>
+    {
+        public double p { get; } = p is >= 0 and <= 1 ? p : throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be in [0, 1]");
+        public override Tensor forward(Tensor input) => F.dropout2d(input, p, training);
+    }
+
+    /// <summary>
+    /// Nearest-neighbour resizing of [N, C, L] sequences (or [N, C, H, W] images, the same size or factor on both axes) to
+    /// <c>size</c> or by <c>scale_factor</c>; exactly one is given. Holds no state.
+    /// </summary>
+    public sealed class Upsample : nn.Module<Tensor, Tensor>
+    {
+        public Upsample(long? size = null, double? scale_factor = null, string mode = "nearest")
+        {
+            if ((size is null) == (scale_factor is null)) throw new ArgumentException("Upsample needs exactly one of size and scale_factor");
+            if (mode != "nearest") throw new ArgumentException($"unsupported Upsample mode '{mode}': this binding has nearest", nameof(mode));
+            (this.size, this.scale_factor, this.mode) = (size, scale_factor, mode);
+        }
+
+        public long? size { get; }
+        public double? scale_factor { get; }
+        public string mode { get; }
+
+        public override Tensor forward(Tensor input) => input.dim() switch
+        {
+            3 => F.interpolate(input, size, scale_factor, mode),
+            4 => F.interpolate(input, size is { } s ? (s, s) : null, scale_factor is { } f ? (f, f) : null, mode),
+            var d => throw new ArgumentException($"Upsample expects a 3-d [N, C, L] or 4-d [N, C, H, W] input, got {d}-d", nameof(input)),
+        };
     }
 
     public sealed class Flatten(long start_dim = 1, long end_dim = -1) : nn.Module<Tensor, Tensor>
@@ -221,10 +333,18 @@ namespace QuakePrune.Torch
                 long groups = 1, bool bias = true) =>
                 new(in_channels, out_channels, kernel_size, stride, padding, (1, 1), groups, bias);
 
+            public static Conv1d Conv1d(long in_channels, long out_channels, long kernel_size, long stride = 1, long padding = 0, long dilation = 1,
+                long groups = 1, bool bias = true, ScalarType dtype = ScalarType.Float32, Device? device = null) =>
+                new(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, dtype, device);
+
             public static Linear Linear(long in_features, long out_features, bool bias = true, ScalarType dtype = ScalarType.Float32, Device? device = null) =>
                 new(in_features, out_features, bias, dtype, device);
 
             public static BatchNorm2d BatchNorm2d(long num_features, double eps = 1e-5, double? momentum = 0.1, bool affine = true,
+                bool track_running_stats = true, ScalarType dtype = ScalarType.Float32, Device? device = null) =>
+                new(num_features, eps, momentum, affine, track_running_stats, dtype, device);
+
+            public static BatchNorm1d BatchNorm1d(long num_features, double eps = 1e-5, double? momentum = 0.1, bool affine = true,
                 bool track_running_stats = true, ScalarType dtype = ScalarType.Float32, Device? device = null) =>
                 new(num_features, eps, momentum, affine, track_running_stats, dtype, device);
 
@@ -233,10 +353,16 @@ namespace QuakePrune.Torch
             public static MaxPool2d MaxPool2d(long kernel_size, long? stride = null, long padding = 0, long dilation = 1, bool ceil_mode = false) =>
                 new((kernel_size, kernel_size), stride is { } s ? (s, s) : null, (padding, padding), (dilation, dilation), ceil_mode);
 
+            public static MaxPool1d MaxPool1d(long kernel_size, long? stride = null, long padding = 0, long dilation = 1, bool ceil_mode = false) =>
+                new(kernel_size, stride, padding, dilation, ceil_mode);
+
             public static AvgPool2d AvgPool2d(long kernel_size, long? stride = null, long padding = 0) => new(kernel_size, stride, padding);
             public static AdaptiveAvgPool2d AdaptiveAvgPool2d(long output_size) => new((output_size, output_size));
             public static AdaptiveAvgPool2d AdaptiveAvgPool2d((long, long) output_size) => new(output_size);
             public static Dropout Dropout(double p = 0.5) => new(p);
+            public static Dropout1d Dropout1d(double p = 0.5) => new(p);
+            public static Dropout2d Dropout2d(double p = 0.5) => new(p);
+            public static Upsample Upsample(long? size = null, double? scale_factor = null, string mode = "nearest") => new(size, scale_factor, mode);
             public static Flatten Flatten(long start_dim = 1, long end_dim = -1) => new(start_dim, end_dim);
             public static Identity Identity() => new();
             public static Sequential Sequential(params Module<Tensor, Tensor>[] modules) => new(modules);

@@ -245,4 +245,21 @@ internal static partial class Native
     [LibraryImport(Lib)] internal static partial IntPtr qp_upsample_bilinear2d(TensorHandle input, ReadOnlySpan<long> outputSize, int alignCorners,
         double scaleH, double scaleW);
     [LibraryImport(Lib)] internal static partial IntPtr qp_upsample_nearest2d(TensorHandle input, ReadOnlySpan<long> outputSize, double scaleH, double scaleW);
+
+    // ---- 1-d layers
+    [LibraryImport(Lib)] internal static partial IntPtr qp_conv1d(TensorHandle input, TensorHandle weight, TensorHandle bias, ReadOnlySpan<long> stride,
+        ReadOnlySpan<long> padding, ReadOnlySpan<long> dilation, long groups);
+    [LibraryImport(Lib)] internal static partial IntPtr qp_max_pool1d(TensorHandle input, ReadOnlySpan<long> kernel, ReadOnlySpan<long> stride,
+        ReadOnlySpan<long> padding, ReadOnlySpan<long> dilation, int ceilMode);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr qp_pad(TensorHandle input, ReadOnlySpan<long> pad, long n, string mode, double value, int hasValue);
+    [LibraryImport(Lib)] internal static partial IntPtr qp_upsample_nearest1d(TensorHandle input, ReadOnlySpan<long> outputSize, double scale);
+    [LibraryImport(Lib)] internal static partial IntPtr qp_feature_dropout(TensorHandle input, double p, int train);
+
+    // ---- recurrent networks
+    [LibraryImport(Lib)] internal static partial int qp_lstm(TensorHandle input, ReadOnlySpan<IntPtr> hx, long nHx, ReadOnlySpan<IntPtr> parameters,
+        long nParameters, int hasBiases, long numLayers, double dropout, int train, int bidirectional, int batchFirst, out IntPtr output,
+        out IntPtr hN, out IntPtr cN);
+    [LibraryImport(Lib)] internal static partial int qp_gru(TensorHandle input, TensorHandle hx, ReadOnlySpan<IntPtr> parameters, long nParameters,
+        int hasBiases, long numLayers, double dropout, int train, int bidirectional, int batchFirst, out IntPtr output, out IntPtr hN);
 }

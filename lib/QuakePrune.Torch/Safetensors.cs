@@ -197,7 +197,7 @@ public static class Safetensors
     private static (string, string, long[], long, long) ParseEntry(JsonProperty property, string path, long bodyLength)
     {
         var name = property.Name;
-        string Fail(string what) => throw new InvalidDataException($"{path}: tensor '{name}': {what}");
+        (string, string, long[], long, long) Fail(string what) => throw new InvalidDataException($"{path}: tensor '{name}': {what}");
         var value = property.Value;
         if (value.ValueKind != JsonValueKind.Object) Fail("header entry is not an object");
         if (!value.TryGetProperty("dtype", out var dtypeElement) || dtypeElement.ValueKind != JsonValueKind.String) Fail("no dtype");
@@ -213,7 +213,15 @@ public static class Safetensors
         var end = offsetsElement[1].TryGetInt64(out var e) ? e : -1;
         if (begin < 0 || end < begin) Fail($"bad data_offsets [{offsetsElement[0]}, {offsetsElement[1]}]");
         if (end > bodyLength) Fail($"data_offsets [{begin}, {end}] out of range: the data section holds {bodyLength} bytes");
-        var needed = ElementCount(shape, path, name) * torch.ElementSize(ScalarTypeOf(dtype));
+        long needed;
+        try
+        {
+            needed = checked(ElementCount(shape, path, name) * torch.ElementSize(ScalarTypeOf(dtype)));
+        }
+        catch (OverflowException)
+        {
+            return Fail($"shape [{string.Join(", ", shape)}] holds more than 2^63 bytes of {dtype}: no file can");
+        }
         if (end - begin != needed) Fail($"data_offsets span {end - begin} bytes, its {dtype} shape [{string.Join(", ", shape)}] needs {needed}");
         return (name, dtype, shape, begin, end);
     }

@@ -367,7 +367,7 @@ public sealed partial class Tensor : IDisposable
     public Tensor log_softmax(long dim) => new(Native.qp_log_softmax(Handle, dim));
 
     /// <summary>Native handles of a tensor list for one call; AddRef'd so a concurrent dispose cannot free them mid-call.</summary>
-    internal static IntPtr CallWithHandles(IReadOnlyList<Tensor> tensors, Func<IntPtr[], IntPtr> call)
+    internal static T CallWithHandles<T>(IReadOnlyList<Tensor> tensors, Func<IntPtr[], T> call)
     {
         var handles = new IntPtr[tensors.Count];
         var added = new bool[tensors.Count];

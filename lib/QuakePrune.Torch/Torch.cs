@@ -300,6 +300,10 @@ public static partial class torch
     public static Tensor gt(Tensor input, Tensor other) => input.gt(other);
     public static Tensor conv2d(Tensor input, Tensor weight, Tensor? bias = null, long stride = 1, long padding = 0, long dilation = 1, long groups = 1) =>
         nn.functional.conv2d(input, weight, bias, stride, padding, dilation, groups);
+    public static Tensor conv1d(Tensor input, Tensor weight, Tensor? bias = null, long stride = 1, long padding = 0, long dilation = 1, long groups = 1) =>
+        nn.functional.conv1d(input, weight, bias, stride, padding, dilation, groups);
+    public static Tensor max_pool1d(Tensor input, long kernel_size, long? stride = null, long padding = 0, long dilation = 1, bool ceil_mode = false) =>
+        nn.functional.max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode);
     public static Tensor max_pool2d(Tensor input, long kernel_size, long? stride = null, long padding = 0) =>
         nn.functional.max_pool2d(input, kernel_size, stride, padding);
     public static Tensor avg_pool2d(Tensor input, long kernel_size, long? stride = null, long padding = 0) =>

@@ -8,7 +8,7 @@
 //   success and -1 on failure. In both cases qp_last_error() holds libtorch's message (per thread).
 // - dtypes are c10::ScalarType codes; devices are (c10::DeviceType code, index).
 // - Fixed-size geometry (kernel, stride, padding...) is passed as int64 arrays whose length is the
-//   number of spatial dims of the op (2 for the *2d functions), so conv1d/pool1d can reuse the pattern.
+//   number of spatial dims of the op (2 for the *2d functions, 1 for the *1d ones).
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
@@ -408,6 +408,43 @@ QP_API qp_tensor qp_upsample_nearest2d(qp_tensor input, const int64_t* output_si
   QP_TENSOR(at::upsample_nearest2d(*input, ints(output_size, 2),
                                    scale_h > 0 ? c10::optional<double>(scale_h) : c10::nullopt,
                                    scale_w > 0 ? c10::optional<double>(scale_w) : c10::nullopt))
+}
+
+// ---- 1-d layers (waveforms: [N, C, L]) --------------------------------------------------------
+QP_API qp_tensor qp_conv1d(qp_tensor input, qp_tensor weight, qp_tensor bias, const int64_t* stride, const int64_t* padding,
+                           const int64_t* dilation, int64_t groups) {
+  QP_TENSOR(at::conv1d(*input, *weight, opt(bias), ints(stride, 1), ints(padding, 1), ints(dilation, 1), groups))
+}
+QP_API qp_tensor qp_max_pool1d(qp_tensor input, const int64_t* kernel, const int64_t* stride, const int64_t* padding,
+                               const int64_t* dilation, int32_t ceil_mode) {
+  QP_TENSOR(at::max_pool1d(*input, ints(kernel, 1), ints(stride, 1), ints(padding, 1), ints(dilation, 1), ceil_mode != 0))
+}
+// F.pad: pad holds (left, right) pairs from the last dimension backwards; mode constant, reflect, replicate or circular;
+// has_value = 0 leaves the constant to libtorch (0).
+QP_API qp_tensor qp_pad(qp_tensor input, const int64_t* pad, int64_t n, const char* mode, double value, int32_t has_value) {
+  QP_TENSOR(at::pad(*input, ints(pad, n), mode, has_value ? c10::optional<double>(value) : c10::nullopt))
+}
+// scale <= 0 means "not given", as for the 2-d upsampling.
+QP_API qp_tensor qp_upsample_nearest1d(qp_tensor input, const int64_t* output_size, double scale) {
+  QP_TENSOR(at::upsample_nearest1d(*input, ints(output_size, 1), scale > 0 ? c10::optional<double>(scale) : c10::nullopt))
+}
+// Zeroes whole channels (dimension 1) per sample: F.dropout1d, F.dropout2d.
+QP_API qp_tensor qp_feature_dropout(qp_tensor input, double p, int32_t train) { QP_TENSOR(at::feature_dropout(*input, p, train != 0)) }
+
+// ---- recurrent networks: the whole sequence in one call ----------------------------------------
+// params is PyTorch's flat weight list: per layer, per direction, weight_ih, weight_hh[, bias_ih, bias_hh].
+QP_API int32_t qp_lstm(qp_tensor input, const qp_tensor* hx, int64_t n_hx, const qp_tensor* params, int64_t n_params, int32_t has_biases,
+                       int64_t num_layers, double dropout, int32_t train, int32_t bidirectional, int32_t batch_first,
+                       qp_tensor* out_output, qp_tensor* out_h, qp_tensor* out_c) {
+  QP_GUARD(-1, auto r = at::lstm(*input, tensor_list(hx, n_hx), tensor_list(params, n_params), has_biases != 0, num_layers, dropout,
+                                 train != 0, bidirectional != 0, batch_first != 0);
+           *out_output = wrap(std::move(std::get<0>(r))); *out_h = wrap(std::move(std::get<1>(r)));
+           *out_c = wrap(std::move(std::get<2>(r))); return 0;)
+}
+QP_API int32_t qp_gru(qp_tensor input, qp_tensor hx, const qp_tensor* params, int64_t n_params, int32_t has_biases, int64_t num_layers,
+                      double dropout, int32_t train, int32_t bidirectional, int32_t batch_first, qp_tensor* out_first, qp_tensor* out_second) {
+  QP_PAIR(at::gru(*input, *hx, tensor_list(params, n_params), has_biases != 0, num_layers, dropout, train != 0, bidirectional != 0,
+                  batch_first != 0))
 }
 
 // ---- inference: oneDNN (mkldnn) layout, memory formats, cuDNN ----------------------------------

@@ -14,7 +14,7 @@ public static class CliRunner
         Console.SetError(e);
         try
         {
-            return (QuakePruneCli.CreateRoot().Parse(args).Invoke(), o.ToString(), e.ToString());
+            return (QuakePruneCli.Run(args), o.ToString(), e.ToString());
         }
         finally
         {

@@ -1,64 +1,81 @@
+using Microsoft.Data.Analysis;
+using Microsoft.DotNet.Interactive.Formatting;
 using QuakePrune.Notebooks.Formatting;
+using QuakePrune.Notebooks.Plotting;
 
 namespace QuakePrune.Notebooks.Tests;
 
 public class FormatterTests
 {
     record Measurement(string Variant, double LatencyMs);
-    class Animal { public override string ToString() => "animal"; }
-    sealed class Dog : Animal;
-    interface IShape;
-    sealed class Square : IShape;
 
     [Fact]
     public void RecordsBecomeAnHtmlAndTextTable()
     {
-        var bundle = FormatterRegistry.CreateDefault().Format(new List<Measurement> { new("baseline", 40.5), new("prune90", 14) });
-        Assert.Equal("Variant   LatencyMs\n--------  ---------\nbaseline  40.5\nprune90   14", bundle.PlainText);
+        var table = new List<Measurement> { new("baseline", 40.5), new("prune90", 14) }.ToTable();
+        Assert.Equal("Variant   LatencyMs\n--------  ---------\nbaseline  40.5\nprune90   14", table.PlainText);
         Assert.Equal("<table class=\"qp-table\"><thead><tr><th>Variant</th><th>LatencyMs</th></tr></thead><tbody>"
                      + "<tr><td>baseline</td><td>40.5</td></tr><tr><td>prune90</td><td>14</td></tr></tbody></table>",
-            bundle[MimeTypes.Html]!.GetValue<string>());
+            table.Html);
     }
 
     [Fact]
     public void LongTablesStopAtTheRowLimitAndCountTheRest()
     {
-        var registry = FormatterRegistry.CreateDefault();
-        registry.MaxTableRows = 2;
-        var bundle = registry.Format(Enumerable.Range(0, 5).Select(i => new { Index = i, Square = i * i }).ToList());
-        Assert.Equal("Index  Square\n-----  ------\n0      0\n1      1\n(3 more rows)", bundle.PlainText);
+        var table = Enumerable.Range(0, 5).Select(i => new { Index = i, Square = i * i }).ToList().ToTable(maxRows: 2);
+        Assert.Equal("Index  Square\n-----  ------\n0      0\n1      1\n(3 more rows)", table.PlainText);
     }
 
     [Fact]
     public void ScalarsAndScalarSequencesAreText()
     {
-        var registry = FormatterRegistry.CreateDefault();
-        Assert.Equal("[1, 2.5, 3]", registry.Format(new[] { 1, 2.5, 3 }).PlainText);
-        Assert.Equal("0.1", registry.Format(0.1).PlainText);
-        Assert.Equal("<null>", registry.Format(null).PlainText);
-        Assert.Null(registry.Format("text")[MimeTypes.Html]);
+        Assert.Equal("[1, 2.5, 3]", new[] { 1, 2.5, 3 }.ToTable().PlainText);
+        Assert.Equal("0.1", TableFormatter.PlainText(0.1));
+        Assert.Equal("<null>", TableFormatter.PlainText(null));
     }
 
     [Fact]
-    public void RegisteredFormattersServeSubclassesAndImplementationsMostDerivedFirst()
+    public void DataFramesShowEachColumnsTypeAndTheFirstRows()
     {
-        var registry = FormatterRegistry.CreateDefault();
-        registry.Register<Animal>(a => new MimeBundle("an animal"));
-        registry.Register<IShape>(s => new MimeBundle("a shape"));
-        Assert.Equal("an animal", registry.Format(new Dog()).PlainText);
-        registry.Register<Dog>(d => new MimeBundle("a dog"));
-        Assert.Equal("a dog", registry.Format(new Dog()).PlainText);
-        Assert.Equal("an animal", registry.Format(new Animal()).PlainText);
-        Assert.Equal("a shape", registry.Format(new Square()).PlainText);
+        var frame = new DataFrame(
+            new StringDataFrameColumn("split", ["train", "dev", "test"]),
+            new DoubleDataFrameColumn("snr_db", [12.5, null, -1]));
+        var table = DataFrameFormatter.Format(frame, maxRows: 2);
+        Assert.Equal("split   snr_db\nstring  double\n------  ------\ntrain   12.5\ndev\n(1 more rows)", table.PlainText);
+        Assert.StartsWith("<table class=\"qp-table\"><thead><tr><th>split<br><span class=\"qp-type\">string</span></th>", table.Html);
+    }
+
+    /// <summary>
+    /// After Register, .NET Interactive's formatter (the kernel's only display path) gives each type its outputs:
+    /// a figure as Plotly JSON, HTML and text; tables, data frames and tensors as HTML and text.
+    /// </summary>
+    [Fact]
+    public void RegisterGivesEachTypeItsMimeTypesInTheKernelsFormatter()
+    {
+        NotebookFormatters.Register();
+        Assert.Equal([MimeTypes.Plotly, MimeTypes.Html, MimeTypes.PlainText], Formatter.GetPreferredMimeTypesFor(typeof(Figure)));
+        Assert.Equal([MimeTypes.Html, MimeTypes.PlainText], Formatter.GetPreferredMimeTypesFor(typeof(Table)));
+        Assert.Equal([MimeTypes.Html, MimeTypes.PlainText], Formatter.GetPreferredMimeTypesFor(typeof(DataFrame)));
+        Assert.Equal([MimeTypes.Html, MimeTypes.PlainText], Formatter.GetPreferredMimeTypesFor(typeof(QuakePrune.Torch.Tensor)));
+
+        var figure = new Figure(new Bar { X = new[] { "a" }, Y = new[] { 1 } }).WithTitle("T");
+        Assert.Equal(figure.ToJsonString(), figure.ToDisplayString(MimeTypes.Plotly));
+        Assert.Equal("Figure: 1 trace(s), \"T\"", figure.ToDisplayString(MimeTypes.PlainText));
+        var table = new[] { new Measurement("baseline", 40.5) }.ToTable();
+        Assert.Equal(table.Html, table.ToDisplayString(MimeTypes.Html));
+        Assert.Equal(table.PlainText, table.ToDisplayString(MimeTypes.PlainText));
     }
 
     [Fact]
-    public void PngImagesAndHtmlKeepTheirMimeTypes()
+    public void PlotlyJsGoesWithTheFirstFigureAfterRegisterOnly()
     {
-        byte[] png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3];
-        var registry = FormatterRegistry.CreateDefault();
-        Assert.Equal(Convert.ToBase64String(png), registry.Format(new PngImage(png))[MimeTypes.Png]!.GetValue<string>());
-        Assert.Equal("<i>x</i>", registry.Format(new HtmlString("<i>x</i>"))[MimeTypes.Html]!.GetValue<string>());
-        Assert.Throws<ArgumentException>(() => new PngImage([1, 2, 3]));
+        NotebookFormatters.Register();
+        var figure = new Figure(new Bar { X = new[] { "a" }, Y = new[] { 1 } });
+        var first = figure.ToDisplayString(MimeTypes.Html);
+        var second = figure.ToDisplayString(MimeTypes.Html);
+        Assert.StartsWith($"<script type=\"text/javascript\">{PlotlyJs.ReadScript()}</script>", first);
+        Assert.Equal(figure.ToHtmlFragment(), second);
+        NotebookFormatters.Register();
+        Assert.Equal(first, figure.ToDisplayString(MimeTypes.Html));
     }
 }

@@ -10,6 +10,10 @@ public class NotebookRunnerTests
 
     static string Data(JsonObject output, string mime) => output["data"]![mime]!.GetValue<string>();
 
+    /// <summary>What a value shows as text: its text/plain, or the text .NET Interactive puts in its HTML's &lt;pre&gt; (numbers get only HTML).</summary>
+    static string Shown(JsonObject output) =>
+        output["data"]!["text/plain"] is { } plain ? plain.GetValue<string>() : TestSupport.PreText(Data(output, "text/html"));
+
     [Fact]
     public async Task FixtureRunsWithEveryKindOfOutputAndStopsAtTheError()
     {
@@ -22,28 +26,33 @@ public class NotebookRunnerTests
         var result = Assert.Single(summary.Notebooks);
         Assert.Equal(NotebookRunStatus.Failed, result.Status);
         var failure = result.Failure!;
-        Assert.Equal(8, failure.CellNumber);
+        Assert.Equal(9, failure.CellNumber);
         Assert.Equal("InvalidOperationException", failure.Error.Name);
         Assert.Equal("boom", failure.Error.Message);
         Assert.Equal(2, failure.Error.Line);
-        Assert.Contains("fixture.ipynb, cell 8", failure.ToString());
+        Assert.Contains("fixture.ipynb, cell 9", failure.ToString());
+        Assert.Contains("line 2", failure.ToString());
 
         var executed = NotebookDocument.Load(Path.Combine(outDir, "fixture.ipynb"));
         var cells = executed.Cells;
-        Assert.Equal(9, cells.Count);
+        Assert.Equal(10, cells.Count);
 
         // Markdown untouched.
         var original = NotebookDocument.Load(notebook);
         Assert.Equal(original.Cells[0].Text, cells[0].Text);
-        Assert.Equal(original.Cells[3].Text, cells[3].Text);
+        Assert.Equal(original.Cells[4].Text, cells[4].Text);
 
-        // Parameters cell: runs, shows nothing, no injected cell without overrides.
+        // The first cell loads the library and registers its formatters, showing nothing.
         Assert.Equal(1, cells[1].ExecutionCount);
         Assert.Empty(cells[1].Outputs);
+
+        // Parameters cell: runs, shows nothing, no injected cell without overrides.
+        Assert.Equal(2, cells[2].ExecutionCount);
+        Assert.Empty(cells[2].Outputs);
         Assert.DoesNotContain(cells, c => c.HasTag(NotebookParameters.InjectedTag));
 
         // stdout, a displayed table and stderr, in the order they happened.
-        var printing = cells[2];
+        var printing = cells[3];
         Assert.Equal(3, printing.Outputs.Count);
         Assert.Equal("stream", Output(printing, 0)["output_type"]!.GetValue<string>());
         Assert.Equal("stdout", Output(printing, 0)["name"]!.GetValue<string>());
@@ -56,43 +65,54 @@ public class NotebookRunnerTests
         Assert.Equal("a warning\n", Output(printing, 2)["text"]!.GetValue<string>());
 
         // Trailing expression without semicolon.
-        var trailing = Output(cells[4], 0);
+        var trailing = Output(cells[5], 0);
         Assert.Equal("execute_result", trailing["output_type"]!.GetValue<string>());
-        Assert.Equal("6", Data(trailing, "text/plain"));
-        Assert.Equal(cells[4].ExecutionCount, trailing["execution_count"]!.GetValue<int>());
-        Assert.Equal(3, cells[4].ExecutionCount);
+        Assert.Equal("6", Shown(trailing));
+        Assert.Equal(cells[5].ExecutionCount, trailing["execution_count"]!.GetValue<int>());
+        Assert.Equal(4, cells[5].ExecutionCount);
 
-        // A figure via .Display(), then HTML(...) as the result.
-        var figureCell = cells[5];
-        Assert.Equal(2, figureCell.Outputs.Count);
+        // A figure via .Display(), then HTML(...) as the result. The notebook's first figure brings plotly.js with it.
+        var figureCell = cells[6];
+        // Between them, as in the stock kernel, the compiler's warning that HTML's ASP.NET type was built against an older version.
+        Assert.Equal(3, figureCell.Outputs.Count);
+        Assert.Equal("stderr", Output(figureCell, 1)["name"]!.GetValue<string>());
+        Assert.Contains("Microsoft.AspNetCore.Html.Abstractions", Output(figureCell, 1)["text"]!.GetValue<string>());
         var figure = (JsonObject)Output(figureCell, 0)["data"]!["application/vnd.plotly.v1+json"]!;
         Assert.Equal("scatter", figure["data"]![0]!["type"]!.GetValue<string>());
         Assert.Equal("Growth", figure["layout"]!["title"]!["text"]!.GetValue<string>());
-        Assert.Contains("Plotly.newPlot", Data(Output(figureCell, 0), "text/html"));
-        Assert.DoesNotContain("cdn", Data(Output(figureCell, 0), "text/html"), StringComparison.OrdinalIgnoreCase);
-        Assert.Equal("<b>bold</b>", Data(Output(figureCell, 1), "text/html"));
+        var figureHtml = Data(Output(figureCell, 0), "text/html");
+        Assert.Contains("Plotly.newPlot", figureHtml);
+        Assert.True(figureHtml.Contains(Plotting.PlotlyJs.ReadScript(), StringComparison.Ordinal), "the first figure does not carry plotly.js");
+        Assert.DoesNotContain("src=\"http", figureHtml);
+        Assert.Equal("Figure: 1 trace(s), \"Growth\"", Data(Output(figureCell, 0), "text/plain"));
+        Assert.Equal("<b>bold</b>", Data(Output(figureCell, 2), "text/html"));
 
         // Top-level await.
-        Assert.Equal("42", Data(Output(cells[6], 0), "text/plain"));
+        Assert.Equal("42", Shown(Output(cells[7], 0)));
+
+        // A figure shown later carries plotly.js no more.
+        var secondFigure = Data(Output(cells[8], 0), "text/html");
+        Assert.Contains("Plotly.newPlot", secondFigure);
+        Assert.True(secondFigure.Length < 10_000, $"the second figure's HTML is {secondFigure.Length} characters: plotly.js sent twice?");
 
         // The error output, and nothing run after it.
-        var error = Output(cells[7], 0);
+        var error = Output(cells[8], 1);
         Assert.Equal("error", error["output_type"]!.GetValue<string>());
         Assert.Equal("InvalidOperationException", error["ename"]!.GetValue<string>());
         Assert.Equal("boom", error["evalue"]!.GetValue<string>());
-        Assert.Contains(error["traceback"]!.AsArray(), l => l!.GetValue<string>().Contains("cell 8, line 2"));
-        Assert.Equal("failed", cells[7].Metadata["papermill"]!["status"]!.GetValue<string>());
-        Assert.Null(cells[8].ExecutionCount);
-        Assert.Empty(cells[8].Outputs);
-        Assert.Equal("pending", cells[8].Metadata["papermill"]!["status"]!.GetValue<string>());
+        Assert.Contains(error["traceback"]!.AsArray(), l => l!.GetValue<string>().Contains("cell 9, line 2"));
+        Assert.Equal("failed", cells[8].Metadata["papermill"]!["status"]!.GetValue<string>());
+        Assert.Null(cells[9].ExecutionCount);
+        Assert.Empty(cells[9].Outputs);
+        Assert.Equal("pending", cells[9].Metadata["papermill"]!["status"]!.GetValue<string>());
 
         // .NET Interactive's notebook and cell metadata; papermill's timings.
         Assert.Equal(".net-csharp", executed.Metadata["kernelspec"]!["name"]!.GetValue<string>());
         Assert.Equal("C#", executed.Metadata["language_info"]!["name"]!.GetValue<string>());
         Assert.Equal("csharp", executed.Metadata["polyglot_notebook"]!["kernelInfo"]!["defaultKernelName"]!.GetValue<string>());
-        Assert.Equal("csharp", cells[4].Metadata["dotnet_interactive"]!["language"]!.GetValue<string>());
-        Assert.Equal("csharp", cells[4].Metadata["polyglot_notebook"]!["kernelName"]!.GetValue<string>());
-        var timing = cells[4].Metadata["papermill"]!;
+        Assert.Equal("csharp", cells[5].Metadata["dotnet_interactive"]!["language"]!.GetValue<string>());
+        Assert.Equal("csharp", cells[5].Metadata["polyglot_notebook"]!["kernelName"]!.GetValue<string>());
+        var timing = cells[5].Metadata["papermill"]!;
         Assert.Equal("completed", timing["status"]!.GetValue<string>());
         Assert.True(timing["duration"]!.GetValue<double>() >= 0);
         Assert.True(DateTimeOffset.Parse(timing["end_time"]!.GetValue<string>()) >= DateTimeOffset.Parse(timing["start_time"]!.GetValue<string>()));
@@ -100,15 +120,17 @@ public class NotebookRunnerTests
         Assert.Equal(5, executed.Root["nbformat_minor"]!.GetValue<int>());
         Assert.All(cells, c => Assert.Matches("^[A-Za-z0-9_-]{1,64}$", c.Id));
 
-        // The report: a page per notebook, the index, plotly.js beside them.
+        // The report: a page per notebook, the index, plotly.js beside them; figures drawn from their JSON, so the page
+        // does not carry plotly.js a second time.
         Assert.True(File.Exists(Path.Combine(outDir, "plotly.min.js")));
         var page = File.ReadAllText(Path.Combine(outDir, "fixture.html"));
         Assert.Contains("<h1 id=\"fixture-notebook\">Fixture notebook</h1>", page);
         Assert.Contains("<script type=\"text/javascript\" src=\"plotly.min.js\"></script>", page);
         Assert.Contains("InvalidOperationException: boom", page);
+        Assert.True(page.Length < 1_000_000, $"the page is {page.Length} characters: plotly.js inlined?");
         var index = File.ReadAllText(summary.IndexPath);
         Assert.Contains("href=\"fixture.html\"", index);
-        Assert.Contains("failed at cell 8", index);
+        Assert.Contains("failed at cell 9", index);
         Assert.Empty(Directory.EnumerateFiles(outDir, "*.tmp"));
     }
 
@@ -151,13 +173,13 @@ public class NotebookRunnerTests
             Parameters = [new("epochs", "5"), new("rate", "1e-3"), new("label", "say \"hi\""), new("fast", "true")],
         });
         var executed = NotebookDocument.Load(Path.Combine(outDir, "fixture.ipynb"));
-        var injected = executed.Cells[2];
+        var injected = executed.Cells[3];
         Assert.True(injected.HasTag(NotebookParameters.InjectedTag));
-        Assert.True(executed.Cells[1].HasTag(NotebookParameters.ParametersTag));
+        Assert.True(executed.Cells[2].HasTag(NotebookParameters.ParametersTag));
         Assert.Equal("// Parameters\nint epochs = 5;\ndouble rate = 0.001;\nstring label = \"say \\\"hi\\\"\";\nbool fast = true;\n", injected.Text);
-        Assert.Equal(2, injected.ExecutionCount);
-        Assert.Equal("epochs=5 rate=0.001 label=say \"hi\" fast=True\n", executed.Cells[3].Outputs[0]!["text"]!.GetValue<string>());
-        Assert.Equal("10", executed.Cells[5].Outputs[0]!["data"]!["text/plain"]!.GetValue<string>());
+        Assert.Equal(3, injected.ExecutionCount);
+        Assert.Equal("epochs=5 rate=0.001 label=say \"hi\" fast=True\n", executed.Cells[4].Outputs[0]!["text"]!.GetValue<string>());
+        Assert.Equal("10", Shown((JsonObject)executed.Cells[6].Outputs[0]!));
         var recorded = executed.Metadata["papermill"]!["parameters"]!;
         Assert.Equal(5, recorded["epochs"]!.GetValue<int>());
         Assert.True(recorded["fast"]!.GetValue<bool>());
@@ -169,7 +191,7 @@ public class NotebookRunnerTests
         });
         var rerun = NotebookDocument.Load(again.Notebooks[0].ExecutedPath!);
         Assert.Single(rerun.Cells, c => c.HasTag(NotebookParameters.InjectedTag));
-        Assert.Equal("14", rerun.Cells[5].Outputs[0]!["data"]!["text/plain"]!.GetValue<string>());
+        Assert.Equal("14", Shown((JsonObject)rerun.Cells[6].Outputs[0]!));
     }
 
     [Fact]
@@ -188,6 +210,23 @@ public class NotebookRunnerTests
         var document = NotebookDocument.Load(notebook);
         var mistyped = await Assert.ThrowsAsync<ArgumentException>(() => NotebookRunner.ExecuteAsync(document, notebook, [new("epochs", "many")]));
         Assert.Contains("parameter 'epochs' is an int; 'many' is not", mistyped.Message);
+    }
+
+    /// <summary>
+    /// `#r "nuget: ..."` restores and references a package as in the editor. System.CommandLine is one the CLI uses, so
+    /// set-up has it in the NuGet cache (no download), and one these tests do not reference, so it comes from the directive.
+    /// </summary>
+    [Fact]
+    public async Task NugetReferencesWorkAsInTheEditor()
+    {
+        Assert.DoesNotContain(AppDomain.CurrentDomain.GetAssemblies(), a => a.GetName().Name == "System.CommandLine");
+        using var temp = new TempDirectory();
+        var document = NotebookDocument.Create("nuget");
+        document.AddCell("code", "#r \"nuget: System.CommandLine, 3.0.0\"");
+        document.AddCell("code", "new System.CommandLine.RootCommand(\"a tool\").Description");
+        var result = await NotebookRunner.ExecuteAsync(document, Path.Combine(temp.Path, "nuget.ipynb"), []);
+        Assert.True(result.Succeeded, result.Failure?.ToString());
+        Assert.Equal("a tool", Shown((JsonObject)document.Cells[1].Outputs[0]!));
     }
 
     [Fact]

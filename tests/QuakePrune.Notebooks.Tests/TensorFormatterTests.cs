@@ -9,26 +9,27 @@ public class TensorFormatterTests
     public void SmallMatricesShowEveryValueRowByRow()
     {
         using var t = torch.tensor(new[] { 1f, 2.5f, -3f, 4f, 5f, 6f }, [2, 3]);
-        var bundle = FormatterRegistry.CreateDefault().Format(t);
-        Assert.Equal(t + "\n1  2.5  -3\n4  5  6", bundle.PlainText);
-        Assert.Contains("<tr><td>1</td><td>2.5</td><td>-3</td></tr>", bundle[MimeTypes.Html]!.GetValue<string>());
+        var (text, html) = TensorFormatter.Format(t);
+        Assert.Equal(t + "\n1  2.5  -3\n4  5  6", text);
+        Assert.Contains("<tr><td>1</td><td>2.5</td><td>-3</td></tr>", html);
     }
 
     [Fact]
     public void LargeOrHigherRankTensorsShowTheirRangeAndCountNonFiniteValues()
     {
         using var t = torch.tensor(new[] { 1f, 2f, 6f, float.NaN, 3f, 4f, 5f, 7f }, [2, 2, 2]);
-        var bundle = FormatterRegistry.CreateDefault().Format(t);
-        Assert.Equal(t + "\nmin 1, mean 4, max 7, 1 not finite", bundle.PlainText);
+        var (text, html) = TensorFormatter.Format(t);
+        Assert.Equal(t + "\nmin 1, mean 4, max 7, 1 not finite", text);
+        Assert.Contains("<pre>min 1, mean 4, max 7, 1 not finite</pre>", html);
     }
 
     [Fact]
     public void TensorsThatRequireGradAndDisposedTensorsFormat()
     {
         using var weights = torch.zeros([3], requires_grad: true);
-        Assert.EndsWith("\n0  0  0", FormatterRegistry.CreateDefault().Format(weights).PlainText);
+        Assert.EndsWith("\n0  0  0", TensorFormatter.Format(weights).PlainText);
         var gone = torch.zeros(2);
         gone.Dispose();
-        Assert.Equal("tensor(disposed)", FormatterRegistry.CreateDefault().Format(gone).PlainText);
+        Assert.Equal("tensor(disposed)", TensorFormatter.Format(gone).PlainText);
     }
 }

@@ -18,12 +18,44 @@ static class TestSupport
 {
     public static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
 
-    /// <summary>Copies the fixture notebook into a scratch folder (the runner writes beside nothing, but tests stay independent).</summary>
+    /// <summary>
+    /// Copies the fixture notebook into a scratch folder, its <c>#r "QuakePrune.Notebooks.dll"</c> pointed at the library
+    /// beside the tests (a study notebook's points at artifacts/ relative to its folder instead).
+    /// </summary>
     public static string CopyFixture(TempDirectory temp, string name = "fixture.ipynb")
     {
         var target = Path.Combine(temp.Path, name);
-        File.Copy(Fixture(name), target);
+        var library = System.Text.Json.JsonSerializer.Serialize(Path.Combine(AppContext.BaseDirectory, "QuakePrune.Notebooks.dll"));
+        var text = File.ReadAllText(Fixture(name)).Replace("#r \\\"QuakePrune.Notebooks.dll\\\"", $"#r \\\"{library[1..^1]}\\\"", StringComparison.Ordinal);
+        Assert.Contains(library[1..^1], text);
+        File.WriteAllText(target, text);
         return target;
+    }
+
+    /// <summary>The text inside an HTML output's first &lt;pre&gt;, decoded (how .NET Interactive shows numbers).</summary>
+    public static string PreText(string html)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(html, "<pre>(.*?)</pre>", System.Text.RegularExpressions.RegexOptions.Singleline);
+        Assert.True(match.Success, $"no <pre> in {html}");
+        return System.Net.WebUtility.HtmlDecode(match.Groups[1].Value);
+    }
+
+    /// <summary>Runs a program, failing the test (with its output's tail and <paramref name="hint"/>) on a non-zero exit or a time-out.</summary>
+    public static void Run(string program, IEnumerable<string> arguments, TimeSpan timeout, string hint)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"{program} {string.Join(' ', start.ArgumentList)} did not finish within {timeout}");
+        }
+        var output = stdout.Result + stderr.Result;
+        Assert.True(process.ExitCode == 0,
+            $"{program} {string.Join(' ', start.ArgumentList)} failed ({process.ExitCode}){(hint.Length > 0 ? $"; {hint}" : "")}:\n{output[Math.Max(0, output.Length - 4000)..]}");
     }
 
     /// <summary>Runs Debian's python3 (which has python3-nbformat) and returns its stdout; fails the test on a non-zero exit.</summary>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using QuakePrune.Latency;
+using QuakePrune.Outputs;
 using QuakePrune.Pipeline;
 using QuakePrune.Spectrograms;
 using QuakePrune.Torch;
@@ -32,9 +33,10 @@ public static class BenchCommand
         {
             Description = "Fast engine's path: auto (fastest measured), onednn (direct primitives), mkldnn (through libtorch), channels-last or plain", DefaultValueFactory = _ => "auto",
         };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing report (never one of the inputs)" };
         var command = new Command("bench", "Time checkpoints' inference (median, p90, p99, mean, std) side by side; JSON, CSV and a table.")
         {
-            models, output, size, batch, threads, device, warmup, runs, seconds, interleave, engine, path, fewerThreads, project,
+            models, output, size, batch, threads, device, warmup, runs, seconds, interleave, engine, path, fewerThreads, project, overwrite,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
@@ -43,6 +45,10 @@ public static class BenchCommand
                 : null;
             var paths = parse.GetValue(models) ?? [];
             var target = parse.GetValue(output) ?? throw new ArgumentException("--out is required");
+            if (Path.GetExtension(target).Equals(".csv", StringComparison.OrdinalIgnoreCase))
+                throw new ArgumentException($"bench: --out {target} must not end in .csv (the CSV is written beside the JSON)");
+            using var outputs = new OutputSet("bench", parse.GetValue(overwrite), paths);
+            var (jsonPartial, csvPartial) = (outputs.File(target), outputs.File(Path.ChangeExtension(target, ".csv")));
             var options = new BenchOptions
             {
                 Models = paths,
@@ -62,8 +68,9 @@ public static class BenchCommand
             };
             var report = LatencyBench.Run(options);
             Console.Write(LatencyBench.ToTable(report));
-            var (json, csv) = LatencyBench.Write(report, target);
-            Console.WriteLine($"bench: wrote {json} and {csv}");
+            LatencyBench.Write(report, jsonPartial, csvPartial);
+            outputs.Publish();
+            Console.WriteLine($"bench: wrote {target} and {Path.ChangeExtension(target, ".csv")}");
             return 0;
         }));
         return command;

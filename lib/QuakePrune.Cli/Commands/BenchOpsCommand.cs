@@ -9,7 +9,8 @@ using F = QuakePrune.Torch.torch.nn.functional;
 namespace QuakePrune.Cli.Commands;
 
 /// <summary>
-/// `quakeprune bench-ops`: times the bindings on a conv-heavy training step and on tiny ops (per-call overhead), as JSON.
+/// `quakeprune bench-ops`: times the bindings on a conv-heavy training step, on tiny ops (per-call overhead) and on
+/// EQTransformer's recurrent layer (bidirectional LSTM and GRU forwards), as JSON.
 /// environment/bench/torch.sh runs the same work in PyTorch beside it.
 /// </summary>
 public static class BenchOpsCommand
@@ -70,6 +71,7 @@ public static class BenchOpsCommand
         }
         optimizer.DisposeState();
 
+        var recurrent = RecurrentForward();
         using var a = ones(1);
         using var b = ones(1);
         return new JsonObject
@@ -95,7 +97,41 @@ public static class BenchOpsCommand
                 ["add_in_place_1_element"] = PerCall(calls, () => a.add_(b)),
                 ["dim_query"] = PerCall(calls, () => a.dim()),
             },
+            ["recurrent_forward_us"] = recurrent,
         };
+    }
+
+    /// <summary>
+    /// EQTransformer's recurrent layer: a bidirectional LSTM (and GRU) 64 -> 16 over 47 steps, one forward under inference_mode,
+    /// microseconds per call at batch 1 and 64 (median of 20 blocks).
+    /// </summary>
+    private static JsonObject RecurrentForward()
+    {
+        manual_seed(0);
+        using var lstm = nn.LSTM(64, 16, bidirectional: true);
+        using var gru = nn.GRU(64, 16, bidirectional: true);
+        var result = new JsonObject();
+        using (inference_mode())
+        {
+            foreach (var (batch, calls) in new[] { (1, 200), (64, 20) })
+            {
+                using var x = randn(47, batch, 64);
+                result[$"bilstm_64_16_47_steps_batch_{batch}"] = Math.Round(PerCall(calls, () =>
+                {
+                    var (output, h, c) = lstm.call(x);
+                    output.Dispose();
+                    h.Dispose();
+                    c.Dispose();
+                }) / 1000, 1);
+                result[$"bigru_64_16_47_steps_batch_{batch}"] = Math.Round(PerCall(calls, () =>
+                {
+                    var (output, h) = gru.call(x);
+                    output.Dispose();
+                    h.Dispose();
+                }) / 1000, 1);
+            }
+        }
+        return result;
     }
 
     /// <summary>Median over 20 blocks of the nanoseconds per call.</summary>

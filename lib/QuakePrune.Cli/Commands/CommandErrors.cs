@@ -1,49 +1,93 @@
 using System.Runtime.InteropServices;
+using QuakePrune.Outputs;
 
 namespace QuakePrune.Cli.Commands;
 
-/// <summary>Runs a verb's body so that a failure prints one clear line and a non-zero exit, not a stack trace.</summary>
+/// <summary>
+/// Runs a verb's body so that a failure prints one clear line and a non-zero exit, not a stack trace, and so that SIGINT,
+/// SIGTERM and SIGHUP stop it without leaving partial files: an interruptible body is cancelled through its token (a
+/// second signal stops it at once); any other body stops at once. Either way its partial files are removed, and the exit
+/// code is 128 + the signal's number.
+/// </summary>
 public static class CommandErrors
 {
-    public static int Run(Func<int> body)
-    {
-        try
-        {
-            return body();
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException
-                                      or UnauthorizedAccessException or FormatException or ExternalException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 1;
-        }
-    }
+    public static int Run(Func<int> body) => Guard(null, _ => body());
 
     /// <summary>
-    /// <see cref="Run"/> with Ctrl+C turned into a cancellation of the body's token. A body that stops by throwing
-    /// OperationCanceledException has written nothing (outputs go to temporary names until complete): exit 130.
+    /// <see cref="Run"/> with a signal turned into a cancellation of the body's token. A body that stops by throwing
+    /// OperationCanceledException has published nothing (outputs stay under partial names until complete).
     /// </summary>
-    public static int RunInterruptible(string verb, Func<CancellationToken, int> body) => Run(() =>
+    public static int RunInterruptible(string verb, Func<CancellationToken, int> body) => Guard(verb, body);
+
+    private static int Guard(string? verb, Func<CancellationToken, int> body)
     {
         using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
+        var received = 0;
+        Timer? grace = null;
+        void StopNow(int number)
         {
-            e.Cancel = true;
-            cancel.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
+            Console.Error.WriteLine($"{verb ?? "quakeprune"}: stopped by {SignalName(number)}; nothing was published");
+            OutputSet.AbandonAll();
+            Environment.Exit(128 + number);
+        }
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            var number = SignalNumber(context.Signal);
+            if (verb is not null && Interlocked.CompareExchange(ref received, number, 0) == 0)
+            {
+                Console.Error.WriteLine($"{verb}: {SignalName(number)} received; stopping (again to stop at once)");
+                cancel.Cancel();
+                // A body blocked in a read (a pipe, a slow disk) never sees the token: it is stopped after a grace period.
+                grace = new Timer(_ => StopNow(number), null, GracePeriod, Timeout.InfiniteTimeSpan);
+                return;
+            }
+            StopNow(number);
+        }
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var hangUp = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal);
         try
         {
             return body(cancel.Token);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (received != 0)
         {
-            Console.Error.WriteLine($"{verb}: interrupted; nothing was written");
-            return 130;
+            Console.Error.WriteLine($"{verb}: interrupted by {SignalName(received)}; nothing was published");
+            return 128 + received;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException
+                                      or UnauthorizedAccessException or FormatException or ExternalException or KeyNotFoundException
+                                      or NotSupportedException or OverflowException)
+        {
+            Console.Error.WriteLine($"error: {Message(e)}");
+            return 1;
         }
         finally
         {
-            Console.CancelKeyPress -= onCancel;
+            grace?.Dispose();
         }
-    });
+    }
+
+    /// <summary>How long an interrupted body may take to stop on its own before it is stopped.</summary>
+    private static readonly TimeSpan GracePeriod = TimeSpan.FromSeconds(5);
+
+    /// <summary>An exception's message without .NET's decorations: " (Parameter 'x')", an overflow's generic wording.</summary>
+    public static string Message(Exception e) => e switch
+    {
+        ArgumentException { ParamName: { } name } a => a.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal),
+        OverflowException => "a number in the input is too large to handle (an overflow); check sizes and shapes",
+        _ => e.Message,
+    };
+
+    private static int SignalNumber(PosixSignal signal) => signal switch
+    {
+        PosixSignal.SIGHUP => 1,
+        PosixSignal.SIGINT => 2,
+        PosixSignal.SIGQUIT => 3,
+        PosixSignal.SIGTERM => 15,
+        _ => (int)signal,
+    };
+
+    private static string SignalName(int number) => number switch { 1 => "SIGHUP", 2 => "SIGINT", 3 => "SIGQUIT", 15 => "SIGTERM", _ => $"signal {number}" };
 }

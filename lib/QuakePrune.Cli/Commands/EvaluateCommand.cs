@@ -1,5 +1,6 @@
 using System.CommandLine;
 using QuakePrune.Models;
+using QuakePrune.Outputs;
 using QuakePrune.Torch;
 using QuakePrune.Training;
 using static QuakePrune.Torch.torch;
@@ -18,17 +19,24 @@ public static class EvaluateCommand
         var batch = new Option<int>("--batch") { Description = "Images per forward pass", DefaultValueFactory = _ => 64 };
         var threads = new Option<int>("--threads") { Description = "libtorch threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing output (never one of the inputs)" };
         var command = new Command("evaluate", "Accuracy, precision, recall, F1, ROC AUC, confusion matrix and accuracy per SNR bin of a checkpoint.")
         {
-            model, data, split, output, batch, threads, device,
+            model, data, split, output, batch, threads, device, overwrite,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             var path = parse.GetValue(model)!;
+            using var outputs = new OutputSet("evaluate", parse.GetValue(overwrite), [path, parse.GetValue(data)]);
+            var target = parse.GetValue(output) is { } file ? outputs.File(file) : null;
             using var loaded = Load(path, parse.GetValue(device)!, parse.GetValue(threads));
             using var images = ImageDataSets.Open(parse.GetValue(data)!);
             var report = ModelEvaluation.Evaluate(loaded, images, parse.GetValue(split)!, Path.GetFileName(path), Positive(parse.GetValue(batch), "--batch"));
-            if (parse.GetValue(output) is { } target) report.Write(target);
+            if (target is not null)
+            {
+                report.Write(target);
+                outputs.Publish();
+            }
             Console.WriteLine(report);
             return 0;
         }));

@@ -21,7 +21,7 @@ public static class ExtractCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed of the random choice", DefaultValueFactory = _ => 1UL };
         var split = new Option<string>("--split") { Description = "train,dev,test fractions", DefaultValueFactory = _ => "0.8,0.1,0.1" };
         var skip = new Option<bool>("--skip-non-finite") { Description = "Skip traces with NaN/Inf (counted) instead of failing" };
-        var overwrite = new Option<bool>("--overwrite") { Description = "Replace a non-empty output folder" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an output folder that an earlier extract made (never one holding other files)" };
         var command = new Command("extract", "Extract a balanced subset of STEAD (DIR/subset.hdf5 + subset.csv with a split column).")
         {
             inputs, output, perClass, earthquakes, noise, minSnr, magnitude, distance, pStatus, receiverType, seed, split, skip, overwrite,
@@ -50,6 +50,7 @@ public static class ExtractCommand
                 Cancellation = cancellation,
             });
             Console.WriteLine(summary);
+            foreach (var warning in summary.Warnings) Console.Error.WriteLine($"warning: {warning}");
             return 0;
         }));
         return command;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using QuakePrune.Models;
 using QuakePrune.Notebooks.Formatting;
+using QuakePrune.Outputs;
 using QuakePrune.Spectrograms;
 using static QuakePrune.Torch.torch;
 
@@ -24,21 +25,25 @@ public static class ModelCommand
         var size = new Option<string>("--size") { Description = "Input size HEIGHTxWIDTH recorded in the checkpoint", DefaultValueFactory = _ => "224x224" };
         var seed = new Option<long>("--seed") { Description = "Seed of the initial weights", DefaultValueFactory = _ => 1 };
         var output = new Option<string>("--out") { Description = "Checkpoint to write (.safetensors)", Required = true };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing output (never one of the inputs)" };
         var command = new Command("init", "Write a freshly initialised model (PyTorch's default initialisation) to a checkpoint.")
         {
-            arch, classes, hidden, channels, size, seed, output,
+            arch, classes, hidden, channels, size, seed, output, overwrite,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             var name = parse.GetValue(arch)!.Trim().ToLowerInvariant();
             var architecture = NetworkBuilders.Create(name, new NetworkOptions(parse.GetValue(channels), parse.GetValue(classes), parse.GetValue(hidden)));
             var inputSize = ParseSize(parse.GetValue(size)!);
+            var path = parse.GetValue(output)!;
+            using var outputs = new OutputSet("model init", parse.GetValue(overwrite), []);
+            var partial = outputs.File(path);
             manual_seed(parse.GetValue(seed));
             using var model = new Network(architecture);
             var info = new ModelInfo(architecture, inputSize, null,
                 new Dictionary<string, string> { ["init.seed"] = parse.GetValue(seed).ToString(CultureInfo.InvariantCulture) });
-            var path = parse.GetValue(output)!;
-            Checkpoint.Save(model, info, path);
+            Checkpoint.Save(model, info, partial);
+            outputs.Publish();
             var cost = ModelCost.Of(architecture, inputSize.Height, inputSize.Width);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"model init: {name}, {parse.GetValue(classes)} classes, hidden {parse.GetValue(hidden)}: {cost.Params:N0} parameters, " +

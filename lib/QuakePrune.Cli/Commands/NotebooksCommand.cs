@@ -1,7 +1,7 @@
 using System.CommandLine;
 using QuakePrune.Notebooks;
-using QuakePrune.Notebooks.Formatting;
 using QuakePrune.Notebooks.Running;
+using QuakePrune.Outputs;
 using QuakePrune.Pipeline;
 
 namespace QuakePrune.Cli.Commands;
@@ -29,11 +29,12 @@ public static class NotebooksCommand
         };
         var summaryFile = new Option<string?>("--summary")
         {
-            Description = "A study summary.csv the notebooks write (e.g. runs/quick/summary.csv): copied into --out and shown as a table on the index page.",
+            Description = "A study summary.csv the notebooks write (e.g. runs/quick/summary.csv): copied into --out and shown on the index page as pictures and a table (with latency.json beside it).",
         };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an earlier report in --out (only the files this verb writes there)" };
         var run = new Command("run", "Execute notebooks and write executed copies plus an offline HTML report; exits non-zero if a cell fails.")
         {
-            notebooks, parameters, output, summaryFile,
+            notebooks, parameters, output, summaryFile, overwrite,
         };
         run.SetAction(result => CommandErrors.Run(() =>
         {
@@ -41,13 +42,19 @@ public static class NotebooksCommand
             if (values.Length % 2 != 0) throw new ArgumentException("-p takes a name and a value");
             var overrides = Enumerable.Range(0, values.Length / 2).Select(i => new KeyValuePair<string, string>(values[2 * i], values[2 * i + 1])).ToList();
             var paths = result.GetValue(notebooks) is { Length: > 0 } given ? given : NotebookRunner.DefaultNotebooks();
+            if (paths.FirstOrDefault(p => Path.GetFileNameWithoutExtension(p).Equals("index", StringComparison.OrdinalIgnoreCase)) is { } index)
+                throw new ArgumentException($"notebooks run: '{index}' would be written over by the report's index page (index.html); rename the notebook");
+            using var outputs = new OutputSet("notebooks run", result.GetValue(overwrite), [.. paths, result.GetValue(summaryFile)]);
+            outputs.WorkFolder(result.GetValue(output)!,
+                [.. paths.SelectMany(p => new[] { Path.GetFileNameWithoutExtension(p) + ".ipynb", Path.GetFileNameWithoutExtension(p) + ".html" }),
+                 "index.html", "plotly.min.js", "summary.csv"]);
             var summary = NotebookRunner.Run(new NotebookRunOptions
             {
                 Notebooks = paths,
                 OutputDirectory = result.GetValue(output)!,
                 Parameters = overrides,
                 Log = Console.Out,
-                IndexExtraHtml = result.GetValue(summaryFile) is { } file ? () => SummaryTable(file, result.GetValue(output)!) : null,
+                IndexExtraHtml = result.GetValue(summaryFile) is { } file ? () => StudyOverviewHtml(file, result.GetValue(output)!) : null,
             });
             Console.WriteLine($"report: {summary.IndexPath}");
             foreach (var failure in summary.Notebooks.Select(n => n.Failure).OfType<FailedCell>())
@@ -57,21 +64,11 @@ public static class NotebooksCommand
         return new Command("notebooks", "Run the C# notebooks headless.") { run };
     }
 
-    /// <summary>The study's table for the index page; the CSV is copied beside it. Absent when a notebook failed before writing it.</summary>
-    private static string? SummaryTable(string summaryPath, string outputDirectory)
+    /// <summary>The study's overview for the index page; the CSV is copied beside it. Absent when a notebook failed before writing it.</summary>
+    private static string? StudyOverviewHtml(string summaryPath, string outputDirectory)
     {
         if (!File.Exists(summaryPath)) return null;
-        var rows = StudySummary.Read(summaryPath);
         AtomicFile.WriteAllBytes(Path.Combine(outputDirectory, "summary.csv"), File.ReadAllBytes(summaryPath));
-        var table = rows.Select(r => new
-        {
-            r.Variant, r.Params, MMACs = Math.Round(r.Macs / 1e6, 1), r.InputSize, Accuracy = Math.Round(r.Accuracy, 4), F1 = Math.Round(r.F1, 4),
-            LatencyMs = r.LatencyMs is { } l ? Math.Round(l, 2) : (double?)null,
-            ProjectedGtx1050Ms = r.ProjectedGtx1050Ms is { } p ? Math.Round(p, 2) : (double?)null,
-            Speedup = r.Speedup is { } s ? Math.Round(s, 1) : (double?)null,
-        });
-        return "<h2>Results</h2>\n<p>Test accuracy and F1 after retraining; latency at batch 1 measured on this machine; the GTX 1050 column is a " +
-               "roofline projection calibrated on the paper (22.45 ms, 3.6 ms), not a measurement. " +
-               "<a href=\"summary.csv\">summary.csv</a></p>\n" + TableFormatter.Format(table, int.MaxValue)[MimeTypes.Html]!.GetValue<string>();
+        return StudyOverview.Html(summaryPath);
     }
 }

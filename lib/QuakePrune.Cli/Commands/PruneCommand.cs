@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using QuakePrune.Models;
 using QuakePrune.Notebooks.Formatting;
+using QuakePrune.Outputs;
 using QuakePrune.Pruning;
 
 namespace QuakePrune.Cli.Commands;
@@ -24,9 +25,10 @@ public static class PruneCommand
         };
         var seed = new Option<long>("--seed") { Description = "Seed of --importance random (recorded in the checkpoint)", DefaultValueFactory = _ => 1 };
         var explain = new Option<bool>("--explain") { Description = "Print the dependency groups and their members" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing output (never one of the inputs)" };
         var command = new Command("prune", "Prune a checkpoint's filters and neurons (by L2 norm, or another criterion) into a smaller checkpoint.")
         {
-            model, output, ratio, scope, ranking, minKeep, roundTo, importance, seed, explain,
+            model, output, ratio, scope, ranking, minKeep, roundTo, importance, seed, explain, overwrite,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
@@ -43,11 +45,13 @@ public static class PruneCommand
             {
                 Importance = ParseImportance(parse.GetValue(importance)!, parse.GetValue(seed)),
             };
-            var summary = CheckpointPruning.Prune(source, options, target);
+            using var outputs = new OutputSet("prune", parse.GetValue(overwrite), [source]);
+            var summary = CheckpointPruning.Prune(source, options, outputs.File(target));
+            outputs.Publish();
             Console.WriteLine(TableFormatter.Format(summary.Widths.Where(w => w.Before != w.After), int.MaxValue).PlainText);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"prune: {summary.ParamsBefore:N0} -> {summary.ParamsAfter:N0} parameters ({(double)summary.ParamsAfter / summary.ParamsBefore:P1}), " +
-                $"{summary.MacsBefore / 1e6:F1} -> {summary.MacsAfter / 1e6:F1} MMACs -> {summary.Output}"));
+                $"{summary.MacsBefore / 1e6:F1} -> {summary.MacsAfter / 1e6:F1} MMACs -> {target}"));
             return 0;
         }));
         return command;

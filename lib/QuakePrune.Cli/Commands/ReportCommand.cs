@@ -1,4 +1,5 @@
 using System.CommandLine;
+using QuakePrune.Outputs;
 using QuakePrune.Retraining;
 using QuakePrune.Training;
 using static QuakePrune.Torch.torch;
@@ -21,9 +22,10 @@ public static class ReportCommand
         var output = new Option<string>("--out") { Description = "CSV to write; the JSON goes beside it (.json)", Required = true };
         var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 64 };
         var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: all cores)" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing output (never one of the inputs)" };
         var command = new Command("report", "One row per variant: params, MACs, file size, accuracy/precision/recall/F1 before and after retraining, widths.")
         {
-            baseline, variants, data, split, output, batch, threads,
+            baseline, variants, data, split, output, batch, threads, overwrite,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
@@ -31,12 +33,16 @@ public static class ReportCommand
             if (Directory.Exists(baselinePath)) baselinePath = Path.Combine(baselinePath, Trainer.ModelFileName);
             var specs = new List<VariantSpec> { new("baseline", baselinePath) };
             specs.AddRange((parse.GetValue(variants) ?? []).Select(VariantSpec.Parse));
+            var target = parse.GetValue(output)!;
+            using var outputs = new OutputSet("report", parse.GetValue(overwrite),
+                [parse.GetValue(data), .. specs.SelectMany(s => new[] { s.Model, s.Retrained })]);
+            var (csvPartial, jsonPartial) = (outputs.File(target), outputs.File(Path.ChangeExtension(target, ".json")));
             set_num_threads(parse.GetValue(threads) ?? Environment.ProcessorCount);
             using var images = ImageDataSets.Open(parse.GetValue(data)!);
             var report = VariantReport.Build(specs, images, parse.GetValue(split)!, parse.GetValue(batch), row => Console.WriteLine(FormattableString.Invariant(
                 $"{row.Variant,-18} {row.Params,12:N0} params {row.Macs / 1e6,10:F1} MMACs {row.FileBytes / 1e6,8:F2} MB  {RetrainCommand.Describe(row.Before)} -> {RetrainCommand.Describe(row.After)}")));
-            var target = parse.GetValue(output)!;
-            report.Write(target);
+            report.Write(csvPartial, jsonPartial);
+            outputs.Publish();
             Console.WriteLine($"report: {report.Rows.Count} variants -> {target} and {Path.ChangeExtension(target, ".json")}");
             return 0;
         }));

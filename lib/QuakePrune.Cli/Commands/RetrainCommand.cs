@@ -1,4 +1,5 @@
 using System.CommandLine;
+using QuakePrune.Outputs;
 using QuakePrune.Pruning;
 using QuakePrune.Retraining;
 using QuakePrune.Torch;
@@ -30,9 +31,10 @@ public static class RetrainCommand
         var seed = new Option<long>("--seed") { Description = "Seed of shuffling and dropout", DefaultValueFactory = _ => 1 };
         var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: all cores)" };
         var device = new Option<string>("--device") { Description = "cpu or cuda[:N]", DefaultValueFactory = _ => "cpu" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an earlier retraining in --out (only the files retrain writes)" };
         var command = new Command("retrain", "Fine-tune a pruned model at a small constant rate; record scores right after pruning and after retraining.")
         {
-            model, data, output, epochs, lr, ratio, steps, scope, minKeep, roundTo, importance, optimizer, batch, seed, threads, device,
+            model, data, output, epochs, lr, ratio, steps, scope, minKeep, roundTo, importance, optimizer, batch, seed, threads, device, overwrite,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
@@ -58,6 +60,9 @@ public static class RetrainCommand
                 OnEpoch = e => Console.WriteLine(FormattableString.Invariant(
                     $"  epoch {e.Epoch}: train loss {e.TrainLoss:0.0000} acc {e.TrainAccuracy:0.0000}; dev acc {e.DevAccuracy:0.0000} F1 {e.DevF1:0.0000}{(e.Best ? " (best)" : "")}")),
             };
+            options.Validate();
+            using var outputs = new OutputSet("retrain", parse.GetValue(overwrite), [options.Model, options.Data]);
+            outputs.WorkFolder(options.OutputDirectory, Retrainer.OutputEntries(options.Steps));
             var result = Retrainer.Retrain(options);
             Console.WriteLine(FormattableString.Invariant($"learning rate {result.LearningRate:R} ({result.LearningRateSource}), {result.Optimizer}"));
             foreach (var step in result.Steps)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using QuakePrune.Models;
+using QuakePrune.Outputs;
 using QuakePrune.Retraining;
 using QuakePrune.Training;
 using static QuakePrune.Torch.torch;
@@ -20,9 +21,10 @@ public static class SensitivityCommand
         var scope = new Option<string>("--scope") { Description = "internal (stages' inner convs, head) or full (also stem and residual streams)", DefaultValueFactory = _ => "internal" };
         var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 64 };
         var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: all cores)" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing output (never one of the inputs)" };
         var command = new Command("sensitivity", "Accuracy and F1 when each stage or the head alone is pruned, without retraining.")
         {
-            model, data, output, ratios, split, scope, batch, threads,
+            model, data, output, ratios, split, scope, batch, threads, overwrite,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
@@ -34,13 +36,16 @@ public static class SensitivityCommand
                 BatchSize = parse.GetValue(batch),
             };
             options.Validate();
+            var target = parse.GetValue(output)!;
+            using var outputs = new OutputSet("sensitivity", parse.GetValue(overwrite), [parse.GetValue(model), parse.GetValue(data)]);
+            var partial = outputs.File(target);
             set_num_threads(parse.GetValue(threads) ?? Environment.ProcessorCount);
             using var loaded = Checkpoint.Load(parse.GetValue(model)!);
             using var images = ImageDataSets.Open(parse.GetValue(data)!);
             var rows = Sensitivity.Run(loaded.Model, images, options, row => Console.WriteLine(FormattableString.Invariant(
                 $"{row.Unit,-16} ratio {row.Ratio:0.##}: {row.Params,12:N0} params, accuracy {row.Accuracy:0.0000}, F1 {row.F1:0.0000}")));
-            var target = parse.GetValue(output)!;
-            Sensitivity.Write(target, rows);
+            Sensitivity.Write(partial, rows);
+            outputs.Publish();
             Console.WriteLine($"sensitivity: {rows.Count} rows -> {target}");
             return 0;
         }));

@@ -69,6 +69,8 @@ public static class SpectrogramCommand
                     Cancellation = cancellation,
                 });
                 Console.WriteLine(summary);
+                if (summary.SkippedNonFinite.Count > 0)
+                    Console.Error.WriteLine($"warning: {summary.SkippedNonFinite.Count} of {summary.Count + summary.SkippedNonFinite.Count} traces left out for NaN/Inf values (first: '{summary.SkippedNonFinite[0]}')");
                 return 0;
             }
             catch (NonFiniteTraceException e)

@@ -14,7 +14,8 @@ public static class SynthCommand
         var noise = new Option<double>("--noise-fraction") { Description = "Fraction of noise traces", DefaultValueFactory = _ => 0.5 };
         var seed = new Option<ulong>("--seed") { Description = "Random seed (same seed, same files)", DefaultValueFactory = _ => 1UL };
         var threads = new Option<int>("--threads") { Description = "Threads making waveforms (the output does not depend on it)", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var command = new Command("synth", "Write a synthetic STEAD-format data set (PREFIX.hdf5 + PREFIX.csv).") { output, traces, noise, seed, threads };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace existing PREFIX.hdf5 and PREFIX.csv" };
+        var command = new Command("synth", "Write a synthetic STEAD-format data set (PREFIX.hdf5 + PREFIX.csv).") { output, traces, noise, seed, threads, overwrite };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             var summary = SyntheticStead.Write(parse.GetValue(output)!, new SynthOptions
@@ -23,6 +24,7 @@ public static class SynthCommand
                 NoiseFraction = parse.GetValue(noise),
                 Seed = parse.GetValue(seed),
                 Threads = parse.GetValue(threads),
+                Overwrite = parse.GetValue(overwrite),
             });
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"synth: {summary.Earthquakes} earthquakes ({summary.Events} events) + {summary.Noise} noise -> {summary.Hdf5Path}, {summary.CsvPath} in {summary.Seconds:F1} s"));

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using QuakePrune.Outputs;
 using QuakePrune.Torch;
 using QuakePrune.Training;
 
@@ -30,10 +31,11 @@ public static class TrainCommand
         var seed = new Option<long>("--seed") { Description = "Seed of the weights, the order and augmentation", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "libtorch threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an earlier run in --out (only the files train writes)" };
         var command = new Command("train", "Train the classifier; the checkpoint with the best dev F1 is kept.")
         {
             data, output, init, resume, epochs, batch, lr, minLr, optimizer, momentum, weightDecay, warmup, labelSmoothing, classWeights, augment,
-            patience, hidden, seed, threads, device,
+            patience, hidden, seed, threads, device, overwrite,
         };
         command.SetAction(parse => CommandErrors.RunInterruptible("train", cancellation =>
         {
@@ -71,6 +73,9 @@ public static class TrainCommand
                 OnEpoch = printer.Epoch,
                 Cancellation = cancellation,
             };
+            options.Validate();
+            using var outputs = new OutputSet("train", parse.GetValue(overwrite), [options.Data, options.Init]);
+            outputs.WorkFolder(options.OutputDirectory, Trainer.OutputFiles, options.Resume);
             var result = Trainer.Train(options);
             var c = CultureInfo.InvariantCulture;
             if (result.Interrupted)

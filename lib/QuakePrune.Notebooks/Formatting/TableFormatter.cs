@@ -1,14 +1,27 @@
 using System.Collections;
+using System.Globalization;
 using System.Net;
 using System.Reflection;
 using System.Text;
 
 namespace QuakePrune.Notebooks.Formatting;
 
+/// <summary>
+/// A table rendered for a notebook, a report page or a terminal: an HTML table and the same rows as aligned text.
+/// In a notebook it shows as both (see <see cref="NotebookFormatters"/>); make one with <c>rows.ToTable()</c>.
+/// </summary>
+public sealed record Table(string PlainText, string Html)
+{
+    public override string ToString() => PlainText;
+}
+
 /// <summary>Sequences as tables: one row per item, one column per public property or field of its type.</summary>
 public static class TableFormatter
 {
-    public static MimeBundle Format(IEnumerable sequence, int maxRows)
+    /// <summary>Most rows a notebook table shows; the rest are counted below it.</summary>
+    public const int DefaultMaxRows = 100;
+
+    public static Table Format(IEnumerable sequence, int maxRows)
     {
         var rows = new List<object?>();
         var more = false;
@@ -18,15 +31,27 @@ public static class TableFormatter
             rows.Add(item);
         }
         var total = sequence is ICollection collection ? collection.Count : (int?)null;
+        var remainder = !more ? "" : total is { } n ? $"({n - rows.Count} more rows)" : "(more rows)";
         var elementType = ElementType(sequence.GetType(), rows);
         var columns = elementType is null || IsScalar(elementType) ? [] : Columns(elementType);
         if (columns.Count == 0) return FormatList(rows, more, total);
+        var cells = rows.Select(r => columns.Select(c => r is null ? "" : PlainText(c.Read(r))).ToArray()).ToList();
+        return Render(columns.Select(c => c.Name).ToArray(), null, cells, remainder);
+    }
 
-        var cells = rows.Select(r => columns.Select(c => r is null ? "" : FormatterRegistry.PlainText(c.Read(r))).ToArray()).ToList();
-        var remainder = !more ? "" : total is { } n ? $"({n - rows.Count} more rows)" : "(more rows)";
-
+    /// <summary>
+    /// The table from its parts: column names, optionally a second header line (the columns' types), the cells as
+    /// text, and a note below it (how many rows were left out), HTML-encoded here.
+    /// </summary>
+    public static Table Render(string[] names, string[]? types, List<string[]> cells, string remainder)
+    {
         var html = new StringBuilder("<table class=\"qp-table\"><thead><tr>");
-        foreach (var column in columns) html.Append("<th>").Append(WebUtility.HtmlEncode(column.Name)).Append("</th>");
+        for (var j = 0; j < names.Length; j++)
+        {
+            html.Append("<th>").Append(WebUtility.HtmlEncode(names[j]));
+            if (types is not null) html.Append("<br><span class=\"qp-type\">").Append(WebUtility.HtmlEncode(types[j])).Append("</span>");
+            html.Append("</th>");
+        }
         html.Append("</tr></thead><tbody>");
         foreach (var row in cells)
         {
@@ -35,16 +60,26 @@ public static class TableFormatter
             html.Append("</tr>");
         }
         html.Append("</tbody></table>");
-        if (remainder != "") html.Append("<p class=\"qp-table-more\">").Append(remainder).Append("</p>");
+        if (remainder != "") html.Append("<p class=\"qp-table-more\">").Append(WebUtility.HtmlEncode(remainder)).Append("</p>");
 
-        var widths = columns.Select((c, j) => cells.Select(r => r[j].Length).Append(c.Name.Length).Max()).ToArray();
+        var widths = names.Select((name, j) => cells.Select(r => r[j].Length).Append(name.Length).Append(types?[j].Length ?? 0).Max()).ToArray();
         var text = new StringBuilder();
-        AppendRow(text, columns.Select(c => c.Name).ToArray(), widths);
+        AppendRow(text, names, widths);
+        if (types is not null) AppendRow(text, types, widths);
         AppendRow(text, widths.Select(w => new string('-', w)).ToArray(), widths);
         foreach (var row in cells) AppendRow(text, row, widths);
         if (remainder != "") text.Append(remainder).Append('\n');
-        return new MimeBundle(text.ToString().TrimEnd('\n')).Add(MimeTypes.Html, html.ToString());
+        return new Table(text.ToString().TrimEnd('\n'), html.ToString());
     }
+
+    /// <summary>A value's text, culture-invariant; times as ISO 8601 dates and times.</summary>
+    public static string PlainText(object? value) => value switch
+    {
+        null => "<null>",
+        DateTime time => time.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture).TrimEnd('.'),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
 
     static void AppendRow(StringBuilder text, string[] cells, int[] widths)
     {
@@ -57,11 +92,12 @@ public static class TableFormatter
         text.Append('\n');
     }
 
-    static MimeBundle FormatList(List<object?> items, bool more, int? total)
+    static Table FormatList(List<object?> items, bool more, int? total)
     {
-        var text = string.Join(", ", items.Select(FormatterRegistry.PlainText));
+        var text = string.Join(", ", items.Select(PlainText));
         if (more) text += total is { } n ? $", ... ({n - items.Count} more)" : ", ...";
-        return new MimeBundle($"[{text}]");
+        text = $"[{text}]";
+        return new Table(text, $"<pre>{WebUtility.HtmlEncode(text)}</pre>");
     }
 
     static Type? ElementType(Type sequenceType, List<object?> rows)

@@ -13,10 +13,11 @@ public static class TensorFormatter
 {
     public const int MaxShownValues = 400;
 
-    public static MimeBundle Format(Tensor tensor)
+    public static (string PlainText, string Html) Format(Tensor tensor)
     {
         var header = tensor.ToString();
-        if (tensor.IsDisposed || tensor.numel() == 0) return new MimeBundle(header);
+        var headerHtml = $"<code>{WebUtility.HtmlEncode(header)}</code>";
+        if (tensor.IsDisposed || tensor.numel() == 0) return (header, $"<div>{headerHtml}</div>");
         double[] values;
         using (var detached = tensor.detach())
         using (var host = detached.cpu())
@@ -27,15 +28,15 @@ public static class TensorFormatter
         {
             var finite = values.Where(double.IsFinite).ToArray();
             var summary = finite.Length == 0
-                ? $"{header}\nno finite values"
-                : string.Create(CultureInfo.InvariantCulture, $"{header}\nmin {finite.Min():G6}, mean {finite.Average():G6}, max {finite.Max():G6}") +
+                ? "no finite values"
+                : string.Create(CultureInfo.InvariantCulture, $"min {finite.Min():G6}, mean {finite.Average():G6}, max {finite.Max():G6}") +
                   (finite.Length < values.Length ? $", {values.Length - finite.Length} not finite" : "");
-            return new MimeBundle(summary);
+            return ($"{header}\n{summary}", $"<div>{headerHtml}<pre>{WebUtility.HtmlEncode(summary)}</pre></div>");
         }
         var columns = shape.Length == 2 ? (int)shape[1] : values.Length;
         var rows = values.Length / columns;
         var text = new StringBuilder(header);
-        var html = new StringBuilder($"<div><code>{WebUtility.HtmlEncode(header)}</code><table class=\"qp-table\">");
+        var html = new StringBuilder($"<div>{headerHtml}<table class=\"qp-table\">");
         for (var r = 0; r < rows; r++)
         {
             var cells = Enumerable.Range(0, columns).Select(c => values[r * columns + c].ToString("G6", CultureInfo.InvariantCulture)).ToArray();
@@ -43,6 +44,6 @@ public static class TensorFormatter
             html.Append("<tr>").Append(string.Concat(cells.Select(c => $"<td>{c}</td>"))).Append("</tr>");
         }
         html.Append("</table></div>");
-        return new MimeBundle(text.ToString()).Add(MimeTypes.Html, html.ToString());
+        return (text.ToString(), html.ToString());
     }
 }

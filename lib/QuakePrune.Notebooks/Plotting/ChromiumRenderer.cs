@@ -4,7 +4,8 @@ namespace QuakePrune.Notebooks.Plotting;
 
 /// <summary>
 /// Screenshots an HTML page with headless Chromium (Debian's /usr/bin/chromium, or QUAKEPRUNE_CHROMIUM),
-/// offline: a fresh profile, no background networking, no updates, no sync.
+/// offline: a fresh profile, no background networking, no updates, no sync, and every host name unresolvable, so a
+/// page that would fetch anything (a CDN script) draws without it, as it would on a machine with no network.
 /// </summary>
 public static class ChromiumRenderer
 {
@@ -31,7 +32,7 @@ public static class ChromiumRenderer
             };
             foreach (var argument in (string[])[
                          "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                         "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+                         "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars", "--host-resolver-rules=MAP * ~NOTFOUND",
                          $"--user-data-dir={Path.Combine(work.FullName, "profile")}", $"--window-size={width},{height}",
                          "--virtual-time-budget=10000", $"--screenshot={png}", new Uri(page).AbsoluteUri])
                 start.ArgumentList.Add(argument);

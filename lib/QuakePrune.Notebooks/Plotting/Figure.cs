@@ -4,13 +4,13 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using QuakePrune.Notebooks.Formatting;
 
 namespace QuakePrune.Notebooks.Plotting;
 
 /// <summary>
 /// A Plotly figure: traces plus a layout, optionally a grid of subplots. Serialises to Plotly's JSON
-/// schema; displays in notebooks (Plotly's mime type and HTML), saves as standalone HTML or PNG.
+/// schema; displays in notebooks (Plotly's mime type and HTML, see <see cref="NotebookFormatters"/>), saves as
+/// standalone HTML or PNG.
 /// </summary>
 public sealed class Figure
 {
@@ -138,10 +138,8 @@ public sealed class Figure
         </script>
         """;
 
-    public MimeBundle ToMimeBundle() =>
-        new MimeBundle($"Figure: {Data.Count} trace(s){(Layout.Title?.Text is { } t ? $", \"{t}\"" : "")}")
-            .Add(MimeTypes.Plotly, ToJson())
-            .Add(MimeTypes.Html, ToHtmlFragment());
+    /// <summary>What a notebook shows where it cannot draw: the trace count and the title.</summary>
+    public override string ToString() => $"Figure: {Data.Count} trace(s){(Layout.Title?.Text is { } t ? $", \"{t}\"" : "")}";
 
     /// <summary>A standalone page: plotly.js inlined (works offline, anywhere) or, if not, loaded from beside it.</summary>
     public string ToHtmlPage(bool inlinePlotly = true, int? width = null, int? height = null)
@@ -173,10 +171,10 @@ public sealed class Figure
         if (!inlinePlotly) PlotlyJs.CopyTo(Path.GetDirectoryName(Path.GetFullPath(path))!);
     }
 
-    /// <summary>Renders the figure to PNG with headless Chromium (offline).</summary>
-    public PngImage ToPng(int width = 900, int height = 500) => new(ChromiumRenderer.Screenshot(ToHtmlPage(true, width, height), width, height));
+    /// <summary>The figure as a PNG file's bytes, drawn by headless Chromium (offline).</summary>
+    public byte[] ToPng(int width = 900, int height = 500) => ChromiumRenderer.Screenshot(ToHtmlPage(true, width, height), width, height);
 
-    public void SavePng(string path, int width = 900, int height = 500) => AtomicFile.WriteAllBytes(path, ToPng(width, height).Bytes);
+    public void SavePng(string path, int width = 900, int height = 500) => AtomicFile.WriteAllBytes(path, ToPng(width, height));
 
     int SubplotIndex(int row, int col)
     {

@@ -13,6 +13,7 @@ public sealed class Layout
     public string? BarMode { get; set; }
     public Margin? Margin { get; set; }
     public List<Annotation>? Annotations { get; set; }
+    public Legend? Legend { get; set; }
     public string? PlotBgColor { get; set; }
 
     [JsonExtensionData]
@@ -32,6 +33,16 @@ public sealed class Axis
     public string? TickFormat { get; set; }
     /// <summary>true, false or "reversed".</summary>
     public object? AutoRange { get; set; }
+}
+
+/// <summary>Where the legend sits: Orientation "h" lays it out in a row; X/Y in figure coordinates (Y below 0 is under the plot).</summary>
+public sealed class Legend
+{
+    public string? Orientation { get; set; }
+    public double? X { get; set; }
+    public double? Y { get; set; }
+    public string? XAnchor { get; set; }
+    public string? YAnchor { get; set; }
 }
 
 public sealed class Margin

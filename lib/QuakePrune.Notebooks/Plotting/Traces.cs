@@ -32,6 +32,8 @@ public sealed class Scatter : Trace
     /// <summary>"tozeroy", "tonexty"... to fill under the line.</summary>
     public string? Fill { get; set; }
     public object? Text { get; set; }
+    /// <summary>Where Text goes with Mode "markers+text": "top center", "middle right"...</summary>
+    public string? TextPosition { get; set; }
 }
 
 /// <summary>Bars; Orientation "h" for horizontal ones.</summary>

@@ -30,6 +30,9 @@ public static partial class HtmlReport
         th { background: #f0f0f0; }
         .status-Succeeded { color: #2e7d32; } .status-Failed { color: #c62828; } .status-NotRun { color: #777; }
         img { max-width: 100%; }
+        .qp-glance { display: flex; flex-wrap: wrap; gap: 1em; }
+        .qp-glance > div { flex: 1 1 520px; }
+        .qp-type { font-weight: normal; color: #666; font-size: 0.85em; }
         """;
 
     public static string RenderNotebook(NotebookDocument document, string title)
@@ -60,7 +63,9 @@ public static partial class HtmlReport
 
     public static string RenderIndex(IReadOnlyList<NotebookRunResult> results, string outputDirectory, string? extraHtml)
     {
-        var body = new StringBuilder("<h1>QuakePrune notebooks</h1>\n<table>\n<thead><tr><th>Notebook</th><th>Status</th><th>Time</th><th>Executed notebook</th></tr></thead>\n<tbody>\n");
+        var body = new StringBuilder("<h1>QuakePrune: pruning a ResNet50 earthquake detector</h1>\n");
+        if (!string.IsNullOrEmpty(extraHtml)) body.Append(extraHtml).Append('\n');
+        body.Append("<h2>Notebooks</h2>\n<table>\n<thead><tr><th>Notebook</th><th>Status</th><th>Time</th><th>Executed notebook</th></tr></thead>\n<tbody>\n");
         foreach (var result in results)
         {
             var name = Path.GetFileNameWithoutExtension(result.Notebook);
@@ -76,7 +81,6 @@ public static partial class HtmlReport
             body.Append($"<tr><td>{page}</td><td class=\"status-{result.Status}\">{status}</td><td>{time}</td><td>{executed}</td></tr>\n");
         }
         body.Append("</tbody>\n</table>\n");
-        if (!string.IsNullOrEmpty(extraHtml)) body.Append(extraHtml).Append('\n');
         return Page("QuakePrune notebooks", body.ToString());
     }
 
@@ -120,21 +124,32 @@ public static partial class HtmlReport
         }
     }
 
-    /// <summary>The richest representation a static page can show.</summary>
+    /// <summary>
+    /// The richest representation a static page can show. A figure is drawn from its Plotly JSON with the page's
+    /// plotly.js, rather than from its HTML, which may carry plotly.js again (the notebook's first figure does).
+    /// </summary>
     static string RenderData(JsonObject data)
     {
-        if (data[MimeTypes.Html] is { } html) return Text(html);
-        if (data[MimeTypes.Plotly] is JsonObject figure)
+        if (PlotlyFigure(data[MimeTypes.Plotly]) is { } figure)
         {
             var height = figure["layout"]?["height"] is JsonValue h && h.GetValueKind() == JsonValueKind.Number ? h.GetValue<int>() : 450;
             return Figure.HtmlFragment(figure.ToJsonString(), height);
         }
+        if (data[MimeTypes.Html] is { } html) return Text(html);
         if (data[MimeTypes.Png] is { } png) return $"<img src=\"data:image/png;base64,{Text(png).Replace("\n", "", StringComparison.Ordinal)}\">";
         if (data["image/svg+xml"] is { } svg) return Text(svg);
         if (data[MimeTypes.Markdown] is { } markdown) return Markdown.ToHtml(Text(markdown));
         if (data[MimeTypes.PlainText] is { } plain) return $"<pre>{WebUtility.HtmlEncode(StripAnsi(Text(plain)))}</pre>";
         return "";
     }
+
+    /// <summary>Plotly's figure JSON, stored as JSON (nbformat's way) or as its text (the stock Jupyter kernel's way).</summary>
+    static JsonObject? PlotlyFigure(JsonNode? node) => node switch
+    {
+        JsonObject figure => figure,
+        JsonValue text when text.GetValueKind() == JsonValueKind.String => JsonNode.Parse(text.GetValue<string>()) as JsonObject,
+        _ => null,
+    };
 
     static string Text(JsonNode? node) => NotebookJson.JoinLines(node, "output");
 

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using QuakePrune.Notebooks.Engine;
 using QuakePrune.Notebooks.Format;
-using QuakePrune.Notebooks.Formatting;
 using QuakePrune.Notebooks.Plotting;
 
 namespace QuakePrune.Notebooks.Running;
@@ -19,10 +18,8 @@ public sealed record NotebookRunOptions
     /// <summary>-p name value overrides; each goes to the notebooks whose parameters cell declares it.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Parameters { get; init; } = [];
 
-    public FormatterRegistry? Formatters { get; init; }
-
     /// <summary>
-    /// Extra HTML placed on the index page below the list of notebooks (e.g. a results table), asked for once the notebooks
+    /// Extra HTML placed on the index page above the list of notebooks (the study's overview), asked for once the notebooks
     /// have run, so it can show what they wrote.
     /// </summary>
     public Func<string?>? IndexExtraHtml { get; init; }
@@ -55,8 +52,8 @@ public sealed record NotebookRunSummary(IReadOnlyList<NotebookRunResult> Noteboo
 }
 
 /// <summary>
-/// Executes notebooks headless (one kernel per notebook, cells in order, stopping at the first error), writes
-/// the executed copies and an offline HTML report. Shared by `quakeprune notebooks run` and the tests.
+/// Executes notebooks headless on the .NET Interactive C# kernel (a fresh one per notebook, cells in order, stopping at
+/// the first error), writes the executed copies and an offline HTML report. Shared by `quakeprune notebooks run` and the tests.
 /// </summary>
 public static class NotebookRunner
 {
@@ -94,7 +91,7 @@ public static class NotebookRunner
             var declared = DeclaredParameters(document);
             var overrides = options.Parameters.Where(p => declared.Contains(p.Key)).ToList();
             options.Log?.WriteLine($"running {path}");
-            var result = await ExecuteAsync(document, path, overrides, options.Formatters, cancellationToken);
+            var result = await ExecuteAsync(document, path, overrides, cancellationToken);
             var name = Path.GetFileNameWithoutExtension(path);
             var executedPath = Path.Combine(outputDirectory, name + ".ipynb");
             var htmlPath = Path.Combine(outputDirectory, name + ".html");
@@ -116,7 +113,7 @@ public static class NotebookRunner
     /// The working directory is the notebook's folder while it runs, as in Jupyter and VS Code.
     /// </summary>
     public static async Task<NotebookRunResult> ExecuteAsync(NotebookDocument document, string notebookPath,
-        IReadOnlyList<KeyValuePair<string, string>> overrides, FormatterRegistry? formatters = null, CancellationToken cancellationToken = default)
+        IReadOnlyList<KeyValuePair<string, string>> overrides, CancellationToken cancellationToken = default)
     {
         foreach (var stale in document.Cells.Where(c => c.HasTag(NotebookParameters.InjectedTag)).ToList()) document.RemoveCell(stale);
         var parametersCell = document.Cells.FirstOrDefault(c => c.CellType == "code" && c.HasTag(NotebookParameters.ParametersTag));
@@ -131,7 +128,7 @@ public static class NotebookRunner
         }
 
         var directory = Path.GetDirectoryName(Path.GetFullPath(notebookPath))!;
-        var kernel = new CSharpKernel(directory, Path.GetFileName(notebookPath), formatters);
+        using var kernel = new NotebookKernel();
         var started = DateTimeOffset.UtcNow;
         var previousDirectory = Environment.CurrentDirectory;
         FailedCell? failure = null;

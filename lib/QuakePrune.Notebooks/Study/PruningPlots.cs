@@ -1,4 +1,5 @@
 using QuakePrune.Models;
+using QuakePrune.Notebooks.Formatting;
 using QuakePrune.Notebooks.Plotting;
 using QuakePrune.Pruning;
 using QuakePrune.Retraining;
@@ -52,13 +53,13 @@ public static class PruningPlots
     }
 
     /// <summary>The dependency groups: one row per group with its kind, width and members (what must be cut together).</summary>
-    public static IEnumerable<object> GroupTable(Architecture architecture) =>
+    public static Table GroupTable(Architecture architecture) =>
         DependencyGroups.Of(architecture).Select(g => new
         {
             Group = g.Name, Kind = g.Kind.ToString().ToLowerInvariant(), g.Channels,
             Producers = string.Join(" ", g.Producers.Select(m => m.Layer)),
             Readers = g.Members.Count(m => m.Role == MemberRole.Consumer),
-        });
+        }).ToTable();
 
     /// <summary>The width of every group in the baseline and after each pruning, group by group.</summary>
     public static Figure Widths(IReadOnlyList<PruneSummary> pruned)

@@ -1,3 +1,4 @@
+using QuakePrune.Notebooks.Formatting;
 using QuakePrune.Notebooks.Plotting;
 using QuakePrune.Pipeline;
 using QuakePrune.Retraining;
@@ -75,18 +76,18 @@ public static class RetrainPlots
     }
 
     /// <summary>The control experiment as a table, ratio by ratio: each criterion's test accuracy and F1 straight after pruning and after retraining.</summary>
-    public static IEnumerable<object> ControlTable(IReadOnlyList<ControlRow> rows) => rows.OrderBy(r => r.Ratio).Select(r => new
+    public static Table ControlTable(IReadOnlyList<ControlRow> rows) => rows.OrderBy(r => r.Ratio).Select(r => new
     {
         r.Ratio, Criterion = r.Importance, r.Params,
         AccuracyPruned = Math.Round(r.Pruned.Accuracy, 4), F1Pruned = Math.Round(r.Pruned.F1, 4),
         AccuracyRetrained = r.Retrained is { } a ? Math.Round(a.Accuracy, 4) : (double?)null, F1Retrained = r.Retrained is { } b ? Math.Round(b.F1, 4) : (double?)null,
-    });
+    }).ToTable();
 
     /// <summary>The report as a table: before and after retraining, side by side.</summary>
-    public static IEnumerable<object> Table(VariantReport report) => report.Rows.Select(r => new
+    public static Table Table(VariantReport report) => report.Rows.Select(r => new
     {
         r.Variant, Params = r.Params, MMACs = Math.Round(r.Macs / 1e6, 1), FileKB = r.FileBytes / 1024,
         AccuracyPruned = Math.Round(r.Before.Accuracy, 4), F1Pruned = Math.Round(r.Before.F1, 4),
         AccuracyRetrained = r.After is { } a ? Math.Round(a.Accuracy, 4) : (double?)null, F1Retrained = r.After is { } b ? Math.Round(b.F1, 4) : (double?)null,
-    });
+    }).ToTable();
 }

@@ -1,3 +1,4 @@
+using QuakePrune.Notebooks.Formatting;
 using QuakePrune.Notebooks.Plotting;
 using QuakePrune.Training;
 
@@ -62,12 +63,12 @@ public static class TrainingPlots
     }
 
     /// <summary>The report's headline scores, one row per decision threshold (dev-chosen, then 0.5).</summary>
-    public static IEnumerable<object> Table(EvaluationReport report) =>
+    public static Table Table(EvaluationReport report) =>
         new[] { (Name: $"dev-chosen ({report.ThresholdSource})", Metrics: report.AtChosenThreshold), (Name: "0.5", Metrics: report.AtHalf) }
             .Select(t => new
             {
                 Threshold = $"{t.Metrics.Threshold:0.###} {t.Name}", report.Split, Images = report.Count,
                 Accuracy = Math.Round(t.Metrics.Accuracy, 4), Precision = Math.Round(t.Metrics.Precision, 4),
                 Recall = Math.Round(t.Metrics.Recall, 4), F1 = Math.Round(t.Metrics.F1, 4), RocAuc = Math.Round(report.RocAuc, 4),
-            });
+            }).ToTable();
 }

@@ -13,8 +13,8 @@ public readonly record struct ValueRange(double Min, double Max)
         if (parts.Length != 2) throw new ArgumentException($"{option}: '{text}' is not MIN:MAX");
         static double Side(string s, double open, string option, string text) =>
             s.Trim().Length == 0 ? open
-            : double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
-            : throw new ArgumentException($"{option}: '{text}' is not MIN:MAX");
+            : double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && !double.IsNaN(v) ? v
+            : throw new ArgumentException($"{option}: '{text}' is not MIN:MAX (two numbers, either side may be left empty)");
         var range = new ValueRange(Side(parts[0], double.NegativeInfinity, option, text), Side(parts[1], double.PositiveInfinity, option, text));
         if (range.Min > range.Max) throw new ArgumentException($"{option}: '{text}' has MIN above MAX");
         return range;
@@ -34,10 +34,10 @@ public readonly record struct SplitFractions(double Train, double Dev, double Te
     public static SplitFractions Parse(string text)
     {
         var parts = text.Split(',');
-        if (parts.Length != 3 || parts.Any(p => !double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out _)))
+        if (parts.Length != 3 || parts.Any(p => !double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) || !double.IsFinite(x)))
             throw new ArgumentException($"--split: '{text}' is not three fractions like 0.8,0.1,0.1");
         var v = parts.Select(p => double.Parse(p, CultureInfo.InvariantCulture)).ToArray();
-        if (v.Any(x => x < 0) || Math.Abs(v.Sum() - 1) > 1e-6) throw new ArgumentException($"--split: '{text}' must be non-negative and sum to 1");
+        if (v.Any(x => x < 0) || !(Math.Abs(v.Sum() - 1) <= 1e-6)) throw new ArgumentException($"--split: '{text}' must be non-negative and sum to 1");
         return new SplitFractions(v[0], v[1], v[2]);
     }
 }
@@ -88,6 +88,8 @@ public sealed record ExtractSummary
     /// <summary>Traces written per class and split: [class: 0 noise, 1 earthquake][split: train, dev, test].</summary>
     public required int[][] Written { get; init; }
     public int SkippedNonFinite { get; init; }
+    /// <summary>Where the result is smaller than asked: a class underfilled, a filter matching nothing.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
     public double Seconds { get; init; }
     public double WriteSeconds { get; init; }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using QuakePrune.Outputs;
 using QuakePrune.Stead;
 
 namespace QuakePrune.Extract;
@@ -26,18 +27,21 @@ public static class SubsetExtractor
             throw new ArgumentException("extract: use --per-class or --earthquakes/--noise, not both");
         foreach (var n in new[] { options.PerClass, options.Earthquakes, options.Noise })
             if (n is < 0) throw new ArgumentException($"extract: counts must not be negative, got {n}");
-        var output = Path.GetFullPath(options.OutputDirectory);
-        if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any() && !options.Overwrite)
-            throw new IOException($"extract: output folder '{output}' exists and is not empty (use --overwrite)");
+        if (options.PerClass is 0) throw new ArgumentException("extract: --per-class 0 asks for nothing; give at least 1");
         var pairs = options.Inputs.Select(SteadPair.Paths).ToList();
         foreach (var (prefix, (hdf5, csv)) in options.Inputs.Zip(pairs))
         {
             if (!File.Exists(csv)) throw new FileNotFoundException($"extract: input '{prefix}': CSV file '{csv}' not found", csv);
             if (!File.Exists(hdf5)) throw new FileNotFoundException($"extract: input '{prefix}': HDF5 file '{hdf5}' not found", hdf5);
         }
+        using var outputs = new OutputSet("extract", options.Overwrite, pairs.SelectMany(p => new[] { p.Hdf5, p.Csv }));
+        var temporary = outputs.Folder(options.OutputDirectory);
+        var output = Path.GetFullPath(options.OutputDirectory);
 
         var clock = Stopwatch.StartNew();
         var quota = new[] { options.PerClass ?? options.Noise, options.PerClass ?? options.Earthquakes };
+        // With --skip-non-finite a few more candidates than asked are kept, in hash order, to replace skipped traces.
+        var spare = quota.Select(q => options.SkipNonFinite && q is { } n ? Math.Max(64, n / 20) : 0).ToArray();
         var heaps = new[] { NewHeap(), NewHeap() };
         var matched = new long[2];
         long scanned = 0;
@@ -63,67 +67,94 @@ public static class SubsetExtractor
                 if (quota[cls] == 0) continue;
                 var candidate = new Candidate(Hash(options.Seed, record.TraceName), input, row, record);
                 if (quota[cls] is not { } limit) heaps[cls].Enqueue(candidate, candidate.Key);
-                else if (heaps[cls].Count < limit) heaps[cls].Enqueue(candidate, candidate.Key);
+                else if (heaps[cls].Count < limit + spare[cls]) heaps[cls].Enqueue(candidate, candidate.Key);
                 else if (candidate.Key < heaps[cls].Peek().Key) heaps[cls].EnqueueDequeue(candidate, candidate.Key);
             }
         }
         extraColumns.Add(SplitColumn);
+        var warnings = Shortfalls(options, quota, matched);
 
         var chosen = new List<(Candidate Candidate, int Split)>();
+        var spares = new[] { new Queue<Candidate>(), new Queue<Candidate>() };
+        var splitOfGroup = new[] { new Dictionary<string, int>(StringComparer.Ordinal), new Dictionary<string, int>(StringComparer.Ordinal) };
         for (var cls = 0; cls < 2; cls++)
         {
-            var members = heaps[cls].UnorderedItems.Select(x => x.Element).ToList();
-            var splits = AssignSplits(members, cls == 1 ? EventGroup : StationDayGroup, options.Split, options.Seed);
-            chosen.AddRange(members.Select((c, i) => (c, splits[i])));
+            var ranked = heaps[cls].UnorderedItems.Select(x => x.Element).OrderBy(c => c.Key).ThenBy(c => c.Input).ThenBy(c => c.Row).ToList();
+            var take = quota[cls] is { } limit ? Math.Min(limit, ranked.Count) : ranked.Count;
+            var members = ranked.Take(take).ToList();
+            foreach (var extra in ranked.Skip(take)) spares[cls].Enqueue(extra);
+            var groupOf = GroupOf(cls);
+            var splits = AssignSplits(members, groupOf, options.Split, options.Seed);
+            for (var i = 0; i < members.Count; i++)
+            {
+                chosen.Add((members[i], splits[i]));
+                splitOfGroup[cls][groupOf(members[i].Record)] = splits[i];
+            }
         }
         chosen.Sort((a, b) => a.Candidate.Input != b.Candidate.Input ? a.Candidate.Input.CompareTo(b.Candidate.Input) : a.Candidate.Row.CompareTo(b.Candidate.Row));
+        RefuseDuplicates(chosen.Select(c => c.Candidate).Concat(spares.SelectMany(q => q)), pairs);
 
         var written = new[] { new int[3], new int[3] };
         var skipped = 0;
-        var temporary = output.TrimEnd(Path.DirectorySeparatorChar) + $".partial-{Environment.ProcessId}";
+        var missing = new int[2];
         var writeClock = Stopwatch.StartNew();
+        // One trace source per input: the rows chosen from it, then its spares; row numbers into it by trace name.
+        var sources = new Dictionary<int, (SteadTraceSource Source, Dictionary<string, int> Row)>();
         try
         {
-            if (Directory.Exists(temporary)) Directory.Delete(temporary, true);
-            Directory.CreateDirectory(temporary);
-            using (var writer = new SteadWriter(Path.Combine(temporary, Hdf5Name), Path.Combine(temporary, CsvName), extraColumns))
+            using var writer = new SteadWriter(Path.Combine(temporary, Hdf5Name), Path.Combine(temporary, CsvName), extraColumns);
+            var waveform = new float[SteadLayout.Values];
+            var done = 0;
+            bool TryWrite(Candidate candidate, int split)
             {
-                var waveform = new float[SteadLayout.Values];
-                var done = 0;
-                foreach (var group in chosen.GroupBy(c => c.Candidate.Input))
+                var record = candidate.Record;
+                if (!sources.TryGetValue(candidate.Input, out var source))
                 {
-                    using var waveforms = new SteadWaveforms(pairs[group.Key].Hdf5);
-                    foreach (var (candidate, split) in group)
-                    {
-                        var record = candidate.Record;
-                        if (!waveforms.Contains(record.TraceName))
-                            throw new InvalidDataException($"extract: trace '{record.TraceName}' of '{pairs[group.Key].Csv}' is absent from '{pairs[group.Key].Hdf5}'");
-                        waveforms.Read(record.TraceName, waveform);
-                        done++;
-                        if ((done & 0xFF) == 0)
-                        {
-                            options.Cancellation.ThrowIfCancellationRequested();
-                            options.Progress?.Report(new ExtractProgress("write", done, chosen.Count, writeClock.Elapsed));
-                        }
-                        if (SteadLayout.CountNonFinite(waveform) is var bad and > 0)
-                        {
-                            if (!options.SkipNonFinite)
-                                throw new InvalidDataException($"extract: trace '{record.TraceName}' in '{pairs[group.Key].Hdf5}' has {bad} NaN/Inf values (use --skip-non-finite to skip such traces)");
-                            skipped++;
-                            continue;
-                        }
-                        writer.Write(record.WithExtra(SplitColumn, SplitFractions.Names[split]), waveform);
-                        written[record.IsEarthquake ? 1 : 0][split]++;
-                    }
+                    var records = chosen.Select(c => c.Candidate).Concat(spares.SelectMany(q => q))
+                        .Where(c => c.Input == candidate.Input).Select(c => c.Record).ToList();
+                    source = (SteadTraceSource.Of(pairs[candidate.Input].Hdf5, pairs[candidate.Input].Csv, records),
+                        records.Select((r, i) => (r.TraceName, i)).ToDictionary(x => x.TraceName, x => x.i, StringComparer.Ordinal));
+                    sources[candidate.Input] = source;
                 }
-                options.Progress?.Report(new ExtractProgress("write", done, chosen.Count, writeClock.Elapsed));
+                source.Source.Read([source.Row[record.TraceName]], waveform);
+                done++;
+                if ((done & 0xFF) == 0)
+                {
+                    options.Cancellation.ThrowIfCancellationRequested();
+                    options.Progress?.Report(new ExtractProgress("write", done, chosen.Count, writeClock.Elapsed));
+                }
+                if (SteadLayout.CountNonFinite(waveform) is var bad and > 0)
+                {
+                    if (!options.SkipNonFinite)
+                        throw new InvalidDataException($"extract: trace '{record.TraceName}' in '{pairs[candidate.Input].Hdf5}' has {bad} NaN/Inf values (use --skip-non-finite to skip such traces)");
+                    skipped++;
+                    return false;
+                }
+                writer.Write(record.WithExtra(SplitColumn, SplitFractions.Names[split]), waveform);
+                written[record.IsEarthquake ? 1 : 0][split]++;
+                return true;
             }
-            Publish(temporary, output);
+            foreach (var (candidate, split) in chosen)
+                if (!TryWrite(candidate, split)) missing[candidate.Record.IsEarthquake ? 1 : 0]++;
+            // Each skipped trace is replaced by the next candidate of its class in hash order, in its group's split.
+            for (var cls = 0; cls < 2; cls++)
+                while (missing[cls] > 0 && spares[cls].TryDequeue(out var replacement))
+                {
+                    var group = GroupOf(cls)(replacement.Record);
+                    if (!splitOfGroup[cls].TryGetValue(group, out var split))
+                        splitOfGroup[cls][group] = split = MostShort(written[cls], options.Split);
+                    if (TryWrite(replacement, split)) missing[cls]--;
+                }
+            for (var cls = 0; cls < 2; cls++)
+                if (missing[cls] > 0)
+                    warnings.Add($"{ClassName(cls)}: {missing[cls]} fewer than asked: traces with NaN/Inf were skipped and no other matching trace was left to replace them");
+            options.Progress?.Report(new ExtractProgress("write", done, chosen.Count, writeClock.Elapsed));
         }
         finally
         {
-            if (Directory.Exists(temporary)) Directory.Delete(temporary, true);
+            foreach (var (source, _) in sources.Values) source.Dispose();
         }
+        outputs.Publish();
         return new ExtractSummary
         {
             Hdf5Path = Path.Combine(output, Hdf5Name),
@@ -133,30 +164,67 @@ public static class SubsetExtractor
             NoiseMatched = matched[0],
             Written = written,
             SkippedNonFinite = skipped,
+            Warnings = warnings,
             Seconds = clock.Elapsed.TotalSeconds,
             WriteSeconds = writeClock.Elapsed.TotalSeconds,
         };
     }
 
+    private static string ClassName(int cls) => cls == 1 ? "earthquakes" : "noise";
+
+    private static Func<SteadRecord, string> GroupOf(int cls) => cls == 1 ? EventGroup : StationDayGroup;
+
+    /// <summary>Warnings for a class that matches fewer traces than asked, or none at all.</summary>
+    private static List<string> Shortfalls(ExtractOptions options, int?[] quota, long[] matched)
+    {
+        var warnings = new List<string>();
+        var filtered = options.MinSnrDb is not null || options.Magnitude is not null || options.DistanceKm is not null
+                       || options.PStatus is { Count: > 0 } || options.ReceiverTypes is { Count: > 0 };
+        for (var cls = 1; cls >= 0; cls--)
+        {
+            if (quota[cls] is 0) continue;
+            if (matched[cls] == 0)
+                warnings.Add($"{ClassName(cls)}: no trace {(filtered ? "matches the filters" : "in the inputs")}");
+            else if (quota[cls] is { } asked && matched[cls] < asked)
+                warnings.Add($"{ClassName(cls)}: {matched[cls]} traces {(filtered ? "match the filters" : "in the inputs")}, fewer than the {asked} asked");
+        }
+        return warnings;
+    }
+
+    /// <summary>The split furthest below its share of what is written so far.</summary>
+    private static int MostShort(int[] written, SplitFractions fractions)
+    {
+        var total = written.Sum() + 1;
+        var best = 0;
+        var bestDeficit = double.NegativeInfinity;
+        for (var s = 0; s < 3; s++)
+        {
+            if (fractions[s] <= 0) continue;
+            var deficit = fractions[s] * total - written[s];
+            if (deficit > bestDeficit)
+            {
+                bestDeficit = deficit;
+                best = s;
+            }
+        }
+        return best;
+    }
+
+    /// <summary>Two rows of one trace name would be two datasets of one name: refused, naming both rows.</summary>
+    private static void RefuseDuplicates(IEnumerable<Candidate> candidates, List<(string Hdf5, string Csv)> pairs)
+    {
+        var seen = new Dictionary<string, Candidate>(StringComparer.Ordinal);
+        foreach (var c in candidates)
+            if (!seen.TryAdd(c.Record.TraceName, c))
+            {
+                var first = seen[c.Record.TraceName];
+                throw new InvalidDataException($"extract: trace '{c.Record.TraceName}' appears twice: row {first.Row} of '{pairs[first.Input].Csv}' " +
+                                               $"and row {c.Row} of '{pairs[c.Input].Csv}'; trace names must be unique");
+            }
+    }
+
     /// <summary>Largest keys first, so the top of the heap is the one to drop.</summary>
     private static PriorityQueue<Candidate, ulong> NewHeap() => new(Comparer<ulong>.Create((a, b) => b.CompareTo(a)));
-
-    /// <summary>Replaces <paramref name="output"/> with the finished temporary folder.</summary>
-    private static void Publish(string temporary, string output)
-    {
-        if (Directory.Exists(output))
-        {
-            var old = output.TrimEnd(Path.DirectorySeparatorChar) + $".old-{Environment.ProcessId}";
-            Directory.Move(output, old);
-            Directory.Move(temporary, output);
-            Directory.Delete(old, true);
-        }
-        else
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(output)!);
-            Directory.Move(temporary, output);
-        }
-    }
 
     public static bool Matches(SteadRecord r, ExtractOptions o)
     {

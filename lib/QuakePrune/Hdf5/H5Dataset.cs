@@ -51,6 +51,15 @@ public sealed unsafe class H5Dataset : H5Object
         }
     }
 
+    /// <summary>Bytes the data occupies in the file; for a chunked dataset this walks its chunk index.</summary>
+    public long StorageBytes
+    {
+        get
+        {
+            lock (Hdf5Library.Sync) return (long)H5Native.H5Dget_storage_size(Id);
+        }
+    }
+
     private long[] ReadShape()
     {
         lock (Hdf5Library.Sync)

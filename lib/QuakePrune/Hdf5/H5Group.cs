@@ -15,6 +15,8 @@ public class H5Group : H5Object
         lock (Hdf5Library.Sync)
         {
             using var gcpl = H5Handle.Take(H5Native.H5Pcreate(Hdf5Library.G.GroupCreateClass), H5Kind.PropertyList, "H5Pcreate", FilePath);
+            // No modification times in object headers: the same inputs and seed give byte-identical files.
+            Check(H5Native.H5Pset_obj_track_times(gcpl.Id, false), "H5Pset_obj_track_times");
             if (trackCreationOrder)
                 Check(H5Native.H5Pset_link_creation_order(gcpl.Id, H5Native.H5P_CRT_ORDER_TRACKED | H5Native.H5P_CRT_ORDER_INDEXED), "H5Pset_link_creation_order");
             var id = H5Native.H5Gcreate2(Id, name, H5Native.H5P_DEFAULT, gcpl.Id, H5Native.H5P_DEFAULT);
@@ -140,7 +142,7 @@ public class H5Group : H5Object
         {
             var fileType = H5Types.File(type);
             using var space = H5Dataset.SimpleSpace(shape, FilePath, Child(name));
-            using var dcpl = H5Handle.Take(H5Native.H5Pcreate(Hdf5Library.G.DatasetCreateClass), H5Kind.PropertyList, "H5Pcreate", FilePath);
+            using var dcpl = DatasetCreation(name);
             if (!chunks.IsEmpty)
             {
                 var dims = stackalloc ulong[chunks.Length];
@@ -150,6 +152,18 @@ public class H5Group : H5Object
             var id = H5Native.H5Dcreate2(Id, name, fileType, space.Id, H5Native.H5P_DEFAULT, dcpl.Id, H5Native.H5P_DEFAULT);
             return new H5Dataset(H5Handle.Take(id, H5Kind.Dataset, "creating dataset", FilePath, Child(name)), FilePath, Child(name));
         }
+    }
+
+    /// <summary>A dataset creation property list without modification times (so output bytes depend on the data only).</summary>
+    private H5Handle DatasetCreation(string name)
+    {
+        var dcpl = H5Handle.Take(H5Native.H5Pcreate(Hdf5Library.G.DatasetCreateClass), H5Kind.PropertyList, "H5Pcreate", FilePath, Child(name));
+        if (H5Native.H5Pset_obj_track_times(dcpl.Id, false) < 0)
+        {
+            dcpl.Dispose();
+            throw Error("H5Pset_obj_track_times", Child(name));
+        }
+        return dcpl;
     }
 
     /// <summary>Creates a dataset and writes all of it.</summary>
@@ -174,7 +188,8 @@ public class H5Group : H5Object
         lock (Hdf5Library.Sync)
         {
             using var space = H5Dataset.SimpleSpace([values.Count], FilePath, Child(name));
-            var id = H5Native.H5Dcreate2(Id, name, Hdf5Library.G.VariableUtf8String, space.Id, H5Native.H5P_DEFAULT, H5Native.H5P_DEFAULT, H5Native.H5P_DEFAULT);
+            using var dcpl = DatasetCreation(name);
+            var id = H5Native.H5Dcreate2(Id, name, Hdf5Library.G.VariableUtf8String, space.Id, H5Native.H5P_DEFAULT, dcpl.Id, H5Native.H5P_DEFAULT);
             var dataset = new H5Dataset(H5Handle.Take(id, H5Kind.Dataset, "creating dataset", FilePath, Child(name)), FilePath, Child(name));
             unsafe
             {
@@ -227,7 +242,15 @@ public class H5Group : H5Object
 /// <summary>An HDF5 file; also its root group.</summary>
 public sealed class H5File : H5Group
 {
-    private H5File(H5Handle handle, string path) : base(handle, path, "/") { }
+    private readonly bool created;
+
+    private H5File(H5Handle handle, string path, bool created = false) : base(handle, path, "/") => this.created = created;
+
+    /// <summary>A file this process created is trusted by <see cref="Hdf5Guard"/> once closed: it need not be walked before reading.</summary>
+    private protected override void Closed()
+    {
+        if (created) Hdf5Guard.Trust(FilePath);
+    }
 
     /// <summary>Creates a file, replacing an existing one only when <paramref name="overwrite"/> is set.</summary>
     public static H5File Create(string path, bool overwrite = true)
@@ -235,13 +258,27 @@ public sealed class H5File : H5Group
         Hdf5Library.Ensure();
         lock (Hdf5Library.Sync)
         {
-            var id = H5Native.H5Fcreate(path, overwrite ? H5Native.H5F_ACC_TRUNC : H5Native.H5F_ACC_EXCL, H5Native.H5P_DEFAULT, H5Native.H5P_DEFAULT);
-            return new H5File(H5Handle.Take(id, H5Kind.File, "creating the file", path), path);
+            using var fcpl = H5Handle.Take(H5Native.H5Pcreate(Hdf5Library.G.FileCreateClass), H5Kind.PropertyList, "H5Pcreate", path);
+            if (H5Native.H5Pset_obj_track_times(fcpl.Id, false) < 0) throw Hdf5Library.Error("H5Pset_obj_track_times", path);
+            var id = H5Native.H5Fcreate(path, overwrite ? H5Native.H5F_ACC_TRUNC : H5Native.H5F_ACC_EXCL, fcpl.Id, H5Native.H5P_DEFAULT);
+            return new H5File(H5Handle.Take(id, H5Kind.File, "creating the file", path), path, created: true);
         }
     }
 
-    /// <summary>Opens an existing file, read-only unless <paramref name="writable"/>.</summary>
-    public static H5File Open(string path, bool writable = false)
+    /// <summary>
+    /// Opens an existing file, read-only unless <paramref name="writable"/>, after <see cref="Hdf5Guard"/> has walked
+    /// it in a child process: the structure and <paramref name="objects"/> (in-file paths of the objects that will be
+    /// read), or every object when none are named.
+    /// </summary>
+    public static H5File Open(string path, bool writable = false, IReadOnlyCollection<string>? objects = null)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"HDF5 file not found: '{path}'", path);
+        Hdf5Guard.Check(path, objects);
+        return OpenUnchecked(path, writable);
+    }
+
+    /// <summary>Opens a file without the guard's walk: for the walk itself.</summary>
+    internal static H5File OpenUnchecked(string path, bool writable = false)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"HDF5 file not found: '{path}'", path);
         Hdf5Library.Ensure();

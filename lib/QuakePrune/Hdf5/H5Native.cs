@@ -82,6 +82,7 @@ internal static unsafe partial class H5Native
     [LibraryImport(Library)] internal static partial int H5Dread(long dataset, long memType, long memSpace, long fileSpace, long xfer, void* buf);
     [LibraryImport(Library)] internal static partial int H5Dwrite(long dataset, long memType, long memSpace, long fileSpace, long xfer, void* buf);
     [LibraryImport(Library)] internal static partial int H5Dset_extent(long dataset, ulong* size);
+    [LibraryImport(Library)] internal static partial ulong H5Dget_storage_size(long dataset);
 
     [LibraryImport(Library)] internal static partial long H5Screate(int type);
     [LibraryImport(Library)] internal static partial long H5Screate_simple(int rank, ulong* dims, ulong* maxdims);
@@ -109,6 +110,7 @@ internal static unsafe partial class H5Native
     [LibraryImport(Library)] internal static partial int H5Pget_chunk(long plist, int maxNdims, ulong* dims);
     [LibraryImport(Library)] internal static partial int H5Pset_link_creation_order(long plist, uint flags);
     [LibraryImport(Library)] internal static partial int H5Pset_create_intermediate_group(long plist, uint crtIntermedGroup);
+    [LibraryImport(Library)] internal static partial int H5Pset_obj_track_times(long plist, [MarshalAs(UnmanagedType.U1)] bool trackTimes);
 
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] internal static partial long H5Acreate2(long loc, string name, long type, long space, long acpl, long aapl);
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] internal static partial long H5Aopen(long obj, string name, long aapl);

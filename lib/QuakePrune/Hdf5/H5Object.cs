@@ -39,7 +39,13 @@ public abstract class H5Object : IDisposable
     public void Dispose()
     {
         Handle.Dispose();
+        Closed();
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Called once the handle is closed.</summary>
+    private protected virtual void Closed()
+    {
     }
 }
 

@@ -24,7 +24,7 @@ public static unsafe class Hdf5Library
     {
         public required long NativeFloat, NativeDouble, NativeInt64, NativeInt32, NativeUInt8, CString;
         public required long IeeeF32Le, IeeeF64Le, StdI64Le, StdI32Le, StdU8Le, IeeeF16Le;
-        public required long DatasetCreateClass, LinkCreateClass, GroupCreateClass;
+        public required long DatasetCreateClass, LinkCreateClass, GroupCreateClass, FileCreateClass;
         public required long VariableUtf8String, ScalarSpace;
         public required string Version;
     }
@@ -76,6 +76,7 @@ public static unsafe class Hdf5Library
                 DatasetCreateClass = Global("H5P_CLS_DATASET_CREATE_ID_g"),
                 LinkCreateClass = Global("H5P_CLS_LINK_CREATE_ID_g"),
                 GroupCreateClass = Global("H5P_CLS_GROUP_CREATE_ID_g"),
+                FileCreateClass = Global("H5P_CLS_FILE_CREATE_ID_g"),
                 VariableUtf8String = utf8,
                 ScalarSpace = H5Native.H5Screate(H5Native.H5S_SCALAR),
                 Version = $"{major}.{minor}.{release}",

@@ -428,25 +428,21 @@ public static class LatencyBench
 
     public static string ToCsv(BenchReport report)
     {
-        var text = new StringBuilder("model,batch,engine,path,threads,size,runs,median_ms,p90_ms,p99_ms,mean_ms,std_ms,images_per_s,params,macs,file_bytes,speedup" +
-                                     (report.Projection is null ? "" : "," + ProjectedColumn(report)) + "\n");
-        foreach (var r in report.Results)
+        var header = "model,batch,engine,path,threads,size,runs,median_ms,p90_ms,p99_ms,mean_ms,std_ms,images_per_s,params,macs,file_bytes,speedup" +
+                     (report.Projection is null ? "" : "," + ProjectedColumn(report));
+        return CsvText.Write(header.Split(','), report.Results.Select(r =>
         {
             var s = r.Statistics;
             string[] cells =
             [
-                Csv(r.Model), r.Batch.ToString(CultureInfo.InvariantCulture), r.Engine, r.Path, r.Threads.ToString(CultureInfo.InvariantCulture), r.Size.ToString(), r.Runs.ToString(CultureInfo.InvariantCulture),
+                r.Model, r.Batch.ToString(CultureInfo.InvariantCulture), r.Engine, r.Path, r.Threads.ToString(CultureInfo.InvariantCulture), r.Size.ToString(), r.Runs.ToString(CultureInfo.InvariantCulture),
                 Number(s.MedianMs), Number(s.P90Ms), Number(s.P99Ms), Number(s.MeanMs), Number(s.StdMs), Number(r.ImagesPerSecond),
                 r.Params.ToString(CultureInfo.InvariantCulture), r.Macs.ToString(CultureInfo.InvariantCulture), r.FileBytes.ToString(CultureInfo.InvariantCulture),
                 Number(r.Speedup),
             ];
-            if (report.Projection is not null) cells = [.. cells, r.ProjectedMs is { } p ? Number(p) : ""];
-            text.Append(string.Join(',', cells)).Append('\n');
-        }
-        return text.ToString();
+            return report.Projection is null ? cells : [.. cells, r.ProjectedMs is { } p ? Number(p) : ""];
+        }));
     }
-
-    private static string Csv(string cell) => cell.IndexOfAny([',', '"', '\n', '\r']) < 0 ? cell : "\"" + cell.Replace("\"", "\"\"") + "\"";
 
     /// <summary>A fixed-width table for the terminal; projected figures are labelled as such.</summary>
     public static string ToTable(BenchReport report)
@@ -503,8 +499,14 @@ public static class LatencyBench
         var csv = System.IO.Path.ChangeExtension(path, ".csv");
         if (string.Equals(System.IO.Path.GetFullPath(csv), System.IO.Path.GetFullPath(path), StringComparison.Ordinal))
             throw new ArgumentException($"bench: --out {path} must not end in .csv (the CSV is written beside the JSON)");
-        AtomicText.Write(path, ToJson(report).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        AtomicText.Write(csv, ToCsv(report));
+        Write(report, path, csv);
         return (path, csv);
+    }
+
+    /// <summary>Writes the JSON and the CSV to the paths given.</summary>
+    public static void Write(BenchReport report, string jsonPath, string csvPath)
+    {
+        AtomicFile.WriteAllText(jsonPath, ToJson(report).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        AtomicFile.WriteAllText(csvPath, ToCsv(report));
     }
 }

@@ -94,6 +94,7 @@ public static class Checkpoint
         try
         {
             model.load(path, strict: true);
+            RequireFinite(model, path);
             if (device is { } target) model.to(target);
         }
         catch
@@ -102,6 +103,21 @@ public static class Checkpoint
             throw;
         }
         return new LoadedModel(model, info);
+    }
+
+    /// <summary>A weight holding NaN or Inf makes every output NaN: refused here, naming the tensor.</summary>
+    private static void RequireFinite(Network model, string path)
+    {
+        foreach (var (name, tensor) in model.state_dict())
+        {
+            if (tensor.dtype is not (ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16)) continue;
+            // x - x is 0 for every finite x and NaN for NaN and Inf, so the sum is NaN exactly when one value is not finite.
+            using var difference = tensor - tensor;
+            using var total = difference.sum();
+            using var wide = total.to(ScalarType.Float64);
+            if (double.IsNaN(wide.item<double>()))
+                throw new InvalidDataException($"{path}: tensor '{name}' holds NaN or infinite values; the checkpoint is not usable");
+        }
     }
 
     private static void RequireFile(string path)

@@ -18,4 +18,8 @@ public sealed record StudyPaths(string Root)
     public string Report => Path.Combine(Root, "report.csv");
     public string Latency => Path.Combine(Root, "latency.json");
     public string Summary => Path.Combine(Root, "summary.csv");
+
+    /// <summary>Every file and folder a run writes in its root (and all `pipeline --overwrite` removes there).</summary>
+    public static IReadOnlyList<string> Entries { get; } =
+        ["data", "subset", "spectrograms.h5", "baseline", "pruned", "retrained", "sensitivity.csv", "report.csv", "report.json", "latency.json", "latency.csv", "summary.csv"];
 }

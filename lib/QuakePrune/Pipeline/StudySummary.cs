@@ -43,11 +43,11 @@ public static class StudySummary
     public static void Write(string path, IEnumerable<SummaryRow> rows)
     {
         static string N(double? v) => v is { } x ? x.ToString("R", CultureInfo.InvariantCulture) : "";
-        var text = new StringBuilder(Header).Append('\n');
-        foreach (var r in rows)
-            text.Append(string.Join(',', r.Variant, r.Params.ToString(CultureInfo.InvariantCulture), r.Macs.ToString(CultureInfo.InvariantCulture), r.InputSize,
-                N(r.Accuracy), N(r.F1), N(r.AccuracyBeforeRetraining), N(r.LatencyMs), N(r.ProjectedGtx1050Ms), N(r.Speedup))).Append('\n');
-        AtomicText.Write(path, text.ToString());
+        AtomicFile.WriteAllText(path, CsvText.Write(Header.Split(','), rows.Select(r => new[]
+        {
+            r.Variant, r.Params.ToString(CultureInfo.InvariantCulture), r.Macs.ToString(CultureInfo.InvariantCulture), r.InputSize,
+            N(r.Accuracy), N(r.F1), N(r.AccuracyBeforeRetraining), N(r.LatencyMs), N(r.ProjectedGtx1050Ms), N(r.Speedup),
+        })));
     }
 
     public static IReadOnlyList<SummaryRow> Read(string path)

@@ -17,7 +17,7 @@ public static class SubsetStage
         if (!File.Exists(prefix + ".hdf5") || !File.Exists(prefix + ".csv"))
         {
             Directory.CreateDirectory(Path.GetDirectoryName(prefix)!);
-            SyntheticStead.Write(prefix, new SynthOptions { Traces = preset.SynthTraces, NoiseFraction = preset.SynthNoiseFraction, Seed = preset.Seed });
+            SyntheticStead.Write(prefix, new SynthOptions { Traces = preset.SynthTraces, NoiseFraction = preset.SynthNoiseFraction, Seed = preset.Seed, Overwrite = true });
         }
         return [prefix];
     }

@@ -47,6 +47,10 @@ public static class Retrainer
 {
     public const string SummaryFileName = "retrain.json";
     public const string PrunedFileName = "pruned.safetensors";
+
+    /// <summary>What a retraining of <paramref name="steps"/> steps writes in its folder (and all `retrain --overwrite` removes there).</summary>
+    public static IReadOnlyList<string> OutputEntries(int steps) =>
+        [.. Trainer.OutputFiles, SummaryFileName, PrunedFileName, .. Enumerable.Range(1, Math.Max(steps, 1)).Select(k => $"step{k}")];
     public const double DefaultLearningRate = 0.001;
     public const double RateFactor = 0.1;
 
@@ -151,7 +155,7 @@ public static class Retrainer
         }
         var result = new RetrainResult(options.Model, data.Source, directory, modelPath, historyPath, options.Epochs, lr, lrSource,
             optimizer.ToString().ToLowerInvariant(), options.Ratio, steps[0].Before, steps[^1].After, steps, clock.Elapsed.TotalSeconds);
-        AtomicText.Write(summaryPath, result.ToJson() + "\n");
+        AtomicFile.WriteAllText(summaryPath, result.ToJson() + "\n");
         return result;
     }
 

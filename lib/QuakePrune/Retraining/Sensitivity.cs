@@ -97,11 +97,11 @@ public static class Sensitivity
 
     public static void Write(string path, IEnumerable<SensitivityRow> rows)
     {
-        var text = new StringBuilder(Header).Append('\n');
-        foreach (var r in rows)
-            text.Append(string.Join(',', r.Unit, r.Ratio.ToString("R", CultureInfo.InvariantCulture), r.Params.ToString(CultureInfo.InvariantCulture),
-                r.Accuracy.ToString("R", CultureInfo.InvariantCulture), r.F1.ToString("R", CultureInfo.InvariantCulture))).Append('\n');
-        AtomicText.Write(path, text.ToString());
+        AtomicFile.WriteAllText(path, CsvText.Write(Header.Split(','), rows.Select(r => new[]
+        {
+            r.Unit, r.Ratio.ToString("R", CultureInfo.InvariantCulture), r.Params.ToString(CultureInfo.InvariantCulture),
+            r.Accuracy.ToString("R", CultureInfo.InvariantCulture), r.F1.ToString("R", CultureInfo.InvariantCulture),
+        })));
     }
 
     private static SplitMetrics Score(Network model, IImageDataSet data, SensitivityOptions options) =>

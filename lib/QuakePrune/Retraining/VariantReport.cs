@@ -72,26 +72,23 @@ public sealed record VariantReport(string Data, string Split, IReadOnlyList<Vari
 
     public string ToCsv()
     {
-        var text = new StringBuilder(Header).Append('\n');
-        foreach (var r in Rows)
-        {
-            IEnumerable<string> Scores(SplitMetrics? m) => m is null
-                ? ["", "", "", ""]
-                : new[] { m.Accuracy, m.Precision, m.Recall, m.F1 }.Select(v => v.ToString("R", CultureInfo.InvariantCulture));
-            var fields = new[] { Field(r.Variant), Invariant(r.Params), Invariant(r.Macs), r.InputSize, Invariant(r.FileBytes) }
-                .Concat(Scores(r.Before)).Concat(Scores(r.After)).Append(Field(r.WidthsText));
-            text.Append(string.Join(',', fields)).Append('\n');
-        }
-        return text.ToString();
+        static IEnumerable<string> Scores(SplitMetrics? m) => m is null
+            ? ["", "", "", ""]
+            : new[] { m.Accuracy, m.Precision, m.Recall, m.F1 }.Select(v => v.ToString("R", CultureInfo.InvariantCulture));
+        return CsvText.Write(Header.Split(','), Rows.Select(r => new[] { r.Variant, Invariant(r.Params), Invariant(r.Macs), r.InputSize, Invariant(r.FileBytes) }
+            .Concat(Scores(r.Before)).Concat(Scores(r.After)).Append(r.WidthsText)));
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, RetrainingJson.Options);
 
     /// <summary>Writes the CSV to <paramref name="csvPath"/> and the JSON beside it (same name, .json).</summary>
-    public void Write(string csvPath)
+    public void Write(string csvPath) => Write(csvPath, Path.ChangeExtension(csvPath, ".json"));
+
+    /// <summary>Writes the CSV and the JSON to the paths given.</summary>
+    public void Write(string csvPath, string jsonPath)
     {
-        AtomicText.Write(csvPath, ToCsv());
-        AtomicText.Write(Path.ChangeExtension(csvPath, ".json"), ToJson() + "\n");
+        AtomicFile.WriteAllText(csvPath, ToCsv());
+        AtomicFile.WriteAllText(jsonPath, ToJson() + "\n");
     }
 
     /// <summary>Reads the JSON that <see cref="Write"/> put beside <paramref name="csvPath"/>.</summary>
@@ -117,8 +114,4 @@ public sealed record VariantReport(string Data, string Split, IReadOnlyList<Vari
     }
 
     private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>RFC 4180: quote a field holding a comma, quote or line break.</summary>
-    private static string Field(string text) =>
-        text.IndexOfAny([',', '"', '\n', '\r']) < 0 ? text : $"\"{text.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
 }

@@ -26,6 +26,9 @@ public sealed record BandPassSettings(int Order, double LowHz, double HighHz);
 /// <summary>Output image size in pixels (frequency rows x time columns).</summary>
 public sealed record ImageSize(int Height, int Width)
 {
+    /// <summary>The largest side accepted: 4096 pixels (a 3 x 4096 x 4096 float32 image is 200 MB).</summary>
+    public const int MaxSide = 4096;
+
     public override string ToString() => $"{Height}x{Width}";
 
     /// <summary>Parses "224x224"; returns null for "native" (keep the spectrogram's own size).</summary>
@@ -39,9 +42,9 @@ public sealed record ImageSize(int Height, int Width)
         if (parts.Length == 2
             && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var height)
             && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var width)
-            && height > 0 && width > 0)
+            && height > 0 && width > 0 && height <= MaxSide && width <= MaxSide)
             return new ImageSize(height, width);
-        throw new FormatException($"Image size '{text}' is neither 'native' nor HEIGHTxWIDTH with positive integers (e.g. 224x224).");
+        throw new FormatException($"Image size '{text}' is neither 'native' nor HEIGHTxWIDTH with whole numbers 1..{MaxSide} (e.g. 224x224).");
     }
 }
 
@@ -93,6 +96,9 @@ public sealed record SpectrogramSettings
 {
     /// <summary>Version of the string-map layout written by <see cref="ToMap"/>.</summary>
     public const int MapVersion = 1;
+
+    /// <summary>The longest FFT accepted: 2^16 points, ten times a STEAD trace.</summary>
+    public const int MaxFftLength = 65536;
 
     /// <summary>Floor added to the PSD before taking 10*log10, as the reference pipeline does.</summary>
     public const double PowerFloor = 1e-10;
@@ -170,6 +176,8 @@ public sealed record SpectrogramSettings
             throw Bad($"noverlap ({Noverlap}) must be less than nperseg ({Nperseg}).");
         if (Nfft is { } nfft && nfft < Nperseg)
             throw Bad($"nfft ({nfft}) must be at least nperseg ({Nperseg}).");
+        if (FftLength > MaxFftLength)
+            throw Bad($"nfft ({FftLength}) is above {MaxFftLength}: longer FFTs only pad a {samples}-sample trace, at great cost in time and memory.");
         if (samples < Nperseg)
             throw Bad($"nperseg ({Nperseg}) is longer than the trace ({samples} samples).");
         var pre = Preprocessing ?? throw Bad("preprocessing must be given (use PreprocessingSettings.None to turn it off).");
@@ -192,8 +200,8 @@ public sealed record SpectrogramSettings
         }
         if (!double.IsFinite(MinDb) || !double.IsFinite(MaxDb) || MinDb >= MaxDb)
             throw Bad($"the min-max dB range must be finite with min < max, got {Format(MinDb)}..{Format(MaxDb)} dB.");
-        if (Size is { } size && (size.Height < 1 || size.Width < 1))
-            throw Bad($"image size must be positive, got {size}.");
+        if (Size is { } size && (size.Height < 1 || size.Width < 1 || size.Height > ImageSize.MaxSide || size.Width > ImageSize.MaxSide))
+            throw Bad($"image size must be 1..{ImageSize.MaxSide} pixels a side, got {size}.");
         if (!Enum.IsDefined(Normalization))
             throw Bad($"unknown normalisation {(int)Normalization}.");
         if (!Enum.IsDefined(DType))

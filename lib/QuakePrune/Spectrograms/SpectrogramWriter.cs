@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using QuakePrune.Extract;
 using QuakePrune.Hdf5;
+using QuakePrune.Outputs;
 using QuakePrune.Stead;
 
 namespace QuakePrune.Spectrograms;
@@ -45,17 +46,14 @@ internal static class SpectrogramWriter
         var output = Path.GetFullPath(job.OutputPath);
         if (Directory.Exists(output))
             throw new IOException($"spectrogram: output '{output}' is a folder; give a file name such as spectrograms.h5");
-        if (File.Exists(output) && !job.Overwrite)
-            throw new IOException($"spectrogram: output '{output}' exists (use --overwrite to replace it)");
+        using var outputs = new OutputSet("spectrogram", job.Overwrite, [hdf5Path, csvPath, job.Subset]);
+        var temporary = outputs.File(output);
 
-        var rows = ReadSubsetRows(csvPath);
-        var folder = Path.GetDirectoryName(output)!;
-        Directory.CreateDirectory(folder);
-        var temporary = Path.Combine(folder, $".{Path.GetFileName(output)}.partial-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        try
+        using var source = SteadTraceSource.Open(hdf5Path, csvPath);
+        var rows = SubsetRowsOf(source.Records, csvPath);
         {
-            var (kept, skipped, shape) = WriteFile(job, settings, hdf5Path, csvPath, rows, temporary, clock);
-            File.Move(temporary, output, job.Overwrite);
+            var (kept, skipped, shape) = WriteFile(job, settings, source, csvPath, rows, temporary, clock);
+            outputs.Publish();
             var labels = kept.Select(i => rows.Labels[i]).ToArray();
             var splits = kept.Select(i => rows.Splits[i]).ToArray();
             return new SpectrogramSummary
@@ -69,11 +67,6 @@ internal static class SpectrogramWriter
                 Threads = job.Threads,
                 Seconds = clock.Elapsed.TotalSeconds,
             };
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
         }
     }
 
@@ -89,17 +82,16 @@ internal static class SpectrogramWriter
         return (hdf5, csv);
     }
 
-    private static SubsetRows ReadSubsetRows(string csvPath)
+    private static SubsetRows SubsetRowsOf(IReadOnlyList<SteadRecord> records, string csvPath)
     {
-        using var reader = new SteadCsvReader(csvPath);
-        if (!reader.ExtraColumns.Contains(SubsetExtractor.SplitColumn))
+        if (records.Count > 0 && records[0].ExtraValue(SubsetExtractor.SplitColumn) is null)
             throw new InvalidDataException($"spectrogram: '{csvPath}' has no '{SubsetExtractor.SplitColumn}' column; make the subset with `quakeprune extract`");
         var names = new List<string>();
         var labels = new List<long>();
         var splits = new List<string>();
         var snr = new List<float>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var record in reader.Records())
+        foreach (var record in records)
         {
             var split = record.ExtraValue(SubsetExtractor.SplitColumn) ?? "";
             if (Array.IndexOf(SplitFractions.Names, split) < 0)
@@ -111,12 +103,12 @@ internal static class SpectrogramWriter
             splits.Add(split);
             snr.Add(record.IsEarthquake && record.MeanSnrDb is { } mean ? (float)mean : float.NaN);
         }
-        if (names.Count == 0) throw new InvalidDataException($"spectrogram: '{csvPath}' lists no traces");
+        if (names.Count == 0) throw new InvalidDataException($"spectrogram: '{csvPath}' lists no traces (a header only)");
         return new SubsetRows([.. names], [.. labels], [.. splits], [.. snr]);
     }
 
     private static (List<int> Kept, List<string> Skipped, int[] Shape) WriteFile(SpectrogramJob job, SpectrogramSettings settings,
-        string hdf5Path, string csvPath, SubsetRows rows, string temporary, Stopwatch clock)
+        ITraceSource source, string csvPath, SubsetRows rows, string temporary, Stopwatch clock)
     {
         var probe = new SpectrogramComputer(settings, Samples);
         int height = probe.ImageHeight, width = probe.ImageWidth, imageLength = probe.ImageLength;
@@ -125,13 +117,12 @@ internal static class SpectrogramWriter
         var kept = new List<int>(total);
         var skipped = new List<string>();
 
-        using var waveforms = new SteadWaveforms(hdf5Path);
         using (var file = H5File.Create(temporary))
         {
             using (var images = file.CreateDataset(SpectrogramFile.ImagesDataset, half ? H5ElementType.Float16 : H5ElementType.Float32,
                        [total, SpectrogramComputer.Components, height, width], [1, SpectrogramComputer.Components, height, width]))
             {
-                RunPipeline(job, settings, waveforms, csvPath, rows.Names, imageLength, half, clock, batch =>
+                RunPipeline(job, settings, source, rows.Names, imageLength, half, clock, batch =>
                 {
                     if (batch.Kept.Count > 0)
                     {
@@ -195,7 +186,7 @@ internal static class SpectrogramWriter
             return new SplitCount(name, earthquakes, noise);
         }).ToList();
 
-    private static void RunPipeline(SpectrogramJob job, SpectrogramSettings settings, SteadWaveforms waveforms, string csvPath,
+    private static void RunPipeline(SpectrogramJob job, SpectrogramSettings settings, ITraceSource source,
         string[] names, int imageLength, bool half, Stopwatch clock, Action<Batch> write)
     {
         var total = names.Length;
@@ -228,8 +219,7 @@ internal static class SpectrogramWriter
                     batch.Sequence = sequence;
                     batch.First = sequence * batchSize;
                     batch.Count = Math.Min(batchSize, total - batch.First);
-                    for (var i = 0; i < batch.Count; i++)
-                        ReadTrace(waveforms, csvPath, names[batch.First + i], batch.Traces.AsSpan(i * SteadLayout.Values, SteadLayout.Values));
+                    source.Read(Enumerable.Range(batch.First, batch.Count).ToArray(), batch.Traces.AsSpan(0, batch.Count * SteadLayout.Values));
                     toCompute.Add(batch, cancel.Token);
                 }
             }
@@ -294,18 +284,6 @@ internal static class SpectrogramWriter
         }
         if (failure is not null)
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-    }
-
-    private static void ReadTrace(SteadWaveforms waveforms, string csvPath, string name, Span<float> destination)
-    {
-        try
-        {
-            waveforms.Read(name, destination);
-        }
-        catch (KeyNotFoundException)
-        {
-            throw new InvalidDataException($"spectrogram: trace '{name}' of '{csvPath}' is absent from '{waveforms.Path}'");
-        }
     }
 
     /// <summary>Images of a batch, packed: a trace with NaN/Inf is skipped (and its image slot reused) or rethrown.</summary>

@@ -18,9 +18,6 @@ public static class SteadCsv
         "snr_db", "coda_end_sample", "trace_start_time", "trace_category", "trace_name",
     ];
 
-    // pandas quotes only what needs it, ends lines with \n and leaves spaces and leading '=' alone.
-    internal static CsvWriterOptions WriterOptions => new() { NewLine = "\n", Quoting = CsvQuoting.WhenNeeded, Injection = CsvInjection.None };
-
     internal static CsvReaderOptions ReaderOptions => new() { TrimWhitespace = false, HasHeader = true };
 
     /// <summary>Streams the rows of a STEAD CSV.</summary>
@@ -75,35 +72,65 @@ public static class SteadCsv
         var column = 0;
         try
         {
+            string Text(int i) { column = i; return f[i]; }
             double? N(int i) { column = i; return SteadText.ParseNumber(f[i]); }
             string? T(int i) { column = i; return SteadText.IsMissing(f[i]) ? null : f[i]; }
-            column = 30;
-            var snr = SteadText.ParseArray(f[30]);
-            column = 14;
-            var origin = SteadText.ParseTime(f[14]);
-            column = 32;
-            var start = SteadText.ParseTime(f[32]);
-            column = 33;
-            var category = ParseCategory(f[33]);
+            var snr = SteadText.ParseArray(Text(Column.SnrDb));
+            var origin = SteadText.ParseTime(Text(Column.SourceOriginTime));
+            var start = SteadText.ParseTime(Text(Column.TraceStartTime));
+            var category = ParseCategory(Text(Column.TraceCategory));
             return new SteadRecord
             {
-                NetworkCode = f[0], ReceiverCode = f[1], ReceiverType = f[2],
-                ReceiverLatitude = N(3), ReceiverLongitude = N(4), ReceiverElevationM = N(5),
-                PArrivalSample = N(6), PStatus = T(7), PWeight = N(8), PTravelSec = N(9),
-                SArrivalSample = N(10), SStatus = T(11), SWeight = N(12), SourceId = T(13),
-                SourceOriginTime = origin, SourceOriginUncertaintySec = N(15), SourceLatitude = N(16), SourceLongitude = N(17),
-                SourceErrorSec = N(18), SourceGapDeg = N(19), SourceHorizontalUncertaintyKm = N(20), SourceDepthKm = N(21),
-                SourceDepthUncertaintyKm = N(22), SourceMagnitude = N(23), SourceMagnitudeType = T(24), SourceMagnitudeAuthor = T(25),
-                SourceMechanismStrikeDipRake = T(26), SourceDistanceDeg = N(27), SourceDistanceKm = N(28), BackAzimuthDeg = N(29),
-                SnrDb = snr, CodaEndSample = N(31), TraceStartTime = start, TraceCategory = category, TraceName = f[34],
-                OriginTimeDigits = origin is null ? 2 : SteadText.FractionDigits(f[14]),
-                StartTimeDigits = start is null ? 6 : SteadText.FractionDigits(f[32]),
+                NetworkCode = f[Column.NetworkCode], ReceiverCode = f[Column.ReceiverCode], ReceiverType = f[Column.ReceiverType],
+                ReceiverLatitude = N(Column.ReceiverLatitude), ReceiverLongitude = N(Column.ReceiverLongitude), ReceiverElevationM = N(Column.ReceiverElevationM),
+                PArrivalSample = N(Column.PArrivalSample), PStatus = T(Column.PStatus), PWeight = N(Column.PWeight), PTravelSec = N(Column.PTravelSec),
+                SArrivalSample = N(Column.SArrivalSample), SStatus = T(Column.SStatus), SWeight = N(Column.SWeight), SourceId = T(Column.SourceId),
+                SourceOriginTime = origin, SourceOriginUncertaintySec = N(Column.SourceOriginUncertaintySec),
+                SourceLatitude = N(Column.SourceLatitude), SourceLongitude = N(Column.SourceLongitude),
+                SourceErrorSec = N(Column.SourceErrorSec), SourceGapDeg = N(Column.SourceGapDeg),
+                SourceHorizontalUncertaintyKm = N(Column.SourceHorizontalUncertaintyKm), SourceDepthKm = N(Column.SourceDepthKm),
+                SourceDepthUncertaintyKm = N(Column.SourceDepthUncertaintyKm), SourceMagnitude = N(Column.SourceMagnitude),
+                SourceMagnitudeType = T(Column.SourceMagnitudeType), SourceMagnitudeAuthor = T(Column.SourceMagnitudeAuthor),
+                SourceMechanismStrikeDipRake = T(Column.SourceMechanismStrikeDipRake), SourceDistanceDeg = N(Column.SourceDistanceDeg),
+                SourceDistanceKm = N(Column.SourceDistanceKm), BackAzimuthDeg = N(Column.BackAzimuthDeg),
+                SnrDb = snr, CodaEndSample = N(Column.CodaEndSample), TraceStartTime = start, TraceCategory = category, TraceName = f[Column.TraceName],
+                OriginTimeDigits = origin is null ? 2 : SteadText.FractionDigits(f[Column.SourceOriginTime]),
+                StartTimeDigits = start is null ? 6 : SteadText.FractionDigits(f[Column.TraceStartTime]),
                 Extra = extra,
             };
         }
         catch (FormatException e)
         {
             throw new InvalidDataException($"{where()}, column '{Columns[column]}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Where each named column sits in <see cref="Columns"/> (the order fields are handed to <see cref="Parse"/>), looked
+    /// up by name once: files are read by header name (CSV) or attribute name (HDF5), never by a position written here.
+    /// </summary>
+    public static class Column
+    {
+        public static readonly int NetworkCode = Of("network_code"), ReceiverCode = Of("receiver_code"), ReceiverType = Of("receiver_type");
+        public static readonly int ReceiverLatitude = Of("receiver_latitude"), ReceiverLongitude = Of("receiver_longitude");
+        public static readonly int ReceiverElevationM = Of("receiver_elevation_m"), PArrivalSample = Of("p_arrival_sample"), PStatus = Of("p_status");
+        public static readonly int PWeight = Of("p_weight"), PTravelSec = Of("p_travel_sec"), SArrivalSample = Of("s_arrival_sample");
+        public static readonly int SStatus = Of("s_status"), SWeight = Of("s_weight"), SourceId = Of("source_id"), SourceOriginTime = Of("source_origin_time");
+        public static readonly int SourceOriginUncertaintySec = Of("source_origin_uncertainty_sec"), SourceLatitude = Of("source_latitude");
+        public static readonly int SourceLongitude = Of("source_longitude"), SourceErrorSec = Of("source_error_sec"), SourceGapDeg = Of("source_gap_deg");
+        public static readonly int SourceHorizontalUncertaintyKm = Of("source_horizontal_uncertainty_km"), SourceDepthKm = Of("source_depth_km");
+        public static readonly int SourceDepthUncertaintyKm = Of("source_depth_uncertainty_km"), SourceMagnitude = Of("source_magnitude");
+        public static readonly int SourceMagnitudeType = Of("source_magnitude_type"), SourceMagnitudeAuthor = Of("source_magnitude_author");
+        public static readonly int SourceMechanismStrikeDipRake = Of("source_mechanism_strike_dip_rake"), SourceDistanceDeg = Of("source_distance_deg");
+        public static readonly int SourceDistanceKm = Of("source_distance_km"), BackAzimuthDeg = Of("back_azimuth_deg"), SnrDb = Of("snr_db");
+        public static readonly int CodaEndSample = Of("coda_end_sample"), TraceStartTime = Of("trace_start_time"), TraceCategory = Of("trace_category");
+        public static readonly int TraceName = Of("trace_name");
+
+        private static int Of(string name)
+        {
+            for (var i = 0; i < Columns.Count; i++)
+                if (Columns[i] == name) return i;
+            throw new InvalidOperationException($"'{name}' is not a STEAD column");
         }
     }
 }
@@ -160,7 +187,7 @@ public sealed class SteadCsvReader : IDisposable
             for (var i = 0; i < positions.Length; i++) fields[i] = csv.GetString(positions[i]);
             var extra = new KeyValuePair<string, string>[extraPositions.Length];
             for (var i = 0; i < extra.Length; i++) extra[i] = new(ExtraColumns[i], csv.GetString(extraPositions[i]));
-            var name = fields[34];
+            var name = fields[SteadCsv.Column.TraceName];
             yield return SteadCsv.Parse(fields, extra, () => $"STEAD CSV '{Path}' row {row} ({name})");
         }
     }
@@ -181,7 +208,7 @@ public sealed class SteadCsvWriter : IDisposable
     public SteadCsvWriter(TextWriter writer, IReadOnlyList<string> extraColumns)
     {
         this.extraColumns = extraColumns;
-        csv = CsvWriter.Create(writer, SteadCsv.WriterOptions, leaveOpen: false);
+        csv = CsvWriter.Create(writer, CsvText.Options, leaveOpen: false);
         cells = [.. SteadCsv.Columns, .. extraColumns];
         csv.WriteRecord(cells);
     }

@@ -75,9 +75,9 @@ public static class SteadAttributes
             else if (column == "coda_end_sample" && value.Numbers is { Length: 1 } c) coda = c[0];
             fields[i] = value.IsString ? value.AsString() : value.Numbers!.Length == 1 ? SteadText.PythonRepr(value.Numbers[0]) : SteadText.FormatNumpyArray(value.Numbers);
         }
-        if (fields[34] == SteadText.None) fields[34] = traceName;
-        if (fields[33] == SteadText.None)
-            fields[33] = SteadCsv.FormatCategory(SteadLayout.CategoryFromName(traceName)
+        if (fields[SteadCsv.Column.TraceName] == SteadText.None) fields[SteadCsv.Column.TraceName] = traceName;
+        if (fields[SteadCsv.Column.TraceCategory] == SteadText.None)
+            fields[SteadCsv.Column.TraceCategory] = SteadCsv.FormatCategory(SteadLayout.CategoryFromName(traceName)
                 ?? throw new InvalidDataException($"{where}: no trace_category attribute and the name has no _EV/_NO suffix"));
         var record = SteadCsv.Parse(fields, [], () => where);
         return record with { SnrDb = snr ?? record.SnrDb, CodaEndSample = coda ?? record.CodaEndSample };
@@ -95,16 +95,23 @@ public sealed class SteadWaveforms : IDisposable
 
     public string Path { get; }
 
-    public SteadWaveforms(string hdf5Path)
+    /// <summary>
+    /// Opens a STEAD HDF5 file. <paramref name="traces"/> names the traces that will be read: only they (and the groups'
+    /// links) are walked first by <see cref="Hdf5Guard"/>; null walks every trace; an empty list only the groups.
+    /// </summary>
+    public SteadWaveforms(string hdf5Path, IReadOnlyCollection<string>? traces = null)
     {
         Path = hdf5Path;
-        file = H5File.Open(hdf5Path);
+        string[] layout = [SteadLayout.DataGroup, SteadLayout.EarthquakeGroup2019, SteadLayout.NoiseGroup2019];
+        file = H5File.Open(hdf5Path, objects: traces is null ? null : layout);
         try
         {
-            foreach (var name in new[] { SteadLayout.DataGroup, SteadLayout.EarthquakeGroup2019, SteadLayout.NoiseGroup2019 })
+            foreach (var name in layout)
                 if (file.Contains(name) && file.IsGroup(name)) groups.Add(file.OpenGroup(name));
             if (groups.Count == 0)
                 throw new InvalidDataException($"'{hdf5Path}' is not a STEAD file: no group 'data' (nor 'earthquake/local', 'non_earthquake/noise')");
+            if (traces is { Count: > 0 })
+                Hdf5Guard.Check(hdf5Path, traces.SelectMany(t => groups.Select(g => g.Path.TrimStart('/') + "/" + t)).ToList());
         }
         catch
         {

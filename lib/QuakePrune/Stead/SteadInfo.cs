@@ -71,7 +71,8 @@ public static class SteadInfo
                 magnitude = Widen(magnitude, r.SourceMagnitude);
                 distance = Widen(distance, r.SourceDistanceKm);
             }
-            using var waveforms = new SteadWaveforms(hdf5);
+            // Only the names are listed: the groups' links are walked first, no trace is opened.
+            using var waveforms = new SteadWaveforms(hdf5, traces: []);
             foreach (var name in waveforms.TraceNames())
             {
                 if (names.Remove(name)) continue;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using QuakePrune.Outputs;
 using QuakePrune.Stead;
 
 namespace QuakePrune.Synth;
@@ -12,6 +13,8 @@ public sealed record SynthOptions
     public ulong Seed { get; init; } = 1;
     /// <summary>Threads making waveforms (the HDF5 writer is one); the output does not depend on it.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
+    /// <summary>Replace existing PREFIX.hdf5 / PREFIX.csv.</summary>
+    public bool Overwrite { get; init; }
 }
 
 public sealed record SynthSummary(string Hdf5Path, string CsvPath, int Earthquakes, int Noise, int Events, double Seconds);
@@ -32,15 +35,12 @@ public static class SyntheticStead
     public static SynthSummary Write(string prefix, SynthOptions options)
     {
         if (options.Traces <= 0) throw new ArgumentException($"synth: --traces must be positive, got {options.Traces}");
-        if (options.NoiseFraction is < 0 or > 1) throw new ArgumentException($"synth: --noise-fraction must be in 0..1, got {options.NoiseFraction}");
+        if (!(options.NoiseFraction is >= 0 and <= 1)) throw new ArgumentException($"synth: --noise-fraction must be in 0..1, got {options.NoiseFraction}");
         var clock = Stopwatch.StartNew();
         var (hdf5, csv) = SteadPair.Paths(prefix);
-        var directory = Path.GetDirectoryName(Path.GetFullPath(hdf5))!;
-        Directory.CreateDirectory(directory);
+        using var outputs = new OutputSet("synth", options.Overwrite, []);
+        var (tmpHdf5, tmpCsv) = (outputs.File(hdf5), outputs.File(csv));
         var plan = Catalogue.Plan(options);
-        var tmpHdf5 = hdf5 + $".tmp-{Environment.ProcessId}";
-        var tmpCsv = csv + $".tmp-{Environment.ProcessId}";
-        try
         {
             using (var writer = new SteadWriter(tmpHdf5, tmpCsv))
             {
@@ -60,13 +60,7 @@ public static class SyntheticStead
                     for (var k = 0; k < count; k++) writer.Write(records[k], buffers[k]);
                 }
             }
-            File.Move(tmpHdf5, hdf5, overwrite: true);
-            File.Move(tmpCsv, csv, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(tmpHdf5);
-            File.Delete(tmpCsv);
+            outputs.Publish();
         }
         var quakes = plan.Traces.Count(t => t.Event is not null);
         return new SynthSummary(hdf5, csv, quakes, plan.Traces.Count - quakes, plan.Events, clock.Elapsed.TotalSeconds);

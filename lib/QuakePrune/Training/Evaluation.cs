@@ -34,7 +34,7 @@ public sealed record EvaluationReport(
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
-    public void Write(string path) => AtomicText.Write(path, ToJson() + "\n");
+    public void Write(string path) => AtomicFile.WriteAllText(path, ToJson() + "\n");
 
     public override string ToString()
     {
@@ -98,6 +98,6 @@ public static class Evaluation
     /// <summary>The decision threshold a checkpoint's notes carry, if any.</summary>
     public static double? StoredThreshold(IReadOnlyDictionary<string, string> notes) =>
         notes.TryGetValue(TrainingNotes.DecisionThreshold, out var text) && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var t)
-            ? t
+            ? t is >= 0 and <= 1 ? t : throw new InvalidDataException($"the checkpoint's decision_threshold '{text}' is not a probability in [0, 1]")
             : null;
 }

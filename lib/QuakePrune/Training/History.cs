@@ -11,12 +11,11 @@ public static class History
 
     public static void Write(string path, IReadOnlyList<EpochRecord> records)
     {
-        var text = new StringBuilder(Header).Append('\n');
-        foreach (var r in records)
-            text.Append(string.Join(',', r.Epoch.ToString(CultureInfo.InvariantCulture), Number(r.LearningRate), Number(r.TrainLoss),
-                Number(r.TrainAccuracy), Number(r.DevLoss), Number(r.DevAccuracy), Number(r.DevPrecision), Number(r.DevRecall), Number(r.DevF1),
-                Number(r.ImagesPerSecond), Number(r.Seconds), r.Best ? "1" : "0")).Append('\n');
-        AtomicText.Write(path, text.ToString());
+        AtomicFile.WriteAllText(path, CsvText.Write(Header.Split(','), records.Select(r => new[]
+        {
+            r.Epoch.ToString(CultureInfo.InvariantCulture), Number(r.LearningRate), Number(r.TrainLoss), Number(r.TrainAccuracy), Number(r.DevLoss),
+            Number(r.DevAccuracy), Number(r.DevPrecision), Number(r.DevRecall), Number(r.DevF1), Number(r.ImagesPerSecond), Number(r.Seconds), r.Best ? "1" : "0",
+        })));
     }
 
     public static List<EpochRecord> Read(string path)

@@ -71,13 +71,9 @@ public static class Prediction
 
     public static void WriteCsv(string path, IEnumerable<PredictionRow> rows)
     {
-        var text = new StringBuilder(Header).Append('\n');
-        foreach (var row in rows)
-            text.Append(Quote(row.TraceName)).Append(',').Append(row.Label.ToString(CultureInfo.InvariantCulture)).Append(',')
-                .Append(row.PEarthquake.ToString("R", CultureInfo.InvariantCulture)).Append(',').Append(Quote(row.Split)).Append('\n');
-        AtomicText.Write(path, text.ToString());
+        AtomicFile.WriteAllText(path, CsvText.Write(Header.Split(','), rows.Select(row => new[]
+        {
+            row.TraceName, row.Label.ToString(CultureInfo.InvariantCulture), row.PEarthquake.ToString("R", CultureInfo.InvariantCulture), row.Split,
+        })));
     }
-
-    private static string Quote(string field) =>
-        field.IndexOfAny([',', '"', '\n', '\r']) < 0 ? field : "\"" + field.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 }

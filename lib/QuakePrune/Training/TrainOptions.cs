@@ -108,14 +108,14 @@ public sealed record TrainOptions
     {
         if (Epochs < 1) throw new ArgumentException($"train: epochs must be at least 1, got {Epochs}");
         if (BatchSize < 1) throw new ArgumentException($"train: batch size must be at least 1, got {BatchSize}");
-        if (PeakLearningRate <= 0) throw new ArgumentException($"train: learning rate must be positive, got {PeakLearningRate}");
-        if (MinLearningRate < 0 || MinLearningRate > PeakLearningRate) throw new ArgumentException($"train: min learning rate {MinLearningRate} must be in [0, lr]");
-        if (WarmupEpochs < 0 || WarmupEpochs > Epochs) throw new ArgumentException($"train: warm-up {WarmupEpochs} epochs must be in [0, epochs]");
-        if (Momentum is < 0 or >= 1) throw new ArgumentException($"train: momentum must be in [0, 1), got {Momentum}");
+        if (!(PeakLearningRate > 0 && double.IsFinite(PeakLearningRate))) throw new ArgumentException($"train: learning rate must be positive, got {PeakLearningRate}");
+        if (!(MinLearningRate >= 0 && MinLearningRate <= PeakLearningRate)) throw new ArgumentException($"train: min learning rate {MinLearningRate} must be in [0, lr]");
+        if (!(WarmupEpochs >= 0 && WarmupEpochs <= Epochs)) throw new ArgumentException($"train: warm-up {WarmupEpochs} epochs must be in [0, epochs]");
+        if (!(Momentum is >= 0 and < 1)) throw new ArgumentException($"train: momentum must be in [0, 1), got {Momentum}");
         if (Nesterov && (Optimizer != OptimizerKind.Sgd || Momentum == 0)) throw new ArgumentException("train: Nesterov needs SGD with momentum");
-        if (EffectiveWeightDecay < 0) throw new ArgumentException($"train: weight decay must not be negative, got {EffectiveWeightDecay}");
-        if (LabelSmoothing is < 0 or >= 1) throw new ArgumentException($"train: label smoothing must be in [0, 1), got {LabelSmoothing}");
-        if (ClassWeights is not null && (ClassWeights.Length != 2 || ClassWeights.Any(w => !(w > 0))))
+        if (!(EffectiveWeightDecay >= 0 && double.IsFinite(EffectiveWeightDecay))) throw new ArgumentException($"train: weight decay must be a finite number, not negative, got {EffectiveWeightDecay}");
+        if (!(LabelSmoothing is >= 0 and < 1)) throw new ArgumentException($"train: label smoothing must be in [0, 1), got {LabelSmoothing}");
+        if (ClassWeights is not null && (ClassWeights.Length != 2 || ClassWeights.Any(w => !(w > 0 && double.IsFinite(w)))))
             throw new ArgumentException("train: class weights must be two positive numbers (noise, earthquake)");
         if (ClassWeights is not null && BalancedClassWeights) throw new ArgumentException("train: give class weights or balanced, not both");
         if (Patience < 0) throw new ArgumentException($"train: patience must not be negative, got {Patience}");

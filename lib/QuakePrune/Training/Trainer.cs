@@ -38,6 +38,9 @@ public static class Trainer
     public const string TrainSplit = "train";
     public const string DevSplit = "dev";
 
+    /// <summary>The files a run writes in its folder (and the only ones `train --overwrite` removes there).</summary>
+    public static readonly IReadOnlyList<string> OutputFiles = [HistoryFileName, ModelFileName, StateFileName];
+
     private const string ModelPrefix = "model.";
     private const string OptimizerPrefix = "optimizer.";
     private const string StatePrefix = "state.";
@@ -69,8 +72,8 @@ public static class Trainer
         var directory = options.OutputDirectory;
         var (modelPath, statePath, historyPath) =
             (Path.Combine(directory, ModelFileName), Path.Combine(directory, StateFileName), Path.Combine(directory, HistoryFileName));
-        if (options.Resume && !File.Exists(statePath))
-            throw new FileNotFoundException($"train --resume: no {StateFileName} in '{directory}' to continue from", statePath);
+        // A run interrupted before its first epoch ended saved no state: resuming it is starting it.
+        var resume = options.Resume && File.Exists(statePath);
         if (!options.Resume && File.Exists(statePath))
             throw new IOException($"train: '{directory}' already holds a run ({StateFileName}); continue it with --resume or choose another output directory");
         Directory.CreateDirectory(directory);
@@ -89,7 +92,7 @@ public static class Trainer
         var progress = new RunProgress();
         var history = new List<EpochRecord>();
         var fingerprint = Fingerprint(options, data, info.Architecture);
-        if (options.Resume)
+        if (resume)
         {
             progress = LoadState(statePath, model, groups, fingerprint);
             if (File.Exists(historyPath)) history = History.Read(historyPath).Where(r => r.Epoch <= progress.Epochs).ToList();

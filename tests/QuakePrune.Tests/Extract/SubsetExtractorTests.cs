@@ -63,7 +63,7 @@ public sealed class SubsetExtractorTests(TwoInputs inputs) : IClassFixture<TwoIn
             Assert.Equal(source.Waveforms.Read(row.TraceName), pair.Waveforms.Read(row.TraceName));
             Assert.Equal(SteadCsv.Format(row), SteadCsv.Format(pair.Waveforms.ReadAttributes(row.TraceName)));
         }
-        Assert.Empty(Directory.GetDirectories(dir.Path, "*.partial-*"));
+        Assert.Empty(Directory.GetFileSystemEntries(dir.Path, "*partial*"));
     }
 
     [Fact]
@@ -98,7 +98,7 @@ public sealed class SubsetExtractorTests(TwoInputs inputs) : IClassFixture<TwoIn
         Assert.Contains("absent from", absent.Message);
         Assert.Contains("_", absent.Message);
         Assert.False(Directory.Exists(dir.File("x")));
-        Assert.Empty(Directory.GetDirectories(dir.Path, "*.partial-*"));
+        Assert.Empty(Directory.GetFileSystemEntries(dir.Path, "*partial*"));
     }
 
     [Fact]
@@ -122,14 +122,20 @@ public sealed class SubsetExtractorTests(TwoInputs inputs) : IClassFixture<TwoIn
     }
 
     [Fact]
-    public void ExistingOutputIsKeptUnlessOverwriting()
+    public void ExistingOutputIsKeptUnlessOverwritingAndForeignContentAlways()
     {
         Directory.CreateDirectory(dir.File("busy"));
         File.WriteAllText(dir.File("busy/keep.txt"), "x");
         Assert.Throws<IOException>(() => SubsetExtractor.Extract(Options("busy")));
+        Assert.Contains("not made by quakeprune", Assert.Throws<IOException>(() => SubsetExtractor.Extract(Options("busy") with { Overwrite = true })).Message);
         Assert.True(File.Exists(dir.File("busy/keep.txt")));
-        SubsetExtractor.Extract(Options("busy") with { Overwrite = true });
-        Assert.False(File.Exists(dir.File("busy/keep.txt")));
-        Assert.True(File.Exists(dir.File("busy/subset.hdf5")));
+        var first = SubsetExtractor.Extract(Options("made"));
+        Assert.Throws<IOException>(() => SubsetExtractor.Extract(Options("made")));
+        SubsetExtractor.Extract(Options("made") with { Overwrite = true, Seed = 9 });
+        Assert.NotEqual(0, first.Total);
+        File.WriteAllText(dir.File("made/notes.txt"), "mine");
+        Assert.Contains("notes.txt", Assert.Throws<IOException>(() => SubsetExtractor.Extract(Options("made") with { Overwrite = true })).Message);
+        Assert.True(File.Exists(dir.File("made/notes.txt")));
+        Assert.True(File.Exists(dir.File("made/subset.hdf5")));
     }
 }

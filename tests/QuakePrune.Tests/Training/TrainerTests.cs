@@ -59,6 +59,23 @@ public sealed class TrainerTests
     }
 
     [Fact]
+    public void A_run_interrupted_in_its_first_epoch_resumes()
+    {
+        using var dir = new TempDir();
+        using var data = TinyImages.Make(4, ("train", 16), ("dev", 4));
+        var options = TinyImages.Options(dir.File("whole"), epochs: 2) with { BatchSize = 4 };
+        var whole = Trainer.Train(options, data);
+
+        using var stop = new CancellationTokenSource();
+        var first = Trainer.Train(options with { OutputDirectory = dir.File("resumed"), Cancellation = stop.Token, OnStep = _ => stop.Cancel() }, data);
+        Assert.True(first.Interrupted);
+        Assert.Empty(first.History);
+        var resumed = Trainer.Train(options with { OutputDirectory = dir.File("resumed"), Resume = true }, data);
+        Assert.False(resumed.Interrupted);
+        Assert.Equal(File.ReadAllBytes(whole.ModelPath), File.ReadAllBytes(resumed.ModelPath));
+    }
+
+    [Fact]
     public void Resuming_with_other_settings_or_a_damaged_state_is_refused()
     {
         using var dir = new TempDir();

@@ -1,0 +1,77 @@
+using QuakePrune.Extract;
+using QuakePrune.Stead;
+
+namespace QuakePrune.Picking;
+
+/// <summary>One row of a subset as the picking stage needs it: its name, split, catalogue truth and SNR (E, N, Z; dB).</summary>
+public sealed record SubsetTrace(int Row, string TraceName, string Split, TraceTruth Truth, double[]? SnrDb);
+
+/// <summary>
+/// The one place the picking stage reads a subset (`quakeprune extract`'s subset.hdf5 + subset.csv with its split
+/// column). Today it reads through the Stead API (<see cref="SteadCsvReader"/> for the rows, <see cref="SteadWaveforms"/>
+/// for the waveforms); when the project's trace-source interface lands, this class is the only one to change.
+/// The rows are kept (a few hundred bytes each); waveforms are read one at a time on request.
+/// </summary>
+internal sealed class SubsetTraces : IDisposable
+{
+    private readonly SteadWaveforms waveforms;
+
+    public string Hdf5Path { get; }
+    public string CsvPath { get; }
+    public IReadOnlyList<SubsetTrace> Rows { get; }
+
+    private SubsetTraces(string hdf5, string csv, IReadOnlyList<SubsetTrace> rows, SteadWaveforms waveforms)
+    {
+        Hdf5Path = hdf5;
+        CsvPath = csv;
+        Rows = rows;
+        this.waveforms = waveforms;
+    }
+
+    /// <summary>Opens DIR/subset.hdf5 and DIR/subset.csv, reading every row and checking splits, names and labels.</summary>
+    public static SubsetTraces Open(string subsetDirectory)
+    {
+        if (string.IsNullOrWhiteSpace(subsetDirectory)) throw new ArgumentException("waveforms: give the subset folder (made by `quakeprune extract`)");
+        if (!Directory.Exists(subsetDirectory))
+            throw new DirectoryNotFoundException($"waveforms: subset folder '{subsetDirectory}' not found");
+        var hdf5 = Path.Combine(subsetDirectory, SubsetExtractor.Hdf5Name);
+        var csv = Path.Combine(subsetDirectory, SubsetExtractor.CsvName);
+        if (!File.Exists(csv)) throw new FileNotFoundException($"waveforms: subset '{subsetDirectory}': CSV file '{csv}' not found", csv);
+        if (!File.Exists(hdf5)) throw new FileNotFoundException($"waveforms: subset '{subsetDirectory}': HDF5 file '{hdf5}' not found", hdf5);
+        var rows = ReadRows(csv);
+        return new SubsetTraces(hdf5, csv, rows, new SteadWaveforms(hdf5));
+    }
+
+    private static List<SubsetTrace> ReadRows(string csv)
+    {
+        using var reader = new SteadCsvReader(csv);
+        if (!reader.ExtraColumns.Contains(SubsetExtractor.SplitColumn))
+            throw new InvalidDataException($"waveforms: '{csv}' has no '{SubsetExtractor.SplitColumn}' column; make the subset with `quakeprune extract`");
+        var rows = new List<SubsetTrace>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var record in reader.Records())
+        {
+            var split = record.ExtraValue(SubsetExtractor.SplitColumn) ?? "";
+            if (Array.IndexOf(SplitFractions.Names, split) < 0)
+                throw new InvalidDataException($"waveforms: trace '{record.TraceName}' in '{csv}' has split '{split}'; expected {string.Join(", ", SplitFractions.Names)}");
+            if (!seen.Add(record.TraceName))
+                throw new InvalidDataException($"waveforms: trace '{record.TraceName}' appears twice in '{csv}'");
+            var truth = TraceTruth.FromRecord(record);
+            PhaseLabels.Check(truth, record.TraceName);
+            rows.Add(new SubsetTrace(rows.Count, record.TraceName, split, truth, record.SnrDb));
+        }
+        if (rows.Count == 0) throw new InvalidDataException($"waveforms: '{csv}' lists no traces");
+        return rows;
+    }
+
+    /// <summary>Reads row <paramref name="row"/>'s waveform (18,000 floats: 6000 samples x E, N, Z).</summary>
+    public void Read(int row, Span<float> steadTrace)
+    {
+        var name = Rows[row].TraceName;
+        if (!waveforms.Contains(name))
+            throw new InvalidDataException($"waveforms: trace '{name}' of '{CsvPath}' is absent from '{Hdf5Path}'");
+        waveforms.Read(name, steadTrace);
+    }
+
+    public void Dispose() => waveforms.Dispose();
+}
