@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
+using QuakePrune.Latency;
 using QuakePrune.Models;
 using QuakePrune.Notebooks.Formatting;
 using QuakePrune.Outputs;
@@ -8,7 +10,7 @@ using static QuakePrune.Torch.torch;
 
 namespace QuakePrune.Cli.Commands;
 
-/// <summary>`quakeprune model init|show|cost`: a freshly initialised checkpoint, what a checkpoint holds and costs, and what each architecture costs.</summary>
+/// <summary>`quakeprune model init|show|cost|latency`: a freshly initialised checkpoint, what a checkpoint holds and costs, what each architecture costs, and how long a plain forward takes.</summary>
 public static class ModelCommand
 {
     /// <summary>One line of `model show`: a layer's weight shape, output shape, parameters and MACs at the model's input size.</summary>
@@ -17,7 +19,7 @@ public static class ModelCommand
     /// <summary>One line of `model cost`: an architecture's parameters and MACs per input, and what its recurrent and attention layers take of them.</summary>
     public sealed record CostRow(string Arch, string Input, string Params, string MMacs, string RecurrentMMacs, string AttentionMMacs, string Layers);
 
-    public static Command Create() => new("model", "Create or inspect model checkpoints.") { Init(), Show(), Cost() };
+    public static Command Create() => new("model", "Create or inspect model checkpoints.") { Init(), Show(), Cost(), Latency() };
 
     /// <summary>Image networks take their input size from --size; a waveform network's description fixes its window.</summary>
     private static bool TakesImages(Architecture architecture) => architecture.Graph.InputShape.Length == 4;
@@ -123,6 +125,32 @@ public static class ModelCommand
             }).ToList();
             Console.WriteLine(TableFormatter.Format(rows, int.MaxValue).PlainText);
             Console.WriteLine("MACs per input at batch 1 (classifiers: two classes, one Linear head); RecurrentMMacs and AttentionMMacs are the shares of LSTM/GRU and attention layers.");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Latency()
+    {
+        var models = new Option<string[]>("--model") { Description = "Checkpoints to time (repeatable)", Required = true, AllowMultipleArgumentsPerToken = true };
+        var batches = new Option<int[]>("--batch") { Description = "Batch sizes (repeatable)", DefaultValueFactory = _ => [1], AllowMultipleArgumentsPerToken = true };
+        var threads = new Option<int>("--threads") { Description = "Intra-op threads", DefaultValueFactory = _ => 2 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed forwards per model and batch first", DefaultValueFactory = _ => 3 };
+        var runs = new Option<int>("--runs") { Description = "Timed forwards per model and batch", DefaultValueFactory = _ => 30 };
+        var command = new Command("latency",
+            "Time the plain module forward (every output, eval and inference mode) of checkpoints at their input shape, interleaved; one JSON line per model and batch.")
+        {
+            models, batches, threads, warmup, runs,
+        };
+        command.SetAction(parse => CommandErrors.Run(() =>
+        {
+            var timings = ForwardLatency.Measure(parse.GetValue(models)!, parse.GetValue(batches)!, parse.GetValue(threads), parse.GetValue(warmup), parse.GetValue(runs));
+            foreach (var t in timings)
+                Console.WriteLine(new JsonObject
+                {
+                    ["engine"] = "quakeprune module forward", ["model"] = t.Model, ["batch"] = t.Batch, ["threads"] = t.Threads, ["runs"] = t.Runs,
+                    ["median_ms"] = t.MedianMs, ["per_window_ms"] = t.PerInputMs,
+                }.ToJsonString());
             return 0;
         }));
         return command;
