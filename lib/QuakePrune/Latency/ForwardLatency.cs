@@ -14,8 +14,8 @@ public sealed record ForwardTiming(string Model, int Batch, int Threads, int Run
 
 /// <summary>
 /// Latency of the plain module forward (<see cref="Network.ForwardAll"/>, eval mode, inference mode) of any checkpoint at its own
-/// input shape: what a waveform network such as EQTransformer runs, with its three outputs, where the image fast path does not
-/// apply. Models and batches are timed interleaved (round after round), so drift on a shared machine hits each alike.
+/// input shape: what a network of several outputs (a waveform picker's curves) runs, where the image fast path does not apply.
+/// Models and batches are timed interleaved (round after round), so drift on a shared machine hits each alike.
 /// </summary>
 public static class ForwardLatency
 {
