@@ -37,7 +37,7 @@ public interface INetworkBuilder
 /// <summary>Every known builder: the one list a new architecture is added to.</summary>
 public static class NetworkBuilders
 {
-    public static IReadOnlyList<INetworkBuilder> All { get; } = [ResNetBuilder.Instance];
+    public static IReadOnlyList<INetworkBuilder> All { get; } = [ResNetBuilder.Instance, EqTransformerBuilder.Instance];
 
     public static INetworkBuilder Named(string name) =>
         All.FirstOrDefault(b => b.Name == name)

@@ -1,0 +1,157 @@
+using QuakePrune.Models;
+using QuakePrune.Pruning;
+using QuakePrune.Torch;
+using static QuakePrune.Torch.torch;
+
+namespace QuakePrune.Tests.Models;
+
+/// <summary>EQTransformer against SeisBench's (Fixtures/EqTransformer/NOTICE.md), and its variants.</summary>
+public class EqTransformerTests
+{
+    private static string FixturePath(string file) => Path.Combine(AppContext.BaseDirectory, "Models", "Fixtures", "EqTransformer", file);
+
+    private static Architecture Member(string name) => NetworkBuilders.Create(name, new NetworkOptions());
+
+    private static IEnumerable<string> Layout(Network model) => model.state_dict().Select(kv => $"{kv.Key} [{string.Join(", ", kv.Value.shape)}]");
+
+    [Fact]
+    public void State_dict_has_seisbenchs_names_shapes_and_order()
+    {
+        using var model = new Network(Member("eqtransformer"));
+        Assert.Equal(File.ReadLines(FixturePath("seisbench_eqtransformer_state.txt")), Layout(model));
+        Assert.Equal(249, model.state_dict().Count);
+        Assert.Equal(376_935, model.parameter_count());
+        Assert.Equal(376_935, ModelCost.Of(model.Architecture, model.Graph.InputShape).Params);
+    }
+
+    [Fact]
+    public void Forward_equals_seisbenchs_curves_within_1e_4()
+    {
+        using var scope = NewDisposeScope();
+        var fixture = Safetensors.LoadTensors(FixturePath("seisbench_eqtransformer_seed0_batch2.safetensors")).Tensors;
+        const string prefix = "weights.";
+        // The fixture's writer stored the 0-d num_batches_tracked as [1] (numpy makes contiguous arrays at least 1-d).
+        var weights = fixture.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Key.EndsWith(".num_batches_tracked", StringComparison.Ordinal) ? kv.Value.reshape([]) : kv.Value);
+        using var model = new Network(Member("eqtransformer"), initialise: false);
+        model.load_state_dict(weights, strict: true);
+        model.eval();
+        Tensor[] curves;
+        using (no_grad()) curves = model.ForwardAll(fixture["input"]);
+        foreach (var (curve, name) in curves.Zip(EqTransformerBuilder.Outputs))
+        {
+            Assert.Equal([2, 6000], curve.shape);
+            using var difference = (curve - fixture[name]).abs().max();
+            var largest = difference.item<float>();
+            Assert.True(largest < 1e-4, $"{name}: largest difference from PyTorch {largest}");
+        }
+    }
+
+    [Fact]
+    public void A_bare_seisbench_state_dict_is_recognised_as_eqtransformer()
+    {
+        var shapes = Safetensors.ReadLayout(FixturePath("seisbench_eqtransformer_seed0_batch2.safetensors"))
+            .Where(t => t.name.StartsWith("weights.", StringComparison.Ordinal))
+            .ToDictionary(t => t.name["weights.".Length..], t => t.shape);
+        Assert.Equal(Member("eqtransformer"), Architecture.FromShapes(shapes));
+    }
+
+    [Theory]
+    [InlineData("eqt-gru")]
+    [InlineData("eqt-cnn-bilstm")]
+    [InlineData("eqt-lite")]
+    public void Variants_are_recognised_from_their_own_state_dicts(string member)
+    {
+        using var model = new Network(Member(member));
+        var shapes = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape);
+        Assert.Equal(Member(member), Architecture.FromShapes(shapes));
+    }
+
+    [Theory]
+    [InlineData("eqtransformer")]
+    [InlineData("eqt-gru")]
+    [InlineData("eqt-cnn-bilstm")]
+    [InlineData("eqt-lite")]
+    public void Every_member_gives_three_probability_curves_of_6000_samples(string member)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(3);
+        using var model = new Network(Member(member));
+        model.eval();
+        Tensor[] curves;
+        using (no_grad()) curves = model.ForwardAll(randn([2, 3, 6000]));
+        Assert.Equal(3, curves.Length);
+        foreach (var curve in curves)
+        {
+            Assert.Equal([2, 6000], curve.shape);
+            Assert.True(curve.min().item<float>() >= 0 && curve.max().item<float>() <= 1);
+        }
+    }
+
+    [Fact]
+    public void The_variants_cost_less_than_eqtransformer_where_they_should()
+    {
+        ModelCost Cost(string member) => ModelCost.Of(Member(member), Member(member).Graph.InputShape);
+        var full = Cost("eqtransformer");
+        var gru = Cost("eqt-gru");
+        var cnn = Cost("eqt-cnn-bilstm");
+        var lite = Cost("eqt-lite");
+        long Recurrent(ModelCost cost) => cost.Layers.Where(l => l.Layer is RecurrentLayer).Sum(l => l.Params);
+        // A GRU has three gates where an LSTM has four: exactly three quarters of the recurrent weights.
+        Assert.Equal(Recurrent(full) * 3, Recurrent(gru) * 4);
+        Assert.True(gru.Macs < full.Macs);
+        Assert.Equal(1, cnn.Layers.Count(l => l.Layer is RecurrentLayer { Bidirectional: true }));
+        long RecurrentMacs(ModelCost cost) => cost.Layers.Where(l => l.Layer is RecurrentLayer).Sum(l => l.Macs);
+        Assert.True(RecurrentMacs(cnn) < RecurrentMacs(full) / 2, $"{RecurrentMacs(cnn)} recurrent MACs against {RecurrentMacs(full)}");
+        Assert.True(lite.Params < full.Params / 2 && lite.Macs < full.Macs / 2);
+        Assert.DoesNotContain(gru.Layers, l => l.Kind == "LSTM");
+    }
+
+    [Fact]
+    public void Fresh_weights_are_deterministic_by_seed()
+    {
+        float[] Weights(long seed)
+        {
+            manual_seed(seed);
+            using var model = new Network(Member("eqt-gru"));
+            using var scope = NewDisposeScope();
+            return model.state_dict().Values.Where(t => t.dtype == ScalarType.Float32).SelectMany(t => t.flatten().ToArray<float>()).ToArray();
+        }
+        Assert.Equal(Weights(5), Weights(5));
+        Assert.NotEqual(Weights(5), Weights(6));
+    }
+
+    [Fact]
+    public void Pruning_groups_cover_the_convolutions_and_leave_recurrent_and_attention_widths_whole()
+    {
+        var architecture = Member("eqtransformer");
+        var groups = DependencyGroups.Of(architecture);
+        var names = groups.Select(g => g.Name).ToHashSet();
+        // Encoder and decoder convolutions, the residual stream of the res CNN stack, the BiLSTM blocks' 1x1 convolutions that feed another BiLSTM.
+        Assert.Contains(groups, g => g.Kind == GroupKind.Stem && g.Members.Any(m => m.Layer == "encoder.convs.0"));
+        Assert.Contains("decoder_d.convs.3", names);
+        Assert.Contains("pick_decoders.1.convs.6", names);
+        Assert.Contains("res_cnn_stack.members.0.conv1", names);
+        Assert.Contains(groups, g => g.Kind == GroupKind.Residual && g.Members.Any(m => m.Layer == "encoder.convs.6"));
+        Assert.Contains("bi_lstm_stack.members.0.conv", names);
+        // The last BiLSTM block's output feeds the attention (opaque), and the one-channel output convolutions are the curves.
+        Assert.DoesNotContain("bi_lstm_stack.members.2.conv", names);
+        Assert.DoesNotContain("conv_d", names);
+        Assert.DoesNotContain("pick_convs.0", names);
+
+        manual_seed(1);
+        using var model = new Network(architecture);
+        model.eval();
+        var (pruned, plan) = Pruner.Prune(model, new PruningOptions(0.5));
+        using (pruned)
+        {
+            Assert.True(pruned.parameter_count() < model.parameter_count() / 2);
+            using var scope = NewDisposeScope();
+            Tensor[] curves;
+            using (no_grad()) curves = pruned.ForwardAll(randn([1, 3, 6000]));
+            Assert.All(curves, c => Assert.Equal([1, 6000], c.shape));
+            // The first BiLSTM reads the residual stream: its input weights lose the pruned channels.
+            Assert.Equal(plan.Kept["res_cnn_stack.residual"].Length, (int)pruned.state_dict()["bi_lstm_stack.members.0.lstm.weight_ih_l0"].shape[1]);
+        }
+    }
+}
