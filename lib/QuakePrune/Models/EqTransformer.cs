@@ -163,6 +163,8 @@ public sealed class EqTransformerBuilder : INetworkBuilder
         }
 
         // Residual CNN blocks: norm, ReLU, spatial dropout, convolution, twice, plus the block's input. An even kernel pads on the right.
+        // Every sum lists the branch's fresh output first: Add may overwrite its first input, and the block's input is saved
+        // by its readers (batch norm, attention, feed-forward) for the backward pass.
         for (var b = 0; b < s.ResKernels.Length; b++)
         {
             var p = $"res_cnn_stack.members.{b}";
@@ -176,7 +178,7 @@ public sealed class EqTransformerBuilder : INetworkBuilder
                 if (kernel % 2 == 0) y = Add($"{p}.pad{c}", new ConstantPad1dLayer((kernel - 1) / 2, kernel / 2), y);
                 y = Add($"{p}.conv{c}", new Conv1dLayer(widthOf($"{p}.conv{c}"), kernel, PaddingSize: kernel % 2 == 0 ? 0 : kernel / 2), y);
             }
-            x = Add($"{p}.add", new AddLayer(), x, y);
+            x = Add($"{p}.add", new AddLayer(), y, x);
         }
 
         // The convolutional front of eqt-cnn-bilstm: shortens the sequence before the recurrence.
@@ -208,9 +210,9 @@ public sealed class EqTransformerBuilder : INetworkBuilder
         foreach (var t in new[] { "transformer_d0", "transformer_d" })
         {
             var attention = Add($"{t}.attention", new AdditiveSelfAttentionLayer(AttentionUnits), x);
-            var y = Add($"{t}.norm1", new ChannelLayerNormLayer(), Add($"{t}.add1", new AddLayer(), x, attention));
+            var y = Add($"{t}.norm1", new ChannelLayerNormLayer(), Add($"{t}.add1", new AddLayer(), attention, x));
             var ff = Add($"{t}.ff", new FeedForwardLayer(FeedForwardHidden, s.DropRate), y);
-            x = Add($"{t}.norm2", new ChannelLayerNormLayer(), Add($"{t}.add2", new AddLayer(), y, ff));
+            x = Add($"{t}.norm2", new ChannelLayerNormLayer(), Add($"{t}.add2", new AddLayer(), ff, y));
         }
         var shared = x;
 
