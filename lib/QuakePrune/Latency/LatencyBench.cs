@@ -134,6 +134,11 @@ public static class LatencyBench
                 owned.Add(loaded);
                 var model = loaded.Model;
                 model.eval();
+                if (Picking.PickingNetwork.IsPicker(model.Architecture))
+                {
+                    AddPicker(subjects, facts, owned, path, model, options);
+                    continue;
+                }
                 var size = options.Size ?? loaded.Info.InputSize;
                 facts[path] = (model.parameter_count(), ModelCost.Of(model.Architecture, size.Height, size.Width).Macs, new FileInfo(path).Length,
                     model.Architecture);
@@ -168,7 +173,7 @@ public static class LatencyBench
                 var stats = LatencyStatistics.Of(s.Times);
                 var first = subjects.First(f => f.Batch == s.Batch && f.Engine == s.Engine);
                 var f = facts[s.Model];
-                var projected = projection?.ProjectMs(ForBatch(ModelCost.Of(f.Architecture, s.Size.Height, s.Size.Width), s.Batch));
+                var projected = projection?.ProjectMs(ForBatch(ModelCost.Of(f.Architecture, f.Architecture.Graph.InputShapeAt(1, SpatialOf(f.Architecture, s.Size))), s.Batch));
                 results.Add(new BenchResult(s.Model, s.Batch, s.Engine, s.Path, s.Threads, s.Size, stats.Runs, stats, s.Batch * 1000.0 / stats.MedianMs,
                     f.Params, f.Macs, f.FileBytes, LatencyStatistics.Of(first.Times).MedianMs / stats.MedianMs, projected, s.LayerThreads));
             }
@@ -183,6 +188,36 @@ public static class LatencyBench
             for (var k = owned.Count - 1; k >= 0; k--) owned[k].Dispose();
         }
     }
+
+    /// <summary>
+    /// A waveform picker (EQTransformer and its variants): the plain module at [batch, 3, 6000], every output computed; the
+    /// fast path is the image networks' (folded convolutions on oneDNN), so a picker is timed eagerly whatever the engine asked.
+    /// Its size reads 1x6000: one row of 6000 samples (3 components).
+    /// </summary>
+    private static void AddPicker(List<Subject> subjects, Dictionary<string, (long Params, long Macs, long FileBytes, Models.Architecture Architecture)> facts,
+        List<IDisposable> owned, string path, Network model, BenchOptions options)
+    {
+        if (options.Size is not null) throw new ArgumentException($"bench: {path} is a waveform picker (a fixed 6000-sample window); --size applies to image models");
+        var samples = Picking.WaveformPreprocessing.Samples;
+        facts[path] = (model.parameter_count(), ModelCost.Of(model.Architecture, model.Graph.InputShapeAt(1, samples)).Macs, new FileInfo(path).Length,
+            model.Architecture);
+        foreach (var batch in options.Batches)
+        {
+            var input = RandomImages(model.Graph.InputShapeAt(batch, samples), options.Device);
+            owned.Add(input);
+            subjects.Add(new Subject(path, batch, "eager", "module", options.Threads, new ImageSize(1, samples), x =>
+            {
+                using var mode = inference_mode();
+                var outputs = model.ForwardAll(x);
+                for (var k = 1; k < outputs.Length; k++) outputs[k].Dispose();
+                return outputs[0];
+            }, input));
+        }
+    }
+
+    /// <summary>The spatial sizes a cost is taken at: a picker's window, or an image's height and width.</summary>
+    private static long[] SpatialOf(Models.Architecture architecture, ImageSize size) =>
+        Picking.PickingNetwork.IsPicker(architecture) ? [Picking.WaveformPreprocessing.Samples] : [size.Height, size.Width];
 
     private static void Measure(List<Subject> subjects, BenchOptions options)
     {
