@@ -61,14 +61,14 @@ public sealed record Preset
     {
         Name = "ci", SynthTraces = 160, PerClass = 40, ImageSize = new(32, 32), Hidden = 32,
         Epochs = 1, BatchSize = 16, RetrainEpochs = 1, Scopes = [PruningScope.Full], BenchSize = new(32, 32), BenchRuns = 5, BenchWarmup = 1,
-        PickingPerClass = 10, PickingEpochs = 1, PickingBatchSize = 8, PickingBenchBatches = [1, 4], PickingBenchRuns = 2, PickingBenchWarmup = 1,
+        PickingPerClass = 8, PickingEpochs = 1, PickingBatchSize = 8, PickingBenchBatches = [1, 2], PickingBenchRuns = 2, PickingBenchWarmup = 0,
     };
 
     public static readonly Preset Quick = new()
     {
         Name = "quick", SynthTraces = 3000, PerClass = 1200, ImageSize = new(64, 64), Hidden = 512,
         Epochs = 4, BatchSize = 32, RetrainEpochs = 2, BenchRuns = 100, BenchWarmup = 10,
-        PickingPerClass = 60, PickingEpochs = 2, PickingBatchSize = 16, PickingBenchRuns = 5, PickingBenchWarmup = 1,
+        PickingPerClass = 40, PickingEpochs = 2, PickingBatchSize = 16, PickingBenchRuns = 5, PickingBenchWarmup = 1,
     };
 
     public static readonly Preset Paper = new()
