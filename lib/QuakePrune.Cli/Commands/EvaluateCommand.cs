@@ -30,7 +30,7 @@ public static class EvaluateCommand
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             var path = parse.GetValue(model)!;
-            using var outputs = new OutputSet("evaluate", parse.GetValue(overwrite), [path, parse.GetValue(data)]);
+            using var outputs = new OutputSet("evaluate", parse.GetValue(overwrite), [path, parse.GetValue(data), .. WaveformDataSet.InputFiles(parse.GetValue(data)!)]);
             var target = parse.GetValue(output) is { } file ? outputs.File(file) : null;
             if (PickingCheckpoint.IsPicker(path))
             {

@@ -30,7 +30,7 @@ public static class PickCommand
         {
             var (modelPath, subsetPath, picksPath, curvesPath) = (parse.GetValue(model)!, parse.GetValue(subset)!, parse.GetValue(output)!, parse.GetValue(curves));
             var batchSize = EvaluateCommand.Positive(parse.GetValue(batch), "--batch");
-            using var outputs = new OutputSet("pick", parse.GetValue(overwrite), [modelPath, subsetPath]);
+            using var outputs = new OutputSet("pick", parse.GetValue(overwrite), [modelPath, .. WaveformDataSet.InputFiles(subsetPath)]);
             var picksPartial = outputs.File(picksPath);
             var curvesPartial = curvesPath is null ? null : outputs.File(curvesPath);
             var info = Models.Checkpoint.ReadInfo(modelPath);

@@ -158,7 +158,7 @@ public static class TrainCommand
             Cancellation = cancellation,
         };
         options.Validate();
-        using var outputs = new OutputSet("train", parse.GetValue(o.Overwrite), [options.Data]);
+        using var outputs = new OutputSet("train", parse.GetValue(o.Overwrite), WaveformDataSet.InputFiles(options.Data));
         outputs.WorkFolder(options.OutputDirectory, WaveformTrainer.OutputFiles, options.Resume);
         var result = WaveformTrainer.Train(options);
         if (result.Interrupted)
