@@ -17,8 +17,16 @@ public sealed record ModelInfo(
     public const string InputSizeKey = "input_size";
     public const string SpectrogramPrefix = "spectrogram.";
     public const string LabelsKey = "labels";
-    /// <summary>Class index order of the outputs: 0 = noise, 1 = earthquake.</summary>
+    /// <summary>Class index order of a classifier's output: 0 = noise, 1 = earthquake. A network of several outputs (EQTransformer's curves) records their names instead.</summary>
     public const string Labels = "noise,earthquake";
+
+    /// <summary>
+    /// The network's input at batch 1: for an image network [1, C, H, W] at <see cref="InputSize"/>; a waveform network's
+    /// description fixes its window itself ([1, 3, 6000] for EQTransformer), and <see cref="InputSize"/> means nothing for it.
+    /// </summary>
+    public long[] InputShape => Architecture.Graph.InputShape.Length == 4
+        ? Architecture.Graph.InputShapeAt(1, InputSize.Height, InputSize.Width)
+        : Architecture.Graph.InputShape.ToArray();
 
     public ModelInfo With(string key, string value) =>
         this with { Notes = new Dictionary<string, string>(Notes) { [key] = value } };
@@ -29,7 +37,7 @@ public sealed record ModelInfo(
         {
             [ArchitectureKey] = Architecture.ToJson(),
             [InputSizeKey] = InputSize.ToString(),
-            [LabelsKey] = Labels,
+            [LabelsKey] = Architecture.Graph.Outputs.Count == 1 ? Labels : string.Join(",", Architecture.Graph.Outputs),
         };
         if (Spectrogram is not null)
             foreach (var (k, v) in Spectrogram.ToMap(SpectrogramPrefix)) map[k] = v;

@@ -27,6 +27,9 @@ public sealed record ModelCost(IReadOnlyList<LayerCost> Layers, long[] InputShap
         return Of(architecture, architecture.Graph.InputShapeAt(1, height, width));
     }
 
+    /// <summary>The cost of a checkpoint's network at its input (<see cref="ModelInfo.InputShape"/>).</summary>
+    public static ModelCost Of(ModelInfo info) => Of(info.Architecture, info.InputShape);
+
     /// <summary>The cost at an input of shape <paramref name="inputShape"/> (batch 1: costs are per input).</summary>
     public static ModelCost Of(Architecture architecture, long[] inputShape)
     {

@@ -39,9 +39,8 @@ public static class CheckpointPruning
         var (pruned, plan) = Pruner.Prune(loaded.Model, options);
         using (pruned)
             Checkpoint.Save(pruned, Record(loaded.Info with { Architecture = pruned.Architecture }, source, options), output);
-        var size = loaded.Info.InputSize;
-        var before = ModelCost.Of(loaded.Info.Architecture, size.Height, size.Width);
-        var after = ModelCost.Of(plan.Apply(loaded.Info.Architecture), size.Height, size.Width);
+        var before = ModelCost.Of(loaded.Info);
+        var after = ModelCost.Of(plan.Apply(loaded.Info.Architecture), loaded.Info.InputShape);
         return new PruneSummary(source, output, options, before.Params, after.Params, before.Macs, after.Macs,
             plan.Groups.Select(g => new GroupWidth(g.Name, g.Kind, g.Channels, plan.Kept[g.Name].Length)).ToArray());
     }

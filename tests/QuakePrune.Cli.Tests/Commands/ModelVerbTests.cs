@@ -43,6 +43,75 @@ public sealed class ModelVerbTests : IDisposable
         Assert.Contains("resnet18, resnet34, resnet50", unknown.Err);
     }
 
+    [Theory]
+    [InlineData("eqtransformer", "376,935 parameters")]
+    [InlineData("eqt-gru", "371,047 parameters")]
+    [InlineData("eqt-cnn-bilstm", "379,591 parameters")]
+    [InlineData("eqt-lite", "100,255 parameters")]
+    public void Init_writes_each_eqtransformer_member_and_show_prints_its_curves_and_cost(string arch, string parameters)
+    {
+        var path = Path.Combine(dir, $"{arch}.safetensors");
+        var init = CliRunner.Run("model", "init", "--arch", arch, "--seed", "2", "--out", path);
+        Assert.True(init.Code == 0, init.Err);
+        Assert.Contains($"{arch}, outputs detection, p, s: {parameters}", init.Out);
+        Assert.Contains("at 3x6000", init.Out);
+        var info = Checkpoint.ReadInfo(path);
+        Assert.Equal(NetworkBuilders.Create(arch, new NetworkOptions()), info.Architecture);
+        Assert.Equal([1, 3, 6000], info.InputShape);
+
+        var show = CliRunner.Run("model", "show", path);
+        Assert.True(show.Code == 0, show.Err);
+        Assert.Contains("input 3x6000, output detection 6000, p 6000, s 6000", show.Out);
+        Assert.Contains($"total: {parameters}", show.Out);
+        Assert.Contains("pick_decoders.1.convs.6", show.Out);
+    }
+
+    [Fact]
+    public void A_waveform_network_refuses_an_image_size()
+    {
+        var path = Path.Combine(dir, "eqt.safetensors");
+        var init = CliRunner.Run("model", "init", "--arch", "eqtransformer", "--size", "64x64", "--out", path);
+        Assert.Equal(1, init.Code);
+        Assert.Contains("3x6000", init.Err);
+        Assert.False(File.Exists(path));
+        Assert.Equal(0, CliRunner.Run("model", "init", "--arch", "eqtransformer", "--out", path).Code);
+        var show = CliRunner.Run("model", "show", path, "--size", "64x64");
+        Assert.Equal(1, show.Code);
+        Assert.Contains("waveform network", show.Err);
+    }
+
+    [Fact]
+    public void Cost_prints_parameters_and_macs_of_every_architecture()
+    {
+        var run = CliRunner.Run("model", "cost");
+        Assert.True(run.Code == 0, run.Err);
+        Assert.Contains("resnet50", run.Out);
+        // 128,739,392 MACs per 3 x 6000 window: the encoder, residual stack and three decoders' convolutions, 1.08 M in the LSTMs.
+        Assert.Matches(@"eqtransformer\s+3x6000\s+376,935\s+128\.74\s+1\.08\s+0\.62", run.Out);
+        Assert.Matches(@"eqt-lite\s+3x6000\s+100,255\s+33\.62", run.Out);
+        var some = CliRunner.Run("model", "cost", "--arch", "eqt-gru", "eqt-cnn-bilstm");
+        Assert.True(some.Code == 0, some.Err);
+        Assert.Contains("eqt-cnn-bilstm", some.Out);
+        Assert.DoesNotContain("resnet18", some.Out);
+    }
+
+    [Fact]
+    public void Latency_times_every_model_and_batch_as_json_lines()
+    {
+        var (a, b) = (Path.Combine(dir, "lite.safetensors"), Path.Combine(dir, "gru.safetensors"));
+        Assert.Equal(0, CliRunner.Run("model", "init", "--arch", "eqt-lite", "--out", a).Code);
+        Assert.Equal(0, CliRunner.Run("model", "init", "--arch", "eqt-gru", "--out", b).Code);
+        var run = CliRunner.Run("model", "latency", "--model", a, b, "--batch", "1", "2", "--runs", "2", "--warmup", "0", "--threads", "1");
+        Assert.True(run.Code == 0, run.Err);
+        var lines = run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!).ToArray();
+        Assert.Equal([(a, 1), (a, 2), (b, 1), (b, 2)], lines.Select(l => ((string)l["model"]!, (int)l["batch"]!)));
+        Assert.All(lines, l => Assert.Equal(2, (int)l["runs"]!));
+        Assert.All(lines, l => Assert.True((double)l["median_ms"]! > 0));
+        var missing = CliRunner.Run("model", "latency", "--model", Path.Combine(dir, "absent.safetensors"));
+        Assert.Equal(1, missing.Code);
+        Assert.Contains("absent.safetensors", missing.Err);
+    }
+
     [Fact]
     public void Same_seed_same_weights()
     {

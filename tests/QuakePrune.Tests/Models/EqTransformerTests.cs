@@ -1,5 +1,6 @@
 using QuakePrune.Models;
 using QuakePrune.Pruning;
+using QuakePrune.Spectrograms;
 using QuakePrune.Torch;
 using static QuakePrune.Torch.torch;
 
@@ -153,5 +154,19 @@ public class EqTransformerTests
             // The first BiLSTM reads the residual stream: its input weights lose the pruned channels.
             Assert.Equal(plan.Kept["res_cnn_stack.residual"].Length, (int)pruned.state_dict()["bi_lstm_stack.members.0.lstm.weight_ih_l0"].shape[1]);
         }
+    }
+
+    [Fact]
+    public void A_checkpoint_prunes_into_a_smaller_checkpoint_that_loads_and_costs_less_per_window()
+    {
+        using var dir = new TempDir();
+        manual_seed(2);
+        using (var model = new Network(Member("eqt-lite")))
+            Checkpoint.Save(model, new ModelInfo(model.Architecture, new ImageSize(1, 1), null, new Dictionary<string, string>()), dir.File("lite.safetensors"));
+        var summary = CheckpointPruning.Prune(dir.File("lite.safetensors"), new PruningOptions(0.5), dir.File("pruned.safetensors"));
+        Assert.True(summary.MacsAfter < summary.MacsBefore / 2 && summary.ParamsAfter < summary.ParamsBefore);
+        using var loaded = Checkpoint.Load(dir.File("pruned.safetensors"));
+        Assert.Equal(summary.MacsAfter, ModelCost.Of(loaded.Info).Macs);
+        Assert.Equal("detection,p,s", Safetensors.ReadMetadata(dir.File("pruned.safetensors"))[ModelInfo.LabelsKey]);
     }
 }

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Forward latency of EQTransformer and its variants (eqt-gru, eqt-cnn-bilstm, eqt-lite), batch 1 and 64: our module forward
+# (`quakeprune model latency`, every output, the four models interleaved) against PyTorch eager running SeisBench's model with
+# the same eqtransformer weights (../shared/bench/eqtransformer.py latency). Rounds alternate which side goes first, so drift
+# on a shared machine hits both alike; each round's figures, the medians over rounds, and the median over rounds of each
+# round's ratio are printed. Targets: our eqtransformer no slower than PyTorch eager at batch 1 and 64; each variant's
+# speed-up over our eqtransformer (same run) is reported, not targeted.
+# Without the reference folder (a user's clone) the PyTorch side is skipped with a message. Needs a built checkout (make setup).
+#   environment/bench/eqtransformer.sh [--rounds N] [--runs N] [--threads N] [--reference DIR] [--work DIR]
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+rounds=3
+runs=20
+threads=2
+reference_dir="$root/../shared/bench"
+work="$root/artifacts/bench/eqtransformer"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) rounds=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --reference) reference_dir=$2; shift 2 ;;
+    --work) work=$2; shift 2 ;;
+    *) echo "eqtransformer.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+reference="$reference_dir/eqtransformer.py"
+if [ ! -f "$reference" ]; then
+  echo "eqtransformer.sh: $reference not found: measuring our side only (no PyTorch eager reference)" >&2
+  reference=""
+else
+  source "$root/environment/bench/reference-packages.bash"
+  reference_packages torch=python3-torch numpy=python3-numpy
+fi
+
+members=(eqtransformer eqt-gru eqt-cnn-bilstm eqt-lite)
+mkdir -p "$work"
+models=()
+for member in "${members[@]}"; do
+  checkpoint="$work/$member.safetensors"
+  [ -f "$checkpoint" ] || "$root/quakeprune" model init --arch "$member" --seed 0 --out "$checkpoint" >/dev/null
+  models+=(--model "$checkpoint")
+done
+
+ours() {
+  "$root/quakeprune" model latency "${models[@]}" --batch 1 --batch 64 --threads "$threads" --runs "$runs" >"$work/ours-$1.jsonl"
+}
+theirs() {
+  [ -z "$reference" ] && return 0
+  : >"$work/reference-$1.jsonl"
+  for batch in 1 64; do
+    /usr/bin/python3 "$reference" latency --batch "$batch" --threads "$threads" --runs "$runs" \
+      --weights "$work/eqtransformer.safetensors" >>"$work/reference-$1.jsonl"
+  done
+}
+
+rm -f "$work"/ours-*.jsonl "$work"/reference-*.jsonl
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+for round in $(seq 1 "$rounds"); do
+  echo "round $round of $rounds (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+  if [ $((round % 2)) -eq 1 ]; then ours "$round"; theirs "$round"; else theirs "$round"; ours "$round"; fi
+done
+
+WORK="$work" ROUNDS="$rounds" THREADS="$threads" LOAD="$load_before" MEMBERS="${members[*]}" /usr/bin/python3 - <<'PY'
+import json, os, statistics
+work, rounds, members = os.environ["WORK"], int(os.environ["ROUNDS"]), os.environ["MEMBERS"].split()
+
+def figures(round):
+    row = {}
+    for line in open(f"{work}/ours-{round}.jsonl"):
+        r = json.loads(line)
+        row[(os.path.basename(r["model"]).removesuffix(".safetensors"), r["batch"])] = r["median_ms"]
+    reference = f"{work}/reference-{round}.jsonl"
+    if os.path.exists(reference):
+        for line in open(reference):
+            r = json.loads(line)
+            row[("pytorch", r["batch"])] = r["median_ms"]
+    return row
+
+rows = [figures(k) for k in range(1, rounds + 1)]
+has_reference = ("pytorch", 1) in rows[0]
+print(f"EQTransformer forward, {os.environ['THREADS']} threads, median ms per forward (all three curves), {rounds} rounds")
+columns = members + (["pytorch"] if has_reference else [])
+print(f"{'round':<7}{'batch':>6}" + "".join(f"{c:>16}" for c in columns) + (f"{'PyTorch/ours':>14}" if has_reference else ""))
+
+def line(label, row):
+    for batch in (1, 64):
+        text = f"{label:<7}{batch:>6}" + "".join(f"{row[(c, batch)]:16.2f}" for c in columns)
+        if has_reference:
+            text += f"{row[('pytorch', batch)] / row[('eqtransformer', batch)]:13.2f}x"
+        print(text)
+
+for k, row in enumerate(rows, 1):
+    line(str(k), row)
+line("median", {key: statistics.median(r[key] for r in rows) for key in rows[0]})
+
+def ratio(numerator, denominator):
+    return statistics.median(r[numerator] / r[denominator] for r in rows)
+
+print("median over rounds of each round's ratio:")
+for batch in (1, 64):
+    if has_reference:
+        speedup = ratio(("pytorch", batch), ("eqtransformer", batch))
+        print(f"  [{'met' if speedup >= 1 else 'NOT met'}] batch {batch}: ours no slower than PyTorch eager: PyTorch / ours = {speedup:.2f}x "
+              f"({statistics.median(r[('eqtransformer', batch)] for r in rows) / batch:.2f} ms vs "
+              f"{statistics.median(r[('pytorch', batch)] for r in rows) / batch:.2f} ms per window)")
+    print(f"  batch {batch}: speed-up over our eqtransformer: " +
+          ", ".join(f"{m} {ratio(('eqtransformer', batch), (m, batch)):.2f}x" for m in members[1:]))
+print(f"(machine shared: load average {os.environ['LOAD']} at the first round; JSON lines per round in {work})")
+PY

@@ -1,0 +1,36 @@
+#!/usr/bin/python3
+"""Loads a QuakePrune eqtransformer checkpoint strictly into SeisBench's EQTransformer (default arguments) and prints its
+parameter count and the peaks of its three curves on a fixed input. Not run by the tests (they never run Python, nor read
+/work/shared); a check by hand, with the reference runner that builds SeisBench's model (see NOTICE.md):
+
+    ./quakeprune model init --arch eqtransformer --seed 1 --out /tmp/eqt.safetensors
+    /usr/bin/python3 load_in_seisbench.py /tmp/eqt.safetensors /work/shared/bench
+"""
+import json, struct, sys
+import numpy as np, torch
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    meta = header.pop("__metadata__", {})
+    dtypes = {"F32": np.float32, "I64": np.int64}
+    state = {k: torch.from_numpy(np.frombuffer(data[v["data_offsets"][0]:v["data_offsets"][1]], dtype=dtypes[v["dtype"]]).reshape(v["shape"]).copy())
+             for k, v in header.items()}
+    return state, meta
+
+path, bench = sys.argv[1], sys.argv[2]
+sys.path.insert(0, bench)
+import eqtransformer  # the reference runner: SeisBench's model file with the rest of SeisBench stubbed out
+
+state, meta = read_safetensors(path)
+model = eqtransformer.build()
+model.load_state_dict(state, strict=True)
+model.eval()
+print("strict load ok;", len(state), "tensors,", sum(p.numel() for p in model.parameters()), "parameters; architecture",
+      json.loads(meta["architecture"])["builder"])
+x = torch.sin(torch.arange(3 * 6000, dtype=torch.float32) * 0.37).reshape(1, 3, 6000)
+with torch.no_grad():
+    for name, curve in zip(["detection", "p", "s"], model(x)):
+        print(name, "max", float(curve.max()), "mean", float(curve.mean()))
