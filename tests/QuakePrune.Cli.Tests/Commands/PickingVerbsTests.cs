@@ -73,7 +73,7 @@ public sealed class PickingVerbsTests : IDisposable
         Ok(bench);
         Assert.Contains("eager", bench.Out);
         Assert.Contains("1x6000", System.IO.File.ReadAllText(File("bench.csv")));
-        Assert.Contains("waveform picker", CliRunner.Run("bench", "--model", model, "--size", "32x32", "--out", File("b2.json")).Err);
+        Assert.Contains("fixed window", CliRunner.Run("bench", "--model", model, "--size", "32x32", "--out", File("b2.json")).Err);
     }
 
     [Fact]
