@@ -4,7 +4,7 @@
 setup:
 	bash environment/setup.sh
 
-# The study on the embedded synthetic STEAD (preset quick): the six notebooks executed into reports/ (HTML, index with the
+# The study on the embedded synthetic STEAD (preset quick): the seven notebooks (07: EQTransformer on waveforms) executed into reports/ (HTML, index with the
 # results table, summary.csv); every intermediate file in runs/quick/.
 report: setup
 	./quakeprune info

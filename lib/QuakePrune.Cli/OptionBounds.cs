@@ -51,6 +51,9 @@ public static partial class OptionBounds
         ["--patience"] = new(0, 100_000),
         ["--threads"] = new(1, 1024),
         ["--threshold"] = new(0, 1),
+        ["--detection-threshold"] = new(0, 1),
+        ["--p-threshold"] = new(0, 1),
+        ["--s-threshold"] = new(0, 1),
         // pruning (--ratio is checked by the pruning options themselves, in words of their own)
         ["--steps"] = new(1, 1000),
         ["--min-keep"] = new(1, 65_536),

@@ -17,6 +17,7 @@ public static class QuakePruneCli
         TrainCommand.Create(),
         EvaluateCommand.Create(),
         PredictCommand.Create(),
+        PickCommand.Create(),
         PruneCommand.Create(),
         RetrainCommand.Create(),
         SensitivityCommand.Create(),

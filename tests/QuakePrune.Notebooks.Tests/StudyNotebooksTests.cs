@@ -8,7 +8,7 @@ using QuakePrune.Pipeline;
 namespace QuakePrune.Notebooks.Tests;
 
 /// <summary>
-/// The study's six notebooks (notebooks/ at the repository root) with the ci preset, run once for the class on both
+/// The study's seven notebooks (notebooks/ at the repository root) with the ci preset, run once for the class on both
 /// engines a user has: `quakeprune notebooks run` (the .NET Interactive kernel, hosted) and the stock Jupyter kernel
 /// `.net-csharp` (the dotnet-interactive tool environment/setup.sh installs, as VS Code runs it) through Debian's
 /// `jupyter nbconvert --execute`. Each run writes its own runs/ folder.
@@ -125,7 +125,7 @@ public class StudyNotebooksTests(StudyRuns runs) : IClassFixture<StudyRuns>
             Assert.Contains(outputs, o => o["data"]?[PlotlyMime] is not null);
             Assert.True(File.Exists(result.HtmlPath));
         }
-        Assert.Equal(["01-stead-subset", "02-spectrograms", "03-baseline-resnet50", "04-l2-pruning", "05-retraining", "06-latency"],
+        Assert.Equal(["01-stead-subset", "02-spectrograms", "03-baseline-resnet50", "04-l2-pruning", "05-retraining", "06-latency", "07-eqtransformer"],
             summary.Notebooks.Select(n => Path.GetFileNameWithoutExtension(n.ExecutedPath!)));
         var run = StudyPaths.For(runs.EngineRuns, Preset.Ci);
         foreach (var written in new[]
@@ -136,6 +136,9 @@ public class StudyNotebooksTests(StudyRuns runs) : IClassFixture<StudyRuns>
                  .Concat(Preset.Ci.Variants.Select(v => Path.Combine(run.Retrained(v), "retrain.json"))))
             Assert.True(File.Exists(written), $"{written} was not written");
         Assert.Equal(["baseline", .. Preset.Ci.Variants.Select(v => v.Name)], StudySummary.Read(run.Summary).Select(r => r.Variant));
+        foreach (var picker in Preset.Ci.PickingArchitectures)
+            Assert.True(File.Exists(run.PickingMetrics(picker)), $"notebook 07 wrote no metrics for {picker}");
+        Assert.True(File.Exists(run.PickingLatency));
         Assert.All(StudySummary.Read(run.Summary), r => Assert.True(r.LatencyMs > 0 && r.Params > 0 && r.Accuracy is >= 0 and <= 1, r.ToString()));
     }
 

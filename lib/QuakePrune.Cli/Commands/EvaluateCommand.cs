@@ -1,6 +1,7 @@
 using System.CommandLine;
 using QuakePrune.Models;
 using QuakePrune.Outputs;
+using QuakePrune.Picking;
 using QuakePrune.Torch;
 using QuakePrune.Training;
 using static QuakePrune.Torch.torch;
@@ -13,22 +14,35 @@ public static class EvaluateCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Checkpoint (.safetensors)", Required = true };
-        var data = new Option<string>("--data") { Description = "Spectrogram file", Required = true };
+        var data = new Option<string>("--data") { Description = "Spectrogram file (a classifier), or subset folder from `quakeprune extract` (a waveform picker)", Required = true };
         var split = new Option<string>("--split") { Description = "Split to score (train, dev or test)", DefaultValueFactory = _ => "test" };
         var output = new Option<string?>("--out") { Description = "Metrics to write (JSON)" };
         var batch = new Option<int>("--batch") { Description = "Images per forward pass", DefaultValueFactory = _ => 64 };
         var threads = new Option<int>("--threads") { Description = "libtorch threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing output (never one of the inputs)" };
-        var command = new Command("evaluate", "Accuracy, precision, recall, F1, ROC AUC, confusion matrix and accuracy per SNR bin of a checkpoint.")
+        var command = new Command("evaluate",
+            "A classifier: accuracy, precision, recall, F1, ROC AUC, confusion matrix and accuracy per SNR bin. A waveform picker: detection " +
+            "P/R/F1, P and S pick P/R/F1 within 0.5 s and residuals. Thresholds chosen on dev.")
         {
             model, data, split, output, batch, threads, device, overwrite,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             var path = parse.GetValue(model)!;
-            using var outputs = new OutputSet("evaluate", parse.GetValue(overwrite), [path, parse.GetValue(data)]);
+            using var outputs = new OutputSet("evaluate", parse.GetValue(overwrite), [path, parse.GetValue(data), .. WaveformDataSet.InputFiles(parse.GetValue(data)!)]);
             var target = parse.GetValue(output) is { } file ? outputs.File(file) : null;
+            if (PickingCheckpoint.IsPicker(path))
+            {
+                var picking = EvaluatePicker(path, parse.GetValue(data)!, parse.GetValue(split)!, parse.GetValue(batch), parse.GetValue(device)!, parse.GetValue(threads));
+                if (target is not null)
+                {
+                    picking.WriteTo(target);
+                    outputs.Publish();
+                }
+                Console.WriteLine(picking);
+                return 0;
+            }
             using var loaded = Load(path, parse.GetValue(device)!, parse.GetValue(threads));
             using var images = ImageDataSets.Open(parse.GetValue(data)!);
             var report = ModelEvaluation.Evaluate(loaded, images, parse.GetValue(split)!, Path.GetFileName(path), Positive(parse.GetValue(batch), "--batch"));
@@ -41,6 +55,17 @@ public static class EvaluateCommand
             return 0;
         }));
         return command;
+    }
+
+    private static PickingEvaluationReport EvaluatePicker(string path, string subset, string split, int batch, string device, int threads)
+    {
+        if (Array.IndexOf(Extract.SplitFractions.Names, split) < 0)
+            throw new ArgumentException($"--split must be one of {string.Join(", ", Extract.SplitFractions.Names)}, got '{split}'");
+        var batchSize = Positive(batch, "--batch");
+        using var data = WaveformDataSet.Open(subset);
+        using var loaded = Load(path, device, threads);
+        return PickingEvaluation.Evaluate(loaded, data, split, Path.GetFileName(path), Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(subset))),
+            batchSize, Device.Parse(device));
     }
 
     /// <summary>The checkpoint on its device with libtorch's threads set; --device cuda without CUDA is refused here.</summary>

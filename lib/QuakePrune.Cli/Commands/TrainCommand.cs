@@ -1,23 +1,36 @@
 using System.CommandLine;
 using System.Globalization;
+using QuakePrune.Models;
 using QuakePrune.Outputs;
+using QuakePrune.Picking;
 using QuakePrune.Torch;
 using QuakePrune.Training;
 
 namespace QuakePrune.Cli.Commands;
 
-/// <summary>`quakeprune train`: the ResNet50 baseline (or a retraining from --init) on a spectrogram file.</summary>
+/// <summary>
+/// `quakeprune train`: the ResNet50 baseline (or a retraining from --init) on a spectrogram file; or, with --arch naming a
+/// waveform picker (eqtransformer and its variants), that picker on a subset folder's waveforms.
+/// </summary>
 public static class TrainCommand
 {
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "Spectrogram file (train and dev splits) from `quakeprune spectrogram`", Required = true };
+        var data = new Option<string>("--data")
+        {
+            Description = "Spectrogram file (train and dev splits) from `quakeprune spectrogram`; for a waveform picker, the subset folder from `quakeprune extract`",
+            Required = true,
+        };
+        var arch = new Option<string?>("--arch")
+        {
+            Description = $"Architecture of a fresh model ({string.Join(", ", NetworkBuilders.Members)}; default resnet50 with --hidden); a waveform picker trains on waveforms",
+        };
         var output = new Option<string>("--out") { Description = "Run folder: history.csv, model.safetensors (best dev F1), state.safetensors", Required = true };
         var init = new Option<string?>("--init") { Description = "Start from this checkpoint (its architecture and weights)" };
         var resume = new Option<bool>("--resume") { Description = "Continue the interrupted run in --out (same options)" };
         var epochs = new Option<int>("--epochs") { Description = "Epochs", DefaultValueFactory = _ => 10 };
         var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 32 };
-        var lr = new Option<double?>("--lr") { Description = "Peak learning rate (default 0.01 for sgd, 0.001 for adamw)" };
+        var lr = new Option<double?>("--lr") { Description = "Peak learning rate (default 0.01 for sgd, 0.001 for adamw and for a waveform picker's Adam)" };
         var minLr = new Option<double>("--min-lr") { Description = "Learning rate at the end of the cosine", DefaultValueFactory = _ => 0 };
         var optimizer = new Option<string>("--optimizer") { Description = "sgd (momentum 0.9) or adamw", DefaultValueFactory = _ => "sgd" };
         var momentum = new Option<double>("--momentum") { Description = "SGD momentum", DefaultValueFactory = _ => 0.9 };
@@ -25,7 +38,10 @@ public static class TrainCommand
         var warmup = new Option<double>("--warmup") { Description = "Linear warm-up in epochs before the cosine", DefaultValueFactory = _ => 1 };
         var labelSmoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing of the cross entropy", DefaultValueFactory = _ => 0 };
         var classWeights = new Option<string?>("--class-weights") { Description = "Loss weights NOISE,EARTHQUAKE (e.g. 1,2) or balanced" };
-        var augment = new Option<bool>("--augment") { Description = "Random time shift and frequency/time masks on training images" };
+        var augment = new Option<bool>("--augment")
+        {
+            Description = "Random time shift and frequency/time masks on training images; for a waveform picker, EQTransformer's shift, added noise and channel drop",
+        };
         var patience = new Option<int>("--patience") { Description = "Stop after N epochs without a better dev F1 (0: never)", DefaultValueFactory = _ => 0 };
         var hidden = new Option<int>("--hidden") { Description = "Hidden head width of a fresh ResNet50 (0: a single Linear)", DefaultValueFactory = _ => 512 };
         var seed = new Option<long>("--seed") { Description = "Seed of the weights, the order and augmentation", DefaultValueFactory = _ => 1 };
@@ -34,11 +50,23 @@ public static class TrainCommand
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an earlier run in --out (only the files train writes)" };
         var command = new Command("train", "Train the classifier; the checkpoint with the best dev F1 is kept.")
         {
-            data, output, init, resume, epochs, batch, lr, minLr, optimizer, momentum, weightDecay, warmup, labelSmoothing, classWeights, augment,
+            data, arch, output, init, resume, epochs, batch, lr, minLr, optimizer, momentum, weightDecay, warmup, labelSmoothing, classWeights, augment,
             patience, hidden, seed, threads, device, overwrite,
         };
         command.SetAction(parse => CommandErrors.RunInterruptible("train", cancellation =>
         {
+            var architecture = parse.GetValue(arch) is { } member
+                ? NetworkBuilders.Create(member, new NetworkOptions(3, 2, parse.GetValue(hidden)))
+                : null;
+            if (architecture is not null && PickingNetwork.IsPicker(architecture))
+            {
+                var classifierOnly = new Option[] { init, optimizer, momentum, weightDecay, warmup, labelSmoothing, classWeights, minLr, hidden }
+                    .Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToArray();
+                if (classifierOnly.Length > 0)
+                    throw new ArgumentException($"train: {string.Join(", ", classifierOnly)} apply to classifiers, not to the waveform picker {parse.GetValue(arch)}");
+                return TrainPicker(parse, architecture, new PickerOptions(data, output, resume, epochs, batch, lr, augment, patience, seed, threads, device, overwrite),
+                    cancellation);
+            }
             var (weights, balanced) = ParseClassWeights(parse.GetValue(classWeights));
             var printer = new ProgressPrinter();
             var options = new TrainOptions
@@ -66,6 +94,7 @@ public static class TrainCommand
                 Augment = parse.GetValue(augment) ? new AugmentOptions() : null,
                 Patience = parse.GetValue(patience),
                 Hidden = parse.GetValue(hidden),
+                Architecture = architecture,
                 Seed = parse.GetValue(seed),
                 Threads = parse.GetValue(threads),
                 Device = Device.Parse(parse.GetValue(device)!),
@@ -89,6 +118,59 @@ public static class TrainCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>The options a waveform picker's training reads.</summary>
+    private sealed record PickerOptions(Option<string> Data, Option<string> Output, Option<bool> Resume, Option<int> Epochs, Option<int> Batch,
+        Option<double?> LearningRate, Option<bool> Augment, Option<int> Patience, Option<long> Seed, Option<int> Threads, Option<string> Device,
+        Option<bool> Overwrite);
+
+    private static int TrainPicker(ParseResult parse, Architecture architecture, PickerOptions o, CancellationToken cancellation)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var terminal = !Console.IsErrorRedirected;
+        var options = new WaveformTrainOptions
+        {
+            Data = parse.GetValue(o.Data)!,
+            OutputDirectory = parse.GetValue(o.Output)!,
+            Architecture = architecture,
+            Resume = parse.GetValue(o.Resume),
+            Epochs = parse.GetValue(o.Epochs),
+            BatchSize = parse.GetValue(o.Batch),
+            LearningRate = parse.GetValue(o.LearningRate) ?? 1e-3,
+            Augmentation = parse.GetValue(o.Augment) ? WaveformAugmentOptions.EqTransformer : null,
+            Patience = parse.GetValue(o.Patience),
+            Seed = parse.GetValue(o.Seed),
+            Threads = parse.GetValue(o.Threads),
+            Device = Device.Parse(parse.GetValue(o.Device)!),
+            OnStep = p =>
+            {
+                if (terminal)
+                    Console.Error.Write(string.Create(c, $"\repoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.Steps} loss {p.Loss:F4} {p.TracesPerSecond:F1} traces/s "));
+            },
+            OnEpoch = r =>
+            {
+                if (terminal) Console.Error.WriteLine();
+                Console.Error.WriteLine(string.Create(c,
+                    $"epoch {r.Epoch}: train loss {r.TrainLoss:F4} | dev loss {r.DevLoss:F4}{(r.Best ? " (best)" : "")}, at 0.5 detection F1 {r.DevDetectionF1:F3} " +
+                    $"P F1 {r.DevPF1:F3} S F1 {r.DevSF1:F3} | {r.TracesPerSecond:F1} traces/s, {r.Seconds:F1} s, lr {r.LearningRate:G3}"));
+            },
+            Cancellation = cancellation,
+        };
+        options.Validate();
+        using var outputs = new OutputSet("train", parse.GetValue(o.Overwrite), WaveformDataSet.InputFiles(options.Data));
+        outputs.WorkFolder(options.OutputDirectory, WaveformTrainer.OutputFiles, options.Resume);
+        var result = WaveformTrainer.Train(options);
+        if (result.Interrupted)
+        {
+            Console.Error.WriteLine($"train: interrupted after epoch {result.History.Count}; continue with the same options and --resume");
+            return 130;
+        }
+        var t = result.Thresholds;
+        Console.WriteLine(string.Create(c,
+            $"train: {result.History.Count} epochs{(result.EarlyStopped ? " (early stop)" : "")} in {result.Seconds:F0} s; lowest dev loss {result.BestDevLoss:F4} " +
+            $"at epoch {result.BestEpoch}; thresholds chosen on dev: detection {t?.Detection:0.##}, P {t?.P:0.##}, S {t?.S:0.##} -> {result.ModelPath}"));
+        return 0;
     }
 
     private static (double[]? Weights, bool Balanced) ParseClassWeights(string? text)

@@ -134,6 +134,11 @@ public static class LatencyBench
                 owned.Add(loaded);
                 var model = loaded.Model;
                 model.eval();
+                if (!TakesImages(model.Architecture))
+                {
+                    AddWindowed(subjects, facts, owned, path, loaded, options);
+                    continue;
+                }
                 var size = options.Size ?? loaded.Info.InputSize;
                 facts[path] = (model.parameter_count(), ModelCost.Of(model.Architecture, size.Height, size.Width).Macs, new FileInfo(path).Length,
                     model.Architecture);
@@ -168,7 +173,7 @@ public static class LatencyBench
                 var stats = LatencyStatistics.Of(s.Times);
                 var first = subjects.First(f => f.Batch == s.Batch && f.Engine == s.Engine);
                 var f = facts[s.Model];
-                var projected = projection?.ProjectMs(ForBatch(ModelCost.Of(f.Architecture, s.Size.Height, s.Size.Width), s.Batch));
+                var projected = projection?.ProjectMs(ForBatch(ModelCost.Of(f.Architecture, CostShape(f.Architecture, s.Size)), s.Batch));
                 results.Add(new BenchResult(s.Model, s.Batch, s.Engine, s.Path, s.Threads, s.Size, stats.Runs, stats, s.Batch * 1000.0 / stats.MedianMs,
                     f.Params, f.Macs, f.FileBytes, LatencyStatistics.Of(first.Times).MedianMs / stats.MedianMs, projected, s.LayerThreads));
             }
@@ -183,6 +188,39 @@ public static class LatencyBench
             for (var k = owned.Count - 1; k >= 0; k--) owned[k].Dispose();
         }
     }
+
+    /// <summary>
+    /// A network that does not take images (a waveform picker's [batch, 3, 6000] window, fixed by its description): the plain
+    /// module at its own input shape, every output computed. The fast path is the image networks' (folded convolutions on
+    /// oneDNN), so such a network is timed eagerly whatever the engine asked. Its size reads 1xT: one row of T samples.
+    /// </summary>
+    private static void AddWindowed(List<Subject> subjects, Dictionary<string, (long Params, long Macs, long FileBytes, Models.Architecture Architecture)> facts,
+        List<IDisposable> owned, string path, LoadedModel loaded, BenchOptions options)
+    {
+        if (options.Size is not null) throw new ArgumentException($"bench: {path} takes a fixed window, not images; --size applies to image models");
+        var model = loaded.Model;
+        var shape = loaded.Info.InputShape;
+        facts[path] = (model.parameter_count(), ModelCost.Of(model.Architecture, shape).Macs, new FileInfo(path).Length, model.Architecture);
+        foreach (var batch in options.Batches)
+        {
+            var input = RandomImages([batch, .. shape[1..]], options.Device);
+            owned.Add(input);
+            subjects.Add(new Subject(path, batch, "eager", "module", options.Threads, new ImageSize(1, (int)shape[^1]), x =>
+            {
+                using var mode = inference_mode();
+                var outputs = model.ForwardAll(x);
+                for (var k = 1; k < outputs.Length; k++) outputs[k].Dispose();
+                return outputs[0];
+            }, input));
+        }
+    }
+
+    /// <summary>Whether a network takes images [N, C, H, W] (the others take a window fixed by their description).</summary>
+    private static bool TakesImages(Models.Architecture architecture) => architecture.Graph.InputShape.Length == 4;
+
+    /// <summary>The input a cost is taken at: a windowed network's own, or an image network's at this size (batch 1).</summary>
+    private static long[] CostShape(Models.Architecture architecture, ImageSize size) =>
+        TakesImages(architecture) ? architecture.Graph.InputShapeAt(1, size.Height, size.Width) : architecture.Graph.InputShape.ToArray();
 
     private static void Measure(List<Subject> subjects, BenchOptions options)
     {

@@ -26,18 +26,17 @@ public static class CurvesFile
 }
 
 /// <summary>
-/// Writes a curves.h5 (<see cref="CurvesFile"/>) batch by batch, in row order, under a temporary name that
-/// <see cref="Complete"/> renames to the target once every row is written; disposing without completing deletes it.
+/// Writes a curves.h5 (<see cref="CurvesFile"/>) batch by batch, in row order, into the file given: the partial name an
+/// <see cref="Outputs.OutputSet"/> handed out, which the set publishes once the run has completed it (every row written)
+/// and removes otherwise.
 /// </summary>
 public sealed class CurvesWriter : IDisposable
 {
     private const int Samples = WaveformPreprocessing.Samples;
     private const int Channels = WaveformPreprocessing.Channels;
 
-    private readonly string temporary;
     private readonly H5File file;
     private readonly H5Dataset input, detection, p, s;
-    private readonly bool overwrite;
     private bool completed;
 
     public string Path { get; }
@@ -46,15 +45,15 @@ public sealed class CurvesWriter : IDisposable
     /// <summary>Rows written so far.</summary>
     public int Written { get; private set; }
 
-    public CurvesWriter(string path, IReadOnlyList<string> traceNames, bool overwrite = false)
+    /// <param name="path">The file to create (an output set's partial name); one already there is replaced.</param>
+    public CurvesWriter(string path, IReadOnlyList<string> traceNames)
     {
         ArgumentNullException.ThrowIfNull(traceNames);
         if (traceNames.Count == 0) throw new ArgumentException("curves: no traces to write");
+        if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException("curves: give an output file name");
         Path = path;
-        this.overwrite = overwrite;
         Count = traceNames.Count;
-        temporary = OutputFile.Begin(path, overwrite, "curves");
-        file = H5File.Create(temporary, overwrite: false);
+        file = H5File.Create(path, overwrite: true);
         try
         {
             file.WriteStrings(CurvesFile.TraceNameDataset, traceNames).Dispose();
@@ -94,12 +93,11 @@ public sealed class CurvesWriter : IDisposable
         Written += rows;
     }
 
-    /// <summary>Closes the file and renames it to <see cref="Path"/>; every row must have been written.</summary>
+    /// <summary>Closes the file; every row must have been written.</summary>
     public void Complete()
     {
         if (Written != Count) throw new InvalidOperationException($"curves: {Written} of {Count} rows written to '{Path}'; the file is incomplete");
         CloseFile();
-        OutputFile.Publish(temporary, Path, overwrite);
         completed = true;
     }
 
@@ -112,11 +110,7 @@ public sealed class CurvesWriter : IDisposable
         file.Dispose();
     }
 
-    public void Dispose()
-    {
-        CloseFile();
-        if (!completed) File.Delete(temporary);
-    }
+    public void Dispose() => CloseFile();
 }
 
 /// <summary>Reads a curves.h5 back (shapes checked when opened): names, and any trace's input and curves.</summary>

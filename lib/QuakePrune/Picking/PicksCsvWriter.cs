@@ -9,8 +9,9 @@ public sealed record PickRow(string TraceName, string Split, TracePicks Picks);
 /// <summary>
 /// Writes picks.csv, the `pick` verb's table: trace_name, split, detection_probability (the detection curve's maximum),
 /// p_sample, p_probability, s_sample, s_probability; the pick cells are empty where nothing passed its threshold.
-/// Samples are integers, probabilities the shortest text that reads back as the same float32. Rows are streamed into a
-/// temporary file that <see cref="Complete"/> renames to the target; disposing without completing deletes it.
+/// Samples are integers, probabilities the shortest text that reads back as the same float32. Rows are streamed into the
+/// file given, which is the partial name an <see cref="Outputs.OutputSet"/> handed out (the set publishes it once the run
+/// has completed it, and removes it otherwise).
 /// </summary>
 public sealed class PicksCsvWriter : IDisposable
 {
@@ -18,20 +19,18 @@ public sealed class PicksCsvWriter : IDisposable
         ["trace_name", "split", "detection_probability", "p_sample", "p_probability", "s_sample", "s_probability"];
 
     private readonly CsvWriter csv;
-    private readonly string temporary;
     private readonly string[] cells = new string[7];
-    private readonly bool overwrite;
     private bool completed;
 
     public string Path { get; }
 
-    public PicksCsvWriter(string path, bool overwrite = false)
+    /// <param name="path">The file to write (an output set's partial name); it is created or truncated.</param>
+    public PicksCsvWriter(string path)
     {
+        if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException("picks: give an output file name");
         Path = path;
-        this.overwrite = overwrite;
-        temporary = OutputFile.Begin(path, overwrite, "picks");
-        var writer = new StreamWriter(temporary, false, new System.Text.UTF8Encoding(false));
-        csv = CsvWriter.Create(writer, new CsvWriterOptions { NewLine = "\n" }, leaveOpen: false);
+        var writer = new StreamWriter(path, false, new System.Text.UTF8Encoding(false));
+        csv = CsvWriter.Create(writer, CsvText.Options, leaveOpen: false);
         csv.WriteRecord(Columns.ToArray());
     }
 
@@ -51,17 +50,12 @@ public sealed class PicksCsvWriter : IDisposable
 
     private static string Number(float value) => value.ToString("R", CultureInfo.InvariantCulture);
 
-    /// <summary>Flushes the file and renames it to <see cref="Path"/>.</summary>
+    /// <summary>Flushes and closes the file; no row may follow.</summary>
     public void Complete()
     {
         csv.Dispose();
-        OutputFile.Publish(temporary, Path, overwrite);
         completed = true;
     }
 
-    public void Dispose()
-    {
-        csv.Dispose();
-        if (!completed) File.Delete(temporary);
-    }
+    public void Dispose() => csv.Dispose();
 }

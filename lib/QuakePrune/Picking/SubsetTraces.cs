@@ -28,6 +28,10 @@ internal sealed class SubsetTraces : IDisposable
         this.waveforms = waveforms;
     }
 
+    /// <summary>The files of a subset folder a run reads (declared as inputs, so that no output is ever written over one).</summary>
+    public static IReadOnlyList<string> Files(string subsetDirectory) =>
+        [subsetDirectory, Path.Combine(subsetDirectory, SubsetExtractor.Hdf5Name), Path.Combine(subsetDirectory, SubsetExtractor.CsvName)];
+
     /// <summary>Opens DIR/subset.hdf5 and DIR/subset.csv, reading every row and checking splits, names and labels.</summary>
     public static SubsetTraces Open(string subsetDirectory)
     {

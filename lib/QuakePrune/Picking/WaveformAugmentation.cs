@@ -21,6 +21,9 @@ public sealed record WaveformAugmentOptions
     /// <summary>Noise and channel drops touch an earthquake only when every component's SNR is at least this (dB), as in EQTransformer.</summary>
     public double MinimumSnrDb { get; init; } = 10;
 
+    /// <summary>The original trainer's rates: shift 0.99, added noise 0.3, channel drop 0.5 (what `train --augment` uses for a picker).</summary>
+    public static WaveformAugmentOptions EqTransformer { get; } = new() { ShiftProbability = 0.99, NoiseProbability = 0.3, DropChannelProbability = 0.5 };
+
     public bool Any => ShiftProbability > 0 || NoiseProbability > 0 || DropChannelProbability > 0;
 
     public void Validate()

@@ -69,6 +69,9 @@ public sealed class WaveformDataSet : IDisposable
 
     public LabelSettings Labels { get; }
 
+    /// <summary>The folder and the two files a run on subset <paramref name="subsetDirectory"/> reads: its inputs.</summary>
+    public static IReadOnlyList<string> InputFiles(string subsetDirectory) => SubsetTraces.Files(subsetDirectory);
+
     /// <summary>Every row of the subset, in its order.</summary>
     public IReadOnlyList<SubsetTrace> Rows => traces.Rows;
 

@@ -7,7 +7,8 @@ namespace QuakePrune.Pipeline;
 /// <summary>
 /// One run of the study at one scale. The three presets are defined here and nowhere else:
 /// <c>ci</c> (seconds, for tests), <c>quick</c> (the default: minutes on a 2-core CPU, synthetic data),
-/// <c>paper</c> (the real STEAD, 224x224 images, a GPU).
+/// <c>paper</c> (the real STEAD, 224x224 images, a GPU). The EQTransformer study (notebook 07) takes its settings from the
+/// <c>Picking...</c> members of the same preset.
 /// </summary>
 public sealed record Preset
 {
@@ -43,22 +44,38 @@ public sealed record Preset
     public Device Device { get; init; } = Device.CPU;
     public ulong Seed { get; init; } = 1;
 
+    // ---- the EQTransformer study (notebook 07): waveforms, no spectrograms
+
+    /// <summary>The waveform pickers compared, EQTransformer first (the reference of every speed-up).</summary>
+    public IReadOnlyList<string> PickingArchitectures { get; init; } = ["eqtransformer", "eqt-gru", "eqt-cnn-bilstm", "eqt-lite"];
+    /// <summary>Traces of each class in the pickers' own subset, drawn from the same STEAD; null: the study's subset (notebook 01's).</summary>
+    public int? PickingPerClass { get; init; }
+    public int PickingEpochs { get; init; }
+    public int PickingBatchSize { get; init; } = 32;
+    /// <summary>Batch sizes the pickers are timed at (the study's: 1 and 64 windows).</summary>
+    public IReadOnlyList<int> PickingBenchBatches { get; init; } = [1, 64];
+    public int PickingBenchRuns { get; init; } = 20;
+    public int PickingBenchWarmup { get; init; } = 3;
+
     public static readonly Preset Ci = new()
     {
         Name = "ci", SynthTraces = 160, PerClass = 40, ImageSize = new(32, 32), Hidden = 32,
         Epochs = 1, BatchSize = 16, RetrainEpochs = 1, Scopes = [PruningScope.Full], BenchSize = new(32, 32), BenchRuns = 5, BenchWarmup = 1,
+        PickingPerClass = 8, PickingEpochs = 1, PickingBatchSize = 8, PickingBenchBatches = [1, 2], PickingBenchRuns = 2, PickingBenchWarmup = 0,
     };
 
     public static readonly Preset Quick = new()
     {
         Name = "quick", SynthTraces = 3000, PerClass = 1200, ImageSize = new(64, 64), Hidden = 512,
         Epochs = 4, BatchSize = 32, RetrainEpochs = 2, BenchRuns = 100, BenchWarmup = 10,
+        PickingPerClass = 40, PickingEpochs = 2, PickingBatchSize = 16, PickingBenchRuns = 5, PickingBenchWarmup = 1,
     };
 
     public static readonly Preset Paper = new()
     {
         Name = "paper", SynthTraces = 0, PerClass = 50_000, ImageSize = new(224, 224), Hidden = 512,
         Epochs = 30, BatchSize = 64, RetrainEpochs = 10, BenchRuns = 300, BenchWarmup = 30, Device = Device.CUDA,
+        PickingEpochs = 30, PickingBatchSize = 64, PickingBenchRuns = 100, PickingBenchWarmup = 10,
     };
 
     public static IReadOnlyList<Preset> All { get; } = [Ci, Quick, Paper];

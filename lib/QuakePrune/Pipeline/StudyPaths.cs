@@ -19,7 +19,14 @@ public sealed record StudyPaths(string Root)
     public string Latency => Path.Combine(Root, "latency.json");
     public string Summary => Path.Combine(Root, "summary.csv");
 
+    /// <summary>The EQTransformer study: its subset (when the preset draws one), one training run per picker, their latency.</summary>
+    public string Picking => Path.Combine(Root, "eqtransformer");
+    public string PickingSubset => Path.Combine(Picking, "subset");
+    public string PickingRun(string architecture) => Path.Combine(Picking, architecture);
+    public string PickingMetrics(string architecture) => Path.Combine(PickingRun(architecture), "metrics.json");
+    public string PickingLatency => Path.Combine(Picking, "latency.json");
+
     /// <summary>Every file and folder a run writes in its root (and all `pipeline --overwrite` removes there).</summary>
     public static IReadOnlyList<string> Entries { get; } =
-        ["data", "subset", "spectrograms.h5", "baseline", "pruned", "retrained", "sensitivity.csv", "report.csv", "report.json", "latency.json", "latency.csv", "summary.csv"];
+        ["data", "subset", "spectrograms.h5", "baseline", "pruned", "retrained", "sensitivity.csv", "report.csv", "report.json", "latency.json", "latency.csv", "summary.csv", "eqtransformer"];
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using QuakePrune.Models;
-using QuakePrune.Synth;
 using QuakePrune.Torch;
 using static QuakePrune.Torch.torch;
 using F = QuakePrune.Torch.torch.nn.functional;
@@ -40,10 +39,6 @@ public static class Trainer
 
     /// <summary>The files a run writes in its folder (and the only ones `train --overwrite` removes there).</summary>
     public static readonly IReadOnlyList<string> OutputFiles = [HistoryFileName, ModelFileName, StateFileName];
-
-    private const string ModelPrefix = "model.";
-    private const string OptimizerPrefix = "optimizer.";
-    private const string StatePrefix = "state.";
 
     /// <summary>Trains on the spectrogram file named by <see cref="TrainOptions.Data"/>.</summary>
     public static TrainResult Train(TrainOptions options)
@@ -105,7 +100,7 @@ public static class Trainer
             {
                 var epoch = progress.Epochs;
                 var epochClock = Stopwatch.StartNew();
-                manual_seed(EpochSeed(options.Seed, epoch));
+                manual_seed(TrainingState.EpochSeed(options.Seed, epoch));
                 var train = TrainEpoch(model, groups, data, options, schedule, classWeights, device, epoch, stepsPerEpoch);
                 if (train is null)
                 {
@@ -144,9 +139,6 @@ public static class Trainer
         return new TrainResult(directory, modelPath, statePath, historyPath, history, progress.BestEpoch, progress.BestDevF1, progress.Threshold,
             progress.EarlyStopped, interrupted, clock.Elapsed.TotalSeconds);
     }
-
-    /// <summary>The seed of torch's generator (dropout) during one epoch.</summary>
-    public static long EpochSeed(long seed, int epoch) => (long)(new Rng(unchecked((ulong)seed), 0x7E9A_0000UL + (ulong)epoch).NextUInt64() >> 1);
 
     private static (Network Model, ModelInfo Info) CreateModel(TrainOptions options, IImageDataSet data)
     {
@@ -300,59 +292,28 @@ public static class Trainer
         FormattableString.Invariant($"patience={o.Patience}"), "architecture=" + architecture.ToJson());
 
     private static void SaveState(string path, Network model, List<(string Name, optim.Optimizer Optimizer)> groups, RunProgress progress, ModelInfo info,
-        string fingerprint)
-    {
-        var tensors = new List<KeyValuePair<string, Tensor>>();
-        foreach (var (name, value) in model.state_dict()) tensors.Add(new(ModelPrefix + name, value));
-        foreach (var (group, optimizer) in groups)
-            foreach (var (name, value) in optimizer.state_dict())
-                tensors.Add(new($"{OptimizerPrefix}{group}.{name}", value));
-        var metadata = info.ToMetadata();
-        metadata[StatePrefix + "fingerprint"] = fingerprint;
-        metadata[StatePrefix + "epochs"] = progress.Epochs.ToString(CultureInfo.InvariantCulture);
-        metadata[StatePrefix + "best_dev_f1"] = progress.BestDevF1.ToString("R", CultureInfo.InvariantCulture);
-        metadata[StatePrefix + "best_epoch"] = progress.BestEpoch.ToString(CultureInfo.InvariantCulture);
-        metadata[StatePrefix + "threshold"] = progress.Threshold.ToString("R", CultureInfo.InvariantCulture);
-        metadata[StatePrefix + "epochs_without_improvement"] = progress.EpochsWithoutImprovement.ToString(CultureInfo.InvariantCulture);
-        metadata[StatePrefix + "early_stopped"] = progress.EarlyStopped ? "true" : "false";
-        Safetensors.Save(path, tensors, metadata);
-    }
+        string fingerprint) =>
+        TrainingState.Save(path, model, groups, info, fingerprint, new Dictionary<string, string>
+        {
+            ["epochs"] = TrainingState.Format(progress.Epochs),
+            ["best_dev_f1"] = TrainingState.Format(progress.BestDevF1),
+            ["best_epoch"] = TrainingState.Format(progress.BestEpoch),
+            ["threshold"] = TrainingState.Format(progress.Threshold),
+            ["epochs_without_improvement"] = TrainingState.Format(progress.EpochsWithoutImprovement),
+            ["early_stopped"] = TrainingState.Format(progress.EarlyStopped),
+        });
 
     private static RunProgress LoadState(string path, Network model, List<(string Name, optim.Optimizer Optimizer)> groups, string fingerprint)
     {
-        using var scope = NewDisposeScope();
-        var file = Safetensors.LoadTensors(path);
-        var meta = file.Metadata;
-        string Text(string key) => meta.TryGetValue(StatePrefix + key, out var value)
-            ? value
-            : throw new InvalidDataException($"{path}: not a training state (no '{StatePrefix}{key}' in its metadata)");
-        var saved = Text("fingerprint");
-        if (saved != fingerprint)
+        var counters = TrainingState.Load(path, model, groups, fingerprint);
+        return new RunProgress
         {
-            var (was, now) = (saved.Split(';'), fingerprint.Split(';'));
-            var changed = was.Zip(now).Where(p => p.First != p.Second).Select(p => $"{p.First} -> {p.Second}").FirstOrDefault() ?? "the option set";
-            throw new InvalidDataException($"{path}: the run was started with other settings ({changed}); resume with the same options");
-        }
-        try
-        {
-            model.load_state_dict(Section(file.Tensors, ModelPrefix));
-            foreach (var (group, optimizer) in groups) optimizer.load_state_dict(Section(file.Tensors, $"{OptimizerPrefix}{group}."));
-            return new RunProgress
-            {
-                Epochs = int.Parse(Text("epochs"), CultureInfo.InvariantCulture),
-                BestDevF1 = double.Parse(Text("best_dev_f1"), CultureInfo.InvariantCulture),
-                BestEpoch = int.Parse(Text("best_epoch"), CultureInfo.InvariantCulture),
-                Threshold = double.Parse(Text("threshold"), CultureInfo.InvariantCulture),
-                EpochsWithoutImprovement = int.Parse(Text("epochs_without_improvement"), CultureInfo.InvariantCulture),
-                EarlyStopped = Text("early_stopped") == "true",
-            };
-        }
-        catch (Exception e) when (e is FormatException or InvalidDataException && !e.Message.StartsWith(path, StringComparison.Ordinal))
-        {
-            throw new InvalidDataException($"{path}: {e.Message}", e);
-        }
+            Epochs = counters.Int("epochs"),
+            BestDevF1 = counters.Double("best_dev_f1"),
+            BestEpoch = counters.Int("best_epoch"),
+            Threshold = counters.Double("threshold"),
+            EpochsWithoutImprovement = counters.Int("epochs_without_improvement"),
+            EarlyStopped = counters.Bool("early_stopped"),
+        };
     }
-
-    private static Dictionary<string, Tensor> Section(IReadOnlyDictionary<string, Tensor> tensors, string prefix) =>
-        tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
 }

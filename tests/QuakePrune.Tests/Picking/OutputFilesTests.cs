@@ -1,4 +1,5 @@
 using QuakePrune.Hdf5;
+using QuakePrune.Outputs;
 using QuakePrune.Picking;
 
 namespace QuakePrune.Tests.Picking;
@@ -12,13 +13,18 @@ public class OutputFilesTests
     {
         using var dir = new TempDir();
         var path = dir.File("out/picks.csv");
-        using (var writer = new PicksCsvWriter(path))
+        using (var outputs = new OutputSet("pick", overwrite: false, inputs: []))
         {
-            writer.Write(new PickRow("A.B_1_EV", "test", new TracePicks(0.97f, true, new CurvePeak(701, 0.8125f), new CurvePeak(1203, 0.3f))));
-            writer.Write(new PickRow("A.B_2_NO", "dev", new TracePicks(0.1f, false, null, null)));
-            writer.Write(new PickRow("A.B_3_EV", "train", new TracePicks(0.6f, true, new CurvePeak(0, 1f), null)));
+            using (var writer = new PicksCsvWriter(outputs.File(path)))
+            {
+                writer.Write(new PickRow("A.B_1_EV", "test", new TracePicks(0.97f, true, new CurvePeak(701, 0.8125f), new CurvePeak(1203, 0.3f))));
+                writer.Write(new PickRow("A.B_2_NO", "dev", new TracePicks(0.1f, false, null, null)));
+                writer.Write(new PickRow("A.B_3_EV", "train", new TracePicks(0.6f, true, new CurvePeak(0, 1f), null)));
+                writer.Complete();
+                Assert.Throws<InvalidOperationException>(() => writer.Write(new PickRow("late", "test", new TracePicks(0.1f, false, null, null))));
+            }
             Assert.False(File.Exists(path));
-            writer.Complete();
+            outputs.Publish();
         }
         Assert.Equal(
         [
@@ -30,26 +36,35 @@ public class OutputFilesTests
         Assert.Single(Directory.GetFiles(dir.File("out"), "*", SearchOption.AllDirectories));
     }
 
+    /// <summary>The writers go through the project's output set: no unasked replacement, nothing left when abandoned.</summary>
     [Fact]
     public void Picks_csv_never_replaces_a_file_unasked_and_leaves_nothing_when_abandoned()
     {
         using var dir = new TempDir();
         var path = dir.File("picks.csv");
         File.WriteAllText(path, "mine");
-        var e = Assert.Throws<IOException>(() => new PicksCsvWriter(path));
-        Assert.Contains("--overwrite", e.Message);
+        using (var refusing = new OutputSet("pick", overwrite: false, inputs: []))
+        {
+            var e = Assert.Throws<IOException>(() => refusing.File(path));
+            Assert.Contains("--overwrite", e.Message);
+        }
         Assert.Equal("mine", File.ReadAllText(path));
-        using (var abandoned = new PicksCsvWriter(path, overwrite: true))
+        using (var abandoning = new OutputSet("pick", overwrite: true, inputs: []))
+        using (var abandoned = new PicksCsvWriter(abandoning.File(path)))
             abandoned.Write(new PickRow("x", "test", new TracePicks(0.5f, true, null, null)));
         Assert.Equal("mine", File.ReadAllText(path));
         Assert.Single(Directory.GetFiles(dir.Path));
-        using (var writer = new PicksCsvWriter(path, overwrite: true))
+        using (var outputs = new OutputSet("pick", overwrite: true, inputs: []))
         {
-            writer.Write(new PickRow("x", "test", new TracePicks(0.5f, true, null, null)));
-            writer.Complete();
+            using (var writer = new PicksCsvWriter(outputs.File(path)))
+            {
+                writer.Write(new PickRow("x", "test", new TracePicks(0.5f, true, null, null)));
+                writer.Complete();
+            }
+            outputs.Publish();
         }
         Assert.Equal(2, File.ReadAllLines(path).Length);
-        Assert.Throws<IOException>(() => new PicksCsvWriter(dir.Path));
+        Assert.Throws<ArgumentException>(() => new PicksCsvWriter(" "));
     }
 
     private static float[] Ramp(int length, float offset) => Enumerable.Range(0, length).Select(i => offset + i * 1e-4f).ToArray();
@@ -62,12 +77,16 @@ public class OutputFilesTests
         string[] names = ["A.B_1_EV", "A.B_2_NO", "A.B_3_EV"];
         var inputs = Ramp(3 * 3 * Samples, -1);
         var (d, p, s) = (Ramp(3 * Samples, 0), Ramp(3 * Samples, 0.1f), Ramp(3 * Samples, 0.2f));
-        using (var writer = new CurvesWriter(path, names))
+        using (var outputs = new OutputSet("pick", overwrite: false, inputs: []))
         {
-            writer.Write(inputs.AsSpan(0, 2 * 3 * Samples), d.AsSpan(0, 2 * Samples), p.AsSpan(0, 2 * Samples), s.AsSpan(0, 2 * Samples));
-            writer.Write(inputs.AsSpan(2 * 3 * Samples), d.AsSpan(2 * Samples), p.AsSpan(2 * Samples), s.AsSpan(2 * Samples));
+            using (var writer = new CurvesWriter(outputs.File(path), names))
+            {
+                writer.Write(inputs.AsSpan(0, 2 * 3 * Samples), d.AsSpan(0, 2 * Samples), p.AsSpan(0, 2 * Samples), s.AsSpan(0, 2 * Samples));
+                writer.Write(inputs.AsSpan(2 * 3 * Samples), d.AsSpan(2 * Samples), p.AsSpan(2 * Samples), s.AsSpan(2 * Samples));
+                writer.Complete();
+            }
             Assert.False(File.Exists(path));
-            writer.Complete();
+            outputs.Publish();
         }
         Assert.Single(Directory.GetFiles(dir.Path));
         using (var reader = new CurvesReader(path))
@@ -96,7 +115,8 @@ public class OutputFilesTests
     {
         using var dir = new TempDir();
         var path = dir.File("curves.h5");
-        using (var writer = new CurvesWriter(path, ["a", "b"]))
+        using (var outputs = new OutputSet("pick", overwrite: false, inputs: []))
+        using (var writer = new CurvesWriter(outputs.File(path), ["a", "b"]))
         {
             writer.Write(new float[3 * Samples], new float[Samples], new float[Samples], new float[Samples]);
             var e = Assert.Throws<InvalidOperationException>(writer.Complete);
@@ -106,7 +126,8 @@ public class OutputFilesTests
         }
         Assert.Empty(Directory.GetFiles(dir.Path));
         File.WriteAllText(path, "mine");
-        Assert.Throws<IOException>(() => new CurvesWriter(path, ["a"]));
+        using (var refusing = new OutputSet("pick", overwrite: false, inputs: []))
+            Assert.Throws<IOException>(() => refusing.File(path));
         Assert.Throws<ArgumentException>(() => new CurvesWriter(dir.File("none.h5"), []));
         Assert.Equal("mine", File.ReadAllText(path));
         Assert.Throws<Hdf5Exception>(() => new CurvesReader(path));

@@ -1,0 +1,105 @@
+using QuakePrune.Models;
+using QuakePrune.Torch;
+using static QuakePrune.Torch.torch;
+
+namespace QuakePrune.Picking;
+
+/// <summary>One batch's output curves on the host (Count x 6000 each, probabilities) and the batch's loss against its labels.</summary>
+public sealed record CurveBatch(WaveformBatch Batch, float[] Detection, float[] P, float[] S, double Loss);
+
+/// <summary>A split's curves reduced to what picking and scoring need, in subset order, with the mean loss over its samples.</summary>
+public sealed record SplitCurves(string Split, IReadOnlyList<SubsetTrace> Traces, IReadOnlyList<CurveSummary> Curves, double Loss)
+{
+    public IReadOnlyList<TraceTruth> Truths => Traces.Select(t => t.Truth).ToArray();
+
+    /// <summary>EQTransformer's table for this split at <paramref name="thresholds"/>.</summary>
+    public PickingScores Score(PickThresholds thresholds) => PickingMetrics.Score(Truths, Curves, thresholds);
+}
+
+/// <summary>
+/// The contract between a network and the picking stage: a waveform picker takes [N, 3, 6000] (channels Z, N, E,
+/// preprocessed by <see cref="WaveformPreprocessing"/>) and returns three outputs, detection, P and S, each [N, 6000] after
+/// the sigmoid (SeisBench's EQTransformer and the project's variants of it). Any architecture of that shape is a picker;
+/// the stage never asks which builder made it.
+/// </summary>
+public static class PickingNetwork
+{
+    /// <summary>Whether the network described by <paramref name="architecture"/> is a waveform picker.</summary>
+    public static bool IsPicker(Architecture architecture)
+    {
+        var graph = architecture.Graph;
+        return graph.Outputs.Count == 3 && graph.InputShape.SequenceEqual([1L, WaveformPreprocessing.Channels, WaveformPreprocessing.Samples]);
+    }
+
+    /// <summary>Refuses a network that is not a waveform picker, naming <paramref name="source"/> and what it takes instead.</summary>
+    public static void Require(Architecture architecture, string source)
+    {
+        if (IsPicker(architecture)) return;
+        var graph = architecture.Graph;
+        throw new InvalidDataException(
+            $"{source}: not a waveform picker: it takes [{string.Join(", ", graph.InputShape)}] and gives {graph.Outputs.Count} output(s); " +
+            $"a picker takes [1, {WaveformPreprocessing.Channels}, {WaveformPreprocessing.Samples}] and gives detection, P and S (e.g. --arch eqtransformer)");
+    }
+
+    /// <summary>The three curves for an input batch [N, 3, 6000]; each output's shape is checked to be [N, 6000].</summary>
+    public static (Tensor Detection, Tensor P, Tensor S) Forward(Network model, Tensor input)
+    {
+        var outputs = model.ForwardAll(input);
+        if (outputs.Length != 3)
+            throw new InvalidDataException($"picking: the network gave {outputs.Length} outputs, expected detection, P and S");
+        var expected = new[] { input.shape[0], WaveformPreprocessing.Samples };
+        string[] names = ["detection", "P", "S"];
+        for (var k = 0; k < 3; k++)
+            if (!outputs[k].shape.SequenceEqual(expected))
+                throw new InvalidDataException(
+                    $"picking: the network's {names[k]} output is [{string.Join(", ", outputs[k].shape)}], expected [{string.Join(", ", expected)}]");
+        return (outputs[0], outputs[1], outputs[2]);
+    }
+
+    /// <summary>Runs the network (eval mode, no autograd) over <paramref name="batches"/>, one batch on the host at a time.</summary>
+    public static IEnumerable<CurveBatch> Run(Network model, IEnumerable<WaveformBatch> batches, Device? device = null)
+    {
+        model.eval();
+        foreach (var batch in batches) yield return RunBatch(model, batch, device);
+    }
+
+    private static CurveBatch RunBatch(Network model, WaveformBatch batch, Device? device)
+    {
+        using var scope = NewDisposeScope();
+        using var mode = inference_mode();
+        var (x, d, p, s) = batch.ToTensors();
+        if (device is { type: not DeviceType.CPU } target) (x, d, p, s) = (x.to(target), d.to(target), p.to(target), s.to(target));
+        var (od, op, os) = Forward(model, x);
+        var loss = PickingLoss.Compute(od, op, os, d, p, s).item<double>();
+        return new CurveBatch(batch, od.cpu().ToArray<float>(), op.cpu().ToArray<float>(), os.cpu().ToArray<float>(), loss);
+    }
+
+    /// <summary>Each trace's curve summary for one split (subset order) and the split's mean loss.</summary>
+    public static SplitCurves Summarise(Network model, WaveformDataSet data, string split, int batchSize, Device? device = null)
+    {
+        var rows = data.Rows;
+        var traces = new List<SubsetTrace>();
+        var curves = new List<CurveSummary>();
+        double lossSum = 0;
+        var options = new WaveformLoaderOptions { Split = split, BatchSize = batchSize, Shuffle = false };
+        foreach (var result in Run(model, data.Epoch(options, 0), device))
+        {
+            lossSum += result.Loss * result.Batch.Count;
+            for (var i = 0; i < result.Batch.Count; i++)
+            {
+                traces.Add(rows[result.Batch.Rows[i]]);
+                curves.Add(Summary(result, i));
+            }
+        }
+        return new SplitCurves(split, traces, curves, lossSum / traces.Count);
+    }
+
+    /// <summary>The curve summary of trace <paramref name="index"/> of a batch.</summary>
+    public static CurveSummary Summary(CurveBatch result, int index)
+    {
+        const int samples = WaveformPreprocessing.Samples;
+        var at = index * samples;
+        return CurveSummary.FromCurves(result.Detection.AsSpan(at, samples), result.P.AsSpan(at, samples), result.S.AsSpan(at, samples),
+            result.Batch.TraceNames[index]);
+    }
+}

@@ -1,0 +1,101 @@
+using System.Globalization;
+using QuakePrune.Models;
+using QuakePrune.Synth;
+using QuakePrune.Torch;
+using static QuakePrune.Torch.torch;
+
+namespace QuakePrune.Training;
+
+/// <summary>
+/// What every trainer of the project shares: the resumable state file (state.safetensors: the model's weights, each
+/// optimiser's moments, the run's counters and a fingerprint of the options that must not change between a run and its
+/// resumption) and the per-epoch seed of torch's generator. The classifier trainer (<see cref="Trainer"/>) and the
+/// waveform trainer (<c>Picking.WaveformTrainer</c>) both save and resume through here.
+/// </summary>
+public static class TrainingState
+{
+    private const string ModelPrefix = "model.";
+    private const string OptimizerPrefix = "optimizer.";
+    private const string StatePrefix = "state.";
+    private const string FingerprintKey = "fingerprint";
+
+    /// <summary>The seed of torch's generator (dropout) during one epoch: the same for a run resumed at that epoch.</summary>
+    public static long EpochSeed(long seed, int epoch) => (long)(new Rng(unchecked((ulong)seed), 0x7E9A_0000UL + (ulong)epoch).NextUInt64() >> 1);
+
+    /// <summary>Writes the state (atomically, as <see cref="Safetensors.Save"/> writes) with the model's metadata and the run's counters.</summary>
+    public static void Save(string path, Network model, IReadOnlyList<(string Name, optim.Optimizer Optimizer)> groups, ModelInfo info, string fingerprint,
+        IReadOnlyDictionary<string, string> counters)
+    {
+        var tensors = new List<KeyValuePair<string, Tensor>>();
+        foreach (var (name, value) in model.state_dict()) tensors.Add(new(ModelPrefix + name, value));
+        foreach (var (group, optimizer) in groups)
+            foreach (var (name, value) in optimizer.state_dict())
+                tensors.Add(new($"{OptimizerPrefix}{group}.{name}", value));
+        var metadata = info.ToMetadata();
+        metadata[StatePrefix + FingerprintKey] = fingerprint;
+        foreach (var (key, value) in counters) metadata[StatePrefix + key] = value;
+        Safetensors.Save(path, tensors, metadata);
+    }
+
+    /// <summary>
+    /// Loads the weights and optimiser moments saved by <see cref="Save"/> into <paramref name="model"/> and
+    /// <paramref name="groups"/>, after checking the fingerprint (a changed option is named); returns the counters, read
+    /// through <see cref="Counters"/>.
+    /// </summary>
+    public static Counters Load(string path, Network model, IReadOnlyList<(string Name, optim.Optimizer Optimizer)> groups, string fingerprint)
+    {
+        using var scope = NewDisposeScope();
+        var file = Safetensors.LoadTensors(path);
+        var counters = new Counters(path, file.Metadata);
+        var saved = counters.Text(FingerprintKey);
+        if (saved != fingerprint)
+        {
+            var (was, now) = (saved.Split(';'), fingerprint.Split(';'));
+            var changed = was.Zip(now).Where(p => p.First != p.Second).Select(p => $"{p.First} -> {p.Second}").FirstOrDefault() ?? "the option set";
+            throw new InvalidDataException($"{path}: the run was started with other settings ({changed}); resume with the same options");
+        }
+        try
+        {
+            model.load_state_dict(Section(file.Tensors, ModelPrefix));
+            foreach (var (group, optimizer) in groups) optimizer.load_state_dict(Section(file.Tensors, $"{OptimizerPrefix}{group}."));
+        }
+        catch (Exception e) when (e is FormatException or InvalidDataException && !e.Message.StartsWith(path, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+        return counters;
+    }
+
+    /// <summary>A saved run's counters, each read by name; a missing or malformed one is named with the file.</summary>
+    public sealed class Counters(string path, IReadOnlyDictionary<string, string> metadata)
+    {
+        public string Text(string key) => metadata.TryGetValue(StatePrefix + key, out var value)
+            ? value
+            : throw new InvalidDataException($"{path}: not a training state (no '{StatePrefix}{key}' in its metadata)");
+
+        public int Int(string key) => Parse(key, t => int.Parse(t, NumberStyles.Integer, CultureInfo.InvariantCulture));
+        public double Double(string key) => Parse(key, t => double.Parse(t, NumberStyles.Float, CultureInfo.InvariantCulture));
+        public bool Bool(string key) => Text(key) == "true";
+
+        private T Parse<T>(string key, Func<string, T> parse)
+        {
+            var text = Text(key);
+            try
+            {
+                return parse(text);
+            }
+            catch (FormatException)
+            {
+                throw new InvalidDataException($"{path}: state counter '{key}' is '{text}', not a number");
+            }
+        }
+    }
+
+    /// <summary>A counter's text: integers plainly, doubles round-tripping, booleans as true/false.</summary>
+    public static string Format(int value) => value.ToString(CultureInfo.InvariantCulture);
+    public static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+    public static string Format(bool value) => value ? "true" : "false";
+
+    private static Dictionary<string, Tensor> Section(IReadOnlyDictionary<string, Tensor> tensors, string prefix) =>
+        tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
+}
