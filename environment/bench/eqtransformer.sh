@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Forward latency of EQTransformer and its variants (eqt-gru, eqt-cnn-bilstm, eqt-lite), batch 1 and 64: our module forward
-# (`quakeprune model latency`, every output, the four models interleaved) against PyTorch eager running SeisBench's model with
+# (`quakeprune bench`: the module forward, every output, the four models interleaved) against PyTorch eager running SeisBench's model with
 # the same eqtransformer weights (../shared/bench/eqtransformer.py latency). Rounds alternate which side goes first, so drift
 # on a shared machine hits both alike; each round's figures, the medians over rounds, and the median over rounds of each
 # round's ratio are printed. Targets: our eqtransformer no slower than PyTorch eager at batch 1 and 64; each variant's
@@ -44,7 +44,7 @@ for member in "${members[@]}"; do
 done
 
 ours() {
-  "$root/quakeprune" model latency "${models[@]}" --batch 1 --batch 64 --threads "$threads" --runs "$runs" >"$work/ours-$1.jsonl"
+  "$root/quakeprune" bench "${models[@]}" --batch 1,64 --interleave --threads "$threads" --runs "$runs" --out "$work/ours-$1.json" >/dev/null
 }
 theirs() {
   [ -z "$reference" ] && return 0
@@ -55,7 +55,7 @@ theirs() {
   done
 }
 
-rm -f "$work"/ours-*.jsonl "$work"/reference-*.jsonl
+rm -f "$work"/ours-*.json "$work"/reference-*.jsonl
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for round in $(seq 1 "$rounds"); do
   echo "round $round of $rounds (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
@@ -68,8 +68,7 @@ work, rounds, members = os.environ["WORK"], int(os.environ["ROUNDS"]), os.enviro
 
 def figures(round):
     row = {}
-    for line in open(f"{work}/ours-{round}.jsonl"):
-        r = json.loads(line)
+    for r in json.load(open(f"{work}/ours-{round}.json"))["results"]:
         row[(os.path.basename(r["model"]).removesuffix(".safetensors"), r["batch"])] = r["median_ms"]
     reference = f"{work}/reference-{round}.jsonl"
     if os.path.exists(reference):

@@ -19,7 +19,7 @@ public static class ModelCommand
     /// <summary>One line of `model cost`: an architecture's parameters and MACs per input, and what its recurrent and attention layers take of them.</summary>
     public sealed record CostRow(string Arch, string Input, string Params, string MMacs, string RecurrentMMacs, string AttentionMMacs, string Layers);
 
-    public static Command Create() => new("model", "Create or inspect model checkpoints.") { Init(), Show(), Cost(), Latency() };
+    public static Command Create() => new("model", "Create or inspect model checkpoints.") { Init(), Show(), Cost() };
 
     /// <summary>Image networks take their input size from --size; a waveform network's description fixes its window.</summary>
     private static bool TakesImages(Architecture architecture) => architecture.Graph.InputShape.Length == 4;
@@ -125,32 +125,6 @@ public static class ModelCommand
             }).ToList();
             Console.WriteLine(TableFormatter.Format(rows, int.MaxValue).PlainText);
             Console.WriteLine("MACs per input at batch 1 (classifiers: two classes, one Linear head); RecurrentMMacs and AttentionMMacs are the shares of LSTM/GRU and attention layers.");
-            return 0;
-        }));
-        return command;
-    }
-
-    private static Command Latency()
-    {
-        var models = new Option<string[]>("--model") { Description = "Checkpoints to time (repeatable)", Required = true, AllowMultipleArgumentsPerToken = true };
-        var batches = new Option<int[]>("--batch") { Description = "Batch sizes (repeatable)", DefaultValueFactory = _ => [1], AllowMultipleArgumentsPerToken = true };
-        var threads = new Option<int>("--threads") { Description = "Intra-op threads", DefaultValueFactory = _ => 2 };
-        var warmup = new Option<int>("--warmup") { Description = "Untimed forwards per model and batch first", DefaultValueFactory = _ => 3 };
-        var runs = new Option<int>("--runs") { Description = "Timed forwards per model and batch", DefaultValueFactory = _ => 30 };
-        var command = new Command("latency",
-            "Time the plain module forward (every output, eval and inference mode) of checkpoints at their input shape, interleaved; one JSON line per model and batch.")
-        {
-            models, batches, threads, warmup, runs,
-        };
-        command.SetAction(parse => CommandErrors.Run(() =>
-        {
-            var timings = ForwardLatency.Measure(parse.GetValue(models)!, parse.GetValue(batches)!, parse.GetValue(threads), parse.GetValue(warmup), parse.GetValue(runs));
-            foreach (var t in timings)
-                Console.WriteLine(new JsonObject
-                {
-                    ["engine"] = "quakeprune module forward", ["model"] = t.Model, ["batch"] = t.Batch, ["threads"] = t.Threads, ["runs"] = t.Runs,
-                    ["median_ms"] = t.MedianMs, ["per_window_ms"] = t.PerInputMs,
-                }.ToJsonString());
             return 0;
         }));
         return command;

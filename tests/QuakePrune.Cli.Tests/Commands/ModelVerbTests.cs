@@ -96,23 +96,6 @@ public sealed class ModelVerbTests : IDisposable
     }
 
     [Fact]
-    public void Latency_times_every_model_and_batch_as_json_lines()
-    {
-        var (a, b) = (Path.Combine(dir, "lite.safetensors"), Path.Combine(dir, "gru.safetensors"));
-        Assert.Equal(0, CliRunner.Run("model", "init", "--arch", "eqt-lite", "--out", a).Code);
-        Assert.Equal(0, CliRunner.Run("model", "init", "--arch", "eqt-gru", "--out", b).Code);
-        var run = CliRunner.Run("model", "latency", "--model", a, b, "--batch", "1", "2", "--runs", "2", "--warmup", "0", "--threads", "1");
-        Assert.True(run.Code == 0, run.Err);
-        var lines = run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!).ToArray();
-        Assert.Equal([(a, 1), (a, 2), (b, 1), (b, 2)], lines.Select(l => ((string)l["model"]!, (int)l["batch"]!)));
-        Assert.All(lines, l => Assert.Equal(2, (int)l["runs"]!));
-        Assert.All(lines, l => Assert.True((double)l["median_ms"]! > 0));
-        var missing = CliRunner.Run("model", "latency", "--model", Path.Combine(dir, "absent.safetensors"));
-        Assert.Equal(1, missing.Code);
-        Assert.Contains("absent.safetensors", missing.Err);
-    }
-
-    [Fact]
     public void Same_seed_same_weights()
     {
         var (a, b) = (Path.Combine(dir, "a.safetensors"), Path.Combine(dir, "b.safetensors"));
