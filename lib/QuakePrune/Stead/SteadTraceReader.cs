@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
+using Microsoft.Win32.SafeHandles;
 using QuakePrune.Hdf5;
 
 namespace QuakePrune.Stead;
@@ -8,10 +9,12 @@ namespace QuakePrune.Stead;
 /// <summary>
 /// Reads the waveforms of one STEAD HDF5 file by trace name, in the order they were requested, and lists its traces.
 /// libhdf5 1.10.8 aborts or segfaults on some damaged files, and nothing in a process survives that: so a file this
-/// process did not write is read by a separate process (<see cref="SteadTraceServer"/>), which sends the waveforms back
-/// over a pipe. Its crash is reported as a damaged file, naming the file and the trace; the file is opened, and each trace
-/// looked up and read, once, there only. Requests are pipelined: that process reads the next traces while this one works
-/// on the last. A file this process wrote, or any with QUAKEPRUNE_HDF5_CHECK=off, is read here, in the same order.
+/// process did not write is handed to libhdf5 in a separate process only (<see cref="SteadTraceServer"/>), whose crash is
+/// reported as a damaged file, naming the file and the trace. There each trace is looked up and checked; a trace stored
+/// as plain little-endian float32 bytes (as h5py writes STEAD) is answered with where its bytes lie, and this process
+/// reads them from the file itself, bounds checked; any other is read there and sent over the pipe. Requests are
+/// pipelined: that process looks up the next traces while this one works on the last. A file this process wrote, or any
+/// with QUAKEPRUNE_HDF5_CHECK=off, is read here with libhdf5, in the same order.
 /// Errors are the same either way: KeyNotFoundException for an absent trace, InvalidDataException for a trace that is not
 /// STEAD's (6000, 3) float32 or a damaged file, <see cref="Hdf5Exception"/> for libhdf5's errors. Not thread-safe.
 /// </summary>
@@ -135,14 +138,27 @@ internal abstract class SteadTraceReader : IDisposable
         private readonly Process child;
         private readonly BinaryWriter requests;
         private readonly BinaryReader replies;
+        /// <summary>The HDF5 file, for the bytes of traces stored plainly, and its length then.</summary>
+        private readonly SafeFileHandle data;
+        private readonly long dataLength;
         private bool opened;
         private Exception? failure;
 
         public Separate(string hdf5Path) : base(hdf5Path)
         {
-            child = SeparateProcess.Start("stead-serve", hdf5Path);
+            data = File.OpenHandle(hdf5Path);
+            dataLength = RandomAccess.GetLength(data);
+            try
+            {
+                child = SeparateProcess.Start("stead-serve", hdf5Path);
+            }
+            catch
+            {
+                data.Dispose();
+                throw;
+            }
             requests = new BinaryWriter(new BufferedStream(child.StandardInput.BaseStream, 1 << 12), Encoding.UTF8);
-            replies = new BinaryReader(child.StandardOutput.BaseStream, Encoding.UTF8);
+            replies = new BinaryReader(new BufferedStream(child.StandardOutput.BaseStream, 1 << 16), Encoding.UTF8);
         }
 
         public override IEnumerable<string> TraceNames()
@@ -194,18 +210,38 @@ internal abstract class SteadTraceReader : IDisposable
 
         private protected override void Receive(string traceName, Span<float> destination)
         {
+            long? offset = null;
             try
             {
                 Opened();
                 var status = replies.ReadByte();
-                if (status != SteadTraceServer.Ok) throw ReplyError(status, traceName);
-                replies.BaseStream.ReadExactly(MemoryMarshal.AsBytes(destination));
+                if (status == SteadTraceServer.At) offset = replies.ReadInt64();
+                else if (status == SteadTraceServer.Ok) replies.BaseStream.ReadExactly(MemoryMarshal.AsBytes(destination));
+                else throw ReplyError(status, traceName);
             }
             catch (IOException e) when (e is not Hdf5Exception)
             {
                 throw Died($"reading trace '{traceName}'", e);
             }
+            if (offset is { } at) ReadPlain(traceName, at, destination);
         }
+
+        /// <summary>Reads a trace's bytes from the file, where the reading process found them.</summary>
+        private void ReadPlain(string traceName, long offset, Span<float> destination)
+        {
+            var bytes = MemoryMarshal.AsBytes(destination);
+            // A damaged header may point anywhere: only bytes inside the file are read.
+            if (offset < 0 || offset > dataLength - bytes.Length) throw PastTheEnd(traceName);
+            for (var done = 0; done < bytes.Length;)
+            {
+                var read = RandomAccess.Read(data, bytes[done..], offset + done);
+                if (read == 0) throw PastTheEnd(traceName);
+                done += read;
+            }
+        }
+
+        private InvalidDataException PastTheEnd(string traceName) =>
+            new($"trace '{traceName}' cannot be read: HDF5 file '{Path}' is damaged there (its data would lie past the end of the file)");
 
         /// <summary>Reads the child's first reply, whether the file opened; rethrows the failure that ended the child.</summary>
         private void Opened()
@@ -248,6 +284,7 @@ internal abstract class SteadTraceReader : IDisposable
                 // The child is gone already.
             }
             replies.Dispose();
+            data.Dispose();
             if (!child.WaitForExit(TimeSpan.FromSeconds(10))) child.Kill();
             child.WaitForExit();
             child.Dispose();

@@ -7,10 +7,13 @@ namespace QuakePrune.Stead;
 /// <summary>
 /// The separate process that reads a STEAD HDF5 file for <see cref="SteadTraceReader"/>: `quakeprune stead-serve FILE`.
 /// Requests arrive on standard input and are answered on standard output, one reply each, in order; the first reply,
-/// unasked, says whether the file opened. A request is <see cref="ReadTrace"/> and a name (the reply: <see cref="Ok"/> and
-/// the waveform's 18,000 float32, or <see cref="Absent"/>, or an error) or <see cref="ListTraces"/> (the reply: a
-/// <see cref="Name"/> and a name per trace, then <see cref="End"/>, or an error). An error is its kind and a message.
-/// Strings are .NET's BinaryWriter strings (UTF-8 after a 7-bit length). The process ends when its input ends.
+/// unasked, says whether the file opened. A request is <see cref="ReadTrace"/> and a name, or <see cref="ListTraces"/>.
+/// ReadTrace's reply is <see cref="At"/> and a byte offset for a trace stored as plain little-endian float32 bytes (as
+/// h5py writes STEAD: the asking process reads them itself, and 72 kB per trace need not cross the pipe), else
+/// <see cref="Ok"/> and the waveform's 18,000 float32 as libhdf5 read them, or <see cref="Absent"/>, or an error.
+/// ListTraces's reply is a <see cref="Name"/> and a name per trace, then <see cref="End"/>, or an error. An error is its
+/// kind and a message. Strings are .NET's BinaryWriter strings (UTF-8 after a 7-bit length), numbers little-endian.
+/// The process ends when its input ends.
 /// </summary>
 public static class SteadTraceServer
 {
@@ -27,6 +30,8 @@ public static class SteadTraceServer
     internal const byte Hdf5Error = 5;
     /// <summary>Anything else went wrong in the reading process.</summary>
     internal const byte Failed = 6;
+    /// <summary>The trace's 18,000 float32 lie in the file as they are, from this byte offset on.</summary>
+    internal const byte At = 7;
 
     /// <summary>Serves <paramref name="hdf5Path"/> on this process's standard input and output until the input ends.</summary>
     public static void Serve(string hdf5Path)
@@ -68,17 +73,28 @@ public static class SteadTraceServer
             {
                 case ReadTrace:
                     var name = requests.ReadString();
+                    long? offset;
                     try
                     {
-                        waveforms.Read(name, waveform);
+                        using var dataset = waveforms.Open(name);
+                        offset = dataset.ContiguousFloat32Offset;
+                        if (offset is null) dataset.Read<float>(waveform);
                     }
                     catch (Exception e)
                     {
                         WriteError(replies, e);
                         break;
                     }
-                    replies.Write(Ok);
-                    replies.Write(MemoryMarshal.AsBytes(waveform.AsSpan()));
+                    if (offset is { } at)
+                    {
+                        replies.Write(At);
+                        replies.Write(at);
+                    }
+                    else
+                    {
+                        replies.Write(Ok);
+                        replies.Write(MemoryMarshal.AsBytes(waveform.AsSpan()));
+                    }
                     break;
                 case ListTraces:
                     try
