@@ -79,6 +79,17 @@ internal static partial class SeparateProcess
         _ = fcntl(fd, setPipeSize, 1 << 20);
     }
 
+    /// <summary>Child side: whether bytes wait unread on standard input (a pipe).</summary>
+    public static unsafe bool InputWaiting()
+    {
+        const ulong bytesWaiting = 0x541B; // FIONREAD
+        var count = 0;
+        return ioctl(0, bytesWaiting, &count) == 0 && count > 0;
+    }
+
+    [LibraryImport("libc")]
+    private static unsafe partial int ioctl(int fd, ulong request, int* result);
+
     [LibraryImport("libc")]
     private static partial int getppid();
 

@@ -67,7 +67,11 @@ public sealed class SteadPair : IDisposable
         {
             foreach (var record in Records())
             {
-                while (pending.Count >= ReadAhead || (pending.Count > 0 && !reader.CanRequest(record.TraceName)))
+                // Received down to half the read-ahead before more are asked for, so requests go out in batches.
+                if (pending.Count >= ReadAhead)
+                    while (pending.Count > ReadAhead / 2)
+                        if (Next(pending.Dequeue(), skipNonFinite, skipped) is { } trace) yield return trace;
+                while (pending.Count > 0 && !reader.CanRequest(record.TraceName))
                     if (Next(pending.Dequeue(), skipNonFinite, skipped) is { } trace) yield return trace;
                 reader.Request(record.TraceName);
                 pending.Enqueue(record);

@@ -197,9 +197,9 @@ internal abstract class SteadTraceReader : IDisposable
             if (failure is not null) throw failure;
             try
             {
+                // Buffered: the requests made before a reply is awaited go out together (Receive flushes them).
                 requests.Write(SteadTraceServer.ReadTrace);
                 requests.Write(traceName);
-                requests.Flush();
             }
             catch (IOException e)
             {
@@ -213,6 +213,7 @@ internal abstract class SteadTraceReader : IDisposable
             long? offset = null;
             try
             {
+                requests.Flush();
                 Opened();
                 var status = replies.ReadByte();
                 if (status == SteadTraceServer.At) offset = replies.ReadInt64();

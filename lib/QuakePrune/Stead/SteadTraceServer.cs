@@ -38,7 +38,8 @@ public static class SteadTraceServer
     {
         SeparateProcess.EndWithParent();
         SeparateProcess.WidenPipe(1);
-        using var requests = new BinaryReader(new BufferedStream(Console.OpenStandardInput(), 1 << 12), Encoding.UTF8);
+        // Unbuffered: whether more requests wait is asked of the pipe itself (SeparateProcess.InputWaiting).
+        using var requests = new BinaryReader(Console.OpenStandardInput(), Encoding.UTF8);
         using var replies = new BinaryWriter(new BufferedStream(Console.OpenStandardOutput(), 1 << 16), Encoding.UTF8);
         try
         {
@@ -69,6 +70,8 @@ public static class SteadTraceServer
         var waveform = new float[SteadLayout.Values];
         while (true)
         {
+            // Replies go out when no request waits: one write (and one wake-up of the asking process) per batch asked.
+            if (!SeparateProcess.InputWaiting()) replies.Flush();
             switch (requests.ReadByte())
             {
                 case ReadTrace:
@@ -115,7 +118,6 @@ public static class SteadTraceServer
                 case var other:
                     throw new InvalidDataException($"stead-serve: unknown request {other}");
             }
-            replies.Flush();
         }
     }
 

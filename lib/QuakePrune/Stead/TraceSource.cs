@@ -91,8 +91,9 @@ public sealed class SteadTraceSource : ITraceSource
             reader.Receive(destination.Slice(i * SteadLayout.Values, SteadLayout.Values), csvPath);
         }
         nextInOrder = rows[^1] + 1;
-        if (!inOrder) return;
-        // What is still requested runs on from nextInOrder: ask for the rows after it.
+        // What is still requested runs on from nextInOrder: ask for the rows after it, half the read-ahead at a time (so
+        // requests go out, and replies come back, in batches).
+        if (!inOrder || requested.Count > ReadAhead / 2) return;
         while (requested.Count < ReadAhead && nextInOrder + requested.Count < Records.Count && Ask(nextInOrder + requested.Count)) { }
     }
 
