@@ -28,6 +28,7 @@ public static class QuakePruneCli
         BenchTrainCommand.Create(),
         BenchCommand.Create(),
         Hdf5CheckCommand.Create(),
+        SteadServeCommand.Create(),
     };
 
     /// <summary>

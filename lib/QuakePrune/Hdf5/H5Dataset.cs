@@ -60,6 +60,30 @@ public sealed unsafe class H5Dataset : H5Object
         }
     }
 
+    /// <summary>
+    /// Where the elements lie in the file as little-endian float32 bytes, one after another: the byte offset of a
+    /// dataset stored contiguously in this file as little-endian IEEE float32 (what h5py writes for float32), or null
+    /// for any other storage (chunked, compact, external, not yet allocated) or type. Such bytes read from the file are
+    /// exactly what <see cref="Read{T}(Span{T})"/> into floats gives on a little-endian machine.
+    /// </summary>
+    public long? ContiguousFloat32Offset
+    {
+        get
+        {
+            if (!BitConverter.IsLittleEndian) return null;
+            lock (Hdf5Library.Sync)
+            {
+                using (var type = H5Handle.Take(H5Native.H5Dget_type(Id), H5Kind.Datatype, "reading the type", FilePath, Path))
+                    if (H5Native.H5Tequal(type.Id, Hdf5Library.G.IeeeF32Le) <= 0) return null;
+                using (var dcpl = H5Handle.Take(H5Native.H5Dget_create_plist(Id), H5Kind.PropertyList, "reading the creation properties", FilePath, Path))
+                    if (H5Native.H5Pget_layout(dcpl.Id) != H5Native.H5D_CONTIGUOUS || H5Native.H5Pget_external_count(dcpl.Id) != 0) return null;
+                // HADDR_UNDEF (all ones) when the storage is not allocated; the address counts from the file's first byte.
+                var offset = H5Native.H5Dget_offset(Id);
+                return offset > long.MaxValue ? null : (long)offset;
+            }
+        }
+    }
+
     private long[] ReadShape()
     {
         lock (Hdf5Library.Sync)

@@ -267,17 +267,16 @@ public sealed class H5File : H5Group
 
     /// <summary>
     /// Opens an existing file, read-only unless <paramref name="writable"/>, after <see cref="Hdf5Guard"/> has walked
-    /// it in a child process: the structure and <paramref name="objects"/> (in-file paths of the objects that will be
-    /// read), or every object when none are named.
+    /// every object of it in a child process (unless this process wrote it).
     /// </summary>
-    public static H5File Open(string path, bool writable = false, IReadOnlyCollection<string>? objects = null)
+    public static H5File Open(string path, bool writable = false)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"HDF5 file not found: '{path}'", path);
-        Hdf5Guard.Check(path, objects);
+        Hdf5Guard.Check(path);
         return OpenUnchecked(path, writable);
     }
 
-    /// <summary>Opens a file without the guard's walk: for the walk itself.</summary>
+    /// <summary>Opens a file without the guard's walk: for the separate processes that walk or read it.</summary>
     internal static H5File OpenUnchecked(string path, bool writable = false)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"HDF5 file not found: '{path}'", path);

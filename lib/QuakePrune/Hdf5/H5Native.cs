@@ -83,6 +83,7 @@ internal static unsafe partial class H5Native
     [LibraryImport(Library)] internal static partial int H5Dwrite(long dataset, long memType, long memSpace, long fileSpace, long xfer, void* buf);
     [LibraryImport(Library)] internal static partial int H5Dset_extent(long dataset, ulong* size);
     [LibraryImport(Library)] internal static partial ulong H5Dget_storage_size(long dataset);
+    [LibraryImport(Library)] internal static partial ulong H5Dget_offset(long dataset);
 
     [LibraryImport(Library)] internal static partial long H5Screate(int type);
     [LibraryImport(Library)] internal static partial long H5Screate_simple(int rank, ulong* dims, ulong* maxdims);
@@ -96,6 +97,7 @@ internal static unsafe partial class H5Native
     [LibraryImport(Library)] internal static partial int H5Tset_size(long type, nuint size);
     [LibraryImport(Library)] internal static partial nuint H5Tget_size(long type);
     [LibraryImport(Library)] internal static partial int H5Tget_class(long type);
+    [LibraryImport(Library)] internal static partial int H5Tequal(long type1, long type2);
     [LibraryImport(Library)] internal static partial int H5Tget_sign(long type);
     [LibraryImport(Library)] internal static partial int H5Tis_variable_str(long type);
     [LibraryImport(Library)] internal static partial int H5Tset_cset(long type, int cset);
@@ -108,6 +110,7 @@ internal static unsafe partial class H5Native
     [LibraryImport(Library)] internal static partial int H5Pset_chunk(long plist, int ndims, ulong* dims);
     [LibraryImport(Library)] internal static partial int H5Pget_layout(long plist);
     [LibraryImport(Library)] internal static partial int H5Pget_chunk(long plist, int maxNdims, ulong* dims);
+    [LibraryImport(Library)] internal static partial int H5Pget_external_count(long plist);
     [LibraryImport(Library)] internal static partial int H5Pset_link_creation_order(long plist, uint flags);
     [LibraryImport(Library)] internal static partial int H5Pset_create_intermediate_group(long plist, uint crtIntermedGroup);
     [LibraryImport(Library)] internal static partial int H5Pset_obj_track_times(long plist, [MarshalAs(UnmanagedType.U1)] bool trackTimes);

@@ -8,24 +8,24 @@ public sealed record SubsetTrace(int Row, string TraceName, string Split, TraceT
 
 /// <summary>
 /// The one place the picking stage reads a subset (`quakeprune extract`'s subset.hdf5 + subset.csv with its split
-/// column). Today it reads through the Stead API (<see cref="SteadCsvReader"/> for the rows, <see cref="SteadWaveforms"/>
-/// for the waveforms); when the project's trace-source interface lands, this class is the only one to change.
+/// column): the rows through <see cref="SteadCsvReader"/>, the waveforms through the project's trace source
+/// (<see cref="SteadTraceSource"/>: a separate process reads a file this process did not write).
 /// The rows are kept (a few hundred bytes each); waveforms are read one at a time on request.
 /// </summary>
 internal sealed class SubsetTraces : IDisposable
 {
-    private readonly SteadWaveforms waveforms;
+    private readonly SteadTraceSource source;
 
     public string Hdf5Path { get; }
     public string CsvPath { get; }
     public IReadOnlyList<SubsetTrace> Rows { get; }
 
-    private SubsetTraces(string hdf5, string csv, IReadOnlyList<SubsetTrace> rows, SteadWaveforms waveforms)
+    private SubsetTraces(string hdf5, string csv, IReadOnlyList<SubsetTrace> rows, SteadTraceSource source)
     {
         Hdf5Path = hdf5;
         CsvPath = csv;
         Rows = rows;
-        this.waveforms = waveforms;
+        this.source = source;
     }
 
     /// <summary>The files of a subset folder a run reads (declared as inputs, so that no output is ever written over one).</summary>
@@ -42,16 +42,17 @@ internal sealed class SubsetTraces : IDisposable
         var csv = Path.Combine(subsetDirectory, SubsetExtractor.CsvName);
         if (!File.Exists(csv)) throw new FileNotFoundException($"waveforms: subset '{subsetDirectory}': CSV file '{csv}' not found", csv);
         if (!File.Exists(hdf5)) throw new FileNotFoundException($"waveforms: subset '{subsetDirectory}': HDF5 file '{hdf5}' not found", hdf5);
-        var rows = ReadRows(csv);
-        return new SubsetTraces(hdf5, csv, rows, new SteadWaveforms(hdf5));
+        var (rows, records) = ReadRows(csv);
+        return new SubsetTraces(hdf5, csv, rows, SteadTraceSource.Of(hdf5, csv, records));
     }
 
-    private static List<SubsetTrace> ReadRows(string csv)
+    private static (List<SubsetTrace> Rows, List<SteadRecord> Records) ReadRows(string csv)
     {
         using var reader = new SteadCsvReader(csv);
         if (!reader.ExtraColumns.Contains(SubsetExtractor.SplitColumn))
             throw new InvalidDataException($"waveforms: '{csv}' has no '{SubsetExtractor.SplitColumn}' column; make the subset with `quakeprune extract`");
         var rows = new List<SubsetTrace>();
+        var records = new List<SteadRecord>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var record in reader.Records())
         {
@@ -63,19 +64,14 @@ internal sealed class SubsetTraces : IDisposable
             var truth = TraceTruth.FromRecord(record);
             PhaseLabels.Check(truth, record.TraceName);
             rows.Add(new SubsetTrace(rows.Count, record.TraceName, split, truth, record.SnrDb));
+            records.Add(record);
         }
         if (rows.Count == 0) throw new InvalidDataException($"waveforms: '{csv}' lists no traces");
-        return rows;
+        return (rows, records);
     }
 
     /// <summary>Reads row <paramref name="row"/>'s waveform (18,000 floats: 6000 samples x E, N, Z).</summary>
-    public void Read(int row, Span<float> steadTrace)
-    {
-        var name = Rows[row].TraceName;
-        if (!waveforms.Contains(name))
-            throw new InvalidDataException($"waveforms: trace '{name}' of '{CsvPath}' is absent from '{Hdf5Path}'");
-        waveforms.Read(name, steadTrace);
-    }
+    public void Read(int row, Span<float> steadTrace) => source.Read([row], steadTrace);
 
-    public void Dispose() => waveforms.Dispose();
+    public void Dispose() => source.Dispose();
 }

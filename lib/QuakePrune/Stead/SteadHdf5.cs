@@ -85,8 +85,10 @@ public static class SteadAttributes
 }
 
 /// <summary>
-/// The waveforms of one STEAD HDF5 file: `data/&lt;trace_name&gt;` (2020 layout) or `earthquake/local` and
-/// `non_earthquake/noise` (2019 layout). Random access by trace name; every read checks shape and dtype.
+/// The waveforms of one STEAD HDF5 file, read in this process: `data/&lt;trace_name&gt;` (2020 layout) or
+/// `earthquake/local` and `non_earthquake/noise` (2019 layout). Random access by trace name; every read checks shape and
+/// dtype. A file this process did not write is walked whole by <see cref="Hdf5Guard"/> first; the pipeline reads such
+/// files through <see cref="SteadTraceSource"/> and <see cref="SteadPair"/> instead, which read them in a separate process.
 /// </summary>
 public sealed class SteadWaveforms : IDisposable
 {
@@ -95,23 +97,19 @@ public sealed class SteadWaveforms : IDisposable
 
     public string Path { get; }
 
-    /// <summary>
-    /// Opens a STEAD HDF5 file. <paramref name="traces"/> names the traces that will be read: only they (and the groups'
-    /// links) are walked first by <see cref="Hdf5Guard"/>; null walks every trace; an empty list only the groups.
-    /// </summary>
-    public SteadWaveforms(string hdf5Path, IReadOnlyCollection<string>? traces = null)
+    /// <summary>Opens a STEAD HDF5 file (through <see cref="H5File.Open"/>).</summary>
+    public SteadWaveforms(string hdf5Path) : this(hdf5Path, H5File.Open(hdf5Path)) { }
+
+    private SteadWaveforms(string hdf5Path, H5File opened)
     {
         Path = hdf5Path;
-        string[] layout = [SteadLayout.DataGroup, SteadLayout.EarthquakeGroup2019, SteadLayout.NoiseGroup2019];
-        file = H5File.Open(hdf5Path, objects: traces is null ? null : layout);
+        file = opened;
         try
         {
-            foreach (var name in layout)
+            foreach (var name in new[] { SteadLayout.DataGroup, SteadLayout.EarthquakeGroup2019, SteadLayout.NoiseGroup2019 })
                 if (file.Contains(name) && file.IsGroup(name)) groups.Add(file.OpenGroup(name));
             if (groups.Count == 0)
                 throw new InvalidDataException($"'{hdf5Path}' is not a STEAD file: no group 'data' (nor 'earthquake/local', 'non_earthquake/noise')");
-            if (traces is { Count: > 0 })
-                Hdf5Guard.Check(hdf5Path, traces.SelectMany(t => groups.Select(g => g.Path.TrimStart('/') + "/" + t)).ToList());
         }
         catch
         {
@@ -119,6 +117,9 @@ public sealed class SteadWaveforms : IDisposable
             throw;
         }
     }
+
+    /// <summary>Opens a file without <see cref="Hdf5Guard"/>'s walk: for the separate process that reads it.</summary>
+    internal static SteadWaveforms OpenUnchecked(string hdf5Path) => new(hdf5Path, H5File.OpenUnchecked(hdf5Path));
 
     /// <summary>The groups holding traces ("/data", or the 2019 ones).</summary>
     public IReadOnlyList<H5Group> Groups => groups;

@@ -71,9 +71,9 @@ public static class SteadInfo
                 magnitude = Widen(magnitude, r.SourceMagnitude);
                 distance = Widen(distance, r.SourceDistanceKm);
             }
-            // Only the names are listed: the groups' links are walked first, no trace is opened.
-            using var waveforms = new SteadWaveforms(hdf5, traces: []);
-            foreach (var name in waveforms.TraceNames())
+            // Only the names are listed: no trace is opened.
+            using var reader = SteadTraceReader.Open(hdf5);
+            foreach (var name in reader.TraceNames())
             {
                 if (names.Remove(name)) continue;
                 missingCsv++;

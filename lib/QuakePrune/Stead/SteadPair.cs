@@ -7,22 +7,27 @@ namespace QuakePrune.Stead;
 public sealed record SteadTrace(SteadRecord Record, float[] Waveform);
 
 /// <summary>
-/// One STEAD pair, `PREFIX.hdf5` + `PREFIX.csv` (a chunk or the merged file). Metadata comes from the CSV,
-/// waveforms from the HDF5 by trace name.
+/// One STEAD pair, `PREFIX.hdf5` + `PREFIX.csv` (a chunk or the merged file). Metadata comes from the CSV, waveforms from
+/// the HDF5 by trace name, through a <see cref="SteadTraceReader"/> (a separate process for a file this process did not
+/// write). Not thread-safe.
 /// </summary>
 public sealed class SteadPair : IDisposable
 {
+    /// <summary>Traces <see cref="Traces"/> asks for ahead of the one it yields, so they are read while the caller works.</summary>
+    private const int ReadAhead = 32;
+
+    private readonly SteadTraceReader reader;
+
     public string Prefix { get; }
     public string Hdf5Path { get; }
     public string CsvPath { get; }
-    public SteadWaveforms Waveforms { get; }
 
-    private SteadPair(string prefix, string hdf5, string csv, SteadWaveforms waveforms)
+    private SteadPair(string prefix, string hdf5, string csv, SteadTraceReader reader)
     {
         Prefix = prefix;
         Hdf5Path = hdf5;
         CsvPath = csv;
-        Waveforms = waveforms;
+        this.reader = reader;
     }
 
     /// <summary>The file names of a prefix: `PREFIX.hdf5` (or `.h5`) and `PREFIX.csv`; a path to either file is accepted too.</summary>
@@ -42,11 +47,14 @@ public sealed class SteadPair : IDisposable
         var (hdf5, csv) = Paths(prefix);
         if (!File.Exists(hdf5)) throw new FileNotFoundException($"STEAD input '{prefix}': HDF5 file '{hdf5}' not found", hdf5);
         if (!File.Exists(csv)) throw new FileNotFoundException($"STEAD input '{prefix}': CSV file '{csv}' not found", csv);
-        return new SteadPair(prefix, hdf5, csv, new SteadWaveforms(hdf5));
+        return new SteadPair(prefix, hdf5, csv, SteadTraceReader.Open(hdf5));
     }
 
     /// <summary>The CSV rows, streamed in file order.</summary>
     public IEnumerable<SteadRecord> Records() => SteadCsv.Read(CsvPath);
+
+    /// <summary>The names of the HDF5's traces, group by group, in name order.</summary>
+    public IEnumerable<string> TraceNames() => reader.TraceNames();
 
     /// <summary>
     /// Metadata and waveform of every row, in CSV order, in constant memory. A trace absent from the HDF5 is an error
@@ -54,29 +62,55 @@ public sealed class SteadPair : IDisposable
     /// </summary>
     public IEnumerable<SteadTrace> Traces(bool skipNonFinite = false, StrongBox<int>? skipped = null)
     {
-        foreach (var record in Records())
+        var pending = new Queue<SteadRecord>();
+        try
         {
-            var waveform = ReadWaveform(record);
-            if (SteadLayout.CountNonFinite(waveform) is var bad and > 0)
+            foreach (var record in Records())
             {
-                if (!skipNonFinite)
-                    throw new InvalidDataException($"trace '{record.TraceName}' in '{Hdf5Path}' has {bad} NaN/Inf values");
-                if (skipped is not null) skipped.Value++;
-                continue;
+                // Received down to half the read-ahead before more are asked for, so requests go out in batches.
+                if (pending.Count >= ReadAhead)
+                    while (pending.Count > ReadAhead / 2)
+                        if (Next(pending.Dequeue(), skipNonFinite, skipped) is { } trace) yield return trace;
+                while (pending.Count > 0 && !reader.CanRequest(record.TraceName))
+                    if (Next(pending.Dequeue(), skipNonFinite, skipped) is { } trace) yield return trace;
+                reader.Request(record.TraceName);
+                pending.Enqueue(record);
             }
-            yield return new SteadTrace(record, waveform);
+            while (pending.Count > 0)
+                if (Next(pending.Dequeue(), skipNonFinite, skipped) is { } trace) yield return trace;
         }
+        finally
+        {
+            // A caller that stops early leaves traces asked for: they are dropped.
+            reader.DiscardPending();
+        }
+    }
+
+    private SteadTrace? Next(SteadRecord record, bool skipNonFinite, StrongBox<int>? skipped)
+    {
+        var waveform = new float[SteadLayout.Values];
+        reader.Receive(waveform, CsvPath);
+        if (SteadLayout.CountNonFinite(waveform) is var bad and > 0)
+        {
+            if (!skipNonFinite)
+                throw new InvalidDataException($"trace '{record.TraceName}' in '{Hdf5Path}' has {bad} NaN/Inf values");
+            if (skipped is not null) skipped.Value++;
+            return null;
+        }
+        return new SteadTrace(record, waveform);
     }
 
     /// <summary>Reads the waveform of a CSV row, naming the trace when the HDF5 lacks it.</summary>
     public float[] ReadWaveform(SteadRecord record)
     {
-        if (!Waveforms.Contains(record.TraceName))
-            throw new InvalidDataException($"trace '{record.TraceName}' of '{CsvPath}' is absent from '{Hdf5Path}'");
-        return Waveforms.Read(record.TraceName);
+        if (reader.Pending > 0) throw new InvalidOperationException($"'{Hdf5Path}': a waveform is read while its traces are being enumerated");
+        var waveform = new float[SteadLayout.Values];
+        reader.Request(record.TraceName);
+        reader.Receive(waveform, CsvPath);
+        return waveform;
     }
 
-    public void Dispose() => Waveforms.Dispose();
+    public void Dispose() => reader.Dispose();
 }
 
 /// <summary>

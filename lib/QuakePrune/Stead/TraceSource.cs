@@ -20,52 +20,95 @@ public interface ITraceSource : IDisposable
     void Read(IReadOnlyList<int> rows, Span<float> destination);
 }
 
-/// <summary>A STEAD-format pair (HDF5 + CSV) as an <see cref="ITraceSource"/>: every CSV row, or a chosen part of them.</summary>
+/// <summary>
+/// A STEAD-format pair (HDF5 + CSV) as an <see cref="ITraceSource"/>: every CSV row, or a chosen part of them. The waveforms
+/// come through a <see cref="SteadTraceReader"/> (a separate process for a file this process did not write); a caller that
+/// reads the rows in order has the next ones asked for ahead, so they are read while it works. Not thread-safe.
+/// </summary>
 public sealed class SteadTraceSource : ITraceSource
 {
-    private readonly SteadWaveforms waveforms;
-    private readonly string csvPath;
+    /// <summary>Rows asked for ahead of a caller reading in order: enough to keep the reading process busy.</summary>
+    private const int ReadAhead = 32;
 
-    public string Description => $"'{waveforms.Path}' (rows of '{csvPath}')";
+    private readonly SteadTraceReader reader;
+    private readonly string csvPath;
+    /// <summary>Rows requested of the reader and not yet received, in request order.</summary>
+    private readonly Queue<int> requested = new();
+    /// <summary>The row after the last one read (a call starting there continues in order).</summary>
+    private int nextInOrder;
+
+    public string Description => $"'{reader.Path}' (rows of '{csvPath}')";
     public IReadOnlyList<SteadRecord> Records { get; }
 
-    private SteadTraceSource(SteadWaveforms waveforms, string csvPath, IReadOnlyList<SteadRecord> records)
+    private SteadTraceSource(SteadTraceReader reader, string csvPath, IReadOnlyList<SteadRecord> records)
     {
-        this.waveforms = waveforms;
+        this.reader = reader;
         this.csvPath = csvPath;
         Records = records;
     }
 
     /// <summary>Every row of the pair's CSV, in file order (a subset: a few thousand rows).</summary>
-    public static SteadTraceSource Open(string hdf5Path, string csvPath) => Of(hdf5Path, csvPath, SteadCsv.ReadAll(csvPath));
+    public static SteadTraceSource Open(string hdf5Path, string csvPath)
+    {
+        // The reader first: a reading process then starts while the CSV is read.
+        var reader = SteadTraceReader.Open(hdf5Path);
+        try
+        {
+            return new SteadTraceSource(reader, csvPath, SteadCsv.ReadAll(csvPath));
+        }
+        catch
+        {
+            reader.Dispose();
+            throw;
+        }
+    }
 
-    /// <summary>Only <paramref name="records"/> (rows of the pair's CSV): only their datasets are checked and read.</summary>
+    /// <summary>Only <paramref name="records"/> (rows of the pair's CSV): only their datasets are read.</summary>
     public static SteadTraceSource Of(string hdf5Path, string csvPath, IReadOnlyList<SteadRecord> records) =>
-        new(new SteadWaveforms(hdf5Path, records.Select(r => r.TraceName).ToList()), csvPath, records);
+        new(SteadTraceReader.Open(hdf5Path), csvPath, records);
 
     public void Read(IReadOnlyList<int> rows, Span<float> destination)
     {
         if (destination.Length != rows.Count * SteadLayout.Values)
             throw new ArgumentException($"{rows.Count} traces need {rows.Count * SteadLayout.Values} values; the destination holds {destination.Length}");
+        foreach (var row in rows)
+            if (row < 0 || row >= Records.Count)
+                throw new ArgumentOutOfRangeException(nameof(rows), $"row {row} is not one of the {Records.Count} rows of {Description}");
+        if (rows.Count == 0) return;
+        // Rows asked for ahead that this call does not begin with were a wrong guess: dropped.
+        var asked = requested.Zip(rows).TakeWhile(pair => pair.First == pair.Second).Count();
+        if (asked < Math.Min(requested.Count, rows.Count))
+        {
+            reader.DiscardPending();
+            requested.Clear();
+            asked = 0;
+        }
+        var inOrder = rows[0] == nextInOrder && Enumerable.Range(1, rows.Count - 1).All(i => rows[i] == rows[i - 1] + 1);
         for (var i = 0; i < rows.Count; i++)
         {
-            var name = Records[rows[i]].TraceName;
-            if (!waveforms.Contains(name))
-                throw new InvalidDataException($"trace '{name}' of '{csvPath}' is absent from '{waveforms.Path}'");
-            try
-            {
-                waveforms.Read(name, destination.Slice(i * SteadLayout.Values, SteadLayout.Values));
-            }
-            catch (Hdf5.Hdf5Exception e)
-            {
-                // libhdf5's error stack means little to a user; the trace and the file say where to look.
-                throw new InvalidDataException($"trace '{name}' in '{waveforms.Path}' cannot be read: the HDF5 file is damaged there", e);
-            }
+            while (asked < rows.Count && Ask(rows[asked])) asked++;
+            requested.Dequeue();
+            reader.Receive(destination.Slice(i * SteadLayout.Values, SteadLayout.Values), csvPath);
         }
+        nextInOrder = rows[^1] + 1;
+        // What is still requested runs on from nextInOrder: ask for the rows after it, half the read-ahead at a time (so
+        // requests go out, and replies come back, in batches).
+        if (!inOrder || requested.Count > ReadAhead / 2) return;
+        while (requested.Count < ReadAhead && nextInOrder + requested.Count < Records.Count && Ask(nextInOrder + requested.Count)) { }
+    }
+
+    /// <summary>Requests a row's waveform, unless too many requests wait already.</summary>
+    private bool Ask(int row)
+    {
+        var name = Records[row].TraceName;
+        if (!reader.CanRequest(name)) return false;
+        reader.Request(name);
+        requested.Enqueue(row);
+        return true;
     }
 
     /// <summary>Reads rows <paramref name="first"/>..first+count-1, in order.</summary>
     public void Read(int first, int count, Span<float> destination) => Read(Enumerable.Range(first, count).ToArray(), destination);
 
-    public void Dispose() => waveforms.Dispose();
+    public void Dispose() => reader.Dispose();
 }

@@ -55,13 +55,14 @@ public sealed class SubsetExtractorTests(TwoInputs inputs) : IClassFixture<TwoIn
             Assert.Single(ev.Select(r => r.ExtraValue("split")).Distinct());
         foreach (var day in rows.Where(r => !r.IsEarthquake).GroupBy(r => (r.NetworkCode, r.ReceiverCode, r.TraceStartTime!.Value.Date)))
             Assert.Single(day.Select(r => r.ExtraValue("split")).Distinct());
-        using var one = SteadPair.Open(dir.File("one"));
-        using var two = SteadPair.Open(dir.File("two"));
+        using var one = new SteadWaveforms(dir.File("one.hdf5"));
+        using var two = new SteadWaveforms(dir.File("two.hdf5"));
+        using var subset = new SteadWaveforms(pair.Hdf5Path);
         foreach (var row in rows.Take(40))
         {
-            var source = one.Waveforms.Contains(row.TraceName) ? one : two;
-            Assert.Equal(source.Waveforms.Read(row.TraceName), pair.Waveforms.Read(row.TraceName));
-            Assert.Equal(SteadCsv.Format(row), SteadCsv.Format(pair.Waveforms.ReadAttributes(row.TraceName)));
+            var source = one.Contains(row.TraceName) ? one : two;
+            Assert.Equal(source.Read(row.TraceName), pair.ReadWaveform(row));
+            Assert.Equal(SteadCsv.Format(row), SteadCsv.Format(subset.ReadAttributes(row.TraceName)));
         }
         Assert.Empty(Directory.GetFileSystemEntries(dir.Path, "*partial*"));
     }

@@ -11,28 +11,30 @@ public class SteadHdf5Tests
     public void H5pyWrittenFileReadsWithAttributes()
     {
         using var pair = SteadPair.Open(Fixture);
+        using var waveforms = new SteadWaveforms(pair.Hdf5Path);
         var rows = pair.Records().ToList();
         Assert.Equal(4, rows.Count);
-        var fromAttributes = pair.Waveforms.ReadAttributes("109C.TA_20060723155859_EV");
+        var fromAttributes = waveforms.ReadAttributes("109C.TA_20060723155859_EV");
         Assert.Equal(SteadCsv.Format(rows[0]), SteadCsv.Format(fromAttributes));
         Assert.Equal([56.79999924, 55.40000153, 47.40000153], fromAttributes.SnrDb!);
         Assert.Equal(2896.0, fromAttributes.CodaEndSample);
-        var second = pair.Waveforms.ReadAttributes("B084.PB_20061103155652_EV");
+        var second = waveforms.ReadAttributes("B084.PB_20061103155652_EV");
         Assert.Equal(600.0, second.PArrivalSample);
         Assert.Equal("EH", second.ReceiverType);
         Assert.Equal("ci10276477", second.SourceId);
-        var noise = pair.Waveforms.ReadAttributes("109C.TA_201511220015_NO");
+        var noise = waveforms.ReadAttributes("109C.TA_201511220015_NO");
         Assert.Equal(TraceCategory.Noise, noise.TraceCategory);
         Assert.Null(noise.PArrivalSample);
         Assert.Null(noise.SnrDb);
-        var sparse = pair.Waveforms.ReadAttributes("109C.TA_201511230812_NO");
+        var sparse = waveforms.ReadAttributes("109C.TA_201511230812_NO");
         Assert.Null(sparse.ReceiverElevationM);
         Assert.Null(sparse.SourceId);
         var traces = pair.Traces().ToList();
         Assert.Equal(rows.Select(r => r.TraceName), traces.Select(t => t.Record.TraceName));
         Assert.All(traces, t => Assert.Equal(18000, t.Waveform.Length));
         Assert.NotEqual(0f, traces[0].Waveform[17999]);
-        Assert.Equal(4, pair.Waveforms.TraceNames().Count());
+        Assert.Equal(4, pair.TraceNames().Count());
+        Assert.Equal(waveforms.Read(rows[3].TraceName), pair.ReadWaveform(rows[3]));
     }
 
     [Fact]
@@ -44,13 +46,14 @@ public class SteadHdf5Tests
         using (var writer = new SteadWriter(dir.File("p.hdf5"), dir.File("p.csv")))
             foreach (var row in rows) writer.Write(row, wave);
         using var pair = SteadPair.Open(dir.File("p"));
+        using var waveforms = new SteadWaveforms(pair.Hdf5Path);
         Assert.Equal(rows.Select(SteadCsv.Format), pair.Records().Select(SteadCsv.Format));
         foreach (var row in rows)
         {
-            Assert.Equal(wave, pair.Waveforms.Read(row.TraceName));
-            Assert.Equal(SteadCsv.Format(row), SteadCsv.Format(pair.Waveforms.ReadAttributes(row.TraceName)));
+            Assert.Equal(wave, pair.ReadWaveform(row));
+            Assert.Equal(SteadCsv.Format(row), SteadCsv.Format(waveforms.ReadAttributes(row.TraceName)));
         }
-        Assert.Equal(rows.Select(r => r.TraceName), pair.Waveforms.Groups[0].LinkNames(H5LinkOrder.Creation));
+        Assert.Equal(rows.Select(r => r.TraceName), waveforms.Groups[0].LinkNames(H5LinkOrder.Creation));
     }
 
     [Fact]

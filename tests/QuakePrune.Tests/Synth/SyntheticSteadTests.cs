@@ -16,7 +16,7 @@ public class SyntheticSteadTests
         Assert.NotEqual(File.ReadAllText(dir.File("a.csv")), File.ReadAllText(dir.File("c.csv")));
         using var a = SteadPair.Open(dir.File("a"));
         using var b = SteadPair.Open(dir.File("b"));
-        foreach (var row in a.Records()) Assert.Equal(a.Waveforms.Read(row.TraceName), b.Waveforms.Read(row.TraceName));
+        foreach (var row in a.Records()) Assert.Equal(a.ReadWaveform(row), b.ReadWaveform(row));
         Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp-*"));
     }
 
@@ -47,7 +47,7 @@ public class SyntheticSteadTests
             Assert.InRange(sMinusP, hypocentral * (1 / 3.75 - 1 / 5.58) - 0.05, hypocentral * (1 / 3.25 - 1 / 6.42) + 0.05);
             Assert.InRange(r.CodaEndSample!.Value, r.SArrivalSample.Value, 5999);
             Assert.Equal(3, r.SnrDb!.Length);
-            var w = pair.Waveforms.Read(r.TraceName);
+            var w = pair.ReadWaveform(r);
             var p = (int)r.PArrivalSample.Value;
             var s = (int)r.SArrivalSample.Value;
             // The SNR written is the waveform's: signal from P to the coda's end over the noise before P.

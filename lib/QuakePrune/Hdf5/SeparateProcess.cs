@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace QuakePrune.Hdf5;
+
+/// <summary>
+/// Runs libhdf5 on a file this process did not write in a separate process, `quakeprune VERB FILE` (QuakePrune.Cli.dll on
+/// this dotnet host) with its standard streams piped: libhdf5 1.10.8 aborts or segfaults on some damaged files, and such a
+/// crash then ends that process only. Its death is a damaged file, named by the caller.
+/// </summary>
+internal static partial class SeparateProcess
+{
+    /// <summary>Set to "off" to read HDF5 files in this process, unchecked (for a machine without the command line built).</summary>
+    public const string SwitchVariable = "QUAKEPRUNE_HDF5_CHECK";
+
+    public static bool SwitchedOff => Environment.GetEnvironmentVariable(SwitchVariable) == "off";
+
+    /// <summary>Starts the child; its standard error is read and dropped (libc's "double free" lines and the like).</summary>
+    public static Process Start(string verb, string path)
+    {
+        var cli = CommandLineAssembly()
+                  ?? throw new InvalidOperationException(
+                      $"cannot read '{path}' safely: HDF5 files are read by QuakePrune.Cli.dll in a separate process, and it is not " +
+                      $"beside QuakePrune.dll (build the solution with environment/setup.sh, or set {SwitchVariable}=off to read in this process, unchecked)");
+        var start = new ProcessStartInfo(DotnetHost(), [cli, verb, Path.GetFullPath(path)])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        var child = Process.Start(start) ?? throw new InvalidOperationException($"cannot start the process that reads '{path}'");
+        child.ErrorDataReceived += (_, _) => { };
+        child.BeginErrorReadLine();
+        return child;
+    }
+
+    /// <summary>How a child that ended unasked ended: "signal 11, SIGSEGV" or "exit 3".</summary>
+    public static string Ending(Process child)
+    {
+        if (!child.WaitForExit(TimeSpan.FromSeconds(10)))
+        {
+            child.Kill();
+            child.WaitForExit();
+            return "it stopped answering and was ended";
+        }
+        // .NET reports a child killed by signal N as exit code 128 + N.
+        return child.ExitCode switch
+        {
+            134 => "signal 6, SIGABRT",
+            135 => "signal 7, SIGBUS",
+            136 => "signal 8, SIGFPE",
+            139 => "signal 11, SIGSEGV",
+            > 128 and < 160 and var code => $"signal {code - 128}",
+            var code => $"exit {code}",
+        };
+    }
+
+    /// <summary>
+    /// Child side: ends this process when its parent ends. Closed pipes end a child waiting on them; this also ends one
+    /// held inside libhdf5 (a damaged file can make it loop), whose parent was killed.
+    /// </summary>
+    public static void EndWithParent()
+    {
+        var parent = getppid();
+        var watch = new Thread(() =>
+        {
+            while (getppid() == parent) Thread.Sleep(500);
+            _exit(1);
+        }) { IsBackground = true, Name = "parent watch" };
+        watch.Start();
+    }
+
+    /// <summary>Child side: lets <paramref name="fd"/>, a pipe, hold 1 MiB, so the child can work that far ahead of its reader.</summary>
+    public static void WidenPipe(int fd)
+    {
+        const int setPipeSize = 1031; // F_SETPIPE_SZ
+        // Best effort: the system's limit (/proc/sys/fs/pipe-max-size) may be lower; 64 KiB pipes only work less far ahead.
+        _ = fcntl(fd, setPipeSize, 1 << 20);
+    }
+
+    /// <summary>Child side: whether bytes wait unread on standard input (a pipe).</summary>
+    public static unsafe bool InputWaiting()
+    {
+        const ulong bytesWaiting = 0x541B; // FIONREAD
+        var count = 0;
+        return ioctl(0, bytesWaiting, &count) == 0 && count > 0;
+    }
+
+    [LibraryImport("libc")]
+    private static unsafe partial int ioctl(int fd, ulong request, int* result);
+
+    [LibraryImport("libc")]
+    private static partial int getppid();
+
+    [LibraryImport("libc")]
+    private static partial void _exit(int status);
+
+    [LibraryImport("libc")]
+    private static partial int fcntl(int fd, int command, int argument);
+
+    /// <summary>QuakePrune.Cli.dll beside this assembly, or in the build's artifacts layout (artifacts/bin/PROJECT/CONFIG/).</summary>
+    private static string? CommandLineAssembly()
+    {
+        const string name = "QuakePrune.Cli.dll";
+        var here = Path.GetDirectoryName(typeof(SeparateProcess).Assembly.Location) ?? AppContext.BaseDirectory;
+        var candidates = new List<string> { Path.Combine(AppContext.BaseDirectory, name), Path.Combine(here, name) };
+        var configuration = Path.GetFileName(here);
+        var bin = Path.GetDirectoryName(Path.GetDirectoryName(here));
+        if (bin is not null) candidates.Add(Path.Combine(bin, "QuakePrune.Cli", configuration, name));
+        return candidates.FirstOrDefault(File.Exists);
+    }
+
+    private static string DotnetHost()
+    {
+        var process = Environment.ProcessPath;
+        if (process is not null && Path.GetFileNameWithoutExtension(process) == "dotnet") return process;
+        return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+    }
+}
