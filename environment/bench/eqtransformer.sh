@@ -55,7 +55,7 @@ theirs() {
   done
 }
 
-rm -f "$work"/ours-*.json "$work"/reference-*.jsonl
+rm -f "$work"/ours-*.json "$work"/ours-*.csv "$work"/reference-*.jsonl
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for round in $(seq 1 "$rounds"); do
   echo "round $round of $rounds (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
@@ -106,5 +106,5 @@ for batch in (1, 64):
               f"{statistics.median(r[('pytorch', batch)] for r in rows) / batch:.2f} ms per window)")
     print(f"  batch {batch}: speed-up over our eqtransformer: " +
           ", ".join(f"{m} {ratio(('eqtransformer', batch), (m, batch)):.2f}x" for m in members[1:]))
-print(f"(machine shared: load average {os.environ['LOAD']} at the first round; JSON lines per round in {work})")
+print(f"(machine shared: load average {os.environ['LOAD']} at the first round; JSON per round in {work})")
 PY

@@ -45,14 +45,14 @@ prune90="$work/prune90-${height}x${width}.safetensors"
 
 ours() {
   "$root/quakeprune" bench --model "$baseline" --model "$prune90" --size "${height}x${width}" --threads "$threads" \
-    --runs "$runs" --interleave --engine both --project gtx1050 --out "$work/ours-$1.json" >/dev/null 2>&1
+    --runs "$runs" --interleave --engine both --project gtx1050 --out "$work/ours-$1.json" >/dev/null
 }
 theirs() {
   [ -z "$reference" ] || /usr/bin/python3 "$reference" latency --checkpoint "$baseline" "$prune90" \
     --size "$height" "$width" --threads "$threads" --runs "$runs" >"$work/reference-$1.jsonl"
 }
 
-rm -f "$work"/ours-*.json "$work"/reference-*.jsonl
+rm -f "$work"/ours-*.json "$work"/ours-*.csv "$work"/reference-*.jsonl
 for round in $(seq 1 "$rounds"); do
   echo "round $round of $rounds (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
   if [ $((round % 2)) -eq 1 ]; then ours "$round"; theirs "$round"; else theirs "$round"; ours "$round"; fi
