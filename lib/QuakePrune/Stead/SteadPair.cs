@@ -14,7 +14,7 @@ public sealed record SteadTrace(SteadRecord Record, float[] Waveform);
 public sealed class SteadPair : IDisposable
 {
     /// <summary>Traces <see cref="Traces"/> asks for ahead of the one it yields, so they are read while the caller works.</summary>
-    private const int ReadAhead = 32;
+    private const int ReadAhead = 256;
 
     private readonly SteadTraceReader reader;
 
