@@ -3,6 +3,24 @@ using F = QuakePrune.Torch.torch.nn.functional;
 
 namespace QuakePrune.Torch.Modules
 {
+    /// <summary>
+    /// A convolution's or linear layer's weight and optional bias, registered and initialised as PyTorch's reset_parameters
+    /// does for both: the weight Kaiming-uniform with a = sqrt(5), the bias uniform within 1/sqrt(fan_in) (0 when fan_in is 0).
+    /// </summary>
+    internal static class DefaultInitialisation
+    {
+        public static void RegisterWeightAndBias(nn.Module module, long[] weightShape, bool bias, ScalarType dtype, Device? device)
+        {
+            var w = module.register_parameter("weight", empty(weightShape, dtype, device));
+            nn.init.kaiming_uniform_(w, a: Math.Sqrt(5));
+            if (!bias) return;
+            var b = module.register_parameter("bias", empty([weightShape[0]], dtype, device));
+            var fanIn = nn.init.calculate_fan_in_and_fan_out(w).fan_in;
+            var bound = fanIn > 0 ? 1 / Math.Sqrt(fanIn) : 0;
+            nn.init.uniform_(b, -bound, bound);
+        }
+    }
+
     /// <summary>2-d convolution; weight [out, in/groups, kH, kW], PyTorch's default initialisation.</summary>
     public sealed class Conv2d : nn.Module<Tensor, Tensor>
     {
@@ -13,15 +31,8 @@ namespace QuakePrune.Torch.Modules
                 throw new ArgumentException($"Conv2d: {in_channels} in and {out_channels} out channels are not divisible by {groups} groups");
             (this.in_channels, this.out_channels, this.kernel_size, this.stride, this.padding, this.dilation, this.groups) =
                 (in_channels, out_channels, kernel_size, stride, padding, dilation, groups);
-            var w = register_parameter("weight", empty([out_channels, in_channels / groups, kernel_size.Item1, kernel_size.Item2], dtype, device));
-            nn.init.kaiming_uniform_(w, a: Math.Sqrt(5));
             has_bias = bias;
-            if (bias)
-            {
-                var b = register_parameter("bias", empty([out_channels], dtype, device));
-                var bound = 1 / Math.Sqrt(nn.init.calculate_fan_in_and_fan_out(w).fan_in);
-                nn.init.uniform_(b, -bound, bound);
-            }
+            DefaultInitialisation.RegisterWeightAndBias(this, [out_channels, in_channels / groups, kernel_size.Item1, kernel_size.Item2], bias, dtype, device);
         }
 
         public long in_channels { get; }
@@ -50,15 +61,8 @@ namespace QuakePrune.Torch.Modules
                 throw new ArgumentException($"Conv1d: kernel {kernel_size}, stride {stride} and dilation {dilation} must be positive, padding {padding} not negative");
             (this.in_channels, this.out_channels, this.kernel_size, this.stride, this.padding, this.dilation, this.groups) =
                 (in_channels, out_channels, kernel_size, stride, padding, dilation, groups);
-            var w = register_parameter("weight", empty([out_channels, in_channels / groups, kernel_size], dtype, device));
-            nn.init.kaiming_uniform_(w, a: Math.Sqrt(5));
             has_bias = bias;
-            if (bias)
-            {
-                var b = register_parameter("bias", empty([out_channels], dtype, device));
-                var bound = 1 / Math.Sqrt(nn.init.calculate_fan_in_and_fan_out(w).fan_in);
-                nn.init.uniform_(b, -bound, bound);
-            }
+            DefaultInitialisation.RegisterWeightAndBias(this, [out_channels, in_channels / groups, kernel_size], bias, dtype, device);
         }
 
         public long in_channels { get; }
@@ -81,15 +85,8 @@ namespace QuakePrune.Torch.Modules
         public Linear(long in_features, long out_features, bool bias = true, ScalarType dtype = ScalarType.Float32, Device? device = null)
         {
             (this.in_features, this.out_features) = (in_features, out_features);
-            var w = register_parameter("weight", empty([out_features, in_features], dtype, device));
-            nn.init.kaiming_uniform_(w, a: Math.Sqrt(5));
             has_bias = bias;
-            if (bias)
-            {
-                var b = register_parameter("bias", empty([out_features], dtype, device));
-                var bound = in_features > 0 ? 1 / Math.Sqrt(in_features) : 0;
-                nn.init.uniform_(b, -bound, bound);
-            }
+            DefaultInitialisation.RegisterWeightAndBias(this, [out_features, in_features], bias, dtype, device);
         }
 
         public long in_features { get; }
