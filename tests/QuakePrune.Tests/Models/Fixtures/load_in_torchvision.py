@@ -5,19 +5,9 @@ logits on a fixed input, to compare with ours. Not run by the tests (they never 
     ./quakeprune model init --arch resnet18 --classes 2 --hidden 0 --out /tmp/r18.safetensors
     /usr/bin/python3 load_in_torchvision.py /tmp/r18.safetensors resnet18
 """
-import json, struct, sys
-import numpy as np, torch, torchvision
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    meta = header.pop("__metadata__", {})
-    dtypes = {"F32": np.float32, "I64": np.int64}
-    state = {k: torch.from_numpy(np.frombuffer(data[v["data_offsets"][0]:v["data_offsets"][1]], dtype=dtypes[v["dtype"]]).reshape(v["shape"]).copy())
-             for k, v in header.items()}
-    return state, meta
+import sys
+import torch, torchvision
+from safetensors_reader import read_safetensors
 
 path, arch = sys.argv[1], sys.argv[2]
 state, meta = read_safetensors(path)

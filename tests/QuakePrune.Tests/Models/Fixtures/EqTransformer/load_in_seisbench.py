@@ -6,19 +6,10 @@ parameter count and the peaks of its three curves on a fixed input. Not run by t
     ./quakeprune model init --arch eqtransformer --seed 1 --out /tmp/eqt.safetensors
     /usr/bin/python3 load_in_seisbench.py /tmp/eqt.safetensors /work/shared/bench
 """
-import json, struct, sys
-import numpy as np, torch
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    meta = header.pop("__metadata__", {})
-    dtypes = {"F32": np.float32, "I64": np.int64}
-    state = {k: torch.from_numpy(np.frombuffer(data[v["data_offsets"][0]:v["data_offsets"][1]], dtype=dtypes[v["dtype"]]).reshape(v["shape"]).copy())
-             for k, v in header.items()}
-    return state, meta
+import json, os, sys
+import torch
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from safetensors_reader import read_safetensors
 
 path, bench = sys.argv[1], sys.argv[2]
 sys.path.insert(0, bench)
