@@ -1,5 +1,6 @@
 using System.CommandLine;
 using QuakePrune.Cli.Commands;
+using QuakePrune.Stead;
 
 namespace QuakePrune.Cli;
 
@@ -37,6 +38,12 @@ public static class QuakePruneCli
     /// </summary>
     public static int Run(string[] args)
     {
+        // A separate reading process starts for every file a verb reads: it skips building every verb's options.
+        if (args is [SteadServeCommand.Name, var served])
+        {
+            SteadTraceServer.Serve(served);
+            return 0;
+        }
         var parse = CreateRoot().Parse(args);
         var problems = parse.Errors.Select(e => OptionBounds.Friendly(e.Message)).ToList();
         if (problems.Count == 0) problems = OptionBounds.Check(parse);

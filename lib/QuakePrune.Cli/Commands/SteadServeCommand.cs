@@ -9,10 +9,12 @@ namespace QuakePrune.Cli.Commands;
 /// </summary>
 public static class SteadServeCommand
 {
+    public const string Name = "stead-serve";
+
     public static Command Create()
     {
         var file = new Argument<string>("file") { Description = "STEAD HDF5 file to read" };
-        var command = new Command("stead-serve", "Read a STEAD HDF5 file's traces for another process, over standard input and output.") { file };
+        var command = new Command(Name, "Read a STEAD HDF5 file's traces for another process, over standard input and output.") { file };
         command.Hidden = true;
         command.SetAction(parse =>
         {

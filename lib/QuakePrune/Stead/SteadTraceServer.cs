@@ -38,12 +38,12 @@ public static class SteadTraceServer
     {
         SeparateProcess.EndWithParent();
         SeparateProcess.WidenPipe(1);
-        // Unbuffered: whether more requests wait is asked of the pipe itself (SeparateProcess.InputWaiting).
-        using var requests = new BinaryReader(Console.OpenStandardInput(), Encoding.UTF8);
+        using var input = new RequestInput(Console.OpenStandardInput());
+        using var requests = new BinaryReader(input, Encoding.UTF8);
         using var replies = new BinaryWriter(new BufferedStream(Console.OpenStandardOutput(), 1 << 16), Encoding.UTF8);
         try
         {
-            Serve(hdf5Path, requests, replies);
+            Serve(hdf5Path, input, requests, replies);
         }
         catch (Exception e) when (e is EndOfStreamException or IOException)
         {
@@ -51,7 +51,7 @@ public static class SteadTraceServer
         }
     }
 
-    private static void Serve(string hdf5Path, BinaryReader requests, BinaryWriter replies)
+    private static void Serve(string hdf5Path, RequestInput input, BinaryReader requests, BinaryWriter replies)
     {
         SteadWaveforms waveforms;
         try
@@ -71,7 +71,7 @@ public static class SteadTraceServer
         while (true)
         {
             // Replies go out when no request waits: one write (and one wake-up of the asking process) per batch asked.
-            if (!SeparateProcess.InputWaiting()) replies.Flush();
+            if (!input.Waiting) replies.Flush();
             switch (requests.ReadByte())
             {
                 case ReadTrace:
@@ -118,6 +118,52 @@ public static class SteadTraceServer
                 case var other:
                     throw new InvalidDataException($"stead-serve: unknown request {other}");
             }
+        }
+    }
+
+    /// <summary>
+    /// Standard input read in blocks of what the pipe holds (one read for a batch of requests, not three per request), and
+    /// able to say whether a request waits: in its block, or in the pipe.
+    /// </summary>
+    private sealed class RequestInput(Stream pipe) : Stream
+    {
+        private readonly byte[] block = new byte[1 << 16];
+        private int start, end;
+
+        public bool Waiting => start < end || SeparateProcess.InputWaiting();
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (start == end)
+            {
+                start = 0;
+                end = pipe.Read(block);
+                if (end == 0) return 0;
+            }
+            var count = Math.Min(buffer.Length, end - start);
+            block.AsSpan(start, count).CopyTo(buffer);
+            start += count;
+            return count;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int ReadByte() => start < end ? block[start++] : base.ReadByte();
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) pipe.Dispose();
+            base.Dispose(disposing);
         }
     }
 
