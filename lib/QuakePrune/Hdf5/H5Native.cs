@@ -33,6 +33,7 @@ internal static unsafe partial class H5Native
     internal const uint H5P_CRT_ORDER_TRACKED = 1;
     internal const uint H5P_CRT_ORDER_INDEXED = 2;
     internal const int H5E_WALK_DOWNWARD = 1;
+    internal const int H5D_FILL_TIME_NEVER = 1;
     internal const int H5D_CONTIGUOUS = 1;
 
     [StructLayout(LayoutKind.Sequential)]
@@ -108,6 +109,8 @@ internal static unsafe partial class H5Native
     [LibraryImport(Library)] internal static partial long H5Pcreate(long cls);
     [LibraryImport(Library)] internal static partial int H5Pclose(long plist);
     [LibraryImport(Library)] internal static partial int H5Pset_chunk(long plist, int ndims, ulong* dims);
+    [LibraryImport(Library)] internal static partial int H5Pset_fill_time(long plist, int fillTime);
+    [LibraryImport(Library)] internal static partial int H5Pset_chunk_cache(long plist, nuint slots, nuint bytes, double preemption);
     [LibraryImport(Library)] internal static partial int H5Pget_layout(long plist);
     [LibraryImport(Library)] internal static partial int H5Pget_chunk(long plist, int maxNdims, ulong* dims);
     [LibraryImport(Library)] internal static partial int H5Pget_external_count(long plist);

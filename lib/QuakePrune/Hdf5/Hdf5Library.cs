@@ -24,7 +24,7 @@ public static unsafe class Hdf5Library
     {
         public required long NativeFloat, NativeDouble, NativeInt64, NativeInt32, NativeUInt8, CString;
         public required long IeeeF32Le, IeeeF64Le, StdI64Le, StdI32Le, StdU8Le, IeeeF16Le;
-        public required long DatasetCreateClass, LinkCreateClass, GroupCreateClass, FileCreateClass;
+        public required long DatasetCreateClass, DatasetAccessClass, LinkCreateClass, GroupCreateClass, FileCreateClass;
         public required long VariableUtf8String, ScalarSpace;
         public required string Version;
     }
@@ -74,6 +74,7 @@ public static unsafe class Hdf5Library
                 StdU8Le = Global("H5T_STD_U8LE_g"),
                 IeeeF16Le = f16,
                 DatasetCreateClass = Global("H5P_CLS_DATASET_CREATE_ID_g"),
+                DatasetAccessClass = Global("H5P_CLS_DATASET_ACCESS_ID_g"),
                 LinkCreateClass = Global("H5P_CLS_LINK_CREATE_ID_g"),
                 GroupCreateClass = Global("H5P_CLS_GROUP_CREATE_ID_g"),
                 FileCreateClass = Global("H5P_CLS_FILE_CREATE_ID_g"),
