@@ -93,6 +93,52 @@ public class SteadCsvTests
         Assert.Equal(6, SteadText.FractionDigits("2006-07-23 15:59:00.960000"));
     }
 
+    /// <summary>STEAD's usual time shape is read digit by digit; it must agree with the shapes tried by TryParseExact.</summary>
+    [Theory]
+    [InlineData("2006-07-23 15:58:50")]
+    [InlineData("2006-07-23 15:58:50.8")]
+    [InlineData("2006-07-23 15:58:50.88")]
+    [InlineData("2006-07-23 15:58:50.880000")]
+    [InlineData("2006-07-23 15:58:50.1234567")]
+    [InlineData("  2019-12-31 23:59:59.999999 ")]
+    [InlineData("2016-02-29 00:00:00.01")]
+    [InlineData("2006-07-23T15:58:50.88")]
+    [InlineData("2006-07-23T15:58:50Z")]
+    public void UsualTimesReadAsTheShapesSay(string text)
+    {
+        var shapes = new[]
+        {
+            "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm:ss.FFFFFFF", "yyyy-MM-ddTHH:mm:ss", "yyyy-MM-ddTHH:mm:ss.FFFFFFF",
+            "yyyy-MM-ddTHH:mm:ss.FFFFFFFZ", "yyyy-MM-ddTHH:mm:ssZ",
+        };
+        Assert.True(DateTime.TryParseExact(text.Trim(), shapes, System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out var expected));
+        var read = SteadText.ParseTime(text);
+        Assert.Equal(expected, read);
+        Assert.Equal(DateTimeKind.Utc, read!.Value.Kind);
+    }
+
+    [Theory]
+    [InlineData("2006-13-23 15:58:50.88")]
+    [InlineData("2015-02-29 15:58:50")]
+    [InlineData("2006-07-23 24:00:00")]
+    [InlineData("2006-07-23 15:58:60")]
+    [InlineData("2006-07-23 15:58:50.123456789")]
+    [InlineData("2006-07-23 15:5a:50")]
+    [InlineData("06-07-23 15:58:50")]
+    public void ImpossibleTimesAreRefused(string text) => Assert.Throws<FormatException>(() => SteadText.ParseTime(text));
+
+    [Fact]
+    public void ArraysReadInPlace()
+    {
+        Assert.Equal([56.79999924, 55.40000153, 47.40000153], SteadText.ParseArray("[ 56.79999924  55.40000153  47.40000153]")!);
+        Assert.Equal([1.0, double.NaN, 2.5], SteadText.ParseArray("[1.,nan,\t2.5]")!);
+        Assert.Equal([2896.0], SteadText.ParseArray("[[ 2896.]]")!);
+        Assert.Empty(SteadText.ParseArray("[]")!);
+        Assert.Null(SteadText.ParseArray(" NaN "));
+        Assert.Throws<FormatException>(() => SteadText.ParseArray("[1. two]"));
+    }
+
     [Fact]
     public void TextSourceIdAndExtraColumnsSurvive()
     {
