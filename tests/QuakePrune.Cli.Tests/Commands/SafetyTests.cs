@@ -203,9 +203,10 @@ public sealed class SafetyTests : IDisposable
     [InlineData("--taper", "NaN", "--taper")]
     public void Spectrogram_options_out_of_bounds_are_refused_at_once(string option, string value, string expected)
     {
-        var clock = Stopwatch.StartNew();
+        // Refused before any input is opened (the subset does not exist, and the message names the option, not it) and
+        // before anything is written: no work that an nfft of 10^8 could make take minutes has begun.
         Refused(CliRunner.Run("spectrogram", "--subset", At("none"), "--out", At("s.h5"), option, value), expected);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
     }
 
     [Theory]
