@@ -1,5 +1,6 @@
 using System.CommandLine;
 using QuakePrune.Cli.Commands;
+using QuakePrune.Hdf5;
 using QuakePrune.Stead;
 
 namespace QuakePrune.Cli;
@@ -38,11 +39,16 @@ public static class QuakePruneCli
     /// </summary>
     public static int Run(string[] args)
     {
-        // A separate reading process starts for every file a verb reads: it skips building every verb's options.
-        if (args is [SteadServeCommand.Name, var served])
+        // The separate processes that read HDF5 files start once per file a verb reads: they skip building every verb's
+        // options (0.17 s to 0.12 s to start).
+        switch (args)
         {
-            SteadTraceServer.Serve(served);
-            return 0;
+            case [SteadServeCommand.Name, var served]:
+                SteadTraceServer.Serve(served);
+                return 0;
+            case [Hdf5CheckCommand.Name, var walked]:
+                Hdf5Guard.Walk(walked, Console.Out);
+                return 0;
         }
         var parse = CreateRoot().Parse(args);
         var problems = parse.Errors.Select(e => OptionBounds.Friendly(e.Message)).ToList();

@@ -9,10 +9,12 @@ namespace QuakePrune.Cli.Commands;
 /// </summary>
 public static class Hdf5CheckCommand
 {
+    public const string Name = "hdf5-check";
+
     public static Command Create()
     {
         var file = new Argument<string>("file") { Description = "HDF5 file to walk" };
-        var command = new Command("hdf5-check", "Walk an HDF5 file in this process (used by the others to open damaged files safely).") { file };
+        var command = new Command(Name, "Walk an HDF5 file in this process (used by the others to open damaged files safely).") { file };
         command.Hidden = true;
         command.SetAction(parse =>
         {
