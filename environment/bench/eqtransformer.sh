@@ -25,14 +25,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-reference="$reference_dir/eqtransformer.py"
-if [ ! -f "$reference" ]; then
-  echo "eqtransformer.sh: $reference not found: measuring our side only (no PyTorch eager reference)" >&2
-  reference=""
-else
-  source "$root/environment/bench/reference-packages.bash"
-  reference_packages torch=python3-torch numpy=python3-numpy
-fi
+source "$root/environment/bench/reference-packages.bash"
+reference=$(reference_script eqtransformer.sh "$reference_dir/eqtransformer.py" torch=python3-torch numpy=python3-numpy)
 
 members=(eqtransformer eqt-gru eqt-cnn-bilstm eqt-lite)
 mkdir -p "$work"

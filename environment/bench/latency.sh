@@ -26,16 +26,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-reference="$root/../shared/bench/reference.py"
-if [ ! -f "$reference" ]; then
-  echo "latency.sh: $reference not found: measuring our side only (no PyTorch eager reference)" >&2
-  reference=""
-fi
-
-if [ -n "$reference" ]; then
-  source "$root/environment/bench/reference-packages.bash"
-  reference_packages torch=python3-torch numpy=python3-numpy
-fi
+source "$root/environment/bench/reference-packages.bash"
+reference=$(reference_script latency.sh "$root/../shared/bench/reference.py" torch=python3-torch numpy=python3-numpy)
 
 mkdir -p "$work"
 baseline="$work/resnet50-${height}x${width}.safetensors"

@@ -22,14 +22,8 @@ while [ $# -gt 0 ]; do
 done
 reference="$root/../shared/bench/reference.py"
 [ -f "$reference" ] || reference="$root/shared/bench/reference.py"
-if [ ! -f "$reference" ]; then
-  echo "train.sh: no shared/bench/reference.py beside this checkout; timing ours only" >&2
-  reference=""
-fi
-if [ -n "$reference" ]; then
-  source "$root/environment/bench/reference-packages.bash"
-  reference_packages torch=python3-torch numpy=python3-numpy
-fi
+source "$root/environment/bench/reference-packages.bash"
+reference=$(reference_script train.sh "$reference" torch=python3-torch numpy=python3-numpy)
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
