@@ -50,6 +50,7 @@ internal static partial class Native
     // ---- errors, handles
     [LibraryImport(Lib)] internal static partial IntPtr qp_last_error();
     [LibraryImport(Lib)] internal static partial void qp_tensor_free(IntPtr t);
+    [LibraryImport(Lib)] internal static partial long qp_live_tensors();
     [LibraryImport(Lib)] internal static partial IntPtr qp_undefined();
 
     // ---- build and runtime

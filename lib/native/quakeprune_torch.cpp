@@ -20,6 +20,7 @@
 #include <ATen/cuda/CUDAContext.h>
 #endif
 
+#include <atomic>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -38,8 +39,14 @@ struct qp_scalar {
 namespace {
 thread_local std::string last_error;
 thread_local std::string text_result;
+// Handles handed out and not yet freed: what a leak of tensors would change, whatever the allocator keeps.
+std::atomic<int64_t> live_tensors{0};
 
-qp_tensor wrap(at::Tensor&& t) { return new at::Tensor(std::move(t)); }
+qp_tensor wrap(at::Tensor t) {
+  auto handle = new at::Tensor(std::move(t));
+  live_tensors.fetch_add(1, std::memory_order_relaxed);
+  return handle;
+}
 
 at::Scalar scalar(const qp_scalar& s) {
   switch (s.kind) {
@@ -103,7 +110,12 @@ const char* text(std::string value) {
 
 // ---- errors, handles ------------------------------------------------------------------------------
 QP_API const char* qp_last_error() { return last_error.c_str(); }
-QP_API void qp_tensor_free(qp_tensor t) { delete t; }
+QP_API void qp_tensor_free(qp_tensor t) {
+  if (t == nullptr) return;
+  live_tensors.fetch_sub(1, std::memory_order_relaxed);
+  delete t;
+}
+QP_API int64_t qp_live_tensors() { return live_tensors.load(std::memory_order_relaxed); }
 QP_API qp_tensor qp_undefined() { QP_TENSOR(at::Tensor()) }
 QP_API int32_t qp_defined(qp_tensor t) { return t->defined() ? 1 : 0; }
 
@@ -216,7 +228,7 @@ QP_API int32_t qp_backward(qp_tensor t, qp_tensor gradient, int32_t retain_graph
 }
 // The gradient, or nullptr in *out when the tensor has none yet.
 QP_API int32_t qp_grad(qp_tensor t, qp_tensor* out) {
-  QP_STATUS(const auto& g = t->grad(); *out = g.defined() ? new at::Tensor(g) : nullptr)
+  QP_STATUS(const auto& g = t->grad(); *out = g.defined() ? wrap(g) : nullptr)
 }
 QP_API int32_t qp_set_grad(qp_tensor t, qp_tensor gradient) {
   QP_STATUS(t->mutable_grad() = opt(gradient).value_or(at::Tensor()))
