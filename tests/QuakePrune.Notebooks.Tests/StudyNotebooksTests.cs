@@ -96,11 +96,14 @@ public class StudyNotebooksTests(StudyRuns runs) : IClassFixture<StudyRuns>
     /// <summary>The stock kernel's own first output: the Jupyter front end's script that finds the kernel's HTTP API.</summary>
     static bool IsKernelConnectionScript(JsonObject output) => Html(output).Contains("dotnet-interactive-this-cell", StringComparison.Ordinal);
 
-    /// <summary>A cell's outputs as kinds: stream name, or output type with its mime types; consecutive streams of one name as one.</summary>
+    /// <summary>
+    /// A cell's outputs as kinds: stream name, or output type with its mime types; consecutive streams of one name as one;
+    /// compiler warnings left out (which come depends on the machine: <see cref="TestSupport.IsCompilerWarnings"/>).
+    /// </summary>
     static List<string> Kinds(JsonObject cell)
     {
         var kinds = new List<string>();
-        foreach (var output in Outputs(cell).Where(o => !IsKernelConnectionScript(o)))
+        foreach (var output in Outputs(cell).Where(o => !IsKernelConnectionScript(o) && !TestSupport.IsCompilerWarnings(o)))
         {
             var kind = (string)output["output_type"]! switch
             {

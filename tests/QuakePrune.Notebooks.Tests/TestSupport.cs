@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
+using QuakePrune.Notebooks.Format;
 
 // The runner sets the process's working directory while a notebook runs: tests must not overlap.
 [assembly: CollectionBehavior(DisableTestParallelization = true)]
@@ -39,6 +41,22 @@ static class TestSupport
         Assert.True(match.Success, $"no <pre> in {html}");
         return System.Net.WebUtility.HtmlDecode(match.Groups[1].Value);
     }
+
+    /// <summary>
+    /// Whether an output is only C# compiler warnings, which the kernel shows as a stderr stream ("(1,10): warning CS1030:
+    /// ..."). Which warnings come depends on the machine, not on the cell: on some machines the kernel warns that
+    /// Microsoft.AspNetCore.Html.Abstractions was built against an older version, on others not (issue 28). Tests that
+    /// compare a cell's outputs look past them here, and only here; CompilerWarningsShowAsAStderrStreamBeforeTheResult
+    /// checks that they are shown.
+    /// </summary>
+    public static bool IsCompilerWarnings(JsonObject output)
+    {
+        if ((string?)output["output_type"] != "stream" || (string?)output["name"] != "stderr") return false;
+        var lines = NotebookJson.JoinLines(output["text"], "text").Split('\n').Where(l => l.Trim().Length > 0).ToArray();
+        return lines.Length > 0 && lines.All(l => CompilerWarning.IsMatch(l));
+    }
+
+    static readonly System.Text.RegularExpressions.Regex CompilerWarning = new(@"^\s*\(\d+,\d+\): warning [A-Z]+\d+: ");
 
     /// <summary>Runs a program, failing the test (with its output's tail and <paramref name="hint"/>) on a non-zero exit or a time-out.</summary>
     public static void Run(string program, IEnumerable<string> arguments, TimeSpan timeout, string hint)
