@@ -293,10 +293,8 @@ public class OpsTests
     [Fact]
     public void RuntimeSettings()
     {
-        var before = get_num_threads();
-        set_num_threads(1);
-        Assert.Equal(1, get_num_threads());
-        set_num_threads(before);
+        using (new ThreadCount(1))
+            Assert.Equal(1, get_num_threads());
         Assert.StartsWith("1.13", __version__);
         Assert.Contains("PyTorch built with", show_config());
         Assert.Equal(cuda.device_count() > 0, cuda.is_available());

@@ -96,33 +96,25 @@ public class InferenceModelTests
     {
         using var model = TinyWithRandomNorms(18);
         var (pruned, _) = Pruner.Prune(model, new PruningOptions(0.7));
-        var outer = get_num_threads();
         // Two threads, so that the per-layer choice between 2 and 1 is made even where libtorch defaults to one.
         const int ceiling = 2;
-        set_num_threads(ceiling);
-        try
-        {
-            using var _ = pruned;
-            pruned.eval();
-            using var fast = InferenceModel.Prepare(pruned, new InferenceOptions { Size = new ImageSize(36, 28), Path = InferencePath.OneDnn, TuningRuns = 2 });
-            var steps = fast.OneDnnSteps;
-            Assert.Equal("conv1", steps[0].Name);
-            Assert.Equal("avgpool", steps[^1].Name);
-            Assert.Contains(steps, s => s.Name == "layer1.0.conv3");
-            Assert.Contains(steps, s => s.Name == "layer2.0.downsample.0");
-            Assert.All(steps, s => Assert.InRange(s.Threads, 1, ceiling));
-            Assert.All(steps, s => Assert.Equal([ceiling, 1], s.MedianMs.Keys.Order().Reverse()));
-            Assert.All(steps, s => Assert.Equal(s.MedianMs.MinBy(kv => kv.Value).Key, s.Threads));
-            AssertSameOutputs(pruned, fast, 1, 36, 28);
-            AssertSameOutputs(pruned, fast, 2, 36, 28);
-            Assert.Equal(ceiling, get_num_threads());
-            using var doubles = randn(1, 3, 36, 28).to(ScalarType.Float64);
-            Assert.Contains("float32", Assert.Throws<ArgumentException>(() => fast.Forward(doubles)).Message);
-        }
-        finally
-        {
-            set_num_threads(outer);
-        }
+        using var threads = new ThreadCount(ceiling);
+        using var _ = pruned;
+        pruned.eval();
+        using var fast = InferenceModel.Prepare(pruned, new InferenceOptions { Size = new ImageSize(36, 28), Path = InferencePath.OneDnn, TuningRuns = 2 });
+        var steps = fast.OneDnnSteps;
+        Assert.Equal("conv1", steps[0].Name);
+        Assert.Equal("avgpool", steps[^1].Name);
+        Assert.Contains(steps, s => s.Name == "layer1.0.conv3");
+        Assert.Contains(steps, s => s.Name == "layer2.0.downsample.0");
+        Assert.All(steps, s => Assert.InRange(s.Threads, 1, ceiling));
+        Assert.All(steps, s => Assert.Equal([ceiling, 1], s.MedianMs.Keys.Order().Reverse()));
+        Assert.All(steps, s => Assert.Equal(s.MedianMs.MinBy(kv => kv.Value).Key, s.Threads));
+        AssertSameOutputs(pruned, fast, 1, 36, 28);
+        AssertSameOutputs(pruned, fast, 2, 36, 28);
+        Assert.Equal(ceiling, get_num_threads());
+        using var doubles = randn(1, 3, 36, 28).to(ScalarType.Float64);
+        Assert.Contains("float32", Assert.Throws<ArgumentException>(() => fast.Forward(doubles)).Message);
     }
 
     [Fact]

@@ -32,7 +32,7 @@ public class PruningProofTests
     {
         using var dir = new TempDir();
         using var data = RetrainFixtures.Data(31, train: 8, dev: 4, test: 4);
-        set_num_threads(1);
+        using var threads = new ThreadCount(1);
         manual_seed(17);
         var architecture = NetworkBuilders.Create(arch, new NetworkOptions(Hidden: 16));
         var baseline = dir.File("baseline.safetensors");

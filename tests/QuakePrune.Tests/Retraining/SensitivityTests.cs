@@ -27,7 +27,7 @@ public class SensitivityTests
         using var dir = new TempDir();
         using var data = RetrainFixtures.Data(7);
         using var scope = NewDisposeScope();
-        set_num_threads(1);
+        using var threads = new ThreadCount(1);
         manual_seed(11);
         using var model = new Network(RetrainFixtures.Architecture());
         var options = new SensitivityOptions { Ratios = [0, 0.5, 0.9], FullScope = true };
