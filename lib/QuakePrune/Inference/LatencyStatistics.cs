@@ -1,3 +1,5 @@
+using QuakePrune.Statistics;
+
 namespace QuakePrune.Inference;
 
 /// <summary>Summary of timed runs in milliseconds. Percentiles interpolate linearly (numpy's default); std is the population std (numpy's ddof=0).</summary>
@@ -10,15 +12,6 @@ public sealed record LatencyStatistics(int Runs, double MedianMs, double P90Ms, 
         var sorted = milliseconds.Order().ToArray();
         var mean = sorted.Average();
         var std = Math.Sqrt(sorted.Sum(m => (m - mean) * (m - mean)) / sorted.Length);
-        return new LatencyStatistics(sorted.Length, Percentile(sorted, 50), Percentile(sorted, 90), Percentile(sorted, 99), mean, std, sorted[0]);
-    }
-
-    /// <summary>Linear interpolation between the closest ranks of a sorted sample.</summary>
-    public static double Percentile(IReadOnlyList<double> sorted, double percent)
-    {
-        var rank = percent / 100 * (sorted.Count - 1);
-        var low = (int)Math.Floor(rank);
-        var high = Math.Min(low + 1, sorted.Count - 1);
-        return sorted[low] + (rank - low) * (sorted[high] - sorted[low]);
+        return new LatencyStatistics(sorted.Length, Percentiles.OfSorted(sorted, 50), Percentiles.OfSorted(sorted, 90), Percentiles.OfSorted(sorted, 99), mean, std, sorted[0]);
     }
 }
