@@ -19,6 +19,22 @@ public class FormatterTests
             table.Html);
     }
 
+    record Timing(string Variant, double? LatencyMs);
+
+    /// <summary>Columns given by header and value: those headers, in order (encoded in HTML); a missing value shows as in property columns.</summary>
+    [Fact]
+    public void ColumnsGivenByHeaderShowThoseHeadersInHtmlAndText()
+    {
+        var table = new List<Timing> { new("baseline", 40.5), new("prune90 & co", null) }
+            .ToTable(("Variant", r => r.Variant), ("Latency, batch 1 (ms)", r => r.LatencyMs));
+        Assert.Equal("Variant       Latency, batch 1 (ms)\n------------  ---------------------\nbaseline      40.5\nprune90 & co  <null>", table.PlainText);
+        Assert.Equal("<table class=\"qp-table\"><thead><tr><th>Variant</th><th>Latency, batch 1 (ms)</th></tr></thead><tbody>"
+                     + "<tr><td>baseline</td><td>40.5</td></tr><tr><td>prune90 &amp; co</td><td>&lt;null&gt;</td></tr></tbody></table>",
+            table.Html);
+        Assert.EndsWith("prune90  <null>", new[] { new Timing("prune90", null) }.ToTable().PlainText);
+        Assert.EndsWith("99\n(1 more rows)", Enumerable.Range(0, TableFormatter.DefaultMaxRows + 1).ToList().ToTable(("Index", i => i)).PlainText);
+    }
+
     [Fact]
     public void LongTablesStopAtTheRowLimitAndCountTheRest()
     {

@@ -183,6 +183,11 @@ public class NotebookRunnerTests
         Assert.Equal(5, recorded["epochs"]!.GetValue<int>());
         Assert.True(recorded["fast"]!.GetValue<bool>());
 
+        // The page: both cells, the defaults the injected cell overrode struck through.
+        var page = File.ReadAllText(Path.Combine(outDir, "fixture.html"));
+        Assert.Contains("<del class=\"qp-overridden\">int epochs = 3;</del>\n<del class=\"qp-overridden\">double rate = 0.5;</del>", page);
+        Assert.Contains("In [3]: injected parameters: the values given for this run</div>", page);
+
         // Running the executed copy again replaces the injected cell rather than stacking a second one.
         var again = await NotebookRunner.RunAsync(new NotebookRunOptions
         {
@@ -191,6 +196,31 @@ public class NotebookRunnerTests
         var rerun = NotebookDocument.Load(again.Notebooks[0].ExecutedPath!);
         Assert.Single(rerun.Cells, c => c.HasTag(NotebookParameters.InjectedTag));
         Assert.Equal("14", Shown((JsonObject)rerun.Cells[6].Outputs[0]!));
+    }
+
+    /// <summary>
+    /// On the page a parameter reads once, at the value the run used: papermill's two cells both show, labelled, and each
+    /// default the injected cell overrode is struck through (the statement, or the one variable of several it declares).
+    /// </summary>
+    [Fact]
+    public void ThePageStrikesThroughTheDefaultsTheInjectedCellOverrode()
+    {
+        var document = NotebookDocument.Create("parameters");
+        document.AddCell("code", "string preset = \"quick\";   // ci, quick or paper\nint a = 1, b = 2;\nint epochs = 0;", null, NotebookParameters.ParametersTag);
+        document.AddCell("code", NotebookParameters.InjectedSource([new("preset", "ci"), new("b", "7")], n => n == "preset" ? typeof(string) : typeof(int), "test"),
+            null, NotebookParameters.InjectedTag);
+        var page = HtmlReport.RenderNotebook(document, "parameters");
+        Assert.Contains("In [ ]: parameters: the defaults, struck through where the injected parameters below override them</div>", page);
+        Assert.Contains("<code class=\"language-csharp\"><del class=\"qp-overridden\">string preset = &quot;quick&quot;;</del>   // ci, quick or paper\n"
+                        + "int a = 1, <del class=\"qp-overridden\">b = 2</del>;\nint epochs = 0;</code>", page);
+        Assert.Contains("In [ ]: injected parameters: the values given for this run</div>", page);
+        Assert.Contains("<code class=\"language-csharp\">// Parameters\nstring preset = &quot;ci&quot;;\nint b = 7;\n</code>", page);
+
+        // Run without parameters, the parameters cell is the code in effect: no label, nothing struck.
+        document.RemoveCell(document.Cells[1]);
+        var plain = HtmlReport.RenderNotebook(document, "parameters");
+        Assert.DoesNotContain("<del", plain);
+        Assert.Contains("<div class=\"prompt\">In [ ]:</div>", plain);
     }
 
     [Fact]

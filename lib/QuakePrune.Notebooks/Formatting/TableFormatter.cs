@@ -15,7 +15,7 @@ public sealed record Table(string PlainText, string Html)
     public override string ToString() => PlainText;
 }
 
-/// <summary>Sequences as tables: one row per item, one column per public property or field of its type.</summary>
+/// <summary>Sequences as tables: one row per item; one column per public property or field of its type, or per column given.</summary>
 public static class TableFormatter
 {
     /// <summary>Most rows a notebook table shows; the rest are counted below it.</summary>
@@ -23,20 +23,25 @@ public static class TableFormatter
 
     public static Table Format(IEnumerable sequence, int maxRows)
     {
-        var rows = new List<object?>();
-        var more = false;
-        foreach (var item in sequence)
-        {
-            if (rows.Count == maxRows) { more = true; break; }
-            rows.Add(item);
-        }
+        var (rows, more) = Take(sequence.Cast<object?>(), maxRows);
         var total = sequence is ICollection collection ? collection.Count : (int?)null;
-        var remainder = !more ? "" : total is { } n ? $"({n - rows.Count} more rows)" : "(more rows)";
         var elementType = ElementType(sequence.GetType(), rows);
         var columns = elementType is null || IsScalar(elementType) ? [] : Columns(elementType);
         if (columns.Count == 0) return FormatList(rows, more, total);
         var cells = rows.Select(r => columns.Select(c => r is null ? "" : PlainText(c.Read(r))).ToArray()).ToList();
-        return Render(columns.Select(c => c.Name).ToArray(), null, cells, remainder);
+        return Render(columns.Select(c => c.Name).ToArray(), null, cells, Remainder(rows.Count, more, total));
+    }
+
+    /// <summary>
+    /// Rows as a table with the columns given: each a header a person reads (words and units, where a property's name
+    /// would be a C# identifier) and how to read its value from a row. Values show as in <see cref="Format(IEnumerable, int)"/>.
+    /// </summary>
+    public static Table Format<T>(IEnumerable<T> sequence, IReadOnlyList<(string Header, Func<T, object?> Value)> columns, int maxRows)
+    {
+        var (rows, more) = Take(sequence, maxRows);
+        var total = sequence is ICollection collection ? collection.Count : (int?)null;
+        var cells = rows.Select(r => columns.Select(c => r is null ? "" : PlainText(c.Value(r))).ToArray()).ToList();
+        return Render(columns.Select(c => c.Header).ToArray(), null, cells, Remainder(rows.Count, more, total));
     }
 
     /// <summary>
@@ -91,6 +96,21 @@ public static class TableFormatter
         text.Length = text.ToString().TrimEnd(' ').Length;
         text.Append('\n');
     }
+
+    /// <summary>The first <paramref name="maxRows"/> items, and whether there were more.</summary>
+    static (List<T> Rows, bool More) Take<T>(IEnumerable<T> sequence, int maxRows)
+    {
+        var rows = new List<T>();
+        foreach (var item in sequence)
+        {
+            if (rows.Count == maxRows) return (rows, true);
+            rows.Add(item);
+        }
+        return (rows, false);
+    }
+
+    /// <summary>The note below a table that stopped at the row limit: how many rows it left out, when the sequence knows.</summary>
+    static string Remainder(int shown, bool more, int? total) => !more ? "" : total is { } n ? $"({n - shown} more rows)" : "(more rows)";
 
     static Table FormatList(List<object?> items, bool more, int? total)
     {

@@ -33,10 +33,21 @@ public static partial class HtmlReport
         .qp-glance { display: flex; flex-wrap: wrap; gap: 1em; }
         .qp-glance > div { flex: 1 1 520px; }
         .qp-type { font-weight: normal; color: #666; font-size: 0.85em; }
+        .qp-overridden { color: #888; }
         """;
 
+    /// <summary>
+    /// A notebook's page. Run with parameters, the executed notebook keeps papermill's two cells: the parameters cell as
+    /// written, with its defaults, then the injected cell with the values given. Shown as they are, the page would say
+    /// <c>preset = "quick"</c> and then <c>preset = "ci"</c>, and only a reader who knows papermill could tell which one
+    /// the run used. So the page keeps both cells, in papermill's order and as the code ran (what a papermill user looks
+    /// for, and what the executed .ipynb holds), labels them, and strikes through each default the injected cell overrode:
+    /// every parameter reads once, at the value the run used.
+    /// </summary>
     public static string RenderNotebook(NotebookDocument document, string title)
     {
+        var overridden = document.Cells.Where(c => c.HasTag(NotebookParameters.InjectedTag))
+            .SelectMany(c => NotebookParameters.DeclaredNames(c.Text)).ToHashSet(StringComparer.Ordinal);
         var body = new StringBuilder();
         foreach (var cell in document.Cells)
         {
@@ -47,9 +58,14 @@ public static partial class HtmlReport
                     break;
                 case "code":
                     var count = cell.ExecutionCount is { } n ? n.ToString(System.Globalization.CultureInfo.InvariantCulture) : " ";
+                    var defaults = overridden.Count > 0 && cell.HasTag(NotebookParameters.ParametersTag);
+                    var label = defaults ? " parameters: the defaults, struck through where the injected parameters below override them"
+                        : cell.HasTag(NotebookParameters.InjectedTag) ? " injected parameters: the values given for this run"
+                        : "";
+                    var struck = defaults ? NotebookParameters.DeclarationSpans(cell.Text, overridden) : [];
                     body.Append("<div class=\"cell code\">\n")
-                        .Append($"<div class=\"prompt\">In [{count}]:</div>\n")
-                        .Append("<pre class=\"source\"><code class=\"language-csharp\">").Append(WebUtility.HtmlEncode(cell.Text)).Append("</code></pre>\n");
+                        .Append($"<div class=\"prompt\">In [{count}]:{label}</div>\n")
+                        .Append("<pre class=\"source\"><code class=\"language-csharp\">").Append(SourceHtml(cell.Text, struck)).Append("</code></pre>\n");
                     foreach (var output in cell.Outputs.OfType<JsonObject>()) body.Append(RenderOutput(output));
                     body.Append("</div>\n");
                     break;
@@ -82,6 +98,20 @@ public static partial class HtmlReport
         }
         body.Append("</tbody>\n</table>\n");
         return Page("QuakePrune notebooks", body.ToString());
+    }
+
+    /// <summary>A cell's code, HTML-encoded, with the given spans (start, length) struck through as overridden.</summary>
+    static string SourceHtml(string code, IReadOnlyList<(int Start, int Length)> struck)
+    {
+        var html = new StringBuilder();
+        var at = 0;
+        foreach (var (start, length) in struck.OrderBy(s => s.Start))
+        {
+            html.Append(WebUtility.HtmlEncode(code[at..start]))
+                .Append("<del class=\"qp-overridden\">").Append(WebUtility.HtmlEncode(code.Substring(start, length))).Append("</del>");
+            at = start + length;
+        }
+        return html.Append(WebUtility.HtmlEncode(code[at..])).ToString();
     }
 
     static string Relative(string directory, string path) => WebUtility.HtmlEncode(Path.GetRelativePath(directory, path).Replace('\\', '/'));

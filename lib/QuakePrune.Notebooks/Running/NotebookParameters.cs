@@ -15,18 +15,30 @@ public static class NotebookParameters
     public const string InjectedTag = "injected-parameters";
 
     /// <summary>The variables a parameters cell declares at top level, in order.</summary>
-    public static IReadOnlyList<string> DeclaredNames(string code)
+    public static IReadOnlyList<string> DeclaredNames(string code) =>
+        Declarations(code).SelectMany(d => d.Declaration.Variables).Select(v => v.Identifier.ValueText).Distinct().ToList();
+
+    /// <summary>
+    /// Where a parameters cell declares the variables named, as (start, length) in <paramref name="code"/>: the whole
+    /// statement (<c>string preset = "quick";</c>, not the comment after it) when it declares only those, else each named
+    /// variable alone (<c>a = 1</c> of <c>int a = 1, b = 2;</c>). The report marks the defaults an injected cell overrode with it.
+    /// </summary>
+    public static IReadOnlyList<(int Start, int Length)> DeclarationSpans(string code, IReadOnlySet<string> names) =>
+        Declarations(code).SelectMany(d => d.Declaration.Variables.All(v => names.Contains(v.Identifier.ValueText))
+                ? [d.Statement.Span]
+                : d.Declaration.Variables.Where(v => names.Contains(v.Identifier.ValueText)).Select(v => v.Span))
+            .Select(span => (span.Start, span.Length)).ToList();
+
+    /// <summary>The top-level declaration statements of a cell, each with its declaration.</summary>
+    static IEnumerable<(SyntaxNode Statement, VariableDeclarationSyntax Declaration)> Declarations(string code)
     {
         var tree = CSharpSyntaxTree.ParseText(code, new CSharpParseOptions(LanguageVersion.Preview, kind: SourceCodeKind.Script));
         // A script's top-level declarations parse as fields; statements inside blocks are not parameters.
-        return tree.GetCompilationUnitRoot().Members.Select(m => m switch
-            {
-                FieldDeclarationSyntax field => field.Declaration,
-                GlobalStatementSyntax { Statement: LocalDeclarationStatementSyntax local } => local.Declaration,
-                _ => null,
-            })
-            .OfType<VariableDeclarationSyntax>()
-            .SelectMany(d => d.Variables).Select(v => v.Identifier.ValueText).Distinct().ToList();
+        foreach (var member in tree.GetCompilationUnitRoot().Members)
+        {
+            if (member is FieldDeclarationSyntax field) yield return (field, field.Declaration);
+            else if (member is GlobalStatementSyntax { Statement: LocalDeclarationStatementSyntax local } global) yield return (global, local.Declaration);
+        }
     }
 
     /// <summary>The injected cell's code: one typed declaration per override.</summary>

@@ -1,4 +1,5 @@
 using QuakePrune.Latency;
+using QuakePrune.Notebooks.Formatting;
 using QuakePrune.Notebooks.Plotting;
 using QuakePrune.Pipeline;
 
@@ -60,6 +61,15 @@ public static class LatencyPlots
         figure.XAxis().Type = "log";
         return figure.WithTitle("accuracy against latency (batch 1)").WithAxisTitles("ms per image (log scale)", "test accuracy").WithSize(900, 450);
     }
+
+    /// <summary>The study's summary, one row per variant: size, test scores, latency at batch 1 measured here and projected to the GTX 1050.</summary>
+    public static Table SummaryTable(IReadOnlyList<SummaryRow> rows) => rows.ToTable(
+        ("Variant", r => r.Variant), ("Parameters", r => r.Params), ("MACs (millions)", r => Math.Round(r.Macs / 1e6, 1)),
+        ("Test accuracy", r => Math.Round(r.Accuracy, 4)), ("Test F1", r => Math.Round(r.F1, 4)), ("Latency, batch 1 (ms)", r => Round(r.LatencyMs, 2)),
+        ("GTX 1050, projected (ms)", r => Round(r.ProjectedGtx1050Ms, 2)), ("Speed-up over the baseline", r => Round(r.Speedup, 1)));
+
+    /// <summary>A figure rounded for a table; a variant not timed stays without one.</summary>
+    private static double? Round(double? value, int digits) => value is { } v ? Math.Round(v, digits) : null;
 
     private static (string Variant, BenchResult Result)[] Ordered(BenchReport report, IReadOnlyList<(string Variant, string Model)> variants) =>
         variants.Select(v => (v.Variant, Result: report.Results.FirstOrDefault(r => r.Model == v.Model && r.Batch == 1)))

@@ -53,13 +53,17 @@ public static class PruningPlots
     }
 
     /// <summary>The dependency groups: one row per group with its kind, width and members (what must be cut together).</summary>
-    public static Table GroupTable(Architecture architecture) =>
-        DependencyGroups.Of(architecture).Select(g => new
-        {
-            Group = g.Name, Kind = g.Kind.ToString().ToLowerInvariant(), g.Channels,
-            Producers = string.Join(" ", g.Producers.Select(m => m.Layer)),
-            Readers = g.Members.Count(m => m.Role == MemberRole.Consumer),
-        }).ToTable();
+    public static Table GroupTable(Architecture architecture) => DependencyGroups.Of(architecture).ToTable(
+        ("Group", g => g.Name), ("Kind", g => g.Kind.ToString().ToLowerInvariant()), ("Channels", g => g.Channels),
+        ("Produced by", g => string.Join(" ", g.Producers.Select(m => m.Layer))),
+        ("Layers reading it", g => g.Members.Count(m => m.Role == MemberRole.Consumer)));
+
+    /// <summary>What each pruning left: parameters and MACs, as counts and as shares of the baseline's, and the checkpoint it wrote.</summary>
+    public static Table PrunedTable(IReadOnlyList<PruneSummary> pruned) => pruned.ToTable(
+        ("Variant", s => VariantName(s)), ("Parameters", s => s.ParamsAfter),
+        ("Parameters kept", s => FormattableString.Invariant($"{(double)s.ParamsAfter / s.ParamsBefore:P1}")),
+        ("MACs (millions)", s => Math.Round(s.MacsAfter / 1e6, 1)), ("MACs kept", s => FormattableString.Invariant($"{(double)s.MacsAfter / s.MacsBefore:P1}")),
+        ("File", s => Path.GetFileName(s.Output)));
 
     /// <summary>The width of every group in the baseline and after each pruning, group by group.</summary>
     public static Figure Widths(IReadOnlyList<PruneSummary> pruned)

@@ -76,18 +76,23 @@ public static class RetrainPlots
     }
 
     /// <summary>The control experiment as a table, ratio by ratio: each criterion's test accuracy and F1 straight after pruning and after retraining.</summary>
-    public static Table ControlTable(IReadOnlyList<ControlRow> rows) => rows.OrderBy(r => r.Ratio).Select(r => new
-    {
-        r.Ratio, Criterion = r.Importance, r.Params,
-        AccuracyPruned = Math.Round(r.Pruned.Accuracy, 4), F1Pruned = Math.Round(r.Pruned.F1, 4),
-        AccuracyRetrained = r.Retrained is { } a ? Math.Round(a.Accuracy, 4) : (double?)null, F1Retrained = r.Retrained is { } b ? Math.Round(b.F1, 4) : (double?)null,
-    }).ToTable();
+    public static Table ControlTable(IReadOnlyList<ControlRow> rows) => rows.OrderBy(r => r.Ratio).ToTable(
+        ("Ratio pruned", r => r.Ratio), ("Criterion", r => r.Importance), ("Parameters", r => r.Params),
+        ("Accuracy after pruning (test)", r => Math.Round(r.Pruned.Accuracy, 4)), ("F1 after pruning (test)", r => Math.Round(r.Pruned.F1, 4)),
+        ("Accuracy after retraining (test)", r => Round(r.Retrained?.Accuracy, 4)), ("F1 after retraining (test)", r => Round(r.Retrained?.F1, 4)));
 
-    /// <summary>The report as a table: before and after retraining, side by side.</summary>
-    public static Table Table(VariantReport report) => report.Rows.Select(r => new
-    {
-        r.Variant, Params = r.Params, MMACs = Math.Round(r.Macs / 1e6, 1), FileKB = r.FileBytes / 1024,
-        AccuracyPruned = Math.Round(r.Before.Accuracy, 4), F1Pruned = Math.Round(r.Before.F1, 4),
-        AccuracyRetrained = r.After is { } a ? Math.Round(a.Accuracy, 4) : (double?)null, F1Retrained = r.After is { } b ? Math.Round(b.F1, 4) : (double?)null,
-    }).ToTable();
+    /// <summary>The report as a table: before and after retraining, side by side (the baseline, not retrained, has no after).</summary>
+    public static Table Table(VariantReport report) => report.Rows.ToTable(
+        ("Variant", r => r.Variant), ("Parameters", r => r.Params), ("MACs (millions)", r => Math.Round(r.Macs / 1e6, 1)), ("File (KiB)", r => r.FileBytes / 1024),
+        ($"Accuracy after pruning ({report.Split})", r => Math.Round(r.Before.Accuracy, 4)), ($"F1 after pruning ({report.Split})", r => Math.Round(r.Before.F1, 4)),
+        ($"Accuracy after retraining ({report.Split})", r => Round(r.After?.Accuracy, 4)), ($"F1 after retraining ({report.Split})", r => Round(r.After?.F1, 4)));
+
+    /// <summary>How each variant's retraining went: its epochs and learning rate, dev accuracy before and after, and the time it took.</summary>
+    public static Table RetrainingTable(IReadOnlyList<(string Variant, RetrainResult Result)> retrained) => retrained.ToTable(
+        ("Variant", r => r.Variant), ("Epochs", r => r.Result.Epochs), ("Learning rate", r => r.Result.LearningRate),
+        ("Dev accuracy before retraining", r => Round(r.Result.Before.Dev?.Accuracy, 4)), ("Dev accuracy after retraining", r => Round(r.Result.After.Dev?.Accuracy, 4)),
+        ("Time (s)", r => Math.Round(r.Result.Seconds, 1)));
+
+    /// <summary>A score rounded for a table; none (a model not retrained, a split not scored) stays none.</summary>
+    private static double? Round(double? value, int digits) => value is { } v ? Math.Round(v, digits) : null;
 }

@@ -1,3 +1,4 @@
+using QuakePrune.Notebooks.Formatting;
 using QuakePrune.Notebooks.Plotting;
 using QuakePrune.Spectrograms;
 using QuakePrune.Stead;
@@ -56,4 +57,12 @@ public static class SpectrogramPlots
         }
         return figure.WithSize(900, 550);
     }
+
+    /// <summary>The settings as the spectrogram file records them (its keys, so a reader can match them to the file's attributes).</summary>
+    public static Table SettingsTable(SpectrogramSettings settings) => settings.ToMap().ToTable(("Setting", p => p.Key), ("Value", p => p.Value));
+
+    /// <summary>The images written per split, by class, and the shape of each.</summary>
+    public static Table SplitTable(SpectrogramSummary images) => images.Splits.ToTable(
+        ("Split", s => s.Split), ("Earthquakes", s => s.Earthquakes), ("Noise", s => s.Noise), ("Images", s => s.Total),
+        ("Image shape", _ => string.Join("x", images.ImageShape)));
 }

@@ -1,3 +1,4 @@
+using QuakePrune.Notebooks.Formatting;
 using QuakePrune.Notebooks.Plotting;
 using QuakePrune.Stead;
 
@@ -59,4 +60,10 @@ public static class SubsetPlots
         figure.Add(new Histogram { Name = "distance", X = earthquakes.Select(r => r.SourceDistanceKm).OfType<double>().ToArray(), ShowLegend = false }, 2, 2);
         return figure.WithSize(900, 600);
     }
+
+    /// <summary>Each split's traces by class, how many distinct events its earthquakes come from, and their median SNR.</summary>
+    public static Table SplitTable(IReadOnlyList<SteadRecord> records) => records.GroupBy(r => r.ExtraValue("split")).ToTable(
+        ("Split", g => g.Key), ("Earthquakes", g => g.Count(r => r.IsEarthquake)), ("Noise", g => g.Count(r => !r.IsEarthquake)),
+        ("Distinct events", g => g.Where(r => r.IsEarthquake).Select(r => r.SourceId).Distinct().Count()),
+        ("Median earthquake SNR (dB)", g => g.Where(r => r.IsEarthquake).Select(r => r.MeanSnrDb ?? double.NaN).Order().ElementAtOrDefault(g.Count(r => r.IsEarthquake) / 2)));
 }

@@ -1,3 +1,4 @@
+using QuakePrune.Models;
 using QuakePrune.Notebooks.Formatting;
 using QuakePrune.Notebooks.Plotting;
 using QuakePrune.Training;
@@ -62,13 +63,15 @@ public static class TrainingPlots
         return figure.WithSize(1100, 380);
     }
 
+    /// <summary>The network's size by top-level part (conv1, bn1, layer1..layer4, fc): parameters, and MACs at the input size.</summary>
+    public static Table CostTable(ModelCost cost) =>
+        cost.Layers.Where(l => l.Params > 0).GroupBy(l => l.Name.Split('.')[0]).ToTable(
+            ("Part", g => g.Key), ("Parameters", g => g.Sum(l => l.Params)), ("MACs (millions)", g => Math.Round(g.Sum(l => l.Macs) / 1e6, 1)));
+
     /// <summary>The report's headline scores, one row per decision threshold (dev-chosen, then 0.5).</summary>
     public static Table Table(EvaluationReport report) =>
-        new[] { (Name: $"dev-chosen ({report.ThresholdSource})", Metrics: report.AtChosenThreshold), (Name: "0.5", Metrics: report.AtHalf) }
-            .Select(t => new
-            {
-                Threshold = $"{t.Metrics.Threshold:0.###} {t.Name}", report.Split, Images = report.Count,
-                Accuracy = Math.Round(t.Metrics.Accuracy, 4), Precision = Math.Round(t.Metrics.Precision, 4),
-                Recall = Math.Round(t.Metrics.Recall, 4), F1 = Math.Round(t.Metrics.F1, 4), RocAuc = Math.Round(report.RocAuc, 4),
-            }).ToTable();
+        new[] { (Name: $"dev-chosen ({report.ThresholdSource})", Metrics: report.AtChosenThreshold), (Name: "0.5", Metrics: report.AtHalf) }.ToTable(
+            ("Threshold", t => $"{t.Metrics.Threshold:0.###} {t.Name}"), ("Split", _ => report.Split), ("Images", _ => report.Count),
+            ("Accuracy", t => Math.Round(t.Metrics.Accuracy, 4)), ("Precision", t => Math.Round(t.Metrics.Precision, 4)),
+            ("Recall", t => Math.Round(t.Metrics.Recall, 4)), ("F1", t => Math.Round(t.Metrics.F1, 4)), ("ROC AUC", _ => Math.Round(report.RocAuc, 4)));
 }
