@@ -129,6 +129,13 @@ public static partial class torch
             public static Tensor nll_loss(Tensor input, Tensor target, Tensor? weight = null, long ignore_index = -100, Reduction reduction = Reduction.Mean) =>
                 new(Native.qp_nll_loss(input.Handle, target.Handle, Optional(weight), (long)reduction, ignore_index));
 
+            /// <summary>
+            /// Binary cross-entropy of sigmoid(<paramref name="input"/>) against <paramref name="target"/>, computed from the
+            /// logits (log-sum-exp): finite, with the gradient sigmoid(x) - y, however far the sigmoid has saturated.
+            /// </summary>
+            public static Tensor binary_cross_entropy_with_logits(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
+                new(Native.qp_binary_cross_entropy_with_logits(input.Handle, target.Handle, (long)reduction));
+
             public static Tensor mse_loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
                 new(Native.qp_mse_loss(input.Handle, target.Handle, (long)reduction));
 

@@ -242,6 +242,7 @@ internal static partial class Native
     [LibraryImport(Lib)] internal static partial IntPtr qp_cross_entropy(TensorHandle input, TensorHandle target, TensorHandle weight, long reduction,
         long ignoreIndex, double labelSmoothing);
     [LibraryImport(Lib)] internal static partial IntPtr qp_nll_loss(TensorHandle input, TensorHandle target, TensorHandle weight, long reduction, long ignoreIndex);
+    [LibraryImport(Lib)] internal static partial IntPtr qp_binary_cross_entropy_with_logits(TensorHandle input, TensorHandle target, long reduction);
     [LibraryImport(Lib)] internal static partial IntPtr qp_mse_loss(TensorHandle input, TensorHandle target, long reduction);
     [LibraryImport(Lib)] internal static partial IntPtr qp_upsample_bilinear2d(TensorHandle input, ReadOnlySpan<long> outputSize, int alignCorners,
         double scaleH, double scaleW);

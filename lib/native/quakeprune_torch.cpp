@@ -409,6 +409,9 @@ QP_API qp_tensor qp_cross_entropy(qp_tensor input, qp_tensor target, qp_tensor w
 QP_API qp_tensor qp_nll_loss(qp_tensor input, qp_tensor target, qp_tensor weight, int64_t reduction, int64_t ignore_index) {
   QP_TENSOR(at::nll_loss(*input, *target, opt(weight), reduction, ignore_index))
 }
+QP_API qp_tensor qp_binary_cross_entropy_with_logits(qp_tensor input, qp_tensor target, int64_t reduction) {
+  QP_TENSOR(at::binary_cross_entropy_with_logits(*input, *target, c10::nullopt, c10::nullopt, reduction))
+}
 QP_API qp_tensor qp_mse_loss(qp_tensor input, qp_tensor target, int64_t reduction) { QP_TENSOR(at::mse_loss(*input, *target, reduction)) }
 // scales <= 0 mean "not given": the kernel then derives them from the sizes.
 QP_API qp_tensor qp_upsample_bilinear2d(qp_tensor input, const int64_t* output_size, int32_t align_corners, double scale_h, double scale_w) {

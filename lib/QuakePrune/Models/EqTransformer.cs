@@ -219,13 +219,15 @@ public sealed class EqTransformerBuilder : INetworkBuilder
         // Registration order is SeisBench's: decoder_d, conv_d, then every pick recurrence, every attention, every decoder, every conv.
         var detection = Decoder("decoder_d", shared, s.InSamples, widthOf, Add);
         detection = Add("conv_d", new Conv1dLayer(widthOf("conv_d"), 11, PaddingSize: 5), detection);
-        var outputs = new List<string> { Add("detection", new SqueezeLayer(1), Add("sigmoid_d", new SigmoidLayer(), detection)) };
+        // Each output is a sigmoid of the squeezed logits, so a trainer can read the logits (the sigmoid's input) and take
+        // the loss on them: on probabilities a clipped loss has no gradient where the sigmoid saturated.
+        var outputs = new List<string> { Add("detection", new SigmoidLayer(), Add("squeeze_d", new SqueezeLayer(1), detection)) };
         var picks = Phases.Select((_, k) => Add($"pick_{s.Rnn}s.{k}", new RecurrentLayer(s.Cell, RecurrentHidden, Bidirectional: false), shared)).ToArray();
         picks = picks.Select((p, k) => Add($"pick_dropouts.{k}", new DropoutLayer(s.DropRate), p)).ToArray();
         picks = picks.Select((p, k) => Add($"pick_attentions.{k}", new AdditiveSelfAttentionLayer(AttentionUnits, PickAttentionWidth), p)).ToArray();
         picks = picks.Select((p, k) => Decoder($"pick_decoders.{k}", p, s.InSamples, widthOf, Add)).ToArray();
         picks = picks.Select((p, k) => Add($"pick_convs.{k}", new Conv1dLayer(widthOf($"pick_convs.{k}"), 11, PaddingSize: 5), p)).ToArray();
-        outputs.AddRange(picks.Select((p, k) => Add(Phases[k], new SqueezeLayer(1), Add($"pick_sigmoids.{k}", new SigmoidLayer(), p))));
+        outputs.AddRange(picks.Select((p, k) => Add(Phases[k], new SigmoidLayer(), Add($"pick_squeezes.{k}", new SqueezeLayer(1), p))));
         return new NetworkGraph(nodes, [1, s.InChannels, s.InSamples], outputs);
     }
 

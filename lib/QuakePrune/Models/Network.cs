@@ -17,9 +17,15 @@ public sealed class Network : nn.Module<Tensor, Tensor>
     private readonly LayerNode[] order;
     private readonly nn.Module?[] layerModules;
     private readonly int[][] inputSlots;
-    /// <summary>Per layer (in order), the slots whose last reader it is.</summary>
-    private readonly int[][] releasedAfter;
-    private readonly int[] outputSlots;
+    private readonly Dictionary<string, int> slotOf;
+    private readonly ForwardPlan outputsPlan;
+    private readonly Dictionary<string, ForwardPlan> nodePlans = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// What one forward computes: the layers (indices in order) that the wanted slots need, per such layer the slots whose
+    /// last reader it is (released after it), and the wanted slots.
+    /// </summary>
+    private sealed record ForwardPlan(int[] Layers, int[][] ReleasedAfter, int[] Wanted);
 
     public Architecture Architecture { get; }
     public NetworkGraph Graph { get; }
@@ -38,17 +44,28 @@ public sealed class Network : nn.Module<Tensor, Tensor>
         order = Graph.Order.ToArray();
         layerModules = order.Select(n => built.GetValueOrDefault(n.Name)).ToArray();
         // Slot 0 is the network input; slot k + 1 the output of the k-th layer in order.
-        var slot = order.Select((n, k) => (n.Name, k + 1)).ToDictionary(x => x.Name, x => x.Item2);
-        slot[NetworkGraph.Input] = 0;
-        inputSlots = order.Select(n => n.Inputs.Select(i => slot[i]).ToArray()).ToArray();
-        outputSlots = Graph.Outputs.Select(o => slot[o]).ToArray();
+        slotOf = order.Select((n, k) => (n.Name, k + 1)).ToDictionary(x => x.Name, x => x.Item2, StringComparer.Ordinal);
+        slotOf[NetworkGraph.Input] = 0;
+        inputSlots = order.Select(n => n.Inputs.Select(i => slotOf[i]).ToArray()).ToArray();
+        outputsPlan = Plan(Graph.Outputs.Select(o => slotOf[o]).ToArray());
+        if (initialise) architecture.Builder.Initialise(this);
+    }
+
+    /// <summary>The layers that <paramref name="wanted"/> needs, and when each value they read can be released.</summary>
+    private ForwardPlan Plan(int[] wanted)
+    {
+        var needed = new bool[order.Length + 1];
+        foreach (var s in wanted) needed[s] = true;
+        for (var k = order.Length - 1; k >= 0; k--)
+            if (needed[k + 1])
+                foreach (var s in inputSlots[k]) needed[s] = true;
+        var layers = Enumerable.Range(0, order.Length).Where(k => needed[k + 1]).ToArray();
         var lastReader = new int[order.Length + 1];
         Array.Fill(lastReader, -1);
-        for (var k = 0; k < order.Length; k++)
+        foreach (var k in layers)
             foreach (var s in inputSlots[k]) lastReader[s] = k;
-        releasedAfter = order.Select((_, k) => Enumerable.Range(1, order.Length)
-            .Where(s => lastReader[s] == k && !outputSlots.Contains(s)).ToArray()).ToArray();
-        if (initialise) architecture.Builder.Initialise(this);
+        var releasedAfter = layers.Select(k => Enumerable.Range(1, order.Length).Where(s => lastReader[s] == k && !wanted.Contains(s)).ToArray()).ToArray();
+        return new ForwardPlan(layers, releasedAfter, wanted);
     }
 
     /// <summary>Registers <paramref name="module"/> at a dotted name, creating containers for its prefixes.</summary>
@@ -67,33 +84,54 @@ public sealed class Network : nn.Module<Tensor, Tensor>
     /// <summary>The single output (logits for a classifier) for an input of the description's rank and channel count.</summary>
     public override Tensor forward(Tensor x)
     {
-        if (outputSlots.Length != 1) throw new InvalidOperationException($"the network has {outputSlots.Length} outputs: call ForwardAll");
+        if (outputsPlan.Wanted.Length != 1) throw new InvalidOperationException($"the network has {outputsPlan.Wanted.Length} outputs: call ForwardAll");
         return ForwardAll(x)[0];
     }
 
     /// <summary>Every output, in the description's order.</summary>
-    public Tensor[] ForwardAll(Tensor x)
+    public Tensor[] ForwardAll(Tensor x) => Run(x, outputsPlan);
+
+    /// <summary>
+    /// The values of the named layers, in the order given, running only the layers they need: what a loss that reads a
+    /// value inside the network uses (a picker's logits, before the sigmoid that makes its outputs).
+    /// </summary>
+    public Tensor[] ForwardNodes(Tensor x, IReadOnlyList<string> nodes)
+    {
+        var key = string.Join("\n", nodes);
+        if (!nodePlans.TryGetValue(key, out var plan))
+        {
+            var slots = nodes.Select(n => slotOf.TryGetValue(n, out var slot) && slot > 0
+                ? slot
+                : throw new ArgumentException($"the network has no layer '{n}'")).ToArray();
+            nodePlans[key] = plan = Plan(slots);
+        }
+        return Run(x, plan);
+    }
+
+    private Tensor[] Run(Tensor x, ForwardPlan plan)
     {
         if (x.dim() != Graph.InputShape.Length || x.shape[1] != Graph.InChannels)
             throw new ArgumentException($"the network expects input [N, {Graph.InChannels}{string.Concat(Enumerable.Repeat(", ...", Graph.InputShape.Length - 2))}], " +
                                         $"got [{string.Join(", ", x.shape)}]");
         var values = new Tensor?[order.Length + 1];
         values[0] = x;
-        for (var k = 0; k < order.Length; k++)
+        for (var j = 0; j < plan.Layers.Length; j++)
         {
+            var k = plan.Layers[j];
             var slots = inputSlots[k];
+            var released = plan.ReleasedAfter[j];
             var inputs = slots.Select(s => values[s]!).ToArray();
             // The first input may be overwritten when this layer is its last reader, it is not the caller's tensor, and it is read once here.
             var first = slots[0];
-            var mayOverwrite = first != 0 && releasedAfter[k].Contains(first) && slots.Count(s => s == first) == 1;
+            var mayOverwrite = first != 0 && released.Contains(first) && slots.Count(s => s == first) == 1;
             var y = order[k].Layer.Forward(layerModules[k], inputs, training, mayOverwrite);
-            foreach (var s in releasedAfter[k])
+            foreach (var s in released)
             {
                 if (!ReferenceEquals(values[s], y)) values[s]!.Dispose();
                 values[s] = null;
             }
             values[k + 1] = y;
         }
-        return outputSlots.Select(s => values[s]!).ToArray();
+        return plan.Wanted.Select(s => values[s]!).ToArray();
     }
 }

@@ -20,7 +20,8 @@ public sealed record SplitCurves(string Split, IReadOnlyList<SubsetTrace> Traces
 /// The contract between a network and the picking stage: a waveform picker takes [N, 3, 6000] (channels Z, N, E,
 /// preprocessed by <see cref="WaveformPreprocessing"/>) and returns three outputs, detection, P and S, each [N, 6000] after
 /// the sigmoid (SeisBench's EQTransformer and the project's variants of it). Any architecture of that shape is a picker;
-/// the stage never asks which builder made it.
+/// the stage never asks which builder made it. Training and scoring read the logits, the sigmoids' inputs
+/// (<see cref="Logits"/>), so the loss keeps its gradient where a sigmoid saturated.
 /// </summary>
 public static class PickingNetwork
 {
@@ -28,7 +29,8 @@ public static class PickingNetwork
     public static bool IsPicker(Architecture architecture)
     {
         var graph = architecture.Graph;
-        return graph.Outputs.Count == 3 && graph.InputShape.SequenceEqual([1L, WaveformPreprocessing.Channels, WaveformPreprocessing.Samples]);
+        return graph.Outputs.Count == 3 && graph.InputShape.SequenceEqual([1L, WaveformPreprocessing.Channels, WaveformPreprocessing.Samples])
+            && LogitNodes(graph) is not null;
     }
 
     /// <summary>Refuses a network that is not a waveform picker, naming <paramref name="source"/> and what it takes instead.</summary>
@@ -38,15 +40,30 @@ public static class PickingNetwork
         var graph = architecture.Graph;
         throw new InvalidDataException(
             $"{source}: not a waveform picker: it takes [{string.Join(", ", graph.InputShape)}] and gives {graph.Outputs.Count} output(s); " +
-            $"a picker takes [1, {WaveformPreprocessing.Channels}, {WaveformPreprocessing.Samples}] and gives detection, P and S (e.g. --arch eqtransformer)");
+            $"a picker takes [1, {WaveformPreprocessing.Channels}, {WaveformPreprocessing.Samples}] and gives detection, P and S, each a sigmoid " +
+            "(e.g. --arch eqtransformer)");
     }
 
-    /// <summary>The three curves for an input batch [N, 3, 6000]; each output's shape is checked to be [N, 6000].</summary>
-    public static (Tensor Detection, Tensor P, Tensor S) Forward(Network model, Tensor input)
+    /// <summary>
+    /// The layers whose values are the three logits: each output must be a sigmoid, and its input is the logit curve.
+    /// Null when an output is not a sigmoid.
+    /// </summary>
+    private static string[]? LogitNodes(NetworkGraph graph)
     {
-        var outputs = model.ForwardAll(input);
-        if (outputs.Length != 3)
-            throw new InvalidDataException($"picking: the network gave {outputs.Length} outputs, expected detection, P and S");
+        var nodes = graph.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
+        var logits = graph.Outputs.Select(o => nodes.TryGetValue(o, out var node) && node.Layer is SigmoidLayer && node.Inputs.Count == 1 ? node.Inputs[0] : null)
+            .ToArray();
+        return logits.All(l => l is not null) ? logits.Select(l => l!).ToArray() : null;
+    }
+
+    /// <summary>
+    /// The three logit curves (detection, P, S: the values before each output's sigmoid) for an input batch [N, 3, 6000],
+    /// each checked to be [N, 6000]: what the loss takes (<see cref="PickingLoss"/>); sigmoid of each is the curve.
+    /// </summary>
+    public static (Tensor Detection, Tensor P, Tensor S) Logits(Network model, Tensor input)
+    {
+        var nodes = LogitNodes(model.Graph) ?? throw new InvalidDataException("picking: the network's outputs are not sigmoids: it is not a waveform picker");
+        var outputs = model.ForwardNodes(input, nodes);
         var expected = new[] { input.shape[0], WaveformPreprocessing.Samples };
         string[] names = ["detection", "P", "S"];
         for (var k = 0; k < 3; k++)
@@ -69,9 +86,9 @@ public static class PickingNetwork
         using var mode = inference_mode();
         var (x, d, p, s) = batch.ToTensors();
         if (device is { type: not DeviceType.CPU } target) (x, d, p, s) = (x.to(target), d.to(target), p.to(target), s.to(target));
-        var (od, op, os) = Forward(model, x);
-        var loss = PickingLoss.Compute(od, op, os, d, p, s).item<double>();
-        return new CurveBatch(batch, od.cpu().ToArray<float>(), op.cpu().ToArray<float>(), os.cpu().ToArray<float>(), loss);
+        var (ld, lp, ls) = Logits(model, x);
+        var loss = PickingLoss.Compute(ld, lp, ls, d, p, s).item<double>();
+        return new CurveBatch(batch, ld.sigmoid().cpu().ToArray<float>(), lp.sigmoid().cpu().ToArray<float>(), ls.sigmoid().cpu().ToArray<float>(), loss);
     }
 
     /// <summary>Each trace's curve summary for one split (subset order) and the split's mean loss.</summary>

@@ -6,23 +6,23 @@ namespace QuakePrune.Tests.Picking;
 
 public class LossTests
 {
-    /// <summary>-(y log x + (1 - y) log(1 - x)) averaged, in double, with x clipped as Keras clips it.</summary>
-    private static double Bce(float[] x, float[] y)
+    /// <summary>-(y log x + (1 - y) log(1 - x)) with x = sigmoid(z), averaged, in double.</summary>
+    private static double Bce(float[] z, float[] y)
     {
         double sum = 0;
-        for (var i = 0; i < x.Length; i++)
+        for (var i = 0; i < z.Length; i++)
         {
-            var c = Math.Clamp(x[i], PickingLoss.Epsilon, 1 - PickingLoss.Epsilon);
-            sum -= y[i] * Math.Log(c) + (1 - y[i]) * Math.Log(1 - c);
+            var x = 1 / (1 + Math.Exp(-z[i]));
+            sum -= y[i] * Math.Log(x) + (1 - y[i]) * Math.Log(1 - x);
         }
-        return sum / x.Length;
+        return sum / z.Length;
     }
 
     [Fact]
     public void The_loss_is_the_weighted_mean_binary_cross_entropy_of_the_three_curves()
     {
         using var scope = NewDisposeScope();
-        float[] d = [0.9f, 0.2f, 0.6f, 0.05f], p = [0.1f, 0.7f, 0.3f, 0.5f], s = [0.4f, 0.4f, 0.99f, 0.01f];
+        float[] d = [2.2f, -1.4f, 0.4f, -2.9f], p = [-2.2f, 0.8f, -0.8f, 0f], s = [-0.4f, -0.4f, 4.6f, -4.6f];
         float[] yd = [1, 0, 1, 0], yp = [0, 1, 0.5f, 0], ys = [0, 0.2f, 1, 0];
         long[] shape = [2, 2];
         var loss = PickingLoss.Compute(tensor(d, shape), tensor(p, shape), tensor(s, shape), tensor(yd, shape), tensor(yp, shape), tensor(ys, shape));
@@ -32,27 +32,31 @@ public class LossTests
         Assert.Equal((0.05, 0.40, 0.55), (PickingLoss.DetectionWeight, PickingLoss.PWeight, PickingLoss.SWeight));
     }
 
+    /// <summary>
+    /// The defect of issue 22: on probabilities clipped to [1e-7, 1 - 1e-7] a pick whose output had fallen below 1e-7 had
+    /// no gradient, so the P and S heads, pushed to zero by the 5960 unlabelled samples, never learned. On logits the
+    /// gradient is sigmoid(z) - y wherever z lies, and the loss stays finite.
+    /// </summary>
     [Fact]
-    public void Gradients_flow_to_the_outputs_and_stay_finite_where_the_sigmoid_saturated()
+    public void Gradients_stay_alive_and_finite_however_far_the_sigmoid_saturated()
     {
         using var scope = NewDisposeScope();
-        float[] values = [0.25f, 0.8f, 1f, 0f];
-        float[] labels = [1, 0, 0, 0];
-        var p = tensor(values, [1, 4], requires_grad: true);
-        var zeros = torch.zeros(1, 4);
-        var half = full([1, 4], 0.5);
-        var loss = PickingLoss.Compute(half, p, half, zeros, tensor(labels, [1, 4]), zeros);
+        float[] logits = [-1.1f, 1.4f, -40f, 40f, -200f];
+        float[] labels = [1, 0, 1, 0, 1];
+        var p = tensor(logits, [1, 5], requires_grad: true);
+        var zeros = torch.zeros(1, 5);
+        var loss = PickingLoss.Compute(zeros, p, zeros, zeros, tensor(labels, [1, 5]), zeros);
         loss.backward();
         var grad = p.grad!.ToArray<float>();
-        // d/dx of 0.40 * mean(BCE) = 0.40 / 4 * (x - y) / (x (1 - x)) inside the clip; 0 where x was clipped.
-        Assert.Equal(0.1 * (0.25 - 1) / (0.25 * 0.75), grad[0], 1e-5);
-        Assert.Equal(0.1 * 0.8 / (0.8 * 0.2), grad[1], 1e-4);
-        Assert.Equal(0f, grad[2]);
-        Assert.Equal(0f, grad[3]);
-        // A saturated wrong answer costs -log(1 - float32(1 - 1e-7)) = 15.9, not infinity.
+        // d/dz of 0.40 * mean(BCE) = 0.40 / 5 * (sigmoid(z) - y).
+        for (var i = 0; i < logits.Length; i++)
+            Assert.Equal(0.08 * (1 / (1 + Math.Exp(-logits[i])) - labels[i]), grad[i], 1e-6);
+        Assert.Equal(-0.08, grad[2], 1e-6);
+        Assert.Equal(-0.08, grad[4], 1e-6);
         Assert.True(float.IsFinite(loss.item<float>()));
-        var saturated = PickingLoss.BinaryCrossEntropy(tensor(new[] { 1f }, [1]), tensor(new[] { 0f }, [1]));
-        Assert.Equal(-Math.Log(1 - (double)(float)(1 - PickingLoss.Epsilon)), saturated.item<float>(), 1e-4);
+        // A wrong answer 200 logits deep costs 200, not infinity.
+        var saturated = PickingLoss.BinaryCrossEntropy(tensor(new[] { -200f }, [1]), tensor(new[] { 1f }, [1]));
+        Assert.Equal(200, saturated.item<float>(), 1e-3);
     }
 
     [Fact]
