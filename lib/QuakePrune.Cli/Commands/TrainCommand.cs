@@ -43,6 +43,10 @@ public static class TrainCommand
             Description = "Random time shift and frequency/time masks on training images; for a waveform picker, EQTransformer's shift, added noise and channel drop",
         };
         var patience = new Option<int>("--patience") { Description = "Stop after N epochs without a better dev F1 (0: never)", DefaultValueFactory = _ => 0 };
+        var labelSigma = new Option<double?>("--label-sigma")
+        {
+            Description = "For a waveform picker: the P and S label Gaussian's sigma in samples, cut at two sigmas (default 10, EQTransformer's)",
+        };
         var hidden = new Option<int>("--hidden") { Description = "Hidden head width of a fresh ResNet50 (0: a single Linear)", DefaultValueFactory = _ => 512 };
         var seed = new Option<long>("--seed") { Description = "Seed of the weights, the order and augmentation", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "libtorch threads", DefaultValueFactory = _ => Environment.ProcessorCount };
@@ -51,22 +55,25 @@ public static class TrainCommand
         var command = new Command("train", "Train the classifier; the checkpoint with the best dev F1 is kept.")
         {
             data, arch, output, init, resume, epochs, batch, lr, minLr, optimizer, momentum, weightDecay, warmup, labelSmoothing, classWeights, augment,
-            patience, hidden, seed, threads, device, overwrite,
+            patience, labelSigma, hidden, seed, threads, device, overwrite,
         };
         command.SetAction(parse => CommandErrors.RunInterruptible("train", cancellation =>
         {
             var architecture = parse.GetValue(arch) is { } member
                 ? NetworkBuilders.Create(member, new NetworkOptions(3, 2, parse.GetValue(hidden)))
                 : null;
-            if (architecture is not null && PickingNetwork.IsPicker(architecture))
+            // A waveform picker: a fresh one (--arch eqtransformer...) or one to continue from (--init, e.g. a pruned picker).
+            var initPath = parse.GetValue(init);
+            if (architecture is not null ? PickingNetwork.IsPicker(architecture) : initPath is not null && File.Exists(initPath) && PickingCheckpoint.IsPicker(initPath))
             {
-                var classifierOnly = new Option[] { init, optimizer, momentum, weightDecay, warmup, labelSmoothing, classWeights, minLr, hidden }
+                var classifierOnly = new Option[] { optimizer, momentum, weightDecay, warmup, labelSmoothing, classWeights, minLr, hidden }
                     .Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToArray();
                 if (classifierOnly.Length > 0)
                     throw new ArgumentException($"train: {string.Join(", ", classifierOnly)} apply to classifiers, not to the waveform picker {parse.GetValue(arch)}");
-                return TrainPicker(parse, architecture, new PickerOptions(data, output, resume, epochs, batch, lr, augment, patience, seed, threads, device, overwrite),
-                    cancellation);
+                return TrainPicker(parse, architecture, initPath,
+                    new PickerOptions(data, output, resume, epochs, batch, lr, augment, patience, labelSigma, seed, threads, device, overwrite), cancellation);
             }
+            if (parse.GetValue(labelSigma) is not null) throw new ArgumentException("train: --label-sigma applies to waveform pickers (--arch eqtransformer...), not to classifiers");
             var (weights, balanced) = ParseClassWeights(parse.GetValue(classWeights));
             var printer = new ProgressPrinter();
             var options = new TrainOptions
@@ -122,10 +129,10 @@ public static class TrainCommand
 
     /// <summary>The options a waveform picker's training reads.</summary>
     private sealed record PickerOptions(Option<string> Data, Option<string> Output, Option<bool> Resume, Option<int> Epochs, Option<int> Batch,
-        Option<double?> LearningRate, Option<bool> Augment, Option<int> Patience, Option<long> Seed, Option<int> Threads, Option<string> Device,
-        Option<bool> Overwrite);
+        Option<double?> LearningRate, Option<bool> Augment, Option<int> Patience, Option<double?> LabelSigma, Option<long> Seed, Option<int> Threads,
+        Option<string> Device, Option<bool> Overwrite);
 
-    private static int TrainPicker(ParseResult parse, Architecture architecture, PickerOptions o, CancellationToken cancellation)
+    private static int TrainPicker(ParseResult parse, Architecture? architecture, string? init, PickerOptions o, CancellationToken cancellation)
     {
         var c = CultureInfo.InvariantCulture;
         var terminal = !Console.IsErrorRedirected;
@@ -134,11 +141,13 @@ public static class TrainCommand
             Data = parse.GetValue(o.Data)!,
             OutputDirectory = parse.GetValue(o.Output)!,
             Architecture = architecture,
+            Init = init,
             Resume = parse.GetValue(o.Resume),
             Epochs = parse.GetValue(o.Epochs),
             BatchSize = parse.GetValue(o.Batch),
             LearningRate = parse.GetValue(o.LearningRate) ?? 1e-3,
             Augmentation = parse.GetValue(o.Augment) ? WaveformAugmentOptions.EqTransformer : null,
+            Labels = parse.GetValue(o.LabelSigma) is { } sigma ? LabelSettings.WithSigma(sigma) : new LabelSettings(),
             Patience = parse.GetValue(o.Patience),
             Seed = parse.GetValue(o.Seed),
             Threads = parse.GetValue(o.Threads),
@@ -158,7 +167,7 @@ public static class TrainCommand
             Cancellation = cancellation,
         };
         options.Validate();
-        using var outputs = new OutputSet("train", parse.GetValue(o.Overwrite), WaveformDataSet.InputFiles(options.Data));
+        using var outputs = new OutputSet("train", parse.GetValue(o.Overwrite), [.. WaveformDataSet.InputFiles(options.Data), options.Init]);
         outputs.WorkFolder(options.OutputDirectory, WaveformTrainer.OutputFiles, options.Resume);
         var result = WaveformTrainer.Train(options);
         if (result.Interrupted)

@@ -44,6 +44,9 @@ public sealed record LabelSettings
     /// <summary>Samples either side of the pick where its Gaussian is written (zero beyond).</summary>
     public int PickHalfWidth { get; init; } = 20;
 
+    /// <summary>A Gaussian of standard deviation <paramref name="sigma"/> cut at two sigmas either side, as EQTransformer's (10 and 20).</summary>
+    public static LabelSettings WithSigma(double sigma) => new() { PickSigma = sigma, PickHalfWidth = (int)Math.Round(2 * sigma) };
+
     public void Validate()
     {
         if (!(PickSigma > 0) || !double.IsFinite(PickSigma))

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using QuakePrune.Models;
+using QuakePrune.Statistics;
 using QuakePrune.Torch;
 
 namespace QuakePrune.Picking;
@@ -8,11 +9,12 @@ namespace QuakePrune.Picking;
 /// <summary>
 /// What `quakeprune evaluate` writes for a waveform picker: EQTransformer's table on one split (detection precision,
 /// recall, F1; P and S pick precision, recall, F1 within 0.5 s and residual mean, std and MAE in samples) at thresholds
-/// chosen on dev, the same table at 0.5, the dev grids the thresholds came from, and the split's mean loss.
+/// chosen on dev with 95 % bootstrap intervals over the split's traces, the same table at 0.5, the dev grids the
+/// thresholds came from, and the split's mean loss.
 /// </summary>
 public sealed record PickingEvaluationReport(
     string Model, string Data, string Split, int Traces, int Earthquakes, int Noise, double Loss, string ThresholdSource,
-    PickingScores AtChosenThresholds, PickingScores AtHalf, ThresholdChoice DevChoice)
+    PickingScores AtChosenThresholds, PickingIntervals Intervals, PickingScores AtHalf, ThresholdChoice DevChoice)
 {
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -33,15 +35,16 @@ public sealed record PickingEvaluationReport(
         var t = c.Thresholds;
         return FormattableString.Invariant($"{Split}: {Traces} traces ({Earthquakes} earthquakes, {Noise} noise); loss {Loss:0.0000}\n") +
                FormattableString.Invariant($"thresholds detection {t.Detection:0.##}, P {t.P:0.##}, S {t.S:0.##} ({ThresholdSource})\n") +
-               Line("detection", c.Detection) + "\n" + Phase(c.P) + "\n" + Phase(c.S) + "\n" +
+               Line("detection", c.Detection, Intervals.DetectionF1) + "\n" + Phase(c.P, Intervals.PF1) + "\n" + Phase(c.S, Intervals.SF1) + "\n" +
                FormattableString.Invariant($"at 0.5: detection F1 {Ratio(AtHalf.Detection.F1)}, P F1 {Ratio(AtHalf.P.F1)}, S F1 {Ratio(AtHalf.S.F1)}");
     }
 
-    private static string Line(string name, RatesFromCounts r) =>
-        $"{name}: precision {Ratio(r.Precision)}, recall {Ratio(r.Recall)}, F1 {Ratio(r.F1)} (TP {r.TruePositives}, FP {r.FalsePositives}, FN {r.FalseNegatives})";
+    private static string Line(string name, RatesFromCounts r, Interval f1) =>
+        $"{name}: precision {Ratio(r.Precision)}, recall {Ratio(r.Recall)}, F1 {Ratio(r.F1)} [95 % {Ratio(f1.Lo)}, {Ratio(f1.Hi)}] " +
+        $"(TP {r.TruePositives}, FP {r.FalsePositives}, FN {r.FalseNegatives})";
 
-    private static string Phase(PhaseScores p) =>
-        Line($"{p.Phase} within {PickingMetrics.ToleranceSamples} samples", p) +
+    private static string Phase(PhaseScores p, Interval f1) =>
+        Line($"{p.Phase} within {PickingMetrics.ToleranceSamples} samples", p, f1) +
         FormattableString.Invariant($"; residual mean {Samples(p.ResidualMean)}, std {Samples(p.ResidualStd)}, MAE {Samples(p.ResidualMae)} samples") +
         (p.Unscored > 0 ? $"; {p.Unscored} earthquakes without a catalogue {p.Phase} not scored" : "");
 
@@ -71,7 +74,8 @@ public static class PickingEvaluation
         var choice = ThresholdSearch.Choose(dev.Truths, dev.Curves);
         var scored = split == WaveformTrainer.DevSplit ? dev : PickingNetwork.Summarise(loaded.Model, data, split, batchSize, device);
         var earthquakes = scored.Traces.Count(t => t.Truth.IsEarthquake);
+        var outcomes = PickingMetrics.Outcomes(scored.Truths, scored.Curves, choice.Thresholds);
         return new PickingEvaluationReport(modelName, dataName, split, scored.Traces.Count, earthquakes, scored.Traces.Count - earthquakes, scored.Loss,
-            choice.Rule, scored.Score(choice.Thresholds), scored.Score(PickThresholds.Half), choice);
+            choice.Rule, PickingMetrics.Score(outcomes, choice.Thresholds), PickingMetrics.Intervals(outcomes), scored.Score(PickThresholds.Half), choice);
     }
 }

@@ -1,3 +1,5 @@
+using QuakePrune.Statistics;
+
 namespace QuakePrune.Picking;
 
 /// <summary>
@@ -49,61 +51,93 @@ public static class PickingMetrics
     /// <summary>0.5 s at 100 Hz: how far a pick may lie from the catalogue's and still count.</summary>
     public const int ToleranceSamples = 50;
 
-    public static PickingScores Score(IReadOnlyList<TraceTruth> truths, IReadOnlyList<CurveSummary> curves, PickThresholds thresholds)
+    public static PickingScores Score(IReadOnlyList<TraceTruth> truths, IReadOnlyList<CurveSummary> curves, PickThresholds thresholds) =>
+        Score(Outcomes(truths, curves, thresholds), thresholds);
+
+    /// <summary>The table from each trace's outcome (<see cref="Outcomes"/>): counts summed, residuals over the true positives.</summary>
+    public static PickingScores Score(IReadOnlyList<TraceOutcome> outcomes, PickThresholds thresholds)
+    {
+        var detection = Sum(outcomes.Select(o => o.Detection));
+        return new PickingScores(thresholds, outcomes.Count,
+            new DetectionScores(detection.TruePositives, detection.FalsePositives, outcomes.Count(o => o.IsTrueNegative), detection.FalseNegatives),
+            ScorePhase(Phase.P, outcomes), ScorePhase(Phase.S, outcomes));
+    }
+
+    /// <summary>
+    /// What each trace adds to the scores at <paramref name="thresholds"/>, in the order given: the unit that a bootstrap
+    /// over test traces resamples (<see cref="Intervals"/>).
+    /// </summary>
+    public static IReadOnlyList<TraceOutcome> Outcomes(IReadOnlyList<TraceTruth> truths, IReadOnlyList<CurveSummary> curves, PickThresholds thresholds)
     {
         ArgumentNullException.ThrowIfNull(truths);
         ArgumentNullException.ThrowIfNull(curves);
         if (truths.Count != curves.Count)
             throw new ArgumentException($"picking metrics: {truths.Count} catalogue rows but {curves.Count} curve summaries");
         thresholds.Validate();
-        var picks = curves.Select(c => c.Picks(thresholds)).ToList();
-        return new PickingScores(thresholds, truths.Count, ScoreDetection(truths, picks), ScorePhase(Phase.P, truths, picks), ScorePhase(Phase.S, truths, picks));
+        return truths.Select((truth, i) =>
+        {
+            var picks = curves[i].Picks(thresholds);
+            var detection = (truth.IsEarthquake, picks.Detected) switch
+            {
+                (true, true) => new Tally(1, 0, 0),
+                (true, false) => new Tally(0, 0, 1),
+                (false, true) => new Tally(0, 1, 0),
+                _ => new Tally(0, 0, 0),
+            };
+            return new TraceOutcome(detection, !truth.IsEarthquake && !picks.Detected, PhaseOutcome(Phase.P, truth, picks), PhaseOutcome(Phase.S, truth, picks));
+        }).ToArray();
     }
 
-    private static DetectionScores ScoreDetection(IReadOnlyList<TraceTruth> truths, IReadOnlyList<TracePicks> picks)
+    /// <summary>
+    /// 95 % percentile-bootstrap intervals of the detection, P and S F1 and of the P and S residual MAE (samples), resampling
+    /// the traces (<see cref="Bootstrap"/>; its default seed and 1,000 resamples unless <paramref name="options"/> say
+    /// otherwise).
+    /// </summary>
+    public static PickingIntervals Intervals(IReadOnlyList<TraceOutcome> outcomes, BootstrapOptions? options = null)
     {
-        long tp = 0, fp = 0, tn = 0, fn = 0;
-        for (var i = 0; i < truths.Count; i++)
-        {
-            var detected = picks[i].Detected;
-            if (truths[i].IsEarthquake)
-            {
-                if (detected) tp++;
-                else fn++;
-            }
-            else if (detected) fp++;
-            else tn++;
-        }
-        return new DetectionScores(tp, fp, tn, fn);
+        Interval Mae(Func<TraceOutcome, PhaseOutcome> phase) => Bootstrap.Mean(outcomes.Select(o => phase(o).Residual is { } r ? Math.Abs(r) : (double?)null).ToArray(), options);
+        return new PickingIntervals(
+            Bootstrap.F1(outcomes.Select(o => o.Detection).ToArray(), options),
+            Bootstrap.F1(outcomes.Select(o => o.P.Counts).ToArray(), options),
+            Bootstrap.F1(outcomes.Select(o => o.S.Counts).ToArray(), options),
+            Mae(o => o.P), Mae(o => o.S));
     }
 
-    private static PhaseScores ScorePhase(Phase phase, IReadOnlyList<TraceTruth> truths, IReadOnlyList<TracePicks> picks)
+    private static PhaseOutcome PhaseOutcome(Phase phase, TraceTruth truth, TracePicks picks)
     {
-        long tp = 0, fp = 0, fn = 0, unscored = 0;
-        var residuals = new List<double>();
-        for (var i = 0; i < truths.Count; i++)
+        var pick = picks.Pick(phase);
+        if (truth.ScoredPick(phase) is { } catalogue)
         {
-            var pick = picks[i].Pick(phase);
-            if (truths[i].ScoredPick(phase) is { } catalogue)
-            {
-                if (pick is not { } predicted) fn++;
-                else if (Math.Abs(predicted.Sample - catalogue) <= ToleranceSamples)
-                {
-                    tp++;
-                    residuals.Add(predicted.Sample - catalogue);
-                }
-                else
-                {
-                    fp++;
-                    fn++;
-                }
-            }
-            else if (truths[i].IsEarthquake) unscored++;
-            else if (pick is not null) fp++;
+            if (pick is not { } predicted) return new PhaseOutcome(new Tally(0, 0, 1), null, false);
+            var residual = predicted.Sample - catalogue;
+            // A pick too far is a wrong pick and the arrival still missed.
+            return Math.Abs(residual) <= ToleranceSamples ? new PhaseOutcome(new Tally(1, 0, 0), residual, false) : new PhaseOutcome(new Tally(0, 1, 1), null, false);
         }
-        if (residuals.Count == 0) return new PhaseScores(phase, tp, fp, fn, unscored, null, null, null);
+        if (truth.IsEarthquake) return new PhaseOutcome(new Tally(0, 0, 0), null, true);
+        return new PhaseOutcome(pick is null ? new Tally(0, 0, 0) : new Tally(0, 1, 0), null, false);
+    }
+
+    private static PhaseScores ScorePhase(Phase phase, IReadOnlyList<TraceOutcome> outcomes)
+    {
+        var of = outcomes.Select(o => phase == Phase.P ? o.P : o.S).ToArray();
+        var counts = Sum(of.Select(o => o.Counts));
+        var unscored = of.Count(o => o.Unscored);
+        var residuals = of.Where(o => o.Residual is not null).Select(o => o.Residual!.Value).ToArray();
+        if (residuals.Length == 0) return new PhaseScores(phase, counts.TruePositives, counts.FalsePositives, counts.FalseNegatives, unscored, null, null, null);
         var mean = residuals.Average();
-        var std = Math.Sqrt(residuals.Sum(r => (r - mean) * (r - mean)) / residuals.Count);
-        return new PhaseScores(phase, tp, fp, fn, unscored, mean, std, residuals.Average(Math.Abs));
+        var std = Math.Sqrt(residuals.Sum(r => (r - mean) * (r - mean)) / residuals.Length);
+        return new PhaseScores(phase, counts.TruePositives, counts.FalsePositives, counts.FalseNegatives, unscored, mean, std, residuals.Average(Math.Abs));
     }
+
+    private static Tally Sum(IEnumerable<Tally> tallies) =>
+        tallies.Aggregate(new Tally(0, 0, 0), (a, t) => new Tally(a.TruePositives + t.TruePositives, a.FalsePositives + t.FalsePositives, a.FalseNegatives + t.FalseNegatives));
 }
+
+/// <summary>One phase of one trace: its counts, its residual (pick minus catalogue, samples) when the pick is a true positive, and whether it is unscored.</summary>
+public sealed record PhaseOutcome(Tally Counts, double? Residual, bool Unscored);
+
+/// <summary>What one trace adds to the scores: its detection counts (and whether it is a true negative), and each phase's outcome.</summary>
+public sealed record TraceOutcome(Tally Detection, bool IsTrueNegative, PhaseOutcome P, PhaseOutcome S);
+
+/// <summary>95 % bootstrap intervals over test traces of a picker's scores (F1 ratios; residual MAE in samples).</summary>
+public sealed record PickingIntervals(Interval DetectionF1, Interval PF1, Interval SF1, Interval PResidualMae, Interval SResidualMae);

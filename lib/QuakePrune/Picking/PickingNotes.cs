@@ -14,6 +14,10 @@ public static class PickingNotes
     public const string ThresholdRule = "picking.threshold_rule";
     public const string DevLoss = "training.dev_loss";
 
+    /// <summary>The label curves the picker was trained on: the pick Gaussian's sigma and half-width, in samples.</summary>
+    public const string LabelSigma = "picking.label_sigma";
+    public const string LabelHalfWidth = "picking.label_half_width";
+
     /// <summary>The notes that record <paramref name="choice"/>.</summary>
     public static IEnumerable<KeyValuePair<string, string>> Of(ThresholdChoice choice) =>
     [

@@ -16,8 +16,14 @@ public sealed record WaveformTrainOptions
     /// <summary>Where history.csv, model.safetensors (lowest dev loss) and state.safetensors (resumable) go.</summary>
     public required string OutputDirectory { get; init; }
 
-    /// <summary>The picker to train from fresh weights (eqtransformer, eqt-gru, eqt-cnn-bilstm, eqt-lite...).</summary>
-    public required Architecture Architecture { get; init; }
+    /// <summary>The picker to train from fresh weights (eqtransformer, eqt-gru, eqt-cnn-bilstm, eqt-lite...); null with <see cref="Init"/>.</summary>
+    public Architecture? Architecture { get; init; }
+
+    /// <summary>
+    /// Start from this picker checkpoint, its architecture and weights (a pruned picker retrained); its notes (the pruning's
+    /// provenance) carry over. Null: fresh weights of <see cref="Architecture"/>.
+    /// </summary>
+    public string? Init { get; init; }
 
     public int Epochs { get; init; } = 10;
     public int BatchSize { get; init; } = 32;
@@ -36,6 +42,9 @@ public sealed record WaveformTrainOptions
 
     /// <summary>Augmentation of the training windows; null: none.</summary>
     public WaveformAugmentOptions? Augmentation { get; init; }
+
+    /// <summary>The shape of the P and S label curves (EQTransformer's by default).</summary>
+    public LabelSettings Labels { get; init; } = new();
 
     public long Seed { get; init; } = 1;
     public Device Device { get; init; } = Device.CPU;
@@ -61,7 +70,9 @@ public sealed record WaveformTrainOptions
         if (PlateauPatience < 0 || Patience < 0) throw new ArgumentException("train: patience must not be negative");
         if (Threads is < 1) throw new ArgumentException($"train: threads must be at least 1, got {Threads}");
         Augmentation?.Validate();
-        PickingNetwork.Require(Architecture, "train");
+        Labels.Validate();
+        if ((Init is null) == (Architecture is null)) throw new ArgumentException("train: give a picker's architecture or an initial checkpoint (--init), one of them");
+        if (Architecture is not null) PickingNetwork.Require(Architecture, "train");
     }
 }
 
@@ -112,7 +123,7 @@ public static class WaveformTrainer
         set_num_threads(options.Threads ?? Environment.ProcessorCount);
         keep_freed_cpu_memory();
 
-        using var data = WaveformDataSet.Open(options.Data);
+        using var data = WaveformDataSet.Open(options.Data, options.Labels);
         var trainCount = data.RowsOf(TrainSplit).Length;
         data.RowsOf(DevSplit);
 
@@ -126,14 +137,17 @@ public static class WaveformTrainer
         Directory.CreateDirectory(directory);
 
         manual_seed(options.Seed);
-        using var model = new Network(options.Architecture);
+        var (model, initNotes) = CreateModel(options);
+        using var disposeModel = model;
         if (device.type != DeviceType.CPU) model.to(device);
-        var info = PickingCheckpoint.Info(options.Architecture, new Dictionary<string, string>
+        var info = PickingCheckpoint.Info(model.Architecture, new Dictionary<string, string>(initNotes)
         {
             [TrainingNotes.Data] = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.Data))),
             [TrainingNotes.Seed] = options.Seed.ToString(CultureInfo.InvariantCulture),
             [TrainingNotes.Optimizer] = "adam",
             [TrainingNotes.LearningRate] = options.LearningRate.ToString("R", CultureInfo.InvariantCulture),
+            [PickingNotes.LabelSigma] = options.Labels.PickSigma.ToString("R", CultureInfo.InvariantCulture),
+            [PickingNotes.LabelHalfWidth] = options.Labels.PickHalfWidth.ToString(CultureInfo.InvariantCulture),
         });
         var optimizer = new optim.AdamW(model.named_parameters(), options.LearningRate, eps: AdamEpsilon, weight_decay: 0);
         List<(string, optim.Optimizer)> groups = [("all", optimizer)];
@@ -199,6 +213,14 @@ public static class WaveformTrainer
             progress.EarlyStopped, interrupted, clock.Elapsed.TotalSeconds);
     }
 
+    /// <summary>The picker to train: fresh weights of the architecture, or the initial checkpoint's with its notes.</summary>
+    private static (Network Model, IReadOnlyDictionary<string, string> Notes) CreateModel(WaveformTrainOptions options)
+    {
+        if (options.Init is not { } init) return (new Network(options.Architecture!), new Dictionary<string, string>());
+        var loaded = PickingCheckpoint.Load(init);
+        return (loaded.Model, new Dictionary<string, string>(loaded.Info.Notes) { [TrainingNotes.Init] = Path.GetFileName(init) });
+    }
+
     private sealed record EpochTraining(double Loss, double TracesPerSecond, double LearningRate);
 
     /// <summary>One pass over the train split; null when cancelled.</summary>
@@ -222,8 +244,8 @@ public static class WaveformTrainer
                 var (x, d, p, s) = batch.ToTensors();
                 if (options.Device.type != DeviceType.CPU) (x, d, p, s) = (x.to(options.Device), d.to(options.Device), p.to(options.Device), s.to(options.Device));
                 optimizer.zero_grad();
-                var (od, op, os) = PickingNetwork.Forward(model, x);
-                var loss = PickingLoss.Compute(od, op, os, d, p, s);
+                var (ld, lp, ls) = PickingNetwork.Logits(model, x);
+                var loss = PickingLoss.Compute(ld, lp, ls, d, p, s);
                 loss.backward();
                 optimizer.step();
                 var value = loss.item<double>();
@@ -292,8 +314,10 @@ public static class WaveformTrainer
         FormattableString.Invariant($"seed={o.Seed}"), FormattableString.Invariant($"epochs={o.Epochs}"), FormattableString.Invariant($"batch={o.BatchSize}"),
         FormattableString.Invariant($"lr={o.LearningRate:R}"), FormattableString.Invariant($"plateau={o.PlateauPatience}"),
         FormattableString.Invariant($"patience={o.Patience}"),
+        FormattableString.Invariant($"labels={o.Labels.PickSigma:R}/{o.Labels.PickHalfWidth}"),
         "augment=" + (o.Augmentation is { } a
             ? FormattableString.Invariant($"{a.ShiftProbability:R}/{a.NoiseProbability:R}/{a.DropChannelProbability:R}/{a.MinimumSnrDb:R}")
             : "none"),
-        "architecture=" + o.Architecture.ToJson());
+        "init=" + (o.Init is null ? "none" : Path.GetFileName(o.Init)),
+        "architecture=" + o.Architecture?.ToJson());
 }
