@@ -2,17 +2,27 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using QuakePrune.Extract;
 using QuakePrune.Models;
+using QuakePrune.Picking;
+using QuakePrune.Synth;
 using QuakePrune.Training;
 using static QuakePrune.Torch.torch;
 
 namespace QuakePrune.Cli.Commands;
 
 /// <summary>
-/// `quakeprune bench-train`: the trainer's own steps (host batch, forward, cross entropy, backward, SGD momentum) on a
-/// ResNet50 over random images, as JSON: the median step after two warm-up steps, and images/s. The setting matches
-/// `reference.py train` (ResNet50 with a Linear head, SGD lr 0.01 momentum 0.9, no weight decay); environment/bench/train.sh
-/// runs both in turn.
+/// `quakeprune bench-train`: the trainer's own steps, as JSON: the median step after two warm-up steps, and images (or
+/// traces) per second.
+/// <list type="bullet">
+/// <item>ResNet50 (the default): host batch, forward, cross entropy, backward, SGD momentum, over random images; the
+/// setting of `reference.py train` (a Linear head, SGD lr 0.01 momentum 0.9, no weight decay); environment/bench/train.sh
+/// runs both in turn.</item>
+/// <item>A waveform picker (<c>--arch eqtransformer</c>...): the waveform trainer's steps (reading the batch from a subset,
+/// preprocessing and labels, forward, EQTransformer's loss, backward, Adam) over a synthetic STEAD subset written for the
+/// run; the setting of `eqtransformer.py train` (3 x 6000, Adam lr 1e-3 eps 1e-7, the 0.05/0.40/0.55 loss), which has its
+/// windows in memory: ours also reads them. environment/bench/eqt-train.sh runs both in turn.</item>
+/// </list>
 /// </summary>
 public static class BenchTrainCommand
 {
@@ -23,17 +33,25 @@ public static class BenchTrainCommand
         var steps = new Option<int>("--steps") { Description = "Steps, the first two not timed", DefaultValueFactory = _ => 6 };
         var threads = new Option<int>("--threads") { Description = "libtorch threads", DefaultValueFactory = _ => 2 };
         var hidden = new Option<int>("--hidden") { Description = "Hidden head width (0: Linear, as the reference)", DefaultValueFactory = _ => 0 };
-        var command = new Command("bench-train", "Time training steps of a ResNet50 through the trainer (JSON: median step, images/s).")
+        var arch = new Option<string>("--arch")
         {
-            size, batch, steps, threads, hidden,
+            Description = "resnet50, or a waveform picker (eqtransformer, eqt-gru, eqt-cnn-bilstm, eqt-lite) trained on synthetic waveforms",
+            DefaultValueFactory = _ => "resnet50",
+        };
+        var command = new Command("bench-train", "Time training steps of a ResNet50 or a waveform picker through its trainer (JSON: median step, images or traces/s).")
+        {
+            size, batch, steps, threads, hidden, arch,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             var imageSize = ModelCommand.ParseSize(parse.GetValue(size)!);
             var (batchSize, stepCount) = (EvaluateCommand.Positive(parse.GetValue(batch), "--batch"), parse.GetValue(steps));
             if (stepCount < 3) throw new ArgumentException($"--steps must be at least 3 (two are warm-up), got {stepCount}");
-            var result = Run(imageSize.Height, imageSize.Width, batchSize, stepCount, EvaluateCommand.Positive(parse.GetValue(threads), "--threads"),
-                parse.GetValue(hidden));
+            var threadCount = EvaluateCommand.Positive(parse.GetValue(threads), "--threads");
+            var member = parse.GetValue(arch)!;
+            var result = member == "resnet50"
+                ? Run(imageSize.Height, imageSize.Width, batchSize, stepCount, threadCount, parse.GetValue(hidden))
+                : RunPicker(member, batchSize, stepCount, threadCount);
             Console.WriteLine(result.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
             return 0;
         }));
@@ -79,8 +97,7 @@ public static class BenchTrainCommand
         {
             Directory.Delete(directory, true);
         }
-        var timed = stepSeconds.Skip(2).Order().ToArray();
-        var median = timed.Length % 2 == 1 ? timed[timed.Length / 2] : (timed[timed.Length / 2 - 1] + timed[timed.Length / 2]) / 2;
+        var median = MedianAfterWarmup(stepSeconds);
         return new JsonObject
         {
             ["engine"] = $"QuakePrune trainer, libtorch {__version__}",
@@ -92,5 +109,59 @@ public static class BenchTrainCommand
             ["median_s"] = median,
             ["images_per_s"] = batch / median,
         };
+    }
+
+    /// <summary>The waveform trainer's steps on a synthetic subset with enough training traces for <paramref name="steps"/> batches.</summary>
+    public static JsonObject RunPicker(string member, int batch, int steps, int threads)
+    {
+        var architecture = NetworkBuilders.Create(member, new NetworkOptions());
+        PickingNetwork.Require(architecture, "bench-train");
+        var directory = Directory.CreateTempSubdirectory("quakeprune-bench-train-").FullName;
+        var stepSeconds = new List<double>();
+        try
+        {
+            // Extract puts 80 % of each class in train: draw enough traces that train holds every step's batch.
+            var perClass = (batch * steps * 5 / 4 + 1) / 2 + 8;
+            var prefix = Path.Combine(directory, "synth");
+            SyntheticStead.Write(prefix, new SynthOptions { Traces = 2 * perClass + 16, Seed = 1, Threads = threads });
+            var subset = Path.Combine(directory, "subset");
+            SubsetExtractor.Extract(new ExtractOptions { Inputs = [prefix], OutputDirectory = subset, PerClass = perClass });
+            var clock = Stopwatch.StartNew();
+            WaveformTrainer.Train(new WaveformTrainOptions
+            {
+                Data = subset,
+                OutputDirectory = Path.Combine(directory, "run"),
+                Architecture = architecture,
+                Epochs = 1,
+                BatchSize = batch,
+                Threads = threads,
+                OnStep = p =>
+                {
+                    if (p.Step <= steps) stepSeconds.Add(clock.Elapsed.TotalSeconds);
+                    clock.Restart();
+                },
+            });
+        }
+        finally
+        {
+            Directory.Delete(directory, true);
+        }
+        var median = MedianAfterWarmup(stepSeconds);
+        return new JsonObject
+        {
+            ["engine"] = $"QuakePrune waveform trainer, libtorch {__version__}",
+            ["threads"] = threads,
+            ["what"] = "train_step",
+            ["arch"] = member,
+            ["batch"] = batch,
+            ["median_s"] = median,
+            ["traces_per_s"] = batch / median,
+        };
+    }
+
+    private static double MedianAfterWarmup(List<double> stepSeconds)
+    {
+        var timed = stepSeconds.Skip(2).Order().ToArray();
+        return timed.Length % 2 == 1 ? timed[timed.Length / 2] : (timed[timed.Length / 2 - 1] + timed[timed.Length / 2]) / 2;
     }
 }
