@@ -25,15 +25,23 @@ public class EqTransformerTests
         Assert.Equal(376_935, ModelCost.Of(model.Architecture, model.Graph.InputShape).Params);
     }
 
-    [Fact]
-    public void Forward_equals_seisbenchs_curves_within_1e_4()
+    /// <summary>A fixture's tensors and its <c>weights.&lt;name&gt;</c> state dict. The fixtures' writer stored the 0-d
+    /// num_batches_tracked as [1] (numpy makes contiguous arrays at least 1-d).</summary>
+    private static (IReadOnlyDictionary<string, Tensor> Tensors, Dictionary<string, Tensor> Weights) LoadFixture(string file)
     {
-        using var scope = NewDisposeScope();
-        var fixture = Safetensors.LoadTensors(FixturePath("seisbench_eqtransformer_seed0_batch2.safetensors")).Tensors;
+        var fixture = Safetensors.LoadTensors(FixturePath(file)).Tensors;
         const string prefix = "weights.";
-        // The fixture's writer stored the 0-d num_batches_tracked as [1] (numpy makes contiguous arrays at least 1-d).
         var weights = fixture.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
             .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Key.EndsWith(".num_batches_tracked", StringComparison.Ordinal) ? kv.Value.reshape([]) : kv.Value);
+        return (fixture, weights);
+    }
+
+    /// <summary>Loads the fixture's weights strictly into our eqtransformer, runs its input in eval mode and compares the
+    /// three curves with SeisBench's, within 1e-4.</summary>
+    private static void AssertSeisbenchsCurves(string file)
+    {
+        using var scope = NewDisposeScope();
+        var (fixture, weights) = LoadFixture(file);
         using var model = new Network(Member("eqtransformer"), initialise: false);
         model.load_state_dict(weights, strict: true);
         model.eval();
@@ -44,8 +52,32 @@ public class EqTransformerTests
             Assert.Equal([2, 6000], curve.shape);
             using var difference = (curve - fixture[name]).abs().max();
             var largest = difference.item<float>();
-            Assert.True(largest < 1e-4, $"{name}: largest difference from PyTorch {largest}");
+            Assert.True(largest < 1e-4, $"{file} {name}: largest difference from PyTorch {largest}");
         }
+    }
+
+    [Fact]
+    public void Forward_equals_seisbenchs_curves_within_1e_4() => AssertSeisbenchsCurves("seisbench_eqtransformer_seed0_batch2.safetensors");
+
+    [Fact]
+    public void A_trained_checkpoint_gives_seisbenchs_curves_within_1e_4()
+    {
+        const string file = "seisbench_eqtransformer_trained_batch2.safetensors";
+        using (NewDisposeScope())
+        {
+            // A trained checkpoint, not a fresh one: training moved every batch norm's running statistics and counted its batches.
+            var (_, weights) = LoadFixture(file);
+            using var fresh = new Network(Member("eqtransformer"));
+            var initial = fresh.state_dict();
+            Assert.Equal(initial.Keys.Order(StringComparer.Ordinal), weights.Keys.Order(StringComparer.Ordinal));
+            var statistics = initial.Keys.Where(k => k.EndsWith(".running_mean", StringComparison.Ordinal) || k.EndsWith(".running_var", StringComparison.Ordinal)).ToList();
+            Assert.Equal(34, statistics.Count);
+            foreach (var name in statistics)
+                Assert.False(initial[name].ToArray<float>().SequenceEqual(weights[name].ToArray<float>()), $"{name} is still the fresh model's");
+            foreach (var name in initial.Keys.Where(k => k.EndsWith(".num_batches_tracked", StringComparison.Ordinal)))
+                Assert.True(weights[name].item<long>() > initial[name].item<long>(), $"{name} counted no batches");
+        }
+        AssertSeisbenchsCurves(file);
     }
 
     [Fact]
