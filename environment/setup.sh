@@ -24,8 +24,10 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 
 # Debian packages: native libraries, the toolchain for the shim, and the Jupyter/Chromium tools that
-# validate notebooks and render figures.
-packages=(libtorch-dev libhdf5-dev cmake g++ make python3-nbformat jupyter-nbconvert chromium)
+# validate notebooks and render figures. Debian's libtorch calls the generic libblas.so.3, which is the reference
+# (unoptimised) BLAS unless an optimised one is installed: OpenBLAS (its OpenMP build, the threading libtorch uses) takes
+# that name through Debian's alternatives and makes an EQTransformer training step 1.27x as fast (2 threads, batch 32).
+packages=(libtorch-dev libopenblas0-openmp libhdf5-dev cmake g++ make python3-nbformat jupyter-nbconvert chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
