@@ -18,17 +18,10 @@ internal static partial class SeparateProcess
     /// <summary>Starts the child; its standard error is read and dropped (libc's "double free" lines and the like).</summary>
     public static Process Start(string verb, string path)
     {
-        var cli = CommandLineAssembly()
-                  ?? throw new InvalidOperationException(
-                      $"cannot read '{path}' safely: HDF5 files are read by QuakePrune.Cli.dll in a separate process, and it is not " +
-                      $"beside QuakePrune.dll (build the solution with environment/setup.sh, or set {SwitchVariable}=off to read in this process, unchecked)");
-        var start = new ProcessStartInfo(DotnetHost(), [cli, verb, Path.GetFullPath(path)])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var start = CommandLineProcess.StartInfo([verb, Path.GetFullPath(path)])
+                    ?? throw new InvalidOperationException(
+                        $"cannot read '{path}' safely: HDF5 files are read by QuakePrune.Cli.dll in a separate process, and it is not " +
+                        $"beside QuakePrune.dll (build the solution with environment/setup.sh, or set {SwitchVariable}=off to read in this process, unchecked)");
         var child = Process.Start(start) ?? throw new InvalidOperationException($"cannot start the process that reads '{path}'");
         child.ErrorDataReceived += (_, _) => { };
         child.BeginErrorReadLine();
@@ -98,23 +91,4 @@ internal static partial class SeparateProcess
 
     [LibraryImport("libc")]
     private static partial int fcntl(int fd, int command, int argument);
-
-    /// <summary>QuakePrune.Cli.dll beside this assembly, or in the build's artifacts layout (artifacts/bin/PROJECT/CONFIG/).</summary>
-    private static string? CommandLineAssembly()
-    {
-        const string name = "QuakePrune.Cli.dll";
-        var here = Path.GetDirectoryName(typeof(SeparateProcess).Assembly.Location) ?? AppContext.BaseDirectory;
-        var candidates = new List<string> { Path.Combine(AppContext.BaseDirectory, name), Path.Combine(here, name) };
-        var configuration = Path.GetFileName(here);
-        var bin = Path.GetDirectoryName(Path.GetDirectoryName(here));
-        if (bin is not null) candidates.Add(Path.Combine(bin, "QuakePrune.Cli", configuration, name));
-        return candidates.FirstOrDefault(File.Exists);
-    }
-
-    private static string DotnetHost()
-    {
-        var process = Environment.ProcessPath;
-        if (process is not null && Path.GetFileNameWithoutExtension(process) == "dotnet") return process;
-        return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-    }
 }
