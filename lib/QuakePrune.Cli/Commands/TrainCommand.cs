@@ -47,6 +47,10 @@ public static class TrainCommand
         {
             Description = "For a waveform picker: the P and S label Gaussian's sigma in samples, cut at two sigmas (default 10, EQTransformer's)",
         };
+        var lossWeights = new Option<string?>("--loss-weights")
+        {
+            Description = "For a waveform picker: the loss's detection, P and S weights D,P,S (default 0.05,0.4,0.55, EQTransformer's)",
+        };
         var hidden = new Option<int>("--hidden") { Description = "Hidden head width of a fresh ResNet50 (0: a single Linear)", DefaultValueFactory = _ => 512 };
         var seed = new Option<long>("--seed") { Description = "Seed of the weights, the order and augmentation", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "libtorch threads", DefaultValueFactory = _ => Environment.ProcessorCount };
@@ -55,7 +59,7 @@ public static class TrainCommand
         var command = new Command("train", "Train the classifier; the checkpoint with the best dev F1 is kept.")
         {
             data, arch, output, init, resume, epochs, batch, lr, minLr, optimizer, momentum, weightDecay, warmup, labelSmoothing, classWeights, augment,
-            patience, labelSigma, hidden, seed, threads, device, overwrite,
+            patience, labelSigma, lossWeights, hidden, seed, threads, device, overwrite,
         };
         command.SetAction(parse => CommandErrors.RunInterruptible("train", cancellation =>
         {
@@ -64,16 +68,18 @@ public static class TrainCommand
                 : null;
             // A waveform picker: a fresh one (--arch eqtransformer...) or one to continue from (--init, e.g. a pruned picker).
             var initPath = parse.GetValue(init);
-            if (architecture is not null ? PickingNetwork.IsPicker(architecture) : initPath is not null && File.Exists(initPath) && PickingCheckpoint.IsPicker(initPath))
+            if (architecture is not null ? PickingNetwork.IsPicker(architecture) : initPath is not null && IsPickerCheckpoint(initPath))
             {
                 var classifierOnly = new Option[] { optimizer, momentum, weightDecay, warmup, labelSmoothing, classWeights, minLr, hidden }
                     .Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToArray();
                 if (classifierOnly.Length > 0)
                     throw new ArgumentException($"train: {string.Join(", ", classifierOnly)} apply to classifiers, not to the waveform picker {parse.GetValue(arch)}");
                 return TrainPicker(parse, architecture, initPath,
-                    new PickerOptions(data, output, resume, epochs, batch, lr, augment, patience, labelSigma, seed, threads, device, overwrite), cancellation);
+                    new PickerOptions(data, output, resume, epochs, batch, lr, augment, patience, labelSigma, lossWeights, seed, threads, device, overwrite),
+                    cancellation);
             }
-            if (parse.GetValue(labelSigma) is not null) throw new ArgumentException("train: --label-sigma applies to waveform pickers (--arch eqtransformer...), not to classifiers");
+            if (parse.GetValue(labelSigma) is not null || parse.GetValue(lossWeights) is not null)
+                throw new ArgumentException("train: --label-sigma and --loss-weights apply to waveform pickers (--arch eqtransformer...), not to classifiers");
             var (weights, balanced) = ParseClassWeights(parse.GetValue(classWeights));
             var printer = new ProgressPrinter();
             var options = new TrainOptions
@@ -127,10 +133,23 @@ public static class TrainCommand
         return command;
     }
 
+    /// <summary>Whether --init names a picker's checkpoint; a missing or unreadable file is left to the classifier's checks, which name it.</summary>
+    private static bool IsPickerCheckpoint(string path)
+    {
+        try
+        {
+            return File.Exists(path) && PickingCheckpoint.IsPicker(path);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or System.Text.Json.JsonException or ArgumentException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The options a waveform picker's training reads.</summary>
     private sealed record PickerOptions(Option<string> Data, Option<string> Output, Option<bool> Resume, Option<int> Epochs, Option<int> Batch,
-        Option<double?> LearningRate, Option<bool> Augment, Option<int> Patience, Option<double?> LabelSigma, Option<long> Seed, Option<int> Threads,
-        Option<string> Device, Option<bool> Overwrite);
+        Option<double?> LearningRate, Option<bool> Augment, Option<int> Patience, Option<double?> LabelSigma, Option<string?> LossWeights, Option<long> Seed,
+        Option<int> Threads, Option<string> Device, Option<bool> Overwrite);
 
     private static int TrainPicker(ParseResult parse, Architecture? architecture, string? init, PickerOptions o, CancellationToken cancellation)
     {
@@ -148,6 +167,7 @@ public static class TrainCommand
             LearningRate = parse.GetValue(o.LearningRate) ?? 1e-3,
             Augmentation = parse.GetValue(o.Augment) ? WaveformAugmentOptions.EqTransformer : null,
             Labels = parse.GetValue(o.LabelSigma) is { } sigma ? LabelSettings.WithSigma(sigma) : new LabelSettings(),
+            LossWeights = parse.GetValue(o.LossWeights) is { } weights ? LossWeights.Parse(weights) : LossWeights.EqTransformer,
             Patience = parse.GetValue(o.Patience),
             Seed = parse.GetValue(o.Seed),
             Threads = parse.GetValue(o.Threads),

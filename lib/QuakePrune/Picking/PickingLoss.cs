@@ -20,23 +20,21 @@ namespace QuakePrune.Picking;
 /// </summary>
 public static class PickingLoss
 {
-    public const double DetectionWeight = 0.05;
-    public const double PWeight = 0.40;
-    public const double SWeight = 0.55;
-
     /// <summary>
     /// The weighted loss of a batch from the three logit curves: each argument is [N, 6000] (or any shape, the same for an
-    /// output and its label). Returns a scalar tensor that carries the logits' autograd graph.
+    /// output and its label). <paramref name="weights"/>: EQTransformer's unless given. Returns a scalar tensor that carries
+    /// the logits' autograd graph.
     /// </summary>
-    public static Tensor Compute(Tensor detection, Tensor p, Tensor s, Tensor detectionLabels, Tensor pLabels, Tensor sLabels)
+    public static Tensor Compute(Tensor detection, Tensor p, Tensor s, Tensor detectionLabels, Tensor pLabels, Tensor sLabels, LossWeights? weights = null)
     {
+        weights ??= LossWeights.EqTransformer;
         using var d = BinaryCrossEntropy(detection, detectionLabels, "detection");
         using var lp = BinaryCrossEntropy(p, pLabels, "P");
         using var ls = BinaryCrossEntropy(s, sLabels, "S");
-        using var wd = d * DetectionWeight;
-        using var wp = lp * PWeight;
+        using var wd = d * weights.Detection;
+        using var wp = lp * weights.P;
         using var sum = wd + wp;
-        return sum.add(ls, SWeight);
+        return sum.add(ls, weights.S);
     }
 
     /// <summary>
@@ -52,4 +50,36 @@ public static class PickingLoss
                 $"loss: the {curve} curve has shape [{string.Join(", ", shape)}] but its labels have [{string.Join(", ", labelShape)}]");
         return F.binary_cross_entropy_with_logits(logits, labels);
     }
+}
+
+/// <summary>
+/// The weights of the detection, P and S terms of <see cref="PickingLoss"/>. Adam scales each parameter's step by its own
+/// gradient's size, so the weights matter where the three heads share the network: they set how much of the shared encoder,
+/// residual, recurrent and attention layers serves each curve.
+/// </summary>
+public sealed record LossWeights(double Detection, double P, double S)
+{
+    /// <summary>EQTransformer's (core/trainer.py loss_weights): 0.05 detection, 0.40 P, 0.55 S.</summary>
+    public static LossWeights EqTransformer { get; } = new(0.05, 0.40, 0.55);
+
+    public void Validate()
+    {
+        if (new[] { Detection, P, S }.Any(w => !(w >= 0) || !double.IsFinite(w)) || Detection + P + S <= 0)
+            throw new ArgumentException($"loss weights must be finite, not negative and not all zero, got {this}");
+    }
+
+    /// <summary>"D,P,S", as `train --loss-weights` takes them.</summary>
+    public static LossWeights Parse(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var values = parts.Select(p => double.TryParse(p, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : double.NaN)
+            .ToArray();
+        if (values.Length != 3 || values.Any(double.IsNaN))
+            throw new ArgumentException($"--loss-weights takes three numbers DETECTION,P,S (EQTransformer's: 0.05,0.4,0.55), got '{text}'");
+        var weights = new LossWeights(values[0], values[1], values[2]);
+        weights.Validate();
+        return weights;
+    }
+
+    public override string ToString() => FormattableString.Invariant($"{Detection:R},{P:R},{S:R}");
 }

@@ -74,32 +74,32 @@ public static class PickingNetwork
     }
 
     /// <summary>Runs the network (eval mode, no autograd) over <paramref name="batches"/>, one batch on the host at a time.</summary>
-    public static IEnumerable<CurveBatch> Run(Network model, IEnumerable<WaveformBatch> batches, Device? device = null)
+    public static IEnumerable<CurveBatch> Run(Network model, IEnumerable<WaveformBatch> batches, Device? device = null, LossWeights? weights = null)
     {
         model.eval();
-        foreach (var batch in batches) yield return RunBatch(model, batch, device);
+        foreach (var batch in batches) yield return RunBatch(model, batch, device, weights);
     }
 
-    private static CurveBatch RunBatch(Network model, WaveformBatch batch, Device? device)
+    private static CurveBatch RunBatch(Network model, WaveformBatch batch, Device? device, LossWeights? weights)
     {
         using var scope = NewDisposeScope();
         using var mode = inference_mode();
         var (x, d, p, s) = batch.ToTensors();
         if (device is { type: not DeviceType.CPU } target) (x, d, p, s) = (x.to(target), d.to(target), p.to(target), s.to(target));
         var (ld, lp, ls) = Logits(model, x);
-        var loss = PickingLoss.Compute(ld, lp, ls, d, p, s).item<double>();
+        var loss = PickingLoss.Compute(ld, lp, ls, d, p, s, weights).item<double>();
         return new CurveBatch(batch, ld.sigmoid().cpu().ToArray<float>(), lp.sigmoid().cpu().ToArray<float>(), ls.sigmoid().cpu().ToArray<float>(), loss);
     }
 
     /// <summary>Each trace's curve summary for one split (subset order) and the split's mean loss.</summary>
-    public static SplitCurves Summarise(Network model, WaveformDataSet data, string split, int batchSize, Device? device = null)
+    public static SplitCurves Summarise(Network model, WaveformDataSet data, string split, int batchSize, Device? device = null, LossWeights? weights = null)
     {
         var rows = data.Rows;
         var traces = new List<SubsetTrace>();
         var curves = new List<CurveSummary>();
         double lossSum = 0;
         var options = new WaveformLoaderOptions { Split = split, BatchSize = batchSize, Shuffle = false };
-        foreach (var result in Run(model, data.Epoch(options, 0), device))
+        foreach (var result in Run(model, data.Epoch(options, 0), device, weights))
         {
             lossSum += result.Loss * result.Batch.Count;
             for (var i = 0; i < result.Batch.Count; i++)

@@ -18,6 +18,9 @@ public static class PickingNotes
     public const string LabelSigma = "picking.label_sigma";
     public const string LabelHalfWidth = "picking.label_half_width";
 
+    /// <summary>The loss's detection, P and S weights the picker was trained with ("0.05,0.4,0.55").</summary>
+    public const string LossWeights = "picking.loss_weights";
+
     /// <summary>The notes that record <paramref name="choice"/>.</summary>
     public static IEnumerable<KeyValuePair<string, string>> Of(ThresholdChoice choice) =>
     [

@@ -46,6 +46,9 @@ public sealed record WaveformTrainOptions
     /// <summary>The shape of the P and S label curves (EQTransformer's by default).</summary>
     public LabelSettings Labels { get; init; } = new();
 
+    /// <summary>The loss's detection, P and S weights (EQTransformer's by default).</summary>
+    public LossWeights LossWeights { get; init; } = LossWeights.EqTransformer;
+
     public long Seed { get; init; } = 1;
     public Device Device { get; init; } = Device.CPU;
 
@@ -71,6 +74,7 @@ public sealed record WaveformTrainOptions
         if (Threads is < 1) throw new ArgumentException($"train: threads must be at least 1, got {Threads}");
         Augmentation?.Validate();
         Labels.Validate();
+        LossWeights.Validate();
         if ((Init is null) == (Architecture is null)) throw new ArgumentException("train: give a picker's architecture or an initial checkpoint (--init), one of them");
         if (Architecture is not null) PickingNetwork.Require(Architecture, "train");
     }
@@ -148,6 +152,7 @@ public static class WaveformTrainer
             [TrainingNotes.LearningRate] = options.LearningRate.ToString("R", CultureInfo.InvariantCulture),
             [PickingNotes.LabelSigma] = options.Labels.PickSigma.ToString("R", CultureInfo.InvariantCulture),
             [PickingNotes.LabelHalfWidth] = options.Labels.PickHalfWidth.ToString(CultureInfo.InvariantCulture),
+            [PickingNotes.LossWeights] = options.LossWeights.ToString(),
         });
         var optimizer = new optim.AdamW(model.named_parameters(), options.LearningRate, eps: AdamEpsilon, weight_decay: 0);
         List<(string, optim.Optimizer)> groups = [("all", optimizer)];
@@ -176,7 +181,7 @@ public static class WaveformTrainer
                     interrupted = true;
                     break;
                 }
-                var dev = PickingNetwork.Summarise(model, data, DevSplit, options.BatchSize, device);
+                var dev = PickingNetwork.Summarise(model, data, DevSplit, options.BatchSize, device, options.LossWeights);
                 var scores = dev.Score(PickThresholds.Half);
                 var best = dev.Loss < progress.BestDevLoss;
                 progress = progress with { Epochs = epoch + 1 };
@@ -245,7 +250,7 @@ public static class WaveformTrainer
                 if (options.Device.type != DeviceType.CPU) (x, d, p, s) = (x.to(options.Device), d.to(options.Device), p.to(options.Device), s.to(options.Device));
                 optimizer.zero_grad();
                 var (ld, lp, ls) = PickingNetwork.Logits(model, x);
-                var loss = PickingLoss.Compute(ld, lp, ls, d, p, s);
+                var loss = PickingLoss.Compute(ld, lp, ls, d, p, s, options.LossWeights);
                 loss.backward();
                 optimizer.step();
                 var value = loss.item<double>();
@@ -314,7 +319,7 @@ public static class WaveformTrainer
         FormattableString.Invariant($"seed={o.Seed}"), FormattableString.Invariant($"epochs={o.Epochs}"), FormattableString.Invariant($"batch={o.BatchSize}"),
         FormattableString.Invariant($"lr={o.LearningRate:R}"), FormattableString.Invariant($"plateau={o.PlateauPatience}"),
         FormattableString.Invariant($"patience={o.Patience}"),
-        FormattableString.Invariant($"labels={o.Labels.PickSigma:R}/{o.Labels.PickHalfWidth}"),
+        FormattableString.Invariant($"labels={o.Labels.PickSigma:R}/{o.Labels.PickHalfWidth}"), $"loss={o.LossWeights}",
         "augment=" + (o.Augmentation is { } a
             ? FormattableString.Invariant($"{a.ShiftProbability:R}/{a.NoiseProbability:R}/{a.DropChannelProbability:R}/{a.MinimumSnrDb:R}")
             : "none"),

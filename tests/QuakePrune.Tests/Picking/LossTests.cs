@@ -29,7 +29,14 @@ public class LossTests
         Assert.Empty(loss.shape);
         var expected = 0.05 * Bce(d, yd) + 0.40 * Bce(p, yp) + 0.55 * Bce(s, ys);
         Assert.Equal(expected, loss.item<float>(), 1e-5);
-        Assert.Equal((0.05, 0.40, 0.55), (PickingLoss.DetectionWeight, PickingLoss.PWeight, PickingLoss.SWeight));
+        Assert.Equal(new LossWeights(0.05, 0.40, 0.55), LossWeights.EqTransformer);
+        var boosted = PickingLoss.Compute(tensor(d, shape), tensor(p, shape), tensor(s, shape), tensor(yd, shape), tensor(yp, shape), tensor(ys, shape),
+            new LossWeights(0.05, 0.55, 0.40));
+        Assert.Equal(0.05 * Bce(d, yd) + 0.55 * Bce(p, yp) + 0.40 * Bce(s, ys), boosted.item<float>(), 1e-5);
+        Assert.Equal(new LossWeights(0.05, 0.55, 0.4), LossWeights.Parse(" 0.05, 0.55,0.4"));
+        Assert.Equal("0.05,0.55,0.4", LossWeights.Parse("0.05,0.55,0.4").ToString());
+        Assert.Contains("three numbers", Assert.Throws<ArgumentException>(() => LossWeights.Parse("0.05,0.55")).Message);
+        Assert.Throws<ArgumentException>(() => LossWeights.Parse("0,-1,2"));
     }
 
     /// <summary>
