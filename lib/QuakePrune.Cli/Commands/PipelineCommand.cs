@@ -1,5 +1,6 @@
 using System.CommandLine;
 using QuakePrune.Notebooks.Formatting;
+using QuakePrune.Notebooks.Study;
 using QuakePrune.Outputs;
 using QuakePrune.Pipeline;
 using QuakePrune.Stead;
@@ -16,10 +17,20 @@ public static class PipelineCommand
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/<preset>)" };
         var stead = new Option<string>("--stead") { Description = "Real STEAD prefixes, comma-separated (default: synthetic STEAD)", DefaultValueFactory = _ => "" };
         var device = new Option<string?>("--device") { Description = "cpu or cuda (default: the preset's)" };
-        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an earlier run in the run folder (only what the pipeline writes there)" };
-        var command = new Command("pipeline", "Run the six stages of the study (subset, spectrograms, baseline, pruning, retraining, latency) into one run folder.")
+        var stages = new Option<string>("--stages")
         {
-            preset, output, stead, device, overwrite,
+            Description = $"Stages to run, comma-separated ({string.Join(", ", StudyStage.All.Select(s => s.Name))}), in the study's order; each reads the earlier " +
+                          "stages' files from the run folder",
+            DefaultValueFactory = _ => "all",
+        };
+        var overwrite = new Option<bool>("--overwrite")
+        {
+            Description = "Replace an earlier run's results of the stages run in the run folder (only what those stages write there)",
+        };
+        var command = new Command("pipeline",
+            "Run the study's stages (subset, spectrograms, baseline, pruning, retraining, latency; picking: the EQTransformer study) into one run folder.")
+        {
+            preset, output, stead, device, stages, overwrite,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
@@ -29,9 +40,11 @@ public static class PipelineCommand
             var prefixes = parse.GetValue(stead)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             using var outputs = new OutputSet("pipeline", parse.GetValue(overwrite),
                 prefixes.SelectMany(p => SteadPair.Paths(p) is var (h, c) ? new[] { h, c } : []));
-            outputs.WorkFolder(paths.Root, StudyPaths.Entries);
-            var summary = StudyPipeline.Run(study, paths, parse.GetValue(stead)!, Console.WriteLine);
-            Console.WriteLine(TableFormatter.Format(summary, int.MaxValue).PlainText);
+            var chosen = StudyStage.Parse(parse.GetValue(stages)!);
+            outputs.WorkFolder(paths.Root, StudyPaths.Entries, part: chosen.SelectMany(s => s.Entries).Distinct().ToArray());
+            var results = StudyPipeline.Run(study, paths, parse.GetValue(stead)!, Console.WriteLine, chosen);
+            if (results.Summary is { } summary) Console.WriteLine(TableFormatter.Format(summary, int.MaxValue).PlainText);
+            if (results.Pickers is { } pickers) Console.WriteLine(PickingPlots.Table(pickers).PlainText);
             return 0;
         }));
         return command;

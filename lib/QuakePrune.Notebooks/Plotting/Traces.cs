@@ -34,6 +34,19 @@ public sealed class Scatter : Trace
     public object? Text { get; set; }
     /// <summary>Where Text goes with Mode "markers+text": "top center", "middle right"...</summary>
     public string? TextPosition { get; set; }
+    [JsonPropertyName("error_y")]
+    public ErrorBars? ErrorY { get; set; }
+}
+
+/// <summary>Error bars (Plotly's error_y of type "data"): each point's bar reaches Array above it and ArrayMinus below.</summary>
+public sealed class ErrorBars
+{
+    public string Type => "data";
+    public bool Symmetric => false;
+    public object? Array { get; set; }
+    public object? ArrayMinus { get; set; }
+    public double? Thickness { get; set; }
+    public double? Width { get; set; }
 }
 
 /// <summary>Bars; Orientation "h" for horizontal ones.</summary>

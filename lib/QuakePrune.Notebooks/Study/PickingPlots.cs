@@ -1,13 +1,33 @@
 using QuakePrune.Notebooks.Formatting;
 using QuakePrune.Notebooks.Plotting;
+using QuakePrune.Models;
 using QuakePrune.Picking;
 using QuakePrune.Pipeline;
+using QuakePrune.Statistics;
 
 namespace QuakePrune.Notebooks.Study;
 
 /// <summary>Pictures for notebook 07: how the pickers trained, what one of them sees and says on a trace, and the comparison.</summary>
 public static class PickingPlots
 {
+    /// <summary>The networks trained from fresh weights: parameters and multiply-accumulates per 6000-sample window, from each description.</summary>
+    public static Table CostTable(Preset study) => study.PickingArchitectures
+        .Select(a => (Name: a, Cost: ModelCost.Of(NetworkBuilders.Create(a, new NetworkOptions()), [1, WaveformPreprocessing.Channels, WaveformPreprocessing.Samples])))
+        .ToTable(("Model", m => m.Name), ("Parameters", m => m.Cost.Params), ("MACs per window (millions)", m => Math.Round(m.Cost.Macs / 1e6, 1)),
+            ("Layers", m => m.Cost.Layers.Count));
+
+    /// <summary>
+    /// The picker's scores on data the study never saw beside its test split's, with their 95 % intervals; a line that says
+    /// so where the run has no second draw (the real STEAD).
+    /// </summary>
+    public static Table Unseen(PickingEvaluationReport? unseen, PickingEvaluationReport test)
+    {
+        if (unseen is null) return new[] { "a run on the real STEAD has no second draw: use a held-out chunk with `quakeprune evaluate`" }.ToTable();
+        return new[] { ("test split of the study", test), ("second synthetic draw (another seed)", unseen) }.ToTable(
+            ("Data", r => r.Item1), ("Traces", r => r.Item2.Traces), ("Detection F1 [95 %]", r => Score(r.Item2.Intervals.DetectionF1)),
+            ("P F1 [95 %]", r => Score(r.Item2.Intervals.PF1)), ("S F1 [95 %]", r => Score(r.Item2.Intervals.SF1)));
+    }
+
     /// <summary>Train and dev loss per epoch of every picker, and dev detection, P and S F1 at 0.5.</summary>
     public static Figure Curves(IReadOnlyDictionary<string, IReadOnlyList<WaveformEpochRecord>> histories)
     {
@@ -63,17 +83,90 @@ public static class PickingPlots
         return figure.WithSize(1100, 380);
     }
 
-    /// <summary>The study's table: parameters, MACs per 6000-sample window, CPU latency, detection, P and S F1 and residuals (samples).</summary>
-    public static Table Table(IReadOnlyList<PickerComparisonRow> rows) => rows.Select(r => new
+    /// <summary>
+    /// The trade-off in one picture: detection, P and S F1 (95 % intervals as error bars) against CPU latency at batch 1, for
+    /// every picker; the Pareto front of each (no other picker is both faster and better) joined by a line; SeisBench's
+    /// EQTransformer under PyTorch eager as a dashed line at its latency where one is given.
+    /// </summary>
+    public static Figure TradeOff(IReadOnlyList<PickerComparisonRow> rows, double? pytorchLatencyMs = null, string pytorchLabel = "SeisBench EQTransformer, PyTorch eager")
     {
-        r.Model, r.Params, MMACs = Math.Round(r.Macs / 1e6, 1), LatencyB1Ms = Round(r.LatencyBatch1Ms, 2),
-        PerWindowMs = Round(r.LatencyPerWindowBatchNMs, 2), BatchN = r.BatchN, SpeedupB1 = Round(r.Speedup, 2),
-        DetectionF1 = Round(r.DetectionF1, 3), PF1 = Round(r.PF1, 3), SF1 = Round(r.SF1, 3),
-        PResidual = Residual(r.PResidualMean, r.PResidualStd, r.PResidualMae), SResidual = Residual(r.SResidualMean, r.SResidualStd, r.SResidualMae),
-    }).ToTable();
+        (string Title, Func<PickerComparisonRow, Interval> Score)[] panels =
+        [
+            ("detection F1", r => r.DetectionF1), ("P-pick F1 (within 0.5 s)", r => r.PF1), ("S-pick F1 (within 0.5 s)", r => r.SF1),
+        ];
+        var figure = Figure.Grid(1, 3, panels.Select(p => p.Title).ToArray());
+        var groups = rows.GroupBy(Family).ToArray();
+        string[] colours = ["#1f77b4", "#d62728", "#7f7f7f", "#2ca02c", "#9467bd"];
+        for (var col = 1; col <= panels.Length; col++)
+        {
+            var score = panels[col - 1].Score;
+            for (var g = 0; g < groups.Length; g++)
+            {
+                var members = groups[g].ToArray();
+                figure.Add(new Scatter
+                {
+                    Name = groups[g].Key, ShowLegend = col == 1, Mode = "markers+text", TextPosition = "top center",
+                    X = members.Select(r => r.LatencyBatch1Ms ?? double.NaN).ToArray(), Y = members.Select(r => score(r).Estimate ?? double.NaN).ToArray(),
+                    Text = members.Select(r => r.Model).ToArray(), Marker = new Marker { Color = colours[g % colours.Length], Size = 9 },
+                    ErrorY = new ErrorBars
+                    {
+                        Array = members.Select(r => score(r) is { Hi: { } hi, Estimate: { } e } ? hi - e : double.NaN).ToArray(),
+                        ArrayMinus = members.Select(r => score(r) is { Lo: { } lo, Estimate: { } e } ? e - lo : double.NaN).ToArray(),
+                        Thickness = 1,
+                    },
+                }, 1, col);
+            }
+            var front = ParetoFront.Of(rows.Select(r => (r.LatencyBatch1Ms, score(r).Estimate)).ToArray()).Select(i => rows[i]).ToArray();
+            figure.Add(new Scatter
+            {
+                Name = "Pareto front", ShowLegend = col == 1, Mode = "lines", Line = new Line { Color = "#000000", Dash = "dot", Width = 1 },
+                X = front.Select(r => r.LatencyBatch1Ms!.Value).ToArray(), Y = front.Select(r => score(r).Estimate!.Value).ToArray(),
+            }, 1, col);
+            if (pytorchLatencyMs is { } reference)
+                figure.Add(new Scatter
+                {
+                    Name = pytorchLabel, ShowLegend = col == 1, Mode = "lines", Line = new Line { Color = "#ff7f0e", Dash = "dash" },
+                    X = new[] { reference, reference }, Y = new[] { 0.0, 1.0 },
+                }, 1, col);
+            figure.WithAxisTitles("latency, batch 1 (ms, CPU)", col == 1 ? "F1 on test (95 % interval)" : null, 1, col);
+            figure.YAxis(1, col).Range = [0, 1.05];
+        }
+        return figure.WithSize(1200, 460);
+    }
+
+    /// <summary>Which family a picker belongs to in the pictures: a redesign trained from fresh weights, or EQTransformer pruned by a criterion.</summary>
+    private static string Family(PickerComparisonRow row)
+    {
+        var at = row.Model.IndexOf("-prune", StringComparison.Ordinal);
+        if (at < 0) return "trained from fresh weights";
+        var dash = row.Model.IndexOf('-', at + "-prune".Length);
+        return dash < 0 ? "pruned by L2 norm, retrained" : $"pruned by {row.Model[(dash + 1)..]} channels, retrained";
+    }
+
+    /// <summary>
+    /// The study's table: parameters, MACs per 6000-sample window, CPU latency, detection, P and S F1 with their 95 %
+    /// intervals and the picks' mean absolute residual.
+    /// </summary>
+    public static Table Table(IReadOnlyList<PickerComparisonRow> rows)
+    {
+        var batch = rows.Select(r => r.BatchN).DefaultIfEmpty(1).Max();
+        return rows.ToTable(
+            ("Model", r => r.Model),
+            ("Parameters", r => r.Params),
+            ("MACs per window (millions)", r => Math.Round(r.Macs / 1e6, 1)),
+            ("Latency, batch 1 (ms)", r => Round(r.LatencyBatch1Ms, 2)),
+            ($"Latency per window, batch {batch} (ms)", r => Round(r.LatencyPerWindowBatchNMs, 2)),
+            ("Speed-up, batch 1", r => Round(r.Speedup, 2)),
+            ("Detection F1 [95 %]", r => Score(r.DetectionF1)),
+            ("P F1 [95 %]", r => Score(r.PF1)),
+            ("S F1 [95 %]", r => Score(r.SF1)),
+            ("P MAE (s)", r => Round(r.PMaeSeconds, 3)),
+            ("S MAE (s)", r => Round(r.SMaeSeconds, 3)));
+    }
 
     private static double? Round(double? value, int digits) => value is { } v ? Math.Round(v, digits) : null;
 
-    private static string Residual(double? mean, double? std, double? mae) =>
-        mean is null ? "-" : FormattableString.Invariant($"{mean:0.0} ± {std:0.0} (MAE {mae:0.0})");
+    private static string Score(Interval interval) => interval.Estimate is not { } estimate
+        ? "-"
+        : FormattableString.Invariant($"{estimate:0.000} [{interval.Lo:0.000}, {interval.Hi:0.000}]");
 }

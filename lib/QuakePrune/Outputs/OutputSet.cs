@@ -110,9 +110,16 @@ public sealed class OutputSet : IDisposable
     /// claimed for the whole run and marked as the verb's, with <paramref name="entries"/>, the names of the files and
     /// folders the verb writes there. <paramref name="resume"/> continues in a folder this verb marked; otherwise an
     /// existing one is refused, or with overwrite has those entries removed (nothing else). Returns the folder.
+    /// <para>
+    /// <paramref name="part"/>: the run writes only these of the entries (`pipeline --stages`). The folder may then hold the
+    /// verb's earlier run: of its entries only those in <paramref name="part"/> are refused when present, or with overwrite
+    /// removed; the others are kept.
+    /// </para>
     /// </summary>
-    public string WorkFolder(string path, IReadOnlyList<string> entries, bool resume = false)
+    public string WorkFolder(string path, IReadOnlyList<string> entries, bool resume = false, IReadOnlyList<string>? part = null)
     {
+        if (part?.Except(entries, StringComparer.Ordinal).FirstOrDefault() is { } unknown)
+            throw new ArgumentException($"{verb}: '{unknown}' is not one of the entries the verb writes", nameof(part));
         var real = Resolve(path);
         if (System.IO.File.Exists(real)) throw new IOException($"{verb}: output '{path}' is a file; give a folder");
         CheckNotInput(path, real, folder: true);
@@ -127,11 +134,13 @@ public sealed class OutputSet : IDisposable
                     throw new IOException($"{verb}: output folder '{path}' exists and was not made by quakeprune {verb}; it is left alone " +
                                           "(choose another folder, or empty it yourself)");
                 if (foreign.Count > 0) throw ForeignContent(path, foreign);
-                if (!resume && !overwrite)
-                    throw new IOException($"{verb}: output folder '{path}' holds an earlier run (use --overwrite to replace it" +
-                                          $"{(verb == "train" ? ", or --resume to continue it" : "")})");
+                var replaced = part is null ? owner.Files : part.Where(name => Path.Exists(Path.Combine(real, name))).ToList();
+                if (!resume && !overwrite && (part is null || replaced.Count > 0))
+                    throw new IOException(part is null
+                        ? $"{verb}: output folder '{path}' holds an earlier run (use --overwrite to replace it{(verb == "train" ? ", or --resume to continue it" : "")})"
+                        : $"{verb}: output folder '{path}' holds an earlier run's {string.Join(", ", replaced)} (use --overwrite to replace them)");
                 if (!resume)
-                    foreach (var name in owner.Files) DeleteEntry(Path.Combine(real, name));
+                    foreach (var name in replaced) DeleteEntry(Path.Combine(real, name));
             }
             var created = !Directory.Exists(real);
             Directory.CreateDirectory(real);

@@ -1,3 +1,4 @@
+using QuakePrune.Picking;
 using QuakePrune.Pruning;
 using QuakePrune.Spectrograms;
 using QuakePrune.Torch;
@@ -50,8 +51,27 @@ public sealed record Preset
     public IReadOnlyList<string> PickingArchitectures { get; init; } = ["eqtransformer", "eqt-gru", "eqt-cnn-bilstm", "eqt-lite"];
     /// <summary>Traces of each class in the pickers' own subset, drawn from the same STEAD; null: the study's subset (notebook 01's).</summary>
     public int? PickingPerClass { get; init; }
+    /// <summary>Epochs of every picker trained from fresh weights: the same budget for each (the redesigns cost less per epoch).</summary>
     public int PickingEpochs { get; init; }
     public int PickingBatchSize { get; init; } = 32;
+    /// <summary>Adam's rate (EQTransformer's: 0.001).</summary>
+    public double PickingLearningRate { get; init; } = 1e-3;
+    /// <summary>The P and S label Gaussian's sigma in samples, cut at two sigmas (EQTransformer's: 10).</summary>
+    public double PickingLabelSigma { get; init; } = 10;
+    /// <summary>The loss's detection, P and S weights (EQTransformer's: 0.05, 0.40, 0.55).</summary>
+    public LossWeights PickingLossWeights { get; init; } = LossWeights.EqTransformer;
+    /// <summary>EQTransformer's augmentation (shift, added noise, channel drop) on the training windows.</summary>
+    public bool PickingAugment { get; init; }
+    /// <summary>Ratios at which the trained EQTransformer is pruned (its convolutions' channels; full scope).</summary>
+    public IReadOnlyList<double> PickingPruneRatios { get; init; } = [0.5, 0.7, 0.9];
+    /// <summary>Criteria that prune it: L2 norm (the paper's) and, as the control, random channels.</summary>
+    public IReadOnlyList<string> PickingPruneImportances { get; init; } = ["l2", "random"];
+    /// <summary>Epochs that retrain each pruned EQTransformer, at <see cref="RetrainRateFactor"/> times the rate.</summary>
+    public int PickingRetrainEpochs { get; init; }
+    /// <summary>Pickers trained side by side, each in its own process (<see cref="PickingStage.TrainAll"/>); 1: one after another, here.</summary>
+    public int PickingParallelRuns { get; init; } = 1;
+    /// <summary>libtorch threads of each picker's training when they train side by side.</summary>
+    public int PickingThreadsPerRun { get; init; } = 1;
     /// <summary>Batch sizes the pickers are timed at (the study's: 1 and 64 windows).</summary>
     public IReadOnlyList<int> PickingBenchBatches { get; init; } = [1, 64];
     public int PickingBenchRuns { get; init; } = 20;
@@ -61,21 +81,24 @@ public sealed record Preset
     {
         Name = "ci", SynthTraces = 160, PerClass = 40, ImageSize = new(32, 32), Hidden = 32,
         Epochs = 1, BatchSize = 16, RetrainEpochs = 1, Scopes = [PruningScope.Full], BenchSize = new(32, 32), BenchRuns = 5, BenchWarmup = 1,
-        PickingPerClass = 8, PickingEpochs = 1, PickingBatchSize = 8, PickingBenchBatches = [1, 2], PickingBenchRuns = 2, PickingBenchWarmup = 0,
+        PickingPerClass = 8, PickingEpochs = 1, PickingBatchSize = 8, PickingLabelSigma = 20, PickingLossWeights = new(0.05, 0.55, 0.40), PickingAugment = true,
+        PickingPruneRatios = [0.5], PickingRetrainEpochs = 1, PickingParallelRuns = 2, PickingBenchBatches = [1, 2], PickingBenchRuns = 2, PickingBenchWarmup = 0,
     };
 
     public static readonly Preset Quick = new()
     {
         Name = "quick", SynthTraces = 3000, PerClass = 1200, ImageSize = new(64, 64), Hidden = 512,
         Epochs = 4, BatchSize = 32, RetrainEpochs = 2, BenchRuns = 100, BenchWarmup = 10,
-        PickingPerClass = 40, PickingEpochs = 2, PickingBatchSize = 16, PickingBenchRuns = 5, PickingBenchWarmup = 1,
+        // The pickers' recipe and budget, measured on this preset's data (README, "EQTransformer: picking on waveforms").
+        PickingPerClass = 1200, PickingEpochs = 5, PickingBatchSize = 32, PickingLabelSigma = 20, PickingLossWeights = new(0.05, 0.55, 0.40), PickingAugment = true,
+        PickingRetrainEpochs = 2, PickingParallelRuns = 2, PickingBenchRuns = 5, PickingBenchWarmup = 1,
     };
 
     public static readonly Preset Paper = new()
     {
         Name = "paper", SynthTraces = 0, PerClass = 50_000, ImageSize = new(224, 224), Hidden = 512,
         Epochs = 30, BatchSize = 64, RetrainEpochs = 10, BenchRuns = 300, BenchWarmup = 30, Device = Device.CUDA,
-        PickingEpochs = 30, PickingBatchSize = 64, PickingBenchRuns = 100, PickingBenchWarmup = 10,
+        PickingEpochs = 30, PickingBatchSize = 64, PickingAugment = true, PickingRetrainEpochs = 10, PickingBenchRuns = 100, PickingBenchWarmup = 10,
     };
 
     public static IReadOnlyList<Preset> All { get; } = [Ci, Quick, Paper];

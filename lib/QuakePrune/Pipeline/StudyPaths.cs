@@ -19,12 +19,19 @@ public sealed record StudyPaths(string Root)
     public string Latency => Path.Combine(Root, "latency.json");
     public string Summary => Path.Combine(Root, "summary.csv");
 
-    /// <summary>The EQTransformer study: its subset (when the preset draws one), one training run per picker, their latency.</summary>
+    /// <summary>
+    /// The EQTransformer study: its subset (when the preset draws one), one training run per picker (its model.safetensors and
+    /// metrics.json), the pruned checkpoints before retraining, the pickers' latency and the comparison.
+    /// </summary>
     public string Picking => Path.Combine(Root, "eqtransformer");
     public string PickingSubset => Path.Combine(Picking, "subset");
-    public string PickingRun(string architecture) => Path.Combine(Picking, architecture);
-    public string PickingMetrics(string architecture) => Path.Combine(PickingRun(architecture), "metrics.json");
+    public string PickingRun(string picker) => Path.Combine(Picking, picker);
+    public string PickingMetrics(string picker) => Path.Combine(PickingRun(picker), "metrics.json");
+    public string PickingPruned(string picker) => Path.Combine(Picking, "pruned", $"{picker}.safetensors");
     public string PickingLatency => Path.Combine(Picking, "latency.json");
+    public string PickingComparison => Path.Combine(Picking, PickingStage.ComparisonFileName);
+    /// <summary>Data the study never saw: a second synthetic draw and its subset (<see cref="PickingStage.Unseen"/>).</summary>
+    public string PickingUnseen => Path.Combine(Picking, "unseen");
 
     /// <summary>Every file and folder a run writes in its root (and all `pipeline --overwrite` removes there).</summary>
     public static IReadOnlyList<string> Entries { get; } =

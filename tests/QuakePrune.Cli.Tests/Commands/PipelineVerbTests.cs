@@ -4,16 +4,21 @@ namespace QuakePrune.Cli.Tests.Commands;
 
 public class PipelineVerbTests
 {
+    /// <summary>
+    /// The ResNet study's six stages, then the EQTransformer study alone into the same folder (`--stages`): each stage adds its
+    /// entries, and a second picking run replaces its own only with --overwrite, leaving the others alone.
+    /// </summary>
     [Fact]
-    public void The_ci_pipeline_runs_every_stage_into_one_folder_and_ends_with_the_summary()
+    public void The_ci_pipeline_runs_every_stage_into_one_folder_and_a_stage_alone_adds_to_it()
     {
         var dir = Directory.CreateTempSubdirectory("quakeprune-pipeline-").FullName;
         try
         {
-            var run = CliRunner.Run("pipeline", "--preset", "ci", "--out", dir);
+            var run = CliRunner.Run("pipeline", "--preset", "ci", "--out", dir, "--stages", "subset,spectrograms,baseline,pruning,retraining,latency");
             Assert.True(run.Code == 0, run.Err);
             foreach (var stage in new[] { "01 subset", "02 spectrograms", "03 baseline", "04 pruned", "04 sensitivity", "05 retrained", "05 report", "06 summary" })
                 Assert.Contains(stage, run.Out);
+            Assert.DoesNotContain("07 ", run.Out);
             var summary = StudySummary.Read(Path.Combine(dir, "summary.csv"));
             Assert.Equal(["baseline", .. Preset.Ci.Variants.Select(v => v.Name)], summary.Select(r => r.Variant));
             Assert.True(summary[3].Params < summary[0].Params / 50, $"prune90 keeps {summary[3].Params} of {summary[0].Params} parameters");
@@ -21,6 +26,22 @@ public class PipelineVerbTests
             var prune90 = summary.Single(r => r.Variant == "prune90");
             Assert.All(summary.Where(r => r.Variant.StartsWith("prune90-", StringComparison.Ordinal)),
                 r => Assert.Equal((prune90.Params, prune90.Macs, prune90.LatencyMs), (r.Params, r.Macs, r.LatencyMs)));
+            var summaryBytes = File.ReadAllBytes(Path.Combine(dir, "summary.csv"));
+
+            var picking = CliRunner.Run("pipeline", "--preset", "ci", "--out", dir, "--stages", "picking");
+            Assert.True(picking.Code == 0, picking.Err);
+            Assert.Contains("07 comparison", picking.Out);
+            var comparison = File.ReadAllLines(Path.Combine(dir, "eqtransformer", "comparison.csv"));
+            Assert.StartsWith("model,params,macs,latency_b1_ms,latency_b2_ms_per_window,detection_f1,detection_f1_lo,detection_f1_hi,", comparison[0]);
+            Assert.Equal(PickingStage.Pickers(Preset.Ci).Select(p => p.Name), comparison.Skip(1).Select(l => l.Split(',')[0]));
+            foreach (var picker in PickingStage.Pickers(Preset.Ci))
+                Assert.True(File.Exists(Path.Combine(dir, "eqtransformer", picker.Name, "model.safetensors")), $"{picker} has no checkpoint");
+
+            var again = CliRunner.Run("pipeline", "--preset", "ci", "--out", dir, "--stages", "picking");
+            Assert.Equal(1, again.Code);
+            Assert.Contains("earlier run's eqtransformer", again.Err);
+            Assert.Equal(summaryBytes, File.ReadAllBytes(Path.Combine(dir, "summary.csv")));
+            Assert.True(File.Exists(Path.Combine(dir, "eqtransformer", "comparison.csv")));
         }
         finally
         {

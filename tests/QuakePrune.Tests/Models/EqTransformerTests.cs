@@ -140,6 +140,33 @@ public class EqTransformerTests
         Assert.DoesNotContain(gru.Layers, l => l.Kind == "LSTM");
     }
 
+    /// <summary>A picker's outputs are sigmoids of its logits, which a named forward reads without running the sigmoids.</summary>
+    [Theory]
+    [InlineData("eqtransformer")]
+    [InlineData("eqt-lite")]
+    public void The_logits_are_the_outputs_before_their_sigmoid(string member)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        using var model = new Network(Member(member));
+        model.eval();
+        var input = randn([2, 3, 6000]);
+        Tensor[] curves, logits;
+        using (no_grad())
+        {
+            curves = model.ForwardAll(input);
+            var (d, p, s) = QuakePrune.Picking.PickingNetwork.Logits(model, input);
+            logits = [d, p, s];
+        }
+        foreach (var (curve, logit) in curves.Zip(logits))
+        {
+            Assert.Equal(curve.shape, logit.shape);
+            Assert.True((curve - logit.sigmoid()).abs().max().item<float>() < 1e-6);
+            Assert.True((curve - logit).abs().max().item<float>() > 1e-3, "the logits are the curves themselves");
+        }
+        Assert.Contains("no layer 'nowhere'", Assert.Throws<ArgumentException>(() => model.ForwardNodes(input, ["nowhere"])).Message);
+    }
+
     [Fact]
     public void Fresh_weights_are_deterministic_by_seed()
     {

@@ -82,6 +82,38 @@ public sealed class OutputSetTests
         Assert.False(File.Exists(Path.Combine(run, "history.csv")));
     }
 
+    /// <summary>`pipeline --stages`: a run of some stages adds to the verb's earlier run and replaces only what those stages write.</summary>
+    [Fact]
+    public void A_run_of_part_of_a_work_folder_keeps_the_rest_and_replaces_its_part_only_with_overwrite()
+    {
+        using var dir = new TempDir();
+        var run = dir.File("run");
+        string[] entries = ["subset", "summary.csv", "eqtransformer"];
+        using (var first = new OutputSet("pipeline", overwrite: false, []))
+        {
+            first.WorkFolder(run, entries, part: ["subset", "summary.csv"]);
+            Directory.CreateDirectory(Path.Combine(run, "subset"));
+            File.WriteAllText(Path.Combine(run, "summary.csv"), "earlier");
+        }
+        // A stage whose entries are absent adds to the folder, overwrite or not.
+        using (var picking = new OutputSet("pipeline", overwrite: false, []))
+        {
+            picking.WorkFolder(run, entries, part: ["eqtransformer"]);
+            Directory.CreateDirectory(Path.Combine(run, "eqtransformer"));
+        }
+        Assert.Equal("earlier", File.ReadAllText(Path.Combine(run, "summary.csv")));
+        // Present again: refused without overwrite, naming what it holds; with overwrite only that entry goes.
+        using (var again = new OutputSet("pipeline", overwrite: false, []))
+            Assert.Contains("earlier run's eqtransformer", Assert.Throws<IOException>(() => again.WorkFolder(run, entries, part: ["eqtransformer"])).Message);
+        using (var replace = new OutputSet("pipeline", overwrite: true, []))
+            replace.WorkFolder(run, entries, part: ["eqtransformer"]);
+        Assert.False(Directory.Exists(Path.Combine(run, "eqtransformer")));
+        Assert.True(Directory.Exists(Path.Combine(run, "subset")));
+        Assert.Equal("earlier", File.ReadAllText(Path.Combine(run, "summary.csv")));
+        using (var wrong = new OutputSet("pipeline", overwrite: true, []))
+            Assert.Throws<ArgumentException>(() => wrong.WorkFolder(run, entries, part: ["notes.txt"]));
+    }
+
     /// <summary>Issue 17, point 6: the same seed gives byte-identical HDF5 files (no object modification times).</summary>
     [Fact]
     public void The_same_seed_gives_byte_identical_files()

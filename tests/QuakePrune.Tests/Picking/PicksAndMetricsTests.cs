@@ -100,6 +100,34 @@ public class PicksAndMetricsTests
         Assert.Equal(110.0 / 3, p.ResidualMae!.Value, 12);
     }
 
+    /// <summary>The bootstrap resamples traces: each trace's outcome holds exactly what it adds to the table, and the intervals hold the table's values.</summary>
+    [Fact]
+    public void Each_traces_outcome_sums_to_the_table_and_the_intervals_hold_its_scores()
+    {
+        TraceTruth Quake(double p, double s) => new(true, p, s, 5000);
+        var truths = new[] { Quake(1000, 2000), Quake(1000, 2000), Quake(1000, 2000), Quake(1000, 2000), TraceTruth.Noise, TraceTruth.Noise };
+        var curves = new[]
+        {
+            Summary(1, 1010, 0.9f, 2020, 0.9f), Summary(1, 1200, 0.9f, 1990, 0.9f), Summary(0.2f, 1000, 0.9f, 2000, 0.9f), Summary(1, 990, 0.9f, 2500, 0.9f),
+            Summary(0.9f, 3000, 0.9f, 3000, 0.1f), Summary(0.1f, 3000, 0.9f, 3000, 0.9f),
+        };
+        var thresholds = new PickThresholds(0.5, 0.5, 0.5);
+        var outcomes = PickingMetrics.Outcomes(truths, curves, thresholds);
+        Assert.Equal(PickingMetrics.Score(truths, curves, thresholds), PickingMetrics.Score(outcomes, thresholds));
+        Assert.Equal(new QuakePrune.Statistics.Tally(0, 1, 1), outcomes[1].P.Counts);
+        Assert.Equal(20.0, outcomes[0].S.Residual);
+        Assert.True(outcomes[5].IsTrueNegative);
+        var table = PickingMetrics.Score(outcomes, thresholds);
+        var intervals = PickingMetrics.Intervals(outcomes);
+        Assert.Equal(table.Detection.F1, intervals.DetectionF1.Estimate);
+        Assert.Equal(table.P.F1, intervals.PF1.Estimate);
+        Assert.Equal(table.S.F1, intervals.SF1.Estimate);
+        Assert.Equal(table.P.ResidualMae, intervals.PResidualMae.Estimate);
+        foreach (var interval in new[] { intervals.DetectionF1, intervals.PF1, intervals.SF1, intervals.PResidualMae })
+            Assert.True(interval.Lo <= interval.Estimate && interval.Estimate <= interval.Hi, interval.ToString());
+        Assert.Equal(intervals, PickingMetrics.Intervals(outcomes));
+    }
+
     [Fact]
     public void Residuals_are_pick_minus_catalogue_against_a_fractional_catalogue_pick()
     {

@@ -56,6 +56,24 @@ public class WaveformTrainerTests
         foreach (var key in a.Keys) Assert.Equal(a[key], b[key]);
     }
 
+    /// <summary>A pruned picker retrains from its checkpoint: its widths, its weights as the start, its pruning's notes kept.</summary>
+    [Fact]
+    public void A_pruned_picker_retrains_from_its_checkpoint_keeping_its_widths_and_notes()
+    {
+        using var dir = new TempDir();
+        var subset = TestSubsets.Make(dir, 12, 21);
+        var trained = WaveformTrainer.Train(Options(subset, dir.File("trained"), 1));
+        var pruned = dir.File("pruned.safetensors");
+        QuakePrune.Pruning.CheckpointPruning.Prune(trained.ModelPath, new QuakePrune.Pruning.PruningOptions(0.5, QuakePrune.Pruning.PruningScope.Full), pruned);
+        var retrained = WaveformTrainer.Train(Options(subset, dir.File("retrained"), 1) with { Architecture = null, Init = pruned, LearningRate = 1e-4 });
+        var info = Checkpoint.ReadInfo(retrained.ModelPath);
+        Assert.Equal(Checkpoint.ReadInfo(pruned).Architecture, info.Architecture);
+        Assert.Equal("l2", info.Notes[QuakePrune.Pruning.CheckpointPruning.ImportanceNote]);
+        Assert.Equal("pruned.safetensors", info.Notes[QuakePrune.Training.TrainingNotes.Init]);
+        Assert.NotNull(PickingNotes.StoredThresholds(info.Notes, retrained.ModelPath));
+        Assert.Throws<ArgumentException>(() => WaveformTrainer.Train(Options(subset, dir.File("both"), 1) with { Init = pruned }));
+    }
+
     [Fact]
     public void Pick_writes_a_row_per_trace_in_subset_order_and_the_curves_it_scored()
     {

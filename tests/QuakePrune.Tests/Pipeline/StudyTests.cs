@@ -63,4 +63,49 @@ public class StudyTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public void Stages_are_named_in_the_studys_order_and_an_unknown_one_lists_them()
+    {
+        Assert.Equal(StudyStage.All, StudyStage.Parse("all"));
+        Assert.Equal([StudyStage.Baseline, StudyStage.Picking], StudyStage.Parse("picking, baseline"));
+        Assert.Contains("subset, spectrograms, baseline, pruning, retraining, latency, picking", Assert.Throws<ArgumentException>(() => StudyStage.Parse("pick")).Message);
+        // Every entry a run writes belongs to a stage, and the stages together write them all.
+        Assert.Equal(StudyPaths.Entries.Order(), StudyStage.All.SelectMany(s => s.Entries).Distinct().Order());
+    }
+
+    [Fact]
+    public void The_pickers_are_the_redesigns_then_eqtransformer_pruned_by_l2_and_at_random_named_as_prune_out_stems()
+    {
+        Assert.Equal(
+            ["eqtransformer", "eqt-gru", "eqt-cnn-bilstm", "eqt-lite", "eqtransformer-prune50", "eqtransformer-prune70", "eqtransformer-prune90",
+             "eqtransformer-prune50-random", "eqtransformer-prune70-random", "eqtransformer-prune90-random"],
+            PickingStage.Pickers(Preset.Quick).Select(p => p.Name));
+        var paths = StudyPaths.For("/tmp/runs", Preset.Quick);
+        Assert.Equal("/tmp/runs/quick/eqtransformer/eqtransformer-prune70/model.safetensors", PickingStage.Model(paths, "eqtransformer-prune70"));
+        Assert.Equal("/tmp/runs/quick/eqtransformer/comparison.csv", paths.PickingComparison);
+        var retrain = PickingStage.RetrainOptions(Preset.Quick, paths, "/tmp/subset", PickingStage.Pickers(Preset.Quick)[5]);
+        Assert.Equal(("/tmp/runs/quick/eqtransformer/pruned/eqtransformer-prune70.safetensors", null), (retrain.Init, retrain.Architecture));
+        Assert.Equal(Preset.Quick.PickingLearningRate * Preset.Quick.RetrainRateFactor, retrain.LearningRate, 1e-12);
+        Assert.Equal(Preset.Quick.PickingRetrainEpochs, retrain.Epochs);
+    }
+
+    [Fact]
+    public void The_comparison_file_has_a_row_per_picker_with_scores_intervals_latency_and_residuals_in_seconds()
+    {
+        using var dir = new TempDir();
+        var interval = new QuakePrune.Statistics.Interval(0.9, 0.85, 0.95, 1000, 0);
+        var none = new QuakePrune.Statistics.Interval(null, null, null, 1000, 1000);
+        var rows = new[]
+        {
+            new PickerComparisonRow("eqtransformer", 376_935, 128_700_000, 21.5, 3.4, 64, 1.0, interval, interval, interval,
+                new QuakePrune.Statistics.Interval(7.5, 6, 9, 1000, 0), none),
+        };
+        var path = dir.File("comparison.csv");
+        PickingStage.WriteComparison(path, rows);
+        var lines = File.ReadAllLines(path);
+        Assert.Equal("model,params,macs,latency_b1_ms,latency_b64_ms_per_window,detection_f1,detection_f1_lo,detection_f1_hi,p_f1,p_f1_lo,p_f1_hi," +
+                     "s_f1,s_f1_lo,s_f1_hi,p_mae_s,s_mae_s", lines[0]);
+        Assert.Equal("eqtransformer,376935,128700000,21.5,3.4,0.9,0.85,0.95,0.9,0.85,0.95,0.9,0.85,0.95,0.075,", lines[1]);
+    }
 }
