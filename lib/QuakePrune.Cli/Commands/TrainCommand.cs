@@ -181,7 +181,7 @@ public static class TrainCommand
             {
                 if (terminal) Console.Error.WriteLine();
                 Console.Error.WriteLine(string.Create(c,
-                    $"epoch {r.Epoch}: train loss {r.TrainLoss:F4} | dev loss {r.DevLoss:F4}{(r.Best ? " (best)" : "")}, at 0.5 detection F1 {r.DevDetectionF1:F3} " +
+                    $"epoch {r.Epoch}: train loss {r.TrainLoss:F4} | dev loss {r.DevLoss:F4}{(r.Best ? " (best)" : "")}, at dev thresholds detection F1 {r.DevDetectionF1:F3} " +
                     $"P F1 {r.DevPF1:F3} S F1 {r.DevSF1:F3} | {r.TracesPerSecond:F1} traces/s, {r.Seconds:F1} s, lr {r.LearningRate:G3}"));
             },
             Cancellation = cancellation,

@@ -28,10 +28,10 @@ public static class PickingPlots
             ("P F1 [95 %]", r => Score(r.Item2.Intervals.PF1)), ("S F1 [95 %]", r => Score(r.Item2.Intervals.SF1)));
     }
 
-    /// <summary>Train and dev loss per epoch of every picker, and dev detection, P and S F1 at 0.5.</summary>
+    /// <summary>Train and dev loss per epoch of every picker, and dev detection, P and S F1 at the thresholds chosen on dev that epoch.</summary>
     public static Figure Curves(IReadOnlyDictionary<string, IReadOnlyList<WaveformEpochRecord>> histories)
     {
-        var figure = Figure.Grid(1, 2, "loss (0.05 detection + 0.40 P + 0.55 S)", "dev F1 at thresholds 0.5");
+        var figure = Figure.Grid(1, 2, "loss (weighted binary cross-entropy)", "dev F1 at thresholds chosen on dev");
         foreach (var (model, history) in histories)
         {
             var epochs = history.Select(r => r.Epoch).ToArray();
@@ -105,9 +105,9 @@ public static class PickingPlots
                 var members = groups[g].ToArray();
                 figure.Add(new Scatter
                 {
-                    Name = groups[g].Key, ShowLegend = col == 1, Mode = "markers+text", TextPosition = "top center",
+                    Name = groups[g].Key, ShowLegend = col == 1, Mode = "markers", HoverTemplate = "%{text}: F1 %{y:.3f}, %{x:.1f} ms<extra></extra>",
                     X = members.Select(r => r.LatencyBatch1Ms ?? double.NaN).ToArray(), Y = members.Select(r => score(r).Estimate ?? double.NaN).ToArray(),
-                    Text = members.Select(r => r.Model).ToArray(), Marker = new Marker { Color = colours[g % colours.Length], Size = 9 },
+                    Text = members.Select(r => r.Model).ToArray(), Marker = new Marker { Color = colours[g % colours.Length], Size = 9, Symbol = Symbols[g % Symbols.Length] },
                     ErrorY = new ErrorBars
                     {
                         Array = members.Select(r => score(r) is { Hi: { } hi, Estimate: { } e } ? hi - e : double.NaN).ToArray(),
@@ -131,8 +131,10 @@ public static class PickingPlots
             figure.WithAxisTitles("latency, batch 1 (ms, CPU)", col == 1 ? "F1 on test (95 % interval)" : null, 1, col);
             figure.YAxis(1, col).Range = [0, 1.05];
         }
-        return figure.WithSize(1200, 460);
+        return figure.WithSize(1200, 520);
     }
+
+    private static readonly string[] Symbols = ["circle", "square", "diamond", "triangle-up", "x"];
 
     /// <summary>Which family a picker belongs to in the pictures: a redesign trained from fresh weights, or EQTransformer pruned by a criterion.</summary>
     private static string Family(PickerComparisonRow row)
@@ -161,7 +163,8 @@ public static class PickingPlots
             ("P F1 [95 %]", r => Score(r.PF1)),
             ("S F1 [95 %]", r => Score(r.SF1)),
             ("P MAE (s)", r => Round(r.PMaeSeconds, 3)),
-            ("S MAE (s)", r => Round(r.SMaeSeconds, 3)));
+            ("S MAE (s)", r => Round(r.SMaeSeconds, 3)),
+            ("Note", r => r.PicksNothing ? "picks nothing: learned no phase (retraining did not recover it)" : ""));
     }
 
     private static double? Round(double? value, int digits) => value is { } v ? Math.Round(v, digits) : null;

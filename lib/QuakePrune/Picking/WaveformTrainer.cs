@@ -84,8 +84,10 @@ public sealed record WaveformTrainOptions
 public readonly record struct WaveformStepProgress(int Epoch, int Epochs, int Step, int Steps, double Loss, double TracesPerSecond, double LearningRate);
 
 /// <summary>
-/// One row of a waveform run's history.csv: the losses, and dev detection, P and S F1 at thresholds of 0.5 (the kept
-/// checkpoint's thresholds are chosen on dev afterwards; these curves only show how learning went).
+/// One row of a waveform run's history.csv: the losses, and dev detection, P and S F1 at thresholds chosen on dev that epoch
+/// (<see cref="ThresholdSearch"/>). Scored where the thresholds were chosen, they are optimistic: they show how learning
+/// went, not what a test split gives. At fixed thresholds of 0.5 they said nothing: with labels of sigma 20 a pick's curve
+/// peaks near 0.3 to 0.4 long before it passes 0.5.
 /// </summary>
 public sealed record WaveformEpochRecord(
     int Epoch, double LearningRate, double TrainLoss, double DevLoss, double? DevDetectionF1, double? DevPF1, double? DevSF1,
@@ -182,12 +184,12 @@ public static class WaveformTrainer
                     break;
                 }
                 var dev = PickingNetwork.Summarise(model, data, DevSplit, options.BatchSize, device, options.LossWeights);
-                var scores = dev.Score(PickThresholds.Half);
+                var choice = ThresholdSearch.Choose(dev.Truths, dev.Curves);
+                var scores = dev.Score(choice.Thresholds);
                 var best = dev.Loss < progress.BestDevLoss;
                 progress = progress with { Epochs = epoch + 1 };
                 if (best)
                 {
-                    var choice = ThresholdSearch.Choose(dev.Truths, dev.Curves);
                     var notes = PickingNotes.Of(choice).Aggregate(info, (i, note) => i.With(note.Key, note.Value))
                         .With(TrainingNotes.Epoch, (epoch + 1).ToString(CultureInfo.InvariantCulture))
                         .With(PickingNotes.DevLoss, dev.Loss.ToString("R", CultureInfo.InvariantCulture));

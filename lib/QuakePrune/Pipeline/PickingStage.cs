@@ -26,6 +26,9 @@ public sealed record PickerComparisonRow(
     string Model, long Params, long Macs, double? LatencyBatch1Ms, double? LatencyPerWindowBatchNMs, int BatchN, double? Speedup,
     Interval DetectionF1, Interval PF1, Interval SF1, Interval PResidualMae, Interval SResidualMae)
 {
+    /// <summary>No P and no S pick is right (F1 0 or undefined for both): whatever its detection F1, the picker learned no phase.</summary>
+    public bool PicksNothing => PF1.Estimate is null or 0 && SF1.Estimate is null or 0;
+
     /// <summary>Residual MAE in seconds (the residuals are in samples at 100 Hz).</summary>
     public double? PMaeSeconds => PResidualMae.Estimate / Stead.SteadLayout.SamplingRateHz;
     public double? SMaeSeconds => SResidualMae.Estimate / Stead.SteadLayout.SamplingRateHz;

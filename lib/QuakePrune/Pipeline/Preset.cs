@@ -91,7 +91,7 @@ public sealed record Preset
         Epochs = 4, BatchSize = 32, RetrainEpochs = 2, BenchRuns = 100, BenchWarmup = 10,
         // The pickers' recipe and budget, measured on this preset's data (README, "EQTransformer: picking on waveforms").
         PickingPerClass = 1200, PickingEpochs = 5, PickingBatchSize = 32, PickingLabelSigma = 20, PickingLossWeights = new(0.05, 0.55, 0.40), PickingAugment = true,
-        PickingRetrainEpochs = 2, PickingParallelRuns = 2, PickingBenchRuns = 5, PickingBenchWarmup = 1,
+        PickingRetrainEpochs = 2, PickingParallelRuns = 2, PickingBenchRuns = 10, PickingBenchWarmup = 3,
     };
 
     public static readonly Preset Paper = new()
