@@ -123,7 +123,8 @@ namespace QuakePrune.Torch.Modules
 
         public long num_features { get; }
         public double eps { get; }
-        public double? momentum { get; }
+        /// <summary>Settable, as PyTorch's attribute: BN recalibration sets null (a cumulative average) for a pass, then restores it.</summary>
+        public double? momentum { get; set; }
         public bool affine { get; }
         public bool track_running_stats { get; }
         public Tensor? weight => affine ? get_parameter("weight") : null;
@@ -131,6 +132,16 @@ namespace QuakePrune.Torch.Modules
         public Tensor? running_mean => track_running_stats ? get_buffer("running_mean") : null;
         public Tensor? running_var => track_running_stats ? get_buffer("running_var") : null;
         public Tensor? num_batches_tracked => track_running_stats ? get_buffer("num_batches_tracked") : null;
+
+        /// <summary>As PyTorch's reset_running_stats: running_mean 0, running_var 1, num_batches_tracked 0, in place; nothing without running statistics.</summary>
+        public void reset_running_stats()
+        {
+            if (!track_running_stats) return;
+            using var _ = no_grad();
+            running_mean!.zero_();
+            running_var!.fill_(1);
+            num_batches_tracked!.zero_();
+        }
 
         /// <summary>Throws when the input's rank is not one this layer normalises.</summary>
         protected abstract void CheckInputDim(Tensor input);

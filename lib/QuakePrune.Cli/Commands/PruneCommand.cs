@@ -4,6 +4,7 @@ using QuakePrune.Models;
 using QuakePrune.Notebooks.Formatting;
 using QuakePrune.Outputs;
 using QuakePrune.Pruning;
+using QuakePrune.Training;
 
 namespace QuakePrune.Cli.Commands;
 
@@ -23,12 +24,21 @@ public static class PruneCommand
         {
             Description = "What ranks the channels: l2 (filter norm, the paper's), l1, bn (batch-norm scale) or random (the control)", DefaultValueFactory = _ => "l2",
         };
-        var seed = new Option<long>("--seed") { Description = "Seed of --importance random (recorded in the checkpoint)", DefaultValueFactory = _ => 1 };
+        var seed = new Option<long>("--seed")
+        {
+            Description = "Seed of --importance random and of the order of --recalibrate-bn's batches (recorded in the checkpoint)", DefaultValueFactory = _ => 1,
+        };
+        var recalibrateBn = new Option<int>("--recalibrate-bn")
+        {
+            Description = "Re-estimate the batch norms' statistics on N shuffled train batches of --data before saving (0: off)", DefaultValueFactory = _ => 0,
+        };
+        var data = new Option<string?>("--data") { Description = "Spectrogram file (.h5) whose train split --recalibrate-bn reads" };
+        var batch = new Option<int>("--batch") { Description = "Images per --recalibrate-bn batch", DefaultValueFactory = _ => 32 };
         var explain = new Option<bool>("--explain") { Description = "Print the dependency groups and their members" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing output (never one of the inputs)" };
         var command = new Command("prune", "Prune a checkpoint's filters and neurons (by L2 norm, or another criterion) into a smaller checkpoint.")
         {
-            model, output, ratio, scope, ranking, minKeep, roundTo, importance, seed, explain, overwrite,
+            model, output, ratio, scope, ranking, minKeep, roundTo, importance, seed, recalibrateBn, data, batch, explain, overwrite,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
@@ -45,10 +55,21 @@ public static class PruneCommand
             {
                 Importance = ParseImportance(parse.GetValue(importance)!, parse.GetValue(seed)),
             };
-            using var outputs = new OutputSet("prune", parse.GetValue(overwrite), [source]);
-            var summary = CheckpointPruning.Prune(source, options, outputs.File(target));
+            var (batches, dataPath) = (parse.GetValue(recalibrateBn), parse.GetValue(data));
+            if (batches < 0) throw new ArgumentException($"--recalibrate-bn must be 0 (off) or a number of batches, got {batches}");
+            if (batches > 0 && dataPath is null) throw new ArgumentException("--recalibrate-bn needs --data (the spectrogram file whose train split it reads)");
+            if (batches == 0 && dataPath is not null) throw new ArgumentException("--data is read only by --recalibrate-bn N (N > 0)");
+            var batchSize = EvaluateCommand.Positive(parse.GetValue(batch), "--batch");
+            using var outputs = new OutputSet("prune", parse.GetValue(overwrite), [source, dataPath]);
+            using var images = dataPath is null ? null : ImageDataSets.Open(dataPath);
+            (IImageDataSet, RecalibrationOptions)? recalibration =
+                images is null ? null : (images, new RecalibrationOptions(batches, batchSize, unchecked((ulong)parse.GetValue(seed))));
+            var summary = CheckpointPruning.Prune(source, options, outputs.File(target), recalibration);
             outputs.Publish();
             Console.WriteLine(TableFormatter.Format(summary.Widths.Where(w => w.Before != w.After), int.MaxValue).PlainText);
+            if (summary.RecalibratedImages is { } recalibrated)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"prune: batch norms recalibrated on {recalibrated} train images of {Path.GetFileName(dataPath)} ({batches} batches of at most {batchSize})"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"prune: {summary.ParamsBefore:N0} -> {summary.ParamsAfter:N0} parameters ({(double)summary.ParamsAfter / summary.ParamsBefore:P1}), " +
                 $"{summary.MacsBefore / 1e6:F1} -> {summary.MacsAfter / 1e6:F1} MMACs -> {target}"));

@@ -1,5 +1,6 @@
 using System.Globalization;
 using QuakePrune.Models;
+using QuakePrune.Training;
 
 namespace QuakePrune.Pruning;
 
@@ -7,9 +8,10 @@ namespace QuakePrune.Pruning;
 public sealed record GroupWidth(string Group, GroupKind Kind, int Before, int After);
 
 /// <summary>What pruning one checkpoint did.</summary>
+/// <param name="RecalibratedImages">The images that re-estimated the batch norms' statistics; null when they were not recalibrated.</param>
 public sealed record PruneSummary(
     string Source, string Output, PruningOptions Options, long ParamsBefore, long ParamsAfter, long MacsBefore, long MacsAfter,
-    IReadOnlyList<GroupWidth> Widths);
+    IReadOnlyList<GroupWidth> Widths, int? RecalibratedImages = null);
 
 /// <summary>Prunes a checkpoint file into a new checkpoint file: the verb `quakeprune prune` and the fourth notebook.</summary>
 public static class CheckpointPruning
@@ -31,17 +33,32 @@ public static class CheckpointPruning
         return recorded;
     }
 
-    public static PruneSummary Prune(string source, PruningOptions options, string output)
+    /// <summary>
+    /// Prunes <paramref name="source"/> into <paramref name="output"/>; with <paramref name="recalibration"/>, the pruned network's
+    /// batch-norm statistics are re-estimated on that data before it is saved (<see cref="BatchNormRecalibration"/>) and recorded.
+    /// </summary>
+    public static PruneSummary Prune(string source, PruningOptions options, string output,
+        (IImageDataSet Data, RecalibrationOptions Options)? recalibration = null)
     {
         options.Validate();
+        recalibration?.Options.Validate();
         using var loaded = Checkpoint.Load(source);
         loaded.Model.eval();
         var (pruned, plan) = Pruner.Prune(loaded.Model, options);
+        int? recalibrated = null;
         using (pruned)
-            Checkpoint.Save(pruned, Record(loaded.Info with { Architecture = pruned.Architecture }, source, options), output);
+        {
+            var info = Record(loaded.Info with { Architecture = pruned.Architecture }, source, options);
+            if (recalibration is (var data, var recalibrationOptions))
+            {
+                recalibrated = BatchNormRecalibration.Recalibrate(pruned, data, recalibrationOptions);
+                info = BatchNormRecalibration.Record(info, data, recalibrationOptions, recalibrated.Value);
+            }
+            Checkpoint.Save(pruned, info, output);
+        }
         var before = ModelCost.Of(loaded.Info);
         var after = ModelCost.Of(plan.Apply(loaded.Info.Architecture), loaded.Info.InputShape);
         return new PruneSummary(source, output, options, before.Params, after.Params, before.Macs, after.Macs,
-            plan.Groups.Select(g => new GroupWidth(g.Name, g.Kind, g.Channels, plan.Kept[g.Name].Length)).ToArray());
+            plan.Groups.Select(g => new GroupWidth(g.Name, g.Kind, g.Channels, plan.Kept[g.Name].Length)).ToArray(), recalibrated);
     }
 }

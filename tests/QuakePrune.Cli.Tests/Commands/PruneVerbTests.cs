@@ -53,6 +53,33 @@ public sealed class PruneVerbTests : IDisposable
     }
 
     [Fact]
+    public void Recalibrate_bn_reestimates_the_batch_norms_on_train_batches_records_it_and_never_writes_over_the_data()
+    {
+        Assert.Equal(0, CliRunner.Run("synth", "--out", Path.Combine(dir, "syn"), "--traces", "60", "--seed", "3").Code);
+        Assert.Equal(0, CliRunner.Run("extract", "--input", Path.Combine(dir, "syn"), "--out", Path.Combine(dir, "subset"), "--per-class", "20").Code);
+        var data = Path.Combine(dir, "spec.h5");
+        var spectrograms = CliRunner.Run("spectrogram", "--subset", Path.Combine(dir, "subset"), "--out", data, "--size", "32x32", "--threads", "1");
+        Assert.True(spectrograms.Code == 0, spectrograms.Err);
+        var source = TinyCheckpoint();
+        var output = Path.Combine(dir, "p50-bn.safetensors");
+
+        var run = CliRunner.Run("prune", "--model", source, "--ratio", "0.5", "--recalibrate-bn", "2", "--batch", "4", "--data", data, "--out", output);
+        Assert.True(run.Code == 0, run.Err);
+        Assert.Contains("batch norms recalibrated on 8 train images of spec.h5", run.Out);
+        var notes = Checkpoint.ReadInfo(output).Notes;
+        Assert.Equal(("2", "4", "8", "spec.h5", "1"), (notes["pruning.recalibrate_bn.batches"], notes["pruning.recalibrate_bn.batch_size"],
+            notes["pruning.recalibrate_bn.images"], notes["pruning.recalibrate_bn.data"], notes["pruning.recalibrate_bn.seed"]));
+        using (var loaded = Checkpoint.Load(output))
+            Assert.Equal(2L, loaded.Model.get_buffer("bn1.num_batches_tracked").item<long>());
+
+        var length = new FileInfo(data).Length;
+        var over = CliRunner.Run("prune", "--model", source, "--recalibrate-bn", "1", "--data", data, "--out", data, "--overwrite");
+        Assert.Equal(1, over.Code);
+        Assert.Contains("is the input", over.Err);
+        Assert.Equal(length, new FileInfo(data).Length);
+    }
+
+    [Fact]
     public void Explain_lists_every_group_with_its_members()
     {
         var run = CliRunner.Run("prune", "--model", TinyCheckpoint(), "--explain");
@@ -67,6 +94,9 @@ public sealed class PruneVerbTests : IDisposable
     [InlineData("--ratio", "1.0", "pruning ratio must be in [0, 1)")]
     [InlineData("--scope", "everything", "--scope must be one of internal, full")]
     [InlineData("--importance", "taylor", "--importance must be one of l2, l1, bn, random, got 'taylor'")]
+    [InlineData("--recalibrate-bn", "2", "--recalibrate-bn needs --data (the spectrogram file whose train split it reads)")]
+    [InlineData("--recalibrate-bn", "-1", "--recalibrate-bn must be 0 (off) or a number of batches, got -1")]
+    [InlineData("--data", "spec.h5", "--data is read only by --recalibrate-bn N (N > 0)")]
     public void Bad_options_give_one_line_and_no_output(string option, string value, string expected)
     {
         var output = Path.Combine(dir, "never.safetensors");
