@@ -79,6 +79,10 @@ public static class Bootstrap
     public static Interval Accuracy(IReadOnlyList<bool> correct, BootstrapOptions? options = null) =>
         Percentile(correct.Count, ItemStatistics.Accuracy(correct), options);
 
+    /// <summary>ROC AUC of the resampled items (<see cref="ItemStatistics.RocAuc"/>); undefined where a resample lacks a class.</summary>
+    public static Interval RocAuc(IReadOnlyList<long> labels, IReadOnlyList<float> scores, BootstrapOptions? options = null) =>
+        Percentile(labels.Count, ItemStatistics.RocAuc(labels, scores), options);
+
     /// <summary>Mean over the resampled items that have a value; NaN is no value (<see cref="ItemStatistics.Mean(IReadOnlyList{double})"/>).</summary>
     public static Interval Mean(IReadOnlyList<double> values, BootstrapOptions? options = null) =>
         Percentile(values.Count, ItemStatistics.Mean(values), options);

@@ -47,6 +47,49 @@ public static class ItemStatistics
         };
     }
 
+    /// <summary>
+    /// ROC AUC of the indexed items as the Mann-Whitney statistic (ties count one half, as <c>Training/BinaryMetrics.RocAuc</c>):
+    /// the chance that an indexed positive (label 1) scores above an indexed negative; null when a class is absent. The
+    /// items are sorted once; each call counts how often each item is drawn and walks the sorted order, O(n).
+    /// </summary>
+    public static Func<ReadOnlySpan<int>, double?> RocAuc(IReadOnlyList<long> labels, IReadOnlyList<float> scores)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(scores);
+        if (labels.Count != scores.Count) throw new ArgumentException($"ROC AUC: {labels.Count} labels but {scores.Count} scores");
+        if (labels.Any(l => l is not (0 or 1))) throw new ArgumentException("ROC AUC: labels must be 0 or 1", nameof(labels));
+        if (scores.Any(s => !float.IsFinite(s))) throw new ArgumentException("ROC AUC: scores must be finite", nameof(scores));
+        var order = Enumerable.Range(0, labels.Count).OrderBy(i => scores[i]).ToArray();
+        // tieGroupEnd[k]: one past the last position of the tie group that starts at k (only read at group starts).
+        var tieGroupEnd = new int[order.Length];
+        for (var start = 0; start < order.Length;)
+        {
+            var end = start;
+            while (end < order.Length && scores[order[end]] == scores[order[start]]) end++;
+            tieGroupEnd[start] = end;
+            start = end;
+        }
+        var positive = labels.Select(l => l == 1).ToArray();
+        var draws = new int[labels.Count];
+        return indices =>
+        {
+            Array.Clear(draws);
+            foreach (var i in indices) draws[i]++;
+            double pairsAbove = 0, negativesBelow = 0, positives = 0;
+            for (var start = 0; start < order.Length; start = tieGroupEnd[start])
+            {
+                double groupPositives = 0, groupNegatives = 0;
+                for (var k = start; k < tieGroupEnd[start]; k++)
+                    if (positive[order[k]]) groupPositives += draws[order[k]];
+                    else groupNegatives += draws[order[k]];
+                pairsAbove += groupPositives * (negativesBelow + 0.5 * groupNegatives);
+                negativesBelow += groupNegatives;
+                positives += groupPositives;
+            }
+            return positives == 0 || negativesBelow == 0 ? null : pairsAbove / (positives * negativesBelow);
+        };
+    }
+
     /// <summary>Mean over the indexed items that have a value, NaN meaning none (an item without a residual, say);
     /// null when no indexed item has one.</summary>
     public static Func<ReadOnlySpan<int>, double?> Mean(IReadOnlyList<double> values)

@@ -39,6 +39,45 @@ public class BootstrapTests
     }
 
     [Fact]
+    public void Accuracy_percentiles_are_the_exact_binomial_quantiles()
+    {
+        // Resampling n items of which k are right draws Binomial(n, k/n) right ones: the bootstrap distribution of the accuracy is
+        // known in closed form, so with many resamples its 2.5th and 97.5th percentiles are the binomial's quantiles over n.
+        const int n = 243, k = 229;
+        var interval = Bootstrap.Accuracy(Correct(k, n), new BootstrapOptions { Resamples = 40_000 });
+        double Quantile(double q)
+        {
+            double p = (double)k / n, cumulative = 0;
+            for (var x = 0; x <= n; x++)
+            {
+                cumulative += Math.Exp(LogChoose(n, x) + x * Math.Log(p) + (n - x) * Math.Log(1 - p));
+                if (cumulative >= q) return (double)x / n;
+            }
+            return 1;
+        }
+        Assert.Equal(Quantile(0.025), interval.Lo!.Value, 1.0 / n);
+        Assert.Equal(Quantile(0.975), interval.Hi!.Value, 1.0 / n);
+    }
+
+    static double LogChoose(int n, int k) => Enumerable.Range(1, k).Sum(j => Math.Log(n - k + j) - Math.Log(j));
+
+    [Fact]
+    public void Roc_auc_estimate_is_the_mann_whitney_statistic_and_a_resample_without_a_class_is_undefined()
+    {
+        long[] labels = [0, 0, 1, 1, 0, 1, 1, 0];
+        float[] scores = [0.1f, 0.4f, 0.35f, 0.8f, 0.4f, 0.4f, 0.9f, 0.2f];
+        var interval = Bootstrap.RocAuc(labels, scores);
+        Assert.Equal(QuakePrune.Training.BinaryMetrics.RocAuc(labels, scores), interval.Estimate!.Value, 12);
+        // Pairs (positive above negative, ties one half): 0.35 beats 0.1, 0.2; 0.4 beats 0.1, 0.2 and ties 0.4 twice; 0.8 and 0.9 beat all four.
+        Assert.Equal((2 + 3 + 4 + 4) / 16.0, interval.Estimate.Value, 12);
+        Assert.InRange(interval.Undefined, 1, 20);   // about 2 x 0.5^8 x 1000 resamples draw one class only
+        Assert.True(interval.Lo < interval.Estimate && interval.Estimate < interval.Hi);
+        var repeated = QuakePrune.Statistics.ItemStatistics.RocAuc(labels, scores);
+        Assert.Equal(1.0, repeated([3, 3, 0, 7]));   // repeats count again: 0.8 twice above 0.1 and 0.2
+        Assert.Null(repeated([2, 3]));
+    }
+
+    [Fact]
     public void Level_sets_the_percentiles()
     {
         var correct = Correct(900, 1000);
