@@ -142,7 +142,7 @@ public class StudyNotebooksTests(StudyRuns runs) : IClassFixture<StudyRuns>
         foreach (var picker in Preset.Ci.PickingArchitectures)
             Assert.True(File.Exists(run.PickingMetrics(picker)), $"notebook 07 wrote no metrics for {picker}");
         Assert.True(File.Exists(run.PickingLatency));
-        Assert.All(StudySummary.Read(run.Summary), r => Assert.True(r.LatencyMs > 0 && r.Params > 0 && r.Accuracy is >= 0 and <= 1, r.ToString()));
+        Assert.All(StudySummary.Read(run.Summary), r => Assert.True(r.LatencyMs > 0 && r.Params > 0 && r.Accuracy.Value is >= 0 and <= 1 && r.Accuracy.Lo <= r.Accuracy.Value && r.Accuracy.Value <= r.Accuracy.Hi, r.ToString()));
     }
 
     /// <summary>

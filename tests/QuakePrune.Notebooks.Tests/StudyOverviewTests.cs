@@ -7,8 +7,12 @@ public class StudyOverviewTests
 {
     static readonly SummaryRow[] Rows =
     [
-        new("baseline", 24_600_000, 1_340_000_000, "64x64", 0.967, 0.968, null, 27.0, 22.6, 1),
-        new("prune90", 252_000, 15_000_000, "64x64", 0.942, 0.941, 0.494, 3.5, 3.65, 7.7),
+        new("baseline", "", "", 24_600_000, 1_340_000_000, "64x64", new(0.967, 0.946, 0.984), new(0.968, 0.947, 0.985), new(0.995, 0.989, 0.999),
+            default, default, null, default, null, null, "", null, null, 0, null, null, 27.0, 22.6, 1),
+        new("prune90", "l2", "full", 252_000, 15_000_000, "64x64", new(0.942, 0.913, 0.967), new(0.941, 0.910, 0.966), new(0.981, 0.967, 0.992),
+            new(0.494, 0.432, 0.556), new(0.912, 0.876, 0.944), 0.802, new(0.873, 0.831, 0.914), 0.0213, 0.0213, "", null, null, 1, null, null, 3.5, 3.65, 7.7),
+        new("prune90-random", "random", "full", 252_000, 15_000_000, "64x64", new(0.938, 0.909, 0.963), new(0.939, 0.908, 0.964), new(0.979, 0.964, 0.991),
+            new(0.494, 0.432, 0.556), new(0.712, 0.651, 0.770), 0.654, new(0.601, 0.539, 0.662), 0.0117, 0.0234, "prune90", 0.80, 0.80, 1, null, null, null, null, null),
     ];
 
     [Fact]
@@ -18,11 +22,14 @@ public class StudyOverviewTests
         var header = table.PlainText.Split('\n')[0];
         foreach (var name in new[]
                  {
-                     "Parameters (millions)", "MACs per image (millions, at 64x64)", "Test accuracy (64x64)", "Latency here (ms, batch 1, 224x224, 2 threads)",
+                     "Parameters (millions)", "MACs per image (millions, at 64x64)", "Test accuracy, % (64x64)", "ROC AUC after pruning",
+                     "Accuracy after BN recalibration, %", "p against the baseline (Holm)", "Latency here (ms, batch 1, 224x224, 2 threads)",
                      "GTX 1050 (ms, batch 1, 224x224, projected)",
                  })
             Assert.Contains(name, header);
-        Assert.Contains("<td>prune90</td><td>0.252</td><td>15</td><td>94.20 %</td><td>0.9410</td><td>49.40 %</td><td>3.50</td><td>7.7x</td><td>3.65</td>", table.Html);
+        Assert.Contains(
+            "<td>prune90</td><td>0.252</td><td>15</td><td>94.2 [91.3, 96.7]</td><td>0.941 [0.910, 0.966]</td><td>0.912 [0.876, 0.944]</td><td>49.4</td>" +
+            "<td>87.3 [83.1, 91.4]</td><td>0.021 (0.021)</td><td>3.50</td><td>7.7x</td><td>3.65</td>", table.Html);
     }
 
     [Fact]
@@ -40,6 +47,10 @@ public class StudyOverviewTests
         Assert.Contains("paper Prune90, GTX 1050", html);
         Assert.Contains("paper baseline, GTX 1050 (22.45 ms)", html);
         Assert.Contains("Latency here (ms, batch 1, 224x224, 2 threads)", html);
+        // Names on hover and in a legend grouped by criterion and scope, not as text over the points; intervals as error bars.
+        Assert.DoesNotContain("markers+text", html);
+        foreach (var entry in new[] { "\"L2, full scope\"", "\"random, full scope\"", "\"controls: other channels, same widths\"", "\"L2 (the paper", "\"error_y\"" })
+            Assert.Contains(entry, html);
         Assert.Null(StudyOverview.Html(Path.Combine(temp.Path, "missing.csv")));
     }
 }

@@ -23,6 +23,11 @@ public static class PipelineCommand
                           "stages' files from the run folder",
             DefaultValueFactory = _ => "all",
         };
+        var seeds = new Option<int?>("--retrain-seeds")
+        {
+            Description = "Retrain each pruned model with this many seeds (the preset's seed and the next ones) and report mean and spread across them " +
+                          "(default: the preset's, 1)",
+        };
         var overwrite = new Option<bool>("--overwrite")
         {
             Description = "Replace an earlier run's results of the stages run in the run folder (only what those stages write there)",
@@ -30,12 +35,14 @@ public static class PipelineCommand
         var command = new Command("pipeline",
             "Run the study's stages (subset, spectrograms, baseline, pruning, retraining, latency; picking: the EQTransformer study) into one run folder.")
         {
-            preset, output, stead, device, stages, overwrite,
+            preset, output, stead, device, stages, seeds, overwrite,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             var study = Preset.Named(parse.GetValue(preset)!);
             if (parse.GetValue(device) is { } name) study = study with { Device = Device.Parse(name) };
+            if (parse.GetValue(seeds) is { } count)
+                study = count >= 1 ? study with { RetrainSeeds = count } : throw new ArgumentException($"--retrain-seeds must be at least 1, got {count}");
             var paths = parse.GetValue(output) is { } root ? new StudyPaths(Path.GetFullPath(root)) : StudyPaths.For("runs", study);
             var prefixes = parse.GetValue(stead)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             using var outputs = new OutputSet("pipeline", parse.GetValue(overwrite),

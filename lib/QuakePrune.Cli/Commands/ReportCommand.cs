@@ -1,5 +1,6 @@
 using System.CommandLine;
 using QuakePrune.Outputs;
+using QuakePrune.Pruning;
 using QuakePrune.Retraining;
 using QuakePrune.Training;
 using static QuakePrune.Torch.torch;
@@ -22,13 +23,21 @@ public static class ReportCommand
         var output = new Option<string>("--out") { Description = "CSV to write; the JSON goes beside it (.json)", Required = true };
         var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 64 };
         var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: all cores)" };
-        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing output (never one of the inputs)" };
-        var command = new Command("report", "One row per variant: params, MACs, file size, accuracy/precision/recall/F1 before and after retraining, widths.")
+        var recalibrate = new Option<int>("--recalibrate-bn")
         {
-            baseline, variants, data, split, output, batch, threads, overwrite,
+            Description = "Also score each variant as given after re-estimating its batch-norm statistics on N train batches (0: not)", DefaultValueFactory = _ => 0,
+        };
+        var seed = new Option<long>("--seed") { Description = "Seed of the recalibration batches' order", DefaultValueFactory = _ => 1 };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing output (never one of the inputs)" };
+        var command = new Command("report",
+            "One row per variant: params, MACs, file size, scores with 95 % bootstrap intervals before and after retraining, McNemar's test against the baseline, widths.")
+        {
+            baseline, variants, data, split, output, batch, threads, recalibrate, seed, overwrite,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
+            var batches = parse.GetValue(recalibrate);
+            if (batches < 0) throw new ArgumentException($"--recalibrate-bn must be 0 (off) or a number of batches, got {batches}");
             var baselinePath = parse.GetValue(baseline)!;
             if (Directory.Exists(baselinePath)) baselinePath = Path.Combine(baselinePath, Trainer.ModelFileName);
             var specs = new List<VariantSpec> { new("baseline", baselinePath) };
@@ -39,8 +48,13 @@ public static class ReportCommand
             var (csvPartial, jsonPartial) = (outputs.File(target), outputs.File(Path.ChangeExtension(target, ".json")));
             set_num_threads(parse.GetValue(threads) ?? Environment.ProcessorCount);
             using var images = ImageDataSets.Open(parse.GetValue(data)!);
-            var report = VariantReport.Build(specs, images, parse.GetValue(split)!, parse.GetValue(batch), row => Console.WriteLine(FormattableString.Invariant(
-                $"{row.Variant,-18} {row.Params,12:N0} params {row.Macs / 1e6,10:F1} MMACs {row.FileBytes / 1e6,8:F2} MB  {RetrainCommand.Describe(row.Before)} -> {RetrainCommand.Describe(row.After)}")));
+            var report = VariantReport.Build(specs, images, new VariantReportOptions
+            {
+                Split = parse.GetValue(split)!, BatchSize = parse.GetValue(batch),
+                Recalibration = batches == 0 ? null : new RecalibrationOptions(batches, parse.GetValue(batch), unchecked((ulong)parse.GetValue(seed))),
+                OnRow = row => Console.WriteLine(FormattableString.Invariant(
+                    $"{row.Variant,-18} {row.Params,12:N0} params {row.Macs / 1e6,10:F1} MMACs {row.FileBytes / 1e6,8:F2} MB  {RetrainCommand.Describe(row.Before)} -> {RetrainCommand.Describe(row.After)}")),
+            });
             report.Write(csvPartial, jsonPartial);
             outputs.Publish();
             Console.WriteLine($"report: {report.Rows.Count} variants -> {target} and {Path.ChangeExtension(target, ".json")}");

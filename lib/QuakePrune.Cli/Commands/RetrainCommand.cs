@@ -2,6 +2,7 @@ using System.CommandLine;
 using QuakePrune.Outputs;
 using QuakePrune.Pruning;
 using QuakePrune.Retraining;
+using QuakePrune.Statistics;
 using QuakePrune.Torch;
 using QuakePrune.Training;
 
@@ -74,6 +75,10 @@ public static class RetrainCommand
         return command;
     }
 
-    internal static string Describe(SplitMetrics? m) =>
-        m is null ? "-" : FormattableString.Invariant($"acc {m.Accuracy:0.0000} F1 {m.F1:0.0000}");
+    /// <summary>Accuracy and F1, each with its 95 % bootstrap interval when it has one.</summary>
+    internal static string Describe(SplitMetrics? m)
+    {
+        static string Bounds(Interval? i) => i is { Lo: { } lo, Hi: { } hi } ? FormattableString.Invariant($" [{lo:0.0000}, {hi:0.0000}]") : "";
+        return m is null ? "-" : FormattableString.Invariant($"acc {m.Accuracy:0.0000}{Bounds(m.AccuracyInterval)} F1 {m.F1:0.0000}{Bounds(m.F1Interval)}");
+    }
 }

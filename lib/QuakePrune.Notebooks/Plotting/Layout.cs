@@ -6,6 +6,8 @@ namespace QuakePrune.Notebooks.Plotting;
 public sealed class Layout
 {
     public Title? Title { get; set; }
+    /// <summary>The figure's default font (axis titles, ticks, legend).</summary>
+    public Font? Font { get; set; }
     public int? Width { get; set; }
     public int? Height { get; set; }
     public bool? ShowLegend { get; set; }

@@ -15,6 +15,9 @@ public abstract class Trace
     public bool? ShowLegend { get; set; }
     public double? Opacity { get; set; }
     public string? HoverTemplate { get; set; }
+    /// <summary>Traces with the same group show and hide together in the legend, under the first one's <see cref="LegendGroupTitle"/>.</summary>
+    public string? LegendGroup { get; set; }
+    public Title? LegendGroupTitle { get; set; }
     /// <summary>The x axis this trace is drawn on ("x", "x2", ...); set by <see cref="Figure.Add"/> in a grid.</summary>
     public string? XAxis { get; set; }
     public string? YAxis { get; set; }

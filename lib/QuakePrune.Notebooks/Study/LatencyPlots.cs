@@ -51,7 +51,8 @@ public static class LatencyPlots
         figure.Add(new Scatter
         {
             Name = "this run (test accuracy, measured latency)", Mode = "markers+text", X = measured.Select(r => r.LatencyMs!.Value).ToArray(),
-            Y = measured.Select(r => r.Accuracy).ToArray(), Text = measured.Select(r => r.Variant).ToArray(), Marker = new Marker { Size = 10 },
+            Y = measured.Select(r => r.Accuracy.Value ?? double.NaN).ToArray(), Text = measured.Select(r => r.Variant).ToArray(), Marker = new Marker { Size = 10 },
+            ErrorY = Intervals.Bars(measured.Select(r => r.Accuracy)),
         });
         figure.Add(new Scatter
         {
@@ -62,10 +63,15 @@ public static class LatencyPlots
         return figure.WithTitle("accuracy against latency (batch 1)").WithAxisTitles("ms per image (log scale)", "test accuracy").WithSize(900, 450);
     }
 
-    /// <summary>The study's summary, one row per variant: size, test scores, latency at batch 1 measured here and projected to the GTX 1050.</summary>
+    /// <summary>
+    /// The study's summary, one row per variant: size, test scores with 95 % intervals, McNemar's test against the baseline,
+    /// latency at batch 1 measured here and projected to the GTX 1050.
+    /// </summary>
     public static Table SummaryTable(IReadOnlyList<SummaryRow> rows) => rows.ToTable(
         ("Variant", r => r.Variant), ("Parameters", r => r.Params), ("MACs (millions)", r => Math.Round(r.Macs / 1e6, 1)),
-        ("Test accuracy", r => Math.Round(r.Accuracy, 4)), ("Test F1", r => Math.Round(r.F1, 4)), ("Latency, batch 1 (ms)", r => Round(r.LatencyMs, 2)),
+        ("Test accuracy", r => Intervals.Text(r.Accuracy)), ("Test F1", r => Intervals.Text(r.F1)),
+        ("p against the baseline (McNemar, Holm)", r => r.PVersusBaseline is null ? "" : $"{Intervals.PValue(r.PVersusBaseline)} ({Intervals.PValue(r.PVersusBaselineHolm)})"),
+        ("Latency, batch 1 (ms)", r => Round(r.LatencyMs, 2)),
         ("GTX 1050, projected (ms)", r => Round(r.ProjectedGtx1050Ms, 2)), ("Speed-up over the baseline", r => Round(r.Speedup, 1)));
 
     /// <summary>A figure rounded for a table; a variant not timed stays without one.</summary>

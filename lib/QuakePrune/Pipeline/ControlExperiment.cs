@@ -7,8 +7,14 @@ namespace QuakePrune.Pipeline;
 /// <summary>Of the channels L2 keeps at <see cref="Ratio"/> (full scope), the fraction <see cref="Importance"/> keeps too.</summary>
 public sealed record Agreement(string Importance, double Ratio, double Shared);
 
-/// <summary>One cell of the control experiment: a criterion at a ratio (full scope), its test scores straight after pruning and after retraining.</summary>
-public sealed record ControlRow(string Importance, double Ratio, string Variant, long Params, SplitMetrics Pruned, SplitMetrics? Retrained);
+/// <summary>
+/// One cell of the control experiment: a criterion at a ratio (full scope), its test scores straight after pruning (at p &gt;= 0.5,
+/// at its dev-chosen threshold, and after batch-norm recalibration) and after retraining, and McNemar's test of the retrained
+/// model against L2's at the same ratio (null for L2 itself).
+/// </summary>
+public sealed record ControlRow(
+    string Importance, double Ratio, string Variant, long Params, SplitMetrics Pruned, SplitMetrics? PrunedAtDevThreshold, SplitMetrics? Recalibrated,
+    SplitMetrics? Retrained, PairedTest? VersusL2);
 
 /// <summary>
 /// The question of Liu et al. ("Rethinking the value of network pruning", ICLR 2019) asked of the paper: does ranking
@@ -26,7 +32,8 @@ public static class ControlExperiment
         Criteria(preset).SelectMany(importance => preset.Ratios.Select(ratio => new StudyVariant(ratio, PruningScope.Full, importance)))
             .Select(variant => (variant, row: report.Rows.FirstOrDefault(r => r.Variant == variant.Name)))
             .Where(x => x.row is not null)
-            .Select(x => new ControlRow(x.variant.Importance, x.variant.Ratio, x.variant.Name, x.row!.Params, x.row.Before, x.row.After))
+            .Select(x => new ControlRow(x.variant.Importance, x.variant.Ratio, x.variant.Name, x.row!.Params, x.row.Before, x.row.BeforeAtDevThreshold,
+                x.row.Recalibrated, x.row.After, x.row.VersusReference))
             .ToArray();
 
     /// <summary>

@@ -28,6 +28,12 @@ public sealed record Preset
     public int RetrainEpochs { get; init; }
     /// <summary>Retraining rate as a fraction of the training rate (about a tenth works, Torch-Pruning users report).</summary>
     public double RetrainRateFactor { get; init; } = 0.1;
+    /// <summary>Retrainings of each pruned model, with seeds <see cref="Seed"/>, Seed + 1, ...: more than one reports the mean and
+    /// standard deviation across seeds beside the bootstrap interval (which covers the test images' sampling, not the seed's).</summary>
+    public int RetrainSeeds { get; init; } = 1;
+    /// <summary>Train batches (of <see cref="BatchSize"/>) that re-estimate a pruned model's batch-norm statistics for the
+    /// report's "after BN recalibration" scores; 0: not scored.</summary>
+    public int RecalibrationBatches { get; init; } = 20;
     public IReadOnlyList<double> Ratios { get; init; } = [0.5, 0.7, 0.9];
     /// <summary>Pruning scopes of the L2 variants: full (the paper's: stem and residual streams too) and internal (inside the blocks and the head).</summary>
     public IReadOnlyList<PruningScope> Scopes { get; init; } = [PruningScope.Full, PruningScope.Internal];
@@ -80,7 +86,7 @@ public sealed record Preset
     public static readonly Preset Ci = new()
     {
         Name = "ci", SynthTraces = 160, PerClass = 40, ImageSize = new(32, 32), Hidden = 32,
-        Epochs = 1, BatchSize = 16, RetrainEpochs = 1, Scopes = [PruningScope.Full], BenchSize = new(32, 32), BenchRuns = 5, BenchWarmup = 1,
+        Epochs = 1, BatchSize = 16, RetrainEpochs = 1, RecalibrationBatches = 2, Scopes = [PruningScope.Full], BenchSize = new(32, 32), BenchRuns = 5, BenchWarmup = 1,
         PickingPerClass = 8, PickingEpochs = 1, PickingBatchSize = 8, PickingLabelSigma = 20, PickingLossWeights = new(0.05, 0.55, 0.40), PickingAugment = true,
         PickingPruneRatios = [0.5], PickingRetrainEpochs = 1, PickingParallelRuns = 2, PickingBenchBatches = [1, 2], PickingBenchRuns = 2, PickingBenchWarmup = 0,
     };

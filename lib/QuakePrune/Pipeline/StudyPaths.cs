@@ -13,7 +13,11 @@ public sealed record StudyPaths(string Root)
     public string BaselineModel => Path.Combine(Baseline, "model.safetensors");
     public string BaselineMetrics => Path.Combine(Baseline, "metrics.json");
     public string Pruned(StudyVariant variant) => Path.Combine(Root, "pruned", $"{variant.Name}.safetensors");
-    public string Retrained(StudyVariant variant) => Path.Combine(Root, "retrained", variant.Name);
+    /// <summary>A pruned model's retraining: <paramref name="replicate"/> 0 is the study's (seed <see cref="Preset.Seed"/>), k the
+    /// retraining with seed + k (<see cref="Preset.RetrainSeeds"/>), in <c>retrained/&lt;variant&gt;-seed&lt;seed&gt;</c>.</summary>
+    public string Retrained(StudyVariant variant, Preset? preset = null, int replicate = 0) => replicate == 0
+        ? Path.Combine(Root, "retrained", variant.Name)
+        : Path.Combine(Root, "retrained", $"{variant.Name}-seed{(preset ?? throw new ArgumentNullException(nameof(preset))).Seed + (ulong)replicate}");
     public string Sensitivity => Path.Combine(Root, "sensitivity.csv");
     public string Report => Path.Combine(Root, "report.csv");
     public string Latency => Path.Combine(Root, "latency.json");

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using QuakePrune.Inference;
 using QuakePrune.Models;
 using QuakePrune.Spectrograms;
+using QuakePrune.Statistics;
 using QuakePrune.Torch;
 using QuakePrune.Training;
 
@@ -10,18 +11,38 @@ namespace QuakePrune.Retraining;
 
 /// <summary>
 /// Scores of one split at the model's own decision (argmax, i.e. p(earthquake) at least 0.5), so a pruned model is not
-/// flattered by a threshold re-tuned after pruning; ROC AUC is threshold-free.
+/// flattered by a threshold re-tuned after pruning; ROC AUC is threshold-free. Each score carries its 95 % percentile
+/// bootstrap interval over the split's images (<see cref="Bootstrap"/>, the studies' seed and 1,000 resamples): what the
+/// split's size can resolve.
 /// </summary>
-public sealed record SplitMetrics(string Split, int Count, double Accuracy, double Precision, double Recall, double F1, double RocAuc)
+public sealed record SplitMetrics(string Split, int Count, double Accuracy, double Precision, double Recall, double F1, double RocAuc,
+    Interval? AccuracyInterval = null, Interval? F1Interval = null, Interval? RocAucInterval = null)
 {
     public const double Threshold = 0.5;
 
-    public static SplitMetrics Of(SplitPredictions predictions)
+    public static SplitMetrics Of(SplitPredictions predictions) => At(predictions, Threshold);
+
+    /// <summary>The scores at another decision threshold (a dev-chosen one); ROC AUC does not depend on it.</summary>
+    public static SplitMetrics At(SplitPredictions predictions, double threshold)
     {
-        var c = BinaryMetrics.Confusion(predictions.Labels, predictions.Probabilities, Threshold);
-        return new SplitMetrics(predictions.Split, predictions.Labels.Length, c.Accuracy, c.Precision, c.Recall, c.F1,
-            BinaryMetrics.RocAuc(predictions.Labels, predictions.Probabilities));
+        var (labels, probabilities) = (predictions.Labels, predictions.Probabilities);
+        var c = BinaryMetrics.Confusion(labels, probabilities, threshold);
+        var tallies = labels.Select((label, i) => Outcome(label, probabilities[i] >= threshold)).ToArray();
+        return new SplitMetrics(predictions.Split, labels.Length, c.Accuracy, c.Precision, c.Recall, c.F1, BinaryMetrics.RocAuc(labels, probabilities),
+            Bootstrap.Accuracy(Correct(predictions, threshold)), Bootstrap.F1(tallies), Bootstrap.RocAuc(labels, probabilities));
     }
+
+    /// <summary>Per image, whether the decision at <paramref name="threshold"/> is right: what paired tests compare.</summary>
+    public static bool[] Correct(SplitPredictions predictions, double threshold = Threshold) =>
+        predictions.Labels.Select((label, i) => predictions.Probabilities[i] >= threshold == (label == 1)).ToArray();
+
+    private static Tally Outcome(long label, bool calledEarthquake) => (label == 1, calledEarthquake) switch
+    {
+        (true, true) => new Tally(1, 0, 0),
+        (false, true) => new Tally(0, 1, 0),
+        (true, false) => new Tally(0, 0, 1),
+        _ => new Tally(0, 0, 0),
+    };
 }
 
 /// <summary>A model's scores on dev and test; a split the data set lacks is null.</summary>
@@ -46,6 +67,14 @@ public sealed record ModelMetrics(SplitMetrics? Dev, SplitMetrics? Test)
 
     private static SplitMetrics? Score(FastClassifier classifier, IImageDataSet data, string split, int batchSize) =>
         data.IndicesOf(split).Length == 0 ? null : SplitMetrics.Of(Evaluation.Predict(classifier, data, split, batchSize));
+
+    /// <summary>The model's probabilities on each of <paramref name="splits"/> that has images, the model prepared once for all.</summary>
+    public static IReadOnlyDictionary<string, SplitPredictions> Predict(Network model, IImageDataSet data, IReadOnlyList<string> splits, int batchSize = 64)
+    {
+        using var classifier = Classifier(model, data);
+        return splits.Where(split => data.IndicesOf(split).Length > 0).Distinct()
+            .ToDictionary(split => split, split => Evaluation.Predict(classifier, data, split, batchSize));
+    }
 
     /// <summary>The model prepared once for every split it scores.</summary>
     private static FastClassifier Classifier(Network model, IImageDataSet data)

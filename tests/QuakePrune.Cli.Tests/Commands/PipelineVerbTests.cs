@@ -59,6 +59,10 @@ public class PipelineVerbTests
             var run = CliRunner.Run("pipeline", "--preset", "paper", "--out", dir);
             Assert.Equal(1, run.Code);
             Assert.Contains("give its chunk prefixes", run.Err);
+            var seeds = CliRunner.Run("pipeline", "--preset", "ci", "--retrain-seeds", "0", "--out", Path.Combine(dir, "ci"));
+            Assert.Equal(1, seeds.Code);
+            Assert.Contains("--retrain-seeds must be at least 1, got 0", seeds.Err);
+            Assert.False(Directory.Exists(Path.Combine(dir, "ci")));
         }
         finally
         {

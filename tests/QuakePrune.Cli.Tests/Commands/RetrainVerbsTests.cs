@@ -63,7 +63,7 @@ public sealed class RetrainVerbsTests : IDisposable
 
         var prune = CliRunner.Run("prune", "--model", baseline, "--ratio", "0.9", "--scope", "internal", "--out", Path("p90i.safetensors"));
         Assert.True(prune.Code == 0, prune.Err);
-        var report = CliRunner.Run("report", "--baseline", baseline, "--data", data, "--out", Path("report.csv"), "--threads", "1",
+        var report = CliRunner.Run("report", "--baseline", baseline, "--data", data, "--out", Path("report.csv"), "--threads", "1", "--recalibrate-bn", "2",
             "--variant", $"prune50={Path("iter/step2/pruned.safetensors")},{Path("iter")}", "--variant", $"prune90-internal={Path("p90i.safetensors")}");
         Assert.True(report.Code == 0, report.Err);
         var rows = File.ReadAllLines(Path("report.csv"));
@@ -71,6 +71,13 @@ public sealed class RetrainVerbsTests : IDisposable
         Assert.StartsWith("baseline,", rows[1]);
         Assert.StartsWith("prune50,", rows[2]);
         Assert.True(File.Exists(Path("report.json")));
+        // Intervals, the recalibrated scores and McNemar's test against the baseline, for every variant but the baseline.
+        var header = rows[0].Split(',');
+        string Field(int row, string name) => rows[row].Split(',')[Array.IndexOf(header, name)];
+        Assert.All(new[] { 2, 3 }, row => Assert.NotEqual("", Field(row, "recalibrated_accuracy") + Field(row, "p_vs_baseline")));
+        Assert.Equal(("", ""), (Field(1, "recalibrated_accuracy"), Field(1, "p_vs_baseline")));
+        Assert.NotEqual("", Field(1, "before_accuracy_lo"));
+        Assert.Contains(" [", report.Out);
     }
 
     [Theory]
@@ -79,6 +86,7 @@ public sealed class RetrainVerbsTests : IDisposable
     [InlineData("sensitivity", "--ratios", "0.5,x", "--ratios: 'x' is not a number")]
     [InlineData("sensitivity", "--ratios", "0.5,1", "pruning ratio must be in [0, 1)")]
     [InlineData("report", "--variant", "prune50", "variant 'prune50' is not NAME=MODEL")]
+    [InlineData("report", "--recalibrate-bn", "-1", "--recalibrate-bn must be 0 (off) or a number of batches, got -1")]
     public void Bad_options_give_one_clear_line(string verb, string option, string value, string expected)
     {
         var baseline = Baseline();

@@ -22,6 +22,8 @@ public class StudyTests
         Assert.Equal("/tmp/runs/quick", paths.Root);
         Assert.Equal("/tmp/runs/quick/pruned/prune90.safetensors", paths.Pruned(new StudyVariant(0.9, PruningScope.Full, "l2")));
         Assert.Equal("/tmp/runs/quick/retrained/prune70-internal", paths.Retrained(new StudyVariant(0.7, PruningScope.Internal, "l2")));
+        // Further retraining seeds go beside the study's own, named by their seed (the preset's seed + the replicate).
+        Assert.Equal("/tmp/runs/quick/retrained/prune70-internal-seed3", paths.Retrained(new StudyVariant(0.7, PruningScope.Internal, "l2"), Preset.Quick, 2));
         Assert.Equal("/tmp/runs/quick/pruned/prune50-random.safetensors", paths.Pruned(new StudyVariant(0.5, PruningScope.Full, "random")));
     }
 
@@ -49,8 +51,10 @@ public class StudyTests
             var path = Path.Combine(dir, "summary.csv");
             SummaryRow[] rows =
             [
-                new("baseline", 23_512_130, 4_089_184_256, "224x224", 0.99, 0.991, null, 27.5, 22.45, 1),
-                new("prune90", 241_973, 40_000_000, "224x224", 0.98, 0.979, 0.5, 2.5, 3.6, 11),
+                new("baseline", "", "", 23_512_130, 4_089_184_256, "224x224", new(0.99, 0.98, 0.997), new(0.991, 0.981, 0.998), new(0.999, 0.997, 1),
+                    default, default, null, default, null, null, "", null, null, 0, null, null, 27.5, 22.45, 1),
+                new("prune90-random", "random", "full", 241_973, 40_000_000, "224x224", new(0.98, 0.967, 0.99), new(0.979, 0.965, 0.99), new(0.995, 0.99, 0.999),
+                    new(0.5, 0.47, 0.53), new(0.91, 0.88, 0.94), 0.85, new(0.93, 0.9, 0.955), 0.0625, 0.125, "prune90", 1, 1, 3, 0.978, 0.0041, 2.5, 3.6, 11),
             ];
             StudySummary.Write(path, rows);
             Assert.Equal(rows, StudySummary.Read(path));

@@ -2,6 +2,7 @@ using System.Text.Json;
 using QuakePrune.Models;
 using QuakePrune.Pruning;
 using QuakePrune.Retraining;
+using QuakePrune.Statistics;
 
 namespace QuakePrune.Tests.Retraining;
 
@@ -43,8 +44,8 @@ public class VariantReportTests
         var lines = File.ReadAllLines(csv);
         Assert.Equal(VariantReport.Header, lines[0]);
         Assert.Equal(4, lines.Length);
-        Assert.All(lines, l => Assert.Equal(14, l.Split(',').Length));
-        Assert.EndsWith(",,,,stem 8; layer1 1 1; layer1.residual 16; layer2 1 1; layer2.residual 32; head 1", lines[3]);
+        Assert.All(lines, l => Assert.Equal(47, l.Split(',').Length));
+        Assert.EndsWith(",stem 8; layer1 1 1; layer1.residual 16; layer2 1 1; layer2.residual 32; head 1", lines[3]);
 
         using var json = JsonDocument.Parse(File.ReadAllText(dir.File("report.json")));
         var rows = json.RootElement.GetProperty("rows");
@@ -54,6 +55,77 @@ public class VariantReportTests
         Assert.Equal(prune50.After!.F1, rows[1].GetProperty("after").GetProperty("f1").GetDouble());
         Assert.Equal(JsonValueKind.Null, rows[2].GetProperty("after").ValueKind);
         Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp"));
+    }
+
+    [Fact]
+    public void Scores_carry_intervals_and_each_final_model_is_tested_paired_against_the_baseline_and_its_reference()
+    {
+        using var dir = new TempDir();
+        using var data = RetrainFixtures.Data(8);
+        var baseline = RetrainFixtures.Checkpoint(dir.File("baseline.safetensors"));
+        var l2 = dir.File("l2.safetensors");
+        var random = dir.File("random.safetensors");
+        CheckpointPruning.Prune(baseline, new PruningOptions(0.5), l2);
+        CheckpointPruning.Prune(baseline, new PruningOptions(0.5) { Importance = Importances.Named("random", 3) }, random);
+        string Retrain(string model, string output, long seed) =>
+            Retrainer.Retrain(new RetrainOptions { Model = model, OutputDirectory = dir.File(output), Epochs = 1, BatchSize = 8, Threads = 1, Seed = seed }, data).ModelPath;
+
+        var report = VariantReport.Build(
+            [
+                new VariantSpec("baseline", baseline), new VariantSpec("prune50", l2, Retrain(l2, "l2-ft", 1)),
+                new VariantSpec("prune50-random", random, Retrain(random, "random-ft", 1), Reference: "prune50", Replicates: [Retrain(random, "random-ft2", 2)]),
+            ], data, new VariantReportOptions { Recalibration = new RecalibrationOptions(2, 8) });
+
+        foreach (var row in report.Rows)
+        foreach (var (value, interval) in new[] { (row.Final.Accuracy, row.Final.AccuracyInterval), (row.Final.F1, row.Final.F1Interval), (row.Before.RocAuc, row.Before.RocAucInterval) })
+        {
+            Assert.NotNull(interval);
+            Assert.Equal(value, interval.Estimate!.Value, 12);
+            Assert.InRange(value, interval.Lo!.Value, interval.Hi!.Value);
+            Assert.Equal(1000, interval.Resamples);
+        }
+        var (first, control) = (report.Rows[1], report.Rows[2]);
+        Assert.Null(report.Rows[0].VersusBaseline);
+        Assert.Null(report.Rows[0].Recalibrated);
+        Assert.NotNull(first.Recalibrated);
+        Assert.NotNull(first.BeforeAtDevThreshold);
+        Assert.InRange(first.DevThreshold!.Value, 0, 1);
+        Assert.Equal("baseline", first.VersusBaseline!.Against);
+        Assert.Null(first.VersusReference);
+        Assert.Equal("prune50", control.VersusReference!.Against);
+
+        // McNemar on the final models' per-image decisions, recomputed here from their own predictions.
+        bool[] Correct(string model)
+        {
+            using var loaded = Checkpoint.Load(model);
+            return SplitMetrics.Correct(ModelMetrics.Predict(loaded.Model, data, ["test"])["test"]);
+        }
+        var expected = PairedComparison.McNemar(Correct(control.Retrained!), Correct(first.Retrained!));
+        Assert.Equal((expected.B, expected.C, expected.PValue), (control.VersusReference.OnlyThisRight, control.VersusReference.OnlyOtherRight, control.VersusReference.PValue));
+        var versusBaseline = new[] { first.VersusBaseline!.PValue, control.VersusBaseline!.PValue };
+        Assert.Equal(PairedComparison.Holm(versusBaseline), new[] { first.VersusBaseline.PValueHolm, control.VersusBaseline.PValueHolm });
+        Assert.Equal(control.Final.Accuracy - first.Final.Accuracy, control.VersusReference.AccuracyDifference.Estimate!.Value, 12);
+
+        Assert.Equal(2, control.AcrossSeeds!.Seeds);
+        Assert.Null(first.AcrossSeeds);
+
+        var csv = dir.File("report.csv");
+        report.Write(csv);
+        var header = File.ReadLines(csv).First().Split(',');
+        var last = File.ReadLines(csv).Last().Split(',');
+        string Field(string name) => last[Array.IndexOf(header, name)];
+        Assert.Equal("prune50", Field("reference"));
+        Assert.Equal("2", Field("seeds"));
+        Assert.Equal(control.Final.AccuracyInterval!.Lo, double.Parse(Field("after_accuracy_lo"), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.NotEqual("", Field("recalibrated_accuracy"));
+    }
+
+    [Fact]
+    public void A_reference_the_report_lacks_is_refused_before_anything_is_scored()
+    {
+        using var data = RetrainFixtures.Data(8);
+        Assert.Contains("'prune50', which the report lacks", Assert.Throws<ArgumentException>(() => VariantReport.Build(
+            [new VariantSpec("baseline", "missing.safetensors"), new VariantSpec("prune50-random", "missing.safetensors", Reference: "prune50")], data)).Message);
     }
 
     [Theory]
