@@ -5,8 +5,11 @@ namespace QuakePrune.Outputs;
 /// <summary>The identity of a file system object: device and inode, so two paths to one file (a hard link) compare equal.</summary>
 public readonly record struct FileIdentity(ulong Device, ulong Inode);
 
+/// <summary>The kinds of file system object; only regular files and folders may be outputs.</summary>
+public enum FileKind { RegularFile, Folder, CharacterDevice, BlockDevice, Fifo, Socket, Other }
+
 /// <summary>
-/// The few POSIX calls .NET does not expose that publishing needs: statx (device and inode, for hard links), renameat2 with
+/// The few POSIX calls .NET does not expose that publishing needs: statx (device and inode, for hard links; the kind of object), renameat2 with
 /// RENAME_NOREPLACE (a rename that fails if the target appeared), and kill(pid, 0) (is a process alive).
 /// </summary>
 internal static partial class FileSystem
@@ -14,6 +17,7 @@ internal static partial class FileSystem
     private const int AtFdCwd = -100;
     private const int AtSymlinkNoFollow = 0x100;
     private const int AtEmptyPath = 0x1000;
+    private const uint StatxType = 0x1;
     private const uint StatxIno = 0x100;
     private const uint NoReplaceFlag = 1;
     private const int EExist = 17;
@@ -41,6 +45,24 @@ internal static partial class FileSystem
     {
         var buffer = stackalloc byte[256];
         return statx((int)handle.DangerousGetHandle(), "", AtEmptyPath, StatxIno, buffer) == 0 ? Read(buffer) : null;
+    }
+
+    /// <summary>What kind of object a path names, following symbolic links; null when nothing is there.</summary>
+    public static unsafe FileKind? Kind(string path)
+    {
+        var buffer = stackalloc byte[256];
+        if (statx(AtFdCwd, path, 0, StatxType, buffer) != 0) return null;
+        // stx_mode (u16) lies at offset 28; its S_IFMT bits give the type.
+        return (*(ushort*)(buffer + 28) & 0xF000) switch
+        {
+            0x8000 => FileKind.RegularFile,
+            0x4000 => FileKind.Folder,
+            0x2000 => FileKind.CharacterDevice,
+            0x6000 => FileKind.BlockDevice,
+            0x1000 => FileKind.Fifo,
+            0xC000 => FileKind.Socket,
+            _ => FileKind.Other,
+        };
     }
 
     private static unsafe FileIdentity Read(byte* buffer)

@@ -258,10 +258,26 @@ public sealed class OutputSet : IDisposable
         var full = Path.GetFullPath(path);
         var real = FileSystem.RealPath(full);
         if (Path.GetFileName(real).Length == 0) throw new IOException($"{verb}: output '{path}' is the root folder");
+        // /dev/stdout, /dev/fd/N and /proc/PID/fd/N lead into /proc: a rename there would replace whatever the descriptor
+        // names (the file a shell redirected to). Writing to standard output is a verb's own option, never an output path.
+        if (IsInside(real, "/proc") || IsInside(real, "/sys"))
+            throw new IOException($"{verb}: output '{path}' leads into {(IsInside(real, "/proc") ? "/proc" : "/sys")} (a process's file descriptor or a kernel file); " +
+                                  "outputs are regular files or folders");
+        if (FileSystem.Kind(real) is { } kind and not (FileKind.RegularFile or FileKind.Folder))
+            throw new IOException($"{verb}: output '{path}' is a {Describe(kind)}; outputs are regular files or folders, and it is left alone even with --overwrite");
         var cwd = FileSystem.RealPath(Environment.CurrentDirectory);
         if (IsInside(cwd, real)) throw new IOException($"{verb}: output '{path}' is the working folder or holds it; give a folder inside it");
         return real;
     }
+
+    private static string Describe(FileKind kind) => kind switch
+    {
+        FileKind.CharacterDevice => "character device",
+        FileKind.BlockDevice => "block device",
+        FileKind.Fifo => "FIFO (named pipe)",
+        FileKind.Socket => "socket",
+        _ => "special file",
+    };
 
     private void CheckNotInput(string path, string real, bool folder)
     {

@@ -26,6 +26,39 @@ public sealed class OutputSetTests
     }
 
     [Fact]
+    public void Special_files_and_descriptor_links_are_refused_as_outputs_even_with_overwrite_and_left_alone()
+    {
+        using var dir = new TempDir();
+        var fifo = dir.File("pipe");
+        using (var mkfifo = Process.Start("mkfifo", fifo)) mkfifo.WaitForExit();
+        Assert.Equal("fifo", KindOf(fifo));
+        var link = dir.File("to-null");
+        File.CreateSymbolicLink(link, "/dev/null");
+        foreach (var (path, expected) in new[]
+                 {
+                     ("/dev/null", "is a character device"), (fifo, "is a FIFO (named pipe)"), (link, "is a character device"),
+                     ("/dev/stdout", "leads into /proc"), ("/dev/fd/1", "leads into /proc"), ($"/proc/{Environment.ProcessId}/fd/1", "leads into /proc"),
+                 })
+        foreach (var declare in new Func<OutputSet, string, string>[] { (o, p) => o.File(p), (o, p) => o.Folder(p), (o, p) => o.WorkFolder(p, ["x"]) })
+        {
+            using var outputs = new OutputSet("test", overwrite: true, []);
+            Assert.Contains(expected, Assert.Throws<IOException>(() => declare(outputs, path)).Message);
+        }
+        Assert.Equal("character special file", KindOf("/dev/null"));
+        Assert.Equal("fifo", KindOf(fifo));
+        Assert.Equal(["pipe", "to-null"], Directory.GetFileSystemEntries(dir.Path).Select(Path.GetFileName).Order());
+    }
+
+    /// <summary>What stat(1) calls the object at a path ("regular file", "fifo", "character special file").</summary>
+    private static string KindOf(string path)
+    {
+        using var stat = Process.Start(new ProcessStartInfo("stat", ["-L", "-c", "%F", path]) { RedirectStandardOutput = true })!;
+        var kind = stat.StandardOutput.ReadToEnd().Trim();
+        stat.WaitForExit();
+        return kind;
+    }
+
+    [Fact]
     public void A_second_claim_on_an_output_fails_until_the_first_is_released()
     {
         using var dir = new TempDir();
