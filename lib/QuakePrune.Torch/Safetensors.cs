@@ -36,7 +36,11 @@ public static class Safetensors
 
     // ---- raw level
 
-    /// <summary>Writes raw entries and metadata to <paramref name="path"/> atomically.</summary>
+    /// <summary>
+    /// Writes raw entries and metadata to <paramref name="path"/>, as torch.save writes: straight to the path, flushed to disk.
+    /// A caller that must never leave half a file writes a partial name and renames it (QuakePrune's AtomicFile does, under
+    /// the one partial-name scheme that every run recognises and reclaims).
+    /// </summary>
     public static void Write(string path, IEnumerable<KeyValuePair<string, SafetensorsEntry>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors writing assumes a little-endian machine");
@@ -49,27 +53,14 @@ public static class Safetensors
                 throw new ArgumentException($"{path}: tensor '{name}' has {entry.Data.LongLength} bytes, its {entry.Dtype} shape [{string.Join(", ", entry.Shape)}] needs {expected}");
         }
         var header = EncodeHeader(entries, metadata);
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
-        var temporary = $"{path}.{Environment.ProcessId}.tmp";
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                Span<byte> length = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
-                stream.Write(length);
-                stream.Write(header);
-                foreach (var (_, entry) in entries) stream.Write(entry.Data);
-                stream.Flush(true);
-            }
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+        Span<byte> length = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+        stream.Write(length);
+        stream.Write(header);
+        foreach (var (_, entry) in entries) stream.Write(entry.Data);
+        stream.Flush(true);
     }
 
     /// <summary>The JSON header, space-padded to a multiple of 8 bytes (no length prefix).</summary>
@@ -241,7 +232,7 @@ public static class Safetensors
 
     public static SafetensorsEntry ToEntry(Tensor tensor) => new(DtypeName(tensor.dtype), tensor.shape, tensor.ToBytes());
 
-    /// <summary>Writes tensors (any device; copied to the CPU) and metadata to <paramref name="path"/> atomically.</summary>
+    /// <summary>Writes tensors (any device; copied to the CPU) and metadata to <paramref name="path"/> (<see cref="Write"/>).</summary>
     public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
         Write(path, tensors.Select(t => KeyValuePair.Create(t.Key, ToEntry(t.Value))), metadata);
 

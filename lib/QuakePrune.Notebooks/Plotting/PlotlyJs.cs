@@ -41,11 +41,7 @@ public static class PlotlyJs
         var target = Path.Combine(directory, FileName);
         var source = Locate();
         if (!File.Exists(target) || new FileInfo(target).Length != new FileInfo(source).Length)
-        {
-            var temporary = target + $".{Environment.ProcessId}.tmp";
-            File.Copy(source, temporary, overwrite: true);
-            File.Move(temporary, target, overwrite: true);
-        }
+            AtomicFile.Write(target, partial => File.Copy(source, partial));
         return target;
     }
 }

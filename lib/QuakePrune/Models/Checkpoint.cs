@@ -83,7 +83,7 @@ public static class Checkpoint
     {
         if (!model.Architecture.Equals(info.Architecture))
             throw new ArgumentException($"{path}: the model's architecture differs from the one its metadata would record");
-        model.save(path, info.ToMetadata());
+        AtomicFile.Write(path, partial => model.save(partial, info.ToMetadata()));
     }
 
     /// <summary>The metadata alone (the header), without reading the weights.</summary>

@@ -183,18 +183,5 @@ public static class Retrainer
     private static OptimizerKind? RecordedOptimizer(IReadOnlyDictionary<string, string> notes) =>
         notes.TryGetValue(TrainingNotes.Optimizer, out var text) && Enum.TryParse<OptimizerKind>(text, ignoreCase: true, out var kind) ? kind : null;
 
-    private static void CopyAtomically(string source, string target)
-    {
-        var temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(target))!, $".{Path.GetFileName(target)}.{Environment.ProcessId}.tmp");
-        try
-        {
-            File.Copy(source, temporary, overwrite: true);
-            File.Move(temporary, target, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
-    }
+    private static void CopyAtomically(string source, string target) => AtomicFile.Write(target, partial => File.Copy(source, partial));
 }

@@ -22,7 +22,7 @@ public static class TrainingState
     /// <summary>The seed of torch's generator (dropout) during one epoch: the same for a run resumed at that epoch.</summary>
     public static long EpochSeed(long seed, int epoch) => (long)(new Rng(unchecked((ulong)seed), 0x7E9A_0000UL + (ulong)epoch).NextUInt64() >> 1);
 
-    /// <summary>Writes the state (atomically, as <see cref="Safetensors.Save"/> writes) with the model's metadata and the run's counters.</summary>
+    /// <summary>Writes the state whole or not at all (<see cref="AtomicFile"/>) with the model's metadata and the run's counters.</summary>
     public static void Save(string path, Network model, IReadOnlyList<(string Name, optim.Optimizer Optimizer)> groups, ModelInfo info, string fingerprint,
         IReadOnlyDictionary<string, string> counters)
     {
@@ -34,7 +34,7 @@ public static class TrainingState
         var metadata = info.ToMetadata();
         metadata[StatePrefix + FingerprintKey] = fingerprint;
         foreach (var (key, value) in counters) metadata[StatePrefix + key] = value;
-        Safetensors.Save(path, tensors, metadata);
+        AtomicFile.Write(path, partial => Safetensors.Save(partial, tensors, metadata));
     }
 
     /// <summary>

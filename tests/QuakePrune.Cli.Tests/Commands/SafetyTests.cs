@@ -68,6 +68,39 @@ public sealed class SafetyTests : IDisposable
     }
 
     [Fact]
+    public void Special_files_are_never_outputs_even_with_overwrite_and_stay_what_they_were()
+    {
+        var model = At("model.safetensors");
+        Ok(CliRunner.Run("model", "init", "--out", model, "--hidden", "0"));
+        var fifo = At("pipe");
+        using (var mkfifo = Process.Start("mkfifo", fifo)!) mkfifo.WaitForExit();
+        Refused(CliRunner.Run("prune", "--model", model, "--out", "/dev/null", "--overwrite"), "output '/dev/null' is a character device");
+        Refused(CliRunner.Run("prune", "--model", model, "--out", fifo, "--overwrite"), "is a FIFO (named pipe)");
+        Refused(CliRunner.Run("prune", "--model", model, "--out", "/dev/stdout", "--overwrite"), "leads into /proc");
+        Refused(CliRunner.Run("synth", "--out", "/dev/fd/1", "--traces", "10", "--overwrite"), "leads into /proc");
+        using (var stat = Process.Start(new ProcessStartInfo("stat", ["-c", "%F", "/dev/null", fifo]) { RedirectStandardOutput = true })!)
+        {
+            Assert.Equal(["character special file", "fifo"], stat.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            stat.WaitForExit();
+        }
+        Assert.Equal(["model.safetensors", "pipe"], Entries().Where(e => !e.EndsWith(".quakeprune-lock", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void A_checkpoint_left_half_written_by_a_killed_run_is_a_partial_the_next_run_reclaims()
+    {
+        // What a run killed inside Checkpoint.Save leaves: its partial under the one scheme, with a process id that is gone.
+        var model = At("model.safetensors");
+        Ok(CliRunner.Run("model", "init", "--out", model, "--hidden", "0"));
+        var deadPid = 4_194_304 + 1;   // above Linux's largest process id: no process has it
+        var leftover = Path.Combine(dir, $".p.safetensors.quakeprune-partial-{deadPid}");
+        File.WriteAllText(leftover, "half a checkpoint");
+        Ok(CliRunner.Run("prune", "--model", model, "--out", At("p.safetensors")));
+        Assert.False(File.Exists(leftover), "the dead run's partial checkpoint was left");
+        Assert.DoesNotContain(Directory.GetFiles(dir, "*.tmp"), _ => true);
+    }
+
+    [Fact]
     public void Extract_overwrite_replaces_only_a_folder_it_made_and_never_the_working_folder_or_its_inputs()
     {
         var input = Synth();
