@@ -70,6 +70,13 @@ public static class PruneCommand
             if (summary.RecalibratedImages is { } recalibrated)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"prune: batch norms recalibrated on {recalibrated} train images of {Path.GetFileName(dataPath)} ({batches} batches of at most {batchSize})"));
+            if (summary.ShortOfRatio)
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"prune: warning: removed {summary.RatioAchieved:P1} of the channels in scope, not the {summary.Options.Ratio:P0} asked: " +
+                    $"--min-keep {summary.Options.MinKeep} and --round-to {summary.Options.RoundTo} keep more (the checkpoint records {CheckpointPruning.RatioAchievedNote})"));
+            if (summary.CumulativeRatio is { } cumulative)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"prune: {summary.Source} was pruned already: {cumulative:P1} of the original channels are now removed ({CheckpointPruning.CumulativeRatioNote})"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"prune: {summary.ParamsBefore:N0} -> {summary.ParamsAfter:N0} parameters ({(double)summary.ParamsAfter / summary.ParamsBefore:P1}), " +
                 $"{summary.MacsBefore / 1e6:F1} -> {summary.MacsAfter / 1e6:F1} MMACs -> {target}"));

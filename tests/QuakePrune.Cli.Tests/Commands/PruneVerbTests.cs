@@ -1,3 +1,4 @@
+using System.Globalization;
 using QuakePrune.Models;
 using QuakePrune.Spectrograms;
 
@@ -35,6 +36,34 @@ public sealed class PruneVerbTests : IDisposable
         Assert.Equal("full", info.Notes["pruning.scope"]);
         Assert.Equal(new ImageSize(32, 32), info.InputSize);
         Assert.Empty(Directory.GetFiles(dir, "*.tmp*"));
+    }
+
+    [Fact]
+    public void Records_tell_the_ratio_achieved_and_the_total_since_the_unpruned_model_and_a_ratio_not_reached_is_said()
+    {
+        var source = TinyCheckpoint();
+        var half = Path.Combine(dir, "p50.safetensors");
+        Assert.Equal(0, CliRunner.Run("prune", "--model", source, "--ratio", "0.5", "--out", half).Code);
+        Assert.Equal("0.5", Checkpoint.ReadInfo(half).Notes["pruning.ratio_achieved"]);
+        Assert.False(Checkpoint.ReadInfo(half).Notes.ContainsKey("pruning.cumulative_ratio"));
+
+        // Pruning a pruned model again keeps a fraction of what it kept: the record gives the total since the unpruned model.
+        var quarter = Path.Combine(dir, "p50-p50.safetensors");
+        var again = CliRunner.Run("prune", "--model", half, "--ratio", "0.5", "--out", quarter);
+        Assert.Equal(0, again.Code);
+        var notes = Checkpoint.ReadInfo(quarter).Notes;
+        var achieved = double.Parse(notes["pruning.ratio_achieved"], CultureInfo.InvariantCulture);
+        var total = 1 - 0.5 * (1 - achieved);
+        Assert.Equal(total, double.Parse(notes["pruning.cumulative_ratio"], CultureInfo.InvariantCulture), 12);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"was pruned already: {total:P1} of the original channels are now removed"), again.Out);
+
+        // --round-to larger than every group keeps every channel: nothing is pruned, and the run says so and records it.
+        var none = Path.Combine(dir, "p50-round.safetensors");
+        var rounded = CliRunner.Run("prune", "--model", source, "--ratio", "0.5", "--round-to", "64", "--out", none);
+        Assert.Equal(0, rounded.Code);
+        Assert.Contains("warning: removed 0.0 % of the channels in scope, not the 50 % asked", rounded.Err);
+        Assert.Equal("0", Checkpoint.ReadInfo(none).Notes["pruning.ratio_achieved"]);
+        Assert.Equal("0.5", Checkpoint.ReadInfo(none).Notes["pruning.ratio"]);
     }
 
     [Fact]
