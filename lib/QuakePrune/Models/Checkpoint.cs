@@ -44,13 +44,37 @@ public sealed record ModelInfo(
         return map;
     }
 
+    /// <summary>
+    /// The architecture a header claims, checked against the tensors the file holds (names and shapes, from the same header's
+    /// layout, without reading a weight): a header that claims other widths than its tensors have is refused, so no reader
+    /// (model show, cost, pruning) reports widths the weights do not have.
+    /// </summary>
+    private static Architecture RequireMatchingTensors(Architecture architecture, IReadOnlyDictionary<string, long[]> shapes)
+    {
+        var graph = architecture.Graph;
+        var expected = graph.Nodes.SelectMany(node => node.Layer.State(NetworkGraph.InputShapes(node, graph.DefaultShapes))
+            .Select(t => (Name: $"{node.Name}.{t.Name}", t.Shape))).ToArray();
+        foreach (var (name, shape) in expected)
+        {
+            if (!shapes.TryGetValue(name, out var actual))
+                throw new InvalidDataException($"the header's architecture has tensor '{name}' [{string.Join(", ", shape)}], which the file lacks");
+            if (!actual.SequenceEqual(shape))
+                throw new InvalidDataException(
+                    $"the header's architecture gives tensor '{name}' shape [{string.Join(", ", shape)}], but the file holds [{string.Join(", ", actual)}]");
+        }
+        var extra = shapes.Keys.Except(expected.Select(e => e.Name), StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        if (extra.Length > 0)
+            throw new InvalidDataException($"the file holds tensors the header's architecture lacks ({string.Join(", ", extra.Take(5))}{(extra.Length > 5 ? ", ..." : "")})");
+        return architecture;
+    }
+
     /// <summary>Reads the metadata; without an architecture (a torchvision export, say) it is recognised from the tensor names and shapes.</summary>
     public static ModelInfo FromMetadata(IReadOnlyDictionary<string, string> metadata, IReadOnlyDictionary<string, long[]> shapes, string source)
     {
         try
         {
             var architecture = metadata.TryGetValue(ArchitectureKey, out var json)
-                ? Architecture.FromJson(json)
+                ? RequireMatchingTensors(Architecture.FromJson(json), shapes)
                 : Architecture.FromShapes(shapes);
             var size = metadata.TryGetValue(InputSizeKey, out var text)
                 ? ImageSize.Parse(text) ?? throw new InvalidDataException($"input_size '{text}' is not HxW")

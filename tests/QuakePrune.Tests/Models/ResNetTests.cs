@@ -179,6 +179,21 @@ public class ResNetTests
     }
 
     [Fact]
+    public void A_header_that_claims_other_widths_than_its_tensors_is_refused_by_every_reader()
+    {
+        // The header is what model show, cost and pruning read without loading a weight: it must agree with the tensors.
+        using var dir = new TempDir();
+        using var model = new Network(Tiny());
+        var wider = Tiny().WithWidths(new Dictionary<string, int> { ["conv1"] = 4096 });
+        var claims = dir.File("claims.safetensors");
+        model.save(claims, new ModelInfo(wider, new ImageSize(32, 32), null, new Dictionary<string, string>()).ToMetadata());
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.ReadInfo(claims));
+        Assert.Contains(claims, e.Message);
+        Assert.Contains("the header's architecture gives tensor 'conv1.weight' shape [4096, 3, 7, 7], but the file holds [8, 3, 7, 7]", e.Message);
+        Assert.Throws<InvalidDataException>(() => Checkpoint.Load(claims));
+    }
+
+    [Fact]
     public void Widths_that_do_not_fit_together_are_refused_naming_the_layer()
     {
         // layer1.0.conv3 writes the residual stream layer1.0.downsample.0 also writes: their widths must agree.
