@@ -61,6 +61,11 @@ public static class RetrainCommand
                 OnEpoch = e => Console.WriteLine(FormattableString.Invariant(
                     $"  epoch {e.Epoch}: train loss {e.TrainLoss:0.0000} acc {e.TrainAccuracy:0.0000}; dev acc {e.DevAccuracy:0.0000} F1 {e.DevF1:0.0000}{(e.Best ? " (best)" : "")}")),
             };
+            // Options that shape pruning do nothing without --ratio: given alone, they would be ignored in silence.
+            if (parse.GetValue(ratio) is null)
+                foreach (var pruningOption in new Option[] { scope, minKeep, roundTo, importance })
+                    if (parse.GetResult(pruningOption) is { Implicit: false })
+                        throw new ArgumentException($"retrain: {pruningOption.Name} shapes pruning and needs --ratio; without it the model is only fine-tuned");
             options.Validate();
             using var outputs = new OutputSet("retrain", parse.GetValue(overwrite), [options.Model, options.Data]);
             outputs.WorkFolder(options.OutputDirectory, Retrainer.OutputEntries(options.Steps));

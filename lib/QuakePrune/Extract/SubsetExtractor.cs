@@ -28,6 +28,10 @@ public static class SubsetExtractor
         foreach (var n in new[] { options.PerClass, options.Earthquakes, options.Noise })
             if (n is < 0) throw new ArgumentException($"extract: counts must not be negative, got {n}");
         if (options.PerClass is 0) throw new ArgumentException("extract: --per-class 0 asks for nothing; give at least 1");
+        if (options.PStatus?.FirstOrDefault(s => !ExtractOptions.PickStatuses.Contains(s, StringComparer.OrdinalIgnoreCase)) is { } status)
+            throw new ArgumentException($"extract: --p-status '{status}' is not a STEAD pick status (one of {string.Join(", ", ExtractOptions.PickStatuses)})");
+        if (options.ReceiverTypes?.FirstOrDefault(t => !ExtractOptions.IsReceiverType(t)) is { } type)
+            throw new ArgumentException($"extract: --receiver-type '{type}' is not a channel prefix (two letters or digits, such as HH, BH, EH, HN)");
         var pairs = options.Inputs.Select(SteadPair.Paths).ToList();
         foreach (var (prefix, (hdf5, csv)) in options.Inputs.Zip(pairs))
         {

@@ -83,6 +83,8 @@ public sealed class RetrainVerbsTests : IDisposable
     [Theory]
     [InlineData("retrain", "--steps", "2", "--steps needs --ratio")]
     [InlineData("retrain", "--scope", "everything", "--scope must be one of internal, full")]
+    [InlineData("retrain", "--importance", "random", "retrain: --importance shapes pruning and needs --ratio")]
+    [InlineData("retrain", "--round-to", "8", "retrain: --round-to shapes pruning and needs --ratio")]
     [InlineData("sensitivity", "--ratios", "0.5,x", "--ratios: 'x' is not a number")]
     [InlineData("sensitivity", "--ratios", "0.5,1", "pruning ratio must be in [0, 1)")]
     [InlineData("report", "--variant", "prune50", "variant 'prune50' is not NAME=MODEL")]

@@ -67,6 +67,18 @@ public sealed class SafetyTests : IDisposable
         Assert.Equal("spectrograms", File.ReadAllText(data));
     }
 
+    [Theory]
+    [InlineData("--p-status", "manaul", "--p-status 'manaul' is not a STEAD pick status (one of manual, automatic, autopicker)")]
+    [InlineData("--p-status", "manual,automatc", "--p-status 'automatc' is not a STEAD pick status")]
+    [InlineData("--receiver-type", "HHZ", "--receiver-type 'HHZ' is not a channel prefix")]
+    public void A_misspelt_filter_value_is_refused_rather_than_matching_nothing(string option, string value, string expected)
+    {
+        var input = Synth();
+        Refused(CliRunner.Run("extract", "--input", input, "--out", At("subset"), "--per-class", "5", option, value), expected);
+        Assert.DoesNotContain("subset", Entries());
+        Ok(CliRunner.Run("extract", "--input", input, "--out", At("subset"), "--per-class", "5", "--p-status", "Manual,autopicker"));
+    }
+
     [Fact]
     public void Special_files_are_never_outputs_even_with_overwrite_and_stay_what_they_were()
     {
