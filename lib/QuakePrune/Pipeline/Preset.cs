@@ -118,6 +118,25 @@ public sealed record Preset
             .Concat(ControlImportances.SelectMany(importance => Ratios.Select(ratio => new StudyVariant(ratio, PruningScope.Full, importance))))
             .ToArray();
 
+    /// <summary>
+    /// A notebook parameter that overrides a preset's count (epochs, runs, threads, seeds): 0 keeps the preset's value; a
+    /// negative one is refused, naming the parameter, as the matching command-line option refuses it.
+    /// </summary>
+    public static int Override(int given, int presetValue, string parameter) => given switch
+    {
+        0 => presetValue,
+        > 0 => given,
+        _ => throw new ArgumentException($"notebook parameter {parameter} = {given}: give a positive number, or 0 for the preset's {presetValue}"),
+    };
+
+    /// <summary>A notebook parameter that overrides a preset's rate or factor: 0 keeps the preset's value; NaN, infinite or
+    /// negative is refused, naming the parameter.</summary>
+    public static double Override(double given, double presetValue, string parameter) =>
+        given == 0 ? presetValue
+        : double.IsFinite(given) && given > 0 ? given
+        : throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"notebook parameter {parameter} = {given}: give a positive finite number, or 0 for the preset's {presetValue}"));
+
     public static Preset Named(string name) =>
         All.FirstOrDefault(p => p.Name == name)
         ?? throw new ArgumentException($"unknown preset '{name}' (known: {string.Join(", ", All.Select(p => p.Name))})");

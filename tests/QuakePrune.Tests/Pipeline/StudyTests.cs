@@ -69,6 +69,18 @@ public class StudyTests
     }
 
     [Fact]
+    public void A_notebook_parameter_of_0_keeps_the_presets_value_and_a_meaningless_one_is_refused_naming_it()
+    {
+        Assert.Equal(4, Preset.Override(0, 4, "epochs"));
+        Assert.Equal(7, Preset.Override(7, 4, "epochs"));
+        Assert.Equal(0.1, Preset.Override(0.0, 0.1, "rateFactor"));
+        Assert.Equal(0.05, Preset.Override(0.05, 0.1, "rateFactor"));
+        Assert.Contains("notebook parameter epochs = -1", Assert.Throws<ArgumentException>(() => Preset.Override(-1, 4, "epochs")).Message);
+        foreach (var meaningless in new[] { double.NaN, -0.01, double.PositiveInfinity })
+            Assert.Contains("notebook parameter learningRate", Assert.Throws<ArgumentException>(() => Preset.Override(meaningless, 0.01, "learningRate")).Message);
+    }
+
+    [Fact]
     public void Stages_are_named_in_the_studys_order_and_an_unknown_one_lists_them()
     {
         Assert.Equal(StudyStage.All, StudyStage.Parse("all"));
