@@ -49,6 +49,7 @@ internal static unsafe partial class H5Native
     }
 
     [LibraryImport(Library)] internal static partial int H5open();
+    [LibraryImport(Library)] internal static partial int H5dont_atexit();
     [LibraryImport(Library)] internal static partial int H5get_libversion(out uint majnum, out uint minnum, out uint relnum);
     [LibraryImport(Library)] internal static partial int H5free_memory(void* buf);
 

@@ -36,11 +36,38 @@ public abstract class H5Object : IDisposable
         if (status < 0) throw Error(what, objectPath);
     }
 
+    /// <summary>
+    /// Closes the object; like a FileStream's, a close that fails (a file's last flush on a full disk) throws, naming the
+    /// file, so a partial file is never taken for a complete one. A second call does nothing.
+    /// </summary>
     public void Dispose()
     {
+        if (Handle.IsClosed) return;
         Handle.Dispose();
-        Closed();
         GC.SuppressFinalize(this);
+        if (Handle.CloseFailure is { } failure) throw failure;
+        Closed();
+    }
+
+    /// <summary>
+    /// Closes every object given, in order (a file's datasets before the file), even when one close fails; then throws
+    /// the first failure.
+    /// </summary>
+    public static void CloseAll(params ReadOnlySpan<H5Object?> objects)
+    {
+        Exception? first = null;
+        foreach (var item in objects)
+        {
+            try
+            {
+                item?.Dispose();
+            }
+            catch (Hdf5Exception e)
+            {
+                first ??= e;
+            }
+        }
+        if (first is not null) throw first;
     }
 
     /// <summary>Called once the handle is closed.</summary>

@@ -101,14 +101,7 @@ public sealed class CurvesWriter : IDisposable
         completed = true;
     }
 
-    private void CloseFile()
-    {
-        input?.Dispose();
-        detection?.Dispose();
-        p?.Dispose();
-        s?.Dispose();
-        file.Dispose();
-    }
+    private void CloseFile() => H5Object.CloseAll(input, detection, p, s, file);
 
     public void Dispose() => CloseFile();
 }

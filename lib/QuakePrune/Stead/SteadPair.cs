@@ -148,10 +148,16 @@ public sealed class SteadWriter : IDisposable
         Count++;
     }
 
+    /// <summary>Closes the HDF5 file first, then the CSV: a CSV that fails to flush (a full disk) must not leave the HDF5 file open.</summary>
     public void Dispose()
     {
-        csv.Dispose();
-        data.Dispose();
-        file.Dispose();
+        try
+        {
+            H5Object.CloseAll(data, file);
+        }
+        finally
+        {
+            csv.Dispose();
+        }
     }
 }
