@@ -1,3 +1,4 @@
+using QuakePrune.Extract;
 using QuakePrune.Synth;
 using QuakePrune.Torch;
 
@@ -71,6 +72,10 @@ public sealed class WaveformDataSet : IDisposable
 
     /// <summary>The folder and the two files a run on subset <paramref name="subsetDirectory"/> reads: its inputs.</summary>
     public static IReadOnlyList<string> InputFiles(string subsetDirectory) => SubsetTraces.Files(subsetDirectory);
+
+    /// <summary>The files whose bytes are the subset's content (subset.hdf5, subset.csv): what a run's data fingerprint hashes.</summary>
+    public static IReadOnlyList<string> ContentFiles(string subsetDirectory) =>
+        [Path.Combine(subsetDirectory, SubsetExtractor.Hdf5Name), Path.Combine(subsetDirectory, SubsetExtractor.CsvName)];
 
     /// <summary>Every row of the subset, in its order.</summary>
     public IReadOnlyList<SubsetTrace> Rows => traces.Rows;

@@ -136,10 +136,7 @@ public static class WaveformTrainer
         var directory = options.OutputDirectory;
         var (modelPath, statePath, historyPath) = (Path.Combine(directory, Trainer.ModelFileName), Path.Combine(directory, Trainer.StateFileName),
             Path.Combine(directory, Trainer.HistoryFileName));
-        // A run interrupted before its first epoch ended saved no state: resuming it is starting it.
-        var resume = options.Resume && File.Exists(statePath);
-        if (!options.Resume && File.Exists(statePath))
-            throw new IOException($"train: '{directory}' already holds a run ({Trainer.StateFileName}); continue it with --resume or choose another output directory");
+        var resume = Resumption.FromState(directory, options.Resume);
         Directory.CreateDirectory(directory);
 
         manual_seed(options.Seed);
@@ -158,7 +155,7 @@ public static class WaveformTrainer
         });
         var optimizer = new optim.AdamW(model.named_parameters(), options.LearningRate, eps: AdamEpsilon, weight_decay: 0);
         List<(string, optim.Optimizer)> groups = [("all", optimizer)];
-        var fingerprint = Fingerprint(options, data);
+        var fingerprint = Fingerprint(options, model.Architecture);
         var progress = new Progress { LearningRate = options.LearningRate };
         var history = new List<WaveformEpochRecord>();
         if (resume)
@@ -316,8 +313,8 @@ public static class WaveformTrainer
     }
 
     /// <summary>What must not change between a run and its resumption.</summary>
-    private static string Fingerprint(WaveformTrainOptions o, WaveformDataSet data) => string.Join(";",
-        "data=" + Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(o.Data))), FormattableString.Invariant($"traces={data.Count}"),
+    private static string Fingerprint(WaveformTrainOptions o, Architecture architecture) => string.Join(";",
+        $"{TrainingState.DataEntry}={Resumption.Sha256(WaveformDataSet.ContentFiles(o.Data))}",
         FormattableString.Invariant($"seed={o.Seed}"), FormattableString.Invariant($"epochs={o.Epochs}"), FormattableString.Invariant($"batch={o.BatchSize}"),
         FormattableString.Invariant($"lr={o.LearningRate:R}"), FormattableString.Invariant($"plateau={o.PlateauPatience}"),
         FormattableString.Invariant($"patience={o.Patience}"),
@@ -326,5 +323,5 @@ public static class WaveformTrainer
             ? FormattableString.Invariant($"{a.ShiftProbability:R}/{a.NoiseProbability:R}/{a.DropChannelProbability:R}/{a.MinimumSnrDb:R}")
             : "none"),
         "init=" + (o.Init is null ? "none" : Path.GetFileName(o.Init)),
-        "architecture=" + o.Architecture?.ToJson());
+        $"{TrainingState.ArchitectureEntry}={architecture.ToJson()}");
 }

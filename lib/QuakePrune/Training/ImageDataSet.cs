@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
 using QuakePrune.Spectrograms;
 using QuakePrune.Synth;
 
@@ -14,6 +17,9 @@ public interface IImageDataSet : IDisposable
 {
     /// <summary>Where the images come from (a path), for messages.</summary>
     string Source { get; }
+
+    /// <summary>SHA-256 (hex) of the set's content: a run records it, and a resume on other data is refused.</summary>
+    string ContentSha256();
 
     int Channels { get; }
     int Height { get; }
@@ -96,6 +102,19 @@ public sealed class InMemoryImageDataSet : IImageDataSet
     public IReadOnlyList<float> SnrDb { get; }
 
     public int[] IndicesOf(string split) => Enumerable.Range(0, Labels.Count).Where(i => Splits[i] == split).ToArray();
+
+    /// <summary>The shape, images, labels and splits: what training reads.</summary>
+    public string ContentSha256()
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        ReadOnlySpan<int> shape = [Channels, Height, Width];
+        hash.AppendData(MemoryMarshal.AsBytes(shape));
+        hash.AppendData(MemoryMarshal.AsBytes(images.AsSpan()));
+        hash.AppendData(MemoryMarshal.AsBytes(Labels.ToArray().AsSpan()));
+        // Each split name ends in a NUL, so that moving a character from one name to the next changes the hash.
+        foreach (var split in Splits) hash.AppendData(Encoding.UTF8.GetBytes(split + "\0"));
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
 
     public IEnumerable<HostBatch> Batches(string split, int batchSize, bool shuffle, ulong seed, int epoch)
     {

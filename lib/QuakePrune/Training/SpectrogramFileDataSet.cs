@@ -9,6 +9,10 @@ public sealed class SpectrogramFileDataSet(SpectrogramFile file) : IImageDataSet
 
     public SpectrogramFile File { get; } = file;
     public string Source => File.Path;
+
+    /// <summary>The file's bytes (<see cref="Resumption.Sha256"/>).</summary>
+    public string ContentSha256() => Resumption.Sha256([File.Path]);
+
     public int Channels => File.Channels;
     public int Height => File.Height;
     public int Width => File.Width;

@@ -67,10 +67,7 @@ public static class Trainer
         var directory = options.OutputDirectory;
         var (modelPath, statePath, historyPath) =
             (Path.Combine(directory, ModelFileName), Path.Combine(directory, StateFileName), Path.Combine(directory, HistoryFileName));
-        // A run interrupted before its first epoch ended saved no state: resuming it is starting it.
-        var resume = options.Resume && File.Exists(statePath);
-        if (!options.Resume && File.Exists(statePath))
-            throw new IOException($"train: '{directory}' already holds a run ({StateFileName}); continue it with --resume or choose another output directory");
+        var resume = Resumption.FromState(directory, options.Resume);
         Directory.CreateDirectory(directory);
 
         manual_seed(options.Seed);
@@ -279,7 +276,7 @@ public static class Trainer
 
     /// <summary>What must not change between a run and its resumption.</summary>
     private static string Fingerprint(TrainOptions o, IImageDataSet data, Architecture architecture) => string.Join(";",
-        FormattableString.Invariant($"data={Path.GetFileName(data.Source)}"), FormattableString.Invariant($"images={data.Labels.Count}"),
+        $"{TrainingState.DataEntry}={data.ContentSha256()}",
         FormattableString.Invariant($"seed={o.Seed}"), FormattableString.Invariant($"epochs={o.Epochs}"), FormattableString.Invariant($"batch={o.BatchSize}"),
         FormattableString.Invariant($"optimizer={o.Optimizer}"), FormattableString.Invariant($"lr={o.PeakLearningRate:R}"),
         FormattableString.Invariant($"min_lr={o.MinLearningRate:R}"), FormattableString.Invariant($"warmup={o.WarmupEpochs:R}"),
@@ -289,7 +286,7 @@ public static class Trainer
         "class_weights=" + (o.BalancedClassWeights ? "balanced" : o.ClassWeights is null ? "none" : string.Join("/", o.ClassWeights.Select(w => w.ToString("R", CultureInfo.InvariantCulture)))),
         "augment=" + (o.Augment is null ? "none" : FormattableString.Invariant(
             $"{o.Augment.MaxTimeShift:R}/{o.Augment.FrequencyMasks}/{o.Augment.MaxFrequencyMask:R}/{o.Augment.TimeMasks}/{o.Augment.MaxTimeMask:R}")),
-        FormattableString.Invariant($"patience={o.Patience}"), "architecture=" + architecture.ToJson());
+        FormattableString.Invariant($"patience={o.Patience}"), $"{TrainingState.ArchitectureEntry}={architecture.ToJson()}");
 
     private static void SaveState(string path, Network model, List<(string Name, optim.Optimizer Optimizer)> groups, RunProgress progress, ModelInfo info,
         string fingerprint) =>

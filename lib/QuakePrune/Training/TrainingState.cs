@@ -19,6 +19,15 @@ public static class TrainingState
     private const string StatePrefix = "state.";
     private const string FingerprintKey = "fingerprint";
 
+    /// <summary>
+    /// The fingerprint's entry for the data's content (<see cref="Resumption.Sha256"/>): a fingerprint is KEY=VALUE entries
+    /// joined by ';', which <see cref="Load"/> compares one by one to name what changed.
+    /// </summary>
+    public const string DataEntry = "data_sha256";
+
+    /// <summary>The fingerprint's entry for the network (<see cref="Models.Architecture.ToJson"/>), named without its long value.</summary>
+    public const string ArchitectureEntry = "architecture";
+
     /// <summary>The seed of torch's generator (dropout) during one epoch: the same for a run resumed at that epoch.</summary>
     public static long EpochSeed(long seed, int epoch) => (long)(new Rng(unchecked((ulong)seed), 0x7E9A_0000UL + (ulong)epoch).NextUInt64() >> 1);
 
@@ -48,12 +57,7 @@ public static class TrainingState
         var file = Safetensors.LoadTensors(path);
         var counters = new Counters(path, file.Metadata);
         var saved = counters.Text(FingerprintKey);
-        if (saved != fingerprint)
-        {
-            var (was, now) = (saved.Split(';'), fingerprint.Split(';'));
-            var changed = was.Zip(now).Where(p => p.First != p.Second).Select(p => $"{p.First} -> {p.Second}").FirstOrDefault() ?? "the option set";
-            throw new InvalidDataException($"{path}: the run was started with other settings ({changed}); resume with the same options");
-        }
+        if (saved != fingerprint) throw new InvalidDataException($"{path}: {Difference(saved, fingerprint)}");
         try
         {
             model.load_state_dict(Section(file.Tensors, ModelPrefix));
@@ -65,6 +69,26 @@ public static class TrainingState
         }
         return counters;
     }
+
+    /// <summary>What differs between the saved fingerprint and this run's: the data first, then every changed option.</summary>
+    private static string Difference(string saved, string now)
+    {
+        var (was, current) = (Entries(saved), Entries(now));
+        string? Was(string key) => was.FirstOrDefault(e => e.Key == key).Value;
+        string? Now(string key) => current.FirstOrDefault(e => e.Key == key).Value;
+        if (Was(DataEntry) != Now(DataEntry))
+            return Was(DataEntry) is { } data
+                ? $"the run was started on other data: the SHA-256 of its content was {data[..16]}..., now {Now(DataEntry)?[..16]}... " +
+                  "(another file of the same name, or the file changed); resume on the data the run started with, or train into another folder"
+                : "the state records no fingerprint of its data's content (an earlier quakeprune wrote it), so the data cannot be checked; " +
+                  "use --overwrite instead of --resume to start again, or train into another folder";
+        var changed = current.Select(e => e.Key).Union(was.Select(e => e.Key)).Where(key => Was(key) != Now(key))
+            .Select(key => key == ArchitectureEntry ? "architecture: another network" : $"{key}={Was(key) ?? "(none)"} -> {key}={Now(key) ?? "(none)"}");
+        return $"the run was started with other settings ({string.Join(", ", changed)}); resume with the same options";
+    }
+
+    private static List<KeyValuePair<string, string>> Entries(string fingerprint) =>
+        fingerprint.Split(';').Select(entry => entry.Split('=', 2)).Select(kv => KeyValuePair.Create(kv[0], kv.Length > 1 ? kv[1] : "")).ToList();
 
     /// <summary>A saved run's counters, each read by name; a missing or malformed one is named with the file.</summary>
     public sealed class Counters(string path, IReadOnlyDictionary<string, string> metadata)

@@ -117,6 +117,26 @@ public sealed class TrainingVerbsTests : IDisposable
     }
 
     [Fact]
+    public void Train_resume_on_a_run_without_its_state_is_refused_and_changes_nothing()
+    {
+        var (_, spectrograms) = MakeData();
+        var (run, init) = (File("run"), TinyCheckpoint());
+        Ok(CliRunner.Run("train", "--data", spectrograms, "--out", run, "--init", init, "--epochs", "1", "--batch", "8", "--threads", "1"));
+        System.IO.File.Delete(Path.Combine(run, Trainer.StateFileName));
+        Dictionary<string, byte[]> Contents() => Directory.EnumerateFiles(run).ToDictionary(f => Path.GetFileName(f), System.IO.File.ReadAllBytes);
+        var before = Contents();
+
+        // Another rate and more epochs: what was observed to replace the trained model and its history.
+        var resume = CliRunner.Run("train", "--data", spectrograms, "--out", run, "--init", init, "--epochs", "3", "--lr", "0.5", "--resume", "--threads", "1");
+        Assert.Equal(1, resume.Code);
+        Assert.Contains($"train: '{run}' holds a run (model.safetensors, history.csv) but no training state (state.safetensors); " +
+                        "nothing to resume: use --overwrite instead of --resume to start again, or train into another folder", resume.Err);
+        var after = Contents();
+        Assert.Equal(before.Keys.Order(), after.Keys.Order());
+        Assert.All(before, file => Assert.Equal(file.Value, after[file.Key]));
+    }
+
+    [Fact]
     public void Bad_requests_are_refused_with_a_clear_line()
     {
         var (_, spectrograms) = MakeData();

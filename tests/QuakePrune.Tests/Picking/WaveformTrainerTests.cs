@@ -56,6 +56,45 @@ public class WaveformTrainerTests
         foreach (var key in a.Keys) Assert.Equal(a[key], b[key]);
     }
 
+    [Fact]
+    public void Resume_refuses_another_subset_in_the_same_folder_other_options_and_a_run_without_its_state()
+    {
+        using var dir = new TempDir();
+        var subset = TestSubsets.Make(dir, 12, 21);
+        var other = TestSubsets.Make(dir, 12, 22, name: "other");
+        var run = dir.File("run");
+        var finished = WaveformTrainer.Train(Options(subset, run, 1));
+        var statePath = Path.Combine(run, QuakePrune.Training.Trainer.StateFileName);
+        var saved = Directory.CreateDirectory(dir.File("saved")).FullName;
+        void CopyFiles(string from, string to)
+        {
+            foreach (var file in WaveformDataSet.ContentFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
+        }
+
+        CopyFiles(subset, saved);
+        CopyFiles(other, subset);
+        var data = Assert.Throws<InvalidDataException>(() => WaveformTrainer.Train(Options(subset, run, 1) with { Resume = true }));
+        Assert.StartsWith($"{statePath}: the run was started on other data", data.Message);
+        CopyFiles(saved, subset);
+        var rate = Assert.Throws<InvalidDataException>(() => WaveformTrainer.Train(Options(subset, run, 1) with { Resume = true, LearningRate = 1e-4 }));
+        Assert.Contains("lr=0.001 -> lr=0.0001", rate.Message);
+        var network = Assert.Throws<InvalidDataException>(() => WaveformTrainer.Train(Options(subset, run, 1) with
+        {
+            Resume = true, Architecture = NetworkBuilders.Create("eqtransformer", new NetworkOptions()),
+        }));
+        Assert.Contains("(architecture: another network)", network.Message);
+        // The same data, options and network: the finished run resumes, with nothing left to train.
+        Assert.Single(WaveformTrainer.Train(Options(subset, run, 1) with { Resume = true }).History);
+
+        File.Delete(statePath);
+        var (model, history) = (File.ReadAllBytes(finished.ModelPath), File.ReadAllBytes(finished.HistoryPath));
+        var stateless = Assert.Throws<IOException>(() => WaveformTrainer.Train(Options(subset, run, 3) with { Resume = true, LearningRate = 1e-2 }));
+        Assert.Equal($"train: '{run}' holds a run (model.safetensors, history.csv) but no training state (state.safetensors); " +
+                     "nothing to resume: use --overwrite instead of --resume to start again, or train into another folder", stateless.Message);
+        Assert.Equal(model, File.ReadAllBytes(finished.ModelPath));
+        Assert.Equal(history, File.ReadAllBytes(finished.HistoryPath));
+    }
+
     /// <summary>A pruned picker retrains from its checkpoint: its widths, its weights as the start, its pruning's notes kept.</summary>
     [Fact]
     public void A_pruned_picker_retrains_from_its_checkpoint_keeping_its_widths_and_notes()

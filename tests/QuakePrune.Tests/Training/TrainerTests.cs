@@ -1,5 +1,7 @@
 using QuakePrune.Inference;
 using QuakePrune.Models;
+using QuakePrune.Spectrograms;
+using QuakePrune.Tests.Spectrograms;
 using QuakePrune.Torch;
 using QuakePrune.Training;
 using static QuakePrune.Torch.torch;
@@ -87,6 +89,13 @@ public sealed class TrainerTests
         Assert.Contains("--resume", again.Message);
         var changed = Assert.Throws<InvalidDataException>(() => Trainer.Train(options with { Resume = true, BatchSize = 4 }, data));
         Assert.Contains("batch=8 -> batch=4", changed.Message);
+        var rate = Assert.Throws<InvalidDataException>(() => Trainer.Train(options with { Resume = true, LearningRate = 0.02 }, data));
+        Assert.Contains("lr=0.01 -> lr=0.02", rate.Message);
+        var network = Assert.Throws<InvalidDataException>(() => Trainer.Train(options with { Resume = true, Architecture = TinyImages.Architecture(hidden: 4) }, data));
+        Assert.Contains("(architecture: another network)", network.Message);
+        using var other = TinyImages.Make(4, ("train", 8), ("dev", 4));
+        var otherData = Assert.Throws<InvalidDataException>(() => Trainer.Train(options with { Resume = true }, other));
+        Assert.Contains("the run was started on other data", otherData.Message);
 
         var statePath = Path.Combine(dir.Path, Trainer.StateFileName);
         using (NewDisposeScope())
@@ -97,6 +106,52 @@ public sealed class TrainerTests
         var damaged = Assert.Throws<InvalidDataException>(() => Trainer.Train(options with { Resume = true }, data));
         Assert.Contains(statePath, damaged.Message);
         Assert.Contains("layer2.0.bn1.running_mean", damaged.Message);
+    }
+
+    [Fact]
+    public void Resuming_a_run_without_its_state_is_refused_and_leaves_its_model_and_history_alone()
+    {
+        using var dir = new TempDir();
+        using var data = TinyImages.Make(3, ("train", 8), ("dev", 4));
+        var options = TinyImages.Options(dir.Path, epochs: 1);
+        var finished = Trainer.Train(options, data);
+        File.Delete(finished.StatePath);
+        var (model, history) = (File.ReadAllBytes(finished.ModelPath), File.ReadAllBytes(finished.HistoryPath));
+
+        // Another rate and network: what was observed to train over the run.
+        var refused = Assert.Throws<IOException>(() =>
+            Trainer.Train(options with { Resume = true, LearningRate = 0.001, Architecture = TinyImages.Architecture(hidden: 4) }, data));
+        Assert.Equal($"train: '{dir.Path}' holds a run (model.safetensors, history.csv) but no training state (state.safetensors); " +
+                     "nothing to resume: use --overwrite instead of --resume to start again, or train into another folder", refused.Message);
+        Assert.Equal(model, File.ReadAllBytes(finished.ModelPath));
+        Assert.Equal(history, File.ReadAllBytes(finished.HistoryPath));
+        Assert.False(File.Exists(finished.StatePath));
+    }
+
+    [Fact]
+    public void Resuming_on_another_file_of_the_same_name_is_refused_and_on_the_same_content_continues()
+    {
+        using var subset = new SmallSubset();
+        using var dir = new TempDir();
+        string Write(string name, SpectrogramDType type) => SpectrogramFile.Write(new SpectrogramJob
+        {
+            Subset = subset.Subset, OutputPath = dir.File(name), Settings = new SpectrogramSettings { Size = new ImageSize(16, 16), DType = type }, Threads = 1,
+        }).OutputPath;
+        var (original, replacement) = (Write("original.h5", SpectrogramDType.Float32), Write("replacement.h5", SpectrogramDType.Float16));
+        var data = dir.File("spectrograms.h5");
+        File.Copy(original, data);
+        using var stop = new CancellationTokenSource();
+        var options = TinyImages.Options(dir.File("run"), epochs: 2) with { Data = data };
+        Assert.True(Trainer.Train(options with { Cancellation = stop.Token, OnEpoch = _ => stop.Cancel() }).Interrupted);
+
+        File.Copy(replacement, data, overwrite: true);
+        var refused = Assert.Throws<InvalidDataException>(() => Trainer.Train(options with { Resume = true }));
+        Assert.StartsWith($"{Path.Combine(dir.File("run"), Trainer.StateFileName)}: the run was started on other data", refused.Message);
+        Assert.Single(History.Read(Path.Combine(dir.File("run"), Trainer.HistoryFileName)));
+
+        File.Copy(original, data, overwrite: true);
+        var resumed = Trainer.Train(options with { Resume = true });
+        Assert.Equal([1, 2], resumed.History.Select(r => r.Epoch));
     }
 
     [Fact]
