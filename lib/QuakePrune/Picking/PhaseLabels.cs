@@ -11,9 +11,24 @@ public sealed record TraceTruth(bool IsEarthquake, double? PSample, double? SSam
 {
     public static TraceTruth Noise { get; } = new(false, null, null, null);
 
-    public static TraceTruth FromRecord(SteadRecord record) => record.IsEarthquake
-        ? new TraceTruth(true, Finite(record.PArrivalSample), Finite(record.SArrivalSample), Finite(record.CodaEndSample))
-        : Noise;
+    /// <summary>
+    /// The truth of a catalogue row; the one place picks are read, so labels and metrics refuse alike what cannot be true:
+    /// a pick before the window's first sample, a P pick whose status is given but whose sample is not a number, and an S
+    /// pick at or before its P.
+    /// </summary>
+    public static TraceTruth FromRecord(SteadRecord record)
+    {
+        if (!record.IsEarthquake) return Noise;
+        var (p, s) = (Finite(record.PArrivalSample), Finite(record.SArrivalSample));
+        string Refused(string why) => $"trace '{record.TraceName}': {why}; such a row cannot be trained on or scored";
+        if (p is null && !string.IsNullOrEmpty(record.PStatus) && record.PArrivalSample is not null)
+            throw new InvalidDataException(Refused($"p_status is '{record.PStatus}' but p_arrival_sample is {record.PArrivalSample}"));
+        if (p is < 0) throw new InvalidDataException(Refused($"p_arrival_sample {p} lies before the window"));
+        if (s is < 0) throw new InvalidDataException(Refused($"s_arrival_sample {s} lies before the window"));
+        if (p is { } pSample && s is { } sSample && sSample <= pSample)
+            throw new InvalidDataException(Refused($"s_arrival_sample {sSample} is not after p_arrival_sample {pSample}"));
+        return new TraceTruth(true, p, s, Finite(record.CodaEndSample));
+    }
 
     private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;
 

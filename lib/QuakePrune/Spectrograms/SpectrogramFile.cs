@@ -1,3 +1,4 @@
+using System.Globalization;
 using QuakePrune.Hdf5;
 
 namespace QuakePrune.Spectrograms;
@@ -139,14 +140,32 @@ public sealed class SpectrogramFile : IDisposable
         if (destination.Length != values)
             throw new ArgumentException($"spectrogram file '{Path}': {count} images need {values} values; the destination holds {destination.Length}", nameof(destination));
         if (StoredDType == SpectrogramDType.Float32)
-        {
             images.ReadRows(first, count, destination);
-            return;
+        else
+        {
+            var stored = new Half[values];
+            images.ReadRows<Half>(first, count, stored);
+            for (var i = 0; i < values; i++)
+                destination[i] = (float)stored[i];
         }
-        var stored = new Half[values];
-        images.ReadRows<Half>(first, count, stored);
-        for (var i = 0; i < values; i++)
-            destination[i] = (float)stored[i];
+        RequireFinite(first, destination);
+    }
+
+    /// <summary>
+    /// Every image any verb reads passes here: a NaN or infinite pixel would change a prediction or a score in silence (train
+    /// met it as a NaN loss, predict not at all), so it is refused, naming the trace and the pixel.
+    /// </summary>
+    private void RequireFinite(int first, ReadOnlySpan<float> values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (float.IsFinite(values[i])) continue;
+            var (row, pixel) = Math.DivRem(i, ImageLength);
+            var (channel, position) = Math.DivRem(pixel, Height * Width);
+            var (y, x) = Math.DivRem(position, Width);
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                $"spectrogram file '{Path}': image {first + row} (trace '{TraceNames[first + row]}') holds {values[i]} at channel {channel}, row {y}, column {x}; no verb reads a non-finite pixel"));
+        }
     }
 
     public float[] ReadImages(int first, int count)

@@ -81,6 +81,9 @@ public sealed class InMemoryImageDataSet : IImageDataSet
         if (splits.Count != count) throw new ArgumentException($"{source}: {splits.Count} splits for {count} labels");
         if (traceNames is not null && traceNames.Count != count) throw new ArgumentException($"{source}: {traceNames.Count} trace names for {count} labels");
         if (snrDb is not null && snrDb.Count != count) throw new ArgumentException($"{source}: {snrDb.Count} SNR values for {count} labels");
+        if (Array.FindIndex(images, v => !float.IsFinite(v)) is var bad and >= 0)
+            throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{source}: image {bad / (channels * height * width)} holds {images[bad]}; a data set holds finite pixels only"));
         this.images = images;
         (Channels, Height, Width) = (channels, height, width);
         Labels = labels;

@@ -83,6 +83,25 @@ public class LabelTests
         Assert.Equal(new TraceTruth(true, 700, null, 2000), TraceTruth.FromRecord(record));
     }
 
+    [Theory]
+    [InlineData(-40.0, 900.0, "manual", "p_arrival_sample -40 lies before the window")]
+    [InlineData(700.0, -5.0, "manual", "s_arrival_sample -5 lies before the window")]
+    [InlineData(900.0, 700.0, "manual", "s_arrival_sample 700 is not after p_arrival_sample 900")]
+    [InlineData(700.0, 700.0, "manual", "s_arrival_sample 700 is not after p_arrival_sample 700")]
+    [InlineData(double.NaN, 900.0, "manual", "p_status is 'manual' but p_arrival_sample is NaN")]
+    public void Impossible_picks_are_refused_naming_the_trace(double p, double s, string status, string expected)
+    {
+        var record = new SteadRecord
+        {
+            TraceCategory = TraceCategory.EarthquakeLocal, TraceName = "X.Y_1_EV", PArrivalSample = p, PStatus = status, SArrivalSample = s, CodaEndSample = 2000,
+        };
+        var e = Assert.Throws<InvalidDataException>(() => TraceTruth.FromRecord(record));
+        Assert.Contains("trace 'X.Y_1_EV'", e.Message);
+        Assert.Contains(expected, e.Message);
+        // A pick the catalogue does not give (None) is no pick, not an impossible one.
+        Assert.Equal(new TraceTruth(true, null, 900, 2000), TraceTruth.FromRecord(record with { PArrivalSample = null, SArrivalSample = 900 }));
+    }
+
     [Fact]
     public void An_earthquake_that_cannot_be_labelled_is_refused_by_name()
     {

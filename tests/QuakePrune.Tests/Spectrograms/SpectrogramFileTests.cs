@@ -57,6 +57,27 @@ public sealed class SpectrogramFileTests(SmallSubset subset) : IClassFixture<Sma
     }
 
     [Fact]
+    public void A_non_finite_pixel_is_refused_by_every_read_naming_the_trace_and_the_pixel()
+    {
+        var summary = SpectrogramFile.Write(Job("nan-pixel.h5", Small));
+        var row = 3;
+        using (var h5 = H5File.Open(summary.OutputPath, writable: true))
+        using (var images = h5.OpenDataset(SpectrogramFile.ImagesDataset))
+        {
+            var image = new float[3 * 32 * 24];
+            image[1 * 32 * 24 + 5 * 24 + 7] = float.NaN;
+            images.WriteRows<float>(row, image);
+        }
+        using var file = SpectrogramFile.Open(summary.OutputPath);
+        var expected = $"image {row} (trace '{file.TraceNames[row]}') holds NaN at channel 1, row 5, column 7";
+        Assert.Contains(expected, Assert.Throws<InvalidDataException>(() => file.ReadImage(row)).Message);
+        Assert.Contains(expected, Assert.Throws<InvalidDataException>(() => file.ReadImages([0, row], new float[2 * 3 * 32 * 24])).Message);
+        Assert.Equal(3 * 32 * 24, file.ReadImage(row + 1).Length);
+        Assert.Contains("image 1 holds Infinity", Assert.Throws<ArgumentException>(() => new QuakePrune.Training.InMemoryImageDataSet(
+            [0, 0, 0, 0, float.PositiveInfinity, 0, 0, 0], 1, 2, 2, [0, 1], ["train", "test"])).Message);
+    }
+
+    [Fact]
     public void File_round_trip_holds_the_computers_images_and_the_subsets_columns()
     {
         var summary = SpectrogramFile.Write(Job("a.h5", Small));
