@@ -80,6 +80,9 @@ public static class TrainCommand
             }
             if (parse.GetValue(labelSigma) is not null || parse.GetValue(lossWeights) is not null)
                 throw new ArgumentException("train: --label-sigma and --loss-weights apply to waveform pickers (--arch eqtransformer...), not to classifiers");
+            // --init brings its own architecture: a head width given beside it would be ignored in silence.
+            if (initPath is not null && parse.GetResult(hidden) is { Implicit: false })
+                throw new ArgumentException("train: --hidden shapes a fresh model; with --init the checkpoint's own head is trained (drop --hidden, or drop --init)");
             var (weights, balanced) = ParseClassWeights(parse.GetValue(classWeights));
             var printer = new ProgressPrinter();
             var options = new TrainOptions

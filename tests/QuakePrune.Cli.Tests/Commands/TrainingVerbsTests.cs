@@ -85,6 +85,10 @@ public sealed class TrainingVerbsTests : IDisposable
         var again = CliRunner.Run("train", "--data", spectrograms, "--out", run, "--init", TinyCheckpoint(), "--epochs", "2");
         Assert.Equal(1, again.Code);
         Assert.Contains("--resume", again.Err);
+        var hidden = CliRunner.Run("train", "--data", spectrograms, "--out", File("other-run"), "--init", TinyCheckpoint(), "--hidden", "64");
+        Assert.Equal(1, hidden.Code);
+        Assert.Contains("train: --hidden shapes a fresh model; with --init the checkpoint's own head is trained", hidden.Err);
+        Assert.False(Directory.Exists(File("other-run")));
 
         var metrics = File("metrics.json");
         var evaluate = CliRunner.Run("evaluate", "--model", model, "--data", spectrograms, "--split", "test", "--out", metrics, "--threads", "1");
