@@ -6,8 +6,10 @@ namespace QuakePrune.Cli.Commands;
 /// <summary>
 /// Runs a verb's body so that a failure prints one clear line and a non-zero exit, not a stack trace, and so that SIGINT,
 /// SIGTERM and SIGHUP stop it without leaving partial files: an interruptible body is cancelled through its token (a
-/// second signal stops it at once); any other body stops at once. Either way its partial files are removed, and the exit
-/// code is 128 + the signal's number.
+/// second signal stops it at once); any other body stops at once. Either way its partial files are removed, the message
+/// says what the run keeps (<see cref="Interruption.Kept"/>: a training's finished epochs), and the exit code is 128 + the
+/// signal's number. A cancelled body stops between libtorch calls, on its own thread; a stop at once never runs exit
+/// handlers or disposes anything under a thread that may be inside libtorch (<see cref="Interruption.ExitNow"/>).
 /// </summary>
 public static class CommandErrors
 {
@@ -24,11 +26,25 @@ public static class CommandErrors
         using var cancel = new CancellationTokenSource();
         var received = 0;
         Timer? grace = null;
+        // Once the body has returned, its own exit code stands: a stop at once must not race its unwinding.
+        var finishing = new Lock();
+        var finished = false;
+        Interruption.Keep(null);
         void StopNow(int number)
         {
-            Console.Error.WriteLine($"{verb ?? "quakeprune"}: stopped by {SignalName(number)}; nothing was published");
-            OutputSet.AbandonAll();
-            Environment.Exit(128 + number);
+            lock (finishing)
+            {
+                if (finished) return;
+                Console.Error.WriteLine($"{verb ?? "quakeprune"}: stopped by {SignalName(number)}{Outcome(verb)}");
+                try
+                {
+                    OutputSet.AbandonAll();
+                }
+                finally
+                {
+                    Interruption.ExitNow(128 + number);
+                }
+            }
         }
         void OnSignal(PosixSignalContext context)
         {
@@ -53,7 +69,7 @@ public static class CommandErrors
         }
         catch (OperationCanceledException) when (received != 0)
         {
-            Console.Error.WriteLine($"{verb}: interrupted by {SignalName(received)}; nothing was published");
+            Console.Error.WriteLine($"{verb}: interrupted by {SignalName(received)}{Outcome(verb)}");
             return 128 + received;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException
@@ -65,9 +81,16 @@ public static class CommandErrors
         }
         finally
         {
+            lock (finishing) finished = true;
             grace?.Dispose();
         }
     }
+
+    /// <summary>
+    /// The end of an interruption's message: what the run keeps, or that it published nothing. Only an interruptible verb
+    /// runs one trainer that reports what it keeps; the pipeline's stages run several at once.
+    /// </summary>
+    private static string Outcome(string? verb) => verb is not null && Interruption.Kept is { } kept ? $" {kept}" : "; nothing was published";
 
     /// <summary>How long an interrupted body may take to stop on its own before it is stopped.</summary>
     private static readonly TimeSpan GracePeriod = TimeSpan.FromSeconds(5);

@@ -123,11 +123,8 @@ public static class TrainCommand
             outputs.WorkFolder(options.OutputDirectory, Trainer.OutputFiles, options.Resume);
             var result = Trainer.Train(options);
             var c = CultureInfo.InvariantCulture;
-            if (result.Interrupted)
-            {
-                Console.Error.WriteLine($"train: interrupted after epoch {result.History.Count}; continue with the same options and --resume");
-                return 130;
-            }
+            // CommandErrors says what the interruption kept and exits with 128 + the signal.
+            if (result.Interrupted) throw new OperationCanceledException(cancellation);
             Console.WriteLine(string.Create(c,
                 $"train: {result.History.Count} epochs{(result.EarlyStopped ? " (early stop)" : "")} in {result.Seconds:F0} s; " +
                 $"best dev F1 {result.BestDevF1:F4} at epoch {result.BestEpoch}, threshold {result.DecisionThreshold:0.####} -> {result.ModelPath}"));
@@ -193,11 +190,7 @@ public static class TrainCommand
         using var outputs = new OutputSet("train", parse.GetValue(o.Overwrite), [.. WaveformDataSet.InputFiles(options.Data), options.Init]);
         outputs.WorkFolder(options.OutputDirectory, WaveformTrainer.OutputFiles, options.Resume);
         var result = WaveformTrainer.Train(options);
-        if (result.Interrupted)
-        {
-            Console.Error.WriteLine($"train: interrupted after epoch {result.History.Count}; continue with the same options and --resume");
-            return 130;
-        }
+        if (result.Interrupted) throw new OperationCanceledException(cancellation);
         var t = result.Thresholds;
         Console.WriteLine(string.Create(c,
             $"train: {result.History.Count} epochs{(result.EarlyStopped ? " (early stop)" : "")} in {result.Seconds:F0} s; lowest dev loss {result.BestDevLoss:F4} " +

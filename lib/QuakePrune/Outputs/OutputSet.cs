@@ -223,15 +223,19 @@ public sealed class OutputSet : IDisposable
     /// <summary>Deletes unpublished partial files and releases the claims.</summary>
     public void Dispose()
     {
-        foreach (var output in outputs)
+        // Locked against AbandonAll, which a signal runs on another thread while this run may be unwinding.
+        lock (outputs)
         {
-            if (!output.Done) DeleteEntry(output.Partial);
-            if (output.Created && Directory.Exists(output.Target)
-                && Directory.EnumerateFileSystemEntries(output.Target).All(e => Path.GetFileName(e) == MarkerName))
-                DeleteEntry(output.Target);
-            output.Lock.Dispose();
+            foreach (var output in outputs)
+            {
+                if (!output.Done) DeleteEntry(output.Partial);
+                if (output.Created && Directory.Exists(output.Target)
+                    && Directory.EnumerateFileSystemEntries(output.Target).All(e => Path.GetFileName(e) == MarkerName))
+                    DeleteEntry(output.Target);
+                output.Lock.Dispose();
+            }
+            outputs.Clear();
         }
-        outputs.Clear();
         Active.TryRemove(this, out _);
     }
 
@@ -242,10 +246,14 @@ public sealed class OutputSet : IDisposable
     public static void AbandonAll()
     {
         foreach (var set in Active.Keys)
-            foreach (var output in set.outputs.ToArray())
+            lock (set.outputs)
             {
-                if (!output.Done) DeleteEntry(output.Partial);
-                output.Lock.Dispose();
+                foreach (var output in set.outputs)
+                {
+                    if (!output.Done) DeleteEntry(output.Partial);
+                    output.Lock.Dispose();
+                }
+                set.outputs.Clear();
             }
     }
 

@@ -166,6 +166,7 @@ public static class WaveformTrainer
 
         var stepsPerEpoch = (trainCount + options.BatchSize - 1) / options.BatchSize;
         var interrupted = false;
+        TrainingState.KeepOnInterruption(directory, progress.Epochs);
         try
         {
             while (progress.Epochs < options.Epochs && !progress.EarlyStopped)
@@ -206,6 +207,7 @@ public static class WaveformTrainer
                 history.Add(record);
                 PickingHistory.Write(historyPath, history);
                 TrainingState.Save(statePath, model, groups, info, fingerprint, progress.ToCounters());
+                TrainingState.KeepOnInterruption(directory, progress.Epochs);
                 options.OnEpoch?.Invoke(record);
             }
         }

@@ -91,6 +91,7 @@ public static class Trainer
         }
 
         var interrupted = false;
+        TrainingState.KeepOnInterruption(directory, progress.Epochs);
         try
         {
             while (progress.Epochs < options.Epochs && !progress.EarlyStopped)
@@ -126,6 +127,7 @@ public static class Trainer
                 history.Add(record);
                 History.Write(historyPath, history);
                 SaveState(statePath, model, groups, progress, info, fingerprint);
+                TrainingState.KeepOnInterruption(directory, progress.Epochs);
                 options.OnEpoch?.Invoke(record);
             }
         }

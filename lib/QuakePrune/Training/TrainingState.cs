@@ -1,5 +1,6 @@
 using System.Globalization;
 using QuakePrune.Models;
+using QuakePrune.Outputs;
 using QuakePrune.Synth;
 using QuakePrune.Torch;
 using static QuakePrune.Torch.torch;
@@ -114,6 +115,11 @@ public static class TrainingState
             }
         }
     }
+
+    /// <summary>Records what an interruption keeps of the run in <paramref name="directory"/> once its state holds <paramref name="epochs"/> epochs.</summary>
+    public static void KeepOnInterruption(string directory, int epochs) => Interruption.Keep(epochs == 0
+        ? "at epoch 1, before any epoch had finished; nothing was kept"
+        : $"at epoch {epochs + 1}: the training state and history of epoch {epochs} and the best model so far are kept in '{directory}'; --resume continues");
 
     /// <summary>A counter's text: integers plainly, doubles round-tripping, booleans as true/false.</summary>
     public static string Format(int value) => value.ToString(CultureInfo.InvariantCulture);
