@@ -76,7 +76,14 @@ public static class SubsetExtractor
             }
         }
         extraColumns.Add(SplitColumn);
-        var warnings = Shortfalls(options, quota, matched);
+        var filtered = options.MinSnrDb is not null || options.Magnitude is not null || options.DistanceKm is not null
+                       || options.PStatus is { Count: > 0 } || options.ReceiverTypes is { Count: > 0 };
+        // A subset promises the classes it was asked for: one with none of them is no subset, whatever the exit code said.
+        foreach (var cls in new[] { 1, 0 })
+            if (quota[cls] is not 0 && matched[cls] == 0)
+                throw new InvalidDataException($"extract: {ClassName(cls)}: no trace {(filtered ? "matches the filters" : "in the inputs")}; " +
+                                               "no subset is written without them (loosen the filters, or give more inputs)");
+        var warnings = Shortfalls(quota, matched, filtered);
 
         var chosen = new List<(Candidate Candidate, int Split)>();
         var spares = new[] { new Queue<Candidate>(), new Queue<Candidate>() };
@@ -178,20 +185,13 @@ public static class SubsetExtractor
 
     private static Func<SteadRecord, string> GroupOf(int cls) => cls == 1 ? EventGroup : StationDayGroup;
 
-    /// <summary>Warnings for a class that matches fewer traces than asked, or none at all.</summary>
-    private static List<string> Shortfalls(ExtractOptions options, int?[] quota, long[] matched)
+    /// <summary>Warnings for a class that matches fewer traces than asked (some, not none: that is refused).</summary>
+    private static List<string> Shortfalls(int?[] quota, long[] matched, bool filtered)
     {
         var warnings = new List<string>();
-        var filtered = options.MinSnrDb is not null || options.Magnitude is not null || options.DistanceKm is not null
-                       || options.PStatus is { Count: > 0 } || options.ReceiverTypes is { Count: > 0 };
         for (var cls = 1; cls >= 0; cls--)
-        {
-            if (quota[cls] is 0) continue;
-            if (matched[cls] == 0)
-                warnings.Add($"{ClassName(cls)}: no trace {(filtered ? "matches the filters" : "in the inputs")}");
-            else if (quota[cls] is { } asked && matched[cls] < asked)
+            if (quota[cls] is { } asked && asked > 0 && matched[cls] < asked)
                 warnings.Add($"{ClassName(cls)}: {matched[cls]} traces {(filtered ? "match the filters" : "in the inputs")}, fewer than the {asked} asked");
-        }
         return warnings;
     }
 

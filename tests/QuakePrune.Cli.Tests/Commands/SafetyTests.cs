@@ -320,9 +320,10 @@ public sealed class SafetyTests : IDisposable
         var more = CliRunner.Run("extract", "--input", input, "--out", At("a"), "--per-class", "1000");
         Ok(more);
         Assert.Contains("warning: earthquakes: 30 traces in the inputs, fewer than the 1000 asked", more.Err);
+        // No trace of a class asked for is no subset: refused, nothing written.
         var none = CliRunner.Run("extract", "--input", input, "--out", At("b"), "--per-class", "5", "--min-snr-db", "900");
-        Ok(none);
-        Assert.Contains("warning: earthquakes: no trace matches the filters", none.Err);
+        Refused(none, "extract: earthquakes: no trace matches the filters; no subset is written without them");
+        Assert.DoesNotContain("b", Entries());
     }
 
     [Fact]
