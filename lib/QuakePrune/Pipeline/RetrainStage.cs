@@ -28,8 +28,16 @@ public static class RetrainStage
     public static IReadOnlyList<(string Variant, RetrainResult Result)> Run(Preset preset, StudyPaths paths, Action<string, EpochRecord>? onEpoch = null)
     {
         if (preset.RetrainSeeds < 1) throw new ArgumentException($"preset '{preset.Name}': {preset.RetrainSeeds} retraining seeds (at least 1)");
-        var retrained = Path.Combine(paths.Root, "retrained");
-        if (Directory.Exists(retrained)) Directory.Delete(retrained, recursive: true);
+        // Only what this stage writes is replaced: each variant's folder and its other seeds' (of any earlier seed count).
+        foreach (var variant in preset.Variants)
+        {
+            var folder = paths.Retrained(variant);
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+            var parent = Path.GetDirectoryName(folder)!;
+            if (!Directory.Exists(parent)) continue;
+            foreach (var seeded in Directory.EnumerateDirectories(parent, $"{variant.Name}-seed*"))
+                if (ulong.TryParse(Path.GetFileName(seeded)[(variant.Name.Length + "-seed".Length)..], out _)) Directory.Delete(seeded, recursive: true);
+        }
         var results = new List<(string, RetrainResult)>();
         for (var replicate = 0; replicate < preset.RetrainSeeds; replicate++)
             foreach (var variant in preset.Variants)

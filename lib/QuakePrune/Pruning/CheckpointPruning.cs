@@ -37,6 +37,14 @@ public static class CheckpointPruning
     }
 
     /// <summary>
+    /// <paramref name="info"/> with the total removed since the unpruned network recorded (<see cref="CumulativeRatio"/>) when
+    /// <paramref name="source"/> was pruned already, and without such a note otherwise (it would be the source's, not this model's).
+    /// </summary>
+    public static ModelInfo RecordCumulative(ModelInfo info, ModelInfo source, double ratio) => CumulativeRatio(source, ratio) is { } total
+        ? info.With(CumulativeRatioNote, total.ToString("R", CultureInfo.InvariantCulture))
+        : info with { Notes = info.Notes.Where(n => n.Key != CumulativeRatioNote).ToDictionary() };
+
+    /// <summary>
     /// The fraction removed since the unpruned network when <paramref name="source"/> was pruned already (its notes record what it
     /// achieved): each pruning keeps a fraction of what the previous one kept. Null for an unpruned source.
     /// </summary>
@@ -83,11 +91,8 @@ public static class CheckpointPruning
         {
             achieved = RatioAchieved(plan, options);
             cumulative = CumulativeRatio(loaded.Info, achieved);
-            var info = Record(loaded.Info with { Architecture = pruned.Architecture }, source, options)
-                .With(RatioAchievedNote, achieved.ToString("R", CultureInfo.InvariantCulture));
-            info = cumulative is { } total
-                ? info.With(CumulativeRatioNote, total.ToString("R", CultureInfo.InvariantCulture))
-                : info with { Notes = info.Notes.Where(n => n.Key != CumulativeRatioNote).ToDictionary() };
+            var info = RecordCumulative(Record(loaded.Info with { Architecture = pruned.Architecture }, source, options)
+                .With(RatioAchievedNote, achieved.ToString("R", CultureInfo.InvariantCulture)), loaded.Info, achieved);
             if (recalibration is (var data, var recalibrationOptions))
             {
                 recalibrated = BatchNormRecalibration.Recalibrate(pruned, data, recalibrationOptions);

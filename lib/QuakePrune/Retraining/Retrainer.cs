@@ -107,12 +107,10 @@ public static class Retrainer
                     using (model)
                     {
                         pruned = Path.Combine(stepDirectory, PrunedFileName);
-                        var info = CheckpointPruning.Record(loaded.Info with { Architecture = model.Architecture }, options.Model, options.Pruning(1 - keepFraction))
-                            .With("pruning.step", FormattableString.Invariant($"{k}/{options.Steps}"));
                         // --ratio is of the given model's widths; a given model that was pruned already also gets the total since the unpruned one.
-                        info = CheckpointPruning.CumulativeRatio(sourceInfo, 1 - keepFraction) is { } total
-                            ? info.With(CheckpointPruning.CumulativeRatioNote, total.ToString("R", CultureInfo.InvariantCulture))
-                            : info with { Notes = info.Notes.Where(n => n.Key != CheckpointPruning.CumulativeRatioNote).ToDictionary() };
+                        var info = CheckpointPruning.RecordCumulative(
+                            CheckpointPruning.Record(loaded.Info with { Architecture = model.Architecture }, options.Model, options.Pruning(1 - keepFraction))
+                                .With("pruning.step", FormattableString.Invariant($"{k}/{options.Steps}")), sourceInfo, 1 - keepFraction);
                         Checkpoint.Save(model, info, pruned);
                         if (device.type != DeviceType.CPU) model.to(device);
                         before = ModelMetrics.Of(model, data, options.BatchSize);

@@ -142,25 +142,24 @@ public sealed record VariantReport(string Data, string Split, IReadOnlyList<Vari
     {
         string? InsideDirectory(string? path) => path is not null && Directory.Exists(path) ? Path.Combine(path, Trainer.ModelFileName) : path;
         var retrained = InsideDirectory(variant.Retrained);
-        SplitPredictions given, devGiven;
+        SplitPredictions given;
+        double? devThreshold = null;
+        SplitMetrics? recalibrated = null;
         using (var loaded = Checkpoint.Load(variant.Model))
         {
             var predictions = ModelMetrics.Predict(loaded.Model, data, [options.Split, Trainer.DevSplit], options.BatchSize);
             given = predictions.GetValueOrDefault(options.Split) ?? throw NoImages(data, options.Split, variant.Model);
-            devGiven = predictions.GetValueOrDefault(Trainer.DevSplit) ?? given;
+            if (options.Split != Trainer.DevSplit && predictions.TryGetValue(Trainer.DevSplit, out var dev))
+                devThreshold = BinaryMetrics.BestF1Threshold(dev.Labels, dev.Probabilities);
+            // The model as given is scored above; recalibration then changes only its batch-norm statistics, in place.
+            if (recalibrate && options.Recalibration is { } recalibration)
+            {
+                BatchNormRecalibration.Recalibrate(loaded.Model, data, recalibration);
+                recalibrated = SplitMetrics.Of(Predict(loaded.Model, data, options, variant.Model));
+            }
         }
         var before = SplitMetrics.Of(given);
-        var hasDev = data.IndicesOf(Trainer.DevSplit).Length > 0 && options.Split != Trainer.DevSplit;
-        double? devThreshold = hasDev ? BinaryMetrics.BestF1Threshold(devGiven.Labels, devGiven.Probabilities) : null;
         var atDevThreshold = devThreshold is { } t ? SplitMetrics.At(given, t) : null;
-
-        SplitMetrics? recalibrated = null;
-        if (recalibrate && options.Recalibration is { } recalibration)
-        {
-            using var loaded = Checkpoint.Load(variant.Model);
-            BatchNormRecalibration.Recalibrate(loaded.Model, data, recalibration);
-            recalibrated = SplitMetrics.Of(Predict(loaded.Model, data, options, variant.Model));
-        }
 
         SplitPredictions? after = null;
         if (retrained is not null)
