@@ -42,6 +42,11 @@ public static class TrainCommand
         {
             Description = "Random time shift and frequency/time masks on training images; for a waveform picker, EQTransformer's shift, added noise and channel drop",
         };
+        var augmentRates = new Option<string?>("--augment-rates")
+        {
+            Description = "For a waveform picker: the shift, added-noise and channel-drop probabilities S,N,D (implies --augment; " +
+                          "--augment alone: 0.99,0.3,0.5, EQTransformer's)",
+        };
         var patience = new Option<int>("--patience") { Description = "Stop after N epochs without a better dev F1 (0: never)", DefaultValueFactory = _ => 0 };
         var labelSigma = new Option<double?>("--label-sigma")
         {
@@ -51,6 +56,16 @@ public static class TrainCommand
         {
             Description = "For a waveform picker: the loss's detection, P and S weights D,P,S (default 0.05,0.4,0.55, EQTransformer's)",
         };
+        var schedule = new Option<string?>("--schedule")
+        {
+            Description = "For a waveform picker: plateau (EQTransformer's: the rate cut by sqrt(0.1) after 10 epochs without a lower dev loss) " +
+                          "or cosine (a linear warm-up of --warmup epochs, default 0.5, then a cosine to zero at the last epoch) [default: plateau]",
+        };
+        var decay = new Option<double?>("--decay")
+        {
+            Description = "For a waveform picker with --schedule cosine: the cosine spans the last EPOCHS epochs, the rate held at --lr before them " +
+                          "(default: every epoch after the warm-up)",
+        };
         var hidden = new Option<int>("--hidden") { Description = "Hidden head width of a fresh ResNet50 (0: a single Linear)", DefaultValueFactory = _ => 512 };
         var seed = new Option<long>("--seed") { Description = "Seed of the weights, the order and augmentation", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "libtorch threads", DefaultValueFactory = _ => Environment.ProcessorCount };
@@ -59,7 +74,7 @@ public static class TrainCommand
         var command = new Command("train", "Train the classifier; the checkpoint with the best dev F1 is kept.")
         {
             data, arch, output, init, resume, epochs, batch, lr, minLr, optimizer, momentum, weightDecay, warmup, labelSmoothing, classWeights, augment,
-            patience, labelSigma, lossWeights, hidden, seed, threads, device, overwrite,
+            augmentRates, patience, labelSigma, lossWeights, schedule, decay, hidden, seed, threads, device, overwrite,
         };
         command.SetAction(parse => CommandErrors.RunInterruptible("train", cancellation =>
         {
@@ -70,16 +85,19 @@ public static class TrainCommand
             var initPath = parse.GetValue(init);
             if (architecture is not null ? PickingNetwork.IsPicker(architecture) : initPath is not null && IsPickerCheckpoint(initPath))
             {
-                var classifierOnly = new Option[] { optimizer, momentum, weightDecay, warmup, labelSmoothing, classWeights, minLr, hidden }
+                var classifierOnly = new Option[] { optimizer, momentum, weightDecay, labelSmoothing, classWeights, minLr, hidden }
                     .Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToArray();
                 if (classifierOnly.Length > 0)
                     throw new ArgumentException($"train: {string.Join(", ", classifierOnly)} apply to classifiers, not to the waveform picker {parse.GetValue(arch)}");
                 return TrainPicker(parse, architecture, initPath,
-                    new PickerOptions(data, output, resume, epochs, batch, lr, augment, patience, labelSigma, lossWeights, seed, threads, device, overwrite),
+                    new PickerOptions(data, output, resume, epochs, batch, lr, augment, augmentRates, patience, labelSigma, lossWeights, schedule, warmup, decay, seed, threads, device,
+                        overwrite),
                     cancellation);
             }
-            if (parse.GetValue(labelSigma) is not null || parse.GetValue(lossWeights) is not null)
-                throw new ArgumentException("train: --label-sigma and --loss-weights apply to waveform pickers (--arch eqtransformer...), not to classifiers");
+            if (parse.GetValue(labelSigma) is not null || parse.GetValue(lossWeights) is not null || parse.GetValue(schedule) is not null ||
+                parse.GetValue(augmentRates) is not null || parse.GetValue(decay) is not null)
+                throw new ArgumentException(
+                    "train: --label-sigma, --loss-weights, --schedule, --decay and --augment-rates apply to waveform pickers (--arch eqtransformer...), not to classifiers");
             // --init brings its own architecture: a head width given beside it would be ignored in silence.
             if (initPath is not null && parse.GetResult(hidden) is { Implicit: false })
                 throw new ArgumentException("train: --hidden shapes a fresh model; with --init the checkpoint's own head is trained (drop --hidden, or drop --init)");
@@ -148,15 +166,19 @@ public static class TrainCommand
 
     /// <summary>The options a waveform picker's training reads.</summary>
     private sealed record PickerOptions(Option<string> Data, Option<string> Output, Option<bool> Resume, Option<int> Epochs, Option<int> Batch,
-        Option<double?> LearningRate, Option<bool> Augment, Option<int> Patience, Option<double?> LabelSigma, Option<string?> LossWeights, Option<long> Seed,
-        Option<int> Threads, Option<string> Device, Option<bool> Overwrite);
+        Option<double?> LearningRate, Option<bool> Augment, Option<string?> AugmentRates, Option<int> Patience, Option<double?> LabelSigma, Option<string?> LossWeights,
+        Option<string?> Schedule, Option<double> Warmup, Option<double?> Decay, Option<long> Seed, Option<int> Threads, Option<string> Device, Option<bool> Overwrite);
 
     private static int TrainPicker(ParseResult parse, Architecture? architecture, string? init, PickerOptions o, CancellationToken cancellation)
     {
         var c = CultureInfo.InvariantCulture;
         var terminal = !Console.IsErrorRedirected;
+        var warmupGiven = parse.GetResult(o.Warmup) is { Implicit: false };
         var options = new WaveformTrainOptions
         {
+            // --warmup's default (1 epoch) is the classifier's; a picker keeps its own unless it is given.
+            WarmupEpochs = warmupGiven ? parse.GetValue(o.Warmup) : WaveformTrainOptions.DefaultWarmupEpochs,
+            DecayEpochs = parse.GetValue(o.Decay),
             Data = parse.GetValue(o.Data)!,
             OutputDirectory = parse.GetValue(o.Output)!,
             Architecture = architecture,
@@ -165,10 +187,17 @@ public static class TrainCommand
             Epochs = parse.GetValue(o.Epochs),
             BatchSize = parse.GetValue(o.Batch),
             LearningRate = parse.GetValue(o.LearningRate) ?? 1e-3,
-            Augmentation = parse.GetValue(o.Augment) ? WaveformAugmentOptions.EqTransformer : null,
+            Augmentation = parse.GetValue(o.AugmentRates) is { } rates ? WaveformAugmentOptions.Parse(rates)
+                : parse.GetValue(o.Augment) ? WaveformAugmentOptions.EqTransformer : null,
             Labels = parse.GetValue(o.LabelSigma) is { } sigma ? LabelSettings.WithSigma(sigma) : new LabelSettings(),
             LossWeights = parse.GetValue(o.LossWeights) is { } weights ? LossWeights.Parse(weights) : LossWeights.EqTransformer,
             Patience = parse.GetValue(o.Patience),
+            Schedule = parse.GetValue(o.Schedule)?.Trim().ToLowerInvariant() switch
+            {
+                null or "plateau" => WaveformSchedule.Plateau,
+                "cosine" => WaveformSchedule.Cosine,
+                var other => throw new ArgumentException($"train: --schedule '{other}' is neither plateau nor cosine"),
+            },
             Seed = parse.GetValue(o.Seed),
             Threads = parse.GetValue(o.Threads),
             Device = Device.Parse(parse.GetValue(o.Device)!),
@@ -187,6 +216,8 @@ public static class TrainCommand
             Cancellation = cancellation,
         };
         options.Validate();
+        if ((warmupGiven || options.DecayEpochs is not null) && options.Schedule != WaveformSchedule.Cosine)
+            throw new ArgumentException("train: --warmup and --decay shape the cosine schedule; give --schedule cosine with them, or drop them");
         using var outputs = new OutputSet("train", parse.GetValue(o.Overwrite), [.. WaveformDataSet.InputFiles(options.Data), options.Init]);
         outputs.WorkFolder(options.OutputDirectory, WaveformTrainer.OutputFiles, options.Resume);
         var result = WaveformTrainer.Train(options);

@@ -21,6 +21,9 @@ public static class PickingNotes
     /// <summary>The loss's detection, P and S weights the picker was trained with ("0.05,0.4,0.55").</summary>
     public const string LossWeights = "picking.loss_weights";
 
+    /// <summary>How the learning rate moved ("cosine, warm-up 0.5 epochs" or "plateau, patience 10").</summary>
+    public const string Schedule = "training.schedule";
+
     /// <summary>The notes that record <paramref name="choice"/>.</summary>
     public static IEnumerable<KeyValuePair<string, string>> Of(ThresholdChoice choice) =>
     [

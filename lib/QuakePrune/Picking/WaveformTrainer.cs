@@ -32,8 +32,25 @@ public sealed record WaveformTrainOptions
     public double LearningRate { get; init; } = 1e-3;
 
     /// <summary>
-    /// Epochs without a lower dev loss after which the rate is multiplied by sqrt(0.1), down to 0.5e-6 (EQTransformer's
-    /// ReduceLROnPlateau: patience 12 - 2); 0: never.
+    /// How the rate moves: EQTransformer's cut on a plateau of the dev loss (open-ended training), or a warm-up and a cosine
+    /// to zero over the run (a fixed budget of epochs, where it ends at a low rate whatever the dev loss did).
+    /// </summary>
+    public WaveformSchedule Schedule { get; init; } = WaveformSchedule.Plateau;
+
+    /// <summary>With <see cref="WaveformSchedule.Cosine"/>: the linear warm-up's length in epochs (may be fractional).</summary>
+    public double WarmupEpochs { get; init; } = DefaultWarmupEpochs;
+
+    public const double DefaultWarmupEpochs = 0.5;
+
+    /// <summary>
+    /// With <see cref="WaveformSchedule.Cosine"/>: the cosine spans the last this many epochs (may be fractional), the peak held
+    /// after the warm-up until then; null: every epoch after the warm-up.
+    /// </summary>
+    public double? DecayEpochs { get; init; }
+
+    /// <summary>
+    /// With <see cref="WaveformSchedule.Plateau"/>: epochs without a lower dev loss after which the rate is multiplied by
+    /// sqrt(0.1), down to 0.5e-6 (EQTransformer's ReduceLROnPlateau: patience 12 - 2); 0: never.
     /// </summary>
     public int PlateauPatience { get; init; } = 10;
 
@@ -71,6 +88,8 @@ public sealed record WaveformTrainOptions
         if (BatchSize < 1) throw new ArgumentException($"train: batch size must be at least 1, got {BatchSize}");
         if (!(LearningRate > 0 && double.IsFinite(LearningRate))) throw new ArgumentException($"train: learning rate must be positive, got {LearningRate}");
         if (PlateauPatience < 0 || Patience < 0) throw new ArgumentException("train: patience must not be negative");
+        if (!(WarmupEpochs >= 0 && WarmupEpochs <= Epochs)) throw new ArgumentException($"train: warm-up {WarmupEpochs} epochs must be in [0, epochs]");
+        if (DecayEpochs is { } decay && !(decay > 0 && decay <= Epochs)) throw new ArgumentException($"train: decay {decay} epochs must be in (0, epochs]");
         if (Threads is < 1) throw new ArgumentException($"train: threads must be at least 1, got {Threads}");
         Augmentation?.Validate();
         Labels.Validate();
@@ -78,6 +97,16 @@ public sealed record WaveformTrainOptions
         if ((Init is null) == (Architecture is null)) throw new ArgumentException("train: give a picker's architecture or an initial checkpoint (--init), one of them");
         if (Architecture is not null) PickingNetwork.Require(Architecture, "train");
     }
+}
+
+/// <summary>How a waveform picker's learning rate moves (<see cref="WaveformTrainOptions.Schedule"/>).</summary>
+public enum WaveformSchedule
+{
+    /// <summary>EQTransformer's: constant, cut by sqrt(0.1) after a plateau of the dev loss.</summary>
+    Plateau,
+
+    /// <summary>Linear warm-up, then a cosine to zero at the last step of the budget, per step.</summary>
+    Cosine,
 }
 
 /// <summary>Where a run is within an epoch.</summary>
@@ -149,6 +178,7 @@ public static class WaveformTrainer
             [TrainingNotes.Seed] = options.Seed.ToString(CultureInfo.InvariantCulture),
             [TrainingNotes.Optimizer] = "adam",
             [TrainingNotes.LearningRate] = options.LearningRate.ToString("R", CultureInfo.InvariantCulture),
+            [PickingNotes.Schedule] = Describe(options),
             [PickingNotes.LabelSigma] = options.Labels.PickSigma.ToString("R", CultureInfo.InvariantCulture),
             [PickingNotes.LabelHalfWidth] = options.Labels.PickHalfWidth.ToString(CultureInfo.InvariantCulture),
             [PickingNotes.LossWeights] = options.LossWeights.ToString(),
@@ -165,6 +195,10 @@ public static class WaveformTrainer
         }
 
         var stepsPerEpoch = (trainCount + options.BatchSize - 1) / options.BatchSize;
+        var cosine = options.Schedule == WaveformSchedule.Cosine
+            ? new LearningRateSchedule(options.LearningRate, 0, (int)Math.Round(options.WarmupEpochs * stepsPerEpoch), options.Epochs * stepsPerEpoch,
+                options.DecayEpochs is { } decay ? (int)Math.Round(decay * stepsPerEpoch) : null)
+            : null;
         var interrupted = false;
         TrainingState.KeepOnInterruption(directory, progress.Epochs);
         try
@@ -174,8 +208,7 @@ public static class WaveformTrainer
                 var epoch = progress.Epochs;
                 var epochClock = Stopwatch.StartNew();
                 manual_seed(TrainingState.EpochSeed(options.Seed, epoch));
-                optimizer.lr = progress.LearningRate;
-                var train = TrainEpoch(model, optimizer, data, options, epoch, stepsPerEpoch, progress.LearningRate);
+                var train = TrainEpoch(model, optimizer, data, options, epoch, stepsPerEpoch, step => cosine?.At(epoch * stepsPerEpoch + step) ?? progress.LearningRate);
                 if (train is null)
                 {
                     interrupted = true;
@@ -198,7 +231,7 @@ public static class WaveformTrainer
                 {
                     var stalled = progress.EpochsWithoutImprovement + 1;
                     progress = progress with { EpochsWithoutImprovement = stalled };
-                    if (options.PlateauPatience > 0 && stalled % options.PlateauPatience == 0)
+                    if (cosine is null && options.PlateauPatience > 0 && stalled % options.PlateauPatience == 0)
                         progress = progress with { LearningRate = Math.Max(MinLearningRate, progress.LearningRate * PlateauFactor) };
                     if (options.Patience > 0 && stalled >= options.Patience) progress = progress with { EarlyStopped = true };
                 }
@@ -231,7 +264,7 @@ public static class WaveformTrainer
 
     /// <summary>One pass over the train split; null when cancelled.</summary>
     private static EpochTraining? TrainEpoch(Network model, optim.Optimizer optimizer, WaveformDataSet data, WaveformTrainOptions options, int epoch,
-        int stepsPerEpoch, double lr)
+        int stepsPerEpoch, Func<int, double> rateAt)
     {
         model.train();
         var loader = new WaveformLoaderOptions
@@ -242,9 +275,13 @@ public static class WaveformTrainer
         long seen = 0;
         var step = 0;
         var clock = Stopwatch.StartNew();
+        var first = rateAt(0);
+        var lr = first;
         foreach (var batch in data.Epoch(loader, epoch))
         {
             if (options.Cancellation.IsCancellationRequested) return null;
+            lr = rateAt(step);
+            optimizer.lr = lr;
             using (NewDisposeScope())
             {
                 var (x, d, p, s) = batch.ToTensors();
@@ -264,8 +301,13 @@ public static class WaveformTrainer
             options.OnStep?.Invoke(new WaveformStepProgress(epoch + 1, options.Epochs, step, stepsPerEpoch, lossSum / seen, seen / clock.Elapsed.TotalSeconds, lr));
         }
         if (options.Cancellation.IsCancellationRequested) return null;
-        return new EpochTraining(lossSum / seen, seen / clock.Elapsed.TotalSeconds, lr);
+        return new EpochTraining(lossSum / seen, seen / clock.Elapsed.TotalSeconds, first);
     }
+
+    /// <summary>The schedule as the checkpoint's notes and the fingerprint record it.</summary>
+    private static string Describe(WaveformTrainOptions o) => o.Schedule == WaveformSchedule.Cosine
+        ? FormattableString.Invariant($"cosine, warm-up {o.WarmupEpochs:R} epochs, decay {(o.DecayEpochs is { } d ? $"over the last {d:R}" : "after the warm-up")}")
+        : FormattableString.Invariant($"plateau, patience {o.PlateauPatience}");
 
     /// <summary>Counters a resumed run picks up.</summary>
     private sealed record Progress
@@ -318,7 +360,7 @@ public static class WaveformTrainer
     private static string Fingerprint(WaveformTrainOptions o, Architecture architecture) => string.Join(";",
         $"{TrainingState.DataEntry}={Resumption.Sha256(WaveformDataSet.ContentFiles(o.Data))}",
         FormattableString.Invariant($"seed={o.Seed}"), FormattableString.Invariant($"epochs={o.Epochs}"), FormattableString.Invariant($"batch={o.BatchSize}"),
-        FormattableString.Invariant($"lr={o.LearningRate:R}"), FormattableString.Invariant($"plateau={o.PlateauPatience}"),
+        FormattableString.Invariant($"lr={o.LearningRate:R}"), $"schedule={Describe(o)}",
         FormattableString.Invariant($"patience={o.Patience}"),
         FormattableString.Invariant($"labels={o.Labels.PickSigma:R}/{o.Labels.PickHalfWidth}"), $"loss={o.LossWeights}",
         "augment=" + (o.Augmentation is { } a

@@ -39,6 +39,12 @@ public sealed class PickingVerbsTests : IDisposable
         Assert.True(System.IO.File.Exists(Path.Combine(run, "history.csv")));
         Assert.NotNull(PickingNotes.StoredThresholds(Checkpoint.ReadInfo(model).Notes, model));
 
+        // The quick preset's schedule and a chosen augmentation, recorded in the checkpoint.
+        var cosine = File("cosine");
+        Ok(CliRunner.Run(Train(subset, cosine, "--schedule", "cosine", "--warmup", "0", "--decay", "1", "--augment-rates", "0.99,0,0")));
+        Assert.Equal("cosine, warm-up 0 epochs, decay over the last 1",
+            Checkpoint.ReadInfo(Path.Combine(cosine, "model.safetensors")).Notes[PickingNotes.Schedule]);
+
         // A second run into the same folder is refused without --overwrite or --resume; --resume of a finished run trains nothing more.
         Assert.Contains("--overwrite", CliRunner.Run(Train(subset, run)).Err);
         Ok(CliRunner.Run(Train(subset, run, "--resume")));
@@ -100,6 +106,12 @@ public sealed class PickingVerbsTests : IDisposable
             Checkpoint.Save(model, new ModelInfo(resnet, new ImageSize(32, 32), null, new Dictionary<string, string>()), File("resnet.safetensors"));
         Assert.Contains("not a waveform picker", CliRunner.Run("pick", "--model", File("resnet.safetensors"), "--subset", subset, "--out", File("p.csv")).Err);
         Assert.Contains("apply to classifiers", CliRunner.Run(Train(subset, File("r"), "--optimizer", "sgd")).Err);
+        Assert.Contains("give --schedule cosine", CliRunner.Run(Train(subset, File("r"), "--warmup", "1")).Err);
+        Assert.Contains("neither plateau nor cosine", CliRunner.Run(Train(subset, File("r"), "--schedule", "step")).Err);
+        Assert.Contains("decay 5 epochs", CliRunner.Run(Train(subset, File("r"), "--schedule", "cosine", "--decay", "5")).Err);
+        Assert.Contains("three probabilities", CliRunner.Run(Train(subset, File("r"), "--augment-rates", "0.5,0.5")).Err);
+        Assert.Contains("apply to waveform pickers", CliRunner.Run("train", "--data", File("s.h5"), "--out", File("r"), "--schedule", "cosine").Err);
+        Assert.False(Directory.Exists(File("r")));
         Assert.Contains("not found", CliRunner.Run(Train(File("nowhere"), File("r2"))).Err);
         // The subset is an input: an output inside it is refused.
         Assert.Contains("input", CliRunner.Run("pick", "--model", lite, "--subset", subset, "--out", Path.Combine(subset, "subset.csv"), "--overwrite").Err);

@@ -137,6 +137,35 @@ public class WaveformTrainerTests
     }
 
     [Fact]
+    public void The_cosine_schedule_holds_the_rate_then_falls_to_zero_over_its_decay_epochs_and_resumes_on_it()
+    {
+        using var dir = new TempDir();
+        // Enough training traces for several steps an epoch at batch 4: a decay of one step would stay at the peak.
+        var subset = TestSubsets.Make(dir, 30, 21);
+        var rates = new List<(int Epoch, double Rate)>();
+        var cosine = Options(subset, dir.File("cosine"), 2) with
+        {
+            Schedule = WaveformSchedule.Cosine, WarmupEpochs = 0, DecayEpochs = 1, OnStep = p => rates.Add((p.Epoch, p.LearningRate)),
+        };
+        var whole = WaveformTrainer.Train(cosine);
+        Assert.All(rates.Where(r => r.Epoch == 1), r => Assert.Equal(1e-3, r.Rate, 12));
+        var last = rates.Where(r => r.Epoch == 2).Select(r => r.Rate).ToArray();
+        Assert.True(last.Length > 1);
+        Assert.Equal(1e-3, last[0], 12);
+        Assert.Equal(0, last[^1], 12);
+        Assert.Equal("cosine, warm-up 0 epochs, decay over the last 1", Checkpoint.ReadInfo(whole.ModelPath).Notes[PickingNotes.Schedule]);
+
+        using var stop = new CancellationTokenSource();
+        WaveformTrainer.Train(cosine with { OutputDirectory = dir.File("split"), OnStep = null, OnEpoch = _ => stop.Cancel(), Cancellation = stop.Token });
+        var plateau = Assert.Throws<InvalidDataException>(() => WaveformTrainer.Train(Options(subset, dir.File("split"), 2) with { Resume = true }));
+        Assert.Contains("schedule=cosine", plateau.Message);
+        var resumed = WaveformTrainer.Train(cosine with { OutputDirectory = dir.File("split"), OnStep = null, Resume = true });
+        var (a, b) = (Weights(whole.ModelPath), Weights(resumed.ModelPath));
+        foreach (var key in a.Keys) Assert.Equal(a[key], b[key]);
+        Assert.Throws<ArgumentException>(() => WaveformTrainer.Train(cosine with { DecayEpochs = 3 }));
+    }
+
+    [Fact]
     public void Stored_thresholds_are_read_back_and_bad_ones_refused_by_key()
     {
         Assert.Null(PickingNotes.StoredThresholds(new Dictionary<string, string>(), "m"));

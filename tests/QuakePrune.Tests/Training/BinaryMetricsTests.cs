@@ -90,4 +90,13 @@ public sealed class BinaryMetricsTests
         Assert.Equal(0.01 + 0.09 * (1 + Math.Cos(Math.PI * 4 / 9)) / 2, schedule.At(8), 12);
         Assert.Equal(0.01, schedule.At(13), 12);
     }
+
+    [Fact]
+    public void Schedule_holds_the_peak_until_its_decay_steps()
+    {
+        var schedule = new LearningRateSchedule(Peak: 0.1, Min: 0, WarmupSteps: 0, TotalSteps: 10, DecaySteps: 3);
+        Assert.All(Enumerable.Range(0, 7), step => Assert.Equal(0.1, schedule.At(step), 12));
+        Assert.Equal([0.1, 0.05, 0], Enumerable.Range(7, 3).Select(schedule.At).Select(v => Math.Round(v, 12)));
+        Assert.Equal(0.1, new LearningRateSchedule(0.1, 0, 2, 10, DecaySteps: 50).At(2), 12);
+    }
 }
