@@ -77,6 +77,9 @@ public static class PickingNetwork
     public static IEnumerable<CurveBatch> Run(Network model, IEnumerable<WaveformBatch> batches, Device? device = null, LossWeights? weights = null)
     {
         model.eval();
+        // Each batch allocates activations and curves of 6000 samples per trace; returned to the system after every batch,
+        // they page-fault back in at the next, which cost more than the network itself.
+        keep_freed_cpu_memory();
         foreach (var batch in batches) yield return RunBatch(model, batch, device, weights);
     }
 
