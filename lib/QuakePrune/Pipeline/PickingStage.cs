@@ -83,10 +83,10 @@ public static class PickingStage
             .ToArray();
     }
 
-    /// <summary>The pickers' subset: drawn into eqtransformer/subset when the preset says how many per class, else notebook 01's.</summary>
+    /// <summary>The pickers' subset: drawn into eqtransformer/subset when the preset says how many of each class, else notebook 01's.</summary>
     public static string Subset(Preset preset, StudyPaths paths, string steadPrefixes = "")
     {
-        if (preset.PickingPerClass is not { } perClass)
+        if (preset.PickingSubset is not { } counts)
         {
             if (!File.Exists(Path.Combine(paths.Subset, SubsetExtractor.CsvName)))
                 throw new FileNotFoundException($"the {preset.Name} preset trains the pickers on the study's subset; run notebook 01 (or `pipeline`) first: '{paths.Subset}' has none");
@@ -96,7 +96,8 @@ public static class PickingStage
         {
             Inputs = SubsetStage.Sources(preset, paths, steadPrefixes),
             OutputDirectory = paths.PickingSubset,
-            PerClass = perClass,
+            Earthquakes = counts.Earthquakes,
+            Noise = counts.Noise,
             MinSnrDb = double.IsFinite(preset.MinSnrDb) ? preset.MinSnrDb : null,
             Seed = preset.Seed,
             Overwrite = true,
@@ -113,6 +114,9 @@ public static class PickingStage
         Epochs = preset.PickingEpochs,
         BatchSize = preset.PickingBatchSize,
         LearningRate = preset.PickingLearningRate,
+        Schedule = preset.PickingSchedule,
+        WarmupEpochs = preset.PickingWarmupEpochs,
+        DecayEpochs = preset.PickingDecayEpochs,
         Labels = LabelSettings.WithSigma(preset.PickingLabelSigma),
         LossWeights = preset.PickingLossWeights,
         Augmentation = preset.PickingAugment ? WaveformAugmentOptions.EqTransformer : null,
@@ -137,58 +141,69 @@ public static class PickingStage
 
     /// <summary>
     /// Trains the pickers: from fresh weights, or (a pruned one) the trained EQTransformer pruned and retrained; an earlier run
-    /// of each is replaced, so a rerun gives the same numbers. With the preset's <see cref="Preset.PickingParallelRuns"/> above
-    /// one, they train side by side, each in its own `quakeprune train` process on one libtorch thread: a waveform training
+    /// of each is replaced, so a rerun gives the same numbers. A pruned picker waits for EQTransformer when it is trained in the
+    /// same call, and is pruned from it when it starts. With the preset's <see cref="Preset.PickingParallelRuns"/> above one,
+    /// they train side by side, each in its own `quakeprune train` process on one libtorch thread, the next ready picker
+    /// starting as soon as a core is free (so the pruned ones fill the time the smaller redesigns leave): a waveform training
     /// step gains little from a second thread (eqtransformer, batch 32: 61 traces/s on one thread, 71 on two), so two
     /// one-thread runs on two cores train 1.4x as many traces per second as one on both (measured: 45 + 56 traces/s), and
-    /// each process's own random generator keeps every run as it would be alone. Otherwise they train here, one after another.
-    /// Each line of progress goes to <paramref name="log"/>, prefixed with its picker.
+    /// each process's own random generator keeps every run as it would be alone. Otherwise they train here, one after
+    /// another, in the order given. Each line of progress goes to <paramref name="log"/>, prefixed with its picker.
     /// </summary>
     public static IReadOnlyList<TrainedPicker> TrainAll(Preset preset, StudyPaths paths, string subset, IReadOnlyList<Picker> pickers, Action<string>? log = null)
     {
         log ??= _ => { };
-        var runs = pickers.Select(p => (Picker: p, Options: Prepare(preset, paths, subset, p))).ToArray();
+        var reference = pickers.ToList().FindIndex(p => p.Architecture == preset.PickingArchitectures[0]);
         if (preset.PickingParallelRuns <= 1)
-            return runs.Select(run =>
+            return pickers.Select(picker =>
             {
-                var result = WaveformTrainer.Train(run.Options with { OnEpoch = e => log($"{run.Picker}: {Describe(e)}") });
-                return new TrainedPicker(run.Picker, result.History, result.Seconds);
+                var options = Prepare(preset, paths, subset, picker);
+                var result = WaveformTrainer.Train(options with { OnEpoch = e => log($"{picker}: {Describe(e)}") });
+                return new TrainedPicker(picker, result.History, result.Seconds);
             }).ToArray();
-        var trained = new TrainedPicker[runs.Length];
+        var trained = new TrainedPicker[pickers.Count];
+        var (started, finished) = (new bool[pickers.Count], new bool[pickers.Count]);
+        // Ready: a network trained from fresh weights, or a pruned one once EQTransformer (when trained here) has finished.
+        bool Ready(int i) => !started[i] && (pickers[i].Pruning is null || reference < 0 || finished[reference]);
         var lines = new System.Collections.Concurrent.BlockingCollection<string>();
-        var next = 0;
-        var running = new List<(Task Task, System.Diagnostics.Process Child)>();
+        var running = new List<(Task Task, System.Diagnostics.Process Child, int Index)>();
         try
         {
-            while (next < runs.Length || running.Count > 0)
+            while (started.Contains(false) || running.Count > 0)
             {
-                while (next < runs.Length && running.Count < preset.PickingParallelRuns)
+                for (var index = 0; index < pickers.Count && running.Count < preset.PickingParallelRuns; index++)
                 {
-                    var index = next++;
-                    var child = StartChild(runs[index].Picker, runs[index].Options, preset, lines);
+                    if (!Ready(index)) continue;
+                    started[index] = true;
+                    var picker = pickers[index];
+                    var options = Prepare(preset, paths, subset, picker);
+                    var child = StartChild(picker, options, preset, lines);
                     var clock = System.Diagnostics.Stopwatch.StartNew();
+                    var slot = index;
                     running.Add((Task.Run(() =>
                     {
                         child.WaitForExit();
-                        var run = runs[index];
                         if (child.ExitCode != 0)
-                            throw new InvalidOperationException($"training {run.Picker} in a separate process ended with exit {child.ExitCode}; its lines are above");
-                        var history = PickingHistory.Read(Path.Combine(run.Options.OutputDirectory, Trainer.HistoryFileName));
-                        trained[index] = new TrainedPicker(run.Picker, history, clock.Elapsed.TotalSeconds);
-                    }), child));
+                            throw new InvalidOperationException($"training {picker} in a separate process ended with exit {child.ExitCode}; its lines are above");
+                        var history = PickingHistory.Read(Path.Combine(options.OutputDirectory, Trainer.HistoryFileName));
+                        trained[slot] = new TrainedPicker(picker, history, clock.Elapsed.TotalSeconds);
+                    }), child, slot));
                 }
+                if (running.Count == 0)
+                    throw new InvalidOperationException("picking: no picker can start; a pruned one waits for an EQTransformer that is not trained");
                 while (lines.TryTake(out var line, 200)) log(line);
                 foreach (var done in running.Where(r => r.Task.IsCompleted).ToArray())
                 {
                     running.Remove(done);
                     done.Task.GetAwaiter().GetResult();
+                    finished[done.Index] = true;
                 }
             }
             while (lines.TryTake(out var line)) log(line);
         }
         finally
         {
-            foreach (var (_, child) in running)
+            foreach (var (_, child, _) in running)
                 if (!child.HasExited) child.Kill(entireProcessTree: true);
         }
         return trained;
@@ -220,11 +235,13 @@ public static class PickingStage
         [
             "train", "--data", options.Data, "--out", options.OutputDirectory, "--epochs", options.Epochs.ToString(c), "--batch", options.BatchSize.ToString(c),
             "--lr", options.LearningRate.ToString("R", c), "--label-sigma", options.Labels.PickSigma.ToString("R", c), "--loss-weights", options.LossWeights.ToString(),
-            "--patience", options.Patience.ToString(c),
+            "--patience", options.Patience.ToString(c), "--schedule", options.Schedule.ToString().ToLowerInvariant(),
             "--seed", options.Seed.ToString(c), "--threads", preset.PickingThreadsPerRun.ToString(c), "--device", options.Device.ToString(),
         ];
         arguments.AddRange(options.Init is { } init ? ["--init", init] : ["--arch", picker.Architecture!]);
         if (options.Augmentation is not null) arguments.Add("--augment");
+        if (options.Schedule == WaveformSchedule.Cosine) arguments.AddRange(["--warmup", options.WarmupEpochs.ToString("R", c)]);
+        if (options.Schedule == WaveformSchedule.Cosine && options.DecayEpochs is { } decay) arguments.AddRange(["--decay", decay.ToString("R", c)]);
         var start = CommandLineProcess.StartInfo(arguments)
                     ?? throw new InvalidOperationException("pickers train side by side through QuakePrune.Cli.dll, which is not built beside QuakePrune.dll " +
                                                            "(build the solution with environment/setup.sh)");
@@ -345,16 +362,17 @@ public static class PickingStage
         if (preset.SynthTraces == 0 || steadPrefixes.Length > 0) return null;
         var prefix = Path.Combine(paths.PickingUnseen, "synthetic");
         var subset = Path.Combine(paths.PickingUnseen, "subset");
-        var perClass = preset.PickingPerClass ?? preset.PerClass;
+        var counts = preset.PickingSubset ?? new Preset.ClassCounts(preset.PerClass, preset.PerClass);
         Directory.CreateDirectory(paths.PickingUnseen);
+        // A quarter more traces than the subset draws, in its proportions: enough of each class whatever the draw.
         SyntheticStead.Write(prefix, new SynthOptions
         {
-            Traces = preset.PickingPerClass is null ? preset.SynthTraces : 5 * perClass / 2, NoiseFraction = preset.SynthNoiseFraction,
-            Seed = preset.Seed + UnseenSeedOffset, Overwrite = true,
+            Traces = 5 * counts.Total / 4, NoiseFraction = (double)counts.Noise / counts.Total, Seed = preset.Seed + UnseenSeedOffset, Overwrite = true,
         });
         SubsetExtractor.Extract(new ExtractOptions
         {
-            Inputs = [prefix], OutputDirectory = subset, PerClass = perClass, MinSnrDb = double.IsFinite(preset.MinSnrDb) ? preset.MinSnrDb : null,
+            Inputs = [prefix], OutputDirectory = subset, Earthquakes = counts.Earthquakes, Noise = counts.Noise,
+            MinSnrDb = double.IsFinite(preset.MinSnrDb) ? preset.MinSnrDb : null,
             Seed = preset.Seed + UnseenSeedOffset, Overwrite = true,
         });
         return PickingEvaluation.Evaluate(Model(paths, picker), subset, "test", preset.PickingBatchSize, preset.Device);
@@ -373,8 +391,7 @@ public static class PickingStage
         var subset = Subset(preset, paths, steadPrefixes);
         log($"07 picking subset -> {subset}");
         var pickers = Pickers(preset);
-        TrainAll(preset, paths, subset, pickers.Where(p => p.Pruning is null).ToArray(), log);
-        TrainAll(preset, paths, subset, pickers.Where(p => p.Pruning is not null).ToArray(), log);
+        TrainAll(preset, paths, subset, pickers, log);
         var reports = pickers.Select(p => Evaluate(preset, paths, subset, p)).ToList();
         foreach (var (picker, report) in pickers.Zip(reports))
             log(FormattableString.Invariant($"07 {picker.Name}: test detection F1 {report.Intervals.DetectionF1.Estimate:0.000}, ") +

@@ -55,13 +55,21 @@ public sealed record Preset
 
     /// <summary>The waveform pickers compared, EQTransformer first (the reference of every speed-up).</summary>
     public IReadOnlyList<string> PickingArchitectures { get; init; } = ["eqtransformer", "eqt-gru", "eqt-cnn-bilstm", "eqt-lite"];
-    /// <summary>Traces of each class in the pickers' own subset, drawn from the same STEAD; null: the study's subset (notebook 01's).</summary>
-    public int? PickingPerClass { get; init; }
+    /// <summary>
+    /// Earthquakes and noise traces in the pickers' own subset, drawn from the same STEAD; null: the study's subset (notebook 01's).
+    /// Only earthquakes teach the P and S heads, so the quick preset draws them as STEAD holds them, about four to one.
+    /// </summary>
+    public ClassCounts? PickingSubset { get; init; }
     /// <summary>Epochs of every picker trained from fresh weights: the same budget for each (the redesigns cost less per epoch).</summary>
     public int PickingEpochs { get; init; }
     public int PickingBatchSize { get; init; } = 32;
     /// <summary>Adam's rate (EQTransformer's: 0.001).</summary>
     public double PickingLearningRate { get; init; } = 1e-3;
+    /// <summary>How the pickers' rate moves: EQTransformer's plateau cut, or a warm-up and a cosine to zero over the epochs.</summary>
+    public WaveformSchedule PickingSchedule { get; init; } = WaveformSchedule.Plateau;
+    /// <summary>With the cosine schedule: warm-up epochs, and the last epochs over which the rate falls to zero (null: all after the warm-up).</summary>
+    public double PickingWarmupEpochs { get; init; } = WaveformTrainOptions.DefaultWarmupEpochs;
+    public double? PickingDecayEpochs { get; init; }
     /// <summary>The P and S label Gaussian's sigma in samples, cut at two sigmas (EQTransformer's: 10).</summary>
     public double PickingLabelSigma { get; init; } = 10;
     /// <summary>The loss's detection, P and S weights (EQTransformer's: 0.05, 0.40, 0.55).</summary>
@@ -87,7 +95,8 @@ public sealed record Preset
     {
         Name = "ci", SynthTraces = 160, PerClass = 40, ImageSize = new(32, 32), Hidden = 32,
         Epochs = 1, BatchSize = 16, RetrainEpochs = 1, RecalibrationBatches = 2, Scopes = [PruningScope.Full], BenchSize = new(32, 32), BenchRuns = 5, BenchWarmup = 1,
-        PickingPerClass = 8, PickingEpochs = 1, PickingBatchSize = 8, PickingLabelSigma = 20, PickingLossWeights = new(0.05, 0.55, 0.40), PickingAugment = true,
+        PickingSubset = new(8, 8), PickingEpochs = 1, PickingBatchSize = 8, PickingSchedule = WaveformSchedule.Cosine, PickingWarmupEpochs = 0, PickingDecayEpochs = 1,
+        PickingLabelSigma = 20, PickingLossWeights = new(0.05, 0.55, 0.40), PickingAugment = true,
         PickingPruneRatios = [0.5], PickingRetrainEpochs = 1, PickingParallelRuns = 2, PickingBenchBatches = [1, 2], PickingBenchRuns = 2, PickingBenchWarmup = 0,
     };
 
@@ -96,7 +105,8 @@ public sealed record Preset
         Name = "quick", SynthTraces = 3000, PerClass = 1200, ImageSize = new(64, 64), Hidden = 512,
         Epochs = 4, BatchSize = 32, RetrainEpochs = 2, BenchRuns = 100, BenchWarmup = 10,
         // The pickers' recipe and budget, measured on this preset's data (README, "EQTransformer: picking on waveforms").
-        PickingPerClass = 1200, PickingEpochs = 5, PickingBatchSize = 32, PickingLabelSigma = 20, PickingLossWeights = new(0.05, 0.55, 0.40), PickingAugment = true,
+        PickingSubset = new(1440, 360), PickingEpochs = 6, PickingBatchSize = 16, PickingSchedule = WaveformSchedule.Cosine, PickingWarmupEpochs = 0,
+        PickingDecayEpochs = 1, PickingLabelSigma = 20, PickingLossWeights = new(0.05, 0.55, 0.40), PickingAugment = true,
         PickingRetrainEpochs = 2, PickingParallelRuns = 2, PickingBenchRuns = 10, PickingBenchWarmup = 3,
     };
 
@@ -108,6 +118,12 @@ public sealed record Preset
     };
 
     public static IReadOnlyList<Preset> All { get; } = [Ci, Quick, Paper];
+
+    /// <summary>How many earthquakes and noise traces a subset draws.</summary>
+    public sealed record ClassCounts(int Earthquakes, int Noise)
+    {
+        public int Total => Earthquakes + Noise;
+    }
 
     /// <summary>
     /// Every pruned model of the study, in order: L2 in each scope at each ratio (full scope first), then each control
