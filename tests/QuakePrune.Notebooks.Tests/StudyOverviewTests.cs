@@ -52,5 +52,20 @@ public class StudyOverviewTests
         foreach (var entry in new[] { "\"L2, full scope\"", "\"random, full scope\"", "\"controls: other channels, same widths\"", "\"L2 (the paper", "\"error_y\"" })
             Assert.Contains(entry, html);
         Assert.Null(StudyOverview.Html(Path.Combine(temp.Path, "missing.csv")));
+        Assert.DoesNotContain("EQTransformer study", html);
+
+        // With notebook 07's comparison.csv in the run folder, the pickers' trade-off and table follow.
+        var interval = new QuakePrune.Statistics.Interval(0.95, 0.9, 0.99, 1000, 0);
+        var mae = new QuakePrune.Statistics.Interval(8, 6, 10, 1000, 0);
+        Directory.CreateDirectory(Path.Combine(temp.Path, "eqtransformer"));
+        PickingStage.WriteComparison(StudyOverview.ComparisonPath(summary),
+        [
+            new PickerComparisonRow("eqtransformer", 376_935, 128_700_000, 12, 2.4, 64, 1, interval, interval, interval, mae, mae),
+            new PickerComparisonRow("eqt-lite", 100_255, 33_600_000, 8.7, 1.5, 64, 1.38, interval, interval, interval, mae, mae),
+        ]);
+        var withPickers = StudyOverview.Html(summary)!;
+        Assert.Equal(3, withPickers.Split("Plotly.newPlot").Length - 1);
+        foreach (var entry in new[] { "The EQTransformer study at a glance", "Pareto front", "SeisBench EQTransformer, PyTorch eager", "<td>eqt-lite</td>" })
+            Assert.Contains(entry, withPickers);
     }
 }

@@ -47,7 +47,7 @@ public static class NotebooksCommand
             using var outputs = new OutputSet("notebooks run", result.GetValue(overwrite), [.. paths, result.GetValue(summaryFile)]);
             outputs.WorkFolder(result.GetValue(output)!,
                 [.. paths.SelectMany(p => new[] { Path.GetFileNameWithoutExtension(p) + ".ipynb", Path.GetFileNameWithoutExtension(p) + ".html" }),
-                 "index.html", "plotly.min.js", "summary.csv"]);
+                 "index.html", "plotly.min.js", "summary.csv", PickingStage.ComparisonFileName]);
             var summary = NotebookRunner.Run(new NotebookRunOptions
             {
                 Notebooks = paths,
@@ -69,6 +69,8 @@ public static class NotebooksCommand
     {
         if (!File.Exists(summaryPath)) return null;
         AtomicFile.WriteAllBytes(Path.Combine(outputDirectory, "summary.csv"), File.ReadAllBytes(summaryPath));
+        var comparison = StudyOverview.ComparisonPath(summaryPath);
+        if (File.Exists(comparison)) AtomicFile.WriteAllBytes(Path.Combine(outputDirectory, PickingStage.ComparisonFileName), File.ReadAllBytes(comparison));
         return StudyOverview.Html(summaryPath);
     }
 }

@@ -49,6 +49,30 @@ public static class StudyOverview
             its batch-norm statistics on training batches. The p-values are McNemar's exact test of each final model against the
             baseline on the same images (Holm-adjusted over all variants in brackets).</p>
             {ResultsTable(rows, inputSize, latency).Html}
+            {PickingHtml(ComparisonPath(summaryPath))}
+            """;
+    }
+
+    /// <summary>Where the EQTransformer study's comparison.csv lies in the run folder of <paramref name="summaryPath"/>.</summary>
+    public static string ComparisonPath(string summaryPath) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(summaryPath))!, "eqtransformer", PickingStage.ComparisonFileName);
+
+    /// <summary>The EQTransformer study's trade-off and table, from comparison.csv; empty when notebook 07 did not write it.</summary>
+    static string PickingHtml(string comparisonPath)
+    {
+        if (!File.Exists(comparisonPath)) return "";
+        var rows = PickingStage.ReadComparison(comparisonPath);
+        var figure = PickingPlots.TradeOff(rows, PickingStage.PyTorchReference.LatencyMs(rows), PickingStage.PyTorchReference.Label);
+        return $"""
+            <h2>The EQTransformer study at a glance</h2>
+            <p>Every picker's detection, P-pick and S-pick F1 on the test traces (a pick counts within 0.5 s of the catalogue's),
+            with its 95 % bootstrap interval, against its CPU latency at batch 1: EQTransformer, its three redesigns trained from
+            fresh weights, and EQTransformer pruned by L2 norm and at random (the control), each retrained at a tenth of the rate.
+            The dotted line is each score's Pareto front (no picker is both faster and better); the dashed one places SeisBench's
+            EQTransformer under PyTorch eager by the ratio environment/bench/eqtransformer.sh measured. One row per picker in
+            <a href="comparison.csv">comparison.csv</a>; notebook 07 says what the test set can resolve.</p>
+            {figure.ToHtmlFragment()}
+            {PickingPlots.Table(rows).Html}
             """;
     }
 

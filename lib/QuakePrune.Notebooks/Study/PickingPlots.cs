@@ -162,12 +162,15 @@ public static class PickingPlots
             ("Detection F1 [95 %]", r => Score(r.DetectionF1)),
             ("P F1 [95 %]", r => Score(r.PF1)),
             ("S F1 [95 %]", r => Score(r.SF1)),
-            ("P MAE (s)", r => Round(r.PMaeSeconds, 3)),
-            ("S MAE (s)", r => Round(r.SMaeSeconds, 3)),
+            ("P MAE (s)", r => Seconds(r.PMaeSeconds)),
+            ("S MAE (s)", r => Seconds(r.SMaeSeconds)),
             ("Note", r => r.PicksNothing ? "picks nothing: learned no phase (retraining did not recover it)" : ""));
     }
 
     private static double? Round(double? value, int digits) => value is { } v ? Math.Round(v, digits) : null;
+
+    /// <summary>A residual MAE in seconds, or "-" where there is no right pick to measure.</summary>
+    private static string Seconds(double? value) => value is { } v ? v.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture) : "-";
 
     private static string Score(Interval interval) => interval.Estimate is not { } estimate
         ? "-"

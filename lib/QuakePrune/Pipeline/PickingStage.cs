@@ -330,6 +330,43 @@ public static class PickingStage
     }
 
     /// <summary>
+    /// Reads comparison.csv back (the report's front page draws the trade-off from it): columns found by name, the per-window
+    /// latency column by its batch; speed-ups against the eqtransformer row. Residual MAEs come back in samples, without
+    /// their intervals (the file keeps the estimate only).
+    /// </summary>
+    public static IReadOnlyList<PickerComparisonRow> ReadComparison(string path)
+    {
+        var lines = File.ReadAllLines(path).Where(l => l.Length > 0).ToArray();
+        if (lines.Length == 0) throw new InvalidDataException($"{path}: empty; expected a header and one row per picker");
+        var header = lines[0].Split(',');
+        int At(string column) => Array.IndexOf(header, column) is var i and >= 0 ? i
+            : throw new InvalidDataException($"{path}: no column '{column}' (a comparison.csv from `pipeline --stages picking` has it)");
+        var perWindow = header.FirstOrDefault(h => h.StartsWith("latency_b", StringComparison.Ordinal) && h.EndsWith("_ms_per_window", StringComparison.Ordinal))
+                        ?? throw new InvalidDataException($"{path}: no column 'latency_bN_ms_per_window'");
+        var batch = int.Parse(perWindow["latency_b".Length..^"_ms_per_window".Length], CultureInfo.InvariantCulture);
+        var rows = lines.Skip(1).Select((line, i) =>
+        {
+            var f = line.Split(',');   // model names and numbers: no field holds a comma or a quote
+            if (f.Length != header.Length) throw new InvalidDataException($"{path}: line {i + 2} has {f.Length} fields, expected {header.Length}");
+            try
+            {
+                double? D(string column) => f[At(column)].Length == 0 ? null : double.Parse(f[At(column)], CultureInfo.InvariantCulture);
+                Interval Score(string column) => new(D(column), D($"{column}_lo"), D($"{column}_hi"), 0, 0);
+                Interval Mae(string column) => new(D(column) * Stead.SteadLayout.SamplingRateHz, null, null, 0, 0);
+                return new PickerComparisonRow(f[At("model")], long.Parse(f[At("params")], CultureInfo.InvariantCulture),
+                    long.Parse(f[At("macs")], CultureInfo.InvariantCulture), D("latency_b1_ms"), D(perWindow), batch, null,
+                    Score("detection_f1"), Score("p_f1"), Score("s_f1"), Mae("p_mae_s"), Mae("s_mae_s"));
+            }
+            catch (FormatException e)
+            {
+                throw new InvalidDataException($"{path}: line {i + 2}: {e.Message}", e);
+            }
+        }).ToArray();
+        var reference = rows.FirstOrDefault(r => r.Model == "eqtransformer")?.LatencyBatch1Ms;
+        return rows.Select(r => r with { Speedup = reference / r.LatencyBatch1Ms }).ToArray();
+    }
+
+    /// <summary>
     /// The first test earthquake of the subset (else the first test trace) through a trained picker, at the thresholds its
     /// training chose on dev: what notebook 07 draws.
     /// </summary>

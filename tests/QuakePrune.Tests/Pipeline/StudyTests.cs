@@ -123,5 +123,15 @@ public class StudyTests
         Assert.Equal("model,params,macs,latency_b1_ms,latency_b64_ms_per_window,detection_f1,detection_f1_lo,detection_f1_hi,p_f1,p_f1_lo,p_f1_hi," +
                      "s_f1,s_f1_lo,s_f1_hi,p_mae_s,s_mae_s", lines[0]);
         Assert.Equal("eqtransformer,376935,128700000,21.5,3.4,0.9,0.85,0.95,0.9,0.85,0.95,0.9,0.85,0.95,0.075,", lines[1]);
+
+        // Read back for the report's front page: the same scores and intervals, the MAE in samples again, speed-up from the latencies.
+        var read = PickingStage.ReadComparison(path).Single();
+        Assert.Equal(("eqtransformer", 376_935L, 128_700_000L, 21.5, 3.4, 64, 1.0), (read.Model, read.Params, read.Macs, read.LatencyBatch1Ms!.Value,
+            read.LatencyPerWindowBatchNMs!.Value, read.BatchN, read.Speedup!.Value));
+        Assert.Equal((0.9, 0.85, 0.95), (read.PF1.Estimate!.Value, read.PF1.Lo!.Value, read.PF1.Hi!.Value));
+        Assert.Equal(7.5, read.PResidualMae.Estimate!.Value, 9);
+        Assert.Null(read.SResidualMae.Estimate);
+        File.WriteAllText(path, lines[0].Replace(",p_f1,", ",pf1,") + "\n" + lines[1]);
+        Assert.Contains("no column 'p_f1'", Assert.Throws<InvalidDataException>(() => PickingStage.ReadComparison(path)).Message);
     }
 }
