@@ -21,6 +21,7 @@ public static class QuakePruneCli
         PredictCommand.Create(),
         PickCommand.Create(),
         PruneCommand.Create(),
+        ExportCommand.Create(),
         RetrainCommand.Create(),
         SensitivityCommand.Create(),
         ReportCommand.Create(),
