@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Batch latency of ResNet50 and its 90%-pruned (full scope) copy: `quakeprune bench` (our prepared fast path and
-# our plain module) against PyTorch eager (../shared/bench/reference.py latency) on the same two checkpoints.
+# Batch latency of ResNet50 and its 90%-pruned (full scope) copy: `quakeprune bench` (our prepared fast path, our
+# plain module, and ONNX Runtime on the exported model) against PyTorch eager (../shared/bench/reference.py latency) on
+# the same two checkpoints.
 # Rounds alternate which side goes first, so drift on a shared machine hits both alike; each round's figures, the
 # median over rounds, and the median over rounds of each round's ratio (the targets' terms) are printed:
-#   baseline: ours no slower than PyTorch eager; prune90: >= 10x faster than our baseline, >= 3x faster than eager.
+#   baseline: ours no slower than PyTorch eager; prune90: >= 10x faster than our baseline, >= 3x faster than eager;
+#   both: ours no slower than ONNX Runtime (all graph optimisations, the same threads).
 # Without ../shared (a user's clone) the reference side is skipped with a message.
 # Needs a built checkout (make setup).
 #   environment/bench/latency.sh [--rounds N] [--runs N] [--threads N] [--size H W] [--work DIR]
@@ -37,7 +39,7 @@ prune90="$work/prune90-${height}x${width}.safetensors"
 
 ours() {
   "$root/quakeprune" bench --model "$baseline" --model "$prune90" --size "${height}x${width}" --threads "$threads" \
-    --runs "$runs" --interleave --engine both --project gtx1050 --out "$work/ours-$1.json" >/dev/null
+    --runs "$runs" --interleave --engine fast,eager,onnxruntime --project gtx1050 --out "$work/ours-$1.json" >/dev/null
 }
 theirs() {
   [ -z "$reference" ] || /usr/bin/python3 "$reference" latency --checkpoint "$baseline" "$prune90" \
@@ -74,13 +76,14 @@ def medians(round):
 rows = [medians(k) for k in range(1, rounds + 1)]
 machine = rows[0][0]
 print(f"{machine['cpu']}, {machine['threads']} threads, libtorch {machine['libtorch']}; batch 1, median ms per forward")
-print(f"{'round':<7}{'model':<10}{'path':<15}{'ours fast':>10}{'ours eager':>11}{'PyTorch':>10}{'PyTorch/fast':>13}{'base/fast':>10}")
+print(f"{'round':<7}{'model':<10}{'path':<15}{'ours fast':>10}{'ours eager':>11}{'ONNX RT':>10}{'ORT/fast':>9}{'PyTorch':>10}{'PyTorch/fast':>13}{'base/fast':>10}")
 
 def line(label, row):
     for name in models:
-        fast, eager, torch = row[(name, "fast")], row[(name, "eager")], row.get((name, "pytorch"))
+        fast, eager, ort, torch = row[(name, "fast")], row[(name, "eager")], row[(name, "onnxruntime")], row.get((name, "pytorch"))
         versus = f"{torch / fast:12.2f}x" if torch else f"{'-':>13}"
-        print(f"{label:<7}{name:<10}{row[(name, 'path')]:<15}{fast:10.2f}{eager:11.2f}{(f'{torch:10.2f}' if torch else f'{chr(45):>10}')}{versus}"
+        print(f"{label:<7}{name:<10}{row[(name, 'path')]:<15}{fast:10.2f}{eager:11.2f}{ort:10.2f}{ort / fast:8.2f}x"
+              f"{(f'{torch:10.2f}' if torch else f'{chr(45):>10}')}{versus}"
               f"{row[('baseline', 'fast')] / fast:9.2f}x")
 
 for k, (_, row) in enumerate(rows, 1):
@@ -106,5 +109,8 @@ check(f"prune90 >= 10x faster than our baseline: {speedup:.2f}x", speedup >= 10)
 if ("prune90", "pytorch") in median:
     speedup = ratio(("prune90", "pytorch"), ("prune90", "fast"))
     check(f"prune90 >= 3x faster than PyTorch eager on the same checkpoint: {speedup:.2f}x", speedup >= 3)
+for name in models:
+    speedup = ratio((name, "onnxruntime"), (name, "fast"))
+    check(f"{name} no slower than ONNX Runtime: ONNX Runtime / ours = {speedup:.2f}x", speedup >= 1)
 print(f"(machine shared: load average {machine['load_average_before']} at the first round; JSON per round in {work})")
 PY

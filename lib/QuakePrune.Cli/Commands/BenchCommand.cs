@@ -23,7 +23,11 @@ public static class BenchCommand
         var runs = new Option<int>("--runs") { Description = "Timed runs per model and batch", DefaultValueFactory = _ => 100 };
         var seconds = new Option<double?>("--seconds") { Description = "Time each model and batch for at least S seconds instead of --runs" };
         var interleave = new Option<bool>("--interleave") { Description = "Time in A B A B rounds so drift hits every model alike" };
-        var engine = new Option<string>("--engine") { Description = "fast (prepared inference path), eager (the plain module) or both", DefaultValueFactory = _ => "fast" };
+        var engine = new Option<string>("--engine")
+        {
+            Description = "fast (prepared inference path), eager (the plain module), onnxruntime (the model exported to ONNX, ONNX Runtime with all graph " +
+                          "optimisations), comma-separated for several (both: fast,eager)", DefaultValueFactory = _ => "fast",
+        };
         var fewerThreads = new Option<bool>("--fewer-threads")
         {
             Description = "Let the fast engine run a model with fewer threads than --threads where that measured faster (default: exactly --threads)",
@@ -83,7 +87,12 @@ public static class BenchCommand
         .ToArray();
 
     private static BenchEngine ParseEngine(string text) =>
-        Enum.TryParse<BenchEngine>(text, ignoreCase: true, out var value) && Enum.IsDefined(value)
-            ? value
-            : throw new ArgumentException($"--engine must be fast, eager or both, got '{text}'");
+        text.Split(',', StringSplitOptions.TrimEntries).Aggregate((BenchEngine)0, (engines, name) => engines | (name.ToLowerInvariant() switch
+        {
+            "fast" => BenchEngine.Fast,
+            "eager" => BenchEngine.Eager,
+            "both" => BenchEngine.Both,
+            "onnxruntime" => BenchEngine.OnnxRuntime,
+            _ => throw new ArgumentException($"--engine takes fast, eager, onnxruntime or both, comma-separated; got '{text}'"),
+        }));
 }

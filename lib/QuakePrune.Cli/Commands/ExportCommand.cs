@@ -28,9 +28,14 @@ public static class ExportCommand
             outputs.Publish();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"export: {summary.Nodes} nodes, {summary.Values:N0} values (weights and batch-norm statistics) in {summary.Initializers} initializers, opset {summary.Opset}; " +
-                $"input '{summary.Input}' [{OnnxExport.BatchAxis}, {string.Join(", ", summary.InputShape.Skip(1))}], outputs {string.Join(", ", summary.Outputs.Select(o => $"'{o}'"))} -> {target}"));
+                $"input '{summary.Input}' {Axes(summary.InputShape)}, outputs {string.Join(", ", summary.Outputs.Select(o => $"'{o}'"))} -> {target}"));
             return 0;
         }));
         return command;
     }
+
+    /// <summary>The input's axes as the file declares them: an image network's height and width are dynamic, its trained size said beside.</summary>
+    private static string Axes(long[] shape) => shape.Length == 4
+        ? $"[{OnnxExport.BatchAxis}, {shape[1]}, height, width] (trained at {shape[2]}x{shape[3]})"
+        : $"[{OnnxExport.BatchAxis}, {string.Join(", ", shape.Skip(1))}]";
 }

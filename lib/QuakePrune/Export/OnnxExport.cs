@@ -12,7 +12,7 @@ public sealed record OnnxExportSummary(string Path, int Nodes, int Initializers,
 /// Writes a checkpoint's network as an ONNX model (opset <see cref="Opset"/>), straight from its description: one ONNX node
 /// per layer, chosen by the layer's inference operation (<see cref="Layer.Inference"/>: convolution, batch norm, ReLU, sum,
 /// pooling, flatten, linear, identity), its tensors as initializers under their state names, the input named
-/// <c>input</c> with a dynamic batch axis (<see cref="BatchAxis"/>) and the trained input size, each output under its
+/// <c>input</c> with a dynamic batch axis (<see cref="BatchAxis"/>; an image network's height and width dynamic too), each output under its
 /// layer's name, and the checkpoint's notes as metadata. A layer without an ONNX form (the recurrences and attention of
 /// the waveform pickers, for now) is refused by name before anything is written.
 /// </summary>
@@ -94,8 +94,11 @@ public static class OnnxExport
         foreach (var node in nodes) body.Message(1, node);
         body.String(2, info.Architecture.Builder.Name);
         foreach (var initializer in initializers) body.Message(5, initializer);
-        body.Message(11, ValueInfo(NetworkGraph.Input, inputShape));
-        foreach (var output in graph.Outputs) body.Message(12, ValueInfo(output, shapes[output]));
+        // An image network takes any height and width (its pooling ends global); a waveform network's window is fixed.
+        string?[] inputAxes = inputShape.Length == 4 ? [BatchAxis, null, "height", "width"] : [BatchAxis, .. inputShape.Skip(1).Select(_ => (string?)null)];
+        body.Message(11, ValueInfo(NetworkGraph.Input, inputShape, inputAxes));
+        foreach (var output in graph.Outputs)
+            body.Message(12, ValueInfo(output, shapes[output], [BatchAxis, .. shapes[output].Skip(1).Select(_ => (string?)null)]));
 
         var file = new ProtobufWriter()
             .Int(1, IrVersion)
@@ -126,12 +129,12 @@ public static class OnnxExport
     private static ProtobufWriter TensorProto(string name, long[] dims, float[] values) =>
         new ProtobufWriter().Ints(1, dims).Int(2, 1).String(8, name).Bytes(9, MemoryMarshal.AsBytes(values.AsSpan()));
 
-    /// <summary>ValueInfoProto of a float tensor: the batch axis named, the others fixed.</summary>
-    private static ProtobufWriter ValueInfo(string name, long[] shape)
+    /// <summary>ValueInfoProto of a float tensor: each axis named where <paramref name="axes"/> names it (dynamic), else its size.</summary>
+    private static ProtobufWriter ValueInfo(string name, long[] shape, IReadOnlyList<string?> axes)
     {
         var dims = new ProtobufWriter();
-        dims.Message(1, new ProtobufWriter().String(2, BatchAxis));
-        foreach (var size in shape.Skip(1)) dims.Message(1, new ProtobufWriter().Int(1, size));
+        for (var k = 0; k < shape.Length; k++)
+            dims.Message(1, axes[k] is { } axis ? new ProtobufWriter().String(2, axis) : new ProtobufWriter().Int(1, shape[k]));
         var tensor = new ProtobufWriter().Int(1, 1).Message(2, dims);
         return new ProtobufWriter().String(1, name).Message(2, new ProtobufWriter().Message(1, tensor));
     }

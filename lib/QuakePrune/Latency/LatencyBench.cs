@@ -13,7 +13,15 @@ using static QuakePrune.Torch.torch;
 namespace QuakePrune.Latency;
 
 /// <summary>Which forward a benchmark times: the prepared <see cref="InferenceModel"/>, the plain module, or both.</summary>
-public enum BenchEngine { Fast, Eager, Both }
+/// <summary>What runs the forward passes timed: our prepared inference path, the plain module, ONNX Runtime on the exported model; any together.</summary>
+[Flags]
+public enum BenchEngine
+{
+    Fast = 1,
+    Eager = 2,
+    Both = Fast | Eager,
+    OnnxRuntime = 4,
+}
 
 /// <summary>What <see cref="LatencyBench.Run"/> measures and how.</summary>
 public sealed record BenchOptions
@@ -81,7 +89,7 @@ public sealed record BenchReport(BenchMachine Machine, BenchOptions Options, IRe
 /// </summary>
 public static class LatencyBench
 {
-    private sealed class Subject(string model, int batch, string engine, string path, int threads, ImageSize size, Func<Tensor, Tensor> forward, Tensor input,
+    private sealed class Subject(string model, int batch, string engine, string path, int threads, ImageSize size, Action forward,
         IReadOnlyDictionary<int, int>? layerThreads = null)
     {
         public int Threads { get; } = threads;
@@ -90,7 +98,6 @@ public static class LatencyBench
         public string Engine { get; } = engine;
         public string Path { get; } = path;
         public ImageSize Size { get; } = size;
-        public Tensor Input { get; } = input;
         public IReadOnlyDictionary<int, int>? LayerThreads { get; } = layerThreads;
         public List<double> Times { get; } = [];
 
@@ -99,7 +106,7 @@ public static class LatencyBench
             var clock = Stopwatch.StartNew();
             using (NewDisposeScope())
             {
-                forward(Input);
+                forward();
                 if (device.type == DeviceType.CUDA) cuda.synchronize(device.index);
             }
             return clock.Elapsed.TotalMilliseconds;
@@ -146,7 +153,7 @@ public static class LatencyBench
                 {
                     var input = RandomImages(model.Graph.InputShapeAt(batch, size.Height, size.Width), options.Device);
                     owned.Add(input);
-                    if (options.Engine != BenchEngine.Eager)
+                    if (options.Engine.HasFlag(BenchEngine.Fast))
                     {
                         var fast = InferenceModel.Prepare(model, new InferenceOptions { Size = size, Batch = batch, Path = options.Path, TuneThreads = options.TuneThreads });
                         owned.Add(fast);
@@ -154,14 +161,15 @@ public static class LatencyBench
                             string.Join(", ", fast.Trials.Select(t => $"{t.Path}/{t.Threads}t {t.MedianMs:F2} ms, max |diff| {t.MaxAbsDiff:G2}")) + ")");
                         var layerThreads = fast.OneDnnSteps.Count == 0 ? null
                             : fast.OneDnnSteps.GroupBy(step => step.Threads).OrderByDescending(g => g.Key).ToDictionary(g => g.Key, g => g.Count());
-                        subjects.Add(new Subject(path, batch, "fast", PathName(fast.Path), fast.Threads ?? options.Threads, size, fast.Forward, input, layerThreads));
+                        subjects.Add(new Subject(path, batch, "fast", PathName(fast.Path), fast.Threads ?? options.Threads, size, () => fast.Forward(input), layerThreads));
                     }
-                    if (options.Engine != BenchEngine.Fast)
-                        subjects.Add(new Subject(path, batch, "eager", "module", options.Threads, size, x =>
+                    if (options.Engine.HasFlag(BenchEngine.Eager))
+                        subjects.Add(new Subject(path, batch, "eager", "module", options.Threads, size, () =>
                         {
                             using var mode = inference_mode();
-                            return model.forward(x);
-                        }, input));
+                            model.forward(input);
+                        }));
+                    if (options.Engine.HasFlag(BenchEngine.OnnxRuntime)) AddOnnxRuntime(subjects, owned, path, loaded, batch, size, input, options);
                 }
             }
 
@@ -205,14 +213,25 @@ public static class LatencyBench
         {
             var input = RandomImages([batch, .. shape[1..]], options.Device);
             owned.Add(input);
-            subjects.Add(new Subject(path, batch, "eager", "module", options.Threads, new ImageSize(1, (int)shape[^1]), x =>
+            subjects.Add(new Subject(path, batch, "eager", "module", options.Threads, new ImageSize(1, (int)shape[^1]), () =>
             {
                 using var mode = inference_mode();
-                var outputs = model.ForwardAll(x);
-                for (var k = 1; k < outputs.Length; k++) outputs[k].Dispose();
-                return outputs[0];
-            }, input));
+                foreach (var output in model.ForwardAll(input)) output.Dispose();
+            }));
+            if (options.Engine.HasFlag(BenchEngine.OnnxRuntime))
+                AddOnnxRuntime(subjects, owned, path, loaded, batch, new ImageSize(1, (int)shape[^1]), input, options);
         }
+    }
+
+    /// <summary>The model exported and run by ONNX Runtime on the same input, at the bench's thread count (CPU only).</summary>
+    private static void AddOnnxRuntime(List<Subject> subjects, List<IDisposable> owned, string path, LoadedModel loaded, int batch, ImageSize size, Tensor input,
+        BenchOptions options)
+    {
+        if (options.Device.type != DeviceType.CPU) throw new ArgumentException("bench: --engine onnxruntime times the CPU; drop --device cuda for it");
+        var runner = new OnnxRuntimeRunner(loaded, input, options.Threads);
+        owned.Add(runner);
+        options.Log?.Invoke($"{path}: batch {batch} at {size}: ONNX Runtime, all graph optimisations, {options.Threads} threads");
+        subjects.Add(new Subject(path, batch, "onnxruntime", "onnxruntime", options.Threads, size, runner.Run));
     }
 
     /// <summary>Whether a network takes images [N, C, H, W] (the others take a window fixed by their description).</summary>
@@ -490,7 +509,7 @@ public static class LatencyBench
         text.AppendLine($"{m.Cpu}, {m.Threads} of {m.LogicalCpus} threads, libtorch {m.Libtorch}, {m.Device}{(m.Gpu is null ? "" : $" ({m.Gpu}{(m.GpuClocks is null ? "" : ", " + m.GpuClocks)})")}, " +
                         $"load average {m.LoadAverageBefore} -> {m.LoadAverageAfter}");
         var projected = report.Projection is not null;
-        var header = $"{"model",-36} {"batch",5} {"engine",-6} {"path",-13} {"thr",3} {"median",9} {"p90",9} {"p99",9} {"mean",9} {"std",8} {"img/s",9} " +
+        var header = $"{"model",-36} {"batch",5} {"engine",-11} {"path",-13} {"thr",3} {"median",9} {"p90",9} {"p99",9} {"mean",9} {"std",8} {"img/s",9} " +
                      $"{"params",11} {"GMACs",7} {"MB",7} {"speedup",7}" + (projected ? $" {"projected " + report.Projection!.Gpu.Key,18}" : "");
         text.AppendLine(header);
         var names = ShortNames(report.Results.Select(r => r.Model).Distinct().ToArray());
@@ -500,7 +519,7 @@ public static class LatencyBench
             var name = names[r.Model];
             if (name.Length > 36) name = "..." + name[^33..];
             text.Append(CultureInfo.InvariantCulture,
-                $"{name,-36} {r.Batch,5} {r.Engine,-6} {r.Path,-13} {r.Threads,3} {s.MedianMs,9:F3} {s.P90Ms,9:F3} {s.P99Ms,9:F3} {s.MeanMs,9:F3} {s.StdMs,8:F3} " +
+                $"{name,-36} {r.Batch,5} {r.Engine,-11} {r.Path,-13} {r.Threads,3} {s.MedianMs,9:F3} {s.P90Ms,9:F3} {s.P99Ms,9:F3} {s.MeanMs,9:F3} {s.StdMs,8:F3} " +
                 $"{r.ImagesPerSecond,9:F1} {r.Params,11} {r.Macs / 1e9,7:F3} {r.FileBytes / 1e6,7:F1} {r.Speedup,6:F2}x");
             if (projected) text.Append(CultureInfo.InvariantCulture, $" {r.ProjectedMs,15:F2} ms");
             text.AppendLine();

@@ -97,6 +97,29 @@ public sealed class BenchVerbTests : IDisposable
     }
 
     [Fact]
+    public void Onnx_runtime_times_the_exported_model_beside_ours_and_refuses_what_cannot_be_exported()
+    {
+        var model = Checkpoint("m.safetensors", 4, 3);
+        var output = Path.Combine(dir, "ort", "bench.json");
+        var run = Bench("--model", model, "--engine", "fast,onnxruntime", "--path", "plain", "--size", "16x16", "--out", output);
+        Assert.True(run.Code == 0, run.Err);
+        Assert.Contains("ONNX Runtime, all graph optimisations", run.Out + run.Err);
+        var lines = File.ReadAllLines(Path.Combine(dir, "ort", "bench.csv"));
+        var header = lines[0].Split(',');
+        var engines = lines[1..].Select(l => l.Split(',')[Array.IndexOf(header, "engine")]).ToArray();
+        Assert.Equal(["fast", "onnxruntime"], engines);
+        Assert.Empty(Directory.GetFiles(Path.GetTempPath(), "quakeprune-bench-*.onnx"));
+
+        var picker = Path.Combine(dir, "lite.safetensors");
+        var lite = NetworkBuilders.Create("eqt-lite", new NetworkOptions());
+        using (var network = new Network(lite))
+            QuakePrune.Models.Checkpoint.Save(network, QuakePrune.Picking.PickingCheckpoint.Info(lite, new Dictionary<string, string>()), picker);
+        var refused = Bench("--model", picker, "--engine", "onnxruntime", "--batch", "1", "--out", Path.Combine(dir, "p.json"));
+        Assert.Equal(1, refused.Code);
+        Assert.Contains("has no ONNX form yet", refused.Err);
+    }
+
+    [Fact]
     public void Projection_is_labelled_projected_with_its_assumptions_and_never_replaces_a_measurement()
     {
         var model = Checkpoint("m.safetensors", 4, 4);
@@ -174,7 +197,7 @@ public sealed class BenchVerbTests : IDisposable
     [InlineData("--batch", "0", "--batch must be positive")]
     [InlineData("--path", "fastest", "--path must be auto")]
     [InlineData("--project", "gtx9999", "unknown GPU 'gtx9999'")]
-    [InlineData("--engine", "turbo", "--engine must be fast, eager or both")]
+    [InlineData("--engine", "turbo", "--engine takes fast, eager, onnxruntime or both")]
     public void Bad_options_give_one_clear_line(string option, string value, string expected)
     {
         var run = Bench("--model", Checkpoint("m.safetensors", 4, 7), option, value, "--out", Path.Combine(dir, "x.json"));

@@ -28,7 +28,7 @@ public sealed class ExportVerbTests : IDisposable
         var run = CliRunner.Run("export", "--model", resnet, "--out", onnx);
         Assert.True(run.Code == 0, run.Err);
         Assert.Contains("opset 13", run.Out);
-        Assert.Contains("input 'input' [batch, 3, 32, 32]", run.Out);
+        Assert.Contains("input 'input' [batch, 3, height, width] (trained at 32x32)", run.Out);
         Assert.True(System.IO.File.Exists(onnx));
 
         Assert.Contains("--overwrite", CliRunner.Run("export", "--model", resnet, "--out", onnx).Err);

@@ -34,20 +34,21 @@ public class OnnxExportTests
         return path;
     }
 
-    private static float[] Ours(string checkpoint, float[] input, int batch)
+    private static float[] Ours(string checkpoint, float[] input, int batch, ImageSize? size = null)
     {
+        var (height, width) = ((size ?? Size).Height, (size ?? Size).Width);
         using var loaded = QuakePrune.Models.Checkpoint.Load(checkpoint);
         loaded.Model.eval();
         using var _ = no_grad();
-        using var x = tensor(input, [batch, 3, Size.Height, Size.Width]);
+        using var x = tensor(input, [batch, 3, height, width]);
         using var y = loaded.Model.forward(x);
         return y.contiguous().ToArray<float>();
     }
 
-    private static float[] OnnxRuntime(string onnx, float[] input, int batch)
+    private static float[] OnnxRuntime(string onnx, float[] input, int batch, ImageSize? size = null)
     {
         using var session = new InferenceSession(onnx);
-        var x = new DenseTensor<float>(input, [batch, 3, Size.Height, Size.Width]);
+        var x = new DenseTensor<float>(input, [batch, 3, (size ?? Size).Height, (size ?? Size).Width]);
         using var results = session.Run([NamedOnnxValue.CreateFromTensor(NetworkGraph.Input, x)]);
         return results.Single().AsEnumerable<float>().ToArray();
     }
@@ -91,9 +92,17 @@ public class OnnxExportTests
             Assert.Equal(batch * 2, theirs.Length);
             Assert.All(ours.Zip(theirs), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-4, $"{member} batch {batch}: ours {p.First}, ONNX Runtime {p.Second}"));
         }
+        // Batch, height and width are dynamic: another image size runs as here too.
+        var other = new ImageSize(40, 48);
+        manual_seed(7);
+        using (var y = randn([2, 3, other.Height, other.Width]))
+        {
+            var input = y.ToArray<float>();
+            Assert.All(Ours(checkpoint, input, 2, other).Zip(OnnxRuntime(onnx, input, 2, other)), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-4));
+        }
         using var session = new InferenceSession(onnx);
         Assert.Equal("11", session.ModelMetadata.CustomMetadataMap["training.seed"]);
-        Assert.Equal(-1, session.InputMetadata["input"].Dimensions[0]);
+        Assert.Equal([-1, 3, -1, -1], session.InputMetadata["input"].Dimensions);
     }
 
     [Fact]
