@@ -57,15 +57,41 @@ public class StudyOverviewTests
         // With notebook 07's comparison.csv in the run folder, the pickers' trade-off and table follow.
         var interval = new QuakePrune.Statistics.Interval(0.95, 0.9, 0.99, 1000, 0);
         var mae = new QuakePrune.Statistics.Interval(8, 6, 10, 1000, 0);
+        var zero = new QuakePrune.Statistics.Interval(0, 0, 0, 1000, 0);
+        var none = new QuakePrune.Statistics.Interval(null, null, null, 1000, 1000);
         Directory.CreateDirectory(Path.Combine(temp.Path, "eqtransformer"));
         PickingStage.WriteComparison(StudyOverview.ComparisonPath(summary),
         [
             new PickerComparisonRow("eqtransformer", 376_935, 128_700_000, 12, 2.4, 64, 1, interval, interval, interval, mae, mae),
             new PickerComparisonRow("eqt-lite", 100_255, 33_600_000, 8.7, 1.5, 64, 1.38, interval, interval, interval, mae, mae),
+            new PickerComparisonRow("eqtransformer-prune90", 30_483, 3_600_000, 7.1, 1.0, 64, 1.7, interval, zero, zero, none, none),
         ]);
         var withPickers = StudyOverview.Html(summary)!;
         Assert.Equal(3, withPickers.Split("Plotly.newPlot").Length - 1);
         foreach (var entry in new[] { "The EQTransformer study at a glance", "Pareto front", "SeisBench EQTransformer, PyTorch eager", "<td>eqt-lite</td>" })
             Assert.Contains(entry, withPickers);
+        // A picker that learned no phase is named in words, never drawn or tabled as a model.
+        Assert.Contains("Not drawn: eqtransformer-prune90.", withPickers);
+        Assert.DoesNotContain("<td>eqtransformer-prune90</td>", withPickers);
+        Assert.DoesNotContain("\"eqtransformer-prune90\"", withPickers);
+    }
+
+    [Fact]
+    public void A_picker_that_learned_no_phase_is_drawn_apart_and_never_sets_the_pareto_front()
+    {
+        var good = new QuakePrune.Statistics.Interval(0.95, 0.9, 0.99, 1000, 0);
+        var zero = new QuakePrune.Statistics.Interval(0, 0, 0, 1000, 0);
+        var none = new QuakePrune.Statistics.Interval(null, null, null, 1000, 1000);
+        PickerComparisonRow[] rows =
+        [
+            new("eqtransformer", 1, 1, 12, 2.4, 64, 1, good, good, good, none, none),
+            new("eqtransformer-prune90", 1, 1, 7, 1.0, 64, 1.7, new(0.889, 0.85, 0.92, 1000, 0), zero, zero, none, none),
+        ];
+        var figure = QuakePrune.Notebooks.Study.PickingPlots.TradeOff(rows);
+        var scatters = figure.Data.OfType<QuakePrune.Notebooks.Plotting.Scatter>().ToArray();
+        var fronts = scatters.Where(s => s.Name == "Pareto front").ToArray();
+        Assert.Equal(3, fronts.Length);
+        Assert.All(fronts, f => Assert.Equal(new[] { 12.0 }, (double[])f.X!));
+        Assert.Contains(scatters, s => s.Name!.StartsWith("learned no phase", StringComparison.Ordinal));
     }
 }

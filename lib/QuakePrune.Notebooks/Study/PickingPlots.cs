@@ -85,7 +85,8 @@ public static class PickingPlots
 
     /// <summary>
     /// The trade-off in one picture: detection, P and S F1 (95 % intervals as error bars) against CPU latency at batch 1, for
-    /// every picker; the Pareto front of each (no other picker is both faster and better) joined by a line; SeisBench's
+    /// every picker; the Pareto front of each (no other picker is both faster and better) joined by a line, over the pickers
+    /// that learned a phase (one that picks nothing is drawn apart and never on the front); SeisBench's
     /// EQTransformer under PyTorch eager as a dashed line at its latency where one is given.
     /// </summary>
     public static Figure TradeOff(IReadOnlyList<PickerComparisonRow> rows, double? pytorchLatencyMs = null, string pytorchLabel = "SeisBench EQTransformer, PyTorch eager")
@@ -116,7 +117,8 @@ public static class PickingPlots
                     },
                 }, 1, col);
             }
-            var front = ParetoFront.Of(rows.Select(r => (r.LatencyBatch1Ms, score(r).Estimate)).ToArray()).Select(i => rows[i]).ToArray();
+            // A picker that learned no phase is not a model to use: it must not set the fast end of the front.
+            var front = ParetoFront.Of(rows.Select(r => (r.LatencyBatch1Ms, r.PicksNothing ? null : score(r).Estimate)).ToArray()).Select(i => rows[i]).ToArray();
             figure.Add(new Scatter
             {
                 Name = "Pareto front", ShowLegend = col == 1, Mode = "lines", Line = new Line { Color = "#000000", Dash = "dot", Width = 1 },
@@ -139,6 +141,7 @@ public static class PickingPlots
     /// <summary>Which family a picker belongs to in the pictures: a redesign trained from fresh weights, or EQTransformer pruned by a criterion.</summary>
     private static string Family(PickerComparisonRow row)
     {
+        if (row.PicksNothing) return "learned no phase in its retraining (not a model to use)";
         var at = row.Model.IndexOf("-prune", StringComparison.Ordinal);
         if (at < 0) return "trained from fresh weights";
         var dash = row.Model.IndexOf('-', at + "-prune".Length);
