@@ -37,7 +37,7 @@ public static class OnnxExport
         var written = new HashSet<string>(StringComparer.Ordinal);
         long values = 0;
 
-        string Tensor(string layer, string name)
+        string Initializer(string layer, string name)
         {
             var key = $"{layer}.{name}";
             if (!written.Add(key)) return key;
@@ -61,15 +61,15 @@ public static class OnnxExport
             string Refused(string why) => $"export: layer '{node.Name}' ({node.Layer.Kind}) {why}";
             nodes.Add(node.Layer.Inference switch
             {
-                ConvolutionOp conv => Node("Conv", node.Name, [inputs[0], Tensor(node.Name, conv.Weight), .. conv.Bias is { } b ? [Tensor(node.Name, b)] : Array.Empty<string>()],
+                ConvolutionOp conv => Node("Conv", node.Name, [inputs[0], Initializer(node.Name, conv.Weight), .. conv.Bias is { } b ? [Initializer(node.Name, b)] : Array.Empty<string>()],
                     Ints("kernel_shape", state[$"{node.Name}.{conv.Weight}"].shape[2..]), Ints("strides", conv.Stride), Ints("pads", [.. conv.Padding, .. conv.Padding]),
                     Ints("dilations", conv.Dilation), Int("group", conv.Groups)),
                 BatchNormOp norm => Node("BatchNormalization", node.Name,
                 [
                     inputs[0],
-                    norm.Weight is { } w ? Tensor(node.Name, w) : Constant($"{node.Name}.scale", [shapes[inputs[0]][1]], 1),
-                    norm.Bias is { } b ? Tensor(node.Name, b) : Constant($"{node.Name}.shift", [shapes[inputs[0]][1]], 0),
-                    Tensor(node.Name, norm.RunningMean), Tensor(node.Name, norm.RunningVar),
+                    norm.Weight is { } w ? Initializer(node.Name, w) : Constant($"{node.Name}.scale", [shapes[inputs[0]][1]], 1),
+                    norm.Bias is { } b ? Initializer(node.Name, b) : Constant($"{node.Name}.shift", [shapes[inputs[0]][1]], 0),
+                    Initializer(node.Name, norm.RunningMean), Initializer(node.Name, norm.RunningVar),
                 ], Float("epsilon", (float)norm.Eps)),
                 ReluOp => Node("Relu", node.Name, inputs),
                 SumOp => Node(inputs.Length == 2 ? "Add" : "Sum", node.Name, inputs),
@@ -83,7 +83,7 @@ public static class OnnxExport
                 FlattenOp flatten => throw new NotSupportedException(Refused($"flattens from axis {flatten.StartDim}; only from axis 1 has an ONNX form here")),
                 IdentityOp => Node("Identity", node.Name, inputs),
                 LinearOp linear when shapes[inputs[0]].Length == 2 => Node("Gemm", node.Name,
-                    [inputs[0], Tensor(node.Name, linear.Weight), .. linear.Bias is { } b ? [Tensor(node.Name, b)] : Array.Empty<string>()], Int("transB", 1)),
+                    [inputs[0], Initializer(node.Name, linear.Weight), .. linear.Bias is { } b ? [Initializer(node.Name, b)] : Array.Empty<string>()], Int("transB", 1)),
                 LinearOp => throw new NotSupportedException(Refused($"reads a rank-{shapes[inputs[0]].Length} input; only matrices export (Gemm)")),
                 _ => throw new NotSupportedException(Refused(
                     "has no ONNX form yet; convolution networks export (ResNet18/34/50, pruned or not, with or without the hidden head)")),

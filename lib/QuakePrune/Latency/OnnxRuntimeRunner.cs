@@ -19,9 +19,13 @@ public sealed class OnnxRuntimeRunner : IDisposable
     private readonly string[] inputNames = [NetworkGraph.Input];
     private readonly string[] outputNames;
 
+    /// <summary>The start of this process's temporary ONNX files, each removed once its session is built.</summary>
+    public static string TemporaryPrefix => $"quakeprune-bench-{Environment.ProcessId}-";
+
     public OnnxRuntimeRunner(LoadedModel loaded, Tensor input, int threads)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"quakeprune-bench-{Guid.NewGuid():N}.onnx");
+        // Named after this process, so a check that it was removed does not see another process's file.
+        var path = Path.Combine(Path.GetTempPath(), $"{TemporaryPrefix}{Guid.NewGuid():N}.onnx");
         try
         {
             OnnxExport.Export(loaded, path);

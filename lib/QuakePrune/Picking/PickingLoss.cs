@@ -71,11 +71,8 @@ public sealed record LossWeights(double Detection, double P, double S)
     /// <summary>"D,P,S", as `train --loss-weights` takes them.</summary>
     public static LossWeights Parse(string text)
     {
-        var parts = text.Split(',', StringSplitOptions.TrimEntries);
-        var values = parts.Select(p => double.TryParse(p, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : double.NaN)
-            .ToArray();
-        if (values.Length != 3 || values.Any(double.IsNaN))
-            throw new ArgumentException($"--loss-weights takes three numbers DETECTION,P,S (EQTransformer's: 0.05,0.4,0.55), got '{text}'");
+        var values = NumberTriple.Parse(text)
+                     ?? throw new ArgumentException($"--loss-weights takes three numbers DETECTION,P,S (EQTransformer's: 0.05,0.4,0.55), got '{text}'");
         var weights = new LossWeights(values[0], values[1], values[2]);
         weights.Validate();
         return weights;

@@ -24,20 +24,15 @@ public sealed record WaveformAugmentOptions
     /// <summary>The original trainer's rates: shift 0.99, added noise 0.3, channel drop 0.5 (what `train --augment` uses for a picker).</summary>
     public static WaveformAugmentOptions EqTransformer { get; } = new() { ShiftProbability = 0.99, NoiseProbability = 0.3, DropChannelProbability = 0.5 };
 
-    /// <summary>"S,N,D": the shift, added-noise and channel-drop probabilities, as `train --augment-rates` and the notes write them.</summary>
+    /// <summary>"S,N,D": the shift, added-noise and channel-drop probabilities, as `train --augment-rates` takes them.</summary>
     public static WaveformAugmentOptions Parse(string text)
     {
-        var parts = text.Split(',', StringSplitOptions.TrimEntries);
-        var values = parts.Select(p => double.TryParse(p, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : double.NaN)
-            .ToArray();
-        if (values.Length != 3 || values.Any(double.IsNaN))
-            throw new ArgumentException($"augmentation: give three probabilities SHIFT,NOISE,DROP (e.g. 0.99,0.3,0.5), got '{text}'");
+        var values = NumberTriple.Parse(text)
+                     ?? throw new ArgumentException($"augmentation: give three probabilities SHIFT,NOISE,DROP (e.g. 0.99,0.3,0.5), got '{text}'");
         var options = new WaveformAugmentOptions { ShiftProbability = values[0], NoiseProbability = values[1], DropChannelProbability = values[2] };
         options.Validate();
         return options;
     }
-
-    public override string ToString() => FormattableString.Invariant($"{ShiftProbability:R},{NoiseProbability:R},{DropChannelProbability:R}");
 
     public bool Any => ShiftProbability > 0 || NoiseProbability > 0 || DropChannelProbability > 0;
 

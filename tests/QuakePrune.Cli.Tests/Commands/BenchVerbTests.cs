@@ -108,7 +108,7 @@ public sealed class BenchVerbTests : IDisposable
         var header = lines[0].Split(',');
         var engines = lines[1..].Select(l => l.Split(',')[Array.IndexOf(header, "engine")]).ToArray();
         Assert.Equal(["fast", "onnxruntime"], engines);
-        Assert.Empty(Directory.GetFiles(Path.GetTempPath(), "quakeprune-bench-*.onnx"));
+        Assert.Empty(Directory.GetFiles(Path.GetTempPath(), $"{QuakePrune.Latency.OnnxRuntimeRunner.TemporaryPrefix}*.onnx"));
 
         var picker = Path.Combine(dir, "lite.safetensors");
         var lite = NetworkBuilders.Create("eqt-lite", new NetworkOptions());
