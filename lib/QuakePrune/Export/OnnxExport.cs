@@ -74,9 +74,9 @@ public static class OnnxExport
                 ReluOp => Node("Relu", node.Name, inputs),
                 SumOp => Node(inputs.Length == 2 ? "Add" : "Sum", node.Name, inputs),
                 PoolOp { Max: true } pool => Node("MaxPool", node.Name, inputs, Ints("kernel_shape", pool.Kernel), Ints("strides", pool.Stride),
-                    Ints("pads", [.. pool.Padding, .. pool.Padding])),
+                    Ints("pads", [.. pool.Padding, .. pool.Padding]), Int("ceil_mode", pool.CeilMode ? 1 : 0)),
                 PoolOp pool => Node("AveragePool", node.Name, inputs, Ints("kernel_shape", pool.Kernel), Ints("strides", pool.Stride),
-                    Ints("pads", [.. pool.Padding, .. pool.Padding]), Int("count_include_pad", 1)),
+                    Ints("pads", [.. pool.Padding, .. pool.Padding]), Int("count_include_pad", 1), Int("ceil_mode", pool.CeilMode ? 1 : 0)),
                 GlobalAveragePoolOp => Node("GlobalAveragePool", node.Name, inputs),
                 // ONNX's Flatten makes a matrix, torch's keeps the axes before start_dim: the same only from axis 1.
                 FlattenOp { StartDim: 1 } => Node("Flatten", node.Name, inputs, Int("axis", 1)),

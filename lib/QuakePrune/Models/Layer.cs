@@ -121,8 +121,11 @@ public sealed record ReluOp : InferenceOp;
 /// <summary>The elementwise sum of every input.</summary>
 public sealed record SumOp : InferenceOp;
 
-/// <summary>Max or average pooling over windows (floor mode, no dilation; average pooling counts the padding).</summary>
-public sealed record PoolOp(bool Max, long[] Kernel, long[] Stride, long[] Padding) : InferenceOp;
+/// <summary>
+/// Max or average pooling over windows (no dilation; average pooling counts the padding). <see cref="CeilMode"/>: a last,
+/// shorter window at the end of each axis is pooled too (PyTorch's ceil_mode).
+/// </summary>
+public sealed record PoolOp(bool Max, long[] Kernel, long[] Stride, long[] Padding, bool CeilMode = false) : InferenceOp;
 
 /// <summary>The mean over every spatial axis, which are kept with size 1.</summary>
 public sealed record GlobalAveragePoolOp : InferenceOp;
@@ -135,6 +138,43 @@ public sealed record IdentityOp : InferenceOp;
 
 /// <summary>y = x W^T + b over the last axis.</summary>
 public sealed record LinearOp(string Weight, string? Bias) : InferenceOp;
+
+/// <summary>1 / (1 + exp(-x)), elementwise.</summary>
+public sealed record SigmoidOp : InferenceOp;
+
+/// <summary>Axis <see cref="Dim"/>, of size 1, removed: a reshape.</summary>
+public sealed record SqueezeOp(int Dim) : InferenceOp;
+
+/// <summary><see cref="Left"/> and <see cref="Right"/> samples of <see cref="Value"/> added at the ends of the last axis.</summary>
+public sealed record PadOp(long Left, long Right, double Value) : InferenceOp;
+
+/// <summary>Each sample of the last axis repeated <see cref="Scale"/> times (nearest-neighbour upsampling).</summary>
+public sealed record UpsampleOp(int Scale) : InferenceOp;
+
+/// <summary>x[..., Start : T - End]: samples dropped at the ends of the last axis.</summary>
+public sealed record CropOp(long Start, long End) : InferenceOp;
+
+/// <summary>
+/// A one-layer LSTM or GRU over [N, C, T] giving [N, directions x Hidden, T], with PyTorch's tensors per direction
+/// (<c>weight_ih_l0</c>, <c>weight_hh_l0</c>, <c>bias_ih_l0</c>, <c>bias_hh_l0</c>, and <c>_reverse</c> for the backward one),
+/// gates in PyTorch's order (LSTM: input, forget, cell, output; GRU: reset, update, new, with the new gate's hidden
+/// product taken before the reset gate multiplies it) and zero initial states.
+/// </summary>
+public sealed record RecurrentOp(RecurrentCell Cell, int Hidden, bool Bidirectional) : InferenceOp;
+
+/// <summary>
+/// EQTransformer's additive self-attention over [N, C, T] (tensors Wx, Wt [C, Units], bh [Units], Wa [Units, 1], ba [1]):
+/// h_ts = tanh(x_t Wt + x_s Wx + bh), e_ts = h_ts Wa + ba, a_ts = exp(e_ts - max_s e_ts) / (sum_s exp(e_ts - max_s e_ts) + Eps),
+/// with the exponentials of times outside the window zeroed where <see cref="Width"/> is given (time t sees s with
+/// s - Width/2 &lt;= t &lt; s - Width/2 + Width); output_t = sum_s a_ts x_s.
+/// </summary>
+public sealed record AdditiveAttentionOp(int Units, int? Width, double Eps) : InferenceOp;
+
+/// <summary>Each time step's channels of [N, C, T] normalised (biased variance, Eps inside the root), times gamma plus beta (both [C, 1]).</summary>
+public sealed record ChannelLayerNormOp(double Eps) : InferenceOp;
+
+/// <summary>At each time step of [N, C, T]: lin2(relu(lin1(x))) with lin1 [Hidden, C] and lin2 [C, Hidden], each with a bias.</summary>
+public sealed record FeedForwardOp(int Hidden) : InferenceOp;
 
 /// <summary>None of the above: the fast path runs the layer's own <see cref="Layer.Forward"/> in eval mode.</summary>
 public sealed record ModuleOp : InferenceOp;

@@ -50,6 +50,8 @@ public sealed record MaxPool1dLayer(long Kernel, long Stride, bool CeilMode) : L
 
     public override Tensor Forward(nn.Module? module, IReadOnlyList<Tensor> inputs, bool training, bool mayOverwrite) =>
         F.max_pool1d(inputs[0], Kernel, Stride, 0, 1, CeilMode);
+
+    public override InferenceOp Inference => new PoolOp(true, [Kernel], [Stride], [0], CeilMode);
 }
 
 /// <summary>torch.nn.ConstantPad1d: <see cref="Left"/> and <see cref="Right"/> samples of <see cref="Value"/> at the ends of the time axis.</summary>
@@ -66,6 +68,8 @@ public sealed record ConstantPad1dLayer(long Left, long Right, double Value = 0)
 
     public override Tensor Forward(nn.Module? module, IReadOnlyList<Tensor> inputs, bool training, bool mayOverwrite) =>
         F.pad(inputs[0], [Left, Right], "constant", Value);
+
+    public override InferenceOp Inference => new PadOp(Left, Right, Value);
 }
 
 /// <summary>torch.nn.Upsample(scale_factor, mode="nearest") over the time axis: each sample repeated <see cref="Scale"/> times.</summary>
@@ -82,6 +86,8 @@ public sealed record Upsample1dLayer(int Scale) : Layer
 
     public override Tensor Forward(nn.Module? module, IReadOnlyList<Tensor> inputs, bool training, bool mayOverwrite) =>
         F.interpolate(inputs[0], scale_factor: Scale);
+
+    public override InferenceOp Inference => new UpsampleOp(Scale);
 }
 
 /// <summary>x[:, :, Start : T - End]: samples dropped at the ends of the time axis (a view; the next layer reads it as it is).</summary>
@@ -99,6 +105,8 @@ public sealed record Crop1dLayer(long Start, long End) : Layer
 
     public override Tensor Forward(nn.Module? module, IReadOnlyList<Tensor> inputs, bool training, bool mayOverwrite) =>
         inputs[0].narrow(2, Start, inputs[0].size(2) - Start - End);
+
+    public override InferenceOp Inference => new CropOp(Start, End);
 }
 
 /// <summary>Keras' SpatialDropout1D (SeisBench's SpatialDropout1d): whole channels of [N, C, T] zeroed with probability P in training.</summary>
@@ -120,6 +128,8 @@ public sealed record SigmoidLayer : Layer
     public override long[] OutputShape(IReadOnlyList<long[]> inputs) => inputs[0].ToArray();
 
     public override Tensor Forward(nn.Module? module, IReadOnlyList<Tensor> inputs, bool training, bool mayOverwrite) => inputs[0].sigmoid();
+
+    public override InferenceOp Inference => new SigmoidOp();
 }
 
 /// <summary>Removes axis <see cref="Dim"/> of size 1 (a one-channel curve [N, 1, T] becomes [N, T]): a free reshape.</summary>
@@ -139,6 +149,8 @@ public sealed record SqueezeLayer(int Dim) : Layer
     public override ChannelEffect Channels(IReadOnlyList<long[]> inputs) => ChannelEffect.Opaque;
 
     public override Tensor Forward(nn.Module? module, IReadOnlyList<Tensor> inputs, bool training, bool mayOverwrite) => inputs[0].squeeze(Dim);
+
+    public override InferenceOp Inference => new SqueezeOp(Dim);
 }
 
 /// <summary>Which recurrent cell a <see cref="RecurrentLayer"/> runs.</summary>
@@ -196,6 +208,8 @@ public sealed record RecurrentLayer(RecurrentCell Cell, int Hidden, bool Bidirec
         };
         return output.permute(1, 2, 0).MoveToOuterScope();
     }
+
+    public override InferenceOp Inference => new RecurrentOp(Cell, Hidden, Bidirectional);
 }
 
 /// <summary>
@@ -232,6 +246,8 @@ public sealed record AdditiveSelfAttentionLayer(int Units = 32, int? Width = nul
         weights.Dispose();
         return output;
     }
+
+    public override InferenceOp Inference => new AdditiveAttentionOp(Units, Width, Eps);
 }
 
 /// <summary>EQTransformer's layer normalisation over the channels of each time step ([N, C, T]; <see cref="ChannelLayerNorm"/>: gamma, beta [C, 1]).</summary>
@@ -250,6 +266,8 @@ public sealed record ChannelLayerNormLayer(double Eps = 1e-14) : Layer
 
     public override Tensor Forward(nn.Module? module, IReadOnlyList<Tensor> inputs, bool training, bool mayOverwrite) =>
         ((ChannelLayerNorm)module!).forward(inputs[0]);
+
+    public override InferenceOp Inference => new ChannelLayerNormOp(Eps);
 }
 
 /// <summary>
@@ -277,4 +295,6 @@ public sealed record FeedForwardLayer(int Hidden = 128, double DropRate = 0.1) :
 
     public override Tensor Forward(nn.Module? module, IReadOnlyList<Tensor> inputs, bool training, bool mayOverwrite) =>
         ((PositionwiseFeedForward)module!).forward(inputs[0]);
+
+    public override InferenceOp Inference => new FeedForwardOp(Hidden);
 }
