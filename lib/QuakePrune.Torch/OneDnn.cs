@@ -102,6 +102,7 @@ public static partial class OneDnn
     internal const int EltwiseRelu = 31;
     internal const int PoolingMax = 511;
     internal const int PoolingAvgExcludePadding = 1023;
+    internal const int ResamplingNearest = 0x2fff0;
     internal const int QuerySrc = 129, QueryWeights = 131, QueryDst = 133, QueryScratchpad = 136, QueryImplementation = 8;
     internal const int ScratchpadModeUser = 1;
     internal static readonly IntPtr AllocateMemory = new(-1);
@@ -120,6 +121,8 @@ public static partial class OneDnn
         IntPtr bias, IntPtr dst, ReadOnlySpan<long> strides, ReadOnlySpan<long> paddingLeft, ReadOnlySpan<long> paddingRight);
     [LibraryImport(Lib)] internal static partial int dnnl_pooling_v2_forward_desc_init(IntPtr desc, int propKind, int algorithm, IntPtr src, IntPtr dst,
         ReadOnlySpan<long> strides, ReadOnlySpan<long> kernel, ReadOnlySpan<long> dilation, ReadOnlySpan<long> paddingLeft, ReadOnlySpan<long> paddingRight);
+    [LibraryImport(Lib)] internal static partial int dnnl_resampling_forward_desc_init(IntPtr desc, int propKind, int algorithm, IntPtr factors, IntPtr src, IntPtr dst);
+    [LibraryImport(Lib)] internal static partial int dnnl_memory_desc_init_submemory(IntPtr md, IntPtr parent, ReadOnlySpan<long> dims, ReadOnlySpan<long> offsets);
     [LibraryImport(Lib)] internal static partial int dnnl_primitive_attr_create(out IntPtr attr);
     [LibraryImport(Lib)] internal static partial int dnnl_primitive_attr_destroy(IntPtr attr);
     [LibraryImport(Lib)] internal static partial int dnnl_primitive_attr_set_scratchpad_mode(IntPtr attr, int mode);
@@ -179,6 +182,21 @@ public sealed class DnnlMemoryDesc : IDisposable
     {
         var md = new DnnlMemoryDesc();
         Buffer.MemoryCopy((void*)source, (void*)md.Pointer, OneDnn.MemoryDescBytes, OneDnn.MemoryDescBytes);
+        return md;
+    }
+
+    /// <summary>
+    /// A window of <paramref name="parent"/> (its layout and buffer): <paramref name="dims"/> from <paramref name="offsets"/> on,
+    /// a crop that copies nothing; primitives read it through a reorder.
+    /// </summary>
+    public static DnnlMemoryDesc Submemory(DnnlMemoryDesc parent, ReadOnlySpan<long> dims, ReadOnlySpan<long> offsets)
+    {
+        var md = new DnnlMemoryDesc();
+        Span<long> fullDims = stackalloc long[12], fullOffsets = stackalloc long[12];
+        dims.CopyTo(fullDims);
+        offsets.CopyTo(fullOffsets);
+        OneDnn.Check(OneDnn.dnnl_memory_desc_init_submemory(md.Pointer, parent.Pointer, fullDims, fullOffsets), "dnnl_memory_desc_init_submemory",
+            $"[{string.Join(", ", dims.ToArray())}] at [{string.Join(", ", offsets.ToArray())}]");
         return md;
     }
 
@@ -326,17 +344,42 @@ public sealed class DnnlPrimitive : IDisposable
             }
         }, threads, what, hasWeights: true);
 
-    /// <summary>Forward-inference 2-D pooling: max (padding never wins) or average over the window's in-bounds elements.</summary>
+    /// <summary>
+    /// Forward-inference 2-D pooling: max (padding never wins) or average over the window's in-bounds elements.
+    /// <paramref name="paddingRight"/> (default: <paramref name="padding"/>) pads the bottom and right ends: a ceil-mode pooling's last, shorter window.
+    /// </summary>
     public static DnnlPrimitive Pooling(DnnlMemoryDesc src, DnnlMemoryDesc dst, bool max, (long, long) kernel, (long, long) stride, (long, long) padding,
-        int threads, string what) =>
+        int threads, string what, (long, long)? paddingRight = null) =>
+        new(attr =>
+        {
+            var desc = Marshal.AllocHGlobal(OneDnn.OpDescBytes);
+            var right = paddingRight ?? padding;
+            try
+            {
+                OneDnn.Check(OneDnn.dnnl_pooling_v2_forward_desc_init(desc, OneDnn.ForwardInference, max ? OneDnn.PoolingMax : OneDnn.PoolingAvgExcludePadding,
+                    src.Pointer, dst.Pointer, [stride.Item1, stride.Item2], [kernel.Item1, kernel.Item2], [0, 0],
+                    [padding.Item1, padding.Item2], [right.Item1, right.Item2]), "dnnl_pooling_v2_forward_desc_init", what);
+                OneDnn.Check(OneDnn.dnnl_primitive_desc_create(out var pd, desc, attr, OneDnn.Engine, IntPtr.Zero), "dnnl_primitive_desc_create", what);
+                return pd;
+            }
+            finally
+            {
+                Marshal.FreeHGlobal(desc);
+            }
+        }, threads, what, hasWeights: false);
+
+    /// <summary>
+    /// Forward-inference nearest-neighbour resampling from <paramref name="src"/>'s spatial size to <paramref name="dst"/>'s
+    /// (output index o reads input index round((o + 0.5) in / out - 0.5): an integer factor repeats each sample).
+    /// </summary>
+    public static DnnlPrimitive Resampling(DnnlMemoryDesc src, DnnlMemoryDesc dst, int threads, string what) =>
         new(attr =>
         {
             var desc = Marshal.AllocHGlobal(OneDnn.OpDescBytes);
             try
             {
-                OneDnn.Check(OneDnn.dnnl_pooling_v2_forward_desc_init(desc, OneDnn.ForwardInference, max ? OneDnn.PoolingMax : OneDnn.PoolingAvgExcludePadding,
-                    src.Pointer, dst.Pointer, [stride.Item1, stride.Item2], [kernel.Item1, kernel.Item2], [0, 0],
-                    [padding.Item1, padding.Item2], [padding.Item1, padding.Item2]), "dnnl_pooling_v2_forward_desc_init", what);
+                OneDnn.Check(OneDnn.dnnl_resampling_forward_desc_init(desc, OneDnn.ForwardInference, OneDnn.ResamplingNearest, IntPtr.Zero, src.Pointer, dst.Pointer),
+                    "dnnl_resampling_forward_desc_init", what);
                 OneDnn.Check(OneDnn.dnnl_primitive_desc_create(out var pd, desc, attr, OneDnn.Engine, IntPtr.Zero), "dnnl_primitive_desc_create", what);
                 return pd;
             }

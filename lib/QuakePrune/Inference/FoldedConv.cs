@@ -6,8 +6,9 @@ using F = QuakePrune.Torch.torch.nn.functional;
 namespace QuakePrune.Inference;
 
 /// <summary>
-/// A 2-d convolution with the batch norm after it folded in, and what followed it fused: a residual sum (another value
-/// added to its output) and a ReLU. Weights are kept in the layout of the current path.
+/// A 2-d or 1-d convolution with the batch norm after it folded in, and what followed it fused: a residual sum (another
+/// value added to its output) and a ReLU. Weights are kept in the layout of the current path. A 1-d convolution is held as
+/// the 2-d one it equals over [N, C, 1, T] (kernel 1 x k): one form for the direct oneDNN path and for libtorch.
 /// </summary>
 internal sealed class FoldedConv : IDisposable
 {
@@ -20,9 +21,10 @@ internal sealed class FoldedConv : IDisposable
         Name = name;
         this.weight = weight;
         this.bias = bias;
-        Stride = (op.Stride[0], op.Stride[1]);
-        Padding = (op.Padding[0], op.Padding[1]);
-        Dilation = (op.Dilation[0], op.Dilation[1]);
+        SpatialAxes = op.Stride.Length;
+        Stride = SpatialAxes == 1 ? (1, op.Stride[0]) : (op.Stride[0], op.Stride[1]);
+        Padding = SpatialAxes == 1 ? (0, op.Padding[0]) : (op.Padding[0], op.Padding[1]);
+        Dilation = SpatialAxes == 1 ? (1, op.Dilation[0]) : (op.Dilation[0], op.Dilation[1]);
         Groups = op.Groups;
         Sum = sum;
         Relu = relu;
@@ -30,6 +32,9 @@ internal sealed class FoldedConv : IDisposable
 
     /// <summary>The convolution's layer name in the description.</summary>
     public string Name { get; }
+    /// <summary>2 for an image convolution, 1 for a waveform one (its values [N, C, T]).</summary>
+    public int SpatialAxes { get; }
+    /// <summary>The weights [out, in, kh, kw] (a 1-d convolution's with kh = 1).</summary>
     public Tensor Weight => weight;
     public Tensor Bias => bias;
     public (long Height, long Width) Stride { get; }
@@ -51,6 +56,7 @@ internal sealed class FoldedConv : IDisposable
     {
         using var scope = NewDisposeScope();
         var w = convTensor(conv.Weight).detach().to(ScalarType.Float64);
+        if (conv.Stride.Length == 1) w = w.unsqueeze(2);
         var outChannels = w.shape[0];
         var convBias = conv.Bias is { } b ? convTensor(b).detach().to(ScalarType.Float64) : zeros([outChannels], ScalarType.Float64, w.device);
         Tensor foldedWeight, foldedBias;
@@ -86,7 +92,13 @@ internal sealed class FoldedConv : IDisposable
     public Tensor Mkldnn(Tensor x, Tensor? sum) => Finish(mkldnn_convolution(x, prepared!, bias, Padding, Stride, Dilation, Groups), sum);
 
     /// <summary>On strided tensors (NCHW or channels-last).</summary>
-    public Tensor Strided(Tensor x, Tensor? sum) => Finish(F.conv2d(x, prepared!, bias, Stride, Padding, Dilation, Groups), sum);
+    public Tensor Strided(Tensor x, Tensor? sum)
+    {
+        if (SpatialAxes == 2) return Finish(F.conv2d(x, prepared!, bias, Stride, Padding, Dilation, Groups), sum);
+        using var image = x.unsqueeze(2);
+        using var y = F.conv2d(image, prepared!, bias, Stride, Padding, Dilation, Groups);
+        return Finish(y.squeeze(2), sum);
+    }
 
     private Tensor Finish(Tensor y, Tensor? sum)
     {

@@ -10,8 +10,9 @@ namespace QuakePrune.Inference;
 public enum InferencePath
 {
     /// <summary>
-    /// oneDNN primitives called directly (no ATen between layers), built once per input shape: bias, ReLU and the residual
-    /// sum fused into the convolutions, each layer on the thread count (up to the current one) that measured fastest.
+    /// oneDNN primitives called directly (no ATen between the layers of a run of convolutions, poolings, upsamplings and
+    /// crops), built once per input shape: bias, ReLU and the residual sum fused into the convolutions, each layer on the
+    /// thread count (up to the current one) that measured fastest.
     /// </summary>
     OneDnn,
     /// <summary>libtorch's oneDNN convolutions on weights reordered once; activations stay in oneDNN's blocked layout from input to head.</summary>
@@ -25,7 +26,7 @@ public enum InferencePath
 /// <summary>What <see cref="InferenceModel.Prepare"/> tunes and checks for.</summary>
 public sealed record InferenceOptions
 {
-    /// <summary>Input size the path is measured and checked at (callers pass the checkpoint's input size).</summary>
+    /// <summary>Input size an image network's path is measured and checked at (callers pass the checkpoint's input size); a waveform network's window is its own.</summary>
     public ImageSize Size { get; init; } = new(224, 224);
     public int Batch { get; init; } = 1;
     /// <summary>Forces one path; null measures every path this device offers and keeps the fastest.</summary>
@@ -55,25 +56,28 @@ public sealed record PathTrial(InferencePath Path, int Threads, double MedianMs,
 /// An eval-mode <see cref="Network"/> prepared once for fast inference, from its description: every batch norm folded into
 /// the convolution before it (bias = beta - mean * gamma / sqrt(var + eps)), residual sums and ReLUs fused into the
 /// convolutions they follow (<see cref="InferencePlan"/>), no autograd (inference mode), and the fastest of the available
-/// paths, measured at prepare time. On the CPU the candidates are oneDNN's primitives called directly for the leading
-/// convolutions and poolings (bias, ReLU and the residual sum fused, per-layer thread counts; where libdnnl.so.2 loads),
-/// libtorch's oneDNN path (weights reordered once, activations kept in oneDNN's layout as long as the layers allow),
-/// channels-last and plain; on CUDA channels-last and plain, with cuDNN's autotuner on. Layers the plan has no fused
-/// form for run their own forward. Each candidate's output is checked against the plain module on random inputs before
+/// paths, measured at prepare time. On the CPU the candidates are oneDNN's primitives called directly for every run of
+/// convolutions, poolings, upsamplings and crops (<see cref="OneDnnSegment"/>: bias, ReLU and the residual sum fused,
+/// per-layer thread counts; where libdnnl.so.2 loads), libtorch's oneDNN path (images only: weights reordered once,
+/// activations kept in oneDNN's layout as long as the layers allow), channels-last (images only) and plain; on CUDA
+/// channels-last and plain, with cuDNN's autotuner on. Layers the plan has no fused form for (recurrences, attention)
+/// run their own forward. Image networks [N, C, H, W] and waveform networks [N, C, T] (every output) alike. Each candidate's output is checked against the plain module on random inputs before
 /// it may be chosen. Not thread-safe: call <see cref="Forward"/> from one thread at a time.
 /// </summary>
 public sealed class InferenceModel : IDisposable
 {
     private readonly InferencePlan plan;
     private readonly Device device;
-    /// <summary>How many leading steps the direct oneDNN path runs (0: it cannot).</summary>
-    private readonly int oneDnnSteps;
+    /// <summary>The runs of steps the direct oneDNN path takes over (none: it cannot).</summary>
+    private readonly IReadOnlyList<OneDnnSegment> segments;
     /// <summary>The first step the mkldnn path runs on dense tensors (every one before it runs on oneDNN tensors).</summary>
     private readonly int mkldnnSteps;
-    /// <summary>The direct oneDNN path's networks, one per input shape and thread ceiling, built on first use.</summary>
-    private readonly Dictionary<(long N, long H, long W, int Threads), OneDnnNetwork> networks = [];
-    /// <summary>The one whose per-layer thread counts were tuned at prepare time (the prepared shape's).</summary>
-    private OneDnnNetwork? tuned;
+    /// <summary>The direct oneDNN path's networks, one per segment, input shape and thread ceiling, built on first use.</summary>
+    private readonly Dictionary<(int Segment, long N, long H, long W, int Threads), OneDnnNetwork> networks = [];
+    /// <summary>The ones whose per-layer thread counts were tuned at prepare time (the prepared shape's), in segment order.</summary>
+    private readonly List<OneDnnNetwork> tuned = [];
+    /// <summary>Set while <see cref="TuneNetworks"/> runs a forward: each segment's network tunes its threads over this many runs.</summary>
+    private int? tuningRuns;
     private bool disposed;
 
     public InferencePath Path { get; private set; }
@@ -84,14 +88,14 @@ public sealed class InferenceModel : IDisposable
     /// <summary>Every candidate tried at prepare time: its median latency at the tuning shape and its largest deviation from the plain module.</summary>
     public IReadOnlyList<PathTrial> Trials { get; private set; } = [];
     /// <summary>The direct oneDNN path's steps at the prepared shape (implementation, threads, tuned times); empty on other paths.</summary>
-    public IReadOnlyList<OneDnnStep> OneDnnSteps => Path == InferencePath.OneDnn && tuned is not null ? tuned.Steps : [];
+    public IReadOnlyList<OneDnnStep> OneDnnSteps => Path == InferencePath.OneDnn ? tuned.SelectMany(network => network.Steps).ToArray() : [];
 
     private InferenceModel(Network model, Device device)
     {
         Architecture = model.Architecture;
         this.device = device;
         plan = InferencePlan.Build(model);
-        oneDnnSteps = device.type == DeviceType.CPU && model.Graph.InputShape.Length == 4 ? OneDnnNetwork.SupportedPrefix(plan) : 0;
+        segments = device.type == DeviceType.CPU ? OneDnnNetwork.Segments(plan) : [];
         mkldnnSteps = plan.Steps.TakeWhile(s => s.RunsOnMkldnn).Count();
     }
 
@@ -115,21 +119,25 @@ public sealed class InferenceModel : IDisposable
         try
         {
             var candidates = Candidates(device);
-            if (prepared.oneDnnSteps == 0) candidates = candidates.Where(p => p != InferencePath.OneDnn).ToArray();
+            if (prepared.segments.Count == 0) candidates = candidates.Where(p => p != InferencePath.OneDnn).ToArray();
             if (prepared.mkldnnSteps == 0 || model.Graph.InputShape.Length != 4) candidates = candidates.Where(p => p != InferencePath.Mkldnn).ToArray();
+            // Channels-last is a layout of images: a waveform network has none.
+            if (model.Graph.InputShape.Length != 4) candidates = candidates.Where(p => p != InferencePath.ChannelsLast).ToArray();
             if (options.Path is { } forced && !candidates.Contains(forced))
                 throw new ArgumentException($"inference path {forced} is not available on {device} for this model (available: {string.Join(", ", candidates)})");
             if (options.Path is { } only) candidates = [only];
             using var input = RandomInput(model.Graph, options, device);
-            using var reference = model.forward(input).to(ScalarType.Float32);
-            var scale = Math.Max(1.0, reference.abs().max().item<double>());
+            var reference = model.ForwardAll(input).Select(output => output.to(ScalarType.Float32)).ToArray();
+            using var references = new DisposeAll(reference);
+            var scale = Math.Max(1.0, reference.Max(Largest));
             var timed = candidates.Length > 1 || tuneThreads;
             // Checked at every path and thread count: a different split of the work may sum in a different order.
             PathTrial Trial(InferencePath path, int threads, double hopelessMs = double.PositiveInfinity)
             {
                 prepared.Threads = threads == ceiling ? null : threads;
                 double diff;
-                using (var output = prepared.Forward(input)) diff = MaxAbsDiff(output, reference);
+                var outputs = prepared.ForwardAll(input);
+                using (new DisposeAll(outputs)) diff = outputs.Zip(reference, MaxAbsDiff).Max();
                 if (!(diff <= options.Tolerance * scale))
                     throw new InvalidOperationException(
                         $"inference path {path} at {threads} thread(s) deviates from the plain model by {diff:G3} (allowed {options.Tolerance * scale:G3}) " +
@@ -140,7 +148,7 @@ public sealed class InferenceModel : IDisposable
             foreach (var path in candidates)
             {
                 prepared.Switch(path);
-                if (path == InferencePath.OneDnn) prepared.TuneNetwork(input, options.TuningRuns);
+                if (path == InferencePath.OneDnn) prepared.TuneNetworks(input, options.TuningRuns);
                 trials.Add(Trial(path, ceiling, trials.Count == 0 ? double.PositiveInfinity : 4 * trials.Min(t => t.MedianMs)));
             }
             if (candidates.Length > 1)
@@ -205,22 +213,17 @@ public sealed class InferenceModel : IDisposable
         }
     }
 
-    /// <summary>Runs the plan on the current path: the direct oneDNN prefix or the mkldnn segment first where chosen, then the rest on strided tensors.</summary>
+    /// <summary>Runs the plan on the current path: the direct oneDNN segments or the leading mkldnn steps where chosen, the rest on strided tensors.</summary>
     private Tensor[] Run(Tensor images)
     {
         var values = new Tensor?[plan.Slots];
-        var start = 0;
         var onMkldnn = false;
+        var segment = 0;
         Tensor? ownInput = null;
         try
         {
             switch (Path)
             {
-                case InferencePath.OneDnn:
-                    values[0] = images;
-                    values[plan.Steps[oneDnnSteps - 1].Output] = OneDnnPrefix(images);
-                    start = oneDnnSteps;
-                    break;
                 case InferencePath.Mkldnn:
                     using (var dense = images.is_contiguous() ? images.alias() : images.contiguous())
                         values[0] = ownInput = dense.to_mkldnn();
@@ -233,8 +236,21 @@ public sealed class InferenceModel : IDisposable
                     values[0] = images;
                     break;
             }
-            for (var k = start; k < plan.Steps.Length; k++)
+            for (var k = 0; k < plan.Steps.Length; k++)
             {
+                if (Path == InferencePath.OneDnn && segment < segments.Count && segments[segment].Start == k)
+                {
+                    var run = segments[segment];
+                    var output = RunSegment(segment++, values[run.Source]!);
+                    foreach (var s in Enumerable.Range(run.Start, run.End - run.Start).SelectMany(j => plan.ReleasedAfter[j]))
+                    {
+                        values[s]?.Dispose();
+                        values[s] = null;
+                    }
+                    values[run.Output] = output;
+                    k = run.End - 1;
+                    continue;
+                }
                 if (onMkldnn && k == mkldnnSteps)
                 {
                     ToDense(values);
@@ -307,25 +323,41 @@ public sealed class InferenceModel : IDisposable
         return cpu.ToArray<float>();
     }
 
-    /// <summary>The direct oneDNN network's output (dense NCHW) for this input's shape.</summary>
-    private Tensor OneDnnPrefix(Tensor images)
+    /// <summary>A direct oneDNN segment's output (dense, of its input's rank) for its input value.</summary>
+    private Tensor RunSegment(int segment, Tensor input)
     {
         // oneDNN reads the buffer as float32 of this shape: another type would be read past its end.
-        if (images.dtype != ScalarType.Float32) throw new ArgumentException($"inference expects float32 images, got {images.dtype}");
-        using var dense = images.is_contiguous() ? images.alias() : images.contiguous();
-        var network = Network(dense);
-        var output = empty(network.OutputShape);
+        if (input.dtype != ScalarType.Float32) throw new ArgumentException($"inference expects float32 input, got {input.dtype}");
+        using var dense = input.is_contiguous() ? input.alias() : input.contiguous();
+        // A waveform [N, C, T] is the image [N, C, 1, T] to oneDNN.
+        long[] shape = dense.dim() == 3 ? [dense.shape[0], dense.shape[1], 1, dense.shape[2]] : dense.shape;
+        var key = (segment, shape[0], shape[2], shape[3], get_num_threads());
+        if (!networks.TryGetValue(key, out var network))
+            networks[key] = network = new OneDnnNetwork(plan, segments[segment], shape, key.Item5);
+        var produced = network.OutputShape;
+        var output = empty(dense.dim() == 3 ? [produced[0], produced[1], produced[3]] : produced);
+        if (tuningRuns is { } runs)
+        {
+            network.TuneThreads(dense.data_ptr(), output.data_ptr(), runs);
+            tuned.Add(network);
+        }
         network.Run(dense.data_ptr(), output.data_ptr());
         return output;
     }
 
-    /// <summary>Chooses each step's thread count of the network for this input's shape by timing (see <see cref="OneDnnNetwork.TuneThreads"/>).</summary>
-    private void TuneNetwork(Tensor images, int runs)
+    /// <summary>Chooses each step's thread count of every segment's network for this input's shape by timing (see <see cref="OneDnnNetwork.TuneThreads"/>), in one forward.</summary>
+    private void TuneNetworks(Tensor images, int runs)
     {
-        using var dense = images.contiguous();
-        tuned = Network(dense);
-        using var output = empty(tuned.OutputShape);
-        tuned.TuneThreads(dense.data_ptr(), output.data_ptr(), runs);
+        tuned.Clear();
+        tuningRuns = runs;
+        try
+        {
+            foreach (var output in ForwardAll(images)) output.Dispose();
+        }
+        finally
+        {
+            tuningRuns = null;
+        }
     }
 
     /// <summary>Frees the oneDNN networks (their primitives and activation buffers) when another path was chosen.</summary>
@@ -333,15 +365,7 @@ public sealed class InferenceModel : IDisposable
     {
         foreach (var network in networks.Values) network.Dispose();
         networks.Clear();
-        tuned = null;
-    }
-
-    private OneDnnNetwork Network(Tensor images)
-    {
-        var key = (images.shape[0], images.shape[2], images.shape[3], get_num_threads());
-        if (!networks.TryGetValue(key, out var network))
-            networks[key] = network = new OneDnnNetwork(plan, oneDnnSteps, images.shape, key.Item4);
-        return network;
+        tuned.Clear();
     }
 
     /// <summary>Puts each convolution's weights in the layout the path runs it in: the mkldnn segment's in oneDNN's, the rest strided.</summary>
@@ -351,7 +375,7 @@ public sealed class InferenceModel : IDisposable
             throw new ArgumentException($"the oneDNN paths run on the CPU only, the model is on {device}");
         for (var k = 0; k < plan.Steps.Length; k++)
         {
-            if (plan.Steps[k] is not ConvStep conv || (path == InferencePath.OneDnn && k < oneDnnSteps)) continue;
+            if (plan.Steps[k] is not ConvStep conv || (path == InferencePath.OneDnn && segments.Any(s => s.Contains(k)))) continue;
             conv.Conv.Prepare(path switch
             {
                 InferencePath.Mkldnn => k < mkldnnSteps ? InferencePath.Mkldnn : InferencePath.Plain,
@@ -375,7 +399,7 @@ public sealed class InferenceModel : IDisposable
         for (var k = 0; k < runs + 2; k++)
         {
             var clock = Stopwatch.StartNew();
-            using (Forward(input))
+            using (new DisposeAll(ForwardAll(input)))
                 if (device.type == DeviceType.CUDA) cuda.synchronize(device.index);
             var ms = clock.Elapsed.TotalMilliseconds;
             if (k == 0 && ms > hopelessMs) return ms;
@@ -397,17 +421,34 @@ public sealed class InferenceModel : IDisposable
 
     private static Tensor RandomInput(NetworkGraph graph, InferenceOptions options, Device device)
     {
-        var shape = graph.InputShapeAt(options.Batch, options.Size.Height, options.Size.Width);
+        long[] shape = graph.InputShape.Length == 4
+            ? graph.InputShapeAt(options.Batch, options.Size.Height, options.Size.Width)
+            : [options.Batch, .. graph.InputShape[1..]];
         var random = new Random(options.Seed);
         var values = new float[shape.Aggregate(1L, (a, b) => a * b)];
         for (var k = 0; k < values.Length; k++) values[k] = (float)(random.NextDouble() * 2 - 1);
         return tensor(values, shape, device);
     }
 
+    /// <summary>Disposes every output of a forward.</summary>
+    private sealed class DisposeAll(IEnumerable<Tensor> tensors) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var t in tensors) t.Dispose();
+        }
+    }
+
     private static double MaxAbsDiff(Tensor a, Tensor b)
     {
         using var difference = a.sub(b);
-        using var magnitude = difference.abs();
+        return Largest(difference);
+    }
+
+    /// <summary>The largest magnitude in <paramref name="t"/>.</summary>
+    private static double Largest(Tensor t)
+    {
+        using var magnitude = t.abs();
         using var largest = magnitude.max();
         return largest.item<double>();
     }

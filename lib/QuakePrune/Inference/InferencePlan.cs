@@ -30,19 +30,48 @@ internal sealed class ConvStep(FoldedConv conv, int source, int? sum) : PlanStep
         mkldnn ? Conv.Mkldnn(inputs[0], inputs.Length > 1 ? inputs[1] : null) : Conv.Strided(inputs[0], inputs.Length > 1 ? inputs[1] : null);
 }
 
-/// <summary>2-d max pooling over windows, or the global average (<see cref="Kernel"/> null).</summary>
-internal sealed class PoolStep(string name, int source, (long, long)? kernel, (long, long) stride, (long, long) padding) : PlanStep(name, [source])
+/// <summary>
+/// Max pooling over windows (2-d, or 1-d held as 2-d over [N, C, 1, T] with a 1 x k window, as <see cref="FoldedConv"/> holds
+/// 1-d convolutions), or the 2-d global average (<see cref="Kernel"/> null).
+/// </summary>
+internal sealed class PoolStep(string name, int source, (long, long)? kernel, (long, long) stride, (long, long) padding, bool ceilMode = false, int spatialAxes = 2)
+    : PlanStep(name, [source])
 {
     public int Source => Inputs[0];
     public (long, long)? Kernel { get; } = kernel;
     public (long, long) Stride { get; } = stride;
     public (long, long) Padding { get; } = padding;
+    public bool CeilMode { get; } = ceilMode;
+    public int SpatialAxes { get; } = spatialAxes;
     public bool Max => Kernel is not null;
-    public override bool RunsOnMkldnn => true;
+    public override bool RunsOnMkldnn => SpatialAxes == 2;
 
-    public override Tensor Run(Tensor[] inputs, bool mkldnn, bool mayOverwrite) => Kernel is { } k
-        ? F.max_pool2d(inputs[0], k, Stride, Padding, (1, 1))
-        : F.adaptive_avg_pool2d(inputs[0], (1, 1));
+    /// <summary>A max pooling step for a <see cref="PoolOp"/> of one or two spatial axes.</summary>
+    public static PoolStep Of(string name, int source, PoolOp pool) => pool.Kernel.Length == 1
+        ? new(name, source, (1, pool.Kernel[0]), (1, pool.Stride[0]), (0, pool.Padding[0]), pool.CeilMode, 1)
+        : new(name, source, (pool.Kernel[0], pool.Kernel[1]), (pool.Stride[0], pool.Stride[1]), (pool.Padding[0], pool.Padding[1]), pool.CeilMode);
+
+    public override Tensor Run(Tensor[] inputs, bool mkldnn, bool mayOverwrite) => (Kernel, SpatialAxes) switch
+    {
+        ({ } k, 1) => F.max_pool1d(inputs[0], k.Item2, Stride.Item2, Padding.Item2, 1, CeilMode),
+        ({ } k, _) => F.max_pool2d(inputs[0], k, Stride, Padding, (1, 1), CeilMode),
+        _ => F.adaptive_avg_pool2d(inputs[0], (1, 1)),
+    };
+}
+
+/// <summary>Nearest-neighbour upsampling of the last axis of [N, C, T]: each sample repeated <see cref="Scale"/> times.</summary>
+internal sealed class UpsampleStep(string name, int source, int scale) : PlanStep(name, [source])
+{
+    public int Scale { get; } = scale;
+    public override Tensor Run(Tensor[] inputs, bool mkldnn, bool mayOverwrite) => F.interpolate(inputs[0], scale_factor: Scale);
+}
+
+/// <summary>x[:, :, Start : T - End] of [N, C, T], a view.</summary>
+internal sealed class CropStep(string name, int source, long start, long end) : PlanStep(name, [source])
+{
+    public long Start { get; } = start;
+    public long End { get; } = end;
+    public override Tensor Run(Tensor[] inputs, bool mkldnn, bool mayOverwrite) => inputs[0].narrow(2, Start, inputs[0].size(2) - Start - End);
 }
 
 /// <summary>An elementwise sum not fused into a convolution, with its ReLU.</summary>
@@ -94,7 +123,7 @@ internal sealed class LayerStep(string name, int[] inputs, Layer layer, nn.Modul
 }
 
 /// <summary>
-/// A network's inference derived from its description and weights: each convolution with the batch norm after it folded in,
+/// A network's inference derived from its description and weights: each convolution (2-d or 1-d) with the batch norm after it folded in,
 /// and with a residual sum and ReLU after it fused in where it is their only reader; linear layers with their ReLU; dropout
 /// dropped; every other layer as it is. Values live in numbered slots (0: the input), released after their last reader.
 /// </summary>
@@ -153,7 +182,7 @@ internal sealed class InferencePlan : IDisposable
                 var inputs = node.Inputs.Select(i => slotOf[i]).ToArray();
                 switch (node.Layer.Inference)
                 {
-                    case ConvolutionOp conv when conv.Stride.Length == 2:
+                    case ConvolutionOp conv when conv.Stride.Length is 1 or 2:
                     {
                         var chain = new List<string> { node.Name };
                         BatchNormOp? norm = null;
@@ -178,9 +207,14 @@ internal sealed class InferencePlan : IDisposable
                             inputs[0], sum), chain.ToArray());
                         break;
                     }
-                    case PoolOp { Max: true, Kernel.Length: 2 } pool:
-                        Emit(new PoolStep(node.Name, inputs[0], (pool.Kernel[0], pool.Kernel[1]), (pool.Stride[0], pool.Stride[1]),
-                            (pool.Padding[0], pool.Padding[1])), node.Name);
+                    case PoolOp { Max: true, Kernel.Length: 1 or 2 } pool:
+                        Emit(PoolStep.Of(node.Name, inputs[0], pool), node.Name);
+                        break;
+                    case UpsampleOp upsample when graph.DefaultShapes[node.Inputs[0]].Length == 3:
+                        Emit(new UpsampleStep(node.Name, inputs[0], upsample.Scale), node.Name);
+                        break;
+                    case CropOp crop when graph.DefaultShapes[node.Inputs[0]].Length == 3:
+                        Emit(new CropStep(node.Name, inputs[0], crop.Start, crop.End), node.Name);
                         break;
                     case GlobalAveragePoolOp when graph.DefaultShapes[node.Inputs[0]].Length == 4:
                         Emit(new PoolStep(node.Name, inputs[0], null, (1, 1), (0, 0)), node.Name);

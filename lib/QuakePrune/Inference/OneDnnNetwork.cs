@@ -11,13 +11,25 @@ namespace QuakePrune.Inference;
 public sealed record OneDnnStep(string Name, string Implementation, int Threads, IReadOnlyDictionary<int, double> MedianMs);
 
 /// <summary>
-/// The leading steps of an <see cref="InferencePlan"/> (its convolutions and poolings, up to the first it cannot run) as a
-/// fixed sequence of oneDNN primitives for one input shape, called without ATen in between. Each convolution is created
-/// once with its bias, ReLU and residual sum fused in, on weights reordered once into the layout it chose; activations
-/// live in a few buffers reused as values die, a residual sum accumulating in place into its operand's buffer when the
-/// operand is not needed afterwards. Each step runs on the thread count that measured fastest for it
-/// (<see cref="TuneThreads"/>), never more than the count the network was built with: a small layer loses more to
-/// splitting than it gains. The last step writes dense NCHW float32 for the rest of the plan.
+/// A run of consecutive steps of an <see cref="InferencePlan"/> that the direct oneDNN path runs as one
+/// <see cref="OneDnnNetwork"/>: steps [<see cref="Start"/>, <see cref="End"/>) read <see cref="Source"/> (a value made
+/// before them) and each other, and only the last one's value, <see cref="Output"/>, is read after them.
+/// </summary>
+internal sealed record OneDnnSegment(int Start, int End, int Source, int Output)
+{
+    public bool Contains(int step) => step >= Start && step < End;
+}
+
+/// <summary>
+/// A <see cref="OneDnnSegment"/> of a plan (its convolutions, poolings, upsamplings and crops) as a fixed sequence of
+/// oneDNN primitives for one input shape, called without ATen in between. A waveform value [N, C, T] is held as the image
+/// [N, C, 1, T] it equals, so 1-d layers are 2-d primitives with a window of height 1. Each convolution is created once
+/// with its bias, ReLU and residual sum fused in, on weights reordered once into the layout it chose; activations live in
+/// a few buffers reused as values die, a residual sum accumulating in place into its operand's buffer when the operand is
+/// not needed afterwards, and a crop is a window on its input's buffer that the next primitive reads through a reorder.
+/// Each step runs on the thread count that measured fastest for it (<see cref="TuneThreads"/>), never more than the count
+/// the network was built with: a small layer loses more to splitting than it gains. The last step writes dense
+/// float32 (NCHW, or NCT) for the rest of the plan.
 /// </summary>
 internal sealed class OneDnnNetwork : IDisposable
 {
@@ -56,7 +68,7 @@ internal sealed class OneDnnNetwork : IDisposable
     private IntPtr scratchpad;
     private long scratchpadBytes;
 
-    /// <summary>Input shape [N, C, H, W] (dense NCHW float32) and the output's (dense NCHW float32).</summary>
+    /// <summary>Input shape [N, C, H, W] (dense NCHW float32; a waveform's [N, C, 1, T]) and the output's (dense NCHW float32).</summary>
     public long[] InputShape { get; }
     public long[] OutputShape { get; private set; } = [];
     /// <summary>The thread count it was built with: the most any step uses.</summary>
@@ -64,60 +76,82 @@ internal sealed class OneDnnNetwork : IDisposable
     public IReadOnlyList<OneDnnStep> Steps =>
         steps.Select(s => new OneDnnStep(s.Name, s.Current.Primitive.Implementation, s.Current.Primitive.Threads, s.MedianMs)).ToArray();
 
+    /// <summary>Whether the direct path can run the step: a dense convolution (a residual sum only with a ReLU after it, which the binding fuses), a max or global-average pooling, a nearest upsampling or a crop.</summary>
+    private static bool Runs(PlanStep step) =>
+        step is ConvStep { Conv.IsDense: true, Conv.Sum: false } or ConvStep { Conv.IsDense: true, Conv.Relu: true } or PoolStep or UpsampleStep or CropStep;
+
     /// <summary>
-    /// How many leading steps of <paramref name="plan"/> the direct path can run: dense 2-d convolutions and 2-d poolings
-    /// (a residual sum only with a ReLU after it) reading the input or each other, ending where a single value (the last one's) is all the later steps need; 0 when
-    /// oneDNN does not load or no convolution leads.
+    /// The runs of steps the direct path takes over, first to last: each as long as its steps are runnable and read only
+    /// one value from before it, then cut back until its last value is the only one read after it; a run must hold a
+    /// convolution to be worth its reorders. None when oneDNN does not load.
     /// </summary>
-    public static int SupportedPrefix(InferencePlan plan)
+    public static IReadOnlyList<OneDnnSegment> Segments(InferencePlan plan)
     {
-        if (!OneDnn.IsAvailable) return 0;
-        var runnable = 0;
-        var produced = new HashSet<int> { 0 };
-        foreach (var step in plan.Steps)
+        var segments = new List<OneDnnSegment>();
+        if (!OneDnn.IsAvailable) return segments;
+        var steps = plan.Steps;
+        var start = 0;
+        while (start < steps.Length)
         {
-            // The binding fuses a residual sum only with the ReLU after it.
-            if (step is not (ConvStep { Conv.IsDense: true, Conv.Sum: false } or ConvStep { Conv.IsDense: true, Conv.Relu: true } or PoolStep)
-                || !step.Inputs.All(produced.Contains)) break;
-            produced.Add(step.Output);
-            runnable++;
+            var inside = new HashSet<int>();
+            int? source = null;
+            var end = start;
+            for (; end < steps.Length && Runs(steps[end]); end++)
+            {
+                var outside = steps[end].Inputs.Where(s => !inside.Contains(s)).Distinct().ToArray();
+                if (outside.Length > 1 || (outside.Length == 1 && source is { } known && outside[0] != known)) break;
+                if (outside.Length == 1) source = outside[0];
+                inside.Add(steps[end].Output);
+            }
+            var found = false;
+            for (; end > start && source is { } from; end--)
+            {
+                var made = steps[start..end].Select(s => s.Output).ToHashSet();
+                var readAfter = steps[end..].SelectMany(s => s.Inputs).Concat(plan.Outputs).Where(made.Contains).ToHashSet();
+                if (readAfter.SetEquals([steps[end - 1].Output]) && steps[start..end].Any(s => s is ConvStep))
+                {
+                    segments.Add(new OneDnnSegment(start, end, from, steps[end - 1].Output));
+                    found = true;
+                    break;
+                }
+            }
+            start = found ? end : start + 1;
         }
-        for (var count = runnable; count > 0; count--)
-        {
-            var inside = plan.Steps[..count].Select(s => s.Output).ToHashSet();
-            var needed = plan.Steps[count..].SelectMany(s => s.Inputs).Concat(plan.Outputs).Where(inside.Contains).ToHashSet();
-            if (needed.SetEquals([plan.Steps[count - 1].Output]) && plan.Steps[..count].Any(s => s is ConvStep)) return count;
-        }
-        return 0;
+        return segments;
     }
 
-    /// <param name="count">The leading steps to run (<see cref="SupportedPrefix"/>).</param>
-    public OneDnnNetwork(InferencePlan plan, int count, long[] inputShape, int threads)
+    /// <param name="segment">The steps to run (<see cref="Segments"/>).</param>
+    /// <param name="inputShape">The segment's input as a 4-d shape (a waveform's [N, C, 1, T]).</param>
+    public OneDnnNetwork(InferencePlan plan, OneDnnSegment segment, long[] inputShape, int threads)
     {
         InputShape = inputShape;
         Ceiling = threads;
         try
         {
             var lastReader = new Dictionary<int, int>();
-            for (var k = 0; k < count; k++)
+            for (var k = segment.Start; k < segment.End; k++)
                 foreach (var s in plan.Steps[k].Inputs) lastReader[s] = k;
-            var values = new Dictionary<int, Activation> { [0] = new(Keep(DnnlMemoryDesc.Of(inputShape, DnnlTag.Nchw)), ImagesBuffer) };
-            for (var k = 0; k < count; k++)
+            var values = new Dictionary<int, Activation> { [segment.Source] = new(Keep(DnnlMemoryDesc.Of(inputShape, DnnlTag.Nchw)), ImagesBuffer) };
+            for (var k = segment.Start; k < segment.End; k++)
             {
                 var step = plan.Steps[k];
-                var last = k == count - 1;
-                var dying = step.Inputs.Distinct().Where(s => s != 0 && lastReader[s] == k).ToHashSet();
+                var last = k == segment.End - 1;
+                var dying = step.Inputs.Distinct().Where(s => s != segment.Source && lastReader[s] == k).ToHashSet();
                 values[step.Output] = step switch
                 {
                     ConvStep conv => AddConvolution(conv.Conv, values[conv.Source], conv.SumInput is { } sum ? values[sum] : null,
                         conv.SumInput is { } operand && dying.Contains(operand), last),
                     PoolStep pool => AddPooling(pool, values[pool.Source], last),
+                    UpsampleStep upsample => AddUpsampling(upsample, values[upsample.Inputs[0]], last),
+                    CropStep crop => AddCrop(crop, values[crop.Inputs[0]], last),
                     _ => throw new InvalidOperationException($"{step.Name}: the direct oneDNN path cannot run this step"),
                 };
+                // A buffer is free once no value still to be read lies in it (a crop is a window on its input's buffer).
+                bool StillRead(int buffer) => values.Any(v => v.Value.Buffer == buffer && (v.Key == step.Output || lastReader.GetValueOrDefault(v.Key, -1) > k));
                 foreach (var s in dying)
-                    if (values[s].Buffer != values[step.Output].Buffer) Release(values[s].Buffer);
+                    if (!StillRead(values[s].Buffer)) Release(values[s].Buffer);
             }
-            OutputShape = values[plan.Steps[count - 1].Output].Md.Dims;
+            OutputShape = values[segment.Output].Md.Dims;
             Allocate();
         }
         catch
@@ -213,10 +247,18 @@ internal sealed class OneDnnNetwork : IDisposable
         var postOps = sum is not null ? DnnlPostOps.SumRelu : conv.Relu ? DnnlPostOps.Relu : DnnlPostOps.None;
         DnnlPrimitive Create(DnnlMemoryDesc source, DnnlMemoryDesc weights, DnnlMemoryDesc dst, int threads) =>
             DnnlPrimitive.Convolution(source, weights, biasMd, dst, conv.Stride, conv.Padding, postOps, threads, name);
-        var primary = Create(src.Md, weightsAny, sum?.Md ?? plain ?? dstAny, Ceiling);
-        if (primary.Implementation.StartsWith("ref", StringComparison.Ordinal))
+        DnnlPrimitive? primary = null;
+        try
         {
-            primary.Dispose();
+            primary = Create(src.Md, weightsAny, sum?.Md ?? plain ?? dstAny, Ceiling);
+        }
+        catch (InvalidOperationException)
+        {
+            // No implementation at all for the given layouts (a crop's window): oneDNN's own layouts, after a reorder.
+        }
+        if (primary is null || primary.Implementation.StartsWith("ref", StringComparison.Ordinal))
+        {
+            primary?.Dispose();
             primary = Create(srcAny, weightsAny, dstAny, Ceiling);
         }
         DnnlMemory? weights = null, bias = null;
@@ -255,22 +297,47 @@ internal sealed class OneDnnNetwork : IDisposable
     {
         var shape = src.Md.Dims;
         var (kernel, stride, padding) = pool.Kernel is { } k ? (k, pool.Stride, pool.Padding) : ((shape[2], shape[3]), (1L, 1L), (0L, 0L));
-        long[] dstShape = [shape[0], shape[1], Out(shape[2], kernel.Item1, stride.Item1, padding.Item1), Out(shape[3], kernel.Item2, stride.Item2, padding.Item2)];
+        var (height, heightRight) = Window(shape[2], kernel.Item1, stride.Item1, padding.Item1, pool.CeilMode);
+        var (width, widthRight) = Window(shape[3], kernel.Item2, stride.Item2, padding.Item2, pool.CeilMode);
+        long[] dstShape = [shape[0], shape[1], height, width];
+        var right = (heightRight, widthRight);
         using var dstAny = DnnlMemoryDesc.Of(dstShape, DnnlTag.Any);
         var plain = last ? Keep(DnnlMemoryDesc.Of(dstShape, DnnlTag.Nchw)) : null;
-        var primary = DnnlPrimitive.Pooling(src.Md, plain ?? dstAny, pool.Max, kernel, stride, padding, Ceiling, pool.Name);
+        var primary = DnnlPrimitive.Pooling(src.Md, plain ?? dstAny, pool.Max, kernel, stride, padding, Ceiling, pool.Name, right);
         if (plain is not null && primary.Implementation.StartsWith("ref", StringComparison.Ordinal))
         {
             primary.Dispose();
-            primary = DnnlPrimitive.Pooling(src.Md, dstAny, pool.Max, kernel, stride, padding, Ceiling, pool.Name);
+            primary = DnnlPrimitive.Pooling(src.Md, dstAny, pool.Max, kernel, stride, padding, Ceiling, pool.Name, right);
         }
         var chosen = primary;
         var direct = plain is not null && primary.Dst.SameAs(plain);
         var to = direct ? OutputBuffer : Acquire();
-        steps.Add(new Step(pool.Name, primary, t => DnnlPrimitive.Pooling(src.Md, chosen.Dst, pool.Max, kernel, stride, padding, t, pool.Name),
+        steps.Add(new Step(pool.Name, primary, t => DnnlPrimitive.Pooling(src.Md, chosen.Dst, pool.Max, kernel, stride, padding, t, pool.Name, right),
             src.Buffer, to, null, null));
         var pooled = new Activation(primary.Dst, to);
         return last && !direct ? ToOutput(pool.Name, pooled) : pooled;
+    }
+
+    /// <summary>A nearest upsampling of the last axis, in the layout oneDNN prefers for its input.</summary>
+    private Activation AddUpsampling(UpsampleStep upsample, Activation src, bool last)
+    {
+        var shape = src.Md.Dims;
+        using var dstAny = DnnlMemoryDesc.Of([shape[0], shape[1], shape[2], shape[3] * upsample.Scale], DnnlTag.Any);
+        var primary = DnnlPrimitive.Resampling(src.Md, dstAny, Ceiling, upsample.Name);
+        var chosen = primary;
+        var to = Acquire();
+        steps.Add(new Step(upsample.Name, primary, t => DnnlPrimitive.Resampling(src.Md, chosen.Dst, t, upsample.Name), src.Buffer, to, null, null));
+        var upsampled = new Activation(primary.Dst, to);
+        return last ? ToOutput(upsample.Name, upsampled) : upsampled;
+    }
+
+    /// <summary>A crop of the last axis: a window on the input's buffer (no step), copied only when it is the segment's output.</summary>
+    private Activation AddCrop(CropStep crop, Activation src, bool last)
+    {
+        var shape = src.Md.Dims;
+        var window = Keep(DnnlMemoryDesc.Submemory(src.Md, [shape[0], shape[1], shape[2], shape[3] - crop.Start - crop.End], [0, 0, 0, crop.Start]));
+        var cropped = new Activation(window, src.Buffer);
+        return last ? ToOutput(crop.Name, cropped) : cropped;
     }
 
     /// <summary>The last value reordered into the output in dense NCHW.</summary>
@@ -379,6 +446,19 @@ internal sealed class OneDnnNetwork : IDisposable
 
     /// <summary>Output size of a window (kernel, stride, padding on both sides), rounding down as PyTorch does.</summary>
     private static long Out(long size, long kernel, long stride, long padding) => (size + 2 * padding - kernel) / stride + 1;
+
+    /// <summary>
+    /// A pooling's output size along one axis and the padding at its far end that gives it: <paramref name="padding"/> in
+    /// floor mode; in ceil mode as much more as the last, shorter window needs (PyTorch's rule: a window must start inside
+    /// the input or its near padding). Max pooling never picks padding, so this is PyTorch's ceil mode exactly.
+    /// </summary>
+    private static (long Size, long FarPadding) Window(long size, long kernel, long stride, long padding, bool ceilMode)
+    {
+        if (!ceilMode) return (Out(size, kernel, stride, padding), padding);
+        var output = (size + 2 * padding - kernel + stride - 1) / stride + 1;
+        if ((output - 1) * stride >= size + padding) output--;
+        return (output, Math.Max(padding, (output - 1) * stride + kernel - size - padding));
+    }
 
     private static unsafe IntPtr Aligned(long bytes) => (IntPtr)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 64), 64);
 

@@ -159,9 +159,7 @@ public static class LatencyBench
                         owned.Add(fast);
                         log($"{path}: batch {batch} at {size}: fast path {fast.Path} (" +
                             string.Join(", ", fast.Trials.Select(t => $"{t.Path}/{t.Threads}t {t.MedianMs:F2} ms, max |diff| {t.MaxAbsDiff:G2}")) + ")");
-                        var layerThreads = fast.OneDnnSteps.Count == 0 ? null
-                            : fast.OneDnnSteps.GroupBy(step => step.Threads).OrderByDescending(g => g.Key).ToDictionary(g => g.Key, g => g.Count());
-                        subjects.Add(new Subject(path, batch, "fast", PathName(fast.Path), fast.Threads ?? options.Threads, size, () => fast.Forward(input), layerThreads));
+                        subjects.Add(new Subject(path, batch, "fast", PathName(fast.Path), fast.Threads ?? options.Threads, size, () => fast.Forward(input), LayerThreads(fast)));
                     }
                     if (options.Engine.HasFlag(BenchEngine.Eager))
                         subjects.Add(new Subject(path, batch, "eager", "module", options.Threads, size, () =>
@@ -213,15 +211,32 @@ public static class LatencyBench
         {
             var input = RandomImages([batch, .. shape[1..]], options.Device);
             owned.Add(input);
-            subjects.Add(new Subject(path, batch, "eager", "module", options.Threads, new ImageSize(1, (int)shape[^1]), () =>
+            var window = new ImageSize(1, (int)shape[^1]);
+            if (options.Engine.HasFlag(BenchEngine.Fast))
             {
-                using var mode = inference_mode();
-                foreach (var output in model.ForwardAll(input)) output.Dispose();
-            }));
-            if (options.Engine.HasFlag(BenchEngine.OnnxRuntime))
-                AddOnnxRuntime(subjects, owned, path, loaded, batch, new ImageSize(1, (int)shape[^1]), input, options);
+                var fast = InferenceModel.Prepare(model, new InferenceOptions { Batch = batch, Path = options.Path, TuneThreads = options.TuneThreads });
+                owned.Add(fast);
+                options.Log?.Invoke($"{path}: batch {batch}: fast path {fast.Path} (" +
+                                    string.Join(", ", fast.Trials.Select(t => $"{t.Path}/{t.Threads}t {t.MedianMs:F2} ms, max |diff| {t.MaxAbsDiff:G2}")) + ")");
+                subjects.Add(new Subject(path, batch, "fast", PathName(fast.Path), fast.Threads ?? options.Threads, window, () =>
+                {
+                    foreach (var output in fast.ForwardAll(input)) output.Dispose();
+                }, LayerThreads(fast)));
+            }
+            if (options.Engine.HasFlag(BenchEngine.Eager))
+                subjects.Add(new Subject(path, batch, "eager", "module", options.Threads, window, () =>
+                {
+                    using var mode = inference_mode();
+                    foreach (var output in model.ForwardAll(input)) output.Dispose();
+                }));
+            if (options.Engine.HasFlag(BenchEngine.OnnxRuntime)) AddOnnxRuntime(subjects, owned, path, loaded, batch, window, input, options);
         }
     }
+
+    /// <summary>How many of the direct oneDNN path's steps run on each thread count (null on the other paths).</summary>
+    private static Dictionary<int, int>? LayerThreads(InferenceModel fast) => fast.OneDnnSteps.Count == 0
+        ? null
+        : fast.OneDnnSteps.GroupBy(step => step.Threads).OrderByDescending(g => g.Key).ToDictionary(g => g.Key, g => g.Count());
 
     /// <summary>The model exported and run by ONNX Runtime on the same input, at the bench's thread count (CPU only).</summary>
     private static void AddOnnxRuntime(List<Subject> subjects, List<IDisposable> owned, string path, LoadedModel loaded, int batch, ImageSize size, Tensor input,
