@@ -43,6 +43,8 @@ public sealed record InferenceOptions
     /// The current count stays the ceiling.
     /// </summary>
     public bool TuneThreads { get; init; } = true;
+    /// <summary>The layers whose values <see cref="InferenceModel.ForwardAll"/> returns, in this order (default: the network's outputs): a picker's logits, before its sigmoids.</summary>
+    public IReadOnlyList<string>? Outputs { get; init; }
 }
 
 /// <summary>
@@ -90,11 +92,11 @@ public sealed class InferenceModel : IDisposable
     /// <summary>The direct oneDNN path's steps at the prepared shape (implementation, threads, tuned times); empty on other paths.</summary>
     public IReadOnlyList<OneDnnStep> OneDnnSteps => Path == InferencePath.OneDnn ? tuned.SelectMany(network => network.Steps).ToArray() : [];
 
-    private InferenceModel(Network model, Device device)
+    private InferenceModel(Network model, Device device, IReadOnlyList<string>? outputs)
     {
         Architecture = model.Architecture;
         this.device = device;
-        plan = InferencePlan.Build(model);
+        plan = InferencePlan.Build(model, outputs);
         segments = device.type == DeviceType.CPU ? OneDnnNetwork.Segments(plan) : [];
         mkldnnSteps = plan.Steps.TakeWhile(s => s.RunsOnMkldnn).Count();
     }
@@ -115,7 +117,7 @@ public sealed class InferenceModel : IDisposable
         var ceiling = get_num_threads();
         var tuneThreads = options.TuneThreads && device.type == DeviceType.CPU && ceiling > 1;
         using var mode = inference_mode();
-        var prepared = new InferenceModel(model, device);
+        var prepared = new InferenceModel(model, device, options.Outputs);
         try
         {
             var candidates = Candidates(device);
@@ -127,7 +129,7 @@ public sealed class InferenceModel : IDisposable
                 throw new ArgumentException($"inference path {forced} is not available on {device} for this model (available: {string.Join(", ", candidates)})");
             if (options.Path is { } only) candidates = [only];
             using var input = RandomInput(model.Graph, options, device);
-            var reference = model.ForwardAll(input).Select(output => output.to(ScalarType.Float32)).ToArray();
+            var reference = (options.Outputs is { } wanted ? model.ForwardNodes(input, wanted) : model.ForwardAll(input)).Select(output => output.to(ScalarType.Float32)).ToArray();
             using var references = new DisposeAll(reference);
             var scale = Math.Max(1.0, reference.Max(Largest));
             var timed = candidates.Length > 1 || tuneThreads;
@@ -191,7 +193,7 @@ public sealed class InferenceModel : IDisposable
         throw new InvalidOperationException($"the network has {outputs.Length} outputs: call ForwardAll");
     }
 
-    /// <summary>Every output, in the description's order.</summary>
+    /// <summary>Every output, in the description's order (or <see cref="InferenceOptions.Outputs"/>' values, in its order).</summary>
     public Tensor[] ForwardAll(Tensor images)
     {
         ObjectDisposedException.ThrowIf(disposed, this);

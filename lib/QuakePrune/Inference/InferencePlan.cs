@@ -125,7 +125,7 @@ internal sealed class LayerStep(string name, int[] inputs, Layer layer, nn.Modul
 /// <summary>
 /// A network's inference derived from its description and weights: each convolution (2-d or 1-d) with the batch norm after it folded in,
 /// and with a residual sum and ReLU after it fused in where it is their only reader; linear layers with their ReLU; dropout
-/// dropped; every other layer as it is. Values live in numbered slots (0: the input), released after their last reader.
+/// dropped; recurrences on the CPU as <see cref="RecurrentStep"/>; every other layer as it is. Values live in numbered slots (0: the input), released after their last reader.
 /// </summary>
 internal sealed class InferencePlan : IDisposable
 {
@@ -147,11 +147,15 @@ internal sealed class InferencePlan : IDisposable
     /// <summary>Per step, the slots whose last reader it is (never the input's or an output's).</summary>
     public int[][] ReleasedAfter { get; }
 
-    /// <summary>The plan for an eval-mode network; its tensors are copied, so the network may be disposed afterwards.</summary>
-    public static InferencePlan Build(Network model)
+    /// <summary>
+    /// The plan for an eval-mode network giving the values of <paramref name="outputs"/> (layer names; default: the
+    /// network's outputs); its tensors are copied, so the network may be disposed afterwards.
+    /// </summary>
+    public static InferencePlan Build(Network model, IReadOnlyList<string>? outputs = null)
     {
         var graph = model.Graph;
         var state = model.state_dict();
+        var device = model.parameters().First().device;
         Func<string, Tensor> TensorsOf(string layer) => name => state.TryGetValue($"{layer}.{name}", out var t)
             ? t
             : throw new KeyNotFoundException($"{layer} has no tensor '{name}'");
@@ -159,9 +163,12 @@ internal sealed class InferencePlan : IDisposable
         foreach (var node in graph.Nodes)
             foreach (var input in node.Inputs.Where(i => i != NetworkGraph.Input))
                 readers[input].Add(node);
-        var outputs = graph.Outputs.ToHashSet();
+        var wanted = outputs ?? graph.Outputs;
+        var unknown = wanted.Where(o => !readers.ContainsKey(o)).ToArray();
+        if (unknown.Length > 0) throw new ArgumentException($"inference: the network has no layer {string.Join(", ", unknown.Select(u => $"'{u}'"))}");
+        var kept = wanted.ToHashSet();
         // The only layer reading a value, when the value is not also an output: what may be fused into its producer.
-        LayerNode? SoleReader(string value) => !outputs.Contains(value) && readers[value].Count == 1 ? readers[value][0] : null;
+        LayerNode? SoleReader(string value) => !kept.Contains(value) && readers[value].Count == 1 ? readers[value][0] : null;
 
         var slotOf = new Dictionary<string, int> { [NetworkGraph.Input] = 0 };
         var slots = 1;
@@ -244,12 +251,15 @@ internal sealed class InferencePlan : IDisposable
                             relu is null ? [node.Name] : [node.Name, relu]);
                         break;
                     }
+                    case RecurrentOp recurrent when device.type == DeviceType.CPU:
+                        Emit(RecurrentStep.Of(node.Name, inputs[0], recurrent, TensorsOf(node.Name)), node.Name);
+                        break;
                     default:
-                        Emit(new LayerStep(node.Name, inputs, node.Layer, CopyModule(node, graph, state, model.parameters().First().device)), node.Name);
+                        Emit(new LayerStep(node.Name, inputs, node.Layer, CopyModule(node, graph, state, device)), node.Name);
                         break;
                 }
             }
-            return new InferencePlan(steps.ToArray(), slots, graph.Outputs.Select(o => slotOf[o]).ToArray());
+            return new InferencePlan(steps.ToArray(), slots, wanted.Select(o => slotOf[o]).ToArray());
         }
         catch
         {
