@@ -14,7 +14,7 @@ public static class ExportCommand
         var model = new Option<string>("--model") { Description = "Checkpoint to export (.safetensors)", Required = true };
         var output = new Option<string>("--out") { Description = "ONNX model to write (.onnx)", Required = true };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing output (never the input)" };
-        var command = new Command("export", $"Write a checkpoint as an ONNX model (opset {OnnxExport.Opset}, dynamic batch axis, the checkpoint's notes as metadata).")
+        var command = new Command("export", $"Write a checkpoint (a ResNet or a waveform picker, pruned or not) as an ONNX model (opset {OnnxExport.Opset}, dynamic batch axis, the checkpoint's notes as metadata).")
         {
             model, output, overwrite,
         };
