@@ -3,6 +3,7 @@ using System.Runtime.Intrinsics;
 using QuakePrune.Models;
 using QuakePrune.Torch;
 using static QuakePrune.Torch.torch;
+using static QuakePrune.Inference.VectorMath;
 using F = QuakePrune.Torch.torch.nn.functional;
 
 namespace QuakePrune.Inference;
@@ -115,10 +116,22 @@ internal sealed class RecurrentStep : PlanStep, IDisposable
             var t = direction == 0 ? k : steps - 1 - k;
             var input = new ReadOnlySpan<float>(products + (n * steps + t) * width + direction * span, span);
             bias.CopyTo(recurrent);
-            for (var j = 0; j < hidden; j++)
-                if (state[j] != 0) Accumulate(recurrent, weights.AsSpan(j * span, span), state[j]);
+            for (var unit = 0; unit < hidden; unit++)
+                if (state[unit] != 0) Accumulate(recurrent, weights.AsSpan(unit * span, span), state[unit]);
+            var j = 0;
             if (op.Cell == RecurrentCell.Lstm)
-                for (var j = 0; j < hidden; j++)
+            {
+                for (; j + 8 <= hidden; j += 8)
+                {
+                    var i = Sigmoid(Vector256.Create(input[j..]) + Vector256.Create(recurrent[j..]));
+                    var f = Sigmoid(Vector256.Create(input[(hidden + j)..]) + Vector256.Create(recurrent[(hidden + j)..]));
+                    var g = Tanh(Vector256.Create(input[(2 * hidden + j)..]) + Vector256.Create(recurrent[(2 * hidden + j)..]));
+                    var o = Sigmoid(Vector256.Create(input[(3 * hidden + j)..]) + Vector256.Create(recurrent[(3 * hidden + j)..]));
+                    var c = f * Vector256.Create(cell[j..]) + i * g;
+                    c.CopyTo(cell[j..]);
+                    (o * Tanh(c)).CopyTo(state[j..]);
+                }
+                for (; j < hidden; j++)
                 {
                     var i = Sigmoid(input[j] + recurrent[j]);
                     var f = Sigmoid(input[hidden + j] + recurrent[hidden + j]);
@@ -127,16 +140,26 @@ internal sealed class RecurrentStep : PlanStep, IDisposable
                     cell[j] = f * cell[j] + i * g;
                     state[j] = o * MathF.Tanh(cell[j]);
                 }
+            }
             else
-                for (var j = 0; j < hidden; j++)
+            {
+                for (; j + 8 <= hidden; j += 8)
+                {
+                    var r = Sigmoid(Vector256.Create(input[j..]) + Vector256.Create(recurrent[j..]));
+                    var z = Sigmoid(Vector256.Create(input[(hidden + j)..]) + Vector256.Create(recurrent[(hidden + j)..]));
+                    var candidate = Tanh(Vector256.Create(input[(2 * hidden + j)..]) + r * Vector256.Create(recurrent[(2 * hidden + j)..]));
+                    ((Vector256<float>.One - z) * candidate + z * Vector256.Create(state[j..])).CopyTo(state[j..]);
+                }
+                for (; j < hidden; j++)
                 {
                     var r = Sigmoid(input[j] + recurrent[j]);
                     var z = Sigmoid(input[hidden + j] + recurrent[hidden + j]);
                     var candidate = MathF.Tanh(input[2 * hidden + j] + r * recurrent[2 * hidden + j]);
                     state[j] = (1 - z) * candidate + z * state[j];
                 }
+            }
             var row = output + (n * channels + direction * hidden) * steps + t;
-            for (var j = 0; j < hidden; j++) row[j * steps] = state[j];
+            for (var unit = 0; unit < hidden; unit++) row[unit * steps] = state[unit];
         }
     }
 
@@ -150,8 +173,6 @@ internal sealed class RecurrentStep : PlanStep, IDisposable
             Vector256.FusedMultiplyAdd(Vector256.Create(values[k..]), factor, Vector256.Create(sum[k..])).CopyTo(sum[k..]);
         for (; k < sum.Length; k++) sum[k] += scale * values[k];
     }
-
-    private static float Sigmoid(float x) => 1 / (1 + MathF.Exp(-x));
 
     public void Dispose()
     {
