@@ -1,3 +1,4 @@
+using System.Globalization;
 using QuakePrune.Latency;
 using QuakePrune.Notebooks.Formatting;
 using QuakePrune.Notebooks.Plotting;
@@ -11,20 +12,19 @@ public static class LatencyPlots
     /// <summary>The paper's GTX 1050 measurements (ms per image at batch 1) and Prune90's accuracy.</summary>
     public const double PaperBaselineMs = 22.45, PaperPrune90Ms = 3.6, PaperPrune90Accuracy = 0.99405;
 
-    /// <summary>Median latency per variant measured here (p90 as a thin marker), the GTX 1050 projection, and the paper's two figures.</summary>
+    /// <summary>
+    /// Median latency per variant measured here on every engine the report timed (ours prepared, ours as the plain module,
+    /// ONNX Runtime on the exported model; p90 of ours as a thin marker), the GTX 1050 projection of ours, and the paper's two figures.
+    /// </summary>
     public static Figure Latency(BenchReport report, IReadOnlyList<(string Variant, string Model)> variants)
     {
         var results = Ordered(report, variants);
         var names = results.Select(r => r.Variant).ToArray();
         var figure = Figure.Grid(1, 2, $"measured here ({report.Machine.Device}, {report.Machine.Threads} threads, batch 1)", "GTX 1050: projected, and the paper's measurement");
-        figure.Add(new Bar
-        {
-            Name = "median (measured)", X = names, Y = results.Select(r => r.Result.Statistics.MedianMs).ToArray(),
-            Text = results.Select(r => $"{r.Result.Statistics.MedianMs:0.0} ms").ToArray(), TextPosition = "outside",
-        }, 1, 1);
+        AddEngineBars(figure, report, variants, 1, 1, 1);
         figure.Add(new Scatter
         {
-            Name = "p90 (measured)", Mode = "markers", X = names, Y = results.Select(r => r.Result.Statistics.P90Ms).ToArray(),
+            Name = "p90 (ours, prepared)", Mode = "markers", X = names, Y = results.Select(r => r.Result.Statistics.P90Ms).ToArray(),
             Marker = new Marker { Symbol = "line-ew-open", Size = 18, Color = "#333" },
         }, 1, 1);
         figure.WithAxisTitles(null, "ms per image", 1, 1);
@@ -41,6 +41,35 @@ public static class LatencyPlots
         }, 1, 2);
         figure.WithAxisTitles(null, "ms per image", 1, 2);
         return figure.WithSize(1100, 430);
+    }
+
+    /// <summary>How the figures name an engine of `bench`.</summary>
+    public static string EngineLabel(string engine) => engine switch
+    {
+        "fast" => "ours, prepared (fast path)",
+        "eager" => "ours, plain module (libtorch eager)",
+        "onnxruntime" => "ONNX Runtime, exported model",
+        _ => engine,
+    };
+
+    /// <summary>
+    /// One group of bars per model (named as <paramref name="models"/> names them), one bar per engine the report timed, at
+    /// <paramref name="batch"/>: the median per item (ms per image or window), labelled.
+    /// </summary>
+    public static void AddEngineBars(Figure figure, BenchReport report, IReadOnlyList<(string Name, string Model)> models, int batch, int row, int column,
+        bool showLegend = true)
+    {
+        foreach (var engine in report.Results.Select(r => r.Engine).Distinct())
+        {
+            var timed = models.Select(m => (m.Name, Result: report.Results.FirstOrDefault(r => r.Model == m.Model && r.Batch == batch && r.Engine == engine)))
+                .Where(t => t.Result is not null).ToArray();
+            var perItem = timed.Select(t => t.Result!.Statistics.MedianMs / batch).ToArray();
+            figure.Add(new Bar
+            {
+                Name = EngineLabel(engine), LegendGroup = engine, ShowLegend = showLegend, X = timed.Select(t => t.Name).ToArray(), Y = perItem,
+                Text = perItem.Select(ms => ms.ToString(ms < 10 ? "0.00" : "0.0", CultureInfo.InvariantCulture)).ToArray(), TextPosition = "outside",
+            }, row, column);
+        }
     }
 
     /// <summary>Test accuracy against measured latency, one point per variant, with the paper's Prune90 for reference (its latency is the GTX 1050's).</summary>
@@ -78,6 +107,6 @@ public static class LatencyPlots
     private static double? Round(double? value, int digits) => value is { } v ? Math.Round(v, digits) : null;
 
     private static (string Variant, BenchResult Result)[] Ordered(BenchReport report, IReadOnlyList<(string Variant, string Model)> variants) =>
-        variants.Select(v => (v.Variant, Result: report.Results.FirstOrDefault(r => r.Model == v.Model && r.Batch == 1)))
+        variants.Select(v => (v.Variant, Result: report.Results.FirstOrDefault(r => r.Model == v.Model && r.Batch == 1 && r.Engine == LatencyStage.Ours)))
             .Where(v => v.Result is not null).Select(v => (v.Variant, v.Result!)).ToArray();
 }

@@ -1,3 +1,4 @@
+using QuakePrune.Latency;
 using QuakePrune.Notebooks.Formatting;
 using QuakePrune.Notebooks.Plotting;
 using QuakePrune.Models;
@@ -73,14 +74,25 @@ public static class PickingPlots
         return figure.WithSize(1100, 600);
     }
 
-    /// <summary>Latency at batch 1 and per window at the largest batch, beside parameters, for every picker.</summary>
-    public static Figure Latency(IReadOnlyList<PickerComparisonRow> rows)
+    /// <summary>
+    /// Every picker's latency at batch 1 and per window at the largest batch on each engine the bench timed (ours prepared,
+    /// ONNX Runtime on the exported model), and PyTorch eager on SeisBench's EQTransformer as a marker at
+    /// <paramref name="pyTorchMs"/> (batch 1; null: none). A picker is named by its run folder.
+    /// </summary>
+    public static Figure Latency(BenchReport latency, double? pyTorchMs, string pyTorchLabel)
     {
-        var figure = Figure.Grid(1, 2, "CPU latency at batch 1 (ms, median)", $"CPU latency per window at batch {rows.FirstOrDefault()?.BatchN} (ms)");
-        var names = rows.Select(r => r.Model).ToArray();
-        figure.Add(new Bar { Name = "batch 1", ShowLegend = false, X = names, Y = rows.Select(r => r.LatencyBatch1Ms ?? 0).ToArray() }, 1, 1);
-        figure.Add(new Bar { Name = "per window", ShowLegend = false, X = names, Y = rows.Select(r => r.LatencyPerWindowBatchNMs ?? 0).ToArray() }, 1, 2);
-        return figure.WithSize(1100, 380);
+        var largest = latency.Options.Batches.Max();
+        var models = latency.Results.Select(r => r.Model).Distinct().Select(m => (Name: Path.GetFileName(Path.GetDirectoryName(m)) ?? m, Model: m)).ToArray();
+        var figure = Figure.Grid(1, 2, "CPU latency at batch 1 (ms, median)", $"CPU latency per window at batch {largest} (ms, median / {largest})");
+        LatencyPlots.AddEngineBars(figure, latency, models, 1, 1, 1);
+        LatencyPlots.AddEngineBars(figure, latency, models, largest, 1, 2, showLegend: false);
+        if (pyTorchMs is { } reference)
+            figure.Add(new Scatter
+            {
+                Name = pyTorchLabel, Mode = "markers", X = new[] { "eqtransformer" }, Y = new[] { reference },
+                Marker = new Marker { Symbol = "diamond", Size = 12, Color = "#d62728" },
+            }, 1, 1);
+        return figure.WithAxisTitles(null, "ms", 1, 1).WithAxisTitles(null, "ms per window", 1, 2).WithSize(1100, 430);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using QuakePrune.Torch;
 using QuakePrune.Latency;
 using QuakePrune.Training;
 
@@ -22,8 +23,16 @@ public static class LatencyStage
         return models;
     }
 
+    /// <summary>The engine whose figures the study reports (summary, projection, speed-ups): our prepared fast path.</summary>
+    public const string Ours = "fast";
+
+    /// <summary>
+    /// Every variant timed on our prepared path, our plain module and (on the CPU) ONNX Runtime on the exported model,
+    /// interleaved; the study's figures are ours (<see cref="Ours"/>), the others stand beside them in notebook 06.
+    /// </summary>
     public static BenchOptions Options(Preset preset, StudyPaths paths) => new()
     {
+        Engine = preset.Device.type == DeviceType.CPU ? BenchEngine.Fast | BenchEngine.Eager | BenchEngine.OnnxRuntime : BenchEngine.Fast | BenchEngine.Eager,
         Models = Models(preset, paths).Select(m => m.Model).ToArray(),
         Size = preset.BenchSize,
         Threads = preset.BenchThreads,

@@ -62,7 +62,7 @@ public static class StudySummary
     public static IReadOnlyList<SummaryRow> Build(VariantReport report, BenchReport? latency, IReadOnlyList<(string Variant, string Model)> timed)
     {
         BenchResult? Timed(string variant) =>
-            timed.Where(t => t.Variant == variant).Select(t => latency?.Results.FirstOrDefault(r => r.Model == t.Model && r.Batch == 1)).FirstOrDefault();
+            timed.Where(t => t.Variant == variant).Select(t => latency?.Results.FirstOrDefault(r => r.Model == t.Model && r.Batch == 1 && r.Engine == LatencyStage.Ours)).FirstOrDefault();
         static bool SameWidths(VariantRow a, VariantRow b) => a.Widths.Count == b.Widths.Count && a.Widths.All(w => b.Widths.TryGetValue(w.Key, out var v) && v == w.Value);
         BenchResult? Timing(VariantRow row) => Timed(row.Variant)
             ?? report.Rows.Where(other => SameWidths(other, row)).Select(other => Timed(other.Variant)).FirstOrDefault(t => t is not null);
