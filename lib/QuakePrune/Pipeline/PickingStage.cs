@@ -64,7 +64,7 @@ public static class PickingStage
     public static class PyTorchReference
     {
         /// <summary>PyTorch eager's batch-1 time over our prepared path's for eqtransformer (`environment/bench/eqtransformer.sh --rounds 3`, median of the rounds' ratios).</summary>
-        public const double Batch1Ratio = 2.42;
+        public const double Batch1Ratio = 2.07;
 
         public static string Label => FormattableString.Invariant($"SeisBench EQTransformer, PyTorch eager ({Batch1Ratio:0.00}x ours, eqtransformer.sh)");
 
