@@ -41,7 +41,7 @@ public static class QuakePruneCli
     public static int Run(string[] args)
     {
         // The separate processes that read HDF5 files start once per file a verb reads: they skip building every verb's
-        // options (0.17 s to 0.12 s to start).
+        // options, a measurable share of their start.
         switch (args)
         {
             case [SteadServeCommand.Name, var served]:

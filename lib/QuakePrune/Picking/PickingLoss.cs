@@ -14,8 +14,8 @@ namespace QuakePrune.Picking;
 /// vanishes. On probabilities it must be clipped (Keras clips to [1e-7, 1 - 1e-7]; PyTorch's BCELoss bounds the logarithm
 /// and its backward's denominator), and where the sigmoid has saturated past the clip the gradient is zero. Picks are
 /// labelled on about 40 of a window's 6000 samples, so the P and S outputs fall below 1e-7 everywhere within two epochs,
-/// the labelled samples included, and never rise again: with Keras's clip, eqtransformer trained 8 epochs on 315
-/// synthetic traces had 99.97 % of its P outputs below 1e-7 and P and S F1 0 (issue 22).
+/// the labelled samples included, and never rise again: with Keras's clip, eqtransformer trained on synthetic traces had
+/// nearly every P output below 1e-7 and P and S F1 0 (issue 22).
 /// </para>
 /// </summary>
 public static class PickingLoss

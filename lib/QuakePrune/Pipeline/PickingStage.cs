@@ -145,8 +145,8 @@ public static class PickingStage
     /// same call, and is pruned from it when it starts. With the preset's <see cref="Preset.PickingParallelRuns"/> above one,
     /// they train side by side, each in its own `quakeprune train` process on one libtorch thread, the next ready picker
     /// starting as soon as a core is free (so the pruned ones fill the time the smaller redesigns leave): a waveform training
-    /// step gains little from a second thread (eqtransformer, batch 32: 61 traces/s on one thread, 71 on two), so two
-    /// one-thread runs on two cores train 1.4x as many traces per second as one on both (measured: 45 + 56 traces/s), and
+    /// step gains little from a second thread, so two one-thread runs on two cores train more traces per second than one on
+    /// both (README, EQTransformer's speed gives the figures), and
     /// each process's own random generator keeps every run as it would be alone. Otherwise they train here, one after
     /// another, in the order given. Each line of progress goes to <paramref name="log"/>, prefixed with its picker.
     /// </summary>

@@ -140,8 +140,8 @@ public sealed class SteadWaveforms : IDisposable
     /// <summary>Opens a trace's dataset, checking it is (6000, 3) float32.</summary>
     public H5Dataset Open(string traceName)
     {
-        // Its existence asked first, then opened: opening straight away (one lookup instead of two) measured 7 % slower
-        // in the spectrogram verb and a third more page faults, inside libhdf5.
+        // Its existence asked first, then opened: opening straight away (one lookup instead of two) measured slower in the
+        // spectrogram verb, with more page faults inside libhdf5.
         var group = FindGroup(traceName) ?? throw new KeyNotFoundException($"trace '{traceName}' is not in '{Path}'");
         var dataset = group.OpenDataset(traceName);
         try
