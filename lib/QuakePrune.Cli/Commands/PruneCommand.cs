@@ -22,7 +22,7 @@ public static class PruneCommand
         var roundTo = new Option<int>("--round-to") { Description = "Keep widths multiples of N", DefaultValueFactory = _ => 1 };
         var importance = new Option<string>("--importance")
         {
-            Description = "What ranks the channels: l2 (filter norm, the paper's), l1, bn (batch-norm scale) or random (the control)", DefaultValueFactory = _ => "l2",
+            Description = $"What ranks the channels: {Importances.Described}", DefaultValueFactory = _ => Importances.L2.Name,
         };
         var seed = new Option<long>("--seed")
         {

@@ -25,7 +25,7 @@ public static class RetrainCommand
         var roundTo = new Option<int>("--round-to") { Description = "Keep widths multiples of N (with --ratio)", DefaultValueFactory = _ => 1 };
         var importance = new Option<string>("--importance")
         {
-            Description = "What ranks the channels (with --ratio): l2, l1, bn or random (seeded by --seed)", DefaultValueFactory = _ => "l2",
+            Description = $"What ranks the channels (with --ratio): {Importances.Described}", DefaultValueFactory = _ => Importances.L2.Name,
         };
         var optimizer = new Option<string?>("--optimizer") { Description = "sgd or adamw (default: the one the checkpoint was trained with, else sgd)" };
         var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 32 };

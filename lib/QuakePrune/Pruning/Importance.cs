@@ -24,8 +24,8 @@ public sealed record TensorValues(float[] Values, long[] Shape)
 
 /// <summary>
 /// A pruning criterion: scores every channel of a group (higher stays). It reads the members' tensors through
-/// <paramref name="tensorOf"/> ("layer.tensor" names). A new criterion is a new implementation, listed in
-/// <see cref="Importances"/>; planning, surgery and the verbs take any.
+/// <paramref name="tensorOf"/> ("layer.tensor" names). A new criterion is a new implementation, registered by one line in
+/// <see cref="Importances.All"/>; planning, surgery and the verbs take any.
 /// </summary>
 public interface IImportance
 {
@@ -96,24 +96,44 @@ public sealed record RandomImportance(long Seed) : IImportance
     }
 }
 
-/// <summary>The criteria `prune --importance` offers: the one list a new criterion is added to.</summary>
+/// <summary>A registered criterion: how a verb makes it (from the seed, which only the random one reads) and what the verbs' help says of it.</summary>
+public sealed record ImportanceEntry(Func<long, IImportance> Create, string Description)
+{
+    /// <summary>The name the criterion gives itself (<see cref="IImportance.Name"/>): what `--importance` takes and checkpoints record.</summary>
+    public string Name => Create(1).Name;
+}
+
+/// <summary>The criteria the verbs offer, and the scoring of groups by any criterion.</summary>
 public static class Importances
 {
     public static readonly IImportance L2 = new MagnitudeImportance(2);
     public static readonly IImportance L1 = new MagnitudeImportance(1);
     public static readonly IImportance BatchNormScale = new BatchNormScaleImportance();
 
-    public static IReadOnlyList<string> Names { get; } = ["l2", "l1", "bn", "random"];
+    /// <summary>
+    /// Every criterion `prune --importance` and `retrain --importance` take, in the order their help lists them: the one list
+    /// a new criterion is added to, one line each. Names, help and lookups all read it.
+    /// </summary>
+    public static IReadOnlyList<ImportanceEntry> All { get; } =
+    [
+        new(_ => L2, "filter L2 norm, the paper's"),
+        new(_ => L1, "filter L1 norm"),
+        new(_ => BatchNormScale, "batch-norm scale"),
+        new(seed => new RandomImportance(seed), "the control, seeded by --seed"),
+    ];
+
+    public static IReadOnlyList<string> Names => All.Select(e => e.Name).ToArray();
+
+    /// <summary>Every criterion with what it is, for a verb's help: "l2 (filter L2 norm, the paper's), l1 (filter L1 norm), ...".</summary>
+    public static string Described => string.Join(", ", All.Select(e => $"{e.Name} ({e.Description})"));
 
     /// <summary>The criterion named <paramref name="name"/>; <paramref name="seed"/> seeds the random one.</summary>
-    public static IImportance Named(string name, long seed = 1) => name.Trim().ToLowerInvariant() switch
+    public static IImportance Named(string name, long seed = 1)
     {
-        "l2" => L2,
-        "l1" => L1,
-        "bn" => BatchNormScale,
-        "random" => new RandomImportance(seed),
-        _ => throw new ArgumentException($"importance must be one of {string.Join(", ", Names)}, got '{name}'"),
-    };
+        var key = name.Trim().ToLowerInvariant();
+        return All.FirstOrDefault(e => e.Name == key)?.Create(seed)
+               ?? throw new ArgumentException($"importance must be one of {string.Join(", ", Names)}, got '{name}'");
+    }
 
     /// <summary>Every group's channel scores, by group name.</summary>
     public static Dictionary<string, double[]> Score(IImportance importance, IEnumerable<ChannelGroup> groups, Func<string, TensorValues> tensorOf)
