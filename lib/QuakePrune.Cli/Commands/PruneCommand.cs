@@ -28,7 +28,7 @@ public static class PruneCommand
         var normalisation = new Option<string?>("--normalisation")
         {
             Description = "With --ranking global, how each group's scores are scaled before one threshold is drawn over all: mean (the default), " +
-                          "max, or none (raw scores compared across groups); l2, l1 and bn take it",
+                          $"max, or none (raw scores compared across groups); {string.Join(", ", Importances.NamesWithKnobs)} take it",
         };
         var seed = new Option<long>("--seed")
         {
@@ -113,7 +113,7 @@ public static class PruneCommand
     internal static Option<string?> GroupReductionOption() => new("--group-reduction")
     {
         Description = "How a channel's score is made from its group's layers: sum (the default: one norm over all their filters), mean, " +
-                      "or max (the strongest layer's); l2, l1 and bn take it",
+                      $"or max (the strongest layer's); {string.Join(", ", Importances.NamesWithKnobs)} take it",
     };
 
     /// <summary>

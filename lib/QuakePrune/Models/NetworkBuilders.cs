@@ -62,13 +62,14 @@ public static class BuilderJson
         T arguments;
         try
         {
-            arguments = JsonSerializer.Deserialize<T>(json, Options) ?? throw Invalid(builder, "arguments", "is null");
+            // An object never reads as null.
+            arguments = JsonSerializer.Deserialize<T>(json, Options)!;
         }
         catch (JsonException e)
         {
-            var name = FieldOf(e.Path);
-            var expected = fields.TryGetValue(name, out var field) ? Describe(field.PropertyType) : "of another type";
-            throw new InvalidDataException($"{builder}: argument '{name}' must be {expected}, got {json[name]?.ToJsonString() ?? "nothing"}", e);
+            throw FieldOf(e.Path) is { } name && fields.TryGetValue(name, out var field)
+                ? new InvalidDataException($"{builder}: argument '{name}' must be {Describe(field.PropertyType)}, got {json[name]?.ToJsonString() ?? "null"}", e)
+                : new InvalidDataException($"{builder}: arguments malformed ({e.Message})", e);
         }
         Check(builder, arguments);
         return arguments;
@@ -88,9 +89,9 @@ public static class BuilderJson
 
     private static InvalidDataException Invalid(string builder, string field, string problem) => new($"{builder}: argument '{field}' {problem}");
 
-    /// <summary>The top-level field of a serialiser's path ("$.blocks[2]" is blocks).</summary>
-    private static string FieldOf(string? path) =>
-        path is null || !path.StartsWith("$.", StringComparison.Ordinal) ? "arguments" : path[2..].Split('.', '[')[0];
+    /// <summary>The top-level field of a serialiser's path ("$.blocks[2]" is blocks); null for the object itself.</summary>
+    private static string? FieldOf(string? path) =>
+        path is not null && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..].Split('.', '[')[0] : null;
 
     private static string Describe(Type type)
     {

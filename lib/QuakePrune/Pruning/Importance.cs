@@ -177,6 +177,9 @@ public static class Importances
 
     public static IReadOnlyList<string> Names => All.Select(e => e.Name).ToArray();
 
+    /// <summary>The criteria whose reduction and normalisation can be chosen (<see cref="IGroupImportance"/>).</summary>
+    public static IReadOnlyList<string> NamesWithKnobs => All.Where(e => e.Create(1) is IGroupImportance).Select(e => e.Name).ToArray();
+
     /// <summary>Every criterion with what it is, for a verb's help: "l2 (filter L2 norm, the paper's), l1 (filter L1 norm), ...".</summary>
     public static string Described => string.Join(", ", All.Select(e => $"{e.Name} ({e.Description})"));
 
@@ -193,7 +196,7 @@ public static class Importances
         return importance is IGroupImportance group
             ? group.With(reduction, normalisation)
             : throw new ArgumentException($"importance {importance.Name} has no group reduction or normalisation to choose " +
-                                          $"(only {string.Join(", ", All.Where(e => e.Create(1) is IGroupImportance).Select(e => e.Name))} have)");
+                                          $"(only {string.Join(", ", NamesWithKnobs)} have)");
     }
 
     /// <summary>What a criterion with knobs records of them: group_reduction and normalisation, by their lower-case names.</summary>

@@ -70,6 +70,14 @@ public class ArchitectureJsonTests
         { EqtWith("in_samples", "100"), "eqtransformer: argument 'in_samples' must be at least 128, got 100" },
         { ResNetWith("{\"block\":\"basic\",\"blocks\":[2,1],\"in_channels\":3}").Replace("\"conv1\":8", "\"conv1\":\"8\""), "architecture: the width of 'conv1' must be a whole number, got \"8\"" },
         { "{\"builder\":7,\"arguments\":{},\"widths\":{}}", "architecture: builder must be a name, got 7" },
+        {
+            "{\"family\":\"resnet-bottleneck\",\"in_channels\":3,\"stem\":8,\"hidden\":0,\"classes\":2,\"stages\":[{\"blocks\":[[4,4]]}]}",
+            "resnet (first metadata form): argument 'stages' must be a list, each an object (FirstFormStage), got [{\"blocks\":[[4,4]]}]"
+        },
+        {
+            "{\"family\":\"resnet-bottleneck\",\"in_channels\":3,\"stem\":8,\"hidden\":0,\"classes\":2,\"stages\":[{\"width\":8,\"blocks\":[[4]]}]}",
+            "resnet (first metadata form): argument 'stages' gives layer1.0 1 widths; a bottleneck has two (conv1, conv2)"
+        },
     };
 
     [Theory]
