@@ -35,7 +35,7 @@ public static class BenchTrainCommand
         var hidden = new Option<int>("--hidden") { Description = "Hidden head width (0: Linear, as the reference)", DefaultValueFactory = _ => 0 };
         var arch = new Option<string>("--arch")
         {
-            Description = "resnet50, or a waveform picker (eqtransformer, eqt-gru, eqt-cnn-bilstm, eqt-lite) trained on synthetic waveforms",
+            Description = $"resnet50, or a waveform picker ({string.Join(", ", EqTransformerBuilder.Instance.Members)}) trained on synthetic waveforms",
             DefaultValueFactory = _ => "resnet50",
         };
         var command = new Command("bench-train", "Time training steps of a ResNet50 or a waveform picker through its trainer (JSON: median step, images or traces/s).")

@@ -22,7 +22,13 @@ public static class PruneCommand
         var roundTo = new Option<int>("--round-to") { Description = "Keep widths multiples of N", DefaultValueFactory = _ => 1 };
         var importance = new Option<string>("--importance")
         {
-            Description = "What ranks the channels: l2 (filter norm, the paper's), l1, bn (batch-norm scale) or random (the control)", DefaultValueFactory = _ => "l2",
+            Description = $"What ranks the channels: {Importances.Described}", DefaultValueFactory = _ => Importances.L2.Name,
+        };
+        var groupReduction = GroupReductionOption();
+        var normalisation = new Option<string?>("--normalisation")
+        {
+            Description = "With --ranking global, how each group's scores are scaled before one threshold is drawn over all: mean (the default), " +
+                          $"max, or none (raw scores compared across groups); {string.Join(", ", Importances.NamesWithKnobs)} take it",
         };
         var seed = new Option<long>("--seed")
         {
@@ -38,7 +44,7 @@ public static class PruneCommand
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing output (never one of the inputs)" };
         var command = new Command("prune", "Prune a checkpoint's filters and neurons (by L2 norm, or another criterion) into a smaller checkpoint.")
         {
-            model, output, ratio, scope, ranking, minKeep, roundTo, importance, seed, recalibrateBn, data, batch, explain, overwrite,
+            model, output, ratio, scope, ranking, minKeep, roundTo, importance, groupReduction, normalisation, seed, recalibrateBn, data, batch, explain, overwrite,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
@@ -50,10 +56,14 @@ public static class PruneCommand
                 if (parse.GetValue(explain)) return 0;
                 throw new ArgumentException("--out is required (unless only --explain is asked)");
             }
+            var rankingValue = ParseEnum<Ranking>(parse.GetValue(ranking)!, "--ranking");
+            var normalisationText = parse.GetValue(normalisation);
+            if (normalisationText is not null && rankingValue == Ranking.Local)
+                throw new ArgumentException("--normalisation scales each group's scores for --ranking global; a local ranking removes the same fraction of every group whatever the scale");
             var options = new PruningOptions(parse.GetValue(ratio), ParseEnum<PruningScope>(parse.GetValue(scope)!, "--scope"),
-                ParseEnum<Ranking>(parse.GetValue(ranking)!, "--ranking"), parse.GetValue(minKeep), parse.GetValue(roundTo))
+                rankingValue, parse.GetValue(minKeep), parse.GetValue(roundTo))
             {
-                Importance = ParseImportance(parse.GetValue(importance)!, parse.GetValue(seed)),
+                Importance = ParseImportance(parse.GetValue(importance)!, parse.GetValue(seed), parse.GetValue(groupReduction), normalisationText),
             };
             var (batches, dataPath) = (parse.GetValue(recalibrateBn), parse.GetValue(data));
             if (batches < 0) throw new ArgumentException($"--recalibrate-bn must be 0 (off) or a number of batches, got {batches}");
@@ -99,11 +109,24 @@ public static class PruneCommand
         }
     }
 
-    internal static IImportance ParseImportance(string name, long seed)
+    /// <summary>--group-reduction, as prune and retrain offer it: no default of its own, so that a criterion without one can refuse it.</summary>
+    internal static Option<string?> GroupReductionOption() => new("--group-reduction")
     {
+        Description = "How a channel's score is made from its group's layers: sum (the default: one norm over all their filters), mean, " +
+                      $"or max (the strongest layer's); {string.Join(", ", Importances.NamesWithKnobs)} take it",
+    };
+
+    /// <summary>
+    /// The criterion --importance names, with --group-reduction and --normalisation where they were given (null: the
+    /// criterion's defaults); each is refused by its option's name.
+    /// </summary>
+    internal static IImportance ParseImportance(string name, long seed, string? reduction = null, string? normalisation = null)
+    {
+        var reductionValue = reduction is null ? (GroupReduction?)null : ParseEnum<GroupReduction>(reduction, "--group-reduction");
+        var normalisationValue = normalisation is null ? (ScoreNormalisation?)null : ParseEnum<ScoreNormalisation>(normalisation, "--normalisation");
         try
         {
-            return Importances.Named(name, seed);
+            return Importances.Named(name, seed, reductionValue, normalisationValue);
         }
         catch (ArgumentException e)
         {

@@ -25,8 +25,9 @@ public static class RetrainCommand
         var roundTo = new Option<int>("--round-to") { Description = "Keep widths multiples of N (with --ratio)", DefaultValueFactory = _ => 1 };
         var importance = new Option<string>("--importance")
         {
-            Description = "What ranks the channels (with --ratio): l2, l1, bn or random (seeded by --seed)", DefaultValueFactory = _ => "l2",
+            Description = $"What ranks the channels (with --ratio): {Importances.Described}", DefaultValueFactory = _ => Importances.L2.Name,
         };
+        var groupReduction = PruneCommand.GroupReductionOption();
         var optimizer = new Option<string?>("--optimizer") { Description = "sgd or adamw (default: the one the checkpoint was trained with, else sgd)" };
         var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 32 };
         var seed = new Option<long>("--seed") { Description = "Seed of shuffling and dropout", DefaultValueFactory = _ => 1 };
@@ -35,7 +36,7 @@ public static class RetrainCommand
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an earlier retraining in --out (only the files retrain writes)" };
         var command = new Command("retrain", "Fine-tune a pruned model at a small constant rate; record scores right after pruning and after retraining.")
         {
-            model, data, output, epochs, lr, ratio, steps, scope, minKeep, roundTo, importance, optimizer, batch, seed, threads, device, overwrite,
+            model, data, output, epochs, lr, ratio, steps, scope, minKeep, roundTo, importance, groupReduction, optimizer, batch, seed, threads, device, overwrite,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
@@ -52,7 +53,7 @@ public static class RetrainCommand
                 Scope = PruneCommand.ParseEnum<PruningScope>(parse.GetValue(scope)!, "--scope"),
                 MinKeep = parse.GetValue(minKeep),
                 RoundTo = parse.GetValue(roundTo),
-                Importance = PruneCommand.ParseImportance(parse.GetValue(importance)!, parse.GetValue(seed)),
+                Importance = PruneCommand.ParseImportance(parse.GetValue(importance)!, parse.GetValue(seed), parse.GetValue(groupReduction)),
                 Optimizer = optimizerText is null ? null : PruneCommand.ParseEnum<OptimizerKind>(optimizerText, "--optimizer"),
                 BatchSize = parse.GetValue(batch),
                 Seed = parse.GetValue(seed),
@@ -63,7 +64,7 @@ public static class RetrainCommand
             };
             // Options that shape pruning do nothing without --ratio: given alone, they would be ignored in silence.
             if (parse.GetValue(ratio) is null)
-                foreach (var pruningOption in new Option[] { scope, minKeep, roundTo, importance })
+                foreach (var pruningOption in new Option[] { scope, minKeep, roundTo, importance, groupReduction })
                     if (parse.GetResult(pruningOption) is { Implicit: false })
                         throw new ArgumentException($"retrain: {pruningOption.Name} shapes pruning and needs --ratio; without it the model is only fine-tuned");
             options.Validate();

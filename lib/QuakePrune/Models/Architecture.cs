@@ -14,10 +14,12 @@ public sealed class Architecture : IEquatable<Architecture>
     private readonly string argumentsJson;
     private readonly Lazy<NetworkGraph> graph;
 
-    public Architecture(INetworkBuilder builder, JsonObject arguments, IReadOnlyDictionary<string, int> widths)
+    /// <summary>Checks <paramref name="arguments"/> are <paramref name="builder"/>'s and in range (<see cref="INetworkBuilder.WriteArguments"/>).</summary>
+    public Architecture(INetworkBuilder builder, BuilderArguments arguments, IReadOnlyDictionary<string, int> widths)
     {
         Builder = builder;
-        argumentsJson = arguments.ToJsonString();
+        Arguments = arguments;
+        argumentsJson = builder.WriteArguments(arguments).ToJsonString();
         Widths = new Dictionary<string, int>(widths);
         graph = new Lazy<NetworkGraph>(() => Builder.Describe(Arguments, Width));
     }
@@ -25,8 +27,8 @@ public sealed class Architecture : IEquatable<Architecture>
     /// <summary>The builder that describes the network; checkpoints record its <see cref="INetworkBuilder.Name"/> (found again in <see cref="NetworkBuilders"/>).</summary>
     public INetworkBuilder Builder { get; }
 
-    /// <summary>The builder's arguments (a copy: changing it changes nothing here).</summary>
-    public JsonObject Arguments => JsonNode.Parse(argumentsJson)!.AsObject();
+    /// <summary>The builder's arguments, its own record (<see cref="ResNetArguments"/>...): a value, so changing a copy (<c>with</c>) changes nothing here.</summary>
+    public BuilderArguments Arguments { get; }
 
     /// <summary>Output width of each layer that opens a channel space, by layer name.</summary>
     public IReadOnlyDictionary<string, int> Widths { get; }
@@ -72,10 +74,13 @@ public sealed class Architecture : IEquatable<Architecture>
         var widths = new JsonObject();
         foreach (var (layer, width) in Widths.OrderBy(w => order.GetValueOrDefault(w.Key, int.MaxValue)).ThenBy(w => w.Key, StringComparer.Ordinal))
             widths[layer] = width;
-        return new JsonObject { ["builder"] = Builder.Name, ["arguments"] = Arguments, ["widths"] = widths }.ToJsonString(Indentless);
+        return new JsonObject { ["builder"] = Builder.Name, ["arguments"] = JsonNode.Parse(argumentsJson), ["widths"] = widths }.ToJsonString(Indentless);
     }
 
-    /// <summary>Reads <see cref="ToJson"/>'s form, or an older form a builder still reads (<see cref="INetworkBuilder.FromLegacyJson"/>).</summary>
+    /// <summary>
+    /// Reads <see cref="ToJson"/>'s form, or an older form a builder still reads (<see cref="INetworkBuilder.FromLegacyJson"/>).
+    /// Whatever is wrong is an <see cref="InvalidDataException"/> naming it: the builder reads its arguments field by field.
+    /// </summary>
     public static Architecture FromJson(string json)
     {
         JsonObject parsed;
@@ -88,24 +93,23 @@ public sealed class Architecture : IEquatable<Architecture>
             throw new InvalidDataException($"architecture: not valid JSON ({e.Message})", e);
         }
         Architecture architecture;
-        try
+        if (parsed.ContainsKey("builder"))
         {
-            if (parsed["builder"] is JsonValue builder)
-            {
-                var arguments = parsed["arguments"] as JsonObject ?? throw new InvalidDataException("architecture: no arguments object");
-                var widths = parsed["widths"] as JsonObject ?? throw new InvalidDataException("architecture: no widths object");
-                architecture = new Architecture(NetworkBuilders.Named(builder.GetValue<string>()), arguments,
-                    widths.ToDictionary(w => w.Key, w => w.Value!.GetValue<int>()));
-            }
-            else
-            {
-                architecture = NetworkBuilders.All.Select(b => b.FromLegacyJson(parsed)).FirstOrDefault(a => a is not null)
-                               ?? throw new InvalidDataException($"architecture: no builder reads {Shorten(json)}");
-            }
+            var name = parsed["builder"] is JsonValue value && value.TryGetValue<string>(out var text)
+                ? text
+                : throw new InvalidDataException($"architecture: builder must be a name, got {parsed["builder"]?.ToJsonString() ?? "null"}");
+            var builder = NetworkBuilders.Named(name);
+            var arguments = parsed["arguments"] as JsonObject ?? throw new InvalidDataException("architecture: no arguments object");
+            var widths = parsed["widths"] as JsonObject ?? throw new InvalidDataException("architecture: no widths object");
+            architecture = new Architecture(builder, builder.ReadArguments(arguments), widths.ToDictionary(w => w.Key, w =>
+                w.Value is JsonValue width && width.TryGetValue<int>(out var count)
+                    ? count
+                    : throw new InvalidDataException($"architecture: the width of '{w.Key}' must be a whole number, got {w.Value?.ToJsonString() ?? "null"}")));
         }
-        catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException)
+        else
         {
-            throw new InvalidDataException($"architecture: malformed ({e.Message})", e);
+            architecture = NetworkBuilders.All.Select(b => b.FromLegacyJson(parsed)).FirstOrDefault(a => a is not null)
+                           ?? throw new InvalidDataException($"architecture: no builder reads {Shorten(json)}");
         }
         architecture.Validate();
         return architecture;

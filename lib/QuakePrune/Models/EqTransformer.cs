@@ -1,6 +1,28 @@
-using System.Text.Json.Nodes;
-
 namespace QuakePrune.Models;
+
+/// <summary>The arguments of <see cref="EqTransformerBuilder"/>: the structure of an EQTransformer apart from its widths.</summary>
+/// <param name="InChannels">Channels of the input window (3: E, N, Z).</param>
+/// <param name="InSamples">Samples of the input window (SeisBench's 6000); at least 128, since the encoder halves it seven times.</param>
+/// <param name="Recurrent">The recurrent cell of the BiLSTM stack and the pick recurrences (lstm, or gru for eqt-gru).</param>
+/// <param name="ResCnnKernels">One kernel size per residual CNN block.</param>
+/// <param name="LstmBlocks">Blocks of the BiLSTM (or BiGRU) stack.</param>
+/// <param name="Shorten">The stride of the convolutional front before the BiLSTM stack; 1: no front.</param>
+/// <param name="DropRate">Dropout rate everywhere, in [0, 1).</param>
+public sealed record EqTransformerArguments(
+    int InChannels, int InSamples, RecurrentCell Recurrent, IReadOnlyList<int> ResCnnKernels, int LstmBlocks, int Shorten, double DropRate) : BuilderArguments
+{
+    public override IEnumerable<(string Field, string Problem)> Problems()
+    {
+        var shortest = 1 << EqTransformerBuilder.KernelSizes.Count;
+        if (InChannels < 1) yield return ("in_channels", $"must be at least 1, got {InChannels}");
+        if (InSamples < shortest) yield return ("in_samples", $"must be at least {shortest}, got {InSamples}");
+        if (!Enum.IsDefined(Recurrent)) yield return ("recurrent", $"must be lstm or gru, got {(int)Recurrent}");
+        if (ResCnnKernels.Any(k => k < 1)) yield return ("res_cnn_kernels", $"must all be at least 1, got [{string.Join(", ", ResCnnKernels)}]");
+        if (LstmBlocks < 1) yield return ("lstm_blocks", $"must be at least 1, got {LstmBlocks}");
+        if (Shorten < 1) yield return ("shorten", $"must be at least 1, got {Shorten}");
+        if (DropRate is not (>= 0 and < 1)) yield return ("drop_rate", $"must be in [0, 1), got {DropRate}");
+    }
+}
 
 /// <summary>
 /// EQTransformer (Mousavi et al., Nature Communications 11, 3952, 2020) as SeisBench implements it (seisbench/models/eqtransformer.py,
@@ -33,7 +55,7 @@ namespace QuakePrune.Models;
 /// SeisBench initialises with PyTorch's module defaults (its attention U(-0.02, 0.02) weights and zero biases), which is what the
 /// modules do when they are made: <see cref="Initialise"/> has nothing to add.
 /// </summary>
-public sealed class EqTransformerBuilder : INetworkBuilder
+public sealed class EqTransformerBuilder : NetworkBuilder<EqTransformerArguments>
 {
     public static readonly EqTransformerBuilder Instance = new();
 
@@ -60,59 +82,44 @@ public sealed class EqTransformerBuilder : INetworkBuilder
     {
     }
 
-    public string Name => "eqtransformer";
+    public override string Name => "eqtransformer";
 
-    public IReadOnlyList<string> Members { get; } = ["eqtransformer", "eqt-gru", "eqt-cnn-bilstm", "eqt-lite"];
+    public override IReadOnlyList<string> Members { get; } = ["eqtransformer", "eqt-gru", "eqt-cnn-bilstm", "eqt-lite"];
 
-    /// <summary>The structure (everything but widths): see the class summary for what each member sets.</summary>
-    /// <param name="Shorten">The stride of the convolutional front before the BiLSTM stack; 1: no front.</param>
-    private sealed record Structure(int InChannels, int InSamples, RecurrentCell Cell, int[] ResKernels, int LstmBlocks, int Shorten, double DropRate)
-    {
-        public string Rnn => Cell == RecurrentCell.Lstm ? "lstm" : "gru";
+    /// <summary>The recurrence's name in SeisBench's module names (bi_lstm_stack, pick_grus...).</summary>
+    private static string Rnn(EqTransformerArguments a) => a.Recurrent == RecurrentCell.Lstm ? "lstm" : "gru";
 
-        public JsonObject ToJson() => new()
-        {
-            ["in_channels"] = InChannels,
-            ["in_samples"] = InSamples,
-            ["recurrent"] = Rnn,
-            ["res_cnn_kernels"] = new JsonArray(ResKernels.Select(k => (JsonNode)k).ToArray()),
-            ["lstm_blocks"] = LstmBlocks,
-            ["shorten"] = Shorten,
-            ["drop_rate"] = DropRate,
-        };
-    }
-
-    public Architecture Create(string member, NetworkOptions options)
+    public override Architecture Create(string member, NetworkOptions options)
     {
         if (options.Classes != Phases.Length)
             throw new ArgumentException($"{member} picks P and S: it has 2 phase outputs beside detection, not {options.Classes} classes");
         if (options.InChannels < 1) throw new ArgumentException($"{member}: input channels must be at least 1, got {options.InChannels}");
-        var standard = new Structure(options.InChannels, 6000, RecurrentCell.Lstm, ResCnnKernels.ToArray(), 3, 1, 0.1);
+        var standard = new EqTransformerArguments(options.InChannels, 6000, RecurrentCell.Lstm, ResCnnKernels.ToArray(), 3, 1, 0.1);
         var (structure, filters) = member switch
         {
             "eqtransformer" => (standard, Filters.ToArray()),
-            "eqt-gru" => (standard with { Cell = RecurrentCell.Gru }, Filters.ToArray()),
+            "eqt-gru" => (standard with { Recurrent = RecurrentCell.Gru }, Filters.ToArray()),
             "eqt-cnn-bilstm" => (standard with { LstmBlocks = 1, Shorten = 2 }, Filters.ToArray()),
-            "eqt-lite" => (standard with { ResKernels = [3, 3, 3, 2], LstmBlocks = 2 }, Filters.Select(f => f / 2).ToArray()),
+            "eqt-lite" => (standard with { ResCnnKernels = [3, 3, 3, 2], LstmBlocks = 2 }, Filters.Select(f => f / 2).ToArray()),
             _ => throw new ArgumentException($"'{member}' is not a member of the EQTransformer builder ({string.Join(", ", Members)})"),
         };
-        var architecture = new Architecture(this, structure.ToJson(), Widths(structure, filters));
+        var architecture = new Architecture(this, structure, Widths(structure, filters));
         architecture.Validate();
         return architecture;
     }
 
     /// <summary>Every convolution's width for encoder filters <paramref name="filters"/> (the decoders mirror them).</summary>
-    private static Dictionary<string, int> Widths(Structure s, int[] filters)
+    private static Dictionary<string, int> Widths(EqTransformerArguments s, int[] filters)
     {
         var widths = new Dictionary<string, int>();
         for (var i = 0; i < filters.Length; i++) widths[$"encoder.convs.{i}"] = filters[i];
-        for (var b = 0; b < s.ResKernels.Length; b++)
+        for (var b = 0; b < s.ResCnnKernels.Count; b++)
         {
             widths[$"res_cnn_stack.members.{b}.conv1"] = filters[^1];
             widths[$"res_cnn_stack.members.{b}.conv2"] = filters[^1];
         }
         if (s.Shorten > 1) widths["cnn_front.conv"] = filters[^1];
-        for (var b = 0; b < s.LstmBlocks; b++) widths[$"bi_{s.Rnn}_stack.members.{b}.conv"] = RecurrentHidden;
+        for (var b = 0; b < s.LstmBlocks; b++) widths[$"bi_{Rnn(s)}_stack.members.{b}.conv"] = RecurrentHidden;
         foreach (var decoder in DecoderNames())
             for (var i = 0; i < filters.Length; i++) widths[$"{decoder}.convs.{i}"] = filters[^(i + 1)];
         widths["conv_d"] = 1;
@@ -122,30 +129,8 @@ public sealed class EqTransformerBuilder : INetworkBuilder
 
     private static IEnumerable<string> DecoderNames() => ["decoder_d", .. Phases.Select((_, k) => $"pick_decoders.{k}")];
 
-    private static Structure Read(JsonObject arguments)
+    public override NetworkGraph Describe(EqTransformerArguments s, Func<string, int> widthOf)
     {
-        int Int(string key) => arguments[key]?.GetValue<int>() ?? throw new InvalidDataException($"eqtransformer: no {key}");
-        var cell = (string?)arguments["recurrent"] switch
-        {
-            "lstm" => RecurrentCell.Lstm,
-            "gru" => RecurrentCell.Gru,
-            var other => throw new InvalidDataException($"eqtransformer: recurrent must be lstm or gru, got '{other}'"),
-        };
-        var kernels = (arguments["res_cnn_kernels"] as JsonArray)?.Select(n => n!.GetValue<int>()).ToArray()
-                      ?? throw new InvalidDataException("eqtransformer: no res_cnn_kernels");
-        var s = new Structure(Int("in_channels"), Int("in_samples"), cell, kernels, Int("lstm_blocks"), Int("shorten"),
-            arguments["drop_rate"]?.GetValue<double>() ?? throw new InvalidDataException("eqtransformer: no drop_rate"));
-        if (s.InChannels < 1 || s.InSamples < 1 << KernelSizes.Count)
-            throw new InvalidDataException($"eqtransformer: in_channels {s.InChannels} must be positive and in_samples {s.InSamples} at least {1 << KernelSizes.Count}");
-        if (s.ResKernels.Any(k => k < 1) || s.LstmBlocks < 1 || s.Shorten < 1 || s.DropRate is < 0 or >= 1)
-            throw new InvalidDataException($"eqtransformer: kernels [{string.Join(", ", s.ResKernels)}], lstm_blocks {s.LstmBlocks}, shorten {s.Shorten} " +
-                                           $"and drop_rate {s.DropRate} out of range");
-        return s;
-    }
-
-    public NetworkGraph Describe(JsonObject arguments, Func<string, int> widthOf)
-    {
-        var s = Read(arguments);
         var nodes = new List<LayerNode>();
         string Add(string name, Layer layer, params string[] inputs)
         {
@@ -165,10 +150,10 @@ public sealed class EqTransformerBuilder : INetworkBuilder
         // Residual CNN blocks: norm, ReLU, spatial dropout, convolution, twice, plus the block's input. An even kernel pads on the right.
         // Every sum lists the branch's fresh output first: Add may overwrite its first input, and the block's input is saved
         // by its readers (batch norm, attention, feed-forward) for the backward pass.
-        for (var b = 0; b < s.ResKernels.Length; b++)
+        for (var b = 0; b < s.ResCnnKernels.Count; b++)
         {
             var p = $"res_cnn_stack.members.{b}";
-            var kernel = s.ResKernels[b];
+            var kernel = s.ResCnnKernels[b];
             var y = x;
             for (var c = 1; c <= 2; c++)
             {
@@ -194,8 +179,8 @@ public sealed class EqTransformerBuilder : INetworkBuilder
         // BiLSTM (or BiGRU) blocks: the recurrence over time, dropout, a 1x1 convolution to the hidden width, batch norm.
         for (var b = 0; b < s.LstmBlocks; b++)
         {
-            var p = $"bi_{s.Rnn}_stack.members.{b}";
-            x = Add($"{p}.{s.Rnn}", new RecurrentLayer(s.Cell, RecurrentHidden, Bidirectional: true), x);
+            var p = $"bi_{Rnn(s)}_stack.members.{b}";
+            x = Add($"{p}.{Rnn(s)}", new RecurrentLayer(s.Recurrent, RecurrentHidden, Bidirectional: true), x);
             x = Add($"{p}.dropout", new DropoutLayer(s.DropRate), x);
             x = Add($"{p}.conv", new Conv1dLayer(widthOf($"{p}.conv"), 1), x);
             x = Add($"{p}.norm", new BatchNorm1dLayer(1e-3), x);
@@ -222,7 +207,7 @@ public sealed class EqTransformerBuilder : INetworkBuilder
         // Each output is a sigmoid of the squeezed logits, so a trainer can read the logits (the sigmoid's input) and take
         // the loss on them: on probabilities a clipped loss has no gradient where the sigmoid saturated.
         var outputs = new List<string> { Add("detection", new SigmoidLayer(), Add("squeeze_d", new SqueezeLayer(1), detection)) };
-        var picks = Phases.Select((_, k) => Add($"pick_{s.Rnn}s.{k}", new RecurrentLayer(s.Cell, RecurrentHidden, Bidirectional: false), shared)).ToArray();
+        var picks = Phases.Select((_, k) => Add($"pick_{Rnn(s)}s.{k}", new RecurrentLayer(s.Recurrent, RecurrentHidden, Bidirectional: false), shared)).ToArray();
         picks = picks.Select((p, k) => Add($"pick_dropouts.{k}", new DropoutLayer(s.DropRate), p)).ToArray();
         picks = picks.Select((p, k) => Add($"pick_attentions.{k}", new AdditiveSelfAttentionLayer(AttentionUnits, PickAttentionWidth), p)).ToArray();
         picks = picks.Select((p, k) => Decoder($"pick_decoders.{k}", p, s.InSamples, widthOf, Add)).ToArray();
@@ -256,7 +241,7 @@ public sealed class EqTransformerBuilder : INetworkBuilder
     }
 
     /// <summary>A bare SeisBench EQTransformer state dict (or one of the variants'), by its module names.</summary>
-    public JsonObject? Recognise(IReadOnlyDictionary<string, long[]> shapes)
+    public override EqTransformerArguments? Recognise(IReadOnlyDictionary<string, long[]> shapes)
     {
         if (!shapes.TryGetValue("encoder.convs.0.weight", out var stem) || stem.Length != 3 || !shapes.ContainsKey("transformer_d0.attention.Wx")) return null;
         var cell = shapes.ContainsKey("bi_gru_stack.members.0.gru.weight_ih_l0") || shapes.ContainsKey("pick_grus.0.weight_ih_l0")
@@ -268,12 +253,6 @@ public sealed class EqTransformerBuilder : INetworkBuilder
         var blocks = 0;
         while (shapes.ContainsKey($"bi_{rnn}_stack.members.{blocks}.{rnn}.weight_ih_l0")) blocks++;
         if (kernels.Count == 0 || blocks == 0) return null;
-        return new Structure((int)stem[1], 6000, cell, kernels.ToArray(), blocks, shapes.ContainsKey("cnn_front.conv.weight") ? 2 : 1, 0.1).ToJson();
-    }
-
-    public Architecture? FromLegacyJson(JsonObject json) => null;
-
-    public void Initialise(Network network)
-    {
+        return new EqTransformerArguments((int)stem[1], 6000, cell, kernels.ToArray(), blocks, shapes.ContainsKey("cnn_front.conv.weight") ? 2 : 1, 0.1);
     }
 }

@@ -11,6 +11,22 @@ public enum ResNetBlock { Basic, Bottleneck }
 /// <summary>One stage's widths (torchvision's layerN): its residual stream and each block's inner convolutions (conv1 for a basic block; conv1, conv2 for a bottleneck).</summary>
 public sealed record ResNetStage(int Width, IReadOnlyList<int[]> Blocks);
 
+/// <summary>The arguments of <see cref="ResNetBuilder"/>: the structure of a torchvision ResNet apart from its widths.</summary>
+/// <param name="Block">The residual block of every stage.</param>
+/// <param name="Blocks">Blocks per stage (torchvision's layer1, layer2...): 2, 2, 2, 2 for ResNet18.</param>
+/// <param name="InChannels">Channels of the input image.</param>
+/// <param name="HiddenLayer">Whether the head is fc.0, ReLU, Dropout, fc.3 rather than one fc; the JSON may leave it out, as the first
+/// description's reader allowed, for a head without one.</param>
+public sealed record ResNetArguments(ResNetBlock Block, IReadOnlyList<int> Blocks, int InChannels, bool HiddenLayer = false) : BuilderArguments
+{
+    public override IEnumerable<(string Field, string Problem)> Problems()
+    {
+        if (!Enum.IsDefined(Block)) yield return ("block", $"must be basic or bottleneck, got {(int)Block}");
+        if (Blocks.Count == 0 || Blocks.Any(b => b < 1)) yield return ("blocks", $"needs at least one stage and a block in every stage, got [{string.Join(", ", Blocks)}]");
+        if (InChannels < 1) yield return ("in_channels", $"must be at least 1, got {InChannels}");
+    }
+}
+
 /// <summary>
 /// The torchvision ResNets as architectures: ResNet18, ResNet34 and ResNet50 at their published widths (loading strictly
 /// into <c>torchvision.models.resnetNN(num_classes=...)</c>, with the optional hidden head <c>fc.0</c>/<c>fc.3</c>), or any widths.
@@ -60,13 +76,7 @@ public static class ResNetArchitecture
             widths["fc.3"] = classes;
         }
         else widths["fc"] = classes;
-        var arguments = new JsonObject
-        {
-            ["block"] = block.ToString().ToLowerInvariant(),
-            ["blocks"] = new JsonArray(stages.Select(s => (JsonNode)s.Blocks.Count).ToArray()),
-            ["in_channels"] = inChannels,
-            ["hidden_layer"] = hidden > 0,
-        };
+        var arguments = new ResNetArguments(block, stages.Select(s => s.Blocks.Count).ToArray(), inChannels, hidden > 0);
         var architecture = new Architecture(ResNetBuilder.Instance, arguments, widths);
         architecture.Validate();
         return architecture;
@@ -79,7 +89,7 @@ public static class ResNetArchitecture
 /// fc (or fc.0, fc.1 ReLU, fc.2 Dropout(0.5), fc.3 with a hidden layer). Layers without state carry names of their own
 /// (layerN.B.relu1, layerN.B.add).
 /// </summary>
-public sealed class ResNetBuilder : INetworkBuilder
+public sealed class ResNetBuilder : NetworkBuilder<ResNetArguments>
 {
     public static readonly ResNetBuilder Instance = new();
 
@@ -87,11 +97,11 @@ public sealed class ResNetBuilder : INetworkBuilder
     {
     }
 
-    public string Name => "resnet";
+    public override string Name => "resnet";
 
-    public IReadOnlyList<string> Members { get; } = ["resnet18", "resnet34", "resnet50"];
+    public override IReadOnlyList<string> Members { get; } = ["resnet18", "resnet34", "resnet50"];
 
-    public Architecture Create(string member, NetworkOptions options) => member switch
+    public override Architecture Create(string member, NetworkOptions options) => member switch
     {
         "resnet18" => ResNetArchitecture.ResNet18(options.Classes, options.Hidden, options.InChannels),
         "resnet34" => ResNetArchitecture.ResNet34(options.Classes, options.Hidden, options.InChannels),
@@ -105,27 +115,8 @@ public sealed class ResNetBuilder : INetworkBuilder
     /// <summary>Stride of a stage's first block (on its 3x3 conv and its downsample).</summary>
     public static int StageStride(int stage) => stage == 0 ? 1 : 2;
 
-    private sealed record Structure(ResNetBlock Block, int[] Blocks, int InChannels, bool HiddenLayer);
-
-    private static Structure Read(JsonObject arguments)
+    public override NetworkGraph Describe(ResNetArguments a, Func<string, int> widthOf)
     {
-        var block = (string?)arguments["block"] switch
-        {
-            "basic" => ResNetBlock.Basic,
-            "bottleneck" => ResNetBlock.Bottleneck,
-            var other => throw new InvalidDataException($"resnet: block must be basic or bottleneck, got '{other}'"),
-        };
-        var blocks = (arguments["blocks"] as JsonArray)?.Select(n => n!.GetValue<int>()).ToArray()
-                     ?? throw new InvalidDataException("resnet: no blocks per stage");
-        if (blocks.Length == 0 || blocks.Any(b => b < 1)) throw new InvalidDataException($"resnet: every stage needs a block, got [{string.Join(", ", blocks)}]");
-        var inChannels = arguments["in_channels"]?.GetValue<int>() ?? throw new InvalidDataException("resnet: no in_channels");
-        if (inChannels < 1) throw new InvalidDataException($"resnet: in_channels must be at least 1, got {inChannels}");
-        return new Structure(block, blocks, inChannels, arguments["hidden_layer"]?.GetValue<bool>() ?? false);
-    }
-
-    public NetworkGraph Describe(JsonObject arguments, Func<string, int> widthOf)
-    {
-        var a = Read(arguments);
         var nodes = new List<LayerNode>();
         string Add(string name, Layer layer, params string[] inputs)
         {
@@ -137,7 +128,7 @@ public sealed class ResNetBuilder : INetworkBuilder
         x = Add("bn1", new BatchNorm2dLayer(), x);
         x = Add("relu", new ReluLayer(), x);
         x = Add("maxpool", new MaxPool2dLayer(3, 2, 1), x);
-        for (var s = 0; s < a.Blocks.Length; s++)
+        for (var s = 0; s < a.Blocks.Count; s++)
         for (var b = 0; b < a.Blocks[s]; b++)
         {
             var p = $"layer{s + 1}.{b}";
@@ -185,7 +176,7 @@ public sealed class ResNetBuilder : INetworkBuilder
         return new NetworkGraph(nodes, [1, a.InChannels, 224, 224], [output]);
     }
 
-    public JsonObject? Recognise(IReadOnlyDictionary<string, long[]> shapes)
+    public override ResNetArguments? Recognise(IReadOnlyDictionary<string, long[]> shapes)
     {
         if (!shapes.TryGetValue("conv1.weight", out var stem) || stem.Length != 4 || !shapes.ContainsKey("layer1.0.conv1.weight")) return null;
         var bottleneck = shapes.ContainsKey("layer1.0.conv3.weight");
@@ -198,47 +189,51 @@ public sealed class ResNetBuilder : INetworkBuilder
         }
         var hidden = shapes.ContainsKey("fc.0.weight");
         if (!shapes.ContainsKey(hidden ? "fc.3.weight" : "fc.weight")) return null;
-        return new JsonObject
-        {
-            ["block"] = bottleneck ? "bottleneck" : "basic",
-            ["blocks"] = new JsonArray(blocks.Select(b => (JsonNode)b).ToArray()),
-            ["in_channels"] = (int)stem[1],
-            ["hidden_layer"] = hidden,
-        };
+        return new ResNetArguments(bottleneck ? ResNetBlock.Bottleneck : ResNetBlock.Basic, blocks, (int)stem[1], hidden);
     }
 
-    /// <summary>The first metadata form: {"family": "resnet-bottleneck", "in_channels", "stem", "hidden", "classes", "stages": [{"width", "blocks": [[conv1, conv2], ...]}]}.</summary>
-    public Architecture? FromLegacyJson(JsonObject json)
+    /// <summary>
+    /// The first metadata form, every width of a bottleneck ResNet: {"family": "resnet-bottleneck", "in_channels", "stem", "hidden",
+    /// "classes", "stages": [{"width", "blocks": [[conv1, conv2], ...]}]}, read as strictly as the arguments.
+    /// </summary>
+    private sealed record FirstForm(string Family, int InChannels, int Stem, int Hidden, int Classes, IReadOnlyList<FirstFormStage> Stages) : BuilderArguments
     {
-        if ((string?)json["family"] is not { } family) return null;
-        if (family != "resnet-bottleneck") throw new InvalidDataException($"architecture: unknown family '{family}' (expected resnet-bottleneck)");
-        int Int(JsonNode? node, string what) => node?.GetValue<int>() ?? throw new InvalidDataException($"architecture: no {what}");
-        var stages = (json["stages"] as JsonArray ?? throw new InvalidDataException("architecture: JSON has no stages")).Select((stage, s) =>
-            new ResNetStage(Int(stage?["width"], $"layer{s + 1} width"), (stage?["blocks"] as JsonArray ?? throw new InvalidDataException($"architecture: layer{s + 1} has no blocks"))
-                .Select((block, b) => block is JsonArray pair && pair.Count == 2
-                    ? new[] { Int(pair[0], "width"), Int(pair[1], "width") }
-                    : throw new InvalidDataException($"architecture: layer{s + 1}.{b} needs two widths")).ToArray())).ToArray();
-        if (stages.Length == 0 || stages.Any(s => s.Blocks.Count == 0)) throw new InvalidDataException("architecture: a stage without blocks");
-        void Positive(int value, string what)
+        public override IEnumerable<(string Field, string Problem)> Problems()
         {
-            if (value < 1) throw new InvalidDataException($"architecture: {what} must be at least 1, got {value}");
+            if (Stem < 1) yield return ("stem", $"(the stem width) must be at least 1, got {Stem}");
+            if (Classes < 1) yield return ("classes", $"must be at least 1, got {Classes}");
+            if (Hidden < 0) yield return ("hidden", $"must be 0 or more, got {Hidden}");
+            if (Stages.Count == 0) yield return ("stages", "is empty; a ResNet has at least one stage");
+            for (var s = 0; s < Stages.Count; s++)
+            {
+                if (Stages[s].Width < 1) yield return ("stages", $"gives layer{s + 1} width {Stages[s].Width}; widths must be at least 1");
+                if (Stages[s].Blocks.Count == 0) yield return ("stages", $"gives layer{s + 1} no blocks");
+                for (var b = 0; b < Stages[s].Blocks.Count; b++)
+                {
+                    var widths = Stages[s].Blocks[b];
+                    if (widths.Count != 2) yield return ("stages", $"gives layer{s + 1}.{b} {widths.Count} widths; a bottleneck has two (conv1, conv2)");
+                    else if (widths.Any(w => w < 1)) yield return ("stages", $"gives layer{s + 1}.{b} widths [{string.Join(", ", widths)}]; widths must be at least 1");
+                }
+            }
         }
-        Positive(Int(json["stem"], "stem width"), "stem width");
-        Positive(Int(json["classes"], "classes"), "classes");
-        for (var s = 0; s < stages.Length; s++)
-        {
-            Positive(stages[s].Width, $"layer{s + 1} width");
-            for (var b = 0; b < stages[s].Blocks.Count; b++)
-                foreach (var w in stages[s].Blocks[b]) Positive(w, $"layer{s + 1}.{b} width");
-        }
-        var hidden = Int(json["hidden"], "hidden");
-        if (hidden < 0) throw new InvalidDataException($"architecture: hidden must be 0 or more, got {hidden}");
-        return ResNetArchitecture.Custom(ResNetBlock.Bottleneck, Int(json["stem"], "stem width"), stages, hidden, Int(json["classes"], "classes"),
-            Int(json["in_channels"], "in_channels"));
+    }
+
+    /// <param name="Blocks">Each block's inner widths: conv1, conv2.</param>
+    private sealed record FirstFormStage(int Width, IReadOnlyList<IReadOnlyList<int>> Blocks);
+
+    /// <summary>Reads <see cref="FirstForm"/> (a JSON with a "family"); null for any other JSON.</summary>
+    public override Architecture? FromLegacyJson(JsonObject json)
+    {
+        if (!json.ContainsKey("family")) return null;
+        if (json["family"] is not JsonValue family || !family.TryGetValue<string>(out var name) || name != "resnet-bottleneck")
+            throw new InvalidDataException($"architecture: unknown family {json["family"]?.ToJsonString() ?? "null"} (expected resnet-bottleneck)");
+        var form = BuilderJson.Read<FirstForm>("resnet (first metadata form)", json);
+        return ResNetArchitecture.Custom(ResNetBlock.Bottleneck, form.Stem,
+            form.Stages.Select(s => new ResNetStage(s.Width, s.Blocks.Select(b => b.ToArray()).ToArray())).ToArray(), form.Hidden, form.Classes, form.InChannels);
     }
 
     /// <summary>torchvision's initialisation: He-normal (fan_out) convolutions, unit-scale zero-shift norms; Linear keeps PyTorch's default.</summary>
-    public void Initialise(Network network)
+    public override void Initialise(Network network)
     {
         foreach (var (_, module) in network.named_modules())
         {

@@ -6,8 +6,9 @@ namespace QuakePrune.Pruning;
 public enum PruningScope { Internal, Full }
 
 /// <summary>
-/// <c>Local</c>: remove the same fraction from every group. <c>Global</c>: one threshold over scores
-/// normalised by their group's mean, so groups of weak channels lose more.
+/// <c>Local</c>: remove the same fraction from every group. <c>Global</c>: one threshold over every group's scores, each
+/// group's scaled as its criterion's <see cref="IImportance.Normalisation"/> says (by the group's mean unless told
+/// otherwise, so groups of weak channels lose more).
 /// </summary>
 public enum Ranking { Local, Global }
 
@@ -101,11 +102,8 @@ public sealed record PruningPlan(IReadOnlyList<ChannelGroup> Groups, IReadOnlyDi
         var total = groups.Sum(g => g.Channels);
         var toRemove = total - KeepCount(total, options.Ratio);
         var candidates = groups.SelectMany((g, gi) =>
-        {
-            var s = scores[g.Name];
-            var mean = s.Average();
-            return s.Select((v, i) => (Group: gi, Index: i, Score: mean > 0 ? v / mean : 0));
-        }).OrderBy(c => c.Score).ThenBy(c => c.Group).ThenByDescending(c => c.Index);
+                Importances.Normalise(options.Importance.Normalisation, scores[g.Name]).Select((v, i) => (Group: gi, Index: i, Score: v)))
+            .OrderBy(c => c.Score).ThenBy(c => c.Group).ThenByDescending(c => c.Index);
         var keep = groups.Select(g => g.Channels).ToArray();
         var floor = groups.Select(g => Math.Min(options.MinKeep, g.Channels)).ToArray();
         foreach (var c in candidates)

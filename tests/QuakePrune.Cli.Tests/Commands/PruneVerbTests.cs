@@ -82,6 +82,51 @@ public sealed class PruneVerbTests : IDisposable
     }
 
     [Fact]
+    public void Group_reduction_and_normalisation_are_chosen_by_name_recorded_and_default_to_the_sum_and_the_mean()
+    {
+        var source = TinyCheckpoint();
+        string Prune(string name, params string[] options)
+        {
+            var output = Path.Combine(dir, $"{name}.safetensors");
+            var run = CliRunner.Run(["prune", "--model", source, "--ratio", "0.5", "--ranking", "global", .. options, "--out", output]);
+            Assert.True(run.Code == 0, run.Err);
+            return output;
+        }
+
+        var plain = Checkpoint.ReadInfo(Prune("plain"));
+        var named = Checkpoint.ReadInfo(Prune("named", "--group-reduction", "sum", "--normalisation", "mean"));
+        Assert.Equal(("sum", "mean"), (plain.Notes["pruning.importance.group_reduction"], plain.Notes["pruning.importance.normalisation"]));
+        Assert.Equal(plain.Architecture, named.Architecture);
+        var turned = Checkpoint.ReadInfo(Prune("turned", "--importance", "l1", "--group-reduction", "max", "--normalisation", "none"));
+        Assert.Equal(("l1", "max", "none"), (turned.Notes["pruning.importance"], turned.Notes["pruning.importance.group_reduction"], turned.Notes["pruning.importance.normalisation"]));
+        Assert.False(Checkpoint.ReadInfo(Prune("random", "--importance", "random")).Notes.ContainsKey("pruning.importance.group_reduction"));
+    }
+
+    [Theory]
+    [InlineData("--group-reduction median", "--group-reduction must be one of sum, mean, max, got 'median'")]
+    [InlineData("--ranking global --normalisation sqrt", "--normalisation must be one of none, mean, max, got 'sqrt'")]
+    [InlineData("--normalisation max", "--normalisation scales each group's scores for --ranking global; a local ranking removes the same fraction of every group whatever the scale")]
+    [InlineData("--importance random --group-reduction max", "--importance random has no group reduction or normalisation to choose (only l2, l1, bn have)")]
+    public void Bad_knobs_are_refused_by_name(string options, string expected)
+    {
+        var output = Path.Combine(dir, "never.safetensors");
+        var run = CliRunner.Run(["prune", "--model", TinyCheckpoint(), .. options.Split(' '), "--out", output]);
+        Assert.Equal(1, run.Code);
+        Assert.Contains(expected, run.Err);
+        Assert.False(File.Exists(output));
+    }
+
+    [Fact]
+    public void Help_lists_every_registered_criterion()
+    {
+        var run = CliRunner.Run("prune", "--help");
+        Assert.Equal(0, run.Code);
+        foreach (var name in QuakePrune.Pruning.Importances.Names) Assert.Contains($"{name} (", run.Out);
+        Assert.Contains("--group-reduction", run.Out);
+        Assert.Contains("--normalisation", run.Out);
+    }
+
+    [Fact]
     public void Recalibrate_bn_reestimates_the_batch_norms_on_train_batches_records_it_and_never_writes_over_the_data()
     {
         Assert.Equal(0, CliRunner.Run("synth", "--out", Path.Combine(dir, "syn"), "--traces", "60", "--seed", "3").Code);

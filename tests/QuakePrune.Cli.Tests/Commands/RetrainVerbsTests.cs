@@ -85,6 +85,8 @@ public sealed class RetrainVerbsTests : IDisposable
     [InlineData("retrain", "--scope", "everything", "--scope must be one of internal, full")]
     [InlineData("retrain", "--importance", "random", "retrain: --importance shapes pruning and needs --ratio")]
     [InlineData("retrain", "--round-to", "8", "retrain: --round-to shapes pruning and needs --ratio")]
+    [InlineData("retrain", "--group-reduction", "max", "retrain: --group-reduction shapes pruning and needs --ratio")]
+    [InlineData("retrain", "--group-reduction", "median", "--group-reduction must be one of sum, mean, max, got 'median'")]
     [InlineData("sensitivity", "--ratios", "0.5,x", "--ratios: 'x' is not a number")]
     [InlineData("sensitivity", "--ratios", "0.5,1", "pruning ratio must be in [0, 1)")]
     [InlineData("report", "--variant", "prune50", "variant 'prune50' is not NAME=MODEL")]

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json.Nodes;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using QuakePrune.Export;
@@ -237,21 +236,20 @@ public class OnnxExportTests(ITestOutputHelper output)
     }
 
     /// <summary>A convolution, then <see cref="SoftsignLayer"/>.</summary>
-    private sealed class SoftsignBuilder : INetworkBuilder
+    /// <summary>No arguments: the network has one form.</summary>
+    private sealed record SoftsignArguments : BuilderArguments;
+
+    private sealed class SoftsignBuilder : NetworkBuilder<SoftsignArguments>
     {
         public static readonly SoftsignBuilder Instance = new();
-        public string Name => "softsign";
-        public IReadOnlyList<string> Members => ["softsign"];
+        public override string Name => "softsign";
+        public override IReadOnlyList<string> Members => ["softsign"];
 
-        public Architecture Create(string member, NetworkOptions options) => new(this, new JsonObject(), new Dictionary<string, int> { ["conv"] = 4 });
+        public override Architecture Create(string member, NetworkOptions options) => new(this, new SoftsignArguments(), new Dictionary<string, int> { ["conv"] = 4 });
 
-        public NetworkGraph Describe(JsonObject arguments, Func<string, int> widthOf) => new(
+        public override NetworkGraph Describe(SoftsignArguments arguments, Func<string, int> widthOf) => new(
             [new("conv", new Conv2dLayer(widthOf("conv"), 3, 1, 1), [NetworkGraph.Input]), new("softsign", new SoftsignLayer(), ["conv"])],
             [1, 3, Size.Height, Size.Width], ["softsign"]);
-
-        public JsonObject? Recognise(IReadOnlyDictionary<string, long[]> shapes) => null;
-        public Architecture? FromLegacyJson(JsonObject json) => null;
-        public void Initialise(Network network) { }
     }
 
     [Fact]

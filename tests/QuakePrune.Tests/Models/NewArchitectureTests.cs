@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using QuakePrune.Inference;
 using QuakePrune.Models;
 using QuakePrune.Pruning;
@@ -68,16 +67,18 @@ public class NewArchitectureTests
     /// conv a (reads the input) - bn - relu - conv b - bn - relu - mix (consumes b's channels) - relu - conv c - bn - share
     /// (opaque: c stays whole) - relu - global pool - flatten - fc.
     /// </summary>
-    private sealed class ToyBuilder : INetworkBuilder
+    private sealed record ToyArguments(int InChannels) : BuilderArguments;
+
+    private sealed class ToyBuilder : NetworkBuilder<ToyArguments>
     {
         public static readonly ToyBuilder Instance = new();
-        public string Name => "toy";
-        public IReadOnlyList<string> Members => ["toy"];
+        public override string Name => "toy";
+        public override IReadOnlyList<string> Members => ["toy"];
 
-        public Architecture Create(string member, NetworkOptions options) =>
-            new(this, new JsonObject { ["in_channels"] = options.InChannels }, new Dictionary<string, int> { ["a"] = 8, ["b"] = 12, ["c"] = 6, ["fc"] = options.Classes });
+        public override Architecture Create(string member, NetworkOptions options) =>
+            new(this, new ToyArguments(options.InChannels), new Dictionary<string, int> { ["a"] = 8, ["b"] = 12, ["c"] = 6, ["fc"] = options.Classes });
 
-        public NetworkGraph Describe(JsonObject arguments, Func<string, int> widthOf) => new(
+        public override NetworkGraph Describe(ToyArguments arguments, Func<string, int> widthOf) => new(
         [
             new("a", new Conv2dLayer(widthOf("a"), 3, 1, 1), [NetworkGraph.Input]),
             new("a_bn", new BatchNorm2dLayer(), ["a"]),
@@ -94,11 +95,7 @@ public class NewArchitectureTests
             new("pool", new GlobalAvgPool2dLayer(), ["share_relu"]),
             new("flatten", new FlattenLayer(), ["pool"]),
             new("fc", new LinearLayer(widthOf("fc")), ["flatten"]),
-        ], [1, arguments["in_channels"]!.GetValue<int>(), 32, 32], ["fc"]);
-
-        public JsonObject? Recognise(IReadOnlyDictionary<string, long[]> shapes) => null;
-        public Architecture? FromLegacyJson(JsonObject json) => null;
-        public void Initialise(Network network) { }
+        ], [1, arguments.InChannels, 32, 32], ["fc"]);
     }
 
     private static Network Toy(long seed)

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using QuakePrune.Models;
 using QuakePrune.Pruning;
 using QuakePrune.Retraining;
@@ -18,37 +17,34 @@ public sealed class BatchNormRecalibrationTests
     /// conv - dropout - bn - relu - pool - flatten - fc on 16x16 images; the dropout sits before the batch norm so that a
     /// dropout left in train mode would change the statistics. Without "batch_norm" the bn is left out.
     /// </summary>
-    private sealed class ConvNetBuilder : INetworkBuilder
+    private sealed record ConvNetArguments(int InChannels, bool BatchNorm) : BuilderArguments;
+
+    private sealed class ConvNetBuilder : NetworkBuilder<ConvNetArguments>
     {
         public static readonly ConvNetBuilder Instance = new();
-        public string Name => "recalibration-convnet";
-        public IReadOnlyList<string> Members => [Name];
+        public override string Name => "recalibration-convnet";
+        public override IReadOnlyList<string> Members => [Name];
 
-        public Architecture Create(string member, NetworkOptions options) => new(this,
-            new JsonObject { ["in_channels"] = options.InChannels, ["batch_norm"] = true }, new Dictionary<string, int> { ["conv"] = 6, ["fc"] = 2 });
+        public override Architecture Create(string member, NetworkOptions options) => new(this,
+            new ConvNetArguments(options.InChannels, BatchNorm: true), new Dictionary<string, int> { ["conv"] = 6, ["fc"] = 2 });
 
-        public NetworkGraph Describe(JsonObject arguments, Func<string, int> widthOf)
+        public override NetworkGraph Describe(ConvNetArguments arguments, Func<string, int> widthOf)
         {
             List<LayerNode> nodes = [new("conv", new Conv2dLayer(widthOf("conv"), 3, 1, 1), [NetworkGraph.Input]), new("drop", new DropoutLayer(0.5), ["conv"])];
-            if (arguments["batch_norm"]!.GetValue<bool>()) nodes.Add(new("bn", new BatchNorm2dLayer(), ["drop"]));
+            if (arguments.BatchNorm) nodes.Add(new("bn", new BatchNorm2dLayer(), ["drop"]));
             nodes.Add(new("relu", new ReluLayer(), [nodes[^1].Name]));
             nodes.Add(new("pool", new GlobalAvgPool2dLayer(), ["relu"]));
             nodes.Add(new("flatten", new FlattenLayer(), ["pool"]));
             nodes.Add(new("fc", new LinearLayer(widthOf("fc")), ["flatten"]));
-            return new(nodes, [1, arguments["in_channels"]!.GetValue<int>(), TinyImages.Size, TinyImages.Size], ["fc"]);
+            return new(nodes, [1, arguments.InChannels, TinyImages.Size, TinyImages.Size], ["fc"]);
         }
-
-        public JsonObject? Recognise(IReadOnlyDictionary<string, long[]> shapes) => null;
-        public Architecture? FromLegacyJson(JsonObject json) => null;
-        public void Initialise(Network network) { }
     }
 
     private static Network ConvNet(bool batchNorm = true, int inChannels = TinyImages.Channels)
     {
         manual_seed(11);
         var architecture = ConvNetBuilder.Instance.Create(ConvNetBuilder.Instance.Name, new NetworkOptions(InChannels: inChannels));
-        var arguments = architecture.Arguments;
-        arguments["batch_norm"] = batchNorm;
+        var arguments = (ConvNetArguments)architecture.Arguments with { BatchNorm = batchNorm };
         return new Network(new Architecture(ConvNetBuilder.Instance, arguments, architecture.Widths));
     }
 

@@ -66,6 +66,7 @@ public class ImportanceTests
         Assert.Equal(["l2", "l1", "bn", "random"], Importances.Names.Select(n => Importances.Named(n).Name));
         Assert.Equal(new RandomImportance(5), Importances.Named("random", 5));
         Assert.Contains("l2, l1, bn, random", Assert.Throws<ArgumentException>(() => Importances.Named("taylor")).Message);
+        Assert.StartsWith("l2 (filter L2 norm, the paper's), l1 (filter L1 norm), bn (batch-norm scale), random (", Importances.Described);
     }
 
     [Fact]
