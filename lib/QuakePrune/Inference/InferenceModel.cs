@@ -43,6 +43,12 @@ public sealed record InferenceOptions
     /// The current count stays the ceiling.
     /// </summary>
     public bool TuneThreads { get; init; } = true;
+    /// <summary>
+    /// False: no timing at all, the most specialised path this device offers for the model is taken (still checked against
+    /// the module): for callers that prepare often and run little, such as scoring a dev split after every epoch, where
+    /// timing every path costs more than the scoring.
+    /// </summary>
+    public bool TimePaths { get; init; } = true;
     /// <summary>The layers whose values <see cref="InferenceModel.ForwardAll"/> returns, in this order (default: the network's outputs): a picker's logits, before its sigmoids.</summary>
     public IReadOnlyList<string>? Outputs { get; init; }
 }
@@ -115,7 +121,7 @@ public sealed class InferenceModel : IDisposable
         var parameter = model.parameters().First();
         var device = parameter.device;
         var ceiling = get_num_threads();
-        var tuneThreads = options.TuneThreads && device.type == DeviceType.CPU && ceiling > 1;
+        var tuneThreads = options.TuneThreads && options.TimePaths && device.type == DeviceType.CPU && ceiling > 1;
         using var mode = inference_mode();
         var prepared = new InferenceModel(model, device, options.Outputs);
         try
@@ -128,6 +134,7 @@ public sealed class InferenceModel : IDisposable
             if (options.Path is { } forced && !candidates.Contains(forced))
                 throw new ArgumentException($"inference path {forced} is not available on {device} for this model (available: {string.Join(", ", candidates)})");
             if (options.Path is { } only) candidates = [only];
+            else if (!options.TimePaths) candidates = [candidates[0]];
             using var input = RandomInput(model.Graph, options, device);
             var reference = (options.Outputs is { } wanted ? model.ForwardNodes(input, wanted) : model.ForwardAll(input)).Select(output => output.to(ScalarType.Float32)).ToArray();
             using var references = new DisposeAll(reference);

@@ -91,7 +91,7 @@ public static class PickingNetwork
         // they page-fault back in at the next, which cost more than the network itself.
         keep_freed_cpu_memory();
         var logits = LogitNodes(model.Graph) ?? throw new InvalidDataException("picking: the network's outputs are not sigmoids: it is not a waveform picker");
-        using var prepared = InferenceModel.Prepare(model, new InferenceOptions { Outputs = logits, TuningRuns = 3, TuneThreads = false });
+        using var prepared = InferenceModel.Prepare(model, new InferenceOptions { Outputs = logits, TimePaths = false });
         foreach (var batch in batches) yield return RunBatch(prepared, batch, device, weights);
     }
 

@@ -73,6 +73,18 @@ public class WaveformInferenceTests
     }
 
     [Fact]
+    public void Without_timing_the_most_specialised_path_is_taken_and_still_checked()
+    {
+        using var model = WithRandomNorms("eqt-lite", 24);
+        using var fast = InferenceModel.Prepare(model, new InferenceOptions { TimePaths = false });
+        var expected = OneDnn.IsAvailable ? InferencePath.OneDnn : InferencePath.Plain;
+        Assert.Equal(expected, fast.Path);
+        var trial = Assert.Single(fast.Trials);
+        Assert.True(double.IsNaN(trial.MedianMs) && trial.MaxAbsDiff <= 1e-4, $"{trial}");
+        AssertSameOutputs(model, fast, 2);
+    }
+
+    [Fact]
     public void A_pruned_eqtransformer_runs_the_fast_path_as_its_module()
     {
         using var model = WithRandomNorms("eqtransformer", 23);
