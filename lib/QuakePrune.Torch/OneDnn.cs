@@ -350,44 +350,38 @@ public sealed class DnnlPrimitive : IDisposable
     /// </summary>
     public static DnnlPrimitive Pooling(DnnlMemoryDesc src, DnnlMemoryDesc dst, bool max, (long, long) kernel, (long, long) stride, (long, long) padding,
         int threads, string what, (long, long)? paddingRight = null) =>
-        new(attr =>
+        new(attr => Described(attr, what, desc =>
         {
-            var desc = Marshal.AllocHGlobal(OneDnn.OpDescBytes);
             var right = paddingRight ?? padding;
-            try
-            {
-                OneDnn.Check(OneDnn.dnnl_pooling_v2_forward_desc_init(desc, OneDnn.ForwardInference, max ? OneDnn.PoolingMax : OneDnn.PoolingAvgExcludePadding,
-                    src.Pointer, dst.Pointer, [stride.Item1, stride.Item2], [kernel.Item1, kernel.Item2], [0, 0],
-                    [padding.Item1, padding.Item2], [right.Item1, right.Item2]), "dnnl_pooling_v2_forward_desc_init", what);
-                OneDnn.Check(OneDnn.dnnl_primitive_desc_create(out var pd, desc, attr, OneDnn.Engine, IntPtr.Zero), "dnnl_primitive_desc_create", what);
-                return pd;
-            }
-            finally
-            {
-                Marshal.FreeHGlobal(desc);
-            }
-        }, threads, what, hasWeights: false);
+            OneDnn.Check(OneDnn.dnnl_pooling_v2_forward_desc_init(desc, OneDnn.ForwardInference, max ? OneDnn.PoolingMax : OneDnn.PoolingAvgExcludePadding,
+                src.Pointer, dst.Pointer, [stride.Item1, stride.Item2], [kernel.Item1, kernel.Item2], [0, 0],
+                [padding.Item1, padding.Item2], [right.Item1, right.Item2]), "dnnl_pooling_v2_forward_desc_init", what);
+        }), threads, what, hasWeights: false);
 
     /// <summary>
     /// Forward-inference nearest-neighbour resampling from <paramref name="src"/>'s spatial size to <paramref name="dst"/>'s
     /// (output index o reads input index round((o + 0.5) in / out - 0.5): an integer factor repeats each sample).
     /// </summary>
     public static DnnlPrimitive Resampling(DnnlMemoryDesc src, DnnlMemoryDesc dst, int threads, string what) =>
-        new(attr =>
+        new(attr => Described(attr, what, desc =>
+            OneDnn.Check(OneDnn.dnnl_resampling_forward_desc_init(desc, OneDnn.ForwardInference, OneDnn.ResamplingNearest, IntPtr.Zero, src.Pointer, dst.Pointer),
+                "dnnl_resampling_forward_desc_init", what)), threads, what, hasWeights: false);
+
+    /// <summary>A primitive descriptor from an operation descriptor that <paramref name="describe"/> fills in a block of its own (freed after).</summary>
+    private static IntPtr Described(IntPtr attr, string what, Action<IntPtr> describe)
+    {
+        var desc = Marshal.AllocHGlobal(OneDnn.OpDescBytes);
+        try
         {
-            var desc = Marshal.AllocHGlobal(OneDnn.OpDescBytes);
-            try
-            {
-                OneDnn.Check(OneDnn.dnnl_resampling_forward_desc_init(desc, OneDnn.ForwardInference, OneDnn.ResamplingNearest, IntPtr.Zero, src.Pointer, dst.Pointer),
-                    "dnnl_resampling_forward_desc_init", what);
-                OneDnn.Check(OneDnn.dnnl_primitive_desc_create(out var pd, desc, attr, OneDnn.Engine, IntPtr.Zero), "dnnl_primitive_desc_create", what);
-                return pd;
-            }
-            finally
-            {
-                Marshal.FreeHGlobal(desc);
-            }
-        }, threads, what, hasWeights: false);
+            describe(desc);
+            OneDnn.Check(OneDnn.dnnl_primitive_desc_create(out var pd, desc, attr, OneDnn.Engine, IntPtr.Zero), "dnnl_primitive_desc_create", what);
+            return pd;
+        }
+        finally
+        {
+            Marshal.FreeHGlobal(desc);
+        }
+    }
 
     /// <summary>A copy from one layout into another (same shape).</summary>
     public static DnnlPrimitive Reorder(DnnlMemoryDesc src, DnnlMemoryDesc dst, int threads, string what) =>
