@@ -6,6 +6,7 @@ using QuakePrune.Models;
 using QuakePrune.Notebooks.Formatting;
 using QuakePrune.Outputs;
 using QuakePrune.Spectrograms;
+using QuakePrune.Training;
 using static QuakePrune.Torch.torch;
 
 namespace QuakePrune.Cli.Commands;
@@ -52,7 +53,7 @@ public static class ModelCommand
             var partial = outputs.File(path);
             manual_seed(parse.GetValue(seed));
             using var model = new Network(architecture);
-            var info = new ModelInfo(architecture, inputSize, null,
+            var info = new ModelInfo(architecture, inputSize,
                 new Dictionary<string, string> { ["init.seed"] = parse.GetValue(seed).ToString(CultureInfo.InvariantCulture) });
             Checkpoint.Save(model, info, partial);
             outputs.Publish();
@@ -87,9 +88,9 @@ public static class ModelCommand
             var graph = info.Architecture.Graph;
             Console.WriteLine(string.Create(c, $"{file}: {info.Architecture.Builder.Name} network, input {input}, " +
                                                   $"output {string.Join(", ", graph.Outputs.Select(o => $"{(graph.Outputs.Count > 1 ? o + " " : "")}{string.Join("x", graph.DefaultShapes[o].Skip(1))}"))}"));
-            if (info.Spectrogram is { } s)
+            if (info.Spectrogram() is { } s)
                 Console.WriteLine(string.Create(c, $"spectrogram: nperseg {s.Nperseg}, noverlap {s.Noverlap}, {s.Normalization.ToString().ToLowerInvariant()}"));
-            foreach (var (key, value) in info.Notes.OrderBy(kv => kv.Key, StringComparer.Ordinal)) Console.WriteLine($"{key}: {value}");
+            foreach (var (key, value) in info.Provenance.OrderBy(kv => kv.Key, StringComparer.Ordinal)) Console.WriteLine($"{key}: {value}");
             Console.WriteLine(TableFormatter.Format(rows, int.MaxValue).PlainText);
             Console.WriteLine(string.Create(c, $"total: {cost.Params:N0} parameters, {cost.Macs:N0} MACs ({cost.Macs / 1e9:F3} GMACs) at {(TakesImages(info.Architecture) ? info.InputSize.ToString() : input)}, {cost.Bytes / 1e6:F1} MB moved (float32 weights and activations)"));
             return 0;

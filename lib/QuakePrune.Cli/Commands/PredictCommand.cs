@@ -48,7 +48,7 @@ public static class PredictCommand
             }
             else
             {
-                var settings = loaded.Info.Spectrogram
+                var settings = loaded.Info.Spectrogram()
                     ?? throw new InvalidDataException($"{parse.GetValue(model)}: no spectrogram settings in the checkpoint, so raw traces cannot be turned into its input; use --data");
                 rows = Prediction.FromTraces(classifier, prefixes, settings, loaded.Info.InputSize, decision, batchSize);
             }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using QuakePrune.Models;
-using QuakePrune.Spectrograms;
 using QuakePrune.Torch;
 
 namespace QuakePrune.Cli.Tests.Commands;
@@ -22,7 +21,7 @@ public sealed class BenchVerbTests : IDisposable
         torch.manual_seed(seed);
         using var model = new Network(architecture);
         var path = Path.Combine(dir, name);
-        Models.Checkpoint.Save(model, new ModelInfo(architecture, new ImageSize(24, 20), null, new Dictionary<string, string>()), path);
+        Models.Checkpoint.Save(model, new ModelInfo(architecture, new ImageSize(24, 20), new Dictionary<string, string>()), path);
         return path;
     }
 

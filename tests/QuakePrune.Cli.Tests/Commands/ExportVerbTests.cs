@@ -1,5 +1,4 @@
 using QuakePrune.Models;
-using QuakePrune.Spectrograms;
 
 namespace QuakePrune.Cli.Tests.Commands;
 
@@ -16,7 +15,7 @@ public sealed class ExportVerbTests : IDisposable
     {
         var path = File(name);
         using var model = new Network(architecture);
-        Checkpoint.Save(model, new ModelInfo(architecture, new ImageSize(32, 32), null, new Dictionary<string, string>()), path);
+        Checkpoint.Save(model, new ModelInfo(architecture, new ImageSize(32, 32), new Dictionary<string, string>()), path);
         return path;
     }
 

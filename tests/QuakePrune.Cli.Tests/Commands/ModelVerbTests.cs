@@ -1,5 +1,4 @@
 using QuakePrune.Models;
-using QuakePrune.Spectrograms;
 
 namespace QuakePrune.Cli.Tests.Commands;
 

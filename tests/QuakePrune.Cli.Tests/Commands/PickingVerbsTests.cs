@@ -1,7 +1,6 @@
 using System.Text.Json;
 using QuakePrune.Models;
 using QuakePrune.Picking;
-using QuakePrune.Spectrograms;
 
 namespace QuakePrune.Cli.Tests.Commands;
 
@@ -103,7 +102,7 @@ public sealed class PickingVerbsTests : IDisposable
         // A classifier is not a picker: pick names what it takes instead; train refuses classifier options for a picker.
         var resnet = ResNetArchitecture.Custom(ResNetBlock.Bottleneck, 8, [new ResNetStage(16, [[4, 4]])], hidden: 0);
         using (var model = new Network(resnet))
-            Checkpoint.Save(model, new ModelInfo(resnet, new ImageSize(32, 32), null, new Dictionary<string, string>()), File("resnet.safetensors"));
+            Checkpoint.Save(model, new ModelInfo(resnet, new ImageSize(32, 32), new Dictionary<string, string>()), File("resnet.safetensors"));
         Assert.Contains("not a waveform picker", CliRunner.Run("pick", "--model", File("resnet.safetensors"), "--subset", subset, "--out", File("p.csv")).Err);
         Assert.Contains("apply to classifiers", CliRunner.Run(Train(subset, File("r"), "--optimizer", "sgd")).Err);
         Assert.Contains("give --schedule cosine", CliRunner.Run(Train(subset, File("r"), "--warmup", "1")).Err);

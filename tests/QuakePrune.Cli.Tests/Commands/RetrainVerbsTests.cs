@@ -1,6 +1,5 @@
 using System.Text.Json;
 using QuakePrune.Models;
-using QuakePrune.Spectrograms;
 
 namespace QuakePrune.Cli.Tests.Commands;
 
@@ -27,7 +26,7 @@ public sealed class RetrainVerbsTests : IDisposable
         var architecture = ResNetArchitecture.Custom(ResNetBlock.Bottleneck, 8, [new ResNetStage(16, [[8, 8]]), new ResNetStage(32, [[8, 8]])], hidden: 10);
         using var model = new Network(architecture);
         var path = Path("baseline.safetensors");
-        Checkpoint.Save(model, new ModelInfo(architecture, new ImageSize(32, 32), null, new Dictionary<string, string>()), path);
+        Checkpoint.Save(model, new ModelInfo(architecture, new ImageSize(32, 32), new Dictionary<string, string>()), path);
         return path;
     }
 

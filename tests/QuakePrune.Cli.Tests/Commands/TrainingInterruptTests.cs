@@ -1,6 +1,5 @@
 using System.Text;
 using QuakePrune.Models;
-using QuakePrune.Spectrograms;
 
 namespace QuakePrune.Cli.Tests.Commands;
 
@@ -41,7 +40,7 @@ public sealed class TrainingInterruptTests : IDisposable
         // A small ResNet: a fresh ResNet50 would make each epoch slow.
         var architecture = ResNetArchitecture.Custom(ResNetBlock.Bottleneck, 8, [new ResNetStage(16, [[4, 4]]), new ResNetStage(16, [[4, 4]])], hidden: 8);
         using (var model = new Network(architecture))
-            Checkpoint.Save(model, new ModelInfo(architecture, new ImageSize(32, 32), null, new Dictionary<string, string>()), File("tiny.safetensors"));
+            Checkpoint.Save(model, new ModelInfo(architecture, new ImageSize(32, 32), new Dictionary<string, string>()), File("tiny.safetensors"));
         Interrupt(["train", "--data", File("spec.h5"), "--out", File("classifier"), "--init", File("tiny.safetensors"), "--epochs", "5000", "--patience", "0", "--batch", "8",
             "--threads", "1"], File("classifier"), new Random(42));
     }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using QuakePrune.Models;
-using QuakePrune.Spectrograms;
 using QuakePrune.Torch;
 using QuakePrune.Training;
 
@@ -33,7 +32,7 @@ public sealed class TrainingVerbsTests : IDisposable
         var architecture = ResNetArchitecture.Custom(ResNetBlock.Bottleneck, 8, [new ResNetStage(16, [[4, 4]]), new ResNetStage(16, [[4, 4]])], hidden: 8);
         using var model = new Network(architecture);
         var path = File("tiny.safetensors");
-        Checkpoint.Save(model, new ModelInfo(architecture, new ImageSize(32, 32), null, new Dictionary<string, string>()), path);
+        Checkpoint.Save(model, new ModelInfo(architecture, new ImageSize(32, 32), new Dictionary<string, string>()), path);
         return path;
     }
 
@@ -79,7 +78,7 @@ public sealed class TrainingVerbsTests : IDisposable
         Assert.Equal(3, System.IO.File.ReadAllLines(Path.Combine(run, Trainer.HistoryFileName)).Length);
         var model = Path.Combine(run, Trainer.ModelFileName);
         var info = Checkpoint.ReadInfo(model);
-        Assert.NotNull(info.Spectrogram);
+        Assert.NotNull(info.Spectrogram());
         Assert.Equal(new ImageSize(32, 32), info.InputSize);
 
         var again = CliRunner.Run("train", "--data", spectrograms, "--out", run, "--init", TinyCheckpoint(), "--epochs", "2");

@@ -32,7 +32,7 @@ public class OnnxExportTests(ITestOutputHelper output)
             }
         model.eval();
         var path = dir.File($"{member}-{hidden}.safetensors");
-        QuakePrune.Models.Checkpoint.Save(model, new ModelInfo(architecture, Size, null, new Dictionary<string, string> { ["training.seed"] = "11" }), path);
+        QuakePrune.Models.Checkpoint.Save(model, new ModelInfo(architecture, Size, new Dictionary<string, string> { ["training.seed"] = "11" }), path);
         return path;
     }
 
@@ -153,7 +153,7 @@ public class OnnxExportTests(ITestOutputHelper output)
         }
         model.eval();
         var path = dir.File($"{member}.safetensors");
-        QuakePrune.Models.Checkpoint.Save(model, new ModelInfo(architecture, new ImageSize(1, 1), null, new Dictionary<string, string> { ["training.seed"] = "11" }), path);
+        QuakePrune.Models.Checkpoint.Save(model, new ModelInfo(architecture, new ImageSize(1, 1), new Dictionary<string, string> { ["training.seed"] = "11" }), path);
         return path;
     }
 
@@ -257,7 +257,7 @@ public class OnnxExportTests(ITestOutputHelper output)
     {
         using var dir = new TempDir();
         var architecture = SoftsignBuilder.Instance.Create("softsign", new NetworkOptions());
-        using var loaded = new LoadedModel(new Network(architecture), new ModelInfo(architecture, Size, null, new Dictionary<string, string>()));
+        using var loaded = new LoadedModel(new Network(architecture), new ModelInfo(architecture, Size, new Dictionary<string, string>()));
         var e = Assert.Throws<NotSupportedException>(() => OnnxExport.Export(loaded, dir.File("softsign.onnx")));
         Assert.Contains("has no ONNX form yet", e.Message);
         Assert.StartsWith("export: layer 'softsign' (Softsign)", e.Message);

@@ -158,7 +158,7 @@ public class InferenceModelTests
         try
         {
             var path = System.IO.Path.Combine(dir, "tiny.safetensors");
-            Checkpoint.Save(model, new ModelInfo(model.Architecture, new ImageSize(28, 24), null, new Dictionary<string, string>()), path);
+            Checkpoint.Save(model, new ModelInfo(model.Architecture, new ImageSize(28, 24), new Dictionary<string, string>()), path);
             var (fast, info) = InferenceModel.FromCheckpoint(path);
             using (fast)
             {

@@ -221,7 +221,7 @@ public class EqTransformerTests
         using var dir = new TempDir();
         manual_seed(2);
         using (var model = new Network(Member("eqt-lite")))
-            Checkpoint.Save(model, new ModelInfo(model.Architecture, new ImageSize(1, 1), null, new Dictionary<string, string>()), dir.File("lite.safetensors"));
+            Checkpoint.Save(model, new ModelInfo(model.Architecture, new ImageSize(1, 1), new Dictionary<string, string>()), dir.File("lite.safetensors"));
         var summary = CheckpointPruning.Prune(dir.File("lite.safetensors"), new PruningOptions(0.5), dir.File("pruned.safetensors"));
         Assert.True(summary.MacsAfter < summary.MacsBefore / 2 && summary.ParamsAfter < summary.ParamsBefore);
         using var loaded = Checkpoint.Load(dir.File("pruned.safetensors"));

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using QuakePrune.Models;
 using QuakePrune.Spectrograms;
 using QuakePrune.Torch;
+using QuakePrune.Training;
 using static QuakePrune.Torch.torch;
 
 namespace QuakePrune.Tests.Models;
@@ -111,7 +112,8 @@ public class ResNetTests
         using var model = new Network(Tiny());
         model.eval();
         var settings = new SpectrogramSettings { Size = new ImageSize(32, 40) };
-        var info = new ModelInfo(model.Architecture, new ImageSize(32, 40), settings, new Dictionary<string, string> { ["training.epochs"] = "3" });
+        var info = new ModelInfo(model.Architecture, new ImageSize(32, 40), new Dictionary<string, string> { ["training.epochs"] = "3" })
+            .WithSpectrogram(settings);
         var path = dir.File("m.safetensors");
         Checkpoint.Save(model, info, path);
 
@@ -119,7 +121,7 @@ public class ResNetTests
         loaded.Model.eval();
         Assert.Equal(model.Architecture, loaded.Info.Architecture);
         Assert.Equal(new ImageSize(32, 40), loaded.Info.InputSize);
-        Assert.Equal(settings, loaded.Info.Spectrogram);
+        Assert.Equal(settings, loaded.Info.Spectrogram());
         Assert.Equal("3", loaded.Info.Notes["training.epochs"]);
         var x = randn(2, 3, 32, 40);
         Assert.Equal(model.forward(x).ToArray<float>(), loaded.Model.forward(x).ToArray<float>());
@@ -160,7 +162,7 @@ public class ResNetTests
         using var dir = new TempDir();
         using var scope = NewDisposeScope();
         using var model = new Network(Tiny());
-        var info = new ModelInfo(model.Architecture, new ImageSize(32, 32), null, new Dictionary<string, string>());
+        var info = new ModelInfo(model.Architecture, new ImageSize(32, 32), new Dictionary<string, string>());
         var state = model.state_dict();
 
         var missing = dir.File("missing.safetensors");
@@ -186,7 +188,7 @@ public class ResNetTests
         using var model = new Network(Tiny());
         var wider = Tiny().WithWidths(new Dictionary<string, int> { ["conv1"] = 4096 });
         var claims = dir.File("claims.safetensors");
-        model.save(claims, new ModelInfo(wider, new ImageSize(32, 32), null, new Dictionary<string, string>()).ToMetadata());
+        model.save(claims, new ModelInfo(wider, new ImageSize(32, 32), new Dictionary<string, string>()).ToMetadata());
         var e = Assert.Throws<InvalidDataException>(() => Checkpoint.ReadInfo(claims));
         Assert.Contains(claims, e.Message);
         Assert.Contains("the header's architecture gives tensor 'conv1.weight' shape [4096, 3, 7, 7], but the file holds [8, 3, 7, 7]", e.Message);

@@ -1,5 +1,4 @@
 using QuakePrune.Picking;
-using QuakePrune.Synth;
 
 namespace QuakePrune.Tests.Picking;
 

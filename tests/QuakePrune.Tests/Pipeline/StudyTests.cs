@@ -12,7 +12,7 @@ public class StudyTests
         var error = Assert.Throws<ArgumentException>(() => Preset.Named("huge"));
         Assert.Contains("ci, quick, paper", error.Message);
         Assert.All(Preset.All, p => Assert.Equal([0.5, 0.7, 0.9], p.Ratios));
-        Assert.Equal(new QuakePrune.Spectrograms.ImageSize(224, 224), Preset.Paper.ImageSize);
+        Assert.Equal(new ImageSize(224, 224), Preset.Paper.ImageSize);
     }
 
     [Fact]

@@ -67,7 +67,7 @@ public class ImportanceKnobTests
         }
         Assert.Equal(ScoreNormalisation.Mean, ((IImportance)new RandomImportance(3)).Normalisation);
         var options = new PruningOptions(0.5, Ranking: Ranking.Global) { Importance = Importances.Named("l1", reduction: GroupReduction.Max, normalisation: ScoreNormalisation.None) };
-        var notes = CheckpointPruning.Record(new ModelInfo(ResNetTests.Tiny(), new QuakePrune.Spectrograms.ImageSize(32, 32), null, new Dictionary<string, string>()), "m.safetensors", options).Notes;
+        var notes = CheckpointPruning.Record(new ModelInfo(ResNetTests.Tiny(), new ImageSize(32, 32), new Dictionary<string, string>()), "m.safetensors", options).Notes;
         Assert.Equal(("l1", "max", "none"), (notes[CheckpointPruning.ImportanceNote], notes["pruning.importance.group_reduction"], notes["pruning.importance.normalisation"]));
     }
 

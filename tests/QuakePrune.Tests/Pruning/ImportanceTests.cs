@@ -1,6 +1,5 @@
 using QuakePrune.Models;
 using QuakePrune.Pruning;
-using QuakePrune.Spectrograms;
 using QuakePrune.Tests.Models;
 using static QuakePrune.Torch.torch;
 
@@ -80,7 +79,7 @@ public class ImportanceTests
             using (no_grad())
                 foreach (var (name, parameter) in model.named_parameters().Where(p => p.name.Contains(".bn") && p.name.EndsWith(".weight")))
                     parameter.copy_(rand(parameter.shape));
-            Checkpoint.Save(model, new ModelInfo(model.Architecture, new ImageSize(32, 32), null, new Dictionary<string, string>()), dir.File("base.safetensors"));
+            Checkpoint.Save(model, new ModelInfo(model.Architecture, new ImageSize(32, 32), new Dictionary<string, string>()), dir.File("base.safetensors"));
         }
         var kept = new Dictionary<string, IReadOnlyList<GroupWidth>>();
         foreach (var name in Importances.Names)

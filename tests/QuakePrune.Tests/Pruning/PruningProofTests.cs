@@ -5,7 +5,6 @@ using QuakePrune.Latency;
 using QuakePrune.Models;
 using QuakePrune.Pruning;
 using QuakePrune.Retraining;
-using QuakePrune.Spectrograms;
 using QuakePrune.Tests.Retraining;
 using QuakePrune.Training;
 using static QuakePrune.Torch.torch;
@@ -37,7 +36,7 @@ public class PruningProofTests
         var architecture = NetworkBuilders.Create(arch, new NetworkOptions(Hidden: 16));
         var baseline = dir.File("baseline.safetensors");
         var size = new ImageSize(RetrainFixtures.Size, RetrainFixtures.Size);
-        var info = new ModelInfo(architecture, size, null, new Dictionary<string, string> { [TrainingNotes.LearningRate] = "0.01" });
+        var info = new ModelInfo(architecture, size, new Dictionary<string, string> { [TrainingNotes.LearningRate] = "0.01" });
         var full = ModelCost.Of(architecture, 224, 224).Params;
 
         var retrained = new List<string>();
@@ -166,7 +165,7 @@ public class PruningProofTests
         // Architectures are builders (Models/); a name of one, or of its layers, in these folders would be an edit a new one needs.
         var forbidden = new Regex(@"resnet|bottleneck|basic ?block|eqtransformer|torchvision|\blayer[0-9]|downsample|\bconv[0-9]\b|\bbn[0-9]\b|\bfc\.[0-9]|""fc""", RegexOptions.IgnoreCase);
         var hits = new[] { "Pruning", "Inference", "Latency" }
-            .SelectMany(folder => Directory.EnumerateFiles(Path.Combine(Root(), "lib", "QuakePrune", folder), "*.cs"))
+            .SelectMany(folder => Directory.EnumerateFiles(Path.Combine(Root(), "lib", "QuakePrune.Core", folder), "*.cs"))
             .SelectMany(file => File.ReadLines(file).Select((line, i) => (file, line, i)))
             .Where(x => forbidden.IsMatch(x.line))
             .Select(x => string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(x.file)}:{x.i + 1}: {x.line.Trim()}"))

@@ -98,7 +98,7 @@ public class SurgeryTests
         using var loaded = Checkpoint.Load(path);
         Assert.Equal(pruned.Architecture, loaded.Info.Architecture);
         Assert.Equal(ModelCost.Of(pruned.Architecture, 32, 32).Params, loaded.Model.parameter_count());
-        var info = new ModelInfo(pruned.Architecture, new ImageSize(32, 32), null, new Dictionary<string, string>());
+        var info = new ModelInfo(pruned.Architecture, new ImageSize(32, 32), new Dictionary<string, string>());
         Checkpoint.Save(pruned, info, path);
         Assert.Equal(pruned.Architecture, Checkpoint.ReadInfo(path).Architecture);
     }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using QuakePrune.Models;
-using QuakePrune.Spectrograms;
 using QuakePrune.Training;
 using static QuakePrune.Torch.torch;
 
@@ -42,7 +41,7 @@ public static class RetrainFixtures
         using var model = new Network(Architecture());
         var notes = new Dictionary<string, string> { [TrainingNotes.Optimizer] = optimizer };
         if (trainedRate is { } rate) notes[TrainingNotes.LearningRate] = rate.ToString("R", CultureInfo.InvariantCulture);
-        QuakePrune.Models.Checkpoint.Save(model, new ModelInfo(model.Architecture, new ImageSize(Size, Size), null, notes), path);
+        QuakePrune.Models.Checkpoint.Save(model, new ModelInfo(model.Architecture, new ImageSize(Size, Size), notes), path);
         return path;
     }
 }

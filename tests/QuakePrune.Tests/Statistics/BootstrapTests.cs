@@ -92,7 +92,7 @@ public class BootstrapTests
     [Fact]
     public void Intervals_contain_their_estimates()
     {
-        var rng = new QuakePrune.Synth.Rng(3);
+        var rng = new Rng(3);
         var tallies = Enumerable.Range(0, 500).Select(_ => new Tally(rng.Next(0, 3), rng.Next(0, 2), rng.Next(0, 2))).ToArray();
         var values = Enumerable.Range(0, 500).Select(_ => rng.Gaussian()).ToArray();
         foreach (var interval in new[] { Bootstrap.F1(tallies), Bootstrap.Mean(values), Bootstrap.Accuracy(Correct(37, 50)) })
@@ -164,7 +164,7 @@ public class BootstrapTests
     public void Thousands_of_items_resample_with_sane_bounds()
     {
         // Five thousand traces with P and S each: 1000 resamples of the summed counts (no timing asserted here).
-        var rng = new QuakePrune.Synth.Rng(11);
+        var rng = new Rng(11);
         var tallies = Enumerable.Range(0, 5000).Select(_ =>
         {
             int tp = 0, fp = 0, fn = 0;

@@ -1,6 +1,5 @@
 using System.Numerics;
 using QuakePrune.Statistics;
-using QuakePrune.Synth;
 
 namespace QuakePrune.Tests.Statistics;
 

@@ -1,5 +1,4 @@
 using QuakePrune.Models;
-using QuakePrune.Spectrograms;
 using QuakePrune.Torch;
 using QuakePrune.Training;
 using static QuakePrune.Torch.torch;
@@ -57,7 +56,7 @@ public sealed class EpochLoopTests
         var loop = EpochLoop.Open(options);
         using var model = new Network(TinyImages.Architecture());
         var optimizer = new optim.AdamW(model.named_parameters(), 0.01);
-        var info = new ModelInfo(model.Architecture, new ImageSize(TinyImages.Size, TinyImages.Size), null, new Dictionary<string, string>());
+        var info = new ModelInfo(model.Architecture, new ImageSize(TinyImages.Size, TinyImages.Size), new Dictionary<string, string>());
         return loop.Run(model, [("all", optimizer)], info, fingerprint, Lowest, Layout, trainer, null);
     }
 
