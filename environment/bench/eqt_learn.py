@@ -6,7 +6,7 @@ failure is the recipe's.
   eqt_learn.py --reference .../eqtransformer.py --subset DIR [--epochs N] [--batch B] [--lr LR] [--sigma S]
                [--half-width W] [--loss logits|bce|keras] [--threads T] [--seed S] [--check-inputs CURVES.h5]
 
-The rules are QuakePrune's (lib/QuakePrune/Picking/README.md), written again here from their description:
+The rules are QuakePrune's (lib/QuakePrune.Study/Picking/README.md), written again here from their description:
 - input: STEAD's 6000 x 3 (E, N, Z) as 3 x 6000 in the order Z, N, E; each component demeaned, the window divided by its
   standard deviation over all 18,000 values (unbiased) + 1e-10, a six-sample cosine taper at both ends;
 - labels: detection 1 from the first arrival (P, else S) up to the coda end; P and S a Gaussian of standard deviation
