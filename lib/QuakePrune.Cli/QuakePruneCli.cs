@@ -1,7 +1,5 @@
 using System.CommandLine;
 using QuakePrune.Cli.Commands;
-using QuakePrune.Hdf5;
-using QuakePrune.Stead;
 
 namespace QuakePrune.Cli;
 
@@ -30,8 +28,6 @@ public static class QuakePruneCli
         BenchOpsCommand.Create(),
         BenchTrainCommand.Create(),
         BenchCommand.Create(),
-        Hdf5CheckCommand.Create(),
-        SteadServeCommand.Create(),
     };
 
     /// <summary>
@@ -40,17 +36,6 @@ public static class QuakePruneCli
     /// </summary>
     public static int Run(string[] args)
     {
-        // The separate processes that read HDF5 files start once per file a verb reads: they skip building every verb's
-        // options, a measurable share of their start.
-        switch (args)
-        {
-            case [SteadServeCommand.Name, var served]:
-                SteadTraceServer.Serve(served);
-                return 0;
-            case [Hdf5CheckCommand.Name, var walked]:
-                Hdf5Guard.Walk(walked, Console.Out);
-                return 0;
-        }
         var parse = CreateRoot().Parse(args);
         var problems = parse.Errors.Select(e => OptionBounds.Friendly(e.Message)).ToList();
         if (problems.Count == 0) problems = OptionBounds.Check(parse);

@@ -3,16 +3,19 @@ using System.Diagnostics;
 namespace QuakePrune;
 
 /// <summary>
-/// The project's own command line (QuakePrune.Cli.dll) run as a child process on this dotnet host: what the library uses where
-/// work must leave this process (libhdf5 on files it did not write; trainings run side by side, each with its own random
-/// generator).
+/// One of the project's programs run as a child process on this dotnet host: what the library uses where work must leave
+/// this process (libhdf5 on files it did not write: QuakePrune.Hdf5Reader; pickers trained side by side, each with its own
+/// random generator: QuakePrune.Cli).
 /// </summary>
 public static class CommandLineProcess
 {
-    /// <summary>How to start `quakeprune ARGS`, its standard streams piped; null when QuakePrune.Cli.dll is not built beside the libraries.</summary>
-    public static ProcessStartInfo? StartInfo(IEnumerable<string> arguments)
+    /// <summary>
+    /// How to start the program <paramref name="program"/> (its assembly name) with <paramref name="arguments"/>, its
+    /// standard streams piped; null when it is not built beside the libraries.
+    /// </summary>
+    public static ProcessStartInfo? StartInfo(string program, IEnumerable<string> arguments)
     {
-        if (Assembly() is not { } cli) return null;
+        if (Assembly(program + ".dll") is not { } cli) return null;
         var start = new ProcessStartInfo(DotnetHost())
         {
             RedirectStandardInput = true,
@@ -26,18 +29,17 @@ public static class CommandLineProcess
     }
 
     /// <summary>
-    /// QuakePrune.Cli.dll beside this assembly (QuakePrune.Common.dll, which every consumer copies into its output: the CLI's, a
-    /// test project's, QuakePrune.Notebooks' for the notebook kernel), or in the build's artifacts layout beside that output
-    /// (artifacts/bin/QuakePrune.Cli/CONFIG/, CONFIG being this output's own folder name).
+    /// The program's dll beside this assembly (QuakePrune.Common.dll, which every consumer copies into its output: the CLI's,
+    /// a test project's, QuakePrune.Notebooks' for the notebook kernel), or in the build's artifacts layout beside that
+    /// output (artifacts/bin/PROGRAM/CONFIG/, CONFIG being this output's own folder name).
     /// </summary>
-    private static string? Assembly()
+    private static string? Assembly(string name)
     {
-        const string name = "QuakePrune.Cli.dll";
         var here = Path.GetDirectoryName(typeof(CommandLineProcess).Assembly.Location) ?? AppContext.BaseDirectory;
         var candidates = new List<string> { Path.Combine(AppContext.BaseDirectory, name), Path.Combine(here, name) };
         var configuration = Path.GetFileName(here);
         var bin = Path.GetDirectoryName(Path.GetDirectoryName(here));
-        if (bin is not null) candidates.Add(Path.Combine(bin, "QuakePrune.Cli", configuration, name));
+        if (bin is not null) candidates.Add(Path.Combine(bin, Path.GetFileNameWithoutExtension(name), configuration, name));
         return candidates.FirstOrDefault(File.Exists);
     }
 

@@ -1,4 +1,6 @@
 using System.Reflection;
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
 
 namespace QuakePrune.Tests;
 
@@ -73,5 +75,25 @@ public sealed class LayeringTests
             .Select(x => $"{x.Type.FullName} in {x.Layer}")
             .ToArray();
         Assert.True(misplaced.Length == 0, string.Join("\n", misplaced));
+    }
+
+    /// <summary>
+    /// The program that runs libhdf5 on files a run did not write belongs to the Data layer: it references Data and
+    /// Common only, so reading a file never starts the command line. It is not referenced by any project (each finds
+    /// it in the build's artifacts layout), so its metadata is read from there.
+    /// </summary>
+    [Fact]
+    public void The_hdf5_reader_program_stands_on_the_data_layer_only()
+    {
+        var here = Path.GetDirectoryName(typeof(LayeringTests).Assembly.Location)!;
+        var program = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(here))!, "QuakePrune.Hdf5Reader", Path.GetFileName(here),
+            "QuakePrune.Hdf5Reader.dll");
+        Assert.True(File.Exists(program), $"{program} is not built (build the solution)");
+        using var pe = new PEReader(File.OpenRead(program));
+        var metadata = pe.GetMetadataReader();
+        var ours = metadata.AssemblyReferences.Select(h => metadata.GetString(metadata.GetAssemblyReference(h).Name))
+            .Where(name => name.StartsWith("QuakePrune", StringComparison.OrdinalIgnoreCase)).ToHashSet();
+        Assert.Contains(Data, ours);
+        Assert.Subset(new HashSet<string> { Common, Data }, ours);
     }
 }

@@ -6,7 +6,7 @@ namespace QuakePrune.Hdf5;
 /// <summary>
 /// Keeps a damaged HDF5 file from killing the process when <see cref="H5File.Open"/> opens one this process did not write
 /// (a spectrogram or curves file: a few datasets). libhdf5 1.10.8 aborts or segfaults on some damaged files, and nothing
-/// in-process can catch that, so first a child process (`quakeprune hdf5-check`) walks every object of the file with its
+/// in-process can catch that, so first a child process (`QuakePrune.Hdf5Reader check`) walks every object of the file with its
 /// attributes; a child that dies means a damaged file, reported naming the file and the object being walked. The child's
 /// HDF5 errors (not crashes) are left to the readers, which report them as exceptions. A file passed once (same inode,
 /// size and modification time) is not walked again in this process. STEAD's waveform files, with up to a million traces,
@@ -45,7 +45,7 @@ public static class Hdf5Guard
 
     private static void RunChild(string path)
     {
-        using var child = SeparateProcess.Start("hdf5-check", path);
+        using var child = SeparateProcess.Start(SeparateProcess.Check, path);
         child.StandardInput.Close();
         var last = "the file's structure";
         while (child.StandardOutput.ReadLine() is { } line)

@@ -4,8 +4,8 @@ using System.Runtime.InteropServices;
 namespace QuakePrune.Hdf5;
 
 /// <summary>
-/// Runs libhdf5 on a file this process did not write in a separate process, `quakeprune VERB FILE` (QuakePrune.Cli.dll on
-/// this dotnet host) with its standard streams piped: libhdf5 1.10.8 aborts or segfaults on some damaged files, and such a
+/// Runs libhdf5 on a file this process did not write in a separate process, `QuakePrune.Hdf5Reader VERB FILE` (on this
+/// dotnet host) with its standard streams piped: libhdf5 1.10.8 aborts or segfaults on some damaged files, and such a
 /// crash then ends that process only. Its death is a damaged file, named by the caller.
 /// </summary>
 internal static partial class SeparateProcess
@@ -15,13 +15,21 @@ internal static partial class SeparateProcess
 
     public static bool SwitchedOff => Environment.GetEnvironmentVariable(SwitchVariable) == "off";
 
+    /// <summary>The reader program's verb that serves a STEAD file's traces (<see cref="Stead.SteadTraceServer"/>).</summary>
+    public const string Serve = "serve";
+
+    /// <summary>The reader program's verb that walks every object of a file (<see cref="Hdf5Guard"/>).</summary>
+    public const string Check = "check";
+
+    private const string Program = "QuakePrune.Hdf5Reader";
+
     /// <summary>Starts the child; its standard error is read and dropped (libc's "double free" lines and the like).</summary>
     public static Process Start(string verb, string path)
     {
-        var start = CommandLineProcess.StartInfo([verb, Path.GetFullPath(path)])
+        var start = CommandLineProcess.StartInfo(Program, [verb, Path.GetFullPath(path)])
                     ?? throw new InvalidOperationException(
-                        $"cannot read '{path}' safely: HDF5 files are read by QuakePrune.Cli.dll in a separate process, and it is not " +
-                        $"beside QuakePrune.dll (build the solution with environment/setup.sh, or set {SwitchVariable}=off to read in this process, unchecked)");
+                        $"cannot read '{path}' safely: HDF5 files are read by {Program}.dll in a separate process, and it is not " +
+                        $"built beside QuakePrune.Data.dll (build the solution with environment/setup.sh, or set {SwitchVariable}=off to read in this process, unchecked)");
         var child = Process.Start(start) ?? throw new InvalidOperationException($"cannot start the process that reads '{path}'");
         child.ErrorDataReceived += (_, _) => { };
         child.BeginErrorReadLine();

@@ -132,7 +132,7 @@ internal abstract class SteadTraceReader : IDisposable
         public override void Dispose() => waveforms.Dispose();
     }
 
-    /// <summary>A file read by `quakeprune stead-serve` in a separate process, over its standard input and output.</summary>
+    /// <summary>A file read by `QuakePrune.Hdf5Reader serve` in a separate process, over its standard input and output.</summary>
     private sealed class Separate : SteadTraceReader
     {
         private readonly Process child;
@@ -150,7 +150,7 @@ internal abstract class SteadTraceReader : IDisposable
             dataLength = RandomAccess.GetLength(data);
             try
             {
-                child = SeparateProcess.Start("stead-serve", hdf5Path);
+                child = SeparateProcess.Start(SeparateProcess.Serve, hdf5Path);
             }
             catch
             {

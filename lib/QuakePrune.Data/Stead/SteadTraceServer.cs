@@ -5,7 +5,7 @@ using QuakePrune.Hdf5;
 namespace QuakePrune.Stead;
 
 /// <summary>
-/// The separate process that reads a STEAD HDF5 file for <see cref="SteadTraceReader"/>: `quakeprune stead-serve FILE`.
+/// The separate process that reads a STEAD HDF5 file for <see cref="SteadTraceReader"/>: `QuakePrune.Hdf5Reader serve FILE`.
 /// Requests arrive on standard input and are answered on standard output, one reply each, in order; the first reply,
 /// unasked, says whether the file opened. A request is <see cref="ReadTrace"/> and a name, or <see cref="ListTraces"/>.
 /// ReadTrace's reply is <see cref="At"/> and a byte offset for a trace stored as plain little-endian float32 bytes (as
@@ -116,7 +116,7 @@ public static class SteadTraceServer
                     replies.Write(End);
                     break;
                 case var other:
-                    throw new InvalidDataException($"stead-serve: unknown request {other}");
+                    throw new InvalidDataException($"QuakePrune.Hdf5Reader serve: unknown request {other}");
             }
         }
     }

@@ -242,7 +242,7 @@ public static class PickingStage
         if (options.Augmentation is not null) arguments.Add("--augment");
         if (options.Schedule == WaveformSchedule.Cosine) arguments.AddRange(["--warmup", options.WarmupEpochs.ToString("R", c)]);
         if (options.Schedule == WaveformSchedule.Cosine && options.DecayEpochs is { } decay) arguments.AddRange(["--decay", decay.ToString("R", c)]);
-        var start = CommandLineProcess.StartInfo(arguments)
+        var start = CommandLineProcess.StartInfo("QuakePrune.Cli", arguments)
                     ?? throw new InvalidOperationException("pickers train side by side through QuakePrune.Cli.dll, which is not built beside the QuakePrune assemblies " +
                                                            "(build the solution with environment/setup.sh)");
         var child = new System.Diagnostics.Process { StartInfo = start };
