@@ -76,8 +76,11 @@ public static class TrainCommand
             data, arch, output, init, resume, epochs, batch, lr, minLr, optimizer, momentum, weightDecay, warmup, labelSmoothing, classWeights, augment,
             augmentRates, patience, labelSigma, lossWeights, schedule, decay, hidden, seed, threads, device, overwrite,
         };
+        var parallel = new DataParallel();
+        foreach (var option in parallel.Options) command.Options.Add(option);
         command.SetAction(parse => CommandErrors.RunInterruptible("train", cancellation =>
         {
+            if (parallel.Launch(parse, "train", threads, parse.GetValue(output)!, cancellation) is { } launched) return launched;
             var architecture = parse.GetValue(arch) is { } member
                 ? NetworkBuilders.Create(member, new NetworkOptions(3, 2, parse.GetValue(hidden)))
                 : null;
@@ -85,6 +88,8 @@ public static class TrainCommand
             var initPath = parse.GetValue(init);
             if (architecture is not null ? PickingNetwork.IsPicker(architecture) : initPath is not null && IsPickerCheckpoint(initPath))
             {
+                if (Environment.GetEnvironmentVariable("WORLD_SIZE") is { Length: > 0 } and not "1")
+                    throw new ArgumentException("train: data-parallel training (--nproc, --rdzv, WORLD_SIZE) trains classifiers; a waveform picker trains in one process");
                 var classifierOnly = new Option[] { optimizer, momentum, weightDecay, labelSmoothing, classWeights, minLr, hidden }
                     .Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToArray();
                 if (classifierOnly.Length > 0)
@@ -103,6 +108,8 @@ public static class TrainCommand
                 throw new ArgumentException("train: --hidden shapes a fresh model; with --init the checkpoint's own head is trained (drop --hidden, or drop --init)");
             var (weights, balanced) = ParseClassWeights(parse.GetValue(classWeights));
             var printer = new ProgressPrinter();
+            var requested = Device.Parse(parse.GetValue(device)!);
+            using var distributed = DataParallel.Join(requested);
             var options = new TrainOptions
             {
                 Data = parse.GetValue(data),
@@ -131,14 +138,17 @@ public static class TrainCommand
                 Architecture = architecture,
                 Seed = parse.GetValue(seed),
                 Threads = parse.GetValue(threads),
-                Device = Device.Parse(parse.GetValue(device)!),
+                Device = DataParallel.DeviceOf(requested, distributed),
+                Distributed = distributed,
                 OnStep = printer.Step,
                 OnEpoch = printer.Epoch,
                 Cancellation = cancellation,
             };
             options.Validate();
-            using var outputs = new OutputSet("train", parse.GetValue(overwrite), [options.Data, options.Init]);
-            outputs.WorkFolder(options.OutputDirectory, Trainer.OutputFiles, options.Resume);
+            // Rank 0 claims the run's folder (and clears it for --overwrite) before any rank looks in it.
+            using var outputs = distributed is { IsMain: false } ? null : new OutputSet("train", parse.GetValue(overwrite), [options.Data, options.Init]);
+            outputs?.WorkFolder(options.OutputDirectory, Trainer.OutputFiles, options.Resume);
+            distributed?.Barrier();
             var result = Trainer.Train(options);
             var c = CultureInfo.InvariantCulture;
             // CommandErrors says what the interruption kept and exits with 128 + the signal.
