@@ -41,7 +41,7 @@ public sealed class DataParallel
     /// (alone, or as a rank the environment names). <paramref name="threads"/>: the --threads option, given to each child as
     /// the machine's cores divided among them unless set. <paramref name="outputDirectory"/> says what a signal keeps.
     /// </summary>
-    public int? Launch(ParseResult parse, string verb, Option<int> threads, string outputDirectory, CancellationToken cancellation)
+    public int? Launch(ParseResult parse, string verb, Option threads, string outputDirectory, CancellationToken cancellation)
     {
         var (local, nodes, node, endpoint) = (parse.GetValue(nproc), parse.GetValue(nnodes), parse.GetValue(nodeRank), parse.GetValue(rdzv));
         if (node >= nodes) throw new ArgumentException($"{verb}: --node-rank {node} must be below --nnodes {nodes}");

@@ -74,6 +74,20 @@ public sealed class DataParallelVerbTests : IDisposable
     }
 
     [Fact]
+    public void Retrain_runs_as_two_processes_and_rank_0_writes_the_retraining()
+    {
+        var (data, model) = Inputs();
+        var (code, output, error) = ChildCli.Run(300, "retrain", "--model", model, "--data", data, "--out", File("tuned"), "--epochs", "1", "--batch", "8",
+            "--lr", "0.001", "--nproc", "2");
+        Assert.True(code == 0, error + output);
+        Assert.Contains("[rank 0] retrain: ", output);
+        Assert.Contains("[rank 1] retrain: ", output);
+        foreach (var name in new[] { "model.safetensors", "history.csv", "retrain.json", "state.safetensors" })
+            Assert.True(System.IO.File.Exists(Path.Combine(File("tuned"), name)), name);
+        Assert.Single(History.Read(Path.Combine(File("tuned"), "history.csv")));
+    }
+
+    [Fact]
     public void A_failing_rank_fails_the_launch_with_its_message()
     {
         var (data, model) = Inputs();
