@@ -43,6 +43,9 @@ public sealed class DistributedContext : IDisposable
     /// <summary>The rank among this machine's processes: the CUDA device it uses.</summary>
     public int LocalRank { get; }
 
+    /// <summary>Seconds spent in <see cref="AverageGradients"/> so far, waits for slower ranks included: what data parallelism costs a step.</summary>
+    public double AllReduceSeconds { get; private set; }
+
     /// <summary>Rank 0: the one that writes the run's files.</summary>
     public bool IsMain => Rank == 0;
 
@@ -109,7 +112,9 @@ public sealed class DistributedContext : IDisposable
         for (var i = 0; i < parameters.Length; i++)
             grads[i] = parameters[i].grad ?? throw new InvalidOperationException(
                 $"distributed: parameter {i} ({string.Join("x", parameters[i].shape)}) has no gradient this step; every parameter must take part in every step");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         attached.Exchange(grads, group.AllReduceSum, 1.0 / WorldSize);
+        AllReduceSeconds += clock.Elapsed.TotalSeconds;
     }
 
     /// <summary>Copies rank 0's buffers (batch norm's running statistics) to every rank.</summary>
