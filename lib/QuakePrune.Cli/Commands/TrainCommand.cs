@@ -88,8 +88,6 @@ public static class TrainCommand
             var initPath = parse.GetValue(init);
             if (architecture is not null ? PickingNetwork.IsPicker(architecture) : initPath is not null && IsPickerCheckpoint(initPath))
             {
-                if (Environment.GetEnvironmentVariable("WORLD_SIZE") is { Length: > 0 } and not "1")
-                    throw new ArgumentException("train: data-parallel training (--nproc, --rdzv, WORLD_SIZE) trains classifiers; a waveform picker trains in one process");
                 var classifierOnly = new Option[] { optimizer, momentum, weightDecay, labelSmoothing, classWeights, minLr, hidden }
                     .Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToArray();
                 if (classifierOnly.Length > 0)
@@ -183,6 +181,8 @@ public static class TrainCommand
     {
         var c = CultureInfo.InvariantCulture;
         var terminal = !Console.IsErrorRedirected;
+        var requested = Device.Parse(parse.GetValue(o.Device)!);
+        using var distributed = DataParallel.Join(requested);
         var warmupGiven = parse.GetResult(o.Warmup) is { Implicit: false };
         var options = new WaveformTrainOptions
         {
@@ -210,7 +210,8 @@ public static class TrainCommand
             },
             Seed = parse.GetValue(o.Seed),
             Threads = parse.GetValue(o.Threads),
-            Device = Device.Parse(parse.GetValue(o.Device)!),
+            Device = DataParallel.DeviceOf(requested, distributed),
+            Distributed = distributed,
             OnStep = p =>
             {
                 if (terminal)
@@ -228,8 +229,10 @@ public static class TrainCommand
         options.Validate();
         if ((warmupGiven || options.DecayEpochs is not null) && options.Schedule != WaveformSchedule.Cosine)
             throw new ArgumentException("train: --warmup and --decay shape the cosine schedule; give --schedule cosine with them, or drop them");
-        using var outputs = new OutputSet("train", parse.GetValue(o.Overwrite), [.. WaveformDataSet.InputFiles(options.Data), options.Init]);
-        outputs.WorkFolder(options.OutputDirectory, WaveformTrainer.OutputFiles, options.Resume);
+        // Rank 0 claims the run's folder (and clears it for --overwrite) before any rank looks in it.
+        using var outputs = distributed is { IsMain: false } ? null : new OutputSet("train", parse.GetValue(o.Overwrite), [.. WaveformDataSet.InputFiles(options.Data), options.Init]);
+        outputs?.WorkFolder(options.OutputDirectory, WaveformTrainer.OutputFiles, options.Resume);
+        distributed?.Barrier();
         var result = WaveformTrainer.Train(options);
         if (result.Interrupted) throw new OperationCanceledException(cancellation);
         var t = result.Thresholds;

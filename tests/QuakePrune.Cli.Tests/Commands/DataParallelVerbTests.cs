@@ -6,7 +6,8 @@ using QuakePrune.Training;
 namespace QuakePrune.Cli.Tests.Commands;
 
 /// <summary>
-/// Issue 27 from the command line: `train --nproc 2` runs two ranks that rank 0 writes for; a signal stops them at one step
+/// Issue 27 from the command line: `train --nproc 2` (a classifier, a waveform picker) and `retrain --nproc 2` run two ranks
+/// that rank 0 writes for; a signal stops them at one step
 /// and keeps the finished epochs; the run resumes under another number of processes (its state is the run's, not a rank's);
 /// a failing rank fails the launch; launcher options are checked, each named.
 /// </summary>
@@ -85,6 +86,18 @@ public sealed class DataParallelVerbTests : IDisposable
         foreach (var name in new[] { "model.safetensors", "history.csv", "retrain.json", "state.safetensors" })
             Assert.True(System.IO.File.Exists(Path.Combine(File("tuned"), name)), name);
         Assert.Single(History.Read(Path.Combine(File("tuned"), "history.csv")));
+    }
+
+    [Fact]
+    public void A_waveform_picker_trains_as_two_processes()
+    {
+        Inputs();
+        var (code, output, error) = ChildCli.Run(300, "train", "--arch", "eqt-lite", "--data", File("subset"), "--out", File("picker"), "--epochs", "1",
+            "--batch", "8", "--nproc", "2");
+        Assert.True(code == 0, error + output);
+        Assert.Contains("[rank 0] train: 1 epochs", output);
+        Assert.Single(System.IO.File.ReadAllLines(Path.Combine(File("picker"), "history.csv")).Skip(1));
+        Assert.True(System.IO.File.Exists(Path.Combine(File("picker"), "model.safetensors")));
     }
 
     [Fact]
