@@ -3,21 +3,31 @@ using System.Runtime.InteropServices;
 namespace QuakePrune.Torch;
 
 /// <summary>
-/// c10d's TCPStore: the key-value store through which the ranks of a process group find each other. The master
-/// (<c>isMaster</c>, rank 0 by convention) listens on host:port; every other rank connects to it, retrying until the timeout.
+/// A c10d store: the key-value store through which the ranks of a process group find each other.
 /// </summary>
-public sealed class TcpStore : IDisposable
+public sealed class Store : IDisposable
 {
     internal readonly StoreHandle Handle;
 
-    private TcpStore(StoreHandle handle) => Handle = handle;
+    private Store(StoreHandle handle) => Handle = handle;
 
-    public static TcpStore Create(string host, int port, int worldSize, bool isMaster, TimeSpan timeout)
+    /// <summary>
+    /// c10d's TCPStore: the master (<paramref name="isMaster"/>, rank 0 by convention) listens on host:port; every other rank
+    /// connects to it, retrying until the timeout.
+    /// </summary>
+    public static Store Tcp(string host, int port, int worldSize, bool isMaster, TimeSpan timeout)
     {
         ArgumentException.ThrowIfNullOrEmpty(host);
         if (worldSize < 1) throw new ArgumentOutOfRangeException(nameof(worldSize), worldSize, "a process group has at least one rank");
         Native.Check(Native.qp_tcpstore_new(host, port, worldSize, isMaster ? 1 : 0, (long)timeout.TotalMilliseconds, out var handle));
-        return new TcpStore(new StoreHandle(handle));
+        return new Store(new StoreHandle(handle));
+    }
+
+    /// <summary>c10d's PrefixStore: this store with every key under <paramref name="prefix"/>.</summary>
+    public Store WithPrefix(string prefix)
+    {
+        Native.Check(Native.qp_prefixstore_new(prefix, Handle, out var handle));
+        return new Store(new StoreHandle(handle));
     }
 
     public void Dispose() => Handle.Dispose();
@@ -32,7 +42,7 @@ public sealed class ProcessGroup : IDisposable
 {
     private readonly GroupHandle handle;
 
-    // The group holds its own reference to the store's native object, so disposing the TcpStore first is safe.
+    // The group holds its own reference to the store's native object, so disposing the Store first is safe.
     private ProcessGroup(GroupHandle handle, int rank, int size)
     {
         this.handle = handle;
@@ -47,7 +57,7 @@ public sealed class ProcessGroup : IDisposable
     /// Gloo over <paramref name="store"/>: its device on <paramref name="interfaceName"/> when given (GLOO_SOCKET_IFNAME), else
     /// on the address <paramref name="hostname"/> resolves to, else on the machine's default.
     /// </summary>
-    public static ProcessGroup Gloo(TcpStore store, int rank, int size, TimeSpan timeout, string? interfaceName = null, string? hostname = null)
+    public static ProcessGroup Gloo(Store store, int rank, int size, TimeSpan timeout, string? interfaceName = null, string? hostname = null)
     {
         Check(rank, size);
         Native.Check(Native.qp_pg_gloo_new(store.Handle, rank, size, interfaceName ?? "", hostname ?? "", (long)timeout.TotalMilliseconds, out var pg));
@@ -55,7 +65,7 @@ public sealed class ProcessGroup : IDisposable
     }
 
     /// <summary>NCCL over <paramref name="store"/>, for CUDA tensors; a CPU build of libtorch refuses it with a message.</summary>
-    public static ProcessGroup Nccl(TcpStore store, int rank, int size, TimeSpan timeout)
+    public static ProcessGroup Nccl(Store store, int rank, int size, TimeSpan timeout)
     {
         Check(rank, size);
         Native.Check(Native.qp_pg_nccl_new(store.Handle, rank, size, (long)timeout.TotalMilliseconds, out var pg));
@@ -123,6 +133,8 @@ internal static partial class Native
     // ---- distributed (c10d)
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int qp_tcpstore_new(string host, int port, int worldSize, int isMaster, long timeoutMs, out IntPtr store);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int qp_prefixstore_new(string prefix, StoreHandle store, out IntPtr prefixed);
     [LibraryImport(Lib)] internal static partial void qp_store_free(IntPtr store);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int qp_pg_gloo_new(StoreHandle store, int rank, int size, string interfaceName, string hostname, long timeoutMs, out IntPtr pg);

@@ -490,6 +490,7 @@ QP_API void qp_set_cudnn_benchmark(int32_t enabled) { at::globalContext().setBen
 // ---- distributed: c10d's TCPStore and process groups (gloo; NCCL on CUDA builds) --------------
 // A store and a process group are opaque handles (heap intrusive_ptrs), freed by qp_store_free and qp_pg_free.
 // Collectives run synchronously (the call waits for the work) and in place; a timeout or a peer that left is an error.
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #ifdef QP_WITH_NCCL
@@ -507,6 +508,10 @@ QP_API int32_t qp_tcpstore_new(const char* host, int32_t port, int32_t world_siz
             o.numWorkers = static_cast<std::size_t>(world_size); o.waitWorkers = true;
             o.timeout = std::chrono::milliseconds(timeout_ms);
             *out = new c10::intrusive_ptr<c10d::Store>(c10::make_intrusive<c10d::TCPStore>(host, o)))
+}
+// The same store with every key under prefix (torchrun's workers share its agent's store this way).
+QP_API int32_t qp_prefixstore_new(const char* prefix, qp_store store, qp_store* out) {
+  QP_STATUS(*out = new c10::intrusive_ptr<c10d::Store>(c10::make_intrusive<c10d::PrefixStore>(prefix, *store)))
 }
 QP_API void qp_store_free(qp_store s) { delete s; }
 

@@ -25,7 +25,7 @@ public class DistributedTests
         var port = FreePort();
         var ranks = Enumerable.Range(0, 2).Select(rank => Task.Factory.StartNew(() =>
         {
-            using var store = TcpStore.Create("127.0.0.1", port, 2, rank == 0, Timeout);
+            using var store = Store.Tcp("127.0.0.1", port, 2, rank == 0, Timeout);
             using var group = ProcessGroup.Gloo(store, rank, 2, Timeout, hostname: "127.0.0.1");
             using var scope = NewDisposeScope();
             return body(group);
@@ -65,16 +65,16 @@ public class DistributedTests
     public void Failures_are_named_exceptions_not_crashes()
     {
         // No master on the port: the client gives up after its (short) timeout with c10d's message.
-        var alone = Assert.ThrowsAny<TorchException>(() => TcpStore.Create("127.0.0.1", FreePort(), 2, false, TimeSpan.FromSeconds(1)));
+        var alone = Assert.ThrowsAny<TorchException>(() => Store.Tcp("127.0.0.1", FreePort(), 2, false, TimeSpan.FromSeconds(1)));
         Assert.StartsWith("libtorch: ", alone.Message);
-        Assert.Contains("65535", Assert.ThrowsAny<TorchException>(() => TcpStore.Create("127.0.0.1", 70000, 1, true, Timeout)).Message);
-        using (var store = TcpStore.Create("127.0.0.1", FreePort(), 1, true, Timeout))
+        Assert.Contains("65535", Assert.ThrowsAny<TorchException>(() => Store.Tcp("127.0.0.1", 70000, 1, true, Timeout)).Message);
+        using (var store = Store.Tcp("127.0.0.1", FreePort(), 1, true, Timeout))
         using (var group = ProcessGroup.Gloo(store, 0, 1, Timeout, hostname: "127.0.0.1"))
         using (var t = zeros(1))
             Assert.Throws<ArgumentOutOfRangeException>(() => group.Broadcast(t, root: 1));
         if (!cuda.is_available())
         {
-            using var store = TcpStore.Create("127.0.0.1", FreePort(), 1, true, Timeout);
+            using var store = Store.Tcp("127.0.0.1", FreePort(), 1, true, Timeout);
             Assert.Contains("NCCL", Assert.ThrowsAny<TorchException>(() => ProcessGroup.Nccl(store, 0, 1, Timeout)).Message);
         }
     }

@@ -64,18 +64,27 @@ public sealed class DistributedContext : IDisposable
         var address = environment("MASTER_ADDR") is { Length: > 0 } a ? a
             : throw new ArgumentException($"distributed: WORLD_SIZE is {world} but MASTER_ADDR (the host of rank 0's store) is not set");
         var port = Number(environment, "MASTER_PORT", environment("MASTER_PORT"), 1, 65535);
-        return Connect(address, port, rank, world, localRank, device, environment("GLOO_SOCKET_IFNAME"), timeout ?? DefaultTimeout);
+        // Under torchrun's static rendezvous its agent hosts the store and every rank is a client, with keys under a prefix.
+        var agentStore = environment("TORCHELASTIC_USE_AGENT_STORE") == "True"
+            ? $"/worker/attempt_{environment("TORCHELASTIC_RESTART_COUNT") ?? "0"}"
+            : null;
+        return Connect(address, port, rank, world, localRank, device, environment("GLOO_SOCKET_IFNAME"), timeout ?? DefaultTimeout, agentStore);
     }
 
-    /// <summary>Joins the group: rank 0 hosts the store on <paramref name="address"/>:<paramref name="port"/>, the others connect to it.</summary>
-    public static DistributedContext Connect(string address, int port, int rank, int world, int localRank, Device device, string? interfaceName, TimeSpan timeout)
+    /// <summary>
+    /// Joins the group: rank 0 hosts the store on <paramref name="address"/>:<paramref name="port"/>, the others connect to it;
+    /// with <paramref name="agentPrefix"/>, another process (torchrun's agent) hosts it and every rank uses keys under the prefix.
+    /// </summary>
+    public static DistributedContext Connect(string address, int port, int rank, int world, int localRank, Device device, string? interfaceName, TimeSpan timeout,
+        string? agentPrefix = null)
     {
-        using var store = TcpStore.Create(address, port, world, rank == 0, timeout);
+        using var tcp = Store.Tcp(address, port, world, rank == 0 && agentPrefix is null, timeout);
+        using var store = agentPrefix is null ? null : tcp.WithPrefix(agentPrefix);
         // On one machine (a loopback master) gloo stays on the loopback too; across machines it uses the interface, or the host's address.
         var loopback = address is "127.0.0.1" or "localhost" or "::1";
         var group = device.type == DeviceType.CUDA
-            ? ProcessGroup.Nccl(store, rank, world, timeout)
-            : ProcessGroup.Gloo(store, rank, world, timeout, interfaceName, loopback ? address : null);
+            ? ProcessGroup.Nccl(store ?? tcp, rank, world, timeout)
+            : ProcessGroup.Gloo(store ?? tcp, rank, world, timeout, interfaceName, loopback ? address : null);
         return new DistributedContext(group, localRank);
     }
 
