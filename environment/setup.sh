@@ -28,7 +28,8 @@ sudo=""
 # (unoptimised) BLAS unless an optimised one is installed: OpenBLAS (its OpenMP build, the threading libtorch uses) takes
 # that name through Debian's alternatives and makes an EQTransformer training step 1.27x as fast (2 threads, batch 32).
 # python3-onnx: onnx's own checker judges every exported model in the tests.
-packages=(libtorch-dev libopenblas0-openmp libhdf5-dev cmake g++ make python3-nbformat jupyter-nbconvert chromium python3-onnx)
+# libgloo-dev: the headers of gloo, under c10d's gloo process group (data-parallel training); libtorch links its library.
+packages=(libtorch-dev libgloo-dev libopenblas0-openmp libhdf5-dev cmake g++ make python3-nbformat jupyter-nbconvert chromium python3-onnx)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -4,22 +4,56 @@
 # that load from other work on the machine hits both alike. Prints each JSON line, then images/s and ratios.
 # The reference is ../shared/bench/reference.py (skipped with a message where the checkout has no shared folder).
 # Needs a built checkout (make setup).
-#   environment/bench/train.sh [--threads N] [--steps N] [--rounds N] [--sizes "64 224"]
+#   environment/bench/train.sh [--threads N] [--steps N] [--rounds N] [--sizes "64 224"] [--nproc P]
+# --nproc P: data-parallel instead of PyTorch: one process of N threads against P processes of N/P threads each
+# (`bench-train --nproc P`, gloo on localhost), the same global batch 32; prints images/s of both and the share of a
+# step that rank 0 spends all-reducing gradients (waits for the slower rank included).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 threads=2
 steps=6
 rounds=1
 sizes="64 224"
+nproc=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads=$2; shift 2 ;;
     --steps) steps=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --sizes) sizes=$2; shift 2 ;;
+    --nproc) nproc=$2; shift 2 ;;
     *) echo "train.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
+if [ "$nproc" -gt 1 ]; then
+  results=$(mktemp)
+  trap 'rm -f "$results"' EXIT
+  for round in $(seq "$rounds"); do
+    for s in $sizes; do
+      line=$("$root/quakeprune" bench-train --size "${s}x${s}" --batch 32 --steps "$steps" --threads "$threads")
+      echo "$line"; echo "one $s $line" >>"$results"
+      line=$("$root/quakeprune" bench-train --size "${s}x${s}" --batch 32 --steps "$steps" --threads $((threads / nproc > 0 ? threads / nproc : 1)) \
+        --nproc "$nproc" | sed -n 's/^\[rank 0\] //p')
+      echo "$line"; echo "ddp $s $line" >>"$results"
+    done
+  done
+  /usr/bin/python3 - "$results" "$threads" "$nproc" <<'PY'
+import json, statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    side, size, text = line.split(" ", 2)
+    runs.setdefault((side, size), []).append(json.loads(text))
+threads, nproc = int(sys.argv[2]), int(sys.argv[3])
+for size in sorted({s for _, s in runs}, key=int):
+    one = statistics.median(r["images_per_s"] for r in runs[("one", size)])
+    ddp = statistics.median(r["images_per_s"] for r in runs[("ddp", size)])
+    share = statistics.median(r["allreduce_share"] for r in runs[("ddp", size)])
+    print(f"3x{size}x{size}, batch 32: 1 process x {threads} threads {one:.2f} images/s; {nproc} processes x {max(threads // nproc, 1)} thread(s) "
+          f"{ddp:.2f} images/s ({ddp / one:.2f}x); all-reduce {100 * share:.0f}% of a step")
+PY
+  exit 0
+fi
+
 reference="$root/../shared/bench/reference.py"
 [ -f "$reference" ] || reference="$root/shared/bench/reference.py"
 source "$root/environment/bench/reference-packages.bash"

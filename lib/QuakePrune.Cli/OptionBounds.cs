@@ -50,6 +50,10 @@ public static partial class OptionBounds
         ["--label-smoothing"] = new(0, 1, MaxExclusive: true),
         ["--patience"] = new(0, 100_000),
         ["--threads"] = new(1, 1024),
+        // data-parallel training: processes per machine, machines
+        ["--nproc"] = new(1, 1024),
+        ["--nnodes"] = new(1, 100_000),
+        ["--node-rank"] = new(0, 99_999),
         ["--threshold"] = new(0, 1),
         ["--detection-threshold"] = new(0, 1),
         ["--p-threshold"] = new(0, 1),

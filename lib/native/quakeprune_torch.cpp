@@ -486,3 +486,69 @@ QP_API qp_tensor qp_mkldnn_convolution(qp_tensor input, qp_tensor weight, qp_ten
 }
 QP_API int32_t qp_cudnn_is_available() { return at::globalContext().hasCuDNN() ? 1 : 0; }
 QP_API void qp_set_cudnn_benchmark(int32_t enabled) { at::globalContext().setBenchmarkCuDNN(enabled != 0); }
+
+// ---- distributed: c10d's TCPStore and process groups (gloo; NCCL on CUDA builds) --------------
+// A store and a process group are opaque handles (heap intrusive_ptrs), freed by qp_store_free and qp_pg_free.
+// Collectives run synchronously (the call waits for the work) and in place; a timeout or a peer that left is an error.
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef QP_WITH_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+
+typedef c10::intrusive_ptr<c10d::Store>* qp_store;
+typedef c10::intrusive_ptr<c10d::ProcessGroup>* qp_pg;
+
+// The master (is_master != 0) listens on host:port and waits for world_size - 1 clients; a client retries connecting until the timeout.
+QP_API int32_t qp_tcpstore_new(const char* host, int32_t port, int32_t world_size, int32_t is_master, int64_t timeout_ms, qp_store* out) {
+  QP_STATUS(TORCH_CHECK(port > 0 && port < 65536, "store port ", port, " is not in 1..65535");
+            c10d::TCPStoreOptions o;
+            o.port = static_cast<std::uint16_t>(port); o.isServer = is_master != 0;
+            o.numWorkers = static_cast<std::size_t>(world_size); o.waitWorkers = true;
+            o.timeout = std::chrono::milliseconds(timeout_ms);
+            *out = new c10::intrusive_ptr<c10d::Store>(c10::make_intrusive<c10d::TCPStore>(host, o)))
+}
+// The same store with every key under prefix (torchrun's workers share its agent's store this way).
+QP_API int32_t qp_prefixstore_new(const char* prefix, qp_store store, qp_store* out) {
+  QP_STATUS(*out = new c10::intrusive_ptr<c10d::Store>(c10::make_intrusive<c10d::PrefixStore>(prefix, *store)))
+}
+QP_API void qp_store_free(qp_store s) { delete s; }
+
+// Gloo's device: on the named network interface when given (GLOO_SOCKET_IFNAME), else on the address the host name resolves
+// to, else the machine's default.
+QP_API int32_t qp_pg_gloo_new(qp_store store, int32_t rank, int32_t size, const char* interface_name, const char* hostname, int64_t timeout_ms,
+                              qp_pg* out) {
+  QP_STATUS(auto o = c10d::ProcessGroupGloo::Options::create(std::chrono::milliseconds(timeout_ms));
+            o->devices.push_back(std::strlen(interface_name) > 0 ? c10d::ProcessGroupGloo::createDeviceForInterface(interface_name)
+                                 : std::strlen(hostname) > 0 ? c10d::ProcessGroupGloo::createDeviceForHostname(hostname)
+                                                             : c10d::ProcessGroupGloo::createDefaultDevice());
+            *out = new c10::intrusive_ptr<c10d::ProcessGroup>(c10::make_intrusive<c10d::ProcessGroupGloo>(*store, rank, size, o)))
+}
+QP_API int32_t qp_pg_nccl_new(qp_store store, int32_t rank, int32_t size, int64_t timeout_ms, qp_pg* out) {
+#ifdef QP_WITH_NCCL
+  QP_STATUS(auto o = c10d::ProcessGroupNCCL::Options::create(); o->timeout = std::chrono::milliseconds(timeout_ms);
+            *out = new c10::intrusive_ptr<c10d::ProcessGroup>(c10::make_intrusive<c10d::ProcessGroupNCCL>(*store, rank, size, o)))
+#else
+  (void)store; (void)rank; (void)size; (void)timeout_ms; (void)out;
+  last_error = "this libtorch was built without NCCL (a CPU build): use the gloo backend";
+  return -1;
+#endif
+}
+QP_API void qp_pg_free(qp_pg pg) { delete pg; }
+
+// Sums one tensor (a flat bucket) over every rank, in place.
+QP_API int32_t qp_pg_allreduce_sum(qp_pg pg, qp_tensor t) {
+  QP_STATUS(std::vector<at::Tensor> list{*t}; c10d::AllreduceOptions o; o.reduceOp = c10d::ReduceOp::SUM;
+            (*pg)->allreduce(list, o)->wait())
+}
+// Sums each of n tensors over every rank, in place (gloo coalesces them into one exchange).
+QP_API int32_t qp_pg_allreduce_coalesced_sum(qp_pg pg, const qp_tensor* tensors, int64_t n) {
+  QP_STATUS(auto list = tensor_list(tensors, n); c10d::AllreduceCoalescedOptions o; o.reduceOp = c10d::ReduceOp::SUM;
+            (*pg)->allreduce_coalesced(list, o)->wait())
+}
+// Copies root's tensor into every other rank's, in place.
+QP_API int32_t qp_pg_broadcast(qp_pg pg, qp_tensor t, int32_t root) {
+  QP_STATUS(std::vector<at::Tensor> list{*t}; c10d::BroadcastOptions o; o.rootRank = root; (*pg)->broadcast(list, o)->wait())
+}
+QP_API int32_t qp_pg_barrier(qp_pg pg) { QP_STATUS((*pg)->barrier()->wait()) }

@@ -42,15 +42,20 @@ public static class BenchTrainCommand
         {
             size, batch, steps, threads, hidden, arch,
         };
+        var parallel = new DataParallel();
+        foreach (var option in parallel.Options) command.Options.Add(option);
         command.SetAction(parse => CommandErrors.Run(() =>
         {
+            if (parallel.Launch(parse, "bench-train", threads, "", CancellationToken.None) is { } launched) return launched;
+            using var distributed = DataParallel.Join(QuakePrune.Torch.Device.CPU);
             var imageSize = ModelCommand.ParseSize(parse.GetValue(size)!);
             var (batchSize, stepCount) = (EvaluateCommand.Positive(parse.GetValue(batch), "--batch"), parse.GetValue(steps));
             if (stepCount < 3) throw new ArgumentException($"--steps must be at least 3 (two are warm-up), got {stepCount}");
             var threadCount = EvaluateCommand.Positive(parse.GetValue(threads), "--threads");
             var member = parse.GetValue(arch)!;
+            if (distributed is not null && member != "resnet50") throw new ArgumentException("bench-train: --nproc times the classifier's steps (resnet50), not a waveform picker's");
             var result = member == "resnet50"
-                ? Run(imageSize.Height, imageSize.Width, batchSize, stepCount, threadCount, parse.GetValue(hidden))
+                ? Run(imageSize.Height, imageSize.Width, batchSize, stepCount, threadCount, parse.GetValue(hidden), distributed)
                 : RunPicker(member, batchSize, stepCount, threadCount);
             Console.WriteLine(result.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
             return 0;
@@ -58,7 +63,11 @@ public static class BenchTrainCommand
         return command;
     }
 
-    public static JsonObject Run(int height, int width, int batch, int steps, int threads, int hidden)
+    /// <summary>
+    /// ResNet50's steps; with <paramref name="distributed"/>, this rank's steps of a data-parallel run (<paramref name="batch"/>
+    /// over all ranks) and the share of each step spent all-reducing gradients.
+    /// </summary>
+    public static JsonObject Run(int height, int width, int batch, int steps, int threads, int hidden, DistributedContext? distributed = null)
     {
         var length = 3 * height * width;
         var count = batch * steps + batch;
@@ -71,6 +80,7 @@ public static class BenchTrainCommand
 
         var directory = Directory.CreateTempSubdirectory("quakeprune-bench-train-").FullName;
         var stepSeconds = new List<double>();
+        var allReduceSeconds = new List<double>();
         var clock = Stopwatch.StartNew();
         try
         {
@@ -86,9 +96,11 @@ public static class BenchTrainCommand
                 Epochs = 1,
                 BatchSize = batch,
                 Threads = threads,
+                Distributed = distributed,
                 OnStep = _ =>
                 {
                     stepSeconds.Add(clock.Elapsed.TotalSeconds);
+                    allReduceSeconds.Add(distributed?.AllReduceSeconds ?? 0);
                     clock.Restart();
                 },
             }, data);
@@ -98,7 +110,7 @@ public static class BenchTrainCommand
             Directory.Delete(directory, true);
         }
         var median = MedianAfterWarmup(stepSeconds);
-        return new JsonObject
+        var result = new JsonObject
         {
             ["engine"] = $"QuakePrune trainer, libtorch {__version__}",
             ["threads"] = get_num_threads(),
@@ -109,6 +121,17 @@ public static class BenchTrainCommand
             ["median_s"] = median,
             ["images_per_s"] = batch / median,
         };
+        if (distributed is not null)
+        {
+            // Each step's all-reduce time from the running total; its median beside the median step.
+            var perStep = allReduceSeconds.Select((total, k) => total - (k == 0 ? 0 : allReduceSeconds[k - 1])).ToList();
+            var allReduce = MedianAfterWarmup(perStep);
+            result["processes"] = distributed.WorldSize;
+            result["rank"] = distributed.Rank;
+            result["allreduce_median_s"] = allReduce;
+            result["allreduce_share"] = allReduce / median;
+        }
+        return result;
     }
 
     /// <summary>The waveform trainer's steps on a synthetic subset with enough training traces for <paramref name="steps"/> batches.</summary>

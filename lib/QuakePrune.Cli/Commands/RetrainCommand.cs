@@ -38,8 +38,13 @@ public static class RetrainCommand
         {
             model, data, output, epochs, lr, ratio, steps, scope, minKeep, roundTo, importance, groupReduction, optimizer, batch, seed, threads, device, overwrite,
         };
+        var parallel = new DataParallel();
+        foreach (var option in parallel.Options) command.Options.Add(option);
         command.SetAction(parse => CommandErrors.Run(() =>
         {
+            if (parallel.Launch(parse, "retrain", threads, parse.GetValue(output)!, CancellationToken.None) is { } launched) return launched;
+            var requested = Device.Parse(parse.GetValue(device)!);
+            using var distributed = DataParallel.Join(requested);
             var optimizerText = parse.GetValue(optimizer);
             var options = new RetrainOptions
             {
@@ -58,7 +63,8 @@ public static class RetrainCommand
                 BatchSize = parse.GetValue(batch),
                 Seed = parse.GetValue(seed),
                 Threads = parse.GetValue(threads),
-                Device = Device.Parse(parse.GetValue(device)!),
+                Device = DataParallel.DeviceOf(requested, distributed),
+                Distributed = distributed,
                 OnEpoch = e => Console.WriteLine(FormattableString.Invariant(
                     $"  epoch {e.Epoch}: train loss {e.TrainLoss:0.0000} acc {e.TrainAccuracy:0.0000}; dev acc {e.DevAccuracy:0.0000} F1 {e.DevF1:0.0000}{(e.Best ? " (best)" : "")}")),
             };
@@ -68,8 +74,10 @@ public static class RetrainCommand
                     if (parse.GetResult(pruningOption) is { Implicit: false })
                         throw new ArgumentException($"retrain: {pruningOption.Name} shapes pruning and needs --ratio; without it the model is only fine-tuned");
             options.Validate();
-            using var outputs = new OutputSet("retrain", parse.GetValue(overwrite), [options.Model, options.Data]);
-            outputs.WorkFolder(options.OutputDirectory, Retrainer.OutputEntries(options.Steps));
+            // Rank 0 claims the folder (and clears it for --overwrite) before any rank looks in it.
+            using var outputs = distributed is { IsMain: false } ? null : new OutputSet("retrain", parse.GetValue(overwrite), [options.Model, options.Data]);
+            outputs?.WorkFolder(options.OutputDirectory, Retrainer.OutputEntries(options.Steps));
+            distributed?.Barrier();
             var result = Retrainer.Retrain(options);
             Console.WriteLine(FormattableString.Invariant($"learning rate {result.LearningRate:R} ({result.LearningRateSource}), {result.Optimizer}"));
             foreach (var step in result.Steps)

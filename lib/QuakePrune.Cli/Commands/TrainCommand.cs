@@ -76,8 +76,11 @@ public static class TrainCommand
             data, arch, output, init, resume, epochs, batch, lr, minLr, optimizer, momentum, weightDecay, warmup, labelSmoothing, classWeights, augment,
             augmentRates, patience, labelSigma, lossWeights, schedule, decay, hidden, seed, threads, device, overwrite,
         };
+        var parallel = new DataParallel();
+        foreach (var option in parallel.Options) command.Options.Add(option);
         command.SetAction(parse => CommandErrors.RunInterruptible("train", cancellation =>
         {
+            if (parallel.Launch(parse, "train", threads, parse.GetValue(output)!, cancellation) is { } launched) return launched;
             var architecture = parse.GetValue(arch) is { } member
                 ? NetworkBuilders.Create(member, new NetworkOptions(3, 2, parse.GetValue(hidden)))
                 : null;
@@ -103,6 +106,8 @@ public static class TrainCommand
                 throw new ArgumentException("train: --hidden shapes a fresh model; with --init the checkpoint's own head is trained (drop --hidden, or drop --init)");
             var (weights, balanced) = ParseClassWeights(parse.GetValue(classWeights));
             var printer = new ProgressPrinter();
+            var requested = Device.Parse(parse.GetValue(device)!);
+            using var distributed = DataParallel.Join(requested);
             var options = new TrainOptions
             {
                 Data = parse.GetValue(data),
@@ -131,14 +136,17 @@ public static class TrainCommand
                 Architecture = architecture,
                 Seed = parse.GetValue(seed),
                 Threads = parse.GetValue(threads),
-                Device = Device.Parse(parse.GetValue(device)!),
+                Device = DataParallel.DeviceOf(requested, distributed),
+                Distributed = distributed,
                 OnStep = printer.Step,
                 OnEpoch = printer.Epoch,
                 Cancellation = cancellation,
             };
             options.Validate();
-            using var outputs = new OutputSet("train", parse.GetValue(overwrite), [options.Data, options.Init]);
-            outputs.WorkFolder(options.OutputDirectory, Trainer.OutputFiles, options.Resume);
+            // Rank 0 claims the run's folder (and clears it for --overwrite) before any rank looks in it.
+            using var outputs = distributed is { IsMain: false } ? null : new OutputSet("train", parse.GetValue(overwrite), [options.Data, options.Init]);
+            outputs?.WorkFolder(options.OutputDirectory, Trainer.OutputFiles, options.Resume);
+            distributed?.Barrier();
             var result = Trainer.Train(options);
             var c = CultureInfo.InvariantCulture;
             // CommandErrors says what the interruption kept and exits with 128 + the signal.
@@ -173,6 +181,8 @@ public static class TrainCommand
     {
         var c = CultureInfo.InvariantCulture;
         var terminal = !Console.IsErrorRedirected;
+        var requested = Device.Parse(parse.GetValue(o.Device)!);
+        using var distributed = DataParallel.Join(requested);
         var warmupGiven = parse.GetResult(o.Warmup) is { Implicit: false };
         var options = new WaveformTrainOptions
         {
@@ -200,7 +210,8 @@ public static class TrainCommand
             },
             Seed = parse.GetValue(o.Seed),
             Threads = parse.GetValue(o.Threads),
-            Device = Device.Parse(parse.GetValue(o.Device)!),
+            Device = DataParallel.DeviceOf(requested, distributed),
+            Distributed = distributed,
             OnStep = p =>
             {
                 if (terminal)
@@ -218,8 +229,10 @@ public static class TrainCommand
         options.Validate();
         if ((warmupGiven || options.DecayEpochs is not null) && options.Schedule != WaveformSchedule.Cosine)
             throw new ArgumentException("train: --warmup and --decay shape the cosine schedule; give --schedule cosine with them, or drop them");
-        using var outputs = new OutputSet("train", parse.GetValue(o.Overwrite), [.. WaveformDataSet.InputFiles(options.Data), options.Init]);
-        outputs.WorkFolder(options.OutputDirectory, WaveformTrainer.OutputFiles, options.Resume);
+        // Rank 0 claims the run's folder (and clears it for --overwrite) before any rank looks in it.
+        using var outputs = distributed is { IsMain: false } ? null : new OutputSet("train", parse.GetValue(o.Overwrite), [.. WaveformDataSet.InputFiles(options.Data), options.Init]);
+        outputs?.WorkFolder(options.OutputDirectory, WaveformTrainer.OutputFiles, options.Resume);
+        distributed?.Barrier();
         var result = WaveformTrainer.Train(options);
         if (result.Interrupted) throw new OperationCanceledException(cancellation);
         var t = result.Thresholds;

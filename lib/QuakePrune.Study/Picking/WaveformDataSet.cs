@@ -1,6 +1,8 @@
 using QuakePrune.Extract;
 using QuakePrune.Torch;
 
+using QuakePrune.Training;
+
 namespace QuakePrune.Picking;
 
 /// <summary>
@@ -38,6 +40,12 @@ public sealed record WaveformLoaderOptions
 
     /// <summary>Augmentation of the windows (and their labels); none by default.</summary>
     public WaveformAugmentOptions? Augmentation { get; init; }
+
+    /// <summary>
+    /// This rank's shard of each epoch in a data-parallel run (<see cref="DistributedSampler"/>; <see cref="BatchSize"/> is then
+    /// the global batch); null: the whole split. Augmentation draws by row, so a row is augmented alike whichever rank takes it.
+    /// </summary>
+    public (int Rank, int World)? Shard { get; init; }
 }
 
 /// <summary>
@@ -109,9 +117,11 @@ public sealed class WaveformDataSet : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         if (options.BatchSize < 1) throw new ArgumentException($"waveforms: batch size must be at least 1, got {options.BatchSize}");
         options.Augmentation?.Validate();
-        var order = Order(options, epoch);
-        var batches = options.DropLast ? order.Length / options.BatchSize : (order.Length + options.BatchSize - 1) / options.BatchSize;
-        return Batches(order, batches, options.BatchSize, options.Augmentation is { Any: true } a ? (a, options.Seed, epoch) : null);
+        var (order, batchSize) = options.Shard is { } shard
+            ? (DistributedSampler.Shard(Order(options, epoch), shard.Rank, shard.World), DistributedSampler.LocalBatch(options.BatchSize, shard.World))
+            : (Order(options, epoch), options.BatchSize);
+        var batches = options.DropLast ? order.Length / batchSize : (order.Length + batchSize - 1) / batchSize;
+        return Batches(order, batches, batchSize, options.Augmentation is { Any: true } a ? (a, options.Seed, epoch) : null);
     }
 
     /// <summary>Every row of the subset, in subset order, unaugmented: what `pick` feeds the network.</summary>

@@ -80,6 +80,7 @@ internal sealed class WaveformEpochs(
         {
             Split = WaveformTrainer.TrainSplit, BatchSize = options.BatchSize, Shuffle = true, Seed = unchecked((ulong)options.Seed),
             Augmentation = options.Augmentation,
+            Shard = options.Distributed is { } rank ? (rank.Rank, rank.WorldSize) : null,
         };
         double RateAt(int step) => cosine?.At(epoch * stepsPerEpoch + step) ?? LearningRate;
         double lossSum = 0;
@@ -87,9 +88,10 @@ internal sealed class WaveformEpochs(
         var step = 0;
         var clock = Stopwatch.StartNew();
         var first = RateAt(0);
+        var distributed = options.Distributed;
         foreach (var batch in data.Epoch(loader, epoch))
         {
-            if (options.Cancellation.IsCancellationRequested) return null;
+            if (Stopping()) return null;
             var lr = RateAt(step);
             optimizer.lr = lr;
             using (NewDisposeScope())
@@ -100,6 +102,7 @@ internal sealed class WaveformEpochs(
                 var (ld, lp, ls) = PickingNetwork.Logits(model, x);
                 var loss = PickingLoss.Compute(ld, lp, ls, d, p, s, options.LossWeights);
                 loss.backward();
+                distributed?.AverageGradients();
                 optimizer.step();
                 var value = loss.item<double>();
                 if (!double.IsFinite(value))
@@ -110,7 +113,17 @@ internal sealed class WaveformEpochs(
             step++;
             options.OnStep?.Invoke(new WaveformStepProgress(epoch + 1, options.Epochs, step, stepsPerEpoch, lossSum / seen, seen / clock.Elapsed.TotalSeconds, lr));
         }
-        if (options.Cancellation.IsCancellationRequested) return null;
+        if (Stopping()) return null;
+        if (distributed is not null)
+        {
+            // The epoch's loss over every rank's shard; rank 0's running statistics for the dev pass on every rank.
+            var sums = distributed.Sum(lossSum, seen);
+            (lossSum, seen) = (sums[0], (long)sums[1]);
+            distributed.SyncBuffers();
+        }
         return new EpochTraining(lossSum / seen, seen / clock.Elapsed.TotalSeconds, first);
     }
+
+    /// <summary>Whether the run is cancelled; ranks agree, so that none waits in a collective for one that left.</summary>
+    private bool Stopping() => options.Distributed?.Any(options.Cancellation.IsCancellationRequested) ?? options.Cancellation.IsCancellationRequested;
 }

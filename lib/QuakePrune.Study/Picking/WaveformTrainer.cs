@@ -146,7 +146,7 @@ public static class WaveformTrainer
             [PickingNotes.LossWeights] = options.LossWeights.ToString(),
         });
         var optimizer = new optim.AdamW(model.named_parameters(), options.LearningRate, eps: AdamEpsilon, weight_decay: 0);
-        var stepsPerEpoch = (trainCount + options.BatchSize - 1) / options.BatchSize;
+        var stepsPerEpoch = DistributedSampler.StepsPerEpoch(trainCount, options.BatchSize, options.Distributed?.WorldSize ?? 1);
         var cosine = options.Schedule == WaveformSchedule.Cosine
             ? new LearningRateSchedule(options.LearningRate, 0, (int)Math.Round(options.WarmupEpochs * stepsPerEpoch), options.Epochs * stepsPerEpoch,
                 options.DecayEpochs is { } decay ? (int)Math.Round(decay * stepsPerEpoch) : null)

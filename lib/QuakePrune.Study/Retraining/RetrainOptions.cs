@@ -42,6 +42,9 @@ public sealed record RetrainOptions
     public OptimizerKind? Optimizer { get; init; }
 
     public int BatchSize { get; init; } = 32;
+
+    /// <summary>This process's rank in a data-parallel retraining (every rank prunes and scores alike; rank 0 writes); null: one process.</summary>
+    public Training.DistributedContext? Distributed { get; init; }
     public long Seed { get; init; } = 1;
     public Device Device { get; init; } = Device.CPU;
     public int? Threads { get; init; }

@@ -81,6 +81,7 @@ public static class Retrainer
 
         var steps = new List<RetrainStep>();
         var history = new List<EpochRecord>();
+        var writes = options.Distributed?.IsMain ?? true;
         var current = options.Model;
         for (var k = 1; k <= options.Steps; k++)
         {
@@ -111,7 +112,9 @@ public static class Retrainer
                         var info = CheckpointPruning.RecordCumulative(
                             CheckpointPruning.Record(loaded.Info with { Architecture = model.Architecture }, options.Model, options.Pruning(1 - keepFraction))
                                 .With("pruning.step", FormattableString.Invariant($"{k}/{options.Steps}")), sourceInfo, 1 - keepFraction);
-                        Checkpoint.Save(model, info, pruned);
+                        // Rank 0 writes the pruned model every rank then trains from.
+                        if (writes) Checkpoint.Save(model, info, pruned);
+                        options.Distributed?.Barrier();
                         if (device.type != DeviceType.CPU) model.to(device);
                         before = ModelMetrics.Of(model, data, options.BatchSize);
                         architecture = model.Architecture;
@@ -133,6 +136,7 @@ public static class Retrainer
                 Seed = options.Seed + k - 1,
                 Device = options.Device,
                 Threads = options.Threads,
+                Distributed = options.Distributed,
                 OnStep = options.OnStep,
                 OnEpoch = options.OnEpoch,
             }, data);
@@ -150,14 +154,14 @@ public static class Retrainer
 
         var modelPath = Path.Combine(directory, Trainer.ModelFileName);
         var historyPath = Path.Combine(directory, Trainer.HistoryFileName);
-        if (options.Steps > 1)
+        if (options.Steps > 1 && writes)
         {
             CopyAtomically(current, modelPath);
             History.Write(historyPath, history);
         }
         var result = new RetrainResult(options.Model, data.Source, directory, modelPath, historyPath, options.Epochs, lr, lrSource,
             optimizer.ToString().ToLowerInvariant(), options.Ratio, steps[0].Before, steps[^1].After, steps, clock.Elapsed.TotalSeconds);
-        AtomicFile.WriteAllText(summaryPath, result.ToJson() + "\n");
+        if (writes) AtomicFile.WriteAllText(summaryPath, result.ToJson() + "\n");
         return result;
     }
 

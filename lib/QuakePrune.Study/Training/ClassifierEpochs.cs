@@ -63,11 +63,17 @@ internal sealed class ClassifierEpochs(
         long correct = 0, seen = 0;
         var step = 0;
         var clock = Stopwatch.StartNew();
-        foreach (var batch in data.Batches(Trainer.TrainSplit, options.BatchSize, true, unchecked((ulong)options.Seed), epoch))
+        var distributed = options.Distributed;
+        var (rank, world) = (distributed?.Rank ?? 0, distributed?.WorldSize ?? 1);
+        var batches = distributed is null
+            ? data.Batches(Trainer.TrainSplit, options.BatchSize, true, unchecked((ulong)options.Seed), epoch)
+            : DistributedSampler.Batches(data, Trainer.TrainSplit, options.BatchSize, unchecked((ulong)options.Seed), epoch, rank, world);
+        foreach (var batch in batches)
         {
-            if (options.Cancellation.IsCancellationRequested) return null;
+            if (Stopping()) return null;
+            // Each rank draws its own masks: (step, rank) numbers them, and one process keeps its draws.
             if (options.Augment is { } augment)
-                Augmentation.Apply(batch.Images, batch.Count, channels, height, width, augment, options.Seed, epoch, step);
+                Augmentation.Apply(batch.Images, batch.Count, channels, height, width, augment, options.Seed, epoch, step * world + rank);
             lr = schedule.At(epoch * stepsPerEpoch + step);
             using (NewDisposeScope())
             {
@@ -81,6 +87,7 @@ internal sealed class ClassifierEpochs(
                 var logits = model.forward(x);
                 var loss = F.cross_entropy(logits, y, classWeights, label_smoothing: options.LabelSmoothing);
                 loss.backward();
+                distributed?.AverageGradients();
                 foreach (var (_, optimizer) in groups) optimizer.step();
                 lossSum += loss.item<double>() * batch.Count;
                 correct += logits.argmax(1).eq(y).sum().item<long>();
@@ -90,9 +97,19 @@ internal sealed class ClassifierEpochs(
             options.OnStep?.Invoke(new StepProgress(epoch + 1, options.Epochs, step, stepsPerEpoch, lossSum / seen, (double)correct / seen,
                 seen / clock.Elapsed.TotalSeconds, lr));
         }
-        if (options.Cancellation.IsCancellationRequested) return null;
+        if (Stopping()) return null;
+        if (distributed is not null)
+        {
+            // The epoch's figures over every rank's shard; rank 0's running statistics for the dev pass on every rank.
+            var sums = distributed.Sum(lossSum, correct, seen);
+            (lossSum, correct, seen) = (sums[0], (long)sums[1], (long)sums[2]);
+            distributed.SyncBuffers();
+        }
         return new EpochTraining(lossSum / seen, (double)correct / seen, seen / clock.Elapsed.TotalSeconds, lr);
     }
+
+    /// <summary>Whether the run is cancelled; ranks agree, so that none waits in a collective for one that left.</summary>
+    private bool Stopping() => options.Distributed?.Any(options.Cancellation.IsCancellationRequested) ?? options.Cancellation.IsCancellationRequested;
 
     /// <summary>Labels, p(earthquake) and the mean cross entropy over the dev split, in eval mode.</summary>
     private Trainer.SplitScores DevPass()

@@ -102,6 +102,10 @@ public sealed class EpochLoop
             trainer.ReadCounters(counters);
             if (File.Exists(HistoryPath)) history = historyFile.Read(HistoryPath).Where(r => r.Epoch <= progress.Epochs).ToList();
         }
+        var distributed = options.Distributed;
+        distributed?.Attach(model);
+        // Only rank 0 writes the run's files; the others wait for it at the end of each epoch.
+        var writes = distributed?.IsMain ?? true;
 
         var interrupted = false;
         TrainingState.KeepOnInterruption(options.OutputDirectory, progress.Epochs);
@@ -111,19 +115,21 @@ public sealed class EpochLoop
             {
                 var epoch = progress.Epochs;
                 var epochClock = Stopwatch.StartNew();
-                manual_seed(TrainingState.EpochSeed(options.Seed, epoch));
+                // Ranks other than 0 draw their own dropout masks.
+                manual_seed(TrainingState.EpochSeed(options.Seed, epoch) ^ (distributed?.Rank ?? 0));
                 var scored = trainer.TrainAndScore(epoch);
                 if (scored is null)
                 {
                     interrupted = true;
                     break;
                 }
-                var score = trainer.DevScore(scored);
+                var score = distributed?.FromMain(trainer.DevScore(scored)) ?? trainer.DevScore(scored);
                 var best = rule.Improves(score, progress.BestScore);
                 progress = progress with { Epochs = epoch + 1 };
                 if (best)
                 {
-                    Checkpoint.Save(model, trainer.KeepBest(scored, epoch + 1, info), ModelPath);
+                    var notes = trainer.KeepBest(scored, epoch + 1, info);
+                    if (writes) Checkpoint.Save(model, notes, ModelPath);
                     progress = progress with { BestScore = score, BestEpoch = epoch + 1, EpochsWithoutImprovement = 0 };
                 }
                 else
@@ -135,10 +141,14 @@ public sealed class EpochLoop
 
                 var record = trainer.Record(scored, epoch + 1, epochClock.Elapsed.TotalSeconds, best);
                 history.Add(record);
-                historyFile.Write(HistoryPath, history);
                 var counters = progress.ToCounters(rule);
                 trainer.WriteCounters(counters);
-                TrainingState.Save(StatePath, model, groups, info, fingerprint, counters);
+                if (writes)
+                {
+                    historyFile.Write(HistoryPath, history);
+                    TrainingState.Save(StatePath, model, groups, info, fingerprint, counters);
+                }
+                distributed?.Barrier();
                 TrainingState.KeepOnInterruption(options.OutputDirectory, progress.Epochs);
                 onEpoch?.Invoke(record);
             }

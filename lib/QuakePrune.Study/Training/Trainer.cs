@@ -66,7 +66,7 @@ public static class Trainer
         if (device.type != DeviceType.CPU) model.to(device);
 
         var groups = CreateOptimizers(model, options);
-        var stepsPerEpoch = (trainCount + options.BatchSize - 1) / options.BatchSize;
+        var stepsPerEpoch = DistributedSampler.StepsPerEpoch(trainCount, options.BatchSize, options.Distributed?.WorldSize ?? 1);
         var schedule = new LearningRateSchedule(options.PeakLearningRate, options.MinLearningRate,
             (int)Math.Round(options.WarmupEpochs * stepsPerEpoch), options.Epochs * stepsPerEpoch);
         using var classWeights = ClassWeights(options, data, device);

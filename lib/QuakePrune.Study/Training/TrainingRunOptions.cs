@@ -36,6 +36,11 @@ public abstract record TrainingRunOptions
     /// <summary>Continue from state.safetensors in the output folder (after an interrupt at any point).</summary>
     public bool Resume { get; init; }
 
+    /// <summary>
+    /// This process's rank in a data-parallel run (<see cref="DistributedContext"/>); null: one process. The caller owns it.
+    /// </summary>
+    public DistributedContext? Distributed { get; init; }
+
     /// <summary>Stops the run between steps; the state of the last finished epoch stays resumable.</summary>
     public CancellationToken Cancellation { get; init; }
 

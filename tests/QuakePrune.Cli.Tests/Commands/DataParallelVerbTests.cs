@@ -1,0 +1,126 @@
+using System.Text;
+using QuakePrune.Models;
+using QuakePrune.Spectrograms;
+using QuakePrune.Training;
+
+namespace QuakePrune.Cli.Tests.Commands;
+
+/// <summary>
+/// Issue 27 from the command line: `train --nproc 2` (a classifier, a waveform picker) and `retrain --nproc 2` run two ranks
+/// that rank 0 writes for; a signal stops them at one step
+/// and keeps the finished epochs; the run resumes under another number of processes (its state is the run's, not a rank's);
+/// a failing rank fails the launch; launcher options are checked, each named.
+/// </summary>
+public sealed class DataParallelVerbTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("quakeprune-ddp-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, true);
+
+    private string File(string name) => Path.Combine(dir, name);
+
+    private static void Ok((int Code, string Out, string Err) run) => Assert.True(run.Code == 0, run.Err + run.Out);
+
+    /// <summary>A 32x32 spectrogram file (26 train rows) and a small bottleneck ResNet to start from.</summary>
+    private (string Data, string Model) Inputs()
+    {
+        Ok(CliRunner.Run("synth", "--out", File("syn"), "--traces", "60", "--seed", "5"));
+        Ok(CliRunner.Run("extract", "--input", File("syn"), "--out", File("subset"), "--per-class", "20"));
+        Ok(CliRunner.Run("spectrogram", "--subset", File("subset"), "--out", File("spec.h5"), "--size", "32x32", "--threads", "2"));
+        var architecture = ResNetArchitecture.Custom(ResNetBlock.Bottleneck, 8, [new ResNetStage(16, [[4, 4]]), new ResNetStage(16, [[4, 4]])], hidden: 8);
+        using (var model = new Network(architecture))
+            Checkpoint.Save(model, new ModelInfo(architecture, new ImageSize(32, 32), new Dictionary<string, string>()), File("tiny.safetensors"));
+        return (File("spec.h5"), File("tiny.safetensors"));
+    }
+
+    [Fact]
+    public void Two_processes_stopped_after_an_epoch_resume_in_one_and_finish_the_run()
+    {
+        var (data, model) = Inputs();
+        string[] train = ["train", "--data", data, "--init", model, "--out", File("run"), "--epochs", "6", "--batch", "8", "--lr", "0.001"];
+
+        using var child = ChildCli.Start([.. train, "--nproc", "2"]);
+        var err = new StringBuilder();
+        using var epochDone = new ManualResetEventSlim();
+        child.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (err) err.AppendLine(e.Data);
+            if (e.Data.StartsWith("[rank 0] epoch 1:", StringComparison.Ordinal)) epochDone.Set();
+        };
+        child.OutputDataReceived += (_, _) => { };
+        child.BeginErrorReadLine();
+        child.BeginOutputReadLine();
+        Assert.True(epochDone.Wait(TimeSpan.FromSeconds(120)), $"no epoch finished: {err}");
+        ChildCli.Signal(child, "INT");
+        if (!child.WaitForExit(TimeSpan.FromSeconds(60)))
+        {
+            child.Kill(entireProcessTree: true);
+            Assert.Fail($"still running 60 s after SIGINT: {err}");
+        }
+        child.WaitForExit();
+        string text;
+        lock (err) text = err.ToString();
+        Assert.True(child.ExitCode == 130, $"exit {child.ExitCode}: {text}");
+        Assert.Contains("train: 2 processes on this machine, 2 in all; rendezvous at 127.0.0.1:", text);
+        Assert.Matches(@"train: interrupted by SIGINT at epoch \d+: the training state and history of epoch \d+ and the best model so far are kept", text);
+        var kept = History.Read(File("run/history.csv")).Count;
+        Assert.InRange(kept, 1, 5);
+
+        // One process continues what two started: same options, another world size.
+        var (code, output, error) = ChildCli.Run(300, [.. train, "--resume", "--threads", "1"]);
+        Assert.True(code == 0, error + output);
+        Assert.Equal([1, 2, 3, 4, 5, 6], History.Read(File("run/history.csv")).Select(r => r.Epoch));
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(File("run")), e => e.Contains("partial", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Retrain_runs_as_two_processes_and_rank_0_writes_the_retraining()
+    {
+        var (data, model) = Inputs();
+        var (code, output, error) = ChildCli.Run(300, "retrain", "--model", model, "--data", data, "--out", File("tuned"), "--epochs", "1", "--batch", "8",
+            "--lr", "0.001", "--nproc", "2");
+        Assert.True(code == 0, error + output);
+        Assert.Contains("[rank 0] retrain: ", output);
+        Assert.Contains("[rank 1] retrain: ", output);
+        foreach (var name in new[] { "model.safetensors", "history.csv", "retrain.json", "state.safetensors" })
+            Assert.True(System.IO.File.Exists(Path.Combine(File("tuned"), name)), name);
+        Assert.Single(History.Read(Path.Combine(File("tuned"), "history.csv")));
+    }
+
+    [Fact]
+    public void A_waveform_picker_trains_as_two_processes()
+    {
+        Inputs();
+        var (code, output, error) = ChildCli.Run(300, "train", "--arch", "eqt-lite", "--data", File("subset"), "--out", File("picker"), "--epochs", "1",
+            "--batch", "8", "--nproc", "2");
+        Assert.True(code == 0, error + output);
+        Assert.Contains("[rank 0] train: 1 epochs", output);
+        Assert.Single(System.IO.File.ReadAllLines(Path.Combine(File("picker"), "history.csv")).Skip(1));
+        Assert.True(System.IO.File.Exists(Path.Combine(File("picker"), "model.safetensors")));
+    }
+
+    [Fact]
+    public void A_failing_rank_fails_the_launch_with_its_message()
+    {
+        var (data, model) = Inputs();
+        var (code, output, error) = ChildCli.Run(120, "train", "--data", data, "--init", model, "--out", File("odd"), "--epochs", "1", "--batch", "7", "--nproc", "2");
+        Assert.True(code == 1, $"exit {code}: {error}{output}");
+        Assert.Contains("] error: train: --batch 7 does not split evenly over 2 processes", error);
+        Assert.Contains("failed (exit 1)", error);
+    }
+
+    [Theory]
+    [InlineData("--nproc 0", "--nproc")]
+    [InlineData("--nnodes 2", "--nnodes 2 needs --rdzv HOST:PORT")]
+    [InlineData("--nnodes 2 --node-rank 2 --rdzv host:29500", "--node-rank 2 must be below --nnodes 2")]
+    [InlineData("--nnodes 2 --rdzv host", "--rdzv 'host' is not HOST:PORT")]
+    [InlineData("--nnodes 2 --rdzv host:0", "--rdzv 'host:0' is not HOST:PORT")]
+    public void Launcher_options_are_checked_naming_the_option(string options, string expected)
+    {
+        var (code, output, error) = CliRunner.Run(["train", "--data", File("none.h5"), "--out", File("run"), .. options.Split(' ')]);
+        Assert.True(code != 0, output);
+        Assert.Contains(expected, error);
+        Assert.False(Directory.Exists(File("run")));
+    }
+}
