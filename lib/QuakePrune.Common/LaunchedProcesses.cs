@@ -14,9 +14,9 @@ public static partial class LaunchedProcesses
     /// </summary>
     public static bool DieWithParent(int parent)
     {
-        const int SetParentDeathSignal = 1, Terminate = 15;
+        const int setParentDeathSignal = 1, terminate = 15;
         if (!OperatingSystem.IsLinux()) return true;
-        _ = prctl(SetParentDeathSignal, Terminate, 0, 0, 0);
+        _ = prctl(setParentDeathSignal, terminate, 0, 0, 0);
         return getppid() == parent;
     }
 

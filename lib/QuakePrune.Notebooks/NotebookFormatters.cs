@@ -19,16 +19,16 @@ namespace QuakePrune.Notebooks;
 /// </summary>
 public static class NotebookFormatters
 {
-    static int registered;
-    static int plotlySent;
+    static int Registered;
+    static int PlotlySent;
 
     /// <summary>
     /// Registers the formatters (once per process) and starts a notebook: the next figure shown carries plotly.js.
     /// </summary>
     public static void Register()
     {
-        Interlocked.Exchange(ref plotlySent, 0);
-        if (Interlocked.Exchange(ref registered, 1) == 1) return;
+        Interlocked.Exchange(ref PlotlySent, 0);
+        if (Interlocked.Exchange(ref Registered, 1) == 1) return;
 
         Formatter.Register<Figure>((figure, context) => Write(context, figure.ToJsonString()), MimeTypes.Plotly);
         Formatter.Register<Figure>((figure, context) => Write(context, FigureHtml(figure)), MimeTypes.Html);
@@ -52,7 +52,7 @@ public static class NotebookFormatters
     static string FigureHtml(Figure figure)
     {
         var fragment = figure.ToHtmlFragment();
-        return Interlocked.Exchange(ref plotlySent, 1) == 0
+        return Interlocked.Exchange(ref PlotlySent, 1) == 0
             ? $"<script type=\"text/javascript\">{PlotlyJs.ReadScript()}</script>\n{fragment}"
             : fragment;
     }

@@ -5,7 +5,7 @@ namespace QuakePrune.Notebooks.Tests;
 public class FigureTests
 {
     [Fact]
-    public void SerialisesToPlotlySchemaLeavingUnsetAttributesOut()
+    public void Serialises_to_Plotly_schema_leaving_unset_attributes_out()
     {
         var figure = new Figure(new Scatter { X = new[] { 1, 2 }, Y = new[] { 0.5, double.NaN }, Mode = "lines+markers", Line = new Line { Dash = "dot" } })
             .WithTitle("Loss").WithAxisTitles("epoch", "loss").WithSize(600, 300);
@@ -17,7 +17,7 @@ public class FigureTests
     }
 
     [Fact]
-    public void GridPlacesTracesOnTheirOwnAxesWithSubplotTitles()
+    public void Grid_places_traces_on_their_own_axes_with_subplot_titles()
     {
         var figure = Figure.Grid(2, 2, "spectrogram", "histogram", "bars")
             .Add(new Heatmap { Z = Heatmap.Rows(new double[,] { { 1, 2 }, { 3, 4 } }), ColorScale = "Viridis" }, 1, 1)
@@ -42,7 +42,7 @@ public class FigureTests
     }
 
     [Fact]
-    public void HtmlLoadsPlotlyFromBesideThePageNeverACdn()
+    public void Html_loads_Plotly_from_beside_the_page_never_a_cdn()
     {
         var fragment = new Figure(new Bar { X = new[] { "a" }, Y = new[] { 1 } }).ToHtmlFragment();
         Assert.Contains("s.src = \"plotly.min.js\"", fragment);
@@ -50,7 +50,7 @@ public class FigureTests
     }
 
     [Fact]
-    public void RendersToPngWithHeadlessChromium()
+    public void Renders_to_png_with_headless_chromium()
     {
         using var temp = new TempDirectory();
         var figure = Figure.Grid(1, 2, "line", "heatmap")
@@ -70,7 +70,7 @@ public class FigureTests
     }
 
     [Fact]
-    public void StandaloneHtmlInlinesPlotly()
+    public void Standalone_html_inlines_Plotly()
     {
         using var temp = new TempDirectory();
         var path = Path.Combine(temp.Path, "figure.html");

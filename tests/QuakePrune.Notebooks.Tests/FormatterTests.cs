@@ -10,7 +10,7 @@ public class FormatterTests
     record Measurement(string Variant, double LatencyMs);
 
     [Fact]
-    public void RecordsBecomeAnHtmlAndTextTable()
+    public void Records_become_an_html_and_text_table()
     {
         var table = new List<Measurement> { new("baseline", 40.5), new("prune90", 14) }.ToTable();
         Assert.Equal("Variant   LatencyMs\n--------  ---------\nbaseline  40.5\nprune90   14", table.PlainText);
@@ -23,7 +23,7 @@ public class FormatterTests
 
     /// <summary>Columns given by header and value: those headers, in order (encoded in HTML); a missing value shows as in property columns.</summary>
     [Fact]
-    public void ColumnsGivenByHeaderShowThoseHeadersInHtmlAndText()
+    public void Columns_given_by_header_show_those_headers_in_html_and_text()
     {
         var table = new List<Timing> { new("baseline", 40.5), new("prune90 & co", null) }
             .ToTable(("Variant", r => r.Variant), ("Latency, batch 1 (ms)", r => r.LatencyMs));
@@ -36,14 +36,14 @@ public class FormatterTests
     }
 
     [Fact]
-    public void LongTablesStopAtTheRowLimitAndCountTheRest()
+    public void Long_tables_stop_at_the_row_limit_and_count_the_rest()
     {
         var table = Enumerable.Range(0, 5).Select(i => new { Index = i, Square = i * i }).ToList().ToTable(maxRows: 2);
         Assert.Equal("Index  Square\n-----  ------\n0      0\n1      1\n(3 more rows)", table.PlainText);
     }
 
     [Fact]
-    public void ScalarsAndScalarSequencesAreText()
+    public void Scalars_and_scalar_sequences_are_text()
     {
         Assert.Equal("[1, 2.5, 3]", new[] { 1, 2.5, 3 }.ToTable().PlainText);
         Assert.Equal("0.1", TableFormatter.PlainText(0.1));
@@ -51,7 +51,7 @@ public class FormatterTests
     }
 
     [Fact]
-    public void DataFramesShowEachColumnsTypeAndTheFirstRows()
+    public void DataFrame_s_show_each_columns_type_and_the_first_rows()
     {
         var frame = new DataFrame(
             new StringDataFrameColumn("split", ["train", "dev", "test"]),
@@ -66,7 +66,7 @@ public class FormatterTests
     /// a figure as Plotly JSON, HTML and text; tables, data frames and tensors as HTML and text.
     /// </summary>
     [Fact]
-    public void RegisterGivesEachTypeItsMimeTypesInTheKernelsFormatter()
+    public void Register_gives_each_type_its_mime_types_in_the_kernels_formatter()
     {
         NotebookFormatters.Register();
         Assert.Equal([MimeTypes.Plotly, MimeTypes.Html, MimeTypes.PlainText], Formatter.GetPreferredMimeTypesFor(typeof(Figure)));
@@ -83,7 +83,7 @@ public class FormatterTests
     }
 
     [Fact]
-    public void PlotlyJsGoesWithTheFirstFigureAfterRegisterOnly()
+    public void Plotly_js_goes_with_the_first_figure_after_register_only()
     {
         NotebookFormatters.Register();
         var figure = new Figure(new Bar { X = new[] { "a" }, Y = new[] { 1 } });

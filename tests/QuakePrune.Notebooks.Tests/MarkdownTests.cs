@@ -17,14 +17,14 @@ public class MarkdownTests
     [InlineData("- a\n- b\n  - c\n- d", "<ul><li>a</li><li>b<ul><li>c</li></ul></li><li>d</li></ul>")]
     [InlineData("3. x\n4. y", "<ol start=\"3\"><li>x</li><li>y</li></ol>")]
     [InlineData("> quoted\n\n---", "<blockquote><p>quoted</p></blockquote><hr />")]
-    public void RendersTheCommonSubset(string markdown, string html) => Assert.Equal(html, Html(markdown));
+    public void Renders_the_common_subset(string markdown, string html) => Assert.Equal(html, Html(markdown));
 
     [Fact]
-    public void FencedCodeKeepsItsLanguageAndIsEscaped() =>
+    public void Fenced_code_keeps_its_language_and_is_escaped() =>
         Assert.StartsWith("<pre><code class=\"language-csharp\">var x = a &lt; b;", Html("```csharp\nvar x = a < b;\n```"));
 
     [Fact]
-    public void PipeTablesRenderAsTablesWithTheirAlignment()
+    public void Pipe_tables_render_as_tables_with_their_alignment()
     {
         var html = Html("| a | b |\n|---|--:|\n| 1 | 2 |");
         Assert.Matches("^<table><thead><tr><th>a</th><th style=\"[^\"]*\">b</th></tr></thead><tbody><tr><td>1</td><td style=\"[^\"]*\">2</td></tr></tbody></table>$", html);
@@ -33,7 +33,7 @@ public class MarkdownTests
 
     /// <summary>A page made from a notebook shows the markup a cell holds as text; it never runs it.</summary>
     [Fact]
-    public void RawHtmlIsEscaped()
+    public void Raw_html_is_escaped()
     {
         var html = Html("<div class=\"x\">\n<script>alert(1)</script>\n</div>\n\ninline <img src=x onerror=alert(1)> too");
         Assert.DoesNotContain("<script", html);
@@ -45,14 +45,14 @@ public class MarkdownTests
 
     /// <summary>The emphasis extras, and a tilde that means "about" left as it is.</summary>
     [Fact]
-    public void EmphasisExtras() =>
+    public void Emphasis_extras() =>
         Assert.Equal("<p><del>gone</del>, x<sup>2</sup>, H<sub>2</sub>O, about ~0.5 s to ~2 s</p>", Html("~~gone~~, x^2^, H~2~O, about ~0.5 s to ~2 s"));
 
     /// <summary>Headings carry the ids GitHub gives them, so a link to a section works in the report as it does there.</summary>
     [Theory]
     [InlineData("## Results", "<h2 id=\"results\">Results</h2>")]
     [InlineData("# 04 · L2-norm pruning at 50, 70 and 90 %", "<h1 id=\"04--l2-norm-pruning-at-50-70-and-90-\">04 · L2-norm pruning at 50, 70 and 90 %</h1>")]
-    public void HeadingsGetGitHubIds(string markdown, string html) => Assert.Equal(html, Html(markdown));
+    public void Headings_get_git_hub_ids(string markdown, string html) => Assert.Equal(html, Html(markdown));
 
     /// <summary>
     /// Real cells, as the report renders them: notebook 01's introduction (a title, strong lead-ins, code spans holding
@@ -60,7 +60,7 @@ public class MarkdownTests
     /// table; the table case is the one above.
     /// </summary>
     [Fact]
-    public void RendersTheStudyNotebooksText()
+    public void Renders_the_study_notebooks_text()
     {
         var notebooks = Path.Combine(StudyRuns.RepositoryRoot(), "notebooks");
         string FirstMarkdown(string notebook, string startsWith) => NotebookDocument.Load(Path.Combine(notebooks, notebook)).Cells

@@ -5,7 +5,7 @@ namespace QuakePrune.Notebooks.Tests;
 public class NotebookDocumentTests
 {
     [Fact]
-    public void WritesExactlyWhatNbformatWrites()
+    public void Writes_exactly_what_nbformat_writes()
     {
         using var temp = new TempDirectory();
         var document = NotebookDocument.Create("unicode");
@@ -26,7 +26,7 @@ public class NotebookDocumentTests
     }
 
     [Fact]
-    public void UpgradesOlderNotebooksWithStableIdsAndCSharpMetadata()
+    public void Upgrades_older_notebooks_with_stable_ids_and_c_sharp_metadata()
     {
         const string json = """
             {"cells": [{"cell_type": "code", "metadata": {}, "source": ["1 + 1"], "outputs": [], "execution_count": null},
@@ -48,7 +48,7 @@ public class NotebookDocumentTests
     [InlineData("""{"cells": [], "metadata": {}, "nbformat": 3, "nbformat_minor": 0}""", "nbformat 3")]
     [InlineData("""{"cells": [""", "not valid JSON")]
     [InlineData("""{"metadata": {}, "nbformat": 4, "nbformat_minor": 5}""", "no 'cells'")]
-    public void RejectsWhatItCannotRunNamingTheFile(string json, string reason)
+    public void Rejects_what_it_cannot_run_naming_the_file(string json, string reason)
     {
         var error = Assert.Throws<InvalidDataException>(() => NotebookDocument.Parse(json, "bad.ipynb"));
         Assert.StartsWith("bad.ipynb: ", error.Message);

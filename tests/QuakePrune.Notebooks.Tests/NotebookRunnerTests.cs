@@ -15,7 +15,7 @@ public class NotebookRunnerTests
         output["data"]!["text/plain"] is { } plain ? plain.GetValue<string>() : TestSupport.PreText(Data(output, "text/html"));
 
     [Fact]
-    public async Task FixtureRunsWithEveryKindOfOutputAndStopsAtTheError()
+    public async Task Fixture_runs_with_every_kind_of_output_and_stops_at_the_error()
     {
         using var temp = new TempDirectory();
         var notebook = TestSupport.CopyFixture(temp);
@@ -134,7 +134,7 @@ public class NotebookRunnerTests
     }
 
     [Fact]
-    public async Task ExecutedNotebookValidatesAsNbformat45AndRoundTrips()
+    public async Task Executed_notebook_validates_as_nbformat45_and_round_trips()
     {
         using var temp = new TempDirectory();
         var notebook = TestSupport.CopyFixture(temp);
@@ -160,7 +160,7 @@ public class NotebookRunnerTests
     }
 
     [Fact]
-    public async Task ParametersOverrideDefaultsThroughAnInjectedCell()
+    public async Task Parameters_override_defaults_through_an_injected_cell()
     {
         using var temp = new TempDirectory();
         var notebook = TestSupport.CopyFixture(temp);
@@ -203,7 +203,7 @@ public class NotebookRunnerTests
     /// default the injected cell overrode is struck through (the statement, or the one variable of several it declares).
     /// </summary>
     [Fact]
-    public void ThePageStrikesThroughTheDefaultsTheInjectedCellOverrode()
+    public void The_page_strikes_through_the_defaults_the_injected_cell_overrode()
     {
         var document = NotebookDocument.Create("parameters");
         document.AddCell("code", "string preset = \"quick\";   // ci, quick or paper\nint a = 1, b = 2;\nint epochs = 0;", null, NotebookParameters.ParametersTag);
@@ -224,7 +224,7 @@ public class NotebookRunnerTests
     }
 
     [Fact]
-    public async Task UnknownOrMistypedParametersAreErrors()
+    public async Task Unknown_or_mistyped_parameters_are_errors()
     {
         using var temp = new TempDirectory();
         var notebook = TestSupport.CopyFixture(temp);
@@ -246,7 +246,7 @@ public class NotebookRunnerTests
     /// set-up has it in the NuGet cache (no download), and one these tests do not reference, so it comes from the directive.
     /// </summary>
     [Fact]
-    public async Task NugetReferencesWorkAsInTheEditor()
+    public async Task Nuget_references_work_as_in_the_editor()
     {
         Assert.DoesNotContain(AppDomain.CurrentDomain.GetAssemblies(), a => a.GetName().Name == "System.CommandLine");
         using var temp = new TempDirectory();
@@ -259,7 +259,7 @@ public class NotebookRunnerTests
     }
 
     [Fact]
-    public async Task CompilationErrorsNameTheCellAndLine()
+    public async Task Compilation_errors_name_the_cell_and_line()
     {
         using var temp = new TempDirectory();
         var document = NotebookDocument.Create("inline");
@@ -276,7 +276,7 @@ public class NotebookRunnerTests
 
     /// <summary>The compiler's warnings show, as in the stock kernel, as a stderr stream before the cell's result.</summary>
     [Fact]
-    public async Task CompilerWarningsShowAsAStderrStreamBeforeTheResult()
+    public async Task Compiler_warnings_show_as_a_stderr_stream_before_the_result()
     {
         using var temp = new TempDirectory();
         var document = NotebookDocument.Create("warning");

@@ -29,7 +29,7 @@ public class ReferenceTests
     }
 
     [Fact]
-    public async Task RelativeReferenceLoadsTheAssemblyItsDependenciesAndItsNativeLibrary()
+    public async Task Relative_reference_loads_the_assembly_its_dependencies_and_its_native_library()
     {
         using var temp = new TempDirectory();
         var libs = Directory.CreateDirectory(Path.Combine(temp.Path, "artifacts", "lib")).FullName;
@@ -62,7 +62,7 @@ public class ReferenceTests
     }
 
     [Fact]
-    public async Task MissingReferenceIsACompilationErrorNamingTheFile()
+    public async Task Missing_reference_is_a_compilation_error_naming_the_file()
     {
         using var temp = new TempDirectory();
         var document = NotebookDocument.Create("refs");

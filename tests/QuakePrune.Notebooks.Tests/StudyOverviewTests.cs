@@ -16,7 +16,7 @@ public class StudyOverviewTests
     ];
 
     [Fact]
-    public void ResultHeadersSayTheirUnitsAndTheSizeEachFigureWasMeasuredAt()
+    public void Result_headers_say_their_units_and_the_size_each_figure_was_measured_at()
     {
         var table = StudyOverview.ResultsTable(Rows, "64x64", new StudyOverview.LatencySetting("224x224", 2, "cpu", "AMD EPYC"));
         var header = table.PlainText.Split('\n')[0];
@@ -33,7 +33,7 @@ public class StudyOverviewTests
     }
 
     [Fact]
-    public void FrontPageShowsTheStudyAsPicturesBesideTheTableWithThePapersPoints()
+    public void Front_page_shows_the_study_as_pictures_beside_the_table_with_the_papers_points()
     {
         using var temp = new TempDirectory();
         var summary = Path.Combine(temp.Path, "summary.csv");

@@ -8,7 +8,7 @@ namespace QuakePrune.Notebooks.Tests;
 public class StudyTablesTests
 {
     [Fact]
-    public void LatencySummaryHeadsEachColumnWithWhatItIsAndItsUnit()
+    public void Latency_summary_heads_each_column_with_what_it_is_and_its_unit()
     {
         SummaryRow[] rows =
         [
@@ -32,7 +32,7 @@ public class StudyTablesTests
     }
 
     [Fact]
-    public void DependencyGroupsTableNamesWhatProducesAndWhatReadsEachGroup()
+    public void Dependency_groups_table_names_what_produces_and_what_reads_each_group()
     {
         var header = PruningPlots.GroupTable(ResNetArchitecture.ResNet50(2, 16)).PlainText.Split('\n')[0];
         Assert.Equal(["Group", "Kind", "Channels", "Produced by", "Layers reading it"], header.Split("  ", StringSplitOptions.RemoveEmptyEntries).Select(h => h.Trim()));

@@ -10,7 +10,7 @@ public class SubsetFramesTests
     /// number and fail), and STEAD writes None for missing values.
     /// </summary>
     [Fact]
-    public void RealSteadRowsBecomeTypedColumnsWithNoneAsNull()
+    public void Real_stead_rows_become_typed_columns_with_none_as_null()
     {
         var frame = SubsetFrames.Read(TestSupport.Fixture("stead-100samples.csv"));
         Assert.Equal(100, frame.Rows.Count);
@@ -27,7 +27,7 @@ public class SubsetFramesTests
     }
 
     [Fact]
-    public void AValueThatIsNotItsColumnsTypeIsAnErrorNamingRowAndColumn()
+    public void A_value_that_is_not_its_columns_type_is_an_error_naming_row_and_column()
     {
         using var temp = new TempDirectory();
         var lines = File.ReadAllLines(TestSupport.Fixture("stead-100samples.csv")).Take(3).ToArray();

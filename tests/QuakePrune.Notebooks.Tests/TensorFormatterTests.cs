@@ -6,7 +6,7 @@ namespace QuakePrune.Notebooks.Tests;
 public class TensorFormatterTests
 {
     [Fact]
-    public void SmallMatricesShowEveryValueRowByRow()
+    public void Small_matrices_show_every_value_row_by_row()
     {
         using var t = torch.tensor(new[] { 1f, 2.5f, -3f, 4f, 5f, 6f }, [2, 3]);
         var (text, html) = TensorFormatter.Format(t);
@@ -15,7 +15,7 @@ public class TensorFormatterTests
     }
 
     [Fact]
-    public void LargeOrHigherRankTensorsShowTheirRangeAndCountNonFiniteValues()
+    public void Large_or_higher_rank_tensors_show_their_range_and_count_non_finite_values()
     {
         using var t = torch.tensor(new[] { 1f, 2f, 6f, float.NaN, 3f, 4f, 5f, 7f }, [2, 2, 2]);
         var (text, html) = TensorFormatter.Format(t);
@@ -24,7 +24,7 @@ public class TensorFormatterTests
     }
 
     [Fact]
-    public void TensorsThatRequireGradAndDisposedTensorsFormat()
+    public void Tensors_that_require_grad_and_disposed_tensors_format()
     {
         using var weights = torch.zeros([3], requires_grad: true);
         Assert.EndsWith("\n0  0  0", TensorFormatter.Format(weights).PlainText);

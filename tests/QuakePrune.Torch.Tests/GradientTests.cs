@@ -50,7 +50,7 @@ public class GradientTests
     }
 
     [Fact]
-    public void Conv2dGradientsMatchFiniteDifferences()
+    public void Conv2d_gradients_match_finite_differences()
     {
         manual_seed(1);
         var x = randn([2, 4, 5, 6], ScalarType.Float64);
@@ -60,7 +60,7 @@ public class GradientTests
     }
 
     [Fact]
-    public void BatchNormTrainingGradientsMatchFiniteDifferences()
+    public void Batch_norm_training_gradients_match_finite_differences()
     {
         manual_seed(2);
         var x = randn([3, 2, 2, 3], ScalarType.Float64);
@@ -70,7 +70,7 @@ public class GradientTests
     }
 
     [Fact]
-    public void LinearGradientsMatchFiniteDifferences()
+    public void Linear_gradients_match_finite_differences()
     {
         manual_seed(3);
         var x = randn([4, 5], ScalarType.Float64);
@@ -80,7 +80,7 @@ public class GradientTests
     }
 
     [Fact]
-    public void CrossEntropyGradientsMatchFiniteDifferences()
+    public void Cross_entropy_gradients_match_finite_differences()
     {
         manual_seed(4);
         var logits = randn([5, 3], ScalarType.Float64);

@@ -86,7 +86,7 @@ public class LayerParityTests
 
     [Theory]
     [MemberData(nameof(Conv1dCases))]
-    public void Conv1dMatchesPyTorch(string @case)
+    public void Conv1d_matches_PyTorch(string @case)
     {
         using var fixture = LayerFixture.Load("conv1d");
         var c = fixture.Config(@case);
@@ -102,7 +102,7 @@ public class LayerParityTests
 
     [Theory]
     [MemberData(nameof(MaxPool1dCases))]
-    public void MaxPool1dMatchesPyTorch(string @case)
+    public void Max_pool1d_matches_PyTorch(string @case)
     {
         using var fixture = LayerFixture.Load("max_pool1d");
         var c = fixture.Config(@case);
@@ -115,7 +115,7 @@ public class LayerParityTests
 
     [Theory]
     [MemberData(nameof(PadCases))]
-    public void PadMatchesPyTorch(string @case)
+    public void Pad_matches_PyTorch(string @case)
     {
         using var fixture = LayerFixture.Load("pad");
         var c = fixture.Config(@case);
@@ -128,7 +128,7 @@ public class LayerParityTests
 
     [Theory]
     [MemberData(nameof(UpsampleCases))]
-    public void UpsampleMatchesPyTorch(string @case)
+    public void Upsample_matches_PyTorch(string @case)
     {
         using var fixture = LayerFixture.Load("upsample");
         var c = fixture.Config(@case);
@@ -142,7 +142,7 @@ public class LayerParityTests
     /// <summary>Two training steps (outputs, gradients of the first, running statistics after both), then eval.</summary>
     [Theory]
     [MemberData(nameof(BatchNorm1dCases))]
-    public void BatchNorm1dMatchesPyTorchInTrainingAndEval(string @case)
+    public void Batch_norm1d_matches_PyTorch_in_training_and_eval(string @case)
     {
         using var fixture = LayerFixture.Load("batch_norm1d");
         var c = fixture.Config(@case);
@@ -163,7 +163,7 @@ public class LayerParityTests
 
     [Theory]
     [MemberData(nameof(LstmCases))]
-    public void LstmMatchesPyTorch(string @case)
+    public void Lstm_matches_PyTorch(string @case)
     {
         using var fixture = LayerFixture.Load("lstm");
         var c = fixture.Config(@case);
@@ -184,7 +184,7 @@ public class LayerParityTests
 
     [Theory]
     [MemberData(nameof(GruCases))]
-    public void GruMatchesPyTorch(string @case)
+    public void Gru_matches_PyTorch(string @case)
     {
         using var fixture = LayerFixture.Load("gru");
         var c = fixture.Config(@case);
@@ -205,7 +205,7 @@ public class LayerParityTests
 
     [Theory]
     [MemberData(nameof(AttentionCases))]
-    public void AdditiveSelfAttentionMatchesSeisBench(string @case)
+    public void Additive_self_attention_matches_SeisBench(string @case)
     {
         using var fixture = LayerFixture.Load("additive_self_attention");
         var c = fixture.Config(@case);
@@ -223,7 +223,7 @@ public class LayerParityTests
 
     [Theory]
     [MemberData(nameof(LayerNormCases))]
-    public void ChannelLayerNormMatchesSeisBench(string @case)
+    public void Channel_layer_norm_matches_SeisBench(string @case)
     {
         using var fixture = LayerFixture.Load("channel_layer_norm");
         var c = fixture.Config(@case);
@@ -236,7 +236,7 @@ public class LayerParityTests
 
     [Theory]
     [MemberData(nameof(FeedForwardCases))]
-    public void PositionwiseFeedForwardMatchesSeisBench(string @case)
+    public void Positionwise_feed_forward_matches_SeisBench(string @case)
     {
         using var fixture = LayerFixture.Load("positionwise_feed_forward");
         var c = fixture.Config(@case);

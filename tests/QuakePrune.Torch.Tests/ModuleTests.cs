@@ -28,7 +28,7 @@ public class ModuleTests
     }
 
     [Fact]
-    public void StateDictUsesPyTorchDottedNamesInRegistrationOrder()
+    public void State_dict_uses_PyTorch_dotted_names_in_registration_order()
     {
         using var model = new Block();
         Assert.Equal(
@@ -45,7 +45,7 @@ public class ModuleTests
     }
 
     [Fact]
-    public void BatchNormCountsBatchesInTrainingOnlyAndTracksStatistics()
+    public void Batch_norm_counts_batches_in_training_only_and_tracks_statistics()
     {
         using var bn = nn.BatchNorm2d(2);
         var tracked = bn.num_batches_tracked!;
@@ -66,7 +66,7 @@ public class ModuleTests
     }
 
     [Fact]
-    public void LoadStateDictReportsMissingUnexpectedAndMisShapedTensors()
+    public void Load_state_dict_reports_missing_unexpected_and_mis_shaped_tensors()
     {
         using var source = new Block();
         using var target = new Block();
@@ -92,7 +92,7 @@ public class ModuleTests
     }
 
     [Fact]
-    public void DefaultInitialisationMatchesPyTorch()
+    public void Default_initialisation_matches_PyTorch()
     {
         // Printed by PyTorch 1.13: torch.manual_seed(0); c = nn.Conv2d(3, 4, 3); l = nn.Linear(5, 3); c.weight.flatten()[:6], c.bias,
         // l.weight.flatten()[:4], l.bias.
@@ -107,7 +107,7 @@ public class ModuleTests
     }
 
     [Fact]
-    public void InitFunctions()
+    public void Init_functions()
     {
         using var scope = NewDisposeScope();
         var w = empty(64, 16, 3, 3);
@@ -123,7 +123,7 @@ public class ModuleTests
     }
 
     [Fact]
-    public void ApplyVisitsChildrenFirstAndFreezingStopsGradients()
+    public void Apply_visits_children_first_and_freezing_stops_gradients()
     {
         using var model = new Block();
         var visited = new List<string>();
@@ -140,7 +140,7 @@ public class ModuleTests
     }
 
     [Fact]
-    public void TrainEvalAndConversions()
+    public void Train_eval_and_conversions()
     {
         using var model = new Block();
         model.eval();
@@ -157,7 +157,7 @@ public class ModuleTests
     }
 
     [Fact]
-    public void SequentialNamesChildrenByPosition()
+    public void Sequential_names_children_by_position()
     {
         using var seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Dropout(0.1), nn.Linear(3, 1));
         Assert.Equal(["0", "1", "2", "3"], seq.named_children().Select(c => c.name));

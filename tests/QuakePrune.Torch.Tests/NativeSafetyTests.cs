@@ -8,7 +8,7 @@ namespace QuakePrune.Torch.Tests;
 public partial class NativeSafetyTests
 {
     [Fact]
-    public void ShapeMismatchesBecomeManagedExceptionsWithLibtorchsText()
+    public void Shape_mismatches_become_managed_exceptions_with_libtorchs_text()
     {
         using var scope = NewDisposeScope();
         var conv = Assert.Throws<TorchException>(() => F.conv2d(ones(1, 2, 8, 8), ones(4, 3, 3, 3)));
@@ -25,7 +25,7 @@ public partial class NativeSafetyTests
     }
 
     [Fact]
-    public void ErrorsOnOtherThreadsStayOnThoseThreads()
+    public void Errors_on_other_threads_stay_on_those_threads()
     {
         var messages = new string[4];
         Parallel.For(0, 4, k =>
@@ -38,7 +38,7 @@ public partial class NativeSafetyTests
     }
 
     [Fact]
-    public void KeepingFreedMemoryIsAcceptedByGlibc()
+    public void Keeping_freed_memory_is_accepted_by_glibc()
     {
         Assert.Equal(OperatingSystem.IsLinux(), keep_freed_cpu_memory());
         using var scope = NewDisposeScope();
@@ -57,7 +57,7 @@ public partial class NativeSafetyTests
     /// leaked (issue 28).
     /// </summary>
     [Fact]
-    public void CreateUseDisposeCyclesLeakNoTensor()
+    public void Create_use_dispose_cycles_leak_no_tensor()
     {
         Cycles(10_000);
         var tensors = live_tensors();
@@ -74,7 +74,7 @@ public partial class NativeSafetyTests
     }
 
     [Fact]
-    public void TheLiveTensorCountFollowsEveryHandle()
+    public void The_live_tensor_count_follows_every_handle()
     {
         var before = live_tensors();
         var a = ones(2, 2);

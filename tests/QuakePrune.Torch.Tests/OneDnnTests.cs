@@ -6,7 +6,7 @@ namespace QuakePrune.Torch.Tests;
 public class OneDnnTests
 {
     [Fact]
-    public void DebiansLibtorchBringsOneDnn2OnOpenMp()
+    public void Debians_libtorch_brings_OneDnn_2_on_OpenMp()
     {
         Assert.True(OneDnn.IsAvailable, OneDnn.Unavailable);
         Assert.StartsWith("2.", OneDnn.Version);
@@ -41,7 +41,7 @@ public class OneDnnTests
     [InlineData(DnnlPostOps.None, 1)]
     [InlineData(DnnlPostOps.Relu, 2)]
     [InlineData(DnnlPostOps.SumRelu, 2)]
-    public void AConvolutionWithFusedPostOpsMatchesLibtorch(DnnlPostOps postOps, int threads)
+    public void A_convolution_with_fused_post_ops_matches_libtorch(DnnlPostOps postOps, int threads)
     {
         using var scope = NewDisposeScope();
         manual_seed(3);
@@ -57,7 +57,7 @@ public class OneDnnTests
     }
 
     [Fact]
-    public void CreatingAndExecutingAtOtherThreadCountsLeavesTheCallersCountAlone()
+    public void Creating_and_executing_at_other_thread_counts_leaves_the_callers_count_alone()
     {
         using var scope = NewDisposeScope();
         var before = get_num_threads();
@@ -72,7 +72,7 @@ public class OneDnnTests
     }
 
     [Fact]
-    public void ShapesThatDoNotFitNameTheCallAndTheLayer()
+    public void Shapes_that_do_not_fit_name_the_call_and_the_layer()
     {
         using var src = DnnlMemoryDesc.Of([1, 3, 8, 8], DnnlTag.Nchw);
         using var weights = DnnlMemoryDesc.Of([4, 5, 3, 3], DnnlTag.Nchw);
@@ -85,7 +85,7 @@ public class OneDnnTests
     }
 
     [Fact]
-    public void DataPointersAreGivenForDenseCpuTensorsOnly()
+    public void Data_pointers_are_given_for_dense_cpu_tensors_only()
     {
         using var scope = NewDisposeScope();
         var dense = arange(6, ScalarType.Float32).reshape(2, 3);

@@ -15,7 +15,7 @@ public class OpsTests
     }
 
     [Fact]
-    public void CreationShapesAndDtypesRoundTrip()
+    public void Creation_shapes_and_dtypes_round_trip()
     {
         using var scope = NewDisposeScope();
         var a = tensor(new float[] { 1, 2, 3, 4, 5, 6 }, [2, 3]);
@@ -44,7 +44,7 @@ public class OpsTests
     }
 
     [Fact]
-    public void RandomNumbersFollowTheSeed()
+    public void Random_numbers_follow_the_seed()
     {
         using var scope = NewDisposeScope();
         manual_seed(42);
@@ -59,7 +59,7 @@ public class OpsTests
     }
 
     [Fact]
-    public void ArithmeticOperatorsAndPromotion()
+    public void Arithmetic_operators_and_promotion()
     {
         using var scope = NewDisposeScope();
         var a = tensor(new[] { 1.0, 2.0, 3.0 });
@@ -94,7 +94,7 @@ public class OpsTests
     }
 
     [Fact]
-    public void InPlaceOpsChangeTheTensor()
+    public void In_place_ops_change_the_tensor()
     {
         using var scope = NewDisposeScope();
         var a = tensor(new[] { 1.0, 2.0 });
@@ -118,7 +118,7 @@ public class OpsTests
     }
 
     [Fact]
-    public void ShapeOpsAndIndexing()
+    public void Shape_ops_and_indexing()
     {
         using var scope = NewDisposeScope();
         var a = arange(24).reshape(2, 3, 4);
@@ -142,7 +142,7 @@ public class OpsTests
     }
 
     [Fact]
-    public void ReductionsAndSelections()
+    public void Reductions_and_selections()
     {
         using var scope = NewDisposeScope();
         var a = tensor(new[] { 1.0, 5.0, 3.0, 4.0, 2.0, 6.0 }, [2, 3]);
@@ -173,7 +173,7 @@ public class OpsTests
     }
 
     [Fact]
-    public void NeuralNetworkFunctions()
+    public void Neural_network_functions()
     {
         using var scope = NewDisposeScope();
         // A 3x3 image of ones convolved with a 2x2 kernel of ones, bias 1: every output is 4 + 1.
@@ -208,7 +208,7 @@ public class OpsTests
     }
 
     [Fact]
-    public void LossesAndInterpolationMatchPyTorch()
+    public void Losses_and_interpolation_match_PyTorch()
     {
         using var scope = NewDisposeScope();
         var logits = tensor(new[] { 2.0, 0.5, -1.0, 0.1, 0.2, 0.3 }, [2, 3]);
@@ -234,7 +234,7 @@ public class OpsTests
     }
 
     [Fact]
-    public void AutogradBasics()
+    public void Autograd_basics()
     {
         using var scope = NewDisposeScope();
         var x = tensor(new[] { 1.0, 2.0, 3.0 }, requires_grad: true);
@@ -265,7 +265,7 @@ public class OpsTests
     }
 
     [Fact]
-    public void DisposeScopeFreesWhatItDoesNotHandOut()
+    public void Dispose_scope_frees_what_it_does_not_hand_out()
     {
         Tensor kept, inner, outerOwned;
         using (var outer = NewDisposeScope())
@@ -291,7 +291,7 @@ public class OpsTests
     }
 
     [Fact]
-    public void RuntimeSettings()
+    public void Runtime_settings()
     {
         using (new ThreadCount(1))
             Assert.Equal(1, get_num_threads());

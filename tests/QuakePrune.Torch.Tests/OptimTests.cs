@@ -49,7 +49,7 @@ public class OptimTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void StepsEqualPyTorch(string name, double[] expectedW, double[] expectedB)
+    public void Steps_equal_PyTorch(string name, double[] expectedW, double[] expectedB)
     {
         var (w, b) = Parameters();
         Train(Make(name, [w, b]), w, b, 3);
@@ -60,7 +60,7 @@ public class OptimTests
     [Theory]
     [InlineData("sgd_momentum")]
     [InlineData("adamw")]
-    public void ExportedStateResumesExactly(string name)
+    public void Exported_state_resumes_exactly(string name)
     {
         var (w, b) = Parameters();
         var first = Make(name, [w, b]);
@@ -84,7 +84,7 @@ public class OptimTests
     }
 
     [Fact]
-    public void StateIsNamedAfterParameters()
+    public void State_is_named_after_parameters()
     {
         using var model = nn.Linear(2, 1);
         var adam = new optim.AdamW(model.named_parameters(), lr: 0.1);
@@ -100,7 +100,7 @@ public class OptimTests
     }
 
     [Fact]
-    public void SchedulersFollowPyTorchsClosedForms()
+    public void Schedulers_follow_PyTorch_s_closed_forms()
     {
         var (w, _) = Parameters();
         var sgd = new optim.SGD([w], lr: 1.0);

@@ -14,7 +14,7 @@ public sealed class SafetensorsTests : IDisposable
     private string PathOf(string name) => Path.Combine(folder, name);
 
     [Fact]
-    public void EveryDtypeRoundTripsWithMetadata()
+    public void Every_dtype_round_trips_with_metadata()
     {
         using var scope = NewDisposeScope();
         var tensors = new Dictionary<string, Tensor>
@@ -46,7 +46,7 @@ public sealed class SafetensorsTests : IDisposable
     }
 
     [Fact]
-    public void HeaderLayoutIsByteExact()
+    public void Header_layout_is_byte_exact()
     {
         var path = PathOf("layout.safetensors");
         Safetensors.Write(path,
@@ -81,7 +81,7 @@ public sealed class SafetensorsTests : IDisposable
     }
 
     [Fact]
-    public void DamagedFilesGiveErrorsNamingFileAndTensor()
+    public void Damaged_files_give_errors_naming_file_and_tensor()
     {
         var good = PathOf("good.safetensors");
         Safetensors.Write(good, [KeyValuePair.Create("w", new SafetensorsEntry("F32", [4], new byte[16]))]);
@@ -114,7 +114,7 @@ public sealed class SafetensorsTests : IDisposable
     }
 
     [Fact]
-    public void ModulesSaveAndLoadWithMetadata()
+    public void Modules_save_and_load_with_metadata()
     {
         manual_seed(3);
         using var model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Flatten(), nn.Linear(8, 2));

@@ -9,7 +9,7 @@ namespace QuakePrune.Torch.Tests;
 public class SequenceLayerTests
 {
     [Fact]
-    public void Dropout1dZeroesWholeChannelsOfEachSampleInTrainingOnly()
+    public void Dropout1d_zeroes_whole_channels_of_each_sample_in_training_only()
     {
         using var scope = NewDisposeScope();
         manual_seed(3);
@@ -29,7 +29,7 @@ public class SequenceLayerTests
     }
 
     [Fact]
-    public void Dropout2dReadsThreeDimsAsChannelsOfSequencesAsPyTorch113Does()
+    public void Dropout2d_reads_three_dims_as_channels_of_sequences_as_PyTorch_113_does()
     {
         using var scope = NewDisposeScope();
         var x = randn(3, 8, 12);
@@ -44,7 +44,7 @@ public class SequenceLayerTests
     }
 
     [Fact]
-    public void RecurrentLayersAtEqTransformerSizesHavePyTorchsNamesShapesAndInitialBounds()
+    public void Recurrent_layers_at_EqTransformer_sizes_have_PyTorch_s_names_shapes_and_initial_bounds()
     {
         using var lstm = nn.LSTM(64, 16, bidirectional: true);
         Assert.Equal(
@@ -70,7 +70,7 @@ public class SequenceLayerTests
     }
 
     [Fact]
-    public void LstmDropoutActsBetweenLayersInTrainingOnly()
+    public void Lstm_dropout_acts_between_layers_in_training_only()
     {
         using var scope = NewDisposeScope();
         manual_seed(5);
@@ -87,7 +87,7 @@ public class SequenceLayerTests
     }
 
     [Fact]
-    public void RecurrentLayersFollowDtypeConversion()
+    public void Recurrent_layers_follow_dtype_conversion()
     {
         using var scope = NewDisposeScope();
         using var gru = nn.GRU(3, 2, bidirectional: true);
@@ -99,7 +99,7 @@ public class SequenceLayerTests
     }
 
     [Fact]
-    public void BadShapesAreClearErrorsNotCrashes()
+    public void Bad_shapes_are_clear_errors_not_crashes()
     {
         using var scope = NewDisposeScope();
         using var lstm = nn.LSTM(8, 4, bidirectional: true);
@@ -127,7 +127,7 @@ public class SequenceLayerTests
     }
 
     [Fact]
-    public void LocalAttentionWeighsOnlyItsWindow()
+    public void Local_attention_weighs_only_its_window()
     {
         using var scope = NewDisposeScope();
         manual_seed(2);
@@ -151,7 +151,7 @@ public class SequenceLayerTests
     /// that needs memory): gradients reach every parameter and the loss falls.
     /// </summary>
     [Fact]
-    public void SequenceLayersTrainTogether()
+    public void Sequence_layers_train_together()
     {
         using var scope = NewDisposeScope();
         manual_seed(0);

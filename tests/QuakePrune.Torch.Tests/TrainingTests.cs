@@ -27,7 +27,7 @@ public class TrainingTests
     }
 
     [Fact]
-    public void SmallCnnLearnsBarsPerfectly()
+    public void Small_cnn_learns_bars_perfectly()
     {
         // One thread: libtorch splits its sums by the thread count, so the run (and whether it converges) would otherwise
         // depend on the machine's cores.

@@ -10,13 +10,13 @@ namespace QuakePrune.Outputs;
 /// </summary>
 public static partial class Interruption
 {
-    private static volatile string? kept;
+    private static volatile string? KeptNow;
 
     /// <summary>What an interruption now keeps, in words ("at epoch 3: ... are kept; --resume continues"); null: nothing.</summary>
-    public static string? Kept => kept;
+    public static string? Kept => KeptNow;
 
     /// <summary>Records what an interruption keeps from now on (null: nothing). One run per process reports here (the CLI's).</summary>
-    public static void Keep(string? description) => kept = description;
+    public static void Keep(string? description) => KeptNow = description;
 
     /// <summary>
     /// Ends the process at once with <paramref name="code"/>, running no exit handler. Another thread may be inside a

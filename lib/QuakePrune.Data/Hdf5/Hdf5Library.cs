@@ -18,7 +18,7 @@ public static unsafe class Hdf5Library
     internal static readonly Lock Sync = new();
 
     private static readonly Lazy<Globals> State = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
-    private static nint libraryHandle;
+    private static nint LibraryHandle;
 
     internal sealed class Globals
     {
@@ -91,17 +91,17 @@ public static unsafe class Hdf5Library
     }
 
     /// <summary>Reads one of the library's exported hid_t globals (set by H5open).</summary>
-    private static long Global(string symbol) => *(long*)NativeLibrary.GetExport(libraryHandle, symbol);
+    private static long Global(string symbol) => *(long*)NativeLibrary.GetExport(LibraryHandle, symbol);
 
     private static nint Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)
     {
         if (name != H5Native.Library) return 0;
-        if (libraryHandle != 0) return libraryHandle;
+        if (LibraryHandle != 0) return LibraryHandle;
         foreach (var candidate in Candidates)
         {
             if (NativeLibrary.TryLoad(candidate, out var handle))
             {
-                libraryHandle = handle;
+                LibraryHandle = handle;
                 LoadedFrom = candidate;
                 return handle;
             }

@@ -8,8 +8,8 @@ namespace QuakePrune.Spectrograms;
 /// </summary>
 public sealed class BilinearResize
 {
-    private readonly Axis _rows;
-    private readonly Axis _columns;
+    private readonly Axis rows;
+    private readonly Axis columns;
 
     public BilinearResize(int sourceHeight, int sourceWidth, int height, int width)
     {
@@ -19,8 +19,8 @@ public sealed class BilinearResize
         SourceWidth = sourceWidth;
         Height = height;
         Width = width;
-        _rows = new Axis(sourceHeight, height);
-        _columns = new Axis(sourceWidth, width);
+        rows = new Axis(sourceHeight, height);
+        columns = new Axis(sourceWidth, width);
     }
 
     public int SourceHeight { get; }
@@ -41,14 +41,14 @@ public sealed class BilinearResize
             var dst = destination.Slice(p * plane, plane);
             for (var y = 0; y < Height; y++)
             {
-                var top = src.Slice(_rows.Near[y] * SourceWidth, SourceWidth);
-                var bottom = src.Slice(_rows.Far[y] * SourceWidth, SourceWidth);
-                float wTop = _rows.NearWeight[y], wBottom = _rows.FarWeight[y];
+                var top = src.Slice(rows.Near[y] * SourceWidth, SourceWidth);
+                var bottom = src.Slice(rows.Far[y] * SourceWidth, SourceWidth);
+                float wTop = rows.NearWeight[y], wBottom = rows.FarWeight[y];
                 var row = dst.Slice(y * Width, Width);
                 for (var x = 0; x < Width; x++)
                 {
-                    int left = _columns.Near[x], right = _columns.Far[x];
-                    float wLeft = _columns.NearWeight[x], wRight = _columns.FarWeight[x];
+                    int left = columns.Near[x], right = columns.Far[x];
+                    float wLeft = columns.NearWeight[x], wRight = columns.FarWeight[x];
                     row[x] = wTop * (wLeft * top[left] + wRight * top[right])
                            + wBottom * (wLeft * bottom[left] + wRight * bottom[right]);
                 }

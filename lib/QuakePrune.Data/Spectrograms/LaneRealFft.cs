@@ -13,47 +13,47 @@ namespace QuakePrune.Spectrograms;
 /// </summary>
 internal sealed class LaneRealFft
 {
-    private readonly int _half;
-    private readonly int[] _bitReverse;
-    private readonly double[] _twiddleRe;
-    private readonly double[] _twiddleIm;
-    private readonly double[] _untangleRe;
-    private readonly double[] _untangleIm;
-    private readonly Vector<double>[] _re;
-    private readonly Vector<double>[] _im;
+    private readonly int half;
+    private readonly int[] bitReverse;
+    private readonly double[] twiddleRe;
+    private readonly double[] twiddleIm;
+    private readonly double[] untangleRe;
+    private readonly double[] untangleIm;
+    private readonly Vector<double>[] re;
+    private readonly Vector<double>[] im;
 
     public LaneRealFft(int length)
     {
         if (length < 4 || !BitOperations.IsPow2(length))
             throw new ArgumentOutOfRangeException(nameof(length), length, "The lane FFT needs a power-of-two length of at least 4.");
         Length = length;
-        _half = length / 2;
-        var bits = BitOperations.Log2((uint)_half);
-        _bitReverse = new int[_half];
-        for (var i = 0; i < _half; i++)
+        half = length / 2;
+        var bits = BitOperations.Log2((uint)half);
+        bitReverse = new int[half];
+        for (var i = 0; i < half; i++)
         {
             var reversed = 0;
             for (var b = 0; b < bits; b++)
                 reversed |= ((i >> b) & 1) << (bits - 1 - b);
-            _bitReverse[i] = reversed;
+            bitReverse[i] = reversed;
         }
         // exp(-2 pi i k / (n/2)) for the complex stages, exp(-2 pi i k / n) for untangling.
-        _twiddleRe = new double[_half / 2];
-        _twiddleIm = new double[_half / 2];
-        for (var k = 0; k < _half / 2; k++)
+        twiddleRe = new double[half / 2];
+        twiddleIm = new double[half / 2];
+        for (var k = 0; k < half / 2; k++)
         {
-            _twiddleRe[k] = Math.Cos(2 * Math.PI * k / _half);
-            _twiddleIm[k] = -Math.Sin(2 * Math.PI * k / _half);
+            twiddleRe[k] = Math.Cos(2 * Math.PI * k / half);
+            twiddleIm[k] = -Math.Sin(2 * Math.PI * k / half);
         }
-        _untangleRe = new double[_half + 1];
-        _untangleIm = new double[_half + 1];
-        for (var k = 0; k <= _half; k++)
+        untangleRe = new double[half + 1];
+        untangleIm = new double[half + 1];
+        for (var k = 0; k <= half; k++)
         {
-            _untangleRe[k] = Math.Cos(2 * Math.PI * k / length);
-            _untangleIm[k] = -Math.Sin(2 * Math.PI * k / length);
+            untangleRe[k] = Math.Cos(2 * Math.PI * k / length);
+            untangleIm[k] = -Math.Sin(2 * Math.PI * k / length);
         }
-        _re = new Vector<double>[_half];
-        _im = new Vector<double>[_half];
+        this.re = new Vector<double>[half];
+        this.im = new Vector<double>[half];
     }
 
     public static int Lanes => Vector<double>.Count;
@@ -61,7 +61,7 @@ internal sealed class LaneRealFft
     public int Length { get; }
 
     /// <summary>Number of power values per segment: n/2 + 1.</summary>
-    public int BinCount => _half + 1;
+    public int BinCount => half + 1;
 
     /// <summary>
     /// Puts (samples[i] - mean) * window[i] into lane <paramref name="lane"/>, zero-padded to the FFT length.
@@ -73,11 +73,11 @@ internal sealed class LaneRealFft
         if (samples.Length < count || count > Length)
             throw new ArgumentException($"A segment of {samples.Length} samples, a window of {count} and an FFT of {Length} do not fit together.");
         // Called once per segment and lane (hundreds of times per trace): unchecked scatter into the lane.
-        ref var re = ref Unsafe.Add(ref Unsafe.As<Vector<double>, double>(ref MemoryMarshal.GetArrayDataReference(_re)), lane);
-        ref var im = ref Unsafe.Add(ref Unsafe.As<Vector<double>, double>(ref MemoryMarshal.GetArrayDataReference(_im)), lane);
+        ref var re = ref Unsafe.Add(ref Unsafe.As<Vector<double>, double>(ref MemoryMarshal.GetArrayDataReference(this.re)), lane);
+        ref var im = ref Unsafe.Add(ref Unsafe.As<Vector<double>, double>(ref MemoryMarshal.GetArrayDataReference(this.im)), lane);
         ref var x = ref MemoryMarshal.GetReference(samples);
         ref var w = ref MemoryMarshal.GetReference(window);
-        ref var reverse = ref MemoryMarshal.GetArrayDataReference(_bitReverse);
+        ref var reverse = ref MemoryMarshal.GetArrayDataReference(bitReverse);
         var lanes = Lanes;
         var pairs = count / 2;
         for (var j = 0; j < pairs; j++)
@@ -86,7 +86,7 @@ internal sealed class LaneRealFft
             Unsafe.Add(ref re, slot) = (Unsafe.Add(ref x, 2 * j) - mean) * Unsafe.Add(ref w, 2 * j);
             Unsafe.Add(ref im, slot) = (Unsafe.Add(ref x, 2 * j + 1) - mean) * Unsafe.Add(ref w, 2 * j + 1);
         }
-        for (var j = pairs; j < _half; j++)
+        for (var j = pairs; j < half; j++)
         {
             var slot = Unsafe.Add(ref reverse, j) * lanes;
             var even = 2 * j;
@@ -98,10 +98,10 @@ internal sealed class LaneRealFft
     /// <summary>Zeros lane <paramref name="lane"/> (for a last group with fewer segments than lanes).</summary>
     public void Clear(int lane)
     {
-        var re = MemoryMarshal.Cast<Vector<double>, double>(_re.AsSpan());
-        var im = MemoryMarshal.Cast<Vector<double>, double>(_im.AsSpan());
+        var re = MemoryMarshal.Cast<Vector<double>, double>(this.re.AsSpan());
+        var im = MemoryMarshal.Cast<Vector<double>, double>(this.im.AsSpan());
         var lanes = Lanes;
-        for (var j = 0; j < _half; j++)
+        for (var j = 0; j < half; j++)
         {
             re[j * lanes + lane] = 0;
             im[j * lanes + lane] = 0;
@@ -121,9 +121,9 @@ internal sealed class LaneRealFft
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ComplexTransform()
     {
-        var re = _re.AsSpan();
-        var im = _im.AsSpan();
-        var n = _half;
+        var re = this.re.AsSpan();
+        var im = this.im.AsSpan();
+        var n = half;
 
         // First stage: twiddle 1.
         for (var a = 0; a < n; a += 2)
@@ -140,8 +140,8 @@ internal sealed class LaneRealFft
             var stride = n / (2 * halfSpan);
             for (var j = 0; j < halfSpan; j++)
             {
-                var wr = new Vector<double>(_twiddleRe[j * stride]);
-                var wi = new Vector<double>(_twiddleIm[j * stride]);
+                var wr = new Vector<double>(twiddleRe[j * stride]);
+                var wi = new Vector<double>(twiddleIm[j * stride]);
                 for (var a = j; a < n; a += 2 * halfSpan)
                 {
                     var b = a + halfSpan;
@@ -167,9 +167,9 @@ internal sealed class LaneRealFft
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Untangle(Span<Vector<double>> power)
     {
-        var re = _re.AsSpan();
-        var im = _im.AsSpan();
-        var m = _half;
+        var re = this.re.AsSpan();
+        var im = this.im.AsSpan();
+        var m = half;
         var halfVector = new Vector<double>(0.5);
         for (var k = 0; k <= m; k++)
         {
@@ -183,8 +183,8 @@ internal sealed class LaneRealFft
             var evenIm = (b - d) * halfVector;
             var oddRe = (b + d) * halfVector;
             var oddIm = (c - a) * halfVector;
-            var wr = new Vector<double>(_untangleRe[k]);
-            var wi = new Vector<double>(_untangleIm[k]);
+            var wr = new Vector<double>(untangleRe[k]);
+            var wi = new Vector<double>(untangleIm[k]);
             var xr = evenRe + wr * oddRe - wi * oddIm;
             var xi = evenIm + wr * oddIm + wi * oddRe;
             power[k] = xr * xr + xi * xi;

@@ -24,17 +24,17 @@ public sealed class SpectrogramComputer
 
     private const double DecibelsPerNeper = 10.0 / 2.302585092994046; // 10 / ln 10: 10 log10 x = this * ln x
 
-    private readonly double[] _window;
-    private readonly double[] _components;
-    private readonly double[]? _taper;
-    private readonly ZeroPhaseFilter? _bandPass;
-    private readonly BilinearResize? _resize;
-    private readonly LaneRealFft? _laneFft;
-    private readonly Vector<double>[] _lanePower;
-    private readonly double[] _fallbackBuffer;
-    private readonly float[] _decibels;
-    private readonly float[] _image;
-    private readonly double _density;
+    private readonly double[] window;
+    private readonly double[] components;
+    private readonly double[]? taper;
+    private readonly ZeroPhaseFilter? bandPass;
+    private readonly BilinearResize? resize;
+    private readonly LaneRealFft? laneFft;
+    private readonly Vector<double>[] lanePower;
+    private readonly double[] fallbackBuffer;
+    private readonly float[] decibels;
+    private readonly float[] image;
+    private readonly double density;
 
     public SpectrogramComputer(SpectrogramSettings settings, int samplesPerComponent = SteadSamples)
     {
@@ -47,30 +47,30 @@ public sealed class SpectrogramComputer
         ImageHeight = settings.ImageHeight;
         ImageWidth = settings.ImageWidth(samplesPerComponent);
 
-        _window = Window.HannPeriodic(settings.Nperseg);
+        this.window = Window.HannPeriodic(settings.Nperseg);
         var sumSquares = 0.0;
-        foreach (var w in _window)
+        foreach (var w in this.window)
             sumSquares += w * w;
-        _density = 1.0 / (settings.SamplingRate * sumSquares);
+        this.density = 1.0 / (settings.SamplingRate * sumSquares);
 
         var pre = settings.Preprocessing;
         if (pre.TaperAlpha > 0)
-            _taper = SignalOps.TukeyWindow(samplesPerComponent, pre.TaperAlpha);
+            taper = SignalOps.TukeyWindow(samplesPerComponent, pre.TaperAlpha);
         if (pre.BandPass is { } band)
-            _bandPass = new ZeroPhaseFilter(ButterworthBandPass.Design(band.Order, band.LowHz, band.HighHz, settings.SamplingRate));
+            bandPass = new ZeroPhaseFilter(ButterworthBandPass.Design(band.Order, band.LowHz, band.HighHz, settings.SamplingRate));
         if (settings.Size is not null)
-            _resize = new BilinearResize(FrequencyCount, FrameCount, ImageHeight, ImageWidth);
+            this.resize = new BilinearResize(FrequencyCount, FrameCount, ImageHeight, ImageWidth);
 
         var nfft = settings.FftLength;
         if (nfft >= 4 && BitOperations.IsPow2(nfft))
-            _laneFft = new LaneRealFft(nfft);
-        _lanePower = new Vector<double>[FrequencyCount];
+            laneFft = new LaneRealFft(nfft);
+        lanePower = new Vector<double>[FrequencyCount];
         // MathNet's in-place real FFT (any length) packs n/2+1 complex values into n+2 (even n) or n+1 doubles.
-        _fallbackBuffer = _laneFft is null ? new double[nfft % 2 == 0 ? nfft + 2 : nfft + 1] : [];
+        fallbackBuffer = laneFft is null ? new double[nfft % 2 == 0 ? nfft + 2 : nfft + 1] : [];
 
-        _components = new double[Components * samplesPerComponent];
-        _decibels = new float[DecibelsLength];
-        _image = new float[ImageLength];
+        this.components = new double[Components * samplesPerComponent];
+        decibels = new float[DecibelsLength];
+        this.image = new float[ImageLength];
     }
 
     public SpectrogramSettings Settings { get; }
@@ -120,14 +120,14 @@ public sealed class SpectrogramComputer
     {
         RequireLength(destination.Length, ImageLength, "image destination", traceName);
         LoadAndPreprocess(trace, traceName);
-        if (_resize is null)
+        if (this.resize is null)
         {
             ComputeStft(destination);
         }
         else
         {
-            ComputeStft(_decibels);
-            _resize.Apply(_decibels, destination, Components);
+            ComputeStft(decibels);
+            this.resize.Apply(decibels, destination, Components);
         }
         Normalize(destination[..ImageLength]);
     }
@@ -136,9 +136,9 @@ public sealed class SpectrogramComputer
     public void ComputeImage(ReadOnlySpan<float> trace, Span<Half> destination, string traceName)
     {
         RequireLength(destination.Length, ImageLength, "image destination", traceName);
-        ComputeImage(trace, _image, traceName);
-        for (var i = 0; i < _image.Length; i++)
-            destination[i] = (Half)_image[i];
+        ComputeImage(trace, this.image, traceName);
+        for (var i = 0; i < this.image.Length; i++)
+            destination[i] = (Half)this.image[i];
     }
 
     public float[] ComputeImage(ReadOnlySpan<float> trace, string traceName)
@@ -169,7 +169,7 @@ public sealed class SpectrogramComputer
                 var value = trace[i * Components + c];
                 if (!float.IsFinite(value))
                     throw new NonFiniteTraceException(traceName, i, c, value);
-                _components[c * n + i] = value;
+                this.components[c * n + i] = value;
             }
         }
 
@@ -178,16 +178,16 @@ public sealed class SpectrogramComputer
             return;
         for (var c = 0; c < Components; c++)
         {
-            var x = _components.AsSpan(c * n, n);
+            var x = this.components.AsSpan(c * n, n);
             if (pre.Detrend)
                 SignalOps.DetrendLinear(x);
             else if (pre.Demean)
                 SignalOps.Demean(x);
-            if (_taper is not null)
+            if (taper is not null)
                 for (var i = 0; i < n; i++)
-                    x[i] *= _taper[i];
+                    x[i] *= taper[i];
         }
-        _bandPass?.ApplyMany(_components, n, Components);
+        bandPass?.ApplyMany(this.components, n, Components);
     }
 
     /// <summary>All segments of all components into dB, layout [component][frequency][frame].</summary>
@@ -200,12 +200,12 @@ public sealed class SpectrogramComputer
         var segments = Components * frames;
         var nperseg = Settings.Nperseg;
         var step = Settings.Step;
-        if (_laneFft is null)
+        if (laneFft is null)
         {
             for (var s = 0; s < segments; s++)
             {
                 var (component, frame) = Math.DivRem(s, frames);
-                var samples = _components.AsSpan(component * Samples + frame * step, nperseg);
+                var samples = this.components.AsSpan(component * Samples + frame * step, nperseg);
                 FallbackPower(samples);
                 StoreFallback(destination, component, frame);
             }
@@ -220,14 +220,14 @@ public sealed class SpectrogramComputer
                 var s = first + lane;
                 if (s >= segments)
                 {
-                    _laneFft.Clear(lane);
+                    laneFft.Clear(lane);
                     continue;
                 }
                 var (component, frame) = Math.DivRem(s, frames);
-                var samples = _components.AsSpan(component * Samples + frame * step, nperseg);
-                _laneFft.Load(lane, samples, Mean(samples), _window);
+                var samples = this.components.AsSpan(component * Samples + frame * step, nperseg);
+                laneFft.Load(lane, samples, Mean(samples), this.window);
             }
-            _laneFft.Power(_lanePower);
+            laneFft.Power(lanePower);
             StoreLanes(destination, first, Math.Min(lanes, segments - first));
         }
     }
@@ -255,9 +255,9 @@ public sealed class SpectrogramComputer
         var nfft = Settings.FftLength;
         var floor = new Vector<double>(SpectrogramSettings.PowerFloor);
         var toDb = new Vector<double>(DecibelsPerNeper);
-        var single = new Vector<double>(_density);
-        var doubled = new Vector<double>(2 * _density);
-        var power = _lanePower;
+        var single = new Vector<double>(this.density);
+        var doubled = new Vector<double>(2 * this.density);
+        var power = lanePower;
         for (var k = 0; k < bins; k++)
         {
             // Every bin but DC and (even nfft) Nyquist carries the power of its negative-frequency twin too.
@@ -281,11 +281,11 @@ public sealed class SpectrogramComputer
 
     private void FallbackPower(ReadOnlySpan<double> samples)
     {
-        var buffer = _fallbackBuffer;
+        var buffer = fallbackBuffer;
         Array.Clear(buffer);
         var mean = Mean(samples);
         for (var i = 0; i < samples.Length; i++)
-            buffer[i] = (samples[i] - mean) * _window[i];
+            buffer[i] = (samples[i] - mean) * this.window[i];
         Fourier.ForwardReal(buffer, Settings.FftLength, FourierOptions.NoScaling);
     }
 
@@ -296,9 +296,9 @@ public sealed class SpectrogramComputer
         var nfft = Settings.FftLength;
         for (var k = 0; k < bins; k++)
         {
-            var re = _fallbackBuffer[2 * k];
-            var im = _fallbackBuffer[2 * k + 1];
-            var scale = k == 0 || (nfft % 2 == 0 && k == bins - 1) ? _density : 2 * _density;
+            var re = fallbackBuffer[2 * k];
+            var im = fallbackBuffer[2 * k + 1];
+            var scale = k == 0 || (nfft % 2 == 0 && k == bins - 1) ? this.density : 2 * this.density;
             var psd = (re * re + im * im) * scale;
             destination[(component * bins + k) * frames + frame] = (float)(10.0 * Math.Log10(psd + SpectrogramSettings.PowerFloor));
         }

@@ -11,13 +11,13 @@ namespace QuakePrune.Spectrograms;
 /// </summary>
 public sealed class ZeroPhaseFilter
 {
-    private readonly double[] _sections;
-    private readonly double[] _initialState;
-    private readonly double[] _state;
-    private readonly Vector256<double>[] _coefficients;
-    private readonly Vector256<double>[] _laneState;
-    private double[] _scratch = [];
-    private Vector256<double>[] _laneScratch = [];
+    private readonly double[] sections;
+    private readonly double[] initialState;
+    private readonly double[] state;
+    private readonly Vector256<double>[] coefficients;
+    private readonly Vector256<double>[] laneState;
+    private double[] scratch = [];
+    private Vector256<double>[] laneScratch = [];
 
     /// <param name="sections">Rows of (b0, b1, b2, 1, a1, a2).</param>
     public ZeroPhaseFilter(double[] sections)
@@ -28,19 +28,19 @@ public sealed class ZeroPhaseFilter
         for (var s = 0; s < sections.Length / 6; s++)
             if (sections[s * 6 + 3] != 1.0)
                 throw new ArgumentException($"Section {s} has a0 = {sections[s * 6 + 3]}; sections must be normalised to a0 = 1.", nameof(sections));
-        _sections = (double[])sections.Clone();
+        this.sections = (double[])sections.Clone();
         SectionCount = sections.Length / 6;
-        _initialState = SteadyStateForUnitStep(_sections);
-        _state = new double[SectionCount * 2];
-        _coefficients = _sections.Select(Vector256.Create).ToArray();
-        _laneState = new Vector256<double>[SectionCount * 2];
+        initialState = SteadyStateForUnitStep(this.sections);
+        this.state = new double[SectionCount * 2];
+        this.coefficients = this.sections.Select(Vector256.Create).ToArray();
+        laneState = new Vector256<double>[SectionCount * 2];
 
         var firstOrderNumerators = 0;
         var firstOrderDenominators = 0;
         for (var s = 0; s < SectionCount; s++)
         {
-            if (_sections[s * 6 + 2] == 0) firstOrderNumerators++;
-            if (_sections[s * 6 + 5] == 0) firstOrderDenominators++;
+            if (this.sections[s * 6 + 2] == 0) firstOrderNumerators++;
+            if (this.sections[s * 6 + 5] == 0) firstOrderDenominators++;
         }
         PadLength = 3 * (2 * SectionCount + 1 - Math.Min(firstOrderNumerators, firstOrderDenominators));
     }
@@ -61,9 +61,9 @@ public sealed class ZeroPhaseFilter
         if (n <= pad)
             throw new ArgumentException($"Zero-phase filtering needs more than {pad} samples (its edge padding); got {n}.", nameof(signal));
         var total = n + 2 * pad;
-        if (_scratch.Length < total)
-            _scratch = new double[total];
-        var extended = _scratch.AsSpan(0, total);
+        if (this.scratch.Length < total)
+            this.scratch = new double[total];
+        var extended = this.scratch.AsSpan(0, total);
 
         // Odd extension: reflect about the end values, so the extension continues the local slope.
         double first = signal[0], last = signal[n - 1];
@@ -93,9 +93,9 @@ public sealed class ZeroPhaseFilter
         if (length <= pad)
             throw new ArgumentException($"Zero-phase filtering needs more than {pad} samples (its edge padding); got {length}.", nameof(length));
         var total = length + 2 * pad;
-        if (_laneScratch.Length < total)
-            _laneScratch = new Vector256<double>[total];
-        var extended = _laneScratch.AsSpan(0, total);
+        if (laneScratch.Length < total)
+            laneScratch = new Vector256<double>[total];
+        var extended = laneScratch.AsSpan(0, total);
         var lanes = MemoryMarshal.Cast<Vector256<double>, double>(extended);
         const int width = 4;
         for (var first = 0; first < count; first += width)
@@ -135,11 +135,11 @@ public sealed class ZeroPhaseFilter
     /// <summary>As the scalar pass, on four independent signals, one per lane.</summary>
     private void RunForward(Span<Vector256<double>> x)
     {
-        var state = _laneState.AsSpan();
+        var state = laneState.AsSpan();
         var start = x[0];
         for (var i = 0; i < state.Length; i++)
-            state[i] = Vector256.Create(_initialState[i]) * start;
-        ReadOnlySpan<Vector256<double>> c = _coefficients;
+            state[i] = Vector256.Create(initialState[i]) * start;
+        ReadOnlySpan<Vector256<double>> c = this.coefficients;
         var sections = SectionCount;
         for (var i = 0; i < x.Length; i++)
         {
@@ -159,11 +159,11 @@ public sealed class ZeroPhaseFilter
     /// <summary>One pass of direct form II transposed through all sections, started at the step steady state.</summary>
     private void RunForward(Span<double> x)
     {
-        var state = _state.AsSpan();
+        var state = this.state.AsSpan();
         var start = x[0];
         for (var i = 0; i < state.Length; i++)
-            state[i] = _initialState[i] * start;
-        var sos = _sections.AsSpan();
+            state[i] = initialState[i] * start;
+        var sos = this.sections.AsSpan();
         var sections = SectionCount;
         for (var i = 0; i < x.Length; i++)
         {

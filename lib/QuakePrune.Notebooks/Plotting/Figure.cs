@@ -17,7 +17,7 @@ public sealed class Figure
     const double HorizontalSpacing = 0.08;
     const double VerticalSpacing = 0.12;
 
-    static readonly JsonSerializerOptions jsonOptions = new()
+    static readonly JsonSerializerOptions JsonOptions = new()
     {
         PropertyNamingPolicy = new LowerCaseNaming(),
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
@@ -109,8 +109,8 @@ public sealed class Figure
     /// <summary>Plotly's figure JSON: {"data": [...], "layout": {...}}.</summary>
     public JsonObject ToJson() => new()
     {
-        ["data"] = new JsonArray(Data.Select(t => JsonSerializer.SerializeToNode(t, t.GetType(), jsonOptions)).ToArray()),
-        ["layout"] = JsonSerializer.SerializeToNode(Layout, jsonOptions),
+        ["data"] = new JsonArray(Data.Select(t => JsonSerializer.SerializeToNode(t, t.GetType(), JsonOptions)).ToArray()),
+        ["layout"] = JsonSerializer.SerializeToNode(Layout, JsonOptions),
     };
 
     public string ToJsonString() => ToJson().ToJsonString();

@@ -8,7 +8,7 @@ public static class PlotlyJs
 {
     public const string FileName = "plotly.min.js";
     static readonly string RelativeInRepository = Path.Combine("environment", "node_modules", "plotly.js-dist-min", FileName);
-    static readonly Lazy<string> script = new(() => File.ReadAllText(Locate()));
+    static readonly Lazy<string> Script = new(() => File.ReadAllText(Locate()));
 
     /// <summary>
     /// Where plotly.min.js is: QUAKEPRUNE_PLOTLY_JS, else environment/node_modules above the working directory (a
@@ -32,7 +32,7 @@ public static class PlotlyJs
     }
 
     /// <summary>plotly.min.js's text (read once per process).</summary>
-    public static string ReadScript() => script.Value;
+    public static string ReadScript() => Script.Value;
 
     /// <summary>Copies plotly.min.js into a folder (reports load it from beside the page).</summary>
     public static string CopyTo(string directory)

@@ -10,7 +10,7 @@ public sealed class SteadVerbsTests : IDisposable
     private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     [Fact]
-    public void SynthThenInfoThenExtract()
+    public void Synth_then_info_then_extract()
     {
         var prefix = Path.Combine(dir, "syn");
         var synth = Run("synth", "--out", prefix, "--traces", "120", "--seed", "2", "--noise-fraction", "0.25");
@@ -33,7 +33,7 @@ public sealed class SteadVerbsTests : IDisposable
     }
 
     [Fact]
-    public void BadInputsGiveOneLineAndNoOutput()
+    public void Bad_inputs_give_one_line_and_no_output()
     {
         var output = Path.Combine(dir, "never");
         var missing = Run("extract", "--input", Path.Combine(dir, "absent"), "--out", output, "--per-class", "5");
@@ -50,7 +50,7 @@ public sealed class SteadVerbsTests : IDisposable
     }
 
     [Fact]
-    public void InfoPrintsTheHdf5AndDirectOneDnnVersions()
+    public void Info_prints_the_hdf5_and_direct_OneDnn_versions()
     {
         var info = Run("info");
         Assert.Equal(0, info.Code);

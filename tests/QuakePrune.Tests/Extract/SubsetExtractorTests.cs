@@ -35,7 +35,7 @@ public sealed class SubsetExtractorTests(TwoInputs inputs) : IClassFixture<TwoIn
     private ExtractOptions Options(string output) => new() { Inputs = [dir.File("one"), dir.File("two")], OutputDirectory = dir.File(output), PerClass = 150, Seed = 3 };
 
     [Fact]
-    public void SubsetIsSteadWithASplitColumnDeterministicAndLeakFree()
+    public void Subset_is_stead_with_a_split_column_deterministic_and_leak_free()
     {
         var summary = SubsetExtractor.Extract(Options("a"));
         SubsetExtractor.Extract(Options("b"));
@@ -68,7 +68,7 @@ public sealed class SubsetExtractorTests(TwoInputs inputs) : IClassFixture<TwoIn
     }
 
     [Fact]
-    public void FiltersHold()
+    public void Filters_hold()
     {
         var summary = SubsetExtractor.Extract(Options("f") with
         {
@@ -89,7 +89,7 @@ public sealed class SubsetExtractorTests(TwoInputs inputs) : IClassFixture<TwoIn
     }
 
     [Fact]
-    public void MissingInputsAndAbsentTracesFailWithoutOutput()
+    public void Missing_inputs_and_absent_traces_fail_without_output()
     {
         var missing = Assert.Throws<FileNotFoundException>(() => SubsetExtractor.Extract(Options("x") with { Inputs = [dir.File("nothing")] }));
         Assert.Contains("nothing.csv", missing.Message);
@@ -103,7 +103,7 @@ public sealed class SubsetExtractorTests(TwoInputs inputs) : IClassFixture<TwoIn
     }
 
     [Fact]
-    public void NonFiniteTracesFailOrAreSkippedAndCounted()
+    public void Non_finite_traces_fail_or_are_skipped_and_counted()
     {
         var rows = SteadCsv.ReadAll(dir.File("two.csv"));
         using (var file = H5File.Open(dir.File("two.hdf5"), writable: true))
@@ -123,7 +123,7 @@ public sealed class SubsetExtractorTests(TwoInputs inputs) : IClassFixture<TwoIn
     }
 
     [Fact]
-    public void ExistingOutputIsKeptUnlessOverwritingAndForeignContentAlways()
+    public void Existing_output_is_kept_unless_overwriting_and_foreign_content_always()
     {
         Directory.CreateDirectory(dir.File("busy"));
         File.WriteAllText(dir.File("busy/keep.txt"), "x");

@@ -5,10 +5,10 @@ namespace QuakePrune.Tests.Hdf5;
 public class Hdf5Tests
 {
     [Fact]
-    public void VersionIsTheLoadedLibrarys() => Assert.Matches(@"^1\.\d+\.\d+$", Hdf5Library.Version);
+    public void Version_is_the_loaded_librarys() => Assert.Matches(@"^1\.\d+\.\d+$", Hdf5Library.Version);
 
     [Fact]
-    public void DatasetsGroupsAndAttributesRoundTrip()
+    public void Datasets_groups_and_attributes_round_trip()
     {
         using var dir = new TempDir();
         var path = dir.File("t.h5");
@@ -68,7 +68,7 @@ public class Hdf5Tests
     }
 
     [Fact]
-    public void LinksStreamInBatchesAcrossResumes()
+    public void Links_stream_in_batches_across_resumes()
     {
         using var dir = new TempDir();
         using var file = H5File.Create(dir.File("many.h5"));
@@ -80,7 +80,7 @@ public class Hdf5Tests
     }
 
     [Fact]
-    public void ErrorsNameTheFileAndObjectWithoutPrinting()
+    public void Errors_name_the_file_and_object_without_printing()
     {
         using var dir = new TempDir();
         var path = dir.File("e.h5");

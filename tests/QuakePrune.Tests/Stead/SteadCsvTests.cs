@@ -7,7 +7,7 @@ public class SteadCsvTests
     internal static string DataFile(string name) => Path.Combine(AppContext.BaseDirectory, "Data", name);
 
     [Fact]
-    public void RealRowsParseIntoTypedFields()
+    public void Real_rows_parse_into_typed_fields()
     {
         var rows = SteadCsv.ReadAll(DataFile("stead-100samples.csv"));
         Assert.Equal(100, rows.Count);
@@ -39,7 +39,7 @@ public class SteadCsvTests
     }
 
     [Fact]
-    public void RealRowsWriteBackByteForByte()
+    public void Real_rows_write_back_byte_for_byte()
     {
         var path = DataFile("stead-100samples.csv");
         var rows = SteadCsv.ReadAll(path);
@@ -58,7 +58,7 @@ public class SteadCsvTests
     [InlineData(new[] { 1.0, 2.5, 3.0 }, "[ 1.   2.5  3. ]")]
     [InlineData(new[] { -2.5, 10.25, 7.0 }, "[ -2.5   10.25   7.  ]")]
     [InlineData(new[] { 100.0, 5.0, 7.0 }, "[ 100.    5.    7.]")]
-    public void SnrArraysPrintAsNumpyDid(double[] values, string expected)
+    public void Snr_arrays_print_as_numpy_did(double[] values, string expected)
     {
         Assert.Equal(expected, SteadText.FormatNumpyArray(values));
         Assert.Equal(values, SteadText.ParseArray(expected)!);
@@ -72,14 +72,14 @@ public class SteadCsvTests
     [InlineData(1e-5, "1e-05")]
     [InlineData(1.5e16, "1.5e+16")]
     [InlineData(0.0001, "0.0001")]
-    public void NumbersPrintAsPythonRepr(double value, string expected)
+    public void Numbers_print_as_python_repr(double value, string expected)
     {
         Assert.Equal(expected, SteadText.PythonRepr(value));
         Assert.Equal(value, SteadText.ParseNumber(expected));
     }
 
     [Fact]
-    public void QuirksParse()
+    public void Quirks_parse()
     {
         Assert.Null(SteadText.ParseNumber("None"));
         Assert.True(double.IsNaN(SteadText.ParseNumber("nan")!.Value));
@@ -104,7 +104,7 @@ public class SteadCsvTests
     [InlineData("2016-02-29 00:00:00.01")]
     [InlineData("2006-07-23T15:58:50.88")]
     [InlineData("2006-07-23T15:58:50Z")]
-    public void UsualTimesReadAsTheShapesSay(string text)
+    public void Usual_times_read_as_the_shapes_say(string text)
     {
         var shapes = new[]
         {
@@ -126,10 +126,10 @@ public class SteadCsvTests
     [InlineData("2006-07-23 15:58:50.123456789")]
     [InlineData("2006-07-23 15:5a:50")]
     [InlineData("06-07-23 15:58:50")]
-    public void ImpossibleTimesAreRefused(string text) => Assert.Throws<FormatException>(() => SteadText.ParseTime(text));
+    public void Impossible_times_are_refused(string text) => Assert.Throws<FormatException>(() => SteadText.ParseTime(text));
 
     [Fact]
-    public void ArraysReadInPlace()
+    public void Arrays_read_in_place()
     {
         Assert.Equal([56.79999924, 55.40000153, 47.40000153], SteadText.ParseArray("[ 56.79999924  55.40000153  47.40000153]")!);
         Assert.Equal([1.0, double.NaN, 2.5], SteadText.ParseArray("[1.,nan,\t2.5]")!);
@@ -140,7 +140,7 @@ public class SteadCsvTests
     }
 
     [Fact]
-    public void TextSourceIdAndExtraColumnsSurvive()
+    public void Text_source_id_and_extra_columns_survive()
     {
         var dir = Directory.CreateTempSubdirectory("qp-csv");
         try
@@ -165,7 +165,7 @@ public class SteadCsvTests
     }
 
     [Fact]
-    public void MissingColumnIsNamedWithTheFile()
+    public void Missing_column_is_named_with_the_file()
     {
         var dir = Directory.CreateTempSubdirectory("qp-csv");
         try
@@ -184,7 +184,7 @@ public class SteadCsvTests
     }
 
     [Fact]
-    public void BadCellNamesRowAndColumn()
+    public void Bad_cell_names_row_and_column()
     {
         var dir = Directory.CreateTempSubdirectory("qp-csv");
         try

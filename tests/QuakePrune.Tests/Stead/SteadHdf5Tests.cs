@@ -8,7 +8,7 @@ public class SteadHdf5Tests
     private static string Fixture => SteadCsvTests.DataFile("h5py-fixture");
 
     [Fact]
-    public void H5pyWrittenFileReadsWithAttributes()
+    public void H_5py_written_file_reads_with_attributes()
     {
         using var pair = SteadPair.Open(Fixture);
         using var waveforms = new SteadWaveforms(pair.Hdf5Path);
@@ -38,7 +38,7 @@ public class SteadHdf5Tests
     }
 
     [Fact]
-    public void WriterOutputReadsBackAsWritten()
+    public void Writer_output_reads_back_as_written()
     {
         using var dir = new TempDir();
         var rows = SteadCsv.ReadAll(SteadCsvTests.DataFile("stead-100samples.csv")).Take(5).ToList();
@@ -57,7 +57,7 @@ public class SteadHdf5Tests
     }
 
     [Fact]
-    public void WrongShapesTypesAndValuesNameTheTrace()
+    public void Wrong_shapes_types_and_values_name_the_trace()
     {
         using var dir = new TempDir();
         var path = dir.File("bad.hdf5");
@@ -79,7 +79,7 @@ public class SteadHdf5Tests
     }
 
     [Fact]
-    public void The2019LayoutIsRead()
+    public void The2019_layout_is_read()
     {
         using var dir = new TempDir();
         var path = dir.File("old.hdf5");
@@ -99,7 +99,7 @@ public class SteadHdf5Tests
     }
 
     [Fact]
-    public void TruncatedFileIsAClearError()
+    public void Truncated_file_is_a_clear_error()
     {
         using var dir = new TempDir();
         var bytes = File.ReadAllBytes(Fixture + ".hdf5");

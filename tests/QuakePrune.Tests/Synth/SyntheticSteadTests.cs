@@ -6,7 +6,7 @@ namespace QuakePrune.Tests.Synth;
 public class SyntheticSteadTests
 {
     [Fact]
-    public void SameSeedSameFilesWhateverTheThreads()
+    public void Same_seed_same_files_whatever_the_threads()
     {
         using var dir = new TempDir();
         SyntheticStead.Write(dir.File("a"), new SynthOptions { Traces = 60, Seed = 9, Threads = 1 });
@@ -21,7 +21,7 @@ public class SyntheticSteadTests
     }
 
     [Fact]
-    public void TracesAreSteadShapedAndPhysicallyConsistent()
+    public void Traces_are_stead_shaped_and_physically_consistent()
     {
         using var dir = new TempDir();
         var summary = SyntheticStead.Write(dir.File("s"), new SynthOptions { Traces = 300, NoiseFraction = 0.4, Seed = 2 });
