@@ -17,11 +17,14 @@ public static partial class OptionBounds
     {
         public bool Contains(double v) => v >= Min && (MaxExclusive ? v < Max : v <= Max);
 
-        public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"[{Min:G}, {Max:G}{(MaxExclusive ? ")" : "]")}");
+        public override string ToString() =>
+            string.Create(CultureInfo.InvariantCulture, $"[{Min:G}, {Max:G}{(MaxExclusive ? ")" : "]")}");
     }
 
     /// <summary>Option name (and optionally "verb option") to its range. Any numeric option not listed must be finite.</summary>
-    public static readonly IReadOnlyDictionary<string, Range> Table = new Dictionary<string, Range>(StringComparer.Ordinal)
+    public static readonly IReadOnlyDictionary<string, Range> Table = new Dictionary<string, Range>(
+        StringComparer.Ordinal
+    )
     {
         // STEAD and subsets
         ["--traces"] = new(1, 10_000_000),
@@ -80,17 +83,22 @@ public static partial class OptionBounds
         var verb = parse.CommandResult.Command.Name;
         foreach (var result in parse.CommandResult.Children.OfType<OptionResult>())
         {
-            if (result.Implicit || !IsNumeric(result.Option.ValueType)) continue;
+            if (result.Implicit || !IsNumeric(result.Option.ValueType))
+                continue;
             var name = result.Option.Name;
             foreach (var token in result.Tokens.Select(t => t.Value))
             {
-                if (!double.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)) continue;
+                if (!double.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+                    continue;
                 if (!double.IsFinite(value))
                 {
                     problems.Add($"{name}: '{token}' is not a finite number");
                     continue;
                 }
-                if ((Table.TryGetValue($"{verb} {name}", out var range) || Table.TryGetValue(name, out range)) && !range.Contains(value))
+                if (
+                    (Table.TryGetValue($"{verb} {name}", out var range) || Table.TryGetValue(name, out range))
+                    && !range.Contains(value)
+                )
                     problems.Add($"{name}: {token} is outside {range}");
             }
         }
@@ -104,14 +112,16 @@ public static partial class OptionBounds
     }
 
     /// <summary>A parse error with the .NET type names it may carry ("System.Nullable`1[[System.Int32, ...]]") put in words.</summary>
-    public static string Friendly(string message) => TypeName().Replace(message, m => (m.Groups["type"].Value) switch
-    {
-        "Int32" or "Int64" => "a whole number",
-        "UInt64" or "UInt32" => "a non-negative whole number",
-        "Double" or "Single" => "a number",
-        "Boolean" => "true or false",
-        _ => "a value of the right kind",
-    });
+    public static string Friendly(string message) =>
+        TypeName()
+            .Replace(message, m => (m.Groups["type"].Value) switch
+                {
+                    "Int32" or "Int64" => "a whole number",
+                    "UInt64" or "UInt32" => "a non-negative whole number",
+                    "Double" or "Single" => "a number",
+                    "Boolean" => "true or false",
+                    _ => "a value of the right kind",
+                });
 
     [GeneratedRegex(@"'System\.(Nullable`1\[\[?System\.)?(?<type>\w+)[^']*'")]
     private static partial Regex TypeName();

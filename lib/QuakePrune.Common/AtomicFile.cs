@@ -10,9 +10,11 @@ namespace QuakePrune;
 /// </summary>
 public static class AtomicFile
 {
-    public static void WriteAllText(string path, string text) => WriteAllBytes(path, new UTF8Encoding(false).GetBytes(text));
+    public static void WriteAllText(string path, string text) =>
+        WriteAllBytes(path, new UTF8Encoding(false).GetBytes(text));
 
-    public static void WriteAllBytes(string path, byte[] bytes) => Write(path, partial => File.WriteAllBytes(partial, bytes));
+    public static void WriteAllBytes(string path, byte[] bytes) =>
+        Write(path, partial => File.WriteAllBytes(partial, bytes));
 
     /// <summary>Calls <paramref name="write"/> with the partial path to write, then publishes it over <paramref name="path"/>.</summary>
     public static void Write(string path, Action<string> write)

@@ -15,7 +15,8 @@ public static class CommandLineProcess
     /// </summary>
     public static ProcessStartInfo? StartInfo(string program, IEnumerable<string> arguments)
     {
-        if (Assembly(program + ".dll") is not { } cli) return null;
+        if (Assembly(program + ".dll") is not { } cli)
+            return null;
         var start = new ProcessStartInfo(DotnetHost())
         {
             RedirectStandardInput = true,
@@ -24,7 +25,8 @@ public static class CommandLineProcess
             UseShellExecute = false,
         };
         start.ArgumentList.Add(cli);
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
         return start;
     }
 
@@ -39,14 +41,18 @@ public static class CommandLineProcess
         var candidates = new List<string> { Path.Combine(AppContext.BaseDirectory, name), Path.Combine(here, name) };
         var configuration = Path.GetFileName(here);
         var bin = Path.GetDirectoryName(Path.GetDirectoryName(here));
-        if (bin is not null) candidates.Add(Path.Combine(bin, Path.GetFileNameWithoutExtension(name), configuration, name));
+        if (bin is not null)
+            candidates.Add(Path.Combine(bin, Path.GetFileNameWithoutExtension(name), configuration, name));
         return candidates.FirstOrDefault(File.Exists);
     }
 
     private static string DotnetHost()
     {
         var process = Environment.ProcessPath;
-        if (process is not null && Path.GetFileNameWithoutExtension(process) == "dotnet") return process;
-        return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+        if (process is not null && Path.GetFileNameWithoutExtension(process) == "dotnet")
+            return process;
+        return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)
+            ? host
+            : "dotnet";
     }
 }

@@ -8,7 +8,13 @@ namespace QuakePrune;
 /// </summary>
 public static class CsvText
 {
-    public static CsvWriterOptions Options => new() { NewLine = "\n", Quoting = CsvQuoting.WhenNeeded, Injection = CsvInjection.None };
+    public static CsvWriterOptions Options =>
+        new()
+        {
+            NewLine = "\n",
+            Quoting = CsvQuoting.WhenNeeded,
+            Injection = CsvInjection.None,
+        };
 
     /// <summary>A whole CSV document: the header, then one line per row.</summary>
     public static string Write(IEnumerable<string> header, IEnumerable<IEnumerable<string>> rows)
@@ -17,7 +23,8 @@ public static class CsvText
         using (var csv = CsvWriter.Create(text, Options, leaveOpen: true))
         {
             csv.WriteRecord(header.ToArray());
-            foreach (var row in rows) csv.WriteRecord(row.ToArray());
+            foreach (var row in rows)
+                csv.WriteRecord(row.ToArray());
         }
         return text.ToString();
     }

@@ -18,11 +18,18 @@ public sealed record ImageSize(int Height, int Width)
         if (trimmed.Equals("native", StringComparison.OrdinalIgnoreCase))
             return null;
         var parts = trimmed.Split('x', 'X');
-        if (parts.Length == 2
+        if (
+            parts.Length == 2
             && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var height)
             && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var width)
-            && height > 0 && width > 0 && height <= MaxSide && width <= MaxSide)
+            && height > 0
+            && width > 0
+            && height <= MaxSide
+            && width <= MaxSide
+        )
             return new ImageSize(height, width);
-        throw new FormatException($"Image size '{text}' is neither 'native' nor HEIGHTxWIDTH with whole numbers 1..{MaxSide} (e.g. 224x224).");
+        throw new FormatException(
+            $"Image size '{text}' is neither 'native' nor HEIGHTxWIDTH with whole numbers 1..{MaxSide} (e.g. 224x224)."
+        );
     }
 }

@@ -14,8 +14,10 @@ public static partial class LaunchedProcesses
     /// </summary>
     public static bool DieWithParent(int parent)
     {
-        const int setParentDeathSignal = 1, terminate = 15;
-        if (!OperatingSystem.IsLinux()) return true;
+        const int setParentDeathSignal = 1,
+            terminate = 15;
+        if (!OperatingSystem.IsLinux())
+            return true;
         _ = prctl(setParentDeathSignal, terminate, 0, 0, 0);
         return getppid() == parent;
     }

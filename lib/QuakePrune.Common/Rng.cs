@@ -6,7 +6,10 @@ namespace QuakePrune;
 /// </summary>
 public struct Rng
 {
-    private ulong s0, s1, s2, s3;
+    private ulong s0,
+        s1,
+        s2,
+        s3;
 
     public Rng(ulong seed, ulong stream = 0)
     {
@@ -56,7 +59,8 @@ public struct Rng
     }
 
     /// <summary>Unit-variance white noise, uniform: cheap, and Gaussian enough once band-pass filtered.</summary>
-    public float White() => (float)((NextUInt64() >> 40) * (1.0 / (1UL << 24)) * 3.4641016151377544 - 1.7320508075688772);
+    public float White() =>
+        (float)((NextUInt64() >> 40) * (1.0 / (1UL << 24)) * 3.4641016151377544 - 1.7320508075688772);
 
     public T Pick<T>(IReadOnlyList<T> items) => items[Next(0, items.Count)];
 }

@@ -13,6 +13,8 @@ switch (args)
         Hdf5Guard.Walk(walked, Console.Out);
         return 0;
     default:
-        Console.Error.WriteLine($"usage: QuakePrune.Hdf5Reader {SeparateProcess.Serve}|{SeparateProcess.Check} FILE (started by QuakePrune's HDF5 reading)");
+        Console.Error.WriteLine(
+            $"usage: QuakePrune.Hdf5Reader {SeparateProcess.Serve}|{SeparateProcess.Check} FILE (started by QuakePrune's HDF5 reading)"
+        );
         return 2;
 }

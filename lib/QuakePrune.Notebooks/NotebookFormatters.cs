@@ -28,7 +28,8 @@ public static class NotebookFormatters
     public static void Register()
     {
         Interlocked.Exchange(ref PlotlySent, 0);
-        if (Interlocked.Exchange(ref Registered, 1) == 1) return;
+        if (Interlocked.Exchange(ref Registered, 1) == 1)
+            return;
 
         Formatter.Register<Figure>((figure, context) => Write(context, figure.ToJsonString()), MimeTypes.Plotly);
         Formatter.Register<Figure>((figure, context) => Write(context, FigureHtml(figure)), MimeTypes.Html);
@@ -39,12 +40,24 @@ public static class NotebookFormatters
         Formatter.Register<Table>((table, context) => Write(context, table.PlainText), MimeTypes.PlainText);
         Formatter.SetPreferredMimeTypesFor(typeof(Table), MimeTypes.Html, MimeTypes.PlainText);
 
-        Formatter.Register<DataFrame>((frame, context) => Write(context, DataFrameFormatter.Format(frame).Html), MimeTypes.Html);
-        Formatter.Register<DataFrame>((frame, context) => Write(context, DataFrameFormatter.Format(frame).PlainText), MimeTypes.PlainText);
+        Formatter.Register<DataFrame>(
+            (frame, context) => Write(context, DataFrameFormatter.Format(frame).Html),
+            MimeTypes.Html
+        );
+        Formatter.Register<DataFrame>(
+            (frame, context) => Write(context, DataFrameFormatter.Format(frame).PlainText),
+            MimeTypes.PlainText
+        );
         Formatter.SetPreferredMimeTypesFor(typeof(DataFrame), MimeTypes.Html, MimeTypes.PlainText);
 
-        Formatter.Register<Tensor>((tensor, context) => Write(context, TensorFormatter.Format(tensor).Html), MimeTypes.Html);
-        Formatter.Register<Tensor>((tensor, context) => Write(context, TensorFormatter.Format(tensor).PlainText), MimeTypes.PlainText);
+        Formatter.Register<Tensor>(
+            (tensor, context) => Write(context, TensorFormatter.Format(tensor).Html),
+            MimeTypes.Html
+        );
+        Formatter.Register<Tensor>(
+            (tensor, context) => Write(context, TensorFormatter.Format(tensor).PlainText),
+            MimeTypes.PlainText
+        );
         Formatter.SetPreferredMimeTypesFor(typeof(Tensor), MimeTypes.Html, MimeTypes.PlainText);
     }
 

@@ -15,11 +15,13 @@ public static partial class torch
     {
         const int M_TRIM_THRESHOLD = -1;
         const int M_MMAP_THRESHOLD = -3;
-        if (!OperatingSystem.IsLinux()) return false;
+        if (!OperatingSystem.IsLinux())
+            return false;
         try
         {
             // mallopt returns 1 on success.
-            return LibC.mallopt(M_MMAP_THRESHOLD, int.MaxValue) == 1 && LibC.mallopt(M_TRIM_THRESHOLD, int.MaxValue) == 1;
+            return LibC.mallopt(M_MMAP_THRESHOLD, int.MaxValue) == 1
+                && LibC.mallopt(M_TRIM_THRESHOLD, int.MaxValue) == 1;
         }
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
         {

@@ -39,8 +39,10 @@ public readonly record struct Device(DeviceType type, int index = -1)
             "cuda" => DeviceType.CUDA,
             _ => throw new ArgumentException($"unknown device '{name}': expected cpu, cuda or cuda:N", nameof(name)),
         };
-        if (parts.Length == 1) return new Device(type);
-        if (parts.Length == 2 && int.TryParse(parts[1], out var index) && index >= 0) return new Device(type, index);
+        if (parts.Length == 1)
+            return new Device(type);
+        if (parts.Length == 2 && int.TryParse(parts[1], out var index) && index >= 0)
+            return new Device(type, index);
         throw new ArgumentException($"unknown device '{name}': expected cpu, cuda or cuda:N", nameof(name));
     }
 
@@ -68,39 +70,44 @@ public readonly struct Scalar
     internal static Scalar From(Scalar? value) => value ?? Absent;
 
     public bool IsFloatingPoint => kind == 0;
+
     public double ToDouble() => kind == 0 ? floating : integral;
 
     public static implicit operator Scalar(double value) => new(value, 0, 0);
+
     public static implicit operator Scalar(float value) => new(value, 0, 0);
+
     public static implicit operator Scalar(long value) => new(0, value, 1);
+
     public static implicit operator Scalar(int value) => new(0, value, 1);
+
     public static implicit operator Scalar(bool value) => new(0, value ? 1 : 0, 2);
 
-    public override string ToString() => kind switch
-    {
-        0 => floating.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-        1 => integral.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        2 => integral != 0 ? "true" : "false",
-        _ => "none",
-    };
+    public override string ToString() =>
+        kind switch
+        {
+            0 => floating.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            1 => integral.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            2 => integral != 0 ? "true" : "false",
+            _ => "none",
+        };
 }
 
 /// <summary>A libtorch failure (shape mismatch, bad argument, out of memory...) with libtorch's own message.</summary>
 public sealed class TorchException : ExternalException
 {
-    public TorchException(string message) : base("libtorch: " + message)
-    {
-    }
+    public TorchException(string message)
+        : base("libtorch: " + message) { }
 }
 
 /// <summary>Owns one native at::Tensor*; freed once, by Dispose or by the finaliser.</summary>
 internal sealed class TensorHandle : SafeHandle
 {
-    public TensorHandle() : base(IntPtr.Zero, true)
-    {
-    }
+    public TensorHandle()
+        : base(IntPtr.Zero, true) { }
 
-    internal TensorHandle(IntPtr handle) : base(IntPtr.Zero, true) => SetHandle(handle);
+    internal TensorHandle(IntPtr handle)
+        : base(IntPtr.Zero, true) => SetHandle(handle);
 
     public override bool IsInvalid => handle == IntPtr.Zero;
 
@@ -121,7 +128,8 @@ internal sealed class TensorHandle : SafeHandle
 /// </summary>
 public sealed class DisposeScope : IDisposable
 {
-    [ThreadStatic] private static DisposeScope? current;
+    [ThreadStatic]
+    private static DisposeScope? current;
 
     private readonly HashSet<Tensor> tensors = new(ReferenceEqualityComparer.Instance);
     private bool disposed;
@@ -143,7 +151,8 @@ public sealed class DisposeScope : IDisposable
     internal static void Register(Tensor tensor)
     {
         var scope = current;
-        if (scope is null) return;
+        if (scope is null)
+            return;
         scope.tensors.Add(tensor);
         tensor.Scope = scope;
     }
@@ -170,9 +179,11 @@ public sealed class DisposeScope : IDisposable
 
     public void Dispose()
     {
-        if (disposed) return;
+        if (disposed)
+            return;
         disposed = true;
-        if (current == this) current = Outer;
+        if (current == this)
+            current = Outer;
         foreach (var tensor in tensors)
         {
             tensor.Scope = null;

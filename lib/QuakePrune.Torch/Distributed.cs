@@ -18,8 +18,22 @@ public sealed class Store : IDisposable
     public static Store Tcp(string host, int port, int worldSize, bool isMaster, TimeSpan timeout)
     {
         ArgumentException.ThrowIfNullOrEmpty(host);
-        if (worldSize < 1) throw new ArgumentOutOfRangeException(nameof(worldSize), worldSize, "a process group has at least one rank");
-        Native.Check(Native.qp_tcpstore_new(host, port, worldSize, isMaster ? 1 : 0, (long)timeout.TotalMilliseconds, out var handle));
+        if (worldSize < 1)
+            throw new ArgumentOutOfRangeException(
+                nameof(worldSize),
+                worldSize,
+                "a process group has at least one rank"
+            );
+        Native.Check(
+            Native.qp_tcpstore_new(
+                host,
+                port,
+                worldSize,
+                isMaster ? 1 : 0,
+                (long)timeout.TotalMilliseconds,
+                out var handle
+            )
+        );
         return new Store(new StoreHandle(handle));
     }
 
@@ -57,10 +71,27 @@ public sealed class ProcessGroup : IDisposable
     /// Gloo over <paramref name="store"/>: its device on <paramref name="interfaceName"/> when given (GLOO_SOCKET_IFNAME), else
     /// on the address <paramref name="hostname"/> resolves to, else on the machine's default.
     /// </summary>
-    public static ProcessGroup Gloo(Store store, int rank, int size, TimeSpan timeout, string? interfaceName = null, string? hostname = null)
+    public static ProcessGroup Gloo(
+        Store store,
+        int rank,
+        int size,
+        TimeSpan timeout,
+        string? interfaceName = null,
+        string? hostname = null
+    )
     {
         Check(rank, size);
-        Native.Check(Native.qp_pg_gloo_new(store.Handle, rank, size, interfaceName ?? "", hostname ?? "", (long)timeout.TotalMilliseconds, out var pg));
+        Native.Check(
+            Native.qp_pg_gloo_new(
+                store.Handle,
+                rank,
+                size,
+                interfaceName ?? "",
+                hostname ?? "",
+                (long)timeout.TotalMilliseconds,
+                out var pg
+            )
+        );
         return new ProcessGroup(new GroupHandle(pg), rank, size);
     }
 
@@ -77,12 +108,17 @@ public sealed class ProcessGroup : IDisposable
 
     /// <summary>Sums each tensor over every rank, in place, in one coalesced exchange.</summary>
     public void AllReduceSum(IReadOnlyList<Tensor> tensors) =>
-        Native.Check(Tensor.CallWithHandles(tensors, handles => Native.qp_pg_allreduce_coalesced_sum(handle, handles, handles.Length)));
+        Native.Check(
+            Tensor.CallWithHandles(tensors, handles =>
+                Native.qp_pg_allreduce_coalesced_sum(handle, handles, handles.Length)
+            )
+        );
 
     /// <summary>Copies rank <paramref name="root"/>'s <paramref name="tensor"/> into every other rank's, in place.</summary>
     public void Broadcast(Tensor tensor, int root = 0)
     {
-        if (root < 0 || root >= Size) throw new ArgumentOutOfRangeException(nameof(root), root, $"a rank of 0..{Size - 1}");
+        if (root < 0 || root >= Size)
+            throw new ArgumentOutOfRangeException(nameof(root), root, $"a rank of 0..{Size - 1}");
         Native.Check(Native.qp_pg_broadcast(handle, tensor.Handle, root));
     }
 
@@ -93,16 +129,17 @@ public sealed class ProcessGroup : IDisposable
 
     private static void Check(int rank, int size)
     {
-        if (size < 1) throw new ArgumentOutOfRangeException(nameof(size), size, "a process group has at least one rank");
-        if (rank < 0 || rank >= size) throw new ArgumentOutOfRangeException(nameof(rank), rank, $"a rank of 0..{size - 1}");
+        if (size < 1)
+            throw new ArgumentOutOfRangeException(nameof(size), size, "a process group has at least one rank");
+        if (rank < 0 || rank >= size)
+            throw new ArgumentOutOfRangeException(nameof(rank), rank, $"a rank of 0..{size - 1}");
     }
 }
 
 internal sealed class StoreHandle(IntPtr value) : SafeHandle(value, true)
 {
-    public StoreHandle() : this(IntPtr.Zero)
-    {
-    }
+    public StoreHandle()
+        : this(IntPtr.Zero) { }
 
     public override bool IsInvalid => handle == IntPtr.Zero;
 
@@ -115,9 +152,8 @@ internal sealed class StoreHandle(IntPtr value) : SafeHandle(value, true)
 
 internal sealed class GroupHandle(IntPtr value) : SafeHandle(value, true)
 {
-    public GroupHandle() : this(IntPtr.Zero)
-    {
-    }
+    public GroupHandle()
+        : this(IntPtr.Zero) { }
 
     public override bool IsInvalid => handle == IntPtr.Zero;
 
@@ -132,16 +168,47 @@ internal static partial class Native
 {
     // ---- distributed (c10d)
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int qp_tcpstore_new(string host, int port, int worldSize, int isMaster, long timeoutMs, out IntPtr store);
+    internal static partial int qp_tcpstore_new(
+        string host,
+        int port,
+        int worldSize,
+        int isMaster,
+        long timeoutMs,
+        out IntPtr store
+    );
+
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int qp_prefixstore_new(string prefix, StoreHandle store, out IntPtr prefixed);
-    [LibraryImport(Lib)] internal static partial void qp_store_free(IntPtr store);
+
+    [LibraryImport(Lib)]
+    internal static partial void qp_store_free(IntPtr store);
+
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int qp_pg_gloo_new(StoreHandle store, int rank, int size, string interfaceName, string hostname, long timeoutMs, out IntPtr pg);
-    [LibraryImport(Lib)] internal static partial int qp_pg_nccl_new(StoreHandle store, int rank, int size, long timeoutMs, out IntPtr pg);
-    [LibraryImport(Lib)] internal static partial void qp_pg_free(IntPtr pg);
-    [LibraryImport(Lib)] internal static partial int qp_pg_allreduce_sum(GroupHandle pg, TensorHandle tensor);
-    [LibraryImport(Lib)] internal static partial int qp_pg_allreduce_coalesced_sum(GroupHandle pg, ReadOnlySpan<IntPtr> tensors, long n);
-    [LibraryImport(Lib)] internal static partial int qp_pg_broadcast(GroupHandle pg, TensorHandle tensor, int root);
-    [LibraryImport(Lib)] internal static partial int qp_pg_barrier(GroupHandle pg);
+    internal static partial int qp_pg_gloo_new(
+        StoreHandle store,
+        int rank,
+        int size,
+        string interfaceName,
+        string hostname,
+        long timeoutMs,
+        out IntPtr pg
+    );
+
+    [LibraryImport(Lib)]
+    internal static partial int qp_pg_nccl_new(StoreHandle store, int rank, int size, long timeoutMs, out IntPtr pg);
+
+    [LibraryImport(Lib)]
+    internal static partial void qp_pg_free(IntPtr pg);
+
+    [LibraryImport(Lib)]
+    internal static partial int qp_pg_allreduce_sum(GroupHandle pg, TensorHandle tensor);
+
+    [LibraryImport(Lib)]
+    internal static partial int qp_pg_allreduce_coalesced_sum(GroupHandle pg, ReadOnlySpan<IntPtr> tensors, long n);
+
+    [LibraryImport(Lib)]
+    internal static partial int qp_pg_broadcast(GroupHandle pg, TensorHandle tensor, int root);
+
+    [LibraryImport(Lib)]
+    internal static partial int qp_pg_barrier(GroupHandle pg);
 }

@@ -11,11 +11,23 @@ namespace QuakePrune.Torch.Modules
     /// </summary>
     public sealed class AdditiveSelfAttention : nn.Module<Tensor, (Tensor output, Tensor weights)>
     {
-        public AdditiveSelfAttention(long input_size, long units = 32, long? attention_width = null, double eps = 1e-5,
-            ScalarType dtype = ScalarType.Float32, Device? device = null)
+        public AdditiveSelfAttention(
+            long input_size,
+            long units = 32,
+            long? attention_width = null,
+            double eps = 1e-5,
+            ScalarType dtype = ScalarType.Float32,
+            Device? device = null
+        )
         {
-            if (input_size < 1 || units < 1) throw new ArgumentException($"AdditiveSelfAttention: input_size {input_size} and units {units} must be positive");
-            if (attention_width is < 1) throw new ArgumentException($"AdditiveSelfAttention: attention_width {attention_width} must be positive");
+            if (input_size < 1 || units < 1)
+                throw new ArgumentException(
+                    $"AdditiveSelfAttention: input_size {input_size} and units {units} must be positive"
+                );
+            if (attention_width is < 1)
+                throw new ArgumentException(
+                    $"AdditiveSelfAttention: attention_width {attention_width} must be positive"
+                );
             (this.input_size, this.units, this.attention_width, this.eps) = (input_size, units, attention_width, eps);
             nn.init.uniform_(register_parameter("Wx", empty([input_size, units], dtype, device)), -0.02, 0.02);
             nn.init.uniform_(register_parameter("Wt", empty([input_size, units], dtype, device)), -0.02, 0.02);
@@ -41,7 +53,9 @@ namespace QuakePrune.Torch.Modules
         {
             if (input.dim() != 3 || input.size(1) != input_size)
                 throw new ArgumentException(
-                    $"AdditiveSelfAttention expects [N, {input_size}, T], got [{string.Join(", ", input.shape)}]", nameof(input));
+                    $"AdditiveSelfAttention expects [N, {input_size}, T], got [{string.Join(", ", input.shape)}]",
+                    nameof(input)
+                );
             using var scope = NewDisposeScope();
             var x = input.permute(0, 2, 1);
             var query = x.matmul(Wt).unsqueeze(2);
@@ -50,7 +64,8 @@ namespace QuakePrune.Torch.Modules
             var emissions = hidden.matmul(Wa).add(ba).squeeze(-1);
             var (largest, _) = emissions.max(-1, keepdim: true);
             var scores = emissions.sub(largest).exp();
-            if (attention_width is { } width) scores = scores.masked_fill(OutsideWindow(x.size(1), width, input.device), 0);
+            if (attention_width is { } width)
+                scores = scores.masked_fill(OutsideWindow(x.size(1), width, input.device), 0);
             var weights = scores.div(scores.sum(-1, keepdim: true).add(eps));
             var output = weights.matmul(x).permute(0, 2, 1);
             return (output.MoveToOuterScope(), weights.MoveToOuterScope());
@@ -61,11 +76,11 @@ namespace QuakePrune.Torch.Modules
         {
             var mask = new bool[times * times];
             for (long t = 0; t < times; t++)
-                for (long s = 0; s < times; s++)
-                {
-                    var lower = s - width / 2;
-                    mask[t * times + s] = t < lower || t >= lower + width;
-                }
+            for (long s = 0; s < times; s++)
+            {
+                var lower = s - width / 2;
+                mask[t * times + s] = t < lower || t >= lower + width;
+            }
             return tensor(mask, [times, times], device);
         }
     }
@@ -77,9 +92,15 @@ namespace QuakePrune.Torch.Modules
     /// </summary>
     public sealed class ChannelLayerNorm : nn.Module<Tensor, Tensor>
     {
-        public ChannelLayerNorm(long filters, double eps = 1e-14, ScalarType dtype = ScalarType.Float32, Device? device = null)
+        public ChannelLayerNorm(
+            long filters,
+            double eps = 1e-14,
+            ScalarType dtype = ScalarType.Float32,
+            Device? device = null
+        )
         {
-            if (filters < 1) throw new ArgumentException($"ChannelLayerNorm: filters {filters} must be positive");
+            if (filters < 1)
+                throw new ArgumentException($"ChannelLayerNorm: filters {filters} must be positive");
             (this.filters, this.eps) = (filters, eps);
             register_parameter("gamma", ones([filters, 1], dtype, device));
             register_parameter("beta", zeros([filters, 1], dtype, device));
@@ -93,7 +114,10 @@ namespace QuakePrune.Torch.Modules
         public override Tensor forward(Tensor input)
         {
             if (input.dim() != 3 || input.size(1) != filters)
-                throw new ArgumentException($"ChannelLayerNorm expects [N, {filters}, T], got [{string.Join(", ", input.shape)}]", nameof(input));
+                throw new ArgumentException(
+                    $"ChannelLayerNorm expects [N, {filters}, T], got [{string.Join(", ", input.shape)}]",
+                    nameof(input)
+                );
             using var scope = NewDisposeScope();
             var centred = input.sub(input.mean(1, keepdim: true));
             var deviation = centred.square().mean(1, keepdim: true).add(eps).sqrt();
@@ -107,7 +131,13 @@ namespace QuakePrune.Torch.Modules
     /// </summary>
     public sealed class PositionwiseFeedForward : nn.Module<Tensor, Tensor>
     {
-        public PositionwiseFeedForward(long io_size, double drop_rate, long hidden_size = 128, ScalarType dtype = ScalarType.Float32, Device? device = null)
+        public PositionwiseFeedForward(
+            long io_size,
+            double drop_rate,
+            long hidden_size = 128,
+            ScalarType dtype = ScalarType.Float32,
+            Device? device = null
+        )
         {
             lin1 = register_module("lin1", new Linear(io_size, hidden_size, true, dtype, device));
             lin2 = register_module("lin2", new Linear(hidden_size, io_size, true, dtype, device));
@@ -121,7 +151,10 @@ namespace QuakePrune.Torch.Modules
         public override Tensor forward(Tensor input)
         {
             if (input.dim() != 3 || input.size(1) != lin1.in_features)
-                throw new ArgumentException($"PositionwiseFeedForward expects [N, {lin1.in_features}, T], got [{string.Join(", ", input.shape)}]", nameof(input));
+                throw new ArgumentException(
+                    $"PositionwiseFeedForward expects [N, {lin1.in_features}, T], got [{string.Join(", ", input.shape)}]",
+                    nameof(input)
+                );
             using var scope = NewDisposeScope();
             var hidden = dropout.call(lin1.call(input.permute(0, 2, 1)).relu_());
             return lin2.call(hidden).permute(0, 2, 1).MoveToOuterScope();

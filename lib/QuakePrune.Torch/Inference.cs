@@ -13,25 +13,56 @@ public enum MemoryFormat
 internal static partial class Native
 {
     // ---- inference: oneDNN layout, memory formats, cuDNN
-    [LibraryImport(Lib)] internal static partial IntPtr qp_contiguous_format(TensorHandle t, int memoryFormat);
-    [LibraryImport(Lib)] internal static partial int qp_is_contiguous_format(TensorHandle t, int memoryFormat);
-    [LibraryImport(Lib)] internal static partial int qp_is_mkldnn(TensorHandle t);
-    [LibraryImport(Lib)] internal static partial IntPtr qp_to_mkldnn(TensorHandle t);
-    [LibraryImport(Lib)] internal static partial IntPtr qp_to_dense(TensorHandle t);
-    [LibraryImport(Lib)] internal static partial IntPtr qp_mkldnn_reorder_conv2d_weight(TensorHandle weight, ReadOnlySpan<long> padding,
-        ReadOnlySpan<long> stride, ReadOnlySpan<long> dilation, long groups);
-    [LibraryImport(Lib)] internal static partial IntPtr qp_mkldnn_convolution(TensorHandle input, TensorHandle weight, TensorHandle bias,
-        ReadOnlySpan<long> padding, ReadOnlySpan<long> stride, ReadOnlySpan<long> dilation, long groups);
-    [LibraryImport(Lib)] internal static partial int qp_cudnn_is_available();
-    [LibraryImport(Lib)] internal static partial void qp_set_cudnn_benchmark(int enabled);
+    [LibraryImport(Lib)]
+    internal static partial IntPtr qp_contiguous_format(TensorHandle t, int memoryFormat);
+
+    [LibraryImport(Lib)]
+    internal static partial int qp_is_contiguous_format(TensorHandle t, int memoryFormat);
+
+    [LibraryImport(Lib)]
+    internal static partial int qp_is_mkldnn(TensorHandle t);
+
+    [LibraryImport(Lib)]
+    internal static partial IntPtr qp_to_mkldnn(TensorHandle t);
+
+    [LibraryImport(Lib)]
+    internal static partial IntPtr qp_to_dense(TensorHandle t);
+
+    [LibraryImport(Lib)]
+    internal static partial IntPtr qp_mkldnn_reorder_conv2d_weight(
+        TensorHandle weight,
+        ReadOnlySpan<long> padding,
+        ReadOnlySpan<long> stride,
+        ReadOnlySpan<long> dilation,
+        long groups
+    );
+
+    [LibraryImport(Lib)]
+    internal static partial IntPtr qp_mkldnn_convolution(
+        TensorHandle input,
+        TensorHandle weight,
+        TensorHandle bias,
+        ReadOnlySpan<long> padding,
+        ReadOnlySpan<long> stride,
+        ReadOnlySpan<long> dilation,
+        long groups
+    );
+
+    [LibraryImport(Lib)]
+    internal static partial int qp_cudnn_is_available();
+
+    [LibraryImport(Lib)]
+    internal static partial void qp_set_cudnn_benchmark(int enabled);
 }
 
 public sealed partial class Tensor
 {
     /// <summary>A copy laid out in the given memory format (itself, shared, when already so).</summary>
-    public Tensor contiguous(MemoryFormat memory_format) => new(Native.qp_contiguous_format(Handle, (int)memory_format));
+    public Tensor contiguous(MemoryFormat memory_format) =>
+        new(Native.qp_contiguous_format(Handle, (int)memory_format));
 
-    public bool is_contiguous(MemoryFormat memory_format) => Native.qp_is_contiguous_format(Handle, (int)memory_format) != 0;
+    public bool is_contiguous(MemoryFormat memory_format) =>
+        Native.qp_is_contiguous_format(Handle, (int)memory_format) != 0;
 
     /// <summary>Whether this is an opaque oneDNN (mkldnn) tensor: a blocked layout only mkldnn ops and to_dense read.</summary>
     public bool is_mkldnn => Native.qp_is_mkldnn(Handle) != 0;
@@ -49,15 +80,44 @@ public static partial class torch
     /// A convolution weight (already an mkldnn tensor) reordered once into the blocked layout oneDNN's convolution
     /// picks for this geometry (PyTorch's torch._C._nn.mkldnn_reorder_conv2d_weight).
     /// </summary>
-    public static Tensor mkldnn_reorder_conv2d_weight(Tensor weight, (long, long) padding, (long, long) stride, (long, long) dilation, long groups = 1) =>
-        new(Native.qp_mkldnn_reorder_conv2d_weight(weight.Handle, [padding.Item1, padding.Item2], [stride.Item1, stride.Item2],
-            [dilation.Item1, dilation.Item2], groups));
+    public static Tensor mkldnn_reorder_conv2d_weight(
+        Tensor weight,
+        (long, long) padding,
+        (long, long) stride,
+        (long, long) dilation,
+        long groups = 1
+    ) =>
+        new(
+            Native.qp_mkldnn_reorder_conv2d_weight(
+                weight.Handle,
+                [padding.Item1, padding.Item2],
+                [stride.Item1, stride.Item2],
+                [dilation.Item1, dilation.Item2],
+                groups
+            )
+        );
 
     /// <summary>oneDNN's convolution (torch.mkldnn_convolution); an mkldnn input gives an mkldnn output. Note padding comes before stride.</summary>
-    public static Tensor mkldnn_convolution(Tensor input, Tensor weight, Tensor? bias, (long, long) padding, (long, long) stride, (long, long) dilation,
-        long groups = 1) =>
-        new(Native.qp_mkldnn_convolution(input.Handle, weight.Handle, bias?.Handle ?? TensorHandle.Undefined, [padding.Item1, padding.Item2],
-            [stride.Item1, stride.Item2], [dilation.Item1, dilation.Item2], groups));
+    public static Tensor mkldnn_convolution(
+        Tensor input,
+        Tensor weight,
+        Tensor? bias,
+        (long, long) padding,
+        (long, long) stride,
+        (long, long) dilation,
+        long groups = 1
+    ) =>
+        new(
+            Native.qp_mkldnn_convolution(
+                input.Handle,
+                weight.Handle,
+                bias?.Handle ?? TensorHandle.Undefined,
+                [padding.Item1, padding.Item2],
+                [stride.Item1, stride.Item2],
+                [dilation.Item1, dilation.Item2],
+                groups
+            )
+        );
 
     public static partial class backends
     {

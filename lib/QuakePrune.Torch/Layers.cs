@@ -9,11 +9,18 @@ namespace QuakePrune.Torch.Modules
     /// </summary>
     internal static class DefaultInitialisation
     {
-        public static void RegisterWeightAndBias(nn.Module module, long[] weightShape, bool bias, ScalarType dtype, Device? device)
+        public static void RegisterWeightAndBias(
+            nn.Module module,
+            long[] weightShape,
+            bool bias,
+            ScalarType dtype,
+            Device? device
+        )
         {
             var w = module.register_parameter("weight", empty(weightShape, dtype, device));
             nn.init.kaiming_uniform_(w, a: Math.Sqrt(5));
-            if (!bias) return;
+            if (!bias)
+                return;
             var b = module.register_parameter("bias", empty([weightShape[0]], dtype, device));
             var fanIn = nn.init.calculate_fan_in_and_fan_out(w).fan_in;
             var bound = fanIn > 0 ? 1 / Math.Sqrt(fanIn) : 0;
@@ -24,15 +31,40 @@ namespace QuakePrune.Torch.Modules
     /// <summary>2-d convolution; weight [out, in/groups, kH, kW], PyTorch's default initialisation.</summary>
     public sealed class Conv2d : nn.Module<Tensor, Tensor>
     {
-        public Conv2d(long in_channels, long out_channels, (long, long) kernel_size, (long, long) stride, (long, long) padding,
-            (long, long) dilation, long groups = 1, bool bias = true, ScalarType dtype = ScalarType.Float32, Device? device = null)
+        public Conv2d(
+            long in_channels,
+            long out_channels,
+            (long, long) kernel_size,
+            (long, long) stride,
+            (long, long) padding,
+            (long, long) dilation,
+            long groups = 1,
+            bool bias = true,
+            ScalarType dtype = ScalarType.Float32,
+            Device? device = null
+        )
         {
             if (in_channels % groups != 0 || out_channels % groups != 0)
-                throw new ArgumentException($"Conv2d: {in_channels} in and {out_channels} out channels are not divisible by {groups} groups");
-            (this.in_channels, this.out_channels, this.kernel_size, this.stride, this.padding, this.dilation, this.groups) =
-                (in_channels, out_channels, kernel_size, stride, padding, dilation, groups);
+                throw new ArgumentException(
+                    $"Conv2d: {in_channels} in and {out_channels} out channels are not divisible by {groups} groups"
+                );
+            (
+                this.in_channels,
+                this.out_channels,
+                this.kernel_size,
+                this.stride,
+                this.padding,
+                this.dilation,
+                this.groups
+            ) = (in_channels, out_channels, kernel_size, stride, padding, dilation, groups);
             has_bias = bias;
-            DefaultInitialisation.RegisterWeightAndBias(this, [out_channels, in_channels / groups, kernel_size.Item1, kernel_size.Item2], bias, dtype, device);
+            DefaultInitialisation.RegisterWeightAndBias(
+                this,
+                [out_channels, in_channels / groups, kernel_size.Item1, kernel_size.Item2],
+                bias,
+                dtype,
+                device
+            );
         }
 
         public long in_channels { get; }
@@ -46,23 +78,51 @@ namespace QuakePrune.Torch.Modules
         public Tensor? bias => has_bias ? get_parameter("bias") : null;
         public bool has_bias { get; }
 
-        public override Tensor forward(Tensor input) => F.conv2d(input, weight, bias, stride, padding, dilation, groups);
+        public override Tensor forward(Tensor input) =>
+            F.conv2d(input, weight, bias, stride, padding, dilation, groups);
     }
 
     /// <summary>1-d convolution of [N, C, L]; weight [out, in/groups, k], PyTorch's default initialisation.</summary>
     public sealed class Conv1d : nn.Module<Tensor, Tensor>
     {
-        public Conv1d(long in_channels, long out_channels, long kernel_size, long stride = 1, long padding = 0, long dilation = 1, long groups = 1,
-            bool bias = true, ScalarType dtype = ScalarType.Float32, Device? device = null)
+        public Conv1d(
+            long in_channels,
+            long out_channels,
+            long kernel_size,
+            long stride = 1,
+            long padding = 0,
+            long dilation = 1,
+            long groups = 1,
+            bool bias = true,
+            ScalarType dtype = ScalarType.Float32,
+            Device? device = null
+        )
         {
             if (groups < 1 || in_channels % groups != 0 || out_channels % groups != 0)
-                throw new ArgumentException($"Conv1d: {in_channels} in and {out_channels} out channels are not divisible by {groups} groups");
+                throw new ArgumentException(
+                    $"Conv1d: {in_channels} in and {out_channels} out channels are not divisible by {groups} groups"
+                );
             if (kernel_size < 1 || stride < 1 || dilation < 1 || padding < 0)
-                throw new ArgumentException($"Conv1d: kernel {kernel_size}, stride {stride} and dilation {dilation} must be positive, padding {padding} not negative");
-            (this.in_channels, this.out_channels, this.kernel_size, this.stride, this.padding, this.dilation, this.groups) =
-                (in_channels, out_channels, kernel_size, stride, padding, dilation, groups);
+                throw new ArgumentException(
+                    $"Conv1d: kernel {kernel_size}, stride {stride} and dilation {dilation} must be positive, padding {padding} not negative"
+                );
+            (
+                this.in_channels,
+                this.out_channels,
+                this.kernel_size,
+                this.stride,
+                this.padding,
+                this.dilation,
+                this.groups
+            ) = (in_channels, out_channels, kernel_size, stride, padding, dilation, groups);
             has_bias = bias;
-            DefaultInitialisation.RegisterWeightAndBias(this, [out_channels, in_channels / groups, kernel_size], bias, dtype, device);
+            DefaultInitialisation.RegisterWeightAndBias(
+                this,
+                [out_channels, in_channels / groups, kernel_size],
+                bias,
+                dtype,
+                device
+            );
         }
 
         public long in_channels { get; }
@@ -76,13 +136,20 @@ namespace QuakePrune.Torch.Modules
         public Tensor? bias => has_bias ? get_parameter("bias") : null;
         public bool has_bias { get; }
 
-        public override Tensor forward(Tensor input) => F.conv1d(input, weight, bias, stride, padding, dilation, groups);
+        public override Tensor forward(Tensor input) =>
+            F.conv1d(input, weight, bias, stride, padding, dilation, groups);
     }
 
     /// <summary>Fully connected layer y = x W^T + b; weight [out, in].</summary>
     public sealed class Linear : nn.Module<Tensor, Tensor>
     {
-        public Linear(long in_features, long out_features, bool bias = true, ScalarType dtype = ScalarType.Float32, Device? device = null)
+        public Linear(
+            long in_features,
+            long out_features,
+            bool bias = true,
+            ScalarType dtype = ScalarType.Float32,
+            Device? device = null
+        )
         {
             (this.in_features, this.out_features) = (in_features, out_features);
             has_bias = bias;
@@ -105,9 +172,23 @@ namespace QuakePrune.Torch.Modules
     /// </summary>
     public abstract class BatchNorm : nn.Module<Tensor, Tensor>
     {
-        protected BatchNorm(long num_features, double eps, double? momentum, bool affine, bool track_running_stats, ScalarType dtype, Device? device)
+        protected BatchNorm(
+            long num_features,
+            double eps,
+            double? momentum,
+            bool affine,
+            bool track_running_stats,
+            ScalarType dtype,
+            Device? device
+        )
         {
-            (this.num_features, this.eps, this.momentum, this.affine, this.track_running_stats) = (num_features, eps, momentum, affine, track_running_stats);
+            (this.num_features, this.eps, this.momentum, this.affine, this.track_running_stats) = (
+                num_features,
+                eps,
+                momentum,
+                affine,
+                track_running_stats
+            );
             if (affine)
             {
                 register_parameter("weight", ones([num_features], dtype, device));
@@ -123,6 +204,7 @@ namespace QuakePrune.Torch.Modules
 
         public long num_features { get; }
         public double eps { get; }
+
         /// <summary>Settable, as PyTorch's attribute: BN recalibration sets null (a cumulative average) for a pass, then restores it.</summary>
         public double? momentum { get; set; }
         public bool affine { get; }
@@ -136,7 +218,8 @@ namespace QuakePrune.Torch.Modules
         /// <summary>As PyTorch's reset_running_stats: running_mean 0, running_var 1, num_batches_tracked 0, in place; nothing without running statistics.</summary>
         public void reset_running_stats()
         {
-            if (!track_running_stats) return;
+            if (!track_running_stats)
+                return;
             using var _ = no_grad();
             running_mean!.zero_();
             running_var!.fill_(1);
@@ -153,8 +236,10 @@ namespace QuakePrune.Torch.Modules
             if (training && track_running_stats)
             {
                 var tracked = num_batches_tracked!;
-                using (no_grad()) tracked.add_(1);
-                if (momentum is null) factor = 1.0 / tracked.item<long>();
+                using (no_grad())
+                    tracked.add_(1);
+                if (momentum is null)
+                    factor = 1.0 / tracked.item<long>();
             }
             var useBatchStats = training || !track_running_stats;
             return F.batch_norm(input, running_mean, running_var, weight, bias, useBatchStats, factor, eps);
@@ -162,85 +247,140 @@ namespace QuakePrune.Torch.Modules
     }
 
     /// <summary>Batch normalisation of [N, C, L] sequences (or [N, C] features).</summary>
-    public sealed class BatchNorm1d(long num_features, double eps = 1e-5, double? momentum = 0.1, bool affine = true, bool track_running_stats = true,
-        ScalarType dtype = ScalarType.Float32, Device? device = null) : BatchNorm(num_features, eps, momentum, affine, track_running_stats, dtype, device)
+    public sealed class BatchNorm1d(
+        long num_features,
+        double eps = 1e-5,
+        double? momentum = 0.1,
+        bool affine = true,
+        bool track_running_stats = true,
+        ScalarType dtype = ScalarType.Float32,
+        Device? device = null
+    ) : BatchNorm(num_features, eps, momentum, affine, track_running_stats, dtype, device)
     {
         protected override void CheckInputDim(Tensor input)
         {
             if (input.dim() is not (2 or 3))
-                throw new ArgumentException($"BatchNorm1d expects a 2-d [N, C] or 3-d [N, C, L] input, got {input.dim()}-d", nameof(input));
+                throw new ArgumentException(
+                    $"BatchNorm1d expects a 2-d [N, C] or 3-d [N, C, L] input, got {input.dim()}-d",
+                    nameof(input)
+                );
         }
     }
 
     /// <summary>Batch normalisation of [N, C, H, W] images.</summary>
-    public sealed class BatchNorm2d(long num_features, double eps = 1e-5, double? momentum = 0.1, bool affine = true, bool track_running_stats = true,
-        ScalarType dtype = ScalarType.Float32, Device? device = null) : BatchNorm(num_features, eps, momentum, affine, track_running_stats, dtype, device)
+    public sealed class BatchNorm2d(
+        long num_features,
+        double eps = 1e-5,
+        double? momentum = 0.1,
+        bool affine = true,
+        bool track_running_stats = true,
+        ScalarType dtype = ScalarType.Float32,
+        Device? device = null
+    ) : BatchNorm(num_features, eps, momentum, affine, track_running_stats, dtype, device)
     {
         protected override void CheckInputDim(Tensor input)
         {
-            if (input.dim() != 4) throw new ArgumentException($"BatchNorm2d expects a 4-d [N, C, H, W] input, got {input.dim()}-d", nameof(input));
+            if (input.dim() != 4)
+                throw new ArgumentException(
+                    $"BatchNorm2d expects a 4-d [N, C, H, W] input, got {input.dim()}-d",
+                    nameof(input)
+                );
         }
     }
 
     public sealed class ReLU(bool inplace = false) : nn.Module<Tensor, Tensor>
     {
         public bool inplace { get; } = inplace;
+
         public override Tensor forward(Tensor input) => F.relu(input, inplace);
     }
 
-    public sealed class MaxPool2d((long, long) kernel_size, (long, long)? stride, (long, long) padding, (long, long) dilation, bool ceil_mode = false)
-        : nn.Module<Tensor, Tensor>
+    public sealed class MaxPool2d(
+        (long, long) kernel_size,
+        (long, long)? stride,
+        (long, long) padding,
+        (long, long) dilation,
+        bool ceil_mode = false
+    ) : nn.Module<Tensor, Tensor>
     {
         public (long, long) kernel_size { get; } = kernel_size;
         public (long, long) stride { get; } = stride ?? kernel_size;
         public (long, long) padding { get; } = padding;
         public (long, long) dilation { get; } = dilation;
         public bool ceil_mode { get; } = ceil_mode;
-        public override Tensor forward(Tensor input) => F.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode);
+
+        public override Tensor forward(Tensor input) =>
+            F.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode);
     }
 
     /// <summary>1-d max pooling of [N, C, L]; the stride defaults to the kernel size.</summary>
-    public sealed class MaxPool1d(long kernel_size, long? stride = null, long padding = 0, long dilation = 1, bool ceil_mode = false)
-        : nn.Module<Tensor, Tensor>
+    public sealed class MaxPool1d(
+        long kernel_size,
+        long? stride = null,
+        long padding = 0,
+        long dilation = 1,
+        bool ceil_mode = false
+    ) : nn.Module<Tensor, Tensor>
     {
         public long kernel_size { get; } = kernel_size;
         public long stride { get; } = stride ?? kernel_size;
         public long padding { get; } = padding;
         public long dilation { get; } = dilation;
         public bool ceil_mode { get; } = ceil_mode;
-        public override Tensor forward(Tensor input) => F.max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode);
+
+        public override Tensor forward(Tensor input) =>
+            F.max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode);
     }
 
-    public sealed class AvgPool2d(long kernel_size, long? stride = null, long padding = 0, bool ceil_mode = false, bool count_include_pad = true)
-        : nn.Module<Tensor, Tensor>
+    public sealed class AvgPool2d(
+        long kernel_size,
+        long? stride = null,
+        long padding = 0,
+        bool ceil_mode = false,
+        bool count_include_pad = true
+    ) : nn.Module<Tensor, Tensor>
     {
-        public override Tensor forward(Tensor input) => F.avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad);
+        public override Tensor forward(Tensor input) =>
+            F.avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad);
     }
 
     public sealed class AdaptiveAvgPool2d((long, long) output_size) : nn.Module<Tensor, Tensor>
     {
         public (long, long) output_size { get; } = output_size;
+
         public override Tensor forward(Tensor input) => F.adaptive_avg_pool2d(input, output_size);
     }
 
     /// <summary>Zeroes elements with probability p in training (scaling the rest by 1/(1-p)); the identity in eval.</summary>
     public sealed class Dropout(double p = 0.5) : nn.Module<Tensor, Tensor>
     {
-        public double p { get; } = p is >= 0 and <= 1 ? p : throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be in [0, 1]");
+        public double p { get; } =
+            p is >= 0 and <= 1
+                ? p
+                : throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be in [0, 1]");
+
         public override Tensor forward(Tensor input) => F.dropout(input, p, training);
     }
 
     /// <summary>Zeroes whole channels of [N, C, L] (each sample's own) with probability p in training; the identity in eval.</summary>
     public sealed class Dropout1d(double p = 0.5) : nn.Module<Tensor, Tensor>
     {
-        public double p { get; } = p is >= 0 and <= 1 ? p : throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be in [0, 1]");
+        public double p { get; } =
+            p is >= 0 and <= 1
+                ? p
+                : throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be in [0, 1]");
+
         public override Tensor forward(Tensor input) => F.dropout1d(input, p, training);
     }
 
     /// <summary>Zeroes whole channels of [N, C, H, W] (or, as in PyTorch 1.13, of [N, C, L]) with probability p in training.</summary>
     public sealed class Dropout2d(double p = 0.5) : nn.Module<Tensor, Tensor>
     {
-        public double p { get; } = p is >= 0 and <= 1 ? p : throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be in [0, 1]");
+        public double p { get; } =
+            p is >= 0 and <= 1
+                ? p
+                : throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be in [0, 1]");
+
         public override Tensor forward(Tensor input) => F.dropout2d(input, p, training);
     }
 
@@ -252,8 +392,13 @@ namespace QuakePrune.Torch.Modules
     {
         public Upsample(long? size = null, double? scale_factor = null, string mode = "nearest")
         {
-            if ((size is null) == (scale_factor is null)) throw new ArgumentException("Upsample needs exactly one of size and scale_factor");
-            if (mode != "nearest") throw new ArgumentException($"unsupported Upsample mode '{mode}': this binding has nearest", nameof(mode));
+            if ((size is null) == (scale_factor is null))
+                throw new ArgumentException("Upsample needs exactly one of size and scale_factor");
+            if (mode != "nearest")
+                throw new ArgumentException(
+                    $"unsupported Upsample mode '{mode}': this binding has nearest",
+                    nameof(mode)
+                );
             (this.size, this.scale_factor, this.mode) = (size, scale_factor, mode);
         }
 
@@ -261,12 +406,16 @@ namespace QuakePrune.Torch.Modules
         public double? scale_factor { get; }
         public string mode { get; }
 
-        public override Tensor forward(Tensor input) => input.dim() switch
-        {
-            3 => F.interpolate(input, size, scale_factor, mode),
-            4 => F.interpolate(input, size is { } s ? (s, s) : null, scale_factor is { } f ? (f, f) : null, mode),
-            var d => throw new ArgumentException($"Upsample expects a 3-d [N, C, L] or 4-d [N, C, H, W] input, got {d}-d", nameof(input)),
-        };
+        public override Tensor forward(Tensor input) =>
+            input.dim() switch
+            {
+                3 => F.interpolate(input, size, scale_factor, mode),
+                4 => F.interpolate(input, size is { } s ? (s, s) : null, scale_factor is { } f ? (f, f) : null, mode),
+                var d => throw new ArgumentException(
+                    $"Upsample expects a 3-d [N, C, L] or 4-d [N, C, H, W] input, got {d}-d",
+                    nameof(input)
+                ),
+            };
     }
 
     public sealed class Flatten(long start_dim = 1, long end_dim = -1) : nn.Module<Tensor, Tensor>
@@ -287,7 +436,8 @@ namespace QuakePrune.Torch.Modules
 
         public Sequential(params nn.Module<Tensor, Tensor>[] modules)
         {
-            foreach (var module in modules) append(module);
+            foreach (var module in modules)
+                append(module);
         }
 
         public Sequential(params (string name, nn.Module<Tensor, Tensor> module)[] modules)
@@ -316,7 +466,8 @@ namespace QuakePrune.Torch.Modules
             {
                 var y = layer.call(x);
                 // Autograd keeps what it needs inside libtorch, so our handle on an intermediate can go now.
-                if (!ReferenceEquals(x, input) && !ReferenceEquals(x, y)) x.Dispose();
+                if (!ReferenceEquals(x, input) && !ReferenceEquals(x, y))
+                    x.Dispose();
                 x = y;
             }
             return ReferenceEquals(x, input) ? input.alias() : x;
@@ -332,49 +483,131 @@ namespace QuakePrune.Torch
     {
         public static partial class nn
         {
-            public static Conv2d Conv2d(long in_channels, long out_channels, long kernel_size, long stride = 1, long padding = 0, long dilation = 1,
-                long groups = 1, bool bias = true, ScalarType dtype = ScalarType.Float32, Device? device = null) =>
-                new(in_channels, out_channels, (kernel_size, kernel_size), (stride, stride), (padding, padding), (dilation, dilation), groups, bias, dtype,
-                    device);
+            public static Conv2d Conv2d(
+                long in_channels,
+                long out_channels,
+                long kernel_size,
+                long stride = 1,
+                long padding = 0,
+                long dilation = 1,
+                long groups = 1,
+                bool bias = true,
+                ScalarType dtype = ScalarType.Float32,
+                Device? device = null
+            ) =>
+                new(
+                    in_channels,
+                    out_channels,
+                    (kernel_size, kernel_size),
+                    (stride, stride),
+                    (padding, padding),
+                    (dilation, dilation),
+                    groups,
+                    bias,
+                    dtype,
+                    device
+                );
 
-            public static Conv2d Conv2d(long in_channels, long out_channels, (long, long) kernel_size, (long, long) stride, (long, long) padding,
-                long groups = 1, bool bias = true) =>
-                new(in_channels, out_channels, kernel_size, stride, padding, (1, 1), groups, bias);
+            public static Conv2d Conv2d(
+                long in_channels,
+                long out_channels,
+                (long, long) kernel_size,
+                (long, long) stride,
+                (long, long) padding,
+                long groups = 1,
+                bool bias = true
+            ) => new(in_channels, out_channels, kernel_size, stride, padding, (1, 1), groups, bias);
 
-            public static Conv1d Conv1d(long in_channels, long out_channels, long kernel_size, long stride = 1, long padding = 0, long dilation = 1,
-                long groups = 1, bool bias = true, ScalarType dtype = ScalarType.Float32, Device? device = null) =>
-                new(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, dtype, device);
+            public static Conv1d Conv1d(
+                long in_channels,
+                long out_channels,
+                long kernel_size,
+                long stride = 1,
+                long padding = 0,
+                long dilation = 1,
+                long groups = 1,
+                bool bias = true,
+                ScalarType dtype = ScalarType.Float32,
+                Device? device = null
+            ) => new(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, dtype, device);
 
-            public static Linear Linear(long in_features, long out_features, bool bias = true, ScalarType dtype = ScalarType.Float32, Device? device = null) =>
-                new(in_features, out_features, bias, dtype, device);
+            public static Linear Linear(
+                long in_features,
+                long out_features,
+                bool bias = true,
+                ScalarType dtype = ScalarType.Float32,
+                Device? device = null
+            ) => new(in_features, out_features, bias, dtype, device);
 
-            public static BatchNorm2d BatchNorm2d(long num_features, double eps = 1e-5, double? momentum = 0.1, bool affine = true,
-                bool track_running_stats = true, ScalarType dtype = ScalarType.Float32, Device? device = null) =>
-                new(num_features, eps, momentum, affine, track_running_stats, dtype, device);
+            public static BatchNorm2d BatchNorm2d(
+                long num_features,
+                double eps = 1e-5,
+                double? momentum = 0.1,
+                bool affine = true,
+                bool track_running_stats = true,
+                ScalarType dtype = ScalarType.Float32,
+                Device? device = null
+            ) => new(num_features, eps, momentum, affine, track_running_stats, dtype, device);
 
-            public static BatchNorm1d BatchNorm1d(long num_features, double eps = 1e-5, double? momentum = 0.1, bool affine = true,
-                bool track_running_stats = true, ScalarType dtype = ScalarType.Float32, Device? device = null) =>
-                new(num_features, eps, momentum, affine, track_running_stats, dtype, device);
+            public static BatchNorm1d BatchNorm1d(
+                long num_features,
+                double eps = 1e-5,
+                double? momentum = 0.1,
+                bool affine = true,
+                bool track_running_stats = true,
+                ScalarType dtype = ScalarType.Float32,
+                Device? device = null
+            ) => new(num_features, eps, momentum, affine, track_running_stats, dtype, device);
 
             public static ReLU ReLU(bool inplace = false) => new(inplace);
 
-            public static MaxPool2d MaxPool2d(long kernel_size, long? stride = null, long padding = 0, long dilation = 1, bool ceil_mode = false) =>
-                new((kernel_size, kernel_size), stride is { } s ? (s, s) : null, (padding, padding), (dilation, dilation), ceil_mode);
+            public static MaxPool2d MaxPool2d(
+                long kernel_size,
+                long? stride = null,
+                long padding = 0,
+                long dilation = 1,
+                bool ceil_mode = false
+            ) =>
+                new(
+                    (kernel_size, kernel_size),
+                    stride is { } s ? (s, s) : null,
+                    (padding, padding),
+                    (dilation, dilation),
+                    ceil_mode
+                );
 
-            public static MaxPool1d MaxPool1d(long kernel_size, long? stride = null, long padding = 0, long dilation = 1, bool ceil_mode = false) =>
-                new(kernel_size, stride, padding, dilation, ceil_mode);
+            public static MaxPool1d MaxPool1d(
+                long kernel_size,
+                long? stride = null,
+                long padding = 0,
+                long dilation = 1,
+                bool ceil_mode = false
+            ) => new(kernel_size, stride, padding, dilation, ceil_mode);
 
-            public static AvgPool2d AvgPool2d(long kernel_size, long? stride = null, long padding = 0) => new(kernel_size, stride, padding);
+            public static AvgPool2d AvgPool2d(long kernel_size, long? stride = null, long padding = 0) =>
+                new(kernel_size, stride, padding);
+
             public static AdaptiveAvgPool2d AdaptiveAvgPool2d(long output_size) => new((output_size, output_size));
+
             public static AdaptiveAvgPool2d AdaptiveAvgPool2d((long, long) output_size) => new(output_size);
+
             public static Dropout Dropout(double p = 0.5) => new(p);
+
             public static Dropout1d Dropout1d(double p = 0.5) => new(p);
+
             public static Dropout2d Dropout2d(double p = 0.5) => new(p);
-            public static Upsample Upsample(long? size = null, double? scale_factor = null, string mode = "nearest") => new(size, scale_factor, mode);
+
+            public static Upsample Upsample(long? size = null, double? scale_factor = null, string mode = "nearest") =>
+                new(size, scale_factor, mode);
+
             public static Flatten Flatten(long start_dim = 1, long end_dim = -1) => new(start_dim, end_dim);
+
             public static Identity Identity() => new();
+
             public static Sequential Sequential(params Module<Tensor, Tensor>[] modules) => new(modules);
-            public static Sequential Sequential(params (string name, Module<Tensor, Tensor> module)[] modules) => new(modules);
+
+            public static Sequential Sequential(params (string name, Module<Tensor, Tensor> module)[] modules) =>
+                new(modules);
         }
     }
 }

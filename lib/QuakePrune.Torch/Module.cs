@@ -5,7 +5,8 @@ public static partial class torch
     public static partial class nn
     {
         /// <summary>A trainable parameter: a detached copy-free alias of <paramref name="data"/> that requires grad.</summary>
-        public static Tensor Parameter(Tensor data, bool requires_grad = true) => data.requires_grad_(requires_grad).DetachFromDisposeScope();
+        public static Tensor Parameter(Tensor data, bool requires_grad = true) =>
+            data.requires_grad_(requires_grad).DetachFromDisposeScope();
 
         /// <summary>
         /// The base of every layer and model, as torch.nn.Module: parameters, buffers and children registered by
@@ -24,14 +25,22 @@ public static partial class torch
             private static void CheckName(string name, string what)
             {
                 if (string.IsNullOrEmpty(name) || name.Contains('.'))
-                    throw new ArgumentException($"{what} name '{name}' must be non-empty and contain no '.'", nameof(name));
+                    throw new ArgumentException(
+                        $"{what} name '{name}' must be non-empty and contain no '.'",
+                        nameof(name)
+                    );
             }
 
             private void CheckFree(string name, string what)
             {
-                if ((what != "parameter" && ownParameters.ContainsKey(name)) || (what != "buffer" && ownBuffers.ContainsKey(name))
-                    || (what != "module" && ownChildren.ContainsKey(name)))
-                    throw new ArgumentException($"{GetType().Name}: '{name}' is already registered as another kind of member than a {what}");
+                if (
+                    (what != "parameter" && ownParameters.ContainsKey(name))
+                    || (what != "buffer" && ownBuffers.ContainsKey(name))
+                    || (what != "module" && ownChildren.ContainsKey(name))
+                )
+                    throw new ArgumentException(
+                        $"{GetType().Name}: '{name}' is already registered as another kind of member than a {what}"
+                    );
             }
 
             /// <summary>Registers (or replaces) a parameter; it is set to require grad and leaves any dispose scope.</summary>
@@ -49,13 +58,16 @@ public static partial class torch
                 CheckName(name, "buffer");
                 CheckFree(name, "buffer");
                 ownBuffers[name] = buffer.DetachFromDisposeScope();
-                if (persistent) nonPersistentBuffers.Remove(name);
-                else nonPersistentBuffers.Add(name);
+                if (persistent)
+                    nonPersistentBuffers.Remove(name);
+                else
+                    nonPersistentBuffers.Add(name);
                 return buffer;
             }
 
             /// <summary>Registers (or replaces) a child module; its members appear under "name.".</summary>
-            public T register_module<T>(string name, T module) where T : Module
+            public T register_module<T>(string name, T module)
+                where T : Module
             {
                 CheckName(name, "module");
                 CheckFree(name, "module");
@@ -63,20 +75,25 @@ public static partial class torch
                 return module;
             }
 
-            public Tensor get_parameter(string target) => Owner(target, out var leaf).ownParameters.TryGetValue(leaf, out var p)
-                ? p
-                : throw new KeyNotFoundException($"{GetType().Name} has no parameter '{target}'");
+            public Tensor get_parameter(string target) =>
+                Owner(target, out var leaf).ownParameters.TryGetValue(leaf, out var p)
+                    ? p
+                    : throw new KeyNotFoundException($"{GetType().Name} has no parameter '{target}'");
 
-            public Tensor get_buffer(string target) => Owner(target, out var leaf).ownBuffers.TryGetValue(leaf, out var b)
-                ? b
-                : throw new KeyNotFoundException($"{GetType().Name} has no buffer '{target}'");
+            public Tensor get_buffer(string target) =>
+                Owner(target, out var leaf).ownBuffers.TryGetValue(leaf, out var b)
+                    ? b
+                    : throw new KeyNotFoundException($"{GetType().Name} has no buffer '{target}'");
 
             public Module get_submodule(string target)
             {
-                if (target.Length == 0) return this;
+                if (target.Length == 0)
+                    return this;
                 var module = this;
                 foreach (var part in target.Split('.'))
-                    module = module.ownChildren.TryGetValue(part, out var child) ? child : throw new KeyNotFoundException($"{GetType().Name} has no submodule '{target}'");
+                    module = module.ownChildren.TryGetValue(part, out var child)
+                        ? child
+                        : throw new KeyNotFoundException($"{GetType().Name} has no submodule '{target}'");
                 return module;
             }
 
@@ -88,7 +105,9 @@ public static partial class torch
                 return dot < 0 ? this : get_submodule(target[..dot]);
             }
 
-            public IEnumerable<(string name, Module module)> named_children() => ownChildren.Select(c => (c.Key, c.Value));
+            public IEnumerable<(string name, Module module)> named_children() =>
+                ownChildren.Select(c => (c.Key, c.Value));
+
             public IEnumerable<Module> children() => ownChildren.Values;
 
             /// <summary>This module (name "") and every descendant, depth first, in registration order.</summary>
@@ -96,8 +115,8 @@ public static partial class torch
             {
                 yield return (prefix, this);
                 foreach (var (name, child) in ownChildren)
-                    foreach (var item in child.named_modules(prefix.Length == 0 ? name : prefix + "." + name))
-                        yield return item;
+                foreach (var item in child.named_modules(prefix.Length == 0 ? name : prefix + "." + name))
+                    yield return item;
             }
 
             public IEnumerable<Module> modules() => named_modules().Select(m => m.module);
@@ -105,7 +124,8 @@ public static partial class torch
             public IEnumerable<(string name, Tensor parameter)> named_parameters(bool recurse = true) =>
                 Members(m => m.ownParameters.Select(p => (p.Key, p.Value)), recurse);
 
-            public IEnumerable<Tensor> parameters(bool recurse = true) => named_parameters(recurse).Select(p => p.parameter);
+            public IEnumerable<Tensor> parameters(bool recurse = true) =>
+                named_parameters(recurse).Select(p => p.parameter);
 
             public IEnumerable<(string name, Tensor buffer)> named_buffers(bool recurse = true) =>
                 Members(m => m.ownBuffers.Select(b => (b.Key, b.Value)), recurse);
@@ -116,8 +136,8 @@ public static partial class torch
             {
                 var modules = recurse ? named_modules() : [("", this)];
                 foreach (var (prefix, module) in modules)
-                    foreach (var (name, tensor) in own(module))
-                        yield return (prefix.Length == 0 ? name : prefix + "." + name, tensor);
+                foreach (var (name, tensor) in own(module))
+                    yield return (prefix.Length == 0 ? name : prefix + "." + name, tensor);
             }
 
             /// <summary>The number of parameter elements (trainable or not).</summary>
@@ -125,7 +145,8 @@ public static partial class torch
 
             public virtual Module train(bool mode = true)
             {
-                foreach (var module in modules()) module.training = mode;
+                foreach (var module in modules())
+                    module.training = mode;
                 return this;
             }
 
@@ -134,7 +155,8 @@ public static partial class torch
             /// <summary>Calls <paramref name="action"/> on every descendant, then on this module (as PyTorch's apply; for custom initialisation).</summary>
             public Module apply(Action<Module> action)
             {
-                foreach (var child in ownChildren.Values) child.apply(action);
+                foreach (var child in ownChildren.Values)
+                    child.apply(action);
                 action(this);
                 return this;
             }
@@ -142,7 +164,8 @@ public static partial class torch
             /// <summary>Freezes (false) or unfreezes every parameter.</summary>
             public Module requires_grad_(bool requires_grad = true)
             {
-                foreach (var p in parameters()) p.requires_grad = requires_grad;
+                foreach (var p in parameters())
+                    p.requires_grad = requires_grad;
                 return this;
             }
 
@@ -196,9 +219,11 @@ public static partial class torch
                 foreach (var (prefix, module) in named_modules())
                 {
                     var dot = prefix.Length == 0 ? "" : prefix + ".";
-                    foreach (var (name, p) in module.ownParameters) result.Add(dot + name, p);
+                    foreach (var (name, p) in module.ownParameters)
+                        result.Add(dot + name, p);
                     foreach (var (name, b) in module.ownBuffers)
-                        if (!module.nonPersistentBuffers.Contains(name)) result.Add(dot + name, b);
+                        if (!module.nonPersistentBuffers.Contains(name))
+                            result.Add(dot + name, b);
                 }
                 return result;
             }
@@ -215,27 +240,37 @@ public static partial class torch
                 var misShaped = new List<string>();
                 foreach (var (name, target) in own)
                 {
-                    if (!source.TryGetValue(name, out var value)) continue;
+                    if (!source.TryGetValue(name, out var value))
+                        continue;
                     var (want, got) = (target.shape, value.shape);
                     if (!want.SequenceEqual(got))
-                        misShaped.Add($"{name}: checkpoint shape [{string.Join(", ", got)}], model shape [{string.Join(", ", want)}]");
+                        misShaped.Add(
+                            $"{name}: checkpoint shape [{string.Join(", ", got)}], model shape [{string.Join(", ", want)}]"
+                        );
                 }
                 var problems = new List<string>();
-                if (misShaped.Count > 0) problems.Add("size mismatch for " + string.Join("; ", misShaped));
-                if (strict && missing.Count > 0) problems.Add("missing keys: " + string.Join(", ", missing));
-                if (strict && unexpected.Count > 0) problems.Add("unexpected keys: " + string.Join(", ", unexpected));
+                if (misShaped.Count > 0)
+                    problems.Add("size mismatch for " + string.Join("; ", misShaped));
+                if (strict && missing.Count > 0)
+                    problems.Add("missing keys: " + string.Join(", ", missing));
+                if (strict && unexpected.Count > 0)
+                    problems.Add("unexpected keys: " + string.Join(", ", unexpected));
                 if (problems.Count > 0)
-                    throw new InvalidDataException($"error loading the state dict of {GetType().Name}: {string.Join(". ", problems)}");
+                    throw new InvalidDataException(
+                        $"error loading the state dict of {GetType().Name}: {string.Join(". ", problems)}"
+                    );
                 using (no_grad())
                 {
                     foreach (var (name, target) in own)
-                        if (source.TryGetValue(name, out var value)) target.copy_(value);
+                        if (source.TryGetValue(name, out var value))
+                            target.copy_(value);
                 }
                 return new LoadResult(missing, unexpected);
             }
 
             /// <summary>Writes the state dict as safetensors (atomically), with string metadata (architecture, preprocessing...).</summary>
-            public void save(string path, IReadOnlyDictionary<string, string>? metadata = null) => Safetensors.Save(path, state_dict(), metadata);
+            public void save(string path, IReadOnlyDictionary<string, string>? metadata = null) =>
+                Safetensors.Save(path, state_dict(), metadata);
 
             /// <summary>Loads a safetensors state dict written by <see cref="save"/> (or by Python); returns its metadata.</summary>
             public IReadOnlyDictionary<string, string> load(string path, bool strict = true)
@@ -255,9 +290,12 @@ public static partial class torch
 
             public virtual void Dispose()
             {
-                foreach (var child in ownChildren.Values) child.Dispose();
-                foreach (var p in ownParameters.Values) p.Dispose();
-                foreach (var b in ownBuffers.Values) b.Dispose();
+                foreach (var child in ownChildren.Values)
+                    child.Dispose();
+                foreach (var p in ownParameters.Values)
+                    p.Dispose();
+                foreach (var b in ownBuffers.Values)
+                    b.Dispose();
                 GC.SuppressFinalize(this);
             }
         }

@@ -17,11 +17,14 @@ public static partial class torch
 
             protected Optimizer(IEnumerable<(string name, Tensor parameter)> named, double lr)
             {
-                if (lr < 0) throw new ArgumentOutOfRangeException(nameof(lr), lr, "learning rate must not be negative");
+                if (lr < 0)
+                    throw new ArgumentOutOfRangeException(nameof(lr), lr, "learning rate must not be negative");
                 var list = named.ToList();
-                if (list.Count == 0) throw new ArgumentException("an optimiser needs at least one parameter");
+                if (list.Count == 0)
+                    throw new ArgumentException("an optimiser needs at least one parameter");
                 var duplicate = list.GroupBy(p => p.name).FirstOrDefault(g => g.Count() > 1);
-                if (duplicate is not null) throw new ArgumentException($"parameter name '{duplicate.Key}' appears twice");
+                if (duplicate is not null)
+                    throw new ArgumentException($"parameter name '{duplicate.Key}' appears twice");
                 parameters = list.Select(p => p.parameter).ToList();
                 names = list.Select(p => p.name).ToList();
                 this.lr = initial_lr = lr;
@@ -45,7 +48,8 @@ public static partial class torch
                 for (var i = 0; i < parameters.Count; i++)
                 {
                     using var gradient = parameters[i].grad;
-                    if (gradient is not null) Update(i, parameters[i], gradient);
+                    if (gradient is not null)
+                        Update(i, parameters[i], gradient);
                 }
             }
 
@@ -77,7 +81,8 @@ public static partial class torch
                 var result = new OrderedDictionary<string, Tensor>();
                 for (var i = 0; i < parameters.Count; i++)
                     foreach (var state in StateNames)
-                        if (GetState(i, state) is { } value) result.Add($"{names[i]}.{state}", value);
+                        if (GetState(i, state) is { } value)
+                            result.Add($"{names[i]}.{state}", value);
                 return result;
             }
 
@@ -98,22 +103,31 @@ public static partial class torch
                     }
                     var expected = name == "step" ? [] : parameters[i].shape;
                     if (!expected.SequenceEqual(value.shape))
-                        problems.Add($"'{key}' has shape [{string.Join(", ", value.shape)}], expected [{string.Join(", ", expected)}]");
-                    else accepted.Add((i, name, value));
+                        problems.Add(
+                            $"'{key}' has shape [{string.Join(", ", value.shape)}], expected [{string.Join(", ", expected)}]"
+                        );
+                    else
+                        accepted.Add((i, name, value));
                 }
                 for (var i = 0; i < parameters.Count; i++)
                 {
                     var present = StateNames.Count(s => state.ContainsKey($"{names[i]}.{s}"));
                     if (present != 0 && present != StateNames.Count)
-                        problems.Add($"parameter '{names[i]}' has only part of its state ({string.Join(", ", StateNames)} needed)");
+                        problems.Add(
+                            $"parameter '{names[i]}' has only part of its state ({string.Join(", ", StateNames)} needed)"
+                        );
                 }
-                if (problems.Count > 0) throw new InvalidDataException($"error loading the state of {GetType().Name}: {string.Join("; ", problems)}");
+                if (problems.Count > 0)
+                    throw new InvalidDataException(
+                        $"error loading the state of {GetType().Name}: {string.Join("; ", problems)}"
+                    );
                 using var _ = no_grad();
                 foreach (var (i, name, value) in accepted)
                 {
                     var copy = value.to(name == "step" ? ScalarType.Float32 : parameters[i].dtype);
                     var moved = copy.to(parameters[i].device);
-                    if (!ReferenceEquals(copy, moved)) copy.Dispose();
+                    if (!ReferenceEquals(copy, moved))
+                        copy.Dispose();
                     using var owned = moved.clone();
                     moved.Dispose();
                     SetState(i, name, owned.clone().DetachFromDisposeScope());
@@ -123,7 +137,8 @@ public static partial class torch
             /// <summary>Frees the optimiser's state tensors.</summary>
             public void DisposeState()
             {
-                foreach (var value in state_dict().Values) value.Dispose();
+                foreach (var value in state_dict().Values)
+                    value.Dispose();
             }
         }
 
@@ -132,18 +147,36 @@ public static partial class torch
         {
             private readonly Tensor?[] momentumBuffers;
 
-            public SGD(IEnumerable<(string name, Tensor parameter)> named_parameters, double lr, double momentum = 0, double dampening = 0,
-                double weight_decay = 0, bool nesterov = false) : base(named_parameters, lr)
+            public SGD(
+                IEnumerable<(string name, Tensor parameter)> named_parameters,
+                double lr,
+                double momentum = 0,
+                double dampening = 0,
+                double weight_decay = 0,
+                bool nesterov = false
+            )
+                : base(named_parameters, lr)
             {
-                if (nesterov && (momentum <= 0 || dampening != 0)) throw new ArgumentException("Nesterov momentum needs a momentum and zero dampening");
-                (this.momentum, this.dampening, this.weight_decay, this.nesterov) = (momentum, dampening, weight_decay, nesterov);
+                if (nesterov && (momentum <= 0 || dampening != 0))
+                    throw new ArgumentException("Nesterov momentum needs a momentum and zero dampening");
+                (this.momentum, this.dampening, this.weight_decay, this.nesterov) = (
+                    momentum,
+                    dampening,
+                    weight_decay,
+                    nesterov
+                );
                 momentumBuffers = new Tensor?[parameters.Count];
             }
 
-            public SGD(IEnumerable<Tensor> parameters, double lr, double momentum = 0, double dampening = 0, double weight_decay = 0, bool nesterov = false)
-                : this(Numbered(parameters), lr, momentum, dampening, weight_decay, nesterov)
-            {
-            }
+            public SGD(
+                IEnumerable<Tensor> parameters,
+                double lr,
+                double momentum = 0,
+                double dampening = 0,
+                double weight_decay = 0,
+                bool nesterov = false
+            )
+                : this(Numbered(parameters), lr, momentum, dampening, weight_decay, nesterov) { }
 
             public double momentum { get; }
             public double dampening { get; }
@@ -156,25 +189,31 @@ public static partial class torch
                 if (momentum != 0)
                 {
                     var buffer = momentumBuffers[index];
-                    if (buffer is null) momentumBuffers[index] = buffer = direction.clone().DetachFromDisposeScope();
-                    else buffer.mul_(momentum).add_(direction, 1 - dampening);
+                    if (buffer is null)
+                        momentumBuffers[index] = buffer = direction.clone().DetachFromDisposeScope();
+                    else
+                        buffer.mul_(momentum).add_(direction, 1 - dampening);
                     if (nesterov)
                     {
                         var next = direction.add(buffer, momentum);
-                        if (!ReferenceEquals(direction, gradient)) direction.Dispose();
+                        if (!ReferenceEquals(direction, gradient))
+                            direction.Dispose();
                         direction = next;
                     }
                     else
                     {
-                        if (!ReferenceEquals(direction, gradient)) direction.Dispose();
+                        if (!ReferenceEquals(direction, gradient))
+                            direction.Dispose();
                         direction = buffer;
                     }
                 }
                 parameter.add_(direction, -lr);
-                if (!ReferenceEquals(direction, gradient) && !ReferenceEquals(direction, momentumBuffers[index])) direction.Dispose();
+                if (!ReferenceEquals(direction, gradient) && !ReferenceEquals(direction, momentumBuffers[index]))
+                    direction.Dispose();
             }
 
             protected override IReadOnlyList<string> StateNames => momentum != 0 ? ["momentum_buffer"] : [];
+
             protected override Tensor? GetState(int index, string state) => momentumBuffers[index];
 
             protected override void SetState(int index, string state, Tensor value)
@@ -192,21 +231,42 @@ public static partial class torch
             private readonly Tensor?[] expAvgSqs;
             private readonly Tensor?[] maxExpAvgSqs;
 
-            public AdamW(IEnumerable<(string name, Tensor parameter)> named_parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
-                double eps = 1e-8, double weight_decay = 1e-2, bool amsgrad = false) : base(named_parameters, lr)
+            public AdamW(
+                IEnumerable<(string name, Tensor parameter)> named_parameters,
+                double lr = 1e-3,
+                double beta1 = 0.9,
+                double beta2 = 0.999,
+                double eps = 1e-8,
+                double weight_decay = 1e-2,
+                bool amsgrad = false
+            )
+                : base(named_parameters, lr)
             {
-                if (beta1 is < 0 or >= 1 || beta2 is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(beta1), "betas must be in [0, 1)");
-                (this.beta1, this.beta2, this.eps, this.weight_decay, this.amsgrad) = (beta1, beta2, eps, weight_decay, amsgrad);
+                if (beta1 is < 0 or >= 1 || beta2 is < 0 or >= 1)
+                    throw new ArgumentOutOfRangeException(nameof(beta1), "betas must be in [0, 1)");
+                (this.beta1, this.beta2, this.eps, this.weight_decay, this.amsgrad) = (
+                    beta1,
+                    beta2,
+                    eps,
+                    weight_decay,
+                    amsgrad
+                );
                 steps = new Tensor?[parameters.Count];
                 expAvgs = new Tensor?[parameters.Count];
                 expAvgSqs = new Tensor?[parameters.Count];
                 maxExpAvgSqs = new Tensor?[parameters.Count];
             }
 
-            public AdamW(IEnumerable<Tensor> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
-                double weight_decay = 1e-2, bool amsgrad = false) : this(Numbered(parameters), lr, beta1, beta2, eps, weight_decay, amsgrad)
-            {
-            }
+            public AdamW(
+                IEnumerable<Tensor> parameters,
+                double lr = 1e-3,
+                double beta1 = 0.9,
+                double beta2 = 0.999,
+                double eps = 1e-8,
+                double weight_decay = 1e-2,
+                bool amsgrad = false
+            )
+                : this(Numbered(parameters), lr, beta1, beta2, eps, weight_decay, amsgrad) { }
 
             public double beta1 { get; }
             public double beta2 { get; }
@@ -221,7 +281,8 @@ public static partial class torch
                     steps[index] = zeros([], ScalarType.Float32, parameter.device).DetachFromDisposeScope();
                     expAvgs[index] = zeros_like(parameter).DetachFromDisposeScope();
                     expAvgSqs[index] = zeros_like(parameter).DetachFromDisposeScope();
-                    if (amsgrad) maxExpAvgSqs[index] = zeros_like(parameter).DetachFromDisposeScope();
+                    if (amsgrad)
+                        maxExpAvgSqs[index] = zeros_like(parameter).DetachFromDisposeScope();
                 }
                 var stepTensor = steps[index]!;
                 var (expAvg, expAvgSq) = (expAvgs[index]!, expAvgSqs[index]!);
@@ -248,15 +309,17 @@ public static partial class torch
                 parameter.addcdiv_(expAvg, denom, -stepSize);
             }
 
-            protected override IReadOnlyList<string> StateNames => amsgrad ? ["step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"] : ["step", "exp_avg", "exp_avg_sq"];
+            protected override IReadOnlyList<string> StateNames =>
+                amsgrad ? ["step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"] : ["step", "exp_avg", "exp_avg_sq"];
 
-            protected override Tensor? GetState(int index, string state) => state switch
-            {
-                "step" => steps[index],
-                "exp_avg" => expAvgs[index],
-                "exp_avg_sq" => expAvgSqs[index],
-                _ => maxExpAvgSqs[index],
-            };
+            protected override Tensor? GetState(int index, string state) =>
+                state switch
+                {
+                    "step" => steps[index],
+                    "exp_avg" => expAvgs[index],
+                    "exp_avg_sq" => expAvgSqs[index],
+                    _ => maxExpAvgSqs[index],
+                };
 
             protected override void SetState(int index, string state, Tensor value)
             {
@@ -301,7 +364,8 @@ public static partial class torch
                 /// <summary>Resumes at <paramref name="epoch"/> (a saved last_epoch) and sets the optimiser's lr accordingly.</summary>
                 public void load_state(int epoch)
                 {
-                    if (epoch < 0) throw new ArgumentOutOfRangeException(nameof(epoch), epoch, "epoch must not be negative");
+                    if (epoch < 0)
+                        throw new ArgumentOutOfRangeException(nameof(epoch), epoch, "epoch must not be negative");
                     last_epoch = epoch;
                     optimizer.lr = lr_at(epoch);
                 }
@@ -314,18 +378,24 @@ public static partial class torch
             }
 
             /// <summary>lr = eta_min + (initial - eta_min) (1 + cos(pi epoch / T_max)) / 2.</summary>
-            public sealed class CosineAnnealingLR(Optimizer optimizer, int T_max, double eta_min = 0) : LRScheduler(optimizer)
+            public sealed class CosineAnnealingLR(Optimizer optimizer, int T_max, double eta_min = 0)
+                : LRScheduler(optimizer)
             {
                 public override double lr_at(int epoch) =>
                     eta_min + (optimizer.initial_lr - eta_min) * (1 + Math.Cos(Math.PI * epoch / T_max)) / 2;
             }
 
             /// <summary>Linear warm-up: the factor goes from start_factor to end_factor over total_iters epochs, then stays.</summary>
-            public sealed class LinearLR(Optimizer optimizer, double start_factor = 1.0 / 3, double end_factor = 1.0, int total_iters = 5)
-                : LRScheduler(optimizer)
+            public sealed class LinearLR(
+                Optimizer optimizer,
+                double start_factor = 1.0 / 3,
+                double end_factor = 1.0,
+                int total_iters = 5
+            ) : LRScheduler(optimizer)
             {
                 public override double lr_at(int epoch) =>
-                    optimizer.initial_lr * (start_factor + (end_factor - start_factor) * Math.Min(epoch, total_iters) / total_iters);
+                    optimizer.initial_lr
+                    * (start_factor + (end_factor - start_factor) * Math.Min(epoch, total_iters) / total_iters);
             }
 
             /// <summary>Runs schedulers one after another, switching at the milestones; each restarts at its own epoch 0 (warm-up then cosine).</summary>
@@ -334,7 +404,11 @@ public static partial class torch
                 private readonly IReadOnlyList<LRScheduler> schedulers;
                 private readonly IReadOnlyList<int> milestones;
 
-                public SequentialLR(Optimizer optimizer, IReadOnlyList<LRScheduler> schedulers, IReadOnlyList<int> milestones)
+                public SequentialLR(
+                    Optimizer optimizer,
+                    IReadOnlyList<LRScheduler> schedulers,
+                    IReadOnlyList<int> milestones
+                )
                     : base(Validate(optimizer, schedulers, milestones))
                 {
                     this.schedulers = schedulers;
@@ -342,22 +416,32 @@ public static partial class torch
                     optimizer.lr = lr_at(0);
                 }
 
-                private static Optimizer Validate(Optimizer optimizer, IReadOnlyList<LRScheduler> schedulers, IReadOnlyList<int> milestones)
+                private static Optimizer Validate(
+                    Optimizer optimizer,
+                    IReadOnlyList<LRScheduler> schedulers,
+                    IReadOnlyList<int> milestones
+                )
                 {
                     if (schedulers.Count == 0 || milestones.Count != schedulers.Count - 1)
-                        throw new ArgumentException($"SequentialLR needs one milestone fewer than schedulers ({schedulers.Count} schedulers, {milestones.Count} milestones)");
-                    if (schedulers.Any(s => s.optimizer != optimizer)) throw new ArgumentException("SequentialLR: every scheduler must drive the same optimiser");
+                        throw new ArgumentException(
+                            $"SequentialLR needs one milestone fewer than schedulers ({schedulers.Count} schedulers, {milestones.Count} milestones)"
+                        );
+                    if (schedulers.Any(s => s.optimizer != optimizer))
+                        throw new ArgumentException("SequentialLR: every scheduler must drive the same optimiser");
                     for (var k = 1; k < milestones.Count; k++)
-                        if (milestones[k] <= milestones[k - 1]) throw new ArgumentException("SequentialLR: milestones must increase");
+                        if (milestones[k] <= milestones[k - 1])
+                            throw new ArgumentException("SequentialLR: milestones must increase");
                     return optimizer;
                 }
 
                 public override double lr_at(int epoch)
                 {
                     // Called once by the base constructor before the fields are set.
-                    if (schedulers is null) return optimizer.lr;
+                    if (schedulers is null)
+                        return optimizer.lr;
                     var k = 0;
-                    while (k < milestones.Count && epoch >= milestones[k]) k++;
+                    while (k < milestones.Count && epoch >= milestones[k])
+                        k++;
                     return schedulers[k].lr_at(k == 0 ? epoch : epoch - milestones[k - 1]);
                 }
             }

@@ -14,7 +14,15 @@ public static class ChildCli
     public static Process StartIn(string? workingDirectory, params string[] args)
     {
         // env resets the signals a test sends: under nohup (or a CI runner) SIGHUP arrives ignored, and .NET keeps it so.
-        var start = new ProcessStartInfo("env", ["--default-signal=HUP,INT,TERM", DotnetHost(), Path.Combine(AppContext.BaseDirectory, "QuakePrune.Cli.dll"), .. args])
+        var start = new ProcessStartInfo(
+            "env",
+            [
+                "--default-signal=HUP,INT,TERM",
+                DotnetHost(),
+                Path.Combine(AppContext.BaseDirectory, "QuakePrune.Cli.dll"),
+                .. args,
+            ]
+        )
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -46,14 +54,20 @@ public static class ChildCli
     /// <summary>Sends a signal by name (TERM, HUP, KILL).</summary>
     public static void Signal(Process child, string signal)
     {
-        using var kill = Process.Start("kill", [$"-{signal}", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        using var kill = Process.Start(
+            "kill",
+            [$"-{signal}", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]
+        )!;
         kill.WaitForExit();
     }
 
     private static string DotnetHost()
     {
         var process = Environment.ProcessPath;
-        if (process is not null && Path.GetFileNameWithoutExtension(process) == "dotnet") return process;
-        return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+        if (process is not null && Path.GetFileNameWithoutExtension(process) == "dotnet")
+            return process;
+        return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)
+            ? host
+            : "dotnet";
     }
 }

@@ -7,20 +7,43 @@ public class FigureTests
     [Fact]
     public void Serialises_to_Plotly_schema_leaving_unset_attributes_out()
     {
-        var figure = new Figure(new Scatter { X = new[] { 1, 2 }, Y = new[] { 0.5, double.NaN }, Mode = "lines+markers", Line = new Line { Dash = "dot" } })
-            .WithTitle("Loss").WithAxisTitles("epoch", "loss").WithSize(600, 300);
+        var figure = new Figure(
+            new Scatter
+            {
+                X = new[] { 1, 2 },
+                Y = new[] { 0.5, double.NaN },
+                Mode = "lines+markers",
+                Line = new Line { Dash = "dot" },
+            }
+        ).WithTitle("Loss").WithAxisTitles("epoch", "loss").WithSize(600, 300);
         figure.YAxis().Type = "log";
         Assert.Equal(
             "{\"data\":[{\"type\":\"scatter\",\"x\":[1,2],\"y\":[0.5,null],\"mode\":\"lines\\u002Bmarkers\",\"line\":{\"dash\":\"dot\"}}],"
-            + "\"layout\":{\"title\":{\"text\":\"Loss\"},\"width\":600,\"height\":300,\"xaxis\":{\"title\":{\"text\":\"epoch\"}},\"yaxis\":{\"title\":{\"text\":\"loss\"},\"type\":\"log\"}}}",
-            figure.ToJsonString());
+                + "\"layout\":{\"title\":{\"text\":\"Loss\"},\"width\":600,\"height\":300,\"xaxis\":{\"title\":{\"text\":\"epoch\"}},\"yaxis\":{\"title\":{\"text\":\"loss\"},\"type\":\"log\"}}}",
+            figure.ToJsonString()
+        );
     }
 
     [Fact]
     public void Grid_places_traces_on_their_own_axes_with_subplot_titles()
     {
-        var figure = Figure.Grid(2, 2, "spectrogram", "histogram", "bars")
-            .Add(new Heatmap { Z = Heatmap.Rows(new double[,] { { 1, 2 }, { 3, 4 } }), ColorScale = "Viridis" }, 1, 1)
+        var figure = Figure
+            .Grid(2, 2, "spectrogram", "histogram", "bars")
+            .Add(
+                new Heatmap
+                {
+                    Z = Heatmap.Rows(
+                        new double[,]
+                        {
+                            { 1, 2 },
+                            { 3, 4 },
+                        }
+                    ),
+                    ColorScale = "Viridis",
+                },
+                1,
+                1
+            )
             .Add(new Histogram { X = new[] { 1.0, 2.0, 2.0 }, NBinsX = 10 }, 1, 2)
             .Add(new Bar { X = new[] { "a", "b" }, Y = new[] { 3, 4 } }, 2, 1);
         var json = figure.ToJson();
@@ -53,9 +76,30 @@ public class FigureTests
     public void Renders_to_png_with_headless_chromium()
     {
         using var temp = new TempDirectory();
-        var figure = Figure.Grid(1, 2, "line", "heatmap")
-            .Add(new Scatter { X = new[] { 0, 1, 2, 3 }, Y = new[] { 1.0, 3.0, 2.0, 4.0 }, Mode = "lines" })
-            .Add(new Heatmap { Z = Heatmap.Rows(new double[,] { { 0, 1, 2 }, { 2, 1, 0 } }) }, 1, 2)
+        var figure = Figure
+            .Grid(1, 2, "line", "heatmap")
+            .Add(
+                new Scatter
+                {
+                    X = new[] { 0, 1, 2, 3 },
+                    Y = new[] { 1.0, 3.0, 2.0, 4.0 },
+                    Mode = "lines",
+                }
+            )
+            .Add(
+                new Heatmap
+                {
+                    Z = Heatmap.Rows(
+                        new double[,]
+                        {
+                            { 0, 1, 2 },
+                            { 2, 1, 0 },
+                        }
+                    ),
+                },
+                1,
+                2
+            )
             .WithTitle("PNG check");
         var path = Path.Combine(temp.Path, "figure.png");
         figure.SavePng(path, 640, 360);
@@ -66,7 +110,8 @@ public class FigureTests
         Assert.Equal(360, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20)));
         // A blank page compresses to almost nothing; a drawn figure does not.
         Assert.True(png.Length > 10_000, $"PNG of {png.Length} bytes looks blank");
-        if (Environment.GetEnvironmentVariable("QUAKEPRUNE_KEEP_PNG") is { Length: > 0 } keep) File.Copy(path, keep, overwrite: true);
+        if (Environment.GetEnvironmentVariable("QUAKEPRUNE_KEEP_PNG") is { Length: > 0 } keep)
+            File.Copy(path, keep, overwrite: true);
     }
 
     [Fact]

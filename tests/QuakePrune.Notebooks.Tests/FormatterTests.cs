@@ -14,9 +14,11 @@ public class FormatterTests
     {
         var table = new List<Measurement> { new("baseline", 40.5), new("prune90", 14) }.ToTable();
         Assert.Equal("Variant   LatencyMs\n--------  ---------\nbaseline  40.5\nprune90   14", table.PlainText);
-        Assert.Equal("<table class=\"qp-table\"><thead><tr><th>Variant</th><th>LatencyMs</th></tr></thead><tbody>"
-                     + "<tr><td>baseline</td><td>40.5</td></tr><tr><td>prune90</td><td>14</td></tr></tbody></table>",
-            table.Html);
+        Assert.Equal(
+            "<table class=\"qp-table\"><thead><tr><th>Variant</th><th>LatencyMs</th></tr></thead><tbody>"
+                + "<tr><td>baseline</td><td>40.5</td></tr><tr><td>prune90</td><td>14</td></tr></tbody></table>",
+            table.Html
+        );
     }
 
     record Timing(string Variant, double? LatencyMs);
@@ -25,14 +27,24 @@ public class FormatterTests
     [Fact]
     public void Columns_given_by_header_show_those_headers_in_html_and_text()
     {
-        var table = new List<Timing> { new("baseline", 40.5), new("prune90 & co", null) }
-            .ToTable(("Variant", r => r.Variant), ("Latency, batch 1 (ms)", r => r.LatencyMs));
-        Assert.Equal("Variant       Latency, batch 1 (ms)\n------------  ---------------------\nbaseline      40.5\nprune90 & co  <null>", table.PlainText);
-        Assert.Equal("<table class=\"qp-table\"><thead><tr><th>Variant</th><th>Latency, batch 1 (ms)</th></tr></thead><tbody>"
-                     + "<tr><td>baseline</td><td>40.5</td></tr><tr><td>prune90 &amp; co</td><td>&lt;null&gt;</td></tr></tbody></table>",
-            table.Html);
+        var table = new List<Timing> { new("baseline", 40.5), new("prune90 & co", null) }.ToTable(
+            ("Variant", r => r.Variant),
+            ("Latency, batch 1 (ms)", r => r.LatencyMs)
+        );
+        Assert.Equal(
+            "Variant       Latency, batch 1 (ms)\n------------  ---------------------\nbaseline      40.5\nprune90 & co  <null>",
+            table.PlainText
+        );
+        Assert.Equal(
+            "<table class=\"qp-table\"><thead><tr><th>Variant</th><th>Latency, batch 1 (ms)</th></tr></thead><tbody>"
+                + "<tr><td>baseline</td><td>40.5</td></tr><tr><td>prune90 &amp; co</td><td>&lt;null&gt;</td></tr></tbody></table>",
+            table.Html
+        );
         Assert.EndsWith("prune90  <null>", new[] { new Timing("prune90", null) }.ToTable().PlainText);
-        Assert.EndsWith("99\n(1 more rows)", Enumerable.Range(0, TableFormatter.DefaultMaxRows + 1).ToList().ToTable(("Index", i => i)).PlainText);
+        Assert.EndsWith(
+            "99\n(1 more rows)",
+            Enumerable.Range(0, TableFormatter.DefaultMaxRows + 1).ToList().ToTable(("Index", i => i)).PlainText
+        );
     }
 
     [Fact]
@@ -55,10 +67,17 @@ public class FormatterTests
     {
         var frame = new DataFrame(
             new StringDataFrameColumn("split", ["train", "dev", "test"]),
-            new DoubleDataFrameColumn("snr_db", [12.5, null, -1]));
+            new DoubleDataFrameColumn("snr_db", [12.5, null, -1])
+        );
         var table = DataFrameFormatter.Format(frame, maxRows: 2);
-        Assert.Equal("split   snr_db\nstring  double\n------  ------\ntrain   12.5\ndev\n(1 more rows)", table.PlainText);
-        Assert.StartsWith("<table class=\"qp-table\"><thead><tr><th>split<br><span class=\"qp-type\">string</span></th>", table.Html);
+        Assert.Equal(
+            "split   snr_db\nstring  double\n------  ------\ntrain   12.5\ndev\n(1 more rows)",
+            table.PlainText
+        );
+        Assert.StartsWith(
+            "<table class=\"qp-table\"><thead><tr><th>split<br><span class=\"qp-type\">string</span></th>",
+            table.Html
+        );
     }
 
     /// <summary>
@@ -69,10 +88,16 @@ public class FormatterTests
     public void Register_gives_each_type_its_mime_types_in_the_kernels_formatter()
     {
         NotebookFormatters.Register();
-        Assert.Equal([MimeTypes.Plotly, MimeTypes.Html, MimeTypes.PlainText], Formatter.GetPreferredMimeTypesFor(typeof(Figure)));
+        Assert.Equal(
+            [MimeTypes.Plotly, MimeTypes.Html, MimeTypes.PlainText],
+            Formatter.GetPreferredMimeTypesFor(typeof(Figure))
+        );
         Assert.Equal([MimeTypes.Html, MimeTypes.PlainText], Formatter.GetPreferredMimeTypesFor(typeof(Table)));
         Assert.Equal([MimeTypes.Html, MimeTypes.PlainText], Formatter.GetPreferredMimeTypesFor(typeof(DataFrame)));
-        Assert.Equal([MimeTypes.Html, MimeTypes.PlainText], Formatter.GetPreferredMimeTypesFor(typeof(QuakePrune.Torch.Tensor)));
+        Assert.Equal(
+            [MimeTypes.Html, MimeTypes.PlainText],
+            Formatter.GetPreferredMimeTypesFor(typeof(QuakePrune.Torch.Tensor))
+        );
 
         var figure = new Figure(new Bar { X = new[] { "a" }, Y = new[] { 1 } }).WithTitle("T");
         Assert.Equal(figure.ToJsonString(), figure.ToDisplayString(MimeTypes.Plotly));

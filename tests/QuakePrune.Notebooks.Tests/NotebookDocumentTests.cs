@@ -11,16 +11,23 @@ public class NotebookDocumentTests
         var document = NotebookDocument.Create("unicode");
         document.AddCell("markdown", "# Séismes <b> & \"quotes\" \\ tab\there\n\nμ = 0.5 — 地震 🌋\n");
         document.AddCell("code", "var s = \"\\u0001\";\r\nConsole.WriteLine(s);", tags: "parameters");
-        document.Cells[1].Outputs.Add(new System.Text.Json.Nodes.JsonObject
-        {
-            ["output_type"] = "stream", ["name"] = "stdout", ["text"] = "control \u0001 char\nline two\n",
-        });
+        document
+            .Cells[1]
+            .Outputs.Add(
+                new System.Text.Json.Nodes.JsonObject
+                {
+                    ["output_type"] = "stream",
+                    ["name"] = "stdout",
+                    ["text"] = "control \u0001 char\nline two\n",
+                }
+            );
         var path = Path.Combine(temp.Path, "unicode.ipynb");
         document.Save(path);
         var ours = File.ReadAllText(path);
         var theirs = TestSupport.Python(
             "import sys, nbformat\nnb = nbformat.read(sys.argv[1], as_version=4)\nnbformat.validate(nb)\nsys.stdout.buffer.write(nbformat.writes(nb).encode('utf-8'))",
-            path);
+            path
+        );
         Assert.Equal(ours.TrimEnd('\n'), theirs.TrimEnd('\n'));
         Assert.Equal(ours, NotebookDocument.Load(path).ToJson());
     }
@@ -44,7 +51,10 @@ public class NotebookDocumentTests
     }
 
     [Theory]
-    [InlineData("""{"cells": [], "metadata": {"kernelspec": {"name": "python3"}}, "nbformat": 4, "nbformat_minor": 5}""", "kernel 'python3'")]
+    [InlineData(
+        """{"cells": [], "metadata": {"kernelspec": {"name": "python3"}}, "nbformat": 4, "nbformat_minor": 5}""",
+        "kernel 'python3'"
+    )]
     [InlineData("""{"cells": [], "metadata": {}, "nbformat": 3, "nbformat_minor": 0}""", "nbformat 3")]
     [InlineData("""{"cells": [""", "not valid JSON")]
     [InlineData("""{"metadata": {}, "nbformat": 4, "nbformat_minor": 5}""", "no 'cells'")]

@@ -12,7 +12,9 @@ public class NotebookRunnerTests
 
     /// <summary>What a value shows as text: its text/plain, or the text .NET Interactive puts in its HTML's &lt;pre&gt; (numbers get only HTML).</summary>
     static string Shown(JsonObject output) =>
-        output["data"]!["text/plain"] is { } plain ? plain.GetValue<string>() : TestSupport.PreText(Data(output, "text/html"));
+        output["data"]!["text/plain"] is { } plain
+            ? plain.GetValue<string>()
+            : TestSupport.PreText(Data(output, "text/html"));
 
     [Fact]
     public async Task Fixture_runs_with_every_kind_of_output_and_stops_at_the_error()
@@ -20,7 +22,9 @@ public class NotebookRunnerTests
         using var temp = new TempDirectory();
         var notebook = TestSupport.CopyFixture(temp);
         var outDir = Path.Combine(temp.Path, "reports");
-        var summary = await NotebookRunner.RunAsync(new NotebookRunOptions { Notebooks = [notebook], OutputDirectory = outDir });
+        var summary = await NotebookRunner.RunAsync(
+            new NotebookRunOptions { Notebooks = [notebook], OutputDirectory = outDir }
+        );
 
         Assert.False(summary.Succeeded);
         var result = Assert.Single(summary.Notebooks);
@@ -73,14 +77,20 @@ public class NotebookRunnerTests
 
         // A figure via .Display(), then HTML(...) as the result. The notebook's first figure brings plotly.js with it.
         // Some machines add the compiler's warning that HTML's ASP.NET type was built against an older version between them.
-        var figureOutputs = cells[6].Outputs.Cast<JsonObject>().Where(o => !TestSupport.IsCompilerWarnings(o)).ToArray();
+        var figureOutputs = cells[6]
+            .Outputs.Cast<JsonObject>()
+            .Where(o => !TestSupport.IsCompilerWarnings(o))
+            .ToArray();
         Assert.Equal(2, figureOutputs.Length);
         var figure = (JsonObject)figureOutputs[0]["data"]!["application/vnd.plotly.v1+json"]!;
         Assert.Equal("scatter", figure["data"]![0]!["type"]!.GetValue<string>());
         Assert.Equal("Growth", figure["layout"]!["title"]!["text"]!.GetValue<string>());
         var figureHtml = Data(figureOutputs[0], "text/html");
         Assert.Contains("Plotly.newPlot", figureHtml);
-        Assert.True(figureHtml.Contains(Plotting.PlotlyJs.ReadScript(), StringComparison.Ordinal), "the first figure does not carry plotly.js");
+        Assert.True(
+            figureHtml.Contains(Plotting.PlotlyJs.ReadScript(), StringComparison.Ordinal),
+            "the first figure does not carry plotly.js"
+        );
         Assert.DoesNotContain("src=\"http", figureHtml);
         Assert.Equal("Figure: 1 trace(s), \"Growth\"", Data(figureOutputs[0], "text/plain"));
         Assert.Equal("execute_result", figureOutputs[1]["output_type"]!.GetValue<string>());
@@ -92,7 +102,10 @@ public class NotebookRunnerTests
         // A figure shown later carries plotly.js no more.
         var secondFigure = Data(Output(cells[8], 0), "text/html");
         Assert.Contains("Plotly.newPlot", secondFigure);
-        Assert.True(secondFigure.Length < 10_000, $"the second figure's HTML is {secondFigure.Length} characters: plotly.js sent twice?");
+        Assert.True(
+            secondFigure.Length < 10_000,
+            $"the second figure's HTML is {secondFigure.Length} characters: plotly.js sent twice?"
+        );
 
         // The error output, and nothing run after it.
         var error = Output(cells[8], 1);
@@ -108,13 +121,19 @@ public class NotebookRunnerTests
         // .NET Interactive's notebook and cell metadata; papermill's timings.
         Assert.Equal(".net-csharp", executed.Metadata["kernelspec"]!["name"]!.GetValue<string>());
         Assert.Equal("C#", executed.Metadata["language_info"]!["name"]!.GetValue<string>());
-        Assert.Equal("csharp", executed.Metadata["polyglot_notebook"]!["kernelInfo"]!["defaultKernelName"]!.GetValue<string>());
+        Assert.Equal(
+            "csharp",
+            executed.Metadata["polyglot_notebook"]!["kernelInfo"]!["defaultKernelName"]!.GetValue<string>()
+        );
         Assert.Equal("csharp", cells[5].Metadata["dotnet_interactive"]!["language"]!.GetValue<string>());
         Assert.Equal("csharp", cells[5].Metadata["polyglot_notebook"]!["kernelName"]!.GetValue<string>());
         var timing = cells[5].Metadata["papermill"]!;
         Assert.Equal("completed", timing["status"]!.GetValue<string>());
         Assert.True(timing["duration"]!.GetValue<double>() >= 0);
-        Assert.True(DateTimeOffset.Parse(timing["end_time"]!.GetValue<string>()) >= DateTimeOffset.Parse(timing["start_time"]!.GetValue<string>()));
+        Assert.True(
+            DateTimeOffset.Parse(timing["end_time"]!.GetValue<string>())
+                >= DateTimeOffset.Parse(timing["start_time"]!.GetValue<string>())
+        );
         Assert.True(executed.Metadata["papermill"]!["exception"]!.GetValue<bool>());
         Assert.Equal(5, executed.Root["nbformat_minor"]!.GetValue<int>());
         Assert.All(cells, c => Assert.Matches("^[A-Za-z0-9_-]{1,64}$", c.Id));
@@ -139,7 +158,14 @@ public class NotebookRunnerTests
         using var temp = new TempDirectory();
         var notebook = TestSupport.CopyFixture(temp);
         var outDir = Path.Combine(temp.Path, "out");
-        await NotebookRunner.RunAsync(new NotebookRunOptions { Notebooks = [notebook], OutputDirectory = outDir, Parameters = [new("epochs", "4")] });
+        await NotebookRunner.RunAsync(
+            new NotebookRunOptions
+            {
+                Notebooks = [notebook],
+                OutputDirectory = outDir,
+                Parameters = [new("epochs", "4")],
+            }
+        );
         var written = Path.Combine(outDir, "fixture.ipynb");
         var text = File.ReadAllText(written);
 
@@ -155,7 +181,9 @@ public class NotebookRunnerTests
             assert (nb.nbformat, nb.nbformat_minor) == (4, 5), (nb.nbformat, nb.nbformat_minor)
             nbformat.validate(nb)
             sys.stdout.write(nbformat.writes(nb))
-            """, written);
+            """,
+            written
+        );
         Assert.Equal(text.TrimEnd('\n'), rewritten.TrimEnd('\n'));
     }
 
@@ -165,19 +193,27 @@ public class NotebookRunnerTests
         using var temp = new TempDirectory();
         var notebook = TestSupport.CopyFixture(temp);
         var outDir = Path.Combine(temp.Path, "out");
-        await NotebookRunner.RunAsync(new NotebookRunOptions
-        {
-            Notebooks = [notebook],
-            OutputDirectory = outDir,
-            Parameters = [new("epochs", "5"), new("rate", "1e-3"), new("label", "say \"hi\""), new("fast", "true")],
-        });
+        await NotebookRunner.RunAsync(
+            new NotebookRunOptions
+            {
+                Notebooks = [notebook],
+                OutputDirectory = outDir,
+                Parameters = [new("epochs", "5"), new("rate", "1e-3"), new("label", "say \"hi\""), new("fast", "true")],
+            }
+        );
         var executed = NotebookDocument.Load(Path.Combine(outDir, "fixture.ipynb"));
         var injected = executed.Cells[3];
         Assert.True(injected.HasTag(NotebookParameters.InjectedTag));
         Assert.True(executed.Cells[2].HasTag(NotebookParameters.ParametersTag));
-        Assert.Equal("// Parameters\nint epochs = 5;\ndouble rate = 0.001;\nstring label = \"say \\\"hi\\\"\";\nbool fast = true;\n", injected.Text);
+        Assert.Equal(
+            "// Parameters\nint epochs = 5;\ndouble rate = 0.001;\nstring label = \"say \\\"hi\\\"\";\nbool fast = true;\n",
+            injected.Text
+        );
         Assert.Equal(3, injected.ExecutionCount);
-        Assert.Equal("epochs=5 rate=0.001 label=say \"hi\" fast=True\n", executed.Cells[4].Outputs[0]!["text"]!.GetValue<string>());
+        Assert.Equal(
+            "epochs=5 rate=0.001 label=say \"hi\" fast=True\n",
+            executed.Cells[4].Outputs[0]!["text"]!.GetValue<string>()
+        );
         Assert.Equal("10", Shown((JsonObject)executed.Cells[6].Outputs[0]!));
         var recorded = executed.Metadata["papermill"]!["parameters"]!;
         Assert.Equal(5, recorded["epochs"]!.GetValue<int>());
@@ -185,14 +221,21 @@ public class NotebookRunnerTests
 
         // The page: both cells, the defaults the injected cell overrode struck through.
         var page = File.ReadAllText(Path.Combine(outDir, "fixture.html"));
-        Assert.Contains("<del class=\"qp-overridden\">int epochs = 3;</del>\n<del class=\"qp-overridden\">double rate = 0.5;</del>", page);
+        Assert.Contains(
+            "<del class=\"qp-overridden\">int epochs = 3;</del>\n<del class=\"qp-overridden\">double rate = 0.5;</del>",
+            page
+        );
         Assert.Contains("In [3]: injected parameters: the values given for this run</div>", page);
 
         // Running the executed copy again replaces the injected cell rather than stacking a second one.
-        var again = await NotebookRunner.RunAsync(new NotebookRunOptions
-        {
-            Notebooks = [Path.Combine(outDir, "fixture.ipynb")], OutputDirectory = Path.Combine(temp.Path, "again"), Parameters = [new("epochs", "7")],
-        });
+        var again = await NotebookRunner.RunAsync(
+            new NotebookRunOptions
+            {
+                Notebooks = [Path.Combine(outDir, "fixture.ipynb")],
+                OutputDirectory = Path.Combine(temp.Path, "again"),
+                Parameters = [new("epochs", "7")],
+            }
+        );
         var rerun = NotebookDocument.Load(again.Notebooks[0].ExecutedPath!);
         Assert.Single(rerun.Cells, c => c.HasTag(NotebookParameters.InjectedTag));
         Assert.Equal("14", Shown((JsonObject)rerun.Cells[6].Outputs[0]!));
@@ -206,15 +249,37 @@ public class NotebookRunnerTests
     public void The_page_strikes_through_the_defaults_the_injected_cell_overrode()
     {
         var document = NotebookDocument.Create("parameters");
-        document.AddCell("code", "string preset = \"quick\";   // ci, quick or paper\nint a = 1, b = 2;\nint epochs = 0;", null, NotebookParameters.ParametersTag);
-        document.AddCell("code", NotebookParameters.InjectedSource([new("preset", "ci"), new("b", "7")], n => n == "preset" ? typeof(string) : typeof(int), "test"),
-            null, NotebookParameters.InjectedTag);
+        document.AddCell(
+            "code",
+            "string preset = \"quick\";   // ci, quick or paper\nint a = 1, b = 2;\nint epochs = 0;",
+            null,
+            NotebookParameters.ParametersTag
+        );
+        document.AddCell(
+            "code",
+            NotebookParameters.InjectedSource(
+                [new("preset", "ci"), new("b", "7")],
+                n => n == "preset" ? typeof(string) : typeof(int),
+                "test"
+            ),
+            null,
+            NotebookParameters.InjectedTag
+        );
         var page = HtmlReport.RenderNotebook(document, "parameters");
-        Assert.Contains("In [ ]: parameters: the defaults, struck through where the injected parameters below override them</div>", page);
-        Assert.Contains("<code class=\"language-csharp\"><del class=\"qp-overridden\">string preset = &quot;quick&quot;;</del>   // ci, quick or paper\n"
-                        + "int a = 1, <del class=\"qp-overridden\">b = 2</del>;\nint epochs = 0;</code>", page);
+        Assert.Contains(
+            "In [ ]: parameters: the defaults, struck through where the injected parameters below override them</div>",
+            page
+        );
+        Assert.Contains(
+            "<code class=\"language-csharp\"><del class=\"qp-overridden\">string preset = &quot;quick&quot;;</del>   // ci, quick or paper\n"
+                + "int a = 1, <del class=\"qp-overridden\">b = 2</del>;\nint epochs = 0;</code>",
+            page
+        );
         Assert.Contains("In [ ]: injected parameters: the values given for this run</div>", page);
-        Assert.Contains("<code class=\"language-csharp\">// Parameters\nstring preset = &quot;ci&quot;;\nint b = 7;\n</code>", page);
+        Assert.Contains(
+            "<code class=\"language-csharp\">// Parameters\nstring preset = &quot;ci&quot;;\nint b = 7;\n</code>",
+            page
+        );
 
         // Run without parameters, the parameters cell is the code in effect: no label, nothing struck.
         document.RemoveCell(document.Cells[1]);
@@ -228,16 +293,24 @@ public class NotebookRunnerTests
     {
         using var temp = new TempDirectory();
         var notebook = TestSupport.CopyFixture(temp);
-        var unknown = await Assert.ThrowsAsync<ArgumentException>(() => NotebookRunner.RunAsync(new NotebookRunOptions
-        {
-            Notebooks = [notebook], OutputDirectory = Path.Combine(temp.Path, "out"), Parameters = [new("epoch", "5")],
-        }));
+        var unknown = await Assert.ThrowsAsync<ArgumentException>(() =>
+            NotebookRunner.RunAsync(
+                new NotebookRunOptions
+                {
+                    Notebooks = [notebook],
+                    OutputDirectory = Path.Combine(temp.Path, "out"),
+                    Parameters = [new("epoch", "5")],
+                }
+            )
+        );
         Assert.Contains("'epoch'".Trim('\''), unknown.Message);
         Assert.Contains("epochs", unknown.Message);
         Assert.False(Directory.Exists(Path.Combine(temp.Path, "out")));
 
         var document = NotebookDocument.Load(notebook);
-        var mistyped = await Assert.ThrowsAsync<ArgumentException>(() => NotebookRunner.ExecuteAsync(document, notebook, [new("epochs", "many")]));
+        var mistyped = await Assert.ThrowsAsync<ArgumentException>(() =>
+            NotebookRunner.ExecuteAsync(document, notebook, [new("epochs", "many")])
+        );
         Assert.Contains("parameter 'epochs' is an int; 'many' is not", mistyped.Message);
     }
 

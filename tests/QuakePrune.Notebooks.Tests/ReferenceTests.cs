@@ -11,17 +11,23 @@ namespace QuakePrune.Notebooks.Tests;
 /// </summary>
 public class ReferenceTests
 {
-    static readonly MetadataReference[] Framework =
-        ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
-        .Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) == "netstandard.dll")
-        .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToArray();
+    static readonly MetadataReference[] Framework = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!)
+        .Split(Path.PathSeparator)
+        .Where(p =>
+            Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal)
+            || Path.GetFileName(p) == "netstandard.dll"
+        )
+        .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
+        .ToArray();
 
     static string Build(string directory, string name, string code, params string[] references)
     {
-        var compilation = CSharpCompilation.Create(name,
+        var compilation = CSharpCompilation.Create(
+            name,
             [CSharpSyntaxTree.ParseText(code)],
             Framework.Concat(references.Select(r => MetadataReference.CreateFromFile(r))),
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary)
+        );
         var path = Path.Combine(directory, name + ".dll");
         var emitted = compilation.Emit(path);
         Assert.True(emitted.Success, string.Join("\n", emitted.Diagnostics));
@@ -33,9 +39,15 @@ public class ReferenceTests
     {
         using var temp = new TempDirectory();
         var libs = Directory.CreateDirectory(Path.Combine(temp.Path, "artifacts", "lib")).FullName;
-        var dependency = Build(libs, "QpRefTestDependency",
-            "namespace QpRefTestDependency; public static class Words { public static string Greeting() => \"hello from the dependency\"; }");
-        Build(libs, "QpRefTestLibrary", """
+        var dependency = Build(
+            libs,
+            "QpRefTestDependency",
+            "namespace QpRefTestDependency; public static class Words { public static string Greeting() => \"hello from the dependency\"; }"
+        );
+        Build(
+            libs,
+            "QpRefTestLibrary",
+            """
             using System;
             using System.Runtime.InteropServices;
             namespace QpRefTestLibrary;
@@ -45,7 +57,9 @@ public class ReferenceTests
                 public static string Hello() => QpRefTestDependency.Words.Greeting();
                 public static string NativeVersion() => Marshal.PtrToStringAnsi(zlibVersion())!;
             }
-            """, dependency);
+            """,
+            dependency
+        );
         // A native library beside the assembly, found by the name its DllImport uses (as the libtorch shim is).
         File.Copy("/usr/lib/x86_64-linux-gnu/libz.so.1", Path.Combine(libs, "libqprefz.so"));
 
@@ -57,7 +71,10 @@ public class ReferenceTests
         var result = await NotebookRunner.ExecuteAsync(document, Path.Combine(notebooks, "refs.ipynb"), []);
 
         Assert.True(result.Succeeded, result.Failure?.ToString());
-        Assert.Equal("hello from the dependency", document.Cells[1].Outputs[0]!["data"]!["text/plain"]!.GetValue<string>());
+        Assert.Equal(
+            "hello from the dependency",
+            document.Cells[1].Outputs[0]!["data"]!["text/plain"]!.GetValue<string>()
+        );
         Assert.Equal("1", document.Cells[2].Outputs[0]!["data"]!["text/plain"]!.GetValue<string>());
     }
 

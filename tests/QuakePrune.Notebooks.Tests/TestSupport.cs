@@ -27,8 +27,11 @@ static class TestSupport
     public static string CopyFixture(TempDirectory temp, string name = "fixture.ipynb")
     {
         var target = Path.Combine(temp.Path, name);
-        var library = System.Text.Json.JsonSerializer.Serialize(Path.Combine(AppContext.BaseDirectory, "QuakePrune.Notebooks.dll"));
-        var text = File.ReadAllText(Fixture(name)).Replace("#r \\\"QuakePrune.Notebooks.dll\\\"", $"#r \\\"{library[1..^1]}\\\"", StringComparison.Ordinal);
+        var library = System.Text.Json.JsonSerializer.Serialize(
+            Path.Combine(AppContext.BaseDirectory, "QuakePrune.Notebooks.dll")
+        );
+        var text = File.ReadAllText(Fixture(name))
+            .Replace("#r \\\"QuakePrune.Notebooks.dll\\\"", $"#r \\\"{library[1..^1]}\\\"", StringComparison.Ordinal);
         Assert.Contains(library[1..^1], text);
         File.WriteAllText(target, text);
         return target;
@@ -37,7 +40,11 @@ static class TestSupport
     /// <summary>The text inside an HTML output's first &lt;pre&gt;, decoded (how .NET Interactive shows numbers).</summary>
     public static string PreText(string html)
     {
-        var match = System.Text.RegularExpressions.Regex.Match(html, "<pre>(.*?)</pre>", System.Text.RegularExpressions.RegexOptions.Singleline);
+        var match = System.Text.RegularExpressions.Regex.Match(
+            html,
+            "<pre>(.*?)</pre>",
+            System.Text.RegularExpressions.RegexOptions.Singleline
+        );
         Assert.True(match.Success, $"no <pre> in {html}");
         return System.Net.WebUtility.HtmlDecode(match.Groups[1].Value);
     }
@@ -51,8 +58,13 @@ static class TestSupport
     /// </summary>
     public static bool IsCompilerWarnings(JsonObject output)
     {
-        if ((string?)output["output_type"] != "stream" || (string?)output["name"] != "stderr") return false;
-        var lines = NotebookJson.JoinLines(output["text"], "text").Split('\n').Where(l => l.Trim().Length > 0).ToArray();
+        if ((string?)output["output_type"] != "stream" || (string?)output["name"] != "stderr")
+            return false;
+        var lines = NotebookJson
+            .JoinLines(output["text"], "text")
+            .Split('\n')
+            .Where(l => l.Trim().Length > 0)
+            .ToArray();
         return lines.Length > 0 && lines.All(l => CompilerWarning.IsMatch(l));
     }
 
@@ -62,7 +74,8 @@ static class TestSupport
     public static void Run(string program, IEnumerable<string> arguments, TimeSpan timeout, string hint)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -72,17 +85,24 @@ static class TestSupport
             Assert.Fail($"{program} {string.Join(' ', start.ArgumentList)} did not finish within {timeout}");
         }
         var output = stdout.Result + stderr.Result;
-        Assert.True(process.ExitCode == 0,
-            $"{program} {string.Join(' ', start.ArgumentList)} failed ({process.ExitCode}){(hint.Length > 0 ? $"; {hint}" : "")}:\n{output[Math.Max(0, output.Length - 4000)..]}");
+        Assert.True(
+            process.ExitCode == 0,
+            $"{program} {string.Join(' ', start.ArgumentList)} failed ({process.ExitCode}){(hint.Length > 0 ? $"; {hint}" : "")}:\n{output[Math.Max(0, output.Length - 4000)..]}"
+        );
     }
 
     /// <summary>Runs Debian's python3 (which has python3-nbformat) and returns its stdout; fails the test on a non-zero exit.</summary>
     public static string Python(string script, params string[] arguments)
     {
-        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("/usr/bin/python3")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add(script);
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEnd();

@@ -12,28 +12,33 @@ namespace QuakePrune.Tests;
 /// </summary>
 public sealed class LayeringTests
 {
-    private const string Common = "QuakePrune.Common", Data = "QuakePrune.Data", Core = "QuakePrune.Core", Study = "QuakePrune.Study",
+    private const string Common = "QuakePrune.Common",
+        Data = "QuakePrune.Data",
+        Core = "QuakePrune.Core",
+        Study = "QuakePrune.Study",
         Torch = "QuakePrune.Torch";
 
     /// <summary>Each layer's assembly, by a type it holds, and the project assemblies it may reference.</summary>
-    public static TheoryData<string, string[]> Layers => new()
-    {
-        { Common, [] },
-        { Data, [Common] },
-        { Core, [Common, Torch] },
-        { Study, [Common, Data, Core, Torch] },
-        { Torch, [] },
-    };
+    public static TheoryData<string, string[]> Layers =>
+        new()
+        {
+            { Common, [] },
+            { Data, [Common] },
+            { Core, [Common, Torch] },
+            { Study, [Common, Data, Core, Torch] },
+            { Torch, [] },
+        };
 
-    private static Assembly Of(string layer) => layer switch
-    {
-        Common => typeof(Rng).Assembly,
-        Data => typeof(QuakePrune.Spectrograms.SpectrogramSettings).Assembly,
-        Core => typeof(QuakePrune.Models.Network).Assembly,
-        Study => typeof(QuakePrune.Training.Trainer).Assembly,
-        Torch => typeof(QuakePrune.Torch.torch).Assembly,
-        _ => throw new ArgumentException(layer),
-    };
+    private static Assembly Of(string layer) =>
+        layer switch
+        {
+            Common => typeof(Rng).Assembly,
+            Data => typeof(QuakePrune.Spectrograms.SpectrogramSettings).Assembly,
+            Core => typeof(QuakePrune.Models.Network).Assembly,
+            Study => typeof(QuakePrune.Training.Trainer).Assembly,
+            Torch => typeof(QuakePrune.Torch.torch).Assembly,
+            _ => throw new ArgumentException(layer),
+        };
 
     [Theory]
     [MemberData(nameof(Layers))]
@@ -41,11 +46,17 @@ public sealed class LayeringTests
     {
         var assembly = Of(layer);
         Assert.Equal(layer, assembly.GetName().Name);
-        var ours = assembly.GetReferencedAssemblies().Select(a => a.Name!)
+        var ours = assembly
+            .GetReferencedAssemblies()
+            .Select(a => a.Name!)
             .Where(name => name.StartsWith("QuakePrune", StringComparison.OrdinalIgnoreCase))
-            .Order(StringComparer.Ordinal).ToArray();
+            .Order(StringComparer.Ordinal)
+            .ToArray();
         var upward = ours.Except(allowed).ToArray();
-        Assert.True(upward.Length == 0, $"{layer} references {string.Join(", ", upward)}; it may reference only {(allowed.Length == 0 ? "none of ours" : string.Join(", ", allowed))}");
+        Assert.True(
+            upward.Length == 0,
+            $"{layer} references {string.Join(", ", upward)}; it may reference only {(allowed.Length == 0 ? "none of ours" : string.Join(", ", allowed))}"
+        );
     }
 
     [Fact]
@@ -61,17 +72,35 @@ public sealed class LayeringTests
         // Namespaces stayed as they were when the one assembly was split: a folder is a namespace, and a namespace one layer.
         var expected = new Dictionary<string, string>
         {
-            ["QuakePrune.Outputs"] = Common, ["QuakePrune.Statistics"] = Common,
-            ["QuakePrune.Hdf5"] = Data, ["QuakePrune.Stead"] = Data, ["QuakePrune.Synth"] = Data, ["QuakePrune.Extract"] = Data,
+            ["QuakePrune.Outputs"] = Common,
+            ["QuakePrune.Statistics"] = Common,
+            ["QuakePrune.Hdf5"] = Data,
+            ["QuakePrune.Stead"] = Data,
+            ["QuakePrune.Synth"] = Data,
+            ["QuakePrune.Extract"] = Data,
             ["QuakePrune.Spectrograms"] = Data,
-            ["QuakePrune.Models"] = Core, ["QuakePrune.Pruning"] = Core, ["QuakePrune.Inference"] = Core, ["QuakePrune.Latency"] = Core,
+            ["QuakePrune.Models"] = Core,
+            ["QuakePrune.Pruning"] = Core,
+            ["QuakePrune.Inference"] = Core,
+            ["QuakePrune.Latency"] = Core,
             ["QuakePrune.Export"] = Core,
-            ["QuakePrune.Training"] = Study, ["QuakePrune.Retraining"] = Study, ["QuakePrune.Picking"] = Study, ["QuakePrune.Pipeline"] = Study,
+            ["QuakePrune.Training"] = Study,
+            ["QuakePrune.Retraining"] = Study,
+            ["QuakePrune.Picking"] = Study,
+            ["QuakePrune.Pipeline"] = Study,
         };
         var misplaced = new[] { Common, Data, Core, Study }
-            .SelectMany(layer => Of(layer).GetTypes().Where(t => t.Namespace?.StartsWith("QuakePrune", StringComparison.Ordinal) == true)
-                .Select(t => (Layer: layer, Type: t)))
-            .Where(x => expected.TryGetValue(x.Type.Namespace!, out var home) ? home != x.Layer : x.Type.Namespace != "QuakePrune" || x.Layer != Common)
+            .SelectMany(layer =>
+                Of(layer)
+                    .GetTypes()
+                    .Where(t => t.Namespace?.StartsWith("QuakePrune", StringComparison.Ordinal) == true)
+                    .Select(t => (Layer: layer, Type: t))
+            )
+            .Where(x =>
+                expected.TryGetValue(x.Type.Namespace!, out var home)
+                    ? home != x.Layer
+                    : x.Type.Namespace != "QuakePrune" || x.Layer != Common
+            )
             .Select(x => $"{x.Type.FullName} in {x.Layer}")
             .ToArray();
         Assert.True(misplaced.Length == 0, string.Join("\n", misplaced));
@@ -86,13 +115,19 @@ public sealed class LayeringTests
     public void The_hdf5_reader_program_stands_on_the_data_layer_only()
     {
         var here = Path.GetDirectoryName(typeof(LayeringTests).Assembly.Location)!;
-        var program = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(here))!, "QuakePrune.Hdf5Reader", Path.GetFileName(here),
-            "QuakePrune.Hdf5Reader.dll");
+        var program = Path.Combine(
+            Path.GetDirectoryName(Path.GetDirectoryName(here))!,
+            "QuakePrune.Hdf5Reader",
+            Path.GetFileName(here),
+            "QuakePrune.Hdf5Reader.dll"
+        );
         Assert.True(File.Exists(program), $"{program} is not built (build the solution)");
         using var pe = new PEReader(File.OpenRead(program));
         var metadata = pe.GetMetadataReader();
-        var ours = metadata.AssemblyReferences.Select(h => metadata.GetString(metadata.GetAssemblyReference(h).Name))
-            .Where(name => name.StartsWith("QuakePrune", StringComparison.OrdinalIgnoreCase)).ToHashSet();
+        var ours = metadata
+            .AssemblyReferences.Select(h => metadata.GetString(metadata.GetAssemblyReference(h).Name))
+            .Where(name => name.StartsWith("QuakePrune", StringComparison.OrdinalIgnoreCase))
+            .ToHashSet();
         Assert.Contains(Data, ours);
         Assert.Subset(new HashSet<string> { Common, Data }, ours);
     }

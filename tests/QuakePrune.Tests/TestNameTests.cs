@@ -14,12 +14,23 @@ public sealed partial class TestNameTests
     {
         var tests = Path.Combine(Root(), "tests");
         var wrong = new List<string>();
-        foreach (var file in Directory.EnumerateFiles(tests, "*.cs", SearchOption.AllDirectories)
-                     .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)))
-            foreach (Match test in TestMethod().Matches(File.ReadAllText(file)))
-                if (!Sentence().IsMatch(test.Groups["name"].Value))
-                    wrong.Add($"{Path.GetRelativePath(tests, file)}: {test.Groups["name"].Value}");
-        Assert.True(wrong.Count == 0, "tests not named as a sentence (First_word_then_the_rest):\n" + string.Join("\n", wrong));
+        foreach (
+            var file in Directory
+                .EnumerateFiles(tests, "*.cs", SearchOption.AllDirectories)
+                .Where(f =>
+                    !f.Contains(
+                        $"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}",
+                        StringComparison.Ordinal
+                    )
+                )
+        )
+        foreach (Match test in TestMethod().Matches(File.ReadAllText(file)))
+            if (!Sentence().IsMatch(test.Groups["name"].Value))
+                wrong.Add($"{Path.GetRelativePath(tests, file)}: {test.Groups["name"].Value}");
+        Assert.True(
+            wrong.Count == 0,
+            "tests not named as a sentence (First_word_then_the_rest):\n" + string.Join("\n", wrong)
+        );
     }
 
     [GeneratedRegex(@"\[(?:Fact|Theory)\b[^\]]*\](?:\s*\[[^\]]*\])*\s*public\s+(?:async\s+)?\w+\s+(?<name>\w+)\s*\(")]
@@ -31,7 +42,8 @@ public sealed partial class TestNameTests
     private static string Root()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "QuakePrune.sln"))) return dir.FullName;
+            if (File.Exists(Path.Combine(dir.FullName, "QuakePrune.sln")))
+                return dir.FullName;
         throw new DirectoryNotFoundException($"no QuakePrune.sln above {AppContext.BaseDirectory}");
     }
 }

@@ -23,13 +23,21 @@ public class DistributedTests
     private static T[] TwoRanks<T>(Func<ProcessGroup, T> body)
     {
         var port = FreePort();
-        var ranks = Enumerable.Range(0, 2).Select(rank => Task.Factory.StartNew(() =>
-        {
-            using var store = Store.Tcp("127.0.0.1", port, 2, rank == 0, Timeout);
-            using var group = ProcessGroup.Gloo(store, rank, 2, Timeout, hostname: "127.0.0.1");
-            using var scope = NewDisposeScope();
-            return body(group);
-        }, TaskCreationOptions.LongRunning)).ToArray();
+        var ranks = Enumerable
+            .Range(0, 2)
+            .Select(rank =>
+                Task.Factory.StartNew(
+                    () =>
+                    {
+                        using var store = Store.Tcp("127.0.0.1", port, 2, rank == 0, Timeout);
+                        using var group = ProcessGroup.Gloo(store, rank, 2, Timeout, hostname: "127.0.0.1");
+                        using var scope = NewDisposeScope();
+                        return body(group);
+                    },
+                    TaskCreationOptions.LongRunning
+                )
+            )
+            .ToArray();
         Task.WaitAll(ranks);
         return ranks.Select(t => t.Result).ToArray();
     }
@@ -45,7 +53,8 @@ public class DistributedTests
             group.AllReduceSum(list);
             return bucket.ToArray<float>().Concat(list.SelectMany(t => t.ToArray<float>())).ToArray();
         });
-        foreach (var values in results) Assert.Equal(new[] { 3f, 30f, 3f, 3f, 2f, 2f, 2f }, values);
+        foreach (var values in results)
+            Assert.Equal(new[] { 3f, 30f, 3f, 3f, 2f, 2f, 2f }, values);
     }
 
     [Fact]
@@ -58,16 +67,22 @@ public class DistributedTests
             group.Barrier();
             return t.ToArray<float>();
         });
-        foreach (var values in results) Assert.Equal(new[] { 7f, 7f, 7f, 7f }, values);
+        foreach (var values in results)
+            Assert.Equal(new[] { 7f, 7f, 7f, 7f }, values);
     }
 
     [Fact]
     public void Failures_are_named_exceptions_not_crashes()
     {
         // No master on the port: the client gives up after its (short) timeout with c10d's message.
-        var alone = Assert.ThrowsAny<TorchException>(() => Store.Tcp("127.0.0.1", FreePort(), 2, false, TimeSpan.FromSeconds(1)));
+        var alone = Assert.ThrowsAny<TorchException>(() =>
+            Store.Tcp("127.0.0.1", FreePort(), 2, false, TimeSpan.FromSeconds(1))
+        );
         Assert.StartsWith("libtorch: ", alone.Message);
-        Assert.Contains("65535", Assert.ThrowsAny<TorchException>(() => Store.Tcp("127.0.0.1", 70000, 1, true, Timeout)).Message);
+        Assert.Contains(
+            "65535",
+            Assert.ThrowsAny<TorchException>(() => Store.Tcp("127.0.0.1", 70000, 1, true, Timeout)).Message
+        );
         using (var store = Store.Tcp("127.0.0.1", FreePort(), 1, true, Timeout))
         using (var group = ProcessGroup.Gloo(store, 0, 1, Timeout, hostname: "127.0.0.1"))
         using (var t = zeros(1))
@@ -75,7 +90,10 @@ public class DistributedTests
         if (!cuda.is_available())
         {
             using var store = Store.Tcp("127.0.0.1", FreePort(), 1, true, Timeout);
-            Assert.Contains("NCCL", Assert.ThrowsAny<TorchException>(() => ProcessGroup.Nccl(store, 0, 1, Timeout)).Message);
+            Assert.Contains(
+                "NCCL",
+                Assert.ThrowsAny<TorchException>(() => ProcessGroup.Nccl(store, 0, 1, Timeout)).Message
+            );
         }
     }
 }

@@ -21,7 +21,8 @@ public class GradientTests
             using var probe = f(inputs);
             weights = randn(probe.shape, ScalarType.Float64);
         }
-        foreach (var x in inputs) x.requires_grad = true;
+        foreach (var x in inputs)
+            x.requires_grad = true;
         var loss = f(inputs).mul(weights).sum();
         loss.backward();
         for (var k = 0; k < inputs.Length; k++)
@@ -43,8 +44,10 @@ public class GradientTests
                     return f(arguments).mul(weights).sum().item<double>();
                 }
                 var numeric = (Loss(h) - Loss(-h)) / (2 * h);
-                Assert.True(Math.Abs(numeric - analytic[i]) <= 1e-6 * Math.Max(1, Math.Abs(numeric)),
-                    $"input {k} element {i}: analytic {analytic[i]}, numeric {numeric}");
+                Assert.True(
+                    Math.Abs(numeric - analytic[i]) <= 1e-6 * Math.Max(1, Math.Abs(numeric)),
+                    $"input {k} element {i}: analytic {analytic[i]}, numeric {numeric}"
+                );
             }
         }
     }
@@ -56,7 +59,12 @@ public class GradientTests
         var x = randn([2, 4, 5, 6], ScalarType.Float64);
         var w = randn([6, 2, 3, 3], ScalarType.Float64);
         var b = randn([6], ScalarType.Float64);
-        CheckGradients(a => F.conv2d(a[0], a[1], a[2], stride: (2, 1), padding: (1, 2), dilation: (1, 2), groups: 2), x, w, b);
+        CheckGradients(
+            a => F.conv2d(a[0], a[1], a[2], stride: (2, 1), padding: (1, 2), dilation: (1, 2), groups: 2),
+            x,
+            w,
+            b
+        );
     }
 
     [Fact]

@@ -16,23 +16,28 @@ internal sealed class LayerFixture : IDisposable
 
     private LayerFixture(SafetensorsFile file) => (tensors, metadata) = (file.Tensors, file.Metadata);
 
-    public static string PathOf(string name) => System.IO.Path.Combine(AppContext.BaseDirectory, "Fixtures", name + ".safetensors");
+    public static string PathOf(string name) =>
+        System.IO.Path.Combine(AppContext.BaseDirectory, "Fixtures", name + ".safetensors");
 
     public static LayerFixture Load(string name)
     {
         using var scope = NewDisposeScope();
         var file = Safetensors.LoadTensors(PathOf(name));
-        foreach (var tensor in file.Tensors.Values) tensor.DetachFromDisposeScope();
+        foreach (var tensor in file.Tensors.Values)
+            tensor.DetachFromDisposeScope();
         return new LayerFixture(file);
     }
 
     /// <summary>The case names of a fixture file, for [MemberData].</summary>
-    public static TheoryData<string> Cases(string name) => new(Safetensors.ReadMetadata(PathOf(name)).Keys.Order(StringComparer.Ordinal));
+    public static TheoryData<string> Cases(string name) =>
+        new(Safetensors.ReadMetadata(PathOf(name)).Keys.Order(StringComparer.Ordinal));
 
     public JsonElement Config(string @case) => JsonDocument.Parse(metadata[@case]).RootElement;
 
     public Tensor this[string @case, string key] =>
-        tensors.TryGetValue($"{@case}.{key}", out var tensor) ? tensor : throw new KeyNotFoundException($"fixture has no tensor '{@case}.{key}'");
+        tensors.TryGetValue($"{@case}.{key}", out var tensor)
+            ? tensor
+            : throw new KeyNotFoundException($"fixture has no tensor '{@case}.{key}'");
 
     public bool Has(string @case, string key) => tensors.ContainsKey($"{@case}.{key}");
 
@@ -40,12 +45,15 @@ internal sealed class LayerFixture : IDisposable
     public Dictionary<string, Tensor> Group(string @case, string prefix)
     {
         var start = $"{@case}.{prefix}.";
-        return tensors.Where(t => t.Key.StartsWith(start, StringComparison.Ordinal)).ToDictionary(t => t.Key[start.Length..], t => t.Value);
+        return tensors
+            .Where(t => t.Key.StartsWith(start, StringComparison.Ordinal))
+            .ToDictionary(t => t.Key[start.Length..], t => t.Value);
     }
 
     public void Dispose()
     {
-        foreach (var tensor in tensors.Values) tensor.Dispose();
+        foreach (var tensor in tensors.Values)
+            tensor.Dispose();
     }
 
     /// <summary>
@@ -53,8 +61,10 @@ internal sealed class LayerFixture : IDisposable
     /// </summary>
     public static void AssertClose(Tensor expected, Tensor actual, string what, double atol = 1e-5, double rtol = 1e-5)
     {
-        Assert.True(expected.shape.SequenceEqual(actual.shape),
-            $"{what}: shape [{string.Join(", ", actual.shape)}], PyTorch's [{string.Join(", ", expected.shape)}]");
+        Assert.True(
+            expected.shape.SequenceEqual(actual.shape),
+            $"{what}: shape [{string.Join(", ", actual.shape)}], PyTorch's [{string.Join(", ", expected.shape)}]"
+        );
         using var e = expected.detach().to(ScalarType.Float64);
         using var a = actual.detach().cpu();
         using var a64 = a.to(ScalarType.Float64);
@@ -68,6 +78,11 @@ internal sealed class LayerFixture : IDisposable
             if (excess > worstExcess || double.IsNaN(got[i]) != double.IsNaN(want[i]))
                 (worst, worstExcess) = (i, double.IsNaN(excess) ? double.PositiveInfinity : excess);
         }
-        Assert.True(worst < 0, worst < 0 ? "" : $"{what}: element {worst} is {got[worst]}, PyTorch's {want[worst]} (atol {atol}, rtol {rtol})");
+        Assert.True(
+            worst < 0,
+            worst < 0
+                ? ""
+                : $"{what}: element {worst} is {got[worst]}, PyTorch's {want[worst]} (atol {atol}, rtol {rtol})"
+        );
     }
 }

@@ -21,7 +21,8 @@ public class LayerParityTests
     private static long Int(JsonElement config, string name, long fallback = 0) =>
         config.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v.GetInt64() : fallback;
 
-    private static bool Bool(JsonElement config, string name, bool fallback) => config.TryGetProperty(name, out var v) ? v.GetBoolean() : fallback;
+    private static bool Bool(JsonElement config, string name, bool fallback) =>
+        config.TryGetProperty(name, out var v) ? v.GetBoolean() : fallback;
 
     private static double? Double(JsonElement config, string name) =>
         config.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v.GetDouble() : null;
@@ -32,15 +33,21 @@ public class LayerParityTests
         var expected = fixture.Group(@case, "state");
         var actual = module.state_dict();
         Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), actual.Keys.Order(StringComparer.Ordinal));
-        foreach (var (name, value) in actual) LayerFixture.AssertClose(expected[name], value, $"{@case}: initial {name}", 1e-7, 1e-6);
+        foreach (var (name, value) in actual)
+            LayerFixture.AssertClose(expected[name], value, $"{@case}: initial {name}", 1e-7, 1e-6);
     }
 
     /// <summary>
     /// Forward with gradients recorded: every output PyTorch stored, then after backward every gradient it stored (inputs and
     /// parameters); then the forward again under inference_mode, whose outputs must match and not require grad.
     /// </summary>
-    private static void CheckAgainstPyTorch(LayerFixture fixture, string @case, nn.Module? module,
-        Func<Dictionary<string, Tensor>, Dictionary<string, Tensor>> forward, bool alsoUnderInferenceMode = true)
+    private static void CheckAgainstPyTorch(
+        LayerFixture fixture,
+        string @case,
+        nn.Module? module,
+        Func<Dictionary<string, Tensor>, Dictionary<string, Tensor>> forward,
+        bool alsoUnderInferenceMode = true
+    )
     {
         using var scope = NewDisposeScope();
         var names = InputNames.Where(n => fixture.Has(@case, n)).ToList();
@@ -60,21 +67,41 @@ public class LayerParityTests
 
         var gradients = fixture.Group(@case, "grad");
         var parameters = module?.named_parameters().ToList() ?? [];
-        Assert.Equal(gradients.Keys.Order(StringComparer.Ordinal), names.Concat(parameters.Select(p => p.name)).Order(StringComparer.Ordinal));
+        Assert.Equal(
+            gradients.Keys.Order(StringComparer.Ordinal),
+            names.Concat(parameters.Select(p => p.name)).Order(StringComparer.Ordinal)
+        );
         foreach (var (name, input) in inputs)
-            LayerFixture.AssertClose(gradients[name], input.grad ?? throw new Xunit.Sdk.XunitException($"{@case}: no gradient reached {name}"),
-                $"{@case}: d loss / d {name}", Atol, Rtol);
+            LayerFixture.AssertClose(
+                gradients[name],
+                input.grad ?? throw new Xunit.Sdk.XunitException($"{@case}: no gradient reached {name}"),
+                $"{@case}: d loss / d {name}",
+                Atol,
+                Rtol
+            );
         foreach (var (name, parameter) in parameters)
-            LayerFixture.AssertClose(gradients[name], parameter.grad ?? throw new Xunit.Sdk.XunitException($"{@case}: no gradient reached {name}"),
-                $"{@case}: d loss / d {name}", Atol, Rtol);
+            LayerFixture.AssertClose(
+                gradients[name],
+                parameter.grad ?? throw new Xunit.Sdk.XunitException($"{@case}: no gradient reached {name}"),
+                $"{@case}: d loss / d {name}",
+                Atol,
+                Rtol
+            );
 
-        if (!alsoUnderInferenceMode) return;
+        if (!alsoUnderInferenceMode)
+            return;
         using (inference_mode())
         {
             var inferred = forward(names.ToDictionary(n => n, n => fixture[@case, n]));
             foreach (var (name, output) in inferred)
             {
-                LayerFixture.AssertClose(fixture[@case, name], output, $"{@case}: {name} under inference_mode", Atol, Rtol);
+                LayerFixture.AssertClose(
+                    fixture[@case, name],
+                    output,
+                    $"{@case}: {name} under inference_mode",
+                    Atol,
+                    Rtol
+                );
                 Assert.False(output.requires_grad);
             }
         }
@@ -91,8 +118,16 @@ public class LayerParityTests
         using var fixture = LayerFixture.Load("conv1d");
         var c = fixture.Config(@case);
         manual_seed(Int(c, "seed"));
-        using var conv = nn.Conv1d(Int(c, "in_channels"), Int(c, "out_channels"), Int(c, "kernel_size"), Int(c, "stride", 1), Int(c, "padding"),
-            Int(c, "dilation", 1), Int(c, "groups", 1), Bool(c, "bias", true));
+        using var conv = nn.Conv1d(
+            Int(c, "in_channels"),
+            Int(c, "out_channels"),
+            Int(c, "kernel_size"),
+            Int(c, "stride", 1),
+            Int(c, "padding"),
+            Int(c, "dilation", 1),
+            Int(c, "groups", 1),
+            Bool(c, "bias", true)
+        );
         AssertInitialisedAsPyTorch(fixture, @case, conv);
         conv.load_state_dict(fixture.Group(@case, "state"));
         CheckAgainstPyTorch(fixture, @case, conv, x => Output(conv.call(x["input"])));
@@ -107,7 +142,13 @@ public class LayerParityTests
         using var fixture = LayerFixture.Load("max_pool1d");
         var c = fixture.Config(@case);
         var stride = Int(c, "stride", -1);
-        using var pool = nn.MaxPool1d(Int(c, "kernel_size"), stride < 0 ? null : stride, Int(c, "padding"), Int(c, "dilation", 1), Bool(c, "ceil_mode", false));
+        using var pool = nn.MaxPool1d(
+            Int(c, "kernel_size"),
+            stride < 0 ? null : stride,
+            Int(c, "padding"),
+            Int(c, "dilation", 1),
+            Bool(c, "ceil_mode", false)
+        );
         CheckAgainstPyTorch(fixture, @case, pool, x => Output(pool.call(x["input"])));
     }
 
@@ -133,7 +174,11 @@ public class LayerParityTests
         using var fixture = LayerFixture.Load("upsample");
         var c = fixture.Config(@case);
         var size = Int(c, "size", -1);
-        using var upsample = nn.Upsample(size < 0 ? null : size, Double(c, "scale_factor"), c.GetProperty("mode").GetString()!);
+        using var upsample = nn.Upsample(
+            size < 0 ? null : size,
+            Double(c, "scale_factor"),
+            c.GetProperty("mode").GetString()!
+        );
         CheckAgainstPyTorch(fixture, @case, upsample, x => Output(upsample.call(x["input"])));
     }
 
@@ -146,17 +191,31 @@ public class LayerParityTests
     {
         using var fixture = LayerFixture.Load("batch_norm1d");
         var c = fixture.Config(@case);
-        var momentum = c.TryGetProperty("momentum", out var m) ? m.ValueKind == JsonValueKind.Null ? (double?)null : m.GetDouble() : 0.1;
+        var momentum = c.TryGetProperty("momentum", out var m)
+            ? m.ValueKind == JsonValueKind.Null
+                ? (double?)null
+                : m.GetDouble()
+            : 0.1;
         using var norm = nn.BatchNorm1d(Int(c, "num_features"), Double(c, "eps") ?? 1e-5, momentum);
         norm.load_state_dict(fixture.Group(@case, "state"));
         norm.train();
         CheckAgainstPyTorch(fixture, @case, norm, x => Output(norm.call(x["input"])), alsoUnderInferenceMode: false);
         using var scope = NewDisposeScope();
-        using (no_grad()) LayerFixture.AssertClose(fixture[@case, "output_2"], norm.call(fixture[@case, "input_2"]), $"{@case}: second step");
+        using (no_grad())
+            LayerFixture.AssertClose(
+                fixture[@case, "output_2"],
+                norm.call(fixture[@case, "input_2"]),
+                $"{@case}: second step"
+            );
         foreach (var (name, expected) in fixture.Group(@case, "state_after"))
             LayerFixture.AssertClose(expected, norm.state_dict()[name], $"{@case}: {name} after two steps");
         norm.eval();
-        using (inference_mode()) LayerFixture.AssertClose(fixture[@case, "output_eval"], norm.call(fixture[@case, "input_eval"]), $"{@case}: eval");
+        using (inference_mode())
+            LayerFixture.AssertClose(
+                fixture[@case, "output_eval"],
+                norm.call(fixture[@case, "input_eval"]),
+                $"{@case}: eval"
+            );
     }
 
     public static TheoryData<string> LstmCases => LayerFixture.Cases("lstm");
@@ -168,15 +227,26 @@ public class LayerParityTests
         using var fixture = LayerFixture.Load("lstm");
         var c = fixture.Config(@case);
         manual_seed(Int(c, "seed"));
-        using var lstm = nn.LSTM(Int(c, "input_size"), Int(c, "hidden_size"), Int(c, "num_layers", 1), Bool(c, "bias", true),
-            Bool(c, "batch_first", false), bidirectional: Bool(c, "bidirectional", false));
+        using var lstm = nn.LSTM(
+            Int(c, "input_size"),
+            Int(c, "hidden_size"),
+            Int(c, "num_layers", 1),
+            Bool(c, "bias", true),
+            Bool(c, "batch_first", false),
+            bidirectional: Bool(c, "bidirectional", false)
+        );
         AssertInitialisedAsPyTorch(fixture, @case, lstm);
         lstm.load_state_dict(fixture.Group(@case, "state"));
         lstm.eval();
         CheckAgainstPyTorch(fixture, @case, lstm, x =>
         {
             var (output, h, cell) = lstm.call(x["input"], x.TryGetValue("h0", out var h0) ? (h0, x["c0"]) : null);
-            return new() { ["output"] = output, ["h_n"] = h, ["c_n"] = cell };
+            return new()
+            {
+                ["output"] = output,
+                ["h_n"] = h,
+                ["c_n"] = cell,
+            };
         });
     }
 
@@ -189,8 +259,14 @@ public class LayerParityTests
         using var fixture = LayerFixture.Load("gru");
         var c = fixture.Config(@case);
         manual_seed(Int(c, "seed"));
-        using var gru = nn.GRU(Int(c, "input_size"), Int(c, "hidden_size"), Int(c, "num_layers", 1), Bool(c, "bias", true),
-            Bool(c, "batch_first", false), bidirectional: Bool(c, "bidirectional", false));
+        using var gru = nn.GRU(
+            Int(c, "input_size"),
+            Int(c, "hidden_size"),
+            Int(c, "num_layers", 1),
+            Bool(c, "bias", true),
+            Bool(c, "batch_first", false),
+            bidirectional: Bool(c, "bidirectional", false)
+        );
         AssertInitialisedAsPyTorch(fixture, @case, gru);
         gru.load_state_dict(fixture.Group(@case, "state"));
         gru.eval();
@@ -210,7 +286,12 @@ public class LayerParityTests
         using var fixture = LayerFixture.Load("additive_self_attention");
         var c = fixture.Config(@case);
         var width = Int(c, "attention_width", -1);
-        using var attention = new AdditiveSelfAttention(Int(c, "input_size"), Int(c, "units"), width < 0 ? null : width, Double(c, "eps")!.Value);
+        using var attention = new AdditiveSelfAttention(
+            Int(c, "input_size"),
+            Int(c, "units"),
+            width < 0 ? null : width,
+            Double(c, "eps")!.Value
+        );
         attention.load_state_dict(fixture.Group(@case, "state"));
         CheckAgainstPyTorch(fixture, @case, attention, x =>
         {
@@ -227,7 +308,9 @@ public class LayerParityTests
     {
         using var fixture = LayerFixture.Load("channel_layer_norm");
         var c = fixture.Config(@case);
-        using var norm = Double(c, "eps") is { } eps ? new ChannelLayerNorm(Int(c, "filters"), eps) : new ChannelLayerNorm(Int(c, "filters"));
+        using var norm = Double(c, "eps") is { } eps
+            ? new ChannelLayerNorm(Int(c, "filters"), eps)
+            : new ChannelLayerNorm(Int(c, "filters"));
         norm.load_state_dict(fixture.Group(@case, "state"));
         CheckAgainstPyTorch(fixture, @case, norm, x => Output(norm.call(x["input"])));
     }
@@ -241,7 +324,11 @@ public class LayerParityTests
         using var fixture = LayerFixture.Load("positionwise_feed_forward");
         var c = fixture.Config(@case);
         manual_seed(Int(c, "seed"));
-        using var feedForward = new PositionwiseFeedForward(Int(c, "io_size"), Double(c, "drop_rate")!.Value, Int(c, "hidden_size"));
+        using var feedForward = new PositionwiseFeedForward(
+            Int(c, "io_size"),
+            Double(c, "drop_rate")!.Value,
+            Int(c, "hidden_size")
+        );
         AssertInitialisedAsPyTorch(fixture, @case, feedForward);
         feedForward.load_state_dict(fixture.Group(@case, "state"));
         feedForward.eval();

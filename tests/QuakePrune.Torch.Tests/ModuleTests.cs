@@ -32,12 +32,31 @@ public class ModuleTests
     {
         using var model = new Block();
         Assert.Equal(
-            ["conv1.weight", "bn1.weight", "bn1.bias", "bn1.running_mean", "bn1.running_var", "bn1.num_batches_tracked", "head.2.weight", "head.2.bias"],
-            model.state_dict().Keys);
-        Assert.Equal(["conv1.weight", "bn1.weight", "bn1.bias", "head.2.weight", "head.2.bias"], model.named_parameters().Select(p => p.name));
-        Assert.Equal(["bn1.running_mean", "bn1.running_var", "bn1.num_batches_tracked"], model.named_buffers().Select(b => b.name));
+            [
+                "conv1.weight",
+                "bn1.weight",
+                "bn1.bias",
+                "bn1.running_mean",
+                "bn1.running_var",
+                "bn1.num_batches_tracked",
+                "head.2.weight",
+                "head.2.bias",
+            ],
+            model.state_dict().Keys
+        );
+        Assert.Equal(
+            ["conv1.weight", "bn1.weight", "bn1.bias", "head.2.weight", "head.2.bias"],
+            model.named_parameters().Select(p => p.name)
+        );
+        Assert.Equal(
+            ["bn1.running_mean", "bn1.running_var", "bn1.num_batches_tracked"],
+            model.named_buffers().Select(b => b.name)
+        );
         Assert.Equal(["conv1", "bn1", "head"], model.named_children().Select(c => c.name));
-        Assert.Equal(["", "conv1", "bn1", "head", "head.0", "head.1", "head.2"], model.named_modules().Select(m => m.name));
+        Assert.Equal(
+            ["", "conv1", "bn1", "head", "head.0", "head.1", "head.2"],
+            model.named_modules().Select(m => m.name)
+        );
         Assert.Equal(4 * 3 * 9 + 4 + 4 + 4 * 2 + 2, model.parameter_count());
         Assert.Same(model.head[2], model.get_submodule("head.2"));
         Assert.True(model.get_parameter("head.2.weight").requires_grad);
@@ -72,9 +91,13 @@ public class ModuleTests
         using var target = new Block();
         using var scope = NewDisposeScope();
         manual_seed(5);
-        using (no_grad()) source.get_parameter("conv1.weight").normal_();
+        using (no_grad())
+            source.get_parameter("conv1.weight").normal_();
         target.load_state_dict(source.state_dict());
-        Assert.Equal(source.get_parameter("conv1.weight").ToArray<float>(), target.get_parameter("conv1.weight").ToArray<float>());
+        Assert.Equal(
+            source.get_parameter("conv1.weight").ToArray<float>(),
+            target.get_parameter("conv1.weight").ToArray<float>()
+        );
 
         var partial = new Dictionary<string, Tensor>(source.state_dict());
         partial.Remove("bn1.running_var");
@@ -87,8 +110,13 @@ public class ModuleTests
         Assert.Equal(["extra.weight"], result.unexpected_keys);
 
         using var wider = new Block(width: 5);
-        var shapeError = Assert.Throws<InvalidDataException>(() => target.load_state_dict(wider.state_dict(), strict: false));
-        Assert.Contains("size mismatch for conv1.weight: checkpoint shape [5, 3, 3, 3], model shape [4, 3, 3, 3]", shapeError.Message);
+        var shapeError = Assert.Throws<InvalidDataException>(() =>
+            target.load_state_dict(wider.state_dict(), strict: false)
+        );
+        Assert.Contains(
+            "size mismatch for conv1.weight: checkpoint shape [5, 3, 3, 3], model shape [4, 3, 3, 3]",
+            shapeError.Message
+        );
     }
 
     [Fact]
@@ -99,11 +127,29 @@ public class ModuleTests
         manual_seed(0);
         using var conv = nn.Conv2d(3, 4, 3);
         using var linear = nn.Linear(5, 3);
-        Assert.Equal([-0.0014408392598852515f, 0.10323861986398697f, -0.15839511156082153f, -0.14163152873516083f, -0.07412299513816833f,
-            0.051606908440589905f], conv.weight.ToArray<float>()[..6]);
-        Assert.Equal([-0.01060392428189516f, 0.028895428404211998f, -0.07881414145231247f, 0.1141955703496933f], conv.bias!.ToArray<float>());
-        Assert.Equal([-0.27214697003364563f, 0.40578824281692505f, 0.306475430727005f, -0.37712758779525757f], linear.weight.ToArray<float>()[..4]);
-        Assert.Equal([-0.21784371137619019f, -0.15645024180412292f, -0.3665459454059601f], linear.bias!.ToArray<float>());
+        Assert.Equal(
+            [
+                -0.0014408392598852515f,
+                0.10323861986398697f,
+                -0.15839511156082153f,
+                -0.14163152873516083f,
+                -0.07412299513816833f,
+                0.051606908440589905f,
+            ],
+            conv.weight.ToArray<float>()[..6]
+        );
+        Assert.Equal(
+            [-0.01060392428189516f, 0.028895428404211998f, -0.07881414145231247f, 0.1141955703496933f],
+            conv.bias!.ToArray<float>()
+        );
+        Assert.Equal(
+            [-0.27214697003364563f, 0.40578824281692505f, 0.306475430727005f, -0.37712758779525757f],
+            linear.weight.ToArray<float>()[..4]
+        );
+        Assert.Equal(
+            [-0.21784371137619019f, -0.15645024180412292f, -0.3665459454059601f],
+            linear.bias!.ToArray<float>()
+        );
     }
 
     [Fact]
@@ -128,10 +174,14 @@ public class ModuleTests
         using var model = new Block();
         var visited = new List<string>();
         model.apply(m => visited.Add(m.GetType().Name));
-        Assert.Equal(["Conv2d", "BatchNorm2d", "AdaptiveAvgPool2d", "Flatten", "Linear", "Sequential", "Block"], visited);
+        Assert.Equal(
+            ["Conv2d", "BatchNorm2d", "AdaptiveAvgPool2d", "Flatten", "Linear", "Sequential", "Block"],
+            visited
+        );
         model.apply(m =>
         {
-            if (m is Conv2d conv) nn.init.kaiming_normal_(conv.weight, mode: "fan_out", nonlinearity: "relu");
+            if (m is Conv2d conv)
+                nn.init.kaiming_normal_(conv.weight, mode: "fan_out", nonlinearity: "relu");
         });
         model.requires_grad_(false);
         Assert.All(model.parameters(), p => Assert.False(p.requires_grad));

@@ -19,7 +19,11 @@ public partial class NativeSafetyTests
         Assert.Throws<TorchException>(() => ones(6).view(4));
         Assert.Throws<TorchException>(() => cat([ones(2, 2), ones(3, 3)], 0));
         if (!cuda.is_available())
-            Assert.Contains("cuda", Assert.Throws<TorchException>(() => ones(2).to(Device.CUDA)).Message, StringComparison.OrdinalIgnoreCase);
+            Assert.Contains(
+                "cuda",
+                Assert.Throws<TorchException>(() => ones(2).to(Device.CUDA)).Message,
+                StringComparison.OrdinalIgnoreCase
+            );
         // The process and libtorch carry on.
         Assert.Equal(9f, (ones(3, 3) * 1).sum().item<float>());
     }
@@ -34,7 +38,8 @@ public partial class NativeSafetyTests
             using var b = ones(3, 2);
             messages[k] = Assert.Throws<TorchException>(() => a.matmul(b)).Message;
         });
-        for (var k = 0; k < 4; k++) Assert.Contains($"({k + 1}x2 and 3x2)", messages[k]);
+        for (var k = 0; k < 4; k++)
+            Assert.Contains($"({k + 1}x2 and 3x2)", messages[k]);
     }
 
     [Fact]
@@ -69,8 +74,10 @@ public partial class NativeSafetyTests
             growths[block] = MallocInUseBytes() - before;
         }
         Assert.Equal(tensors, live_tensors());
-        Assert.True(growths.Min() < 1536 * 1024,
-            $"glibc's heap in use grew in every block of 10,000 cycles ({string.Join(", ", growths)} bytes) though no tensor was left alive");
+        Assert.True(
+            growths.Min() < 1536 * 1024,
+            $"glibc's heap in use grew in every block of 10,000 cycles ({string.Join(", ", growths)} bytes) though no tensor was left alive"
+        );
     }
 
     [Fact]
@@ -111,7 +118,16 @@ public partial class NativeSafetyTests
     [StructLayout(LayoutKind.Sequential)]
     private struct MallInfo2
     {
-        public nuint arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost;
+        public nuint arena,
+            ordblks,
+            smblks,
+            hblks,
+            hblkhd,
+            usmblks,
+            fsmblks,
+            uordblks,
+            fordblks,
+            keepcost;
     }
 
     private static partial class LibC

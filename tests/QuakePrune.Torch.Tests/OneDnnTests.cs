@@ -13,17 +13,40 @@ public class OneDnnTests
     }
 
     /// <summary>Runs one convolution primitive on plain (NCHW/OIHW) memories over the tensors' own storage.</summary>
-    private static Tensor Convolve(Tensor x, Tensor weight, Tensor bias, Tensor? residual, DnnlPostOps postOps, (long, long) stride, (long, long) padding,
-        int threads)
+    private static Tensor Convolve(
+        Tensor x,
+        Tensor weight,
+        Tensor bias,
+        Tensor? residual,
+        DnnlPostOps postOps,
+        (long, long) stride,
+        (long, long) padding,
+        int threads
+    )
     {
-        long[] outShape = [x.shape[0], weight.shape[0], (x.shape[2] + 2 * padding.Item1 - weight.shape[2]) / stride.Item1 + 1,
-            (x.shape[3] + 2 * padding.Item2 - weight.shape[3]) / stride.Item2 + 1];
+        long[] outShape =
+        [
+            x.shape[0],
+            weight.shape[0],
+            (x.shape[2] + 2 * padding.Item1 - weight.shape[2]) / stride.Item1 + 1,
+            (x.shape[3] + 2 * padding.Item2 - weight.shape[3]) / stride.Item2 + 1,
+        ];
         var y = residual is null ? zeros(outShape) : residual.clone();
         using var srcMd = DnnlMemoryDesc.Of(x.shape, DnnlTag.Nchw);
         using var weightsMd = DnnlMemoryDesc.Of(weight.shape, DnnlTag.Nchw);
         using var biasMd = DnnlMemoryDesc.Of(bias.shape, DnnlTag.X);
         using var dstMd = DnnlMemoryDesc.Of(outShape, DnnlTag.Nchw);
-        using var conv = DnnlPrimitive.Convolution(srcMd, weightsMd, biasMd, dstMd, stride, padding, postOps, threads, "test conv");
+        using var conv = DnnlPrimitive.Convolution(
+            srcMd,
+            weightsMd,
+            biasMd,
+            dstMd,
+            stride,
+            padding,
+            postOps,
+            threads,
+            "test conv"
+        );
         Assert.Equal(threads, conv.Threads);
         Assert.Equal(outShape, conv.Dst.Dims);
         using var src = new DnnlMemory(srcMd, x.data_ptr());
@@ -31,8 +54,15 @@ public class OneDnnTests
         using var b = new DnnlMemory(biasMd, bias.data_ptr());
         using var dst = new DnnlMemory(dstMd, y.data_ptr());
         using var scratchpad = conv.Scratchpad.Bytes > 0 ? DnnlMemory.Allocate(conv.Scratchpad) : null;
-        var args = new List<DnnlArg> { src.As(DnnlArg.Src), weights.As(DnnlArg.Weights), b.As(DnnlArg.Bias), dst.As(DnnlArg.Dst) };
-        if (scratchpad is not null) args.Add(scratchpad.As(DnnlArg.Scratchpad));
+        var args = new List<DnnlArg>
+        {
+            src.As(DnnlArg.Src),
+            weights.As(DnnlArg.Weights),
+            b.As(DnnlArg.Bias),
+            dst.As(DnnlArg.Dst),
+        };
+        if (scratchpad is not null)
+            args.Add(scratchpad.As(DnnlArg.Scratchpad));
         conv.Execute(args.ToArray());
         return y;
     }
@@ -50,9 +80,20 @@ public class OneDnnTests
         var bias = randn(7);
         var residual = randn(2, 7, 7, 6);
         var expected = F.conv2d(x, weight, bias, (2, 2), (1, 1), (1, 1));
-        if (postOps == DnnlPostOps.SumRelu) expected = expected.add(residual);
-        if (postOps != DnnlPostOps.None) expected = expected.relu();
-        var actual = Convolve(x, weight, bias, postOps == DnnlPostOps.SumRelu ? residual : null, postOps, (2, 2), (1, 1), threads);
+        if (postOps == DnnlPostOps.SumRelu)
+            expected = expected.add(residual);
+        if (postOps != DnnlPostOps.None)
+            expected = expected.relu();
+        var actual = Convolve(
+            x,
+            weight,
+            bias,
+            postOps == DnnlPostOps.SumRelu ? residual : null,
+            postOps,
+            (2, 2),
+            (1, 1),
+            threads
+        );
         Assert.True(actual.sub(expected).abs().max().item<float>() < 1e-4f);
     }
 
@@ -79,7 +120,8 @@ public class OneDnnTests
         using var bias = DnnlMemoryDesc.Of([4], DnnlTag.X);
         using var dst = DnnlMemoryDesc.Of([1, 4, 8, 8], DnnlTag.Nchw);
         var e = Assert.Throws<InvalidOperationException>(() =>
-            DnnlPrimitive.Convolution(src, weights, bias, dst, (1, 1), (1, 1), DnnlPostOps.None, 1, "layer2.0.conv1"));
+            DnnlPrimitive.Convolution(src, weights, bias, dst, (1, 1), (1, 1), DnnlPostOps.None, 1, "layer2.0.conv1")
+        );
         Assert.Contains("dnnl_convolution_forward_desc_init for layer2.0.conv1 failed: invalid arguments", e.Message);
         Assert.Equal(get_num_threads(), OneDnn.Threads);
     }

@@ -11,7 +11,10 @@ public class OpsTests
     {
         Assert.Equal(expected.Length, actual.Length);
         for (var i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance, $"element {i}: expected {expected[i]}, got {actual[i]}");
+            Assert.True(
+                Math.Abs(expected[i] - actual[i]) <= tolerance,
+                $"element {i}: expected {expected[i]}, got {actual[i]}"
+            );
     }
 
     [Fact]
@@ -178,7 +181,10 @@ public class OpsTests
         using var scope = NewDisposeScope();
         // A 3x3 image of ones convolved with a 2x2 kernel of ones, bias 1: every output is 4 + 1.
         var image = ones([1, 1, 3, 3], ScalarType.Float64);
-        Assert.Equal([5.0, 5, 5, 5], F.conv2d(image, ones([1, 1, 2, 2], ScalarType.Float64), ones([1], ScalarType.Float64)).ToArray<double>());
+        Assert.Equal(
+            [5.0, 5, 5, 5],
+            F.conv2d(image, ones([1, 1, 2, 2], ScalarType.Float64), ones([1], ScalarType.Float64)).ToArray<double>()
+        );
         // Padding 1 adds zeros: the corner sees one pixel.
         Assert.Equal(1.0, F.conv2d(image, ones([1, 1, 2, 2], ScalarType.Float64), padding: 1).ToArray<double>()[0]);
         var grid = arange(16.0).reshape(1, 1, 4, 4).to(ScalarType.Float64);
@@ -192,8 +198,15 @@ public class OpsTests
         Assert.Equal([1.5, 2.5, 3.5], F.linear(x, w, full([3], 0.5, ScalarType.Float64)).ToArray<double>());
         // Batch norm in eval mode: (x - mean) / sqrt(var + eps) * gamma + beta.
         var input = tensor(new[] { 1.0, 3.0 }, [1, 2, 1, 1]);
-        var normalised = F.batch_norm(input, tensor(new[] { 1.0, 1.0 }), tensor(new[] { 4.0, 1.0 }), tensor(new[] { 2.0, 1.0 }),
-            tensor(new[] { 0.0, 1.0 }), training: false, eps: 0);
+        var normalised = F.batch_norm(
+            input,
+            tensor(new[] { 1.0, 1.0 }),
+            tensor(new[] { 4.0, 1.0 }),
+            tensor(new[] { 2.0, 1.0 }),
+            tensor(new[] { 0.0, 1.0 }),
+            training: false,
+            eps: 0
+        );
         Assert.Equal([0.0, 3.0], normalised.ToArray<double>());
         // Batch norm in training mode updates the running statistics with the momentum (unbiased variance).
         var runningMean = zeros([1], ScalarType.Float64);
@@ -218,18 +231,54 @@ public class OpsTests
         var expected = (Nll([2.0, 0.5, -1.0], 0) + Nll([0.1, 0.2, 0.3], 2)) / 2;
         Assert.Equal(expected, F.cross_entropy(logits, target).item<double>(), 12);
         // Printed by PyTorch 1.13 (F.cross_entropy(logits, t, weight=[1, 2, 3], label_smoothing=0.1)).
-        Assert.Equal(0.8961025048802536, F.cross_entropy(logits, target, tensor(new[] { 1.0, 2.0, 3.0 }), label_smoothing: 0.1).item<double>(), 12);
+        Assert.Equal(
+            0.8961025048802536,
+            F.cross_entropy(logits, target, tensor(new[] { 1.0, 2.0, 3.0 }), label_smoothing: 0.1).item<double>(),
+            12
+        );
         Assert.Equal([2L], F.cross_entropy(logits, target, reduction: nn.Reduction.None).shape);
         // Printed by PyTorch 1.13: F.interpolate(arange(12).reshape(1, 1, 3, 4), size=(5, 6), mode="bilinear", align_corners=False).
         var image = arange(12.0).to(ScalarType.Float64).reshape(1, 1, 3, 4);
-        Near([0.0, 0.49999999999999994, 1.1666666666666665, 1.8333333333333333, 2.5, 3.0, 1.5999999999999999, 2.0999999999999996,
-            2.766666666666666, 3.433333333333333, 4.1, 4.6, 4.0, 4.5, 5.166666666666666, 5.833333333333334, 6.5, 7.0, 6.3999999999999995,
-            6.8999999999999995, 7.566666666666666, 8.233333333333333, 8.899999999999999, 9.4, 8.0, 8.5, 9.166666666666666,
-            9.833333333333334, 10.499999999999998, 10.999999999999998],
-            F.interpolate(image, size: (5, 6), mode: "bilinear").ToArray<double>());
+        Near(
+            [
+                0.0,
+                0.49999999999999994,
+                1.1666666666666665,
+                1.8333333333333333,
+                2.5,
+                3.0,
+                1.5999999999999999,
+                2.0999999999999996,
+                2.766666666666666,
+                3.433333333333333,
+                4.1,
+                4.6,
+                4.0,
+                4.5,
+                5.166666666666666,
+                5.833333333333334,
+                6.5,
+                7.0,
+                6.3999999999999995,
+                6.8999999999999995,
+                7.566666666666666,
+                8.233333333333333,
+                8.899999999999999,
+                9.4,
+                8.0,
+                8.5,
+                9.166666666666666,
+                9.833333333333334,
+                10.499999999999998,
+                10.999999999999998,
+            ],
+            F.interpolate(image, size: (5, 6), mode: "bilinear").ToArray<double>()
+        );
         // Same, scale_factor=2: row 1 of the 6x8 result.
-        Near([1.0, 1.25, 1.75, 2.25, 2.75, 3.25, 3.75, 4.0],
-            F.interpolate(image, scale_factor: (2, 2), mode: "bilinear").select(2, 1).flatten().ToArray<double>());
+        Near(
+            [1.0, 1.25, 1.75, 2.25, 2.75, 3.25, 3.75, 4.0],
+            F.interpolate(image, scale_factor: (2, 2), mode: "bilinear").select(2, 1).flatten().ToArray<double>()
+        );
         Assert.Equal([1L, 1, 6, 8], F.interpolate(image, scale_factor: (2, 2)).shape);
     }
 
@@ -267,7 +316,9 @@ public class OpsTests
     [Fact]
     public void Dispose_scope_frees_what_it_does_not_hand_out()
     {
-        Tensor kept, inner, outerOwned;
+        Tensor kept,
+            inner,
+            outerOwned;
         using (var outer = NewDisposeScope())
         {
             using (var scope = NewDisposeScope())
@@ -284,7 +335,8 @@ public class OpsTests
         Assert.True(outerOwned.IsDisposed);
         Assert.Null(DisposeScope.Current);
         Tensor free;
-        using (NewDisposeScope()) free = ones(2).DetachFromDisposeScope();
+        using (NewDisposeScope())
+            free = ones(2).DetachFromDisposeScope();
         Assert.False(free.IsDisposed);
         free.Dispose();
         Assert.Throws<ObjectDisposedException>(() => free.sum());

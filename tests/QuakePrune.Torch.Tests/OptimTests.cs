@@ -11,9 +11,11 @@ namespace QuakePrune.Torch.Tests;
 /// </summary>
 public class OptimTests
 {
-    private static (Tensor w, Tensor b) Parameters() => (
-        tensor(new[] { 0.5, -1.0, 2.0, 0.25 }, [2, 2], requires_grad: true).DetachFromDisposeScope(),
-        tensor(new[] { 0.1, -0.2 }, requires_grad: true).DetachFromDisposeScope());
+    private static (Tensor w, Tensor b) Parameters() =>
+        (
+            tensor(new[] { 0.5, -1.0, 2.0, 0.25 }, [2, 2], requires_grad: true).DetachFromDisposeScope(),
+            tensor(new[] { 0.1, -0.2 }, requires_grad: true).DetachFromDisposeScope()
+        );
 
     private static void Train(optim.Optimizer optimizer, Tensor w, Tensor b, int steps)
     {
@@ -28,24 +30,46 @@ public class OptimTests
         }
     }
 
-    public static TheoryData<string, double[], double[]> Cases => new()
-    {
-        { "sgd_plain", [0.2114416485, -0.341731084, 1.2446318779999999, -0.020008813250000014], [0.5756081200000001, 0.1200463225] },
-        { "sgd_momentum", [-0.0043159453618749665, 0.28481024595249993, 0.5917546269418751, -0.28348558975281246], [1.025733679052375, 0.38099015152025006] },
-        { "sgd_nesterov", [-0.3666577464300624, -0.004265013610249949, 0.35113843406706235, -0.11423911513909372], [0.8353180841580125, 0.613300892971475] },
-        { "adamw", [0.4685389938806067, -0.967047296617604, 1.9640468323133748, 0.21930940487055456], [0.12965332403945223, -0.16943872799601203] },
-        { "adamw_amsgrad", [0.4685389938806067, -0.967047296617604, 1.9640468323133748, 0.21930940487055456], [0.12965332403945223, -0.16943872799601203] },
-    };
+    public static TheoryData<string, double[], double[]> Cases =>
+        new()
+        {
+            {
+                "sgd_plain",
+                [0.2114416485, -0.341731084, 1.2446318779999999, -0.020008813250000014],
+                [0.5756081200000001, 0.1200463225]
+            },
+            {
+                "sgd_momentum",
+                [-0.0043159453618749665, 0.28481024595249993, 0.5917546269418751, -0.28348558975281246],
+                [1.025733679052375, 0.38099015152025006]
+            },
+            {
+                "sgd_nesterov",
+                [-0.3666577464300624, -0.004265013610249949, 0.35113843406706235, -0.11423911513909372],
+                [0.8353180841580125, 0.613300892971475]
+            },
+            {
+                "adamw",
+                [0.4685389938806067, -0.967047296617604, 1.9640468323133748, 0.21930940487055456],
+                [0.12965332403945223, -0.16943872799601203]
+            },
+            {
+                "adamw_amsgrad",
+                [0.4685389938806067, -0.967047296617604, 1.9640468323133748, 0.21930940487055456],
+                [0.12965332403945223, -0.16943872799601203]
+            },
+        };
 
-    private static optim.Optimizer Make(string name, Tensor[] parameters) => name switch
-    {
-        "sgd_plain" => new optim.SGD(parameters, lr: 0.05),
-        "sgd_momentum" => new optim.SGD(parameters, lr: 0.05, momentum: 0.9, dampening: 0.1, weight_decay: 0.01),
-        "sgd_nesterov" => new optim.SGD(parameters, lr: 0.05, momentum: 0.9, weight_decay: 0.01, nesterov: true),
-        "adamw" => new optim.AdamW(parameters, lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.1),
-        "adamw_amsgrad" => new optim.AdamW(parameters, lr: 0.01, weight_decay: 0.1, amsgrad: true),
-        _ => throw new ArgumentException(name),
-    };
+    private static optim.Optimizer Make(string name, Tensor[] parameters) =>
+        name switch
+        {
+            "sgd_plain" => new optim.SGD(parameters, lr: 0.05),
+            "sgd_momentum" => new optim.SGD(parameters, lr: 0.05, momentum: 0.9, dampening: 0.1, weight_decay: 0.01),
+            "sgd_nesterov" => new optim.SGD(parameters, lr: 0.05, momentum: 0.9, weight_decay: 0.01, nesterov: true),
+            "adamw" => new optim.AdamW(parameters, lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.1),
+            "adamw_amsgrad" => new optim.AdamW(parameters, lr: 0.01, weight_decay: 0.1, amsgrad: true),
+            _ => throw new ArgumentException(name),
+        };
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -69,10 +93,14 @@ public class OptimTests
         try
         {
             Safetensors.Save(path, first.state_dict());
-            var (w2, b2) = (w.detach().clone().requires_grad_().DetachFromDisposeScope(), b.detach().clone().requires_grad_().DetachFromDisposeScope());
+            var (w2, b2) = (
+                w.detach().clone().requires_grad_().DetachFromDisposeScope(),
+                b.detach().clone().requires_grad_().DetachFromDisposeScope()
+            );
             Train(first, w, b, 2);
             var resumed = Make(name, [w2, b2]);
-            using (NewDisposeScope()) resumed.load_state_dict(Safetensors.LoadTensors(path).Tensors);
+            using (NewDisposeScope())
+                resumed.load_state_dict(Safetensors.LoadTensors(path).Tensors);
             Train(resumed, w2, b2, 2);
             Assert.Equal(w.ToArray<double>(), w2.ToArray<double>());
             Assert.Equal(b.ToArray<double>(), b2.ToArray<double>());
@@ -91,7 +119,10 @@ public class OptimTests
         using var scope = NewDisposeScope();
         model.call(ones(1, 2)).sum().backward();
         adam.step();
-        Assert.Equal(["weight.step", "weight.exp_avg", "weight.exp_avg_sq", "bias.step", "bias.exp_avg", "bias.exp_avg_sq"], adam.state_dict().Keys);
+        Assert.Equal(
+            ["weight.step", "weight.exp_avg", "weight.exp_avg_sq", "bias.step", "bias.exp_avg", "bias.exp_avg_sq"],
+            adam.state_dict().Keys
+        );
         Assert.Equal(1f, adam.state_dict()["bias.step"].item<float>());
         var bad = new Dictionary<string, Tensor> { ["weight.exp_avg"] = zeros(3), ["nothing.step"] = zeros([]) };
         var error = Assert.Throws<InvalidDataException>(() => adam.load_state_dict(bad));
@@ -133,7 +164,10 @@ public class OptimTests
             sequence.step();
             lrs.Add(warm.lr);
         }
-        Assert.Equal([0.1, 0.55, 1.0, Math.Cos(Math.PI / 4) / 2 + 0.5, 0.5, 0.5 - Math.Cos(Math.PI / 4) / 2, 0.0], lrs,
-            (e, a) => Math.Abs(e - a) < 1e-12);
+        Assert.Equal(
+            [0.1, 0.55, 1.0, Math.Cos(Math.PI / 4) / 2 + 0.5, 0.5, 0.5 - Math.Cos(Math.PI / 4) / 2, 0.0],
+            lrs,
+            (e, a) => Math.Abs(e - a) < 1e-12
+        );
     }
 }

@@ -28,7 +28,11 @@ public sealed class SafetensorsTests : IDisposable
             ["bool"] = tensor(new[] { true, false, true }),
             ["empty"] = zeros([0, 3]),
         };
-        var metadata = new Dictionary<string, string> { ["architecture"] = "{\"widths\": [64, 128]}", ["format"] = "pt" };
+        var metadata = new Dictionary<string, string>
+        {
+            ["architecture"] = "{\"widths\": [64, 128]}",
+            ["format"] = "pt",
+        };
         var path = PathOf("all.safetensors");
         Safetensors.Save(path, tensors, metadata);
         var loaded = Safetensors.LoadTensors(path);
@@ -49,14 +53,18 @@ public sealed class SafetensorsTests : IDisposable
     public void Header_layout_is_byte_exact()
     {
         var path = PathOf("layout.safetensors");
-        Safetensors.Write(path,
-        [
-            KeyValuePair.Create("b", new SafetensorsEntry("F32", [2], [0, 0, 0x80, 0x3f, 0, 0, 0, 0x40])),
-            KeyValuePair.Create("a", new SafetensorsEntry("I64", [], [7, 0, 0, 0, 0, 0, 0, 0])),
-        ], new Dictionary<string, string> { ["arch"] = "x" });
+        Safetensors.Write(
+            path,
+            [
+                KeyValuePair.Create("b", new SafetensorsEntry("F32", [2], [0, 0, 0x80, 0x3f, 0, 0, 0, 0x40])),
+                KeyValuePair.Create("a", new SafetensorsEntry("I64", [], [7, 0, 0, 0, 0, 0, 0, 0])),
+            ],
+            new Dictionary<string, string> { ["arch"] = "x" }
+        );
         var bytes = File.ReadAllBytes(path);
         var n = (int)BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-        const string json = "{\"__metadata__\":{\"arch\":\"x\"},\"a\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,8]},"
+        const string json =
+            "{\"__metadata__\":{\"arch\":\"x\"},\"a\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,8]},"
             + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}";
         Assert.Equal(0, n % 8);
         Assert.Equal(json.PadRight(n), Encoding.UTF8.GetString(bytes, 8, n));
@@ -65,8 +73,11 @@ public sealed class SafetensorsTests : IDisposable
         Assert.Equal(7L, BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(8 + n)));
         Assert.Equal(1f, BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(8 + n + 8)));
         Assert.Equal(2f, BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(8 + n + 12)));
-        Assert.Equal([("a", "I64", Array.Empty<long>()), ("b", "F32", new long[] { 2 })],
-            Safetensors.ReadLayout(path).Select(l => (l.name, l.dtype, l.shape)), (x, y) => x.Item1 == y.Item1 && x.Item2 == y.Item2 && x.Item3.SequenceEqual(y.Item3));
+        Assert.Equal(
+            [("a", "I64", Array.Empty<long>()), ("b", "F32", new long[] { 2 })],
+            Safetensors.ReadLayout(path).Select(l => (l.name, l.dtype, l.shape)),
+            (x, y) => x.Item1 == y.Item1 && x.Item2 == y.Item2 && x.Item3.SequenceEqual(y.Item3)
+        );
     }
 
     private string WriteRaw(string name, string header, int dataBytes)
@@ -96,21 +107,39 @@ public sealed class SafetensorsTests : IDisposable
         Assert.Contains("truncated", Assert.Throws<InvalidDataException>(() => Safetensors.Read(tiny)).Message);
 
         var badJson = WriteRaw("json.safetensors", "{\"w\": [1, 2", 0);
-        Assert.Contains("bad safetensors header", Assert.Throws<InvalidDataException>(() => Safetensors.Read(badJson)).Message);
+        Assert.Contains(
+            "bad safetensors header",
+            Assert.Throws<InvalidDataException>(() => Safetensors.Read(badJson)).Message
+        );
 
-        var outOfRange = WriteRaw("range.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 8);
+        var outOfRange = WriteRaw(
+            "range.safetensors",
+            "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}",
+            8
+        );
         var rangeError = Assert.Throws<InvalidDataException>(() => Safetensors.Read(outOfRange)).Message;
         Assert.Contains("tensor 'w'", rangeError);
         Assert.Contains("out of range", rangeError);
 
-        var wrongSize = WriteRaw("size.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,16]}}", 16);
+        var wrongSize = WriteRaw(
+            "size.safetensors",
+            "{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,16]}}",
+            16
+        );
         Assert.Contains("needs 12", Assert.Throws<InvalidDataException>(() => Safetensors.Read(wrongSize)).Message);
 
         var gap = WriteRaw("gap.safetensors", "{\"w\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[4,8]}}", 8);
         Assert.Contains("gap or overlap", Assert.Throws<InvalidDataException>(() => Safetensors.Read(gap)).Message);
 
-        var dtype = WriteRaw("dtype.safetensors", "{\"w\":{\"dtype\":\"C64\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8);
-        Assert.Contains("unsupported dtype 'C64'", Assert.Throws<InvalidDataException>(() => Safetensors.Read(dtype)).Message);
+        var dtype = WriteRaw(
+            "dtype.safetensors",
+            "{\"w\":{\"dtype\":\"C64\",\"shape\":[1],\"data_offsets\":[0,8]}}",
+            8
+        );
+        Assert.Contains(
+            "unsupported dtype 'C64'",
+            Assert.Throws<InvalidDataException>(() => Safetensors.Read(dtype)).Message
+        );
     }
 
     [Fact]

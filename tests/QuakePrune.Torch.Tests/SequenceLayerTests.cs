@@ -16,7 +16,12 @@ public class SequenceLayerTests
         var x = ones(4, 16, 10);
         using var dropout = nn.Dropout1d(0.5);
         var rows = dropout.call(x).reshape(64, 10).ToArray<float>().Chunk(10).ToList();
-        Assert.All(rows, row => Assert.True(row.All(v => v == 0) || row.All(v => v == 2), $"a channel was partly dropped: {string.Join(", ", row)}"));
+        Assert.All(rows, row =>
+            Assert.True(
+                row.All(v => v == 0) || row.All(v => v == 2),
+                $"a channel was partly dropped: {string.Join(", ", row)}"
+            )
+        );
         var dropped = rows.Count(row => row[0] == 0);
         Assert.InRange(dropped, 16, 48);
 
@@ -48,9 +53,18 @@ public class SequenceLayerTests
     {
         using var lstm = nn.LSTM(64, 16, bidirectional: true);
         Assert.Equal(
-            ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
-             "weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse", "bias_hh_l0_reverse"],
-            lstm.state_dict().Keys);
+            [
+                "weight_ih_l0",
+                "weight_hh_l0",
+                "bias_ih_l0",
+                "bias_hh_l0",
+                "weight_ih_l0_reverse",
+                "weight_hh_l0_reverse",
+                "bias_ih_l0_reverse",
+                "bias_hh_l0_reverse",
+            ],
+            lstm.state_dict().Keys
+        );
         Assert.Equal(lstm.state_dict().Keys, lstm.flat_weights_names);
         Assert.Equal([64L, 64], lstm.get_parameter("weight_ih_l0").shape);
         Assert.Equal([64L, 16], lstm.get_parameter("weight_hh_l0_reverse").shape);
@@ -58,11 +72,25 @@ public class SequenceLayerTests
         Assert.Equal(2 * (64 * 64 + 64 * 16 + 2 * 64), lstm.parameter_count());
         var values = lstm.parameters().SelectMany(p => p.ToArray<float>()).ToList();
         Assert.All(values, v => Assert.InRange(v, -0.25f, 0.25f));
-        Assert.True(values.Max() > 0.249f && values.Min() < -0.249f, "U(-1/sqrt(16), 1/sqrt(16)) should reach close to its bounds");
+        Assert.True(
+            values.Max() > 0.249f && values.Min() < -0.249f,
+            "U(-1/sqrt(16), 1/sqrt(16)) should reach close to its bounds"
+        );
 
         using var gru = nn.GRU(16, 16, num_layers: 2);
-        Assert.Equal(["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1"],
-            gru.state_dict().Keys);
+        Assert.Equal(
+            [
+                "weight_ih_l0",
+                "weight_hh_l0",
+                "bias_ih_l0",
+                "bias_hh_l0",
+                "weight_ih_l1",
+                "weight_hh_l1",
+                "bias_ih_l1",
+                "bias_hh_l1",
+            ],
+            gru.state_dict().Keys
+        );
         Assert.Equal([48L, 16], gru.get_parameter("weight_ih_l1").shape);
         using var stacked = nn.LSTM(5, 3, num_layers: 2, bias: false, bidirectional: true);
         Assert.Equal([12L, 6], stacked.get_parameter("weight_ih_l1_reverse").shape);
@@ -104,7 +132,10 @@ public class SequenceLayerTests
         using var scope = NewDisposeScope();
         using var lstm = nn.LSTM(8, 4, bidirectional: true);
         Assert.Contains("input_size 8", Assert.Throws<ArgumentException>(() => lstm.call(randn(5, 2, 7))).Message);
-        Assert.Contains("[2, 2, 4]", Assert.Throws<ArgumentException>(() => lstm.call(randn(5, 2, 8), (zeros(1, 2, 4), zeros(2, 2, 4)))).Message);
+        Assert.Contains(
+            "[2, 2, 4]",
+            Assert.Throws<ArgumentException>(() => lstm.call(randn(5, 2, 8), (zeros(1, 2, 4), zeros(2, 2, 4)))).Message
+        );
         Assert.Throws<ArgumentException>(() => lstm.call(randn(1, 5, 2, 8)));
         using var gru = nn.GRU(8, 4);
         Assert.Contains("h0", Assert.Throws<ArgumentException>(() => gru.call(randn(5, 2, 8), zeros(1, 3, 4))).Message);
@@ -137,13 +168,14 @@ public class SequenceLayerTests
         Assert.Equal([2L, 4, 7], output.shape);
         var a = weights.ToArray<float>();
         for (var n = 0; n < 2; n++)
-            for (var t = 0; t < 7; t++)
-            {
-                var row = a.Skip((n * 7 + t) * 7).Take(7).ToArray();
-                for (var s = 0; s < 7; s++)
-                    if (Math.Abs(t - s) > 1) Assert.Equal(0f, row[s]);
-                Assert.Equal(1.0, row.Sum(), 4);
-            }
+        for (var t = 0; t < 7; t++)
+        {
+            var row = a.Skip((n * 7 + t) * 7).Take(7).ToArray();
+            for (var s = 0; s < 7; s++)
+                if (Math.Abs(t - s) > 1)
+                    Assert.Equal(0f, row[s]);
+            Assert.Equal(1.0, row.Sum(), 4);
+        }
     }
 
     /// <summary>
@@ -158,8 +190,10 @@ public class SequenceLayerTests
         using var lstm = nn.LSTM(2, 8, bidirectional: true);
         using var attention = new AdditiveSelfAttention(16, units: 8, attention_width: 5);
         using var head = nn.Conv1d(16, 1, 1);
-        var parameters = lstm.named_parameters().Concat(attention.named_parameters().Select(p => ("attention." + p.name, p.parameter)))
-            .Concat(head.named_parameters().Select(p => ("head." + p.name, p.parameter))).ToList();
+        var parameters = lstm.named_parameters()
+            .Concat(attention.named_parameters().Select(p => ("attention." + p.name, p.parameter)))
+            .Concat(head.named_parameters().Select(p => ("head." + p.name, p.parameter)))
+            .ToList();
         var optimizer = new optim.AdamW(parameters, lr: 0.02, weight_decay: 0);
         var x = randn(20, 8, 2);
         var target = F.pad(x.sum([2]).narrow(0, 0, 19).t(), [1, 0]).unsqueeze(1);
@@ -175,8 +209,11 @@ public class SequenceLayerTests
             return loss.item<double>();
         }
         var first = Step();
-        for (var k = 0; k < 60; k++) Step();
-        Assert.All(parameters, p => Assert.True(p.Item2.grad!.abs().sum().item<double>() > 0, $"no gradient reached {p.Item1}"));
+        for (var k = 0; k < 60; k++)
+            Step();
+        Assert.All(parameters, p =>
+            Assert.True(p.Item2.grad!.abs().sum().item<double>() > 0, $"no gradient reached {p.Item1}")
+        );
         Assert.True(Step() < 0.3 * first, $"the loss did not fall: {first} at first");
         optimizer.DisposeState();
     }

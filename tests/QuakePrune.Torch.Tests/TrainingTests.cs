@@ -34,9 +34,18 @@ public class TrainingTests
         using var threads = new ThreadCount(1);
         manual_seed(11);
         using var model = nn.Sequential(
-            nn.Conv2d(1, 8, 3, padding: 1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(8, 8, 3, padding: 1), nn.BatchNorm2d(8), nn.ReLU(true), nn.AdaptiveAvgPool2d(1),
-            nn.Flatten(), nn.Dropout(0.1), nn.Linear(8, 2));
+            nn.Conv2d(1, 8, 3, padding: 1),
+            nn.BatchNorm2d(8),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(8, 8, 3, padding: 1),
+            nn.BatchNorm2d(8),
+            nn.ReLU(true),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Dropout(0.1),
+            nn.Linear(8, 2)
+        );
         var optimizer = new optim.SGD(model.named_parameters(), lr: 0.05, momentum: 0.9, weight_decay: 1e-4);
         var schedule = new optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max: 80);
         var (train, trainLabels) = Bars(128, 1);
@@ -47,7 +56,11 @@ public class TrainingTests
             using var scope = NewDisposeScope();
             var batch = randperm(128).narrow(0, 0, 32);
             optimizer.zero_grad();
-            var loss = F.cross_entropy(model.call(train.index_select(0, batch)), trainLabels.index_select(0, batch), label_smoothing: 0.05);
+            var loss = F.cross_entropy(
+                model.call(train.index_select(0, batch)),
+                trainLabels.index_select(0, batch),
+                label_smoothing: 0.05
+            );
             loss.backward();
             optimizer.step();
             schedule.step();

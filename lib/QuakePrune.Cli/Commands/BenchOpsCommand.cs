@@ -17,40 +17,86 @@ public static class BenchOpsCommand
 {
     public static Command Create()
     {
-        var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads", DefaultValueFactory = _ => 2 };
-        var batch = new Option<int>("--batch") { Description = "images per training step", DefaultValueFactory = _ => 32 };
+        var threads = new Option<int>("--threads")
+        {
+            Description = "libtorch intra-op threads",
+            DefaultValueFactory = _ => 2,
+        };
+        var batch = new Option<int>("--batch")
+        {
+            Description = "images per training step",
+            DefaultValueFactory = _ => 32,
+        };
         var height = new Option<int>("--height") { DefaultValueFactory = _ => 64 };
         var width = new Option<int>("--width") { DefaultValueFactory = _ => 96 };
         var steps = new Option<int>("--steps") { Description = "timed training steps", DefaultValueFactory = _ => 10 };
-        var calls = new Option<int>("--calls") { Description = "calls per tiny-op block (20 blocks)", DefaultValueFactory = _ => 20000 };
-        var mallocDefault = new Option<bool>("--malloc-default") { Description = "leave glibc malloc as it is (no torch.keep_freed_cpu_memory)" };
-        var command = new Command("bench-ops", "Time a conv2d forward+backward+SGD step and the per-call overhead of the libtorch bindings (JSON).")
+        var calls = new Option<int>("--calls")
         {
-            threads, batch, height, width, steps, calls, mallocDefault,
+            Description = "calls per tiny-op block (20 blocks)",
+            DefaultValueFactory = _ => 20000,
         };
-        command.SetAction(parse => CommandErrors.Run(() =>
+        var mallocDefault = new Option<bool>("--malloc-default")
         {
-            var keepFreed = !parse.GetValue(mallocDefault) && keep_freed_cpu_memory();
-            var result = Run(parse.GetValue(threads), parse.GetValue(batch), parse.GetValue(height), parse.GetValue(width), parse.GetValue(steps),
-                parse.GetValue(calls));
-            result["malloc"] = keepFreed ? "keep freed memory" : "glibc default";
-            Console.WriteLine(result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            return 0;
-        }));
+            Description = "leave glibc malloc as it is (no torch.keep_freed_cpu_memory)",
+        };
+        var command = new Command(
+            "bench-ops",
+            "Time a conv2d forward+backward+SGD step and the per-call overhead of the libtorch bindings (JSON)."
+        )
+        {
+            threads,
+            batch,
+            height,
+            width,
+            steps,
+            calls,
+            mallocDefault,
+        };
+        command.SetAction(parse =>
+            CommandErrors.Run(() =>
+            {
+                var keepFreed = !parse.GetValue(mallocDefault) && keep_freed_cpu_memory();
+                var result = Run(
+                    parse.GetValue(threads),
+                    parse.GetValue(batch),
+                    parse.GetValue(height),
+                    parse.GetValue(width),
+                    parse.GetValue(steps),
+                    parse.GetValue(calls)
+                );
+                result["malloc"] = keepFreed ? "keep freed memory" : "glibc default";
+                Console.WriteLine(result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                return 0;
+            })
+        );
         return command;
     }
 
     /// <summary>conv(3->32)-bn-relu-pool, conv(32->64)-bn-relu-pool, conv(64->128)-bn-relu, global pool, linear(128->2).</summary>
-    public static nn.Module<Tensor, Tensor> Network() => nn.Sequential(
-        nn.Conv2d(3, 32, 3, padding: 1, bias: false), nn.BatchNorm2d(32), nn.ReLU(true), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3, padding: 1, bias: false), nn.BatchNorm2d(64), nn.ReLU(true), nn.MaxPool2d(2),
-        nn.Conv2d(64, 128, 3, padding: 1, bias: false), nn.BatchNorm2d(128), nn.ReLU(true),
-        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 2));
+    public static nn.Module<Tensor, Tensor> Network() =>
+        nn.Sequential(
+            nn.Conv2d(3, 32, 3, padding: 1, bias: false),
+            nn.BatchNorm2d(32),
+            nn.ReLU(true),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding: 1, bias: false),
+            nn.BatchNorm2d(64),
+            nn.ReLU(true),
+            nn.MaxPool2d(2),
+            nn.Conv2d(64, 128, 3, padding: 1, bias: false),
+            nn.BatchNorm2d(128),
+            nn.ReLU(true),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(128, 2)
+        );
 
     public static JsonObject Run(int threads, int batch, int height, int width, int steps, int calls)
     {
         if (threads < 1 || batch < 1 || height < 4 || width < 4 || steps < 1 || calls < 1)
-            throw new ArgumentException("bench-ops: threads, batch, steps and calls must be positive and the image at least 4x4");
+            throw new ArgumentException(
+                "bench-ops: threads, batch, steps and calls must be positive and the image at least 4x4"
+            );
         set_num_threads(threads);
         manual_seed(0);
         using var model = Network();
@@ -67,7 +113,8 @@ public static class BenchOpsCommand
                 F.cross_entropy(model.call(images), labels).backward();
                 optimizer.step();
             }
-            if (k >= 2) stepMs.Add(clock.Elapsed.TotalMilliseconds);
+            if (k >= 2)
+                stepMs.Add(clock.Elapsed.TotalMilliseconds);
         }
         optimizer.DisposeState();
 
@@ -117,18 +164,18 @@ public static class BenchOpsCommand
             {
                 using var x = randn(47, batch, 64);
                 result[$"bilstm_64_16_47_steps_batch_{batch}"] = Math.Round(PerCall(calls, () =>
-                {
-                    var (output, h, c) = lstm.call(x);
-                    output.Dispose();
-                    h.Dispose();
-                    c.Dispose();
-                }) / 1000, 1);
+                    {
+                        var (output, h, c) = lstm.call(x);
+                        output.Dispose();
+                        h.Dispose();
+                        c.Dispose();
+                    }) / 1000, 1);
                 result[$"bigru_64_16_47_steps_batch_{batch}"] = Math.Round(PerCall(calls, () =>
-                {
-                    var (output, h) = gru.call(x);
-                    output.Dispose();
-                    h.Dispose();
-                }) / 1000, 1);
+                    {
+                        var (output, h) = gru.call(x);
+                        output.Dispose();
+                        h.Dispose();
+                    }) / 1000, 1);
             }
         }
         return result;
@@ -137,12 +184,14 @@ public static class BenchOpsCommand
     /// <summary>Median over 20 blocks of the nanoseconds per call.</summary>
     private static double PerCall(int calls, Action call)
     {
-        for (var k = 0; k < calls; k++) call();
+        for (var k = 0; k < calls; k++)
+            call();
         var blocks = new List<double>();
         for (var block = 0; block < 20; block++)
         {
             var clock = Stopwatch.StartNew();
-            for (var k = 0; k < calls; k++) call();
+            for (var k = 0; k < calls; k++)
+                call();
             blocks.Add(clock.Elapsed.TotalNanoseconds / calls);
         }
         return Math.Round(Median(blocks), 1);

@@ -28,38 +28,79 @@ public static class BenchTrainCommand
 {
     public static Command Create()
     {
-        var size = new Option<string>("--size") { Description = "Image size HEIGHTxWIDTH", DefaultValueFactory = _ => "64x64" };
+        var size = new Option<string>("--size")
+        {
+            Description = "Image size HEIGHTxWIDTH",
+            DefaultValueFactory = _ => "64x64",
+        };
         var batch = new Option<int>("--batch") { Description = "Images per step", DefaultValueFactory = _ => 32 };
-        var steps = new Option<int>("--steps") { Description = "Steps, the first two not timed", DefaultValueFactory = _ => 6 };
+        var steps = new Option<int>("--steps")
+        {
+            Description = "Steps, the first two not timed",
+            DefaultValueFactory = _ => 6,
+        };
         var threads = new Option<int>("--threads") { Description = "libtorch threads", DefaultValueFactory = _ => 2 };
-        var hidden = new Option<int>("--hidden") { Description = "Hidden head width (0: Linear, as the reference)", DefaultValueFactory = _ => 0 };
+        var hidden = new Option<int>("--hidden")
+        {
+            Description = "Hidden head width (0: Linear, as the reference)",
+            DefaultValueFactory = _ => 0,
+        };
         var arch = new Option<string>("--arch")
         {
-            Description = $"resnet50, or a waveform picker ({string.Join(", ", EqTransformerBuilder.Instance.Members)}) trained on synthetic waveforms",
+            Description =
+                $"resnet50, or a waveform picker ({string.Join(", ", EqTransformerBuilder.Instance.Members)}) trained on synthetic waveforms",
             DefaultValueFactory = _ => "resnet50",
         };
-        var command = new Command("bench-train", "Time training steps of a ResNet50 or a waveform picker through its trainer (JSON: median step, images or traces/s).")
+        var command = new Command(
+            "bench-train",
+            "Time training steps of a ResNet50 or a waveform picker through its trainer (JSON: median step, images or traces/s)."
+        )
         {
-            size, batch, steps, threads, hidden, arch,
+            size,
+            batch,
+            steps,
+            threads,
+            hidden,
+            arch,
         };
         var parallel = new DataParallel();
-        foreach (var option in parallel.Options) command.Options.Add(option);
-        command.SetAction(parse => CommandErrors.Run(() =>
-        {
-            if (parallel.Launch(parse, "bench-train", threads, "", CancellationToken.None) is { } launched) return launched;
-            using var distributed = DataParallel.Join(QuakePrune.Torch.Device.CPU);
-            var imageSize = ModelCommand.ParseSize(parse.GetValue(size)!);
-            var (batchSize, stepCount) = (EvaluateCommand.Positive(parse.GetValue(batch), "--batch"), parse.GetValue(steps));
-            if (stepCount < 3) throw new ArgumentException($"--steps must be at least 3 (two are warm-up), got {stepCount}");
-            var threadCount = EvaluateCommand.Positive(parse.GetValue(threads), "--threads");
-            var member = parse.GetValue(arch)!;
-            if (distributed is not null && member != "resnet50") throw new ArgumentException("bench-train: --nproc times the classifier's steps (resnet50), not a waveform picker's");
-            var result = member == "resnet50"
-                ? Run(imageSize.Height, imageSize.Width, batchSize, stepCount, threadCount, parse.GetValue(hidden), distributed)
-                : RunPicker(member, batchSize, stepCount, threadCount);
-            Console.WriteLine(result.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
-            return 0;
-        }));
+        foreach (var option in parallel.Options)
+            command.Options.Add(option);
+        command.SetAction(parse =>
+            CommandErrors.Run(() =>
+            {
+                if (parallel.Launch(parse, "bench-train", threads, "", CancellationToken.None) is { } launched)
+                    return launched;
+                using var distributed = DataParallel.Join(QuakePrune.Torch.Device.CPU);
+                var imageSize = ModelCommand.ParseSize(parse.GetValue(size)!);
+                var (batchSize, stepCount) = (
+                    EvaluateCommand.Positive(parse.GetValue(batch), "--batch"),
+                    parse.GetValue(steps)
+                );
+                if (stepCount < 3)
+                    throw new ArgumentException($"--steps must be at least 3 (two are warm-up), got {stepCount}");
+                var threadCount = EvaluateCommand.Positive(parse.GetValue(threads), "--threads");
+                var member = parse.GetValue(arch)!;
+                if (distributed is not null && member != "resnet50")
+                    throw new ArgumentException(
+                        "bench-train: --nproc times the classifier's steps (resnet50), not a waveform picker's"
+                    );
+                var result =
+                    member == "resnet50"
+                        ? Run(
+                            imageSize.Height,
+                            imageSize.Width,
+                            batchSize,
+                            stepCount,
+                            threadCount,
+                            parse.GetValue(hidden),
+                            distributed
+                        )
+                        : RunPicker(member, batchSize, stepCount, threadCount);
+                Console.WriteLine(result.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
+                return 0;
+            })
+        );
         return command;
     }
 
@@ -67,15 +108,27 @@ public static class BenchTrainCommand
     /// ResNet50's steps; with <paramref name="distributed"/>, this rank's steps of a data-parallel run (<paramref name="batch"/>
     /// over all ranks) and the share of each step spent all-reducing gradients.
     /// </summary>
-    public static JsonObject Run(int height, int width, int batch, int steps, int threads, int hidden, DistributedContext? distributed = null)
+    public static JsonObject Run(
+        int height,
+        int width,
+        int batch,
+        int steps,
+        int threads,
+        int hidden,
+        DistributedContext? distributed = null
+    )
     {
         var length = 3 * height * width;
         var count = batch * steps + batch;
         var random = new Random(0);
         var images = new float[(long)count * length];
-        for (var i = 0; i < images.Length; i++) images[i] = (float)(random.NextDouble() * 2 - 1);
+        for (var i = 0; i < images.Length; i++)
+            images[i] = (float)(random.NextDouble() * 2 - 1);
         var labels = Enumerable.Range(0, count).Select(i => (long)(i % 2)).ToArray();
-        var splits = Enumerable.Range(0, count).Select(i => i < batch * steps ? Trainer.TrainSplit : Trainer.DevSplit).ToArray();
+        var splits = Enumerable
+            .Range(0, count)
+            .Select(i => i < batch * steps ? Trainer.TrainSplit : Trainer.DevSplit)
+            .ToArray();
         using var data = new InMemoryImageDataSet(images, 3, height, width, labels, splits, source: "random images");
 
         var directory = Directory.CreateTempSubdirectory("quakeprune-bench-train-").FullName;
@@ -84,26 +137,29 @@ public static class BenchTrainCommand
         var clock = Stopwatch.StartNew();
         try
         {
-            Trainer.Train(new TrainOptions
-            {
-                OutputDirectory = directory,
-                Architecture = ResNetArchitecture.ResNet50(2, hidden),
-                Optimizer = OptimizerKind.Sgd,
-                LearningRate = 0.01,
-                Momentum = 0.9,
-                WeightDecay = 0,
-                WarmupEpochs = 0,
-                Epochs = 1,
-                BatchSize = batch,
-                Threads = threads,
-                Distributed = distributed,
-                OnStep = _ =>
+            Trainer.Train(
+                new TrainOptions
                 {
-                    stepSeconds.Add(clock.Elapsed.TotalSeconds);
-                    allReduceSeconds.Add(distributed?.AllReduceSeconds ?? 0);
-                    clock.Restart();
+                    OutputDirectory = directory,
+                    Architecture = ResNetArchitecture.ResNet50(2, hidden),
+                    Optimizer = OptimizerKind.Sgd,
+                    LearningRate = 0.01,
+                    Momentum = 0.9,
+                    WeightDecay = 0,
+                    WarmupEpochs = 0,
+                    Epochs = 1,
+                    BatchSize = batch,
+                    Threads = threads,
+                    Distributed = distributed,
+                    OnStep = _ =>
+                    {
+                        stepSeconds.Add(clock.Elapsed.TotalSeconds);
+                        allReduceSeconds.Add(distributed?.AllReduceSeconds ?? 0);
+                        clock.Restart();
+                    },
                 },
-            }, data);
+                data
+            );
         }
         finally
         {
@@ -124,7 +180,9 @@ public static class BenchTrainCommand
         if (distributed is not null)
         {
             // Each step's all-reduce time from the running total; its median beside the median step.
-            var perStep = allReduceSeconds.Select((total, k) => total - (k == 0 ? 0 : allReduceSeconds[k - 1])).ToList();
+            var perStep = allReduceSeconds
+                .Select((total, k) => total - (k == 0 ? 0 : allReduceSeconds[k - 1]))
+                .ToList();
             var allReduce = MedianAfterWarmup(perStep);
             result["processes"] = distributed.WorldSize;
             result["rank"] = distributed.Rank;
@@ -146,24 +204,42 @@ public static class BenchTrainCommand
             // Extract puts 80 % of each class in train: draw enough traces that train holds every step's batch.
             var perClass = (batch * steps * 5 / 4 + 1) / 2 + 8;
             var prefix = Path.Combine(directory, "synth");
-            SyntheticStead.Write(prefix, new SynthOptions { Traces = 2 * perClass + 16, Seed = 1, Threads = threads });
-            var subset = Path.Combine(directory, "subset");
-            SubsetExtractor.Extract(new ExtractOptions { Inputs = [prefix], OutputDirectory = subset, PerClass = perClass });
-            var clock = Stopwatch.StartNew();
-            WaveformTrainer.Train(new WaveformTrainOptions
-            {
-                Data = subset,
-                OutputDirectory = Path.Combine(directory, "run"),
-                Architecture = architecture,
-                Epochs = 1,
-                BatchSize = batch,
-                Threads = threads,
-                OnStep = p =>
+            SyntheticStead.Write(
+                prefix,
+                new SynthOptions
                 {
-                    if (p.Step <= steps) stepSeconds.Add(clock.Elapsed.TotalSeconds);
-                    clock.Restart();
-                },
-            });
+                    Traces = 2 * perClass + 16,
+                    Seed = 1,
+                    Threads = threads,
+                }
+            );
+            var subset = Path.Combine(directory, "subset");
+            SubsetExtractor.Extract(
+                new ExtractOptions
+                {
+                    Inputs = [prefix],
+                    OutputDirectory = subset,
+                    PerClass = perClass,
+                }
+            );
+            var clock = Stopwatch.StartNew();
+            WaveformTrainer.Train(
+                new WaveformTrainOptions
+                {
+                    Data = subset,
+                    OutputDirectory = Path.Combine(directory, "run"),
+                    Architecture = architecture,
+                    Epochs = 1,
+                    BatchSize = batch,
+                    Threads = threads,
+                    OnStep = p =>
+                    {
+                        if (p.Step <= steps)
+                            stepSeconds.Add(clock.Elapsed.TotalSeconds);
+                        clock.Restart();
+                    },
+                }
+            );
         }
         finally
         {
@@ -185,6 +261,8 @@ public static class BenchTrainCommand
     private static double MedianAfterWarmup(List<double> stepSeconds)
     {
         var timed = stepSeconds.Skip(2).Order().ToArray();
-        return timed.Length % 2 == 1 ? timed[timed.Length / 2] : (timed[timed.Length / 2 - 1] + timed[timed.Length / 2]) / 2;
+        return timed.Length % 2 == 1
+            ? timed[timed.Length / 2]
+            : (timed[timed.Length / 2 - 1] + timed[timed.Length / 2]) / 2;
     }
 }

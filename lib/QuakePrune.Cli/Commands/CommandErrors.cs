@@ -34,7 +34,8 @@ public static class CommandErrors
         {
             lock (finishing)
             {
-                if (finished) return;
+                if (finished)
+                    return;
                 Console.Error.WriteLine($"{verb ?? "quakeprune"}: stopped by {SignalName(number)}{Outcome(verb)}");
                 try
                 {
@@ -72,16 +73,27 @@ public static class CommandErrors
             Console.Error.WriteLine($"{verb}: interrupted by {SignalName(received)}{Outcome(verb)}");
             return 128 + received;
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException
-                                      or UnauthorizedAccessException or FormatException or ExternalException or KeyNotFoundException
-                                      or NotSupportedException or OverflowException)
+        catch (Exception e)
+            when (e
+                    is IOException
+                        or InvalidDataException
+                        or ArgumentException
+                        or InvalidOperationException
+                        or UnauthorizedAccessException
+                        or FormatException
+                        or ExternalException
+                        or KeyNotFoundException
+                        or NotSupportedException
+                        or OverflowException
+            )
         {
             Console.Error.WriteLine($"error: {Message(e)}");
             return 1;
         }
         finally
         {
-            lock (finishing) finished = true;
+            lock (finishing)
+                finished = true;
             grace?.Dispose();
         }
     }
@@ -90,27 +102,42 @@ public static class CommandErrors
     /// The end of an interruption's message: what the run keeps, or that it published nothing. Only an interruptible verb
     /// runs one trainer that reports what it keeps; the pipeline's stages run several at once.
     /// </summary>
-    private static string Outcome(string? verb) => verb is not null && Interruption.Kept is { } kept ? $" {kept}" : "; nothing was published";
+    private static string Outcome(string? verb) =>
+        verb is not null && Interruption.Kept is { } kept ? $" {kept}" : "; nothing was published";
 
     /// <summary>How long an interrupted body may take to stop on its own before it is stopped.</summary>
     private static readonly TimeSpan GracePeriod = TimeSpan.FromSeconds(5);
 
     /// <summary>An exception's message without .NET's decorations: " (Parameter 'x')", an overflow's generic wording.</summary>
-    public static string Message(Exception e) => e switch
-    {
-        ArgumentException { ParamName: { } name } a => a.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal),
-        OverflowException => "a number in the input is too large to handle (an overflow); check sizes and shapes",
-        _ => e.Message,
-    };
+    public static string Message(Exception e) =>
+        e switch
+        {
+            ArgumentException { ParamName: { } name } a => a.Message.Replace(
+                $" (Parameter '{name}')",
+                "",
+                StringComparison.Ordinal
+            ),
+            OverflowException => "a number in the input is too large to handle (an overflow); check sizes and shapes",
+            _ => e.Message,
+        };
 
-    private static int SignalNumber(PosixSignal signal) => signal switch
-    {
-        PosixSignal.SIGHUP => 1,
-        PosixSignal.SIGINT => 2,
-        PosixSignal.SIGQUIT => 3,
-        PosixSignal.SIGTERM => 15,
-        _ => (int)signal,
-    };
+    private static int SignalNumber(PosixSignal signal) =>
+        signal switch
+        {
+            PosixSignal.SIGHUP => 1,
+            PosixSignal.SIGINT => 2,
+            PosixSignal.SIGQUIT => 3,
+            PosixSignal.SIGTERM => 15,
+            _ => (int)signal,
+        };
 
-    private static string SignalName(int number) => number switch { 1 => "SIGHUP", 2 => "SIGINT", 3 => "SIGQUIT", 15 => "SIGTERM", _ => $"signal {number}" };
+    private static string SignalName(int number) =>
+        number switch
+        {
+            1 => "SIGHUP",
+            2 => "SIGINT",
+            3 => "SIGQUIT",
+            15 => "SIGTERM",
+            _ => $"signal {number}",
+        };
 }

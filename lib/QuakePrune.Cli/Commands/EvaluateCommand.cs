@@ -14,58 +14,122 @@ public static class EvaluateCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Checkpoint (.safetensors)", Required = true };
-        var data = new Option<string>("--data") { Description = "Spectrogram file (a classifier), or subset folder from `quakeprune extract` (a waveform picker)", Required = true };
-        var split = new Option<string>("--split") { Description = "Split to score (train, dev or test)", DefaultValueFactory = _ => "test" };
-        var output = new Option<string?>("--out") { Description = "Metrics to write (JSON)" };
-        var batch = new Option<int>("--batch") { Description = "Images per forward pass", DefaultValueFactory = _ => 64 };
-        var threads = new Option<int>("--threads") { Description = "libtorch threads", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
-        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing output (never one of the inputs)" };
-        var command = new Command("evaluate",
-            "A classifier: accuracy, precision, recall, F1, ROC AUC, confusion matrix and accuracy per SNR bin. A waveform picker: detection " +
-            "P/R/F1, P and S pick P/R/F1 within 0.5 s and residuals. Thresholds chosen on dev.")
+        var data = new Option<string>("--data")
         {
-            model, data, split, output, batch, threads, device, overwrite,
+            Description =
+                "Spectrogram file (a classifier), or subset folder from `quakeprune extract` (a waveform picker)",
+            Required = true,
         };
-        command.SetAction(parse => CommandErrors.Run(() =>
+        var split = new Option<string>("--split")
         {
-            var path = parse.GetValue(model)!;
-            using var outputs = new OutputSet("evaluate", parse.GetValue(overwrite), [path, parse.GetValue(data), .. WaveformDataSet.InputFiles(parse.GetValue(data)!)]);
-            var target = parse.GetValue(output) is { } file ? outputs.File(file) : null;
-            if (PickingCheckpoint.IsPicker(path))
+            Description = "Split to score (train, dev or test)",
+            DefaultValueFactory = _ => "test",
+        };
+        var output = new Option<string?>("--out") { Description = "Metrics to write (JSON)" };
+        var batch = new Option<int>("--batch")
+        {
+            Description = "Images per forward pass",
+            DefaultValueFactory = _ => 64,
+        };
+        var threads = new Option<int>("--threads")
+        {
+            Description = "libtorch threads",
+            DefaultValueFactory = _ => Environment.ProcessorCount,
+        };
+        var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
+        var overwrite = new Option<bool>("--overwrite")
+        {
+            Description = "Replace an existing output (never one of the inputs)",
+        };
+        var command = new Command(
+            "evaluate",
+            "A classifier: accuracy, precision, recall, F1, ROC AUC, confusion matrix and accuracy per SNR bin. A waveform picker: detection "
+                + "P/R/F1, P and S pick P/R/F1 within 0.5 s and residuals. Thresholds chosen on dev."
+        )
+        {
+            model,
+            data,
+            split,
+            output,
+            batch,
+            threads,
+            device,
+            overwrite,
+        };
+        command.SetAction(parse =>
+            CommandErrors.Run(() =>
             {
-                var picking = EvaluatePicker(path, parse.GetValue(data)!, parse.GetValue(split)!, parse.GetValue(batch), parse.GetValue(device)!, parse.GetValue(threads));
+                var path = parse.GetValue(model)!;
+                using var outputs = new OutputSet(
+                    "evaluate",
+                    parse.GetValue(overwrite),
+                    [path, parse.GetValue(data), .. WaveformDataSet.InputFiles(parse.GetValue(data)!)]
+                );
+                var target = parse.GetValue(output) is { } file ? outputs.File(file) : null;
+                if (PickingCheckpoint.IsPicker(path))
+                {
+                    var picking = EvaluatePicker(
+                        path,
+                        parse.GetValue(data)!,
+                        parse.GetValue(split)!,
+                        parse.GetValue(batch),
+                        parse.GetValue(device)!,
+                        parse.GetValue(threads)
+                    );
+                    if (target is not null)
+                    {
+                        picking.WriteTo(target);
+                        outputs.Publish();
+                    }
+                    Console.WriteLine(picking);
+                    return 0;
+                }
+                using var loaded = Load(path, parse.GetValue(device)!, parse.GetValue(threads));
+                using var images = ImageDataSets.Open(parse.GetValue(data)!);
+                var report = ModelEvaluation.Evaluate(
+                    loaded,
+                    images,
+                    parse.GetValue(split)!,
+                    Path.GetFileName(path),
+                    Positive(parse.GetValue(batch), "--batch")
+                );
                 if (target is not null)
                 {
-                    picking.WriteTo(target);
+                    report.Write(target);
                     outputs.Publish();
                 }
-                Console.WriteLine(picking);
+                Console.WriteLine(report);
                 return 0;
-            }
-            using var loaded = Load(path, parse.GetValue(device)!, parse.GetValue(threads));
-            using var images = ImageDataSets.Open(parse.GetValue(data)!);
-            var report = ModelEvaluation.Evaluate(loaded, images, parse.GetValue(split)!, Path.GetFileName(path), Positive(parse.GetValue(batch), "--batch"));
-            if (target is not null)
-            {
-                report.Write(target);
-                outputs.Publish();
-            }
-            Console.WriteLine(report);
-            return 0;
-        }));
+            })
+        );
         return command;
     }
 
-    private static PickingEvaluationReport EvaluatePicker(string path, string subset, string split, int batch, string device, int threads)
+    private static PickingEvaluationReport EvaluatePicker(
+        string path,
+        string subset,
+        string split,
+        int batch,
+        string device,
+        int threads
+    )
     {
         if (Array.IndexOf(Extract.SplitFractions.Names, split) < 0)
-            throw new ArgumentException($"--split must be one of {string.Join(", ", Extract.SplitFractions.Names)}, got '{split}'");
+            throw new ArgumentException(
+                $"--split must be one of {string.Join(", ", Extract.SplitFractions.Names)}, got '{split}'"
+            );
         var batchSize = Positive(batch, "--batch");
         using var data = WaveformDataSet.Open(subset);
         using var loaded = Load(path, device, threads);
-        return PickingEvaluation.Evaluate(loaded, data, split, Path.GetFileName(path), Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(subset))),
-            batchSize, Device.Parse(device));
+        return PickingEvaluation.Evaluate(
+            loaded,
+            data,
+            split,
+            Path.GetFileName(path),
+            Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(subset))),
+            batchSize,
+            Device.Parse(device)
+        );
     }
 
     /// <summary>The checkpoint on its device with libtorch's threads set; --device cuda without CUDA is refused here.</summary>
@@ -73,7 +137,9 @@ public static class EvaluateCommand
     {
         var device = Device.Parse(deviceName);
         if (device.type == DeviceType.CUDA && !cuda.is_available())
-            throw new InvalidOperationException($"--device {deviceName}, but libtorch sees no CUDA device (a CPU-only libtorch or no GPU)");
+            throw new InvalidOperationException(
+                $"--device {deviceName}, but libtorch sees no CUDA device (a CPU-only libtorch or no GPU)"
+            );
         set_num_threads(Positive(threads, "--threads"));
         return Checkpoint.Load(path, device);
     }

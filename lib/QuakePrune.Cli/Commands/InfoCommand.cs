@@ -12,23 +12,26 @@ public static class InfoCommand
     public static Command Create()
     {
         var command = new Command("info", "Print the runtime, libtorch and HDF5 set-up as JSON.");
-        command.SetAction(_ => CommandErrors.Run(() =>
-        {
-            Console.WriteLine(Describe().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            return 0;
-        }));
+        command.SetAction(_ =>
+            CommandErrors.Run(() =>
+            {
+                Console.WriteLine(Describe().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                return 0;
+            })
+        );
         return command;
     }
 
     /// <summary>One entry per component; each Describe* reports its own failure instead of hiding the others.</summary>
-    public static JsonObject Describe() => new()
-    {
-        ["dotnet"] = RuntimeInformation.FrameworkDescription,
-        ["os"] = RuntimeInformation.OSDescription,
-        ["processors"] = Environment.ProcessorCount,
-        ["hdf5"] = Hdf5Version(),
-        ["libtorch"] = DescribeTorch(),
-    };
+    public static JsonObject Describe() =>
+        new()
+        {
+            ["dotnet"] = RuntimeInformation.FrameworkDescription,
+            ["os"] = RuntimeInformation.OSDescription,
+            ["processors"] = Environment.ProcessorCount,
+            ["hdf5"] = Hdf5Version(),
+            ["libtorch"] = DescribeTorch(),
+        };
 
     /// <summary>The HDF5 library's version, or why it could not be loaded (info must still print).</summary>
     private static string Hdf5Version()
@@ -48,7 +51,8 @@ public static class InfoCommand
         try
         {
             var devices = new JsonArray();
-            for (var d = 0; d < torch.cuda.device_count(); d++) devices.Add(torch.cuda.get_device_name(d));
+            for (var d = 0; d < torch.cuda.device_count(); d++)
+                devices.Add(torch.cuda.get_device_name(d));
             return new JsonObject
             {
                 ["version"] = torch.__version__,

@@ -8,13 +8,26 @@ public static class SteadCommand
 {
     public static Command Create()
     {
-        var inputs = new Option<string[]>("--input") { Description = "STEAD prefix (PREFIX.hdf5 + PREFIX.csv); repeatable", Required = true, AllowMultipleArgumentsPerToken = true };
-        var info = new Command("info", "Counts per category and receiver type, SNR/magnitude/distance ranges, traces missing from either file.") { inputs };
-        info.SetAction(parse => CommandErrors.Run(() =>
+        var inputs = new Option<string[]>("--input")
         {
-            Console.WriteLine(SteadInfo.Describe(parse.GetValue(inputs)!));
-            return 0;
-        }));
+            Description = "STEAD prefix (PREFIX.hdf5 + PREFIX.csv); repeatable",
+            Required = true,
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var info = new Command(
+            "info",
+            "Counts per category and receiver type, SNR/magnitude/distance ranges, traces missing from either file."
+        )
+        {
+            inputs,
+        };
+        info.SetAction(parse =>
+            CommandErrors.Run(() =>
+            {
+                Console.WriteLine(SteadInfo.Describe(parse.GetValue(inputs)!));
+                return 0;
+            })
+        );
         return new Command("stead", "Inspect STEAD data (real or synthetic).") { info };
     }
 }

@@ -18,7 +18,8 @@ public sealed class TraceProgressBar(string verb) : IProgress<ExtractProgress>, 
     {
         if (p.Total == 0)
         {
-            if (terminal) Console.Error.Write(string.Create(CultureInfo.InvariantCulture, $"\rscanning metadata: {p.Done} rows"));
+            if (terminal)
+                Console.Error.Write(string.Create(CultureInfo.InvariantCulture, $"\rscanning metadata: {p.Done} rows"));
             return;
         }
         Report(p.Done, p.Total, p.Elapsed);
@@ -34,13 +35,21 @@ public sealed class TraceProgressBar(string verb) : IProgress<ExtractProgress>, 
         if (terminal)
         {
             var filled = (int)(fraction * 30);
-            Console.Error.Write(string.Create(c, $"\r[{new string('#', filled)}{new string(' ', 30 - filled)}] {fraction,4:P0} {done}/{total} {rate:F0} traces/s "));
-            if (done == total) Console.Error.WriteLine();
+            Console.Error.Write(
+                string.Create(
+                    c,
+                    $"\r[{new string('#', filled)}{new string(' ', 30 - filled)}] {fraction, 4:P0} {done}/{total} {rate:F0} traces/s "
+                )
+            );
+            if (done == total)
+                Console.Error.WriteLine();
         }
         else if ((int)(fraction * 10) is var decile && decile > lastDecile)
         {
             lastDecile = decile;
-            Console.Error.WriteLine(string.Create(c, $"{verb}: {done}/{total} traces ({fraction:P0}), {rate:F0} traces/s"));
+            Console.Error.WriteLine(
+                string.Create(c, $"{verb}: {done}/{total} traces ({fraction:P0}), {rate:F0} traces/s")
+            );
         }
     }
 }

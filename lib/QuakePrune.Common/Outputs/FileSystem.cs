@@ -6,7 +6,16 @@ namespace QuakePrune.Outputs;
 public readonly record struct FileIdentity(ulong Device, ulong Inode);
 
 /// <summary>The kinds of file system object; only regular files and folders may be outputs.</summary>
-public enum FileKind { RegularFile, Folder, CharacterDevice, BlockDevice, Fifo, Socket, Other }
+public enum FileKind
+{
+    RegularFile,
+    Folder,
+    CharacterDevice,
+    BlockDevice,
+    Fifo,
+    Socket,
+    Other,
+}
 
 /// <summary>
 /// The few POSIX calls .NET does not expose that publishing needs: statx (device and inode, for hard links; the kind of object), renameat2 with
@@ -51,7 +60,8 @@ public static partial class FileSystem
     public static unsafe FileKind? Kind(string path)
     {
         var buffer = stackalloc byte[256];
-        if (statx(AtFdCwd, path, 0, StatxType, buffer) != 0) return null;
+        if (statx(AtFdCwd, path, 0, StatxType, buffer) != 0)
+            return null;
         // stx_mode (u16) lies at offset 28; its S_IFMT bits give the type.
         return (*(ushort*)(buffer + 28) & 0xF000) switch
         {
@@ -76,17 +86,21 @@ public static partial class FileSystem
     /// <summary>Renames <paramref name="source"/> to <paramref name="target"/>, failing (false) if the target exists at that moment.</summary>
     public static bool RenameNoReplace(string source, string target)
     {
-        if (renameat2(AtFdCwd, source, AtFdCwd, target, NoReplaceFlag) == 0) return true;
+        if (renameat2(AtFdCwd, source, AtFdCwd, target, NoReplaceFlag) == 0)
+            return true;
         var errno = Marshal.GetLastPInvokeError();
-        if (errno is EExist or ENotEmpty) return false;
+        if (errno is EExist or ENotEmpty)
+            return false;
         throw new IOException($"cannot rename '{source}' to '{target}': {Marshal.GetPInvokeErrorMessage(errno)}");
     }
 
     /// <summary>Whether a process with this id is running (a process of another user counts as running).</summary>
     public static bool IsAlive(int pid)
     {
-        if (pid <= 0) return false;
-        if (kill(pid, 0) == 0) return true;
+        if (pid <= 0)
+            return false;
+        if (kill(pid, 0) == 0)
+            return true;
         return Marshal.GetLastPInvokeError() == EPerm;
     }
 
@@ -101,28 +115,34 @@ public static partial class FileSystem
         var current = full;
         for (var hops = 0; ; hops++)
         {
-            if (hops > 64) throw new IOException($"'{path}': too many levels of symbolic links");
+            if (hops > 64)
+                throw new IOException($"'{path}': too many levels of symbolic links");
             var info = new FileInfo(current);
             if (info.LinkTarget is not null)
             {
                 var target = info.LinkTarget;
-                current = Path.GetFullPath(Path.IsPathRooted(target) ? target : Path.Combine(Path.GetDirectoryName(current)!, target));
+                current = Path.GetFullPath(
+                    Path.IsPathRooted(target) ? target : Path.Combine(Path.GetDirectoryName(current)!, target)
+                );
                 continue;
             }
             if (info.Exists || Directory.Exists(current))
             {
                 var parent = Path.GetDirectoryName(current);
-                if (parent is null) break;
+                if (parent is null)
+                    break;
                 var resolvedParent = RealPath(parent);
                 current = Path.Combine(resolvedParent, Path.GetFileName(current));
                 break;
             }
             var up = Path.GetDirectoryName(current);
-            if (up is null) break;
+            if (up is null)
+                break;
             missing.Push(Path.GetFileName(current));
             current = up;
         }
-        while (missing.Count > 0) current = Path.Combine(current, missing.Pop());
+        while (missing.Count > 0)
+            current = Path.Combine(current, missing.Pop());
         return current;
     }
 }

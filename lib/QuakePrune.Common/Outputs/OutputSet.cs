@@ -32,7 +32,12 @@ public sealed class OutputSet : IDisposable
     private readonly List<(string Path, string Real, FileIdentity? Identity)> inputs = [];
     private readonly List<Output> outputs = [];
 
-    private enum OutputKind { File, Folder, WorkFolder }
+    private enum OutputKind
+    {
+        File,
+        Folder,
+        WorkFolder,
+    }
 
     private sealed class Output
     {
@@ -42,6 +47,7 @@ public sealed class OutputSet : IDisposable
         public required OutputLock Lock;
         public required bool Existed;
         public bool Done;
+
         /// <summary>A work folder this run created: removed again if the run leaves nothing in it but the marker.</summary>
         public bool Created;
         public readonly List<string> Written = [];
@@ -56,7 +62,8 @@ public sealed class OutputSet : IDisposable
         this.overwrite = overwrite;
         foreach (var input in inputs)
         {
-            if (string.IsNullOrEmpty(input) || (!System.IO.File.Exists(input) && !Directory.Exists(input))) continue;
+            if (string.IsNullOrEmpty(input) || (!System.IO.File.Exists(input) && !Directory.Exists(input)))
+                continue;
             var real = FileSystem.RealPath(input);
             this.inputs.Add((input, real, FileSystem.Identity(real)));
         }
@@ -67,7 +74,8 @@ public sealed class OutputSet : IDisposable
     public string File(string path)
     {
         var real = Resolve(path);
-        if (Directory.Exists(real)) throw new IOException($"{verb}: output '{path}' is a folder; give a file name");
+        if (Directory.Exists(real))
+            throw new IOException($"{verb}: output '{path}' is a folder; give a file name");
         CheckNotInput(path, real, folder: false);
         var claim = Claim(path, real);
         var existed = System.IO.File.Exists(real);
@@ -78,7 +86,16 @@ public sealed class OutputSet : IDisposable
         }
         var partial = PartialPath(real);
         DeleteEntry(partial);
-        outputs.Add(new Output { Kind = OutputKind.File, Target = real, Partial = partial, Lock = claim, Existed = existed });
+        outputs.Add(
+            new Output
+            {
+                Kind = OutputKind.File,
+                Target = real,
+                Partial = partial,
+                Lock = claim,
+                Existed = existed,
+            }
+        );
         return partial;
     }
 
@@ -86,7 +103,8 @@ public sealed class OutputSet : IDisposable
     public string Folder(string path)
     {
         var real = Resolve(path);
-        if (System.IO.File.Exists(real)) throw new IOException($"{verb}: output '{path}' is a file; give a folder");
+        if (System.IO.File.Exists(real))
+            throw new IOException($"{verb}: output '{path}' is a file; give a folder");
         CheckNotInput(path, real, folder: true);
         var claim = Claim(path, real);
         try
@@ -95,7 +113,16 @@ public sealed class OutputSet : IDisposable
             var partial = PartialPath(real);
             DeleteEntry(partial);
             Directory.CreateDirectory(partial);
-            outputs.Add(new Output { Kind = OutputKind.Folder, Target = real, Partial = partial, Lock = claim, Existed = existed });
+            outputs.Add(
+                new Output
+                {
+                    Kind = OutputKind.Folder,
+                    Target = real,
+                    Partial = partial,
+                    Lock = claim,
+                    Existed = existed,
+                }
+            );
             return partial;
         }
         catch
@@ -116,12 +143,18 @@ public sealed class OutputSet : IDisposable
     /// removed; the others are kept.
     /// </para>
     /// </summary>
-    public string WorkFolder(string path, IReadOnlyList<string> entries, bool resume = false, IReadOnlyList<string>? part = null)
+    public string WorkFolder(
+        string path,
+        IReadOnlyList<string> entries,
+        bool resume = false,
+        IReadOnlyList<string>? part = null
+    )
     {
         if (part?.Except(entries, StringComparer.Ordinal).FirstOrDefault() is { } unknown)
             throw new ArgumentException($"{verb}: '{unknown}' is not one of the entries the verb writes", nameof(part));
         var real = Resolve(path);
-        if (System.IO.File.Exists(real)) throw new IOException($"{verb}: output '{path}' is a file; give a folder");
+        if (System.IO.File.Exists(real))
+            throw new IOException($"{verb}: output '{path}' is a file; give a folder");
         CheckNotInput(path, real, folder: true);
         var claim = Claim(path, real);
         try
@@ -131,23 +164,37 @@ public sealed class OutputSet : IDisposable
             {
                 var foreign = ForeignEntries(real, out var owner);
                 if (owner is null || owner.Verb != verb)
-                    throw new IOException($"{verb}: output folder '{path}' exists and was not made by quakeprune {verb}; it is left alone " +
-                                          "(choose another folder, or empty it yourself)");
-                if (foreign.Count > 0) throw ForeignContent(path, foreign);
-                var replaced = part is null ? owner.Files : part.Where(name => Path.Exists(Path.Combine(real, name))).ToList();
+                    throw new IOException(
+                        $"{verb}: output folder '{path}' exists and was not made by quakeprune {verb}; it is left alone "
+                            + "(choose another folder, or empty it yourself)"
+                    );
+                if (foreign.Count > 0)
+                    throw ForeignContent(path, foreign);
+                var replaced = part is null
+                    ? owner.Files
+                    : part.Where(name => Path.Exists(Path.Combine(real, name))).ToList();
                 if (!resume && !overwrite && (part is null || replaced.Count > 0))
-                    throw new IOException(part is null
-                        ? $"{verb}: output folder '{path}' holds an earlier run (use --overwrite to replace it{(verb == "train" ? ", or --resume to continue it" : "")})"
-                        : $"{verb}: output folder '{path}' holds an earlier run's {string.Join(", ", replaced)} (use --overwrite to replace them)");
+                    throw new IOException(
+                        part is null
+                            ? $"{verb}: output folder '{path}' holds an earlier run (use --overwrite to replace it{(verb == "train" ? ", or --resume to continue it" : "")})"
+                            : $"{verb}: output folder '{path}' holds an earlier run's {string.Join(", ", replaced)} (use --overwrite to replace them)"
+                    );
                 if (!resume)
-                    foreach (var name in replaced) DeleteEntry(Path.Combine(real, name));
+                    foreach (var name in replaced)
+                        DeleteEntry(Path.Combine(real, name));
             }
             var created = !Directory.Exists(real);
             Directory.CreateDirectory(real);
             SweepStale(real);
             var output = new Output
             {
-                Kind = OutputKind.WorkFolder, Target = real, Partial = real, Lock = claim, Existed = existing, Done = true, Created = created,
+                Kind = OutputKind.WorkFolder,
+                Target = real,
+                Partial = real,
+                Lock = claim,
+                Existed = existing,
+                Done = true,
+                Created = created,
             };
             output.Written.AddRange(entries);
             outputs.Add(output);
@@ -169,13 +216,21 @@ public sealed class OutputSet : IDisposable
             if (output.Kind == OutputKind.File)
             {
                 if (!System.IO.File.Exists(output.Partial))
-                    throw new InvalidOperationException($"{verb}: output '{output.Target}' was declared but never written");
+                    throw new InvalidOperationException(
+                        $"{verb}: output '{output.Target}' was declared but never written"
+                    );
                 PublishEntry(output, isFolder: false);
             }
             else
             {
-                output.Written.AddRange(Directory.EnumerateFileSystemEntries(output.Partial).Select(Path.GetFileName).OfType<string>()
-                    .Where(n => n != MarkerName).Order(StringComparer.Ordinal));
+                output.Written.AddRange(
+                    Directory
+                        .EnumerateFileSystemEntries(output.Partial)
+                        .Select(Path.GetFileName)
+                        .OfType<string>()
+                        .Where(n => n != MarkerName)
+                        .Order(StringComparer.Ordinal)
+                );
                 WriteMarker(output, output.Partial);
                 PublishEntry(output, isFolder: true);
             }
@@ -185,21 +240,26 @@ public sealed class OutputSet : IDisposable
 
     private void PublishEntry(Output output, bool isFolder)
     {
-        if (FileSystem.RenameNoReplace(output.Partial, output.Target)) return;
+        if (FileSystem.RenameNoReplace(output.Partial, output.Target))
+            return;
         // An empty folder in the way holds nothing to lose (a rename over it is still checked: it fails if it filled).
-        if (isFolder && RemoveIfEmpty(output.Target) && FileSystem.RenameNoReplace(output.Partial, output.Target)) return;
+        if (isFolder && RemoveIfEmpty(output.Target) && FileSystem.RenameNoReplace(output.Partial, output.Target))
+            return;
         // The target is there. Replace it only if it was there when declared and overwrite was given: the lock held since
         // then keeps other quakeprune runs away, so it is the same entry that was checked.
         if (!output.Existed || !overwrite)
-            throw new IOException($"{verb}: output '{output.Target}' appeared while this run was writing it (another program wrote it); " +
-                                  $"nothing was replaced, the new result is not kept");
+            throw new IOException(
+                $"{verb}: output '{output.Target}' appeared while this run was writing it (another program wrote it); "
+                    + $"nothing was replaced, the new result is not kept"
+            );
         if (!isFolder)
         {
             System.IO.File.Move(output.Partial, output.Target, overwrite: true);
             return;
         }
         var foreign = ForeignEntries(output.Target, out var owner);
-        if (owner is null || foreign.Count > 0) throw ForeignContent(output.Target, foreign);
+        if (owner is null || foreign.Count > 0)
+            throw ForeignContent(output.Target, foreign);
         var old = PartialPath(output.Target) + "-old";
         DeleteEntry(old);
         Directory.Move(output.Target, old);
@@ -228,9 +288,13 @@ public sealed class OutputSet : IDisposable
         {
             foreach (var output in outputs)
             {
-                if (!output.Done) DeleteEntry(output.Partial);
-                if (output.Created && Directory.Exists(output.Target)
-                    && Directory.EnumerateFileSystemEntries(output.Target).All(e => Path.GetFileName(e) == MarkerName))
+                if (!output.Done)
+                    DeleteEntry(output.Partial);
+                if (
+                    output.Created
+                    && Directory.Exists(output.Target)
+                    && Directory.EnumerateFileSystemEntries(output.Target).All(e => Path.GetFileName(e) == MarkerName)
+                )
                     DeleteEntry(output.Target);
                 output.Lock.Dispose();
             }
@@ -250,7 +314,8 @@ public sealed class OutputSet : IDisposable
             {
                 foreach (var output in set.outputs)
                 {
-                    if (!output.Done) DeleteEntry(output.Partial);
+                    if (!output.Done)
+                        DeleteEntry(output.Partial);
                     output.Lock.Dispose();
                 }
                 set.outputs.Clear();
@@ -262,30 +327,40 @@ public sealed class OutputSet : IDisposable
     /// <summary>The real path of an output (links resolved); refuses the root and the working folder or one above it.</summary>
     private string Resolve(string path)
     {
-        if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException($"{verb}: an output path is empty");
+        if (string.IsNullOrWhiteSpace(path))
+            throw new ArgumentException($"{verb}: an output path is empty");
         var full = Path.GetFullPath(path);
         var real = FileSystem.RealPath(full);
-        if (Path.GetFileName(real).Length == 0) throw new IOException($"{verb}: output '{path}' is the root folder");
+        if (Path.GetFileName(real).Length == 0)
+            throw new IOException($"{verb}: output '{path}' is the root folder");
         // /dev/stdout, /dev/fd/N and /proc/PID/fd/N lead into /proc: a rename there would replace whatever the descriptor
         // names (the file a shell redirected to). Writing to standard output is a verb's own option, never an output path.
         if (IsInside(real, "/proc") || IsInside(real, "/sys"))
-            throw new IOException($"{verb}: output '{path}' leads into {(IsInside(real, "/proc") ? "/proc" : "/sys")} (a process's file descriptor or a kernel file); " +
-                                  "outputs are regular files or folders");
+            throw new IOException(
+                $"{verb}: output '{path}' leads into {(IsInside(real, "/proc") ? "/proc" : "/sys")} (a process's file descriptor or a kernel file); "
+                    + "outputs are regular files or folders"
+            );
         if (FileSystem.Kind(real) is { } kind and not (FileKind.RegularFile or FileKind.Folder))
-            throw new IOException($"{verb}: output '{path}' is a {Describe(kind)}; outputs are regular files or folders, and it is left alone even with --overwrite");
+            throw new IOException(
+                $"{verb}: output '{path}' is a {Describe(kind)}; outputs are regular files or folders, and it is left alone even with --overwrite"
+            );
         var cwd = FileSystem.RealPath(Environment.CurrentDirectory);
-        if (IsInside(cwd, real)) throw new IOException($"{verb}: output '{path}' is the working folder or holds it; give a folder inside it");
+        if (IsInside(cwd, real))
+            throw new IOException(
+                $"{verb}: output '{path}' is the working folder or holds it; give a folder inside it"
+            );
         return real;
     }
 
-    private static string Describe(FileKind kind) => kind switch
-    {
-        FileKind.CharacterDevice => "character device",
-        FileKind.BlockDevice => "block device",
-        FileKind.Fifo => "FIFO (named pipe)",
-        FileKind.Socket => "socket",
-        _ => "special file",
-    };
+    private static string Describe(FileKind kind) =>
+        kind switch
+        {
+            FileKind.CharacterDevice => "character device",
+            FileKind.BlockDevice => "block device",
+            FileKind.Fifo => "FIFO (named pipe)",
+            FileKind.Socket => "socket",
+            _ => "special file",
+        };
 
     private void CheckNotInput(string path, string real, bool folder)
     {
@@ -293,29 +368,42 @@ public sealed class OutputSet : IDisposable
         foreach (var (input, inputReal, inputIdentity) in inputs)
         {
             var same = inputReal == real || (identity is { } id && inputIdentity == id);
-            if (same) throw new IOException($"{verb}: output '{path}' is the input '{input}'; an input is never written over");
+            if (same)
+                throw new IOException(
+                    $"{verb}: output '{path}' is the input '{input}'; an input is never written over"
+                );
             if (folder && IsInside(inputReal, real))
-                throw new IOException($"{verb}: output folder '{path}' holds the input '{input}'; an input is never written over");
+                throw new IOException(
+                    $"{verb}: output folder '{path}' holds the input '{input}'; an input is never written over"
+                );
         }
     }
 
     /// <summary>Whether an existing folder may be replaced: false when absent or empty; throws when it may not.</summary>
     private bool CheckReplaceableFolder(string path, string real)
     {
-        if (!Directory.Exists(real)) return false;
-        if (!Directory.EnumerateFileSystemEntries(real).Any()) return true;
+        if (!Directory.Exists(real))
+            return false;
+        if (!Directory.EnumerateFileSystemEntries(real).Any())
+            return true;
         var foreign = ForeignEntries(real, out var owner);
         if (owner is null)
-            throw new IOException($"{verb}: output folder '{path}' exists and was not made by quakeprune; it is left alone " +
-                                  "(choose another folder, or empty it yourself)");
-        if (!overwrite) throw new IOException($"{verb}: output folder '{path}' exists (use --overwrite to replace it)");
-        if (foreign.Count > 0) throw ForeignContent(path, foreign);
+            throw new IOException(
+                $"{verb}: output folder '{path}' exists and was not made by quakeprune; it is left alone "
+                    + "(choose another folder, or empty it yourself)"
+            );
+        if (!overwrite)
+            throw new IOException($"{verb}: output folder '{path}' exists (use --overwrite to replace it)");
+        if (foreign.Count > 0)
+            throw ForeignContent(path, foreign);
         return true;
     }
 
     private IOException ForeignContent(string path, IReadOnlyList<string> foreign) =>
-        new($"{verb}: output folder '{path}' holds what quakeprune did not write there ({string.Join(", ", foreign.Take(5).Select(n => $"'{n}'"))}" +
-            $"{(foreign.Count > 5 ? $" and {foreign.Count - 5} more" : "")}); it is left alone");
+        new(
+            $"{verb}: output folder '{path}' holds what quakeprune did not write there ({string.Join(", ", foreign.Take(5).Select(n => $"'{n}'"))}"
+                + $"{(foreign.Count > 5 ? $" and {foreign.Count - 5} more" : "")}); it is left alone"
+        );
 
     /// <summary>Entries of a folder its marker does not list (partial files of dead runs aside).</summary>
     private static List<string> ForeignEntries(string folder, out Marker? owner)
@@ -326,7 +414,8 @@ public sealed class OutputSet : IDisposable
         foreach (var entry in Directory.EnumerateFileSystemEntries(folder))
         {
             var name = Path.GetFileName(entry);
-            if (name == MarkerName || listed.Contains(name) || IsStalePartial(name)) continue;
+            if (name == MarkerName || listed.Contains(name) || IsStalePartial(name))
+                continue;
             foreign.Add(name);
         }
         foreign.Sort(StringComparer.Ordinal);
@@ -334,7 +423,11 @@ public sealed class OutputSet : IDisposable
     }
 
     private static bool IsInside(string path, string folder) =>
-        path == folder || path.StartsWith(folder.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        path == folder
+        || path.StartsWith(
+            folder.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar,
+            StringComparison.Ordinal
+        );
 
     // ---- claims and partial files
 
@@ -346,8 +439,11 @@ public sealed class OutputSet : IDisposable
         if (claim is null)
         {
             var owners = PartialOwners(real).Where(FileSystem.IsAlive).ToList();
-            throw new IOException($"{verb}: output '{path}' is being written by another quakeprune run" +
-                                  (owners.Count > 0 ? $" (process {string.Join(", ", owners)})" : "") + "; wait for it or choose another output");
+            throw new IOException(
+                $"{verb}: output '{path}' is being written by another quakeprune run"
+                    + (owners.Count > 0 ? $" (process {string.Join(", ", owners)})" : "")
+                    + "; wait for it or choose another output"
+            );
         }
         SweepStale(folder);
         return claim;
@@ -356,40 +452,52 @@ public sealed class OutputSet : IDisposable
     private static string PartialPath(string real) =>
         Path.Combine(Path.GetDirectoryName(real)!, $".{Path.GetFileName(real)}{PartialTag}{Environment.ProcessId}");
 
-    private static string LockPath(string real) => Path.Combine(Path.GetDirectoryName(real)!, $".{Path.GetFileName(real)}{LockTag}");
+    private static string LockPath(string real) =>
+        Path.Combine(Path.GetDirectoryName(real)!, $".{Path.GetFileName(real)}{LockTag}");
 
     private static IEnumerable<int> PartialOwners(string real)
     {
         var folder = Path.GetDirectoryName(real)!;
         var prefix = $".{Path.GetFileName(real)}{PartialTag}";
         foreach (var entry in Directory.EnumerateFileSystemEntries(folder, prefix + "*"))
-            if (ParsePartial(Path.GetFileName(entry)) is { } p && p.Output == Path.GetFileName(real)) yield return p.Pid;
+            if (ParsePartial(Path.GetFileName(entry)) is { } p && p.Output == Path.GetFileName(real))
+                yield return p.Pid;
     }
 
     /// <summary>The output name and owner of a partial entry's name, or null when it is not one.</summary>
     internal static (string Output, int Pid)? ParsePartial(string name)
     {
         var at = name.LastIndexOf(PartialTag, StringComparison.Ordinal);
-        if (!name.StartsWith('.') || at < 1) return null;
+        if (!name.StartsWith('.') || at < 1)
+            return null;
         var rest = name[(at + PartialTag.Length)..];
         // The pid, then whatever a writer appended (a library's own temporary suffix, "-old").
         var digits = new string(rest.TakeWhile(char.IsAsciiDigit).ToArray());
-        return int.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid)
+        return int.TryParse(
+            digits,
+            System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture,
+            out var pid
+        )
             ? (name[1..at], pid)
             : null;
     }
 
     private static bool IsStalePartial(string name) =>
-        (ParsePartial(name) is { } p && p.Pid != Environment.ProcessId && !FileSystem.IsAlive(p.Pid)) || name.EndsWith(LockTag, StringComparison.Ordinal);
+        (ParsePartial(name) is { } p && p.Pid != Environment.ProcessId && !FileSystem.IsAlive(p.Pid))
+        || name.EndsWith(LockTag, StringComparison.Ordinal);
 
     /// <summary>Removes partial files left in a folder by runs whose process is gone, taking each output's lock first.</summary>
     public static void SweepStale(string folder)
     {
-        if (!Directory.Exists(folder)) return;
+        if (!Directory.Exists(folder))
+            return;
         foreach (var entry in Directory.EnumerateFileSystemEntries(folder, "*" + PartialTag + "*"))
         {
-            if (ParsePartial(Path.GetFileName(entry)) is not { } partial) continue;
-            if (partial.Pid == Environment.ProcessId || FileSystem.IsAlive(partial.Pid)) continue;
+            if (ParsePartial(Path.GetFileName(entry)) is not { } partial)
+                continue;
+            if (partial.Pid == Environment.ProcessId || FileSystem.IsAlive(partial.Pid))
+                continue;
             var target = Path.Combine(folder, partial.Output);
             if (OutputLock.IsHeld(LockPath(target)))
             {
@@ -399,7 +507,8 @@ public sealed class OutputSet : IDisposable
             }
             using var claim = OutputLock.TryAcquire(LockPath(target));
             // A held lock means a live run owns the output (its pid was reused): leave its files alone.
-            if (claim is null && System.IO.File.Exists(LockPath(target))) continue;
+            if (claim is null && System.IO.File.Exists(LockPath(target)))
+                continue;
             DeleteEntry(entry);
         }
     }
@@ -408,8 +517,10 @@ public sealed class OutputSet : IDisposable
     {
         try
         {
-            if (Directory.Exists(path) && new DirectoryInfo(path).LinkTarget is null) Directory.Delete(path, recursive: true);
-            else if (System.IO.File.Exists(path) || new FileInfo(path).LinkTarget is not null) System.IO.File.Delete(path);
+            if (Directory.Exists(path) && new DirectoryInfo(path).LinkTarget is null)
+                Directory.Delete(path, recursive: true);
+            else if (System.IO.File.Exists(path) || new FileInfo(path).LinkTarget is not null)
+                System.IO.File.Delete(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -423,11 +534,14 @@ public sealed class OutputSet : IDisposable
 
     private static Marker? ReadMarker(string path)
     {
-        if (!System.IO.File.Exists(path)) return null;
+        if (!System.IO.File.Exists(path))
+            return null;
         try
         {
             var marker = JsonSerializer.Deserialize<Marker>(System.IO.File.ReadAllText(path), MarkerJson);
-            return marker is { Verb.Length: > 0, Files: not null } && marker.Files.All(f => f.Length > 0 && !f.Contains('/') && f is not "." and not "..")
+            return
+                marker is { Verb.Length: > 0, Files: not null }
+                && marker.Files.All(f => f.Length > 0 && !f.Contains('/') && f is not "." and not "..")
                 ? marker
                 : null;
         }
@@ -446,7 +560,11 @@ public sealed class OutputSet : IDisposable
         System.IO.File.Move(temporary, path, overwrite: true);
     }
 
-    private static readonly JsonSerializerOptions MarkerJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
+    private static readonly JsonSerializerOptions MarkerJson = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+    };
 }
 
 /// <summary>An exclusive claim on an output: a lock file beside it, locked (flock) for as long as the claim is held.</summary>
@@ -495,14 +613,13 @@ internal sealed class OutputLock : IDisposable
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref disposed, 1) != 0) return;
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+            return;
         try
         {
             File.Delete(path);
         }
-        catch (IOException)
-        {
-        }
+        catch (IOException) { }
         Held.TryRemove(path, out _);
         stream.Dispose();
     }

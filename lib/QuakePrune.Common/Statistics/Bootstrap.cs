@@ -1,4 +1,3 @@
-
 namespace QuakePrune.Statistics;
 
 /// <summary>How <see cref="Bootstrap"/> resamples. The defaults are the studies' own, so an interval reported once is
@@ -41,33 +40,52 @@ public static class Bootstrap
     /// indices 0 .. count - 1 in order. Each resample draws <paramref name="count"/> indices with replacement from one
     /// seeded <see cref="Rng"/>; the span is reused, so the statistic must not keep it.
     /// </summary>
-    public static Interval Percentile(int count, Func<ReadOnlySpan<int>, double?> statistic, BootstrapOptions? options = null)
+    public static Interval Percentile(
+        int count,
+        Func<ReadOnlySpan<int>, double?> statistic,
+        BootstrapOptions? options = null
+    )
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentNullException.ThrowIfNull(statistic);
         options ??= new BootstrapOptions();
         if (options.Resamples < 1)
-            throw new ArgumentOutOfRangeException(nameof(options), $"bootstrap: {options.Resamples} resamples (at least 1)");
+            throw new ArgumentOutOfRangeException(
+                nameof(options),
+                $"bootstrap: {options.Resamples} resamples (at least 1)"
+            );
         if (!(options.Level > 0 && options.Level < 1))
-            throw new ArgumentOutOfRangeException(nameof(options), $"bootstrap: level {options.Level} (must lie in (0, 1))");
+            throw new ArgumentOutOfRangeException(
+                nameof(options),
+                $"bootstrap: level {options.Level} (must lie in (0, 1))"
+            );
         var indices = new int[count];
-        for (var i = 0; i < count; i++) indices[i] = i;
+        for (var i = 0; i < count; i++)
+            indices[i] = i;
         var estimate = Checked(statistic(indices));
         var rng = new Rng(options.Seed);
         var values = new double[options.Resamples];
         var defined = 0;
         for (var r = 0; r < options.Resamples; r++)
         {
-            for (var i = 0; i < count; i++) indices[i] = rng.Next(0, count);
-            if (Checked(statistic(indices)) is { } value) values[defined++] = value;
+            for (var i = 0; i < count; i++)
+                indices[i] = rng.Next(0, count);
+            if (Checked(statistic(indices)) is { } value)
+                values[defined++] = value;
         }
         var undefined = options.Resamples - defined;
-        if (defined == 0) return new Interval(estimate, null, null, options.Resamples, undefined);
+        if (defined == 0)
+            return new Interval(estimate, null, null, options.Resamples, undefined);
         Array.Sort(values, 0, defined);
         var sorted = new ArraySegment<double>(values, 0, defined);
         var tail = 100 * (1 - options.Level) / 2;
-        return new Interval(estimate, Percentiles.OfSorted(sorted, tail), Percentiles.OfSorted(sorted, 100 - tail),
-            options.Resamples, undefined);
+        return new Interval(
+            estimate,
+            Percentiles.OfSorted(sorted, tail),
+            Percentiles.OfSorted(sorted, 100 - tail),
+            options.Resamples,
+            undefined
+        );
     }
 
     /// <summary>F1 = 2 TP / (2 TP + FP + FN) of the counts summed over the resampled items (<see cref="ItemStatistics.F1"/>).</summary>
@@ -79,8 +97,11 @@ public static class Bootstrap
         Percentile(correct.Count, ItemStatistics.Accuracy(correct), options);
 
     /// <summary>ROC AUC of the resampled items (<see cref="ItemStatistics.RocAuc"/>); undefined where a resample lacks a class.</summary>
-    public static Interval RocAuc(IReadOnlyList<long> labels, IReadOnlyList<float> scores, BootstrapOptions? options = null) =>
-        Percentile(labels.Count, ItemStatistics.RocAuc(labels, scores), options);
+    public static Interval RocAuc(
+        IReadOnlyList<long> labels,
+        IReadOnlyList<float> scores,
+        BootstrapOptions? options = null
+    ) => Percentile(labels.Count, ItemStatistics.RocAuc(labels, scores), options);
 
     /// <summary>Mean over the resampled items that have a value; NaN is no value (<see cref="ItemStatistics.Mean(IReadOnlyList{double})"/>).</summary>
     public static Interval Mean(IReadOnlyList<double> values, BootstrapOptions? options = null) =>
@@ -90,7 +111,10 @@ public static class Bootstrap
     public static Interval Mean(IReadOnlyList<double?> values, BootstrapOptions? options = null) =>
         Percentile(values.Count, ItemStatistics.Mean(values), options);
 
-    private static double? Checked(double? value) => value is double.NaN
-        ? throw new InvalidOperationException("bootstrap: the statistic gave NaN; it must give null where it is undefined")
-        : value;
+    private static double? Checked(double? value) =>
+        value is double.NaN
+            ? throw new InvalidOperationException(
+                "bootstrap: the statistic gave NaN; it must give null where it is undefined"
+            )
+            : value;
 }

@@ -22,7 +22,8 @@ public static class ItemStatistics
                 throw new ArgumentException($"F1: negative count in {t}", nameof(items));
         return indices =>
         {
-            long truePositives = 0, errors = 0;
+            long truePositives = 0,
+                errors = 0;
             foreach (var i in indices)
             {
                 truePositives += tallies[i].TruePositives;
@@ -42,7 +43,8 @@ public static class ItemStatistics
         {
             var count = 0;
             foreach (var i in indices)
-                if (right[i]) count++;
+                if (right[i])
+                    count++;
             return indices.Length == 0 ? null : (double)count / indices.Length;
         };
     }
@@ -56,16 +58,20 @@ public static class ItemStatistics
     {
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(scores);
-        if (labels.Count != scores.Count) throw new ArgumentException($"ROC AUC: {labels.Count} labels but {scores.Count} scores");
-        if (labels.Any(l => l is not (0 or 1))) throw new ArgumentException("ROC AUC: labels must be 0 or 1", nameof(labels));
-        if (scores.Any(s => !float.IsFinite(s))) throw new ArgumentException("ROC AUC: scores must be finite", nameof(scores));
+        if (labels.Count != scores.Count)
+            throw new ArgumentException($"ROC AUC: {labels.Count} labels but {scores.Count} scores");
+        if (labels.Any(l => l is not (0 or 1)))
+            throw new ArgumentException("ROC AUC: labels must be 0 or 1", nameof(labels));
+        if (scores.Any(s => !float.IsFinite(s)))
+            throw new ArgumentException("ROC AUC: scores must be finite", nameof(scores));
         var order = Enumerable.Range(0, labels.Count).OrderBy(i => scores[i]).ToArray();
         // tieGroupEnd[k]: one past the last position of the tie group that starts at k (only read at group starts).
         var tieGroupEnd = new int[order.Length];
-        for (var start = 0; start < order.Length;)
+        for (var start = 0; start < order.Length; )
         {
             var end = start;
-            while (end < order.Length && scores[order[end]] == scores[order[start]]) end++;
+            while (end < order.Length && scores[order[end]] == scores[order[start]])
+                end++;
             tieGroupEnd[start] = end;
             start = end;
         }
@@ -74,14 +80,20 @@ public static class ItemStatistics
         return indices =>
         {
             Array.Clear(draws);
-            foreach (var i in indices) draws[i]++;
-            double pairsAbove = 0, negativesBelow = 0, positives = 0;
+            foreach (var i in indices)
+                draws[i]++;
+            double pairsAbove = 0,
+                negativesBelow = 0,
+                positives = 0;
             for (var start = 0; start < order.Length; start = tieGroupEnd[start])
             {
-                double groupPositives = 0, groupNegatives = 0;
+                double groupPositives = 0,
+                    groupNegatives = 0;
                 for (var k = start; k < tieGroupEnd[start]; k++)
-                    if (positive[order[k]]) groupPositives += draws[order[k]];
-                    else groupNegatives += draws[order[k]];
+                    if (positive[order[k]])
+                        groupPositives += draws[order[k]];
+                    else
+                        groupNegatives += draws[order[k]];
                 pairsAbove += groupPositives * (negativesBelow + 0.5 * groupNegatives);
                 negativesBelow += groupNegatives;
                 positives += groupPositives;
@@ -107,7 +119,8 @@ public static class ItemStatistics
 
     private static Func<ReadOnlySpan<int>, double?> MeanOf(double[] values)
     {
-        if (values.Any(double.IsInfinity)) throw new ArgumentException("mean: values must be finite (or NaN/null for no value)", nameof(values));
+        if (values.Any(double.IsInfinity))
+            throw new ArgumentException("mean: values must be finite (or NaN/null for no value)", nameof(values));
         return indices =>
         {
             var sum = 0.0;
@@ -115,7 +128,8 @@ public static class ItemStatistics
             foreach (var i in indices)
             {
                 var v = values[i];
-                if (double.IsNaN(v)) continue;
+                if (double.IsNaN(v))
+                    continue;
                 sum += v;
                 count++;
             }

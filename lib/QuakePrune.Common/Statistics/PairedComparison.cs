@@ -15,11 +15,14 @@ public static class PairedComparison
     public static McNemarResult McNemar(IReadOnlyList<bool> aCorrect, IReadOnlyList<bool> bCorrect)
     {
         SameItems(aCorrect, bCorrect);
-        int b = 0, c = 0;
+        int b = 0,
+            c = 0;
         for (var i = 0; i < aCorrect.Count; i++)
         {
-            if (aCorrect[i] && !bCorrect[i]) b++;
-            else if (!aCorrect[i] && bCorrect[i]) c++;
+            if (aCorrect[i] && !bCorrect[i])
+                b++;
+            else if (!aCorrect[i] && bCorrect[i])
+                c++;
         }
         return new McNemarResult(b, c, McNemarExactP(b, c));
     }
@@ -38,8 +41,10 @@ public static class PairedComparison
         var n = b + c;
         var k = Math.Min(b, c);
         var logChoose = 0.0;
-        for (var j = 1; j <= k; j++) logChoose += Math.Log(n - j + 1) - Math.Log(j);
-        double sum = 1, ratio = 1;
+        for (var j = 1; j <= k; j++)
+            logChoose += Math.Log(n - j + 1) - Math.Log(j);
+        double sum = 1,
+            ratio = 1;
         for (var j = k; j >= 1; j--)
         {
             ratio *= j / (double)(n - j + 1);
@@ -53,26 +58,47 @@ public static class PairedComparison
     /// same resampled indices of the <paramref name="count"/> shared items. A resample where either is undefined is
     /// undefined. An interval that excludes 0 says the difference is larger than the test set's sampling noise.
     /// </summary>
-    public static Interval PairedBootstrap(int count, Func<ReadOnlySpan<int>, double?> statisticA, Func<ReadOnlySpan<int>, double?> statisticB,
-        BootstrapOptions? options = null)
+    public static Interval PairedBootstrap(
+        int count,
+        Func<ReadOnlySpan<int>, double?> statisticA,
+        Func<ReadOnlySpan<int>, double?> statisticB,
+        BootstrapOptions? options = null
+    )
     {
         ArgumentNullException.ThrowIfNull(statisticA);
         ArgumentNullException.ThrowIfNull(statisticB);
-        return Bootstrap.Percentile(count, indices => statisticA(indices) is { } a && statisticB(indices) is { } b ? a - b : null, options);
+        return Bootstrap.Percentile(
+            count,
+            indices => statisticA(indices) is { } a && statisticB(indices) is { } b ? a - b : null,
+            options
+        );
     }
 
     /// <summary>F1(A) - F1(B) over the same resampled items (<see cref="ItemStatistics.F1"/>).</summary>
-    public static Interval F1Difference(IReadOnlyList<Tally> a, IReadOnlyList<Tally> b, BootstrapOptions? options = null)
+    public static Interval F1Difference(
+        IReadOnlyList<Tally> a,
+        IReadOnlyList<Tally> b,
+        BootstrapOptions? options = null
+    )
     {
         SameItems(a, b);
         return PairedBootstrap(a.Count, ItemStatistics.F1(a), ItemStatistics.F1(b), options);
     }
 
     /// <summary>Accuracy(A) - accuracy(B) over the same resampled items (<see cref="ItemStatistics.Accuracy"/>).</summary>
-    public static Interval AccuracyDifference(IReadOnlyList<bool> aCorrect, IReadOnlyList<bool> bCorrect, BootstrapOptions? options = null)
+    public static Interval AccuracyDifference(
+        IReadOnlyList<bool> aCorrect,
+        IReadOnlyList<bool> bCorrect,
+        BootstrapOptions? options = null
+    )
     {
         SameItems(aCorrect, bCorrect);
-        return PairedBootstrap(aCorrect.Count, ItemStatistics.Accuracy(aCorrect), ItemStatistics.Accuracy(bCorrect), options);
+        return PairedBootstrap(
+            aCorrect.Count,
+            ItemStatistics.Accuracy(aCorrect),
+            ItemStatistics.Accuracy(bCorrect),
+            options
+        );
     }
 
     /// <summary>
@@ -103,6 +129,8 @@ public static class PairedComparison
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
         if (a.Count != b.Count)
-            throw new ArgumentException($"paired comparison: {a.Count} items for A but {b.Count} for B; both must be scored on the same items");
+            throw new ArgumentException(
+                $"paired comparison: {a.Count} items for A but {b.Count} for B; both must be scored on the same items"
+            );
     }
 }

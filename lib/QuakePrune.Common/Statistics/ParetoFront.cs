@@ -11,12 +11,17 @@ public static class ParetoFront
     {
         var front = new List<int>();
         var best = double.NegativeInfinity;
-        foreach (var (index, cost, score) in points.Select((p, i) => (i, p.Cost, p.Score))
-                     .Where(p => p.Cost is { } c && double.IsFinite(c) && p.Score is { } s && double.IsFinite(s))
-                     .Select(p => (p.i, p.Cost!.Value, p.Score!.Value))
-                     .OrderBy(p => p.Item2).ThenByDescending(p => p.Item3))
+        foreach (
+            var (index, cost, score) in points
+                .Select((p, i) => (i, p.Cost, p.Score))
+                .Where(p => p.Cost is { } c && double.IsFinite(c) && p.Score is { } s && double.IsFinite(s))
+                .Select(p => (p.i, p.Cost!.Value, p.Score!.Value))
+                .OrderBy(p => p.Item2)
+                .ThenByDescending(p => p.Item3)
+        )
         {
-            if (score <= best) continue;
+            if (score <= best)
+                continue;
             front.Add(index);
             best = score;
         }

@@ -11,21 +11,43 @@ internal static class OnnxSequenceOps
 {
     /// <summary>Opset 13's Pad takes the pads (begin of every axis, then end of every axis) and the value as inputs.</summary>
     public static void Pad(OnnxGraph onnx, string name, string x, PadOp pad) =>
-        onnx.Node("Pad", name, [x, onnx.Int64s($"{name}.pads", 0, 0, pad.Left, 0, 0, pad.Right), onnx.Floats($"{name}.value", [], [(float)pad.Value])],
-            OnnxGraph.Text("mode", "constant"));
+        onnx.Node(
+            "Pad",
+            name,
+            [
+                x,
+                onnx.Int64s($"{name}.pads", 0, 0, pad.Left, 0, 0, pad.Right),
+                onnx.Floats($"{name}.value", [], [(float)pad.Value]),
+            ],
+            OnnxGraph.Text("mode", "constant")
+        );
 
     /// <summary>A Slice of the time axis, whose length the description fixes.</summary>
     public static void Crop(OnnxGraph onnx, string name, string x, CropOp crop) =>
-        onnx.Node("Slice", name,
-            [x, onnx.Int64s($"{name}.starts", crop.Start), onnx.Int64s($"{name}.ends", onnx.Shape(x)[2] - crop.End), onnx.Int64s($"{name}.axes", 2)]);
+        onnx.Node(
+            "Slice",
+            name,
+            [
+                x,
+                onnx.Int64s($"{name}.starts", crop.Start),
+                onnx.Int64s($"{name}.ends", onnx.Shape(x)[2] - crop.End),
+                onnx.Int64s($"{name}.axes", 2),
+            ]
+        );
 
     /// <summary>
     /// Resize, nearest, by [1, 1, Scale]: output sample i reads input sample floor(i / Scale) (coordinates "asymmetric", i / Scale
     /// exact in floats), so each sample is repeated Scale times, as torch's nearest interpolation does. No region of interest ("").
     /// </summary>
     public static void Upsample(OnnxGraph onnx, string name, string x, UpsampleOp upsample) =>
-        onnx.Node("Resize", name, [x, "", onnx.Floats($"{name}.scales", [3], [1, 1, upsample.Scale])],
-            OnnxGraph.Text("mode", "nearest"), OnnxGraph.Text("coordinate_transformation_mode", "asymmetric"), OnnxGraph.Text("nearest_mode", "floor"));
+        onnx.Node(
+            "Resize",
+            name,
+            [x, "", onnx.Floats($"{name}.scales", [3], [1, 1, upsample.Scale])],
+            OnnxGraph.Text("mode", "nearest"),
+            OnnxGraph.Text("coordinate_transformation_mode", "asymmetric"),
+            OnnxGraph.Text("nearest_mode", "floor")
+        );
 
     /// <summary>
     /// ONNX's LSTM or GRU over [T, N, C] (zero initial states, its default activations: PyTorch's). Its Y [T, directions, N,
@@ -40,12 +62,24 @@ internal static class OnnxSequenceOps
         var sequence = onnx.Node("Transpose", $"{name}/sequence", [x], OnnxGraph.Ints("perm", [2, 0, 1]));
         ProtobufWriter[] attributes =
         [
-            OnnxGraph.Int("hidden_size", recurrent.Hidden), OnnxGraph.Text("direction", recurrent.Bidirectional ? "bidirectional" : "forward"),
-            .. recurrent.Cell == RecurrentCell.Gru ? [OnnxGraph.Int("linear_before_reset", 1)] : Array.Empty<ProtobufWriter>(),
+            OnnxGraph.Int("hidden_size", recurrent.Hidden),
+            OnnxGraph.Text("direction", recurrent.Bidirectional ? "bidirectional" : "forward"),
+            .. recurrent.Cell == RecurrentCell.Gru
+                ? [OnnxGraph.Int("linear_before_reset", 1)]
+                : Array.Empty<ProtobufWriter>(),
         ];
-        var y = onnx.Node(recurrent.Cell == RecurrentCell.Lstm ? "LSTM" : "GRU", $"{name}/y", [sequence, w, r, b], attributes);
+        var y = onnx.Node(
+            recurrent.Cell == RecurrentCell.Lstm ? "LSTM" : "GRU",
+            $"{name}/y",
+            [sequence, w, r, b],
+            attributes
+        );
         var channelsFirst = onnx.Node("Transpose", $"{name}/channels_first", [y], OnnxGraph.Ints("perm", [2, 1, 3, 0]));
-        onnx.Node("Reshape", name, [channelsFirst, onnx.Int64s($"{name}.shape", 0, directions * recurrent.Hidden, onnx.Shape(x)[2])]);
+        onnx.Node(
+            "Reshape",
+            name,
+            [channelsFirst, onnx.Int64s($"{name}.shape", 0, directions * recurrent.Hidden, onnx.Shape(x)[2])]
+        );
     }
 
     /// <summary>
@@ -62,9 +96,22 @@ internal static class OnnxSequenceOps
         float[] Gates(string tensor) => Reordered(onnx.Read(name, tensor).Data, order);
         var inputs = onnx.StateShape(name, $"weight_ih{suffixes[0]}")[1];
         return (
-            onnx.Derived($"{name}.W", [suffixes.Length, rows, inputs], [.. suffixes.SelectMany(s => Gates($"weight_ih{s}"))]),
-            onnx.Derived($"{name}.R", [suffixes.Length, rows, recurrent.Hidden], [.. suffixes.SelectMany(s => Gates($"weight_hh{s}"))]),
-            onnx.Derived($"{name}.B", [suffixes.Length, 2 * rows], [.. suffixes.SelectMany(s => Gates($"bias_ih{s}").Concat(Gates($"bias_hh{s}")))]));
+            onnx.Derived(
+                $"{name}.W",
+                [suffixes.Length, rows, inputs],
+                [.. suffixes.SelectMany(s => Gates($"weight_ih{s}"))]
+            ),
+            onnx.Derived(
+                $"{name}.R",
+                [suffixes.Length, rows, recurrent.Hidden],
+                [.. suffixes.SelectMany(s => Gates($"weight_hh{s}"))]
+            ),
+            onnx.Derived(
+                $"{name}.B",
+                [suffixes.Length, 2 * rows],
+                [.. suffixes.SelectMany(s => Gates($"bias_ih{s}").Concat(Gates($"bias_hh{s}")))]
+            )
+        );
     }
 
     /// <summary>The equal blocks of <paramref name="data"/> (one per gate, rows in order) put in <paramref name="order"/>.</summary>
@@ -72,7 +119,8 @@ internal static class OnnxSequenceOps
     {
         var block = data.Length / order.Length;
         var result = new float[data.Length];
-        for (var k = 0; k < order.Length; k++) Array.Copy(data, order[k] * block, result, k * block, block);
+        for (var k = 0; k < order.Length; k++)
+            Array.Copy(data, order[k] * block, result, k * block, block);
         return result;
     }
 
@@ -95,11 +143,23 @@ internal static class OnnxSequenceOps
         var emissions = onnx.Node("MatMul", $"{name}/emissions_unbiased", [hidden, onnx.State(name, "Wa")]);
         emissions = onnx.Node("Add", $"{name}/emissions_column", [emissions, onnx.State(name, "ba")]);
         emissions = onnx.Node("Squeeze", $"{name}/emissions", [emissions, onnx.Int64s($"{name}.emission_axes", 3)]);
-        var largest = onnx.Node("ReduceMax", $"{name}/largest", [emissions], OnnxGraph.Ints("axes", [2]), OnnxGraph.Int("keepdims", 1));
+        var largest = onnx.Node(
+            "ReduceMax",
+            $"{name}/largest",
+            [emissions],
+            OnnxGraph.Ints("axes", [2]),
+            OnnxGraph.Int("keepdims", 1)
+        );
         var scores = onnx.Node("Sub", $"{name}/shifted", [emissions, largest]);
         scores = onnx.Node("Exp", $"{name}/scores", [scores]);
-        if (attention.Width is { } width) scores = onnx.Node("Mul", $"{name}/scores_in_window", [scores, Window(onnx, name, steps, width)]);
-        var total = onnx.Node("ReduceSum", $"{name}/total", [scores, onnx.Int64s($"{name}.sum_axes", 2)], OnnxGraph.Int("keepdims", 1));
+        if (attention.Width is { } width)
+            scores = onnx.Node("Mul", $"{name}/scores_in_window", [scores, Window(onnx, name, steps, width)]);
+        var total = onnx.Node(
+            "ReduceSum",
+            $"{name}/total",
+            [scores, onnx.Int64s($"{name}.sum_axes", 2)],
+            OnnxGraph.Int("keepdims", 1)
+        );
         total = onnx.Node("Add", $"{name}/total_eps", [total, onnx.Floats($"{name}.eps", [], [(float)attention.Eps])]);
         var weights = onnx.Node("Div", $"{name}/weights", [scores, total]);
         var output = onnx.Node("MatMul", $"{name}/output", [weights, times]);
@@ -111,22 +171,38 @@ internal static class OnnxSequenceOps
     {
         var mask = new float[steps * steps];
         for (long t = 0; t < steps; t++)
-            for (long s = 0; s < steps; s++)
-            {
-                var lower = s - width / 2;
-                mask[t * steps + s] = t >= lower && t < lower + width ? 1 : 0;
-            }
+        for (long s = 0; s < steps; s++)
+        {
+            var lower = s - width / 2;
+            mask[t * steps + s] = t >= lower && t < lower + width ? 1 : 0;
+        }
         return onnx.Floats($"{name}.window", [steps, steps], mask);
     }
 
     /// <summary>Over the channel axis: centred, divided by sqrt(mean of squares + Eps), times gamma plus beta ([C, 1] broadcast over [N, C, T]).</summary>
     public static void ChannelLayerNorm(OnnxGraph onnx, string name, string x, ChannelLayerNormOp norm)
     {
-        var mean = onnx.Node("ReduceMean", $"{name}/mean", [x], OnnxGraph.Ints("axes", [1]), OnnxGraph.Int("keepdims", 1));
+        var mean = onnx.Node(
+            "ReduceMean",
+            $"{name}/mean",
+            [x],
+            OnnxGraph.Ints("axes", [1]),
+            OnnxGraph.Int("keepdims", 1)
+        );
         var centred = onnx.Node("Sub", $"{name}/centred", [x, mean]);
         var squares = onnx.Node("Mul", $"{name}/squares", [centred, centred]);
-        var variance = onnx.Node("ReduceMean", $"{name}/variance", [squares], OnnxGraph.Ints("axes", [1]), OnnxGraph.Int("keepdims", 1));
-        variance = onnx.Node("Add", $"{name}/variance_eps", [variance, onnx.Floats($"{name}.eps", [], [(float)norm.Eps])]);
+        var variance = onnx.Node(
+            "ReduceMean",
+            $"{name}/variance",
+            [squares],
+            OnnxGraph.Ints("axes", [1]),
+            OnnxGraph.Int("keepdims", 1)
+        );
+        variance = onnx.Node(
+            "Add",
+            $"{name}/variance_eps",
+            [variance, onnx.Floats($"{name}.eps", [], [(float)norm.Eps])]
+        );
         var deviation = onnx.Node("Sqrt", $"{name}/deviation", [variance]);
         var normalised = onnx.Node("Div", $"{name}/normalised", [centred, deviation]);
         var scaled = onnx.Node("Mul", $"{name}/scaled", [normalised, onnx.State(name, "gamma")]);
@@ -152,8 +228,8 @@ internal static class OnnxSequenceOps
         var (rows, columns) = (shape[0], shape[1]);
         var transposed = new float[data.Length];
         for (long i = 0; i < rows; i++)
-            for (long j = 0; j < columns; j++)
-                transposed[j * rows + i] = data[i * columns + j];
+        for (long j = 0; j < columns; j++)
+            transposed[j * rows + i] = data[i * columns + j];
         return onnx.Derived($"{name}.{tensor}_t", [columns, rows], transposed);
     }
 }

@@ -22,7 +22,8 @@ public sealed class ProtobufWriter
 
     public ProtobufWriter Ints(int field, IEnumerable<long> values)
     {
-        foreach (var value in values) Int(field, value);
+        foreach (var value in values)
+            Int(field, value);
         return this;
     }
 
@@ -45,7 +46,8 @@ public sealed class ProtobufWriter
 
     public ProtobufWriter String(int field, string value) => Bytes(field, Encoding.UTF8.GetBytes(value));
 
-    public ProtobufWriter Message(int field, ProtobufWriter message) => Bytes(field, message.bytes.GetBuffer().AsSpan(0, (int)message.bytes.Length));
+    public ProtobufWriter Message(int field, ProtobufWriter message) =>
+        Bytes(field, message.bytes.GetBuffer().AsSpan(0, (int)message.bytes.Length));
 
     public byte[] ToArray() => bytes.ToArray();
 

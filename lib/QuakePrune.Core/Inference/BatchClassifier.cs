@@ -32,9 +32,13 @@ public sealed class TorchClassifier : IBatchClassifier
     {
         var channels = model.Graph.InChannels;
         if (images.Length != (long)count * channels * size.Height * size.Width)
-            throw new ArgumentException($"{images.Length} values are not {count} images of {channels}x{size.Height}x{size.Width} (the model's input)");
+            throw new ArgumentException(
+                $"{images.Length} values are not {count} images of {channels}x{size.Height}x{size.Width} (the model's input)"
+            );
         if (model.Graph.OutputChannels != 2)
-            throw new InvalidOperationException($"p(earthquake) needs a two-class model; this one has {model.Graph.OutputChannels} classes");
+            throw new InvalidOperationException(
+                $"p(earthquake) needs a two-class model; this one has {model.Graph.OutputChannels} classes"
+            );
         model.eval();
         using var mode = inference_mode();
         using var scope = NewDisposeScope();

@@ -16,10 +16,21 @@ public sealed class FastClassifier : IBatchClassifier, IDisposable
     public FastClassifier(Network network, ImageSize inputSize)
     {
         if (network.Graph.OutputChannels != 2)
-            throw new InvalidOperationException($"p(earthquake) needs a two-class model; this one has {network.Graph.OutputChannels} classes");
+            throw new InvalidOperationException(
+                $"p(earthquake) needs a two-class model; this one has {network.Graph.OutputChannels} classes"
+            );
         network.eval();
         size = inputSize;
-        model = InferenceModel.Prepare(network, new InferenceOptions { Size = inputSize, Batch = 1, TuningRuns = 3, TuneThreads = false });
+        model = InferenceModel.Prepare(
+            network,
+            new InferenceOptions
+            {
+                Size = inputSize,
+                Batch = 1,
+                TuningRuns = 3,
+                TuneThreads = false,
+            }
+        );
     }
 
     public InferencePath Path => model.Path;
@@ -28,11 +39,14 @@ public sealed class FastClassifier : IBatchClassifier, IDisposable
     {
         var channels = model.Architecture.Graph.InChannels;
         if (images.Length != (long)count * channels * size.Height * size.Width)
-            throw new ArgumentException($"{images.Length} values are not {count} images of {channels}x{size.Height}x{size.Width} (the model's input)");
+            throw new ArgumentException(
+                $"{images.Length} values are not {count} images of {channels}x{size.Height}x{size.Width} (the model's input)"
+            );
         using var input = tensor(images, [count, channels, size.Height, size.Width], model.Device);
         var probabilities = model.ProbabilitiesOf(input);
         var earthquake = new float[count];
-        for (var i = 0; i < count; i++) earthquake[i] = probabilities[i * 2 + 1];
+        for (var i = 0; i < count; i++)
+            earthquake[i] = probabilities[i * 2 + 1];
         return earthquake;
     }
 

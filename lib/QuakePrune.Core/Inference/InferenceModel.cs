@@ -14,10 +14,13 @@ public enum InferencePath
     /// thread count (up to the current one) that measured fastest.
     /// </summary>
     OneDnn,
+
     /// <summary>libtorch's oneDNN convolutions on weights reordered once; activations stay in oneDNN's blocked layout from input to head.</summary>
     Mkldnn,
+
     /// <summary>libtorch's conv2d on NHWC (channels-last) activations and weights; the CUDA/cuDNN path.</summary>
     ChannelsLast,
+
     /// <summary>libtorch's conv2d on NCHW activations.</summary>
     Plain,
 }
@@ -28,26 +31,33 @@ public sealed record InferenceOptions
     /// <summary>Input size an image network's path is measured and checked at (callers pass the checkpoint's input size); a waveform network's window is its own.</summary>
     public ImageSize Size { get; init; } = new(224, 224);
     public int Batch { get; init; } = 1;
+
     /// <summary>Forces one path; null measures every path this device offers and keeps the fastest.</summary>
     public InferencePath? Path { get; init; }
+
     /// <summary>Timed forwards per candidate path (after two warm-up runs); the median decides.</summary>
     public int TuningRuns { get; init; } = 5;
+
     /// <summary>Largest accepted |optimised - plain| relative to the plain output's largest magnitude (at least 1).</summary>
     public double Tolerance { get; init; } = 1e-4;
+
     /// <summary>Seed of the random inputs of the correctness check.</summary>
     public int Seed { get; init; } = 20240601;
+
     /// <summary>
     /// On the CPU, also time the chosen path with fewer intra-op threads than libtorch's current count (halving down to 1)
     /// and keep the fastest: a small (pruned) model loses more to thread synchronisation per layer than it gains.
     /// The current count stays the ceiling.
     /// </summary>
     public bool TuneThreads { get; init; } = true;
+
     /// <summary>
     /// False: no timing at all, the most specialised path this device offers for the model is taken (still checked against
     /// the module): for callers that prepare often and run little, such as scoring a dev split after every epoch, where
     /// timing every path costs more than the scoring.
     /// </summary>
     public bool TimePaths { get; init; } = true;
+
     /// <summary>The layers whose values <see cref="InferenceModel.ForwardAll"/> returns, in this order (default: the network's outputs): a picker's logits, before its sigmoids.</summary>
     public IReadOnlyList<string>? Outputs { get; init; }
 }
@@ -75,27 +85,36 @@ public sealed class InferenceModel : IDisposable
 {
     private readonly InferencePlan plan;
     private readonly Device device;
+
     /// <summary>The runs of steps the direct oneDNN path takes over (none: it cannot).</summary>
     private readonly IReadOnlyList<OneDnnSegment> segments;
+
     /// <summary>The first step the mkldnn path runs on dense tensors (every one before it runs on oneDNN tensors).</summary>
     private readonly int mkldnnSteps;
+
     /// <summary>The direct oneDNN path's networks, one per segment, input shape and thread ceiling, built on first use.</summary>
     private readonly Dictionary<(int Segment, long N, long H, long W, int Threads), OneDnnNetwork> networks = [];
+
     /// <summary>The ones whose per-layer thread counts were tuned at prepare time (the prepared shape's), in segment order.</summary>
     private readonly List<OneDnnNetwork> tuned = [];
+
     /// <summary>Set while <see cref="TuneNetworks"/> runs a forward: each segment's network tunes its threads over this many runs.</summary>
     private int? tuningRuns;
     private bool disposed;
 
     public InferencePath Path { get; private set; }
+
     /// <summary>Intra-op threads each <see cref="Forward"/> runs with (libtorch's count is set for the call and restored after); null: whatever it is.</summary>
     public int? Threads { get; private set; }
     public Architecture Architecture { get; }
     public Device Device => device;
+
     /// <summary>Every candidate tried at prepare time: its median latency at the tuning shape and its largest deviation from the plain module.</summary>
     public IReadOnlyList<PathTrial> Trials { get; private set; } = [];
+
     /// <summary>The direct oneDNN path's steps at the prepared shape (implementation, threads, tuned times); empty on other paths.</summary>
-    public IReadOnlyList<OneDnnStep> OneDnnSteps => Path == InferencePath.OneDnn ? tuned.SelectMany(network => network.Steps).ToArray() : [];
+    public IReadOnlyList<OneDnnStep> OneDnnSteps =>
+        Path == InferencePath.OneDnn ? tuned.SelectMany(network => network.Steps).ToArray() : [];
 
     private InferenceModel(Network model, Device device, IReadOnlyList<string>? outputs)
     {
@@ -114,9 +133,14 @@ public sealed class InferenceModel : IDisposable
     public static InferenceModel Prepare(Network model, InferenceOptions? options = null)
     {
         options ??= new InferenceOptions();
-        if (model.training) throw new ArgumentException("InferenceModel.Prepare needs an eval-mode model (call eval() first): BatchNorm folding uses the running statistics");
+        if (model.training)
+            throw new ArgumentException(
+                "InferenceModel.Prepare needs an eval-mode model (call eval() first): BatchNorm folding uses the running statistics"
+            );
         if (options.Batch < 1 || options.TuningRuns < 1 || !(options.Tolerance > 0))
-            throw new ArgumentException($"inference options: batch {options.Batch} and tuning runs {options.TuningRuns} must be positive, tolerance {options.Tolerance} too");
+            throw new ArgumentException(
+                $"inference options: batch {options.Batch} and tuning runs {options.TuningRuns} must be positive, tolerance {options.Tolerance} too"
+            );
         var parameter = model.parameters().First();
         var device = parameter.device;
         var ceiling = get_num_threads();
@@ -126,16 +150,27 @@ public sealed class InferenceModel : IDisposable
         try
         {
             var candidates = Candidates(device);
-            if (prepared.segments.Count == 0) candidates = candidates.Where(p => p != InferencePath.OneDnn).ToArray();
-            if (prepared.mkldnnSteps == 0 || model.Graph.InputShape.Length != 4) candidates = candidates.Where(p => p != InferencePath.Mkldnn).ToArray();
+            if (prepared.segments.Count == 0)
+                candidates = candidates.Where(p => p != InferencePath.OneDnn).ToArray();
+            if (prepared.mkldnnSteps == 0 || model.Graph.InputShape.Length != 4)
+                candidates = candidates.Where(p => p != InferencePath.Mkldnn).ToArray();
             // Channels-last is a layout of images: a waveform network has none.
-            if (model.Graph.InputShape.Length != 4) candidates = candidates.Where(p => p != InferencePath.ChannelsLast).ToArray();
+            if (model.Graph.InputShape.Length != 4)
+                candidates = candidates.Where(p => p != InferencePath.ChannelsLast).ToArray();
             if (options.Path is { } forced && !candidates.Contains(forced))
-                throw new ArgumentException($"inference path {forced} is not available on {device} for this model (available: {string.Join(", ", candidates)})");
-            if (options.Path is { } only) candidates = [only];
-            else if (!options.TimePaths) candidates = [candidates[0]];
+                throw new ArgumentException(
+                    $"inference path {forced} is not available on {device} for this model (available: {string.Join(", ", candidates)})"
+                );
+            if (options.Path is { } only)
+                candidates = [only];
+            else if (!options.TimePaths)
+                candidates = [candidates[0]];
             using var input = RandomInput(model.Graph, options, device);
-            var reference = (options.Outputs is { } wanted ? model.ForwardNodes(input, wanted) : model.ForwardAll(input)).Select(output => output.to(ScalarType.Float32)).ToArray();
+            var reference = (
+                options.Outputs is { } wanted ? model.ForwardNodes(input, wanted) : model.ForwardAll(input)
+            )
+                .Select(output => output.to(ScalarType.Float32))
+                .ToArray();
             using var references = new DisposeAll(reference);
             var scale = Math.Max(1.0, reference.Max(Largest));
             var timed = candidates.Length > 1 || tuneThreads;
@@ -145,19 +180,29 @@ public sealed class InferenceModel : IDisposable
                 prepared.Threads = threads == ceiling ? null : threads;
                 double diff;
                 var outputs = prepared.ForwardAll(input);
-                using (new DisposeAll(outputs)) diff = outputs.Zip(reference, MaxAbsDiff).Max();
+                using (new DisposeAll(outputs))
+                    diff = outputs.Zip(reference, MaxAbsDiff).Max();
                 if (!(diff <= options.Tolerance * scale))
                     throw new InvalidOperationException(
-                        $"inference path {path} at {threads} thread(s) deviates from the plain model by {diff:G3} (allowed {options.Tolerance * scale:G3}) " +
-                        $"on a random input [{string.Join(", ", input.shape)}]");
-                return new PathTrial(path, threads, timed ? prepared.MedianMs(input, options.TuningRuns, hopelessMs) : double.NaN, diff);
+                        $"inference path {path} at {threads} thread(s) deviates from the plain model by {diff:G3} (allowed {options.Tolerance * scale:G3}) "
+                            + $"on a random input [{string.Join(", ", input.shape)}]"
+                    );
+                return new PathTrial(
+                    path,
+                    threads,
+                    timed ? prepared.MedianMs(input, options.TuningRuns, hopelessMs) : double.NaN,
+                    diff
+                );
             }
             var trials = new List<PathTrial>();
             foreach (var path in candidates)
             {
                 prepared.Switch(path);
-                if (path == InferencePath.OneDnn) prepared.TuneNetworks(input, options.TuningRuns);
-                trials.Add(Trial(path, ceiling, trials.Count == 0 ? double.PositiveInfinity : 4 * trials.Min(t => t.MedianMs)));
+                if (path == InferencePath.OneDnn)
+                    prepared.TuneNetworks(input, options.TuningRuns);
+                trials.Add(
+                    Trial(path, ceiling, trials.Count == 0 ? double.PositiveInfinity : 4 * trials.Min(t => t.MedianMs))
+                );
             }
             if (candidates.Length > 1)
             {
@@ -166,21 +211,27 @@ public sealed class InferenceModel : IDisposable
                 var fastest = trials.Min(t => t.MedianMs);
                 for (var k = candidates.Length - 1; k >= 0; k--)
                 {
-                    if (trials[k].MedianMs > 2 * fastest) continue;
+                    if (trials[k].MedianMs > 2 * fastest)
+                        continue;
                     prepared.Switch(candidates[k]);
-                    trials[k] = trials[k] with { MedianMs = Math.Min(trials[k].MedianMs, prepared.MedianMs(input, options.TuningRuns)) };
+                    trials[k] = trials[k] with
+                    {
+                        MedianMs = Math.Min(trials[k].MedianMs, prepared.MedianMs(input, options.TuningRuns)),
+                    };
                 }
             }
             var best = timed ? trials.MinBy(t => t.MedianMs)! : trials[0];
             prepared.Switch(best.Path);
             if (tuneThreads)
             {
-                for (var threads = ceiling / 2; threads >= 1; threads /= 2) trials.Add(Trial(best.Path, threads));
+                for (var threads = ceiling / 2; threads >= 1; threads /= 2)
+                    trials.Add(Trial(best.Path, threads));
                 best = trials.Where(t => t.Path == best.Path).MinBy(t => t.MedianMs)!;
             }
             prepared.Threads = best.Threads == ceiling ? null : best.Threads;
             prepared.Trials = trials;
-            if (best.Path != InferencePath.OneDnn) prepared.DropNetworks();
+            if (best.Path != InferencePath.OneDnn)
+                prepared.DropNetworks();
             return prepared;
         }
         catch
@@ -194,8 +245,10 @@ public sealed class InferenceModel : IDisposable
     public Tensor Forward(Tensor images)
     {
         var outputs = ForwardAll(images);
-        if (outputs.Length == 1) return outputs[0];
-        foreach (var output in outputs) output.Dispose();
+        if (outputs.Length == 1)
+            return outputs[0];
+        foreach (var output in outputs)
+            output.Dispose();
         throw new InvalidOperationException($"the network has {outputs.Length} outputs: call ForwardAll");
     }
 
@@ -205,19 +258,23 @@ public sealed class InferenceModel : IDisposable
         ObjectDisposedException.ThrowIf(disposed, this);
         var graph = Architecture.Graph;
         if (images.dim() != graph.InputShape.Length || images.shape[1] != graph.InChannels)
-            throw new ArgumentException($"inference expects input [N, {graph.InChannels}{string.Concat(Enumerable.Repeat(", ...", graph.InputShape.Length - 2))}] " +
-                                        $"(images [N, C, H, W]), got [{string.Join(", ", images.shape)}]");
+            throw new ArgumentException(
+                $"inference expects input [N, {graph.InChannels}{string.Concat(Enumerable.Repeat(", ...", graph.InputShape.Length - 2))}] "
+                    + $"(images [N, C, H, W]), got [{string.Join(", ", images.shape)}]"
+            );
         using var mode = inference_mode();
         var outer = get_num_threads();
         var own = Threads is { } threads && threads != outer;
-        if (own) set_num_threads(Threads!.Value);
+        if (own)
+            set_num_threads(Threads!.Value);
         try
         {
             return Run(images);
         }
         finally
         {
-            if (own) set_num_threads(outer);
+            if (own)
+                set_num_threads(outer);
         }
     }
 
@@ -250,7 +307,9 @@ public sealed class InferenceModel : IDisposable
                 {
                     var run = segments[segment];
                     var output = RunSegment(segment++, values[run.Source]!);
-                    foreach (var s in Enumerable.Range(run.Start, run.End - run.Start).SelectMany(j => plan.ReleasedAfter[j]))
+                    foreach (
+                        var s in Enumerable.Range(run.Start, run.End - run.Start).SelectMany(j => plan.ReleasedAfter[j])
+                    )
                     {
                         values[s]?.Dispose();
                         values[s] = null;
@@ -267,23 +326,30 @@ public sealed class InferenceModel : IDisposable
                 var step = plan.Steps[k];
                 var first = step.Inputs[0];
                 var released = plan.ReleasedAfter[k];
-                var y = step.Run(step.Inputs.Select(s => values[s]!).ToArray(), onMkldnn,
-                    mayOverwrite: released.Contains(first) && step.Inputs.Count(s => s == first) == 1);
+                var y = step.Run(
+                    step.Inputs.Select(s => values[s]!).ToArray(),
+                    onMkldnn,
+                    mayOverwrite: released.Contains(first) && step.Inputs.Count(s => s == first) == 1
+                );
                 foreach (var s in released)
                 {
-                    if (!ReferenceEquals(values[s], y)) values[s]!.Dispose();
+                    if (!ReferenceEquals(values[s], y))
+                        values[s]!.Dispose();
                     values[s] = null;
                 }
                 values[step.Output] = y;
             }
-            if (onMkldnn) ToDense(values);
+            if (onMkldnn)
+                ToDense(values);
             var outputs = plan.Outputs.Select(s => values[s]!).ToArray();
-            foreach (var s in plan.Outputs) values[s] = null;
+            foreach (var s in plan.Outputs)
+                values[s] = null;
             return outputs;
         }
         finally
         {
-            for (var s = 1; s < values.Length; s++) values[s]?.Dispose();
+            for (var s = 1; s < values.Length; s++)
+                values[s]?.Dispose();
             ownInput?.Dispose();
         }
     }
@@ -293,7 +359,8 @@ public sealed class InferenceModel : IDisposable
     {
         for (var s = 1; s < values.Length; s++)
         {
-            if (values[s] is not { } value) continue;
+            if (values[s] is not { } value)
+                continue;
             values[s] = value.to_dense();
             value.Dispose();
         }
@@ -315,7 +382,11 @@ public sealed class InferenceModel : IDisposable
     /// Loads a checkpoint onto <paramref name="device"/> (default CPU) and prepares it at the checkpoint's input size (unless
     /// <paramref name="options"/> says otherwise); the loaded module is released once folded. Also returns what the checkpoint records.
     /// </summary>
-    public static (InferenceModel Model, ModelInfo Info) FromCheckpoint(string path, Device? device = null, InferenceOptions? options = null)
+    public static (InferenceModel Model, ModelInfo Info) FromCheckpoint(
+        string path,
+        Device? device = null,
+        InferenceOptions? options = null
+    )
     {
         using var loaded = Checkpoint.Load(path, device);
         loaded.Model.eval();
@@ -325,7 +396,11 @@ public sealed class InferenceModel : IDisposable
     /// <summary>Logits, row-major [batch, classes], for images given as row-major float32 [batch, C, height, width].</summary>
     public float[] Run(ReadOnlySpan<float> images, int batch, int height, int width)
     {
-        using var input = tensor(images, Architecture.Graph.InputShapeAt(batch, height, width), device.type == DeviceType.CPU ? null : device);
+        using var input = tensor(
+            images,
+            Architecture.Graph.InputShapeAt(batch, height, width),
+            device.type == DeviceType.CPU ? null : device
+        );
         using var logits = Forward(input);
         using var cpu = logits.device.type == DeviceType.CPU ? logits.alias() : logits.to(CPU);
         return cpu.ToArray<float>();
@@ -335,7 +410,8 @@ public sealed class InferenceModel : IDisposable
     private Tensor RunSegment(int segment, Tensor input)
     {
         // oneDNN reads the buffer as float32 of this shape: another type would be read past its end.
-        if (input.dtype != ScalarType.Float32) throw new ArgumentException($"inference expects float32 input, got {input.dtype}");
+        if (input.dtype != ScalarType.Float32)
+            throw new ArgumentException($"inference expects float32 input, got {input.dtype}");
         using var dense = input.is_contiguous() ? input.alias() : input.contiguous();
         // A waveform [N, C, T] is the image [N, C, 1, T] to oneDNN.
         long[] shape = dense.dim() == 3 ? [dense.shape[0], dense.shape[1], 1, dense.shape[2]] : dense.shape;
@@ -360,7 +436,8 @@ public sealed class InferenceModel : IDisposable
         tuningRuns = runs;
         try
         {
-            foreach (var output in ForwardAll(images)) output.Dispose();
+            foreach (var output in ForwardAll(images))
+                output.Dispose();
         }
         finally
         {
@@ -371,7 +448,8 @@ public sealed class InferenceModel : IDisposable
     /// <summary>Frees the oneDNN networks (their primitives and activation buffers) when another path was chosen.</summary>
     private void DropNetworks()
     {
-        foreach (var network in networks.Values) network.Dispose();
+        foreach (var network in networks.Values)
+            network.Dispose();
         networks.Clear();
         tuned.Clear();
     }
@@ -383,15 +461,22 @@ public sealed class InferenceModel : IDisposable
             throw new ArgumentException($"the oneDNN paths run on the CPU only, the model is on {device}");
         for (var k = 0; k < plan.Steps.Length; k++)
         {
-            if (plan.Steps[k] is not ConvStep conv || (path == InferencePath.OneDnn && segments.Any(s => s.Contains(k)))) continue;
-            conv.Conv.Prepare(path switch
-            {
-                InferencePath.Mkldnn => k < mkldnnSteps ? InferencePath.Mkldnn : InferencePath.Plain,
-                InferencePath.OneDnn => InferencePath.Plain,
-                _ => path,
-            });
+            if (
+                plan.Steps[k] is not ConvStep conv
+                || (path == InferencePath.OneDnn && segments.Any(s => s.Contains(k)))
+            )
+                continue;
+            conv.Conv.Prepare(
+                path switch
+                {
+                    InferencePath.Mkldnn => k < mkldnnSteps ? InferencePath.Mkldnn : InferencePath.Plain,
+                    InferencePath.OneDnn => InferencePath.Plain,
+                    _ => path,
+                }
+            );
         }
-        if (device.type == DeviceType.CUDA) backends.cudnn.set_benchmark(true);
+        if (device.type == DeviceType.CUDA)
+            backends.cudnn.set_benchmark(true);
         Path = path;
     }
 
@@ -408,33 +493,42 @@ public sealed class InferenceModel : IDisposable
         {
             var clock = Stopwatch.StartNew();
             using (new DisposeAll(ForwardAll(input)))
-                if (device.type == DeviceType.CUDA) cuda.synchronize(device.index);
+                if (device.type == DeviceType.CUDA)
+                    cuda.synchronize(device.index);
             var ms = clock.Elapsed.TotalMilliseconds;
-            if (k == 0 && ms > hopelessMs) return ms;
-            if (k >= 2) times.Add(ms);
+            if (k == 0 && ms > hopelessMs)
+                return ms;
+            if (k >= 2)
+                times.Add(ms);
         }
         return LatencyStatistics.Of(times).MedianMs;
     }
 
     /// <summary>The candidate paths on a device, most specialised first.</summary>
-    public static InferencePath[] Candidates(Device device) => device.type != DeviceType.CPU
-        ? [InferencePath.ChannelsLast, InferencePath.Plain]
-        : new[] { InferencePath.OneDnn, InferencePath.Mkldnn, InferencePath.ChannelsLast, InferencePath.Plain }
-            .Where(p => p switch
-            {
-                InferencePath.OneDnn => OneDnn.IsAvailable,
-                InferencePath.Mkldnn => backends.mkldnn.is_available(),
-                _ => true,
-            }).ToArray();
+    public static InferencePath[] Candidates(Device device) =>
+        device.type != DeviceType.CPU
+            ? [InferencePath.ChannelsLast, InferencePath.Plain]
+            : new[] { InferencePath.OneDnn, InferencePath.Mkldnn, InferencePath.ChannelsLast, InferencePath.Plain }
+                .Where(p =>
+                    p switch
+                    {
+                        InferencePath.OneDnn => OneDnn.IsAvailable,
+                        InferencePath.Mkldnn => backends.mkldnn.is_available(),
+                        _ => true,
+                    }
+                )
+                .ToArray();
 
     private static Tensor RandomInput(NetworkGraph graph, InferenceOptions options, Device device)
     {
-        long[] shape = graph.InputShape.Length == 4
-            ? graph.InputShapeAt(options.Batch, options.Size.Height, options.Size.Width)
-            : [options.Batch, .. graph.InputShape[1..]];
+        long[] shape =
+            graph.InputShape.Length == 4
+                ? graph.InputShapeAt(options.Batch, options.Size.Height, options.Size.Width)
+                : [options.Batch, .. graph.InputShape[1..]];
         var random = new Random(options.Seed);
         var values = new float[shape.Aggregate(1L, (a, b) => a * b)];
-        for (var k = 0; k < values.Length; k++) values[k] = (float)(random.NextDouble() * 2 - 1);
+        for (var k = 0; k < values.Length; k++)
+            values[k] = (float)(random.NextDouble() * 2 - 1);
         return tensor(values, shape, device);
     }
 
@@ -443,7 +537,8 @@ public sealed class InferenceModel : IDisposable
     {
         public void Dispose()
         {
-            foreach (var t in tensors) t.Dispose();
+            foreach (var t in tensors)
+                t.Dispose();
         }
     }
 
@@ -463,7 +558,8 @@ public sealed class InferenceModel : IDisposable
 
     public void Dispose()
     {
-        if (disposed) return;
+        if (disposed)
+            return;
         disposed = true;
         DropNetworks();
         plan.Dispose();

@@ -11,6 +11,7 @@ internal abstract class PlanStep(string name, int[] inputs)
     public string Name { get; } = name;
     public int[] Inputs { get; } = inputs;
     public int Output { get; set; }
+
     /// <summary>Whether it can run on libtorch's opaque oneDNN tensors (the mkldnn path keeps activations in that layout as long as it can).</summary>
     public virtual bool RunsOnMkldnn => false;
 
@@ -19,7 +20,8 @@ internal abstract class PlanStep(string name, int[] inputs)
 }
 
 /// <summary>A folded convolution (with its fused sum and ReLU).</summary>
-internal sealed class ConvStep(FoldedConv conv, int source, int? sum) : PlanStep(conv.Name, sum is { } s ? [source, s] : [source])
+internal sealed class ConvStep(FoldedConv conv, int source, int? sum)
+    : PlanStep(conv.Name, sum is { } s ? [source, s] : [source])
 {
     public FoldedConv Conv { get; } = conv;
     public int Source => Inputs[0];
@@ -27,15 +29,24 @@ internal sealed class ConvStep(FoldedConv conv, int source, int? sum) : PlanStep
     public override bool RunsOnMkldnn => true;
 
     public override Tensor Run(Tensor[] inputs, bool mkldnn, bool mayOverwrite) =>
-        mkldnn ? Conv.Mkldnn(inputs[0], inputs.Length > 1 ? inputs[1] : null) : Conv.Strided(inputs[0], inputs.Length > 1 ? inputs[1] : null);
+        mkldnn
+            ? Conv.Mkldnn(inputs[0], inputs.Length > 1 ? inputs[1] : null)
+            : Conv.Strided(inputs[0], inputs.Length > 1 ? inputs[1] : null);
 }
 
 /// <summary>
 /// Max pooling over windows (2-d, or 1-d held as 2-d over [N, C, 1, T] with a 1 x k window, as <see cref="FoldedConv"/> holds
 /// 1-d convolutions), or the 2-d global average (<see cref="Kernel"/> null).
 /// </summary>
-internal sealed class PoolStep(string name, int source, (long, long)? kernel, (long, long) stride, (long, long) padding, bool ceilMode = false, int spatialAxes = 2)
-    : PlanStep(name, [source])
+internal sealed class PoolStep(
+    string name,
+    int source,
+    (long, long)? kernel,
+    (long, long) stride,
+    (long, long) padding,
+    bool ceilMode = false,
+    int spatialAxes = 2
+) : PlanStep(name, [source])
 {
     public int Source => Inputs[0];
     public (long, long)? Kernel { get; } = kernel;
@@ -47,23 +58,34 @@ internal sealed class PoolStep(string name, int source, (long, long)? kernel, (l
     public override bool RunsOnMkldnn => SpatialAxes == 2;
 
     /// <summary>A max pooling step for a <see cref="PoolOp"/> of one or two spatial axes.</summary>
-    public static PoolStep Of(string name, int source, PoolOp pool) => pool.Kernel.Length == 1
-        ? new(name, source, (1, pool.Kernel[0]), (1, pool.Stride[0]), (0, pool.Padding[0]), pool.CeilMode, 1)
-        : new(name, source, (pool.Kernel[0], pool.Kernel[1]), (pool.Stride[0], pool.Stride[1]), (pool.Padding[0], pool.Padding[1]), pool.CeilMode);
+    public static PoolStep Of(string name, int source, PoolOp pool) =>
+        pool.Kernel.Length == 1
+            ? new(name, source, (1, pool.Kernel[0]), (1, pool.Stride[0]), (0, pool.Padding[0]), pool.CeilMode, 1)
+            : new(
+                name,
+                source,
+                (pool.Kernel[0], pool.Kernel[1]),
+                (pool.Stride[0], pool.Stride[1]),
+                (pool.Padding[0], pool.Padding[1]),
+                pool.CeilMode
+            );
 
-    public override Tensor Run(Tensor[] inputs, bool mkldnn, bool mayOverwrite) => (Kernel, SpatialAxes) switch
-    {
-        ({ } k, 1) => F.max_pool1d(inputs[0], k.Item2, Stride.Item2, Padding.Item2, 1, CeilMode),
-        ({ } k, _) => F.max_pool2d(inputs[0], k, Stride, Padding, (1, 1), CeilMode),
-        _ => F.adaptive_avg_pool2d(inputs[0], (1, 1)),
-    };
+    public override Tensor Run(Tensor[] inputs, bool mkldnn, bool mayOverwrite) =>
+        (Kernel, SpatialAxes) switch
+        {
+            ({ } k, 1) => F.max_pool1d(inputs[0], k.Item2, Stride.Item2, Padding.Item2, 1, CeilMode),
+            ({ } k, _) => F.max_pool2d(inputs[0], k, Stride, Padding, (1, 1), CeilMode),
+            _ => F.adaptive_avg_pool2d(inputs[0], (1, 1)),
+        };
 }
 
 /// <summary>Nearest-neighbour upsampling of the last axis of [N, C, T]: each sample repeated <see cref="Scale"/> times.</summary>
 internal sealed class UpsampleStep(string name, int source, int scale) : PlanStep(name, [source])
 {
     public int Scale { get; } = scale;
-    public override Tensor Run(Tensor[] inputs, bool mkldnn, bool mayOverwrite) => F.interpolate(inputs[0], scale_factor: Scale);
+
+    public override Tensor Run(Tensor[] inputs, bool mkldnn, bool mayOverwrite) =>
+        F.interpolate(inputs[0], scale_factor: Scale);
 }
 
 /// <summary>x[:, :, Start : T - End] of [N, C, T], a view.</summary>
@@ -71,7 +93,9 @@ internal sealed class CropStep(string name, int source, long start, long end) : 
 {
     public long Start { get; } = start;
     public long End { get; } = end;
-    public override Tensor Run(Tensor[] inputs, bool mkldnn, bool mayOverwrite) => inputs[0].narrow(2, Start, inputs[0].size(2) - Start - End);
+
+    public override Tensor Run(Tensor[] inputs, bool mkldnn, bool mayOverwrite) =>
+        inputs[0].narrow(2, Start, inputs[0].size(2) - Start - End);
 }
 
 /// <summary>An elementwise sum not fused into a convolution, with its ReLU.</summary>
@@ -82,7 +106,8 @@ internal sealed class SumStep(string name, int[] inputs, bool relu) : PlanStep(n
     public override Tensor Run(Tensor[] inputs, bool mkldnn, bool mayOverwrite)
     {
         var sum = mayOverwrite ? inputs[0].add_(inputs[1]) : inputs[0].add(inputs[1]);
-        for (var k = 2; k < inputs.Length; k++) sum.add_(inputs[k]);
+        for (var k = 2; k < inputs.Length; k++)
+            sum.add_(inputs[k]);
         return relu ? sum.relu_() : sum;
     }
 }
@@ -90,7 +115,9 @@ internal sealed class SumStep(string name, int[] inputs, bool relu) : PlanStep(n
 internal sealed class ReluStep(string name, int source) : PlanStep(name, [source])
 {
     public override bool RunsOnMkldnn => true;
-    public override Tensor Run(Tensor[] inputs, bool mkldnn, bool mayOverwrite) => mayOverwrite ? inputs[0].relu_() : inputs[0].relu();
+
+    public override Tensor Run(Tensor[] inputs, bool mkldnn, bool mayOverwrite) =>
+        mayOverwrite ? inputs[0].relu_() : inputs[0].relu();
 }
 
 internal sealed class FlattenStep(string name, int source, int startDim) : PlanStep(name, [source])
@@ -99,7 +126,9 @@ internal sealed class FlattenStep(string name, int source, int startDim) : PlanS
 }
 
 /// <summary>A linear layer (weights copied at prepare time) with its fused ReLU.</summary>
-internal sealed class LinearStep(string name, int source, Tensor weight, Tensor? bias, bool relu) : PlanStep(name, [source]), IDisposable
+internal sealed class LinearStep(string name, int source, Tensor weight, Tensor? bias, bool relu)
+    : PlanStep(name, [source]),
+        IDisposable
 {
     public override Tensor Run(Tensor[] inputs, bool mkldnn, bool mayOverwrite)
     {
@@ -115,9 +144,12 @@ internal sealed class LinearStep(string name, int source, Tensor weight, Tensor?
 }
 
 /// <summary>A layer the fast path has no fused form for: its own forward in eval mode, on a copy of its module.</summary>
-internal sealed class LayerStep(string name, int[] inputs, Layer layer, nn.Module? module) : PlanStep(name, inputs), IDisposable
+internal sealed class LayerStep(string name, int[] inputs, Layer layer, nn.Module? module)
+    : PlanStep(name, inputs),
+        IDisposable
 {
-    public override Tensor Run(Tensor[] inputs, bool mkldnn, bool mayOverwrite) => layer.Forward(module, inputs, training: false, mayOverwrite: false);
+    public override Tensor Run(Tensor[] inputs, bool mkldnn, bool mayOverwrite) =>
+        layer.Forward(module, inputs, training: false, mayOverwrite: false);
 
     public void Dispose() => module?.Dispose();
 }
@@ -137,13 +169,20 @@ internal sealed class InferencePlan : IDisposable
         var lastReader = new int[slots];
         Array.Fill(lastReader, -1);
         for (var k = 0; k < steps.Length; k++)
-            foreach (var s in steps[k].Inputs) lastReader[s] = k;
-        ReleasedAfter = steps.Select((_, k) => Enumerable.Range(1, slots - 1).Where(s => lastReader[s] == k && !outputs.Contains(s)).ToArray()).ToArray();
+            foreach (var s in steps[k].Inputs)
+                lastReader[s] = k;
+        ReleasedAfter = steps
+            .Select(
+                (_, k) =>
+                    Enumerable.Range(1, slots - 1).Where(s => lastReader[s] == k && !outputs.Contains(s)).ToArray()
+            )
+            .ToArray();
     }
 
     public PlanStep[] Steps { get; }
     public int Slots { get; }
     public int[] Outputs { get; }
+
     /// <summary>Per step, the slots whose last reader it is (never the input's or an output's).</summary>
     public int[][] ReleasedAfter { get; }
 
@@ -156,19 +195,25 @@ internal sealed class InferencePlan : IDisposable
         var graph = model.Graph;
         var state = model.state_dict();
         var device = model.parameters().First().device;
-        Func<string, Tensor> TensorsOf(string layer) => name => state.TryGetValue($"{layer}.{name}", out var t)
-            ? t
-            : throw new KeyNotFoundException($"{layer} has no tensor '{name}'");
+        Func<string, Tensor> TensorsOf(string layer) =>
+            name =>
+                state.TryGetValue($"{layer}.{name}", out var t)
+                    ? t
+                    : throw new KeyNotFoundException($"{layer} has no tensor '{name}'");
         var readers = graph.Nodes.ToDictionary(n => n.Name, _ => new List<LayerNode>());
         foreach (var node in graph.Nodes)
-            foreach (var input in node.Inputs.Where(i => i != NetworkGraph.Input))
-                readers[input].Add(node);
+        foreach (var input in node.Inputs.Where(i => i != NetworkGraph.Input))
+            readers[input].Add(node);
         var wanted = outputs ?? graph.Outputs;
         var unknown = wanted.Where(o => !readers.ContainsKey(o)).ToArray();
-        if (unknown.Length > 0) throw new ArgumentException($"inference: the network has no layer {string.Join(", ", unknown.Select(u => $"'{u}'"))}");
+        if (unknown.Length > 0)
+            throw new ArgumentException(
+                $"inference: the network has no layer {string.Join(", ", unknown.Select(u => $"'{u}'"))}"
+            );
         var kept = wanted.ToHashSet();
         // The only layer reading a value, when the value is not also an output: what may be fused into its producer.
-        LayerNode? SoleReader(string value) => !kept.Contains(value) && readers[value].Count == 1 ? readers[value][0] : null;
+        LayerNode? SoleReader(string value) =>
+            !kept.Contains(value) && readers[value].Count == 1 ? readers[value][0] : null;
 
         var slotOf = new Dictionary<string, int> { [NetworkGraph.Input] = 0 };
         var slots = 1;
@@ -179,13 +224,15 @@ internal sealed class InferencePlan : IDisposable
             void Emit(PlanStep step, params string[] values)
             {
                 step.Output = slots++;
-                foreach (var value in values) slotOf[value] = step.Output;
+                foreach (var value in values)
+                    slotOf[value] = step.Output;
                 steps.Add(step);
             }
 
             foreach (var node in graph.Order)
             {
-                if (absorbed.Contains(node.Name)) continue;
+                if (absorbed.Contains(node.Name))
+                    continue;
                 var inputs = node.Inputs.Select(i => slotOf[i]).ToArray();
                 switch (node.Layer.Inference)
                 {
@@ -201,17 +248,37 @@ internal sealed class InferencePlan : IDisposable
                         }
                         int? sum = null;
                         // A sum is fused where its other operand is ready: into the operand computed last.
-                        if (SoleReader(chain[^1]) is { Layer.Inference: SumOp } add && add.Inputs.Count == 2 && add.Inputs.Distinct().Count() == 2
-                            && add.Inputs.Single(i => i != chain[^1]) is var other && slotOf.ContainsKey(other))
+                        if (
+                            SoleReader(chain[^1]) is { Layer.Inference: SumOp } add
+                            && add.Inputs.Count == 2
+                            && add.Inputs.Distinct().Count() == 2
+                            && add.Inputs.Single(i => i != chain[^1]) is var other
+                            && slotOf.ContainsKey(other)
+                        )
                         {
                             sum = slotOf[other];
                             chain.Add(add.Name);
                         }
                         var relu = SoleReader(chain[^1]) is { Layer.Inference: ReluOp };
-                        if (relu) chain.Add(SoleReader(chain[^1])!.Name);
+                        if (relu)
+                            chain.Add(SoleReader(chain[^1])!.Name);
                         absorbed.UnionWith(chain);
-                        Emit(new ConvStep(FoldedConv.Of(node.Name, conv, TensorsOf(node.Name), norm, normLayer is null ? null : TensorsOf(normLayer), sum is not null, relu),
-                            inputs[0], sum), chain.ToArray());
+                        Emit(
+                            new ConvStep(
+                                FoldedConv.Of(
+                                    node.Name,
+                                    conv,
+                                    TensorsOf(node.Name),
+                                    norm,
+                                    normLayer is null ? null : TensorsOf(normLayer),
+                                    sum is not null,
+                                    relu
+                                ),
+                                inputs[0],
+                                sum
+                            ),
+                            chain.ToArray()
+                        );
                         break;
                     }
                     case PoolOp { Max: true, Kernel.Length: 1 or 2 } pool:
@@ -229,8 +296,12 @@ internal sealed class InferencePlan : IDisposable
                     case SumOp:
                     {
                         var relu = SoleReader(node.Name) is { Layer.Inference: ReluOp } r ? r.Name : null;
-                        if (relu is not null) absorbed.Add(relu);
-                        Emit(new SumStep(node.Name, inputs, relu is not null), relu is null ? [node.Name] : [node.Name, relu]);
+                        if (relu is not null)
+                            absorbed.Add(relu);
+                        Emit(
+                            new SumStep(node.Name, inputs, relu is not null),
+                            relu is null ? [node.Name] : [node.Name, relu]
+                        );
                         break;
                     }
                     case ReluOp:
@@ -245,17 +316,29 @@ internal sealed class InferencePlan : IDisposable
                     case LinearOp linear:
                     {
                         var relu = SoleReader(node.Name) is { Layer.Inference: ReluOp } r ? r.Name : null;
-                        if (relu is not null) absorbed.Add(relu);
+                        if (relu is not null)
+                            absorbed.Add(relu);
                         var tensors = TensorsOf(node.Name);
-                        Emit(new LinearStep(node.Name, inputs[0], Copy(tensors(linear.Weight)), linear.Bias is { } b ? Copy(tensors(b)) : null, relu is not null),
-                            relu is null ? [node.Name] : [node.Name, relu]);
+                        Emit(
+                            new LinearStep(
+                                node.Name,
+                                inputs[0],
+                                Copy(tensors(linear.Weight)),
+                                linear.Bias is { } b ? Copy(tensors(b)) : null,
+                                relu is not null
+                            ),
+                            relu is null ? [node.Name] : [node.Name, relu]
+                        );
                         break;
                     }
                     case RecurrentOp recurrent when device.type == DeviceType.CPU:
                         Emit(RecurrentStep.Of(node.Name, inputs[0], recurrent, TensorsOf(node.Name)), node.Name);
                         break;
                     default:
-                        Emit(new LayerStep(node.Name, inputs, node.Layer, CopyModule(node, graph, state, device)), node.Name);
+                        Emit(
+                            new LayerStep(node.Name, inputs, node.Layer, CopyModule(node, graph, state, device)),
+                            node.Name
+                        );
                         break;
                 }
             }
@@ -263,7 +346,8 @@ internal sealed class InferencePlan : IDisposable
         }
         catch
         {
-            foreach (var step in steps) Dispose(step);
+            foreach (var step in steps)
+                Dispose(step);
             throw;
         }
     }
@@ -275,15 +359,26 @@ internal sealed class InferencePlan : IDisposable
     }
 
     /// <summary>A fresh module of the layer holding a copy of its tensors, in eval mode on the model's device.</summary>
-    private static nn.Module? CopyModule(LayerNode node, NetworkGraph graph, IReadOnlyDictionary<string, Tensor> state, Device device)
+    private static nn.Module? CopyModule(
+        LayerNode node,
+        NetworkGraph graph,
+        IReadOnlyDictionary<string, Tensor> state,
+        Device device
+    )
     {
         var module = node.Layer.CreateModule(NetworkGraph.InputShapes(node, graph.DefaultShapes));
-        if (module is null) return null;
+        if (module is null)
+            return null;
         try
         {
             var prefix = node.Name + ".";
-            module.load_state_dict(state.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value));
-            if (device.type != DeviceType.CPU) module.to(device);
+            module.load_state_dict(
+                state
+                    .Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
+                    .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value)
+            );
+            if (device.type != DeviceType.CPU)
+                module.to(device);
             module.eval();
             return module;
         }
@@ -309,6 +404,7 @@ internal sealed class InferencePlan : IDisposable
 
     public void Dispose()
     {
-        foreach (var step in Steps) Dispose(step);
+        foreach (var step in Steps)
+            Dispose(step);
     }
 }

@@ -2,8 +2,8 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using QuakePrune.Models;
 using QuakePrune.Torch;
-using static QuakePrune.Torch.torch;
 using static QuakePrune.Inference.VectorMath;
+using static QuakePrune.Torch.torch;
 using F = QuakePrune.Torch.torch.nn.functional;
 
 namespace QuakePrune.Inference;
@@ -19,19 +19,31 @@ namespace QuakePrune.Inference;
 internal sealed class RecurrentStep : PlanStep, IDisposable
 {
     private readonly RecurrentOp op;
+
     /// <summary>[directions x gates x Hidden, C]: every direction's input weights, in PyTorch's gate order.</summary>
     private readonly Tensor inputWeights;
+
     /// <summary>What adds to the input products: b_ih, plus b_hh except a GRU's new-gate part (which the reset gate scales).</summary>
     private readonly Tensor inputBias;
+
     /// <summary>Per direction, W_hh transposed ([Hidden, gates x Hidden], row k: what hidden unit k adds to each gate).</summary>
     private readonly float[][] hiddenWeights;
+
     /// <summary>Per direction, the bias of the hidden products ([gates x Hidden]: a GRU's b_hn in the new-gate part, else 0).</summary>
     private readonly float[][] hiddenBias;
 
     private int Directions => op.Bidirectional ? 2 : 1;
     private int Gates => op.Cell == RecurrentCell.Lstm ? 4 : 3;
 
-    private RecurrentStep(string name, int source, RecurrentOp op, Tensor inputWeights, Tensor inputBias, float[][] hiddenWeights, float[][] hiddenBias)
+    private RecurrentStep(
+        string name,
+        int source,
+        RecurrentOp op,
+        Tensor inputWeights,
+        Tensor inputBias,
+        float[][] hiddenWeights,
+        float[][] hiddenBias
+    )
         : base(name, [source])
     {
         this.op = op;
@@ -62,18 +74,38 @@ internal sealed class RecurrentStep : PlanStep, IDisposable
             if (op.Cell == RecurrentCell.Gru)
             {
                 // r and z add both biases; the new gate is tanh(x W_in + b_in + r * (h W_hn + b_hn)): b_hn stays with h.
-                biases.Add(cat([bih.narrow(0, 0, 2 * hidden).add(bhh.narrow(0, 0, 2 * hidden)), bih.narrow(0, 2 * hidden, hidden)], 0));
+                biases.Add(
+                    cat(
+                        [
+                            bih.narrow(0, 0, 2 * hidden).add(bhh.narrow(0, 0, 2 * hidden)),
+                            bih.narrow(0, 2 * hidden, hidden),
+                        ],
+                        0
+                    )
+                );
                 hiddenPart.narrow(0, 2 * hidden, hidden).copy_(bhh.narrow(0, 2 * hidden, hidden));
             }
             else
             {
                 biases.Add(bih.add(bhh));
             }
-            hiddenWeights[d] = tensors($"weight_hh{s}").detach().to(ScalarType.Float32).t().contiguous().ToArray<float>();
+            hiddenWeights[d] = tensors($"weight_hh{s}")
+                .detach()
+                .to(ScalarType.Float32)
+                .t()
+                .contiguous()
+                .ToArray<float>();
             hiddenBias[d] = hiddenPart.ToArray<float>();
         }
-        return new RecurrentStep(name, source, op, cat(weights, 0).contiguous().DetachFromDisposeScope(), cat(biases, 0).contiguous().DetachFromDisposeScope(),
-            hiddenWeights, hiddenBias);
+        return new RecurrentStep(
+            name,
+            source,
+            op,
+            cat(weights, 0).contiguous().DetachFromDisposeScope(),
+            cat(biases, 0).contiguous().DetachFromDisposeScope(),
+            hiddenWeights,
+            hiddenBias
+        );
     }
 
     public override unsafe Tensor Run(Tensor[] inputs, bool mkldnn, bool mayOverwrite)
@@ -89,9 +121,15 @@ internal sealed class RecurrentStep : PlanStep, IDisposable
         var work = (int)batch * Directions;
         void Sequence(int item) => Recur((float*)from, (float*)to, item / Directions, item % Directions, steps, width);
         if (batch == 1)
-            for (var item = 0; item < work; item++) Sequence(item);
+            for (var item = 0; item < work; item++)
+                Sequence(item);
         else
-            Parallel.For(0, work, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(work, get_num_threads()) }, Sequence);
+            Parallel.For(
+                0,
+                work,
+                new ParallelOptions { MaxDegreeOfParallelism = Math.Min(work, get_num_threads()) },
+                Sequence
+            );
         return output;
     }
 
@@ -117,16 +155,23 @@ internal sealed class RecurrentStep : PlanStep, IDisposable
             var input = new ReadOnlySpan<float>(products + (n * steps + t) * width + direction * span, span);
             bias.CopyTo(recurrent);
             for (var unit = 0; unit < hidden; unit++)
-                if (state[unit] != 0) Accumulate(recurrent, weights.AsSpan(unit * span, span), state[unit]);
+                if (state[unit] != 0)
+                    Accumulate(recurrent, weights.AsSpan(unit * span, span), state[unit]);
             var j = 0;
             if (op.Cell == RecurrentCell.Lstm)
             {
                 for (; j + 8 <= hidden; j += 8)
                 {
                     var i = Sigmoid(Vector256.Create(input[j..]) + Vector256.Create(recurrent[j..]));
-                    var f = Sigmoid(Vector256.Create(input[(hidden + j)..]) + Vector256.Create(recurrent[(hidden + j)..]));
-                    var g = Tanh(Vector256.Create(input[(2 * hidden + j)..]) + Vector256.Create(recurrent[(2 * hidden + j)..]));
-                    var o = Sigmoid(Vector256.Create(input[(3 * hidden + j)..]) + Vector256.Create(recurrent[(3 * hidden + j)..]));
+                    var f = Sigmoid(
+                        Vector256.Create(input[(hidden + j)..]) + Vector256.Create(recurrent[(hidden + j)..])
+                    );
+                    var g = Tanh(
+                        Vector256.Create(input[(2 * hidden + j)..]) + Vector256.Create(recurrent[(2 * hidden + j)..])
+                    );
+                    var o = Sigmoid(
+                        Vector256.Create(input[(3 * hidden + j)..]) + Vector256.Create(recurrent[(3 * hidden + j)..])
+                    );
                     var c = f * Vector256.Create(cell[j..]) + i * g;
                     c.CopyTo(cell[j..]);
                     (o * Tanh(c)).CopyTo(state[j..]);
@@ -146,8 +191,13 @@ internal sealed class RecurrentStep : PlanStep, IDisposable
                 for (; j + 8 <= hidden; j += 8)
                 {
                     var r = Sigmoid(Vector256.Create(input[j..]) + Vector256.Create(recurrent[j..]));
-                    var z = Sigmoid(Vector256.Create(input[(hidden + j)..]) + Vector256.Create(recurrent[(hidden + j)..]));
-                    var candidate = Tanh(Vector256.Create(input[(2 * hidden + j)..]) + r * Vector256.Create(recurrent[(2 * hidden + j)..]));
+                    var z = Sigmoid(
+                        Vector256.Create(input[(hidden + j)..]) + Vector256.Create(recurrent[(hidden + j)..])
+                    );
+                    var candidate = Tanh(
+                        Vector256.Create(input[(2 * hidden + j)..])
+                            + r * Vector256.Create(recurrent[(2 * hidden + j)..])
+                    );
                     ((Vector256<float>.One - z) * candidate + z * Vector256.Create(state[j..])).CopyTo(state[j..]);
                 }
                 for (; j < hidden; j++)
@@ -159,7 +209,8 @@ internal sealed class RecurrentStep : PlanStep, IDisposable
                 }
             }
             var row = output + (n * channels + direction * hidden) * steps + t;
-            for (var unit = 0; unit < hidden; unit++) row[unit * steps] = state[unit];
+            for (var unit = 0; unit < hidden; unit++)
+                row[unit * steps] = state[unit];
         }
     }
 
@@ -170,8 +221,11 @@ internal sealed class RecurrentStep : PlanStep, IDisposable
         var k = 0;
         var factor = Vector256.Create(scale);
         for (; k + 8 <= sum.Length; k += 8)
-            Vector256.FusedMultiplyAdd(Vector256.Create(values[k..]), factor, Vector256.Create(sum[k..])).CopyTo(sum[k..]);
-        for (; k < sum.Length; k++) sum[k] += scale * values[k];
+            Vector256
+                .FusedMultiplyAdd(Vector256.Create(values[k..]), factor, Vector256.Create(sum[k..]))
+                .CopyTo(sum[k..]);
+        for (; k < sum.Length; k++)
+            sum[k] += scale * values[k];
     }
 
     public void Dispose()

@@ -8,11 +8,12 @@ public sealed record GpuSpec(string Key, string Name, double PeakFlops, double B
     /// <summary>GeForce GTX 1050 (Pascal, 640 cores at 1455 MHz boost): 1.86 TFLOP/s FP32, 112 GB/s GDDR5.</summary>
     public static readonly GpuSpec Gtx1050 = new("gtx1050", "GeForce GTX 1050", 1.86e12, 112e9);
 
-    public static GpuSpec Named(string name) => name.ToLowerInvariant() switch
-    {
-        "gtx1050" => Gtx1050,
-        _ => throw new ArgumentException($"unknown GPU '{name}' for projection (known: gtx1050)"),
-    };
+    public static GpuSpec Named(string name) =>
+        name.ToLowerInvariant() switch
+        {
+            "gtx1050" => Gtx1050,
+            _ => throw new ArgumentException($"unknown GPU '{name}' for projection (known: gtx1050)"),
+        };
 }
 
 /// <summary>
@@ -24,7 +25,12 @@ public sealed record GpuSpec(string Key, string Name, double PeakFlops, double B
 public sealed record GpuProjection(GpuSpec Gpu, double Efficiency, double OverheadMsPerLayer, string Calibration)
 {
     /// <summary>Solves efficiency and per-layer overhead from two (model, measured ms) points with equal layer counts.</summary>
-    public static GpuProjection Calibrate(GpuSpec gpu, (ModelCost Cost, double Ms) large, (ModelCost Cost, double Ms) small, string description)
+    public static GpuProjection Calibrate(
+        GpuSpec gpu,
+        (ModelCost Cost, double Ms) large,
+        (ModelCost Cost, double Ms) small,
+        string description
+    )
     {
         if (large.Cost.Operations != small.Cost.Operations)
             throw new ArgumentException("calibration points must have the same number of layers");
@@ -33,7 +39,9 @@ public sealed record GpuProjection(GpuSpec Gpu, double Efficiency, double Overhe
         var scale = (large.Ms - small.Ms) / (rooflineLarge - rooflineSmall);
         var overhead = (large.Ms - scale * rooflineLarge) / large.Cost.Operations;
         if (!(scale > 0) || overhead < 0)
-            throw new ArgumentException($"calibration points give no physical model (scale {scale:G3}, overhead {overhead:G3} ms)");
+            throw new ArgumentException(
+                $"calibration points give no physical model (scale {scale:G3}, overhead {overhead:G3} ms)"
+            );
         return new GpuProjection(gpu, 1 / scale, overhead, description);
     }
 
@@ -41,5 +49,6 @@ public sealed record GpuProjection(GpuSpec Gpu, double Efficiency, double Overhe
     public static double RooflineMs(GpuSpec gpu, ModelCost cost) =>
         cost.Layers.Sum(l => Math.Max(2.0 * l.Macs / gpu.PeakFlops, l.Bytes / gpu.BytesPerSecond)) * 1e3;
 
-    public double ProjectMs(ModelCost cost) => RooflineMs(Gpu, cost) / Efficiency + OverheadMsPerLayer * cost.Operations;
+    public double ProjectMs(ModelCost cost) =>
+        RooflineMs(Gpu, cost) / Efficiency + OverheadMsPerLayer * cost.Operations;
 }

@@ -31,7 +31,9 @@ public sealed class OnnxRuntimeRunner : IDisposable
             OnnxExport.Export(loaded, path);
             using var options = new SessionOptions
             {
-                GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = threads, InterOpNumThreads = 1,
+                GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+                IntraOpNumThreads = threads,
+                InterOpNumThreads = 1,
                 ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             };
             options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
@@ -39,7 +41,10 @@ public sealed class OnnxRuntimeRunner : IDisposable
         }
         catch (OnnxRuntimeException e)
         {
-            throw new InvalidOperationException($"ONNX Runtime refused the exported {Path.GetFileName(loaded.Info.Architecture.Builder.Name)}: {e.Message}", e);
+            throw new InvalidOperationException(
+                $"ONNX Runtime refused the exported {Path.GetFileName(loaded.Info.Architecture.Builder.Name)}: {e.Message}",
+                e
+            );
         }
         finally
         {

@@ -42,7 +42,8 @@ public sealed class Architecture : IEquatable<Architecture>
         var widths = new Dictionary<string, int>(Widths);
         foreach (var (layer, width) in changes)
         {
-            if (!widths.ContainsKey(layer)) throw new ArgumentException($"architecture: no layer '{layer}' opens a channel space");
+            if (!widths.ContainsKey(layer))
+                throw new ArgumentException($"architecture: no layer '{layer}' opens a channel space");
             widths[layer] = width;
         }
         return new Architecture(Builder, Arguments, widths);
@@ -50,8 +51,10 @@ public sealed class Architecture : IEquatable<Architecture>
 
     private int Width(string layer)
     {
-        if (!Widths.TryGetValue(layer, out var width)) throw new InvalidDataException($"architecture: no width for layer '{layer}'");
-        if (width < 1) throw new InvalidDataException($"architecture: layer '{layer}' has width {width}; it must be at least 1");
+        if (!Widths.TryGetValue(layer, out var width))
+            throw new InvalidDataException($"architecture: no width for layer '{layer}'");
+        if (width < 1)
+            throw new InvalidDataException($"architecture: layer '{layer}' has width {width}; it must be at least 1");
         return width;
     }
 
@@ -59,10 +62,17 @@ public sealed class Architecture : IEquatable<Architecture>
     public void Validate()
     {
         var described = Graph;
-        var opening = described.Nodes.Where(n => n.Layer.Channels(NetworkGraph.InputShapes(n, described.DefaultShapes)) == ChannelEffect.Opens)
-            .Select(n => n.Name).ToHashSet();
+        var opening = described
+            .Nodes.Where(n =>
+                n.Layer.Channels(NetworkGraph.InputShapes(n, described.DefaultShapes)) == ChannelEffect.Opens
+            )
+            .Select(n => n.Name)
+            .ToHashSet();
         var unused = Widths.Keys.Where(k => !opening.Contains(k)).ToArray();
-        if (unused.Length > 0) throw new InvalidDataException($"architecture: widths for layers that open no channel space: {string.Join(", ", unused)}");
+        if (unused.Length > 0)
+            throw new InvalidDataException(
+                $"architecture: widths for layers that open no channel space: {string.Join(", ", unused)}"
+            );
     }
 
     private static readonly JsonSerializerOptions Indentless = new() { WriteIndented = false };
@@ -72,9 +82,18 @@ public sealed class Architecture : IEquatable<Architecture>
     {
         var order = Graph.Nodes.Select((n, i) => (n.Name, i)).ToDictionary(x => x.Name, x => x.i);
         var widths = new JsonObject();
-        foreach (var (layer, width) in Widths.OrderBy(w => order.GetValueOrDefault(w.Key, int.MaxValue)).ThenBy(w => w.Key, StringComparer.Ordinal))
+        foreach (
+            var (layer, width) in Widths
+                .OrderBy(w => order.GetValueOrDefault(w.Key, int.MaxValue))
+                .ThenBy(w => w.Key, StringComparer.Ordinal)
+        )
             widths[layer] = width;
-        return new JsonObject { ["builder"] = Builder.Name, ["arguments"] = JsonNode.Parse(argumentsJson), ["widths"] = widths }.ToJsonString(Indentless);
+        return new JsonObject
+        {
+            ["builder"] = Builder.Name,
+            ["arguments"] = JsonNode.Parse(argumentsJson),
+            ["widths"] = widths,
+        }.ToJsonString(Indentless);
     }
 
     /// <summary>
@@ -86,7 +105,9 @@ public sealed class Architecture : IEquatable<Architecture>
         JsonObject parsed;
         try
         {
-            parsed = JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException("architecture: JSON is not an object");
+            parsed =
+                JsonNode.Parse(json) as JsonObject
+                ?? throw new InvalidDataException("architecture: JSON is not an object");
         }
         catch (JsonException e)
         {
@@ -95,21 +116,36 @@ public sealed class Architecture : IEquatable<Architecture>
         Architecture architecture;
         if (parsed.ContainsKey("builder"))
         {
-            var name = parsed["builder"] is JsonValue value && value.TryGetValue<string>(out var text)
-                ? text
-                : throw new InvalidDataException($"architecture: builder must be a name, got {parsed["builder"]?.ToJsonString() ?? "null"}");
+            var name =
+                parsed["builder"] is JsonValue value && value.TryGetValue<string>(out var text)
+                    ? text
+                    : throw new InvalidDataException(
+                        $"architecture: builder must be a name, got {parsed["builder"]?.ToJsonString() ?? "null"}"
+                    );
             var builder = NetworkBuilders.Named(name);
-            var arguments = parsed["arguments"] as JsonObject ?? throw new InvalidDataException("architecture: no arguments object");
-            var widths = parsed["widths"] as JsonObject ?? throw new InvalidDataException("architecture: no widths object");
-            architecture = new Architecture(builder, builder.ReadArguments(arguments), widths.ToDictionary(w => w.Key, w =>
-                w.Value is JsonValue width && width.TryGetValue<int>(out var count)
-                    ? count
-                    : throw new InvalidDataException($"architecture: the width of '{w.Key}' must be a whole number, got {w.Value?.ToJsonString() ?? "null"}")));
+            var arguments =
+                parsed["arguments"] as JsonObject
+                ?? throw new InvalidDataException("architecture: no arguments object");
+            var widths =
+                parsed["widths"] as JsonObject ?? throw new InvalidDataException("architecture: no widths object");
+            architecture = new Architecture(
+                builder,
+                builder.ReadArguments(arguments),
+                widths.ToDictionary(
+                    w => w.Key,
+                    w =>
+                        w.Value is JsonValue width && width.TryGetValue<int>(out var count)
+                            ? count
+                            : throw new InvalidDataException(
+                                $"architecture: the width of '{w.Key}' must be a whole number, got {w.Value?.ToJsonString() ?? "null"}"
+                            )
+                )
+            );
         }
         else
         {
             architecture = NetworkBuilders.All.Select(b => b.FromLegacyJson(parsed)).FirstOrDefault(a => a is not null)
-                           ?? throw new InvalidDataException($"architecture: no builder reads {Shorten(json)}");
+                ?? throw new InvalidDataException($"architecture: no builder reads {Shorten(json)}");
         }
         architecture.Validate();
         return architecture;
@@ -123,34 +159,47 @@ public sealed class Architecture : IEquatable<Architecture>
     {
         foreach (var builder in NetworkBuilders.All)
         {
-            if (builder.Recognise(shapes) is not { } arguments) continue;
+            if (builder.Recognise(shapes) is not { } arguments)
+                continue;
             // The structure does not depend on the widths: describe it at width 1 to find the opening layers and their tensors.
             var skeleton = builder.Describe(arguments, _ => 1);
             var widths = new Dictionary<string, int>();
-            foreach (var node in skeleton.Nodes.Where(n => n.Layer.Channels(NetworkGraph.InputShapes(n, skeleton.DefaultShapes)) == ChannelEffect.Opens))
+            foreach (
+                var node in skeleton.Nodes.Where(n =>
+                    n.Layer.Channels(NetworkGraph.InputShapes(n, skeleton.DefaultShapes)) == ChannelEffect.Opens
+                )
+            )
             {
                 var tensor = node.Layer.OutputChannelTensors[0];
                 var name = $"{node.Name}.{tensor.Name}";
                 if (!shapes.TryGetValue(name, out var shape) || shape.Length <= tensor.Axis)
-                    throw new InvalidDataException($"no architecture in the metadata, and tensor {name} (which gives {node.Name}'s width) is missing or too small");
+                    throw new InvalidDataException(
+                        $"no architecture in the metadata, and tensor {name} (which gives {node.Name}'s width) is missing or too small"
+                    );
                 widths[node.Name] = (int)shape[tensor.Axis];
             }
             var architecture = new Architecture(builder, arguments, widths);
             architecture.Validate();
             return architecture;
         }
-        throw new InvalidDataException($"no architecture in the metadata, and no builder ({string.Join(", ", NetworkBuilders.All.Select(b => b.Name))}) recognises the tensor names");
+        throw new InvalidDataException(
+            $"no architecture in the metadata, and no builder ({string.Join(", ", NetworkBuilders.All.Select(b => b.Name))}) recognises the tensor names"
+        );
     }
 
     private static string Shorten(string text) => text.Length <= 80 ? text : text[..77] + "...";
 
     public bool Equals(Architecture? other) =>
-        other is not null && Builder.Name == other.Builder.Name && argumentsJson == other.argumentsJson
-        && Widths.Count == other.Widths.Count && Widths.All(w => other.Widths.TryGetValue(w.Key, out var v) && v == w.Value);
+        other is not null
+        && Builder.Name == other.Builder.Name
+        && argumentsJson == other.argumentsJson
+        && Widths.Count == other.Widths.Count
+        && Widths.All(w => other.Widths.TryGetValue(w.Key, out var v) && v == w.Value);
 
     public override bool Equals(object? obj) => Equals(obj as Architecture);
 
-    public override int GetHashCode() => HashCode.Combine(Builder.Name, argumentsJson, Widths.Count, Widths.Sum(w => w.Value));
+    public override int GetHashCode() =>
+        HashCode.Combine(Builder.Name, argumentsJson, Widths.Count, Widths.Sum(w => w.Value));
 
     public override string ToString() => ToJson();
 }

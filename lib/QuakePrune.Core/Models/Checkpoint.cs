@@ -10,13 +10,19 @@ namespace QuakePrune.Models;
 /// alone can rebuild the model and run it on raw traces. This layer knows no spectrograms: the study reads and writes
 /// those notes as typed settings (<c>QuakePrune.Training.SpectrogramNotes</c>).
 /// </summary>
-public sealed record ModelInfo(Architecture Architecture, ImageSize InputSize, IReadOnlyDictionary<string, string> Notes)
+public sealed record ModelInfo(
+    Architecture Architecture,
+    ImageSize InputSize,
+    IReadOnlyDictionary<string, string> Notes
+)
 {
     public const string ArchitectureKey = "architecture";
     public const string InputSizeKey = "input_size";
+
     /// <summary>The notes that hold the spectrogram settings, one key per setting after this prefix.</summary>
     public const string SpectrogramPrefix = "spectrogram.";
     public const string LabelsKey = "labels";
+
     /// <summary>Class index order of a classifier's output: 0 = noise, 1 = earthquake. A network of several outputs (EQTransformer's curves) records their names instead.</summary>
     public const string Labels = "noise,earthquake";
 
@@ -24,50 +30,74 @@ public sealed record ModelInfo(Architecture Architecture, ImageSize InputSize, I
     /// The network's input at batch 1: for an image network [1, C, H, W] at <see cref="InputSize"/>; a waveform network's
     /// description fixes its window itself ([1, 3, 6000] for EQTransformer), and <see cref="InputSize"/> means nothing for it.
     /// </summary>
-    public long[] InputShape => Architecture.Graph.InputShape.Length == 4
-        ? Architecture.Graph.InputShapeAt(1, InputSize.Height, InputSize.Width)
-        : Architecture.Graph.InputShape.ToArray();
+    public long[] InputShape =>
+        Architecture.Graph.InputShape.Length == 4
+            ? Architecture.Graph.InputShapeAt(1, InputSize.Height, InputSize.Width)
+            : Architecture.Graph.InputShape.ToArray();
 
     public ModelInfo With(string key, string value) =>
-        this with { Notes = new Dictionary<string, string>(Notes) { [key] = value } };
+        this with
+        {
+            Notes = new Dictionary<string, string>(Notes) { [key] = value },
+        };
 
     /// <summary>The notes but the spectrogram settings: the provenance, as `model show` lists it and ONNX export records it.</summary>
     public IEnumerable<KeyValuePair<string, string>> Provenance =>
         Notes.Where(kv => !kv.Key.StartsWith(SpectrogramPrefix, StringComparison.Ordinal));
 
-    public Dictionary<string, string> ToMetadata() => new(Notes)
-    {
-        [ArchitectureKey] = Architecture.ToJson(),
-        [InputSizeKey] = InputSize.ToString(),
-        [LabelsKey] = Architecture.Graph.Outputs.Count == 1 ? Labels : string.Join(",", Architecture.Graph.Outputs),
-    };
+    public Dictionary<string, string> ToMetadata() =>
+        new(Notes)
+        {
+            [ArchitectureKey] = Architecture.ToJson(),
+            [InputSizeKey] = InputSize.ToString(),
+            [LabelsKey] = Architecture.Graph.Outputs.Count == 1 ? Labels : string.Join(",", Architecture.Graph.Outputs),
+        };
 
     /// <summary>
     /// The architecture a header claims, checked against the tensors the file holds (names and shapes, from the same header's
     /// layout, without reading a weight): a header that claims other widths than its tensors have is refused, so no reader
     /// (model show, cost, pruning) reports widths the weights do not have.
     /// </summary>
-    private static Architecture RequireMatchingTensors(Architecture architecture, IReadOnlyDictionary<string, long[]> shapes)
+    private static Architecture RequireMatchingTensors(
+        Architecture architecture,
+        IReadOnlyDictionary<string, long[]> shapes
+    )
     {
         var graph = architecture.Graph;
-        var expected = graph.Nodes.SelectMany(node => node.Layer.State(NetworkGraph.InputShapes(node, graph.DefaultShapes))
-            .Select(t => (Name: $"{node.Name}.{t.Name}", t.Shape))).ToArray();
+        var expected = graph
+            .Nodes.SelectMany(node =>
+                node.Layer.State(NetworkGraph.InputShapes(node, graph.DefaultShapes))
+                    .Select(t => (Name: $"{node.Name}.{t.Name}", t.Shape))
+            )
+            .ToArray();
         foreach (var (name, shape) in expected)
         {
             if (!shapes.TryGetValue(name, out var actual))
-                throw new InvalidDataException($"the header's architecture has tensor '{name}' [{string.Join(", ", shape)}], which the file lacks");
+                throw new InvalidDataException(
+                    $"the header's architecture has tensor '{name}' [{string.Join(", ", shape)}], which the file lacks"
+                );
             if (!actual.SequenceEqual(shape))
                 throw new InvalidDataException(
-                    $"the header's architecture gives tensor '{name}' shape [{string.Join(", ", shape)}], but the file holds [{string.Join(", ", actual)}]");
+                    $"the header's architecture gives tensor '{name}' shape [{string.Join(", ", shape)}], but the file holds [{string.Join(", ", actual)}]"
+                );
         }
-        var extra = shapes.Keys.Except(expected.Select(e => e.Name), StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        var extra = shapes
+            .Keys.Except(expected.Select(e => e.Name), StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal)
+            .ToArray();
         if (extra.Length > 0)
-            throw new InvalidDataException($"the file holds tensors the header's architecture lacks ({string.Join(", ", extra.Take(5))}{(extra.Length > 5 ? ", ..." : "")})");
+            throw new InvalidDataException(
+                $"the file holds tensors the header's architecture lacks ({string.Join(", ", extra.Take(5))}{(extra.Length > 5 ? ", ..." : "")})"
+            );
         return architecture;
     }
 
     /// <summary>Reads the metadata; without an architecture (a torchvision export, say) it is recognised from the tensor names and shapes.</summary>
-    public static ModelInfo FromMetadata(IReadOnlyDictionary<string, string> metadata, IReadOnlyDictionary<string, long[]> shapes, string source)
+    public static ModelInfo FromMetadata(
+        IReadOnlyDictionary<string, string> metadata,
+        IReadOnlyDictionary<string, long[]> shapes,
+        string source
+    )
     {
         try
         {
@@ -77,7 +107,8 @@ public sealed record ModelInfo(Architecture Architecture, ImageSize InputSize, I
             var size = metadata.TryGetValue(InputSizeKey, out var text)
                 ? ImageSize.Parse(text) ?? throw new InvalidDataException($"input_size '{text}' is not HxW")
                 : new ImageSize(224, 224);
-            var notes = metadata.Where(kv => kv.Key is not (ArchitectureKey or InputSizeKey or LabelsKey))
+            var notes = metadata
+                .Where(kv => kv.Key is not (ArchitectureKey or InputSizeKey or LabelsKey))
                 .ToDictionary(kv => kv.Key, kv => kv.Value);
             return new ModelInfo(architecture, size, notes);
         }
@@ -100,7 +131,9 @@ public static class Checkpoint
     public static void Save(Network model, ModelInfo info, string path)
     {
         if (!model.Architecture.Equals(info.Architecture))
-            throw new ArgumentException($"{path}: the model's architecture differs from the one its metadata would record");
+            throw new ArgumentException(
+                $"{path}: the model's architecture differs from the one its metadata would record"
+            );
         AtomicFile.Write(path, partial => model.save(partial, info.ToMetadata()));
     }
 
@@ -121,7 +154,8 @@ public static class Checkpoint
         {
             model.load(path, strict: true);
             RequireFinite(model, path);
-            if (device is { } target) model.to(target);
+            if (device is { } target)
+                model.to(target);
         }
         catch
         {
@@ -136,18 +170,25 @@ public static class Checkpoint
     {
         foreach (var (name, tensor) in model.state_dict())
         {
-            if (tensor.dtype is not (ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16)) continue;
+            if (
+                tensor.dtype
+                is not (ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16)
+            )
+                continue;
             // x - x is 0 for every finite x and NaN for NaN and Inf, so the sum is NaN exactly when one value is not finite.
             using var difference = tensor - tensor;
             using var total = difference.sum();
             using var wide = total.to(ScalarType.Float64);
             if (double.IsNaN(wide.item<double>()))
-                throw new InvalidDataException($"{path}: tensor '{name}' holds NaN or infinite values; the checkpoint is not usable");
+                throw new InvalidDataException(
+                    $"{path}: tensor '{name}' holds NaN or infinite values; the checkpoint is not usable"
+                );
         }
     }
 
     private static void RequireFile(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"model checkpoint not found: {path}", path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"model checkpoint not found: {path}", path);
     }
 }

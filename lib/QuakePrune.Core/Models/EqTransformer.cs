@@ -9,18 +9,32 @@ namespace QuakePrune.Models;
 /// <param name="Shorten">The stride of the convolutional front before the BiLSTM stack; 1: no front.</param>
 /// <param name="DropRate">Dropout rate everywhere, in [0, 1).</param>
 public sealed record EqTransformerArguments(
-    int InChannels, int InSamples, RecurrentCell Recurrent, IReadOnlyList<int> ResCnnKernels, int LstmBlocks, int Shorten, double DropRate) : BuilderArguments
+    int InChannels,
+    int InSamples,
+    RecurrentCell Recurrent,
+    IReadOnlyList<int> ResCnnKernels,
+    int LstmBlocks,
+    int Shorten,
+    double DropRate
+) : BuilderArguments
 {
     public override IEnumerable<(string Field, string Problem)> Problems()
     {
         var shortest = 1 << EqTransformerBuilder.KernelSizes.Count;
-        if (InChannels < 1) yield return ("in_channels", $"must be at least 1, got {InChannels}");
-        if (InSamples < shortest) yield return ("in_samples", $"must be at least {shortest}, got {InSamples}");
-        if (!Enum.IsDefined(Recurrent)) yield return ("recurrent", $"must be lstm or gru, got {(int)Recurrent}");
-        if (ResCnnKernels.Any(k => k < 1)) yield return ("res_cnn_kernels", $"must all be at least 1, got [{string.Join(", ", ResCnnKernels)}]");
-        if (LstmBlocks < 1) yield return ("lstm_blocks", $"must be at least 1, got {LstmBlocks}");
-        if (Shorten < 1) yield return ("shorten", $"must be at least 1, got {Shorten}");
-        if (DropRate is not (>= 0 and < 1)) yield return ("drop_rate", $"must be in [0, 1), got {DropRate}");
+        if (InChannels < 1)
+            yield return ("in_channels", $"must be at least 1, got {InChannels}");
+        if (InSamples < shortest)
+            yield return ("in_samples", $"must be at least {shortest}, got {InSamples}");
+        if (!Enum.IsDefined(Recurrent))
+            yield return ("recurrent", $"must be lstm or gru, got {(int)Recurrent}");
+        if (ResCnnKernels.Any(k => k < 1))
+            yield return ("res_cnn_kernels", $"must all be at least 1, got [{string.Join(", ", ResCnnKernels)}]");
+        if (LstmBlocks < 1)
+            yield return ("lstm_blocks", $"must be at least 1, got {LstmBlocks}");
+        if (Shorten < 1)
+            yield return ("shorten", $"must be at least 1, got {Shorten}");
+        if (DropRate is not (>= 0 and < 1))
+            yield return ("drop_rate", $"must be in [0, 1), got {DropRate}");
     }
 }
 
@@ -68,7 +82,9 @@ public sealed class EqTransformerBuilder : NetworkBuilder<EqTransformerArguments
     public static IReadOnlyList<int> ResCnnKernels { get; } = [3, 3, 3, 3, 2, 3, 2];
 
     /// <summary>Hidden size of every recurrent layer, units of every attention, and the feed-forward's hidden width (SeisBench's constants).</summary>
-    public const int RecurrentHidden = 16, AttentionUnits = 32, FeedForwardHidden = 128;
+    public const int RecurrentHidden = 16,
+        AttentionUnits = 32,
+        FeedForwardHidden = 128;
 
     /// <summary>The pick attentions' local window (times t - 1 to t + 1).</summary>
     public const int PickAttentionWidth = 3;
@@ -78,9 +94,7 @@ public sealed class EqTransformerBuilder : NetworkBuilder<EqTransformerArguments
 
     private static readonly string[] Phases = ["p", "s"];
 
-    private EqTransformerBuilder()
-    {
-    }
+    private EqTransformerBuilder() { }
 
     public override string Name => "eqtransformer";
 
@@ -92,16 +106,36 @@ public sealed class EqTransformerBuilder : NetworkBuilder<EqTransformerArguments
     public override Architecture Create(string member, NetworkOptions options)
     {
         if (options.Classes != Phases.Length)
-            throw new ArgumentException($"{member} picks P and S: it has 2 phase outputs beside detection, not {options.Classes} classes");
-        if (options.InChannels < 1) throw new ArgumentException($"{member}: input channels must be at least 1, got {options.InChannels}");
-        var standard = new EqTransformerArguments(options.InChannels, 6000, RecurrentCell.Lstm, ResCnnKernels.ToArray(), 3, 1, 0.1);
+            throw new ArgumentException(
+                $"{member} picks P and S: it has 2 phase outputs beside detection, not {options.Classes} classes"
+            );
+        if (options.InChannels < 1)
+            throw new ArgumentException($"{member}: input channels must be at least 1, got {options.InChannels}");
+        var standard = new EqTransformerArguments(
+            options.InChannels,
+            6000,
+            RecurrentCell.Lstm,
+            ResCnnKernels.ToArray(),
+            3,
+            1,
+            0.1
+        );
         var (structure, filters) = member switch
         {
             "eqtransformer" => (standard, Filters.ToArray()),
             "eqt-gru" => (standard with { Recurrent = RecurrentCell.Gru }, Filters.ToArray()),
             "eqt-cnn-bilstm" => (standard with { LstmBlocks = 1, Shorten = 2 }, Filters.ToArray()),
-            "eqt-lite" => (standard with { ResCnnKernels = [3, 3, 3, 2], LstmBlocks = 2 }, Filters.Select(f => f / 2).ToArray()),
-            _ => throw new ArgumentException($"'{member}' is not a member of the EQTransformer builder ({string.Join(", ", Members)})"),
+            "eqt-lite" => (
+                standard with
+                {
+                    ResCnnKernels = [3, 3, 3, 2],
+                    LstmBlocks = 2,
+                },
+                Filters.Select(f => f / 2).ToArray()
+            ),
+            _ => throw new ArgumentException(
+                $"'{member}' is not a member of the EQTransformer builder ({string.Join(", ", Members)})"
+            ),
         };
         var architecture = new Architecture(this, structure, Widths(structure, filters));
         architecture.Validate();
@@ -112,22 +146,28 @@ public sealed class EqTransformerBuilder : NetworkBuilder<EqTransformerArguments
     private static Dictionary<string, int> Widths(EqTransformerArguments s, int[] filters)
     {
         var widths = new Dictionary<string, int>();
-        for (var i = 0; i < filters.Length; i++) widths[$"encoder.convs.{i}"] = filters[i];
+        for (var i = 0; i < filters.Length; i++)
+            widths[$"encoder.convs.{i}"] = filters[i];
         for (var b = 0; b < s.ResCnnKernels.Count; b++)
         {
             widths[$"res_cnn_stack.members.{b}.conv1"] = filters[^1];
             widths[$"res_cnn_stack.members.{b}.conv2"] = filters[^1];
         }
-        if (s.Shorten > 1) widths["cnn_front.conv"] = filters[^1];
-        for (var b = 0; b < s.LstmBlocks; b++) widths[$"bi_{Rnn(s)}_stack.members.{b}.conv"] = RecurrentHidden;
+        if (s.Shorten > 1)
+            widths["cnn_front.conv"] = filters[^1];
+        for (var b = 0; b < s.LstmBlocks; b++)
+            widths[$"bi_{Rnn(s)}_stack.members.{b}.conv"] = RecurrentHidden;
         foreach (var decoder in DecoderNames())
-            for (var i = 0; i < filters.Length; i++) widths[$"{decoder}.convs.{i}"] = filters[^(i + 1)];
+            for (var i = 0; i < filters.Length; i++)
+                widths[$"{decoder}.convs.{i}"] = filters[^(i + 1)];
         widths["conv_d"] = 1;
-        for (var k = 0; k < Phases.Length; k++) widths[$"pick_convs.{k}"] = 1;
+        for (var k = 0; k < Phases.Length; k++)
+            widths[$"pick_convs.{k}"] = 1;
         return widths;
     }
 
-    private static IEnumerable<string> DecoderNames() => ["decoder_d", .. Phases.Select((_, k) => $"pick_decoders.{k}")];
+    private static IEnumerable<string> DecoderNames() =>
+        ["decoder_d", .. Phases.Select((_, k) => $"pick_decoders.{k}")];
 
     public override NetworkGraph Describe(EqTransformerArguments s, Func<string, int> widthOf)
     {
@@ -142,7 +182,11 @@ public sealed class EqTransformerBuilder : NetworkBuilder<EqTransformerArguments
         var x = NetworkGraph.Input;
         for (var i = 0; i < KernelSizes.Count; i++)
         {
-            x = Add($"encoder.convs.{i}", new Conv1dLayer(widthOf($"encoder.convs.{i}"), KernelSizes[i], PaddingSize: KernelSizes[i] / 2), x);
+            x = Add(
+                $"encoder.convs.{i}",
+                new Conv1dLayer(widthOf($"encoder.convs.{i}"), KernelSizes[i], PaddingSize: KernelSizes[i] / 2),
+                x
+            );
             x = Add($"encoder.relus.{i}", new ReluLayer(), x);
             x = Add($"encoder.pools.{i}", new MaxPool1dLayer(2, 2, CeilMode: true), x);
         }
@@ -160,15 +204,21 @@ public sealed class EqTransformerBuilder : NetworkBuilder<EqTransformerArguments
                 y = Add($"{p}.norm{c}", new BatchNorm1dLayer(1e-3), y);
                 y = Add($"{p}.relu{c}", new ReluLayer(), y);
                 y = Add($"{p}.dropout{c}", new SpatialDropoutLayer(s.DropRate), y);
-                if (kernel % 2 == 0) y = Add($"{p}.pad{c}", new ConstantPad1dLayer((kernel - 1) / 2, kernel / 2), y);
-                y = Add($"{p}.conv{c}", new Conv1dLayer(widthOf($"{p}.conv{c}"), kernel, PaddingSize: kernel % 2 == 0 ? 0 : kernel / 2), y);
+                if (kernel % 2 == 0)
+                    y = Add($"{p}.pad{c}", new ConstantPad1dLayer((kernel - 1) / 2, kernel / 2), y);
+                y = Add(
+                    $"{p}.conv{c}",
+                    new Conv1dLayer(widthOf($"{p}.conv{c}"), kernel, PaddingSize: kernel % 2 == 0 ? 0 : kernel / 2),
+                    y
+                );
             }
             x = Add($"{p}.add", new AddLayer(), y, x);
         }
 
         // The convolutional front of eqt-cnn-bilstm: shortens the sequence before the recurrence.
         var steps = s.InSamples;
-        for (var i = 0; i < KernelSizes.Count; i++) steps = (steps + 1) / 2;
+        for (var i = 0; i < KernelSizes.Count; i++)
+            steps = (steps + 1) / 2;
         if (s.Shorten > 1)
         {
             x = Add("cnn_front.conv", new Conv1dLayer(widthOf("cnn_front.conv"), 3, s.Shorten, 1), x);
@@ -189,7 +239,8 @@ public sealed class EqTransformerBuilder : NetworkBuilder<EqTransformerArguments
         {
             x = Add("cnn_front.upsample", new Upsample1dLayer(s.Shorten), x);
             var shortened = (steps - 1) / s.Shorten + 1;
-            if (shortened * s.Shorten > steps) x = Add("cnn_front.crop", new Crop1dLayer(0, shortened * s.Shorten - steps), x);
+            if (shortened * s.Shorten > steps)
+                x = Add("cnn_front.crop", new Crop1dLayer(0, shortened * s.Shorten - steps), x);
         }
 
         foreach (var t in new[] { "transformer_d0", "transformer_d" })
@@ -206,13 +257,38 @@ public sealed class EqTransformerBuilder : NetworkBuilder<EqTransformerArguments
         detection = Add("conv_d", new Conv1dLayer(widthOf("conv_d"), 11, PaddingSize: 5), detection);
         // Each output is a sigmoid of the squeezed logits, so a trainer can read the logits (the sigmoid's input) and take
         // the loss on them: on probabilities a clipped loss has no gradient where the sigmoid saturated.
-        var outputs = new List<string> { Add("detection", new SigmoidLayer(), Add("squeeze_d", new SqueezeLayer(1), detection)) };
-        var picks = Phases.Select((_, k) => Add($"pick_{Rnn(s)}s.{k}", new RecurrentLayer(s.Recurrent, RecurrentHidden, Bidirectional: false), shared)).ToArray();
+        var outputs = new List<string>
+        {
+            Add("detection", new SigmoidLayer(), Add("squeeze_d", new SqueezeLayer(1), detection)),
+        };
+        var picks = Phases
+            .Select(
+                (_, k) =>
+                    Add(
+                        $"pick_{Rnn(s)}s.{k}",
+                        new RecurrentLayer(s.Recurrent, RecurrentHidden, Bidirectional: false),
+                        shared
+                    )
+            )
+            .ToArray();
         picks = picks.Select((p, k) => Add($"pick_dropouts.{k}", new DropoutLayer(s.DropRate), p)).ToArray();
-        picks = picks.Select((p, k) => Add($"pick_attentions.{k}", new AdditiveSelfAttentionLayer(AttentionUnits, PickAttentionWidth), p)).ToArray();
+        picks = picks
+            .Select(
+                (p, k) =>
+                    Add($"pick_attentions.{k}", new AdditiveSelfAttentionLayer(AttentionUnits, PickAttentionWidth), p)
+            )
+            .ToArray();
         picks = picks.Select((p, k) => Decoder($"pick_decoders.{k}", p, s.InSamples, widthOf, Add)).ToArray();
-        picks = picks.Select((p, k) => Add($"pick_convs.{k}", new Conv1dLayer(widthOf($"pick_convs.{k}"), 11, PaddingSize: 5), p)).ToArray();
-        outputs.AddRange(picks.Select((p, k) => Add(Phases[k], new SigmoidLayer(), Add($"pick_squeezes.{k}", new SqueezeLayer(1), p))));
+        picks = picks
+            .Select(
+                (p, k) => Add($"pick_convs.{k}", new Conv1dLayer(widthOf($"pick_convs.{k}"), 11, PaddingSize: 5), p)
+            )
+            .ToArray();
+        outputs.AddRange(
+            picks.Select(
+                (p, k) => Add(Phases[k], new SigmoidLayer(), Add($"pick_squeezes.{k}", new SqueezeLayer(1), p))
+            )
+        );
         return new NetworkGraph(nodes, [1, s.InChannels, s.InSamples], outputs);
     }
 
@@ -220,7 +296,13 @@ public sealed class EqTransformerBuilder : NetworkBuilder<EqTransformerArguments
     /// A decoder: per level, nearest upsampling by 2, the last sample cropped where the encoder padded an odd length (so the
     /// output has <paramref name="samples"/> again), a "same" convolution and a ReLU.
     /// </summary>
-    private static string Decoder(string name, string x, int samples, Func<string, int> widthOf, Func<string, Layer, string[], string> add)
+    private static string Decoder(
+        string name,
+        string x,
+        int samples,
+        Func<string, int> widthOf,
+        Func<string, Layer, string[], string> add
+    )
     {
         var levels = KernelSizes.Count;
         var odd = new bool[levels];
@@ -232,9 +314,14 @@ public sealed class EqTransformerBuilder : NetworkBuilder<EqTransformerArguments
         for (var i = 0; i < levels; i++)
         {
             x = add($"{name}.upsamples.{i}", new Upsample1dLayer(2), [x]);
-            if (odd[i]) x = add($"{name}.crops.{i}", new Crop1dLayer(0, 1), [x]);
+            if (odd[i])
+                x = add($"{name}.crops.{i}", new Crop1dLayer(0, 1), [x]);
             var kernel = KernelSizes[levels - 1 - i];
-            x = add($"{name}.convs.{i}", new Conv1dLayer(widthOf($"{name}.convs.{i}"), kernel, PaddingSize: kernel / 2), [x]);
+            x = add(
+                $"{name}.convs.{i}",
+                new Conv1dLayer(widthOf($"{name}.convs.{i}"), kernel, PaddingSize: kernel / 2),
+                [x]
+            );
             x = add($"{name}.relus.{i}", new ReluLayer(), [x]);
         }
         return x;
@@ -243,16 +330,34 @@ public sealed class EqTransformerBuilder : NetworkBuilder<EqTransformerArguments
     /// <summary>A bare SeisBench EQTransformer state dict (or one of the variants'), by its module names.</summary>
     public override EqTransformerArguments? Recognise(IReadOnlyDictionary<string, long[]> shapes)
     {
-        if (!shapes.TryGetValue("encoder.convs.0.weight", out var stem) || stem.Length != 3 || !shapes.ContainsKey("transformer_d0.attention.Wx")) return null;
-        var cell = shapes.ContainsKey("bi_gru_stack.members.0.gru.weight_ih_l0") || shapes.ContainsKey("pick_grus.0.weight_ih_l0")
-            ? RecurrentCell.Gru
-            : RecurrentCell.Lstm;
+        if (
+            !shapes.TryGetValue("encoder.convs.0.weight", out var stem)
+            || stem.Length != 3
+            || !shapes.ContainsKey("transformer_d0.attention.Wx")
+        )
+            return null;
+        var cell =
+            shapes.ContainsKey("bi_gru_stack.members.0.gru.weight_ih_l0")
+            || shapes.ContainsKey("pick_grus.0.weight_ih_l0")
+                ? RecurrentCell.Gru
+                : RecurrentCell.Lstm;
         var rnn = cell == RecurrentCell.Lstm ? "lstm" : "gru";
         var kernels = new List<int>();
-        while (shapes.TryGetValue($"res_cnn_stack.members.{kernels.Count}.conv1.weight", out var w) && w.Length == 3) kernels.Add((int)w[2]);
+        while (shapes.TryGetValue($"res_cnn_stack.members.{kernels.Count}.conv1.weight", out var w) && w.Length == 3)
+            kernels.Add((int)w[2]);
         var blocks = 0;
-        while (shapes.ContainsKey($"bi_{rnn}_stack.members.{blocks}.{rnn}.weight_ih_l0")) blocks++;
-        if (kernels.Count == 0 || blocks == 0) return null;
-        return new EqTransformerArguments((int)stem[1], 6000, cell, kernels.ToArray(), blocks, shapes.ContainsKey("cnn_front.conv.weight") ? 2 : 1, 0.1);
+        while (shapes.ContainsKey($"bi_{rnn}_stack.members.{blocks}.{rnn}.weight_ih_l0"))
+            blocks++;
+        if (kernels.Count == 0 || blocks == 0)
+            return null;
+        return new EqTransformerArguments(
+            (int)stem[1],
+            6000,
+            cell,
+            kernels.ToArray(),
+            blocks,
+            shapes.ContainsKey("cnn_front.conv.weight") ? 2 : 1,
+            0.1
+        );
     }
 }

@@ -8,12 +8,16 @@ public enum ChannelEffect
 {
     /// <summary>It writes a new channel space (a filter or neuron per channel) from its first input's, which it reads: a convolution, a linear layer.</summary>
     Opens,
+
     /// <summary>Its output has its first input's channels, one for one: a normalisation, an activation, pooling, dropout.</summary>
     PassesThrough,
+
     /// <summary>Its output joins every input's channels one for one (an elementwise sum): they become one space, pruned as one.</summary>
     Merges,
+
     /// <summary>It reads its first input's channels (through <see cref="Layer.InputChannelTensors"/>) into an output whose width is its own and never pruned (a recurrent layer's hidden size).</summary>
     Consumes,
+
     /// <summary>It mixes channels in a way pruning cannot follow: every space it touches keeps all its channels.</summary>
     Opaque,
 }
@@ -23,12 +27,16 @@ public enum TensorRole
 {
     /// <summary>A filter or neuron's weights (a convolution's or linear layer's weight).</summary>
     Weight,
+
     /// <summary>An additive term per channel (a bias).</summary>
     Bias,
+
     /// <summary>A normalisation's learned scale (BatchNorm's gamma): network slimming ranks channels by it.</summary>
     Scale,
+
     /// <summary>A normalisation's learned shift (BatchNorm's beta).</summary>
     Shift,
+
     /// <summary>A statistic kept per channel (running mean, running variance).</summary>
     Statistic,
 }
@@ -97,7 +105,8 @@ public abstract record Layer
     protected long[] Require(IReadOnlyList<long[]> inputs, int rank, string what)
     {
         var x = inputs[0];
-        if (x.Length != rank) throw new InvalidDataException($"{Kind} expects {what} (rank {rank}), got {Text(x)}");
+        if (x.Length != rank)
+            throw new InvalidDataException($"{Kind} expects {what} (rank {rank}), got {Text(x)}");
         return x;
     }
 }
@@ -110,10 +119,18 @@ public abstract record Layer
 public abstract record InferenceOp;
 
 /// <summary>A dense or grouped convolution over <c>Stride.Length</c> spatial axes; weight <c>[out, in / groups, k...]</c>.</summary>
-public sealed record ConvolutionOp(long[] Stride, long[] Padding, long[] Dilation, long Groups, string Weight, string? Bias) : InferenceOp;
+public sealed record ConvolutionOp(
+    long[] Stride,
+    long[] Padding,
+    long[] Dilation,
+    long Groups,
+    string Weight,
+    string? Bias
+) : InferenceOp;
 
 /// <summary>Batch normalisation with running statistics: at inference an affine map per channel, foldable into a convolution before it.</summary>
-public sealed record BatchNormOp(string? Weight, string? Bias, string RunningMean, string RunningVar, double Eps) : InferenceOp;
+public sealed record BatchNormOp(string? Weight, string? Bias, string RunningMean, string RunningVar, double Eps)
+    : InferenceOp;
 
 /// <summary>max(x, 0).</summary>
 public sealed record ReluOp : InferenceOp;
@@ -125,7 +142,8 @@ public sealed record SumOp : InferenceOp;
 /// Max or average pooling over windows (no dilation; average pooling counts the padding). <see cref="CeilMode"/>: a last,
 /// shorter window at the end of each axis is pooled too (PyTorch's ceil_mode).
 /// </summary>
-public sealed record PoolOp(bool Max, long[] Kernel, long[] Stride, long[] Padding, bool CeilMode = false) : InferenceOp;
+public sealed record PoolOp(bool Max, long[] Kernel, long[] Stride, long[] Padding, bool CeilMode = false)
+    : InferenceOp;
 
 /// <summary>The mean over every spatial axis, which are kept with size 1.</summary>
 public sealed record GlobalAveragePoolOp : InferenceOp;

@@ -2,9 +2,18 @@ namespace QuakePrune.Models;
 
 /// <summary>What one layer costs at a given input shape: parameters, multiply-accumulates and float32 bytes moved.</summary>
 public sealed record LayerCost(
-    string Name, Layer Layer, IReadOnlyList<long[]> InputShapes, long[] OutputShape, long Params, long Macs, long ActivationBytes, long WeightBytes)
+    string Name,
+    Layer Layer,
+    IReadOnlyList<long[]> InputShapes,
+    long[] OutputShape,
+    long Params,
+    long Macs,
+    long ActivationBytes,
+    long WeightBytes
+)
 {
     public string Kind => Layer.Kind;
+
     /// <summary>Channels (axis 1) of the first input and of the output.</summary>
     public long InChannels => InputShapes[0][1];
     public long OutChannels => OutputShape[1];
@@ -17,13 +26,15 @@ public sealed record ModelCost(IReadOnlyList<LayerCost> Layers, long[] InputShap
     public long Params => Layers.Sum(l => l.Params);
     public long Macs => Layers.Sum(l => l.Macs);
     public long Bytes => Layers.Sum(l => l.Bytes);
+
     /// <summary>Layers that launch work on a device (everything but free reshapes).</summary>
     public int Operations => Layers.Count(l => l.Layer.LaunchesWork);
 
     /// <summary>The cost of an image network at height x width (batch 1).</summary>
     public static ModelCost Of(Architecture architecture, int height, int width)
     {
-        if (height < 1 || width < 1) throw new ArgumentException($"input size must be positive, got {height}x{width}");
+        if (height < 1 || width < 1)
+            throw new ArgumentException($"input size must be positive, got {height}x{width}");
         return Of(architecture, architecture.Graph.InputShapeAt(1, height, width));
     }
 
@@ -42,7 +53,18 @@ public sealed record ModelCost(IReadOnlyList<LayerCost> Layers, long[] InputShap
             var output = shapes[node.Name];
             var parameters = node.Layer.State(inputs).Where(t => t.IsParameter).Sum(t => t.Elements);
             var activations = inputs.Sum(Elements) + Elements(output);
-            costs.Add(new LayerCost(node.Name, node.Layer, inputs, output, parameters, node.Layer.Macs(inputs, output), 4 * activations, 4 * parameters));
+            costs.Add(
+                new LayerCost(
+                    node.Name,
+                    node.Layer,
+                    inputs,
+                    output,
+                    parameters,
+                    node.Layer.Macs(inputs, output),
+                    4 * activations,
+                    4 * parameters
+                )
+            );
         }
         return new ModelCost(costs, inputShape);
     }

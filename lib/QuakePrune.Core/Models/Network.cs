@@ -44,27 +44,37 @@ public sealed class Network : nn.Module<Tensor, Tensor>
         order = Graph.Order.ToArray();
         layerModules = order.Select(n => built.GetValueOrDefault(n.Name)).ToArray();
         // Slot 0 is the network input; slot k + 1 the output of the k-th layer in order.
-        slotOf = order.Select((n, k) => (n.Name, k + 1)).ToDictionary(x => x.Name, x => x.Item2, StringComparer.Ordinal);
+        slotOf = order
+            .Select((n, k) => (n.Name, k + 1))
+            .ToDictionary(x => x.Name, x => x.Item2, StringComparer.Ordinal);
         slotOf[NetworkGraph.Input] = 0;
         inputSlots = order.Select(n => n.Inputs.Select(i => slotOf[i]).ToArray()).ToArray();
         outputsPlan = Plan(Graph.Outputs.Select(o => slotOf[o]).ToArray());
-        if (initialise) architecture.Builder.Initialise(this);
+        if (initialise)
+            architecture.Builder.Initialise(this);
     }
 
     /// <summary>The layers that <paramref name="wanted"/> needs, and when each value they read can be released.</summary>
     private ForwardPlan Plan(int[] wanted)
     {
         var needed = new bool[order.Length + 1];
-        foreach (var s in wanted) needed[s] = true;
+        foreach (var s in wanted)
+            needed[s] = true;
         for (var k = order.Length - 1; k >= 0; k--)
             if (needed[k + 1])
-                foreach (var s in inputSlots[k]) needed[s] = true;
+                foreach (var s in inputSlots[k])
+                    needed[s] = true;
         var layers = Enumerable.Range(0, order.Length).Where(k => needed[k + 1]).ToArray();
         var lastReader = new int[order.Length + 1];
         Array.Fill(lastReader, -1);
         foreach (var k in layers)
-            foreach (var s in inputSlots[k]) lastReader[s] = k;
-        var releasedAfter = layers.Select(k => Enumerable.Range(1, order.Length).Where(s => lastReader[s] == k && !wanted.Contains(s)).ToArray()).ToArray();
+        foreach (var s in inputSlots[k])
+            lastReader[s] = k;
+        var releasedAfter = layers
+            .Select(k =>
+                Enumerable.Range(1, order.Length).Where(s => lastReader[s] == k && !wanted.Contains(s)).ToArray()
+            )
+            .ToArray();
         return new ForwardPlan(layers, releasedAfter, wanted);
     }
 
@@ -84,7 +94,10 @@ public sealed class Network : nn.Module<Tensor, Tensor>
     /// <summary>The single output (logits for a classifier) for an input of the description's rank and channel count.</summary>
     public override Tensor forward(Tensor x)
     {
-        if (outputsPlan.Wanted.Length != 1) throw new InvalidOperationException($"the network has {outputsPlan.Wanted.Length} outputs: call ForwardAll");
+        if (outputsPlan.Wanted.Length != 1)
+            throw new InvalidOperationException(
+                $"the network has {outputsPlan.Wanted.Length} outputs: call ForwardAll"
+            );
         return ForwardAll(x)[0];
     }
 
@@ -100,9 +113,13 @@ public sealed class Network : nn.Module<Tensor, Tensor>
         var key = string.Join("\n", nodes);
         if (!nodePlans.TryGetValue(key, out var plan))
         {
-            var slots = nodes.Select(n => slotOf.TryGetValue(n, out var slot) && slot > 0
-                ? slot
-                : throw new ArgumentException($"the network has no layer '{n}'")).ToArray();
+            var slots = nodes
+                .Select(n =>
+                    slotOf.TryGetValue(n, out var slot) && slot > 0
+                        ? slot
+                        : throw new ArgumentException($"the network has no layer '{n}'")
+                )
+                .ToArray();
             nodePlans[key] = plan = Plan(slots);
         }
         return Run(x, plan);
@@ -111,8 +128,10 @@ public sealed class Network : nn.Module<Tensor, Tensor>
     private Tensor[] Run(Tensor x, ForwardPlan plan)
     {
         if (x.dim() != Graph.InputShape.Length || x.shape[1] != Graph.InChannels)
-            throw new ArgumentException($"the network expects input [N, {Graph.InChannels}{string.Concat(Enumerable.Repeat(", ...", Graph.InputShape.Length - 2))}], " +
-                                        $"got [{string.Join(", ", x.shape)}]");
+            throw new ArgumentException(
+                $"the network expects input [N, {Graph.InChannels}{string.Concat(Enumerable.Repeat(", ...", Graph.InputShape.Length - 2))}], "
+                    + $"got [{string.Join(", ", x.shape)}]"
+            );
         var values = new Tensor?[order.Length + 1];
         values[0] = x;
         for (var j = 0; j < plan.Layers.Length; j++)
@@ -127,7 +146,8 @@ public sealed class Network : nn.Module<Tensor, Tensor>
             var y = order[k].Layer.Forward(layerModules[k], inputs, training, mayOverwrite);
             foreach (var s in released)
             {
-                if (!ReferenceEquals(values[s], y)) values[s]!.Dispose();
+                if (!ReferenceEquals(values[s], y))
+                    values[s]!.Dispose();
                 values[s] = null;
             }
             values[k + 1] = y;

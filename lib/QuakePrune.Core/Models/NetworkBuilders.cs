@@ -45,7 +45,8 @@ public static class BuilderJson
     };
 
     /// <summary>The arguments of builder <paramref name="builder"/> in <paramref name="json"/>, checked field by field.</summary>
-    public static T Read<T>(string builder, JsonObject json) where T : BuilderArguments
+    public static T Read<T>(string builder, JsonObject json)
+        where T : BuilderArguments
     {
         var info = Options.GetTypeInfo(typeof(T));
         var fields = info.Properties.ToDictionary(p => p.Name);
@@ -56,7 +57,9 @@ public static class BuilderJson
             if (value is null && !(field.AssociatedParameter?.IsNullable ?? field.IsSetNullable))
                 throw Invalid(builder, name, $"is null; it must be {Describe(field.PropertyType)}");
         }
-        foreach (var field in info.Properties.Where(p => p.AssociatedParameter is { HasDefaultValue: false } || p.IsRequired))
+        foreach (
+            var field in info.Properties.Where(p => p.AssociatedParameter is { HasDefaultValue: false } || p.IsRequired)
+        )
             if (!json.ContainsKey(field.Name))
                 throw Invalid(builder, field.Name, $"is missing ({Describe(field.PropertyType)})");
         T arguments;
@@ -68,7 +71,10 @@ public static class BuilderJson
         catch (JsonException e)
         {
             throw FieldOf(e.Path) is { } name && fields.TryGetValue(name, out var field)
-                ? new InvalidDataException($"{builder}: argument '{name}' must be {Describe(field.PropertyType)}, got {json[name]?.ToJsonString() ?? "null"}", e)
+                ? new InvalidDataException(
+                    $"{builder}: argument '{name}' must be {Describe(field.PropertyType)}, got {json[name]?.ToJsonString() ?? "null"}",
+                    e
+                )
                 : new InvalidDataException($"{builder}: arguments malformed ({e.Message})", e);
         }
         Check(builder, arguments);
@@ -84,10 +90,12 @@ public static class BuilderJson
 
     private static void Check(string builder, BuilderArguments arguments)
     {
-        foreach (var (field, problem) in arguments.Problems()) throw Invalid(builder, field, problem);
+        foreach (var (field, problem) in arguments.Problems())
+            throw Invalid(builder, field, problem);
     }
 
-    private static InvalidDataException Invalid(string builder, string field, string problem) => new($"{builder}: argument '{field}' {problem}");
+    private static InvalidDataException Invalid(string builder, string field, string problem) =>
+        new($"{builder}: argument '{field}' {problem}");
 
     /// <summary>The top-level field of a serialiser's path ("$.blocks[2]" is blocks); null for the object itself.</summary>
     private static string? FieldOf(string? path) =>
@@ -96,12 +104,20 @@ public static class BuilderJson
     private static string Describe(Type type)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
-        if (type.IsEnum) return $"one of {string.Join(", ", Enum.GetNames(type).Select(JsonNamingPolicy.SnakeCaseLower.ConvertName))}";
-        if (type == typeof(int) || type == typeof(long)) return "a whole number";
-        if (type == typeof(double) || type == typeof(float)) return "a number";
-        if (type == typeof(bool)) return "true or false";
-        if (type == typeof(string)) return "a string";
-        var element = type.IsArray ? type.GetElementType() : type.IsGenericType ? type.GetGenericArguments()[0] : null;
+        if (type.IsEnum)
+            return $"one of {string.Join(", ", Enum.GetNames(type).Select(JsonNamingPolicy.SnakeCaseLower.ConvertName))}";
+        if (type == typeof(int) || type == typeof(long))
+            return "a whole number";
+        if (type == typeof(double) || type == typeof(float))
+            return "a number";
+        if (type == typeof(bool))
+            return "true or false";
+        if (type == typeof(string))
+            return "a string";
+        var element =
+            type.IsArray ? type.GetElementType()
+            : type.IsGenericType ? type.GetGenericArguments()[0]
+            : null;
         return element is null ? $"an object ({type.Name})" : $"a list, each {Describe(element)}";
     }
 }
@@ -146,7 +162,8 @@ public interface INetworkBuilder
 /// The way to write a builder: it works on its own record of arguments, and this base does the JSON and the checks that
 /// the arguments given are that record, so a builder never parses JSON nor casts.
 /// </summary>
-public abstract class NetworkBuilder<TArguments> : INetworkBuilder where TArguments : BuilderArguments
+public abstract class NetworkBuilder<TArguments> : INetworkBuilder
+    where TArguments : BuilderArguments
 {
     public abstract string Name { get; }
 
@@ -163,9 +180,7 @@ public abstract class NetworkBuilder<TArguments> : INetworkBuilder where TArgume
     public virtual Architecture? FromLegacyJson(JsonObject json) => null;
 
     /// <summary>Nothing to add to PyTorch's module defaults, unless a builder says otherwise.</summary>
-    public virtual void Initialise(Network network)
-    {
-    }
+    public virtual void Initialise(Network network) { }
 
     /// <inheritdoc cref="INetworkBuilder.ReadArguments"/>
     public TArguments ReadArguments(JsonObject json) => BuilderJson.Read<TArguments>(Name, json);
@@ -174,26 +189,28 @@ public abstract class NetworkBuilder<TArguments> : INetworkBuilder where TArgume
 
     public JsonObject WriteArguments(BuilderArguments arguments) => BuilderJson.Write(Name, Typed(arguments));
 
-    NetworkGraph INetworkBuilder.Describe(BuilderArguments arguments, Func<string, int> widthOf) => Describe(Typed(arguments), widthOf);
+    NetworkGraph INetworkBuilder.Describe(BuilderArguments arguments, Func<string, int> widthOf) =>
+        Describe(Typed(arguments), widthOf);
 
     BuilderArguments? INetworkBuilder.Recognise(IReadOnlyDictionary<string, long[]> shapes) => Recognise(shapes);
 
-    private TArguments Typed(BuilderArguments arguments) => arguments as TArguments
-        ?? throw new ArgumentException($"{Name}: arguments must be {typeof(TArguments).Name}, got {arguments.GetType().Name}");
+    private TArguments Typed(BuilderArguments arguments) =>
+        arguments as TArguments
+        ?? throw new ArgumentException(
+            $"{Name}: arguments must be {typeof(TArguments).Name}, got {arguments.GetType().Name}"
+        );
 }
 
 /// <summary>Every known builder: the one list a new architecture is added to, one line each.</summary>
 public static class NetworkBuilders
 {
-    public static IReadOnlyList<INetworkBuilder> All { get; } =
-    [
-        ResNetBuilder.Instance,
-        EqTransformerBuilder.Instance,
-    ];
+    public static IReadOnlyList<INetworkBuilder> All { get; } = [ResNetBuilder.Instance, EqTransformerBuilder.Instance];
 
     public static INetworkBuilder Named(string name) =>
         All.FirstOrDefault(b => b.Name == name)
-        ?? throw new InvalidDataException($"architecture: unknown builder '{name}' (known: {string.Join(", ", All.Select(b => b.Name))})");
+        ?? throw new InvalidDataException(
+            $"architecture: unknown builder '{name}' (known: {string.Join(", ", All.Select(b => b.Name))})"
+        );
 
     /// <summary>Every member name `model init --arch` accepts.</summary>
     public static IReadOnlyList<string> Members => All.SelectMany(b => b.Members).ToArray();
@@ -203,7 +220,9 @@ public static class NetworkBuilders
     {
         var name = member.Trim().ToLowerInvariant();
         var builder = All.FirstOrDefault(b => b.Members.Contains(name))
-                      ?? throw new ArgumentException($"'{member}' is not a known architecture (known: {string.Join(", ", Members)})");
+            ?? throw new ArgumentException(
+                $"'{member}' is not a known architecture (known: {string.Join(", ", Members)})"
+            );
         return builder.Create(name, options);
     }
 }

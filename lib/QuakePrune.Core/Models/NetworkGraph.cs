@@ -21,20 +21,29 @@ public sealed class NetworkGraph
     public NetworkGraph(IReadOnlyList<LayerNode> nodes, long[] inputShape, IReadOnlyList<string> outputs)
     {
         if (inputShape.Length < 2 || inputShape[0] != 1 || inputShape.Any(d => d < 1))
-            throw new InvalidDataException($"network input: expected a shape [1, C, ...] of positive sizes, got [{string.Join(", ", inputShape)}]");
+            throw new InvalidDataException(
+                $"network input: expected a shape [1, C, ...] of positive sizes, got [{string.Join(", ", inputShape)}]"
+            );
         Nodes = nodes;
         InputShape = inputShape;
         Outputs = outputs;
         var names = new HashSet<string> { Input };
         foreach (var node in nodes)
         {
-            if (!names.Add(node.Name)) throw new InvalidDataException($"network description: two layers named '{node.Name}'");
-            if (node.Inputs.Count == 0 || (node.Layer.Arity is { } arity ? node.Inputs.Count != arity : node.Inputs.Count < 2))
-                throw new InvalidDataException($"{node.Name}: {node.Layer.Kind} cannot take {node.Inputs.Count} input(s)");
+            if (!names.Add(node.Name))
+                throw new InvalidDataException($"network description: two layers named '{node.Name}'");
+            if (
+                node.Inputs.Count == 0
+                || (node.Layer.Arity is { } arity ? node.Inputs.Count != arity : node.Inputs.Count < 2)
+            )
+                throw new InvalidDataException(
+                    $"{node.Name}: {node.Layer.Kind} cannot take {node.Inputs.Count} input(s)"
+                );
         }
         foreach (var missing in nodes.SelectMany(n => n.Inputs).Concat(outputs).Where(v => !names.Contains(v)))
             throw new InvalidDataException($"network description: no layer named '{missing}'");
-        if (outputs.Count == 0) throw new InvalidDataException("network description: no outputs");
+        if (outputs.Count == 0)
+            throw new InvalidDataException("network description: no outputs");
         Order = DependencyOrder(nodes);
         DefaultShapes = Shapes(inputShape);
     }
@@ -42,24 +51,30 @@ public sealed class NetworkGraph
     public IReadOnlyList<LayerNode> Nodes { get; }
     public long[] InputShape { get; }
     public IReadOnlyList<string> Outputs { get; }
+
     /// <summary>The layers in an order that computes every input before its reader (registration order where it allows).</summary>
     public IReadOnlyList<LayerNode> Order { get; }
+
     /// <summary>Every value's shape at <see cref="InputShape"/>.</summary>
     public IReadOnlyDictionary<string, long[]> DefaultShapes { get; }
 
     public int InChannels => (int)InputShape[1];
 
     /// <summary>The width (axis 1) of the only output: a classifier's number of classes.</summary>
-    public int OutputChannels => Outputs.Count == 1
-        ? (int)DefaultShapes[Outputs[0]][1]
-        : throw new InvalidOperationException($"the network has {Outputs.Count} outputs, not one");
+    public int OutputChannels =>
+        Outputs.Count == 1
+            ? (int)DefaultShapes[Outputs[0]][1]
+            : throw new InvalidOperationException($"the network has {Outputs.Count} outputs, not one");
 
     /// <summary>The input shape at batch <paramref name="batch"/> with these spatial sizes (the default input's rank must match).</summary>
     public long[] InputShapeAt(int batch, params long[] spatial)
     {
         if (spatial.Length != InputShape.Length - 2)
-            throw new ArgumentException($"the network takes {InputShape.Length - 2} spatial axes, got {spatial.Length} ({string.Join("x", spatial)})");
-        if (batch < 1 || spatial.Any(s => s < 1)) throw new ArgumentException($"input size must be positive, got {string.Join("x", spatial)}");
+            throw new ArgumentException(
+                $"the network takes {InputShape.Length - 2} spatial axes, got {spatial.Length} ({string.Join("x", spatial)})"
+            );
+        if (batch < 1 || spatial.Any(s => s < 1))
+            throw new ArgumentException($"input size must be positive, got {string.Join("x", spatial)}");
         return [batch, InputShape[1], .. spatial];
     }
 
@@ -67,7 +82,9 @@ public sealed class NetworkGraph
     public Dictionary<string, long[]> Shapes(long[] inputShape)
     {
         if (inputShape.Length != InputShape.Length || inputShape[1] != InputShape[1])
-            throw new ArgumentException($"the network takes input [N, {InputShape[1]}, ...] of rank {InputShape.Length}, got [{string.Join(", ", inputShape)}]");
+            throw new ArgumentException(
+                $"the network takes input [N, {InputShape[1]}, ...] of rank {InputShape.Length}, got [{string.Join(", ", inputShape)}]"
+            );
         var shapes = new Dictionary<string, long[]> { [Input] = inputShape };
         foreach (var node in Order)
         {
@@ -84,7 +101,8 @@ public sealed class NetworkGraph
     }
 
     /// <summary>The shapes a layer reads, from a map of value shapes.</summary>
-    public static long[][] InputShapes(LayerNode node, IReadOnlyDictionary<string, long[]> shapes) => node.Inputs.Select(i => shapes[i]).ToArray();
+    public static long[][] InputShapes(LayerNode node, IReadOnlyDictionary<string, long[]> shapes) =>
+        node.Inputs.Select(i => shapes[i]).ToArray();
 
     /// <summary>Stable topological order: a layer runs as soon as its inputs exist, earlier-listed layers first.</summary>
     private static LayerNode[] DependencyOrder(IReadOnlyList<LayerNode> nodes)
@@ -103,10 +121,13 @@ public sealed class NetworkGraph
             ready.Remove(next);
             order.Add(nodes[next]);
             foreach (var reader in readers[next])
-                if (--waiting[reader] == 0) ready.Add(reader);
+                if (--waiting[reader] == 0)
+                    ready.Add(reader);
         }
         if (order.Count != nodes.Count)
-            throw new InvalidDataException($"network description: a cycle through {string.Join(", ", nodes.Where(n => !order.Contains(n)).Select(n => n.Name))}");
+            throw new InvalidDataException(
+                $"network description: a cycle through {string.Join(", ", nodes.Where(n => !order.Contains(n)).Select(n => n.Name))}"
+            );
         return order.ToArray();
     }
 }

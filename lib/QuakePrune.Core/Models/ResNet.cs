@@ -6,7 +6,11 @@ using static QuakePrune.Torch.torch;
 namespace QuakePrune.Models;
 
 /// <summary>torchvision's two residual blocks: BasicBlock (two 3x3 convolutions; ResNet18/34) and Bottleneck (1x1, 3x3, 1x1; ResNet50).</summary>
-public enum ResNetBlock { Basic, Bottleneck }
+public enum ResNetBlock
+{
+    Basic,
+    Bottleneck,
+}
 
 /// <summary>One stage's widths (torchvision's layerN): its residual stream and each block's inner convolutions (conv1 for a basic block; conv1, conv2 for a bottleneck).</summary>
 public sealed record ResNetStage(int Width, IReadOnlyList<int[]> Blocks);
@@ -17,13 +21,24 @@ public sealed record ResNetStage(int Width, IReadOnlyList<int[]> Blocks);
 /// <param name="InChannels">Channels of the input image.</param>
 /// <param name="HiddenLayer">Whether the head is fc.0, ReLU, Dropout, fc.3 rather than one fc; the JSON may leave it out, as the first
 /// description's reader allowed, for a head without one.</param>
-public sealed record ResNetArguments(ResNetBlock Block, IReadOnlyList<int> Blocks, int InChannels, bool HiddenLayer = false) : BuilderArguments
+public sealed record ResNetArguments(
+    ResNetBlock Block,
+    IReadOnlyList<int> Blocks,
+    int InChannels,
+    bool HiddenLayer = false
+) : BuilderArguments
 {
     public override IEnumerable<(string Field, string Problem)> Problems()
     {
-        if (!Enum.IsDefined(Block)) yield return ("block", $"must be basic or bottleneck, got {(int)Block}");
-        if (Blocks.Count == 0 || Blocks.Any(b => b < 1)) yield return ("blocks", $"needs at least one stage and a block in every stage, got [{string.Join(", ", Blocks)}]");
-        if (InChannels < 1) yield return ("in_channels", $"must be at least 1, got {InChannels}");
+        if (!Enum.IsDefined(Block))
+            yield return ("block", $"must be basic or bottleneck, got {(int)Block}");
+        if (Blocks.Count == 0 || Blocks.Any(b => b < 1))
+            yield return (
+                "blocks",
+                $"needs at least one stage and a block in every stage, got [{string.Join(", ", Blocks)}]"
+            );
+        if (InChannels < 1)
+            yield return ("in_channels", $"must be at least 1, got {InChannels}");
     }
 }
 
@@ -34,10 +49,12 @@ public sealed record ResNetArguments(ResNetBlock Block, IReadOnlyList<int> Block
 public static class ResNetArchitecture
 {
     /// <summary>torchvision's resnet18: basic blocks 2-2-2-2, widths 64..512; 11,177,538 parameters with two classes.</summary>
-    public static Architecture ResNet18(int classes = 2, int hidden = 0, int inChannels = 3) => Published(ResNetBlock.Basic, [2, 2, 2, 2], classes, hidden, inChannels);
+    public static Architecture ResNet18(int classes = 2, int hidden = 0, int inChannels = 3) =>
+        Published(ResNetBlock.Basic, [2, 2, 2, 2], classes, hidden, inChannels);
 
     /// <summary>torchvision's resnet34: basic blocks 3-4-6-3.</summary>
-    public static Architecture ResNet34(int classes = 2, int hidden = 0, int inChannels = 3) => Published(ResNetBlock.Basic, [3, 4, 6, 3], classes, hidden, inChannels);
+    public static Architecture ResNet34(int classes = 2, int hidden = 0, int inChannels = 3) =>
+        Published(ResNetBlock.Basic, [3, 4, 6, 3], classes, hidden, inChannels);
 
     /// <summary>torchvision's resnet50: bottlenecks 3-4-6-3, inner widths 64..512, residual widths 256..2048; 23,512,130 parameters with two classes.</summary>
     public static Architecture ResNet50(int classes = 2, int hidden = 0, int inChannels = 3) =>
@@ -46,16 +63,33 @@ public static class ResNetArchitecture
     private static Architecture Published(ResNetBlock block, int[] blocks, int classes, int hidden, int inChannels)
     {
         var expansion = block == ResNetBlock.Bottleneck ? 4 : 1;
-        var stages = blocks.Select((count, s) =>
-        {
-            var planes = 64 << s;
-            return new ResNetStage(planes * expansion, Enumerable.Range(0, count).Select(_ => block == ResNetBlock.Bottleneck ? new[] { planes, planes } : [planes]).ToArray());
-        }).ToArray();
+        var stages = blocks
+            .Select(
+                (count, s) =>
+                {
+                    var planes = 64 << s;
+                    return new ResNetStage(
+                        planes * expansion,
+                        Enumerable
+                            .Range(0, count)
+                            .Select(_ => block == ResNetBlock.Bottleneck ? new[] { planes, planes } : [planes])
+                            .ToArray()
+                    );
+                }
+            )
+            .ToArray();
         return Custom(block, 64, stages, hidden, classes, inChannels);
     }
 
     /// <summary>Any widths: the stem's, and each stage's (<see cref="ResNetStage"/>); hidden 0 means the head is one Linear.</summary>
-    public static Architecture Custom(ResNetBlock block, int stem, IReadOnlyList<ResNetStage> stages, int hidden = 0, int classes = 2, int inChannels = 3)
+    public static Architecture Custom(
+        ResNetBlock block,
+        int stem,
+        IReadOnlyList<ResNetStage> stages,
+        int hidden = 0,
+        int classes = 2,
+        int inChannels = 3
+    )
     {
         var inner = block == ResNetBlock.Bottleneck ? 2 : 1;
         var widths = new Dictionary<string, int> { ["conv1"] = stem };
@@ -64,19 +98,30 @@ public static class ResNetArchitecture
         {
             var p = $"layer{s + 1}.{b}";
             var w = stages[s].Blocks[b];
-            if (w.Length != inner) throw new ArgumentException($"{p}: a {block.ToString().ToLowerInvariant()} block has {inner} inner width(s), got {w.Length}");
+            if (w.Length != inner)
+                throw new ArgumentException(
+                    $"{p}: a {block.ToString().ToLowerInvariant()} block has {inner} inner width(s), got {w.Length}"
+                );
             widths[$"{p}.conv1"] = w[0];
             widths[$"{p}.conv2"] = inner == 2 ? w[1] : stages[s].Width;
-            if (block == ResNetBlock.Bottleneck) widths[$"{p}.conv3"] = stages[s].Width;
-            if (b == 0 && ResNetBuilder.HasDownsample(block, s)) widths[$"{p}.downsample.0"] = stages[s].Width;
+            if (block == ResNetBlock.Bottleneck)
+                widths[$"{p}.conv3"] = stages[s].Width;
+            if (b == 0 && ResNetBuilder.HasDownsample(block, s))
+                widths[$"{p}.downsample.0"] = stages[s].Width;
         }
         if (hidden > 0)
         {
             widths["fc.0"] = hidden;
             widths["fc.3"] = classes;
         }
-        else widths["fc"] = classes;
-        var arguments = new ResNetArguments(block, stages.Select(s => s.Blocks.Count).ToArray(), inChannels, hidden > 0);
+        else
+            widths["fc"] = classes;
+        var arguments = new ResNetArguments(
+            block,
+            stages.Select(s => s.Blocks.Count).ToArray(),
+            inChannels,
+            hidden > 0
+        );
         var architecture = new Architecture(ResNetBuilder.Instance, arguments, widths);
         architecture.Validate();
         return architecture;
@@ -93,21 +138,22 @@ public sealed class ResNetBuilder : NetworkBuilder<ResNetArguments>
 {
     public static readonly ResNetBuilder Instance = new();
 
-    private ResNetBuilder()
-    {
-    }
+    private ResNetBuilder() { }
 
     public override string Name => "resnet";
 
     public override IReadOnlyList<string> Members { get; } = ["resnet18", "resnet34", "resnet50"];
 
-    public override Architecture Create(string member, NetworkOptions options) => member switch
-    {
-        "resnet18" => ResNetArchitecture.ResNet18(options.Classes, options.Hidden, options.InChannels),
-        "resnet34" => ResNetArchitecture.ResNet34(options.Classes, options.Hidden, options.InChannels),
-        "resnet50" => ResNetArchitecture.ResNet50(options.Classes, options.Hidden, options.InChannels),
-        _ => throw new ArgumentException($"'{member}' is not a ResNet of this builder ({string.Join(", ", Members)})"),
-    };
+    public override Architecture Create(string member, NetworkOptions options) =>
+        member switch
+        {
+            "resnet18" => ResNetArchitecture.ResNet18(options.Classes, options.Hidden, options.InChannels),
+            "resnet34" => ResNetArchitecture.ResNet34(options.Classes, options.Hidden, options.InChannels),
+            "resnet50" => ResNetArchitecture.ResNet50(options.Classes, options.Hidden, options.InChannels),
+            _ => throw new ArgumentException(
+                $"'{member}' is not a ResNet of this builder ({string.Join(", ", Members)})"
+            ),
+        };
 
     /// <summary>Whether stage <paramref name="stage"/>'s first block has a downsample path: torchvision adds one where the stride or the width changes.</summary>
     public static bool HasDownsample(ResNetBlock block, int stage) => block == ResNetBlock.Bottleneck || stage > 0;
@@ -172,47 +218,81 @@ public sealed class ResNetBuilder : NetworkBuilder<ResNetArguments>
             x = Add("fc.2", new DropoutLayer(0.5), x);
             output = Add("fc.3", new LinearLayer(widthOf("fc.3")), x);
         }
-        else output = Add("fc", new LinearLayer(widthOf("fc")), x);
+        else
+            output = Add("fc", new LinearLayer(widthOf("fc")), x);
         return new NetworkGraph(nodes, [1, a.InChannels, 224, 224], [output]);
     }
 
     public override ResNetArguments? Recognise(IReadOnlyDictionary<string, long[]> shapes)
     {
-        if (!shapes.TryGetValue("conv1.weight", out var stem) || stem.Length != 4 || !shapes.ContainsKey("layer1.0.conv1.weight")) return null;
+        if (
+            !shapes.TryGetValue("conv1.weight", out var stem)
+            || stem.Length != 4
+            || !shapes.ContainsKey("layer1.0.conv1.weight")
+        )
+            return null;
         var bottleneck = shapes.ContainsKey("layer1.0.conv3.weight");
         var blocks = new List<int>();
         for (var s = 1; shapes.ContainsKey($"layer{s}.0.conv1.weight"); s++)
         {
             var count = 0;
-            while (shapes.ContainsKey($"layer{s}.{count}.conv1.weight")) count++;
+            while (shapes.ContainsKey($"layer{s}.{count}.conv1.weight"))
+                count++;
             blocks.Add(count);
         }
         var hidden = shapes.ContainsKey("fc.0.weight");
-        if (!shapes.ContainsKey(hidden ? "fc.3.weight" : "fc.weight")) return null;
-        return new ResNetArguments(bottleneck ? ResNetBlock.Bottleneck : ResNetBlock.Basic, blocks, (int)stem[1], hidden);
+        if (!shapes.ContainsKey(hidden ? "fc.3.weight" : "fc.weight"))
+            return null;
+        return new ResNetArguments(
+            bottleneck ? ResNetBlock.Bottleneck : ResNetBlock.Basic,
+            blocks,
+            (int)stem[1],
+            hidden
+        );
     }
 
     /// <summary>
     /// The first metadata form, every width of a bottleneck ResNet: {"family": "resnet-bottleneck", "in_channels", "stem", "hidden",
     /// "classes", "stages": [{"width", "blocks": [[conv1, conv2], ...]}]}, read as strictly as the arguments.
     /// </summary>
-    private sealed record FirstForm(string Family, int InChannels, int Stem, int Hidden, int Classes, IReadOnlyList<FirstFormStage> Stages) : BuilderArguments
+    private sealed record FirstForm(
+        string Family,
+        int InChannels,
+        int Stem,
+        int Hidden,
+        int Classes,
+        IReadOnlyList<FirstFormStage> Stages
+    ) : BuilderArguments
     {
         public override IEnumerable<(string Field, string Problem)> Problems()
         {
-            if (Stem < 1) yield return ("stem", $"(the stem width) must be at least 1, got {Stem}");
-            if (Classes < 1) yield return ("classes", $"must be at least 1, got {Classes}");
-            if (Hidden < 0) yield return ("hidden", $"must be 0 or more, got {Hidden}");
-            if (Stages.Count == 0) yield return ("stages", "is empty; a ResNet has at least one stage");
+            if (Stem < 1)
+                yield return ("stem", $"(the stem width) must be at least 1, got {Stem}");
+            if (Classes < 1)
+                yield return ("classes", $"must be at least 1, got {Classes}");
+            if (Hidden < 0)
+                yield return ("hidden", $"must be 0 or more, got {Hidden}");
+            if (Stages.Count == 0)
+                yield return ("stages", "is empty; a ResNet has at least one stage");
             for (var s = 0; s < Stages.Count; s++)
             {
-                if (Stages[s].Width < 1) yield return ("stages", $"gives layer{s + 1} width {Stages[s].Width}; widths must be at least 1");
-                if (Stages[s].Blocks.Count == 0) yield return ("stages", $"gives layer{s + 1} no blocks");
+                if (Stages[s].Width < 1)
+                    yield return ("stages", $"gives layer{s + 1} width {Stages[s].Width}; widths must be at least 1");
+                if (Stages[s].Blocks.Count == 0)
+                    yield return ("stages", $"gives layer{s + 1} no blocks");
                 for (var b = 0; b < Stages[s].Blocks.Count; b++)
                 {
                     var widths = Stages[s].Blocks[b];
-                    if (widths.Count != 2) yield return ("stages", $"gives layer{s + 1}.{b} {widths.Count} widths; a bottleneck has two (conv1, conv2)");
-                    else if (widths.Any(w => w < 1)) yield return ("stages", $"gives layer{s + 1}.{b} widths [{string.Join(", ", widths)}]; widths must be at least 1");
+                    if (widths.Count != 2)
+                        yield return (
+                            "stages",
+                            $"gives layer{s + 1}.{b} {widths.Count} widths; a bottleneck has two (conv1, conv2)"
+                        );
+                    else if (widths.Any(w => w < 1))
+                        yield return (
+                            "stages",
+                            $"gives layer{s + 1}.{b} widths [{string.Join(", ", widths)}]; widths must be at least 1"
+                        );
                 }
             }
         }
@@ -224,12 +304,25 @@ public sealed class ResNetBuilder : NetworkBuilder<ResNetArguments>
     /// <summary>Reads <see cref="FirstForm"/> (a JSON with a "family"); null for any other JSON.</summary>
     public override Architecture? FromLegacyJson(JsonObject json)
     {
-        if (!json.ContainsKey("family")) return null;
-        if (json["family"] is not JsonValue family || !family.TryGetValue<string>(out var name) || name != "resnet-bottleneck")
-            throw new InvalidDataException($"architecture: unknown family {json["family"]?.ToJsonString() ?? "null"} (expected resnet-bottleneck)");
+        if (!json.ContainsKey("family"))
+            return null;
+        if (
+            json["family"] is not JsonValue family
+            || !family.TryGetValue<string>(out var name)
+            || name != "resnet-bottleneck"
+        )
+            throw new InvalidDataException(
+                $"architecture: unknown family {json["family"]?.ToJsonString() ?? "null"} (expected resnet-bottleneck)"
+            );
         var form = BuilderJson.Read<FirstForm>("resnet (first metadata form)", json);
-        return ResNetArchitecture.Custom(ResNetBlock.Bottleneck, form.Stem,
-            form.Stages.Select(s => new ResNetStage(s.Width, s.Blocks.Select(b => b.ToArray()).ToArray())).ToArray(), form.Hidden, form.Classes, form.InChannels);
+        return ResNetArchitecture.Custom(
+            ResNetBlock.Bottleneck,
+            form.Stem,
+            form.Stages.Select(s => new ResNetStage(s.Width, s.Blocks.Select(b => b.ToArray()).ToArray())).ToArray(),
+            form.Hidden,
+            form.Classes,
+            form.InChannels
+        );
     }
 
     /// <summary>torchvision's initialisation: He-normal (fan_out) convolutions, unit-scale zero-shift norms; Linear keeps PyTorch's default.</summary>

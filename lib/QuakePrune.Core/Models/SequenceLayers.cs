@@ -9,14 +9,21 @@ namespace QuakePrune.Models;
 // recurrent and attention layers, which turn them to [T, N, C] or [N, T, C] inside their forward.
 
 /// <summary>torch.nn.Conv1d with symmetric zero padding (an uneven "same" padding is a <see cref="ConstantPad1dLayer"/> before it).</summary>
-public sealed record Conv1dLayer(int OutChannels, long KernelSize, long StrideSize = 1, long PaddingSize = 0, bool Bias = true)
-    : ConvolutionLayer(OutChannels, [KernelSize], [StrideSize], [PaddingSize], [1], 1, Bias)
+public sealed record Conv1dLayer(
+    int OutChannels,
+    long KernelSize,
+    long StrideSize = 1,
+    long PaddingSize = 0,
+    bool Bias = true
+) : ConvolutionLayer(OutChannels, [KernelSize], [StrideSize], [PaddingSize], [1], 1, Bias)
 {
     public override string Kind => "Conv1d";
 
-    public override nn.Module CreateModule(IReadOnlyList<long[]> inputs) => nn.Conv1d(inputs[0][1], OutChannels, KernelSize, StrideSize, PaddingSize, bias: Bias);
+    public override nn.Module CreateModule(IReadOnlyList<long[]> inputs) =>
+        nn.Conv1d(inputs[0][1], OutChannels, KernelSize, StrideSize, PaddingSize, bias: Bias);
 
-    public override Tensor Forward(nn.Module? module, IReadOnlyList<Tensor> inputs, bool training, bool mayOverwrite) => ((Conv1d)module!).forward(inputs[0]);
+    public override Tensor Forward(nn.Module? module, IReadOnlyList<Tensor> inputs, bool training, bool mayOverwrite) =>
+        ((Conv1d)module!).forward(inputs[0]);
 }
 
 /// <summary>torch.nn.BatchNorm1d over [N, C, T].</summary>
@@ -43,7 +50,8 @@ public sealed record MaxPool1dLayer(long Kernel, long Stride, bool CeilMode) : L
     public override long[] OutputShape(IReadOnlyList<long[]> inputs)
     {
         var x = Require(inputs, 3, "[N, C, T]");
-        if (x[2] < Kernel) throw new InvalidDataException($"{Kind}: input {Text(x)} is shorter than its window {Kernel}");
+        if (x[2] < Kernel)
+            throw new InvalidDataException($"{Kind}: input {Text(x)} is shorter than its window {Kernel}");
         var length = CeilMode ? (x[2] - Kernel + Stride - 1) / Stride + 1 : (x[2] - Kernel) / Stride + 1;
         return [x[0], x[1], length];
     }
@@ -62,7 +70,8 @@ public sealed record ConstantPad1dLayer(long Left, long Right, double Value = 0)
     public override long[] OutputShape(IReadOnlyList<long[]> inputs)
     {
         var x = Require(inputs, 3, "[N, C, T]");
-        if (Left < 0 || Right < 0) throw new InvalidDataException($"{Kind}: padding ({Left}, {Right}) must not be negative");
+        if (Left < 0 || Right < 0)
+            throw new InvalidDataException($"{Kind}: padding ({Left}, {Right}) must not be negative");
         return [x[0], x[1], x[2] + Left + Right];
     }
 
@@ -80,7 +89,8 @@ public sealed record Upsample1dLayer(int Scale) : Layer
     public override long[] OutputShape(IReadOnlyList<long[]> inputs)
     {
         var x = Require(inputs, 3, "[N, C, T]");
-        if (Scale < 1) throw new InvalidDataException($"{Kind}: scale {Scale} must be at least 1");
+        if (Scale < 1)
+            throw new InvalidDataException($"{Kind}: scale {Scale} must be at least 1");
         return [x[0], x[1], x[2] * Scale];
     }
 
@@ -99,7 +109,8 @@ public sealed record Crop1dLayer(long Start, long End) : Layer
     public override long[] OutputShape(IReadOnlyList<long[]> inputs)
     {
         var x = Require(inputs, 3, "[N, C, T]");
-        if (Start < 0 || End < 0 || Start + End >= x[2]) throw new InvalidDataException($"{Kind}: cannot drop {Start} + {End} of {x[2]} samples");
+        if (Start < 0 || End < 0 || Start + End >= x[2])
+            throw new InvalidDataException($"{Kind}: cannot drop {Start} + {End} of {x[2]} samples");
         return [x[0], x[1], x[2] - Start - End];
     }
 
@@ -113,6 +124,7 @@ public sealed record Crop1dLayer(long Start, long End) : Layer
 public sealed record SpatialDropoutLayer(double P) : Layer
 {
     public override string Kind => "SpatialDropout1d";
+
     public override long[] OutputShape(IReadOnlyList<long[]> inputs) => Require(inputs, 3, "[N, C, T]").ToArray();
 
     public override Tensor Forward(nn.Module? module, IReadOnlyList<Tensor> inputs, bool training, bool mayOverwrite) =>
@@ -125,9 +137,11 @@ public sealed record SpatialDropoutLayer(double P) : Layer
 public sealed record SigmoidLayer : Layer
 {
     public override string Kind => "Sigmoid";
+
     public override long[] OutputShape(IReadOnlyList<long[]> inputs) => inputs[0].ToArray();
 
-    public override Tensor Forward(nn.Module? module, IReadOnlyList<Tensor> inputs, bool training, bool mayOverwrite) => inputs[0].sigmoid();
+    public override Tensor Forward(nn.Module? module, IReadOnlyList<Tensor> inputs, bool training, bool mayOverwrite) =>
+        inputs[0].sigmoid();
 
     public override InferenceOp Inference => new SigmoidOp();
 }
@@ -141,20 +155,26 @@ public sealed record SqueezeLayer(int Dim) : Layer
     public override long[] OutputShape(IReadOnlyList<long[]> inputs)
     {
         var x = inputs[0];
-        if (Dim < 1 || Dim >= x.Length || x[Dim] != 1) throw new InvalidDataException($"{Kind}: axis {Dim} of {Text(x)} is not of size 1");
+        if (Dim < 1 || Dim >= x.Length || x[Dim] != 1)
+            throw new InvalidDataException($"{Kind}: axis {Dim} of {Text(x)} is not of size 1");
         return [.. x[..Dim], .. x[(Dim + 1)..]];
     }
 
     /// <summary>The channel axis disappears: pruning cannot follow it (and the curve's one channel is an output anyway).</summary>
     public override ChannelEffect Channels(IReadOnlyList<long[]> inputs) => ChannelEffect.Opaque;
 
-    public override Tensor Forward(nn.Module? module, IReadOnlyList<Tensor> inputs, bool training, bool mayOverwrite) => inputs[0].squeeze(Dim);
+    public override Tensor Forward(nn.Module? module, IReadOnlyList<Tensor> inputs, bool training, bool mayOverwrite) =>
+        inputs[0].squeeze(Dim);
 
     public override InferenceOp Inference => new SqueezeOp(Dim);
 }
 
 /// <summary>Which recurrent cell a <see cref="RecurrentLayer"/> runs.</summary>
-public enum RecurrentCell { Lstm, Gru }
+public enum RecurrentCell
+{
+    Lstm,
+    Gru,
+}
 
 /// <summary>
 /// torch.nn.LSTM or torch.nn.GRU (one layer, optionally bidirectional, PyTorch's parameter names) over [N, C, T], giving
@@ -172,15 +192,23 @@ public sealed record RecurrentLayer(RecurrentCell Cell, int Hidden, bool Bidirec
     public override long[] OutputShape(IReadOnlyList<long[]> inputs)
     {
         var x = Require(inputs, 3, "[N, C, T]");
-        if (Hidden < 1) throw new InvalidDataException($"{Kind}: hidden size {Hidden} must be at least 1");
+        if (Hidden < 1)
+            throw new InvalidDataException($"{Kind}: hidden size {Hidden} must be at least 1");
         return [x[0], Directions * Hidden, x[2]];
     }
 
-    public override IReadOnlyList<StateTensor> State(IReadOnlyList<long[]> inputs) => Suffixes.SelectMany(s => new StateTensor[]
-    {
-        new($"weight_ih{s}", [Gates * Hidden, inputs[0][1]]), new($"weight_hh{s}", [Gates * Hidden, Hidden]),
-        new($"bias_ih{s}", [Gates * Hidden]), new($"bias_hh{s}", [Gates * Hidden]),
-    }).ToArray();
+    public override IReadOnlyList<StateTensor> State(IReadOnlyList<long[]> inputs) =>
+        Suffixes
+            .SelectMany(s =>
+                new StateTensor[]
+                {
+                    new($"weight_ih{s}", [Gates * Hidden, inputs[0][1]]),
+                    new($"weight_hh{s}", [Gates * Hidden, Hidden]),
+                    new($"bias_ih{s}", [Gates * Hidden]),
+                    new($"bias_hh{s}", [Gates * Hidden]),
+                }
+            )
+            .ToArray();
 
     public override long Macs(IReadOnlyList<long[]> inputs, long[] output)
     {
@@ -190,11 +218,13 @@ public sealed record RecurrentLayer(RecurrentCell Cell, int Hidden, bool Bidirec
 
     public override ChannelEffect Channels(IReadOnlyList<long[]> inputs) => ChannelEffect.Consumes;
 
-    public override IReadOnlyList<ChannelTensor> InputChannelTensors => Suffixes.Select(s => new ChannelTensor($"weight_ih{s}", 1, TensorRole.Weight)).ToArray();
+    public override IReadOnlyList<ChannelTensor> InputChannelTensors =>
+        Suffixes.Select(s => new ChannelTensor($"weight_ih{s}", 1, TensorRole.Weight)).ToArray();
 
-    public override nn.Module CreateModule(IReadOnlyList<long[]> inputs) => Cell == RecurrentCell.Lstm
-        ? nn.LSTM(inputs[0][1], Hidden, bidirectional: Bidirectional)
-        : nn.GRU(inputs[0][1], Hidden, bidirectional: Bidirectional);
+    public override nn.Module CreateModule(IReadOnlyList<long[]> inputs) =>
+        Cell == RecurrentCell.Lstm
+            ? nn.LSTM(inputs[0][1], Hidden, bidirectional: Bidirectional)
+            : nn.GRU(inputs[0][1], Hidden, bidirectional: Bidirectional);
 
     public override Tensor Forward(nn.Module? module, IReadOnlyList<Tensor> inputs, bool training, bool mayOverwrite)
     {
@@ -204,7 +234,9 @@ public sealed record RecurrentLayer(RecurrentCell Cell, int Hidden, bool Bidirec
         {
             LSTM lstm => lstm.forward(sequence).output,
             GRU gru => gru.forward(sequence).output,
-            _ => throw new InvalidOperationException($"{Kind} layer given a {module?.GetType().Name ?? "missing"} module"),
+            _ => throw new InvalidOperationException(
+                $"{Kind} layer given a {module?.GetType().Name ?? "missing"} module"
+            ),
         };
         return output.permute(1, 2, 0).MoveToOuterScope();
     }
@@ -227,7 +259,14 @@ public sealed record AdditiveSelfAttentionLayer(int Units = 32, int? Width = nul
     public override IReadOnlyList<StateTensor> State(IReadOnlyList<long[]> inputs)
     {
         var c = inputs[0][1];
-        return [new("Wx", [c, Units]), new("Wt", [c, Units]), new("bh", [Units]), new("Wa", [Units, 1]), new("ba", [1])];
+        return
+        [
+            new("Wx", [c, Units]),
+            new("Wt", [c, Units]),
+            new("bh", [Units]),
+            new("Wa", [Units, 1]),
+            new("ba", [1]),
+        ];
     }
 
     public override long Macs(IReadOnlyList<long[]> inputs, long[] output)
@@ -238,7 +277,8 @@ public sealed record AdditiveSelfAttentionLayer(int Units = 32, int? Width = nul
 
     public override ChannelEffect Channels(IReadOnlyList<long[]> inputs) => ChannelEffect.Opaque;
 
-    public override nn.Module CreateModule(IReadOnlyList<long[]> inputs) => new AdditiveSelfAttention(inputs[0][1], Units, Width, Eps);
+    public override nn.Module CreateModule(IReadOnlyList<long[]> inputs) =>
+        new AdditiveSelfAttention(inputs[0][1], Units, Width, Eps);
 
     public override Tensor Forward(nn.Module? module, IReadOnlyList<Tensor> inputs, bool training, bool mayOverwrite)
     {
@@ -257,7 +297,8 @@ public sealed record ChannelLayerNormLayer(double Eps = 1e-14) : Layer
 
     public override long[] OutputShape(IReadOnlyList<long[]> inputs) => Require(inputs, 3, "[N, C, T]").ToArray();
 
-    public override IReadOnlyList<StateTensor> State(IReadOnlyList<long[]> inputs) => [new("gamma", [inputs[0][1], 1]), new("beta", [inputs[0][1], 1])];
+    public override IReadOnlyList<StateTensor> State(IReadOnlyList<long[]> inputs) =>
+        [new("gamma", [inputs[0][1], 1]), new("beta", [inputs[0][1], 1])];
 
     /// <summary>Each channel's value depends on every channel's (through the mean and deviation): pruning leaves it whole.</summary>
     public override ChannelEffect Channels(IReadOnlyList<long[]> inputs) => ChannelEffect.Opaque;
@@ -284,14 +325,22 @@ public sealed record FeedForwardLayer(int Hidden = 128, double DropRate = 0.1) :
     public override IReadOnlyList<StateTensor> State(IReadOnlyList<long[]> inputs)
     {
         var c = inputs[0][1];
-        return [new("lin1.weight", [Hidden, c]), new("lin1.bias", [Hidden]), new("lin2.weight", [c, Hidden]), new("lin2.bias", [c])];
+        return
+        [
+            new("lin1.weight", [Hidden, c]),
+            new("lin1.bias", [Hidden]),
+            new("lin2.weight", [c, Hidden]),
+            new("lin2.bias", [c]),
+        ];
     }
 
-    public override long Macs(IReadOnlyList<long[]> inputs, long[] output) => 2 * inputs[0][0] * inputs[0][1] * inputs[0][2] * Hidden;
+    public override long Macs(IReadOnlyList<long[]> inputs, long[] output) =>
+        2 * inputs[0][0] * inputs[0][1] * inputs[0][2] * Hidden;
 
     public override ChannelEffect Channels(IReadOnlyList<long[]> inputs) => ChannelEffect.Opaque;
 
-    public override nn.Module CreateModule(IReadOnlyList<long[]> inputs) => new PositionwiseFeedForward(inputs[0][1], DropRate, Hidden);
+    public override nn.Module CreateModule(IReadOnlyList<long[]> inputs) =>
+        new PositionwiseFeedForward(inputs[0][1], DropRate, Hidden);
 
     public override Tensor Forward(nn.Module? module, IReadOnlyList<Tensor> inputs, bool training, bool mayOverwrite) =>
         ((PositionwiseFeedForward)module!).forward(inputs[0]);

@@ -10,9 +10,12 @@ public sealed record RecalibrationOptions(int Batches, int BatchSize = 32, ulong
 {
     public void Validate()
     {
-        if (Batches < 1) throw new ArgumentException($"batch-norm recalibration needs at least 1 batch, got {Batches}");
-        if (BatchSize < 1) throw new ArgumentException($"batch-norm recalibration needs a batch size of at least 1, got {BatchSize}");
-        if (string.IsNullOrEmpty(Split)) throw new ArgumentException("batch-norm recalibration needs a split to read (e.g. train)");
+        if (Batches < 1)
+            throw new ArgumentException($"batch-norm recalibration needs at least 1 batch, got {Batches}");
+        if (BatchSize < 1)
+            throw new ArgumentException($"batch-norm recalibration needs a batch size of at least 1, got {BatchSize}");
+        if (string.IsNullOrEmpty(Split))
+            throw new ArgumentException("batch-norm recalibration needs a split to read (e.g. train)");
     }
 }
 
@@ -35,12 +38,20 @@ public static class BatchNormRecalibration
     {
         options.Validate();
         var norms = model.modules().OfType<BatchNorm>().Where(b => b.track_running_stats).ToArray();
-        if (norms.Length == 0) throw new ArgumentException("batch-norm recalibration: the model has no batch norm with running statistics");
+        if (norms.Length == 0)
+            throw new ArgumentException(
+                "batch-norm recalibration: the model has no batch norm with running statistics"
+            );
         if (model.Graph.InputShape.Length != 4)
-            throw new ArgumentException($"batch-norm recalibration: the model takes {model.Graph.InputShape.Length}-d input, not [N, C, H, W] images");
+            throw new ArgumentException(
+                $"batch-norm recalibration: the model takes {model.Graph.InputShape.Length}-d input, not [N, C, H, W] images"
+            );
         if (model.Graph.InChannels != data.Channels)
-            throw new InvalidDataException($"{data.Source}: {data.Channels}-channel images, but the model takes {model.Graph.InChannels} channels");
-        if (data.IndicesOf(options.Split).Length == 0) throw new InvalidDataException($"{data.Source}: no images in split '{options.Split}'");
+            throw new InvalidDataException(
+                $"{data.Source}: {data.Channels}-channel images, but the model takes {model.Graph.InChannels} channels"
+            );
+        if (data.IndicesOf(options.Split).Length == 0)
+            throw new InvalidDataException($"{data.Source}: no images in split '{options.Split}'");
 
         var momenta = norms.Select(b => b.momentum).ToArray();
         var device = norms[0].running_mean!.device;
@@ -55,7 +66,10 @@ public static class BatchNormRecalibration
                 norm.reset_running_stats();
             }
             using var gradients = no_grad();
-            foreach (var batch in data.Batches(options.Split, options.BatchSize, shuffle: true, options.Seed, epoch: 0).Take(options.Batches))
+            foreach (
+                var batch in data.Batches(options.Split, options.BatchSize, shuffle: true, options.Seed, epoch: 0)
+                    .Take(options.Batches)
+            )
             {
                 using var scope = NewDisposeScope();
                 var x = tensor(batch.Images, [batch.Count, data.Channels, data.Height, data.Width], device);
@@ -65,18 +79,19 @@ public static class BatchNormRecalibration
         }
         finally
         {
-            for (var i = 0; i < norms.Length; i++) norms[i].momentum = momenta[i];
+            for (var i = 0; i < norms.Length; i++)
+                norms[i].momentum = momenta[i];
             model.eval();
         }
         return images;
     }
 
     /// <summary>The provenance a recalibrated checkpoint records: batches, batch size, images forwarded, data file, split and seed.</summary>
-    public static ModelInfo Record(ModelInfo info, IImageBatches data, RecalibrationOptions options, int images) => info
-        .With($"{Note}.batches", options.Batches.ToString(CultureInfo.InvariantCulture))
-        .With($"{Note}.batch_size", options.BatchSize.ToString(CultureInfo.InvariantCulture))
-        .With($"{Note}.images", images.ToString(CultureInfo.InvariantCulture))
-        .With($"{Note}.data", Path.GetFileName(data.Source))
-        .With($"{Note}.split", options.Split)
-        .With($"{Note}.seed", options.Seed.ToString(CultureInfo.InvariantCulture));
+    public static ModelInfo Record(ModelInfo info, IImageBatches data, RecalibrationOptions options, int images) =>
+        info.With($"{Note}.batches", options.Batches.ToString(CultureInfo.InvariantCulture))
+            .With($"{Note}.batch_size", options.BatchSize.ToString(CultureInfo.InvariantCulture))
+            .With($"{Note}.images", images.ToString(CultureInfo.InvariantCulture))
+            .With($"{Note}.data", Path.GetFileName(data.Source))
+            .With($"{Note}.split", options.Split)
+            .With($"{Note}.seed", options.Seed.ToString(CultureInfo.InvariantCulture));
 }

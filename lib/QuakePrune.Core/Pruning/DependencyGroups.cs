@@ -7,10 +7,21 @@ namespace QuakePrune.Pruning;
 /// written from the network input; <c>Hidden</c>, neurons of a layer without spatial axes (a head's hidden layer);
 /// <c>Internal</c>, any other (inside a block).
 /// </summary>
-public enum GroupKind { Stem, Internal, Residual, Hidden }
+public enum GroupKind
+{
+    Stem,
+    Internal,
+    Residual,
+    Hidden,
+}
 
 /// <summary>How a layer touches a group's channels: it writes them (its filters), carries one entry per channel (a norm), or reads them (its input channels).</summary>
-public enum MemberRole { Producer, ChannelWise, Consumer }
+public enum MemberRole
+{
+    Producer,
+    ChannelWise,
+    Consumer,
+}
 
 /// <summary>A layer of a group, its role, and its tensors sliced along the group's channels.</summary>
 public sealed record GroupMember(string Layer, string Kind, MemberRole Role, IReadOnlyList<ChannelTensor> Tensors);
@@ -42,7 +53,8 @@ public static class DependencyGroups
         }
         int Find(int s)
         {
-            while (parent[s] != s) s = parent[s] = parent[parent[s]];
+            while (parent[s] != s)
+                s = parent[s] = parent[parent[s]];
             return s;
         }
 
@@ -59,22 +71,52 @@ public static class DependencyGroups
             switch (layer.Channels(inputs))
             {
                 case ChannelEffect.Opens:
-                    touches.Add((input, new GroupMember(node.Name, layer.Kind, MemberRole.Consumer, layer.InputChannelTensors), node));
+                    touches.Add(
+                        (
+                            input,
+                            new GroupMember(node.Name, layer.Kind, MemberRole.Consumer, layer.InputChannelTensors),
+                            node
+                        )
+                    );
                     spaceOf[node.Name] = NewSpace();
-                    touches.Add((spaceOf[node.Name], new GroupMember(node.Name, layer.Kind, MemberRole.Producer, layer.OutputChannelTensors), node));
+                    touches.Add(
+                        (
+                            spaceOf[node.Name],
+                            new GroupMember(node.Name, layer.Kind, MemberRole.Producer, layer.OutputChannelTensors),
+                            node
+                        )
+                    );
                     break;
                 case ChannelEffect.PassesThrough:
                     if (layer.OutputChannelTensors.Count > 0)
-                        touches.Add((input, new GroupMember(node.Name, layer.Kind, MemberRole.ChannelWise, layer.OutputChannelTensors), node));
+                        touches.Add(
+                            (
+                                input,
+                                new GroupMember(
+                                    node.Name,
+                                    layer.Kind,
+                                    MemberRole.ChannelWise,
+                                    layer.OutputChannelTensors
+                                ),
+                                node
+                            )
+                        );
                     spaceOf[node.Name] = input;
                     break;
                 case ChannelEffect.Merges:
-                    foreach (var other in node.Inputs.Skip(1)) parent[Find(spaceOf[other])] = Find(input);
+                    foreach (var other in node.Inputs.Skip(1))
+                        parent[Find(spaceOf[other])] = Find(input);
                     merges.Add((input, node.Name));
                     spaceOf[node.Name] = input;
                     break;
                 case ChannelEffect.Consumes:
-                    touches.Add((input, new GroupMember(node.Name, layer.Kind, MemberRole.Consumer, layer.InputChannelTensors), node));
+                    touches.Add(
+                        (
+                            input,
+                            new GroupMember(node.Name, layer.Kind, MemberRole.Consumer, layer.InputChannelTensors),
+                            node
+                        )
+                    );
                     spaceOf[node.Name] = NewSpace();
                     fixedSpaces.Add(spaceOf[node.Name]);
                     break;
@@ -88,7 +130,8 @@ public static class DependencyGroups
         fixedSpaces.AddRange(graph.Outputs.Select(o => spaceOf[o]));
         var fixedRoots = fixedSpaces.Select(Find).ToHashSet();
         var firstMerge = new Dictionary<int, string>();
-        foreach (var (space, layer) in merges) firstMerge.TryAdd(Find(space), layer);
+        foreach (var (space, layer) in merges)
+            firstMerge.TryAdd(Find(space), layer);
         var readsInput = graph.Nodes.Where(n => n.Inputs.Contains(NetworkGraph.Input)).Select(n => n.Name).ToHashSet();
 
         var groups = new List<ChannelGroup>();
@@ -96,12 +139,16 @@ public static class DependencyGroups
         foreach (var space in touches.GroupBy(t => Find(t.Space)).Where(g => !fixedRoots.Contains(g.Key)))
         {
             var producers = space.Where(t => t.Member.Role == MemberRole.Producer).ToArray();
-            if (producers.Length == 0) continue;
+            if (producers.Length == 0)
+                continue;
             var widths = producers.Select(p => Width(p.Node, shapes)).Distinct().ToArray();
             var first = producers[0];
             if (widths.Length != 1)
-                throw new InvalidDataException($"{first.Node.Name}: layers writing the same channels have different widths ({string.Join(", ", producers.Select(p => $"{p.Node.Name} {Width(p.Node, shapes)}"))})");
-            var kind = firstMerge.ContainsKey(space.Key) ? GroupKind.Residual
+                throw new InvalidDataException(
+                    $"{first.Node.Name}: layers writing the same channels have different widths ({string.Join(", ", producers.Select(p => $"{p.Node.Name} {Width(p.Node, shapes)}"))})"
+                );
+            var kind =
+                firstMerge.ContainsKey(space.Key) ? GroupKind.Residual
                 : producers.Any(p => readsInput.Contains(p.Node.Name)) ? GroupKind.Stem
                 : shapes[first.Node.Name].Length == 2 ? GroupKind.Hidden
                 : GroupKind.Internal;
@@ -115,7 +162,8 @@ public static class DependencyGroups
             if (!names.Add(name))
             {
                 name = kind == GroupKind.Residual ? $"{firstMerge[space.Key]}.residual" : first.Node.Name;
-                if (!names.Add(name)) throw new InvalidDataException($"two channel groups would be named '{name}'");
+                if (!names.Add(name))
+                    throw new InvalidDataException($"two channel groups would be named '{name}'");
             }
             groups.Add(new ChannelGroup(name, kind, widths[0], space.Select(t => t.Member).ToArray()));
         }
@@ -126,9 +174,11 @@ public static class DependencyGroups
     private static int Width(LayerNode node, IReadOnlyDictionary<string, long[]> shapes)
     {
         var tensor = node.Layer.OutputChannelTensors.FirstOrDefault()
-                     ?? throw new InvalidDataException($"{node.Name}: a {node.Layer.Kind} that opens channels must name the tensor that holds them");
+            ?? throw new InvalidDataException(
+                $"{node.Name}: a {node.Layer.Kind} that opens channels must name the tensor that holds them"
+            );
         var state = node.Layer.State(NetworkGraph.InputShapes(node, shapes)).FirstOrDefault(t => t.Name == tensor.Name)
-                    ?? throw new InvalidDataException($"{node.Name}: no tensor '{tensor.Name}' in its state");
+            ?? throw new InvalidDataException($"{node.Name}: no tensor '{tensor.Name}' in its state");
         return (int)state.Shape[tensor.Axis];
     }
 }

@@ -18,11 +18,13 @@ public static class Surgery
         foreach (var group in plan.Groups)
         {
             var kept = plan.Kept[group.Name];
-            if (kept.Length == group.Channels) continue;
+            if (kept.Length == group.Channels)
+                continue;
             foreach (var member in group.Members)
             foreach (var tensor in member.Tensors)
             {
-                if (!slices.TryGetValue((member.Layer, tensor.Name), out var list)) slices[(member.Layer, tensor.Name)] = list = [];
+                if (!slices.TryGetValue((member.Layer, tensor.Name), out var list))
+                    slices[(member.Layer, tensor.Name)] = list = [];
                 list.Add((tensor.Axis, kept));
             }
         }
@@ -37,7 +39,8 @@ public static class Surgery
                 var dot = name.LastIndexOf('.');
                 var value = tensor;
                 if (slices.TryGetValue((name[..dot], name[(dot + 1)..]), out var cuts))
-                    foreach (var (axis, kept) in cuts) value = value.index_select(axis, Indices(kept));
+                    foreach (var (axis, kept) in cuts)
+                        value = value.index_select(axis, Indices(kept));
                 sliced[name] = value;
             }
             pruned.load_state_dict(sliced, strict: true);
@@ -65,24 +68,41 @@ public static class Pruner
     }
 
     /// <summary>Prunes each named group to the given number of channels, keeping its highest-scoring ones; other groups stay whole.</summary>
-    public static (Network Model, PruningPlan Plan) PruneTo(Network model, IReadOnlyDictionary<string, int> keepCounts, IImportance importance)
+    public static (Network Model, PruningPlan Plan) PruneTo(
+        Network model,
+        IReadOnlyDictionary<string, int> keepCounts,
+        IImportance importance
+    )
     {
         var groups = DependencyGroups.Of(model.Architecture);
-        var plan = PruningPlan.Create(groups, Scores(model, groups.Where(g => keepCounts.ContainsKey(g.Name)), importance), keepCounts);
+        var plan = PruningPlan.Create(
+            groups,
+            Scores(model, groups.Where(g => keepCounts.ContainsKey(g.Name)), importance),
+            keepCounts
+        );
         return (Surgery.Apply(model, plan), plan);
     }
 
     /// <summary>The channel scores of <paramref name="groups"/> by <paramref name="importance"/>, reading the model's tensors on the host once each.</summary>
-    public static Dictionary<string, double[]> Scores(Network model, IEnumerable<ChannelGroup> groups, IImportance importance)
+    public static Dictionary<string, double[]> Scores(
+        Network model,
+        IEnumerable<ChannelGroup> groups,
+        IImportance importance
+    )
     {
         using var scope = NewDisposeScope();
         var state = model.state_dict();
         var read = new Dictionary<string, TensorValues>();
         return Importances.Score(importance, groups, name =>
         {
-            if (read.TryGetValue(name, out var values)) return values;
-            if (!state.TryGetValue(name, out var tensor)) throw new KeyNotFoundException($"the model has no tensor {name}");
-            return read[name] = new TensorValues(tensor.detach().to(CPU).to(ScalarType.Float32).contiguous().ToArray<float>(), tensor.shape);
+            if (read.TryGetValue(name, out var values))
+                return values;
+            if (!state.TryGetValue(name, out var tensor))
+                throw new KeyNotFoundException($"the model has no tensor {name}");
+            return read[name] = new TensorValues(
+                tensor.detach().to(CPU).to(ScalarType.Float32).contiguous().ToArray<float>(),
+                tensor.shape
+            );
         });
     }
 }

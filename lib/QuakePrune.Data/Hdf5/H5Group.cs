@@ -5,7 +5,8 @@ namespace QuakePrune.Hdf5;
 /// <summary>An HDF5 group: links to child groups and datasets, plus attributes.</summary>
 public class H5Group : H5Object
 {
-    private protected H5Group(H5Handle handle, string filePath, string path) : base(handle, filePath, path) { }
+    private protected H5Group(H5Handle handle, string filePath, string path)
+        : base(handle, filePath, path) { }
 
     internal static H5Group Wrap(H5Handle handle, string filePath, string path) => new(handle, filePath, path);
 
@@ -14,13 +15,28 @@ public class H5Group : H5Object
     {
         lock (Hdf5Library.Sync)
         {
-            using var gcpl = H5Handle.Take(H5Native.H5Pcreate(Hdf5Library.G.GroupCreateClass), H5Kind.PropertyList, "H5Pcreate", FilePath);
+            using var gcpl = H5Handle.Take(
+                H5Native.H5Pcreate(Hdf5Library.G.GroupCreateClass),
+                H5Kind.PropertyList,
+                "H5Pcreate",
+                FilePath
+            );
             // No modification times in object headers: the same inputs and seed give byte-identical files.
             Check(H5Native.H5Pset_obj_track_times(gcpl.Id, false), "H5Pset_obj_track_times");
             if (trackCreationOrder)
-                Check(H5Native.H5Pset_link_creation_order(gcpl.Id, H5Native.H5P_CRT_ORDER_TRACKED | H5Native.H5P_CRT_ORDER_INDEXED), "H5Pset_link_creation_order");
+                Check(
+                    H5Native.H5Pset_link_creation_order(
+                        gcpl.Id,
+                        H5Native.H5P_CRT_ORDER_TRACKED | H5Native.H5P_CRT_ORDER_INDEXED
+                    ),
+                    "H5Pset_link_creation_order"
+                );
             var id = H5Native.H5Gcreate2(Id, name, H5Native.H5P_DEFAULT, gcpl.Id, H5Native.H5P_DEFAULT);
-            return new H5Group(H5Handle.Take(id, H5Kind.Group, "creating group", FilePath, Child(name)), FilePath, Child(name));
+            return new H5Group(
+                H5Handle.Take(id, H5Kind.Group, "creating group", FilePath, Child(name)),
+                FilePath,
+                Child(name)
+            );
         }
     }
 
@@ -30,7 +46,11 @@ public class H5Group : H5Object
         lock (Hdf5Library.Sync)
         {
             var id = H5Native.H5Gopen2(Id, name, H5Native.H5P_DEFAULT);
-            return new H5Group(H5Handle.Take(id, H5Kind.Group, "opening group", FilePath, Child(name)), FilePath, Child(name));
+            return new H5Group(
+                H5Handle.Take(id, H5Kind.Group, "opening group", FilePath, Child(name)),
+                FilePath,
+                Child(name)
+            );
         }
     }
 
@@ -45,8 +65,10 @@ public class H5Group : H5Object
             {
                 prefix = prefix.Length == 0 ? part : prefix + "/" + part;
                 var status = H5Native.H5Lexists(Id, prefix, H5Native.H5P_DEFAULT);
-                if (status < 0) throw Error("H5Lexists", Child(prefix));
-                if (status == 0) return false;
+                if (status < 0)
+                    throw Error("H5Lexists", Child(prefix));
+                if (status == 0)
+                    return false;
             }
             return prefix.Length > 0;
         }
@@ -57,7 +79,13 @@ public class H5Group : H5Object
     {
         lock (Hdf5Library.Sync)
         {
-            using var obj = H5Handle.Take(H5Native.H5Oopen(Id, name, H5Native.H5P_DEFAULT), H5Kind.Object, "opening object", FilePath, Child(name));
+            using var obj = H5Handle.Take(
+                H5Native.H5Oopen(Id, name, H5Native.H5P_DEFAULT),
+                H5Kind.Object,
+                "opening object",
+                FilePath,
+                Child(name)
+            );
             return H5Native.H5Iget_type(obj.Id) == H5Native.H5I_GROUP;
         }
     }
@@ -75,8 +103,10 @@ public class H5Group : H5Object
         {
             batch.Clear();
             var done = IterateBatch(index, ref next, batch, batchSize);
-            foreach (var name in batch) yield return name;
-            if (done) yield break;
+            foreach (var name in batch)
+                yield return name;
+            if (done)
+                yield break;
         }
     }
 
@@ -101,7 +131,8 @@ public class H5Group : H5Object
         {
             var state = new IterationState { Limit = limit };
             var status = Iterate(indexType, next, state, out next);
-            if (status < 0) throw Error("iterating links");
+            if (status < 0)
+                throw Error("iterating links");
             into.AddRange(state.Names);
             return status == 0;
         }
@@ -115,7 +146,8 @@ public class H5Group : H5Object
             var idx = start;
             var status = H5Native.H5Literate(Id, indexType, 0, &idx, &CollectLink, (void*)GCHandle.ToIntPtr(gc));
             next = idx;
-            if (status < 0) H5Native.H5Eclear2(H5Native.H5E_DEFAULT);
+            if (status < 0)
+                H5Native.H5Eclear2(H5Native.H5E_DEFAULT);
             return status;
         }
         finally
@@ -139,10 +171,17 @@ public class H5Group : H5Object
     /// first nor copied through libhdf5's chunk cache (two passes over every image the spectrogram verb writes). Writing part of
     /// a chunk still works, but reads the rest of it back from the file each time.
     /// </summary>
-    public unsafe H5Dataset CreateDataset(string name, H5ElementType type, ReadOnlySpan<long> shape, ReadOnlySpan<long> chunks = default)
+    public unsafe H5Dataset CreateDataset(
+        string name,
+        H5ElementType type,
+        ReadOnlySpan<long> shape,
+        ReadOnlySpan<long> chunks = default
+    )
     {
         if (!chunks.IsEmpty && chunks.Length != shape.Length)
-            throw new ArgumentException($"HDF5: chunk rank {chunks.Length} differs from the shape's rank {shape.Length} for '{Child(name)}'");
+            throw new ArgumentException(
+                $"HDF5: chunk rank {chunks.Length} differs from the shape's rank {shape.Length} for '{Child(name)}'"
+            );
         lock (Hdf5Library.Sync)
         {
             var fileType = H5Types.File(type);
@@ -151,20 +190,43 @@ public class H5Group : H5Object
             if (!chunks.IsEmpty)
             {
                 var dims = stackalloc ulong[chunks.Length];
-                for (var i = 0; i < chunks.Length; i++) dims[i] = (ulong)chunks[i];
+                for (var i = 0; i < chunks.Length; i++)
+                    dims[i] = (ulong)chunks[i];
                 Check(H5Native.H5Pset_chunk(dcpl.Id, chunks.Length, dims), "setting the chunk shape", Child(name));
-                Check(H5Native.H5Pset_fill_time(dcpl.Id, H5Native.H5D_FILL_TIME_NEVER), "setting the fill time", Child(name));
+                Check(
+                    H5Native.H5Pset_fill_time(dcpl.Id, H5Native.H5D_FILL_TIME_NEVER),
+                    "setting the fill time",
+                    Child(name)
+                );
             }
             using var dapl = chunks.IsEmpty ? null : DirectChunkAccess(name);
-            var id = H5Native.H5Dcreate2(Id, name, fileType, space.Id, H5Native.H5P_DEFAULT, dcpl.Id, dapl?.Id ?? H5Native.H5P_DEFAULT);
-            return new H5Dataset(H5Handle.Take(id, H5Kind.Dataset, "creating dataset", FilePath, Child(name)), FilePath, Child(name));
+            var id = H5Native.H5Dcreate2(
+                Id,
+                name,
+                fileType,
+                space.Id,
+                H5Native.H5P_DEFAULT,
+                dcpl.Id,
+                dapl?.Id ?? H5Native.H5P_DEFAULT
+            );
+            return new H5Dataset(
+                H5Handle.Take(id, H5Kind.Dataset, "creating dataset", FilePath, Child(name)),
+                FilePath,
+                Child(name)
+            );
         }
     }
 
     /// <summary>Dataset access with no bytes of chunk cache: libhdf5 writes a chunk larger than its cache straight to the file.</summary>
     private H5Handle DirectChunkAccess(string name)
     {
-        var dapl = H5Handle.Take(H5Native.H5Pcreate(Hdf5Library.G.DatasetAccessClass), H5Kind.PropertyList, "H5Pcreate", FilePath, Child(name));
+        var dapl = H5Handle.Take(
+            H5Native.H5Pcreate(Hdf5Library.G.DatasetAccessClass),
+            H5Kind.PropertyList,
+            "H5Pcreate",
+            FilePath,
+            Child(name)
+        );
         // libhdf5's default slot count and preemption policy.
         if (H5Native.H5Pset_chunk_cache(dapl.Id, 521, 0, 0.75) < 0)
         {
@@ -177,7 +239,13 @@ public class H5Group : H5Object
     /// <summary>A dataset creation property list without modification times (so output bytes depend on the data only).</summary>
     private H5Handle DatasetCreation(string name)
     {
-        var dcpl = H5Handle.Take(H5Native.H5Pcreate(Hdf5Library.G.DatasetCreateClass), H5Kind.PropertyList, "H5Pcreate", FilePath, Child(name));
+        var dcpl = H5Handle.Take(
+            H5Native.H5Pcreate(Hdf5Library.G.DatasetCreateClass),
+            H5Kind.PropertyList,
+            "H5Pcreate",
+            FilePath,
+            Child(name)
+        );
         if (H5Native.H5Pset_obj_track_times(dcpl.Id, false) < 0)
         {
             dcpl.Dispose();
@@ -187,7 +255,13 @@ public class H5Group : H5Object
     }
 
     /// <summary>Creates a dataset and writes all of it.</summary>
-    public H5Dataset WriteDataset<T>(string name, ReadOnlySpan<T> values, ReadOnlySpan<long> shape, ReadOnlySpan<long> chunks = default) where T : unmanaged
+    public H5Dataset WriteDataset<T>(
+        string name,
+        ReadOnlySpan<T> values,
+        ReadOnlySpan<long> shape,
+        ReadOnlySpan<long> chunks = default
+    )
+        where T : unmanaged
     {
         var dataset = CreateDataset(name, ElementTypeOf<T>(), shape, chunks);
         try
@@ -209,12 +283,32 @@ public class H5Group : H5Object
         {
             using var space = H5Dataset.SimpleSpace([values.Count], FilePath, Child(name));
             using var dcpl = DatasetCreation(name);
-            var id = H5Native.H5Dcreate2(Id, name, Hdf5Library.G.VariableUtf8String, space.Id, H5Native.H5P_DEFAULT, dcpl.Id, H5Native.H5P_DEFAULT);
-            var dataset = new H5Dataset(H5Handle.Take(id, H5Kind.Dataset, "creating dataset", FilePath, Child(name)), FilePath, Child(name));
+            var id = H5Native.H5Dcreate2(
+                Id,
+                name,
+                Hdf5Library.G.VariableUtf8String,
+                space.Id,
+                H5Native.H5P_DEFAULT,
+                dcpl.Id,
+                H5Native.H5P_DEFAULT
+            );
+            var dataset = new H5Dataset(
+                H5Handle.Take(id, H5Kind.Dataset, "creating dataset", FilePath, Child(name)),
+                FilePath,
+                Child(name)
+            );
             unsafe
             {
                 var status = H5Strings.WriteVariable(values, (type, buffer) =>
-                    H5Native.H5Dwrite(dataset.Id, type, H5Native.H5S_ALL, H5Native.H5S_ALL, H5Native.H5P_DEFAULT, (void*)buffer));
+                    H5Native.H5Dwrite(
+                        dataset.Id,
+                        type,
+                        H5Native.H5S_ALL,
+                        H5Native.H5S_ALL,
+                        H5Native.H5P_DEFAULT,
+                        (void*)buffer
+                    )
+                );
                 if (status < 0)
                 {
                     var error = Error("writing strings", Child(name));
@@ -235,7 +329,11 @@ public class H5Group : H5Object
         lock (Hdf5Library.Sync)
         {
             if (H5Native.H5Ocopy(source.Id, name, Id, newName ?? name, H5Native.H5P_DEFAULT, H5Native.H5P_DEFAULT) < 0)
-                throw Hdf5Library.Error($"copying '{source.Child(name)}' of '{source.FilePath}'", FilePath, Child(newName ?? name));
+                throw Hdf5Library.Error(
+                    $"copying '{source.Child(name)}' of '{source.FilePath}'",
+                    FilePath,
+                    Child(newName ?? name)
+                );
         }
     }
 
@@ -245,11 +343,16 @@ public class H5Group : H5Object
         lock (Hdf5Library.Sync)
         {
             var id = H5Native.H5Dopen2(Id, name, H5Native.H5P_DEFAULT);
-            return new H5Dataset(H5Handle.Take(id, H5Kind.Dataset, "opening dataset", FilePath, Child(name)), FilePath, Child(name));
+            return new H5Dataset(
+                H5Handle.Take(id, H5Kind.Dataset, "opening dataset", FilePath, Child(name)),
+                FilePath,
+                Child(name)
+            );
         }
     }
 
-    internal static H5ElementType ElementTypeOf<T>() where T : unmanaged =>
+    internal static H5ElementType ElementTypeOf<T>()
+        where T : unmanaged =>
         typeof(T) == typeof(float) ? H5ElementType.Float32
         : typeof(T) == typeof(double) ? H5ElementType.Float64
         : typeof(T) == typeof(long) ? H5ElementType.Int64
@@ -264,12 +367,14 @@ public sealed class H5File : H5Group
 {
     private readonly bool created;
 
-    private H5File(H5Handle handle, string path, bool created = false) : base(handle, path, "/") => this.created = created;
+    private H5File(H5Handle handle, string path, bool created = false)
+        : base(handle, path, "/") => this.created = created;
 
     /// <summary>A file this process created is trusted by <see cref="Hdf5Guard"/> once closed: it need not be walked before reading.</summary>
     private protected override void Closed()
     {
-        if (created) Hdf5Guard.Trust(FilePath);
+        if (created)
+            Hdf5Guard.Trust(FilePath);
     }
 
     /// <summary>Creates a file, replacing an existing one only when <paramref name="overwrite"/> is set.</summary>
@@ -278,9 +383,20 @@ public sealed class H5File : H5Group
         Hdf5Library.Ensure();
         lock (Hdf5Library.Sync)
         {
-            using var fcpl = H5Handle.Take(H5Native.H5Pcreate(Hdf5Library.G.FileCreateClass), H5Kind.PropertyList, "H5Pcreate", path);
-            if (H5Native.H5Pset_obj_track_times(fcpl.Id, false) < 0) throw Hdf5Library.Error("H5Pset_obj_track_times", path);
-            var id = H5Native.H5Fcreate(path, overwrite ? H5Native.H5F_ACC_TRUNC : H5Native.H5F_ACC_EXCL, fcpl.Id, H5Native.H5P_DEFAULT);
+            using var fcpl = H5Handle.Take(
+                H5Native.H5Pcreate(Hdf5Library.G.FileCreateClass),
+                H5Kind.PropertyList,
+                "H5Pcreate",
+                path
+            );
+            if (H5Native.H5Pset_obj_track_times(fcpl.Id, false) < 0)
+                throw Hdf5Library.Error("H5Pset_obj_track_times", path);
+            var id = H5Native.H5Fcreate(
+                path,
+                overwrite ? H5Native.H5F_ACC_TRUNC : H5Native.H5F_ACC_EXCL,
+                fcpl.Id,
+                H5Native.H5P_DEFAULT
+            );
             return new H5File(H5Handle.Take(id, H5Kind.File, "creating the file", path), path, created: true);
         }
     }
@@ -291,7 +407,8 @@ public sealed class H5File : H5Group
     /// </summary>
     public static H5File Open(string path, bool writable = false)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"HDF5 file not found: '{path}'", path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"HDF5 file not found: '{path}'", path);
         Hdf5Guard.Check(path);
         return OpenUnchecked(path, writable);
     }
@@ -299,18 +416,27 @@ public sealed class H5File : H5Group
     /// <summary>Opens a file without the guard's walk: for the separate processes that walk or read it.</summary>
     internal static H5File OpenUnchecked(string path, bool writable = false)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"HDF5 file not found: '{path}'", path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"HDF5 file not found: '{path}'", path);
         Hdf5Library.Ensure();
         lock (Hdf5Library.Sync)
         {
-            var id = H5Native.H5Fopen(path, writable ? H5Native.H5F_ACC_RDWR : H5Native.H5F_ACC_RDONLY, H5Native.H5P_DEFAULT);
-            return new H5File(H5Handle.Take(id, H5Kind.File, "opening the file (is it an HDF5 file, complete?)", path), path);
+            var id = H5Native.H5Fopen(
+                path,
+                writable ? H5Native.H5F_ACC_RDWR : H5Native.H5F_ACC_RDONLY,
+                H5Native.H5P_DEFAULT
+            );
+            return new H5File(
+                H5Handle.Take(id, H5Kind.File, "opening the file (is it an HDF5 file, complete?)", path),
+                path
+            );
         }
     }
 
     /// <summary>Writes buffered data to disk.</summary>
     public void Flush()
     {
-        lock (Hdf5Library.Sync) Check(H5Native.H5Fflush(Id, 1), "flushing");
+        lock (Hdf5Library.Sync)
+            Check(H5Native.H5Fflush(Id, 1), "flushing");
     }
 }

@@ -3,7 +3,17 @@ using System.Runtime.InteropServices;
 namespace QuakePrune.Hdf5;
 
 /// <summary>The kinds of HDF5 identifier, each closed by its own H5?close.</summary>
-internal enum H5Kind { File, Group, Dataset, Dataspace, Datatype, Attribute, PropertyList, Object }
+internal enum H5Kind
+{
+    File,
+    Group,
+    Dataset,
+    Dataspace,
+    Datatype,
+    Attribute,
+    PropertyList,
+    Object,
+}
 
 /// <summary>
 /// An owned hid_t, closed exactly once (by Dispose or, failing that, the finalizer) under the library lock. A close that
@@ -20,7 +30,8 @@ internal sealed class H5Handle : SafeHandle
     /// <summary>Why the close failed, naming the file and object; null while open or once closed cleanly.</summary>
     public Hdf5Exception? CloseFailure { get; private set; }
 
-    private H5Handle(long id, H5Kind kind, string file, string? objectPath) : base(0, ownsHandle: true)
+    private H5Handle(long id, H5Kind kind, string file, string? objectPath)
+        : base(0, ownsHandle: true)
     {
         Kind = kind;
         this.file = file;
@@ -35,7 +46,8 @@ internal sealed class H5Handle : SafeHandle
     /// <summary>Wraps an id returned by the library; a negative id is a failure turned into an exception.</summary>
     public static H5Handle Take(long id, H5Kind kind, string what, string file, string? objectPath = null)
     {
-        if (id < 0) throw Hdf5Library.Error(what, file, objectPath);
+        if (id < 0)
+            throw Hdf5Library.Error(what, file, objectPath);
         return new H5Handle(id, kind, file, objectPath);
     }
 
@@ -56,7 +68,8 @@ internal sealed class H5Handle : SafeHandle
                 _ => H5Native.H5Oclose(id),
             };
             // Built here, under the lock, so the error stack read is this close's and is cleared for the next call.
-            if (status < 0) CloseFailure = Hdf5Library.Error($"closing the {Kind.ToString().ToLowerInvariant()}", file, objectPath);
+            if (status < 0)
+                CloseFailure = Hdf5Library.Error($"closing the {Kind.ToString().ToLowerInvariant()}", file, objectPath);
             return status >= 0;
         }
     }

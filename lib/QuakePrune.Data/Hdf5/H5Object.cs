@@ -29,11 +29,13 @@ public abstract class H5Object : IDisposable
 
     internal string Child(string name) => Path == "/" ? "/" + name : Path + "/" + name;
 
-    internal Hdf5Exception Error(string what, string? objectPath = null) => Hdf5Library.Error(what, FilePath, objectPath ?? Path);
+    internal Hdf5Exception Error(string what, string? objectPath = null) =>
+        Hdf5Library.Error(what, FilePath, objectPath ?? Path);
 
     internal void Check(int status, string what, string? objectPath = null)
     {
-        if (status < 0) throw Error(what, objectPath);
+        if (status < 0)
+            throw Error(what, objectPath);
     }
 
     /// <summary>
@@ -42,10 +44,12 @@ public abstract class H5Object : IDisposable
     /// </summary>
     public void Dispose()
     {
-        if (Handle.IsClosed) return;
+        if (Handle.IsClosed)
+            return;
         Handle.Dispose();
         GC.SuppressFinalize(this);
-        if (Handle.CloseFailure is { } failure) throw failure;
+        if (Handle.CloseFailure is { } failure)
+            throw failure;
         Closed();
     }
 
@@ -67,13 +71,12 @@ public abstract class H5Object : IDisposable
                 first ??= e;
             }
         }
-        if (first is not null) throw first;
+        if (first is not null)
+            throw first;
     }
 
     /// <summary>Called once the handle is closed.</summary>
-    private protected virtual void Closed()
-    {
-    }
+    private protected virtual void Closed() { }
 }
 
 /// <summary>Reading and writing strings, variable- or fixed-length, for datasets and attributes alike.</summary>
@@ -83,17 +86,20 @@ internal static unsafe class H5Strings
     public static string[] Read(long typeId, long count, Func<long, nint, int> read)
     {
         var result = new string[count];
-        if (count == 0) return result;
+        if (count == 0)
+            return result;
         if (H5Native.H5Tis_variable_str(typeId) > 0)
         {
             var pointers = new nint[count];
             fixed (nint* p = pointers)
             {
-                if (read(typeId, (nint)p) < 0) return null!;
+                if (read(typeId, (nint)p) < 0)
+                    return null!;
                 for (long i = 0; i < count; i++)
                 {
                     result[i] = pointers[i] == 0 ? "" : Marshal.PtrToStringUTF8(pointers[i]) ?? "";
-                    if (pointers[i] != 0) H5Native.H5free_memory((void*)pointers[i]);
+                    if (pointers[i] != 0)
+                        H5Native.H5free_memory((void*)pointers[i]);
                 }
             }
             return result;
@@ -102,13 +108,15 @@ internal static unsafe class H5Strings
         var bytes = new byte[size * count];
         fixed (byte* b = bytes)
         {
-            if (read(typeId, (nint)b) < 0) return null!;
+            if (read(typeId, (nint)b) < 0)
+                return null!;
         }
         for (long i = 0; i < count; i++)
         {
             var span = bytes.AsSpan((int)(i * size), size);
             var end = span.IndexOf((byte)0);
-            if (end >= 0) span = span[..end];
+            if (end >= 0)
+                span = span[..end];
             result[i] = Encoding.UTF8.GetString(span).TrimEnd(' ');
         }
         return result;
@@ -120,12 +128,15 @@ internal static unsafe class H5Strings
         var pointers = new nint[values.Count];
         try
         {
-            for (var i = 0; i < values.Count; i++) pointers[i] = Marshal.StringToCoTaskMemUTF8(values[i]);
-            fixed (nint* p = pointers) return write(Hdf5Library.G.VariableUtf8String, (nint)p);
+            for (var i = 0; i < values.Count; i++)
+                pointers[i] = Marshal.StringToCoTaskMemUTF8(values[i]);
+            fixed (nint* p = pointers)
+                return write(Hdf5Library.G.VariableUtf8String, (nint)p);
         }
         finally
         {
-            foreach (var pointer in pointers) Marshal.FreeCoTaskMem(pointer);
+            foreach (var pointer in pointers)
+                Marshal.FreeCoTaskMem(pointer);
         }
     }
 }

@@ -22,24 +22,28 @@ public static class Hdf5Guard
     /// <summary>Walks <paramref name="path"/> in a child process, unless it passed before; throws when the child dies.</summary>
     public static void Check(string path)
     {
-        if (IsTrusted(path)) return;
+        if (IsTrusted(path))
+            return;
         RunChild(path);
         Trust(path);
     }
 
     /// <summary>Whether libhdf5 may read <paramref name="path"/> in this process: this process wrote or walked it, or the check is off.</summary>
-    internal static bool IsTrusted(string path) => SeparateProcess.SwitchedOff || Key(path) is not { } key || Passed.ContainsKey(key);
+    internal static bool IsTrusted(string path) =>
+        SeparateProcess.SwitchedOff || Key(path) is not { } key || Passed.ContainsKey(key);
 
     /// <summary>Marks a file this process wrote (and closed) as sound.</summary>
     internal static void Trust(string path)
     {
-        if (Key(path) is { } key) Passed[key] = true;
+        if (Key(path) is { } key)
+            Passed[key] = true;
     }
 
     private static FileKey? Key(string path)
     {
         var info = new FileInfo(path);
-        if (!info.Exists || FileSystem.Identity(info.FullName) is not { } identity) return null;
+        if (!info.Exists || FileSystem.Identity(info.FullName) is not { } identity)
+            return null;
         return new FileKey(identity, info.Length, info.LastWriteTimeUtc);
     }
 
@@ -49,12 +53,14 @@ public static class Hdf5Guard
         child.StandardInput.Close();
         var last = "the file's structure";
         while (child.StandardOutput.ReadLine() is { } line)
-            if (line.StartsWith("at ", StringComparison.Ordinal)) last = "object " + line[3..];
+            if (line.StartsWith("at ", StringComparison.Ordinal))
+                last = "object " + line[3..];
         var ending = SeparateProcess.Ending(child);
         if (child.ExitCode != 0)
             throw new InvalidDataException(
-                $"HDF5 file '{path}' is damaged: the HDF5 library crashed ({ending}) reading {last} in a separate checking process; " +
-                "the file is not read");
+                $"HDF5 file '{path}' is damaged: the HDF5 library crashed ({ending}) reading {last} in a separate checking process; "
+                    + "the file is not read"
+            );
     }
 
     /// <summary>
@@ -116,7 +122,8 @@ public static class Hdf5Guard
 
     private static void ReadAttributes(H5Object owner)
     {
-        foreach (var name in owner.Attributes.Names()) Quietly(() => owner.Attributes.TryRead(name));
+        foreach (var name in owner.Attributes.Names())
+            Quietly(() => owner.Attributes.TryRead(name));
     }
 
     private static void Quietly(Action action)
@@ -125,8 +132,16 @@ public static class Hdf5Guard
         {
             action();
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or KeyNotFoundException or NotSupportedException
-                                      or InvalidOperationException or OverflowException)
+        catch (Exception e)
+            when (e
+                    is IOException
+                        or InvalidDataException
+                        or ArgumentException
+                        or KeyNotFoundException
+                        or NotSupportedException
+                        or InvalidOperationException
+                        or OverflowException
+            )
         {
             // An error the readers report cleanly; only a crash is what this walk looks for.
         }

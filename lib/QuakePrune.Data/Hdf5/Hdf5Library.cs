@@ -12,7 +12,13 @@ namespace QuakePrune.Hdf5;
 public static unsafe class Hdf5Library
 {
     private static readonly string[] Candidates =
-        ["libhdf5_serial.so.103", "libhdf5_serial.so", "libhdf5.so.103", "libhdf5.so", "hdf5"];
+    [
+        "libhdf5_serial.so.103",
+        "libhdf5_serial.so",
+        "libhdf5.so.103",
+        "libhdf5.so",
+        "hdf5",
+    ];
 
     /// <summary>The one lock every HDF5 call is made under (handles closed by finalizers included).</summary>
     internal static readonly Lock Sync = new();
@@ -22,10 +28,25 @@ public static unsafe class Hdf5Library
 
     internal sealed class Globals
     {
-        public required long NativeFloat, NativeDouble, NativeInt64, NativeInt32, NativeUInt8, CString;
-        public required long IeeeF32Le, IeeeF64Le, StdI64Le, StdI32Le, StdU8Le, IeeeF16Le;
-        public required long DatasetCreateClass, DatasetAccessClass, LinkCreateClass, GroupCreateClass, FileCreateClass;
-        public required long VariableUtf8String, ScalarSpace;
+        public required long NativeFloat,
+            NativeDouble,
+            NativeInt64,
+            NativeInt32,
+            NativeUInt8,
+            CString;
+        public required long IeeeF32Le,
+            IeeeF64Le,
+            StdI64Le,
+            StdI32Le,
+            StdU8Le,
+            IeeeF16Le;
+        public required long DatasetCreateClass,
+            DatasetAccessClass,
+            LinkCreateClass,
+            GroupCreateClass,
+            FileCreateClass;
+        public required long VariableUtf8String,
+            ScalarSpace;
         public required string Version;
     }
 
@@ -95,8 +116,10 @@ public static unsafe class Hdf5Library
 
     private static nint Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)
     {
-        if (name != H5Native.Library) return 0;
-        if (LibraryHandle != 0) return LibraryHandle;
+        if (name != H5Native.Library)
+            return 0;
+        if (LibraryHandle != 0)
+            return LibraryHandle;
         foreach (var candidate in Candidates)
         {
             if (NativeLibrary.TryLoad(candidate, out var handle))
@@ -107,7 +130,8 @@ public static unsafe class Hdf5Library
             }
         }
         throw new DllNotFoundException(
-            $"HDF5 library not found (tried {string.Join(", ", Candidates)}); install Debian's libhdf5-dev (environment/setup.sh does)");
+            $"HDF5 library not found (tried {string.Join(", ", Candidates)}); install Debian's libhdf5-dev (environment/setup.sh does)"
+        );
     }
 
     /// <summary>Makes sure the library is loaded and initialised before a first call.</summary>
@@ -120,7 +144,12 @@ public static unsafe class Hdf5Library
         var gc = GCHandle.Alloc(messages);
         try
         {
-            H5Native.H5Ewalk2(H5Native.H5E_DEFAULT, H5Native.H5E_WALK_DOWNWARD, &CollectError, (void*)GCHandle.ToIntPtr(gc));
+            H5Native.H5Ewalk2(
+                H5Native.H5E_DEFAULT,
+                H5Native.H5E_WALK_DOWNWARD,
+                &CollectError,
+                (void*)GCHandle.ToIntPtr(gc)
+            );
         }
         finally
         {
@@ -143,7 +172,8 @@ public static unsafe class Hdf5Library
         var desc = error->desc is null ? "" : Marshal.PtrToStringUTF8((nint)error->desc) ?? "";
         if (desc.Length > 0)
             text.Append(text.Length > 0 ? " (" + desc + ")" : desc);
-        if (text.Length > 0) messages.Add(text.ToString());
+        if (text.Length > 0)
+            messages.Add(text.ToString());
         return 0;
     }
 }

@@ -27,10 +27,12 @@ internal static partial class SeparateProcess
     public static Process Start(string verb, string path)
     {
         var start = CommandLineProcess.StartInfo(Program, [verb, Path.GetFullPath(path)])
-                    ?? throw new InvalidOperationException(
-                        $"cannot read '{path}' safely: HDF5 files are read by {Program}.dll in a separate process, and it is not " +
-                        $"built beside QuakePrune.Data.dll (build the solution with environment/setup.sh, or set {SwitchVariable}=off to read in this process, unchecked)");
-        var child = Process.Start(start) ?? throw new InvalidOperationException($"cannot start the process that reads '{path}'");
+            ?? throw new InvalidOperationException(
+                $"cannot read '{path}' safely: HDF5 files are read by {Program}.dll in a separate process, and it is not "
+                    + $"built beside QuakePrune.Data.dll (build the solution with environment/setup.sh, or set {SwitchVariable}=off to read in this process, unchecked)"
+            );
+        var child = Process.Start(start)
+            ?? throw new InvalidOperationException($"cannot start the process that reads '{path}'");
         child.ErrorDataReceived += (_, _) => { };
         child.BeginErrorReadLine();
         return child;
@@ -66,9 +68,14 @@ internal static partial class SeparateProcess
         var parent = getppid();
         var watch = new Thread(() =>
         {
-            while (getppid() == parent) Thread.Sleep(500);
+            while (getppid() == parent)
+                Thread.Sleep(500);
             _exit(1);
-        }) { IsBackground = true, Name = "parent watch" };
+        })
+        {
+            IsBackground = true,
+            Name = "parent watch",
+        };
         watch.Start();
     }
 

@@ -14,7 +14,9 @@ public sealed class BilinearResize
     public BilinearResize(int sourceHeight, int sourceWidth, int height, int width)
     {
         if (sourceHeight < 1 || sourceWidth < 1 || height < 1 || width < 1)
-            throw new ArgumentException($"Resize sizes must be positive; got {sourceHeight}x{sourceWidth} -> {height}x{width}.");
+            throw new ArgumentException(
+                $"Resize sizes must be positive; got {sourceHeight}x{sourceWidth} -> {height}x{width}."
+            );
         SourceHeight = sourceHeight;
         SourceWidth = sourceWidth;
         Height = height;
@@ -34,7 +36,9 @@ public sealed class BilinearResize
         var sourcePlane = SourceHeight * SourceWidth;
         var plane = Height * Width;
         if (source.Length < planes * sourcePlane || destination.Length < planes * plane)
-            throw new ArgumentException($"Resize of {planes} planes {SourceHeight}x{SourceWidth} -> {Height}x{Width} got buffers of {source.Length} and {destination.Length} values.");
+            throw new ArgumentException(
+                $"Resize of {planes} planes {SourceHeight}x{SourceWidth} -> {Height}x{Width} got buffers of {source.Length} and {destination.Length} values."
+            );
         for (var p = 0; p < planes; p++)
         {
             var src = source.Slice(p * sourcePlane, sourcePlane);
@@ -43,14 +47,18 @@ public sealed class BilinearResize
             {
                 var top = src.Slice(rows.Near[y] * SourceWidth, SourceWidth);
                 var bottom = src.Slice(rows.Far[y] * SourceWidth, SourceWidth);
-                float wTop = rows.NearWeight[y], wBottom = rows.FarWeight[y];
+                float wTop = rows.NearWeight[y],
+                    wBottom = rows.FarWeight[y];
                 var row = dst.Slice(y * Width, Width);
                 for (var x = 0; x < Width; x++)
                 {
-                    int left = columns.Near[x], right = columns.Far[x];
-                    float wLeft = columns.NearWeight[x], wRight = columns.FarWeight[x];
-                    row[x] = wTop * (wLeft * top[left] + wRight * top[right])
-                           + wBottom * (wLeft * bottom[left] + wRight * bottom[right]);
+                    int left = columns.Near[x],
+                        right = columns.Far[x];
+                    float wLeft = columns.NearWeight[x],
+                        wRight = columns.FarWeight[x];
+                    row[x] =
+                        wTop * (wLeft * top[left] + wRight * top[right])
+                        + wBottom * (wLeft * bottom[left] + wRight * bottom[right]);
                 }
             }
         }

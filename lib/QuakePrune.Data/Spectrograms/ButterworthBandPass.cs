@@ -21,7 +21,9 @@ public static class ButterworthBandPass
             throw new ArgumentOutOfRangeException(nameof(order), order, $"Butterworth order must be 1..{MaxOrder}.");
         var nyquist = samplingRate / 2;
         if (!(lowHz > 0 && lowHz < highHz && highHz < nyquist))
-            throw new ArgumentException($"Band-pass corners must satisfy 0 < low < high < Nyquist ({nyquist} Hz); got {lowHz}..{highHz} Hz.");
+            throw new ArgumentException(
+                $"Band-pass corners must satisfy 0 < low < high < Nyquist ({nyquist} Hz); got {lowHz}..{highHz} Hz."
+            );
 
         // Prewarp: corners as fractions of Nyquist, mapped with a design sampling rate of 2.
         var warpedLow = 4 * Math.Tan(Math.PI * (2 * lowHz / samplingRate) / 2);
@@ -80,14 +82,20 @@ public static class ButterworthBandPass
         for (var section = sectionCount - 1; section >= 0; section--)
         {
             var p1 = TakeAt(poles, ClosestToUnitCircle(poles, realOnly: false));
-            Complex[] sectionZeros, sectionPoles;
+            Complex[] sectionZeros,
+                sectionPoles;
             if (IsReal(p1) && poles.Count(IsReal) == 0)
             {
                 // The last real pole: a first-order section (padded with a pole and a zero at the origin).
                 var z1 = TakeAt(zeros, Nearest(zeros, p1, Kind.Real));
                 (sectionZeros, sectionPoles) = ([z1, Complex.Zero], [p1, Complex.Zero]);
             }
-            else if (poles.Count + 1 == zeros.Count && !IsReal(p1) && poles.Count(IsReal) == 1 && zeros.Count(IsReal) == 1)
+            else if (
+                poles.Count + 1 == zeros.Count
+                && !IsReal(p1)
+                && poles.Count(IsReal) == 1
+                && zeros.Count(IsReal) == 1
+            )
             {
                 // Keep the one real zero for the one real pole left: this complex pole takes complex zeros.
                 var z1 = TakeAt(zeros, Nearest(zeros, p1, Kind.Complex));
@@ -119,7 +127,12 @@ public static class ButterworthBandPass
         return sos;
     }
 
-    private enum Kind { Any, Real, Complex }
+    private enum Kind
+    {
+        Any,
+        Real,
+        Complex,
+    }
 
     private static bool IsReal(Complex value) => value.Imaginary == 0;
 
@@ -164,7 +177,11 @@ public static class ButterworthBandPass
                 bestDistance = distance;
             }
         }
-        return best >= 0 ? best : throw new InvalidOperationException($"Section pairing found no {kind.ToString().ToLowerInvariant()} zero to take.");
+        return best >= 0
+            ? best
+            : throw new InvalidOperationException(
+                $"Section pairing found no {kind.ToString().ToLowerInvariant()} zero to take."
+            );
     }
 
     /// <summary>
@@ -225,8 +242,8 @@ public static class ButterworthBandPass
         var coefficients = new Complex[roots.Length + 1];
         coefficients[0] = Complex.One;
         for (var r = 0; r < roots.Length; r++)
-            for (var i = r + 1; i >= 1; i--)
-                coefficients[i] -= roots[r] * coefficients[i - 1];
+        for (var i = r + 1; i >= 1; i--)
+            coefficients[i] -= roots[r] * coefficients[i - 1];
         return coefficients.Select(c => c.Real).ToArray();
     }
 }

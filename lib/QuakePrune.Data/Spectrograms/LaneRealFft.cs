@@ -25,7 +25,11 @@ internal sealed class LaneRealFft
     public LaneRealFft(int length)
     {
         if (length < 4 || !BitOperations.IsPow2(length))
-            throw new ArgumentOutOfRangeException(nameof(length), length, "The lane FFT needs a power-of-two length of at least 4.");
+            throw new ArgumentOutOfRangeException(
+                nameof(length),
+                length,
+                "The lane FFT needs a power-of-two length of at least 4."
+            );
         Length = length;
         half = length / 2;
         var bits = BitOperations.Log2((uint)half);
@@ -71,10 +75,18 @@ internal sealed class LaneRealFft
     {
         var count = window.Length;
         if (samples.Length < count || count > Length)
-            throw new ArgumentException($"A segment of {samples.Length} samples, a window of {count} and an FFT of {Length} do not fit together.");
+            throw new ArgumentException(
+                $"A segment of {samples.Length} samples, a window of {count} and an FFT of {Length} do not fit together."
+            );
         // Called once per segment and lane (hundreds of times per trace): unchecked scatter into the lane.
-        ref var re = ref Unsafe.Add(ref Unsafe.As<Vector<double>, double>(ref MemoryMarshal.GetArrayDataReference(this.re)), lane);
-        ref var im = ref Unsafe.Add(ref Unsafe.As<Vector<double>, double>(ref MemoryMarshal.GetArrayDataReference(this.im)), lane);
+        ref var re = ref Unsafe.Add(
+            ref Unsafe.As<Vector<double>, double>(ref MemoryMarshal.GetArrayDataReference(this.re)),
+            lane
+        );
+        ref var im = ref Unsafe.Add(
+            ref Unsafe.As<Vector<double>, double>(ref MemoryMarshal.GetArrayDataReference(this.im)),
+            lane
+        );
         ref var x = ref MemoryMarshal.GetReference(samples);
         ref var w = ref MemoryMarshal.GetReference(window);
         ref var reverse = ref MemoryMarshal.GetArrayDataReference(bitReverse);

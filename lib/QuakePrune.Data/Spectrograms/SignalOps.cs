@@ -25,7 +25,9 @@ public static class SignalOps
             return;
         }
         var centre = (n - 1) / 2.0;
-        double sumY = 0, sumTY = 0, sumTT = 0;
+        double sumY = 0,
+            sumTY = 0,
+            sumTT = 0;
         for (var i = 0; i < n; i++)
         {
             var t = i - centre;

@@ -57,7 +57,9 @@ public sealed class SpectrogramComputer
         if (pre.TaperAlpha > 0)
             taper = SignalOps.TukeyWindow(samplesPerComponent, pre.TaperAlpha);
         if (pre.BandPass is { } band)
-            bandPass = new ZeroPhaseFilter(ButterworthBandPass.Design(band.Order, band.LowHz, band.HighHz, settings.SamplingRate));
+            bandPass = new ZeroPhaseFilter(
+                ButterworthBandPass.Design(band.Order, band.LowHz, band.HighHz, settings.SamplingRate)
+            );
         if (settings.Size is not null)
             this.resize = new BilinearResize(FrequencyCount, FrameCount, ImageHeight, ImageWidth);
 
@@ -160,7 +162,8 @@ public sealed class SpectrogramComputer
     {
         if (trace.Length != TraceLength)
             throw new ArgumentException(
-                $"Trace '{traceName}' has {trace.Length} values; expected {Samples} samples x {Components} components = {TraceLength}.");
+                $"Trace '{traceName}' has {trace.Length} values; expected {Samples} samples x {Components} components = {TraceLength}."
+            );
         var n = Samples;
         for (var i = 0; i < n; i++)
         {
@@ -195,7 +198,10 @@ public sealed class SpectrogramComputer
     private void ComputeStft(Span<float> destination)
     {
         if (destination.Length < DecibelsLength)
-            throw new ArgumentException($"The dB destination holds {destination.Length} values; {DecibelsLength} are needed.", nameof(destination));
+            throw new ArgumentException(
+                $"The dB destination holds {destination.Length} values; {DecibelsLength} are needed.",
+                nameof(destination)
+            );
         var frames = FrameCount;
         var segments = Components * frames;
         var nperseg = Settings.Nperseg;
@@ -300,7 +306,9 @@ public sealed class SpectrogramComputer
             var im = fallbackBuffer[2 * k + 1];
             var scale = k == 0 || (nfft % 2 == 0 && k == bins - 1) ? this.density : 2 * this.density;
             var psd = (re * re + im * im) * scale;
-            destination[(component * bins + k) * frames + frame] = (float)(10.0 * Math.Log10(psd + SpectrogramSettings.PowerFloor));
+            destination[(component * bins + k) * frames + frame] = (float)(
+                10.0 * Math.Log10(psd + SpectrogramSettings.PowerFloor)
+            );
         }
     }
 

@@ -68,12 +68,16 @@ public sealed class SpectrogramFile : IDisposable
         this.images = images;
         var shape = images.Shape;
         if (shape.Length != 4 || shape[1] != SpectrogramComputer.Components || shape[2] < 1 || shape[3] < 1)
-            throw new InvalidDataException($"spectrogram file '{path}': dataset '{ImagesDataset}' has shape ({string.Join(", ", shape)}); expected (N, 3, H, W)");
+            throw new InvalidDataException(
+                $"spectrogram file '{path}': dataset '{ImagesDataset}' has shape ({string.Join(", ", shape)}); expected (N, 3, H, W)"
+            );
         StoredDType = images.ElementType switch
         {
             H5ElementType.Float32 => SpectrogramDType.Float32,
             H5ElementType.Float16 => SpectrogramDType.Float16,
-            _ => throw new InvalidDataException($"spectrogram file '{path}': dataset '{ImagesDataset}' is {images.DtypeName}; expected float16 or float32"),
+            _ => throw new InvalidDataException(
+                $"spectrogram file '{path}': dataset '{ImagesDataset}' is {images.DtypeName}; expected float16 or float32"
+            ),
         };
         Count = checked((int)shape[0]);
         (Channels, Height, Width) = ((int)shape[1], (int)shape[2], (int)shape[3]);
@@ -85,7 +89,9 @@ public sealed class SpectrogramFile : IDisposable
         rowByName = new Dictionary<string, int>(Count, StringComparer.Ordinal);
         for (var i = 0; i < Count; i++)
             if (!rowByName.TryAdd(TraceNames[i], i))
-                throw new InvalidDataException($"spectrogram file '{path}': trace '{TraceNames[i]}' appears twice in '{TraceNameDataset}'");
+                throw new InvalidDataException(
+                    $"spectrogram file '{path}': trace '{TraceNames[i]}' appears twice in '{TraceNameDataset}'"
+                );
 
         Attributes = file.Attributes.Names().ToDictionary(name => name, name => file.Attributes.ReadString(name) ?? "");
         try
@@ -97,7 +103,9 @@ public sealed class SpectrogramFile : IDisposable
             throw new InvalidDataException($"spectrogram file '{path}': root attributes: {e.Message}", e);
         }
         if (Settings.ImageHeight != Height || Settings.ImageWidth(SpectrogramComputer.SteadSamples) != Width)
-            throw new InvalidDataException($"spectrogram file '{path}': images are {Height}x{Width} but the settings make {Settings.ImageHeight}x{Settings.ImageWidth(SpectrogramComputer.SteadSamples)}");
+            throw new InvalidDataException(
+                $"spectrogram file '{path}': images are {Height}x{Width} but the settings make {Settings.ImageHeight}x{Settings.ImageWidth(SpectrogramComputer.SteadSamples)}"
+            );
     }
 
     private T[] ReadColumn<T>(string name, Func<H5Dataset, T[]> read)
@@ -106,14 +114,17 @@ public sealed class SpectrogramFile : IDisposable
             throw new InvalidDataException($"spectrogram file '{Path}': dataset '{name}' is missing");
         using var dataset = file.OpenDataset(name);
         if (dataset.Shape.Length != 1 || dataset.Shape[0] != Count)
-            throw new InvalidDataException($"spectrogram file '{Path}': dataset '{name}' has shape ({string.Join(", ", dataset.Shape)}); expected ({Count}) to match '{ImagesDataset}'");
+            throw new InvalidDataException(
+                $"spectrogram file '{Path}': dataset '{name}' has shape ({string.Join(", ", dataset.Shape)}); expected ({Count}) to match '{ImagesDataset}'"
+            );
         return read(dataset);
     }
 
     /// <summary>Opens a spectrogram file read-only, checking its datasets agree with each other and with its settings.</summary>
     public static SpectrogramFile Open(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"spectrogram file '{path}' not found", path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"spectrogram file '{path}' not found", path);
         var file = H5File.Open(path);
         H5Dataset? images = null;
         try
@@ -135,10 +146,16 @@ public sealed class SpectrogramFile : IDisposable
     public void ReadImages(int first, int count, Span<float> destination)
     {
         if (first < 0 || count < 0 || first > Count - count)
-            throw new ArgumentOutOfRangeException(nameof(first), $"spectrogram file '{Path}': images {first}..{first + count - 1} are outside 0..{Count - 1}");
+            throw new ArgumentOutOfRangeException(
+                nameof(first),
+                $"spectrogram file '{Path}': images {first}..{first + count - 1} are outside 0..{Count - 1}"
+            );
         var values = count * ImageLength;
         if (destination.Length != values)
-            throw new ArgumentException($"spectrogram file '{Path}': {count} images need {values} values; the destination holds {destination.Length}", nameof(destination));
+            throw new ArgumentException(
+                $"spectrogram file '{Path}': {count} images need {values} values; the destination holds {destination.Length}",
+                nameof(destination)
+            );
         if (StoredDType == SpectrogramDType.Float32)
             images.ReadRows(first, count, destination);
         else
@@ -159,12 +176,17 @@ public sealed class SpectrogramFile : IDisposable
     {
         for (var i = 0; i < values.Length; i++)
         {
-            if (float.IsFinite(values[i])) continue;
+            if (float.IsFinite(values[i]))
+                continue;
             var (row, pixel) = Math.DivRem(i, ImageLength);
             var (channel, position) = Math.DivRem(pixel, Height * Width);
             var (y, x) = Math.DivRem(position, Width);
-            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
-                $"spectrogram file '{Path}': image {first + row} (trace '{TraceNames[first + row]}') holds {values[i]} at channel {channel}, row {y}, column {x}; no verb reads a non-finite pixel"));
+            throw new InvalidDataException(
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"spectrogram file '{Path}': image {first + row} (trace '{TraceNames[first + row]}') holds {values[i]} at channel {channel}, row {y}, column {x}; no verb reads a non-finite pixel"
+                )
+            );
         }
     }
 
@@ -181,13 +203,17 @@ public sealed class SpectrogramFile : IDisposable
         ArgumentNullException.ThrowIfNull(indices);
         var length = ImageLength;
         if (destination.Length != indices.Count * length)
-            throw new ArgumentException($"spectrogram file '{Path}': {indices.Count} images need {indices.Count * length} values; the destination holds {destination.Length}", nameof(destination));
+            throw new ArgumentException(
+                $"spectrogram file '{Path}': {indices.Count} images need {indices.Count * length} values; the destination holds {destination.Length}",
+                nameof(destination)
+            );
         // Consecutive rows are read in one call; a shuffled batch is mostly single rows (one chunk each).
         var start = 0;
         while (start < indices.Count)
         {
             var end = start + 1;
-            while (end < indices.Count && indices[end] == indices[end - 1] + 1) end++;
+            while (end < indices.Count && indices[end] == indices[end - 1] + 1)
+                end++;
             ReadImages(indices[start], end - start, destination.Slice(start * length, (end - start) * length));
             start = end;
         }
@@ -211,7 +237,8 @@ public sealed class SpectrogramFile : IDisposable
         ArgumentNullException.ThrowIfNull(split);
         var result = new List<int>();
         for (var i = 0; i < Count; i++)
-            if (Splits[i] == split) result.Add(i);
+            if (Splits[i] == split)
+                result.Add(i);
         return [.. result];
     }
 
@@ -222,7 +249,11 @@ public sealed class SpectrogramFile : IDisposable
     public float[] MeanImage(IReadOnlyList<int> indices)
     {
         ArgumentNullException.ThrowIfNull(indices);
-        if (indices.Count == 0) throw new ArgumentException($"spectrogram file '{Path}': the mean of no images is undefined", nameof(indices));
+        if (indices.Count == 0)
+            throw new ArgumentException(
+                $"spectrogram file '{Path}': the mean of no images is undefined",
+                nameof(indices)
+            );
         var length = ImageLength;
         var sum = new double[length];
         const int block = 64;
@@ -235,11 +266,13 @@ public sealed class SpectrogramFile : IDisposable
             for (var k = 0; k < n; k++)
             {
                 var image = slice.Slice(k * length, length);
-                for (var i = 0; i < length; i++) sum[i] += image[i];
+                for (var i = 0; i < length; i++)
+                    sum[i] += image[i];
             }
         }
         var mean = new float[length];
-        for (var i = 0; i < length; i++) mean[i] = (float)(sum[i] / indices.Count);
+        for (var i = 0; i < length; i++)
+            mean[i] = (float)(sum[i] / indices.Count);
         return mean;
     }
 

@@ -66,9 +66,19 @@ public sealed record SpectrogramSummary
     {
         var c = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
-        text.AppendLine(string.Create(c, $"wrote {OutputPath}: {Count} images of {string.Join("x", ImageShape)} {(DType == SpectrogramDType.Float16 ? "float16" : "float32")}"));
+        text.AppendLine(
+            string.Create(
+                c,
+                $"wrote {OutputPath}: {Count} images of {string.Join("x", ImageShape)} {(DType == SpectrogramDType.Float16 ? "float16" : "float32")}"
+            )
+        );
         foreach (var split in Splits)
-            text.AppendLine(string.Create(c, $"  {split.Split}: {split.Total} ({split.Earthquakes} earthquakes, {split.Noise} noise)"));
+            text.AppendLine(
+                string.Create(
+                    c,
+                    $"  {split.Split}: {split.Total} ({split.Earthquakes} earthquakes, {split.Noise} noise)"
+                )
+            );
         text.AppendLine(string.Create(c, $"  skipped (NaN/Inf): {SkippedNonFinite.Count}"));
         text.Append(string.Create(c, $"  {Seconds:F2} s, {TracesPerSecond:F0} traces/s on {Threads} threads"));
         return text.ToString();

@@ -43,8 +43,10 @@ public sealed class SpectrogramLoader
     {
         ArgumentNullException.ThrowIfNull(file);
         ArgumentNullException.ThrowIfNull(options);
-        if (options.BatchSize < 1) throw new ArgumentException($"loader: batch size must be at least 1, got {options.BatchSize}");
-        if (options.Prefetch < 1) throw new ArgumentException($"loader: prefetch must be at least 1 batch, got {options.Prefetch}");
+        if (options.BatchSize < 1)
+            throw new ArgumentException($"loader: batch size must be at least 1, got {options.BatchSize}");
+        if (options.Prefetch < 1)
+            throw new ArgumentException($"loader: prefetch must be at least 1 batch, got {options.Prefetch}");
         this.file = file;
         Options = options;
         rows = file.IndicesOf(options.Split);
@@ -57,7 +59,8 @@ public sealed class SpectrogramLoader
     /// <summary>Images in the split.</summary>
     public int Count => rows.Length;
 
-    public int BatchesPerEpoch => Options.DropLast ? Count / Options.BatchSize : (Count + Options.BatchSize - 1) / Options.BatchSize;
+    public int BatchesPerEpoch =>
+        Options.DropLast ? Count / Options.BatchSize : (Count + Options.BatchSize - 1) / Options.BatchSize;
 
     /// <summary>Whether a background read is running (false again once an epoch ends or its enumerator is disposed).</summary>
     public bool Prefetching => Volatile.Read(ref prefetching) > 0;
@@ -66,7 +69,8 @@ public sealed class SpectrogramLoader
     public int[] Order(int epoch)
     {
         var order = (int[])rows.Clone();
-        if (!Options.Shuffle) return order;
+        if (!Options.Shuffle)
+            return order;
         var rng = new Rng(Options.Seed, (ulong)epoch);
         for (var i = order.Length - 1; i > 0; i--)
         {
@@ -84,23 +88,28 @@ public sealed class SpectrogramLoader
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         using var queue = new BlockingCollection<ImageBatch>(Options.Prefetch);
         Interlocked.Increment(ref prefetching);
-        var producer = Task.Factory.StartNew(() =>
-        {
-            try
+        var producer = Task.Factory.StartNew(
+            () =>
             {
-                for (var b = 0; b < batches; b++)
+                try
                 {
-                    cancel.Token.ThrowIfCancellationRequested();
-                    var start = b * Options.BatchSize;
-                    var indices = order.AsSpan(start, Math.Min(Options.BatchSize, order.Length - start)).ToArray();
-                    queue.Add(Read(indices), cancel.Token);
+                    for (var b = 0; b < batches; b++)
+                    {
+                        cancel.Token.ThrowIfCancellationRequested();
+                        var start = b * Options.BatchSize;
+                        var indices = order.AsSpan(start, Math.Min(Options.BatchSize, order.Length - start)).ToArray();
+                        queue.Add(Read(indices), cancel.Token);
+                    }
                 }
-            }
-            finally
-            {
-                queue.CompleteAdding();
-            }
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                finally
+                {
+                    queue.CompleteAdding();
+                }
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default
+        );
         try
         {
             foreach (var batch in queue.GetConsumingEnumerable(cancel.Token))
@@ -122,7 +131,14 @@ public sealed class SpectrogramLoader
         var images = new float[indices.Length * file.ImageLength];
         file.ReadImages(indices, images);
         var labels = new long[indices.Length];
-        for (var i = 0; i < indices.Length; i++) labels[i] = file.Labels[indices[i]];
-        return new ImageBatch(images, labels, indices, indices.Length, [indices.Length, file.Channels, file.Height, file.Width]);
+        for (var i = 0; i < indices.Length; i++)
+            labels[i] = file.Labels[indices[i]];
+        return new ImageBatch(
+            images,
+            labels,
+            indices,
+            indices.Length,
+            [indices.Length, file.Channels, file.Height, file.Width]
+        );
     }
 }

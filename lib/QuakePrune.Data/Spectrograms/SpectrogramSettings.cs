@@ -7,8 +7,10 @@ public enum SpectrogramNormalization
 {
     /// <summary>Raw dB values.</summary>
     None,
+
     /// <summary>Per image and channel: subtract the mean, divide by the population standard deviation.</summary>
     ZScore,
+
     /// <summary>Clip to [MinDb, MaxDb] and map that range linearly onto [0, 1].</summary>
     MinMax,
 }
@@ -43,23 +45,28 @@ public sealed record PreprocessingSettings
     public static PreprocessingSettings None { get; } = new();
 
     /// <summary>Demean, detrend, 10% Tukey taper, 4th-order 1-45 Hz band-pass.</summary>
-    public static PreprocessingSettings Standard { get; } = new()
-    {
-        Demean = true,
-        Detrend = true,
-        TaperAlpha = 0.1,
-        BandPass = new BandPassSettings(4, 1.0, 45.0),
-    };
+    public static PreprocessingSettings Standard { get; } =
+        new()
+        {
+            Demean = true,
+            Detrend = true,
+            TaperAlpha = 0.1,
+            BandPass = new BandPassSettings(4, 1.0, 45.0),
+        };
 
     public bool IsNone => !Demean && !Detrend && TaperAlpha == 0 && BandPass is null;
 
     /// <summary>The named presets: "none" or "standard".</summary>
-    public static PreprocessingSettings FromPreset(string name) => name.Trim().ToLowerInvariant() switch
-    {
-        "none" => None,
-        "standard" => Standard,
-        _ => throw new ArgumentException($"Unknown preprocessing preset '{name}'; expected 'none' or 'standard'.", nameof(name)),
-    };
+    public static PreprocessingSettings FromPreset(string name) =>
+        name.Trim().ToLowerInvariant() switch
+        {
+            "none" => None,
+            "standard" => Standard,
+            _ => throw new ArgumentException(
+                $"Unknown preprocessing preset '{name}'; expected 'none' or 'standard'.",
+                nameof(name)
+            ),
+        };
 }
 
 /// <summary>
@@ -100,11 +107,8 @@ public sealed record SpectrogramSettings
     public SpectrogramDType DType { get; init; } = SpectrogramDType.Float32;
 
     /// <summary>No preprocessing, raw dB, native size: the setting that equals scipy (and the benchmark's).</summary>
-    public static SpectrogramSettings ScipyParity { get; } = new()
-    {
-        Preprocessing = PreprocessingSettings.None,
-        Normalization = SpectrogramNormalization.None,
-    };
+    public static SpectrogramSettings ScipyParity { get; } =
+        new() { Preprocessing = PreprocessingSettings.None, Normalization = SpectrogramNormalization.None };
 
     public int FftLength => Nfft ?? Nperseg;
     public int Step => Nperseg - Noverlap;
@@ -116,6 +120,7 @@ public sealed record SpectrogramSettings
     public int FrameCount(int samples) => samples < Nperseg ? 0 : 1 + (samples - Nperseg) / Step;
 
     public int ImageHeight => Size?.Height ?? FrequencyCount;
+
     public int ImageWidth(int samples) => Size?.Width ?? FrameCount(samples);
 
     /// <summary>Frequency of each row in Hz: k * fs / nfft.</summary>
@@ -152,10 +157,13 @@ public sealed record SpectrogramSettings
         if (Nfft is { } nfft && nfft < Nperseg)
             throw Bad($"nfft ({nfft}) must be at least nperseg ({Nperseg}).");
         if (FftLength > MaxFftLength)
-            throw Bad($"nfft ({FftLength}) is above {MaxFftLength}: longer FFTs only pad a {samples}-sample trace, at great cost in time and memory.");
+            throw Bad(
+                $"nfft ({FftLength}) is above {MaxFftLength}: longer FFTs only pad a {samples}-sample trace, at great cost in time and memory."
+            );
         if (samples < Nperseg)
             throw Bad($"nperseg ({Nperseg}) is longer than the trace ({samples} samples).");
-        var pre = Preprocessing ?? throw Bad("preprocessing must be given (use PreprocessingSettings.None to turn it off).");
+        var pre = Preprocessing
+            ?? throw Bad("preprocessing must be given (use PreprocessingSettings.None to turn it off).");
         if (!(pre.TaperAlpha >= 0 && pre.TaperAlpha <= 1))
             throw Bad($"taper alpha must lie in [0, 1], got {Format(pre.TaperAlpha)}.");
         if (pre.BandPass is { } band)
@@ -166,16 +174,25 @@ public sealed record SpectrogramSettings
             if (!(band.LowHz > 0))
                 throw Bad($"band-pass low corner must be above 0 Hz, got {Format(band.LowHz)} Hz.");
             if (!(band.HighHz > band.LowHz))
-                throw Bad($"band-pass high corner ({Format(band.HighHz)} Hz) must be above the low corner ({Format(band.LowHz)} Hz).");
+                throw Bad(
+                    $"band-pass high corner ({Format(band.HighHz)} Hz) must be above the low corner ({Format(band.LowHz)} Hz)."
+                );
             if (!(band.HighHz < nyquist))
-                throw Bad($"band-pass high corner {Format(band.HighHz)} Hz is at or above the Nyquist frequency {Format(nyquist)} Hz (sampling rate {Format(SamplingRate)} Hz).");
+                throw Bad(
+                    $"band-pass high corner {Format(band.HighHz)} Hz is at or above the Nyquist frequency {Format(nyquist)} Hz (sampling rate {Format(SamplingRate)} Hz)."
+                );
             var padding = ZeroPhaseFilter.DefaultPadLength(band.Order);
             if (samples <= padding)
-                throw Bad($"the trace ({samples} samples) is too short for the order-{band.Order} zero-phase band-pass, which pads {padding} samples at each end.");
+                throw Bad(
+                    $"the trace ({samples} samples) is too short for the order-{band.Order} zero-phase band-pass, which pads {padding} samples at each end."
+                );
         }
         if (!double.IsFinite(MinDb) || !double.IsFinite(MaxDb) || MinDb >= MaxDb)
             throw Bad($"the min-max dB range must be finite with min < max, got {Format(MinDb)}..{Format(MaxDb)} dB.");
-        if (Size is { } size && (size.Height < 1 || size.Width < 1 || size.Height > ImageSize.MaxSide || size.Width > ImageSize.MaxSide))
+        if (
+            Size is { } size
+            && (size.Height < 1 || size.Width < 1 || size.Height > ImageSize.MaxSide || size.Width > ImageSize.MaxSide)
+        )
             throw Bad($"image size must be 1..{ImageSize.MaxSide} pixels a side, got {size}.");
         if (!Enum.IsDefined(Normalization))
             throw Bad($"unknown normalisation {(int)Normalization}.");
@@ -223,11 +240,15 @@ public sealed record SpectrogramSettings
         var reader = new MapReader(map, prefix);
         var version = reader.Int("version");
         if (version != MapVersion)
-            throw new ArgumentException($"Spectrogram settings: key '{prefix}version' is {version}; this build reads version {MapVersion}.");
+            throw new ArgumentException(
+                $"Spectrogram settings: key '{prefix}version' is {version}; this build reads version {MapVersion}."
+            );
         reader.Expect("window", "hann");
         reader.Expect("scaling", "density");
         if (reader.Double("db_floor") != PowerFloor)
-            throw new ArgumentException($"Spectrogram settings: key '{prefix}db_floor' is {reader.Text("db_floor")}; this build uses {Format(PowerFloor)}.");
+            throw new ArgumentException(
+                $"Spectrogram settings: key '{prefix}db_floor' is {reader.Text("db_floor")}; this build uses {Format(PowerFloor)}."
+            );
 
         var bandKind = reader.Choice("bandpass", "none", "butterworth");
         var preprocessing = new PreprocessingSettings
@@ -235,9 +256,14 @@ public sealed record SpectrogramSettings
             Demean = reader.Choice("demean", "false", "true") == "true",
             Detrend = reader.Choice("detrend", "none", "linear") == "linear",
             TaperAlpha = reader.Double("taper_alpha"),
-            BandPass = bandKind == "none"
-                ? null
-                : new BandPassSettings(reader.Int("bandpass_order"), reader.Double("bandpass_low_hz"), reader.Double("bandpass_high_hz")),
+            BandPass =
+                bandKind == "none"
+                    ? null
+                    : new BandPassSettings(
+                        reader.Int("bandpass_order"),
+                        reader.Double("bandpass_low_hz"),
+                        reader.Double("bandpass_high_hz")
+                    ),
         };
         var nfftText = reader.Text("nfft");
         return new SpectrogramSettings
@@ -251,30 +277,39 @@ public sealed record SpectrogramSettings
             MinDb = reader.Double("minmax_low_db"),
             MaxDb = reader.Double("minmax_high_db"),
             Size = reader.Parse("size", ImageSize.Parse),
-            DType = reader.Choice("dtype", "float32", "float16") == "float16" ? SpectrogramDType.Float16 : SpectrogramDType.Float32,
+            DType =
+                reader.Choice("dtype", "float32", "float16") == "float16"
+                    ? SpectrogramDType.Float16
+                    : SpectrogramDType.Float32,
         };
     }
 
     /// <summary>"none", "zscore" or "minmax" (the words the CLI and the string map use).</summary>
-    public static SpectrogramNormalization ParseNormalization(string name) => name.Trim().ToLowerInvariant() switch
-    {
-        "none" => SpectrogramNormalization.None,
-        "zscore" => SpectrogramNormalization.ZScore,
-        "minmax" => SpectrogramNormalization.MinMax,
-        _ => throw new ArgumentException($"Unknown normalisation '{name}'; expected none, zscore or minmax.", nameof(name)),
-    };
+    public static SpectrogramNormalization ParseNormalization(string name) =>
+        name.Trim().ToLowerInvariant() switch
+        {
+            "none" => SpectrogramNormalization.None,
+            "zscore" => SpectrogramNormalization.ZScore,
+            "minmax" => SpectrogramNormalization.MinMax,
+            _ => throw new ArgumentException(
+                $"Unknown normalisation '{name}'; expected none, zscore or minmax.",
+                nameof(name)
+            ),
+        };
 
-    public static string NormalizationName(SpectrogramNormalization normalization) => normalization switch
-    {
-        SpectrogramNormalization.None => "none",
-        SpectrogramNormalization.ZScore => "zscore",
-        SpectrogramNormalization.MinMax => "minmax",
-        _ => throw new ArgumentOutOfRangeException(nameof(normalization), normalization, "Unknown normalisation."),
-    };
+    public static string NormalizationName(SpectrogramNormalization normalization) =>
+        normalization switch
+        {
+            SpectrogramNormalization.None => "none",
+            SpectrogramNormalization.ZScore => "zscore",
+            SpectrogramNormalization.MinMax => "minmax",
+            _ => throw new ArgumentOutOfRangeException(nameof(normalization), normalization, "Unknown normalisation."),
+        };
 
     private const string NfftDefault = "nperseg";
 
     private static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
     private static string Format(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private sealed class MapReader(IReadOnlyDictionary<string, string> map, string prefix)
@@ -297,7 +332,9 @@ public sealed record SpectrogramSettings
         public string Choice(string key, params string[] allowed)
         {
             var value = Text(key);
-            return Array.IndexOf(allowed, value) >= 0 ? value : throw Invalid(key, "one of " + string.Join(", ", allowed));
+            return Array.IndexOf(allowed, value) >= 0
+                ? value
+                : throw Invalid(key, "one of " + string.Join(", ", allowed));
         }
 
         public void Expect(string key, string expected)

@@ -40,12 +40,16 @@ internal static class SpectrogramWriter
         var clock = Stopwatch.StartNew();
         var settings = job.Settings ?? throw new ArgumentException("spectrogram: settings must be given");
         settings.Validate(Samples);
-        if (job.Threads < 1) throw new ArgumentException($"spectrogram: threads must be at least 1, got {job.Threads}");
-        if (job.BatchSize < 1) throw new ArgumentException($"spectrogram: batch size must be at least 1, got {job.BatchSize}");
+        if (job.Threads < 1)
+            throw new ArgumentException($"spectrogram: threads must be at least 1, got {job.Threads}");
+        if (job.BatchSize < 1)
+            throw new ArgumentException($"spectrogram: batch size must be at least 1, got {job.BatchSize}");
         var (hdf5Path, csvPath) = SubsetPaths(job.Subset);
         var output = Path.GetFullPath(job.OutputPath);
         if (Directory.Exists(output))
-            throw new IOException($"spectrogram: output '{output}' is a folder; give a file name such as spectrograms.h5");
+            throw new IOException(
+                $"spectrogram: output '{output}' is a folder; give a file name such as spectrograms.h5"
+            );
         using var outputs = new OutputSet("spectrogram", job.Overwrite, [hdf5Path, csvPath, job.Subset]);
         var temporary = outputs.File(output);
 
@@ -73,19 +77,24 @@ internal static class SpectrogramWriter
     /// <summary>A folder means DIR/subset.hdf5 + DIR/subset.csv; anything else is a STEAD prefix.</summary>
     private static (string Hdf5, string Csv) SubsetPaths(string subset)
     {
-        if (string.IsNullOrWhiteSpace(subset)) throw new ArgumentException("spectrogram: give the subset folder (--subset DIR)");
+        if (string.IsNullOrWhiteSpace(subset))
+            throw new ArgumentException("spectrogram: give the subset folder (--subset DIR)");
         var (hdf5, csv) = Directory.Exists(subset)
             ? (Path.Combine(subset, SubsetExtractor.Hdf5Name), Path.Combine(subset, SubsetExtractor.CsvName))
             : SteadPair.Paths(subset);
-        if (!File.Exists(csv)) throw new FileNotFoundException($"spectrogram: subset '{subset}': CSV file '{csv}' not found", csv);
-        if (!File.Exists(hdf5)) throw new FileNotFoundException($"spectrogram: subset '{subset}': HDF5 file '{hdf5}' not found", hdf5);
+        if (!File.Exists(csv))
+            throw new FileNotFoundException($"spectrogram: subset '{subset}': CSV file '{csv}' not found", csv);
+        if (!File.Exists(hdf5))
+            throw new FileNotFoundException($"spectrogram: subset '{subset}': HDF5 file '{hdf5}' not found", hdf5);
         return (hdf5, csv);
     }
 
     private static SubsetRows SubsetRowsOf(IReadOnlyList<SteadRecord> records, string csvPath)
     {
         if (records.Count > 0 && records[0].ExtraValue(SubsetExtractor.SplitColumn) is null)
-            throw new InvalidDataException($"spectrogram: '{csvPath}' has no '{SubsetExtractor.SplitColumn}' column; make the subset with `quakeprune extract`");
+            throw new InvalidDataException(
+                $"spectrogram: '{csvPath}' has no '{SubsetExtractor.SplitColumn}' column; make the subset with `quakeprune extract`"
+            );
         var names = new List<string>();
         var labels = new List<long>();
         var splits = new List<string>();
@@ -95,7 +104,9 @@ internal static class SpectrogramWriter
         {
             var split = record.ExtraValue(SubsetExtractor.SplitColumn) ?? "";
             if (Array.IndexOf(SplitFractions.Names, split) < 0)
-                throw new InvalidDataException($"spectrogram: trace '{record.TraceName}' in '{csvPath}' has split '{split}'; expected {string.Join(", ", SplitFractions.Names)}");
+                throw new InvalidDataException(
+                    $"spectrogram: trace '{record.TraceName}' in '{csvPath}' has split '{split}'; expected {string.Join(", ", SplitFractions.Names)}"
+                );
             if (!seen.Add(record.TraceName))
                 throw new InvalidDataException($"spectrogram: trace '{record.TraceName}' appears twice in '{csvPath}'");
             names.Add(record.TraceName);
@@ -103,15 +114,25 @@ internal static class SpectrogramWriter
             splits.Add(split);
             snr.Add(record.IsEarthquake && record.MeanSnrDb is { } mean ? (float)mean : float.NaN);
         }
-        if (names.Count == 0) throw new InvalidDataException($"spectrogram: '{csvPath}' lists no traces (a header only)");
+        if (names.Count == 0)
+            throw new InvalidDataException($"spectrogram: '{csvPath}' lists no traces (a header only)");
         return new SubsetRows([.. names], [.. labels], [.. splits], [.. snr]);
     }
 
-    private static (List<int> Kept, List<string> Skipped, int[] Shape) WriteFile(SpectrogramJob job, SpectrogramSettings settings,
-        ITraceSource source, string csvPath, SubsetRows rows, string temporary, Stopwatch clock)
+    private static (List<int> Kept, List<string> Skipped, int[] Shape) WriteFile(
+        SpectrogramJob job,
+        SpectrogramSettings settings,
+        ITraceSource source,
+        string csvPath,
+        SubsetRows rows,
+        string temporary,
+        Stopwatch clock
+    )
     {
         var probe = new SpectrogramComputer(settings, Samples);
-        int height = probe.ImageHeight, width = probe.ImageWidth, imageLength = probe.ImageLength;
+        int height = probe.ImageHeight,
+            width = probe.ImageWidth,
+            imageLength = probe.ImageLength;
         var half = settings.DType == SpectrogramDType.Float16;
         var total = rows.Names.Length;
         var kept = new List<int>(total);
@@ -119,30 +140,46 @@ internal static class SpectrogramWriter
 
         using (var file = H5File.Create(temporary))
         {
-            using (var images = file.CreateDataset(SpectrogramFile.ImagesDataset, half ? H5ElementType.Float16 : H5ElementType.Float32,
-                       [total, SpectrogramComputer.Components, height, width], [1, SpectrogramComputer.Components, height, width]))
+            using (
+                var images = file.CreateDataset(
+                    SpectrogramFile.ImagesDataset,
+                    half ? H5ElementType.Float16 : H5ElementType.Float32,
+                    [total, SpectrogramComputer.Components, height, width],
+                    [1, SpectrogramComputer.Components, height, width]
+                )
+            )
             {
                 RunPipeline(job, settings, source, rows.Names, imageLength, half, clock, batch =>
                 {
                     if (batch.Kept.Count > 0)
                     {
                         var values = batch.Kept.Count * imageLength;
-                        if (half) images.WriteRows<Half>(kept.Count, batch.HalfImages.AsSpan(0, values));
-                        else images.WriteRows<float>(kept.Count, batch.Images.AsSpan(0, values));
+                        if (half)
+                            images.WriteRows<Half>(kept.Count, batch.HalfImages.AsSpan(0, values));
+                        else
+                            images.WriteRows<float>(kept.Count, batch.Images.AsSpan(0, values));
                     }
                     kept.AddRange(batch.Kept);
                     skipped.AddRange(batch.Skipped);
                 });
                 if (kept.Count == 0)
-                    throw new InvalidDataException($"spectrogram: every trace of '{csvPath}' holds NaN/Inf; no image was made");
-                if (kept.Count < total) images.ResizeRows(kept.Count);
+                    throw new InvalidDataException(
+                        $"spectrogram: every trace of '{csvPath}' holds NaN/Inf; no image was made"
+                    );
+                if (kept.Count < total)
+                    images.ResizeRows(kept.Count);
             }
             var labels = kept.Select(i => rows.Labels[i]).ToArray();
             var splits = kept.Select(i => rows.Splits[i]).ToArray();
             file.WriteDataset<long>(SpectrogramFile.LabelsDataset, labels, [labels.Length]).Dispose();
             file.WriteStrings(SpectrogramFile.TraceNameDataset, kept.Select(i => rows.Names[i]).ToArray()).Dispose();
             file.WriteStrings(SpectrogramFile.SplitDataset, splits).Dispose();
-            file.WriteDataset<float>(SpectrogramFile.SnrDataset, kept.Select(i => rows.SnrDb[i]).ToArray(), [labels.Length]).Dispose();
+            file.WriteDataset<float>(
+                    SpectrogramFile.SnrDataset,
+                    kept.Select(i => rows.SnrDb[i]).ToArray(),
+                    [labels.Length]
+                )
+                .Dispose();
             WriteAttributes(file.Attributes, settings, splits, labels, skipped.Count, csvPath);
         }
         return (kept, skipped, [SpectrogramComputer.Components, height, width]);
@@ -152,7 +189,14 @@ internal static class SpectrogramWriter
     /// The settings' string map, each value stored as a number where it reads as one (so h5py users get numbers),
     /// plus the counts per split and class.
     /// </summary>
-    private static void WriteAttributes(H5Attributes attributes, SpectrogramSettings settings, string[] splits, long[] labels, int skipped, string csvPath)
+    private static void WriteAttributes(
+        H5Attributes attributes,
+        SpectrogramSettings settings,
+        string[] splits,
+        long[] labels,
+        int skipped,
+        string csvPath
+    )
     {
         foreach (var (key, value) in settings.ToMap())
         {
@@ -174,20 +218,33 @@ internal static class SpectrogramWriter
     }
 
     internal static List<SplitCount> SplitCounts(IReadOnlyList<string> splits, IReadOnlyList<long> labels) =>
-        SplitFractions.Names.Select(name =>
-        {
-            int earthquakes = 0, noise = 0;
-            for (var i = 0; i < splits.Count; i++)
-                if (splits[i] == name)
-                {
-                    if (labels[i] == 1) earthquakes++;
-                    else noise++;
-                }
-            return new SplitCount(name, earthquakes, noise);
-        }).ToList();
+        SplitFractions
+            .Names.Select(name =>
+            {
+                int earthquakes = 0,
+                    noise = 0;
+                for (var i = 0; i < splits.Count; i++)
+                    if (splits[i] == name)
+                    {
+                        if (labels[i] == 1)
+                            earthquakes++;
+                        else
+                            noise++;
+                    }
+                return new SplitCount(name, earthquakes, noise);
+            })
+            .ToList();
 
-    private static void RunPipeline(SpectrogramJob job, SpectrogramSettings settings, ITraceSource source,
-        string[] names, int imageLength, bool half, Stopwatch clock, Action<Batch> write)
+    private static void RunPipeline(
+        SpectrogramJob job,
+        SpectrogramSettings settings,
+        ITraceSource source,
+        string[] names,
+        int imageLength,
+        bool half,
+        Stopwatch clock,
+        Action<Batch> write
+    )
     {
         var total = names.Length;
         var batchSize = Math.Min(job.BatchSize, total);
@@ -199,61 +256,86 @@ internal static class SpectrogramWriter
         using var pool = new BlockingCollection<Batch>(poolSize);
         using var toCompute = new BlockingCollection<Batch>(poolSize);
         using var toWrite = new BlockingCollection<Batch>(poolSize);
-        for (var i = 0; i < poolSize; i++) pool.Add(new Batch(batchSize, imageLength, half));
+        for (var i = 0; i < poolSize; i++)
+            pool.Add(new Batch(batchSize, imageLength, half));
 
         Exception? failure = null;
         void Fail(Exception e)
         {
-            if (e is OperationCanceledException && cancel.IsCancellationRequested && !job.Cancellation.IsCancellationRequested) return;
+            if (
+                e is OperationCanceledException
+                && cancel.IsCancellationRequested
+                && !job.Cancellation.IsCancellationRequested
+            )
+                return;
             Interlocked.CompareExchange(ref failure, e, null);
             cancel.Cancel();
         }
 
-        var reader = Task.Factory.StartNew(() =>
-        {
-            try
+        var reader = Task.Factory.StartNew(
+            () =>
             {
-                for (var sequence = 0; sequence < batches; sequence++)
+                try
                 {
-                    var batch = pool.Take(cancel.Token);
-                    batch.Sequence = sequence;
-                    batch.First = sequence * batchSize;
-                    batch.Count = Math.Min(batchSize, total - batch.First);
-                    source.Read(Enumerable.Range(batch.First, batch.Count).ToArray(), batch.Traces.AsSpan(0, batch.Count * SteadLayout.Values));
-                    toCompute.Add(batch, cancel.Token);
+                    for (var sequence = 0; sequence < batches; sequence++)
+                    {
+                        var batch = pool.Take(cancel.Token);
+                        batch.Sequence = sequence;
+                        batch.First = sequence * batchSize;
+                        batch.Count = Math.Min(batchSize, total - batch.First);
+                        source.Read(
+                            Enumerable.Range(batch.First, batch.Count).ToArray(),
+                            batch.Traces.AsSpan(0, batch.Count * SteadLayout.Values)
+                        );
+                        toCompute.Add(batch, cancel.Token);
+                    }
                 }
-            }
-            catch (Exception e)
-            {
-                Fail(e);
-            }
-            finally
-            {
-                toCompute.CompleteAdding();
-            }
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                catch (Exception e)
+                {
+                    Fail(e);
+                }
+                finally
+                {
+                    toCompute.CompleteAdding();
+                }
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default
+        );
 
         var running = threads;
-        var workers = Enumerable.Range(0, threads).Select(_ => Task.Factory.StartNew(() =>
-        {
-            try
-            {
-                var computer = new SpectrogramComputer(settings, Samples);
-                foreach (var batch in toCompute.GetConsumingEnumerable(cancel.Token))
-                {
-                    Compute(computer, batch, names, imageLength, job.SkipNonFinite);
-                    toWrite.Add(batch, cancel.Token);
-                }
-            }
-            catch (Exception e)
-            {
-                Fail(e);
-            }
-            finally
-            {
-                if (Interlocked.Decrement(ref running) == 0) toWrite.CompleteAdding();
-            }
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
+        var workers = Enumerable
+            .Range(0, threads)
+            .Select(_ =>
+                Task.Factory.StartNew(
+                    () =>
+                    {
+                        try
+                        {
+                            var computer = new SpectrogramComputer(settings, Samples);
+                            foreach (var batch in toCompute.GetConsumingEnumerable(cancel.Token))
+                            {
+                                Compute(computer, batch, names, imageLength, job.SkipNonFinite);
+                                toWrite.Add(batch, cancel.Token);
+                            }
+                        }
+                        catch (Exception e)
+                        {
+                            Fail(e);
+                        }
+                        finally
+                        {
+                            if (Interlocked.Decrement(ref running) == 0)
+                                toWrite.CompleteAdding();
+                        }
+                    },
+                    CancellationToken.None,
+                    TaskCreationOptions.LongRunning,
+                    TaskScheduler.Default
+                )
+            )
+            .ToArray();
 
         try
         {
@@ -271,7 +353,9 @@ internal static class SpectrogramWriter
                 }
             }
             if (next != batches && failure is null)
-                throw new InvalidOperationException($"spectrogram: {batches - next} batches never arrived from the workers");
+                throw new InvalidOperationException(
+                    $"spectrogram: {batches - next} batches never arrived from the workers"
+                );
         }
         catch (Exception e)
         {
@@ -287,7 +371,13 @@ internal static class SpectrogramWriter
     }
 
     /// <summary>Images of a batch, packed: a trace with NaN/Inf is skipped (and its image slot reused) or rethrown.</summary>
-    private static void Compute(SpectrogramComputer computer, Batch batch, string[] names, int imageLength, bool skipNonFinite)
+    private static void Compute(
+        SpectrogramComputer computer,
+        Batch batch,
+        string[] names,
+        int imageLength,
+        bool skipNonFinite
+    )
     {
         batch.Kept.Clear();
         batch.Skipped.Clear();
@@ -298,8 +388,10 @@ internal static class SpectrogramWriter
             var slot = batch.Kept.Count * imageLength;
             try
             {
-                if (batch.HalfImages is { } halfImages) computer.ComputeImage(trace, halfImages.AsSpan(slot, imageLength), names[row]);
-                else computer.ComputeImage(trace, batch.Images.AsSpan(slot, imageLength), names[row]);
+                if (batch.HalfImages is { } halfImages)
+                    computer.ComputeImage(trace, halfImages.AsSpan(slot, imageLength), names[row]);
+                else
+                    computer.ComputeImage(trace, batch.Images.AsSpan(slot, imageLength), names[row]);
             }
             catch (NonFiniteTraceException) when (skipNonFinite)
             {

@@ -24,10 +24,16 @@ public sealed class ZeroPhaseFilter
     {
         ArgumentNullException.ThrowIfNull(sections);
         if (sections.Length == 0 || sections.Length % 6 != 0)
-            throw new ArgumentException($"Second-order sections come in rows of 6 coefficients; got {sections.Length} values.", nameof(sections));
+            throw new ArgumentException(
+                $"Second-order sections come in rows of 6 coefficients; got {sections.Length} values.",
+                nameof(sections)
+            );
         for (var s = 0; s < sections.Length / 6; s++)
             if (sections[s * 6 + 3] != 1.0)
-                throw new ArgumentException($"Section {s} has a0 = {sections[s * 6 + 3]}; sections must be normalised to a0 = 1.", nameof(sections));
+                throw new ArgumentException(
+                    $"Section {s} has a0 = {sections[s * 6 + 3]}; sections must be normalised to a0 = 1.",
+                    nameof(sections)
+                );
         this.sections = (double[])sections.Clone();
         SectionCount = sections.Length / 6;
         initialState = SteadyStateForUnitStep(this.sections);
@@ -39,8 +45,10 @@ public sealed class ZeroPhaseFilter
         var firstOrderDenominators = 0;
         for (var s = 0; s < SectionCount; s++)
         {
-            if (this.sections[s * 6 + 2] == 0) firstOrderNumerators++;
-            if (this.sections[s * 6 + 5] == 0) firstOrderDenominators++;
+            if (this.sections[s * 6 + 2] == 0)
+                firstOrderNumerators++;
+            if (this.sections[s * 6 + 5] == 0)
+                firstOrderDenominators++;
         }
         PadLength = 3 * (2 * SectionCount + 1 - Math.Min(firstOrderNumerators, firstOrderDenominators));
     }
@@ -59,14 +67,18 @@ public sealed class ZeroPhaseFilter
         var n = signal.Length;
         var pad = PadLength;
         if (n <= pad)
-            throw new ArgumentException($"Zero-phase filtering needs more than {pad} samples (its edge padding); got {n}.", nameof(signal));
+            throw new ArgumentException(
+                $"Zero-phase filtering needs more than {pad} samples (its edge padding); got {n}.",
+                nameof(signal)
+            );
         var total = n + 2 * pad;
         if (this.scratch.Length < total)
             this.scratch = new double[total];
         var extended = this.scratch.AsSpan(0, total);
 
         // Odd extension: reflect about the end values, so the extension continues the local slope.
-        double first = signal[0], last = signal[n - 1];
+        double first = signal[0],
+            last = signal[n - 1];
         for (var i = 0; i < pad; i++)
         {
             extended[i] = 2 * first - signal[pad - i];
@@ -88,10 +100,16 @@ public sealed class ZeroPhaseFilter
     public void ApplyMany(Span<double> signals, int length, int count)
     {
         if (signals.Length < length * count)
-            throw new ArgumentException($"{count} signals of {length} samples need {length * count} values; got {signals.Length}.", nameof(signals));
+            throw new ArgumentException(
+                $"{count} signals of {length} samples need {length * count} values; got {signals.Length}.",
+                nameof(signals)
+            );
         var pad = PadLength;
         if (length <= pad)
-            throw new ArgumentException($"Zero-phase filtering needs more than {pad} samples (its edge padding); got {length}.", nameof(length));
+            throw new ArgumentException(
+                $"Zero-phase filtering needs more than {pad} samples (its edge padding); got {length}.",
+                nameof(length)
+            );
         var total = length + 2 * pad;
         if (laneScratch.Length < total)
             laneScratch = new Vector256<double>[total];
@@ -110,7 +128,8 @@ public sealed class ZeroPhaseFilter
                     continue;
                 }
                 var x = signals.Slice((first + lane) * length, length);
-                double start = x[0], end = x[length - 1];
+                double start = x[0],
+                    end = x[length - 1];
                 for (var i = 0; i < pad; i++)
                 {
                     lanes[i * width + lane] = 2 * start - x[pad - i];
@@ -191,8 +210,11 @@ public sealed class ZeroPhaseFilter
         var scale = 1.0;
         for (var s = 0; s < count; s++)
         {
-            double b0 = sos[s * 6], b1 = sos[s * 6 + 1], b2 = sos[s * 6 + 2];
-            double a1 = sos[s * 6 + 4], a2 = sos[s * 6 + 5];
+            double b0 = sos[s * 6],
+                b1 = sos[s * 6 + 1],
+                b2 = sos[s * 6 + 2];
+            double a1 = sos[s * 6 + 4],
+                a2 = sos[s * 6 + 5];
             // Steady state of z = A z + B for the transposed direct form with a constant input of 1.
             var z0 = (b1 - a1 * b0 + b2 - a2 * b0) / (1 + a1 + a2);
             var z1 = b2 - a2 * b0 - a2 * z0;

@@ -18,7 +18,8 @@ public static class SteadLayout
     {
         var count = 0;
         foreach (var v in waveform)
-            if (!float.IsFinite(v)) count++;
+            if (!float.IsFinite(v))
+                count++;
         return count;
     }
 
@@ -34,9 +35,19 @@ public static class SteadAttributes
 {
     private static readonly HashSet<string> TextColumns =
     [
-        "network_code", "receiver_code", "receiver_type", "p_status", "s_status", "source_id", "source_origin_time",
-        "source_magnitude_type", "source_magnitude_author", "source_mechanism_strike_dip_rake", "trace_start_time",
-        "trace_category", "trace_name",
+        "network_code",
+        "receiver_code",
+        "receiver_type",
+        "p_status",
+        "s_status",
+        "source_id",
+        "source_origin_time",
+        "source_magnitude_type",
+        "source_magnitude_author",
+        "source_mechanism_strike_dip_rake",
+        "trace_start_time",
+        "trace_category",
+        "trace_name",
     ];
 
     /// <summary>Writes a record: strings as variable-length UTF-8, numbers as float64, snr_db as float64[3], coda_end_sample as float64[1,1], missing as "None".</summary>
@@ -46,10 +57,21 @@ public static class SteadAttributes
         for (var i = 0; i < SteadCsv.Columns.Count; i++)
         {
             var column = SteadCsv.Columns[i];
-            if (column == "snr_db" && record.SnrDb is { } snr) attributes.Write(column, snr, [snr.Length]);
-            else if (column == "coda_end_sample" && record.CodaEndSample is { } coda) attributes.Write(column, [coda], [1, 1]);
-            else if (TextColumns.Contains(column) || text[i] == SteadText.None || column is "snr_db" or "coda_end_sample") attributes.Write(column, text[i]);
-            else attributes.Write(column, double.Parse(text[i] == "nan" ? "NaN" : text[i], System.Globalization.CultureInfo.InvariantCulture));
+            if (column == "snr_db" && record.SnrDb is { } snr)
+                attributes.Write(column, snr, [snr.Length]);
+            else if (column == "coda_end_sample" && record.CodaEndSample is { } coda)
+                attributes.Write(column, [coda], [1, 1]);
+            else if (
+                TextColumns.Contains(column)
+                || text[i] == SteadText.None
+                || column is "snr_db" or "coda_end_sample"
+            )
+                attributes.Write(column, text[i]);
+            else
+                attributes.Write(
+                    column,
+                    double.Parse(text[i] == "nan" ? "NaN" : text[i], System.Globalization.CultureInfo.InvariantCulture)
+                );
         }
     }
 
@@ -71,14 +93,24 @@ public static class SteadAttributes
                 fields[i] = SteadText.None;
                 continue;
             }
-            if (column == "snr_db" && value.Numbers is { } n) snr = n;
-            else if (column == "coda_end_sample" && value.Numbers is { Length: 1 } c) coda = c[0];
-            fields[i] = value.IsString ? value.AsString() : value.Numbers!.Length == 1 ? SteadText.PythonRepr(value.Numbers[0]) : SteadText.FormatNumpyArray(value.Numbers);
+            if (column == "snr_db" && value.Numbers is { } n)
+                snr = n;
+            else if (column == "coda_end_sample" && value.Numbers is { Length: 1 } c)
+                coda = c[0];
+            fields[i] =
+                value.IsString ? value.AsString()
+                : value.Numbers!.Length == 1 ? SteadText.PythonRepr(value.Numbers[0])
+                : SteadText.FormatNumpyArray(value.Numbers);
         }
-        if (fields[SteadCsv.Column.TraceName] == SteadText.None) fields[SteadCsv.Column.TraceName] = traceName;
+        if (fields[SteadCsv.Column.TraceName] == SteadText.None)
+            fields[SteadCsv.Column.TraceName] = traceName;
         if (fields[SteadCsv.Column.TraceCategory] == SteadText.None)
-            fields[SteadCsv.Column.TraceCategory] = SteadCsv.FormatCategory(SteadLayout.CategoryFromName(traceName)
-                ?? throw new InvalidDataException($"{where}: no trace_category attribute and the name has no _EV/_NO suffix"));
+            fields[SteadCsv.Column.TraceCategory] = SteadCsv.FormatCategory(
+                SteadLayout.CategoryFromName(traceName)
+                    ?? throw new InvalidDataException(
+                        $"{where}: no trace_category attribute and the name has no _EV/_NO suffix"
+                    )
+            );
         var record = SteadCsv.Parse(fields, [], () => where);
         return record with { SnrDb = snr ?? record.SnrDb, CodaEndSample = coda ?? record.CodaEndSample };
     }
@@ -98,7 +130,8 @@ public sealed class SteadWaveforms : IDisposable
     public string Path { get; }
 
     /// <summary>Opens a STEAD HDF5 file (through <see cref="H5File.Open"/>).</summary>
-    public SteadWaveforms(string hdf5Path) : this(hdf5Path, H5File.Open(hdf5Path)) { }
+    public SteadWaveforms(string hdf5Path)
+        : this(hdf5Path, H5File.Open(hdf5Path)) { }
 
     private SteadWaveforms(string hdf5Path, H5File opened)
     {
@@ -106,10 +139,15 @@ public sealed class SteadWaveforms : IDisposable
         file = opened;
         try
         {
-            foreach (var name in new[] { SteadLayout.DataGroup, SteadLayout.EarthquakeGroup2019, SteadLayout.NoiseGroup2019 })
-                if (file.Contains(name) && file.IsGroup(name)) groups.Add(file.OpenGroup(name));
+            foreach (
+                var name in new[] { SteadLayout.DataGroup, SteadLayout.EarthquakeGroup2019, SteadLayout.NoiseGroup2019 }
+            )
+                if (file.Contains(name) && file.IsGroup(name))
+                    groups.Add(file.OpenGroup(name));
             if (groups.Count == 0)
-                throw new InvalidDataException($"'{hdf5Path}' is not a STEAD file: no group 'data' (nor 'earthquake/local', 'non_earthquake/noise')");
+                throw new InvalidDataException(
+                    $"'{hdf5Path}' is not a STEAD file: no group 'data' (nor 'earthquake/local', 'non_earthquake/noise')"
+                );
         }
         catch
         {
@@ -128,9 +166,11 @@ public sealed class SteadWaveforms : IDisposable
 
     private H5Group? FindGroup(string traceName)
     {
-        if (traceName.Length == 0 || traceName.Contains('/')) return null;
+        if (traceName.Length == 0 || traceName.Contains('/'))
+            return null;
         foreach (var group in groups)
-            if (group.Contains(traceName)) return group;
+            if (group.Contains(traceName))
+                return group;
         return null;
     }
 
@@ -148,9 +188,13 @@ public sealed class SteadWaveforms : IDisposable
         {
             var shape = dataset.Shape;
             if (shape.Length != 2 || shape[0] != SteadLayout.Samples || shape[1] != SteadLayout.Components)
-                throw new InvalidDataException($"trace '{traceName}' in '{Path}' has shape ({string.Join(", ", shape)}), STEAD traces are (6000, 3)");
+                throw new InvalidDataException(
+                    $"trace '{traceName}' in '{Path}' has shape ({string.Join(", ", shape)}), STEAD traces are (6000, 3)"
+                );
             if (dataset.ElementType != H5ElementType.Float32)
-                throw new InvalidDataException($"trace '{traceName}' in '{Path}' is {dataset.DtypeName}, STEAD traces are float32");
+                throw new InvalidDataException(
+                    $"trace '{traceName}' in '{Path}' is {dataset.DtypeName}, STEAD traces are float32"
+                );
             return dataset;
         }
         catch
@@ -184,7 +228,8 @@ public sealed class SteadWaveforms : IDisposable
 
     public void Dispose()
     {
-        foreach (var group in groups) group.Dispose();
+        foreach (var group in groups)
+            group.Dispose();
         file.Dispose();
     }
 }

@@ -13,9 +13,11 @@ public sealed record SteadInfoReport
     public (double Min, double Max)? SnrDb { get; init; }
     public (double Min, double Max)? Magnitude { get; init; }
     public (double Min, double Max)? DistanceKm { get; init; }
+
     /// <summary>CSV rows whose trace the HDF5 lacks: the count and up to ten names.</summary>
     public long MissingFromHdf5 { get; init; }
     public required List<string> MissingFromHdf5Examples { get; init; }
+
     /// <summary>HDF5 traces no CSV row describes.</summary>
     public long MissingFromCsv { get; init; }
     public required List<string> MissingFromCsvExamples { get; init; }
@@ -26,10 +28,13 @@ public sealed record SteadInfoReport
         var c = CultureInfo.InvariantCulture;
         text.AppendLine(c, $"inputs: {string.Join(", ", Inputs)}");
         text.AppendLine(c, $"rows: {Rows}");
-        foreach (var (k, v) in PerCategory) text.AppendLine(c, $"  {k}: {v}");
+        foreach (var (k, v) in PerCategory)
+            text.AppendLine(c, $"  {k}: {v}");
         text.AppendLine("receiver types:");
-        foreach (var (k, v) in PerReceiverType) text.AppendLine(c, $"  {k}: {v}");
-        static string Range((double Min, double Max)? r) => r is { } x ? string.Create(CultureInfo.InvariantCulture, $"{x.Min:G6} .. {x.Max:G6}") : "none";
+        foreach (var (k, v) in PerReceiverType)
+            text.AppendLine(c, $"  {k}: {v}");
+        static string Range((double Min, double Max)? r) =>
+            r is { } x ? string.Create(CultureInfo.InvariantCulture, $"{x.Min:G6} .. {x.Max:G6}") : "none";
         text.AppendLine(c, $"snr_db (mean of components): {Range(SnrDb)}");
         text.AppendLine(c, $"source_magnitude: {Range(Magnitude)}");
         text.AppendLine(c, $"source_distance_km: {Range(DistanceKm)}");
@@ -38,7 +43,8 @@ public sealed record SteadInfoReport
         return text.ToString();
     }
 
-    private static string Examples(List<string> names) => names.Count == 0 ? "" : " (e.g. " + string.Join(", ", names) + ")";
+    private static string Examples(List<string> names) =>
+        names.Count == 0 ? "" : " (e.g. " + string.Join(", ", names) + ")";
 }
 
 public static class SteadInfo
@@ -48,17 +54,25 @@ public static class SteadInfo
     {
         var perCategory = new SortedDictionary<string, long>(StringComparer.Ordinal);
         var perType = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        (double, double)? snr = null, magnitude = null, distance = null;
+        (double, double)? snr = null,
+            magnitude = null,
+            distance = null;
         static (double, double)? Widen((double, double)? range, double? value) =>
             value is not { } v || !double.IsFinite(v) ? range
-            : range is { } r ? (Math.Min(r.Item1, v), Math.Max(r.Item2, v)) : (v, v);
-        long rows = 0, missingHdf5 = 0, missingCsv = 0;
-        List<string> missingHdf5Examples = [], missingCsvExamples = [];
+            : range is { } r ? (Math.Min(r.Item1, v), Math.Max(r.Item2, v))
+            : (v, v);
+        long rows = 0,
+            missingHdf5 = 0,
+            missingCsv = 0;
+        List<string> missingHdf5Examples = [],
+            missingCsvExamples = [];
         foreach (var prefix in inputs)
         {
             var (hdf5, csv) = SteadPair.Paths(prefix);
-            if (!File.Exists(csv)) throw new FileNotFoundException($"stead info: CSV file '{csv}' not found", csv);
-            if (!File.Exists(hdf5)) throw new FileNotFoundException($"stead info: HDF5 file '{hdf5}' not found", hdf5);
+            if (!File.Exists(csv))
+                throw new FileNotFoundException($"stead info: CSV file '{csv}' not found", csv);
+            if (!File.Exists(hdf5))
+                throw new FileNotFoundException($"stead info: HDF5 file '{hdf5}' not found", hdf5);
             var names = new HashSet<string>(StringComparer.Ordinal);
             foreach (var r in SteadCsv.Read(csv))
             {
@@ -75,19 +89,28 @@ public static class SteadInfo
             using var reader = SteadTraceReader.Open(hdf5);
             foreach (var name in reader.TraceNames())
             {
-                if (names.Remove(name)) continue;
+                if (names.Remove(name))
+                    continue;
                 missingCsv++;
-                if (missingCsvExamples.Count < 10) missingCsvExamples.Add(name);
+                if (missingCsvExamples.Count < 10)
+                    missingCsvExamples.Add(name);
             }
             missingHdf5 += names.Count;
             missingHdf5Examples.AddRange(names.Order(StringComparer.Ordinal).Take(10 - missingHdf5Examples.Count));
         }
         return new SteadInfoReport
         {
-            Inputs = inputs, Rows = rows, PerCategory = perCategory, PerReceiverType = perType,
-            SnrDb = snr, Magnitude = magnitude, DistanceKm = distance,
-            MissingFromHdf5 = missingHdf5, MissingFromHdf5Examples = missingHdf5Examples,
-            MissingFromCsv = missingCsv, MissingFromCsvExamples = missingCsvExamples,
+            Inputs = inputs,
+            Rows = rows,
+            PerCategory = perCategory,
+            PerReceiverType = perType,
+            SnrDb = snr,
+            Magnitude = magnitude,
+            DistanceKm = distance,
+            MissingFromHdf5 = missingHdf5,
+            MissingFromHdf5Examples = missingHdf5Examples,
+            MissingFromCsv = missingCsv,
+            MissingFromCsvExamples = missingCsvExamples,
         };
     }
 }

@@ -35,9 +35,11 @@ public sealed class SteadPair : IDisposable
     {
         var stem = prefix;
         foreach (var ext in new[] { ".hdf5", ".h5", ".csv" })
-            if (stem.EndsWith(ext, StringComparison.OrdinalIgnoreCase)) stem = stem[..^ext.Length];
+            if (stem.EndsWith(ext, StringComparison.OrdinalIgnoreCase))
+                stem = stem[..^ext.Length];
         var hdf5 = stem + ".hdf5";
-        if (!File.Exists(hdf5) && File.Exists(stem + ".h5")) hdf5 = stem + ".h5";
+        if (!File.Exists(hdf5) && File.Exists(stem + ".h5"))
+            hdf5 = stem + ".h5";
         return (hdf5, stem + ".csv");
     }
 
@@ -45,8 +47,10 @@ public sealed class SteadPair : IDisposable
     public static SteadPair Open(string prefix)
     {
         var (hdf5, csv) = Paths(prefix);
-        if (!File.Exists(hdf5)) throw new FileNotFoundException($"STEAD input '{prefix}': HDF5 file '{hdf5}' not found", hdf5);
-        if (!File.Exists(csv)) throw new FileNotFoundException($"STEAD input '{prefix}': CSV file '{csv}' not found", csv);
+        if (!File.Exists(hdf5))
+            throw new FileNotFoundException($"STEAD input '{prefix}': HDF5 file '{hdf5}' not found", hdf5);
+        if (!File.Exists(csv))
+            throw new FileNotFoundException($"STEAD input '{prefix}': CSV file '{csv}' not found", csv);
         return new SteadPair(prefix, hdf5, csv, SteadTraceReader.Open(hdf5));
     }
 
@@ -70,14 +74,17 @@ public sealed class SteadPair : IDisposable
                 // Received down to half the read-ahead before more are asked for, so requests go out in batches.
                 if (pending.Count >= ReadAhead)
                     while (pending.Count > ReadAhead / 2)
-                        if (Next(pending.Dequeue(), skipNonFinite, skipped) is { } trace) yield return trace;
+                        if (Next(pending.Dequeue(), skipNonFinite, skipped) is { } trace)
+                            yield return trace;
                 while (pending.Count > 0 && !reader.CanRequest(record.TraceName))
-                    if (Next(pending.Dequeue(), skipNonFinite, skipped) is { } trace) yield return trace;
+                    if (Next(pending.Dequeue(), skipNonFinite, skipped) is { } trace)
+                        yield return trace;
                 reader.Request(record.TraceName);
                 pending.Enqueue(record);
             }
             while (pending.Count > 0)
-                if (Next(pending.Dequeue(), skipNonFinite, skipped) is { } trace) yield return trace;
+                if (Next(pending.Dequeue(), skipNonFinite, skipped) is { } trace)
+                    yield return trace;
         }
         finally
         {
@@ -94,7 +101,8 @@ public sealed class SteadPair : IDisposable
         {
             if (!skipNonFinite)
                 throw new InvalidDataException($"trace '{record.TraceName}' in '{Hdf5Path}' has {bad} NaN/Inf values");
-            if (skipped is not null) skipped.Value++;
+            if (skipped is not null)
+                skipped.Value++;
             return null;
         }
         return new SteadTrace(record, waveform);
@@ -103,7 +111,10 @@ public sealed class SteadPair : IDisposable
     /// <summary>Reads the waveform of a CSV row, naming the trace when the HDF5 lacks it.</summary>
     public float[] ReadWaveform(SteadRecord record)
     {
-        if (reader.Pending > 0) throw new InvalidOperationException($"'{Hdf5Path}': a waveform is read while its traces are being enumerated");
+        if (reader.Pending > 0)
+            throw new InvalidOperationException(
+                $"'{Hdf5Path}': a waveform is read while its traces are being enumerated"
+            );
         var waveform = new float[SteadLayout.Values];
         reader.Request(record.TraceName);
         reader.Receive(waveform, CsvPath);
@@ -141,8 +152,12 @@ public sealed class SteadWriter : IDisposable
     public void Write(SteadRecord record, ReadOnlySpan<float> waveform)
     {
         if (waveform.Length != SteadLayout.Values)
-            throw new ArgumentException($"trace '{record.TraceName}': {waveform.Length} values, a STEAD trace has {SteadLayout.Values} (6000 x 3)");
-        using (var dataset = data.WriteDataset(record.TraceName, waveform, [SteadLayout.Samples, SteadLayout.Components]))
+            throw new ArgumentException(
+                $"trace '{record.TraceName}': {waveform.Length} values, a STEAD trace has {SteadLayout.Values} (6000 x 3)"
+            );
+        using (
+            var dataset = data.WriteDataset(record.TraceName, waveform, [SteadLayout.Samples, SteadLayout.Components])
+        )
             SteadAttributes.Write(dataset.Attributes, record);
         csv.Write(record);
         Count++;

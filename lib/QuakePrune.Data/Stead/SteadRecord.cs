@@ -1,7 +1,11 @@
 namespace QuakePrune.Stead;
 
 /// <summary>STEAD's trace_category: `earthquake_local` or `noise`.</summary>
-public enum TraceCategory { EarthquakeLocal, Noise }
+public enum TraceCategory
+{
+    EarthquakeLocal,
+    Noise,
+}
 
 /// <summary>
 /// One STEAD trace's metadata: the 35 columns of the CSV (and attributes of the HDF5 dataset), typed.
@@ -22,6 +26,7 @@ public sealed record SteadRecord
     public double? SArrivalSample { get; init; }
     public string? SStatus { get; init; }
     public double? SWeight { get; init; }
+
     /// <summary>Event id: an integer in some catalogues, text in others, so kept as text.</summary>
     public string? SourceId { get; init; }
     public DateTime? SourceOriginTime { get; init; }
@@ -40,16 +45,20 @@ public sealed record SteadRecord
     public double? SourceDistanceDeg { get; init; }
     public double? SourceDistanceKm { get; init; }
     public double? BackAzimuthDeg { get; init; }
+
     /// <summary>Signal-to-noise ratio in dB per component (E, N, Z); null for noise.</summary>
     public double[]? SnrDb { get; init; }
     public double? CodaEndSample { get; init; }
     public DateTime? TraceStartTime { get; init; }
     public TraceCategory TraceCategory { get; init; }
+
     /// <summary>Fraction digits the origin time is printed with (STEAD has 2 or 6); kept from the file so rows write back as read.</summary>
     public int OriginTimeDigits { get; init; } = 2;
+
     /// <summary>Fraction digits the trace start time is printed with (6, or 0 for a whole second).</summary>
     public int StartTimeDigits { get; init; } = 6;
     public string TraceName { get; init; } = "";
+
     /// <summary>Columns beyond STEAD's 35 (e.g. `split`), in file order.</summary>
     public KeyValuePair<string, string>[] Extra { get; init; } = [];
 
@@ -62,11 +71,15 @@ public sealed record SteadRecord
     public string? ExtraValue(string column)
     {
         foreach (var pair in Extra)
-            if (pair.Key == column) return pair.Value;
+            if (pair.Key == column)
+                return pair.Value;
         return null;
     }
 
     /// <summary>A copy whose extra column <paramref name="column"/> is set (replaced, or appended last).</summary>
     public SteadRecord WithExtra(string column, string value) =>
-        this with { Extra = [.. Extra.Where(p => p.Key != column), new KeyValuePair<string, string>(column, value)] };
+        this with
+        {
+            Extra = [.. Extra.Where(p => p.Key != column), new KeyValuePair<string, string>(column, value)],
+        };
 }

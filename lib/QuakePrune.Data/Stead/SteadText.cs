@@ -24,12 +24,16 @@ public static class SteadText
     public static double? ParseNumber(ReadOnlySpan<char> text)
     {
         var t = text.Trim();
-        if (IsMissing(t)) return null;
-        if (t.Equals("nan", StringComparison.OrdinalIgnoreCase)) return double.NaN;
-        if (double.TryParse(t, NumberStyles.Float, Invariant, out var v)) return v;
+        if (IsMissing(t))
+            return null;
+        if (t.Equals("nan", StringComparison.OrdinalIgnoreCase))
+            return double.NaN;
+        if (double.TryParse(t, NumberStyles.Float, Invariant, out var v))
+            return v;
         // numpy prints a one-element array where a scalar is expected (`[[ 2896.]]`): accept it.
         var array = ParseArray(t);
-        if (array is { Length: 1 }) return array[0];
+        if (array is { Length: 1 })
+            return array[0];
         throw new FormatException($"'{text}' is not a number");
     }
 
@@ -40,18 +44,22 @@ public static class SteadText
     public static double[]? ParseArray(ReadOnlySpan<char> text)
     {
         var t = text.Trim();
-        if (IsMissing(t) || t.Equals("nan", StringComparison.OrdinalIgnoreCase)) return null;
+        if (IsMissing(t) || t.Equals("nan", StringComparison.OrdinalIgnoreCase))
+            return null;
         var inner = t.Trim("[] ");
         var count = 0;
         foreach (var part in inner.SplitAny(ArraySeparators))
-            if (part.Start.Value != part.End.Value) count++;
+            if (part.Start.Value != part.End.Value)
+                count++;
         var result = new double[count];
         var i = 0;
         foreach (var part in inner.SplitAny(ArraySeparators))
         {
             var cell = inner[part];
-            if (cell.IsEmpty) continue;
-            if (cell.Equals("nan", StringComparison.OrdinalIgnoreCase)) result[i] = double.NaN;
+            if (cell.IsEmpty)
+                continue;
+            if (cell.Equals("nan", StringComparison.OrdinalIgnoreCase))
+                result[i] = double.NaN;
             else if (!double.TryParse(cell, NumberStyles.Float, Invariant, out result[i]))
                 throw new FormatException($"'{text}' is not a numeric array");
             i++;
@@ -68,9 +76,19 @@ public static class SteadText
     public static DateTime? ParseTime(ReadOnlySpan<char> text)
     {
         var t = text.Trim();
-        if (IsMissing(t)) return null;
-        if (TryParseUsualTime(t, out var usual)) return usual;
-        if (DateTime.TryParseExact(t, TimeShapes, Invariant, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var time))
+        if (IsMissing(t))
+            return null;
+        if (TryParseUsualTime(t, out var usual))
+            return usual;
+        if (
+            DateTime.TryParseExact(
+                t,
+                TimeShapes,
+                Invariant,
+                DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal,
+                out var time
+            )
+        )
             return DateTime.SpecifyKind(time, DateTimeKind.Utc);
         throw new FormatException($"'{text}' is not a time like 2006-07-23 15:58:50.88");
     }
@@ -82,18 +100,43 @@ public static class SteadText
     private static bool TryParseUsualTime(ReadOnlySpan<char> t, out DateTime time)
     {
         time = default;
-        if (t.Length < 19 || t.Length == 20 || t.Length > 27 || t[4] != '-' || t[7] != '-' || t[10] != ' ' || t[13] != ':' || t[16] != ':'
-            || (t.Length > 19 && t[19] != '.'))
+        if (
+            t.Length < 19
+            || t.Length == 20
+            || t.Length > 27
+            || t[4] != '-'
+            || t[7] != '-'
+            || t[10] != ' '
+            || t[13] != ':'
+            || t[16] != ':'
+            || (t.Length > 19 && t[19] != '.')
+        )
             return false;
-        if (!Digits(t[..4], out var year) || !Digits(t[5..7], out var month) || !Digits(t[8..10], out var day)
-            || !Digits(t[11..13], out var hour) || !Digits(t[14..16], out var minute) || !Digits(t[17..19], out var second))
+        if (
+            !Digits(t[..4], out var year)
+            || !Digits(t[5..7], out var month)
+            || !Digits(t[8..10], out var day)
+            || !Digits(t[11..13], out var hour)
+            || !Digits(t[14..16], out var minute)
+            || !Digits(t[17..19], out var second)
+        )
             return false;
         var fraction = 0;
-        if (t.Length > 19 && !Digits(t[20..], out fraction)) return false;
-        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
+        if (t.Length > 19 && !Digits(t[20..], out fraction))
+            return false;
+        if (
+            year < 1
+            || month is < 1 or > 12
+            || day < 1
+            || day > DateTime.DaysInMonth(year, month)
+            || hour > 23
+            || minute > 59
+            || second > 59
+        )
             return false;
         var ticks = (long)fraction;
-        for (var digits = t.Length - 20; digits is > 0 and < 7; digits++) ticks *= 10;
+        for (var digits = t.Length - 20; digits is > 0 and < 7; digits++)
+            ticks *= 10;
         time = new DateTime(year, month, day, hour, minute, second, DateTimeKind.Utc).AddTicks(ticks);
         return true;
     }
@@ -103,7 +146,8 @@ public static class SteadText
         value = 0;
         foreach (var c in text)
         {
-            if (!char.IsAsciiDigit(c)) return false;
+            if (!char.IsAsciiDigit(c))
+                return false;
             value = value * 10 + (c - '0');
         }
         return true;
@@ -111,9 +155,18 @@ public static class SteadText
 
     private static readonly string[] TimeShapes =
     [
-        "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm:ss.F", "yyyy-MM-dd HH:mm:ss.FF", "yyyy-MM-dd HH:mm:ss.FFF",
-        "yyyy-MM-dd HH:mm:ss.FFFF", "yyyy-MM-dd HH:mm:ss.FFFFF", "yyyy-MM-dd HH:mm:ss.FFFFFF", "yyyy-MM-dd HH:mm:ss.FFFFFFF",
-        "yyyy-MM-ddTHH:mm:ss", "yyyy-MM-ddTHH:mm:ss.FFFFFFF", "yyyy-MM-ddTHH:mm:ss.FFFFFFFZ", "yyyy-MM-ddTHH:mm:ssZ",
+        "yyyy-MM-dd HH:mm:ss",
+        "yyyy-MM-dd HH:mm:ss.F",
+        "yyyy-MM-dd HH:mm:ss.FF",
+        "yyyy-MM-dd HH:mm:ss.FFF",
+        "yyyy-MM-dd HH:mm:ss.FFFF",
+        "yyyy-MM-dd HH:mm:ss.FFFFF",
+        "yyyy-MM-dd HH:mm:ss.FFFFFF",
+        "yyyy-MM-dd HH:mm:ss.FFFFFFF",
+        "yyyy-MM-ddTHH:mm:ss",
+        "yyyy-MM-ddTHH:mm:ss.FFFFFFF",
+        "yyyy-MM-ddTHH:mm:ss.FFFFFFFZ",
+        "yyyy-MM-ddTHH:mm:ssZ",
     ];
 
     /// <summary>Fraction digits of a time as printed (`15:58:50.88` has 2), 0 when it has none.</summary>
@@ -140,10 +193,14 @@ public static class SteadText
 
     public static string PythonRepr(double v)
     {
-        if (double.IsNaN(v)) return "nan";
-        if (double.IsPositiveInfinity(v)) return "inf";
-        if (double.IsNegativeInfinity(v)) return "-inf";
-        if (v == 0) return double.IsNegative(v) ? "-0.0" : "0.0";
+        if (double.IsNaN(v))
+            return "nan";
+        if (double.IsPositiveInfinity(v))
+            return "inf";
+        if (double.IsNegativeInfinity(v))
+            return "-inf";
+        if (v == 0)
+            return double.IsNegative(v) ? "-0.0" : "0.0";
         // Shortest round-trip digits and the decimal exponent, then Python's layout rules.
         var (digits, exponent) = Digits(v.ToString("R", Invariant));
         var sign = v < 0 ? "-" : "";
@@ -152,8 +209,10 @@ public static class SteadText
             var mantissa = digits.Length == 1 ? digits : digits[0] + "." + digits[1..];
             return $"{sign}{mantissa}e{(exponent < 0 ? "-" : "+")}{Math.Abs(exponent):00}";
         }
-        if (exponent < 0) return $"{sign}0.{new string('0', -exponent - 1)}{digits}";
-        if (digits.Length <= exponent + 1) return $"{sign}{digits}{new string('0', exponent + 1 - digits.Length)}.0";
+        if (exponent < 0)
+            return $"{sign}0.{new string('0', -exponent - 1)}{digits}";
+        if (digits.Length <= exponent + 1)
+            return $"{sign}{digits}{new string('0', exponent + 1 - digits.Length)}.0";
         return $"{sign}{digits[..(exponent + 1)]}.{digits[(exponent + 1)..]}";
     }
 
@@ -173,9 +232,11 @@ public static class SteadText
         var fracPart = dot >= 0 ? s[(dot + 1)..] : "";
         var all = intPart + fracPart;
         var lead = 0;
-        while (lead < all.Length - 1 && all[lead] == '0') lead++;
+        while (lead < all.Length - 1 && all[lead] == '0')
+            lead++;
         var digits = all[lead..].TrimEnd('0');
-        if (digits.Length == 0) digits = "0";
+        if (digits.Length == 0)
+            digits = "0";
         return (digits, exponent + intPart.Length - 1 - lead);
     }
 
@@ -185,7 +246,8 @@ public static class SteadText
     /// </summary>
     public static string FormatNumpyArray(IReadOnlyList<double>? values)
     {
-        if (values is null) return None;
+        if (values is null)
+            return None;
         const int precision = 8;
         var finite = values.Where(double.IsFinite).ToArray();
         var nonZero = finite.Where(x => x != 0).Select(Math.Abs).ToArray();
@@ -196,13 +258,16 @@ public static class SteadText
         if (exponential)
         {
             for (var i = 0; i < values.Count; i++)
-                cells[i] = double.IsFinite(values[i]) ? values[i].ToString("0.00000000e+00", Invariant).PadLeft(precision + 6) : Special(values[i]).PadLeft(precision + 6);
+                cells[i] = double.IsFinite(values[i])
+                    ? values[i].ToString("0.00000000e+00", Invariant).PadLeft(precision + 6)
+                    : Special(values[i]).PadLeft(precision + 6);
         }
         else
         {
             var decimals = nonZero.Length == 0 ? 0 : finite.Where(x => x != 0).Max(x => NeededDecimals(x, precision));
             var width = Math.Truncate(max).ToString("F0", Invariant).Length + decimals + 2;
-            if (finite.Length < values.Count) width = Math.Max(width, 4);
+            if (finite.Length < values.Count)
+                width = Math.Max(width, 4);
             for (var i = 0; i < values.Count; i++)
             {
                 if (!double.IsFinite(values[i]))
@@ -211,7 +276,8 @@ public static class SteadText
                     continue;
                 }
                 var s = values[i].ToString("F" + decimals, Invariant);
-                if (decimals == 0) s += ".";
+                if (decimals == 0)
+                    s += ".";
                 s = s.PadLeft(width);
                 var stripped = s.TrimEnd('0');
                 cells[i] = stripped + new string(' ', s.Length - stripped.Length);
@@ -221,7 +287,8 @@ public static class SteadText
         text.Append('[');
         for (var i = 0; i < cells.Length; i++)
         {
-            if (i > 0) text.Append(' ');
+            if (i > 0)
+                text.Append(' ');
             text.Append(cells[i]);
         }
         text.Append(']');
@@ -231,7 +298,10 @@ public static class SteadText
     /// <summary>`[[ 2896.]]`: numpy's print of a (1, 1) array.</summary>
     public static string FormatNumpy2D(double? value) => value is { } v ? "[" + FormatNumpyArray([v]) + "]" : None;
 
-    private static string Special(double v) => double.IsNaN(v) ? "nan" : v > 0 ? "inf" : "-inf";
+    private static string Special(double v) =>
+        double.IsNaN(v) ? "nan"
+        : v > 0 ? "inf"
+        : "-inf";
 
     private static int NeededDecimals(double x, int precision)
     {

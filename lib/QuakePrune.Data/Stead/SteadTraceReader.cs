@@ -41,12 +41,14 @@ internal abstract class SteadTraceReader : IDisposable
     public int Pending => requested.Count;
 
     /// <summary>Whether another request may be made before a reply is received (always, when none is pending).</summary>
-    public bool CanRequest(string traceName) => requested.Count == 0 || requestedBytes + Size(traceName) <= RequestBytesInFlight;
+    public bool CanRequest(string traceName) =>
+        requested.Count == 0 || requestedBytes + Size(traceName) <= RequestBytesInFlight;
 
     /// <summary>Asks for a trace's waveform, received later by <see cref="Receive"/> in request order.</summary>
     public void Request(string traceName)
     {
-        if (!CanRequest(traceName)) throw new InvalidOperationException($"too many requests pending for '{Path}'; receive first");
+        if (!CanRequest(traceName))
+            throw new InvalidOperationException($"too many requests pending for '{Path}'; receive first");
         Send(traceName);
         requested.Enqueue(traceName);
         requestedBytes += Size(traceName);
@@ -60,8 +62,11 @@ internal abstract class SteadTraceReader : IDisposable
     public void Receive(Span<float> destination, string csvPath)
     {
         if (destination.Length != SteadLayout.Values)
-            throw new ArgumentException($"a STEAD trace has {SteadLayout.Values} values; the destination holds {destination.Length}");
-        if (!requested.TryDequeue(out var name)) throw new InvalidOperationException($"no trace of '{Path}' was requested");
+            throw new ArgumentException(
+                $"a STEAD trace has {SteadLayout.Values} values; the destination holds {destination.Length}"
+            );
+        if (!requested.TryDequeue(out var name))
+            throw new InvalidOperationException($"no trace of '{Path}' was requested");
         requestedBytes -= Size(name);
         try
         {
@@ -110,7 +115,8 @@ internal abstract class SteadTraceReader : IDisposable
 
     private protected void RequireNonePending()
     {
-        if (requested.Count > 0) throw new InvalidOperationException($"{requested.Count} traces of '{Path}' are still to be received");
+        if (requested.Count > 0)
+            throw new InvalidOperationException($"{requested.Count} traces of '{Path}' are still to be received");
     }
 
     /// <summary>A file this process may trust (it wrote it, or the check is off): libhdf5 reads it here.</summary>
@@ -127,7 +133,8 @@ internal abstract class SteadTraceReader : IDisposable
         // Nothing to do until the trace is received: requests cost nothing here.
         private protected override void Send(string traceName) { }
 
-        private protected override void Receive(string traceName, Span<float> destination) => waveforms.Read(traceName, destination);
+        private protected override void Receive(string traceName, Span<float> destination) =>
+            waveforms.Read(traceName, destination);
 
         public override void Dispose() => waveforms.Dispose();
     }
@@ -138,13 +145,15 @@ internal abstract class SteadTraceReader : IDisposable
         private readonly Process child;
         private readonly BinaryWriter requests;
         private readonly BinaryReader replies;
+
         /// <summary>The HDF5 file, for the bytes of traces stored plainly, and its length then.</summary>
         private readonly SafeFileHandle data;
         private readonly long dataLength;
         private bool opened;
         private Exception? failure;
 
-        public Separate(string hdf5Path) : base(hdf5Path)
+        public Separate(string hdf5Path)
+            : base(hdf5Path)
         {
             data = File.OpenHandle(hdf5Path);
             dataLength = RandomAccess.GetLength(data);
@@ -175,7 +184,8 @@ internal abstract class SteadTraceReader : IDisposable
             {
                 throw Died(doing, e);
             }
-            while (NextName(doing) is { } name) yield return name;
+            while (NextName(doing) is { } name)
+                yield return name;
         }
 
         private string? NextName(string doing)
@@ -183,7 +193,8 @@ internal abstract class SteadTraceReader : IDisposable
             try
             {
                 var status = replies.ReadByte();
-                if (status == SteadTraceServer.End) return null;
+                if (status == SteadTraceServer.End)
+                    return null;
                 return status == SteadTraceServer.Name ? replies.ReadString() : throw ReplyError(status, null);
             }
             catch (IOException e) when (e is not Hdf5Exception)
@@ -194,7 +205,8 @@ internal abstract class SteadTraceReader : IDisposable
 
         private protected override void Send(string traceName)
         {
-            if (failure is not null) throw failure;
+            if (failure is not null)
+                throw failure;
             try
             {
                 // Buffered: the requests made before a reply is awaited go out together (Receive flushes them).
@@ -216,15 +228,19 @@ internal abstract class SteadTraceReader : IDisposable
                 requests.Flush();
                 Opened();
                 var status = replies.ReadByte();
-                if (status == SteadTraceServer.At) offset = replies.ReadInt64();
-                else if (status == SteadTraceServer.Ok) replies.BaseStream.ReadExactly(MemoryMarshal.AsBytes(destination));
-                else throw ReplyError(status, traceName);
+                if (status == SteadTraceServer.At)
+                    offset = replies.ReadInt64();
+                else if (status == SteadTraceServer.Ok)
+                    replies.BaseStream.ReadExactly(MemoryMarshal.AsBytes(destination));
+                else
+                    throw ReplyError(status, traceName);
             }
             catch (IOException e) when (e is not Hdf5Exception)
             {
                 throw Died($"reading trace '{traceName}'", e);
             }
-            if (offset is { } at) ReadPlain(traceName, at, destination);
+            if (offset is { } at)
+                ReadPlain(traceName, at, destination);
         }
 
         /// <summary>Reads a trace's bytes from the file, where the reading process found them.</summary>
@@ -232,25 +248,32 @@ internal abstract class SteadTraceReader : IDisposable
         {
             var bytes = MemoryMarshal.AsBytes(destination);
             // A damaged header may point anywhere: only bytes inside the file are read.
-            if (offset < 0 || offset > dataLength - bytes.Length) throw PastTheEnd(traceName);
-            for (var done = 0; done < bytes.Length;)
+            if (offset < 0 || offset > dataLength - bytes.Length)
+                throw PastTheEnd(traceName);
+            for (var done = 0; done < bytes.Length; )
             {
                 var read = RandomAccess.Read(data, bytes[done..], offset + done);
-                if (read == 0) throw PastTheEnd(traceName);
+                if (read == 0)
+                    throw PastTheEnd(traceName);
                 done += read;
             }
         }
 
         private InvalidDataException PastTheEnd(string traceName) =>
-            new($"trace '{traceName}' cannot be read: HDF5 file '{Path}' is damaged there (its data would lie past the end of the file)");
+            new(
+                $"trace '{traceName}' cannot be read: HDF5 file '{Path}' is damaged there (its data would lie past the end of the file)"
+            );
 
         /// <summary>Reads the child's first reply, whether the file opened; rethrows the failure that ended the child.</summary>
         private void Opened()
         {
-            if (failure is not null) throw failure;
-            if (opened) return;
+            if (failure is not null)
+                throw failure;
+            if (opened)
+                return;
             var status = replies.ReadByte();
-            if (status != SteadTraceServer.Ok) throw failure = ReplyError(status, null);
+            if (status != SteadTraceServer.Ok)
+                throw failure = ReplyError(status, null);
             opened = true;
         }
 
@@ -258,20 +281,27 @@ internal abstract class SteadTraceReader : IDisposable
         private Exception Died(string doing, IOException e)
         {
             failure ??= new InvalidDataException(
-                $"HDF5 file '{Path}' is damaged: the HDF5 library crashed ({SeparateProcess.Ending(child)}) {(opened ? doing : "opening it")} " +
-                "in the separate process that reads the file; nothing more is read from it", e);
+                $"HDF5 file '{Path}' is damaged: the HDF5 library crashed ({SeparateProcess.Ending(child)}) {(opened ? doing : "opening it")} "
+                    + "in the separate process that reads the file; nothing more is read from it",
+                e
+            );
             return failure;
         }
 
         /// <summary>The exception a reply other than Ok stands for: what the same failure in this process throws.</summary>
-        private Exception ReplyError(byte status, string? traceName) => status switch
-        {
-            SteadTraceServer.Absent => new KeyNotFoundException($"trace '{traceName}' is not in '{Path}'"),
-            SteadTraceServer.InvalidData => new InvalidDataException(replies.ReadString()),
-            SteadTraceServer.Hdf5Error => new Hdf5Exception(replies.ReadString()),
-            SteadTraceServer.Failed => new InvalidOperationException($"the process reading '{Path}' failed: {replies.ReadString()}"),
-            _ => new InvalidOperationException($"the process reading '{Path}' answered {status}, which is no reply"),
-        };
+        private Exception ReplyError(byte status, string? traceName) =>
+            status switch
+            {
+                SteadTraceServer.Absent => new KeyNotFoundException($"trace '{traceName}' is not in '{Path}'"),
+                SteadTraceServer.InvalidData => new InvalidDataException(replies.ReadString()),
+                SteadTraceServer.Hdf5Error => new Hdf5Exception(replies.ReadString()),
+                SteadTraceServer.Failed => new InvalidOperationException(
+                    $"the process reading '{Path}' failed: {replies.ReadString()}"
+                ),
+                _ => new InvalidOperationException(
+                    $"the process reading '{Path}' answered {status}, which is no reply"
+                ),
+            };
 
         public override void Dispose()
         {
@@ -286,7 +316,8 @@ internal abstract class SteadTraceReader : IDisposable
             }
             replies.Dispose();
             data.Dispose();
-            if (!child.WaitForExit(TimeSpan.FromSeconds(10))) child.Kill();
+            if (!child.WaitForExit(TimeSpan.FromSeconds(10)))
+                child.Kill();
             child.WaitForExit();
             child.Dispose();
         }

@@ -24,12 +24,16 @@ public static class SteadTraceServer
     internal const byte Absent = 1;
     internal const byte Name = 2;
     internal const byte End = 3;
+
     /// <summary>The file or a trace is not what STEAD stores (a shape, a type, no `data` group).</summary>
     internal const byte InvalidData = 4;
+
     /// <summary>libhdf5 reported an error (not a crash).</summary>
     internal const byte Hdf5Error = 5;
+
     /// <summary>Anything else went wrong in the reading process.</summary>
     internal const byte Failed = 6;
+
     /// <summary>The trace's 18,000 float32 lie in the file as they are, from this byte offset on.</summary>
     internal const byte At = 7;
 
@@ -71,7 +75,8 @@ public static class SteadTraceServer
         while (true)
         {
             // Replies go out when no request waits: one write (and one wake-up of the asking process) per batch asked.
-            if (!input.Waiting) replies.Flush();
+            if (!input.Waiting)
+                replies.Flush();
             switch (requests.ReadByte())
             {
                 case ReadTrace:
@@ -81,7 +86,8 @@ public static class SteadTraceServer
                     {
                         using var dataset = waveforms.Open(name);
                         offset = dataset.ContiguousFloat32Offset;
-                        if (offset is null) dataset.Read<float>(waveform);
+                        if (offset is null)
+                            dataset.Read<float>(waveform);
                     }
                     catch (Exception e)
                     {
@@ -128,7 +134,8 @@ public static class SteadTraceServer
     private sealed class RequestInput(Stream pipe) : Stream
     {
         private readonly byte[] block = new byte[1 << 16];
-        private int start, end;
+        private int start,
+            end;
 
         public bool Waiting => start < end || SeparateProcess.InputWaiting();
 
@@ -138,7 +145,8 @@ public static class SteadTraceServer
             {
                 start = 0;
                 end = pipe.Read(block);
-                if (end == 0) return 0;
+                if (end == 0)
+                    return 0;
             }
             var count = Math.Min(buffer.Length, end - start);
             block.AsSpan(start, count).CopyTo(buffer);
@@ -154,28 +162,40 @@ public static class SteadTraceServer
         public override bool CanSeek => false;
         public override bool CanWrite => false;
         public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
         public override void Flush() { }
+
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
         public override void SetLength(long value) => throw new NotSupportedException();
+
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing) pipe.Dispose();
+            if (disposing)
+                pipe.Dispose();
             base.Dispose(disposing);
         }
     }
 
     private static void WriteError(BinaryWriter replies, Exception e)
     {
-        replies.Write(e switch
-        {
-            KeyNotFoundException => Absent,
-            InvalidDataException => InvalidData,
-            Hdf5Exception => Hdf5Error,
-            _ => Failed,
-        });
-        if (e is not KeyNotFoundException) replies.Write(e.Message);
+        replies.Write(
+            e switch
+            {
+                KeyNotFoundException => Absent,
+                InvalidDataException => InvalidData,
+                Hdf5Exception => Hdf5Error,
+                _ => Failed,
+            }
+        );
+        if (e is not KeyNotFoundException)
+            replies.Write(e.Message);
     }
 }

@@ -32,8 +32,10 @@ public sealed class SteadTraceSource : ITraceSource
 
     private readonly SteadTraceReader reader;
     private readonly string csvPath;
+
     /// <summary>Rows requested of the reader and not yet received, in request order.</summary>
     private readonly Queue<int> requested = new();
+
     /// <summary>The row after the last one read (a call starting there continues in order).</summary>
     private int nextInOrder;
 
@@ -70,11 +72,17 @@ public sealed class SteadTraceSource : ITraceSource
     public void Read(IReadOnlyList<int> rows, Span<float> destination)
     {
         if (destination.Length != rows.Count * SteadLayout.Values)
-            throw new ArgumentException($"{rows.Count} traces need {rows.Count * SteadLayout.Values} values; the destination holds {destination.Length}");
+            throw new ArgumentException(
+                $"{rows.Count} traces need {rows.Count * SteadLayout.Values} values; the destination holds {destination.Length}"
+            );
         foreach (var row in rows)
             if (row < 0 || row >= Records.Count)
-                throw new ArgumentOutOfRangeException(nameof(rows), $"row {row} is not one of the {Records.Count} rows of {Description}");
-        if (rows.Count == 0) return;
+                throw new ArgumentOutOfRangeException(
+                    nameof(rows),
+                    $"row {row} is not one of the {Records.Count} rows of {Description}"
+                );
+        if (rows.Count == 0)
+            return;
         // Rows asked for ahead that this call does not begin with were a wrong guess: dropped.
         var asked = requested.Zip(rows).TakeWhile(pair => pair.First == pair.Second).Count();
         if (asked < Math.Min(requested.Count, rows.Count))
@@ -83,32 +91,41 @@ public sealed class SteadTraceSource : ITraceSource
             requested.Clear();
             asked = 0;
         }
-        var inOrder = rows[0] == nextInOrder && Enumerable.Range(1, rows.Count - 1).All(i => rows[i] == rows[i - 1] + 1);
+        var inOrder =
+            rows[0] == nextInOrder && Enumerable.Range(1, rows.Count - 1).All(i => rows[i] == rows[i - 1] + 1);
         for (var i = 0; i < rows.Count; i++)
         {
-            while (asked < rows.Count && Ask(rows[asked])) asked++;
+            while (asked < rows.Count && Ask(rows[asked]))
+                asked++;
             requested.Dequeue();
             reader.Receive(destination.Slice(i * SteadLayout.Values, SteadLayout.Values), csvPath);
         }
         nextInOrder = rows[^1] + 1;
         // What is still requested runs on from nextInOrder: ask for the rows after it, half the read-ahead at a time (so
         // requests go out, and replies come back, in batches).
-        if (!inOrder || requested.Count > ReadAhead / 2) return;
-        while (requested.Count < ReadAhead && nextInOrder + requested.Count < Records.Count && Ask(nextInOrder + requested.Count)) { }
+        if (!inOrder || requested.Count > ReadAhead / 2)
+            return;
+        while (
+            requested.Count < ReadAhead
+            && nextInOrder + requested.Count < Records.Count
+            && Ask(nextInOrder + requested.Count)
+        ) { }
     }
 
     /// <summary>Requests a row's waveform, unless too many requests wait already.</summary>
     private bool Ask(int row)
     {
         var name = Records[row].TraceName;
-        if (!reader.CanRequest(name)) return false;
+        if (!reader.CanRequest(name))
+            return false;
         reader.Request(name);
         requested.Enqueue(row);
         return true;
     }
 
     /// <summary>Reads rows <paramref name="first"/>..first+count-1, in order.</summary>
-    public void Read(int first, int count, Span<float> destination) => Read(Enumerable.Range(first, count).ToArray(), destination);
+    public void Read(int first, int count, Span<float> destination) =>
+        Read(Enumerable.Range(first, count).ToArray(), destination);
 
     public void Dispose() => reader.Dispose();
 }

@@ -3,7 +3,11 @@ namespace QuakePrune.Synth;
 /// <summary>A second-order IIR section (RBJ cookbook coefficients), run in place over a signal.</summary>
 public readonly struct Biquad
 {
-    private readonly float b0, b1, b2, a1, a2;
+    private readonly float b0,
+        b1,
+        b2,
+        a1,
+        a2;
 
     private Biquad(double b0, double b1, double b2, double a0, double a1, double a2)
     {
@@ -33,7 +37,10 @@ public readonly struct Biquad
     /// <summary>Filters <paramref name="x"/> in place (direct form I).</summary>
     public void Apply(Span<float> x)
     {
-        float x1 = 0, x2 = 0, y1 = 0, y2 = 0;
+        float x1 = 0,
+            x2 = 0,
+            y1 = 0,
+            y2 = 0;
         for (var i = 0; i < x.Length; i++)
         {
             var x0 = x[i];

@@ -10,7 +10,10 @@ internal static class Waveforms
 
     public static SteadRecord Make(SyntheticStead.TracePlan plan, float[] waveform, ref Rng rng)
     {
-        Span<float> e = stackalloc float[N], n = stackalloc float[N], z = stackalloc float[N], work = stackalloc float[N];
+        Span<float> e = stackalloc float[N],
+            n = stackalloc float[N],
+            z = stackalloc float[N],
+            work = stackalloc float[N];
         var sigma = plan.Station.NoiseLevel * Math.Pow(10, rng.Uniform(-0.25, 0.25));
         Background(e, sigma, ref rng);
         Background(n, sigma, ref rng);
@@ -22,14 +25,29 @@ internal static class Waveforms
             var p = (int)plan.PSample;
             record = record with
             {
-                PArrivalSample = plan.PSample, PStatus = plan.PStatus, PWeight = plan.PWeight, PTravelSec = plan.PTravel,
-                SArrivalSample = plan.SSample, SStatus = plan.SStatus, SWeight = plan.SWeight, SourceId = ev.SourceId,
-                SourceOriginTime = ev.Origin, SourceOriginUncertaintySec = ev.OriginUncertainty, SourceLatitude = ev.Latitude,
-                SourceLongitude = ev.Longitude, SourceErrorSec = ev.ErrorSec, SourceGapDeg = ev.GapDeg,
-                SourceHorizontalUncertaintyKm = ev.HorizontalUncertaintyKm, SourceDepthKm = ev.DepthKm,
-                SourceDepthUncertaintyKm = ev.DepthUncertaintyKm, SourceMagnitude = ev.Magnitude, SourceMagnitudeType = ev.MagnitudeType,
-                SourceMagnitudeAuthor = ev.MagnitudeAuthor, SourceDistanceDeg = Math.Round(plan.DistanceKm / 111.19, 2),
-                SourceDistanceKm = Math.Round(plan.DistanceKm, 2), BackAzimuthDeg = plan.BackAzimuth,
+                PArrivalSample = plan.PSample,
+                PStatus = plan.PStatus,
+                PWeight = plan.PWeight,
+                PTravelSec = plan.PTravel,
+                SArrivalSample = plan.SSample,
+                SStatus = plan.SStatus,
+                SWeight = plan.SWeight,
+                SourceId = ev.SourceId,
+                SourceOriginTime = ev.Origin,
+                SourceOriginUncertaintySec = ev.OriginUncertainty,
+                SourceLatitude = ev.Latitude,
+                SourceLongitude = ev.Longitude,
+                SourceErrorSec = ev.ErrorSec,
+                SourceGapDeg = ev.GapDeg,
+                SourceHorizontalUncertaintyKm = ev.HorizontalUncertaintyKm,
+                SourceDepthKm = ev.DepthKm,
+                SourceDepthUncertaintyKm = ev.DepthUncertaintyKm,
+                SourceMagnitude = ev.Magnitude,
+                SourceMagnitudeType = ev.MagnitudeType,
+                SourceMagnitudeAuthor = ev.MagnitudeAuthor,
+                SourceDistanceDeg = Math.Round(plan.DistanceKm / 111.19, 2),
+                SourceDistanceKm = Math.Round(plan.DistanceKm, 2),
+                BackAzimuthDeg = plan.BackAzimuth,
                 // STEAD stored SNR as float32 to one decimal, then printed it as float64: 56.8 reads 56.79999924.
                 SnrDb = [Snr(e, p, coda), Snr(n, p, coda), Snr(z, p, coda)],
                 CodaEndSample = coda,
@@ -49,12 +67,20 @@ internal static class Waveforms
         return record;
     }
 
-    private static SteadRecord Station(SyntheticStead.TracePlan plan) => new()
-    {
-        NetworkCode = plan.Station.Network, ReceiverCode = plan.Station.Code, ReceiverType = plan.Station.Type,
-        ReceiverLatitude = plan.Station.Latitude, ReceiverLongitude = plan.Station.Longitude, ReceiverElevationM = plan.Station.Elevation,
-        TraceStartTime = plan.Start, StartTimeDigits = 6, TraceCategory = TraceCategory.Noise, TraceName = plan.Name,
-    };
+    private static SteadRecord Station(SyntheticStead.TracePlan plan) =>
+        new()
+        {
+            NetworkCode = plan.Station.Network,
+            ReceiverCode = plan.Station.Code,
+            ReceiverType = plan.Station.Type,
+            ReceiverLatitude = plan.Station.Latitude,
+            ReceiverLongitude = plan.Station.Longitude,
+            ReceiverElevationM = plan.Station.Elevation,
+            TraceStartTime = plan.Start,
+            StartTimeDigits = 6,
+            TraceCategory = TraceCategory.Noise,
+            TraceName = plan.Name,
+        };
 
     /// <summary>Coloured background (white plus red, low-passed) and microseism (0.1-0.3 Hz), in counts.</summary>
     private static void Background(Span<float> x, double sigma, ref Rng rng)
@@ -69,7 +95,8 @@ internal static class Waveforms
         }
         Biquad.LowPass(rng.Uniform(20, 40), Fs).Apply(x);
         var level = (float)sigma;
-        for (var i = 0; i < N; i++) x[i] *= level;
+        for (var i = 0; i < N; i++)
+            x[i] *= level;
         // Microseism: a few ocean-wave lines between 0.1 and 0.3 Hz with slowly drifting amplitude.
         var lines = rng.Next(2, 5);
         for (var k = 0; k < lines; k++)
@@ -90,20 +117,31 @@ internal static class Waveforms
     /// <summary>Band-limited white noise (1-20 Hz band edges drawn per trace) of unit RMS into <paramref name="x"/>.</summary>
     private static void BandNoise(Span<float> x, double lowHz, double highHz, ref Rng rng)
     {
-        for (var i = 0; i < x.Length; i++) x[i] = rng.White();
+        for (var i = 0; i < x.Length; i++)
+            x[i] = rng.White();
         Biquad.HighPass(lowHz, Fs).Apply(x);
         Biquad.HighPass(lowHz, Fs).Apply(x);
         Biquad.LowPass(highHz, Fs).Apply(x);
         Biquad.LowPass(highHz, Fs).Apply(x);
         double power = 0;
-        foreach (var v in x) power += v * v;
+        foreach (var v in x)
+            power += v * v;
         var scale = (float)(1 / Math.Sqrt(power / x.Length + 1e-12));
-        for (var i = 0; i < x.Length; i++) x[i] *= scale;
+        for (var i = 0; i < x.Length; i++)
+            x[i] *= scale;
     }
 
     /// <summary>Adds P and S phases and the coda; returns coda_end_sample (where the coda sinks to the noise level).</summary>
-    private static double Earthquake(SyntheticStead.TracePlan plan, SyntheticStead.Event ev, double sigma,
-        Span<float> e, Span<float> n, Span<float> z, Span<float> work, ref Rng rng)
+    private static double Earthquake(
+        SyntheticStead.TracePlan plan,
+        SyntheticStead.Event ev,
+        double sigma,
+        Span<float> e,
+        Span<float> n,
+        Span<float> z,
+        Span<float> work,
+        ref Rng rng
+    )
     {
         var r = Math.Max(plan.DistanceKm, 1.0);
         // Amplitude from magnitude and distance (a local-magnitude attenuation law), scaled to counts.
@@ -123,9 +161,21 @@ internal static class Waveforms
         var rotation = rng.Uniform(0, 2 * Math.PI);
         for (var component = 0; component < 3; component++)
         {
-            var x = component switch { 0 => e, 1 => n, _ => z };
-            var weightP = component == 2 ? 1.0 : horizontalP * (component == 0 ? Math.Abs(Math.Cos(rotation)) + 0.3 : Math.Abs(Math.Sin(rotation)) + 0.3);
-            var weightS = component == 2 ? verticalS : component == 0 ? Math.Abs(Math.Sin(rotation)) * 0.6 + 0.5 : Math.Abs(Math.Cos(rotation)) * 0.6 + 0.5;
+            var x = component switch
+            {
+                0 => e,
+                1 => n,
+                _ => z,
+            };
+            var weightP =
+                component == 2
+                    ? 1.0
+                    : horizontalP
+                        * (component == 0 ? Math.Abs(Math.Cos(rotation)) + 0.3 : Math.Abs(Math.Sin(rotation)) + 0.3);
+            var weightS =
+                component == 2 ? verticalS
+                : component == 0 ? Math.Abs(Math.Sin(rotation)) * 0.6 + 0.5
+                : Math.Abs(Math.Cos(rotation)) * 0.6 + 0.5;
             BandNoise(work, low, high, ref rng);
             AddDecaying(x, work, p, amplitudeP * weightP, 15, tauP);
             BandNoise(work, low * 0.8, high * 0.8, ref rng);
@@ -138,7 +188,14 @@ internal static class Waveforms
     /// Adds <paramref name="carrier"/> from <paramref name="onset"/> on under an envelope that rises linearly over
     /// <paramref name="rise"/> samples and decays as exp(-t/tau); the exponential is kept as a running product.
     /// </summary>
-    private static void AddDecaying(Span<float> x, ReadOnlySpan<float> carrier, int onset, double amplitude, double rise, double tau)
+    private static void AddDecaying(
+        Span<float> x,
+        ReadOnlySpan<float> carrier,
+        int onset,
+        double amplitude,
+        double rise,
+        double tau
+    )
     {
         var decay = Math.Exp(-1 / tau);
         var level = amplitude;
@@ -152,8 +209,10 @@ internal static class Waveforms
     /// <summary>A sine at a fixed frequency, advanced one sample at a time by a rotation.</summary>
     private struct Oscillator(double frequencyHz, double phase)
     {
-        private readonly double cos = Math.Cos(2 * Math.PI * frequencyHz / Fs), sin = Math.Sin(2 * Math.PI * frequencyHz / Fs);
-        private double re = Math.Cos(phase), im = Math.Sin(phase);
+        private readonly double cos = Math.Cos(2 * Math.PI * frequencyHz / Fs),
+            sin = Math.Sin(2 * Math.PI * frequencyHz / Fs);
+        private double re = Math.Cos(phase),
+            im = Math.Sin(phase);
 
         public double Next()
         {
@@ -167,15 +226,25 @@ internal static class Waveforms
     private static double Snr(ReadOnlySpan<float> x, int p, double codaEnd)
     {
         var end = Math.Max(p + 100, (int)codaEnd);
-        double signal = 0, noise = 0;
-        for (var i = p; i < end && i < N; i++) signal += (double)x[i] * x[i];
-        for (var i = 0; i < p; i++) noise += (double)x[i] * x[i];
+        double signal = 0,
+            noise = 0;
+        for (var i = p; i < end && i < N; i++)
+            signal += (double)x[i] * x[i];
+        for (var i = 0; i < p; i++)
+            noise += (double)x[i] * x[i];
         var db = 10 * Math.Log10(signal / (Math.Min(end, N) - p) / (noise / p + 1e-12) + 1e-12);
         return (float)Math.Round(db, 1);
     }
 
     /// <summary>Event-like transients (local bursts) and instrument glitches (spikes, steps, dropouts) in some noise traces.</summary>
-    private static void NoiseExtras(Span<float> e, Span<float> n, Span<float> z, double sigma, ref Rng rng, Span<float> work)
+    private static void NoiseExtras(
+        Span<float> e,
+        Span<float> n,
+        Span<float> z,
+        double sigma,
+        ref Rng rng,
+        Span<float> work
+    )
     {
         if (rng.Chance(0.25))
         {
@@ -192,7 +261,8 @@ internal static class Waveforms
                 for (var i = at; i < N; i++, level *= decay)
                 {
                     var envelope = Math.Min(1.0, (i - at) / 10.0) * level;
-                    if (level < 1e-3) break;
+                    if (level < 1e-3)
+                        break;
                     var v = amplitude * envelope * work[i];
                     e[i] += (float)(v * weights.Item1);
                     n[i] += (float)(v * weights.Item2);
@@ -203,17 +273,24 @@ internal static class Waveforms
         if (rng.Chance(0.12))
         {
             var component = rng.Next(0, 3);
-            var x = component switch { 0 => e, 1 => n, _ => z };
+            var x = component switch
+            {
+                0 => e,
+                1 => n,
+                _ => z,
+            };
             var at = rng.Next(0, N - 200);
             switch (rng.Next(0, 3))
             {
                 case 0: // spike
                     var spike = (float)(sigma * rng.Uniform(10, 60) * (rng.Chance(0.5) ? 1 : -1));
-                    for (var i = at; i < at + rng.Next(1, 4); i++) x[i] += spike;
+                    for (var i = at; i < at + rng.Next(1, 4); i++)
+                        x[i] += spike;
                     break;
                 case 1: // step with slow recovery (a mass re-centring)
                     var step = sigma * rng.Uniform(5, 20);
-                    for (var i = at; i < N; i++) x[i] += (float)(step * Math.Exp(-(i - at) / (3 * Fs)));
+                    for (var i = at; i < N; i++)
+                        x[i] += (float)(step * Math.Exp(-(i - at) / (3 * Fs)));
                     break;
                 default: // dropout: a stretch of flat zeros
                     x.Slice(at, rng.Next(20, 200)).Clear();

@@ -19,21 +19,28 @@ public static class CellErrors
     /// <param name="state">The C# kernel's script state after the cell ran (it holds the failed submission).</param>
     public static CellError Describe(CommandFailed failed, string cellLabel, ScriptState? state)
     {
-        if (failed.Exception?.InnerException is CompilationErrorException compilation) return CompilationError(compilation, cellLabel);
-        if (failed.Exception is null) return new CellError("Error", failed.Message, [failed.Message], null);
+        if (failed.Exception?.InnerException is CompilationErrorException compilation)
+            return CompilationError(compilation, cellLabel);
+        if (failed.Exception is null)
+            return new CellError("Error", failed.Message, [failed.Message], null);
         var exception = failed.Exception;
         var line = state?.Exception == exception ? LineOf(exception, state.Script.GetCompilation()) : null;
-        while (exception is TargetInvocationException { InnerException: { } inner }) exception = inner;
+        while (exception is TargetInvocationException { InnerException: { } inner })
+            exception = inner;
         var traceback = new List<string> { $"{exception.GetType().FullName}: {exception.Message}" };
-        if (line is not null) traceback.Add($"   in {cellLabel}, line {line}");
+        if (line is not null)
+            traceback.Add($"   in {cellLabel}, line {line}");
         foreach (var frame in (exception.StackTrace ?? "").Split('\n'))
         {
             // Frames below the submission are the kernel's and the scripting host's, of no use to the notebook's reader.
-            if (frame.Contains("Microsoft.CodeAnalysis.Scripting", StringComparison.Ordinal)) break;
-            if (frame.Contains("End of stack trace from previous location", StringComparison.Ordinal)) continue;
+            if (frame.Contains("Microsoft.CodeAnalysis.Scripting", StringComparison.Ordinal))
+                break;
+            if (frame.Contains("End of stack trace from previous location", StringComparison.Ordinal))
+                continue;
             traceback.Add(frame.TrimEnd('\r'));
         }
-        if (exception.InnerException is { } cause) traceback.Add($" ---> {cause.GetType().FullName}: {cause.Message}");
+        if (exception.InnerException is { } cause)
+            traceback.Add($" ---> {cause.GetType().FullName}: {cause.Message}");
         return new CellError(exception.GetType().Name, exception.Message, traceback, line);
     }
 
@@ -57,18 +64,32 @@ public static class CellErrors
     /// </summary>
     static int? LineOf(Exception exception, Compilation submission)
     {
-        var frame = new StackTrace(exception, false).GetFrames().FirstOrDefault(f =>
-            f.GetMethod()?.Module.Assembly.GetName().Name == submission.AssemblyName && f.GetILOffset() != StackFrame.OFFSET_UNKNOWN);
-        if (frame is null) return null;
+        var frame = new StackTrace(exception, false)
+            .GetFrames()
+            .FirstOrDefault(f =>
+                f.GetMethod()?.Module.Assembly.GetName().Name == submission.AssemblyName
+                && f.GetILOffset() != StackFrame.OFFSET_UNKNOWN
+            );
+        if (frame is null)
+            return null;
         using var pe = new MemoryStream();
         using var pdb = new MemoryStream();
-        if (!submission.Emit(pe, pdb, options: new EmitOptions(debugInformationFormat: DebugInformationFormat.PortablePdb)).Success) return null;
+        if (
+            !submission
+                .Emit(pe, pdb, options: new EmitOptions(debugInformationFormat: DebugInformationFormat.PortablePdb))
+                .Success
+        )
+            return null;
         pdb.Position = 0;
         using var provider = MetadataReaderProvider.FromPortablePdbStream(pdb);
         var method = MetadataTokens.MethodDefinitionHandle(frame.GetMethod()!.MetadataToken);
         var offset = frame.GetILOffset();
-        return provider.GetMetadataReader().GetMethodDebugInformation(method).GetSequencePoints()
+        return provider
+            .GetMetadataReader()
+            .GetMethodDebugInformation(method)
+            .GetSequencePoints()
             .Where(p => !p.IsHidden && p.Offset <= offset)
-            .Select(p => (int?)p.StartLine).LastOrDefault();
+            .Select(p => (int?)p.StartLine)
+            .LastOrDefault();
     }
 }

@@ -21,11 +21,13 @@ public sealed class NotebookKernel : IDisposable
     public NotebookKernel()
     {
         csharp = new CSharpKernel()
-            .UseNugetDirective((kernel, packages) =>
-            {
-                kernel.AddAssemblyReferences(packages.SelectMany(p => p.AssemblyPaths));
-                return Task.CompletedTask;
-            })
+            .UseNugetDirective(
+                (kernel, packages) =>
+                {
+                    kernel.AddAssemblyReferences(packages.SelectMany(p => p.AssemblyPaths));
+                    return Task.CompletedTask;
+                }
+            )
             .UseKernelHelpers();
         root = new CompositeKernel { csharp };
         root.DefaultKernelName = csharp.Name;
@@ -39,13 +41,19 @@ public sealed class NotebookKernel : IDisposable
     /// directory, as in Jupyter, where it is the notebook's folder.
     /// </summary>
     /// <param name="cellLabel">How messages name the cell ("cell 8").</param>
-    public async Task<CellResult> ExecuteAsync(string code, string cellLabel, CancellationToken cancellationToken = default)
+    public async Task<CellResult> ExecuteAsync(
+        string code,
+        string cellLabel,
+        CancellationToken cancellationToken = default
+    )
     {
         var count = ++ExecutionCount;
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         var result = await root.SendAsync(new SubmitCode(code, csharp.Name), cancellationToken);
-        var outputs = CellOutputs.FromEvents(result.Events, count, failure => CellErrors.Describe(failure, cellLabel, csharp.ScriptState));
+        var outputs = CellOutputs.FromEvents(result.Events, count, failure =>
+            CellErrors.Describe(failure, cellLabel, csharp.ScriptState)
+        );
         return new CellResult(count, outputs.Json, outputs.Error, started, started + clock.Elapsed);
     }
 
@@ -56,7 +64,13 @@ public sealed class NotebookKernel : IDisposable
 }
 
 /// <summary>What running one cell gave: its outputs in Jupyter's JSON, the error if it failed, and when it ran.</summary>
-public sealed record CellResult(int ExecutionCount, System.Text.Json.Nodes.JsonArray Outputs, CellError? Error, DateTimeOffset Started, DateTimeOffset Finished)
+public sealed record CellResult(
+    int ExecutionCount,
+    System.Text.Json.Nodes.JsonArray Outputs,
+    CellError? Error,
+    DateTimeOffset Started,
+    DateTimeOffset Finished
+)
 {
     public bool Succeeded => Error is null;
     public TimeSpan Duration => Finished - Started;

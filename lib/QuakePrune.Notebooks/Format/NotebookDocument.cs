@@ -28,14 +28,22 @@ public sealed class NotebookDocument
     public JsonObject Metadata => (JsonObject)(Root["metadata"] ??= new JsonObject());
 
     public IReadOnlyList<NotebookCell> Cells =>
-        CellArray.Select((c, i) => new NotebookCell(c as JsonObject
-            ?? throw new InvalidDataException($"{Source}: cell {i + 1} is not a JSON object"))).ToList();
+        CellArray
+            .Select(
+                (c, i) =>
+                    new NotebookCell(
+                        c as JsonObject
+                            ?? throw new InvalidDataException($"{Source}: cell {i + 1} is not a JSON object")
+                    )
+            )
+            .ToList();
 
     JsonArray CellArray => Root["cells"] as JsonArray ?? throw new InvalidDataException($"{Source}: no 'cells' list");
 
     public static NotebookDocument Load(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"notebook {path} does not exist", path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"notebook {path} does not exist", path);
         return Parse(File.ReadAllText(path), path);
     }
 
@@ -50,13 +58,17 @@ public sealed class NotebookDocument
         {
             throw new InvalidDataException($"{source}: not valid JSON ({e.Message})", e);
         }
-        if (node is not JsonObject root) throw new InvalidDataException($"{source}: a notebook must be a JSON object");
+        if (node is not JsonObject root)
+            throw new InvalidDataException($"{source}: a notebook must be a JSON object");
         var major = root["nbformat"]?.GetValueKind() == JsonValueKind.Number ? root["nbformat"]!.GetValue<int>() : 0;
-        if (major != 4) throw new InvalidDataException($"{source}: nbformat {major} is not supported (4 is)");
-        if (root["cells"] is not JsonArray cells) throw new InvalidDataException($"{source}: no 'cells' list");
+        if (major != 4)
+            throw new InvalidDataException($"{source}: nbformat {major} is not supported (4 is)");
+        if (root["cells"] is not JsonArray cells)
+            throw new InvalidDataException($"{source}: no 'cells' list");
         for (var i = 0; i < cells.Count; i++)
         {
-            if (cells[i] is not JsonObject cell) throw new InvalidDataException($"{source}: cell {i + 1} is not a JSON object");
+            if (cells[i] is not JsonObject cell)
+                throw new InvalidDataException($"{source}: cell {i + 1} is not a JSON object");
             JoinMultiline(cell, $"{source}, cell {i + 1}");
         }
         var notebook = new NotebookDocument(root, source);
@@ -67,7 +79,13 @@ public sealed class NotebookDocument
     /// <summary>A new, empty C# notebook.</summary>
     public static NotebookDocument Create(string source = "notebook")
     {
-        var root = new JsonObject { ["cells"] = new JsonArray(), ["metadata"] = new JsonObject(), ["nbformat"] = 4, ["nbformat_minor"] = 5 };
+        var root = new JsonObject
+        {
+            ["cells"] = new JsonArray(),
+            ["metadata"] = new JsonObject(),
+            ["nbformat"] = 4,
+            ["nbformat_minor"] = 5,
+        };
         var notebook = new NotebookDocument(root, source);
         notebook.Normalise();
         return notebook;
@@ -76,13 +94,20 @@ public sealed class NotebookDocument
     /// <summary>Adds a cell at the end (or at <paramref name="index"/>) with a fresh id.</summary>
     public NotebookCell AddCell(string cellType, string source, int? index = null, params string[] tags)
     {
-        var cell = new JsonObject { ["cell_type"] = cellType, ["id"] = "", ["metadata"] = new JsonObject(), ["source"] = source };
+        var cell = new JsonObject
+        {
+            ["cell_type"] = cellType,
+            ["id"] = "",
+            ["metadata"] = new JsonObject(),
+            ["source"] = source,
+        };
         if (cellType == "code")
         {
             cell["execution_count"] = null;
             cell["outputs"] = new JsonArray();
         }
-        if (tags.Length > 0) cell["metadata"]!["tags"] = new JsonArray(tags.Select(t => (JsonNode)t!).ToArray());
+        if (tags.Length > 0)
+            cell["metadata"]!["tags"] = new JsonArray(tags.Select(t => (JsonNode)t!).ToArray());
         CellArray.Insert(index ?? CellArray.Count, cell);
         Normalise();
         return new NotebookCell(cell);
@@ -94,7 +119,8 @@ public sealed class NotebookDocument
     public string ToJson()
     {
         var copy = (JsonObject)Root.DeepClone();
-        foreach (var cell in ((JsonArray)copy["cells"]!).OfType<JsonObject>()) SplitMultiline(cell);
+        foreach (var cell in ((JsonArray)copy["cells"]!).OfType<JsonObject>())
+            SplitMultiline(cell);
         return NotebookJson.Write(copy);
     }
 
@@ -108,9 +134,18 @@ public sealed class NotebookDocument
     void Normalise()
     {
         var metadata = Metadata;
-        if (metadata["kernelspec"] is JsonObject spec && spec["name"]?.GetValue<string>() is { } kernel && kernel != ".net-csharp")
+        if (
+            metadata["kernelspec"] is JsonObject spec
+            && spec["name"]?.GetValue<string>() is { } kernel
+            && kernel != ".net-csharp"
+        )
             throw new InvalidDataException($"{Source}: kernel '{kernel}' is not the C# kernel (.net-csharp)");
-        metadata["kernelspec"] = new JsonObject { ["display_name"] = ".NET (C#)", ["language"] = "C#", ["name"] = ".net-csharp" };
+        metadata["kernelspec"] = new JsonObject
+        {
+            ["display_name"] = ".NET (C#)",
+            ["language"] = "C#",
+            ["name"] = ".net-csharp",
+        };
         var languageInfo = metadata["language_info"] as JsonObject ?? new JsonObject();
         languageInfo["name"] = "C#";
         languageInfo["file_extension"] = ".cs";
@@ -122,7 +157,14 @@ public sealed class NotebookDocument
             ["kernelInfo"] = new JsonObject
             {
                 ["defaultKernelName"] = CodeCellLanguage,
-                ["items"] = new JsonArray(new JsonObject { ["aliases"] = new JsonArray(), ["languageName"] = CodeCellLanguage, ["name"] = CodeCellLanguage }),
+                ["items"] = new JsonArray(
+                    new JsonObject
+                    {
+                        ["aliases"] = new JsonArray(),
+                        ["languageName"] = CodeCellLanguage,
+                        ["name"] = CodeCellLanguage,
+                    }
+                ),
             },
         };
         Root["nbformat"] = 4;
@@ -140,16 +182,20 @@ public sealed class NotebookDocument
                 cell.Json["id"] = id;
                 used.Add(id);
             }
-            if (cell.Json["metadata"] is not JsonObject) cell.Json["metadata"] = new JsonObject();
-            if (cell.CellType != "code") continue;
+            if (cell.Json["metadata"] is not JsonObject)
+                cell.Json["metadata"] = new JsonObject();
+            if (cell.CellType != "code")
+                continue;
             cell.Metadata["dotnet_interactive"] = new JsonObject { ["language"] = CodeCellLanguage };
             cell.Metadata["polyglot_notebook"] = new JsonObject { ["kernelName"] = CodeCellLanguage };
             cell.Json["outputs"] ??= new JsonArray();
-            if (!cell.Json.ContainsKey("execution_count")) cell.Json["execution_count"] = null;
+            if (!cell.Json.ContainsKey("execution_count"))
+                cell.Json["execution_count"] = null;
         }
     }
 
-    static bool IsValidId(string id) => id.Length is >= 1 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+    static bool IsValidId(string id) =>
+        id.Length is >= 1 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
 
     /// <summary>An id derived from the cell's place and text, so the same notebook gets the same ids.</summary>
     static string NewId(NotebookCell cell, int index, HashSet<string> used)
@@ -158,32 +204,41 @@ public sealed class NotebookDocument
         {
             var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{index}\n{salt}\n{cell.CellType}\n{cell.Text}"));
             var id = Convert.ToHexStringLower(hash)[..8];
-            if (!used.Contains(id)) return id;
+            if (!used.Contains(id))
+                return id;
         }
     }
 
     static void JoinMultiline(JsonObject cell, string where)
     {
-        if (cell.ContainsKey("source")) cell["source"] = NotebookJson.JoinLines(cell["source"], $"{where}, source");
-        if (cell["outputs"] is not JsonArray outputs) return;
+        if (cell.ContainsKey("source"))
+            cell["source"] = NotebookJson.JoinLines(cell["source"], $"{where}, source");
+        if (cell["outputs"] is not JsonArray outputs)
+            return;
         foreach (var output in outputs.OfType<JsonObject>())
         {
-            if (output.ContainsKey("text")) output["text"] = NotebookJson.JoinLines(output["text"], $"{where}, output text");
-            if (output["data"] is not JsonObject data) continue;
+            if (output.ContainsKey("text"))
+                output["text"] = NotebookJson.JoinLines(output["text"], $"{where}, output text");
+            if (output["data"] is not JsonObject data)
+                continue;
             foreach (var key in data.Select(p => p.Key).ToList())
-                if (IsTextMime(key) && data[key] is JsonArray) data[key] = NotebookJson.JoinLines(data[key], $"{where}, output {key}");
+                if (IsTextMime(key) && data[key] is JsonArray)
+                    data[key] = NotebookJson.JoinLines(data[key], $"{where}, output {key}");
         }
     }
 
     static void SplitMultiline(JsonObject cell)
     {
-        if (cell["source"] is JsonValue source) cell["source"] = NotebookJson.SplitLines(source.GetValue<string>());
-        if (cell["outputs"] is not JsonArray outputs) return;
+        if (cell["source"] is JsonValue source)
+            cell["source"] = NotebookJson.SplitLines(source.GetValue<string>());
+        if (cell["outputs"] is not JsonArray outputs)
+            return;
         foreach (var output in outputs.OfType<JsonObject>())
         {
             if (output["text"] is JsonValue text && text.GetValueKind() == JsonValueKind.String)
                 output["text"] = NotebookJson.SplitLines(text.GetValue<string>());
-            if (output["data"] is not JsonObject data) continue;
+            if (output["data"] is not JsonObject data)
+                continue;
             foreach (var key in data.Select(p => p.Key).ToList())
                 if (IsTextMime(key) && data[key] is JsonValue value && value.GetValueKind() == JsonValueKind.String)
                     data[key] = NotebookJson.SplitLines(value.GetValue<string>());
@@ -191,7 +246,8 @@ public sealed class NotebookDocument
     }
 
     /// <summary>Mime types nbformat stores as lines; JSON ones stay JSON.</summary>
-    static bool IsTextMime(string mime) => mime != "application/json" && !mime.EndsWith("+json", StringComparison.Ordinal);
+    static bool IsTextMime(string mime) =>
+        mime != "application/json" && !mime.EndsWith("+json", StringComparison.Ordinal);
 }
 
 /// <summary>One cell of a <see cref="NotebookDocument"/>, a view over its JSON.</summary>

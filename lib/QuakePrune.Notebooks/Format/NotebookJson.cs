@@ -28,7 +28,11 @@ public static class NotebookJson
                 text.Append("null");
                 break;
             case JsonObject obj:
-                if (obj.Count == 0) { text.Append("{}"); break; }
+                if (obj.Count == 0)
+                {
+                    text.Append("{}");
+                    break;
+                }
                 text.Append('{');
                 var first = true;
                 foreach (var (key, value) in obj.OrderBy(p => p.Key, StringComparer.Ordinal))
@@ -43,7 +47,11 @@ public static class NotebookJson
                 text.Append('\n').Append(' ', depth).Append('}');
                 break;
             case JsonArray array:
-                if (array.Count == 0) { text.Append("[]"); break; }
+                if (array.Count == 0)
+                {
+                    text.Append("[]");
+                    break;
+                }
                 text.Append('[');
                 for (var i = 0; i < array.Count; i++)
                 {
@@ -90,16 +98,32 @@ public static class NotebookJson
         {
             switch (c)
             {
-                case '"': text.Append("\\\""); break;
-                case '\\': text.Append("\\\\"); break;
-                case '\n': text.Append("\\n"); break;
-                case '\r': text.Append("\\r"); break;
-                case '\t': text.Append("\\t"); break;
-                case '\b': text.Append("\\b"); break;
-                case '\f': text.Append("\\f"); break;
+                case '"':
+                    text.Append("\\\"");
+                    break;
+                case '\\':
+                    text.Append("\\\\");
+                    break;
+                case '\n':
+                    text.Append("\\n");
+                    break;
+                case '\r':
+                    text.Append("\\r");
+                    break;
+                case '\t':
+                    text.Append("\\t");
+                    break;
+                case '\b':
+                    text.Append("\\b");
+                    break;
+                case '\f':
+                    text.Append("\\f");
+                    break;
                 default:
-                    if (c < 0x20) text.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                    else text.Append(c);
+                    if (c < 0x20)
+                        text.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                    else
+                        text.Append(c);
                     break;
             }
         }
@@ -113,22 +137,29 @@ public static class NotebookJson
         var start = 0;
         for (var i = 0; i < text.Length; i++)
         {
-            if (text[i] != '\n') continue;
+            if (text[i] != '\n')
+                continue;
             lines.Add(text[start..(i + 1)]);
             start = i + 1;
         }
-        if (start < text.Length) lines.Add(text[start..]);
+        if (start < text.Length)
+            lines.Add(text[start..]);
         return lines;
     }
 
     /// <summary>A notebook string field: either one string or a list of lines.</summary>
-    public static string JoinLines(JsonNode? node, string where) => node switch
-    {
-        null => "",
-        JsonArray lines => string.Concat(lines.Select(l => l?.GetValueKind() == JsonValueKind.String
-            ? l.GetValue<string>()
-            : throw new InvalidDataException($"{where}: expected a list of strings"))),
-        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
-        _ => throw new InvalidDataException($"{where}: expected a string or a list of strings"),
-    };
+    public static string JoinLines(JsonNode? node, string where) =>
+        node switch
+        {
+            null => "",
+            JsonArray lines => string.Concat(
+                lines.Select(l =>
+                    l?.GetValueKind() == JsonValueKind.String
+                        ? l.GetValue<string>()
+                        : throw new InvalidDataException($"{where}: expected a list of strings")
+                )
+            ),
+            JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+            _ => throw new InvalidDataException($"{where}: expected a string or a list of strings"),
+        };
 }

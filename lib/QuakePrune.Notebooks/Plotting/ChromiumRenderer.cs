@@ -12,12 +12,17 @@ public static class ChromiumRenderer
     static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
     public static string Executable =>
-        Environment.GetEnvironmentVariable("QUAKEPRUNE_CHROMIUM") is { Length: > 0 } configured ? configured : "/usr/bin/chromium";
+        Environment.GetEnvironmentVariable("QUAKEPRUNE_CHROMIUM") is { Length: > 0 } configured
+            ? configured
+            : "/usr/bin/chromium";
 
     public static byte[] Screenshot(string html, int width, int height)
     {
         if (!File.Exists(Executable))
-            throw new FileNotFoundException($"Chromium not found at {Executable}: install Debian's chromium (environment/setup.sh) or set QUAKEPRUNE_CHROMIUM", Executable);
+            throw new FileNotFoundException(
+                $"Chromium not found at {Executable}: install Debian's chromium (environment/setup.sh) or set QUAKEPRUNE_CHROMIUM",
+                Executable
+            );
         var work = Directory.CreateTempSubdirectory("quakeprune-chromium-");
         try
         {
@@ -30,13 +35,28 @@ public static class ChromiumRenderer
                 RedirectStandardOutput = true,
                 UseShellExecute = false,
             };
-            foreach (var argument in (string[])[
-                         "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                         "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars", "--host-resolver-rules=MAP * ~NOTFOUND",
-                         $"--user-data-dir={Path.Combine(work.FullName, "profile")}", $"--window-size={width},{height}",
-                         "--virtual-time-budget=10000", $"--screenshot={png}", new Uri(page).AbsoluteUri])
+            foreach (
+                var argument in (string[])
+                    [
+                        "--headless",
+                        "--no-sandbox",
+                        "--disable-gpu",
+                        "--disable-background-networking",
+                        "--disable-component-update",
+                        "--disable-sync",
+                        "--no-first-run",
+                        "--hide-scrollbars",
+                        "--host-resolver-rules=MAP * ~NOTFOUND",
+                        $"--user-data-dir={Path.Combine(work.FullName, "profile")}",
+                        $"--window-size={width},{height}",
+                        "--virtual-time-budget=10000",
+                        $"--screenshot={png}",
+                        new Uri(page).AbsoluteUri,
+                    ]
+            )
                 start.ArgumentList.Add(argument);
-            using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {Executable}");
+            using var process = Process.Start(start)
+                ?? throw new InvalidOperationException($"could not start {Executable}");
             var stderr = process.StandardError.ReadToEndAsync();
             var stdout = process.StandardOutput.ReadToEndAsync();
             if (!process.WaitForExit(Timeout))
@@ -46,7 +66,9 @@ public static class ChromiumRenderer
             }
             Task.WaitAll(stderr, stdout);
             if (process.ExitCode != 0 || !File.Exists(png))
-                throw new InvalidOperationException($"{Executable} failed to render the figure (exit {process.ExitCode}): {stderr.Result.Trim()}");
+                throw new InvalidOperationException(
+                    $"{Executable} failed to render the figure (exit {process.ExitCode}): {stderr.Result.Trim()}"
+                );
             return File.ReadAllBytes(png);
         }
         finally

@@ -6,11 +6,13 @@ namespace QuakePrune.Notebooks.Plotting;
 public sealed class Layout
 {
     public Title? Title { get; set; }
+
     /// <summary>The figure's default font (axis titles, ticks, legend).</summary>
     public Font? Font { get; set; }
     public int? Width { get; set; }
     public int? Height { get; set; }
     public bool? ShowLegend { get; set; }
+
     /// <summary>"group", "stack", "overlay".</summary>
     public string? BarMode { get; set; }
     public Margin? Margin { get; set; }
@@ -33,6 +35,7 @@ public sealed class Axis
     public bool? ShowGrid { get; set; }
     public bool? ZeroLine { get; set; }
     public string? TickFormat { get; set; }
+
     /// <summary>true, false or "reversed".</summary>
     public object? AutoRange { get; set; }
 }

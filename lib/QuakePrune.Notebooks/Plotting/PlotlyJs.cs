@@ -7,7 +7,12 @@ namespace QuakePrune.Notebooks.Plotting;
 public static class PlotlyJs
 {
     public const string FileName = "plotly.min.js";
-    static readonly string RelativeInRepository = Path.Combine("environment", "node_modules", "plotly.js-dist-min", FileName);
+    static readonly string RelativeInRepository = Path.Combine(
+        "environment",
+        "node_modules",
+        "plotly.js-dist-min",
+        FileName
+    );
     static readonly Lazy<string> Script = new(() => File.ReadAllText(Locate()));
 
     /// <summary>
@@ -17,18 +22,32 @@ public static class PlotlyJs
     public static string Locate()
     {
         if (Environment.GetEnvironmentVariable("QUAKEPRUNE_PLOTLY_JS") is { Length: > 0 } configured)
-            return File.Exists(configured) ? configured
-                : throw new FileNotFoundException($"QUAKEPRUNE_PLOTLY_JS names {configured}, which does not exist", configured);
-        var starts = new[] { Environment.CurrentDirectory, Path.GetDirectoryName(typeof(PlotlyJs).Assembly.Location), AppContext.BaseDirectory }
-            .OfType<string>().Where(s => s.Length > 0).Distinct().ToList();
+            return File.Exists(configured)
+                ? configured
+                : throw new FileNotFoundException(
+                    $"QUAKEPRUNE_PLOTLY_JS names {configured}, which does not exist",
+                    configured
+                );
+        var starts = new[]
+        {
+            Environment.CurrentDirectory,
+            Path.GetDirectoryName(typeof(PlotlyJs).Assembly.Location),
+            AppContext.BaseDirectory,
+        }
+            .OfType<string>()
+            .Where(s => s.Length > 0)
+            .Distinct()
+            .ToList();
         foreach (var start in starts)
             for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
             {
                 var candidate = Path.Combine(directory.FullName, RelativeInRepository);
-                if (File.Exists(candidate)) return candidate;
+                if (File.Exists(candidate))
+                    return candidate;
             }
         throw new FileNotFoundException(
-            $"{FileName} not found: looked for {RelativeInRepository} above {string.Join(", ", starts)}; run environment/setup.sh or set QUAKEPRUNE_PLOTLY_JS");
+            $"{FileName} not found: looked for {RelativeInRepository} above {string.Join(", ", starts)}; run environment/setup.sh or set QUAKEPRUNE_PLOTLY_JS"
+        );
     }
 
     /// <summary>plotly.min.js's text (read once per process).</summary>

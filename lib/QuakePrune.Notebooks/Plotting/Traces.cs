@@ -15,9 +15,11 @@ public abstract class Trace
     public bool? ShowLegend { get; set; }
     public double? Opacity { get; set; }
     public string? HoverTemplate { get; set; }
+
     /// <summary>Traces with the same group show and hide together in the legend, under the first one's <see cref="LegendGroupTitle"/>.</summary>
     public string? LegendGroup { get; set; }
     public Title? LegendGroupTitle { get; set; }
+
     /// <summary>The x axis this trace is drawn on ("x", "x2", ...); set by <see cref="Figure.Add"/> in a grid.</summary>
     public string? XAxis { get; set; }
     public string? YAxis { get; set; }
@@ -32,11 +34,14 @@ public sealed class Scatter : Trace
     public string? Mode { get; set; }
     public Line? Line { get; set; }
     public Marker? Marker { get; set; }
+
     /// <summary>"tozeroy", "tonexty"... to fill under the line.</summary>
     public string? Fill { get; set; }
     public object? Text { get; set; }
+
     /// <summary>Where Text goes with Mode "markers+text": "top center", "middle right"...</summary>
     public string? TextPosition { get; set; }
+
     [JsonPropertyName("error_y")]
     public ErrorBars? ErrorY { get; set; }
 }
@@ -79,10 +84,16 @@ public sealed class Heatmap : Trace
 
     /// <summary>Z from a rectangular array, [row, column].</summary>
     public static double[][] Rows(double[,] values) =>
-        Enumerable.Range(0, values.GetLength(0)).Select(r => Enumerable.Range(0, values.GetLength(1)).Select(c => values[r, c]).ToArray()).ToArray();
+        Enumerable
+            .Range(0, values.GetLength(0))
+            .Select(r => Enumerable.Range(0, values.GetLength(1)).Select(c => values[r, c]).ToArray())
+            .ToArray();
 
     public static double[][] Rows(float[,] values) =>
-        Enumerable.Range(0, values.GetLength(0)).Select(r => Enumerable.Range(0, values.GetLength(1)).Select(c => (double)values[r, c]).ToArray()).ToArray();
+        Enumerable
+            .Range(0, values.GetLength(0))
+            .Select(r => Enumerable.Range(0, values.GetLength(1)).Select(c => (double)values[r, c]).ToArray())
+            .ToArray();
 }
 
 /// <summary>Counts of values in bins, computed by plotly.js; HistNorm "probability" or "probability density" to normalise.</summary>
@@ -99,6 +110,7 @@ public sealed class Line
 {
     public string? Color { get; set; }
     public double? Width { get; set; }
+
     /// <summary>"solid", "dash", "dot", "dashdot".</summary>
     public string? Dash { get; set; }
 }

@@ -46,27 +46,39 @@ public static partial class HtmlReport
     /// </summary>
     public static string RenderNotebook(NotebookDocument document, string title)
     {
-        var overridden = document.Cells.Where(c => c.HasTag(NotebookParameters.InjectedTag))
-            .SelectMany(c => NotebookParameters.DeclaredNames(c.Text)).ToHashSet(StringComparer.Ordinal);
+        var overridden = document
+            .Cells.Where(c => c.HasTag(NotebookParameters.InjectedTag))
+            .SelectMany(c => NotebookParameters.DeclaredNames(c.Text))
+            .ToHashSet(StringComparer.Ordinal);
         var body = new StringBuilder();
         foreach (var cell in document.Cells)
         {
             switch (cell.CellType)
             {
                 case "markdown":
-                    body.Append("<div class=\"cell markdown\">\n").Append(Markdown.ToHtml(cell.Text)).Append("</div>\n");
+                    body.Append("<div class=\"cell markdown\">\n")
+                        .Append(Markdown.ToHtml(cell.Text))
+                        .Append("</div>\n");
                     break;
                 case "code":
-                    var count = cell.ExecutionCount is { } n ? n.ToString(System.Globalization.CultureInfo.InvariantCulture) : " ";
+                    var count = cell.ExecutionCount is { } n
+                        ? n.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                        : " ";
                     var defaults = overridden.Count > 0 && cell.HasTag(NotebookParameters.ParametersTag);
-                    var label = defaults ? " parameters: the defaults, struck through where the injected parameters below override them"
-                        : cell.HasTag(NotebookParameters.InjectedTag) ? " injected parameters: the values given for this run"
+                    var label =
+                        defaults
+                            ? " parameters: the defaults, struck through where the injected parameters below override them"
+                        : cell.HasTag(NotebookParameters.InjectedTag)
+                            ? " injected parameters: the values given for this run"
                         : "";
                     var struck = defaults ? NotebookParameters.DeclarationSpans(cell.Text, overridden) : [];
                     body.Append("<div class=\"cell code\">\n")
                         .Append($"<div class=\"prompt\">In [{count}]:{label}</div>\n")
-                        .Append("<pre class=\"source\"><code class=\"language-csharp\">").Append(SourceHtml(cell.Text, struck)).Append("</code></pre>\n");
-                    foreach (var output in cell.Outputs.OfType<JsonObject>()) body.Append(RenderOutput(output));
+                        .Append("<pre class=\"source\"><code class=\"language-csharp\">")
+                        .Append(SourceHtml(cell.Text, struck))
+                        .Append("</code></pre>\n");
+                    foreach (var output in cell.Outputs.OfType<JsonObject>())
+                        body.Append(RenderOutput(output));
                     body.Append("</div>\n");
                     break;
                 default:
@@ -77,24 +89,38 @@ public static partial class HtmlReport
         return Page(title, body.ToString());
     }
 
-    public static string RenderIndex(IReadOnlyList<NotebookRunResult> results, string outputDirectory, string? extraHtml)
+    public static string RenderIndex(
+        IReadOnlyList<NotebookRunResult> results,
+        string outputDirectory,
+        string? extraHtml
+    )
     {
         var body = new StringBuilder("<h1>QuakePrune: pruning a ResNet50 earthquake detector</h1>\n");
-        if (!string.IsNullOrEmpty(extraHtml)) body.Append(extraHtml).Append('\n');
-        body.Append("<h2>Notebooks</h2>\n<table>\n<thead><tr><th>Notebook</th><th>Status</th><th>Time</th><th>Executed notebook</th></tr></thead>\n<tbody>\n");
+        if (!string.IsNullOrEmpty(extraHtml))
+            body.Append(extraHtml).Append('\n');
+        body.Append(
+            "<h2>Notebooks</h2>\n<table>\n<thead><tr><th>Notebook</th><th>Status</th><th>Time</th><th>Executed notebook</th></tr></thead>\n<tbody>\n"
+        );
         foreach (var result in results)
         {
             var name = Path.GetFileNameWithoutExtension(result.Notebook);
-            var page = result.HtmlPath is { } html ? $"<a href=\"{Relative(outputDirectory, html)}\">{WebUtility.HtmlEncode(name)}</a>" : WebUtility.HtmlEncode(name);
-            var executed = result.ExecutedPath is { } ipynb ? $"<a href=\"{Relative(outputDirectory, ipynb)}\">{WebUtility.HtmlEncode(Path.GetFileName(ipynb))}</a>" : "";
+            var page = result.HtmlPath is { } html
+                ? $"<a href=\"{Relative(outputDirectory, html)}\">{WebUtility.HtmlEncode(name)}</a>"
+                : WebUtility.HtmlEncode(name);
+            var executed = result.ExecutedPath is { } ipynb
+                ? $"<a href=\"{Relative(outputDirectory, ipynb)}\">{WebUtility.HtmlEncode(Path.GetFileName(ipynb))}</a>"
+                : "";
             var status = result.Status switch
             {
-                NotebookRunStatus.Failed when result.Failure is { } f => $"failed at cell {f.CellNumber}: {WebUtility.HtmlEncode(f.Error.Name)}: {WebUtility.HtmlEncode(f.Error.Message)}",
+                NotebookRunStatus.Failed when result.Failure is { } f =>
+                    $"failed at cell {f.CellNumber}: {WebUtility.HtmlEncode(f.Error.Name)}: {WebUtility.HtmlEncode(f.Error.Message)}",
                 NotebookRunStatus.NotRun => "not run",
                 var s => s.ToString().ToLowerInvariant(),
             };
             var time = result.Status == NotebookRunStatus.NotRun ? "" : $"{result.Duration.TotalSeconds:F1} s";
-            body.Append($"<tr><td>{page}</td><td class=\"status-{result.Status}\">{status}</td><td>{time}</td><td>{executed}</td></tr>\n");
+            body.Append(
+                $"<tr><td>{page}</td><td class=\"status-{result.Status}\">{status}</td><td>{time}</td><td>{executed}</td></tr>\n"
+            );
         }
         body.Append("</tbody>\n</table>\n");
         return Page("QuakePrune notebooks", body.ToString());
@@ -108,31 +134,35 @@ public static partial class HtmlReport
         foreach (var (start, length) in struck.OrderBy(s => s.Start))
         {
             html.Append(WebUtility.HtmlEncode(code[at..start]))
-                .Append("<del class=\"qp-overridden\">").Append(WebUtility.HtmlEncode(code.Substring(start, length))).Append("</del>");
+                .Append("<del class=\"qp-overridden\">")
+                .Append(WebUtility.HtmlEncode(code.Substring(start, length)))
+                .Append("</del>");
             at = start + length;
         }
         return html.Append(WebUtility.HtmlEncode(code[at..])).ToString();
     }
 
-    static string Relative(string directory, string path) => WebUtility.HtmlEncode(Path.GetRelativePath(directory, path).Replace('\\', '/'));
+    static string Relative(string directory, string path) =>
+        WebUtility.HtmlEncode(Path.GetRelativePath(directory, path).Replace('\\', '/'));
 
-    static string Page(string title, string body) => $"""
-        <!DOCTYPE html>
-        <html>
-        <head>
-        <meta charset="utf-8">
-        <title>{WebUtility.HtmlEncode(title)}</title>
-        <style>
-        {Style}
-        </style>
-        <script type="text/javascript" src="{PlotlyJs.FileName}"></script>
-        </head>
-        <body>
-        {body}
-        </body>
-        </html>
+    static string Page(string title, string body) =>
+        $"""
+            <!DOCTYPE html>
+            <html>
+            <head>
+            <meta charset="utf-8">
+            <title>{WebUtility.HtmlEncode(title)}</title>
+            <style>
+            {Style}
+            </style>
+            <script type="text/javascript" src="{PlotlyJs.FileName}"></script>
+            </head>
+            <body>
+            {body}
+            </body>
+            </html>
 
-        """;
+            """;
 
     static string RenderOutput(JsonObject output)
     {
@@ -143,7 +173,9 @@ public static partial class HtmlReport
                 var name = output["name"]?.GetValue<string>() ?? "stdout";
                 return $"<div class=\"output\"><pre class=\"{WebUtility.HtmlEncode(name)}\">{WebUtility.HtmlEncode(StripAnsi(Text(output["text"])))}</pre></div>\n";
             case "error":
-                var traceback = output["traceback"] is JsonArray lines ? string.Join("\n", lines.Select(l => l?.GetValue<string>() ?? "")) : "";
+                var traceback = output["traceback"] is JsonArray lines
+                    ? string.Join("\n", lines.Select(l => l?.GetValue<string>() ?? ""))
+                    : "";
                 var header = $"{output["ename"]?.GetValue<string>()}: {output["evalue"]?.GetValue<string>()}";
                 var text = traceback.Length > 0 ? traceback : header;
                 return $"<div class=\"output\"><pre class=\"error\">{WebUtility.HtmlEncode(StripAnsi(text))}</pre></div>\n";
@@ -162,24 +194,34 @@ public static partial class HtmlReport
     {
         if (PlotlyFigure(data[MimeTypes.Plotly]) is { } figure)
         {
-            var height = figure["layout"]?["height"] is JsonValue h && h.GetValueKind() == JsonValueKind.Number ? h.GetValue<int>() : 450;
+            var height =
+                figure["layout"]?["height"] is JsonValue h && h.GetValueKind() == JsonValueKind.Number
+                    ? h.GetValue<int>()
+                    : 450;
             return Figure.HtmlFragment(figure.ToJsonString(), height);
         }
-        if (data[MimeTypes.Html] is { } html) return Text(html);
-        if (data[MimeTypes.Png] is { } png) return $"<img src=\"data:image/png;base64,{Text(png).Replace("\n", "", StringComparison.Ordinal)}\">";
-        if (data["image/svg+xml"] is { } svg) return Text(svg);
-        if (data[MimeTypes.Markdown] is { } markdown) return Markdown.ToHtml(Text(markdown));
-        if (data[MimeTypes.PlainText] is { } plain) return $"<pre>{WebUtility.HtmlEncode(StripAnsi(Text(plain)))}</pre>";
+        if (data[MimeTypes.Html] is { } html)
+            return Text(html);
+        if (data[MimeTypes.Png] is { } png)
+            return $"<img src=\"data:image/png;base64,{Text(png).Replace("\n", "", StringComparison.Ordinal)}\">";
+        if (data["image/svg+xml"] is { } svg)
+            return Text(svg);
+        if (data[MimeTypes.Markdown] is { } markdown)
+            return Markdown.ToHtml(Text(markdown));
+        if (data[MimeTypes.PlainText] is { } plain)
+            return $"<pre>{WebUtility.HtmlEncode(StripAnsi(Text(plain)))}</pre>";
         return "";
     }
 
     /// <summary>Plotly's figure JSON, stored as JSON (nbformat's way) or as its text (the stock Jupyter kernel's way).</summary>
-    static JsonObject? PlotlyFigure(JsonNode? node) => node switch
-    {
-        JsonObject figure => figure,
-        JsonValue text when text.GetValueKind() == JsonValueKind.String => JsonNode.Parse(text.GetValue<string>()) as JsonObject,
-        _ => null,
-    };
+    static JsonObject? PlotlyFigure(JsonNode? node) =>
+        node switch
+        {
+            JsonObject figure => figure,
+            JsonValue text when text.GetValueKind() == JsonValueKind.String => JsonNode.Parse(text.GetValue<string>())
+                as JsonObject,
+            _ => null,
+        };
 
     static string Text(JsonNode? node) => NotebookJson.JoinLines(node, "output");
 

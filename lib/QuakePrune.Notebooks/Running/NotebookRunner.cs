@@ -39,12 +39,24 @@ public sealed record FailedCell(string Notebook, int CellNumber, string CellId, 
 }
 
 /// <summary>How one notebook went.</summary>
-public sealed record NotebookRunResult(string Notebook, string? ExecutedPath, string? HtmlPath, NotebookRunStatus Status, FailedCell? Failure, TimeSpan Duration)
+public sealed record NotebookRunResult(
+    string Notebook,
+    string? ExecutedPath,
+    string? HtmlPath,
+    NotebookRunStatus Status,
+    FailedCell? Failure,
+    TimeSpan Duration
+)
 {
     public bool Succeeded => Status == NotebookRunStatus.Succeeded;
 }
 
-public enum NotebookRunStatus { Succeeded, Failed, NotRun }
+public enum NotebookRunStatus
+{
+    Succeeded,
+    Failed,
+    NotRun,
+}
 
 public sealed record NotebookRunSummary(IReadOnlyList<NotebookRunResult> Notebooks, string IndexPath)
 {
@@ -60,17 +72,25 @@ public static class NotebookRunner
     /// <summary>Every notebook in a folder, in name order.</summary>
     public static IReadOnlyList<string> DefaultNotebooks(string directory = "notebooks")
     {
-        if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"notebook folder {directory} does not exist");
+        if (!Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"notebook folder {directory} does not exist");
         return Directory.EnumerateFiles(directory, "*.ipynb").Order(StringComparer.Ordinal).ToList();
     }
 
     public static NotebookRunSummary Run(NotebookRunOptions options) => RunAsync(options).GetAwaiter().GetResult();
 
-    public static async Task<NotebookRunSummary> RunAsync(NotebookRunOptions options, CancellationToken cancellationToken = default)
+    public static async Task<NotebookRunSummary> RunAsync(
+        NotebookRunOptions options,
+        CancellationToken cancellationToken = default
+    )
     {
-        if (options.Notebooks.Count == 0) throw new ArgumentException("no notebooks to run");
+        if (options.Notebooks.Count == 0)
+            throw new ArgumentException("no notebooks to run");
         var duplicate = options.Notebooks.GroupBy(Path.GetFileName).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null) throw new ArgumentException($"two notebooks named {duplicate.Key}: their outputs would overwrite each other");
+        if (duplicate is not null)
+            throw new ArgumentException(
+                $"two notebooks named {duplicate.Key}: their outputs would overwrite each other"
+            );
         var documents = options.Notebooks.Select(NotebookDocument.Load).ToList();
         CheckParametersKnown(documents, options.Parameters);
 
@@ -98,13 +118,19 @@ public static class NotebookRunner
             document.Save(executedPath);
             AtomicFile.WriteAllText(htmlPath, HtmlReport.RenderNotebook(document, name));
             results.Add(result with { ExecutedPath = executedPath, HtmlPath = htmlPath });
-            options.Log?.WriteLine(result.Failure is { } failure
-                ? $"FAILED {failure}"
-                : $"done {path} in {result.Duration.TotalSeconds:F1} s -> {executedPath}");
-            if (!result.Succeeded && !options.ContinueAfterFailure) stopped = true;
+            options.Log?.WriteLine(
+                result.Failure is { } failure
+                    ? $"FAILED {failure}"
+                    : $"done {path} in {result.Duration.TotalSeconds:F1} s -> {executedPath}"
+            );
+            if (!result.Succeeded && !options.ContinueAfterFailure)
+                stopped = true;
         }
         var indexPath = Path.Combine(outputDirectory, "index.html");
-        AtomicFile.WriteAllText(indexPath, HtmlReport.RenderIndex(results, outputDirectory, options.IndexExtraHtml?.Invoke()));
+        AtomicFile.WriteAllText(
+            indexPath,
+            HtmlReport.RenderIndex(results, outputDirectory, options.IndexExtraHtml?.Invoke())
+        );
         return new NotebookRunSummary(results, indexPath);
     }
 
@@ -112,19 +138,30 @@ public static class NotebookRunner
     /// Runs a notebook in place: outputs, execution counts and timings go into <paramref name="document"/>.
     /// The working directory is the notebook's folder while it runs, as in Jupyter and VS Code.
     /// </summary>
-    public static async Task<NotebookRunResult> ExecuteAsync(NotebookDocument document, string notebookPath,
-        IReadOnlyList<KeyValuePair<string, string>> overrides, CancellationToken cancellationToken = default)
+    public static async Task<NotebookRunResult> ExecuteAsync(
+        NotebookDocument document,
+        string notebookPath,
+        IReadOnlyList<KeyValuePair<string, string>> overrides,
+        CancellationToken cancellationToken = default
+    )
     {
-        foreach (var stale in document.Cells.Where(c => c.HasTag(NotebookParameters.InjectedTag)).ToList()) document.RemoveCell(stale);
-        var parametersCell = document.Cells.FirstOrDefault(c => c.CellType == "code" && c.HasTag(NotebookParameters.ParametersTag));
+        foreach (var stale in document.Cells.Where(c => c.HasTag(NotebookParameters.InjectedTag)).ToList())
+            document.RemoveCell(stale);
+        var parametersCell = document.Cells.FirstOrDefault(c =>
+            c.CellType == "code" && c.HasTag(NotebookParameters.ParametersTag)
+        );
         if (overrides.Count > 0)
         {
             if (parametersCell is null)
-                throw new ArgumentException($"{notebookPath}: has no cell tagged '{NotebookParameters.ParametersTag}', so parameters {string.Join(", ", overrides.Select(o => o.Key))} cannot be set");
+                throw new ArgumentException(
+                    $"{notebookPath}: has no cell tagged '{NotebookParameters.ParametersTag}', so parameters {string.Join(", ", overrides.Select(o => o.Key))} cannot be set"
+                );
             var declared = NotebookParameters.DeclaredNames(parametersCell.Text);
             var unknown = overrides.Select(o => o.Key).Where(n => !declared.Contains(n)).ToList();
             if (unknown.Count > 0)
-                throw new ArgumentException($"{notebookPath}: unknown parameter(s) {string.Join(", ", unknown)}; the parameters cell declares {string.Join(", ", declared)}");
+                throw new ArgumentException(
+                    $"{notebookPath}: unknown parameter(s) {string.Join(", ", unknown)}; the parameters cell declares {string.Join(", ", declared)}"
+                );
         }
 
         var directory = Path.GetDirectoryName(Path.GetFullPath(notebookPath))!;
@@ -139,7 +176,8 @@ public static class NotebookRunner
             for (var index = 0; index < document.Cells.Count; index++)
             {
                 var cell = document.Cells[index];
-                if (cell.CellType != "code") continue;
+                if (cell.CellType != "code")
+                    continue;
                 if (failure is not null)
                 {
                     cell.Outputs = [];
@@ -161,7 +199,10 @@ public static class NotebookRunner
                     var where = $"{notebookPath}, cell {index + 1}";
                     foreach (var (name, value) in overrides)
                     {
-                        var type = kernel.VariableType(name) ?? throw new ArgumentException($"{where}: parameter '{name}' has no value after the parameters cell ran");
+                        var type = kernel.VariableType(name)
+                            ?? throw new ArgumentException(
+                                $"{where}: parameter '{name}' has no value after the parameters cell ran"
+                            );
                         typedParameters[name] = ToJson(NotebookParameters.Typed(value, type, name, where));
                     }
                     var source = NotebookParameters.InjectedSource(overrides, kernel.VariableType, where);
@@ -183,50 +224,70 @@ public static class NotebookRunner
             ["parameters"] = typedParameters,
             ["start_time"] = Timestamp(started),
         };
-        return new NotebookRunResult(notebookPath, null, null, failure is null ? NotebookRunStatus.Succeeded : NotebookRunStatus.Failed, failure, finished - started);
+        return new NotebookRunResult(
+            notebookPath,
+            null,
+            null,
+            failure is null ? NotebookRunStatus.Succeeded : NotebookRunStatus.Failed,
+            failure,
+            finished - started
+        );
     }
 
     static HashSet<string> DeclaredParameters(NotebookDocument document) =>
-        document.Cells.FirstOrDefault(c => c.CellType == "code" && c.HasTag(NotebookParameters.ParametersTag)) is { } cell
+        document.Cells.FirstOrDefault(c => c.CellType == "code" && c.HasTag(NotebookParameters.ParametersTag))
+            is { } cell
             ? [.. NotebookParameters.DeclaredNames(cell.Text)]
             : [];
 
     /// <summary>Every override must name a parameter of at least one notebook being run; each notebook takes those it declares.</summary>
-    static void CheckParametersKnown(List<NotebookDocument> documents, IReadOnlyList<KeyValuePair<string, string>> overrides)
+    static void CheckParametersKnown(
+        List<NotebookDocument> documents,
+        IReadOnlyList<KeyValuePair<string, string>> overrides
+    )
     {
         var declared = documents.SelectMany(DeclaredParameters).ToHashSet();
         var unknown = overrides.Select(o => o.Key).Distinct().Where(n => !declared.Contains(n)).ToList();
         if (unknown.Count > 0)
             throw new ArgumentException(
                 $"unknown parameter(s) {string.Join(", ", unknown)}: no parameters cell of {string.Join(", ", documents.Select(d => d.Source))} declares them"
-                + (declared.Count > 0 ? $" (declared: {string.Join(", ", declared.Order(StringComparer.Ordinal))})" : ""));
+                    + (
+                        declared.Count > 0
+                            ? $" (declared: {string.Join(", ", declared.Order(StringComparer.Ordinal))})"
+                            : ""
+                    )
+            );
         var repeated = overrides.GroupBy(o => o.Key).FirstOrDefault(g => g.Count() > 1);
-        if (repeated is not null) throw new ArgumentException($"parameter '{repeated.Key}' is given more than once");
+        if (repeated is not null)
+            throw new ArgumentException($"parameter '{repeated.Key}' is given more than once");
     }
 
     /// <summary>Papermill's per-cell record: start, end, duration in seconds, status and whether it raised.</summary>
-    static JsonObject Timing(CellResult? result, string status) => new()
-    {
-        ["duration"] = result is null ? null : Seconds(result.Duration),
-        ["end_time"] = result is null ? null : Timestamp(result.Finished),
-        ["exception"] = result is null ? null : !result.Succeeded,
-        ["start_time"] = result is null ? null : Timestamp(result.Started),
-        ["status"] = status,
-    };
+    static JsonObject Timing(CellResult? result, string status) =>
+        new()
+        {
+            ["duration"] = result is null ? null : Seconds(result.Duration),
+            ["end_time"] = result is null ? null : Timestamp(result.Finished),
+            ["exception"] = result is null ? null : !result.Succeeded,
+            ["start_time"] = result is null ? null : Timestamp(result.Started),
+            ["status"] = status,
+        };
 
-    static JsonNode ToJson(object value) => value switch
-    {
-        string s => JsonValue.Create(s),
-        bool b => JsonValue.Create(b),
-        int i => JsonValue.Create(i),
-        long l => JsonValue.Create(l),
-        double d when double.IsFinite(d) => JsonValue.Create(d),
-        float f when float.IsFinite(f) => JsonValue.Create(f),
-        decimal m => JsonValue.Create(m),
-        _ => JsonValue.Create(Convert.ToString(value, CultureInfo.InvariantCulture)!),
-    };
+    static JsonNode ToJson(object value) =>
+        value switch
+        {
+            string s => JsonValue.Create(s),
+            bool b => JsonValue.Create(b),
+            int i => JsonValue.Create(i),
+            long l => JsonValue.Create(l),
+            double d when double.IsFinite(d) => JsonValue.Create(d),
+            float f when float.IsFinite(f) => JsonValue.Create(f),
+            decimal m => JsonValue.Create(m),
+            _ => JsonValue.Create(Convert.ToString(value, CultureInfo.InvariantCulture)!),
+        };
 
     static double Seconds(TimeSpan duration) => Math.Round(duration.TotalSeconds, 6);
 
-    static string Timestamp(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+    static string Timestamp(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 }

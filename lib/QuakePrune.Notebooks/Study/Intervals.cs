@@ -12,13 +12,16 @@ public static class Intervals
     /// <summary>One score of <paramref name="m"/> with its interval; no value where there are no scores.</summary>
     public static Score Of(SplitMetrics? m, Func<SplitMetrics, (double Value, Interval? Interval)> pick)
     {
-        if (m is null) return default;
+        if (m is null)
+            return default;
         var (value, interval) = pick(m);
         return Score.Of(value, interval);
     }
 
     public static Score Accuracy(SplitMetrics? m) => Of(m, x => (x.Accuracy, x.AccuracyInterval));
+
     public static Score F1(SplitMetrics? m) => Of(m, x => (x.F1, x.F1Interval));
+
     public static Score RocAuc(SplitMetrics? m) => Of(m, x => (x.RocAuc, x.RocAucInterval));
 
     /// <summary>Asymmetric error bars from each score to its bounds (none where a score has no interval).</summary>
@@ -46,10 +49,11 @@ public static class Intervals
     }
 
     /// <summary>A p-value for a table: three decimals, "&lt; 0.001" below that, empty where there is none.</summary>
-    public static string PValue(double? p) => p switch
-    {
-        null => "",
-        < 0.001 => "< 0.001",
-        { } v => v.ToString("0.000", CultureInfo.InvariantCulture),
-    };
+    public static string PValue(double? p) =>
+        p switch
+        {
+            null => "",
+            < 0.001 => "< 0.001",
+            { } v => v.ToString("0.000", CultureInfo.InvariantCulture),
+        };
 }

@@ -18,19 +18,43 @@ public static class SpectrogramPlots
         var decibels = computer.ComputeDecibels(trace, record.TraceName);
         var (frequencies, times) = (computer.Frequencies(), computer.Times());
         var figure = Figure.Grid(4, 1, $"{record.TraceName}: Z component", "E (dB)", "N (dB)", "Z (dB)");
-        figure.Add(new Scatter
-        {
-            Name = "Z", Mode = "lines", ShowLegend = false, Line = new Line { Width = 1 },
-            X = Enumerable.Range(0, SteadLayout.Samples).Select(i => i / SteadLayout.SamplingRateHz).ToArray(),
-            Y = Enumerable.Range(0, SteadLayout.Samples).Select(i => trace[i * SteadLayout.Components + 2]).ToArray(),
-        });
+        figure.Add(
+            new Scatter
+            {
+                Name = "Z",
+                Mode = "lines",
+                ShowLegend = false,
+                Line = new Line { Width = 1 },
+                X = Enumerable.Range(0, SteadLayout.Samples).Select(i => i / SteadLayout.SamplingRateHz).ToArray(),
+                Y = Enumerable
+                    .Range(0, SteadLayout.Samples)
+                    .Select(i => trace[i * SteadLayout.Components + 2])
+                    .ToArray(),
+            }
+        );
         var plane = computer.FrequencyCount * computer.FrameCount;
         for (var c = 0; c < SpectrogramComputer.Components; c++)
         {
-            var rows = Enumerable.Range(0, computer.FrequencyCount)
-                .Select(f => Enumerable.Range(0, computer.FrameCount).Select(t => (double)decibels[c * plane + f * computer.FrameCount + t]).ToArray())
+            var rows = Enumerable
+                .Range(0, computer.FrequencyCount)
+                .Select(f =>
+                    Enumerable
+                        .Range(0, computer.FrameCount)
+                        .Select(t => (double)decibels[c * plane + f * computer.FrameCount + t])
+                        .ToArray()
+                )
                 .ToArray();
-            figure.Add(new Heatmap { Z = rows, X = times, Y = frequencies, ShowScale = c == 0 }, c + 2, 1);
+            figure.Add(
+                new Heatmap
+                {
+                    Z = rows,
+                    X = times,
+                    Y = frequencies,
+                    ShowScale = c == 0,
+                },
+                c + 2,
+                1
+            );
             figure.WithAxisTitles(c == 2 ? "time (s)" : null, "Hz", c + 2, 1);
         }
         return figure.WithSize(900, 1000);
@@ -45,12 +69,19 @@ public static class SpectrogramPlots
         foreach (var (label, row) in new[] { (1L, 1), (0L, 2) })
         {
             var indices = Enumerable.Range(0, file.Count).Where(i => file.Labels[i] == label).ToArray();
-            if (indices.Length == 0) continue;
+            if (indices.Length == 0)
+                continue;
             var mean = file.MeanImage(indices);
             for (var c = 0; c < file.Channels; c++)
             {
-                var rows = Enumerable.Range(0, file.Height)
-                    .Select(y => Enumerable.Range(0, file.Width).Select(x => (double)mean[c * plane + y * file.Width + x]).ToArray())
+                var rows = Enumerable
+                    .Range(0, file.Height)
+                    .Select(y =>
+                        Enumerable
+                            .Range(0, file.Width)
+                            .Select(x => (double)mean[c * plane + y * file.Width + x])
+                            .ToArray()
+                    )
                     .ToArray();
                 figure.Add(new Heatmap { Z = rows, ShowScale = false }, row, c + 1);
             }
@@ -59,10 +90,16 @@ public static class SpectrogramPlots
     }
 
     /// <summary>The settings as the spectrogram file records them (its keys, so a reader can match them to the file's attributes).</summary>
-    public static Table SettingsTable(SpectrogramSettings settings) => settings.ToMap().ToTable(("Setting", p => p.Key), ("Value", p => p.Value));
+    public static Table SettingsTable(SpectrogramSettings settings) =>
+        settings.ToMap().ToTable(("Setting", p => p.Key), ("Value", p => p.Value));
 
     /// <summary>The images written per split, by class, and the shape of each.</summary>
-    public static Table SplitTable(SpectrogramSummary images) => images.Splits.ToTable(
-        ("Split", s => s.Split), ("Earthquakes", s => s.Earthquakes), ("Noise", s => s.Noise), ("Images", s => s.Total),
-        ("Image shape", _ => string.Join("x", images.ImageShape)));
+    public static Table SplitTable(SpectrogramSummary images) =>
+        images.Splits.ToTable(
+            ("Split", s => s.Split),
+            ("Earthquakes", s => s.Earthquakes),
+            ("Noise", s => s.Noise),
+            ("Images", s => s.Total),
+            ("Image shape", _ => string.Join("x", images.ImageShape))
+        );
 }

@@ -36,12 +36,17 @@ public sealed class CurvesWriter : IDisposable
     private const int Channels = WaveformPreprocessing.Channels;
 
     private readonly H5File file;
-    private readonly H5Dataset input, detection, p, s;
+    private readonly H5Dataset input,
+        detection,
+        p,
+        s;
     private bool completed;
 
     public string Path { get; }
+
     /// <summary>Rows the file will hold.</summary>
     public int Count { get; }
+
     /// <summary>Rows written so far.</summary>
     public int Written { get; private set; }
 
@@ -49,16 +54,28 @@ public sealed class CurvesWriter : IDisposable
     public CurvesWriter(string path, IReadOnlyList<string> traceNames)
     {
         ArgumentNullException.ThrowIfNull(traceNames);
-        if (traceNames.Count == 0) throw new ArgumentException("curves: no traces to write");
-        if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException("curves: give an output file name");
+        if (traceNames.Count == 0)
+            throw new ArgumentException("curves: no traces to write");
+        if (string.IsNullOrWhiteSpace(path))
+            throw new ArgumentException("curves: give an output file name");
         Path = path;
         Count = traceNames.Count;
         file = H5File.Create(path, overwrite: true);
         try
         {
             file.WriteStrings(CurvesFile.TraceNameDataset, traceNames).Dispose();
-            input = file.CreateDataset(CurvesFile.InputDataset, H5ElementType.Float32, [Count, Channels, Samples], [1, Channels, Samples]);
-            detection = file.CreateDataset(CurvesFile.DetectionDataset, H5ElementType.Float32, [Count, Samples], [1, Samples]);
+            input = file.CreateDataset(
+                CurvesFile.InputDataset,
+                H5ElementType.Float32,
+                [Count, Channels, Samples],
+                [1, Channels, Samples]
+            );
+            detection = file.CreateDataset(
+                CurvesFile.DetectionDataset,
+                H5ElementType.Float32,
+                [Count, Samples],
+                [1, Samples]
+            );
             p = file.CreateDataset(CurvesFile.PDataset, H5ElementType.Float32, [Count, Samples], [1, Samples]);
             s = file.CreateDataset(CurvesFile.SDataset, H5ElementType.Float32, [Count, Samples], [1, Samples]);
             file.Attributes.Write(CurvesFile.ComponentOrderAttribute, WaveformPreprocessing.ComponentOrder);
@@ -76,16 +93,28 @@ public sealed class CurvesWriter : IDisposable
     /// Appends the next rows: inputs (k x 3 x 6000) and the three curves (k x 6000 each) of the same k traces, which must
     /// follow the rows written so far.
     /// </summary>
-    public void Write(ReadOnlySpan<float> inputs, ReadOnlySpan<float> detectionCurves, ReadOnlySpan<float> pCurves, ReadOnlySpan<float> sCurves)
+    public void Write(
+        ReadOnlySpan<float> inputs,
+        ReadOnlySpan<float> detectionCurves,
+        ReadOnlySpan<float> pCurves,
+        ReadOnlySpan<float> sCurves
+    )
     {
-        if (completed) throw new InvalidOperationException($"curves: '{Path}' is already complete");
+        if (completed)
+            throw new InvalidOperationException($"curves: '{Path}' is already complete");
         if (inputs.Length % (Channels * Samples) != 0)
             throw new ArgumentException($"curves: {inputs.Length} input values are not whole windows of 3 x 6000");
         var rows = inputs.Length / (Channels * Samples);
-        if (detectionCurves.Length != rows * Samples || pCurves.Length != rows * Samples || sCurves.Length != rows * Samples)
+        if (
+            detectionCurves.Length != rows * Samples
+            || pCurves.Length != rows * Samples
+            || sCurves.Length != rows * Samples
+        )
             throw new ArgumentException(
-                $"curves: {rows} inputs need {rows * Samples} values per curve, got detection {detectionCurves.Length}, p {pCurves.Length}, s {sCurves.Length}");
-        if (Written + rows > Count) throw new ArgumentException($"curves: {Written} + {rows} rows exceed the {Count} traces of '{Path}'");
+                $"curves: {rows} inputs need {rows * Samples} values per curve, got detection {detectionCurves.Length}, p {pCurves.Length}, s {sCurves.Length}"
+            );
+        if (Written + rows > Count)
+            throw new ArgumentException($"curves: {Written} + {rows} rows exceed the {Count} traces of '{Path}'");
         input.WriteRows(Written, inputs);
         detection.WriteRows(Written, detectionCurves);
         p.WriteRows(Written, pCurves);
@@ -96,7 +125,10 @@ public sealed class CurvesWriter : IDisposable
     /// <summary>Closes the file; every row must have been written.</summary>
     public void Complete()
     {
-        if (Written != Count) throw new InvalidOperationException($"curves: {Written} of {Count} rows written to '{Path}'; the file is incomplete");
+        if (Written != Count)
+            throw new InvalidOperationException(
+                $"curves: {Written} of {Count} rows written to '{Path}'; the file is incomplete"
+            );
         CloseFile();
         completed = true;
     }
@@ -113,7 +145,10 @@ public sealed class CurvesReader : IDisposable
     private const int Channels = WaveformPreprocessing.Channels;
 
     private readonly H5File file;
-    private readonly H5Dataset input, detection, p, s;
+    private readonly H5Dataset input,
+        detection,
+        p,
+        s;
 
     public string Path { get; }
     public IReadOnlyList<string> TraceNames { get; }
@@ -125,7 +160,8 @@ public sealed class CurvesReader : IDisposable
         var opened = new List<H5Dataset>();
         try
         {
-            using (var names = Open(CurvesFile.TraceNameDataset, opened)) TraceNames = names.ReadStrings();
+            using (var names = Open(CurvesFile.TraceNameDataset, opened))
+                TraceNames = names.ReadStrings();
             input = Expect(CurvesFile.InputDataset, [TraceNames.Count, Channels, Samples], opened);
             detection = Expect(CurvesFile.DetectionDataset, [TraceNames.Count, Samples], opened);
             p = Expect(CurvesFile.PDataset, [TraceNames.Count, Samples], opened);
@@ -133,7 +169,8 @@ public sealed class CurvesReader : IDisposable
         }
         catch
         {
-            foreach (var dataset in opened) dataset.Dispose();
+            foreach (var dataset in opened)
+                dataset.Dispose();
             file.Dispose();
             throw;
         }
@@ -141,7 +178,8 @@ public sealed class CurvesReader : IDisposable
 
     private H5Dataset Open(string name, List<H5Dataset> opened)
     {
-        if (!file.Contains(name)) throw new InvalidDataException($"curves: '{Path}' has no dataset '{name}'");
+        if (!file.Contains(name))
+            throw new InvalidDataException($"curves: '{Path}' has no dataset '{name}'");
         var dataset = file.OpenDataset(name);
         opened.Add(dataset);
         return dataset;
@@ -152,7 +190,8 @@ public sealed class CurvesReader : IDisposable
         var dataset = Open(name, opened);
         if (!dataset.Shape.SequenceEqual(shape) || dataset.ElementType != H5ElementType.Float32)
             throw new InvalidDataException(
-                $"curves: '{name}' in '{Path}' is {dataset.DtypeName} ({string.Join(", ", dataset.Shape)}), expected float32 ({string.Join(", ", shape)})");
+                $"curves: '{name}' in '{Path}' is {dataset.DtypeName} ({string.Join(", ", dataset.Shape)}), expected float32 ({string.Join(", ", shape)})"
+            );
         return dataset;
     }
 

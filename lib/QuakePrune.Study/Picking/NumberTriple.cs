@@ -9,7 +9,10 @@ internal static class NumberTriple
     public static double[]? Parse(string text)
     {
         var values = text.Split(',', StringSplitOptions.TrimEntries)
-            .Select(p => double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN).ToArray();
+            .Select(p =>
+                double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN
+            )
+            .ToArray();
         return values.Length == 3 && !values.Any(double.IsNaN) ? values : null;
     }
 }

@@ -25,7 +25,15 @@ public static class PickingLoss
     /// output and its label). <paramref name="weights"/>: EQTransformer's unless given. Returns a scalar tensor that carries
     /// the logits' autograd graph.
     /// </summary>
-    public static Tensor Compute(Tensor detection, Tensor p, Tensor s, Tensor detectionLabels, Tensor pLabels, Tensor sLabels, LossWeights? weights = null)
+    public static Tensor Compute(
+        Tensor detection,
+        Tensor p,
+        Tensor s,
+        Tensor detectionLabels,
+        Tensor pLabels,
+        Tensor sLabels,
+        LossWeights? weights = null
+    )
     {
         weights ??= LossWeights.EqTransformer;
         using var d = BinaryCrossEntropy(detection, detectionLabels, "detection");
@@ -47,7 +55,8 @@ public static class PickingLoss
         var labelShape = labels.shape;
         if (!shape.SequenceEqual(labelShape))
             throw new ArgumentException(
-                $"loss: the {curve} curve has shape [{string.Join(", ", shape)}] but its labels have [{string.Join(", ", labelShape)}]");
+                $"loss: the {curve} curve has shape [{string.Join(", ", shape)}] but its labels have [{string.Join(", ", labelShape)}]"
+            );
         return F.binary_cross_entropy_with_logits(logits, labels);
     }
 }
@@ -72,7 +81,9 @@ public sealed record LossWeights(double Detection, double P, double S)
     public static LossWeights Parse(string text)
     {
         var values = NumberTriple.Parse(text)
-                     ?? throw new ArgumentException($"--loss-weights takes three numbers DETECTION,P,S (EQTransformer's: 0.05,0.4,0.55), got '{text}'");
+            ?? throw new ArgumentException(
+                $"--loss-weights takes three numbers DETECTION,P,S (EQTransformer's: 0.05,0.4,0.55), got '{text}'"
+            );
         var weights = new LossWeights(values[0], values[1], values[2]);
         weights.Validate();
         return weights;

@@ -26,12 +26,12 @@ public static class PickingNotes
 
     /// <summary>The notes that record <paramref name="choice"/>.</summary>
     public static IEnumerable<KeyValuePair<string, string>> Of(ThresholdChoice choice) =>
-    [
-        new(DetectionThreshold, Number(choice.Thresholds.Detection)),
-        new(PThreshold, Number(choice.Thresholds.P)),
-        new(SThreshold, Number(choice.Thresholds.S)),
-        new(ThresholdRule, choice.Rule),
-    ];
+        [
+            new(DetectionThreshold, Number(choice.Thresholds.Detection)),
+            new(PThreshold, Number(choice.Thresholds.P)),
+            new(SThreshold, Number(choice.Thresholds.S)),
+            new(ThresholdRule, choice.Rule),
+        ];
 
     /// <summary>
     /// The thresholds a checkpoint's notes record, or null when it records none (a model not trained by the waveform
@@ -42,13 +42,20 @@ public static class PickingNotes
     {
         string[] keys = [DetectionThreshold, PThreshold, SThreshold];
         var present = keys.Count(notes.ContainsKey);
-        if (present == 0) return null;
+        if (present == 0)
+            return null;
         if (present != 3)
-            throw new InvalidDataException($"{source}: the checkpoint records only some picking thresholds ({string.Join(", ", keys.Where(notes.ContainsKey))})");
+            throw new InvalidDataException(
+                $"{source}: the checkpoint records only some picking thresholds ({string.Join(", ", keys.Where(notes.ContainsKey))})"
+            );
         var values = keys.Select(key =>
-            double.TryParse(notes[key], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= 0 && v <= 1
-                ? v
-                : throw new InvalidDataException($"{source}: '{key}' is '{notes[key]}', not a threshold in [0, 1]")).ToArray();
+                double.TryParse(notes[key], NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
+                && v >= 0
+                && v <= 1
+                    ? v
+                    : throw new InvalidDataException($"{source}: '{key}' is '{notes[key]}', not a threshold in [0, 1]")
+            )
+            .ToArray();
         return new PickThresholds(values[0], values[1], values[2]);
     }
 

@@ -28,21 +28,29 @@ public sealed record CurveSummary(float DetectionProbability, CurvePeak P, Curve
     /// Summarises three curves of one trace (6000 samples each). Values must be probabilities: NaN, infinities and
     /// values outside [0, 1] are refused, naming the trace, the curve and the sample.
     /// </summary>
-    public static CurveSummary FromCurves(ReadOnlySpan<float> detection, ReadOnlySpan<float> p, ReadOnlySpan<float> s, string traceName) =>
-        new(Peak(detection, traceName, "detection").Probability, Peak(p, traceName, "P"), Peak(s, traceName, "S"));
+    public static CurveSummary FromCurves(
+        ReadOnlySpan<float> detection,
+        ReadOnlySpan<float> p,
+        ReadOnlySpan<float> s,
+        string traceName
+    ) => new(Peak(detection, traceName, "detection").Probability, Peak(p, traceName, "P"), Peak(s, traceName, "S"));
 
     private static CurvePeak Peak(ReadOnlySpan<float> curve, string traceName, string name)
     {
         if (curve.Length != WaveformPreprocessing.Samples)
-            throw new ArgumentException($"picking: the {name} curve of '{traceName}' has {curve.Length} samples, expected {WaveformPreprocessing.Samples}");
+            throw new ArgumentException(
+                $"picking: the {name} curve of '{traceName}' has {curve.Length} samples, expected {WaveformPreprocessing.Samples}"
+            );
         var best = 0;
         for (var i = 0; i < curve.Length; i++)
         {
             var v = curve[i];
             if (!(v >= 0 && v <= 1))
                 throw new InvalidDataException(
-                    $"picking: the {name} curve of '{traceName}' holds {v} at sample {i}; curves must be probabilities in [0, 1] (after the sigmoid)");
-            if (v > curve[best]) best = i;
+                    $"picking: the {name} curve of '{traceName}' holds {v} at sample {i}; curves must be probabilities in [0, 1] (after the sigmoid)"
+                );
+            if (v > curve[best])
+                best = i;
         }
         return new CurvePeak(best, curve[best]);
     }

@@ -16,7 +16,7 @@ public sealed record PickRow(string TraceName, string Split, TracePicks Picks);
 public sealed class PicksCsvWriter : IDisposable
 {
     public static IReadOnlyList<string> Columns { get; } =
-        ["trace_name", "split", "detection_probability", "p_sample", "p_probability", "s_sample", "s_probability"];
+    ["trace_name", "split", "detection_probability", "p_sample", "p_probability", "s_sample", "s_probability"];
 
     private readonly CsvWriter csv;
     private readonly string[] cells = new string[7];
@@ -27,7 +27,8 @@ public sealed class PicksCsvWriter : IDisposable
     /// <param name="path">The file to write (an output set's partial name); it is created or truncated.</param>
     public PicksCsvWriter(string path)
     {
-        if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException("picks: give an output file name");
+        if (string.IsNullOrWhiteSpace(path))
+            throw new ArgumentException("picks: give an output file name");
         Path = path;
         var writer = new StreamWriter(path, false, new System.Text.UTF8Encoding(false));
         csv = CsvWriter.Create(writer, CsvText.Options, leaveOpen: false);
@@ -36,7 +37,8 @@ public sealed class PicksCsvWriter : IDisposable
 
     public void Write(PickRow row)
     {
-        if (completed) throw new InvalidOperationException($"picks: '{Path}' is already complete");
+        if (completed)
+            throw new InvalidOperationException($"picks: '{Path}' is already complete");
         var picks = row.Picks;
         cells[0] = row.TraceName;
         cells[1] = row.Split;

@@ -30,18 +30,28 @@ internal sealed class SubsetTraces : IDisposable
 
     /// <summary>The files of a subset folder a run reads (declared as inputs, so that no output is ever written over one).</summary>
     public static IReadOnlyList<string> Files(string subsetDirectory) =>
-        [subsetDirectory, Path.Combine(subsetDirectory, SubsetExtractor.Hdf5Name), Path.Combine(subsetDirectory, SubsetExtractor.CsvName)];
+        [
+            subsetDirectory,
+            Path.Combine(subsetDirectory, SubsetExtractor.Hdf5Name),
+            Path.Combine(subsetDirectory, SubsetExtractor.CsvName),
+        ];
 
     /// <summary>Opens DIR/subset.hdf5 and DIR/subset.csv, reading every row and checking splits, names and labels.</summary>
     public static SubsetTraces Open(string subsetDirectory)
     {
-        if (string.IsNullOrWhiteSpace(subsetDirectory)) throw new ArgumentException("waveforms: give the subset folder (made by `quakeprune extract`)");
+        if (string.IsNullOrWhiteSpace(subsetDirectory))
+            throw new ArgumentException("waveforms: give the subset folder (made by `quakeprune extract`)");
         if (!Directory.Exists(subsetDirectory))
             throw new DirectoryNotFoundException($"waveforms: subset folder '{subsetDirectory}' not found");
         var hdf5 = Path.Combine(subsetDirectory, SubsetExtractor.Hdf5Name);
         var csv = Path.Combine(subsetDirectory, SubsetExtractor.CsvName);
-        if (!File.Exists(csv)) throw new FileNotFoundException($"waveforms: subset '{subsetDirectory}': CSV file '{csv}' not found", csv);
-        if (!File.Exists(hdf5)) throw new FileNotFoundException($"waveforms: subset '{subsetDirectory}': HDF5 file '{hdf5}' not found", hdf5);
+        if (!File.Exists(csv))
+            throw new FileNotFoundException($"waveforms: subset '{subsetDirectory}': CSV file '{csv}' not found", csv);
+        if (!File.Exists(hdf5))
+            throw new FileNotFoundException(
+                $"waveforms: subset '{subsetDirectory}': HDF5 file '{hdf5}' not found",
+                hdf5
+            );
         var (rows, records) = ReadRows(csv);
         return new SubsetTraces(hdf5, csv, rows, SteadTraceSource.Of(hdf5, csv, records));
     }
@@ -50,7 +60,9 @@ internal sealed class SubsetTraces : IDisposable
     {
         using var reader = new SteadCsvReader(csv);
         if (!reader.ExtraColumns.Contains(SubsetExtractor.SplitColumn))
-            throw new InvalidDataException($"waveforms: '{csv}' has no '{SubsetExtractor.SplitColumn}' column; make the subset with `quakeprune extract`");
+            throw new InvalidDataException(
+                $"waveforms: '{csv}' has no '{SubsetExtractor.SplitColumn}' column; make the subset with `quakeprune extract`"
+            );
         var rows = new List<SubsetTrace>();
         var records = new List<SteadRecord>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -58,7 +70,9 @@ internal sealed class SubsetTraces : IDisposable
         {
             var split = record.ExtraValue(SubsetExtractor.SplitColumn) ?? "";
             if (Array.IndexOf(SplitFractions.Names, split) < 0)
-                throw new InvalidDataException($"waveforms: trace '{record.TraceName}' in '{csv}' has split '{split}'; expected {string.Join(", ", SplitFractions.Names)}");
+                throw new InvalidDataException(
+                    $"waveforms: trace '{record.TraceName}' in '{csv}' has split '{split}'; expected {string.Join(", ", SplitFractions.Names)}"
+                );
             if (!seen.Add(record.TraceName))
                 throw new InvalidDataException($"waveforms: trace '{record.TraceName}' appears twice in '{csv}'");
             var truth = TraceTruth.FromRecord(record);
@@ -66,7 +80,8 @@ internal sealed class SubsetTraces : IDisposable
             rows.Add(new SubsetTrace(rows.Count, record.TraceName, split, truth, record.SnrDb));
             records.Add(record);
         }
-        if (rows.Count == 0) throw new InvalidDataException($"waveforms: '{csv}' lists no traces");
+        if (rows.Count == 0)
+            throw new InvalidDataException($"waveforms: '{csv}' lists no traces");
         return (rows, records);
     }
 

@@ -4,8 +4,13 @@ namespace QuakePrune.Picking;
 public sealed record ThresholdPoint(double Threshold, double? F1, double? Precision, double? Recall);
 
 /// <summary>The thresholds chosen on dev, the rule that chose them, and the F1 along each grid.</summary>
-public sealed record ThresholdChoice(PickThresholds Thresholds, string Rule,
-    IReadOnlyList<ThresholdPoint> Detection, IReadOnlyList<ThresholdPoint> P, IReadOnlyList<ThresholdPoint> S);
+public sealed record ThresholdChoice(
+    PickThresholds Thresholds,
+    string Rule,
+    IReadOnlyList<ThresholdPoint> Detection,
+    IReadOnlyList<ThresholdPoint> P,
+    IReadOnlyList<ThresholdPoint> S
+);
 
 /// <summary>
 /// Chooses the detection, P and S thresholds on dev, in that order, each by the best F1 over <see cref="DefaultGrid"/>:
@@ -24,16 +29,27 @@ public static class ThresholdSearch
 
     public static ThresholdChoice Choose(IReadOnlyList<TraceTruth> devTruths, IReadOnlyList<CurveSummary> devCurves)
     {
-        if (devTruths.Count == 0) throw new ArgumentException("threshold search: the dev split has no traces");
+        if (devTruths.Count == 0)
+            throw new ArgumentException("threshold search: the dev split has no traces");
         var grid = DefaultGrid;
-        var detection = grid.Select(t => Point(t, PickingMetrics.Score(devTruths, devCurves, new PickThresholds(t, 0.5, 0.5)).Detection)).ToList();
+        var detection = grid.Select(t =>
+                Point(t, PickingMetrics.Score(devTruths, devCurves, new PickThresholds(t, 0.5, 0.5)).Detection)
+            )
+            .ToList();
         var detectionThreshold = Best(detection);
-        var p = grid.Select(t => Point(t, PickingMetrics.Score(devTruths, devCurves, new PickThresholds(detectionThreshold, t, 0.5)).P)).ToList();
-        var s = grid.Select(t => Point(t, PickingMetrics.Score(devTruths, devCurves, new PickThresholds(detectionThreshold, 0.5, t)).S)).ToList();
+        var p = grid.Select(t =>
+                Point(t, PickingMetrics.Score(devTruths, devCurves, new PickThresholds(detectionThreshold, t, 0.5)).P)
+            )
+            .ToList();
+        var s = grid.Select(t =>
+                Point(t, PickingMetrics.Score(devTruths, devCurves, new PickThresholds(detectionThreshold, 0.5, t)).S)
+            )
+            .ToList();
         return new ThresholdChoice(new PickThresholds(detectionThreshold, Best(p), Best(s)), Rule, detection, p, s);
     }
 
-    private static ThresholdPoint Point(double threshold, RatesFromCounts rates) => new(threshold, rates.F1, rates.Precision, rates.Recall);
+    private static ThresholdPoint Point(double threshold, RatesFromCounts rates) =>
+        new(threshold, rates.F1, rates.Precision, rates.Recall);
 
     /// <summary>The middle of the thresholds with the best F1 (points are in increasing threshold order).</summary>
     public static double Best(IReadOnlyList<ThresholdPoint> points)

@@ -1,4 +1,3 @@
-
 namespace QuakePrune.Picking;
 
 /// <summary>
@@ -21,14 +20,27 @@ public sealed record WaveformAugmentOptions
     public double MinimumSnrDb { get; init; } = 10;
 
     /// <summary>The original trainer's rates: shift 0.99, added noise 0.3, channel drop 0.5 (what `train --augment` uses for a picker).</summary>
-    public static WaveformAugmentOptions EqTransformer { get; } = new() { ShiftProbability = 0.99, NoiseProbability = 0.3, DropChannelProbability = 0.5 };
+    public static WaveformAugmentOptions EqTransformer { get; } =
+        new()
+        {
+            ShiftProbability = 0.99,
+            NoiseProbability = 0.3,
+            DropChannelProbability = 0.5,
+        };
 
     /// <summary>"S,N,D": the shift, added-noise and channel-drop probabilities, as `train --augment-rates` takes them.</summary>
     public static WaveformAugmentOptions Parse(string text)
     {
         var values = NumberTriple.Parse(text)
-                     ?? throw new ArgumentException($"augmentation: give three probabilities SHIFT,NOISE,DROP (e.g. 0.99,0.3,0.5), got '{text}'");
-        var options = new WaveformAugmentOptions { ShiftProbability = values[0], NoiseProbability = values[1], DropChannelProbability = values[2] };
+            ?? throw new ArgumentException(
+                $"augmentation: give three probabilities SHIFT,NOISE,DROP (e.g. 0.99,0.3,0.5), got '{text}'"
+            );
+        var options = new WaveformAugmentOptions
+        {
+            ShiftProbability = values[0],
+            NoiseProbability = values[1],
+            DropChannelProbability = values[2],
+        };
         options.Validate();
         return options;
     }
@@ -37,10 +49,18 @@ public sealed record WaveformAugmentOptions
 
     public void Validate()
     {
-        foreach (var (name, value) in new[] { ("shift", ShiftProbability), ("noise", NoiseProbability), ("channel drop", DropChannelProbability) })
+        foreach (
+            var (name, value) in new[]
+            {
+                ("shift", ShiftProbability),
+                ("noise", NoiseProbability),
+                ("channel drop", DropChannelProbability),
+            }
+        )
             if (!(value >= 0 && value <= 1))
                 throw new ArgumentException($"augmentation: the {name} probability must be in [0, 1], got {value}");
-        if (!double.IsFinite(MinimumSnrDb)) throw new ArgumentException($"augmentation: the minimum SNR must be a number of dB, got {MinimumSnrDb}");
+        if (!double.IsFinite(MinimumSnrDb))
+            throw new ArgumentException($"augmentation: the minimum SNR must be a number of dB, got {MinimumSnrDb}");
     }
 }
 
@@ -66,13 +86,22 @@ public static class WaveformAugmentation
     private const ulong StreamSalt = 0x2545F4914F6CDD1DUL;
 
     /// <summary>The generator for one row of one epoch.</summary>
-    public static Rng RngFor(ulong seed, int epoch, int row) => new(seed ^ StreamSalt, ((ulong)(uint)epoch << 32) | (uint)row);
+    public static Rng RngFor(ulong seed, int epoch, int row) =>
+        new(seed ^ StreamSalt, ((ulong)(uint)epoch << 32) | (uint)row);
 
     /// <summary>Augments <paramref name="window"/> in place and returns the truth that matches it (picks moved by a shift).</summary>
-    public static TraceTruth Apply(Span<float> window, TraceTruth truth, double[]? snrDb, WaveformAugmentOptions options, ref Rng rng)
+    public static TraceTruth Apply(
+        Span<float> window,
+        TraceTruth truth,
+        double[]? snrDb,
+        WaveformAugmentOptions options,
+        ref Rng rng
+    )
     {
         if (window.Length != WaveformPreprocessing.WindowLength)
-            throw new ArgumentException($"augmentation: the window holds {window.Length} values, expected {WaveformPreprocessing.WindowLength}");
+            throw new ArgumentException(
+                $"augmentation: the window holds {window.Length} values, expected {WaveformPreprocessing.WindowLength}"
+            );
         // Every draw is made whether or not it is used, so one option does not change the others' draws.
         var shift = rng.NextDouble() < options.ShiftProbability;
         var shiftDraw = rng.NextDouble();
@@ -80,11 +109,14 @@ public static class WaveformAugmentation
         var drop = rng.NextDouble() < options.DropChannelProbability;
         var keep = rng.Next(0, 8);
         var clean = !truth.IsEarthquake || snrDb is { Length: > 0 } snr && snr.All(v => v >= options.MinimumSnrDb);
-        if (truth.IsEarthquake && shift) truth = Shift(window, truth, shiftDraw);
-        if (truth.IsEarthquake && noise && clean) AddNoise(window, ref rng);
+        if (truth.IsEarthquake && shift)
+            truth = Shift(window, truth, shiftDraw);
+        if (truth.IsEarthquake && noise && clean)
+            AddNoise(window, ref rng);
         if (drop && clean && keep != 0)
             for (var c = 0; c < Channels; c++)
-                if ((keep & (1 << c)) == 0) window.Slice(c * Samples, Samples).Clear();
+                if ((keep & (1 << c)) == 0)
+                    window.Slice(c * Samples, Samples).Clear();
         return truth;
     }
 
@@ -95,15 +127,22 @@ public static class WaveformAugmentation
         var lowest = -(int)Math.Clamp(Math.Floor(first), 0, Samples);
         var highest = (int)Math.Clamp(Samples - Math.Ceiling(end), 0, Samples);
         var k = lowest + (int)Math.Min(highest - lowest, Math.Floor(draw * (highest - lowest + 1)));
-        if (k == 0) return truth;
+        if (k == 0)
+            return truth;
         var copy = new float[Samples];
         for (var c = 0; c < Channels; c++)
         {
             var channel = window.Slice(c * Samples, Samples);
             channel.CopyTo(copy);
-            for (var i = 0; i < Samples; i++) channel[i] = copy[((i - k) % Samples + Samples) % Samples];
+            for (var i = 0; i < Samples; i++)
+                channel[i] = copy[((i - k) % Samples + Samples) % Samples];
         }
-        return truth with { PSample = truth.PSample + k, SSample = truth.SSample + k, CodaEndSample = truth.CodaEndSample + k };
+        return truth with
+        {
+            PSample = truth.PSample + k,
+            SSample = truth.SSample + k,
+            CodaEndSample = truth.CodaEndSample + k,
+        };
     }
 
     private static void AddNoise(Span<float> window, ref Rng rng)
@@ -112,9 +151,11 @@ public static class WaveformAugmentation
         {
             var channel = window.Slice(c * Samples, Samples);
             var peak = 0f;
-            foreach (var v in channel) peak = Math.Max(peak, Math.Abs(v));
+            foreach (var v in channel)
+                peak = Math.Max(peak, Math.Abs(v));
             var sigma = rng.Uniform(0.01, 0.15) * peak;
-            for (var i = 0; i < Samples; i++) channel[i] += (float)(sigma * rng.Gaussian());
+            for (var i = 0; i < Samples; i++)
+                channel[i] += (float)(sigma * rng.Gaussian());
         }
     }
 }

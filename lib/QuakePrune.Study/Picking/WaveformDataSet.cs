@@ -1,6 +1,5 @@
 using QuakePrune.Extract;
 using QuakePrune.Torch;
-
 using QuakePrune.Training;
 
 namespace QuakePrune.Picking;
@@ -10,16 +9,24 @@ namespace QuakePrune.Picking;
 /// Z, N, E) and their label curves (<see cref="Detection"/>, <see cref="P"/>, <see cref="S"/>: Count x 6000 each), with the
 /// subset rows and trace names they came from.
 /// </summary>
-public sealed record WaveformBatch(int Count, int[] Rows, string[] TraceNames, float[] Inputs, float[] Detection, float[] P, float[] S)
+public sealed record WaveformBatch(
+    int Count,
+    int[] Rows,
+    string[] TraceNames,
+    float[] Inputs,
+    float[] Detection,
+    float[] P,
+    float[] S
+)
 {
     /// <summary>The batch as libtorch tensors: input [N, 3, 6000] and detection, P, S labels [N, 6000] (float32, on the CPU).</summary>
     public (Tensor Input, Tensor Detection, Tensor P, Tensor S) ToTensors() =>
-    (
-        torch.tensor<float>(Inputs, [Count, WaveformPreprocessing.Channels, WaveformPreprocessing.Samples]),
-        torch.tensor<float>(Detection, [Count, WaveformPreprocessing.Samples]),
-        torch.tensor<float>(P, [Count, WaveformPreprocessing.Samples]),
-        torch.tensor<float>(S, [Count, WaveformPreprocessing.Samples])
-    );
+        (
+            torch.tensor<float>(Inputs, [Count, WaveformPreprocessing.Channels, WaveformPreprocessing.Samples]),
+            torch.tensor<float>(Detection, [Count, WaveformPreprocessing.Samples]),
+            torch.tensor<float>(P, [Count, WaveformPreprocessing.Samples]),
+            torch.tensor<float>(S, [Count, WaveformPreprocessing.Samples])
+        );
 }
 
 /// <summary>How a <see cref="WaveformDataSet"/> cuts one split into batches.</summary>
@@ -82,7 +89,10 @@ public sealed class WaveformDataSet : IDisposable
 
     /// <summary>The files whose bytes are the subset's content (subset.hdf5, subset.csv): what a run's data fingerprint hashes.</summary>
     public static IReadOnlyList<string> ContentFiles(string subsetDirectory) =>
-        [Path.Combine(subsetDirectory, SubsetExtractor.Hdf5Name), Path.Combine(subsetDirectory, SubsetExtractor.CsvName)];
+        [
+            Path.Combine(subsetDirectory, SubsetExtractor.Hdf5Name),
+            Path.Combine(subsetDirectory, SubsetExtractor.CsvName),
+        ];
 
     /// <summary>Every row of the subset, in its order.</summary>
     public IReadOnlyList<SubsetTrace> Rows => traces.Rows;
@@ -93,7 +103,8 @@ public sealed class WaveformDataSet : IDisposable
     public int[] RowsOf(string split)
     {
         var rows = traces.Rows.Where(r => r.Split == split).Select(r => r.Row).ToArray();
-        if (rows.Length == 0) throw new ArgumentException($"waveforms: split '{split}' has no traces in '{traces.CsvPath}'");
+        if (rows.Length == 0)
+            throw new ArgumentException($"waveforms: split '{split}' has no traces in '{traces.CsvPath}'");
         return rows;
     }
 
@@ -101,7 +112,8 @@ public sealed class WaveformDataSet : IDisposable
     public int[] Order(WaveformLoaderOptions options, int epoch)
     {
         var order = RowsOf(options.Split);
-        if (!options.Shuffle) return order;
+        if (!options.Shuffle)
+            return order;
         var rng = new Rng(options.Seed, (ulong)epoch);
         for (var i = order.Length - 1; i > 0; i--)
         {
@@ -115,24 +127,39 @@ public sealed class WaveformDataSet : IDisposable
     public IEnumerable<WaveformBatch> Epoch(WaveformLoaderOptions options, int epoch)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.BatchSize < 1) throw new ArgumentException($"waveforms: batch size must be at least 1, got {options.BatchSize}");
+        if (options.BatchSize < 1)
+            throw new ArgumentException($"waveforms: batch size must be at least 1, got {options.BatchSize}");
         options.Augmentation?.Validate();
         var (order, batchSize) = options.Shard is { } shard
-            ? (DistributedSampler.Shard(Order(options, epoch), shard.Rank, shard.World), DistributedSampler.LocalBatch(options.BatchSize, shard.World))
+            ? (
+                DistributedSampler.Shard(Order(options, epoch), shard.Rank, shard.World),
+                DistributedSampler.LocalBatch(options.BatchSize, shard.World)
+            )
             : (Order(options, epoch), options.BatchSize);
         var batches = options.DropLast ? order.Length / batchSize : (order.Length + batchSize - 1) / batchSize;
-        return Batches(order, batches, batchSize, options.Augmentation is { Any: true } a ? (a, options.Seed, epoch) : null);
+        return Batches(
+            order,
+            batches,
+            batchSize,
+            options.Augmentation is { Any: true } a ? (a, options.Seed, epoch) : null
+        );
     }
 
     /// <summary>Every row of the subset, in subset order, unaugmented: what `pick` feeds the network.</summary>
     public IEnumerable<WaveformBatch> InOrder(int batchSize)
     {
-        if (batchSize < 1) throw new ArgumentException($"waveforms: batch size must be at least 1, got {batchSize}");
+        if (batchSize < 1)
+            throw new ArgumentException($"waveforms: batch size must be at least 1, got {batchSize}");
         var order = Enumerable.Range(0, Count).ToArray();
         return Batches(order, (order.Length + batchSize - 1) / batchSize, batchSize, null);
     }
 
-    private IEnumerable<WaveformBatch> Batches(int[] order, int batches, int batchSize, (WaveformAugmentOptions Options, ulong Seed, int Epoch)? augment)
+    private IEnumerable<WaveformBatch> Batches(
+        int[] order,
+        int batches,
+        int batchSize,
+        (WaveformAugmentOptions Options, ulong Seed, int Epoch)? augment
+    )
     {
         var raw = new float[Stead.SteadLayout.Values];
         for (var b = 0; b < batches; b++)
@@ -142,7 +169,11 @@ public sealed class WaveformDataSet : IDisposable
         }
     }
 
-    private WaveformBatch Read(int[] rows, float[] raw, (WaveformAugmentOptions Options, ulong Seed, int Epoch)? augment)
+    private WaveformBatch Read(
+        int[] rows,
+        float[] raw,
+        (WaveformAugmentOptions Options, ulong Seed, int Epoch)? augment
+    )
     {
         const int samples = WaveformPreprocessing.Samples;
         const int window = WaveformPreprocessing.WindowLength;
@@ -165,8 +196,14 @@ public sealed class WaveformDataSet : IDisposable
                 truth = WaveformAugmentation.Apply(input, truth, trace.SnrDb, options, ref rng);
             }
             WaveformPreprocessing.Normalize(input);
-            PhaseLabels.Write(truth, Labels, detection.AsSpan(i * samples, samples), p.AsSpan(i * samples, samples),
-                s.AsSpan(i * samples, samples), trace.TraceName);
+            PhaseLabels.Write(
+                truth,
+                Labels,
+                detection.AsSpan(i * samples, samples),
+                p.AsSpan(i * samples, samples),
+                s.AsSpan(i * samples, samples),
+                trace.TraceName
+            );
         }
         return new WaveformBatch(rows.Length, rows, names, inputs, detection, p, s);
     }

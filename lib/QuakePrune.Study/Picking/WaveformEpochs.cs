@@ -14,8 +14,13 @@ namespace QuakePrune.Picking;
 /// of the dev loss, so the current rate is a counter a resumed run needs back.
 /// </summary>
 internal sealed class WaveformEpochs(
-    Network model, optim.Optimizer optimizer, WaveformDataSet data, WaveformTrainOptions options, LearningRateSchedule? cosine, int stepsPerEpoch)
-    : IEpochTrainer<WaveformEpochs.Scored, WaveformEpochRecord>
+    Network model,
+    optim.Optimizer optimizer,
+    WaveformDataSet data,
+    WaveformTrainOptions options,
+    LearningRateSchedule? cosine,
+    int stepsPerEpoch
+) : IEpochTrainer<WaveformEpochs.Scored, WaveformEpochRecord>
 {
     /// <summary>The plateau schedule's current rate.</summary>
     public double LearningRate { get; private set; } = options.LearningRate;
@@ -30,8 +35,16 @@ internal sealed class WaveformEpochs(
     public Scored? TrainAndScore(int epoch)
     {
         var train = TrainEpoch(epoch);
-        if (train is null) return null;
-        var dev = PickingNetwork.Summarise(model, data, WaveformTrainer.DevSplit, options.BatchSize, options.Device, options.LossWeights);
+        if (train is null)
+            return null;
+        var dev = PickingNetwork.Summarise(
+            model,
+            data,
+            WaveformTrainer.DevSplit,
+            options.BatchSize,
+            options.Device,
+            options.LossWeights
+        );
         var choice = ThresholdSearch.Choose(dev.Truths, dev.Curves);
         return new Scored(train, dev, choice, dev.Score(choice.Thresholds));
     }
@@ -41,7 +54,9 @@ internal sealed class WaveformEpochs(
     public ModelInfo KeepBest(Scored scored, int epochs, ModelInfo info)
     {
         Thresholds = scored.Choice.Thresholds;
-        return PickingNotes.Of(scored.Choice).Aggregate(info, (i, note) => i.With(note.Key, note.Value))
+        return PickingNotes
+            .Of(scored.Choice)
+            .Aggregate(info, (i, note) => i.With(note.Key, note.Value))
             .With(TrainingNotes.Epoch, epochs.ToString(CultureInfo.InvariantCulture))
             .With(PickingNotes.DevLoss, scored.Dev.Loss.ToString("R", CultureInfo.InvariantCulture));
     }
@@ -52,13 +67,25 @@ internal sealed class WaveformEpochs(
             LearningRate = Math.Max(WaveformTrainer.MinLearningRate, LearningRate * WaveformTrainer.PlateauFactor);
     }
 
-    public WaveformEpochRecord Record(Scored s, int epochs, double seconds, bool best) => new(epochs, s.Train.LearningRate, s.Train.Loss, s.Dev.Loss,
-        s.Scores.Detection.F1, s.Scores.P.F1, s.Scores.S.F1, s.Train.TracesPerSecond, seconds, best);
+    public WaveformEpochRecord Record(Scored s, int epochs, double seconds, bool best) =>
+        new(
+            epochs,
+            s.Train.LearningRate,
+            s.Train.Loss,
+            s.Dev.Loss,
+            s.Scores.Detection.F1,
+            s.Scores.P.F1,
+            s.Scores.S.F1,
+            s.Train.TracesPerSecond,
+            seconds,
+            best
+        );
 
     public void WriteCounters(IDictionary<string, string> counters)
     {
         counters["learning_rate"] = TrainingState.Format(LearningRate);
-        if (Thresholds is not { } t) return;
+        if (Thresholds is not { } t)
+            return;
         counters["detection_threshold"] = TrainingState.Format(t.Detection);
         counters["p_threshold"] = TrainingState.Format(t.P);
         counters["s_threshold"] = TrainingState.Format(t.S);
@@ -67,9 +94,14 @@ internal sealed class WaveformEpochs(
     public void ReadCounters(TrainingState.Counters counters)
     {
         LearningRate = counters.Double("learning_rate");
-        Thresholds = counters.Int("best_epoch") > 0
-            ? new PickThresholds(counters.Double("detection_threshold"), counters.Double("p_threshold"), counters.Double("s_threshold"))
-            : null;
+        Thresholds =
+            counters.Int("best_epoch") > 0
+                ? new PickThresholds(
+                    counters.Double("detection_threshold"),
+                    counters.Double("p_threshold"),
+                    counters.Double("s_threshold")
+                )
+                : null;
     }
 
     /// <summary>One pass over the train split; null when cancelled.</summary>
@@ -78,7 +110,10 @@ internal sealed class WaveformEpochs(
         model.train();
         var loader = new WaveformLoaderOptions
         {
-            Split = WaveformTrainer.TrainSplit, BatchSize = options.BatchSize, Shuffle = true, Seed = unchecked((ulong)options.Seed),
+            Split = WaveformTrainer.TrainSplit,
+            BatchSize = options.BatchSize,
+            Shuffle = true,
+            Seed = unchecked((ulong)options.Seed),
             Augmentation = options.Augmentation,
             Shard = options.Distributed is { } rank ? (rank.Rank, rank.WorldSize) : null,
         };
@@ -91,13 +126,20 @@ internal sealed class WaveformEpochs(
         var distributed = options.Distributed;
         foreach (var batch in data.Epoch(loader, epoch))
         {
-            if (Stopping()) return null;
+            if (Stopping())
+                return null;
             var lr = RateAt(step);
             optimizer.lr = lr;
             using (NewDisposeScope())
             {
                 var (x, d, p, s) = batch.ToTensors();
-                if (options.Device.type != DeviceType.CPU) (x, d, p, s) = (x.to(options.Device), d.to(options.Device), p.to(options.Device), s.to(options.Device));
+                if (options.Device.type != DeviceType.CPU)
+                    (x, d, p, s) = (
+                        x.to(options.Device),
+                        d.to(options.Device),
+                        p.to(options.Device),
+                        s.to(options.Device)
+                    );
                 optimizer.zero_grad();
                 var (ld, lp, ls) = PickingNetwork.Logits(model, x);
                 var loss = PickingLoss.Compute(ld, lp, ls, d, p, s, options.LossWeights);
@@ -106,14 +148,27 @@ internal sealed class WaveformEpochs(
                 optimizer.step();
                 var value = loss.item<double>();
                 if (!double.IsFinite(value))
-                    throw new InvalidOperationException($"train: the loss became {value} at epoch {epoch + 1}, step {step + 1}; lower the learning rate");
+                    throw new InvalidOperationException(
+                        $"train: the loss became {value} at epoch {epoch + 1}, step {step + 1}; lower the learning rate"
+                    );
                 lossSum += value * batch.Count;
             }
             seen += batch.Count;
             step++;
-            options.OnStep?.Invoke(new WaveformStepProgress(epoch + 1, options.Epochs, step, stepsPerEpoch, lossSum / seen, seen / clock.Elapsed.TotalSeconds, lr));
+            options.OnStep?.Invoke(
+                new WaveformStepProgress(
+                    epoch + 1,
+                    options.Epochs,
+                    step,
+                    stepsPerEpoch,
+                    lossSum / seen,
+                    seen / clock.Elapsed.TotalSeconds,
+                    lr
+                )
+            );
         }
-        if (Stopping()) return null;
+        if (Stopping())
+            return null;
         if (distributed is not null)
         {
             // The epoch's loss over every rank's shard; rank 0's running statistics for the dev pass on every rank.
@@ -125,5 +180,7 @@ internal sealed class WaveformEpochs(
     }
 
     /// <summary>Whether the run is cancelled; ranks agree, so that none waits in a collective for one that left.</summary>
-    private bool Stopping() => options.Distributed?.Any(options.Cancellation.IsCancellationRequested) ?? options.Cancellation.IsCancellationRequested;
+    private bool Stopping() =>
+        options.Distributed?.Any(options.Cancellation.IsCancellationRequested)
+        ?? options.Cancellation.IsCancellationRequested;
 }

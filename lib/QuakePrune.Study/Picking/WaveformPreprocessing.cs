@@ -21,6 +21,7 @@ public static class WaveformPreprocessing
 {
     public const int Samples = SteadLayout.Samples;
     public const int Channels = SteadLayout.Components;
+
     /// <summary>Values in one preprocessed window (3 x 6000).</summary>
     public const int WindowLength = Channels * Samples;
 
@@ -63,17 +64,20 @@ public static class WaveformPreprocessing
     public static void ToChannelsFirst(ReadOnlySpan<float> steadTrace, Span<float> window, string traceName)
     {
         if (steadTrace.Length != SteadLayout.Values)
-            throw new ArgumentException($"trace '{traceName}': {steadTrace.Length} values, a STEAD trace has {SteadLayout.Values} (6000 x 3)");
+            throw new ArgumentException(
+                $"trace '{traceName}': {steadTrace.Length} values, a STEAD trace has {SteadLayout.Values} (6000 x 3)"
+            );
         CheckWindow(window, $"trace '{traceName}'");
         for (var i = 0; i < Samples; i++)
-            for (var c = 0; c < Channels; c++)
-            {
-                var value = steadTrace[i * Channels + SteadColumnOfChannel[c]];
-                if (!float.IsFinite(value))
-                    throw new InvalidDataException(
-                        $"trace '{traceName}' has a non-finite value ({value}) at sample {i} of component {"ENZ"[SteadColumnOfChannel[c]]}; it cannot be fed to the network");
-                window[c * Samples + i] = value;
-            }
+        for (var c = 0; c < Channels; c++)
+        {
+            var value = steadTrace[i * Channels + SteadColumnOfChannel[c]];
+            if (!float.IsFinite(value))
+                throw new InvalidDataException(
+                    $"trace '{traceName}' has a non-finite value ({value}) at sample {i} of component {"ENZ"[SteadColumnOfChannel[c]]}; it cannot be fed to the network"
+                );
+            window[c * Samples + i] = value;
+        }
     }
 
     /// <summary>Normalises a channels-first window (3 x 6000) in place: demean per channel, divide by the window's std, taper.</summary>
@@ -84,7 +88,8 @@ public static class WaveformPreprocessing
         for (var c = 0; c < Channels; c++)
         {
             double sum = 0;
-            foreach (var v in window.Slice(c * Samples, Samples)) sum += v;
+            foreach (var v in window.Slice(c * Samples, Samples))
+                sum += v;
             means[c] = sum / Samples;
         }
         double squares = 0;
@@ -98,7 +103,8 @@ public static class WaveformPreprocessing
         for (var c = 0; c < Channels; c++)
         {
             var channel = window.Slice(c * Samples, Samples);
-            for (var i = 0; i < Samples; i++) channel[i] = (float)((channel[i] - means[c]) * scale);
+            for (var i = 0; i < Samples; i++)
+                channel[i] = (float)((channel[i] - means[c]) * scale);
             for (var i = 0; i < TaperLength; i++)
             {
                 channel[i] *= Taper[i];
@@ -110,6 +116,8 @@ public static class WaveformPreprocessing
     private static void CheckWindow(Span<float> window, string name)
     {
         if (window.Length != WindowLength)
-            throw new ArgumentException($"{name}: the window holds {window.Length} values, the network's input is {WindowLength} (3 x 6000)");
+            throw new ArgumentException(
+                $"{name}: the window holds {window.Length} values, the network's input is {WindowLength} (3 x 6000)"
+            );
     }
 }

@@ -58,16 +58,24 @@ public sealed record WaveformTrainOptions : TrainingRunOptions
 
     public void Validate()
     {
-        if (string.IsNullOrWhiteSpace(Data)) throw new ArgumentException("train: give the subset folder (--data)");
+        if (string.IsNullOrWhiteSpace(Data))
+            throw new ArgumentException("train: give the subset folder (--data)");
         ValidateRun();
-        if (!(LearningRate > 0 && double.IsFinite(LearningRate))) throw new ArgumentException($"train: learning rate must be positive, got {LearningRate}");
-        if (PlateauPatience < 0) throw new ArgumentException($"train: plateau patience must not be negative, got {PlateauPatience}");
-        if (DecayEpochs is { } decay && !(decay > 0 && decay <= Epochs)) throw new ArgumentException($"train: decay {decay} epochs must be in (0, epochs]");
+        if (!(LearningRate > 0 && double.IsFinite(LearningRate)))
+            throw new ArgumentException($"train: learning rate must be positive, got {LearningRate}");
+        if (PlateauPatience < 0)
+            throw new ArgumentException($"train: plateau patience must not be negative, got {PlateauPatience}");
+        if (DecayEpochs is { } decay && !(decay > 0 && decay <= Epochs))
+            throw new ArgumentException($"train: decay {decay} epochs must be in (0, epochs]");
         Augmentation?.Validate();
         Labels.Validate();
         LossWeights.Validate();
-        if ((Init is null) == (Architecture is null)) throw new ArgumentException("train: give a picker's architecture or an initial checkpoint (--init), one of them");
-        if (Architecture is not null) PickingNetwork.Require(Architecture, "train");
+        if ((Init is null) == (Architecture is null))
+            throw new ArgumentException(
+                "train: give a picker's architecture or an initial checkpoint (--init), one of them"
+            );
+        if (Architecture is not null)
+            PickingNetwork.Require(Architecture, "train");
     }
 }
 
@@ -82,7 +90,15 @@ public enum WaveformSchedule
 }
 
 /// <summary>Where a run is within an epoch.</summary>
-public readonly record struct WaveformStepProgress(int Epoch, int Epochs, int Step, int Steps, double Loss, double TracesPerSecond, double LearningRate);
+public readonly record struct WaveformStepProgress(
+    int Epoch,
+    int Epochs,
+    int Step,
+    int Steps,
+    double Loss,
+    double TracesPerSecond,
+    double LearningRate
+);
 
 /// <summary>
 /// One row of a waveform run's history.csv: the losses, and dev detection, P and S F1 at thresholds chosen on dev that epoch
@@ -91,13 +107,31 @@ public readonly record struct WaveformStepProgress(int Epoch, int Epochs, int St
 /// peaks near 0.3 to 0.4 long before it passes 0.5.
 /// </summary>
 public sealed record WaveformEpochRecord(
-    int Epoch, double LearningRate, double TrainLoss, double DevLoss, double? DevDetectionF1, double? DevPF1, double? DevSF1,
-    double TracesPerSecond, double Seconds, bool Best) : EpochRow(Epoch, LearningRate, TrainLoss, DevLoss, Seconds, Best);
+    int Epoch,
+    double LearningRate,
+    double TrainLoss,
+    double DevLoss,
+    double? DevDetectionF1,
+    double? DevPF1,
+    double? DevSF1,
+    double TracesPerSecond,
+    double Seconds,
+    bool Best
+) : EpochRow(Epoch, LearningRate, TrainLoss, DevLoss, Seconds, Best);
 
 /// <summary>How a waveform run ended: the kept epoch (lowest dev loss) and the thresholds chosen on dev for it.</summary>
 public sealed record WaveformTrainResult(
-    string OutputDirectory, string ModelPath, string HistoryPath, IReadOnlyList<WaveformEpochRecord> History, int BestEpoch, double BestDevLoss,
-    PickThresholds? Thresholds, bool EarlyStopped, bool Interrupted, double Seconds);
+    string OutputDirectory,
+    string ModelPath,
+    string HistoryPath,
+    IReadOnlyList<WaveformEpochRecord> History,
+    int BestEpoch,
+    double BestDevLoss,
+    PickThresholds? Thresholds,
+    bool EarlyStopped,
+    bool Interrupted,
+    double Seconds
+);
 
 /// <summary>
 /// Trains a waveform picker on a subset's train split with EQTransformer's recipe: Adam (learning rate 0.001; Keras's
@@ -133,57 +167,119 @@ public static class WaveformTrainer
         var loop = EpochLoop.Open(options);
         var (model, initNotes) = CreateModel(options);
         using var disposeModel = model;
-        if (options.Device.type != DeviceType.CPU) model.to(options.Device);
-        var info = PickingCheckpoint.Info(model.Architecture, new Dictionary<string, string>(initNotes)
-        {
-            [TrainingNotes.Data] = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.Data))),
-            [TrainingNotes.Seed] = options.Seed.ToString(CultureInfo.InvariantCulture),
-            [TrainingNotes.Optimizer] = "adam",
-            [TrainingNotes.LearningRate] = options.LearningRate.ToString("R", CultureInfo.InvariantCulture),
-            [PickingNotes.Schedule] = Describe(options),
-            [PickingNotes.LabelSigma] = options.Labels.PickSigma.ToString("R", CultureInfo.InvariantCulture),
-            [PickingNotes.LabelHalfWidth] = options.Labels.PickHalfWidth.ToString(CultureInfo.InvariantCulture),
-            [PickingNotes.LossWeights] = options.LossWeights.ToString(),
-        });
-        var optimizer = new optim.AdamW(model.named_parameters(), options.LearningRate, eps: AdamEpsilon, weight_decay: 0);
-        var stepsPerEpoch = DistributedSampler.StepsPerEpoch(trainCount, options.BatchSize, options.Distributed?.WorldSize ?? 1);
-        var cosine = options.Schedule == WaveformSchedule.Cosine
-            ? new LearningRateSchedule(options.LearningRate, 0, (int)Math.Round(options.WarmupEpochs * stepsPerEpoch), options.Epochs * stepsPerEpoch,
-                options.DecayEpochs is { } decay ? (int)Math.Round(decay * stepsPerEpoch) : null)
-            : null;
+        if (options.Device.type != DeviceType.CPU)
+            model.to(options.Device);
+        var info = PickingCheckpoint.Info(
+            model.Architecture,
+            new Dictionary<string, string>(initNotes)
+            {
+                [TrainingNotes.Data] = Path.GetFileName(
+                    Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.Data))
+                ),
+                [TrainingNotes.Seed] = options.Seed.ToString(CultureInfo.InvariantCulture),
+                [TrainingNotes.Optimizer] = "adam",
+                [TrainingNotes.LearningRate] = options.LearningRate.ToString("R", CultureInfo.InvariantCulture),
+                [PickingNotes.Schedule] = Describe(options),
+                [PickingNotes.LabelSigma] = options.Labels.PickSigma.ToString("R", CultureInfo.InvariantCulture),
+                [PickingNotes.LabelHalfWidth] = options.Labels.PickHalfWidth.ToString(CultureInfo.InvariantCulture),
+                [PickingNotes.LossWeights] = options.LossWeights.ToString(),
+            }
+        );
+        var optimizer = new optim.AdamW(
+            model.named_parameters(),
+            options.LearningRate,
+            eps: AdamEpsilon,
+            weight_decay: 0
+        );
+        var stepsPerEpoch = DistributedSampler.StepsPerEpoch(
+            trainCount,
+            options.BatchSize,
+            options.Distributed?.WorldSize ?? 1
+        );
+        var cosine =
+            options.Schedule == WaveformSchedule.Cosine
+                ? new LearningRateSchedule(
+                    options.LearningRate,
+                    0,
+                    (int)Math.Round(options.WarmupEpochs * stepsPerEpoch),
+                    options.Epochs * stepsPerEpoch,
+                    options.DecayEpochs is { } decay ? (int)Math.Round(decay * stepsPerEpoch) : null
+                )
+                : null;
         var epochs = new WaveformEpochs(model, optimizer, data, options, cosine, stepsPerEpoch);
-        var run = loop.Run(model, [("all", optimizer)], info, Fingerprint(options, model.Architecture), LowestDevLoss, PickingHistory.Layout, epochs,
-            options.OnEpoch);
-        return new WaveformTrainResult(options.OutputDirectory, loop.ModelPath, loop.HistoryPath, run.History, run.BestEpoch, run.BestScore,
-            epochs.Thresholds, run.EarlyStopped, run.Interrupted, clock.Elapsed.TotalSeconds);
+        var run = loop.Run(
+            model,
+            [("all", optimizer)],
+            info,
+            Fingerprint(options, model.Architecture),
+            LowestDevLoss,
+            PickingHistory.Layout,
+            epochs,
+            options.OnEpoch
+        );
+        return new WaveformTrainResult(
+            options.OutputDirectory,
+            loop.ModelPath,
+            loop.HistoryPath,
+            run.History,
+            run.BestEpoch,
+            run.BestScore,
+            epochs.Thresholds,
+            run.EarlyStopped,
+            run.Interrupted,
+            clock.Elapsed.TotalSeconds
+        );
     }
 
     /// <summary>The checkpoint kept is the epoch of the lowest dev loss, EQTransformer's choice.</summary>
-    private static readonly DevScoreRule LowestDevLoss = new("best_dev_loss", HigherIsBetter: false, Start: double.PositiveInfinity);
+    private static readonly DevScoreRule LowestDevLoss = new(
+        "best_dev_loss",
+        HigherIsBetter: false,
+        Start: double.PositiveInfinity
+    );
 
     /// <summary>The picker to train: fresh weights of the architecture, or the initial checkpoint's with its notes.</summary>
     private static (Network Model, IReadOnlyDictionary<string, string> Notes) CreateModel(WaveformTrainOptions options)
     {
-        if (options.Init is not { } init) return (new Network(options.Architecture!), new Dictionary<string, string>());
+        if (options.Init is not { } init)
+            return (new Network(options.Architecture!), new Dictionary<string, string>());
         var loaded = PickingCheckpoint.Load(init);
-        return (loaded.Model, new Dictionary<string, string>(loaded.Info.Notes) { [TrainingNotes.Init] = Path.GetFileName(init) });
+        return (
+            loaded.Model,
+            new Dictionary<string, string>(loaded.Info.Notes) { [TrainingNotes.Init] = Path.GetFileName(init) }
+        );
     }
 
     /// <summary>The schedule as the checkpoint's notes and the fingerprint record it.</summary>
-    private static string Describe(WaveformTrainOptions o) => o.Schedule == WaveformSchedule.Cosine
-        ? FormattableString.Invariant($"cosine, warm-up {o.WarmupEpochs:R} epochs, decay {(o.DecayEpochs is { } d ? $"over the last {d:R}" : "after the warm-up")}")
-        : FormattableString.Invariant($"plateau, patience {o.PlateauPatience}");
+    private static string Describe(WaveformTrainOptions o) =>
+        o.Schedule == WaveformSchedule.Cosine
+            ? FormattableString.Invariant(
+                $"cosine, warm-up {o.WarmupEpochs:R} epochs, decay {(o.DecayEpochs is { } d ? $"over the last {d:R}" : "after the warm-up")}"
+            )
+            : FormattableString.Invariant($"plateau, patience {o.PlateauPatience}");
 
     /// <summary>What must not change between a run and its resumption.</summary>
-    private static string Fingerprint(WaveformTrainOptions o, Architecture architecture) => string.Join(";",
-        $"{TrainingState.DataEntry}={Resumption.Sha256(WaveformDataSet.ContentFiles(o.Data))}",
-        FormattableString.Invariant($"seed={o.Seed}"), FormattableString.Invariant($"epochs={o.Epochs}"), FormattableString.Invariant($"batch={o.BatchSize}"),
-        FormattableString.Invariant($"lr={o.LearningRate:R}"), $"schedule={Describe(o)}",
-        FormattableString.Invariant($"patience={o.Patience}"),
-        FormattableString.Invariant($"labels={o.Labels.PickSigma:R}/{o.Labels.PickHalfWidth}"), $"loss={o.LossWeights}",
-        "augment=" + (o.Augmentation is { } a
-            ? FormattableString.Invariant($"{a.ShiftProbability:R}/{a.NoiseProbability:R}/{a.DropChannelProbability:R}/{a.MinimumSnrDb:R}")
-            : "none"),
-        "init=" + (o.Init is null ? "none" : Path.GetFileName(o.Init)),
-        $"{TrainingState.ArchitectureEntry}={architecture.ToJson()}");
+    private static string Fingerprint(WaveformTrainOptions o, Architecture architecture) =>
+        string.Join(
+            ";",
+            $"{TrainingState.DataEntry}={Resumption.Sha256(WaveformDataSet.ContentFiles(o.Data))}",
+            FormattableString.Invariant($"seed={o.Seed}"),
+            FormattableString.Invariant($"epochs={o.Epochs}"),
+            FormattableString.Invariant($"batch={o.BatchSize}"),
+            FormattableString.Invariant($"lr={o.LearningRate:R}"),
+            $"schedule={Describe(o)}",
+            FormattableString.Invariant($"patience={o.Patience}"),
+            FormattableString.Invariant($"labels={o.Labels.PickSigma:R}/{o.Labels.PickHalfWidth}"),
+            $"loss={o.LossWeights}",
+            "augment="
+                + (
+                    o.Augmentation is { } a
+                        ? FormattableString.Invariant(
+                            $"{a.ShiftProbability:R}/{a.NoiseProbability:R}/{a.DropChannelProbability:R}/{a.MinimumSnrDb:R}"
+                        )
+                        : "none"
+                ),
+            "init=" + (o.Init is null ? "none" : Path.GetFileName(o.Init)),
+            $"{TrainingState.ArchitectureEntry}={architecture.ToJson()}"
+        );
 }

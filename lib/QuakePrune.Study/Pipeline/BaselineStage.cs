@@ -7,22 +7,24 @@ namespace QuakePrune.Pipeline;
 public static class BaselineStage
 {
     /// <summary>The trainer's settings for the preset: SGD with momentum, warm-up then cosine, best dev F1 kept.</summary>
-    public static TrainOptions Options(Preset preset, StudyPaths paths) => new()
-    {
-        Data = paths.Spectrograms,
-        OutputDirectory = paths.Baseline,
-        Hidden = preset.Hidden,
-        Epochs = preset.Epochs,
-        BatchSize = preset.BatchSize,
-        LearningRate = preset.LearningRate,
-        Seed = (long)preset.Seed,
-        Device = preset.Device,
-    };
+    public static TrainOptions Options(Preset preset, StudyPaths paths) =>
+        new()
+        {
+            Data = paths.Spectrograms,
+            OutputDirectory = paths.Baseline,
+            Hidden = preset.Hidden,
+            Epochs = preset.Epochs,
+            BatchSize = preset.BatchSize,
+            LearningRate = preset.LearningRate,
+            Seed = (long)preset.Seed,
+            Device = preset.Device,
+        };
 
     /// <summary>Trains from scratch: a previous baseline of this run is replaced, so a rerun gives the same numbers.</summary>
     public static TrainResult Train(Preset preset, StudyPaths paths, Action<EpochRecord>? onEpoch = null)
     {
-        if (Directory.Exists(paths.Baseline)) Directory.Delete(paths.Baseline, recursive: true);
+        if (Directory.Exists(paths.Baseline))
+            Directory.Delete(paths.Baseline, recursive: true);
         return Trainer.Train(Options(preset, paths) with { OnEpoch = onEpoch });
     }
 

@@ -13,8 +13,16 @@ public sealed record Agreement(string Importance, double Ratio, double Shared);
 /// model against L2's at the same ratio (null for L2 itself).
 /// </summary>
 public sealed record ControlRow(
-    string Importance, double Ratio, string Variant, long Params, SplitMetrics Pruned, SplitMetrics? PrunedAtDevThreshold, SplitMetrics? Recalibrated,
-    SplitMetrics? Retrained, PairedTest? VersusL2);
+    string Importance,
+    double Ratio,
+    string Variant,
+    long Params,
+    SplitMetrics Pruned,
+    SplitMetrics? PrunedAtDevThreshold,
+    SplitMetrics? Recalibrated,
+    SplitMetrics? Retrained,
+    PairedTest? VersusL2
+);
 
 /// <summary>
 /// The question of Liu et al. ("Rethinking the value of network pruning", ICLR 2019) asked of the paper: does ranking
@@ -29,11 +37,23 @@ public static class ControlExperiment
 
     /// <summary>The full-scope rows of the report, by criterion then ratio; a variant missing from the report is left out.</summary>
     public static IReadOnlyList<ControlRow> Rows(Preset preset, VariantReport report) =>
-        Criteria(preset).SelectMany(importance => preset.Ratios.Select(ratio => new StudyVariant(ratio, PruningScope.Full, importance)))
+        Criteria(preset)
+            .SelectMany(importance =>
+                preset.Ratios.Select(ratio => new StudyVariant(ratio, PruningScope.Full, importance))
+            )
             .Select(variant => (variant, row: report.Rows.FirstOrDefault(r => r.Variant == variant.Name)))
             .Where(x => x.row is not null)
-            .Select(x => new ControlRow(x.variant.Importance, x.variant.Ratio, x.variant.Name, x.row!.Params, x.row.Before, x.row.BeforeAtDevThreshold,
-                x.row.Recalibrated, x.row.After, x.row.VersusReference))
+            .Select(x => new ControlRow(
+                x.variant.Importance,
+                x.variant.Ratio,
+                x.variant.Name,
+                x.row!.Params,
+                x.row.Before,
+                x.row.BeforeAtDevThreshold,
+                x.row.Recalibrated,
+                x.row.After,
+                x.row.VersusReference
+            ))
             .ToArray();
 
     /// <summary>
@@ -44,16 +64,27 @@ public static class ControlExperiment
     {
         using var loaded = Checkpoint.Load(model);
         var groups = DependencyGroups.Of(loaded.Info.Architecture);
-        var kept = Criteria(preset).ToDictionary(c => c, c =>
-        {
-            var scores = Pruner.Scores(loaded.Model, groups, Importances.Named(c, (long)preset.Seed));
-            return preset.Ratios.ToDictionary(r => r, r => PruningPlan.Create(groups, scores, new PruningOptions(r)).Kept);
-        });
-        return preset.ControlImportances.SelectMany(c => preset.Ratios.Select(r =>
-        {
-            var l2 = kept[StudyVariant.Paper][r];
-            var shared = groups.Sum(g => kept[c][r][g.Name].Intersect(l2[g.Name]).Count());
-            return new Agreement(c, r, (double)shared / groups.Sum(g => l2[g.Name].Length));
-        })).ToArray();
+        var kept = Criteria(preset)
+            .ToDictionary(
+                c => c,
+                c =>
+                {
+                    var scores = Pruner.Scores(loaded.Model, groups, Importances.Named(c, (long)preset.Seed));
+                    return preset.Ratios.ToDictionary(
+                        r => r,
+                        r => PruningPlan.Create(groups, scores, new PruningOptions(r)).Kept
+                    );
+                }
+            );
+        return preset
+            .ControlImportances.SelectMany(c =>
+                preset.Ratios.Select(r =>
+                {
+                    var l2 = kept[StudyVariant.Paper][r];
+                    var shared = groups.Sum(g => kept[c][r][g.Name].Intersect(l2[g.Name]).Count());
+                    return new Agreement(c, r, (double)shared / groups.Sum(g => l2[g.Name].Length));
+                })
+            )
+            .ToArray();
     }
 }

@@ -1,5 +1,5 @@
-using QuakePrune.Torch;
 using QuakePrune.Latency;
+using QuakePrune.Torch;
 using QuakePrune.Training;
 
 namespace QuakePrune.Pipeline;
@@ -30,18 +30,22 @@ public static class LatencyStage
     /// Every variant timed on our prepared path, our plain module and (on the CPU) ONNX Runtime on the exported model,
     /// interleaved; the study's figures are ours (<see cref="Ours"/>), the others stand beside them in notebook 06.
     /// </summary>
-    public static BenchOptions Options(Preset preset, StudyPaths paths) => new()
-    {
-        Engine = preset.Device.type == DeviceType.CPU ? BenchEngine.Fast | BenchEngine.Eager | BenchEngine.OnnxRuntime : BenchEngine.Fast | BenchEngine.Eager,
-        Models = Models(preset, paths).Select(m => m.Model).ToArray(),
-        Size = preset.BenchSize,
-        Threads = preset.BenchThreads,
-        Device = preset.Device,
-        Warmup = preset.BenchWarmup,
-        Runs = preset.BenchRuns,
-        Interleave = true,
-        Projection = PaperProjection.Gtx1050(),
-    };
+    public static BenchOptions Options(Preset preset, StudyPaths paths) =>
+        new()
+        {
+            Engine =
+                preset.Device.type == DeviceType.CPU
+                    ? BenchEngine.Fast | BenchEngine.Eager | BenchEngine.OnnxRuntime
+                    : BenchEngine.Fast | BenchEngine.Eager,
+            Models = Models(preset, paths).Select(m => m.Model).ToArray(),
+            Size = preset.BenchSize,
+            Threads = preset.BenchThreads,
+            Device = preset.Device,
+            Warmup = preset.BenchWarmup,
+            Runs = preset.BenchRuns,
+            Interleave = true,
+            Projection = PaperProjection.Gtx1050(),
+        };
 
     /// <summary>Times the variants and writes latency.json (and latency.csv) in the run folder.</summary>
     public static BenchReport Run(Preset preset, StudyPaths paths, Action<string>? log = null)

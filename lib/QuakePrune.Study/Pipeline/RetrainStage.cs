@@ -8,35 +8,44 @@ namespace QuakePrune.Pipeline;
 public static class RetrainStage
 {
     /// <summary>How a variant is retrained: <paramref name="replicate"/> k uses seed <see cref="Preset.Seed"/> + k (shuffling and dropout).</summary>
-    public static RetrainOptions Options(Preset preset, StudyPaths paths, StudyVariant variant, int replicate = 0) => new()
-    {
-        Model = paths.Pruned(variant),
-        Data = paths.Spectrograms,
-        OutputDirectory = paths.Retrained(variant, preset, replicate),
-        Epochs = preset.RetrainEpochs,
-        LearningRate = preset.LearningRate * preset.RetrainRateFactor,
-        BatchSize = preset.BatchSize,
-        Seed = (long)(preset.Seed + (ulong)replicate),
-        Device = preset.Device,
-    };
+    public static RetrainOptions Options(Preset preset, StudyPaths paths, StudyVariant variant, int replicate = 0) =>
+        new()
+        {
+            Model = paths.Pruned(variant),
+            Data = paths.Spectrograms,
+            OutputDirectory = paths.Retrained(variant, preset, replicate),
+            Epochs = preset.RetrainEpochs,
+            LearningRate = preset.LearningRate * preset.RetrainRateFactor,
+            BatchSize = preset.BatchSize,
+            Seed = (long)(preset.Seed + (ulong)replicate),
+            Device = preset.Device,
+        };
 
     /// <summary>
     /// Retrains every pruned variant from its pruned checkpoint, <see cref="Preset.RetrainSeeds"/> times with successive seeds;
     /// earlier retraining of this run is replaced. The results are the first seed's (the study's own); the variant's name
     /// carries "-seed&lt;seed&gt;" for the others.
     /// </summary>
-    public static IReadOnlyList<(string Variant, RetrainResult Result)> Run(Preset preset, StudyPaths paths, Action<string, EpochRecord>? onEpoch = null)
+    public static IReadOnlyList<(string Variant, RetrainResult Result)> Run(
+        Preset preset,
+        StudyPaths paths,
+        Action<string, EpochRecord>? onEpoch = null
+    )
     {
-        if (preset.RetrainSeeds < 1) throw new ArgumentException($"preset '{preset.Name}': {preset.RetrainSeeds} retraining seeds (at least 1)");
+        if (preset.RetrainSeeds < 1)
+            throw new ArgumentException($"preset '{preset.Name}': {preset.RetrainSeeds} retraining seeds (at least 1)");
         // Only what this stage writes is replaced: each variant's folder and its other seeds' (of any earlier seed count).
         foreach (var variant in preset.Variants)
         {
             var folder = paths.Retrained(variant);
-            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+            if (Directory.Exists(folder))
+                Directory.Delete(folder, recursive: true);
             var parent = Path.GetDirectoryName(folder)!;
-            if (!Directory.Exists(parent)) continue;
+            if (!Directory.Exists(parent))
+                continue;
             foreach (var seeded in Directory.EnumerateDirectories(parent, $"{variant.Name}-seed*"))
-                if (ulong.TryParse(Path.GetFileName(seeded)[(variant.Name.Length + "-seed".Length)..], out _)) Directory.Delete(seeded, recursive: true);
+                if (ulong.TryParse(Path.GetFileName(seeded)[(variant.Name.Length + "-seed".Length)..], out _))
+                    Directory.Delete(seeded, recursive: true);
         }
         var results = new List<(string, RetrainResult)>();
         for (var replicate = 0; replicate < preset.RetrainSeeds; replicate++)
@@ -44,7 +53,9 @@ public static class RetrainStage
             {
                 var options = Options(preset, paths, variant, replicate);
                 var name = replicate == 0 ? variant.Name : Path.GetFileName(options.OutputDirectory);
-                results.Add((name, Retrainer.Retrain(options with { OnEpoch = onEpoch is null ? null : e => onEpoch(name, e) })));
+                results.Add(
+                    (name, Retrainer.Retrain(options with { OnEpoch = onEpoch is null ? null : e => onEpoch(name, e) }))
+                );
             }
         return results;
     }
@@ -61,16 +72,34 @@ public static class RetrainStage
         {
             var retrained = paths.Retrained(variant);
             var l2 = variant with { Importance = StudyVariant.Paper };
-            var replicates = Enumerable.Range(1, Math.Max(0, preset.RetrainSeeds - 1)).Select(k => paths.Retrained(variant, preset, k)).Where(Directory.Exists).ToArray();
-            variants.Add(new VariantSpec(variant.Name, paths.Pruned(variant), Directory.Exists(retrained) ? retrained : null,
-                variant.Importance != StudyVariant.Paper && preset.Variants.Contains(l2) ? l2.Name : null, replicates));
+            var replicates = Enumerable
+                .Range(1, Math.Max(0, preset.RetrainSeeds - 1))
+                .Select(k => paths.Retrained(variant, preset, k))
+                .Where(Directory.Exists)
+                .ToArray();
+            variants.Add(
+                new VariantSpec(
+                    variant.Name,
+                    paths.Pruned(variant),
+                    Directory.Exists(retrained) ? retrained : null,
+                    variant.Importance != StudyVariant.Paper && preset.Variants.Contains(l2) ? l2.Name : null,
+                    replicates
+                )
+            );
         }
         using var data = ImageDataSets.Open(paths.Spectrograms);
-        var report = VariantReport.Build(variants, data, new VariantReportOptions
-        {
-            Recalibration = preset.RecalibrationBatches > 0 ? new RecalibrationOptions(preset.RecalibrationBatches, preset.BatchSize, preset.Seed) : null,
-            OnRow = onRow,
-        });
+        var report = VariantReport.Build(
+            variants,
+            data,
+            new VariantReportOptions
+            {
+                Recalibration =
+                    preset.RecalibrationBatches > 0
+                        ? new RecalibrationOptions(preset.RecalibrationBatches, preset.BatchSize, preset.Seed)
+                        : null,
+                OnRow = onRow,
+            }
+        );
         report.Write(paths.Report);
         return report;
     }

@@ -9,11 +9,13 @@ public static class SpectrogramStage
     public static SpectrogramSettings Settings(Preset preset) => new() { Size = preset.ImageSize };
 
     public static SpectrogramSummary Run(Preset preset, StudyPaths paths) =>
-        SpectrogramFile.Write(new SpectrogramJob
-        {
-            Subset = paths.Subset,
-            OutputPath = paths.Spectrograms,
-            Settings = Settings(preset),
-            Overwrite = true,
-        });
+        SpectrogramFile.Write(
+            new SpectrogramJob
+            {
+                Subset = paths.Subset,
+                OutputPath = paths.Spectrograms,
+                Settings = Settings(preset),
+                Overwrite = true,
+            }
+        );
 }

@@ -11,8 +11,9 @@ public sealed record StudyVariant(double Ratio, PruningScope Scope, string Impor
     public const string Paper = "l2";
 
     public string Name =>
-        $"prune{Math.Round(Ratio * 100):0}" + (Scope == PruningScope.Full ? "" : "-" + Scope.ToString().ToLowerInvariant()) +
-        (Importance == Paper ? "" : "-" + Importance);
+        $"prune{Math.Round(Ratio * 100):0}"
+        + (Scope == PruningScope.Full ? "" : "-" + Scope.ToString().ToLowerInvariant())
+        + (Importance == Paper ? "" : "-" + Importance);
 
     /// <summary>How to prune it; <paramref name="seed"/> seeds the random criterion.</summary>
     public PruningOptions Pruning(long seed) => new(Ratio, Scope) { Importance = Importances.Named(Importance, seed) };

@@ -14,8 +14,18 @@ namespace QuakePrune.Retraining;
 /// bootstrap interval over the split's images (<see cref="Bootstrap"/>, the studies' seed and 1,000 resamples): what the
 /// split's size can resolve.
 /// </summary>
-public sealed record SplitMetrics(string Split, int Count, double Accuracy, double Precision, double Recall, double F1, double RocAuc,
-    Interval? AccuracyInterval = null, Interval? F1Interval = null, Interval? RocAucInterval = null)
+public sealed record SplitMetrics(
+    string Split,
+    int Count,
+    double Accuracy,
+    double Precision,
+    double Recall,
+    double F1,
+    double RocAuc,
+    Interval? AccuracyInterval = null,
+    Interval? F1Interval = null,
+    Interval? RocAucInterval = null
+)
 {
     public const double Threshold = 0.5;
 
@@ -27,21 +37,32 @@ public sealed record SplitMetrics(string Split, int Count, double Accuracy, doub
         var (labels, probabilities) = (predictions.Labels, predictions.Probabilities);
         var c = BinaryMetrics.Confusion(labels, probabilities, threshold);
         var tallies = labels.Select((label, i) => Outcome(label, probabilities[i] >= threshold)).ToArray();
-        return new SplitMetrics(predictions.Split, labels.Length, c.Accuracy, c.Precision, c.Recall, c.F1, BinaryMetrics.RocAuc(labels, probabilities),
-            Bootstrap.Accuracy(Correct(predictions, threshold)), Bootstrap.F1(tallies), Bootstrap.RocAuc(labels, probabilities));
+        return new SplitMetrics(
+            predictions.Split,
+            labels.Length,
+            c.Accuracy,
+            c.Precision,
+            c.Recall,
+            c.F1,
+            BinaryMetrics.RocAuc(labels, probabilities),
+            Bootstrap.Accuracy(Correct(predictions, threshold)),
+            Bootstrap.F1(tallies),
+            Bootstrap.RocAuc(labels, probabilities)
+        );
     }
 
     /// <summary>Per image, whether the decision at <paramref name="threshold"/> is right: what paired tests compare.</summary>
     public static bool[] Correct(SplitPredictions predictions, double threshold = Threshold) =>
         predictions.Labels.Select((label, i) => predictions.Probabilities[i] >= threshold == (label == 1)).ToArray();
 
-    private static Tally Outcome(long label, bool calledEarthquake) => (label == 1, calledEarthquake) switch
-    {
-        (true, true) => new Tally(1, 0, 0),
-        (false, true) => new Tally(0, 1, 0),
-        (true, false) => new Tally(0, 0, 1),
-        _ => new Tally(0, 0, 0),
-    };
+    private static Tally Outcome(long label, bool calledEarthquake) =>
+        (label == 1, calledEarthquake) switch
+        {
+            (true, true) => new Tally(1, 0, 0),
+            (false, true) => new Tally(0, 1, 0),
+            (true, false) => new Tally(0, 0, 1),
+            _ => new Tally(0, 0, 0),
+        };
 }
 
 /// <summary>A model's scores on dev and test; a split the data set lacks is null.</summary>
@@ -59,19 +80,29 @@ public sealed record ModelMetrics(SplitMetrics? Dev, SplitMetrics? Test)
     /// <summary>One split's scores; null when the data set has no image in it.</summary>
     public static SplitMetrics? Score(Network model, IImageDataSet data, string split, int batchSize = 64)
     {
-        if (data.IndicesOf(split).Length == 0) return null;
+        if (data.IndicesOf(split).Length == 0)
+            return null;
         using var classifier = Classifier(model, data);
         return Score(classifier, data, split, batchSize);
     }
 
     private static SplitMetrics? Score(FastClassifier classifier, IImageDataSet data, string split, int batchSize) =>
-        data.IndicesOf(split).Length == 0 ? null : SplitMetrics.Of(Evaluation.Predict(classifier, data, split, batchSize));
+        data.IndicesOf(split).Length == 0
+            ? null
+            : SplitMetrics.Of(Evaluation.Predict(classifier, data, split, batchSize));
 
     /// <summary>The model's probabilities on each of <paramref name="splits"/> that has images, the model prepared once for all.</summary>
-    public static IReadOnlyDictionary<string, SplitPredictions> Predict(Network model, IImageDataSet data, IReadOnlyList<string> splits, int batchSize = 64)
+    public static IReadOnlyDictionary<string, SplitPredictions> Predict(
+        Network model,
+        IImageDataSet data,
+        IReadOnlyList<string> splits,
+        int batchSize = 64
+    )
     {
         using var classifier = Classifier(model, data);
-        return splits.Where(split => data.IndicesOf(split).Length > 0).Distinct()
+        return splits
+            .Where(split => data.IndicesOf(split).Length > 0)
+            .Distinct()
             .ToDictionary(split => split, split => Evaluation.Predict(classifier, data, split, batchSize));
     }
 
@@ -79,7 +110,9 @@ public sealed record ModelMetrics(SplitMetrics? Dev, SplitMetrics? Test)
     private static FastClassifier Classifier(Network model, IImageDataSet data)
     {
         if (model.Graph.InChannels != data.Channels)
-            throw new InvalidDataException($"{data.Source}: {data.Channels}-channel images, but the model takes {model.Graph.InChannels} channels");
+            throw new InvalidDataException(
+                $"{data.Source}: {data.Channels}-channel images, but the model takes {model.Graph.InChannels} channels"
+            );
         return new FastClassifier(model, new ImageSize(data.Height, data.Width));
     }
 }

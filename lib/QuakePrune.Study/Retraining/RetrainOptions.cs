@@ -53,15 +53,25 @@ public sealed record RetrainOptions
 
     public void Validate()
     {
-        if (Epochs < 1) throw new ArgumentException($"retrain: epochs must be at least 1, got {Epochs}");
-        if (Steps < 1) throw new ArgumentException($"retrain: steps must be at least 1, got {Steps}");
-        if (Steps > 1 && Ratio is null) throw new ArgumentException("retrain: --steps needs --ratio (the final fraction removed, reached step by step)");
-        if (LearningRate is { } lr && !(lr > 0)) throw new ArgumentException($"retrain: learning rate must be positive, got {lr}");
-        if (BatchSize < 1) throw new ArgumentException($"retrain: batch size must be at least 1, got {BatchSize}");
-        if (Threads is < 1) throw new ArgumentException($"retrain: threads must be at least 1, got {Threads}");
-        if (Ratio is { } ratio) Pruning(ratio).Validate();
+        if (Epochs < 1)
+            throw new ArgumentException($"retrain: epochs must be at least 1, got {Epochs}");
+        if (Steps < 1)
+            throw new ArgumentException($"retrain: steps must be at least 1, got {Steps}");
+        if (Steps > 1 && Ratio is null)
+            throw new ArgumentException(
+                "retrain: --steps needs --ratio (the final fraction removed, reached step by step)"
+            );
+        if (LearningRate is { } lr && !(lr > 0))
+            throw new ArgumentException($"retrain: learning rate must be positive, got {lr}");
+        if (BatchSize < 1)
+            throw new ArgumentException($"retrain: batch size must be at least 1, got {BatchSize}");
+        if (Threads is < 1)
+            throw new ArgumentException($"retrain: threads must be at least 1, got {Threads}");
+        if (Ratio is { } ratio)
+            Pruning(ratio).Validate();
     }
 
     /// <summary>The pruning these options ask for at <paramref name="ratio"/> (local ranking: every group loses the same share).</summary>
-    public PruningOptions Pruning(double ratio) => new(ratio, Scope, Ranking.Local, MinKeep, RoundTo) { Importance = Importance };
+    public PruningOptions Pruning(double ratio) =>
+        new(ratio, Scope, Ranking.Local, MinKeep, RoundTo) { Importance = Importance };
 }

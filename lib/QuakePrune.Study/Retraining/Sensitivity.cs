@@ -28,9 +28,12 @@ public sealed record SensitivityOptions
 
     public void Validate()
     {
-        if (Ratios.Count == 0) throw new ArgumentException("sensitivity: no ratios given");
-        foreach (var r in Ratios) new PruningOptions(r).Validate();
-        if (BatchSize < 1) throw new ArgumentException($"sensitivity: batch size must be at least 1, got {BatchSize}");
+        if (Ratios.Count == 0)
+            throw new ArgumentException("sensitivity: no ratios given");
+        foreach (var r in Ratios)
+            new PruningOptions(r).Validate();
+        if (BatchSize < 1)
+            throw new ArgumentException($"sensitivity: batch size must be at least 1, got {BatchSize}");
     }
 }
 
@@ -59,15 +62,23 @@ public static class Sensitivity
                 GroupKind.Hidden => "head",
                 _ => fullScope ? group.Name : null,
             };
-            if (unit is null) continue;
+            if (unit is null)
+                continue;
             var existing = units.FindIndex(u => u.Name == unit);
-            if (existing < 0) units.Add((unit, [group.Name]));
-            else units[existing].Groups.Add(group.Name);
+            if (existing < 0)
+                units.Add((unit, [group.Name]));
+            else
+                units[existing].Groups.Add(group.Name);
         }
         return units.Select(u => new PruningUnit(u.Name, u.Groups)).ToArray();
     }
 
-    public static IReadOnlyList<SensitivityRow> Run(Network model, IImageDataSet data, SensitivityOptions options, Action<SensitivityRow>? onRow = null)
+    public static IReadOnlyList<SensitivityRow> Run(
+        Network model,
+        IImageDataSet data,
+        SensitivityOptions options,
+        Action<SensitivityRow>? onRow = null
+    )
     {
         options.Validate();
         var cost = (Architecture a) => ModelCost.Of(a, data.Height, data.Width).Params;
@@ -85,7 +96,11 @@ public static class Sensitivity
         foreach (var unit in Units(model.Architecture, options.FullScope))
         foreach (var ratio in options.Ratios)
         {
-            var plan = PruningPlan.Create(groups, channelScores, new PruningOptions(ratio, PruningScope.Full, Groups: unit.Groups) { Importance = options.Importance });
+            var plan = PruningPlan.Create(
+                groups,
+                channelScores,
+                new PruningOptions(ratio, PruningScope.Full, Groups: unit.Groups) { Importance = options.Importance }
+            );
             using (var pruned = Surgery.Apply(model, plan))
             {
                 var scores = Score(pruned, data, options);
@@ -97,11 +112,22 @@ public static class Sensitivity
 
     public static void Write(string path, IEnumerable<SensitivityRow> rows)
     {
-        AtomicFile.WriteAllText(path, CsvText.Write(Header.Split(','), rows.Select(r => new[]
-        {
-            r.Unit, r.Ratio.ToString("R", CultureInfo.InvariantCulture), r.Params.ToString(CultureInfo.InvariantCulture),
-            r.Accuracy.ToString("R", CultureInfo.InvariantCulture), r.F1.ToString("R", CultureInfo.InvariantCulture),
-        })));
+        AtomicFile.WriteAllText(
+            path,
+            CsvText.Write(
+                Header.Split(','),
+                rows.Select(r =>
+                    new[]
+                    {
+                        r.Unit,
+                        r.Ratio.ToString("R", CultureInfo.InvariantCulture),
+                        r.Params.ToString(CultureInfo.InvariantCulture),
+                        r.Accuracy.ToString("R", CultureInfo.InvariantCulture),
+                        r.F1.ToString("R", CultureInfo.InvariantCulture),
+                    }
+                )
+            )
+        );
     }
 
     private static SplitMetrics Score(Network model, IImageDataSet data, SensitivityOptions options) =>

@@ -1,4 +1,3 @@
-
 namespace QuakePrune.Training;
 
 /// <summary>
@@ -11,7 +10,17 @@ public static class Augmentation
     // Keeps the augmentation's stream of draws apart from the shuffle's, which uses (seed, epoch).
     private const ulong StreamSalt = 0x5851F42D4C957F2DUL;
 
-    public static void Apply(float[] images, int count, int channels, int height, int width, AugmentOptions options, long seed, int epoch, int step)
+    public static void Apply(
+        float[] images,
+        int count,
+        int channels,
+        int height,
+        int width,
+        AugmentOptions options,
+        long seed,
+        int epoch,
+        int step
+    )
     {
         var rng = new Rng(unchecked((ulong)seed ^ StreamSalt), ((ulong)(uint)epoch << 32) | (uint)step);
         var plane = height * width;
@@ -26,19 +35,23 @@ public static class Augmentation
                 {
                     var line = image.Slice(r * width, width);
                     row.AsSpan().Clear();
-                    if (shift > 0) line[..(width - shift)].CopyTo(row.AsSpan(shift));
-                    else line[-shift..].CopyTo(row);
+                    if (shift > 0)
+                        line[..(width - shift)].CopyTo(row.AsSpan(shift));
+                    else
+                        line[-shift..].CopyTo(row);
                     row.CopyTo(line);
                 }
             for (var m = 0; m < options.FrequencyMasks; m++)
             {
                 var (start, length) = Band(ref rng, height, options.MaxFrequencyMask);
-                for (var c = 0; c < channels; c++) image.Slice(c * plane + start * width, length * width).Clear();
+                for (var c = 0; c < channels; c++)
+                    image.Slice(c * plane + start * width, length * width).Clear();
             }
             for (var m = 0; m < options.TimeMasks; m++)
             {
                 var (start, length) = Band(ref rng, width, options.MaxTimeMask);
-                for (var r = 0; r < channels * height; r++) image.Slice(r * width + start, length).Clear();
+                for (var r = 0; r < channels * height; r++)
+                    image.Slice(r * width + start, length).Clear();
             }
         }
     }

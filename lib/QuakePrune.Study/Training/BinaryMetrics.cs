@@ -14,9 +14,14 @@ public sealed record ConfusionMatrix(long TruePositives, long FalsePositives, lo
     public double Accuracy => Ratio(TruePositives + TrueNegatives, Count);
 
     /// <summary>Rows true class (noise, earthquake), columns predicted class, as sklearn.metrics.confusion_matrix with labels [0, 1].</summary>
-    public long[][] ToArray() => [[TrueNegatives, FalsePositives], [FalseNegatives, TruePositives]];
+    public long[][] ToArray() =>
+        [
+            [TrueNegatives, FalsePositives],
+            [FalseNegatives, TruePositives],
+        ];
 
-    private static double Ratio(long numerator, long denominator) => denominator == 0 ? 0 : (double)numerator / denominator;
+    private static double Ratio(long numerator, long denominator) =>
+        denominator == 0 ? 0 : (double)numerator / denominator;
 }
 
 /// <summary>One point of a ROC curve: the rates when everything scoring at least <see cref="Threshold"/> is called positive.</summary>
@@ -40,17 +45,24 @@ public static class BinaryMetrics
     public static ConfusionMatrix Confusion(IReadOnlyList<long> labels, IReadOnlyList<float> scores, double threshold)
     {
         Check(labels, scores);
-        long tp = 0, fp = 0, tn = 0, fn = 0;
+        long tp = 0,
+            fp = 0,
+            tn = 0,
+            fn = 0;
         for (var i = 0; i < labels.Count; i++)
         {
             var positive = scores[i] >= threshold;
             if (labels[i] == 1)
             {
-                if (positive) tp++;
-                else fn++;
+                if (positive)
+                    tp++;
+                else
+                    fn++;
             }
-            else if (positive) fp++;
-            else tn++;
+            else if (positive)
+                fp++;
+            else
+                tn++;
         }
         return new ConfusionMatrix(tp, fp, tn, fn);
     }
@@ -65,10 +77,11 @@ public static class BinaryMetrics
         var order = Enumerable.Range(0, labels.Count).OrderBy(i => scores[i]).ToArray();
         double positiveRankSum = 0;
         long positives = 0;
-        for (var start = 0; start < order.Length;)
+        for (var start = 0; start < order.Length; )
         {
             var end = start;
-            while (end < order.Length && scores[order[end]] == scores[order[start]]) end++;
+            while (end < order.Length && scores[order[end]] == scores[order[start]])
+                end++;
             // Ranks start..end-1 (0-based) are tied: each gets their average, 1-based.
             var averageRank = (start + 1 + end) / 2.0;
             for (var k = start; k < end; k++)
@@ -80,7 +93,8 @@ public static class BinaryMetrics
             start = end;
         }
         var negatives = labels.Count - positives;
-        if (positives == 0 || negatives == 0) return double.NaN;
+        if (positives == 0 || negatives == 0)
+            return double.NaN;
         return (positiveRankSum - positives * (positives + 1) / 2.0) / ((double)positives * negatives);
     }
 
@@ -92,17 +106,27 @@ public static class BinaryMetrics
     {
         Check(labels, scores);
         var order = Enumerable.Range(0, labels.Count).OrderByDescending(i => scores[i]).ToArray();
-        long positives = labels.Count(l => l == 1), negatives = labels.Count - positives;
+        long positives = labels.Count(l => l == 1),
+            negatives = labels.Count - positives;
         var points = new List<RocPoint> { new(0, 0, double.PositiveInfinity) };
-        long tp = 0, fp = 0;
-        for (var start = 0; start < order.Length;)
+        long tp = 0,
+            fp = 0;
+        for (var start = 0; start < order.Length; )
         {
             var score = scores[order[start]];
             var end = start;
             for (; end < order.Length && scores[order[end]] == score; end++)
-                if (labels[order[end]] == 1) tp++;
-                else fp++;
-            points.Add(new RocPoint(negatives == 0 ? 0 : (double)fp / negatives, positives == 0 ? 0 : (double)tp / positives, score));
+                if (labels[order[end]] == 1)
+                    tp++;
+                else
+                    fp++;
+            points.Add(
+                new RocPoint(
+                    negatives == 0 ? 0 : (double)fp / negatives,
+                    positives == 0 ? 0 : (double)tp / positives,
+                    score
+                )
+            );
             start = end;
         }
         return points;
@@ -117,27 +141,36 @@ public static class BinaryMetrics
     {
         Check(labels, scores);
         long positives = labels.Count(l => l == 1);
-        if (positives == 0) return 0.5;
+        if (positives == 0)
+            return 0.5;
         var distinct = scores.Distinct().OrderByDescending(s => s).ToArray();
         var order = Enumerable.Range(0, labels.Count).OrderByDescending(i => scores[i]).ToArray();
-        long tp = 0, fp = 0;
+        long tp = 0,
+            fp = 0;
         var (bestF1, bestIndex) = (-1.0, 0);
         var k = 0;
         for (var d = 0; d < distinct.Length; d++)
         {
             for (; k < order.Length && scores[order[k]] == distinct[d]; k++)
-                if (labels[order[k]] == 1) tp++;
-                else fp++;
+                if (labels[order[k]] == 1)
+                    tp++;
+                else
+                    fp++;
             var f1 = 2.0 * tp / (2 * tp + fp + (positives - tp));
-            if (f1 > bestF1) (bestF1, bestIndex) = (f1, d);
+            if (f1 > bestF1)
+                (bestF1, bestIndex) = (f1, d);
         }
         var lower = bestIndex + 1 < distinct.Length ? distinct[bestIndex + 1] : 0f;
         return ((double)distinct[bestIndex] + lower) / 2;
     }
 
     /// <summary>Earthquakes binned by SNR (dB; NaN ones skipped): how many, and how many scored at least the threshold.</summary>
-    public static IReadOnlyList<SnrBinAccuracy> AccuracyBySnr(IReadOnlyList<long> labels, IReadOnlyList<float> scores, IReadOnlyList<float> snrDb,
-        double threshold)
+    public static IReadOnlyList<SnrBinAccuracy> AccuracyBySnr(
+        IReadOnlyList<long> labels,
+        IReadOnlyList<float> scores,
+        IReadOnlyList<float> snrDb,
+        double threshold
+    )
     {
         Check(labels, scores);
         if (snrDb.Count != labels.Count)
@@ -148,18 +181,22 @@ public static class BinaryMetrics
         var correct = new int[bins];
         for (var i = 0; i < labels.Count; i++)
         {
-            if (labels[i] != 1 || !float.IsFinite(snrDb[i])) continue;
+            if (labels[i] != 1 || !float.IsFinite(snrDb[i]))
+                continue;
             var bin = 0;
-            while (bin < edges.Count && snrDb[i] >= edges[bin]) bin++;
+            while (bin < edges.Count && snrDb[i] >= edges[bin])
+                bin++;
             counts[bin]++;
-            if (scores[i] >= threshold) correct[bin]++;
+            if (scores[i] >= threshold)
+                correct[bin]++;
         }
         var result = new List<SnrBinAccuracy>(bins);
         for (var b = 0; b < bins; b++)
         {
             var low = b == 0 ? double.NegativeInfinity : edges[b - 1];
             var high = b == edges.Count ? double.PositiveInfinity : edges[b];
-            var name = b == 0 ? FormattableString.Invariant($"<{high:0.##}")
+            var name =
+                b == 0 ? FormattableString.Invariant($"<{high:0.##}")
                 : b == edges.Count ? FormattableString.Invariant($">={low:0.##}")
                 : FormattableString.Invariant($"{low:0.##}-{high:0.##}");
             result.Add(new SnrBinAccuracy(name, low, high, counts[b], correct[b]));
@@ -173,8 +210,12 @@ public static class BinaryMetrics
             throw new ArgumentException($"metrics: {labels.Count} labels but {scores.Count} scores");
         for (var i = 0; i < labels.Count; i++)
         {
-            if (labels[i] is not (0 or 1)) throw new ArgumentException($"metrics: label {labels[i]} at row {i} is neither 0 (noise) nor 1 (earthquake)");
-            if (float.IsNaN(scores[i])) throw new ArgumentException($"metrics: score at row {i} is NaN");
+            if (labels[i] is not (0 or 1))
+                throw new ArgumentException(
+                    $"metrics: label {labels[i]} at row {i} is neither 0 (noise) nor 1 (earthquake)"
+                );
+            if (float.IsNaN(scores[i]))
+                throw new ArgumentException($"metrics: score at row {i} is NaN");
         }
     }
 }

@@ -53,45 +53,83 @@ public sealed class DistributedContext : IDisposable
     /// The context the environment describes, or null for a single process (no WORLD_SIZE, or 1). A missing or malformed
     /// variable is named. <paramref name="device"/> picks the backend: NCCL for CUDA, gloo otherwise.
     /// </summary>
-    public static DistributedContext? FromEnvironment(Device device, Func<string, string?>? environment = null, TimeSpan? timeout = null)
+    public static DistributedContext? FromEnvironment(
+        Device device,
+        Func<string, string?>? environment = null,
+        TimeSpan? timeout = null
+    )
     {
         environment ??= Environment.GetEnvironmentVariable;
-        if (environment("WORLD_SIZE") is not { Length: > 0 } worldText) return null;
+        if (environment("WORLD_SIZE") is not { Length: > 0 } worldText)
+            return null;
         var world = Number(environment, "WORLD_SIZE", worldText, 1, int.MaxValue);
-        if (world == 1) return null;
+        if (world == 1)
+            return null;
         var rank = Number(environment, "RANK", environment("RANK"), 0, world - 1);
-        var localRank = environment("LOCAL_RANK") is { Length: > 0 } local ? Number(environment, "LOCAL_RANK", local, 0, world - 1) : rank;
-        var address = environment("MASTER_ADDR") is { Length: > 0 } a ? a
-            : throw new ArgumentException($"distributed: WORLD_SIZE is {world} but MASTER_ADDR (the host of rank 0's store) is not set");
+        var localRank = environment("LOCAL_RANK") is { Length: > 0 } local
+            ? Number(environment, "LOCAL_RANK", local, 0, world - 1)
+            : rank;
+        var address = environment("MASTER_ADDR") is { Length: > 0 } a
+            ? a
+            : throw new ArgumentException(
+                $"distributed: WORLD_SIZE is {world} but MASTER_ADDR (the host of rank 0's store) is not set"
+            );
         var port = Number(environment, "MASTER_PORT", environment("MASTER_PORT"), 1, 65535);
         // Under torchrun's static rendezvous its agent hosts the store and every rank is a client, with keys under a prefix.
-        var agentStore = environment("TORCHELASTIC_USE_AGENT_STORE") == "True"
-            ? $"/worker/attempt_{environment("TORCHELASTIC_RESTART_COUNT") ?? "0"}"
-            : null;
-        return Connect(address, port, rank, world, localRank, device, environment("GLOO_SOCKET_IFNAME"), timeout ?? DefaultTimeout, agentStore);
+        var agentStore =
+            environment("TORCHELASTIC_USE_AGENT_STORE") == "True"
+                ? $"/worker/attempt_{environment("TORCHELASTIC_RESTART_COUNT") ?? "0"}"
+                : null;
+        return Connect(
+            address,
+            port,
+            rank,
+            world,
+            localRank,
+            device,
+            environment("GLOO_SOCKET_IFNAME"),
+            timeout ?? DefaultTimeout,
+            agentStore
+        );
     }
 
     /// <summary>
     /// Joins the group: rank 0 hosts the store on <paramref name="address"/>:<paramref name="port"/>, the others connect to it;
     /// with <paramref name="agentPrefix"/>, another process (torchrun's agent) hosts it and every rank uses keys under the prefix.
     /// </summary>
-    public static DistributedContext Connect(string address, int port, int rank, int world, int localRank, Device device, string? interfaceName, TimeSpan timeout,
-        string? agentPrefix = null)
+    public static DistributedContext Connect(
+        string address,
+        int port,
+        int rank,
+        int world,
+        int localRank,
+        Device device,
+        string? interfaceName,
+        TimeSpan timeout,
+        string? agentPrefix = null
+    )
     {
         using var tcp = Store.Tcp(address, port, world, rank == 0 && agentPrefix is null, timeout);
         using var store = agentPrefix is null ? null : tcp.WithPrefix(agentPrefix);
         // On one machine (a loopback master) gloo stays on the loopback too; across machines it uses the interface, or the host's address.
         var loopback = address is "127.0.0.1" or "localhost" or "::1";
-        var group = device.type == DeviceType.CUDA
-            ? ProcessGroup.Nccl(store ?? tcp, rank, world, timeout)
-            : ProcessGroup.Gloo(store ?? tcp, rank, world, timeout, interfaceName, loopback ? address : null);
+        var group =
+            device.type == DeviceType.CUDA
+                ? ProcessGroup.Nccl(store ?? tcp, rank, world, timeout)
+                : ProcessGroup.Gloo(store ?? tcp, rank, world, timeout, interfaceName, loopback ? address : null);
         return new DistributedContext(group, localRank);
     }
 
     private static int Number(Func<string, string?> environment, string name, string? text, int min, int max)
     {
-        if (text is null) throw new ArgumentException($"distributed: WORLD_SIZE is {environment("WORLD_SIZE")} but {name} is not set");
-        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
+        if (text is null)
+            throw new ArgumentException(
+                $"distributed: WORLD_SIZE is {environment("WORLD_SIZE")} but {name} is not set"
+            );
+        return
+            int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+            && value >= min
+            && value <= max
             ? value
             : throw new ArgumentException($"distributed: {name}='{text}' is not a whole number in {min}..{max}");
     }
@@ -107,7 +145,8 @@ public sealed class DistributedContext : IDisposable
         parameters = model.parameters().Where(p => p.requires_grad).ToArray();
         bufferTensors = model.buffers().ToArray();
         using var all = new FlatBuckets([.. model.parameters(), .. bufferTensors], BucketBytes);
-        using (no_grad()) all.Exchange([.. model.parameters(), .. bufferTensors], flat => group.Broadcast(flat), 1);
+        using (no_grad())
+            all.Exchange([.. model.parameters(), .. bufferTensors], flat => group.Broadcast(flat), 1);
         gradients = new FlatBuckets(parameters, BucketBytes);
         buffers = new FlatBuckets(bufferTensors, BucketBytes);
     }
@@ -115,12 +154,15 @@ public sealed class DistributedContext : IDisposable
     /// <summary>Replaces each parameter's gradient by its mean over the ranks. Every parameter must have one (DDP's default).</summary>
     public void AverageGradients()
     {
-        var attached = gradients ?? throw new InvalidOperationException("distributed: attach the model before averaging its gradients");
+        var attached = gradients
+            ?? throw new InvalidOperationException("distributed: attach the model before averaging its gradients");
         using var scope = NewDisposeScope();
         var grads = new Tensor[parameters.Length];
         for (var i = 0; i < parameters.Length; i++)
-            grads[i] = parameters[i].grad ?? throw new InvalidOperationException(
-                $"distributed: parameter {i} ({string.Join("x", parameters[i].shape)}) has no gradient this step; every parameter must take part in every step");
+            grads[i] = parameters[i].grad
+                ?? throw new InvalidOperationException(
+                    $"distributed: parameter {i} ({string.Join("x", parameters[i].shape)}) has no gradient this step; every parameter must take part in every step"
+                );
         var clock = System.Diagnostics.Stopwatch.StartNew();
         attached.Exchange(grads, group.AllReduceSum, 1.0 / WorldSize);
         AllReduceSeconds += clock.Elapsed.TotalSeconds;
@@ -129,8 +171,10 @@ public sealed class DistributedContext : IDisposable
     /// <summary>Copies rank 0's buffers (batch norm's running statistics) to every rank.</summary>
     public void SyncBuffers()
     {
-        if (buffers is null) return;
-        using (no_grad()) buffers.Exchange(bufferTensors, flat => group.Broadcast(flat), 1);
+        if (buffers is null)
+            return;
+        using (no_grad())
+            buffers.Exchange(bufferTensors, flat => group.Broadcast(flat), 1);
     }
 
     /// <summary>The sums of <paramref name="values"/> over the ranks (an epoch's loss, counts), in double precision.</summary>
@@ -179,7 +223,8 @@ internal sealed class FlatBuckets : IDisposable
         (ScalarType, Device)? kind = null;
         void Close()
         {
-            if (members.Count == 0) return;
+            if (members.Count == 0)
+                return;
             var flat = empty([used], kind!.Value.Item1, kind.Value.Item2).DetachFromDisposeScope();
             buckets.Add((flat, members));
             members = [];
@@ -188,7 +233,8 @@ internal sealed class FlatBuckets : IDisposable
         for (var i = 0; i < tensors.Count; i++)
         {
             var (count, type, device) = (tensors[i].numel(), tensors[i].dtype, tensors[i].device);
-            if (kind != (type, device) || (used + count) * ElementSize(type) > capBytes) Close();
+            if (kind != (type, device) || (used + count) * ElementSize(type) > capBytes)
+                Close();
             kind = (type, device);
             members.Add((i, used, count));
             used += count;
@@ -202,16 +248,20 @@ internal sealed class FlatBuckets : IDisposable
         using var scope = NewDisposeScope();
         foreach (var (flat, members) in buckets)
         {
-            foreach (var (index, offset, count) in members) flat.narrow(0, offset, count).copy_(tensors[index].reshape(-1));
+            foreach (var (index, offset, count) in members)
+                flat.narrow(0, offset, count).copy_(tensors[index].reshape(-1));
             collective(flat);
-            if (scale != 1) flat.mul_(scale);
-            foreach (var (index, offset, count) in members) tensors[index].copy_(flat.narrow(0, offset, count).view(tensors[index].shape));
+            if (scale != 1)
+                flat.mul_(scale);
+            foreach (var (index, offset, count) in members)
+                tensors[index].copy_(flat.narrow(0, offset, count).view(tensors[index].shape));
         }
     }
 
     public void Dispose()
     {
-        foreach (var (flat, _) in buckets) flat.Dispose();
+        foreach (var (flat, _) in buckets)
+            flat.Dispose();
         buckets.Clear();
     }
 }

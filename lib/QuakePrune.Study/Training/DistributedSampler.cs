@@ -18,19 +18,27 @@ namespace QuakePrune.Training;
 public static class DistributedSampler
 {
     /// <summary>The global batch split over the ranks; refused (naming both) when it does not divide.</summary>
-    public static int LocalBatch(int batchSize, int world) => batchSize % world == 0
-        ? batchSize / world
-        : throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-            $"train: --batch {batchSize} does not split evenly over {world} processes (the world size); give a multiple of {world}"));
+    public static int LocalBatch(int batchSize, int world) =>
+        batchSize % world == 0
+            ? batchSize / world
+            : throw new ArgumentException(
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"train: --batch {batchSize} does not split evenly over {world} processes (the world size); give a multiple of {world}"
+                )
+            );
 
     /// <summary>Rank <paramref name="rank"/>'s rows of <paramref name="order"/>, in order.</summary>
     public static int[] Shard(int[] order, int rank, int world)
     {
-        if (world < 1 || rank < 0 || rank >= world) throw new ArgumentOutOfRangeException(nameof(rank), $"rank {rank} of {world}");
-        if (order.Length == 0) return [];
+        if (world < 1 || rank < 0 || rank >= world)
+            throw new ArgumentOutOfRangeException(nameof(rank), $"rank {rank} of {world}");
+        if (order.Length == 0)
+            return [];
         var perRank = (order.Length + world - 1) / world;
         var shard = new int[perRank];
-        for (var k = 0; k < perRank; k++) shard[k] = order[(rank + k * world) % order.Length];
+        for (var k = 0; k < perRank; k++)
+            shard[k] = order[(rank + k * world) % order.Length];
         return shard;
     }
 
@@ -46,7 +54,15 @@ public static class DistributedSampler
     /// This rank's batches of one shuffled pass over <paramref name="split"/> (<paramref name="batchSize"/> is the global
     /// batch), the next batch read on a background task while the caller trains on this one.
     /// </summary>
-    public static IEnumerable<HostBatch> Batches(IImageDataSet data, string split, int batchSize, ulong seed, int epoch, int rank, int world)
+    public static IEnumerable<HostBatch> Batches(
+        IImageDataSet data,
+        string split,
+        int batchSize,
+        ulong seed,
+        int epoch,
+        int rank,
+        int world
+    )
     {
         var local = LocalBatch(batchSize, world);
         var shard = Shard(EpochOrder.Shuffle(data.IndicesOf(split), seed, epoch), rank, world);

@@ -16,7 +16,8 @@ public sealed record DevScoreRule(string Counter, bool HigherIsBetter, double St
 /// dev scoring, history row and checkpoint notes), and the counters of its own that a resumed run needs back.
 /// </summary>
 /// <typeparam name="TScored">One epoch trained and scored on dev, as the trainer keeps it until its history row is made.</typeparam>
-public interface IEpochTrainer<TScored, out TRecord> where TScored : class
+public interface IEpochTrainer<TScored, out TRecord>
+    where TScored : class
 {
     /// <summary>One pass over the train split (at epoch index <paramref name="epoch"/>), then the dev split scored; null when cancelled.</summary>
     TScored? TrainAndScore(int epoch);
@@ -37,7 +38,13 @@ public interface IEpochTrainer<TScored, out TRecord> where TScored : class
 }
 
 /// <summary>How an <see cref="EpochLoop"/> ended: the rows of every finished epoch and the kept one.</summary>
-public sealed record EpochLoopResult<TRecord>(IReadOnlyList<TRecord> History, int BestEpoch, double BestScore, bool EarlyStopped, bool Interrupted);
+public sealed record EpochLoopResult<TRecord>(
+    IReadOnlyList<TRecord> History,
+    int BestEpoch,
+    double BestScore,
+    bool EarlyStopped,
+    bool Interrupted
+);
 
 /// <summary>
 /// The resumable epoch loop both trainers run (<see cref="Trainer"/>, <c>Picking.WaveformTrainer</c>): it owns the run's folder
@@ -66,7 +73,9 @@ public sealed class EpochLoop
     public static void UseDevice(TrainingRunOptions options)
     {
         if (options.Device.type == DeviceType.CUDA && !cuda.is_available())
-            throw new InvalidOperationException("train: --device cuda, but libtorch sees no CUDA device (a CPU-only libtorch or no GPU)");
+            throw new InvalidOperationException(
+                "train: --device cuda, but libtorch sees no CUDA device (a CPU-only libtorch or no GPU)"
+            );
         set_num_threads(options.Threads ?? Environment.ProcessorCount);
         // Without it glibc maps and page-faults fresh pages for every step's activations (~3x slower steps on 2 cores).
         keep_freed_cpu_memory();
@@ -89,9 +98,18 @@ public sealed class EpochLoop
     /// cancelled; a resumed run first loads its state (refused when <paramref name="fingerprint"/> differs) and history.
     /// The optimisers' state is freed at the end.
     /// </summary>
-    public EpochLoopResult<TRecord> Run<TScored, TRecord>(Network model, IReadOnlyList<(string Name, optim.Optimizer Optimizer)> groups, ModelInfo info,
-        string fingerprint, DevScoreRule rule, HistoryFile<TRecord> historyFile, IEpochTrainer<TScored, TRecord> trainer, Action<TRecord>? onEpoch)
-        where TScored : class where TRecord : EpochRow
+    public EpochLoopResult<TRecord> Run<TScored, TRecord>(
+        Network model,
+        IReadOnlyList<(string Name, optim.Optimizer Optimizer)> groups,
+        ModelInfo info,
+        string fingerprint,
+        DevScoreRule rule,
+        HistoryFile<TRecord> historyFile,
+        IEpochTrainer<TScored, TRecord> trainer,
+        Action<TRecord>? onEpoch
+    )
+        where TScored : class
+        where TRecord : EpochRow
     {
         var progress = new Progress { BestScore = rule.Start };
         var history = new List<TRecord>();
@@ -100,7 +118,8 @@ public sealed class EpochLoop
             var counters = TrainingState.Load(StatePath, model, groups, fingerprint);
             progress = Progress.From(counters, rule);
             trainer.ReadCounters(counters);
-            if (File.Exists(HistoryPath)) history = historyFile.Read(HistoryPath).Where(r => r.Epoch <= progress.Epochs).ToList();
+            if (File.Exists(HistoryPath))
+                history = historyFile.Read(HistoryPath).Where(r => r.Epoch <= progress.Epochs).ToList();
         }
         var distributed = options.Distributed;
         distributed?.Attach(model);
@@ -129,7 +148,8 @@ public sealed class EpochLoop
                 if (best)
                 {
                     var notes = trainer.KeepBest(scored, epoch + 1, info);
-                    if (writes) Checkpoint.Save(model, notes, ModelPath);
+                    if (writes)
+                        Checkpoint.Save(model, notes, ModelPath);
                     progress = progress with { BestScore = score, BestEpoch = epoch + 1, EpochsWithoutImprovement = 0 };
                 }
                 else
@@ -137,7 +157,8 @@ public sealed class EpochLoop
                     progress = progress with { EpochsWithoutImprovement = progress.EpochsWithoutImprovement + 1 };
                     trainer.Stalled(progress.EpochsWithoutImprovement);
                 }
-                if (options.Patience > 0 && progress.EpochsWithoutImprovement >= options.Patience) progress = progress with { EarlyStopped = true };
+                if (options.Patience > 0 && progress.EpochsWithoutImprovement >= options.Patience)
+                    progress = progress with { EarlyStopped = true };
 
                 var record = trainer.Record(scored, epoch + 1, epochClock.Elapsed.TotalSeconds, best);
                 history.Add(record);
@@ -155,9 +176,16 @@ public sealed class EpochLoop
         }
         finally
         {
-            foreach (var (_, optimizer) in groups) optimizer.DisposeState();
+            foreach (var (_, optimizer) in groups)
+                optimizer.DisposeState();
         }
-        return new EpochLoopResult<TRecord>(history, progress.BestEpoch, progress.BestScore, progress.EarlyStopped, interrupted);
+        return new EpochLoopResult<TRecord>(
+            history,
+            progress.BestEpoch,
+            progress.BestScore,
+            progress.EarlyStopped,
+            interrupted
+        );
     }
 
     /// <summary>The counters every run saves in its state and a resumed run picks up.</summary>
@@ -169,22 +197,24 @@ public sealed class EpochLoop
         public int EpochsWithoutImprovement { get; init; }
         public bool EarlyStopped { get; init; }
 
-        public Dictionary<string, string> ToCounters(DevScoreRule rule) => new()
-        {
-            ["epochs"] = TrainingState.Format(Epochs),
-            [rule.Counter] = TrainingState.Format(BestScore),
-            ["best_epoch"] = TrainingState.Format(BestEpoch),
-            ["epochs_without_improvement"] = TrainingState.Format(EpochsWithoutImprovement),
-            ["early_stopped"] = TrainingState.Format(EarlyStopped),
-        };
+        public Dictionary<string, string> ToCounters(DevScoreRule rule) =>
+            new()
+            {
+                ["epochs"] = TrainingState.Format(Epochs),
+                [rule.Counter] = TrainingState.Format(BestScore),
+                ["best_epoch"] = TrainingState.Format(BestEpoch),
+                ["epochs_without_improvement"] = TrainingState.Format(EpochsWithoutImprovement),
+                ["early_stopped"] = TrainingState.Format(EarlyStopped),
+            };
 
-        public static Progress From(TrainingState.Counters c, DevScoreRule rule) => new()
-        {
-            Epochs = c.Int("epochs"),
-            BestScore = c.Double(rule.Counter),
-            BestEpoch = c.Int("best_epoch"),
-            EpochsWithoutImprovement = c.Int("epochs_without_improvement"),
-            EarlyStopped = c.Bool("early_stopped"),
-        };
+        public static Progress From(TrainingState.Counters c, DevScoreRule rule) =>
+            new()
+            {
+                Epochs = c.Int("epochs"),
+                BestScore = c.Double(rule.Counter),
+                BestEpoch = c.Int("best_epoch"),
+                EpochsWithoutImprovement = c.Int("epochs_without_improvement"),
+                EarlyStopped = c.Bool("early_stopped"),
+            };
     }
 }

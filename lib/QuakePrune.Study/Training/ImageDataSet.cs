@@ -53,19 +53,39 @@ public sealed class InMemoryImageDataSet : IImageDataSet
 {
     private readonly float[] images;
 
-    public InMemoryImageDataSet(float[] images, int channels, int height, int width, IReadOnlyList<long> labels, IReadOnlyList<string> splits,
-        IReadOnlyList<string>? traceNames = null, IReadOnlyList<float>? snrDb = null, SpectrogramSettings? settings = null, string source = "memory")
+    public InMemoryImageDataSet(
+        float[] images,
+        int channels,
+        int height,
+        int width,
+        IReadOnlyList<long> labels,
+        IReadOnlyList<string> splits,
+        IReadOnlyList<string>? traceNames = null,
+        IReadOnlyList<float>? snrDb = null,
+        SpectrogramSettings? settings = null,
+        string source = "memory"
+    )
     {
         var count = labels.Count;
-        if (channels < 1 || height < 1 || width < 1) throw new ArgumentException($"{source}: image shape {channels}x{height}x{width} is not positive");
+        if (channels < 1 || height < 1 || width < 1)
+            throw new ArgumentException($"{source}: image shape {channels}x{height}x{width} is not positive");
         if (images.Length != (long)count * channels * height * width)
-            throw new ArgumentException($"{source}: {images.Length} values are not {count} images of {channels}x{height}x{width}");
-        if (splits.Count != count) throw new ArgumentException($"{source}: {splits.Count} splits for {count} labels");
-        if (traceNames is not null && traceNames.Count != count) throw new ArgumentException($"{source}: {traceNames.Count} trace names for {count} labels");
-        if (snrDb is not null && snrDb.Count != count) throw new ArgumentException($"{source}: {snrDb.Count} SNR values for {count} labels");
+            throw new ArgumentException(
+                $"{source}: {images.Length} values are not {count} images of {channels}x{height}x{width}"
+            );
+        if (splits.Count != count)
+            throw new ArgumentException($"{source}: {splits.Count} splits for {count} labels");
+        if (traceNames is not null && traceNames.Count != count)
+            throw new ArgumentException($"{source}: {traceNames.Count} trace names for {count} labels");
+        if (snrDb is not null && snrDb.Count != count)
+            throw new ArgumentException($"{source}: {snrDb.Count} SNR values for {count} labels");
         if (Array.FindIndex(images, v => !float.IsFinite(v)) is var bad and >= 0)
-            throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"{source}: image {bad / (channels * height * width)} holds {images[bad]}; a data set holds finite pixels only"));
+            throw new ArgumentException(
+                string.Create(
+                    System.Globalization.CultureInfo.InvariantCulture,
+                    $"{source}: image {bad / (channels * height * width)} holds {images[bad]}; a data set holds finite pixels only"
+                )
+            );
         this.images = images;
         (Channels, Height, Width) = (channels, height, width);
         Labels = labels;
@@ -97,13 +117,15 @@ public sealed class InMemoryImageDataSet : IImageDataSet
         hash.AppendData(MemoryMarshal.AsBytes(images.AsSpan()));
         hash.AppendData(MemoryMarshal.AsBytes(Labels.ToArray().AsSpan()));
         // Each split name ends in a NUL, so that moving a character from one name to the next changes the hash.
-        foreach (var split in Splits) hash.AppendData(Encoding.UTF8.GetBytes(split + "\0"));
+        foreach (var split in Splits)
+            hash.AppendData(Encoding.UTF8.GetBytes(split + "\0"));
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     public IEnumerable<HostBatch> Batches(string split, int batchSize, bool shuffle, ulong seed, int epoch)
     {
-        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be at least 1");
+        if (batchSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be at least 1");
         var rows = IndicesOf(split);
         var order = shuffle ? EpochOrder.Shuffle(rows, seed, epoch) : rows;
         for (var start = 0; start < order.Length; start += batchSize)
@@ -119,15 +141,19 @@ public sealed class InMemoryImageDataSet : IImageDataSet
     {
         var length = Channels * Height * Width;
         if (destination.Length != rows.Count * length)
-            throw new ArgumentException($"{Source}: {rows.Count} images need {rows.Count * length} values; the destination holds {destination.Length}");
+            throw new ArgumentException(
+                $"{Source}: {rows.Count} images need {rows.Count * length} values; the destination holds {destination.Length}"
+            );
         for (var k = 0; k < rows.Count; k++)
         {
-            if (rows[k] < 0 || rows[k] >= Labels.Count) throw new ArgumentOutOfRangeException(nameof(rows), $"{Source}: row {rows[k]} is outside 0..{Labels.Count - 1}");
+            if (rows[k] < 0 || rows[k] >= Labels.Count)
+                throw new ArgumentOutOfRangeException(
+                    nameof(rows),
+                    $"{Source}: row {rows[k]} is outside 0..{Labels.Count - 1}"
+                );
             images.AsSpan(rows[k] * length, length).CopyTo(destination.Slice(k * length, length));
         }
     }
 
-    public void Dispose()
-    {
-    }
+    public void Dispose() { }
 }

@@ -14,11 +14,24 @@ public static class ModelEvaluation
     }
 
     /// <summary>Scores <paramref name="split"/> with the threshold chosen on dev (else the one the checkpoint stores).</summary>
-    public static EvaluationReport Evaluate(LoadedModel loaded, IImageDataSet data, string split, string modelName, int batchSize = 64)
+    public static EvaluationReport Evaluate(
+        LoadedModel loaded,
+        IImageDataSet data,
+        string split,
+        string modelName,
+        int batchSize = 64
+    )
     {
         RequireInput(loaded, data);
         using var classifier = new FastClassifier(loaded.Model, loaded.Info.InputSize);
-        return Evaluation.Evaluate(classifier, data, split, modelName, Evaluation.StoredThreshold(loaded.Info.Notes), batchSize);
+        return Evaluation.Evaluate(
+            classifier,
+            data,
+            split,
+            modelName,
+            Evaluation.StoredThreshold(loaded.Info.Notes),
+            batchSize
+        );
     }
 
     /// <summary>Refuses images of another shape than the model's input, naming both.</summary>
@@ -27,6 +40,7 @@ public static class ModelEvaluation
         var (channels, size) = (model.Model.Graph.InChannels, model.Info.InputSize);
         if (data.Channels != channels || data.Height != size.Height || data.Width != size.Width)
             throw new InvalidDataException(
-                $"{data.Source}: images are {data.Channels}x{data.Height}x{data.Width} but the model takes {channels}x{size}");
+                $"{data.Source}: images are {data.Channels}x{data.Height}x{data.Width} but the model takes {channels}x{size}"
+            );
     }
 }

@@ -21,12 +21,19 @@ public static class Resumption
         if (File.Exists(Path.Combine(directory, Trainer.StateFileName)))
             return resume
                 ? true
-                : throw new IOException($"train: '{directory}' already holds a run ({Trainer.StateFileName}); continue it with --resume or choose another output directory");
-        if (!resume) return false;
-        var kept = new[] { Trainer.ModelFileName, Trainer.HistoryFileName }.Where(name => File.Exists(Path.Combine(directory, name))).ToArray();
+                : throw new IOException(
+                    $"train: '{directory}' already holds a run ({Trainer.StateFileName}); continue it with --resume or choose another output directory"
+                );
+        if (!resume)
+            return false;
+        var kept = new[] { Trainer.ModelFileName, Trainer.HistoryFileName }
+            .Where(name => File.Exists(Path.Combine(directory, name)))
+            .ToArray();
         if (kept.Length > 0)
-            throw new IOException($"train: '{directory}' holds a run ({string.Join(", ", kept)}) but no training state ({Trainer.StateFileName}); " +
-                                  "nothing to resume: use --overwrite instead of --resume to start again, or train into another folder");
+            throw new IOException(
+                $"train: '{directory}' holds a run ({string.Join(", ", kept)}) but no training state ({Trainer.StateFileName}); "
+                    + "nothing to resume: use --overwrite instead of --resume to start again, or train into another folder"
+            );
         return false;
     }
 
@@ -42,11 +49,19 @@ public static class Resumption
         Span<byte> length = stackalloc byte[sizeof(long)];
         foreach (var path in files)
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            using var stream = new FileStream(
+                path,
+                FileMode.Open,
+                FileAccess.Read,
+                FileShare.Read,
+                1,
+                FileOptions.SequentialScan
+            );
             BinaryPrimitives.WriteInt64LittleEndian(length, stream.Length);
             hash.AppendData(length);
             int read;
-            while ((read = stream.Read(buffer)) > 0) hash.AppendData(buffer, 0, read);
+            while ((read = stream.Read(buffer)) > 0)
+                hash.AppendData(buffer, 0, read);
         }
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }

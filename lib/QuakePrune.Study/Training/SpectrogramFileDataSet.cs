@@ -29,7 +29,16 @@ public sealed class SpectrogramFileDataSet(SpectrogramFile file) : IImageDataSet
 
     public IEnumerable<HostBatch> Batches(string split, int batchSize, bool shuffle, ulong seed, int epoch)
     {
-        var loader = new SpectrogramLoader(File, new SpectrogramLoaderOptions { Split = split, BatchSize = batchSize, Shuffle = shuffle, Seed = seed });
+        var loader = new SpectrogramLoader(
+            File,
+            new SpectrogramLoaderOptions
+            {
+                Split = split,
+                BatchSize = batchSize,
+                Shuffle = shuffle,
+                Seed = seed,
+            }
+        );
         foreach (var batch in loader.Epoch(epoch))
             yield return new HostBatch(batch.Images, batch.Labels, batch.Indices, batch.Count);
     }

@@ -14,7 +14,8 @@ public static class SpectrogramNotes
     /// <exception cref="InvalidDataException">The notes under the prefix are not settings.</exception>
     public static SpectrogramSettings? Spectrogram(this ModelInfo info)
     {
-        if (!info.Notes.Keys.Any(IsSpectrogramKey)) return null;
+        if (!info.Notes.Keys.Any(IsSpectrogramKey))
+            return null;
         try
         {
             return SpectrogramSettings.FromMap(info.Notes, ModelInfo.SpectrogramPrefix);
@@ -30,9 +31,11 @@ public static class SpectrogramNotes
     {
         var notes = info.Notes.Where(kv => !IsSpectrogramKey(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
         if (settings is not null)
-            foreach (var (key, value) in settings.ToMap(ModelInfo.SpectrogramPrefix)) notes[key] = value;
+            foreach (var (key, value) in settings.ToMap(ModelInfo.SpectrogramPrefix))
+                notes[key] = value;
         return info with { Notes = notes };
     }
 
-    private static bool IsSpectrogramKey(string key) => key.StartsWith(ModelInfo.SpectrogramPrefix, StringComparison.Ordinal);
+    private static bool IsSpectrogramKey(string key) =>
+        key.StartsWith(ModelInfo.SpectrogramPrefix, StringComparison.Ordinal);
 }

@@ -1,6 +1,10 @@
 namespace QuakePrune.Training;
 
-public enum OptimizerKind { Sgd, AdamW }
+public enum OptimizerKind
+{
+    Sgd,
+    AdamW,
+}
 
 /// <summary>Random changes to training images: a time shift and SpecAugment-style masks, drawn from (seed, epoch, step).</summary>
 public sealed record AugmentOptions
@@ -20,9 +24,12 @@ public sealed record AugmentOptions
 
     public void Validate()
     {
-        if (MaxTimeShift is < 0 or >= 1) throw new ArgumentException($"augment: time shift {MaxTimeShift} must be in [0, 1)");
-        if (MaxFrequencyMask is < 0 or > 1 || MaxTimeMask is < 0 or > 1) throw new ArgumentException("augment: mask fractions must be in [0, 1]");
-        if (FrequencyMasks < 0 || TimeMasks < 0) throw new ArgumentException("augment: mask counts must not be negative");
+        if (MaxTimeShift is < 0 or >= 1)
+            throw new ArgumentException($"augment: time shift {MaxTimeShift} must be in [0, 1)");
+        if (MaxFrequencyMask is < 0 or > 1 || MaxTimeMask is < 0 or > 1)
+            throw new ArgumentException("augment: mask fractions must be in [0, 1]");
+        if (FrequencyMasks < 0 || TimeMasks < 0)
+            throw new ArgumentException("augment: mask counts must not be negative");
     }
 }
 
@@ -74,30 +81,74 @@ public sealed record TrainOptions : TrainingRunOptions
     public void Validate()
     {
         ValidateRun();
-        if (!(PeakLearningRate > 0 && double.IsFinite(PeakLearningRate))) throw new ArgumentException($"train: learning rate must be positive, got {PeakLearningRate}");
-        if (!(MinLearningRate >= 0 && MinLearningRate <= PeakLearningRate)) throw new ArgumentException($"train: min learning rate {MinLearningRate} must be in [0, lr]");
-        if (!(Momentum is >= 0 and < 1)) throw new ArgumentException($"train: momentum must be in [0, 1), got {Momentum}");
-        if (Nesterov && (Optimizer != OptimizerKind.Sgd || Momentum == 0)) throw new ArgumentException("train: Nesterov needs SGD with momentum");
-        if (!(EffectiveWeightDecay >= 0 && double.IsFinite(EffectiveWeightDecay))) throw new ArgumentException($"train: weight decay must be a finite number, not negative, got {EffectiveWeightDecay}");
-        if (!(LabelSmoothing is >= 0 and < 1)) throw new ArgumentException($"train: label smoothing must be in [0, 1), got {LabelSmoothing}");
-        if (ClassWeights is not null && (ClassWeights.Length != 2 || ClassWeights.Any(w => !(w > 0 && double.IsFinite(w)))))
+        if (!(PeakLearningRate > 0 && double.IsFinite(PeakLearningRate)))
+            throw new ArgumentException($"train: learning rate must be positive, got {PeakLearningRate}");
+        if (!(MinLearningRate >= 0 && MinLearningRate <= PeakLearningRate))
+            throw new ArgumentException($"train: min learning rate {MinLearningRate} must be in [0, lr]");
+        if (!(Momentum is >= 0 and < 1))
+            throw new ArgumentException($"train: momentum must be in [0, 1), got {Momentum}");
+        if (Nesterov && (Optimizer != OptimizerKind.Sgd || Momentum == 0))
+            throw new ArgumentException("train: Nesterov needs SGD with momentum");
+        if (!(EffectiveWeightDecay >= 0 && double.IsFinite(EffectiveWeightDecay)))
+            throw new ArgumentException(
+                $"train: weight decay must be a finite number, not negative, got {EffectiveWeightDecay}"
+            );
+        if (!(LabelSmoothing is >= 0 and < 1))
+            throw new ArgumentException($"train: label smoothing must be in [0, 1), got {LabelSmoothing}");
+        if (
+            ClassWeights is not null
+            && (ClassWeights.Length != 2 || ClassWeights.Any(w => !(w > 0 && double.IsFinite(w))))
+        )
             throw new ArgumentException("train: class weights must be two positive numbers (noise, earthquake)");
-        if (ClassWeights is not null && BalancedClassWeights) throw new ArgumentException("train: give class weights or balanced, not both");
-        if (Init is not null && Architecture is not null) throw new ArgumentException("train: give an initial checkpoint or an architecture, not both");
-        if (Hidden < 0) throw new ArgumentException($"train: hidden width must not be negative, got {Hidden}");
+        if (ClassWeights is not null && BalancedClassWeights)
+            throw new ArgumentException("train: give class weights or balanced, not both");
+        if (Init is not null && Architecture is not null)
+            throw new ArgumentException("train: give an initial checkpoint or an architecture, not both");
+        if (Hidden < 0)
+            throw new ArgumentException($"train: hidden width must not be negative, got {Hidden}");
         Augment?.Validate();
     }
 }
 
 /// <summary>Where a run is within an epoch.</summary>
-public readonly record struct StepProgress(int Epoch, int Epochs, int Step, int Steps, double Loss, double Accuracy, double ImagesPerSecond, double LearningRate);
+public readonly record struct StepProgress(
+    int Epoch,
+    int Epochs,
+    int Step,
+    int Steps,
+    double Loss,
+    double Accuracy,
+    double ImagesPerSecond,
+    double LearningRate
+);
 
 /// <summary>One row of a classifier's history.csv (<see cref="History"/>): dev accuracy, precision, recall and F1 at 0.5.</summary>
 public sealed record EpochRecord(
-    int Epoch, double LearningRate, double TrainLoss, double TrainAccuracy, double DevLoss, double DevAccuracy, double DevPrecision,
-    double DevRecall, double DevF1, double ImagesPerSecond, double Seconds, bool Best) : EpochRow(Epoch, LearningRate, TrainLoss, DevLoss, Seconds, Best);
+    int Epoch,
+    double LearningRate,
+    double TrainLoss,
+    double TrainAccuracy,
+    double DevLoss,
+    double DevAccuracy,
+    double DevPrecision,
+    double DevRecall,
+    double DevF1,
+    double ImagesPerSecond,
+    double Seconds,
+    bool Best
+) : EpochRow(Epoch, LearningRate, TrainLoss, DevLoss, Seconds, Best);
 
 /// <summary>How a run ended.</summary>
 public sealed record TrainResult(
-    string OutputDirectory, string ModelPath, string StatePath, string HistoryPath, IReadOnlyList<EpochRecord> History,
-    int BestEpoch, double BestDevF1, double DecisionThreshold, bool EarlyStopped, bool Interrupted, double Seconds);
+    string OutputDirectory,
+    string ModelPath,
+    string StatePath,
+    string HistoryPath,
+    IReadOnlyList<EpochRecord> History,
+    int BestEpoch,
+    double BestDevF1,
+    double DecisionThreshold,
+    bool EarlyStopped,
+    bool Interrupted,
+    double Seconds
+);

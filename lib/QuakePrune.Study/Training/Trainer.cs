@@ -43,7 +43,8 @@ public static class Trainer
     /// <summary>Trains on the spectrogram file named by <see cref="TrainOptions.Data"/>.</summary>
     public static TrainResult Train(TrainOptions options)
     {
-        if (string.IsNullOrEmpty(options.Data)) throw new ArgumentException("train: no data given (a spectrogram file)");
+        if (string.IsNullOrEmpty(options.Data))
+            throw new ArgumentException("train: no data given (a spectrogram file)");
         using var data = ImageDataSets.Open(options.Data);
         return Train(options, data);
     }
@@ -56,24 +57,57 @@ public static class Trainer
 
         var trainCount = data.IndicesOf(TrainSplit).Length;
         var devRows = data.IndicesOf(DevSplit);
-        if (trainCount == 0) throw new InvalidDataException($"{data.Source}: no images in split '{TrainSplit}'");
-        if (devRows.Length == 0) throw new InvalidDataException($"{data.Source}: no images in split '{DevSplit}' (the checkpoint is chosen on it)");
+        if (trainCount == 0)
+            throw new InvalidDataException($"{data.Source}: no images in split '{TrainSplit}'");
+        if (devRows.Length == 0)
+            throw new InvalidDataException(
+                $"{data.Source}: no images in split '{DevSplit}' (the checkpoint is chosen on it)"
+            );
 
         var loop = EpochLoop.Open(options);
         var (model, info) = CreateModel(options, data);
         using var owner = model;
         var device = options.Device;
-        if (device.type != DeviceType.CPU) model.to(device);
+        if (device.type != DeviceType.CPU)
+            model.to(device);
 
         var groups = CreateOptimizers(model, options);
-        var stepsPerEpoch = DistributedSampler.StepsPerEpoch(trainCount, options.BatchSize, options.Distributed?.WorldSize ?? 1);
-        var schedule = new LearningRateSchedule(options.PeakLearningRate, options.MinLearningRate,
-            (int)Math.Round(options.WarmupEpochs * stepsPerEpoch), options.Epochs * stepsPerEpoch);
+        var stepsPerEpoch = DistributedSampler.StepsPerEpoch(
+            trainCount,
+            options.BatchSize,
+            options.Distributed?.WorldSize ?? 1
+        );
+        var schedule = new LearningRateSchedule(
+            options.PeakLearningRate,
+            options.MinLearningRate,
+            (int)Math.Round(options.WarmupEpochs * stepsPerEpoch),
+            options.Epochs * stepsPerEpoch
+        );
         using var classWeights = ClassWeights(options, data, device);
         var epochs = new ClassifierEpochs(model, groups, data, options, schedule, classWeights, stepsPerEpoch);
-        var run = loop.Run(model, groups, info, Fingerprint(options, data, info.Architecture), BestDevF1, History.Layout, epochs, options.OnEpoch);
-        return new TrainResult(options.OutputDirectory, loop.ModelPath, loop.StatePath, loop.HistoryPath, run.History, run.BestEpoch, run.BestScore,
-            epochs.Threshold, run.EarlyStopped, run.Interrupted, clock.Elapsed.TotalSeconds);
+        var run = loop.Run(
+            model,
+            groups,
+            info,
+            Fingerprint(options, data, info.Architecture),
+            BestDevF1,
+            History.Layout,
+            epochs,
+            options.OnEpoch
+        );
+        return new TrainResult(
+            options.OutputDirectory,
+            loop.ModelPath,
+            loop.StatePath,
+            loop.HistoryPath,
+            run.History,
+            run.BestEpoch,
+            run.BestScore,
+            epochs.Threshold,
+            run.EarlyStopped,
+            run.Interrupted,
+            clock.Elapsed.TotalSeconds
+        );
     }
 
     /// <summary>The checkpoint kept is the epoch of the highest dev F1 at 0.5 (F1 is never below 0, so the first epoch is kept).</summary>
@@ -87,7 +121,10 @@ public static class Trainer
         {
             var loaded = Checkpoint.Load(options.Init);
             model = loaded.Model;
-            notes = new Dictionary<string, string>(loaded.Info.Notes) { [TrainingNotes.Init] = Path.GetFileName(options.Init) };
+            notes = new Dictionary<string, string>(loaded.Info.Notes)
+            {
+                [TrainingNotes.Init] = Path.GetFileName(options.Init),
+            };
         }
         else
         {
@@ -99,8 +136,10 @@ public static class Trainer
         if (inChannels != data.Channels || classes != 2)
         {
             model.Dispose();
-            throw new InvalidDataException($"train: the model takes {inChannels} channels into {classes} classes; " +
-                                           $"{data.Source} has {data.Channels}-channel images and two classes");
+            throw new InvalidDataException(
+                $"train: the model takes {inChannels} channels into {classes} classes; "
+                    + $"{data.Source} has {data.Channels}-channel images and two classes"
+            );
         }
         var info = new ModelInfo(architecture, new ImageSize(data.Height, data.Width), notes)
             .WithSpectrogram(data.Settings)
@@ -118,11 +157,13 @@ public static class Trainer
         var decay = named.Where(p => options.DecayNormAndBias || p.parameter.dim() > 1).ToList();
         var noDecay = named.Where(p => !options.DecayNormAndBias && p.parameter.dim() <= 1).ToList();
         var lr = options.PeakLearningRate;
-        optim.Optimizer Make(List<(string, Tensor)> parameters, double weightDecay) => options.Optimizer == OptimizerKind.Sgd
-            ? new optim.SGD(parameters, lr, options.Momentum, 0, weightDecay, options.Nesterov)
-            : new optim.AdamW(parameters, lr, weight_decay: weightDecay);
+        optim.Optimizer Make(List<(string, Tensor)> parameters, double weightDecay) =>
+            options.Optimizer == OptimizerKind.Sgd
+                ? new optim.SGD(parameters, lr, options.Momentum, 0, weightDecay, options.Nesterov)
+                : new optim.AdamW(parameters, lr, weight_decay: weightDecay);
         var groups = new List<(string, optim.Optimizer)> { ("decay", Make(decay, options.EffectiveWeightDecay)) };
-        if (noDecay.Count > 0) groups.Add(("no_decay", Make(noDecay, 0)));
+        if (noDecay.Count > 0)
+            groups.Add(("no_decay", Make(noDecay, 0)));
         return groups;
     }
 
@@ -134,26 +175,52 @@ public static class Trainer
             var rows = data.IndicesOf(TrainSplit);
             var earthquakes = rows.Count(i => data.Labels[i] == 1);
             var noise = rows.Length - earthquakes;
-            if (earthquakes == 0 || noise == 0) throw new InvalidDataException($"{data.Source}: balanced class weights need both classes in '{TrainSplit}'");
+            if (earthquakes == 0 || noise == 0)
+                throw new InvalidDataException(
+                    $"{data.Source}: balanced class weights need both classes in '{TrainSplit}'"
+                );
             weights = [rows.Length / (2.0 * noise), rows.Length / (2.0 * earthquakes)];
         }
-        return weights is null ? null : tensor(weights.Select(w => (float)w).ToArray(), [2], device).DetachFromDisposeScope();
+        return weights is null
+            ? null
+            : tensor(weights.Select(w => (float)w).ToArray(), [2], device).DetachFromDisposeScope();
     }
 
     /// <summary>Labels, p(earthquake) and the mean cross entropy over the dev split, in eval mode.</summary>
     public sealed record SplitScores(long[] Labels, float[] Probabilities, double Loss);
 
     /// <summary>What must not change between a run and its resumption.</summary>
-    private static string Fingerprint(TrainOptions o, IImageDataSet data, Architecture architecture) => string.Join(";",
-        $"{TrainingState.DataEntry}={data.ContentSha256()}",
-        FormattableString.Invariant($"seed={o.Seed}"), FormattableString.Invariant($"epochs={o.Epochs}"), FormattableString.Invariant($"batch={o.BatchSize}"),
-        FormattableString.Invariant($"optimizer={o.Optimizer}"), FormattableString.Invariant($"lr={o.PeakLearningRate:R}"),
-        FormattableString.Invariant($"min_lr={o.MinLearningRate:R}"), FormattableString.Invariant($"warmup={o.WarmupEpochs:R}"),
-        FormattableString.Invariant($"momentum={o.Momentum:R}"), FormattableString.Invariant($"nesterov={o.Nesterov}"),
-        FormattableString.Invariant($"weight_decay={o.EffectiveWeightDecay:R}"), FormattableString.Invariant($"decay_all={o.DecayNormAndBias}"),
-        FormattableString.Invariant($"label_smoothing={o.LabelSmoothing:R}"),
-        "class_weights=" + (o.BalancedClassWeights ? "balanced" : o.ClassWeights is null ? "none" : string.Join("/", o.ClassWeights.Select(w => w.ToString("R", CultureInfo.InvariantCulture)))),
-        "augment=" + (o.Augment is null ? "none" : FormattableString.Invariant(
-            $"{o.Augment.MaxTimeShift:R}/{o.Augment.FrequencyMasks}/{o.Augment.MaxFrequencyMask:R}/{o.Augment.TimeMasks}/{o.Augment.MaxTimeMask:R}")),
-        FormattableString.Invariant($"patience={o.Patience}"), $"{TrainingState.ArchitectureEntry}={architecture.ToJson()}");
+    private static string Fingerprint(TrainOptions o, IImageDataSet data, Architecture architecture) =>
+        string.Join(
+            ";",
+            $"{TrainingState.DataEntry}={data.ContentSha256()}",
+            FormattableString.Invariant($"seed={o.Seed}"),
+            FormattableString.Invariant($"epochs={o.Epochs}"),
+            FormattableString.Invariant($"batch={o.BatchSize}"),
+            FormattableString.Invariant($"optimizer={o.Optimizer}"),
+            FormattableString.Invariant($"lr={o.PeakLearningRate:R}"),
+            FormattableString.Invariant($"min_lr={o.MinLearningRate:R}"),
+            FormattableString.Invariant($"warmup={o.WarmupEpochs:R}"),
+            FormattableString.Invariant($"momentum={o.Momentum:R}"),
+            FormattableString.Invariant($"nesterov={o.Nesterov}"),
+            FormattableString.Invariant($"weight_decay={o.EffectiveWeightDecay:R}"),
+            FormattableString.Invariant($"decay_all={o.DecayNormAndBias}"),
+            FormattableString.Invariant($"label_smoothing={o.LabelSmoothing:R}"),
+            "class_weights="
+                + (
+                    o.BalancedClassWeights ? "balanced"
+                    : o.ClassWeights is null ? "none"
+                    : string.Join("/", o.ClassWeights.Select(w => w.ToString("R", CultureInfo.InvariantCulture)))
+                ),
+            "augment="
+                + (
+                    o.Augment is null
+                        ? "none"
+                        : FormattableString.Invariant(
+                            $"{o.Augment.MaxTimeShift:R}/{o.Augment.FrequencyMasks}/{o.Augment.MaxFrequencyMask:R}/{o.Augment.TimeMasks}/{o.Augment.MaxTimeMask:R}"
+                        )
+                ),
+            FormattableString.Invariant($"patience={o.Patience}"),
+            $"{TrainingState.ArchitectureEntry}={architecture.ToJson()}"
+        );
 }

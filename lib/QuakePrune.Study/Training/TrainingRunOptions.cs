@@ -47,10 +47,15 @@ public abstract record TrainingRunOptions
     /// <summary>Checks the options every run shares; each trainer's Validate checks its own beside them.</summary>
     protected void ValidateRun()
     {
-        if (Epochs < 1) throw new ArgumentException($"train: epochs must be at least 1, got {Epochs}");
-        if (BatchSize < 1) throw new ArgumentException($"train: batch size must be at least 1, got {BatchSize}");
-        if (!(WarmupEpochs >= 0 && WarmupEpochs <= Epochs)) throw new ArgumentException($"train: warm-up {WarmupEpochs} epochs must be in [0, epochs]");
-        if (Patience < 0) throw new ArgumentException($"train: patience must not be negative, got {Patience}");
-        if (Threads is < 1) throw new ArgumentException($"train: threads must be at least 1, got {Threads}");
+        if (Epochs < 1)
+            throw new ArgumentException($"train: epochs must be at least 1, got {Epochs}");
+        if (BatchSize < 1)
+            throw new ArgumentException($"train: batch size must be at least 1, got {BatchSize}");
+        if (!(WarmupEpochs >= 0 && WarmupEpochs <= Epochs))
+            throw new ArgumentException($"train: warm-up {WarmupEpochs} epochs must be in [0, epochs]");
+        if (Patience < 0)
+            throw new ArgumentException($"train: patience must not be negative, got {Patience}");
+        if (Threads is < 1)
+            throw new ArgumentException($"train: threads must be at least 1, got {Threads}");
     }
 }

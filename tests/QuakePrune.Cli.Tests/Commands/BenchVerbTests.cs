@@ -8,7 +8,20 @@ namespace QuakePrune.Cli.Tests.Commands;
 public sealed class BenchVerbTests : IDisposable
 {
     private static readonly string[] ResultFields =
-        ["model", "batch", "median_ms", "p90_ms", "p99_ms", "mean_ms", "std_ms", "images_per_s", "params", "macs", "file_bytes", "speedup"];
+    [
+        "model",
+        "batch",
+        "median_ms",
+        "p90_ms",
+        "p99_ms",
+        "mean_ms",
+        "std_ms",
+        "images_per_s",
+        "params",
+        "macs",
+        "file_bytes",
+        "speedup",
+    ];
 
     private readonly string dir = Directory.CreateTempSubdirectory("quakeprune-bench-").FullName;
 
@@ -16,12 +29,32 @@ public sealed class BenchVerbTests : IDisposable
 
     private string Checkpoint(string name, int width, int seed)
     {
-        var architecture = ResNetArchitecture.Custom(ResNetBlock.Bottleneck, width,
-            [new ResNetStage(2 * width, [[width, width]]), new ResNetStage(3 * width, [[width, width]])]);
+        var architecture = ResNetArchitecture.Custom(
+            ResNetBlock.Bottleneck,
+            width,
+            [
+                new ResNetStage(
+                    2 * width,
+                    [
+                        [width, width],
+                    ]
+                ),
+                new ResNetStage(
+                    3 * width,
+                    [
+                        [width, width],
+                    ]
+                ),
+            ]
+        );
         torch.manual_seed(seed);
         using var model = new Network(architecture);
         var path = Path.Combine(dir, name);
-        Models.Checkpoint.Save(model, new ModelInfo(architecture, new ImageSize(24, 20), new Dictionary<string, string>()), path);
+        Models.Checkpoint.Save(
+            model,
+            new ModelInfo(architecture, new ImageSize(24, 20), new Dictionary<string, string>()),
+            path
+        );
         return path;
     }
 
@@ -46,7 +79,10 @@ public sealed class BenchVerbTests : IDisposable
         Assert.True((int)machine["logical_cpus"]! >= 1);
 
         var results = json["results"]!.AsArray().Select(r => r!.AsObject()).ToArray();
-        Assert.Equal([(large, 1), (large, 2), (small, 1), (small, 2)], results.Select(r => ((string)r["model"]!, (int)r["batch"]!)));
+        Assert.Equal(
+            [(large, 1), (large, 2), (small, 1), (small, 2)],
+            results.Select(r => ((string)r["model"]!, (int)r["batch"]!))
+        );
         foreach (var r in results)
         {
             Assert.All(ResultFields, field => Assert.True(r.ContainsKey(field), $"no {field} in {r.ToJsonString()}"));
@@ -60,11 +96,22 @@ public sealed class BenchVerbTests : IDisposable
         }
         Assert.Equal(1.0, (double)results[0]["speedup"]!);
         Assert.Equal(1.0, (double)results[1]["speedup"]!);
-        Assert.Equal((double)results[0]["median_ms"]! / (double)results[2]["median_ms"]!, (double)results[2]["speedup"]!, 9);
-        Assert.Equal((double)results[1]["median_ms"]! / (double)results[3]["median_ms"]!, (double)results[3]["speedup"]!, 9);
+        Assert.Equal(
+            (double)results[0]["median_ms"]! / (double)results[2]["median_ms"]!,
+            (double)results[2]["speedup"]!,
+            9
+        );
+        Assert.Equal(
+            (double)results[1]["median_ms"]! / (double)results[3]["median_ms"]!,
+            (double)results[3]["speedup"]!,
+            9
+        );
         Assert.True((long)results[0]["params"]! > (long)results[2]["params"]!);
         Assert.True((long)results[0]["macs"]! > (long)results[2]["macs"]!);
-        Assert.Equal(ModelCost.Of(Models.Checkpoint.ReadInfo(small).Architecture, 24, 20).Macs, (long)results[2]["macs"]!);
+        Assert.Equal(
+            ModelCost.Of(Models.Checkpoint.ReadInfo(small).Architecture, 24, 20).Macs,
+            (long)results[2]["macs"]!
+        );
 
         Assert.Contains("large.safetensors", run.Out);
         Assert.Contains("speedup", run.Out);
@@ -76,7 +123,20 @@ public sealed class BenchVerbTests : IDisposable
     {
         var model = Checkpoint("m.safetensors", 4, 3);
         var output = Path.Combine(dir, "out", "bench.json");
-        var run = Bench("--model", model, "--model", model, "--engine", "both", "--path", "plain", "--size", "16x16", "--out", output);
+        var run = Bench(
+            "--model",
+            model,
+            "--model",
+            model,
+            "--engine",
+            "both",
+            "--path",
+            "plain",
+            "--size",
+            "16x16",
+            "--out",
+            output
+        );
         Assert.True(run.Code == 0, run.Err);
 
         var lines = File.ReadAllLines(Path.Combine(dir, "out", "bench.csv"));
@@ -91,8 +151,11 @@ public sealed class BenchVerbTests : IDisposable
         Assert.All(rows, r => Assert.Equal("16x16", r["size"]));
 
         var json = JsonNode.Parse(File.ReadAllText(output))!["results"]!.AsArray();
-        Assert.Equal(json.Select(r => (double)r!["median_ms"]!), rows.Select(r => double.Parse(r["median_ms"], CultureInfo.InvariantCulture)),
-            (a, b) => Math.Abs(a - b) < 1e-3);
+        Assert.Equal(
+            json.Select(r => (double)r!["median_ms"]!),
+            rows.Select(r => double.Parse(r["median_ms"], CultureInfo.InvariantCulture)),
+            (a, b) => Math.Abs(a - b) < 1e-3
+        );
     }
 
     [Fact]
@@ -100,25 +163,56 @@ public sealed class BenchVerbTests : IDisposable
     {
         var model = Checkpoint("m.safetensors", 4, 3);
         var output = Path.Combine(dir, "ort", "bench.json");
-        var run = Bench("--model", model, "--engine", "fast,onnxruntime", "--path", "plain", "--size", "16x16", "--out", output);
+        var run = Bench(
+            "--model",
+            model,
+            "--engine",
+            "fast,onnxruntime",
+            "--path",
+            "plain",
+            "--size",
+            "16x16",
+            "--out",
+            output
+        );
         Assert.True(run.Code == 0, run.Err);
         Assert.Contains("ONNX Runtime, all graph optimisations", run.Out + run.Err);
         var lines = File.ReadAllLines(Path.Combine(dir, "ort", "bench.csv"));
         var header = lines[0].Split(',');
         var engines = lines[1..].Select(l => l.Split(',')[Array.IndexOf(header, "engine")]).ToArray();
         Assert.Equal(["fast", "onnxruntime"], engines);
-        Assert.Empty(Directory.GetFiles(Path.GetTempPath(), $"{QuakePrune.Latency.OnnxRuntimeRunner.TemporaryPrefix}*.onnx"));
+        Assert.Empty(
+            Directory.GetFiles(Path.GetTempPath(), $"{QuakePrune.Latency.OnnxRuntimeRunner.TemporaryPrefix}*.onnx")
+        );
 
         var picker = Path.Combine(dir, "lite.safetensors");
         var lite = NetworkBuilders.Create("eqt-lite", new NetworkOptions());
         using (var network = new Network(lite))
-            QuakePrune.Models.Checkpoint.Save(network, QuakePrune.Picking.PickingCheckpoint.Info(lite, new Dictionary<string, string>()), picker);
-        var timed = Bench("--model", picker, "--engine", "fast,onnxruntime", "--batch", "1", "--out", Path.Combine(dir, "picker", "p.json"));
+            QuakePrune.Models.Checkpoint.Save(
+                network,
+                QuakePrune.Picking.PickingCheckpoint.Info(lite, new Dictionary<string, string>()),
+                picker
+            );
+        var timed = Bench(
+            "--model",
+            picker,
+            "--engine",
+            "fast,onnxruntime",
+            "--batch",
+            "1",
+            "--out",
+            Path.Combine(dir, "picker", "p.json")
+        );
         Assert.True(timed.Code == 0, timed.Err);
         lines = File.ReadAllLines(Path.Combine(dir, "picker", "p.csv"));
         // A picker runs the prepared path too (its every output checked against the module), ONNX Runtime beside it.
-        Assert.Equal(["fast", "onnxruntime"], lines[1..].Select(l => l.Split(',')[Array.IndexOf(lines[0].Split(','), "engine")]));
-        Assert.Empty(Directory.GetFiles(Path.GetTempPath(), $"{QuakePrune.Latency.OnnxRuntimeRunner.TemporaryPrefix}*.onnx"));
+        Assert.Equal(
+            ["fast", "onnxruntime"],
+            lines[1..].Select(l => l.Split(',')[Array.IndexOf(lines[0].Split(','), "engine")])
+        );
+        Assert.Empty(
+            Directory.GetFiles(Path.GetTempPath(), $"{QuakePrune.Latency.OnnxRuntimeRunner.TemporaryPrefix}*.onnx")
+        );
     }
 
     [Fact]
@@ -150,7 +244,19 @@ public sealed class BenchVerbTests : IDisposable
     {
         var model = Checkpoint("m.safetensors", 4, 8);
         var output = Path.Combine(dir, "fixed.json");
-        var run = CliRunner.Run("bench", "--model", model, "--warmup", "1", "--runs", "2", "--threads", "2", "--out", output);
+        var run = CliRunner.Run(
+            "bench",
+            "--model",
+            model,
+            "--warmup",
+            "1",
+            "--runs",
+            "2",
+            "--threads",
+            "2",
+            "--out",
+            output
+        );
         Assert.True(run.Code == 0, run.Err);
         var json = JsonNode.Parse(File.ReadAllText(output))!;
         Assert.False((bool)json["machine"]!["fewer_threads_allowed"]!);
@@ -202,7 +308,14 @@ public sealed class BenchVerbTests : IDisposable
     [InlineData("--engine", "turbo", "--engine takes fast, eager, onnxruntime or both")]
     public void Bad_options_give_one_clear_line(string option, string value, string expected)
     {
-        var run = Bench("--model", Checkpoint("m.safetensors", 4, 7), option, value, "--out", Path.Combine(dir, "x.json"));
+        var run = Bench(
+            "--model",
+            Checkpoint("m.safetensors", 4, 7),
+            option,
+            value,
+            "--out",
+            Path.Combine(dir, "x.json")
+        );
         Assert.Equal(1, run.Code);
         Assert.Contains(expected, run.Err);
     }

@@ -26,10 +26,44 @@ public sealed class DataParallelVerbTests : IDisposable
     {
         Ok(CliRunner.Run("synth", "--out", File("syn"), "--traces", "60", "--seed", "5"));
         Ok(CliRunner.Run("extract", "--input", File("syn"), "--out", File("subset"), "--per-class", "20"));
-        Ok(CliRunner.Run("spectrogram", "--subset", File("subset"), "--out", File("spec.h5"), "--size", "32x32", "--threads", "2"));
-        var architecture = ResNetArchitecture.Custom(ResNetBlock.Bottleneck, 8, [new ResNetStage(16, [[4, 4]]), new ResNetStage(16, [[4, 4]])], hidden: 8);
+        Ok(
+            CliRunner.Run(
+                "spectrogram",
+                "--subset",
+                File("subset"),
+                "--out",
+                File("spec.h5"),
+                "--size",
+                "32x32",
+                "--threads",
+                "2"
+            )
+        );
+        var architecture = ResNetArchitecture.Custom(
+            ResNetBlock.Bottleneck,
+            8,
+            [
+                new ResNetStage(
+                    16,
+                    [
+                        [4, 4],
+                    ]
+                ),
+                new ResNetStage(
+                    16,
+                    [
+                        [4, 4],
+                    ]
+                ),
+            ],
+            hidden: 8
+        );
         using (var model = new Network(architecture))
-            Checkpoint.Save(model, new ModelInfo(architecture, new ImageSize(32, 32), new Dictionary<string, string>()), File("tiny.safetensors"));
+            Checkpoint.Save(
+                model,
+                new ModelInfo(architecture, new ImageSize(32, 32), new Dictionary<string, string>()),
+                File("tiny.safetensors")
+            );
         return (File("spec.h5"), File("tiny.safetensors"));
     }
 
@@ -37,16 +71,34 @@ public sealed class DataParallelVerbTests : IDisposable
     public void Two_processes_stopped_after_an_epoch_resume_in_one_and_finish_the_run()
     {
         var (data, model) = Inputs();
-        string[] train = ["train", "--data", data, "--init", model, "--out", File("run"), "--epochs", "6", "--batch", "8", "--lr", "0.001"];
+        string[] train =
+        [
+            "train",
+            "--data",
+            data,
+            "--init",
+            model,
+            "--out",
+            File("run"),
+            "--epochs",
+            "6",
+            "--batch",
+            "8",
+            "--lr",
+            "0.001",
+        ];
 
         using var child = ChildCli.Start([.. train, "--nproc", "2"]);
         var err = new StringBuilder();
         using var epochDone = new ManualResetEventSlim();
         child.ErrorDataReceived += (_, e) =>
         {
-            if (e.Data is null) return;
-            lock (err) err.AppendLine(e.Data);
-            if (e.Data.StartsWith("[rank 0] epoch 1:", StringComparison.Ordinal)) epochDone.Set();
+            if (e.Data is null)
+                return;
+            lock (err)
+                err.AppendLine(e.Data);
+            if (e.Data.StartsWith("[rank 0] epoch 1:", StringComparison.Ordinal))
+                epochDone.Set();
         };
         child.OutputDataReceived += (_, _) => { };
         child.BeginErrorReadLine();
@@ -60,10 +112,14 @@ public sealed class DataParallelVerbTests : IDisposable
         }
         child.WaitForExit();
         string text;
-        lock (err) text = err.ToString();
+        lock (err)
+            text = err.ToString();
         Assert.True(child.ExitCode == 130, $"exit {child.ExitCode}: {text}");
         Assert.Contains("train: 2 processes on this machine, 2 in all; rendezvous at 127.0.0.1:", text);
-        Assert.Matches(@"train: interrupted by SIGINT at epoch \d+: the training state and history of epoch \d+ and the best model so far are kept", text);
+        Assert.Matches(
+            @"train: interrupted by SIGINT at epoch \d+: the training state and history of epoch \d+ and the best model so far are kept",
+            text
+        );
         var kept = History.Read(File("run/history.csv")).Count;
         Assert.InRange(kept, 1, 5);
 
@@ -71,15 +127,33 @@ public sealed class DataParallelVerbTests : IDisposable
         var (code, output, error) = ChildCli.Run(300, [.. train, "--resume", "--threads", "1"]);
         Assert.True(code == 0, error + output);
         Assert.Equal([1, 2, 3, 4, 5, 6], History.Read(File("run/history.csv")).Select(r => r.Epoch));
-        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(File("run")), e => e.Contains("partial", StringComparison.Ordinal));
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(File("run")), e =>
+            e.Contains("partial", StringComparison.Ordinal)
+        );
     }
 
     [Fact]
     public void Retrain_runs_as_two_processes_and_rank_0_writes_the_retraining()
     {
         var (data, model) = Inputs();
-        var (code, output, error) = ChildCli.Run(300, "retrain", "--model", model, "--data", data, "--out", File("tuned"), "--epochs", "1", "--batch", "8",
-            "--lr", "0.001", "--nproc", "2");
+        var (code, output, error) = ChildCli.Run(
+            300,
+            "retrain",
+            "--model",
+            model,
+            "--data",
+            data,
+            "--out",
+            File("tuned"),
+            "--epochs",
+            "1",
+            "--batch",
+            "8",
+            "--lr",
+            "0.001",
+            "--nproc",
+            "2"
+        );
         Assert.True(code == 0, error + output);
         Assert.Contains("[rank 0] retrain: ", output);
         Assert.Contains("[rank 1] retrain: ", output);
@@ -92,8 +166,22 @@ public sealed class DataParallelVerbTests : IDisposable
     public void A_waveform_picker_trains_as_two_processes()
     {
         Inputs();
-        var (code, output, error) = ChildCli.Run(300, "train", "--arch", "eqt-lite", "--data", File("subset"), "--out", File("picker"), "--epochs", "1",
-            "--batch", "8", "--nproc", "2");
+        var (code, output, error) = ChildCli.Run(
+            300,
+            "train",
+            "--arch",
+            "eqt-lite",
+            "--data",
+            File("subset"),
+            "--out",
+            File("picker"),
+            "--epochs",
+            "1",
+            "--batch",
+            "8",
+            "--nproc",
+            "2"
+        );
         Assert.True(code == 0, error + output);
         Assert.Contains("[rank 0] train: 1 epochs", output);
         Assert.Single(System.IO.File.ReadAllLines(Path.Combine(File("picker"), "history.csv")).Skip(1));
@@ -104,7 +192,22 @@ public sealed class DataParallelVerbTests : IDisposable
     public void A_failing_rank_fails_the_launch_with_its_message()
     {
         var (data, model) = Inputs();
-        var (code, output, error) = ChildCli.Run(120, "train", "--data", data, "--init", model, "--out", File("odd"), "--epochs", "1", "--batch", "7", "--nproc", "2");
+        var (code, output, error) = ChildCli.Run(
+            120,
+            "train",
+            "--data",
+            data,
+            "--init",
+            model,
+            "--out",
+            File("odd"),
+            "--epochs",
+            "1",
+            "--batch",
+            "7",
+            "--nproc",
+            "2"
+        );
         Assert.True(code == 1, $"exit {code}: {error}{output}");
         Assert.Contains("] error: train: --batch 7 does not split evenly over 2 processes", error);
         Assert.Contains("failed (exit 1)", error);
@@ -118,7 +221,14 @@ public sealed class DataParallelVerbTests : IDisposable
     [InlineData("--nnodes 2 --rdzv host:0", "--rdzv 'host:0' is not HOST:PORT")]
     public void Launcher_options_are_checked_naming_the_option(string options, string expected)
     {
-        var (code, output, error) = CliRunner.Run(["train", "--data", File("none.h5"), "--out", File("run"), .. options.Split(' ')]);
+        var (code, output, error) = CliRunner.Run([
+            "train",
+            "--data",
+            File("none.h5"),
+            "--out",
+            File("run"),
+            .. options.Split(' '),
+        ]);
         Assert.True(code != 0, output);
         Assert.Contains(expected, error);
         Assert.False(Directory.Exists(File("run")));

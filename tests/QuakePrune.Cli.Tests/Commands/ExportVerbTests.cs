@@ -15,14 +15,33 @@ public sealed class ExportVerbTests : IDisposable
     {
         var path = File(name);
         using var model = new Network(architecture);
-        Checkpoint.Save(model, new ModelInfo(architecture, new ImageSize(32, 32), new Dictionary<string, string>()), path);
+        Checkpoint.Save(
+            model,
+            new ModelInfo(architecture, new ImageSize(32, 32), new Dictionary<string, string>()),
+            path
+        );
         return path;
     }
 
     [Fact]
     public void Export_writes_an_onnx_model_of_a_resnet_or_a_picker_once_and_never_over_its_input()
     {
-        var resnet = Save(ResNetArchitecture.Custom(ResNetBlock.Bottleneck, 8, [new ResNetStage(16, [[4, 4]])], hidden: 8), "resnet.safetensors");
+        var resnet = Save(
+            ResNetArchitecture.Custom(
+                ResNetBlock.Bottleneck,
+                8,
+                [
+                    new ResNetStage(
+                        16,
+                        [
+                            [4, 4],
+                        ]
+                    ),
+                ],
+                hidden: 8
+            ),
+            "resnet.safetensors"
+        );
         var onnx = File("resnet.onnx");
         var run = CliRunner.Run("export", "--model", resnet, "--out", onnx);
         Assert.True(run.Code == 0, run.Err);
@@ -39,6 +58,9 @@ public sealed class ExportVerbTests : IDisposable
         Assert.True(picker.Code == 0, picker.Err);
         Assert.Contains("input 'input' [batch, 3, 6000], outputs 'detection', 'p', 's'", picker.Out);
         Assert.True(System.IO.File.Exists(File("eqt.onnx")));
-        Assert.Contains("not found", CliRunner.Run("export", "--model", File("nowhere.safetensors"), "--out", File("x.onnx")).Err);
+        Assert.Contains(
+            "not found",
+            CliRunner.Run("export", "--model", File("nowhere.safetensors"), "--out", File("x.onnx")).Err
+        );
     }
 }

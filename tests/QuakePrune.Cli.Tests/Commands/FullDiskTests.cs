@@ -15,7 +15,8 @@ public sealed class FullDiskTests : IDisposable
     {
         full = At("full");
         Directory.CreateDirectory(full);
-        if (SmallDisk.Mount(full) is not { } error) return;
+        if (SmallDisk.Mount(full) is not { } error)
+            return;
         Directory.Delete(dir, true);
         throw new InvalidOperationException($"mounting a tmpfs on '{full}': {error}");
     }
@@ -59,9 +60,32 @@ public sealed class FullDiskTests : IDisposable
         // Each output is several MB: 60 traces of 72 KB, curves of 144 KB a trace, images of 600 KB.
         FailsCleanly("syn.", "synth", "--out", Path.Combine(full, "syn"), "--traces", "60", "--seed", "3");
         FailsCleanly("sub", "extract", "--input", At("syn"), "--out", Path.Combine(full, "sub"), "--per-class", "30");
-        FailsCleanly("picks.csv", "pick", "--model", model, "--subset", At("subset"), "--out", Path.Combine(full, "picks.csv"),
-            "--curves", Path.Combine(full, "curves.h5"), "--batch", "16", "--threads", "2");
-        FailsCleanly("spec.h5", "spectrogram", "--subset", At("subset"), "--out", Path.Combine(full, "spec.h5"), "--threads", "2");
+        FailsCleanly(
+            "picks.csv",
+            "pick",
+            "--model",
+            model,
+            "--subset",
+            At("subset"),
+            "--out",
+            Path.Combine(full, "picks.csv"),
+            "--curves",
+            Path.Combine(full, "curves.h5"),
+            "--batch",
+            "16",
+            "--threads",
+            "2"
+        );
+        FailsCleanly(
+            "spec.h5",
+            "spectrogram",
+            "--subset",
+            At("subset"),
+            "--out",
+            Path.Combine(full, "spec.h5"),
+            "--threads",
+            "2"
+        );
     }
 }
 
@@ -70,7 +94,8 @@ public sealed class SmallDiskFactAttribute : FactAttribute
 {
     public SmallDiskFactAttribute()
     {
-        if (SmallDisk.Unavailable is { } reason) Skip = $"cannot mount a small tmpfs here ({reason}); the full-disk checks need one";
+        if (SmallDisk.Unavailable is { } reason)
+            Skip = $"cannot mount a small tmpfs here ({reason}); the full-disk checks need one";
     }
 }
 
@@ -86,7 +111,8 @@ internal static class SmallDisk
         try
         {
             var error = Mount(folder);
-            if (error is null) Unmount(folder);
+            if (error is null)
+                Unmount(folder);
             return error;
         }
         finally
@@ -112,13 +138,15 @@ internal static class SmallDisk
     public static void Unmount(string folder)
     {
         var (code, error) = Command("umount", folder);
-        if (code != 0) throw new InvalidOperationException($"umount '{folder}' exited {code}: {error.Trim()}");
+        if (code != 0)
+            throw new InvalidOperationException($"umount '{folder}' exited {code}: {error.Trim()}");
     }
 
     private static (int Code, string Error) Command(string program, params string[] args)
     {
-        using var process = Process.Start(new ProcessStartInfo(program, args) { RedirectStandardError = true, RedirectStandardOutput = true })
-                            ?? throw new InvalidOperationException($"cannot start {program}");
+        using var process = Process.Start(
+            new ProcessStartInfo(program, args) { RedirectStandardError = true, RedirectStandardOutput = true }
+        ) ?? throw new InvalidOperationException($"cannot start {program}");
         var error = process.StandardError.ReadToEnd();
         process.StandardOutput.ReadToEnd();
         process.WaitForExit();

@@ -32,12 +32,30 @@ public sealed class ModelVerbTests : IDisposable
     public void Init_writes_resnet18_as_torchvision_builds_it_and_names_the_known_architectures()
     {
         var path = Path.Combine(dir, "r18.safetensors");
-        var init = CliRunner.Run("model", "init", "--arch", "resnet18", "--classes", "2", "--hidden", "0", "--out", path);
+        var init = CliRunner.Run(
+            "model",
+            "init",
+            "--arch",
+            "resnet18",
+            "--classes",
+            "2",
+            "--hidden",
+            "0",
+            "--out",
+            path
+        );
         Assert.True(init.Code == 0, init.Err);
         // torchvision.models.resnet18(num_classes=2) has 11,177,538 parameters; the names are checked against its state dict in ResNetTests.
         Assert.Contains("resnet18, 2 classes, hidden 0: 11,177,538 parameters", init.Out);
         Assert.Equal(ResNetArchitecture.ResNet18(), Checkpoint.ReadInfo(path).Architecture);
-        var unknown = CliRunner.Run("model", "init", "--arch", "vgg16", "--out", Path.Combine(dir, "never.safetensors"));
+        var unknown = CliRunner.Run(
+            "model",
+            "init",
+            "--arch",
+            "vgg16",
+            "--out",
+            Path.Combine(dir, "never.safetensors")
+        );
         Assert.Equal(1, unknown.Code);
         Assert.Contains("resnet18, resnet34, resnet50", unknown.Err);
     }
@@ -47,7 +65,10 @@ public sealed class ModelVerbTests : IDisposable
     [InlineData("eqt-gru", "371,047 parameters")]
     [InlineData("eqt-cnn-bilstm", "379,591 parameters")]
     [InlineData("eqt-lite", "100,255 parameters")]
-    public void Init_writes_each_eqtransformer_member_and_show_prints_its_curves_and_cost(string arch, string parameters)
+    public void Init_writes_each_eqtransformer_member_and_show_prints_its_curves_and_cost(
+        string arch,
+        string parameters
+    )
     {
         var path = Path.Combine(dir, $"{arch}.safetensors");
         var init = CliRunner.Run("model", "init", "--arch", arch, "--seed", "2", "--out", path);

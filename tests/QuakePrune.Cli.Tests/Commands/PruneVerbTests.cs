@@ -11,10 +11,33 @@ public sealed class PruneVerbTests : IDisposable
 
     private string TinyCheckpoint()
     {
-        var architecture = ResNetArchitecture.Custom(ResNetBlock.Bottleneck, 8, [new ResNetStage(16, [[8, 8], [8, 8]]), new ResNetStage(32, [[8, 8]])], hidden: 10);
+        var architecture = ResNetArchitecture.Custom(
+            ResNetBlock.Bottleneck,
+            8,
+            [
+                new ResNetStage(
+                    16,
+                    [
+                        [8, 8],
+                        [8, 8],
+                    ]
+                ),
+                new ResNetStage(
+                    32,
+                    [
+                        [8, 8],
+                    ]
+                ),
+            ],
+            hidden: 10
+        );
         using var model = new Network(architecture);
         var path = Path.Combine(dir, "tiny.safetensors");
-        Checkpoint.Save(model, new ModelInfo(architecture, new ImageSize(32, 32), new Dictionary<string, string>()), path);
+        Checkpoint.Save(
+            model,
+            new ModelInfo(architecture, new ImageSize(32, 32), new Dictionary<string, string>()),
+            path
+        );
         return path;
     }
 
@@ -54,7 +77,13 @@ public sealed class PruneVerbTests : IDisposable
         var achieved = double.Parse(notes["pruning.ratio_achieved"], CultureInfo.InvariantCulture);
         var total = 1 - 0.5 * (1 - achieved);
         Assert.Equal(total, double.Parse(notes["pruning.cumulative_ratio"], CultureInfo.InvariantCulture), 12);
-        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"was pruned already: {total:P1} of the original channels are now removed"), again.Out);
+        Assert.Contains(
+            string.Create(
+                CultureInfo.InvariantCulture,
+                $"was pruned already: {total:P1} of the original channels are now removed"
+            ),
+            again.Out
+        );
 
         // --round-to larger than every group keeps every channel: nothing is pruned, and the run says so and records it.
         var none = Path.Combine(dir, "p50-round.safetensors");
@@ -69,15 +98,38 @@ public sealed class PruneVerbTests : IDisposable
     public void The_criterion_is_chosen_by_name_and_recorded_with_its_seed()
     {
         var source = TinyCheckpoint();
-        var l2 = CliRunner.Run("prune", "--model", source, "--ratio", "0.5", "--out", Path.Combine(dir, "l2.safetensors"));
+        var l2 = CliRunner.Run(
+            "prune",
+            "--model",
+            source,
+            "--ratio",
+            "0.5",
+            "--out",
+            Path.Combine(dir, "l2.safetensors")
+        );
         Assert.True(l2.Code == 0, l2.Err);
         Assert.Equal("l2", Checkpoint.ReadInfo(Path.Combine(dir, "l2.safetensors")).Notes["pruning.importance"]);
         var output = Path.Combine(dir, "random.safetensors");
-        var random = CliRunner.Run("prune", "--model", source, "--ratio", "0.5", "--importance", "random", "--seed", "7", "--out", output);
+        var random = CliRunner.Run(
+            "prune",
+            "--model",
+            source,
+            "--ratio",
+            "0.5",
+            "--importance",
+            "random",
+            "--seed",
+            "7",
+            "--out",
+            output
+        );
         Assert.True(random.Code == 0, random.Err);
         var notes = Checkpoint.ReadInfo(output).Notes;
         Assert.Equal(("random", "7"), (notes["pruning.importance"], notes["pruning.importance.seed"]));
-        Assert.Equal(Checkpoint.ReadInfo(Path.Combine(dir, "l2.safetensors")).Architecture, Checkpoint.ReadInfo(output).Architecture);
+        Assert.Equal(
+            Checkpoint.ReadInfo(Path.Combine(dir, "l2.safetensors")).Architecture,
+            Checkpoint.ReadInfo(output).Architecture
+        );
     }
 
     [Fact]
@@ -87,25 +139,58 @@ public sealed class PruneVerbTests : IDisposable
         string Prune(string name, params string[] options)
         {
             var output = Path.Combine(dir, $"{name}.safetensors");
-            var run = CliRunner.Run(["prune", "--model", source, "--ratio", "0.5", "--ranking", "global", .. options, "--out", output]);
+            var run = CliRunner.Run([
+                "prune",
+                "--model",
+                source,
+                "--ratio",
+                "0.5",
+                "--ranking",
+                "global",
+                .. options,
+                "--out",
+                output,
+            ]);
             Assert.True(run.Code == 0, run.Err);
             return output;
         }
 
         var plain = Checkpoint.ReadInfo(Prune("plain"));
         var named = Checkpoint.ReadInfo(Prune("named", "--group-reduction", "sum", "--normalisation", "mean"));
-        Assert.Equal(("sum", "mean"), (plain.Notes["pruning.importance.group_reduction"], plain.Notes["pruning.importance.normalisation"]));
+        Assert.Equal(
+            ("sum", "mean"),
+            (plain.Notes["pruning.importance.group_reduction"], plain.Notes["pruning.importance.normalisation"])
+        );
         Assert.Equal(plain.Architecture, named.Architecture);
-        var turned = Checkpoint.ReadInfo(Prune("turned", "--importance", "l1", "--group-reduction", "max", "--normalisation", "none"));
-        Assert.Equal(("l1", "max", "none"), (turned.Notes["pruning.importance"], turned.Notes["pruning.importance.group_reduction"], turned.Notes["pruning.importance.normalisation"]));
-        Assert.False(Checkpoint.ReadInfo(Prune("random", "--importance", "random")).Notes.ContainsKey("pruning.importance.group_reduction"));
+        var turned = Checkpoint.ReadInfo(
+            Prune("turned", "--importance", "l1", "--group-reduction", "max", "--normalisation", "none")
+        );
+        Assert.Equal(
+            ("l1", "max", "none"),
+            (
+                turned.Notes["pruning.importance"],
+                turned.Notes["pruning.importance.group_reduction"],
+                turned.Notes["pruning.importance.normalisation"]
+            )
+        );
+        Assert.False(
+            Checkpoint
+                .ReadInfo(Prune("random", "--importance", "random"))
+                .Notes.ContainsKey("pruning.importance.group_reduction")
+        );
     }
 
     [Theory]
     [InlineData("--group-reduction median", "--group-reduction must be one of sum, mean, max, got 'median'")]
     [InlineData("--ranking global --normalisation sqrt", "--normalisation must be one of none, mean, max, got 'sqrt'")]
-    [InlineData("--normalisation max", "--normalisation scales each group's scores for --ranking global; a local ranking removes the same fraction of every group whatever the scale")]
-    [InlineData("--importance random --group-reduction max", "--importance random has no group reduction or normalisation to choose (only l2, l1, bn have)")]
+    [InlineData(
+        "--normalisation max",
+        "--normalisation scales each group's scores for --ranking global; a local ranking removes the same fraction of every group whatever the scale"
+    )]
+    [InlineData(
+        "--importance random --group-reduction max",
+        "--importance random has no group reduction or normalisation to choose (only l2, l1, bn have)"
+    )]
     public void Bad_knobs_are_refused_by_name(string options, string expected)
     {
         var output = Path.Combine(dir, "never.safetensors");
@@ -120,7 +205,8 @@ public sealed class PruneVerbTests : IDisposable
     {
         var run = CliRunner.Run("prune", "--help");
         Assert.Equal(0, run.Code);
-        foreach (var name in QuakePrune.Pruning.Importances.Names) Assert.Contains($"{name} (", run.Out);
+        foreach (var name in QuakePrune.Pruning.Importances.Names)
+            Assert.Contains($"{name} (", run.Out);
         Assert.Contains("--group-reduction", run.Out);
         Assert.Contains("--normalisation", run.Out);
     }
@@ -128,25 +214,84 @@ public sealed class PruneVerbTests : IDisposable
     [Fact]
     public void Recalibrate_bn_reestimates_the_batch_norms_on_train_batches_records_it_and_never_writes_over_the_data()
     {
-        Assert.Equal(0, CliRunner.Run("synth", "--out", Path.Combine(dir, "syn"), "--traces", "60", "--seed", "3").Code);
-        Assert.Equal(0, CliRunner.Run("extract", "--input", Path.Combine(dir, "syn"), "--out", Path.Combine(dir, "subset"), "--per-class", "20").Code);
+        Assert.Equal(
+            0,
+            CliRunner.Run("synth", "--out", Path.Combine(dir, "syn"), "--traces", "60", "--seed", "3").Code
+        );
+        Assert.Equal(
+            0,
+            CliRunner
+                .Run(
+                    "extract",
+                    "--input",
+                    Path.Combine(dir, "syn"),
+                    "--out",
+                    Path.Combine(dir, "subset"),
+                    "--per-class",
+                    "20"
+                )
+                .Code
+        );
         var data = Path.Combine(dir, "spec.h5");
-        var spectrograms = CliRunner.Run("spectrogram", "--subset", Path.Combine(dir, "subset"), "--out", data, "--size", "32x32", "--threads", "1");
+        var spectrograms = CliRunner.Run(
+            "spectrogram",
+            "--subset",
+            Path.Combine(dir, "subset"),
+            "--out",
+            data,
+            "--size",
+            "32x32",
+            "--threads",
+            "1"
+        );
         Assert.True(spectrograms.Code == 0, spectrograms.Err);
         var source = TinyCheckpoint();
         var output = Path.Combine(dir, "p50-bn.safetensors");
 
-        var run = CliRunner.Run("prune", "--model", source, "--ratio", "0.5", "--recalibrate-bn", "2", "--batch", "4", "--data", data, "--out", output);
+        var run = CliRunner.Run(
+            "prune",
+            "--model",
+            source,
+            "--ratio",
+            "0.5",
+            "--recalibrate-bn",
+            "2",
+            "--batch",
+            "4",
+            "--data",
+            data,
+            "--out",
+            output
+        );
         Assert.True(run.Code == 0, run.Err);
         Assert.Contains("batch norms recalibrated on 8 train images of spec.h5", run.Out);
         var notes = Checkpoint.ReadInfo(output).Notes;
-        Assert.Equal(("2", "4", "8", "spec.h5", "1"), (notes["pruning.recalibrate_bn.batches"], notes["pruning.recalibrate_bn.batch_size"],
-            notes["pruning.recalibrate_bn.images"], notes["pruning.recalibrate_bn.data"], notes["pruning.recalibrate_bn.seed"]));
+        Assert.Equal(
+            ("2", "4", "8", "spec.h5", "1"),
+            (
+                notes["pruning.recalibrate_bn.batches"],
+                notes["pruning.recalibrate_bn.batch_size"],
+                notes["pruning.recalibrate_bn.images"],
+                notes["pruning.recalibrate_bn.data"],
+                notes["pruning.recalibrate_bn.seed"]
+            )
+        );
         using (var loaded = Checkpoint.Load(output))
             Assert.Equal(2L, loaded.Model.get_buffer("bn1.num_batches_tracked").item<long>());
 
         var length = new FileInfo(data).Length;
-        var over = CliRunner.Run("prune", "--model", source, "--recalibrate-bn", "1", "--data", data, "--out", data, "--overwrite");
+        var over = CliRunner.Run(
+            "prune",
+            "--model",
+            source,
+            "--recalibrate-bn",
+            "1",
+            "--data",
+            data,
+            "--out",
+            data,
+            "--overwrite"
+        );
         Assert.Equal(1, over.Code);
         Assert.Contains("is the input", over.Err);
         Assert.Equal(length, new FileInfo(data).Length);
@@ -167,7 +312,11 @@ public sealed class PruneVerbTests : IDisposable
     [InlineData("--ratio", "1.0", "pruning ratio must be in [0, 1)")]
     [InlineData("--scope", "everything", "--scope must be one of internal, full")]
     [InlineData("--importance", "taylor", "--importance must be one of l2, l1, bn, random, got 'taylor'")]
-    [InlineData("--recalibrate-bn", "2", "--recalibrate-bn needs --data (the spectrogram file whose train split it reads)")]
+    [InlineData(
+        "--recalibrate-bn",
+        "2",
+        "--recalibrate-bn needs --data (the spectrogram file whose train split it reads)"
+    )]
     [InlineData("--recalibrate-bn", "-1", "--recalibrate-bn must be 0 (off) or a number of batches, got -1")]
     [InlineData("--data", "spec.h5", "--data is read only by --recalibrate-bn N (N > 0)")]
     public void Bad_options_give_one_line_and_no_output(string option, string value, string expected)
@@ -182,7 +331,13 @@ public sealed class PruneVerbTests : IDisposable
     [Fact]
     public void Missing_checkpoint_is_named()
     {
-        var run = CliRunner.Run("prune", "--model", Path.Combine(dir, "absent.safetensors"), "--out", Path.Combine(dir, "x.safetensors"));
+        var run = CliRunner.Run(
+            "prune",
+            "--model",
+            Path.Combine(dir, "absent.safetensors"),
+            "--out",
+            Path.Combine(dir, "x.safetensors")
+        );
         Assert.Equal(1, run.Code);
         Assert.Contains("absent.safetensors", run.Err);
     }

@@ -32,11 +32,27 @@ public sealed class SafetyTests : IDisposable
 
     private string Synth(string name = "syn", int traces = 60)
     {
-        Ok(CliRunner.Run("synth", "--out", At(name), "--traces", traces.ToString(System.Globalization.CultureInfo.InvariantCulture), "--seed", "5"));
+        Ok(
+            CliRunner.Run(
+                "synth",
+                "--out",
+                At(name),
+                "--traces",
+                traces.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--seed",
+                "5"
+            )
+        );
         return At(name);
     }
 
-    private string[] Entries() => Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToArray();
+    private string[] Entries() =>
+        Directory
+            .GetFileSystemEntries(dir)
+            .Select(Path.GetFileName)
+            .OfType<string>()
+            .Order(StringComparer.Ordinal)
+            .ToArray();
 
     // ---- 1. no output overwritten without --overwrite; no input ever written over
 
@@ -51,32 +67,89 @@ public sealed class SafetyTests : IDisposable
         File.WriteAllText(data, "spectrograms");
         Refused(CliRunner.Run("model", "init", "--out", model, "--hidden", "0"), "--overwrite");
         // The output is one of the inputs: refused even with --overwrite, by path, symbolic link or hard link.
-        Refused(CliRunner.Run("predict", "--model", model, "--data", data, "--out", data, "--overwrite"), "is the input");
+        Refused(
+            CliRunner.Run("predict", "--model", model, "--data", data, "--out", data, "--overwrite"),
+            "is the input"
+        );
         Refused(CliRunner.Run("prune", "--model", model, "--out", model, "--overwrite"), "is the input");
         File.CreateSymbolicLink(At("link.safetensors"), model);
-        Refused(CliRunner.Run("prune", "--model", model, "--out", At("link.safetensors"), "--overwrite"), "is the input");
-        using (var ln = Process.Start("ln", [model, At("hard.safetensors")])!) ln.WaitForExit();
-        Refused(CliRunner.Run("prune", "--model", At("hard.safetensors"), "--out", model, "--overwrite"), "is the input");
-        Refused(CliRunner.Run("evaluate", "--model", model, "--data", data, "--out", Path.Combine(dir, ".", "sub", "..", "spectrograms.h5"), "--overwrite"), "is the input");
-        Refused(CliRunner.Run("sensitivity", "--model", model, "--data", data, "--out", model, "--overwrite"), "is the input");
+        Refused(
+            CliRunner.Run("prune", "--model", model, "--out", At("link.safetensors"), "--overwrite"),
+            "is the input"
+        );
+        using (var ln = Process.Start("ln", [model, At("hard.safetensors")])!)
+            ln.WaitForExit();
+        Refused(
+            CliRunner.Run("prune", "--model", At("hard.safetensors"), "--out", model, "--overwrite"),
+            "is the input"
+        );
+        Refused(
+            CliRunner.Run(
+                "evaluate",
+                "--model",
+                model,
+                "--data",
+                data,
+                "--out",
+                Path.Combine(dir, ".", "sub", "..", "spectrograms.h5"),
+                "--overwrite"
+            ),
+            "is the input"
+        );
+        Refused(
+            CliRunner.Run("sensitivity", "--model", model, "--data", data, "--out", model, "--overwrite"),
+            "is the input"
+        );
         Refused(CliRunner.Run("bench", "--model", model, "--out", model, "--overwrite"), "is the input");
-        Refused(CliRunner.Run("report", "--baseline", model, "--data", data, "--out", data, "--overwrite"), "is the input");
-        Refused(CliRunner.Run("train", "--data", data, "--init", model, "--out", dir, "--overwrite"), "holds the input");
-        Refused(CliRunner.Run("retrain", "--model", model, "--data", data, "--out", dir, "--overwrite"), "holds the input");
+        Refused(
+            CliRunner.Run("report", "--baseline", model, "--data", data, "--out", data, "--overwrite"),
+            "is the input"
+        );
+        Refused(
+            CliRunner.Run("train", "--data", data, "--init", model, "--out", dir, "--overwrite"),
+            "holds the input"
+        );
+        Refused(
+            CliRunner.Run("retrain", "--model", model, "--data", data, "--out", dir, "--overwrite"),
+            "holds the input"
+        );
         Assert.Equal("a trained model", File.ReadAllText(model));
         Assert.Equal("spectrograms", File.ReadAllText(data));
     }
 
     [Theory]
-    [InlineData("--p-status", "manaul", "--p-status 'manaul' is not a STEAD pick status (one of manual, automatic, autopicker)")]
+    [InlineData(
+        "--p-status",
+        "manaul",
+        "--p-status 'manaul' is not a STEAD pick status (one of manual, automatic, autopicker)"
+    )]
     [InlineData("--p-status", "manual,automatc", "--p-status 'automatc' is not a STEAD pick status")]
     [InlineData("--receiver-type", "HHZ", "--receiver-type 'HHZ' is not a channel prefix")]
-    public void A_misspelt_filter_value_is_refused_rather_than_matching_nothing(string option, string value, string expected)
+    public void A_misspelt_filter_value_is_refused_rather_than_matching_nothing(
+        string option,
+        string value,
+        string expected
+    )
     {
         var input = Synth();
-        Refused(CliRunner.Run("extract", "--input", input, "--out", At("subset"), "--per-class", "5", option, value), expected);
+        Refused(
+            CliRunner.Run("extract", "--input", input, "--out", At("subset"), "--per-class", "5", option, value),
+            expected
+        );
         Assert.DoesNotContain("subset", Entries());
-        Ok(CliRunner.Run("extract", "--input", input, "--out", At("subset"), "--per-class", "5", "--p-status", "Manual,autopicker"));
+        Ok(
+            CliRunner.Run(
+                "extract",
+                "--input",
+                input,
+                "--out",
+                At("subset"),
+                "--per-class",
+                "5",
+                "--p-status",
+                "Manual,autopicker"
+            )
+        );
     }
 
     [Fact]
@@ -85,17 +158,31 @@ public sealed class SafetyTests : IDisposable
         var model = At("model.safetensors");
         Ok(CliRunner.Run("model", "init", "--out", model, "--hidden", "0"));
         var fifo = At("pipe");
-        using (var mkfifo = Process.Start("mkfifo", fifo)!) mkfifo.WaitForExit();
-        Refused(CliRunner.Run("prune", "--model", model, "--out", "/dev/null", "--overwrite"), "output '/dev/null' is a character device");
+        using (var mkfifo = Process.Start("mkfifo", fifo)!)
+            mkfifo.WaitForExit();
+        Refused(
+            CliRunner.Run("prune", "--model", model, "--out", "/dev/null", "--overwrite"),
+            "output '/dev/null' is a character device"
+        );
         Refused(CliRunner.Run("prune", "--model", model, "--out", fifo, "--overwrite"), "is a FIFO (named pipe)");
         Refused(CliRunner.Run("prune", "--model", model, "--out", "/dev/stdout", "--overwrite"), "leads into /proc");
         Refused(CliRunner.Run("synth", "--out", "/dev/fd/1", "--traces", "10", "--overwrite"), "leads into /proc");
-        using (var stat = Process.Start(new ProcessStartInfo("stat", ["-c", "%F", "/dev/null", fifo]) { RedirectStandardOutput = true })!)
+        using (
+            var stat = Process.Start(
+                new ProcessStartInfo("stat", ["-c", "%F", "/dev/null", fifo]) { RedirectStandardOutput = true }
+            )!
+        )
         {
-            Assert.Equal(["character special file", "fifo"], stat.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Equal(
+                ["character special file", "fifo"],
+                stat.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            );
             stat.WaitForExit();
         }
-        Assert.Equal(["model.safetensors", "pipe"], Entries().Where(e => !e.EndsWith(".quakeprune-lock", StringComparison.Ordinal)));
+        Assert.Equal(
+            ["model.safetensors", "pipe"],
+            Entries().Where(e => !e.EndsWith(".quakeprune-lock", StringComparison.Ordinal))
+        );
     }
 
     [Fact]
@@ -104,7 +191,7 @@ public sealed class SafetyTests : IDisposable
         // What a run killed inside Checkpoint.Save leaves: its partial under the one scheme, with a process id that is gone.
         var model = At("model.safetensors");
         Ok(CliRunner.Run("model", "init", "--out", model, "--hidden", "0"));
-        var deadPid = 4_194_304 + 1;   // above Linux's largest process id: no process has it
+        var deadPid = 4_194_304 + 1; // above Linux's largest process id: no process has it
         var leftover = Path.Combine(dir, $".p.safetensors.quakeprune-partial-{deadPid}");
         File.WriteAllText(leftover, "half a checkpoint");
         Ok(CliRunner.Run("prune", "--model", model, "--out", At("p.safetensors")));
@@ -120,22 +207,43 @@ public sealed class SafetyTests : IDisposable
         var scratch = At("scratch");
         Directory.CreateDirectory(scratch);
         File.WriteAllText(Path.Combine(scratch, "precious.txt"), "keep");
-        using (var child = ChildCli.StartIn(scratch, "extract", "--input", input, "--out", ".", "--per-class", "5", "--overwrite"))
+        using (
+            var child = ChildCli.StartIn(
+                scratch,
+                "extract",
+                "--input",
+                input,
+                "--out",
+                ".",
+                "--per-class",
+                "5",
+                "--overwrite"
+            )
+        )
             Refused(ChildCli.Finish(child, 300), "working folder");
         Assert.Equal("keep", File.ReadAllText(Path.Combine(scratch, "precious.txt")));
         Directory.Delete(scratch, true);
-        Refused(CliRunner.Run("extract", "--input", input, "--out", dir, "--per-class", "5", "--overwrite"), "holds the input");
+        Refused(
+            CliRunner.Run("extract", "--input", input, "--out", dir, "--per-class", "5", "--overwrite"),
+            "holds the input"
+        );
         var output = At("subset");
         Directory.CreateDirectory(Path.Combine(output, "mine"));
         File.WriteAllText(Path.Combine(output, "notes.txt"), "keep");
-        Refused(CliRunner.Run("extract", "--input", input, "--out", output, "--per-class", "5", "--overwrite"), "not made by quakeprune");
+        Refused(
+            CliRunner.Run("extract", "--input", input, "--out", output, "--per-class", "5", "--overwrite"),
+            "not made by quakeprune"
+        );
         Assert.Equal("keep", File.ReadAllText(Path.Combine(output, "notes.txt")));
         Directory.Delete(output, true);
         Ok(CliRunner.Run("extract", "--input", input, "--out", output, "--per-class", "5"));
         Refused(CliRunner.Run("extract", "--input", input, "--out", output, "--per-class", "5"), "--overwrite");
         Ok(CliRunner.Run("extract", "--input", input, "--out", output, "--per-class", "6", "--overwrite"));
         File.WriteAllText(Path.Combine(output, "notes.txt"), "keep");
-        Refused(CliRunner.Run("extract", "--input", input, "--out", output, "--per-class", "5", "--overwrite"), "notes.txt");
+        Refused(
+            CliRunner.Run("extract", "--input", input, "--out", output, "--per-class", "5", "--overwrite"),
+            "notes.txt"
+        );
         Assert.Equal(13, File.ReadAllLines(Path.Combine(output, "subset.csv")).Length);
         Assert.True(File.Exists(input + ".hdf5") && File.Exists(input + ".csv"));
     }
@@ -162,7 +270,17 @@ public sealed class SafetyTests : IDisposable
         var input = Synth();
         var output = At("race");
         using var first = ChildCli.Start("extract", "--input", input, "--out", output, "--per-class", "20");
-        using var second = ChildCli.Start("extract", "--input", input, "--out", output, "--per-class", "20", "--seed", "2");
+        using var second = ChildCli.Start(
+            "extract",
+            "--input",
+            input,
+            "--out",
+            output,
+            "--per-class",
+            "20",
+            "--seed",
+            "2"
+        );
         var results = new[] { ChildCli.Finish(first, 300), ChildCli.Finish(second, 300) };
         Assert.Single(results, r => r.Code == 0);
         var loser = results.Single(r => r.Code != 0);
@@ -176,7 +294,10 @@ public sealed class SafetyTests : IDisposable
         var input = Synth();
         using var holder = new OutputSet("extract", overwrite: true, []);
         holder.Folder(At("held"));
-        Refused(CliRunner.Run("extract", "--input", input, "--out", At("held"), "--per-class", "5", "--overwrite"), "being written by another quakeprune run");
+        Refused(
+            CliRunner.Run("extract", "--input", input, "--out", At("held"), "--per-class", "5", "--overwrite"),
+            "being written by another quakeprune run"
+        );
     }
 
     // ---- 3. SIGTERM and SIGHUP like SIGINT; partial files of killed runs removed by the next run
@@ -189,7 +310,8 @@ public sealed class SafetyTests : IDisposable
     {
         var input = Synth();
         File.Copy(input + ".hdf5", At("blocked.hdf5"));
-        using (var mkfifo = Process.Start("mkfifo", [At("blocked.csv")])!) mkfifo.WaitForExit();
+        using (var mkfifo = Process.Start("mkfifo", [At("blocked.csv")])!)
+            mkfifo.WaitForExit();
         var child = ChildCli.Start("extract", "--input", At("blocked"), "--out", output, "--per-class", "5");
         var open = Task.Run(() => new FileStream(At("blocked.csv"), FileMode.Open, FileAccess.Write));
         Assert.True(open.Wait(TimeSpan.FromSeconds(120)), "the child never opened its CSV");
@@ -198,7 +320,8 @@ public sealed class SafetyTests : IDisposable
         pipe.Flush();
         var partial = $".{Path.GetFileName(output)}.quakeprune-partial-{child.Id}";
         var clock = Stopwatch.StartNew();
-        while (!Directory.Exists(At(partial)) && clock.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(50);
+        while (!Directory.Exists(At(partial)) && clock.Elapsed < TimeSpan.FromSeconds(60))
+            Thread.Sleep(50);
         Assert.True(Directory.Exists(At(partial)), $"no partial folder {partial}");
         return (child, pipe);
     }
@@ -234,7 +357,10 @@ public sealed class SafetyTests : IDisposable
         var leftover = $".out.quakeprune-partial-{pid}";
         Assert.Contains(leftover, Entries());
         Ok(CliRunner.Run("extract", "--input", At("syn"), "--out", At("other"), "--per-class", "5"));
-        Assert.Equal(["blocked.csv", "blocked.hdf5", "other", "syn.csv", "syn.hdf5"], Entries().Where(e => !e.EndsWith(".quakeprune-lock", StringComparison.Ordinal)));
+        Assert.Equal(
+            ["blocked.csv", "blocked.hdf5", "other", "syn.csv", "syn.hdf5"],
+            Entries().Where(e => !e.EndsWith(".quakeprune-lock", StringComparison.Ordinal))
+        );
         Ok(CliRunner.Run("extract", "--input", At("syn"), "--out", At("out"), "--per-class", "5"));
         Assert.Equal(["blocked.csv", "blocked.hdf5", "other", "out", "syn.csv", "syn.hdf5"], Entries());
     }
@@ -285,7 +411,9 @@ public sealed class SafetyTests : IDisposable
     [Fact]
     public void A_safetensors_shape_too_large_for_any_file_is_a_clear_error()
     {
-        var header = Encoding.UTF8.GetBytes("{\"w\":{\"dtype\":\"F32\",\"shape\":[1099511627776,1099511627776],\"data_offsets\":[0,4]}}");
+        var header = Encoding.UTF8.GetBytes(
+            "{\"w\":{\"dtype\":\"F32\",\"shape\":[1099511627776,1099511627776],\"data_offsets\":[0,4]}}"
+        );
         var path = At("huge.safetensors");
         File.WriteAllBytes(path, [.. BitConverter.GetBytes((ulong)header.Length), .. header, 0, 0, 0, 0]);
         Refused(CliRunner.Run("model", "show", path), "huge.safetensors");
@@ -321,7 +449,17 @@ public sealed class SafetyTests : IDisposable
         Ok(more);
         Assert.Contains("warning: earthquakes: 30 traces in the inputs, fewer than the 1000 asked", more.Err);
         // No trace of a class asked for is no subset: refused, nothing written.
-        var none = CliRunner.Run("extract", "--input", input, "--out", At("b"), "--per-class", "5", "--min-snr-db", "900");
+        var none = CliRunner.Run(
+            "extract",
+            "--input",
+            input,
+            "--out",
+            At("b"),
+            "--per-class",
+            "5",
+            "--min-snr-db",
+            "900"
+        );
         Refused(none, "extract: earthquakes: no trace matches the filters; no subset is written without them");
         Assert.DoesNotContain("b", Entries());
     }
@@ -340,7 +478,16 @@ public sealed class SafetyTests : IDisposable
             waveform[7] = float.NaN;
             dataset.Write<float>(waveform);
         }
-        var run = CliRunner.Run("extract", "--input", input, "--out", At("second"), "--per-class", "10", "--skip-non-finite");
+        var run = CliRunner.Run(
+            "extract",
+            "--input",
+            input,
+            "--out",
+            At("second"),
+            "--per-class",
+            "10",
+            "--skip-non-finite"
+        );
         Ok(run);
         Assert.Contains("skipped 1 with NaN/Inf", run.Out);
         var rows = SteadCsv.ReadAll(Path.Combine(At("second"), "subset.csv"));

@@ -44,8 +44,32 @@ public sealed class SpectrogramCommandTests : IDisposable
     {
         var subset = MakeSubset();
         var output = Path.Combine(dir, "spec.h5");
-        var run = Run("spectrogram", "--subset", subset, "--out", output, "--size", "20x16", "--dtype", "float16", "--normalize", "minmax",
-            "--minmax-range", "-20:30", "--bandpass", "2-20", "--bandpass-order", "3", "--taper", "0.05", "--no-detrend", "--nfft", "512", "--threads", "2");
+        var run = Run(
+            "spectrogram",
+            "--subset",
+            subset,
+            "--out",
+            output,
+            "--size",
+            "20x16",
+            "--dtype",
+            "float16",
+            "--normalize",
+            "minmax",
+            "--minmax-range",
+            "-20:30",
+            "--bandpass",
+            "2-20",
+            "--bandpass-order",
+            "3",
+            "--taper",
+            "0.05",
+            "--no-detrend",
+            "--nfft",
+            "512",
+            "--threads",
+            "2"
+        );
         Assert.True(run.Code == 0, run.Err);
         Assert.Contains("24 images of 3x20x16 float16", run.Out);
         Assert.Contains("spectrogram: 24/24", run.Err);
@@ -65,7 +89,20 @@ public sealed class SpectrogramCommandTests : IDisposable
         }
 
         Assert.Equal(1, Run("spectrogram", "--subset", subset, "--out", output).Code);
-        var again = Run("spectrogram", "--subset", subset, "--out", output, "--preprocess", "none", "--normalize", "none", "--size", "native", "--overwrite");
+        var again = Run(
+            "spectrogram",
+            "--subset",
+            subset,
+            "--out",
+            output,
+            "--preprocess",
+            "none",
+            "--normalize",
+            "none",
+            "--size",
+            "native",
+            "--overwrite"
+        );
         Assert.True(again.Code == 0, again.Err);
         using var native = SpectrogramFile.Open(output);
         Assert.Equal(SpectrogramSettings.ScipyParity with { Size = null }, native.Settings);
@@ -81,9 +118,15 @@ public sealed class SpectrogramCommandTests : IDisposable
         Assert.Contains("absent.csv", missing.Err);
         Assert.Contains("--size", Run("spectrogram", "--subset", dir, "--out", output, "--size", "224by224").Err);
         Assert.Contains("--dtype", Run("spectrogram", "--subset", dir, "--out", output, "--dtype", "int8").Err);
-        Assert.Contains("--preprocess", Run("spectrogram", "--subset", dir, "--out", output, "--preprocess", "fancy").Err);
+        Assert.Contains(
+            "--preprocess",
+            Run("spectrogram", "--subset", dir, "--out", output, "--preprocess", "fancy").Err
+        );
         Assert.Contains("--bandpass", Run("spectrogram", "--subset", dir, "--out", output, "--bandpass", "1..45").Err);
-        Assert.Contains("--minmax-range", Run("spectrogram", "--subset", dir, "--out", output, "--minmax-range", "25:-10").Err);
+        Assert.Contains(
+            "--minmax-range",
+            Run("spectrogram", "--subset", dir, "--out", output, "--minmax-range", "25:-10").Err
+        );
         Assert.Contains("noverlap", Run("spectrogram", "--subset", dir, "--out", output, "--noverlap", "300").Err);
         Assert.False(File.Exists(output));
     }

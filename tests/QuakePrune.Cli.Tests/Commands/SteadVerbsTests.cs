@@ -25,7 +25,21 @@ public sealed class SteadVerbsTests : IDisposable
         Assert.Contains("missing from HDF5: 0", info.Out);
 
         var output = Path.Combine(dir, "subset");
-        var extract = Run("extract", "--input", prefix, "--out", output, "--per-class", "20", "--split", "0.6,0.2,0.2", "--receiver-type", "HH,BH,EH,HN", "--magnitude", "0:9");
+        var extract = Run(
+            "extract",
+            "--input",
+            prefix,
+            "--out",
+            output,
+            "--per-class",
+            "20",
+            "--split",
+            "0.6,0.2,0.2",
+            "--receiver-type",
+            "HH,BH,EH,HN",
+            "--magnitude",
+            "0:9"
+        );
         Assert.Equal(0, extract.Code);
         Assert.Contains("40 traces (20 earthquakes, 20 noise)", extract.Out);
         Assert.Contains("extract: 40/40", extract.Err);

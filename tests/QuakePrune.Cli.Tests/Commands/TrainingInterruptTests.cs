@@ -29,20 +29,92 @@ public sealed class TrainingInterruptTests : IDisposable
     public void A_signal_at_any_moment_of_picker_training_keeps_the_finished_epochs_and_resume_continues()
     {
         var subset = Subset();
-        Interrupt(["train", "--arch", "eqt-lite", "--data", subset, "--out", File("picker"), "--epochs", "400", "--patience", "0", "--batch", "8", "--threads", "2"],
-            File("picker"), new Random(24));
+        Interrupt(
+            [
+                "train",
+                "--arch",
+                "eqt-lite",
+                "--data",
+                subset,
+                "--out",
+                File("picker"),
+                "--epochs",
+                "400",
+                "--patience",
+                "0",
+                "--batch",
+                "8",
+                "--threads",
+                "2",
+            ],
+            File("picker"),
+            new Random(24)
+        );
     }
 
     [Fact]
     public void A_signal_at_any_moment_of_spectrogram_training_keeps_the_finished_epochs_and_resume_continues()
     {
-        Ok(CliRunner.Run("spectrogram", "--subset", Subset(), "--out", File("spec.h5"), "--size", "32x32", "--threads", "2"));
+        Ok(
+            CliRunner.Run(
+                "spectrogram",
+                "--subset",
+                Subset(),
+                "--out",
+                File("spec.h5"),
+                "--size",
+                "32x32",
+                "--threads",
+                "2"
+            )
+        );
         // A small ResNet: a fresh ResNet50 would make each epoch slow.
-        var architecture = ResNetArchitecture.Custom(ResNetBlock.Bottleneck, 8, [new ResNetStage(16, [[4, 4]]), new ResNetStage(16, [[4, 4]])], hidden: 8);
+        var architecture = ResNetArchitecture.Custom(
+            ResNetBlock.Bottleneck,
+            8,
+            [
+                new ResNetStage(
+                    16,
+                    [
+                        [4, 4],
+                    ]
+                ),
+                new ResNetStage(
+                    16,
+                    [
+                        [4, 4],
+                    ]
+                ),
+            ],
+            hidden: 8
+        );
         using (var model = new Network(architecture))
-            Checkpoint.Save(model, new ModelInfo(architecture, new ImageSize(32, 32), new Dictionary<string, string>()), File("tiny.safetensors"));
-        Interrupt(["train", "--data", File("spec.h5"), "--out", File("classifier"), "--init", File("tiny.safetensors"), "--epochs", "5000", "--patience", "0", "--batch", "8",
-            "--threads", "1"], File("classifier"), new Random(42));
+            Checkpoint.Save(
+                model,
+                new ModelInfo(architecture, new ImageSize(32, 32), new Dictionary<string, string>()),
+                File("tiny.safetensors")
+            );
+        Interrupt(
+            [
+                "train",
+                "--data",
+                File("spec.h5"),
+                "--out",
+                File("classifier"),
+                "--init",
+                File("tiny.safetensors"),
+                "--epochs",
+                "5000",
+                "--patience",
+                "0",
+                "--batch",
+                "8",
+                "--threads",
+                "1",
+            ],
+            File("classifier"),
+            new Random(42)
+        );
     }
 
     /// <summary>
@@ -62,20 +134,42 @@ public sealed class TrainingInterruptTests : IDisposable
             var context = $"attempt {attempt + 1}, SIG{signal}: exit {code}\n{err}";
             Assert.True(code == 128 + number, context);
             // " fault" (a segmentation or page fault), not "fault": "default" may appear in a run's own lines.
-            foreach (var fault in new[] { "Segmentation", " fault", "core dumped", "Exception", "libtorch", "backend fallback", "   at " })
+            foreach (
+                var fault in new[]
+                {
+                    "Segmentation",
+                    " fault",
+                    "core dumped",
+                    "Exception",
+                    "libtorch",
+                    "backend fallback",
+                    "   at ",
+                }
+            )
                 Assert.False(err.Contains(fault, StringComparison.Ordinal), context);
-            Assert.True(System.Text.RegularExpressions.Regex.IsMatch(err, $"train: (interrupted|stopped) by SIG{signal} "), context);
+            Assert.True(
+                System.Text.RegularExpressions.Regex.IsMatch(err, $"train: (interrupted|stopped) by SIG{signal} "),
+                context
+            );
 
             var history = Path.Combine(folder, "history.csv");
             var written = System.IO.File.Exists(history) ? System.IO.File.ReadAllLines(history).Length - 1 : 0;
-            var said = System.Text.RegularExpressions.Regex.Match(err, @"at epoch (\d+): the training state and history of epoch (\d+) ");
+            var said = System.Text.RegularExpressions.Regex.Match(
+                err,
+                @"at epoch (\d+): the training state and history of epoch (\d+) "
+            );
             if (!said.Success)
             {
                 Assert.True(kept == 0, context);
                 // Before the trainer has begun (a loaded machine may take the whole delay to start) the verb says it
                 // published nothing; once it has, that no epoch had finished. Both are true; which one comes is timing.
-                Assert.True(err.Contains("at epoch 1, before any epoch had finished; nothing was kept", StringComparison.Ordinal)
-                            || err.Contains("; nothing was published", StringComparison.Ordinal), context);
+                Assert.True(
+                    err.Contains(
+                        "at epoch 1, before any epoch had finished; nothing was kept",
+                        StringComparison.Ordinal
+                    ) || err.Contains("; nothing was published", StringComparison.Ordinal),
+                    context
+                );
                 Assert.False(Directory.Exists(folder), context);
                 continue;
             }
@@ -85,11 +179,16 @@ public sealed class TrainingInterruptTests : IDisposable
             Assert.True(written == epochs || written == epochs + 1, context);
             // A resumed run that was signalled after one of its epochs has continued the run.
             Assert.True(afterAnEpoch && kept > 0 ? epochs > kept : epochs >= kept, context);
-            Assert.Contains($"at epoch {epochs + 1}: the training state and history of epoch {epochs} and the best model so far are kept in '{folder}'; " +
-                            "--resume continues", err);
+            Assert.Contains(
+                $"at epoch {epochs + 1}: the training state and history of epoch {epochs} and the best model so far are kept in '{folder}'; "
+                    + "--resume continues",
+                err
+            );
             foreach (var name in new[] { "model.safetensors", "state.safetensors", "history.csv" })
                 Assert.True(System.IO.File.Exists(Path.Combine(folder, name)), $"{name} missing; {context}");
-            Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(folder), e => e.Contains("partial", StringComparison.Ordinal));
+            Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(folder), e =>
+                e.Contains("partial", StringComparison.Ordinal)
+            );
             kept = epochs;
         }
         Assert.True(kept > 0, "no epoch ever finished");
@@ -103,9 +202,12 @@ public sealed class TrainingInterruptTests : IDisposable
         using var epochDone = new ManualResetEventSlim();
         child.ErrorDataReceived += (_, e) =>
         {
-            if (e.Data is null) return;
-            lock (err) err.AppendLine(e.Data);
-            if (e.Data.StartsWith("epoch ", StringComparison.Ordinal)) epochDone.Set();
+            if (e.Data is null)
+                return;
+            lock (err)
+                err.AppendLine(e.Data);
+            if (e.Data.StartsWith("epoch ", StringComparison.Ordinal))
+                epochDone.Set();
         };
         child.OutputDataReceived += (_, _) => { };
         child.BeginErrorReadLine();
@@ -123,6 +225,7 @@ public sealed class TrainingInterruptTests : IDisposable
             Assert.Fail($"still running 60 s after SIG{signal}: {err}");
         }
         child.WaitForExit();
-        lock (err) return (child.ExitCode, err.ToString());
+        lock (err)
+            return (child.ExitCode, err.ToString());
     }
 }

@@ -7,8 +7,8 @@ using QuakePrune.Pruning;
 using QuakePrune.Spectrograms;
 using QuakePrune.Torch;
 using Xunit.Abstractions;
-using Tensor = QuakePrune.Torch.Tensor;
 using static QuakePrune.Torch.torch;
+using Tensor = QuakePrune.Torch.Tensor;
 
 namespace QuakePrune.Tests.Export;
 
@@ -32,7 +32,11 @@ public class OnnxExportTests(ITestOutputHelper output)
             }
         model.eval();
         var path = dir.File($"{member}-{hidden}.safetensors");
-        QuakePrune.Models.Checkpoint.Save(model, new ModelInfo(architecture, Size, new Dictionary<string, string> { ["training.seed"] = "11" }), path);
+        QuakePrune.Models.Checkpoint.Save(
+            model,
+            new ModelInfo(architecture, Size, new Dictionary<string, string> { ["training.seed"] = "11" }),
+            path
+        );
         return path;
     }
 
@@ -60,8 +64,14 @@ public class OnnxExportTests(ITestOutputHelper output)
     {
         var start = new ProcessStartInfo("/usr/bin/python3")
         {
-            ArgumentList = { "-c", "import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)", onnx },
-            RedirectStandardError = true, RedirectStandardOutput = true,
+            ArgumentList =
+            {
+                "-c",
+                "import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)",
+                onnx,
+            },
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
         };
         using var checker = Process.Start(start)!;
         var errors = checker.StandardError.ReadToEnd();
@@ -92,7 +102,12 @@ public class OnnxExportTests(ITestOutputHelper output)
             var input = x.ToArray<float>();
             var (ours, theirs) = (Ours(checkpoint, input, batch), OnnxRuntime(onnx, input, batch));
             Assert.Equal(batch * 2, theirs.Length);
-            Assert.All(ours.Zip(theirs), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-4, $"{member} batch {batch}: ours {p.First}, ONNX Runtime {p.Second}"));
+            Assert.All(ours.Zip(theirs), p =>
+                Assert.True(
+                    Math.Abs(p.First - p.Second) <= 1e-4,
+                    $"{member} batch {batch}: ours {p.First}, ONNX Runtime {p.Second}"
+                )
+            );
         }
         // Batch, height and width are dynamic: another image size runs as here too.
         var other = new ImageSize(40, 48);
@@ -100,7 +115,9 @@ public class OnnxExportTests(ITestOutputHelper output)
         using (var y = randn([2, 3, other.Height, other.Width]))
         {
             var input = y.ToArray<float>();
-            Assert.All(Ours(checkpoint, input, 2, other).Zip(OnnxRuntime(onnx, input, 2, other)), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-4));
+            Assert.All(Ours(checkpoint, input, 2, other).Zip(OnnxRuntime(onnx, input, 2, other)), p =>
+                Assert.True(Math.Abs(p.First - p.Second) <= 1e-4)
+            );
         }
         using var session = new InferenceSession(onnx);
         Assert.Equal("11", session.ModelMetadata.CustomMetadataMap["training.seed"]);
@@ -115,12 +132,15 @@ public class OnnxExportTests(ITestOutputHelper output)
         var pruned = dir.File("pruned.safetensors");
         CheckpointPruning.Prune(checkpoint, new PruningOptions(0.7, PruningScope.Full, Ranking.Local, 1, 1), pruned);
         var onnx = dir.File("pruned.onnx");
-        using (var loaded = QuakePrune.Models.Checkpoint.Load(pruned)) OnnxExport.Export(loaded, onnx);
+        using (var loaded = QuakePrune.Models.Checkpoint.Load(pruned))
+            OnnxExport.Export(loaded, onnx);
         Check(onnx);
         manual_seed(2);
         using var x = randn([2, 3, Size.Height, Size.Width]);
         var input = x.ToArray<float>();
-        Assert.All(Ours(pruned, input, 2).Zip(OnnxRuntime(onnx, input, 2)), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-4));
+        Assert.All(Ours(pruned, input, 2).Zip(OnnxRuntime(onnx, input, 2)), p =>
+            Assert.True(Math.Abs(p.First - p.Second) <= 1e-4)
+        );
     }
 
     /// <summary>
@@ -140,20 +160,32 @@ public class OnnxExportTests(ITestOutputHelper output)
             foreach (var (name, parameter) in model.named_parameters())
             {
                 var leaf = name[(name.LastIndexOf('.') + 1)..];
-                if (leaf is "Wx" or "Wt" or "Wa" or "bh" or "ba" or "beta" || leaf.StartsWith("bias_")) parameter.copy_(randn(parameter.shape).mul(0.3));
-                else if (leaf == "gamma") parameter.copy_(randn(parameter.shape).mul(0.3).add(1));
-                else if (leaf == "weight" && parameter.dim() == 3) parameter.mul_(Math.Sqrt(6));
+                if (leaf is "Wx" or "Wt" or "Wa" or "bh" or "ba" or "beta" || leaf.StartsWith("bias_"))
+                    parameter.copy_(randn(parameter.shape).mul(0.3));
+                else if (leaf == "gamma")
+                    parameter.copy_(randn(parameter.shape).mul(0.3).add(1));
+                else if (leaf == "weight" && parameter.dim() == 3)
+                    parameter.mul_(Math.Sqrt(6));
             }
             model.train();
             for (var i = 0; i < 2; i++)
             {
                 using var x = randn([4, 3, 6000]);
-                foreach (var y in model.ForwardAll(x)) y.Dispose();
+                foreach (var y in model.ForwardAll(x))
+                    y.Dispose();
             }
         }
         model.eval();
         var path = dir.File($"{member}.safetensors");
-        QuakePrune.Models.Checkpoint.Save(model, new ModelInfo(architecture, new ImageSize(1, 1), new Dictionary<string, string> { ["training.seed"] = "11" }), path);
+        QuakePrune.Models.Checkpoint.Save(
+            model,
+            new ModelInfo(
+                architecture,
+                new ImageSize(1, 1),
+                new Dictionary<string, string> { ["training.seed"] = "11" }
+            ),
+            path
+        );
         return path;
     }
 
@@ -185,16 +217,29 @@ public class OnnxExportTests(ITestOutputHelper output)
                 using var _ = no_grad();
                 ours = loaded.Model.ForwardAll(x);
             }
-            using var results = session.Run([NamedOnnxValue.CreateFromTensor(NetworkGraph.Input, new DenseTensor<float>(x.ToArray<float>(), [batch, 3, 6000]))]);
+            using var results = session.Run([
+                NamedOnnxValue.CreateFromTensor(
+                    NetworkGraph.Input,
+                    new DenseTensor<float>(x.ToArray<float>(), [batch, 3, 6000])
+                ),
+            ]);
             for (var k = 0; k < ours.Length; k++)
             {
                 var name = EqTransformerBuilder.Outputs[k];
-                var (expected, actual) = (ours[k].contiguous().ToArray<float>(), results.Single(r => r.Name == name).AsEnumerable<float>().ToArray());
+                var (expected, actual) = (
+                    ours[k].contiguous().ToArray<float>(),
+                    results.Single(r => r.Name == name).AsEnumerable<float>().ToArray()
+                );
                 Assert.Equal(batch * 6000, actual.Length);
                 // A flat curve would hide a wrong recurrence or attention below the tolerance: the checkpoint must make them vary.
-                Assert.True(expected.Max() - expected.Min() > 0.01, $"{label} {name}: the curve barely varies, so the comparison proves little");
+                Assert.True(
+                    expected.Max() - expected.Min() > 0.01,
+                    $"{label} {name}: the curve barely varies, so the comparison proves little"
+                );
                 var deviation = expected.Zip(actual).Max(p => Math.Abs(p.First - p.Second));
-                output.WriteLine($"{label} batch {batch} {name}: max |ours - ONNX Runtime| {deviation:G3}, curve from {expected.Min():G3} to {expected.Max():G3}");
+                output.WriteLine(
+                    $"{label} batch {batch} {name}: max |ours - ONNX Runtime| {deviation:G3}, curve from {expected.Min():G3} to {expected.Max():G3}"
+                );
                 Assert.True(deviation <= 1e-4, $"{label} batch {batch} {name}: ONNX Runtime is {deviation} off ours");
             }
         }
@@ -226,9 +271,15 @@ public class OnnxExportTests(ITestOutputHelper output)
     private sealed record SoftsignLayer : Layer
     {
         public override string Kind => "Softsign";
+
         public override long[] OutputShape(IReadOnlyList<long[]> inputs) => inputs[0].ToArray();
 
-        public override Tensor Forward(nn.Module? module, IReadOnlyList<Tensor> inputs, bool training, bool mayOverwrite)
+        public override Tensor Forward(
+            nn.Module? module,
+            IReadOnlyList<Tensor> inputs,
+            bool training,
+            bool mayOverwrite
+        )
         {
             using var denominator = inputs[0].abs().add(1);
             return inputs[0].div(denominator);
@@ -245,11 +296,18 @@ public class OnnxExportTests(ITestOutputHelper output)
         public override string Name => "softsign";
         public override IReadOnlyList<string> Members => ["softsign"];
 
-        public override Architecture Create(string member, NetworkOptions options) => new(this, new SoftsignArguments(), new Dictionary<string, int> { ["conv"] = 4 });
+        public override Architecture Create(string member, NetworkOptions options) =>
+            new(this, new SoftsignArguments(), new Dictionary<string, int> { ["conv"] = 4 });
 
-        public override NetworkGraph Describe(SoftsignArguments arguments, Func<string, int> widthOf) => new(
-            [new("conv", new Conv2dLayer(widthOf("conv"), 3, 1, 1), [NetworkGraph.Input]), new("softsign", new SoftsignLayer(), ["conv"])],
-            [1, 3, Size.Height, Size.Width], ["softsign"]);
+        public override NetworkGraph Describe(SoftsignArguments arguments, Func<string, int> widthOf) =>
+            new(
+                [
+                    new("conv", new Conv2dLayer(widthOf("conv"), 3, 1, 1), [NetworkGraph.Input]),
+                    new("softsign", new SoftsignLayer(), ["conv"]),
+                ],
+                [1, 3, Size.Height, Size.Width],
+                ["softsign"]
+            );
     }
 
     [Fact]
@@ -257,7 +315,10 @@ public class OnnxExportTests(ITestOutputHelper output)
     {
         using var dir = new TempDir();
         var architecture = SoftsignBuilder.Instance.Create("softsign", new NetworkOptions());
-        using var loaded = new LoadedModel(new Network(architecture), new ModelInfo(architecture, Size, new Dictionary<string, string>()));
+        using var loaded = new LoadedModel(
+            new Network(architecture),
+            new ModelInfo(architecture, Size, new Dictionary<string, string>())
+        );
         var e = Assert.Throws<NotSupportedException>(() => OnnxExport.Export(loaded, dir.File("softsign.onnx")));
         Assert.Contains("has no ONNX form yet", e.Message);
         Assert.StartsWith("export: layer 'softsign' (Softsign)", e.Message);

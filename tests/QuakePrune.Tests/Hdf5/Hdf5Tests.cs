@@ -17,7 +17,8 @@ public class Hdf5Tests
         {
             using var group = file.CreateGroup("data", trackCreationOrder: true);
             foreach (var name in new[] { "zeta", "alpha", "mid" })
-                using (var d = group.WriteDataset(name, values, [4, 3])) d.Attributes.Write("name", name);
+                using (var d = group.WriteDataset(name, values, [4, 3]))
+                    d.Attributes.Write("name", name);
             using var nd = file.CreateDataset("images", H5ElementType.Float16, [5, 2, 2, 3], [1, 2, 2, 3]);
             nd.WriteRows(1, Enumerable.Range(0, 24).Select(i => (Half)i).ToArray().AsSpan());
             using var f32 = file.CreateDataset("f32", H5ElementType.Float32, [4, 2]);
@@ -54,9 +55,12 @@ public class Hdf5Tests
             Assert.All(all[..12], v => Assert.Equal(0f, v));
             Assert.Equal(Enumerable.Range(0, 24).Select(i => (float)i), all[12..36]);
         }
-        using (var f32 = read.OpenDataset("f32")) Assert.Equal([0f, 0, 0, 0, 1, 2, 3, 4], f32.Read<float>());
-        using (var labels = read.OpenDataset("labels")) Assert.Equal([1L, 0, 1], labels.Read<long>());
-        using (var names = read.OpenDataset("trace_name")) Assert.Equal(["a", "b\u00e9", ""], names.ReadStrings());
+        using (var f32 = read.OpenDataset("f32"))
+            Assert.Equal([0f, 0, 0, 0, 1, 2, 3, 4], f32.Read<float>());
+        using (var labels = read.OpenDataset("labels"))
+            Assert.Equal([1L, 0, 1], labels.Read<long>());
+        using (var names = read.OpenDataset("trace_name"))
+            Assert.Equal(["a", "b\u00e9", ""], names.ReadStrings());
         Assert.Equal(3.5, read.Attributes.ReadDouble("scalar"));
         Assert.Equal(7.0, read.Attributes.ReadDouble("count"));
         Assert.Equal("7", read.Attributes.ReadString("count"));
@@ -73,7 +77,8 @@ public class Hdf5Tests
         using var dir = new TempDir();
         using var file = H5File.Create(dir.File("many.h5"));
         using var group = file.CreateGroup("g");
-        for (var i = 0; i < 25; i++) using (group.CreateGroup($"n{i:D2}")) { }
+        for (var i = 0; i < 25; i++)
+            using (group.CreateGroup($"n{i:D2}")) { }
         Assert.Equal(Enumerable.Range(0, 25).Select(i => $"n{i:D2}"), group.EnumerateLinkNames(batchSize: 4));
         Assert.True(group.Contains("n07"));
         Assert.False(group.Contains("n99/x"));
@@ -84,7 +89,8 @@ public class Hdf5Tests
     {
         using var dir = new TempDir();
         var path = dir.File("e.h5");
-        using (var file = H5File.Create(path)) using (file.CreateGroup("data")) { }
+        using (var file = H5File.Create(path))
+        using (file.CreateGroup("data")) { }
         using var read = H5File.Open(path);
         var error = Assert.Throws<Hdf5Exception>(() => read.OpenDataset("data/nothing"));
         Assert.Contains(path, error.Message);

@@ -20,9 +20,21 @@ public class InferenceModelTests
         {
             foreach (var (name, tensor) in model.state_dict())
             {
-                if (name.EndsWith("running_mean") || name.EndsWith("bn1.bias") || name.EndsWith("bn2.bias") || name.EndsWith("bn3.bias") || name.EndsWith("downsample.1.bias"))
+                if (
+                    name.EndsWith("running_mean")
+                    || name.EndsWith("bn1.bias")
+                    || name.EndsWith("bn2.bias")
+                    || name.EndsWith("bn3.bias")
+                    || name.EndsWith("downsample.1.bias")
+                )
                     tensor.copy_(randn(tensor.shape).mul(0.3));
-                else if (name.EndsWith("running_var") || name.EndsWith("bn1.weight") || name.EndsWith("bn2.weight") || name.EndsWith("bn3.weight") || name.EndsWith("downsample.1.weight"))
+                else if (
+                    name.EndsWith("running_var")
+                    || name.EndsWith("bn1.weight")
+                    || name.EndsWith("bn2.weight")
+                    || name.EndsWith("bn3.weight")
+                    || name.EndsWith("downsample.1.weight")
+                )
                     tensor.copy_(rand(tensor.shape).add(0.5));
             }
         }
@@ -39,7 +51,10 @@ public class InferenceModelTests
         Assert.Equal(expected.Length, actual.Length);
         var tolerance = 1e-4 * Math.Max(1, expected.Max(Math.Abs));
         for (var i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance, $"{fast.Path}, batch {batch}, {height}x{width}, logit {i}: {actual[i]} vs {expected[i]}");
+            Assert.True(
+                Math.Abs(expected[i] - actual[i]) <= tolerance,
+                $"{fast.Path}, batch {batch}, {height}x{width}, logit {i}: {actual[i]} vs {expected[i]}"
+            );
     }
 
     public static TheoryData<InferencePath> Paths() => new(InferenceModel.Candidates(Device.CPU));
@@ -49,7 +64,15 @@ public class InferenceModelTests
     public void Every_path_reproduces_the_plain_model_at_batch_1_and_3_and_odd_sizes(InferencePath path)
     {
         using var model = TinyWithRandomNorms(11);
-        using var fast = InferenceModel.Prepare(model, new InferenceOptions { Size = new ImageSize(33, 47), Batch = 3, Path = path });
+        using var fast = InferenceModel.Prepare(
+            model,
+            new InferenceOptions
+            {
+                Size = new ImageSize(33, 47),
+                Batch = 3,
+                Path = path,
+            }
+        );
         Assert.Equal(path, fast.Path);
         AssertSameOutputs(model, fast, 1, 33, 47);
         AssertSameOutputs(model, fast, 3, 33, 47);
@@ -62,7 +85,10 @@ public class InferenceModelTests
     public void A_linear_head_without_hidden_layer_works_too()
     {
         using var model = TinyWithRandomNorms(12, hidden: 0);
-        using var fast = InferenceModel.Prepare(model, new InferenceOptions { Size = new ImageSize(32, 32), TuningRuns = 1 });
+        using var fast = InferenceModel.Prepare(
+            model,
+            new InferenceOptions { Size = new ImageSize(32, 32), TuningRuns = 1 }
+        );
         AssertSameOutputs(model, fast, 2, 32, 32);
     }
 
@@ -74,9 +100,15 @@ public class InferenceModelTests
         using (pruned)
         {
             pruned.eval();
-            using var fast = InferenceModel.Prepare(pruned, new InferenceOptions { Size = new ImageSize(40, 36), TuningRuns = 2 });
+            using var fast = InferenceModel.Prepare(
+                pruned,
+                new InferenceOptions { Size = new ImageSize(40, 36), TuningRuns = 2 }
+            );
             var ceiling = get_num_threads();
-            Assert.Equal(InferenceModel.Candidates(Device.CPU), fast.Trials.Where(t => t.Threads == ceiling).Select(t => t.Path));
+            Assert.Equal(
+                InferenceModel.Candidates(Device.CPU),
+                fast.Trials.Where(t => t.Threads == ceiling).Select(t => t.Path)
+            );
             Assert.All(fast.Trials, t => Assert.True(t.MedianMs > 0 && t.MaxAbsDiff <= 1e-4, $"{t}"));
             var fastestPath = fast.Trials.Where(t => t.Threads == ceiling).MinBy(t => t.MedianMs)!;
             Assert.Equal(fastestPath.Path, fast.Path);
@@ -101,7 +133,15 @@ public class InferenceModelTests
         using var threads = new ThreadCount(ceiling);
         using var _ = pruned;
         pruned.eval();
-        using var fast = InferenceModel.Prepare(pruned, new InferenceOptions { Size = new ImageSize(36, 28), Path = InferencePath.OneDnn, TuningRuns = 2 });
+        using var fast = InferenceModel.Prepare(
+            pruned,
+            new InferenceOptions
+            {
+                Size = new ImageSize(36, 28),
+                Path = InferencePath.OneDnn,
+                TuningRuns = 2,
+            }
+        );
         var steps = fast.OneDnnSteps;
         Assert.Equal("conv1", steps[0].Name);
         Assert.Equal("avgpool", steps[^1].Name);
@@ -121,7 +161,10 @@ public class InferenceModelTests
     public void Run_takes_and_gives_plain_arrays()
     {
         using var model = TinyWithRandomNorms(14);
-        using var fast = InferenceModel.Prepare(model, new InferenceOptions { Size = new ImageSize(24, 24), Path = InferencePath.Plain });
+        using var fast = InferenceModel.Prepare(
+            model,
+            new InferenceOptions { Size = new ImageSize(24, 24), Path = InferencePath.Plain }
+        );
         var images = Enumerable.Range(0, 2 * 3 * 24 * 24).Select(i => (float)Math.Sin(i * 0.37)).ToArray();
         var logits = fast.Run(images, 2, 24, 24);
         using var expected = model.forward(tensor(images, [2, 3, 24, 24]));
@@ -135,8 +178,14 @@ public class InferenceModelTests
         model.train();
         Assert.Contains("eval", Assert.Throws<ArgumentException>(() => InferenceModel.Prepare(model)).Message);
         model.eval();
-        using var fast = InferenceModel.Prepare(model, new InferenceOptions { Size = new ImageSize(16, 16), Path = InferencePath.Plain });
-        Assert.Contains("[2, 1, 16, 16]", Assert.Throws<ArgumentException>(() => fast.Forward(randn(2, 1, 16, 16))).Message);
+        using var fast = InferenceModel.Prepare(
+            model,
+            new InferenceOptions { Size = new ImageSize(16, 16), Path = InferencePath.Plain }
+        );
+        Assert.Contains(
+            "[2, 1, 16, 16]",
+            Assert.Throws<ArgumentException>(() => fast.Forward(randn(2, 1, 16, 16))).Message
+        );
     }
 
     [Fact]
@@ -145,7 +194,16 @@ public class InferenceModelTests
         using var model = TinyWithRandomNorms(16);
         // Folding rounds differently from conv-then-norm, so a tolerance far below float32's resolution cannot be met.
         var e = Assert.Throws<InvalidOperationException>(() =>
-            InferenceModel.Prepare(model, new InferenceOptions { Size = new ImageSize(20, 20), Path = InferencePath.Plain, Tolerance = 1e-30 }));
+            InferenceModel.Prepare(
+                model,
+                new InferenceOptions
+                {
+                    Size = new ImageSize(20, 20),
+                    Path = InferencePath.Plain,
+                    Tolerance = 1e-30,
+                }
+            )
+        );
         Assert.Contains("inference path Plain at", e.Message);
         Assert.Contains("deviates from the plain model", e.Message);
     }
@@ -158,7 +216,11 @@ public class InferenceModelTests
         try
         {
             var path = System.IO.Path.Combine(dir, "tiny.safetensors");
-            Checkpoint.Save(model, new ModelInfo(model.Architecture, new ImageSize(28, 24), new Dictionary<string, string>()), path);
+            Checkpoint.Save(
+                model,
+                new ModelInfo(model.Architecture, new ImageSize(28, 24), new Dictionary<string, string>()),
+                path
+            );
             var (fast, info) = InferenceModel.FromCheckpoint(path);
             using (fast)
             {
@@ -169,7 +231,11 @@ public class InferenceModelTests
                 var probabilities = fast.ProbabilitiesOf(images);
                 Assert.Equal(expected, probabilities, (a, b) => Math.Abs(a - b) <= 1e-5f);
                 for (var row = 0; row < 3; row++)
-                    Assert.Equal(1.0, probabilities.Skip(row * model.Graph.OutputChannels).Take(model.Graph.OutputChannels).Sum(), 5);
+                    Assert.Equal(
+                        1.0,
+                        probabilities.Skip(row * model.Graph.OutputChannels).Take(model.Graph.OutputChannels).Sum(),
+                        5
+                    );
             }
         }
         finally
@@ -185,12 +251,20 @@ public class InferenceModelTests
         var size = new ImageSize(32, 40);
         manual_seed(9);
         float[] images;
-        using (var x = randn(5, 3, size.Height, size.Width)) images = x.ToArray<float>();
+        using (var x = randn(5, 3, size.Height, size.Width))
+            images = x.ToArray<float>();
         var expected = new TorchClassifier(model, size).ProbabilityOfEarthquake(images, 5);
         using var fast = new FastClassifier(model, size);
         var actual = fast.ProbabilityOfEarthquake(images, 5);
         Assert.Equal(expected.Length, actual.Length);
-        for (var i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5, $"image {i} on {fast.Path}: {actual[i]} vs {expected[i]}");
-        Assert.Contains("are not 4 images", Assert.Throws<ArgumentException>(() => fast.ProbabilityOfEarthquake(images, 4)).Message);
+        for (var i = 0; i < expected.Length; i++)
+            Assert.True(
+                Math.Abs(expected[i] - actual[i]) <= 1e-5,
+                $"image {i} on {fast.Path}: {actual[i]} vs {expected[i]}"
+            );
+        Assert.Contains(
+            "are not 4 images",
+            Assert.Throws<ArgumentException>(() => fast.ProbabilityOfEarthquake(images, 4)).Message
+        );
     }
 }

@@ -55,17 +55,30 @@ public class LatencyTests
         Assert.True(p.ProjectMs(ModelCost.Of(a, 64, 64)) < at224);
     }
 
-    private static (List<(int Subject, bool Timed)> Calls, IReadOnlyList<double>[] Times) Schedule(int subjects, int warmup, int runs, double? seconds, bool interleave,
-        Func<int, double>? ms = null)
+    private static (List<(int Subject, bool Timed)> Calls, IReadOnlyList<double>[] Times) Schedule(
+        int subjects,
+        int warmup,
+        int runs,
+        double? seconds,
+        bool interleave,
+        Func<int, double>? ms = null
+    )
     {
         var calls = new List<(int, bool)>();
         var counts = new int[subjects];
-        var times = LatencyBench.Measure(subjects, k =>
-        {
-            counts[k]++;
-            calls.Add((k, counts[k] > warmup));
-            return ms?.Invoke(k) ?? 1.0;
-        }, warmup, runs, seconds, interleave);
+        var times = LatencyBench.Measure(
+            subjects,
+            k =>
+            {
+                counts[k]++;
+                calls.Add((k, counts[k] > warmup));
+                return ms?.Invoke(k) ?? 1.0;
+            },
+            warmup,
+            runs,
+            seconds,
+            interleave
+        );
         return (calls, times);
     }
 
@@ -74,7 +87,10 @@ public class LatencyTests
     {
         var (calls, times) = Schedule(3, warmup: 2, runs: 2, seconds: null, interleave: true);
         Assert.Equal([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2], calls.Select(c => c.Subject));
-        Assert.Equal([false, false, false, false, false, false, true, true, true, true, true, true], calls.Select(c => c.Timed));
+        Assert.Equal(
+            [false, false, false, false, false, false, true, true, true, true, true, true],
+            calls.Select(c => c.Timed)
+        );
         Assert.All(times, t => Assert.Equal(2, t.Count));
     }
 
@@ -120,7 +136,11 @@ public class LatencyTests
     [Fact]
     public void Table_names_are_the_shortest_endings_that_tell_the_models_apart()
     {
-        var names = LatencyBench.ShortNames(["/runs/quick/baseline/model.safetensors", "/runs/quick/retrained/prune90/model.safetensors", "/tmp/p50.safetensors"]);
+        var names = LatencyBench.ShortNames([
+            "/runs/quick/baseline/model.safetensors",
+            "/runs/quick/retrained/prune90/model.safetensors",
+            "/tmp/p50.safetensors",
+        ]);
         Assert.Equal("baseline/model.safetensors", names["/runs/quick/baseline/model.safetensors"]);
         Assert.Equal("prune90/model.safetensors", names["/runs/quick/retrained/prune90/model.safetensors"]);
         Assert.Equal("p50.safetensors", names["/tmp/p50.safetensors"]);
@@ -129,7 +149,10 @@ public class LatencyTests
     [Fact]
     public void Gpu_clocks_are_read_from_nvidia_smis_four_numbers_or_not_at_all()
     {
-        Assert.Equal("SM 1392 MHz (max 1911), memory 3504 MHz (max 3504)", LatencyBench.ParseGpuClocks("1392, 1911, 3504, 3504\n"));
+        Assert.Equal(
+            "SM 1392 MHz (max 1911), memory 3504 MHz (max 3504)",
+            LatencyBench.ParseGpuClocks("1392, 1911, 3504, 3504\n")
+        );
         Assert.Null(LatencyBench.ParseGpuClocks("[N/A], 1911, 3504, 3504"));
         Assert.Null(LatencyBench.ParseGpuClocks("1392, 1911"));
         Assert.Null(LatencyBench.ParseGpuClocks(""));

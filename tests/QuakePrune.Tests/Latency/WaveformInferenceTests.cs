@@ -18,7 +18,11 @@ public class WaveformInferenceTests
         using var scope = NewDisposeScope();
         using (no_grad())
             foreach (var (name, tensor) in model.state_dict().Where(kv => norms.Any(kv.Key.StartsWith)))
-                tensor.copy_(name.EndsWith("running_var") || name.EndsWith("weight") ? rand(tensor.shape).add(0.5) : randn(tensor.shape).mul(0.3));
+                tensor.copy_(
+                    name.EndsWith("running_var") || name.EndsWith("weight")
+                        ? rand(tensor.shape).add(0.5)
+                        : randn(tensor.shape).mul(0.3)
+                );
         model.eval();
         return model;
     }
@@ -34,7 +38,10 @@ public class WaveformInferenceTests
         {
             Assert.Equal(expected[o].shape, actual[o].shape);
             var deviation = expected[o].sub(actual[o]).abs().max().item<float>();
-            Assert.True(deviation <= 1e-4, $"{fast.Path}, batch {batch}, output {model.Graph.Outputs[o]}: deviates by {deviation:G3}");
+            Assert.True(
+                deviation <= 1e-4,
+                $"{fast.Path}, batch {batch}, output {model.Graph.Outputs[o]}: deviates by {deviation:G3}"
+            );
         }
     }
 
@@ -42,7 +49,11 @@ public class WaveformInferenceTests
     {
         var data = new TheoryData<string, InferencePath>();
         foreach (var member in EqTransformerBuilder.Instance.Members)
-        foreach (var path in InferenceModel.Candidates(Device.CPU).Where(p => p is InferencePath.OneDnn or InferencePath.Plain))
+        foreach (
+            var path in InferenceModel
+                .Candidates(Device.CPU)
+                .Where(p => p is InferencePath.OneDnn or InferencePath.Plain)
+        )
             data.Add(member, path);
         return data;
     }
@@ -52,7 +63,15 @@ public class WaveformInferenceTests
     public void Every_picker_gives_the_modules_three_curves_at_batch_1_and_3(string member, InferencePath path)
     {
         using var model = WithRandomNorms(member, 21);
-        using var fast = InferenceModel.Prepare(model, new InferenceOptions { Batch = 2, Path = path, TuningRuns = 1 });
+        using var fast = InferenceModel.Prepare(
+            model,
+            new InferenceOptions
+            {
+                Batch = 2,
+                Path = path,
+                TuningRuns = 1,
+            }
+        );
         Assert.Equal(path, fast.Path);
         AssertSameOutputs(model, fast, 1);
         AssertSameOutputs(model, fast, 3);
@@ -61,15 +80,41 @@ public class WaveformInferenceTests
     [Fact]
     public void The_direct_oneDNN_path_takes_the_encoder_and_every_decoder_with_its_upsamplings_and_crop()
     {
-        Assert.True(OneDnn.IsAvailable, $"oneDNN does not load here ({OneDnn.Unavailable}): environment/setup.sh installs Debian's libtorch, which links it");
+        Assert.True(
+            OneDnn.IsAvailable,
+            $"oneDNN does not load here ({OneDnn.Unavailable}): environment/setup.sh installs Debian's libtorch, which links it"
+        );
         using var model = WithRandomNorms("eqtransformer", 22);
-        using var fast = InferenceModel.Prepare(model, new InferenceOptions { Path = InferencePath.OneDnn, TuningRuns = 1, TuneThreads = false });
+        using var fast = InferenceModel.Prepare(
+            model,
+            new InferenceOptions
+            {
+                Path = InferencePath.OneDnn,
+                TuningRuns = 1,
+                TuneThreads = false,
+            }
+        );
         var names = fast.OneDnnSteps.Select(s => s.Name).ToHashSet();
-        string[] taken = ["encoder.convs.0", "encoder.pools.6", "decoder_d.upsamples.0", "decoder_d.convs.2", "conv_d", "pick_decoders.1.convs.6", "pick_convs.1"];
+        string[] taken =
+        [
+            "encoder.convs.0",
+            "encoder.pools.6",
+            "decoder_d.upsamples.0",
+            "decoder_d.convs.2",
+            "conv_d",
+            "pick_decoders.1.convs.6",
+            "pick_convs.1",
+        ];
         Assert.All(taken, name => Assert.Contains(name, names));
         // The recurrences and attentions stay with libtorch.
-        Assert.DoesNotContain(names, n => n.EndsWith(".lstm", StringComparison.Ordinal) || n.StartsWith("pick_lstms", StringComparison.Ordinal) || n.Contains("attention"));
-        Assert.DoesNotContain(fast.OneDnnSteps, s => s.Implementation.StartsWith("ref", StringComparison.Ordinal) && s.Name.Contains("conv"));
+        Assert.DoesNotContain(names, n =>
+            n.EndsWith(".lstm", StringComparison.Ordinal)
+            || n.StartsWith("pick_lstms", StringComparison.Ordinal)
+            || n.Contains("attention")
+        );
+        Assert.DoesNotContain(fast.OneDnnSteps, s =>
+            s.Implementation.StartsWith("ref", StringComparison.Ordinal) && s.Name.Contains("conv")
+        );
     }
 
     [Fact]

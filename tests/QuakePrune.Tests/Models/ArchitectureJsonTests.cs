@@ -11,8 +11,15 @@ namespace QuakePrune.Tests.Models;
 public class ArchitectureJsonTests
 {
     private static string[] Recorded() =>
-        JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Models", "Fixtures", "architectures_3ffb886.json")))!
-            .AsArray().Select(n => n!.GetValue<string>()).ToArray();
+        JsonNode
+            .Parse(
+                File.ReadAllText(
+                    Path.Combine(AppContext.BaseDirectory, "Models", "Fixtures", "architectures_3ffb886.json")
+                )
+            )!
+            .AsArray()
+            .Select(n => n!.GetValue<string>())
+            .ToArray();
 
     /// <summary>The architectures the fixture was made from, in its order.</summary>
     private static IEnumerable<Architecture> Made()
@@ -20,11 +27,18 @@ public class ArchitectureJsonTests
         foreach (var member in NetworkBuilders.Members)
         {
             yield return NetworkBuilders.Create(member, new NetworkOptions());
-            yield return NetworkBuilders.Create(member, member.StartsWith("resnet", StringComparison.Ordinal) ? new NetworkOptions(1, 3, 512) : new NetworkOptions(InChannels: 1));
+            yield return NetworkBuilders.Create(
+                member,
+                member.StartsWith("resnet", StringComparison.Ordinal)
+                    ? new NetworkOptions(1, 3, 512)
+                    : new NetworkOptions(InChannels: 1)
+            );
         }
         yield return ResNetTests.Tiny();
         yield return ResNetTests.TinyBasic(0);
-        yield return ResNetTests.Tiny().WithWidths(new Dictionary<string, int> { ["layer1.1.conv1"] = 3, ["conv1"] = 5 });
+        yield return ResNetTests
+            .Tiny()
+            .WithWidths(new Dictionary<string, int> { ["layer1.1.conv1"] = 3, ["conv1"] = 5 });
     }
 
     [Fact]
@@ -46,8 +60,10 @@ public class ArchitectureJsonTests
 
     /// <summary>ResNetTests.TinyBasic(0)'s JSON with the arguments object replaced.</summary>
     private static string ResNetWith(string arguments) =>
-        "{\"builder\":\"resnet\",\"arguments\":" + arguments + ",\"widths\":{\"conv1\":8,\"layer1.0.conv1\":6,\"layer1.0.conv2\":8,\"layer1.1.conv1\":6," +
-        "\"layer1.1.conv2\":8,\"layer2.0.conv1\":12,\"layer2.0.conv2\":16,\"layer2.0.downsample.0\":16,\"fc\":2}}";
+        "{\"builder\":\"resnet\",\"arguments\":"
+        + arguments
+        + ",\"widths\":{\"conv1\":8,\"layer1.0.conv1\":6,\"layer1.0.conv2\":8,\"layer1.1.conv1\":6,"
+        + "\"layer1.1.conv2\":8,\"layer2.0.conv1\":12,\"layer2.0.conv2\":16,\"layer2.0.downsample.0\":16,\"fc\":2}}";
 
     private static string EqtWith(string field, string value)
     {
@@ -56,29 +72,58 @@ public class ArchitectureJsonTests
         return json.ToJsonString();
     }
 
-    public static TheoryData<string, string> BadArguments() => new()
-    {
-        { ResNetWith("{\"block\":\"basic\",\"blocks\":[2,1],\"hidden_layer\":false}"), "resnet: argument 'in_channels' is missing (a whole number)" },
-        { ResNetWith("{\"block\":\"wide\",\"blocks\":[2,1],\"in_channels\":3}"), "resnet: argument 'block' must be one of basic, bottleneck, got \"wide\"" },
-        { ResNetWith("{\"block\":\"basic\",\"blocks\":[2,\"1\"],\"in_channels\":3}"), "resnet: argument 'blocks' must be a list, each a whole number, got [2,\"1\"]" },
-        { ResNetWith("{\"block\":\"basic\",\"blocks\":[2,1],\"in_channels\":3,\"depth\":18}"), "resnet: argument 'depth' is not one of ResNetArguments's (block, blocks, in_channels, hidden_layer)" },
-        { ResNetWith("{\"block\":\"basic\",\"blocks\":[2,0],\"in_channels\":3}"), "resnet: argument 'blocks' needs at least one stage and a block in every stage, got [2, 0]" },
-        { ResNetWith("{\"block\":\"basic\",\"blocks\":null,\"in_channels\":3}"), "resnet: argument 'blocks' is null; it must be a list, each a whole number" },
-        { EqtWith("lstm_blocks", "\"2\""), "eqtransformer: argument 'lstm_blocks' must be a whole number, got \"2\"" },
-        { EqtWith("drop_rate", "1.5"), "eqtransformer: argument 'drop_rate' must be in [0, 1), got 1.5" },
-        { EqtWith("recurrent", "\"rnn\""), "eqtransformer: argument 'recurrent' must be one of lstm, gru, got \"rnn\"" },
-        { EqtWith("in_samples", "100"), "eqtransformer: argument 'in_samples' must be at least 128, got 100" },
-        { ResNetWith("{\"block\":\"basic\",\"blocks\":[2,1],\"in_channels\":3}").Replace("\"conv1\":8", "\"conv1\":\"8\""), "architecture: the width of 'conv1' must be a whole number, got \"8\"" },
-        { "{\"builder\":7,\"arguments\":{},\"widths\":{}}", "architecture: builder must be a name, got 7" },
+    public static TheoryData<string, string> BadArguments() =>
+        new()
         {
-            "{\"family\":\"resnet-bottleneck\",\"in_channels\":3,\"stem\":8,\"hidden\":0,\"classes\":2,\"stages\":[{\"blocks\":[[4,4]]}]}",
-            "resnet (first metadata form): argument 'stages' must be a list, each an object (FirstFormStage), got [{\"blocks\":[[4,4]]}]"
-        },
-        {
-            "{\"family\":\"resnet-bottleneck\",\"in_channels\":3,\"stem\":8,\"hidden\":0,\"classes\":2,\"stages\":[{\"width\":8,\"blocks\":[[4]]}]}",
-            "resnet (first metadata form): argument 'stages' gives layer1.0 1 widths; a bottleneck has two (conv1, conv2)"
-        },
-    };
+            {
+                ResNetWith("{\"block\":\"basic\",\"blocks\":[2,1],\"hidden_layer\":false}"),
+                "resnet: argument 'in_channels' is missing (a whole number)"
+            },
+            {
+                ResNetWith("{\"block\":\"wide\",\"blocks\":[2,1],\"in_channels\":3}"),
+                "resnet: argument 'block' must be one of basic, bottleneck, got \"wide\""
+            },
+            {
+                ResNetWith("{\"block\":\"basic\",\"blocks\":[2,\"1\"],\"in_channels\":3}"),
+                "resnet: argument 'blocks' must be a list, each a whole number, got [2,\"1\"]"
+            },
+            {
+                ResNetWith("{\"block\":\"basic\",\"blocks\":[2,1],\"in_channels\":3,\"depth\":18}"),
+                "resnet: argument 'depth' is not one of ResNetArguments's (block, blocks, in_channels, hidden_layer)"
+            },
+            {
+                ResNetWith("{\"block\":\"basic\",\"blocks\":[2,0],\"in_channels\":3}"),
+                "resnet: argument 'blocks' needs at least one stage and a block in every stage, got [2, 0]"
+            },
+            {
+                ResNetWith("{\"block\":\"basic\",\"blocks\":null,\"in_channels\":3}"),
+                "resnet: argument 'blocks' is null; it must be a list, each a whole number"
+            },
+            {
+                EqtWith("lstm_blocks", "\"2\""),
+                "eqtransformer: argument 'lstm_blocks' must be a whole number, got \"2\""
+            },
+            { EqtWith("drop_rate", "1.5"), "eqtransformer: argument 'drop_rate' must be in [0, 1), got 1.5" },
+            {
+                EqtWith("recurrent", "\"rnn\""),
+                "eqtransformer: argument 'recurrent' must be one of lstm, gru, got \"rnn\""
+            },
+            { EqtWith("in_samples", "100"), "eqtransformer: argument 'in_samples' must be at least 128, got 100" },
+            {
+                ResNetWith("{\"block\":\"basic\",\"blocks\":[2,1],\"in_channels\":3}")
+                    .Replace("\"conv1\":8", "\"conv1\":\"8\""),
+                "architecture: the width of 'conv1' must be a whole number, got \"8\""
+            },
+            { "{\"builder\":7,\"arguments\":{},\"widths\":{}}", "architecture: builder must be a name, got 7" },
+            {
+                "{\"family\":\"resnet-bottleneck\",\"in_channels\":3,\"stem\":8,\"hidden\":0,\"classes\":2,\"stages\":[{\"blocks\":[[4,4]]}]}",
+                "resnet (first metadata form): argument 'stages' must be a list, each an object (FirstFormStage), got [{\"blocks\":[[4,4]]}]"
+            },
+            {
+                "{\"family\":\"resnet-bottleneck\",\"in_channels\":3,\"stem\":8,\"hidden\":0,\"classes\":2,\"stages\":[{\"width\":8,\"blocks\":[[4]]}]}",
+                "resnet (first metadata form): argument 'stages' gives layer1.0 1 widths; a bottleneck has two (conv1, conv2)"
+            },
+        };
 
     [Theory]
     [MemberData(nameof(BadArguments))]
@@ -102,10 +147,18 @@ public class ArchitectureJsonTests
     {
         var tiny = ResNetTests.Tiny();
         var arguments = (ResNetArguments)tiny.Arguments;
-        Assert.Equal("resnet: argument 'in_channels' must be at least 1, got 0",
-            Assert.Throws<InvalidDataException>(() => new Architecture(ResNetBuilder.Instance, arguments with { InChannels = 0 }, tiny.Widths)).Message);
+        Assert.Equal(
+            "resnet: argument 'in_channels' must be at least 1, got 0",
+            Assert
+                .Throws<InvalidDataException>(() =>
+                    new Architecture(ResNetBuilder.Instance, arguments with { InChannels = 0 }, tiny.Widths)
+                )
+                .Message
+        );
         var eqt = NetworkBuilders.Create("eqtransformer", new NetworkOptions()).Arguments;
-        Assert.Equal("resnet: arguments must be ResNetArguments, got EqTransformerArguments",
-            Assert.Throws<ArgumentException>(() => new Architecture(ResNetBuilder.Instance, eqt, tiny.Widths)).Message);
+        Assert.Equal(
+            "resnet: arguments must be ResNetArguments, got EqTransformerArguments",
+            Assert.Throws<ArgumentException>(() => new Architecture(ResNetBuilder.Instance, eqt, tiny.Widths)).Message
+        );
     }
 }

@@ -9,11 +9,13 @@ namespace QuakePrune.Tests.Models;
 /// <summary>EQTransformer against SeisBench's (Fixtures/EqTransformer/NOTICE.md), and its variants.</summary>
 public class EqTransformerTests
 {
-    private static string FixturePath(string file) => Path.Combine(AppContext.BaseDirectory, "Models", "Fixtures", "EqTransformer", file);
+    private static string FixturePath(string file) =>
+        Path.Combine(AppContext.BaseDirectory, "Models", "Fixtures", "EqTransformer", file);
 
     private static Architecture Member(string name) => NetworkBuilders.Create(name, new NetworkOptions());
 
-    private static IEnumerable<string> Layout(Network model) => model.state_dict().Select(kv => $"{kv.Key} [{string.Join(", ", kv.Value.shape)}]");
+    private static IEnumerable<string> Layout(Network model) =>
+        model.state_dict().Select(kv => $"{kv.Key} [{string.Join(", ", kv.Value.shape)}]");
 
     [Fact]
     public void State_dict_has_seisbenchs_names_shapes_and_order()
@@ -27,12 +29,19 @@ public class EqTransformerTests
 
     /// <summary>A fixture's tensors and its <c>weights.&lt;name&gt;</c> state dict. The fixtures' writer stored the 0-d
     /// num_batches_tracked as [1] (numpy makes contiguous arrays at least 1-d).</summary>
-    private static (IReadOnlyDictionary<string, Tensor> Tensors, Dictionary<string, Tensor> Weights) LoadFixture(string file)
+    private static (IReadOnlyDictionary<string, Tensor> Tensors, Dictionary<string, Tensor> Weights) LoadFixture(
+        string file
+    )
     {
         var fixture = Safetensors.LoadTensors(FixturePath(file)).Tensors;
         const string prefix = "weights.";
-        var weights = fixture.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
-            .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Key.EndsWith(".num_batches_tracked", StringComparison.Ordinal) ? kv.Value.reshape([]) : kv.Value);
+        var weights = fixture
+            .Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
+            .ToDictionary(
+                kv => kv.Key[prefix.Length..],
+                kv =>
+                    kv.Key.EndsWith(".num_batches_tracked", StringComparison.Ordinal) ? kv.Value.reshape([]) : kv.Value
+            );
         return (fixture, weights);
     }
 
@@ -46,7 +55,8 @@ public class EqTransformerTests
         model.load_state_dict(weights, strict: true);
         model.eval();
         Tensor[] curves;
-        using (no_grad()) curves = model.ForwardAll(fixture["input"]);
+        using (no_grad())
+            curves = model.ForwardAll(fixture["input"]);
         foreach (var (curve, name) in curves.Zip(EqTransformerBuilder.Outputs))
         {
             Assert.Equal([2, 6000], curve.shape);
@@ -57,7 +67,8 @@ public class EqTransformerTests
     }
 
     [Fact]
-    public void Forward_equals_seisbenchs_curves_within_1e_4() => AssertSeisbenchsCurves("seisbench_eqtransformer_seed0_batch2.safetensors");
+    public void Forward_equals_seisbenchs_curves_within_1e_4() =>
+        AssertSeisbenchsCurves("seisbench_eqtransformer_seed0_batch2.safetensors");
 
     [Fact]
     public void A_trained_checkpoint_gives_seisbenchs_curves_within_1e_4()
@@ -70,10 +81,18 @@ public class EqTransformerTests
             using var fresh = new Network(Member("eqtransformer"));
             var initial = fresh.state_dict();
             Assert.Equal(initial.Keys.Order(StringComparer.Ordinal), weights.Keys.Order(StringComparer.Ordinal));
-            var statistics = initial.Keys.Where(k => k.EndsWith(".running_mean", StringComparison.Ordinal) || k.EndsWith(".running_var", StringComparison.Ordinal)).ToList();
+            var statistics = initial
+                .Keys.Where(k =>
+                    k.EndsWith(".running_mean", StringComparison.Ordinal)
+                    || k.EndsWith(".running_var", StringComparison.Ordinal)
+                )
+                .ToList();
             Assert.Equal(34, statistics.Count);
             foreach (var name in statistics)
-                Assert.False(initial[name].ToArray<float>().SequenceEqual(weights[name].ToArray<float>()), $"{name} is still the fresh model's");
+                Assert.False(
+                    initial[name].ToArray<float>().SequenceEqual(weights[name].ToArray<float>()),
+                    $"{name} is still the fresh model's"
+                );
             foreach (var name in initial.Keys.Where(k => k.EndsWith(".num_batches_tracked", StringComparison.Ordinal)))
                 Assert.True(weights[name].item<long>() > initial[name].item<long>(), $"{name} counted no batches");
         }
@@ -83,7 +102,8 @@ public class EqTransformerTests
     [Fact]
     public void A_bare_seisbench_state_dict_is_recognised_as_eqtransformer()
     {
-        var shapes = Safetensors.ReadLayout(FixturePath("seisbench_eqtransformer_seed0_batch2.safetensors"))
+        var shapes = Safetensors
+            .ReadLayout(FixturePath("seisbench_eqtransformer_seed0_batch2.safetensors"))
             .Where(t => t.name.StartsWith("weights.", StringComparison.Ordinal))
             .ToDictionary(t => t.name["weights.".Length..], t => t.shape);
         Assert.Equal(Member("eqtransformer"), Architecture.FromShapes(shapes));
@@ -112,7 +132,8 @@ public class EqTransformerTests
         using var model = new Network(Member(member));
         model.eval();
         Tensor[] curves;
-        using (no_grad()) curves = model.ForwardAll(randn([2, 3, 6000]));
+        using (no_grad())
+            curves = model.ForwardAll(randn([2, 3, 6000]));
         Assert.Equal(3, curves.Length);
         foreach (var curve in curves)
         {
@@ -135,7 +156,10 @@ public class EqTransformerTests
         Assert.True(gru.Macs < full.Macs);
         Assert.Equal(1, cnn.Layers.Count(l => l.Layer is RecurrentLayer { Bidirectional: true }));
         long RecurrentMacs(ModelCost cost) => cost.Layers.Where(l => l.Layer is RecurrentLayer).Sum(l => l.Macs);
-        Assert.True(RecurrentMacs(cnn) < RecurrentMacs(full) / 2, $"{RecurrentMacs(cnn)} recurrent MACs against {RecurrentMacs(full)}");
+        Assert.True(
+            RecurrentMacs(cnn) < RecurrentMacs(full) / 2,
+            $"{RecurrentMacs(cnn)} recurrent MACs against {RecurrentMacs(full)}"
+        );
         Assert.True(lite.Params < full.Params / 2 && lite.Macs < full.Macs / 2);
         Assert.DoesNotContain(gru.Layers, l => l.Kind == "LSTM");
     }
@@ -151,7 +175,8 @@ public class EqTransformerTests
         using var model = new Network(Member(member));
         model.eval();
         var input = randn([2, 3, 6000]);
-        Tensor[] curves, logits;
+        Tensor[] curves,
+            logits;
         using (no_grad())
         {
             curves = model.ForwardAll(input);
@@ -164,7 +189,10 @@ public class EqTransformerTests
             Assert.True((curve - logit.sigmoid()).abs().max().item<float>() < 1e-6);
             Assert.True((curve - logit).abs().max().item<float>() > 1e-3, "the logits are the curves themselves");
         }
-        Assert.Contains("no layer 'nowhere'", Assert.Throws<ArgumentException>(() => model.ForwardNodes(input, ["nowhere"])).Message);
+        Assert.Contains(
+            "no layer 'nowhere'",
+            Assert.Throws<ArgumentException>(() => model.ForwardNodes(input, ["nowhere"])).Message
+        );
     }
 
     [Fact]
@@ -175,7 +203,11 @@ public class EqTransformerTests
             manual_seed(seed);
             using var model = new Network(Member("eqt-gru"));
             using var scope = NewDisposeScope();
-            return model.state_dict().Values.Where(t => t.dtype == ScalarType.Float32).SelectMany(t => t.flatten().ToArray<float>()).ToArray();
+            return model
+                .state_dict()
+                .Values.Where(t => t.dtype == ScalarType.Float32)
+                .SelectMany(t => t.flatten().ToArray<float>())
+                .ToArray();
         }
         Assert.Equal(Weights(5), Weights(5));
         Assert.NotEqual(Weights(5), Weights(6));
@@ -208,10 +240,14 @@ public class EqTransformerTests
             Assert.True(pruned.parameter_count() < model.parameter_count() / 2);
             using var scope = NewDisposeScope();
             Tensor[] curves;
-            using (no_grad()) curves = pruned.ForwardAll(randn([1, 3, 6000]));
+            using (no_grad())
+                curves = pruned.ForwardAll(randn([1, 3, 6000]));
             Assert.All(curves, c => Assert.Equal([1, 6000], c.shape));
             // The first BiLSTM reads the residual stream: its input weights lose the pruned channels.
-            Assert.Equal(plan.Kept["res_cnn_stack.residual"].Length, (int)pruned.state_dict()["bi_lstm_stack.members.0.lstm.weight_ih_l0"].shape[1]);
+            Assert.Equal(
+                plan.Kept["res_cnn_stack.residual"].Length,
+                (int)pruned.state_dict()["bi_lstm_stack.members.0.lstm.weight_ih_l0"].shape[1]
+            );
         }
     }
 
@@ -221,8 +257,16 @@ public class EqTransformerTests
         using var dir = new TempDir();
         manual_seed(2);
         using (var model = new Network(Member("eqt-lite")))
-            Checkpoint.Save(model, new ModelInfo(model.Architecture, new ImageSize(1, 1), new Dictionary<string, string>()), dir.File("lite.safetensors"));
-        var summary = CheckpointPruning.Prune(dir.File("lite.safetensors"), new PruningOptions(0.5), dir.File("pruned.safetensors"));
+            Checkpoint.Save(
+                model,
+                new ModelInfo(model.Architecture, new ImageSize(1, 1), new Dictionary<string, string>()),
+                dir.File("lite.safetensors")
+            );
+        var summary = CheckpointPruning.Prune(
+            dir.File("lite.safetensors"),
+            new PruningOptions(0.5),
+            dir.File("pruned.safetensors")
+        );
         Assert.True(summary.MacsAfter < summary.MacsBefore / 2 && summary.ParamsAfter < summary.ParamsBefore);
         using var loaded = Checkpoint.Load(dir.File("pruned.safetensors"));
         Assert.Equal(summary.MacsAfter, ModelCost.Of(loaded.Info).Macs);

@@ -68,14 +68,22 @@ public class ModelCostTests
     [Fact]
     public void An_input_of_another_rank_or_channel_count_is_refused()
     {
-        Assert.Contains("[N, 3, ...] of rank 4", Assert.Throws<ArgumentException>(() => ModelCost.Of(ResNetArchitecture.ResNet50(), [1, 1, 64, 64])).Message);
-        Assert.Contains("2 spatial axes", Assert.Throws<ArgumentException>(() => ResNetArchitecture.ResNet50().Graph.InputShapeAt(1, 64)).Message);
+        Assert.Contains(
+            "[N, 3, ...] of rank 4",
+            Assert.Throws<ArgumentException>(() => ModelCost.Of(ResNetArchitecture.ResNet50(), [1, 1, 64, 64])).Message
+        );
+        Assert.Contains(
+            "2 spatial axes",
+            Assert.Throws<ArgumentException>(() => ResNetArchitecture.ResNet50().Graph.InputShapeAt(1, 64)).Message
+        );
     }
 
     [Fact]
     public void Architecture_round_trips_through_json()
     {
-        var a = ResNetArchitecture.ResNet50(hidden: 64).WithWidths(new Dictionary<string, int> { ["layer3.2.conv2"] = 7 });
+        var a = ResNetArchitecture
+            .ResNet50(hidden: 64)
+            .WithWidths(new Dictionary<string, int> { ["layer3.2.conv2"] = 7 });
         var back = Architecture.FromJson(a.ToJson());
         Assert.Equal(a, back);
         Assert.Equal(a.ToJson(), back.ToJson());
@@ -85,9 +93,15 @@ public class ModelCostTests
     [Theory]
     [InlineData("{\"family\":\"vgg\",\"stages\":[]}", "unknown family")]
     [InlineData("not json", "not valid JSON")]
-    [InlineData("{\"family\":\"resnet-bottleneck\",\"in_channels\":3,\"stem\":0,\"hidden\":0,\"classes\":2,\"stages\":[{\"width\":4,\"blocks\":[[1,1]]}]}", "stem width")]
+    [InlineData(
+        "{\"family\":\"resnet-bottleneck\",\"in_channels\":3,\"stem\":0,\"hidden\":0,\"classes\":2,\"stages\":[{\"width\":4,\"blocks\":[[1,1]]}]}",
+        "stem width"
+    )]
     [InlineData("{\"builder\":\"vgg\",\"arguments\":{},\"widths\":{}}", "unknown builder 'vgg'")]
-    [InlineData("{\"builder\":\"resnet\",\"arguments\":{\"block\":\"basic\",\"blocks\":[1],\"in_channels\":3,\"hidden_layer\":false},\"widths\":{\"conv1\":4}}", "no width for layer 'layer1.0.conv1'")]
+    [InlineData(
+        "{\"builder\":\"resnet\",\"arguments\":{\"block\":\"basic\",\"blocks\":[1],\"in_channels\":3,\"hidden_layer\":false},\"widths\":{\"conv1\":4}}",
+        "no width for layer 'layer1.0.conv1'"
+    )]
     public void Bad_architecture_json_is_refused(string json, string expected)
     {
         var e = Assert.Throws<InvalidDataException>(() => Architecture.FromJson(json));

@@ -11,11 +11,49 @@ public class ResNetTests
 {
     /// <summary>A small bottleneck ResNet (same code path as ResNet50) so tests stay fast.</summary>
     public static Architecture Tiny(int hidden = 6) =>
-        ResNetArchitecture.Custom(ResNetBlock.Bottleneck, 8, [new ResNetStage(16, [[4, 4], [4, 4]]), new ResNetStage(24, [[6, 6]])], hidden);
+        ResNetArchitecture.Custom(
+            ResNetBlock.Bottleneck,
+            8,
+            [
+                new ResNetStage(
+                    16,
+                    [
+                        [4, 4],
+                        [4, 4],
+                    ]
+                ),
+                new ResNetStage(
+                    24,
+                    [
+                        [6, 6],
+                    ]
+                ),
+            ],
+            hidden
+        );
 
     /// <summary>A small basic-block ResNet (the ResNet18/34 code path): layer1 has no downsample, so the stem and layer1's stream are one group.</summary>
     public static Architecture TinyBasic(int hidden = 6) =>
-        ResNetArchitecture.Custom(ResNetBlock.Basic, 8, [new ResNetStage(8, [[6], [6]]), new ResNetStage(16, [[12]])], hidden);
+        ResNetArchitecture.Custom(
+            ResNetBlock.Basic,
+            8,
+            [
+                new ResNetStage(
+                    8,
+                    [
+                        [6],
+                        [6],
+                    ]
+                ),
+                new ResNetStage(
+                    16,
+                    [
+                        [12],
+                    ]
+                ),
+            ],
+            hidden
+        );
 
     private static IEnumerable<string> TorchvisionLayout(string file) =>
         File.ReadLines(Path.Combine(AppContext.BaseDirectory, "Models", "Fixtures", file));
@@ -23,15 +61,16 @@ public class ResNetTests
     private static IEnumerable<string> Layout(Network model) =>
         model.state_dict().Select(kv => $"{kv.Key} [{string.Join(", ", kv.Value.shape)}]");
 
-    public static TheoryData<string, int, string> Torchvision() => new()
-    {
-        { "resnet18", 0, "torchvision_resnet18_2classes.txt" },
-        { "resnet18", 512, "torchvision_resnet18_hidden512.txt" },
-        { "resnet34", 0, "torchvision_resnet34_2classes.txt" },
-        { "resnet34", 512, "torchvision_resnet34_hidden512.txt" },
-        { "resnet50", 0, "torchvision_resnet50_2classes.txt" },
-        { "resnet50", 512, "torchvision_resnet50_hidden512.txt" },
-    };
+    public static TheoryData<string, int, string> Torchvision() =>
+        new()
+        {
+            { "resnet18", 0, "torchvision_resnet18_2classes.txt" },
+            { "resnet18", 512, "torchvision_resnet18_hidden512.txt" },
+            { "resnet34", 0, "torchvision_resnet34_2classes.txt" },
+            { "resnet34", 512, "torchvision_resnet34_hidden512.txt" },
+            { "resnet50", 0, "torchvision_resnet50_2classes.txt" },
+            { "resnet50", 512, "torchvision_resnet50_hidden512.txt" },
+        };
 
     [Theory]
     [MemberData(nameof(Torchvision))]
@@ -61,8 +100,10 @@ public class ResNetTests
         {
             using var model = new Network(architecture);
             var graph = architecture.Graph;
-            var described = graph.Nodes.SelectMany(n => n.Layer.State(NetworkGraph.InputShapes(n, graph.DefaultShapes))
-                .Select(t => $"{n.Name}.{t.Name} [{string.Join(", ", t.Shape)}]"));
+            var described = graph.Nodes.SelectMany(n =>
+                n.Layer.State(NetworkGraph.InputShapes(n, graph.DefaultShapes))
+                    .Select(t => $"{n.Name}.{t.Name} [{string.Join(", ", t.Shape)}]")
+            );
             Assert.Equal(described, Layout(model));
         }
     }
@@ -112,8 +153,11 @@ public class ResNetTests
         using var model = new Network(Tiny());
         model.eval();
         var settings = new SpectrogramSettings { Size = new ImageSize(32, 40) };
-        var info = new ModelInfo(model.Architecture, new ImageSize(32, 40), new Dictionary<string, string> { ["training.epochs"] = "3" })
-            .WithSpectrogram(settings);
+        var info = new ModelInfo(
+            model.Architecture,
+            new ImageSize(32, 40),
+            new Dictionary<string, string> { ["training.epochs"] = "3" }
+        ).WithSpectrogram(settings);
         var path = dir.File("m.safetensors");
         Checkpoint.Save(model, info, path);
 
@@ -133,7 +177,9 @@ public class ResNetTests
     public void Checkpoint_without_metadata_is_rebuilt_from_its_shapes(bool basic)
     {
         using var dir = new TempDir();
-        var architecture = (basic ? TinyBasic(hidden: 0) : Tiny(hidden: 0)).WithWidths(new Dictionary<string, int> { ["layer1.1.conv1"] = 3 });
+        var architecture = (basic ? TinyBasic(hidden: 0) : Tiny(hidden: 0)).WithWidths(
+            new Dictionary<string, int> { ["layer1.1.conv1"] = 3 }
+        );
         using var model = new Network(architecture);
         var path = dir.File("plain.safetensors");
         model.save(path);
@@ -145,8 +191,9 @@ public class ResNetTests
     public void A_checkpoint_of_the_first_metadata_form_still_loads()
     {
         // The form checkpoints carried before the network description: family resnet-bottleneck with every width.
-        const string legacy = "{\"family\":\"resnet-bottleneck\",\"in_channels\":3,\"stem\":8,\"hidden\":6,\"classes\":2," +
-                              "\"stages\":[{\"width\":16,\"blocks\":[[4,4],[4,4]]},{\"width\":24,\"blocks\":[[6,6]]}]}";
+        const string legacy =
+            "{\"family\":\"resnet-bottleneck\",\"in_channels\":3,\"stem\":8,\"hidden\":6,\"classes\":2,"
+            + "\"stages\":[{\"width\":16,\"blocks\":[[4,4],[4,4]]},{\"width\":24,\"blocks\":[[6,6]]}]}";
         using var dir = new TempDir();
         using var model = new Network(Tiny());
         var path = dir.File("legacy.safetensors");
@@ -172,8 +219,13 @@ public class ResNetTests
         Assert.Contains(missing, e.Message);
 
         var misshaped = dir.File("misshaped.safetensors");
-        Safetensors.Save(misshaped, state.Select(kv => kv.Key == "layer1.1.conv2.weight"
-            ? new KeyValuePair<string, Tensor>(kv.Key, zeros(4, 4, 1, 1)) : kv), info.ToMetadata());
+        Safetensors.Save(
+            misshaped,
+            state.Select(kv =>
+                kv.Key == "layer1.1.conv2.weight" ? new KeyValuePair<string, Tensor>(kv.Key, zeros(4, 4, 1, 1)) : kv
+            ),
+            info.ToMetadata()
+        );
         e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(misshaped));
         Assert.Contains("layer1.1.conv2.weight", e.Message);
 
@@ -191,7 +243,10 @@ public class ResNetTests
         model.save(claims, new ModelInfo(wider, new ImageSize(32, 32), new Dictionary<string, string>()).ToMetadata());
         var e = Assert.Throws<InvalidDataException>(() => Checkpoint.ReadInfo(claims));
         Assert.Contains(claims, e.Message);
-        Assert.Contains("the header's architecture gives tensor 'conv1.weight' shape [4096, 3, 7, 7], but the file holds [8, 3, 7, 7]", e.Message);
+        Assert.Contains(
+            "the header's architecture gives tensor 'conv1.weight' shape [4096, 3, 7, 7], but the file holds [8, 3, 7, 7]",
+            e.Message
+        );
         Assert.Throws<InvalidDataException>(() => Checkpoint.Load(claims));
     }
 
@@ -199,12 +254,23 @@ public class ResNetTests
     public void Widths_that_do_not_fit_together_are_refused_naming_the_layer()
     {
         // layer1.0.conv3 writes the residual stream layer1.0.downsample.0 also writes: their widths must agree.
-        var e = Assert.Throws<InvalidDataException>(() => new Network(Tiny().WithWidths(new Dictionary<string, int> { ["layer1.0.conv3"] = 15 })));
+        var e = Assert.Throws<InvalidDataException>(() =>
+            new Network(Tiny().WithWidths(new Dictionary<string, int> { ["layer1.0.conv3"] = 15 }))
+        );
         Assert.Contains("layer1.0.add", e.Message);
-        Assert.Contains("no layer 'layer9.0.conv1'",
-            Assert.Throws<ArgumentException>(() => Tiny().WithWidths(new Dictionary<string, int> { ["layer9.0.conv1"] = 3 })).Message);
+        Assert.Contains(
+            "no layer 'layer9.0.conv1'",
+            Assert
+                .Throws<ArgumentException>(() =>
+                    Tiny().WithWidths(new Dictionary<string, int> { ["layer9.0.conv1"] = 3 })
+                )
+                .Message
+        );
         var json = JsonNode.Parse(Tiny().ToJson())!.AsObject();
         json["widths"]!["conv1"] = 0;
-        Assert.Contains("conv1", Assert.Throws<InvalidDataException>(() => Architecture.FromJson(json.ToJsonString())).Message);
+        Assert.Contains(
+            "conv1",
+            Assert.Throws<InvalidDataException>(() => Architecture.FromJson(json.ToJsonString())).Message
+        );
     }
 }

@@ -19,7 +19,10 @@ public sealed class OutputSetTests
             Assert.Matches(@"^\.result\.csv\.quakeprune-partial-\d+$", Path.GetFileName(partial));
             File.WriteAllText(partial, "ours");
             File.WriteAllText(target, "another program's");
-            Assert.Contains("appeared while this run was writing it", Assert.Throws<IOException>(outputs.Publish).Message);
+            Assert.Contains(
+                "appeared while this run was writing it",
+                Assert.Throws<IOException>(outputs.Publish).Message
+            );
         }
         Assert.Equal("another program's", File.ReadAllText(target));
         Assert.Equal(["result.csv"], Directory.GetFileSystemEntries(dir.Path).Select(Path.GetFileName));
@@ -30,16 +33,30 @@ public sealed class OutputSetTests
     {
         using var dir = new TempDir();
         var fifo = dir.File("pipe");
-        using (var mkfifo = Process.Start("mkfifo", fifo)) mkfifo.WaitForExit();
+        using (var mkfifo = Process.Start("mkfifo", fifo))
+            mkfifo.WaitForExit();
         Assert.Equal("fifo", KindOf(fifo));
         var link = dir.File("to-null");
         File.CreateSymbolicLink(link, "/dev/null");
-        foreach (var (path, expected) in new[]
-                 {
-                     ("/dev/null", "is a character device"), (fifo, "is a FIFO (named pipe)"), (link, "is a character device"),
-                     ("/dev/stdout", "leads into /proc"), ("/dev/fd/1", "leads into /proc"), ($"/proc/{Environment.ProcessId}/fd/1", "leads into /proc"),
-                 })
-        foreach (var declare in new Func<OutputSet, string, string>[] { (o, p) => o.File(p), (o, p) => o.Folder(p), (o, p) => o.WorkFolder(p, ["x"]) })
+        foreach (
+            var (path, expected) in new[]
+            {
+                ("/dev/null", "is a character device"),
+                (fifo, "is a FIFO (named pipe)"),
+                (link, "is a character device"),
+                ("/dev/stdout", "leads into /proc"),
+                ("/dev/fd/1", "leads into /proc"),
+                ($"/proc/{Environment.ProcessId}/fd/1", "leads into /proc"),
+            }
+        )
+        foreach (
+            var declare in new Func<OutputSet, string, string>[]
+            {
+                (o, p) => o.File(p),
+                (o, p) => o.Folder(p),
+                (o, p) => o.WorkFolder(p, ["x"]),
+            }
+        )
         {
             using var outputs = new OutputSet("test", overwrite: true, []);
             Assert.Contains(expected, Assert.Throws<IOException>(() => declare(outputs, path)).Message);
@@ -52,7 +69,9 @@ public sealed class OutputSetTests
     /// <summary>What stat(1) calls the object at a path ("regular file", "fifo", "character special file").</summary>
     private static string KindOf(string path)
     {
-        using var stat = Process.Start(new ProcessStartInfo("stat", ["-L", "-c", "%F", path]) { RedirectStandardOutput = true })!;
+        using var stat = Process.Start(
+            new ProcessStartInfo("stat", ["-L", "-c", "%F", path]) { RedirectStandardOutput = true }
+        )!;
         var kind = stat.StandardOutput.ReadToEnd().Trim();
         stat.WaitForExit();
         return kind;
@@ -67,7 +86,10 @@ public sealed class OutputSetTests
         {
             first.File(target);
             using var second = new OutputSet("test", overwrite: true, []);
-            Assert.Contains("being written by another quakeprune run", Assert.Throws<IOException>(() => second.File(target)).Message);
+            Assert.Contains(
+                "being written by another quakeprune run",
+                Assert.Throws<IOException>(() => second.File(target)).Message
+            );
         }
         using var third = new OutputSet("test", overwrite: true, []);
         File.WriteAllText(third.File(target), "x");
@@ -103,12 +125,21 @@ public sealed class OutputSetTests
             File.WriteAllText(Path.Combine(run, "history.csv"), "1");
         }
         using (var again = new OutputSet("train", overwrite: false, []))
-            Assert.Contains("--resume", Assert.Throws<IOException>(() => again.WorkFolder(run, ["history.csv"])).Message);
+            Assert.Contains(
+                "--resume",
+                Assert.Throws<IOException>(() => again.WorkFolder(run, ["history.csv"])).Message
+            );
         using (var other = new OutputSet("retrain", overwrite: true, []))
-            Assert.Contains("not made by quakeprune retrain", Assert.Throws<IOException>(() => other.WorkFolder(run, ["history.csv"])).Message);
+            Assert.Contains(
+                "not made by quakeprune retrain",
+                Assert.Throws<IOException>(() => other.WorkFolder(run, ["history.csv"])).Message
+            );
         File.WriteAllText(Path.Combine(run, "mine.txt"), "user's");
         using (var overwrite = new OutputSet("train", overwrite: true, []))
-            Assert.Contains("mine.txt", Assert.Throws<IOException>(() => overwrite.WorkFolder(run, ["history.csv"])).Message);
+            Assert.Contains(
+                "mine.txt",
+                Assert.Throws<IOException>(() => overwrite.WorkFolder(run, ["history.csv"])).Message
+            );
         File.Delete(Path.Combine(run, "mine.txt"));
         using (var overwrite = new OutputSet("train", overwrite: true, []))
             overwrite.WorkFolder(run, ["history.csv"]);
@@ -137,7 +168,10 @@ public sealed class OutputSetTests
         Assert.Equal("earlier", File.ReadAllText(Path.Combine(run, "summary.csv")));
         // Present again: refused without overwrite, naming what it holds; with overwrite only that entry goes.
         using (var again = new OutputSet("pipeline", overwrite: false, []))
-            Assert.Contains("earlier run's eqtransformer", Assert.Throws<IOException>(() => again.WorkFolder(run, entries, part: ["eqtransformer"])).Message);
+            Assert.Contains(
+                "earlier run's eqtransformer",
+                Assert.Throws<IOException>(() => again.WorkFolder(run, entries, part: ["eqtransformer"])).Message
+            );
         using (var replace = new OutputSet("pipeline", overwrite: true, []))
             replace.WorkFolder(run, entries, part: ["eqtransformer"]);
         Assert.False(Directory.Exists(Path.Combine(run, "eqtransformer")));
@@ -155,18 +189,45 @@ public sealed class OutputSetTests
         // The same paths both times: the spectrogram file records its subset's path.
         byte[][] Make()
         {
-            SyntheticStead.Write(dir.File("syn"), new SynthOptions { Traces = 40, Seed = 3, Overwrite = true });
-            var subset = SubsetExtractor.Extract(new ExtractOptions { Inputs = [dir.File("syn")], OutputDirectory = dir.File("subset"), PerClass = 10, Overwrite = true });
-            SpectrogramFile.Write(new SpectrogramJob
-            {
-                Subset = dir.File("subset"), OutputPath = dir.File("images.h5"), Settings = new() { Size = new ImageSize(16, 16) }, Overwrite = true,
-            });
-            return [File.ReadAllBytes(dir.File("syn.hdf5")), File.ReadAllBytes(subset.Hdf5Path), File.ReadAllBytes(dir.File("images.h5"))];
+            SyntheticStead.Write(
+                dir.File("syn"),
+                new SynthOptions
+                {
+                    Traces = 40,
+                    Seed = 3,
+                    Overwrite = true,
+                }
+            );
+            var subset = SubsetExtractor.Extract(
+                new ExtractOptions
+                {
+                    Inputs = [dir.File("syn")],
+                    OutputDirectory = dir.File("subset"),
+                    PerClass = 10,
+                    Overwrite = true,
+                }
+            );
+            SpectrogramFile.Write(
+                new SpectrogramJob
+                {
+                    Subset = dir.File("subset"),
+                    OutputPath = dir.File("images.h5"),
+                    Settings = new() { Size = new ImageSize(16, 16) },
+                    Overwrite = true,
+                }
+            );
+            return
+            [
+                File.ReadAllBytes(dir.File("syn.hdf5")),
+                File.ReadAllBytes(subset.Hdf5Path),
+                File.ReadAllBytes(dir.File("images.h5")),
+            ];
         }
         var first = Make();
         // HDF5 object times have a one-second resolution: the second run starts in a later second.
         Thread.Sleep(1100);
         var second = Make();
-        for (var i = 0; i < first.Length; i++) Assert.True(first[i].AsSpan().SequenceEqual(second[i]), $"file {i} differs");
+        for (var i = 0; i < first.Length; i++)
+            Assert.True(first[i].AsSpan().SequenceEqual(second[i]), $"file {i} differs");
     }
 }

@@ -27,7 +27,13 @@ public class AugmentationTests
         {
             var window = Marked(700, 1200);
             var rng = WaveformAugmentation.RngFor(5, 0, row);
-            var moved = WaveformAugmentation.Apply(window, truth, [20, 20, 20], new WaveformAugmentOptions { ShiftProbability = 1 }, ref rng);
+            var moved = WaveformAugmentation.Apply(
+                window,
+                truth,
+                [20, 20, 20],
+                new WaveformAugmentOptions { ShiftProbability = 1 },
+                ref rng
+            );
             var k = moved.PSample!.Value - 700;
             shifts.Add(k);
             Assert.Equal(1200 + k, moved.SSample);
@@ -63,12 +69,22 @@ public class AugmentationTests
         {
             window = Marked(700, 1200);
             rng = WaveformAugmentation.RngFor(2, 0, row);
-            WaveformAugmentation.Apply(window, TraceTruth.Noise, null, new WaveformAugmentOptions { DropChannelProbability = 1 }, ref rng);
+            WaveformAugmentation.Apply(
+                window,
+                TraceTruth.Noise,
+                null,
+                new WaveformAugmentOptions { DropChannelProbability = 1 },
+                ref rng
+            );
             var kept = Enumerable.Range(0, 3).Count(c => window[c * Samples + 700] != 0);
             Assert.InRange(kept, 1, 3);
             for (var c = 0; c < 3; c++)
-                Assert.True(window[c * Samples + 700] == 0 == (window[c * Samples + 1200] == 0), "a component is dropped whole");
-            if (kept < 3) dropped++;
+                Assert.True(
+                    window[c * Samples + 700] == 0 == (window[c * Samples + 1200] == 0),
+                    "a component is dropped whole"
+                );
+            if (kept < 3)
+                dropped++;
         }
         Assert.InRange(dropped, 32, 60);
     }
@@ -77,8 +93,12 @@ public class AugmentationTests
     public void Probabilities_outside_zero_to_one_are_refused()
     {
         Assert.Throws<ArgumentException>(() => new WaveformAugmentOptions { NoiseProbability = -0.1 }.Validate());
-        Assert.Throws<ArgumentException>(() => new WaveformAugmentOptions { DropChannelProbability = double.NaN }.Validate());
-        Assert.Throws<ArgumentException>(() => new WaveformAugmentOptions { MinimumSnrDb = double.PositiveInfinity }.Validate());
+        Assert.Throws<ArgumentException>(() =>
+            new WaveformAugmentOptions { DropChannelProbability = double.NaN }.Validate()
+        );
+        Assert.Throws<ArgumentException>(() =>
+            new WaveformAugmentOptions { MinimumSnrDb = double.PositiveInfinity }.Validate()
+        );
         Assert.False(new WaveformAugmentOptions().Any);
     }
 }

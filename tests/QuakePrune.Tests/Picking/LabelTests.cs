@@ -10,7 +10,14 @@ public class LabelTests
     private static (float[] Detection, float[] P, float[] S) Labels(TraceTruth truth, LabelSettings? settings = null)
     {
         var curves = (new float[Samples], new float[Samples], new float[Samples]);
-        PhaseLabels.Write(truth, settings ?? new LabelSettings(), curves.Item1, curves.Item2, curves.Item3, "test-trace");
+        PhaseLabels.Write(
+            truth,
+            settings ?? new LabelSettings(),
+            curves.Item1,
+            curves.Item2,
+            curves.Item3,
+            "test-trace"
+        );
         return curves;
     }
 
@@ -18,7 +25,8 @@ public class LabelTests
     public void Detection_runs_from_P_to_the_coda_end_and_picks_are_gaussians_of_sigma_10_cut_at_20_samples()
     {
         var (detection, p, s) = Labels(new TraceTruth(true, 700, 1100, 2500));
-        for (var t = 0; t < Samples; t++) Assert.Equal(t is >= 700 and < 2500 ? 1f : 0f, detection[t]);
+        for (var t = 0; t < Samples; t++)
+            Assert.Equal(t is >= 700 and < 2500 ? 1f : 0f, detection[t]);
         for (var t = 0; t < Samples; t++)
         {
             Assert.Equal(Math.Abs(t - 700) <= 20 ? (float)Math.Exp(-(t - 700) * (t - 700) / 200.0) : 0f, p[t]);
@@ -69,7 +77,13 @@ public class LabelTests
     [Fact]
     public void Noise_is_all_zero_whatever_its_row_says()
     {
-        var record = new SteadRecord { TraceCategory = TraceCategory.Noise, PArrivalSample = 700, SArrivalSample = 900, CodaEndSample = 2000 };
+        var record = new SteadRecord
+        {
+            TraceCategory = TraceCategory.Noise,
+            PArrivalSample = 700,
+            SArrivalSample = 900,
+            CodaEndSample = 2000,
+        };
         var truth = TraceTruth.FromRecord(record);
         Assert.Equal(TraceTruth.Noise, truth);
         var (detection, p, s) = Labels(truth);
@@ -79,7 +93,13 @@ public class LabelTests
     [Fact]
     public void NaN_picks_read_as_missing()
     {
-        var record = new SteadRecord { TraceCategory = TraceCategory.EarthquakeLocal, PArrivalSample = 700, SArrivalSample = double.NaN, CodaEndSample = 2000 };
+        var record = new SteadRecord
+        {
+            TraceCategory = TraceCategory.EarthquakeLocal,
+            PArrivalSample = 700,
+            SArrivalSample = double.NaN,
+            CodaEndSample = 2000,
+        };
         Assert.Equal(new TraceTruth(true, 700, null, 2000), TraceTruth.FromRecord(record));
     }
 
@@ -93,24 +113,38 @@ public class LabelTests
     {
         var record = new SteadRecord
         {
-            TraceCategory = TraceCategory.EarthquakeLocal, TraceName = "X.Y_1_EV", PArrivalSample = p, PStatus = status, SArrivalSample = s, CodaEndSample = 2000,
+            TraceCategory = TraceCategory.EarthquakeLocal,
+            TraceName = "X.Y_1_EV",
+            PArrivalSample = p,
+            PStatus = status,
+            SArrivalSample = s,
+            CodaEndSample = 2000,
         };
         var e = Assert.Throws<InvalidDataException>(() => TraceTruth.FromRecord(record));
         Assert.Contains("trace 'X.Y_1_EV'", e.Message);
         Assert.Contains(expected, e.Message);
         // A pick the catalogue does not give (None) is no pick, not an impossible one.
-        Assert.Equal(new TraceTruth(true, null, 900, 2000), TraceTruth.FromRecord(record with { PArrivalSample = null, SArrivalSample = 900 }));
+        Assert.Equal(
+            new TraceTruth(true, null, 900, 2000),
+            TraceTruth.FromRecord(record with { PArrivalSample = null, SArrivalSample = 900 })
+        );
     }
 
     [Fact]
     public void An_earthquake_that_cannot_be_labelled_is_refused_by_name()
     {
-        var e = Assert.Throws<InvalidDataException>(() => PhaseLabels.Check(new TraceTruth(true, null, null, 2000), "X.Y_1_EV"));
+        var e = Assert.Throws<InvalidDataException>(() =>
+            PhaseLabels.Check(new TraceTruth(true, null, null, 2000), "X.Y_1_EV")
+        );
         Assert.Contains("'X.Y_1_EV'", e.Message);
         Assert.Contains("neither", e.Message);
-        e = Assert.Throws<InvalidDataException>(() => PhaseLabels.Check(new TraceTruth(true, 700, 900, null), "X.Y_2_EV"));
+        e = Assert.Throws<InvalidDataException>(() =>
+            PhaseLabels.Check(new TraceTruth(true, 700, 900, null), "X.Y_2_EV")
+        );
         Assert.Contains("coda_end_sample", e.Message);
-        e = Assert.Throws<InvalidDataException>(() => PhaseLabels.Check(new TraceTruth(true, 700, 900, 650), "X.Y_3_EV"));
+        e = Assert.Throws<InvalidDataException>(() =>
+            PhaseLabels.Check(new TraceTruth(true, 700, 900, 650), "X.Y_3_EV")
+        );
         Assert.Contains("not after", e.Message);
         PhaseLabels.Check(TraceTruth.Noise, "noise");
     }
@@ -118,7 +152,10 @@ public class LabelTests
     [Fact]
     public void Other_widths_follow_the_settings_and_bad_ones_are_refused()
     {
-        var (_, p, _) = Labels(new TraceTruth(true, 1000, null, 2000), new LabelSettings { PickSigma = 20, PickHalfWidth = 40 });
+        var (_, p, _) = Labels(
+            new TraceTruth(true, 1000, null, 2000),
+            new LabelSettings { PickSigma = 20, PickHalfWidth = 40 }
+        );
         Assert.Equal(81, p.Count(v => v > 0));
         Assert.Equal((float)Math.Exp(-0.5), p[1020]);
         Assert.Throws<ArgumentException>(() => new LabelSettings { PickSigma = 0 }.Validate());

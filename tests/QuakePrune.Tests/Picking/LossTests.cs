@@ -22,20 +22,41 @@ public class LossTests
     public void The_loss_is_the_weighted_mean_binary_cross_entropy_of_the_three_curves()
     {
         using var scope = NewDisposeScope();
-        float[] d = [2.2f, -1.4f, 0.4f, -2.9f], p = [-2.2f, 0.8f, -0.8f, 0f], s = [-0.4f, -0.4f, 4.6f, -4.6f];
-        float[] yd = [1, 0, 1, 0], yp = [0, 1, 0.5f, 0], ys = [0, 0.2f, 1, 0];
+        float[] d = [2.2f, -1.4f, 0.4f, -2.9f],
+            p = [-2.2f, 0.8f, -0.8f, 0f],
+            s = [-0.4f, -0.4f, 4.6f, -4.6f];
+        float[] yd = [1, 0, 1, 0],
+            yp = [0, 1, 0.5f, 0],
+            ys = [0, 0.2f, 1, 0];
         long[] shape = [2, 2];
-        var loss = PickingLoss.Compute(tensor(d, shape), tensor(p, shape), tensor(s, shape), tensor(yd, shape), tensor(yp, shape), tensor(ys, shape));
+        var loss = PickingLoss.Compute(
+            tensor(d, shape),
+            tensor(p, shape),
+            tensor(s, shape),
+            tensor(yd, shape),
+            tensor(yp, shape),
+            tensor(ys, shape)
+        );
         Assert.Empty(loss.shape);
         var expected = 0.05 * Bce(d, yd) + 0.40 * Bce(p, yp) + 0.55 * Bce(s, ys);
         Assert.Equal(expected, loss.item<float>(), 1e-5);
         Assert.Equal(new LossWeights(0.05, 0.40, 0.55), LossWeights.EqTransformer);
-        var boosted = PickingLoss.Compute(tensor(d, shape), tensor(p, shape), tensor(s, shape), tensor(yd, shape), tensor(yp, shape), tensor(ys, shape),
-            new LossWeights(0.05, 0.55, 0.40));
+        var boosted = PickingLoss.Compute(
+            tensor(d, shape),
+            tensor(p, shape),
+            tensor(s, shape),
+            tensor(yd, shape),
+            tensor(yp, shape),
+            tensor(ys, shape),
+            new LossWeights(0.05, 0.55, 0.40)
+        );
         Assert.Equal(0.05 * Bce(d, yd) + 0.55 * Bce(p, yp) + 0.40 * Bce(s, ys), boosted.item<float>(), 1e-5);
         Assert.Equal(new LossWeights(0.05, 0.55, 0.4), LossWeights.Parse(" 0.05, 0.55,0.4"));
         Assert.Equal("0.05,0.55,0.4", LossWeights.Parse("0.05,0.55,0.4").ToString());
-        Assert.Contains("three numbers", Assert.Throws<ArgumentException>(() => LossWeights.Parse("0.05,0.55")).Message);
+        Assert.Contains(
+            "three numbers",
+            Assert.Throws<ArgumentException>(() => LossWeights.Parse("0.05,0.55")).Message
+        );
         Assert.Throws<ArgumentException>(() => LossWeights.Parse("0,-1,2"));
     }
 
@@ -72,7 +93,9 @@ public class LossTests
         using var scope = NewDisposeScope();
         var outputs = torch.zeros(2, 1, 6000);
         var labels = torch.zeros(2, 6000);
-        var e = Assert.Throws<ArgumentException>(() => PickingLoss.Compute(labels, labels, outputs, labels, labels, labels));
+        var e = Assert.Throws<ArgumentException>(() =>
+            PickingLoss.Compute(labels, labels, outputs, labels, labels, labels)
+        );
         Assert.Contains("S curve", e.Message);
         Assert.Contains("[2, 1, 6000]", e.Message);
     }

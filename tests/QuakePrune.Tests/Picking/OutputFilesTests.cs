@@ -17,22 +17,32 @@ public class OutputFilesTests
         {
             using (var writer = new PicksCsvWriter(outputs.File(path)))
             {
-                writer.Write(new PickRow("A.B_1_EV", "test", new TracePicks(0.97f, true, new CurvePeak(701, 0.8125f), new CurvePeak(1203, 0.3f))));
+                writer.Write(
+                    new PickRow(
+                        "A.B_1_EV",
+                        "test",
+                        new TracePicks(0.97f, true, new CurvePeak(701, 0.8125f), new CurvePeak(1203, 0.3f))
+                    )
+                );
                 writer.Write(new PickRow("A.B_2_NO", "dev", new TracePicks(0.1f, false, null, null)));
                 writer.Write(new PickRow("A.B_3_EV", "train", new TracePicks(0.6f, true, new CurvePeak(0, 1f), null)));
                 writer.Complete();
-                Assert.Throws<InvalidOperationException>(() => writer.Write(new PickRow("late", "test", new TracePicks(0.1f, false, null, null))));
+                Assert.Throws<InvalidOperationException>(() =>
+                    writer.Write(new PickRow("late", "test", new TracePicks(0.1f, false, null, null)))
+                );
             }
             Assert.False(File.Exists(path));
             outputs.Publish();
         }
         Assert.Equal(
-        [
-            "trace_name,split,detection_probability,p_sample,p_probability,s_sample,s_probability",
-            "A.B_1_EV,test,0.97,701,0.8125,1203,0.3",
-            "A.B_2_NO,dev,0.1,,,,",
-            "A.B_3_EV,train,0.6,0,1,,",
-        ], File.ReadAllLines(path));
+            [
+                "trace_name,split,detection_probability,p_sample,p_probability,s_sample,s_probability",
+                "A.B_1_EV,test,0.97,701,0.8125,1203,0.3",
+                "A.B_2_NO,dev,0.1,,,,",
+                "A.B_3_EV,train,0.6,0,1,,",
+            ],
+            File.ReadAllLines(path)
+        );
         Assert.Single(Directory.GetFiles(dir.File("out"), "*", SearchOption.AllDirectories));
     }
 
@@ -67,7 +77,8 @@ public class OutputFilesTests
         Assert.Throws<ArgumentException>(() => new PicksCsvWriter(" "));
     }
 
-    private static float[] Ramp(int length, float offset) => Enumerable.Range(0, length).Select(i => offset + i * 1e-4f).ToArray();
+    private static float[] Ramp(int length, float offset) =>
+        Enumerable.Range(0, length).Select(i => offset + i * 1e-4f).ToArray();
 
     [Fact]
     public void Curves_h5_holds_names_inputs_and_curves_in_order_chunked_by_trace()
@@ -81,8 +92,18 @@ public class OutputFilesTests
         {
             using (var writer = new CurvesWriter(outputs.File(path), names))
             {
-                writer.Write(inputs.AsSpan(0, 2 * 3 * Samples), d.AsSpan(0, 2 * Samples), p.AsSpan(0, 2 * Samples), s.AsSpan(0, 2 * Samples));
-                writer.Write(inputs.AsSpan(2 * 3 * Samples), d.AsSpan(2 * Samples), p.AsSpan(2 * Samples), s.AsSpan(2 * Samples));
+                writer.Write(
+                    inputs.AsSpan(0, 2 * 3 * Samples),
+                    d.AsSpan(0, 2 * Samples),
+                    p.AsSpan(0, 2 * Samples),
+                    s.AsSpan(0, 2 * Samples)
+                );
+                writer.Write(
+                    inputs.AsSpan(2 * 3 * Samples),
+                    d.AsSpan(2 * Samples),
+                    p.AsSpan(2 * Samples),
+                    s.AsSpan(2 * Samples)
+                );
                 writer.Complete();
             }
             Assert.False(File.Exists(path));
@@ -99,7 +120,15 @@ public class OutputFilesTests
             Assert.Equal(s.AsSpan(Samples, Samples).ToArray(), curves.S);
         }
         using var file = H5File.Open(path);
-        foreach (var (name, shape) in new[] { ("input", new long[] { 3, 3, Samples }), ("detection", [3, Samples]), ("p", [3, Samples]), ("s", [3, Samples]) })
+        foreach (
+            var (name, shape) in new[]
+            {
+                ("input", new long[] { 3, 3, Samples }),
+                ("detection", [3, Samples]),
+                ("p", [3, Samples]),
+                ("s", [3, Samples]),
+            }
+        )
         {
             using var dataset = file.OpenDataset(name);
             Assert.Equal(shape, dataset.Shape);
@@ -121,8 +150,17 @@ public class OutputFilesTests
             writer.Write(new float[3 * Samples], new float[Samples], new float[Samples], new float[Samples]);
             var e = Assert.Throws<InvalidOperationException>(writer.Complete);
             Assert.Contains("1 of 2 rows", e.Message);
-            Assert.Throws<ArgumentException>(() => writer.Write(new float[2 * 3 * Samples], new float[2 * Samples], new float[2 * Samples], new float[2 * Samples]));
-            Assert.Throws<ArgumentException>(() => writer.Write(new float[3 * Samples], new float[Samples], new float[Samples - 1], new float[Samples]));
+            Assert.Throws<ArgumentException>(() =>
+                writer.Write(
+                    new float[2 * 3 * Samples],
+                    new float[2 * Samples],
+                    new float[2 * Samples],
+                    new float[2 * Samples]
+                )
+            );
+            Assert.Throws<ArgumentException>(() =>
+                writer.Write(new float[3 * Samples], new float[Samples], new float[Samples - 1], new float[Samples])
+            );
         }
         Assert.Empty(Directory.GetFiles(dir.Path));
         File.WriteAllText(path, "mine");

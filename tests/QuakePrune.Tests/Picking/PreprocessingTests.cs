@@ -11,7 +11,9 @@ public class PreprocessingTests
     /// <summary>`raw` and `input` (2 x 3 x 6000 each) from SeisBench's annotate_batch_pre: see Fixtures/NOTICE.md.</summary>
     private static (float[] Raw, float[] Input) Fixture()
     {
-        var (tensors, _) = Safetensors.Read(Path.Combine(AppContext.BaseDirectory, "Picking", "Fixtures", "preprocessing.safetensors"));
+        var (tensors, _) = Safetensors.Read(
+            Path.Combine(AppContext.BaseDirectory, "Picking", "Fixtures", "preprocessing.safetensors")
+        );
         float[] Floats(string name)
         {
             Assert.Equal("F32", tensors[name].Dtype);
@@ -34,7 +36,8 @@ public class PreprocessingTests
             var window = raw.AsSpan(n * 3 * Samples, 3 * Samples).ToArray();
             WaveformPreprocessing.Normalize(window);
             var reference = expected.AsSpan(n * 3 * Samples, 3 * Samples);
-            for (var i = 0; i < window.Length; i++) Assert.Equal(reference[i], window[i], Tolerance);
+            for (var i = 0; i < window.Length; i++)
+                Assert.Equal(reference[i], window[i], Tolerance);
         }
     }
 
@@ -47,7 +50,8 @@ public class PreprocessingTests
         // Rescaling our result to the biased std moves it away from the fixture by far more than the tolerance.
         var biased = Math.Sqrt((3.0 * Samples - 1) / (3.0 * Samples));
         var worst = 0.0;
-        for (var i = 0; i < window.Length; i++) worst = Math.Max(worst, Math.Abs(window[i] / biased - expected[i]));
+        for (var i = 0; i < window.Length; i++)
+            worst = Math.Max(worst, Math.Abs(window[i] / biased - expected[i]));
         Assert.True(worst > 50 * Tolerance, $"the biased std is only {worst} away");
     }
 
@@ -65,7 +69,8 @@ public class PreprocessingTests
         }
         var window = new float[3 * Samples];
         WaveformPreprocessing.FromStead(stead, window, "fixture");
-        for (var i = 0; i < window.Length; i++) Assert.Equal(expected[i], window[i], Tolerance);
+        for (var i = 0; i < window.Length; i++)
+            Assert.Equal(expected[i], window[i], Tolerance);
         Assert.Equal("ZNE", WaveformPreprocessing.ComponentOrder);
         Assert.Equal([2, 1, 0], WaveformPreprocessing.SteadColumnOfChannel);
     }
@@ -74,16 +79,22 @@ public class PreprocessingTests
     public void The_taper_is_six_samples_of_a_half_cosine_reversed_at_the_end()
     {
         double[] expected = [0, 0.0954915, 0.3454915, 0.6545085, 0.9045085, 1];
-        for (var i = 0; i < 6; i++) Assert.Equal(expected[i], WaveformPreprocessing.Taper[i], 1e-7);
+        for (var i = 0; i < 6; i++)
+            Assert.Equal(expected[i], WaveformPreprocessing.Taper[i], 1e-7);
         var window = new float[3 * Samples];
-        for (var i = 0; i < window.Length; i++) window[i] = i % 2 == 0 ? 1 : -1;
+        for (var i = 0; i < window.Length; i++)
+            window[i] = i % 2 == 0 ? 1 : -1;
         WaveformPreprocessing.Normalize(window);
         for (var c = 0; c < 3; c++)
         {
             Assert.Equal(0f, window[c * Samples]);
             Assert.Equal(0f, window[c * Samples + Samples - 1]);
             Assert.Equal(Math.Abs(window[c * Samples + 100]), Math.Abs(window[c * Samples + 5]), 6);
-            Assert.Equal(Math.Abs(window[c * Samples + 100]) * WaveformPreprocessing.Taper[2], Math.Abs(window[c * Samples + Samples - 3]), 6);
+            Assert.Equal(
+                Math.Abs(window[c * Samples + 100]) * WaveformPreprocessing.Taper[2],
+                Math.Abs(window[c * Samples + Samples - 3]),
+                6
+            );
         }
     }
 
@@ -100,11 +111,15 @@ public class PreprocessingTests
     {
         var stead = new float[Samples * 3];
         stead[3 * 1234 + 1] = float.NaN;
-        var e = Assert.Throws<InvalidDataException>(() => WaveformPreprocessing.FromStead(stead, new float[3 * Samples], "AB.CD_2000_EV"));
+        var e = Assert.Throws<InvalidDataException>(() =>
+            WaveformPreprocessing.FromStead(stead, new float[3 * Samples], "AB.CD_2000_EV")
+        );
         Assert.Contains("'AB.CD_2000_EV'", e.Message);
         Assert.Contains("sample 1234", e.Message);
         Assert.Contains("component N", e.Message);
-        Assert.Throws<ArgumentException>(() => WaveformPreprocessing.FromStead(new float[100], new float[3 * Samples], "short"));
+        Assert.Throws<ArgumentException>(() =>
+            WaveformPreprocessing.FromStead(new float[100], new float[3 * Samples], "short")
+        );
         Assert.Throws<ArgumentException>(() => WaveformPreprocessing.Normalize(new float[3 * Samples - 1]));
     }
 }

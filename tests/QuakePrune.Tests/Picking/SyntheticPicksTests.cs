@@ -15,9 +15,23 @@ public class SyntheticPicksTests
     private const int N = SteadLayout.Samples;
 
     /// <summary>What the checks need from one earthquake; energies are mean squares per sample of the filtered trace.</summary>
-    private sealed record Measured(string Name, double SnrDb, int P, int S, int Coda, int POnset, int SOnset,
-        double Noise, double BeforeP, double NoiseZ, double AfterPZ, double BeforeSHorizontal, double AfterSHorizontal,
-        double? AfterCoda, int FirstQuiet);
+    private sealed record Measured(
+        string Name,
+        double SnrDb,
+        int P,
+        int S,
+        int Coda,
+        int POnset,
+        int SOnset,
+        double Noise,
+        double BeforeP,
+        double NoiseZ,
+        double AfterPZ,
+        double BeforeSHorizontal,
+        double AfterSHorizontal,
+        double? AfterCoda,
+        int FirstQuiet
+    );
 
     private static readonly Lazy<List<Measured>> Quakes = new(MeasureSeeds);
 
@@ -29,9 +43,19 @@ public class SyntheticPicksTests
         for (ulong seed = 1; seed <= 8; seed++)
         {
             var prefix = dir.File($"s{seed}");
-            SyntheticStead.Write(prefix, new SynthOptions { Traces = 120, NoiseFraction = 0, Seed = seed, Threads = 2 });
+            SyntheticStead.Write(
+                prefix,
+                new SynthOptions
+                {
+                    Traces = 120,
+                    NoiseFraction = 0,
+                    Seed = seed,
+                    Threads = 2,
+                }
+            );
             using var pair = SteadPair.Open(prefix);
-            foreach (var trace in pair.Traces()) quakes.Add(Measure(trace));
+            foreach (var trace in pair.Traces())
+                quakes.Add(Measure(trace));
         }
         return quakes;
     }
@@ -39,12 +63,17 @@ public class SyntheticPicksTests
     private static Measured Measure(SteadTrace trace)
     {
         var record = trace.Record;
-        var (p, s, coda) = ((int)record.PArrivalSample!.Value, (int)record.SArrivalSample!.Value, (int)record.CodaEndSample!.Value);
+        var (p, s, coda) = (
+            (int)record.PArrivalSample!.Value,
+            (int)record.SArrivalSample!.Value,
+            (int)record.CodaEndSample!.Value
+        );
         var x = new float[3][];
         for (var c = 0; c < 3; c++)
         {
             x[c] = new float[N];
-            for (var i = 0; i < N; i++) x[c][i] = trace.Waveform[3 * i + c];
+            for (var i = 0; i < N; i++)
+                x[c][i] = trace.Waveform[3 * i + c];
             Biquad.HighPass(1.0, SteadLayout.SamplingRateHz).Apply(x[c]);
             Biquad.HighPass(1.0, SteadLayout.SamplingRateHz).Apply(x[c]);
         }
@@ -52,7 +81,9 @@ public class SyntheticPicksTests
         var (all, vertical, horizontal) = (new double[N + 1], new double[N + 1], new double[N + 1]);
         for (var i = 0; i < N; i++)
         {
-            double e = x[0][i] * (double)x[0][i], n = x[1][i] * (double)x[1][i], z = x[2][i] * (double)x[2][i];
+            double e = x[0][i] * (double)x[0][i],
+                n = x[1][i] * (double)x[1][i],
+                z = x[2][i] * (double)x[2][i];
             all[i + 1] = all[i] + e + n + z;
             vertical[i + 1] = vertical[i] + z;
             horizontal[i + 1] = horizontal[i] + e + n;
@@ -71,11 +102,23 @@ public class SyntheticPicksTests
                 firstQuiet = t;
                 break;
             }
-        return new Measured(record.TraceName, record.MeanSnrDb!.Value, p, s, coda,
-            AicOnset(x, p - 300, Math.Min(s, p + 300), 2), AicOnset(x, Math.Max(p + (s - p) / 2, s - 300), s + 300, 0, 1),
-            noise, Energy(all, p - 100, p), Energy(vertical, 0, p - 100), Energy(vertical, p, p + 50),
-            Energy(horizontal, Math.Max(p, s - 100), s), Energy(horizontal, s, s + 50),
-            coda + 100 <= N ? Energy(all, coda, coda + 100) : null, firstQuiet);
+        return new Measured(
+            record.TraceName,
+            record.MeanSnrDb!.Value,
+            p,
+            s,
+            coda,
+            AicOnset(x, p - 300, Math.Min(s, p + 300), 2),
+            AicOnset(x, Math.Max(p + (s - p) / 2, s - 300), s + 300, 0, 1),
+            noise,
+            Energy(all, p - 100, p),
+            Energy(vertical, 0, p - 100),
+            Energy(vertical, p, p + 50),
+            Energy(horizontal, Math.Max(p, s - 100), s),
+            Energy(horizontal, s, s + 50),
+            coda + 100 <= N ? Energy(all, coda, coda + 100) : null,
+            firstQuiet
+        );
     }
 
     /// <summary>The sample k of [from, to) minimising the sum over components of k log var(x[from..k)) + (to - k) log var(x[k..to)).</summary>
@@ -93,12 +136,15 @@ public class SyntheticPicksTests
                 sum[i + 1] = sum[i] + x[c][from + i];
                 squares[i + 1] = squares[i] + (double)x[c][from + i] * x[c][from + i];
             }
-            double Variance(int a, int b) => (squares[b] - squares[a]) / (b - a) - Math.Pow((sum[b] - sum[a]) / (b - a), 2) + 1e-30;
-            for (var k = 10; k < n - 10; k++) cost[k] += k * Math.Log(Variance(0, k)) + (n - k) * Math.Log(Variance(k, n));
+            double Variance(int a, int b) =>
+                (squares[b] - squares[a]) / (b - a) - Math.Pow((sum[b] - sum[a]) / (b - a), 2) + 1e-30;
+            for (var k = 10; k < n - 10; k++)
+                cost[k] += k * Math.Log(Variance(0, k)) + (n - k) * Math.Log(Variance(k, n));
         }
         var best = 10;
         for (var k = 10; k < n - 10; k++)
-            if (cost[k] < cost[best]) best = k;
+            if (cost[k] < cost[best])
+                best = k;
         return from + best;
     }
 
@@ -135,7 +181,10 @@ public class SyntheticPicksTests
         foreach (var q in Clear())
         {
             Assert.True(Math.Abs(q.SOnset - q.S) <= 30, $"{q.Name}: S onset at {q.SOnset}, catalogue {q.S}");
-            Assert.True(q.AfterSHorizontal > 4 * q.BeforeSHorizontal, $"{q.Name}: S energy only {q.AfterSHorizontal / q.BeforeSHorizontal:F1} x what precedes it");
+            Assert.True(
+                q.AfterSHorizontal > 4 * q.BeforeSHorizontal,
+                $"{q.Name}: S energy only {q.AfterSHorizontal / q.BeforeSHorizontal:F1} x what precedes it"
+            );
         }
     }
 
@@ -149,7 +198,10 @@ public class SyntheticPicksTests
         var inside = Quakes.Value.Where(q => q.AfterCoda is not null).ToList();
         Assert.True(inside.Count > 600, $"{inside.Count} codas end inside the window");
         foreach (var q in inside)
-            Assert.True(q.AfterCoda < 3 * q.Noise, $"{q.Name}: the second after coda_end {q.Coda} holds {q.AfterCoda / q.Noise:F1} x the noise");
+            Assert.True(
+                q.AfterCoda < 3 * q.Noise,
+                $"{q.Name}: the second after coda_end {q.Coda} holds {q.AfterCoda / q.Noise:F1} x the noise"
+            );
         foreach (var q in Quakes.Value)
             Assert.True(q.Coda - q.FirstQuiet <= 600, $"{q.Name}: quiet from {q.FirstQuiet}, coda_end {q.Coda}");
     }

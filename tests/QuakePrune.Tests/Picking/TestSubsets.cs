@@ -12,14 +12,32 @@ internal static class TestSubsets
     /// order with splits train, dev, test, train, ... (row i gets split i % 3); <paramref name="edit"/> may change rows.
     /// Returns the subset folder, DIR/<paramref name="name"/>.
     /// </summary>
-    public static string Make(TempDir dir, int traces, ulong seed, Func<SteadRecord, SteadRecord>? edit = null, string name = "subset")
+    public static string Make(
+        TempDir dir,
+        int traces,
+        ulong seed,
+        Func<SteadRecord, SteadRecord>? edit = null,
+        string name = "subset"
+    )
     {
         var prefix = dir.File($"{name}-synth-{seed}");
-        SyntheticStead.Write(prefix, new SynthOptions { Traces = traces, Seed = seed, Threads = 1 });
+        SyntheticStead.Write(
+            prefix,
+            new SynthOptions
+            {
+                Traces = traces,
+                Seed = seed,
+                Threads = 1,
+            }
+        );
         var subset = dir.File(name);
         Directory.CreateDirectory(subset);
         using var pair = SteadPair.Open(prefix);
-        using var writer = new SteadWriter(Path.Combine(subset, SubsetExtractor.Hdf5Name), Path.Combine(subset, SubsetExtractor.CsvName), [SubsetExtractor.SplitColumn]);
+        using var writer = new SteadWriter(
+            Path.Combine(subset, SubsetExtractor.Hdf5Name),
+            Path.Combine(subset, SubsetExtractor.CsvName),
+            [SubsetExtractor.SplitColumn]
+        );
         var row = 0;
         foreach (var trace in pair.Traces())
         {

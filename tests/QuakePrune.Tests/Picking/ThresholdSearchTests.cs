@@ -4,7 +4,8 @@ namespace QuakePrune.Tests.Picking;
 
 public class ThresholdSearchTests
 {
-    private static CurveSummary Summary(float detection, float p, float s) => new(detection, new CurvePeak(700, p), new CurvePeak(1000, s));
+    private static CurveSummary Summary(float detection, float p, float s) =>
+        new(detection, new CurvePeak(700, p), new CurvePeak(1000, s));
 
     [Fact]
     public void The_grid_is_0_05_to_0_95_in_steps_of_0_05()
@@ -19,7 +20,10 @@ public class ThresholdSearchTests
     public void Ties_take_the_middle_of_the_best_values_and_undefined_ranks_last()
     {
         ThresholdPoint Point(double t, double? f1) => new(t, f1, null, null);
-        Assert.Equal(0.3, ThresholdSearch.Best([Point(0.1, 0.5), Point(0.2, 0.9), Point(0.3, 0.9), Point(0.4, 0.9), Point(0.5, 0.2)]));
+        Assert.Equal(
+            0.3,
+            ThresholdSearch.Best([Point(0.1, 0.5), Point(0.2, 0.9), Point(0.3, 0.9), Point(0.4, 0.9), Point(0.5, 0.2)])
+        );
         Assert.Equal(0.2, ThresholdSearch.Best([Point(0.1, 0.5), Point(0.2, 0.9), Point(0.3, 0.9), Point(0.4, 0.1)]));
         Assert.Equal(0.2, ThresholdSearch.Best([Point(0.1, null), Point(0.2, 0.0), Point(0.3, null)]));
         Assert.Equal(0.2, ThresholdSearch.Best([Point(0.1, null), Point(0.2, null), Point(0.3, null)]));
@@ -31,7 +35,14 @@ public class ThresholdSearchTests
         TraceTruth quake = new(true, 700, 1000, 3000);
         // Earthquakes detected at 0.6-0.8, noise below 0.3: detection F1 is 1 for thresholds 0.30..0.60 (middle 0.45).
         var truths = new[] { quake, quake, quake, TraceTruth.Noise, TraceTruth.Noise };
-        var curves = new[] { Summary(0.6f, 0.9f, 0.35f), Summary(0.7f, 0.9f, 0.4f), Summary(0.8f, 0.9f, 0.2f), Summary(0.25f, 0.95f, 0.9f), Summary(0.1f, 0.1f, 0.1f) };
+        var curves = new[]
+        {
+            Summary(0.6f, 0.9f, 0.35f),
+            Summary(0.7f, 0.9f, 0.4f),
+            Summary(0.8f, 0.9f, 0.2f),
+            Summary(0.25f, 0.95f, 0.9f),
+            Summary(0.1f, 0.1f, 0.1f),
+        };
         var choice = ThresholdSearch.Choose(truths, curves);
         Assert.Equal(0.45, choice.Thresholds.Detection, 12);
         Assert.Equal(1.0, choice.Detection.Single(p => Math.Abs(p.Threshold - 0.45) < 1e-9).F1);

@@ -28,7 +28,11 @@ public class WaveformDataSetTests
                 var trace = data.Rows[batch.Rows[i]];
                 Assert.Equal(trace.TraceName, batch.TraceNames[i]);
                 var expected = new float[Window];
-                WaveformPreprocessing.FromStead(TestSubsets.Waveform(subset, trace.TraceName), expected, trace.TraceName);
+                WaveformPreprocessing.FromStead(
+                    TestSubsets.Waveform(subset, trace.TraceName),
+                    expected,
+                    trace.TraceName
+                );
                 Assert.Equal(expected, batch.Inputs.AsSpan(i * Window, Window).ToArray());
                 var (d, p, s) = (new float[Samples], new float[Samples], new float[Samples]);
                 PhaseLabels.Write(trace.Truth, data.Labels, d, p, s, trace.TraceName);
@@ -70,7 +74,10 @@ public class WaveformDataSetTests
 
     private sealed class DisposableTensors : IDisposable
     {
-        public readonly QuakePrune.Torch.Tensor Input, Detection, P, S;
+        public readonly QuakePrune.Torch.Tensor Input,
+            Detection,
+            P,
+            S;
 
         public DisposableTensors(WaveformBatch batch) => (Input, Detection, P, S) = batch.ToTensors();
 
@@ -88,8 +95,22 @@ public class WaveformDataSetTests
     {
         using var dir = new TempDir();
         using var data = WaveformDataSet.Open(TestSubsets.Make(dir, 30, 6));
-        var plain = new WaveformLoaderOptions { Split = "train", BatchSize = 100, Seed = 3 };
-        var augmented = plain with { Augmentation = new WaveformAugmentOptions { ShiftProbability = 1, NoiseProbability = 1, DropChannelProbability = 1, MinimumSnrDb = -100 } };
+        var plain = new WaveformLoaderOptions
+        {
+            Split = "train",
+            BatchSize = 100,
+            Seed = 3,
+        };
+        var augmented = plain with
+        {
+            Augmentation = new WaveformAugmentOptions
+            {
+                ShiftProbability = 1,
+                NoiseProbability = 1,
+                DropChannelProbability = 1,
+                MinimumSnrDb = -100,
+            },
+        };
         var a = data.Epoch(plain, 0).Single();
         var b = data.Epoch(augmented, 0).Single();
         var c = data.Epoch(augmented, 0).Single();
@@ -99,7 +120,10 @@ public class WaveformDataSetTests
         Assert.Equal(b.Inputs, c.Inputs);
         Assert.Equal(b.P, c.P);
         Assert.NotEqual(b.Inputs, d.Inputs);
-        Assert.Equal(a.Inputs, data.Epoch(plain with { Augmentation = new WaveformAugmentOptions() }, 0).Single().Inputs);
+        Assert.Equal(
+            a.Inputs,
+            data.Epoch(plain with { Augmentation = new WaveformAugmentOptions() }, 0).Single().Inputs
+        );
     }
 
     [Fact]
@@ -113,8 +137,19 @@ public class WaveformDataSetTests
         Assert.Contains("_EV'", e.Message);
         using var data = WaveformDataSet.Open(TestSubsets.Make(dir, 12, 7, name: "ok"));
         Assert.Throws<ArgumentException>(() => data.RowsOf("validation"));
-        Assert.Throws<ArgumentException>(() => data.Epoch(new WaveformLoaderOptions { Split = "train", BatchSize = 0 }, 0));
-        Assert.Throws<ArgumentException>(() => data.Epoch(new WaveformLoaderOptions { Split = "train", Augmentation = new WaveformAugmentOptions { ShiftProbability = 2 } }, 0));
+        Assert.Throws<ArgumentException>(() =>
+            data.Epoch(new WaveformLoaderOptions { Split = "train", BatchSize = 0 }, 0)
+        );
+        Assert.Throws<ArgumentException>(() =>
+            data.Epoch(
+                new WaveformLoaderOptions
+                {
+                    Split = "train",
+                    Augmentation = new WaveformAugmentOptions { ShiftProbability = 2 },
+                },
+                0
+            )
+        );
     }
 
     [Fact]

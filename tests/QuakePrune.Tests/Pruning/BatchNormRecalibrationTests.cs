@@ -25,13 +25,22 @@ public sealed class BatchNormRecalibrationTests
         public override string Name => "recalibration-convnet";
         public override IReadOnlyList<string> Members => [Name];
 
-        public override Architecture Create(string member, NetworkOptions options) => new(this,
-            new ConvNetArguments(options.InChannels, BatchNorm: true), new Dictionary<string, int> { ["conv"] = 6, ["fc"] = 2 });
+        public override Architecture Create(string member, NetworkOptions options) =>
+            new(
+                this,
+                new ConvNetArguments(options.InChannels, BatchNorm: true),
+                new Dictionary<string, int> { ["conv"] = 6, ["fc"] = 2 }
+            );
 
         public override NetworkGraph Describe(ConvNetArguments arguments, Func<string, int> widthOf)
         {
-            List<LayerNode> nodes = [new("conv", new Conv2dLayer(widthOf("conv"), 3, 1, 1), [NetworkGraph.Input]), new("drop", new DropoutLayer(0.5), ["conv"])];
-            if (arguments.BatchNorm) nodes.Add(new("bn", new BatchNorm2dLayer(), ["drop"]));
+            List<LayerNode> nodes =
+            [
+                new("conv", new Conv2dLayer(widthOf("conv"), 3, 1, 1), [NetworkGraph.Input]),
+                new("drop", new DropoutLayer(0.5), ["conv"]),
+            ];
+            if (arguments.BatchNorm)
+                nodes.Add(new("bn", new BatchNorm2dLayer(), ["drop"]));
             nodes.Add(new("relu", new ReluLayer(), [nodes[^1].Name]));
             nodes.Add(new("pool", new GlobalAvgPool2dLayer(), ["relu"]));
             nodes.Add(new("flatten", new FlattenLayer(), ["pool"]));
@@ -43,7 +52,10 @@ public sealed class BatchNormRecalibrationTests
     private static Network ConvNet(bool batchNorm = true, int inChannels = TinyImages.Channels)
     {
         manual_seed(11);
-        var architecture = ConvNetBuilder.Instance.Create(ConvNetBuilder.Instance.Name, new NetworkOptions(InChannels: inChannels));
+        var architecture = ConvNetBuilder.Instance.Create(
+            ConvNetBuilder.Instance.Name,
+            new NetworkOptions(InChannels: inChannels)
+        );
         var arguments = (ConvNetArguments)architecture.Arguments with { BatchNorm = batchNorm };
         return new Network(new Architecture(ConvNetBuilder.Instance, arguments, architecture.Widths));
     }
@@ -55,15 +67,19 @@ public sealed class BatchNormRecalibrationTests
         using var gradients = no_grad();
         var conv = (Conv2d)model.get_submodule("conv");
         var x = tensor(batch.Images, [batch.Count, TinyImages.Channels, TinyImages.Size, TinyImages.Size]);
-        var features = F.conv2d(x, conv.weight, conv.bias, conv.stride, conv.padding, conv.dilation, conv.groups).to(ScalarType.Float64);
+        var features = F.conv2d(x, conv.weight, conv.bias, conv.stride, conv.padding, conv.dilation, conv.groups)
+            .to(ScalarType.Float64);
         return (features.mean([0, 2, 3]).ToArray<double>(), features.var([0, 2, 3], unbiased: true).ToArray<double>());
     }
 
     private static void AssertClose(double[] expected, float[] actual)
     {
         Assert.Equal(expected.Length, actual.Length);
-        for (var i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * Math.Max(1, Math.Abs(expected[i])),
-            $"channel {i}: expected {expected[i]}, got {actual[i]}");
+        for (var i = 0; i < expected.Length; i++)
+            Assert.True(
+                Math.Abs(expected[i] - actual[i]) <= 1e-5 * Math.Max(1, Math.Abs(expected[i])),
+                $"channel {i}: expected {expected[i]}, got {actual[i]}"
+            );
     }
 
     [Fact]
@@ -74,18 +90,27 @@ public sealed class BatchNormRecalibrationTests
         var bn = (BatchNorm)model.get_submodule("bn");
         var batches = data.Batches("train", 8, shuffle: true, seed: 5, epoch: 0).ToArray();
 
-        Assert.Equal(8, BatchNormRecalibration.Recalibrate(model, data, new RecalibrationOptions(1, BatchSize: 8, Seed: 5)));
+        Assert.Equal(
+            8,
+            BatchNormRecalibration.Recalibrate(model, data, new RecalibrationOptions(1, BatchSize: 8, Seed: 5))
+        );
         var first = ConvStatistics(model, batches[0]);
         Assert.Equal(1L, bn.num_batches_tracked!.item<long>());
         AssertClose(first.Mean, bn.running_mean!.ToArray<float>());
         AssertClose(first.Variance, bn.running_var!.ToArray<float>());
 
         // Statistics start afresh each time; with momentum null two batches weigh the same.
-        Assert.Equal(16, BatchNormRecalibration.Recalibrate(model, data, new RecalibrationOptions(2, BatchSize: 8, Seed: 5)));
+        Assert.Equal(
+            16,
+            BatchNormRecalibration.Recalibrate(model, data, new RecalibrationOptions(2, BatchSize: 8, Seed: 5))
+        );
         var second = ConvStatistics(model, batches[1]);
         Assert.Equal(2L, bn.num_batches_tracked!.item<long>());
         AssertClose(first.Mean.Zip(second.Mean, (a, b) => (a + b) / 2).ToArray(), bn.running_mean!.ToArray<float>());
-        AssertClose(first.Variance.Zip(second.Variance, (a, b) => (a + b) / 2).ToArray(), bn.running_var!.ToArray<float>());
+        AssertClose(
+            first.Variance.Zip(second.Variance, (a, b) => (a + b) / 2).ToArray(),
+            bn.running_var!.ToArray<float>()
+        );
     }
 
     [Fact]
@@ -123,17 +148,39 @@ public sealed class BatchNormRecalibrationTests
         using var dir = new TempDir();
         using var threads = new ThreadCount(1);
         using var data = TinyImages.Make(8, ("train", 64), ("dev", 16), ("test", 64));
-        var trained = Trainer.Train(TinyImages.Options(dir.Path, epochs: 12) with { Architecture = RetrainFixtures.Architecture() }, data);
+        var trained = Trainer.Train(
+            TinyImages.Options(dir.Path, epochs: 12) with
+            {
+                Architecture = RetrainFixtures.Architecture(),
+            },
+            data
+        );
         var (plain, recalibrated) = (dir.File("p50.safetensors"), dir.File("p50-bn.safetensors"));
         var options = new PruningOptions(0.5);
         CheckpointPruning.Prune(trained.ModelPath, options, plain);
-        var summary = CheckpointPruning.Prune(trained.ModelPath, options, recalibrated, (data, new RecalibrationOptions(4, BatchSize: 16)));
+        var summary = CheckpointPruning.Prune(
+            trained.ModelPath,
+            options,
+            recalibrated,
+            (data, new RecalibrationOptions(4, BatchSize: 16))
+        );
 
         Assert.Equal(64, summary.RecalibratedImages);
         var notes = Checkpoint.ReadInfo(recalibrated).Notes;
-        Assert.Equal(("4", "16", "64", "tiny8", "train", "1"), (notes["pruning.recalibrate_bn.batches"], notes["pruning.recalibrate_bn.batch_size"],
-            notes["pruning.recalibrate_bn.images"], notes["pruning.recalibrate_bn.data"], notes["pruning.recalibrate_bn.split"], notes["pruning.recalibrate_bn.seed"]));
-        Assert.DoesNotContain(Checkpoint.ReadInfo(plain).Notes.Keys, k => k.StartsWith(BatchNormRecalibration.Note, StringComparison.Ordinal));
+        Assert.Equal(
+            ("4", "16", "64", "tiny8", "train", "1"),
+            (
+                notes["pruning.recalibrate_bn.batches"],
+                notes["pruning.recalibrate_bn.batch_size"],
+                notes["pruning.recalibrate_bn.images"],
+                notes["pruning.recalibrate_bn.data"],
+                notes["pruning.recalibrate_bn.split"],
+                notes["pruning.recalibrate_bn.seed"]
+            )
+        );
+        Assert.DoesNotContain(Checkpoint.ReadInfo(plain).Notes.Keys, k =>
+            k.StartsWith(BatchNormRecalibration.Note, StringComparison.Ordinal)
+        );
         SplitMetrics Test(string path)
         {
             using var loaded = Checkpoint.Load(path);
@@ -141,7 +188,8 @@ public sealed class BatchNormRecalibrationTests
             return ModelMetrics.Score(loaded.Model, data, ModelMetrics.TestSplit)!;
         }
         var (before, after) = (Test(plain), Test(recalibrated));
-        var scores = $"accuracy at 0.5 {before.Accuracy} pruned, {after.Accuracy} recalibrated; ROC AUC {before.RocAuc}, {after.RocAuc}";
+        var scores =
+            $"accuracy at 0.5 {before.Accuracy} pruned, {after.Accuracy} recalibrated; ROC AUC {before.RocAuc}, {after.RocAuc}";
         Assert.True(before.Accuracy <= 0.55 && before.RocAuc >= 0.95, scores);
         Assert.True(after.Accuracy >= 0.95, scores);
     }
@@ -151,18 +199,48 @@ public sealed class BatchNormRecalibrationTests
     {
         using var data = TinyImages.Make(6, ("train", 8));
         using var model = ConvNet();
-        Assert.Contains("at least 1 batch, got 0",
-            Assert.Throws<ArgumentException>(() => BatchNormRecalibration.Recalibrate(model, data, new RecalibrationOptions(0))).Message);
-        Assert.Contains("batch size of at least 1, got 0",
-            Assert.Throws<ArgumentException>(() => BatchNormRecalibration.Recalibrate(model, data, new RecalibrationOptions(1, BatchSize: 0))).Message);
-        Assert.Contains("tiny6: no images in split 'dev'",
-            Assert.Throws<InvalidDataException>(() => BatchNormRecalibration.Recalibrate(model, data, new RecalibrationOptions(1, Split: "dev"))).Message);
+        Assert.Contains(
+            "at least 1 batch, got 0",
+            Assert
+                .Throws<ArgumentException>(() =>
+                    BatchNormRecalibration.Recalibrate(model, data, new RecalibrationOptions(0))
+                )
+                .Message
+        );
+        Assert.Contains(
+            "batch size of at least 1, got 0",
+            Assert
+                .Throws<ArgumentException>(() =>
+                    BatchNormRecalibration.Recalibrate(model, data, new RecalibrationOptions(1, BatchSize: 0))
+                )
+                .Message
+        );
+        Assert.Contains(
+            "tiny6: no images in split 'dev'",
+            Assert
+                .Throws<InvalidDataException>(() =>
+                    BatchNormRecalibration.Recalibrate(model, data, new RecalibrationOptions(1, Split: "dev"))
+                )
+                .Message
+        );
         using (var gray = ConvNet(inChannels: 1))
-            Assert.Contains("tiny6: 3-channel images, but the model takes 1 channels",
-                Assert.Throws<InvalidDataException>(() => BatchNormRecalibration.Recalibrate(gray, data, new RecalibrationOptions(1))).Message);
+            Assert.Contains(
+                "tiny6: 3-channel images, but the model takes 1 channels",
+                Assert
+                    .Throws<InvalidDataException>(() =>
+                        BatchNormRecalibration.Recalibrate(gray, data, new RecalibrationOptions(1))
+                    )
+                    .Message
+            );
         using (var plain = ConvNet(batchNorm: false))
-            Assert.Contains("the model has no batch norm",
-                Assert.Throws<ArgumentException>(() => BatchNormRecalibration.Recalibrate(plain, data, new RecalibrationOptions(1))).Message);
+            Assert.Contains(
+                "the model has no batch norm",
+                Assert
+                    .Throws<ArgumentException>(() =>
+                        BatchNormRecalibration.Recalibrate(plain, data, new RecalibrationOptions(1))
+                    )
+                    .Message
+            );
         // Nothing was touched by the refusals.
         Assert.Equal(0L, ((BatchNorm)model.get_submodule("bn")).num_batches_tracked!.item<long>());
     }

@@ -17,15 +17,28 @@ public class ImportanceTests
         ["n.running_var"] = new([100, 100], [2]),
     };
 
-    private static readonly ChannelGroup Group = new("g", GroupKind.Residual, 2,
-    [
-        new GroupMember("a", "Conv2d", MemberRole.Producer, [new ChannelTensor("weight", 0, TensorRole.Weight)]),
-        new GroupMember("b", "Conv2d", MemberRole.Producer, [new ChannelTensor("weight", 0, TensorRole.Weight)]),
-        new GroupMember("n", "BatchNorm2d", MemberRole.ChannelWise, [new ChannelTensor("weight", 0, TensorRole.Scale), new ChannelTensor("running_var", 0, TensorRole.Statistic)]),
-        new GroupMember("c", "Conv2d", MemberRole.Consumer, [new ChannelTensor("weight", 1, TensorRole.Weight)]),
-    ]);
+    private static readonly ChannelGroup Group = new(
+        "g",
+        GroupKind.Residual,
+        2,
+        [
+            new GroupMember("a", "Conv2d", MemberRole.Producer, [new ChannelTensor("weight", 0, TensorRole.Weight)]),
+            new GroupMember("b", "Conv2d", MemberRole.Producer, [new ChannelTensor("weight", 0, TensorRole.Weight)]),
+            new GroupMember(
+                "n",
+                "BatchNorm2d",
+                MemberRole.ChannelWise,
+                [
+                    new ChannelTensor("weight", 0, TensorRole.Scale),
+                    new ChannelTensor("running_var", 0, TensorRole.Statistic),
+                ]
+            ),
+            new GroupMember("c", "Conv2d", MemberRole.Consumer, [new ChannelTensor("weight", 1, TensorRole.Weight)]),
+        ]
+    );
 
-    private static double[] Score(IImportance importance, ChannelGroup? group = null) => importance.Score(group ?? Group, name => Tensors[name]);
+    private static double[] Score(IImportance importance, ChannelGroup? group = null) =>
+        importance.Score(group ?? Group, name => Tensors[name]);
 
     [Fact]
     public void L2_is_the_root_of_the_summed_squares_of_every_producers_filter()
@@ -51,10 +64,15 @@ public class ImportanceTests
     public void Random_scores_are_seeded_per_group_and_do_not_read_the_weights()
     {
         var big = Group with { Channels = 64 };
-        var first = new RandomImportance(7).Score(big, _ => throw new InvalidOperationException("random reads no tensor"));
+        var first = new RandomImportance(7).Score(big, _ =>
+            throw new InvalidOperationException("random reads no tensor")
+        );
         Assert.Equal(first, new RandomImportance(7).Score(big, _ => throw new InvalidOperationException()));
         Assert.NotEqual(first, new RandomImportance(8).Score(big, _ => throw new InvalidOperationException()));
-        Assert.NotEqual(first, new RandomImportance(7).Score(big with { Name = "h" }, _ => throw new InvalidOperationException()));
+        Assert.NotEqual(
+            first,
+            new RandomImportance(7).Score(big with { Name = "h" }, _ => throw new InvalidOperationException())
+        );
         Assert.All(first, v => Assert.InRange(v, 0, 1));
         Assert.Equal("7", new RandomImportance(7).Settings["seed"]);
     }
@@ -64,8 +82,14 @@ public class ImportanceTests
     {
         Assert.Equal(["l2", "l1", "bn", "random"], Importances.Names.Select(n => Importances.Named(n).Name));
         Assert.Equal(new RandomImportance(5), Importances.Named("random", 5));
-        Assert.Contains("l2, l1, bn, random", Assert.Throws<ArgumentException>(() => Importances.Named("taylor")).Message);
-        Assert.StartsWith("l2 (filter L2 norm, the paper's), l1 (filter L1 norm), bn (batch-norm scale), random (", Importances.Described);
+        Assert.Contains(
+            "l2, l1, bn, random",
+            Assert.Throws<ArgumentException>(() => Importances.Named("taylor")).Message
+        );
+        Assert.StartsWith(
+            "l2 (filter L2 norm, the paper's), l1 (filter L1 norm), bn (batch-norm scale), random (",
+            Importances.Described
+        );
     }
 
     [Fact]
@@ -77,19 +101,34 @@ public class ImportanceTests
         {
             using var scope = NewDisposeScope();
             using (no_grad())
-                foreach (var (name, parameter) in model.named_parameters().Where(p => p.name.Contains(".bn") && p.name.EndsWith(".weight")))
+                foreach (
+                    var (name, parameter) in model
+                        .named_parameters()
+                        .Where(p => p.name.Contains(".bn") && p.name.EndsWith(".weight"))
+                )
                     parameter.copy_(rand(parameter.shape));
-            Checkpoint.Save(model, new ModelInfo(model.Architecture, new ImageSize(32, 32), new Dictionary<string, string>()), dir.File("base.safetensors"));
+            Checkpoint.Save(
+                model,
+                new ModelInfo(model.Architecture, new ImageSize(32, 32), new Dictionary<string, string>()),
+                dir.File("base.safetensors")
+            );
         }
         var kept = new Dictionary<string, IReadOnlyList<GroupWidth>>();
         foreach (var name in Importances.Names)
         {
             var output = dir.File($"{name}.safetensors");
-            var summary = CheckpointPruning.Prune(dir.File("base.safetensors"), new PruningOptions(0.5) { Importance = Importances.Named(name, 9) }, output);
+            var summary = CheckpointPruning.Prune(
+                dir.File("base.safetensors"),
+                new PruningOptions(0.5) { Importance = Importances.Named(name, 9) },
+                output
+            );
             kept[name] = summary.Widths;
             var notes = Checkpoint.ReadInfo(output).Notes;
             Assert.Equal(name, notes[CheckpointPruning.ImportanceNote]);
-            Assert.Equal(name == "random" ? "9" : null, notes.GetValueOrDefault($"{CheckpointPruning.ImportanceNote}.seed"));
+            Assert.Equal(
+                name == "random" ? "9" : null,
+                notes.GetValueOrDefault($"{CheckpointPruning.ImportanceNote}.seed")
+            );
         }
         // Local ranking: every criterion keeps the same number of channels per group, so the same architecture.
         Assert.All(kept.Values, widths => Assert.Equal(kept["l2"], widths));
@@ -97,7 +136,13 @@ public class ImportanceTests
         using var bn = Checkpoint.Load(dir.File("bn.safetensors"));
         using var random = Checkpoint.Load(dir.File("random.safetensors"));
         Assert.Equal(l2.Info.Architecture, random.Info.Architecture);
-        Assert.NotEqual(l2.Model.get_parameter("layer1.0.conv2.weight").ToArray<float>(), bn.Model.get_parameter("layer1.0.conv2.weight").ToArray<float>());
-        Assert.NotEqual(l2.Model.get_parameter("layer1.0.conv2.weight").ToArray<float>(), random.Model.get_parameter("layer1.0.conv2.weight").ToArray<float>());
+        Assert.NotEqual(
+            l2.Model.get_parameter("layer1.0.conv2.weight").ToArray<float>(),
+            bn.Model.get_parameter("layer1.0.conv2.weight").ToArray<float>()
+        );
+        Assert.NotEqual(
+            l2.Model.get_parameter("layer1.0.conv2.weight").ToArray<float>(),
+            random.Model.get_parameter("layer1.0.conv2.weight").ToArray<float>()
+        );
     }
 }

@@ -19,7 +19,10 @@ public class SurgeryTests
             var keep = PruningPlan.KeepCount(group.Channels, ratio);
             foreach (var member in group.Members.Where(m => m.Role != MemberRole.Consumer))
             foreach (var tensor in member.Tensors.Where(t => t.Role != TensorRole.Statistic))
-                model.get_parameter($"{member.Layer}.{tensor.Name}").narrow(tensor.Axis, keep, group.Channels - keep).zero_();
+                model
+                    .get_parameter($"{member.Layer}.{tensor.Name}")
+                    .narrow(tensor.Axis, keep, group.Channels - keep)
+                    .zero_();
         }
     }
 
@@ -34,7 +37,11 @@ public class SurgeryTests
         // Random running statistics, so the test also covers their slicing.
         using (no_grad())
         {
-            foreach (var (name, buffer) in model.named_buffers().Where(b => b.name.EndsWith("running_mean") || b.name.EndsWith("running_var")))
+            foreach (
+                var (name, buffer) in model
+                    .named_buffers()
+                    .Where(b => b.name.EndsWith("running_mean") || b.name.EndsWith("running_var"))
+            )
                 buffer.copy_(rand(buffer.shape).add(name.EndsWith("var") ? 0.5 : -0.5));
         }
         KillTrailingChannels(model, 0.25);
@@ -50,7 +57,8 @@ public class SurgeryTests
         using var pruned = Surgery.Apply(model, plan);
         Assert.True(pruned.parameter_count() < model.parameter_count());
         var after = pruned.forward(x).ToArray<float>();
-        for (var i = 0; i < before.Length; i++) Assert.Equal(before[i], after[i], 1e-5f);
+        for (var i = 0; i < before.Length; i++)
+            Assert.Equal(before[i], after[i], 1e-5f);
     }
 
     [Fact]
@@ -65,24 +73,42 @@ public class SurgeryTests
 
         // An internal group: conv2 output filters, bn2 entries, conv3 input channels.
         var inner = Index("layer1.1.conv2");
-        Assert.Equal(model.get_parameter("layer1.1.conv2.weight").index_select(0, tensor(inner)).index_select(1, tensor(Index("layer1.1.conv1"))).ToArray<float>(),
-            pruned.get_parameter("layer1.1.conv2.weight").ToArray<float>());
-        Assert.Equal(model.get_buffer("layer1.1.bn2.running_var").index_select(0, tensor(inner)).ToArray<float>(),
-            pruned.get_buffer("layer1.1.bn2.running_var").ToArray<float>());
+        Assert.Equal(
+            model
+                .get_parameter("layer1.1.conv2.weight")
+                .index_select(0, tensor(inner))
+                .index_select(1, tensor(Index("layer1.1.conv1")))
+                .ToArray<float>(),
+            pruned.get_parameter("layer1.1.conv2.weight").ToArray<float>()
+        );
+        Assert.Equal(
+            model.get_buffer("layer1.1.bn2.running_var").index_select(0, tensor(inner)).ToArray<float>(),
+            pruned.get_buffer("layer1.1.bn2.running_var").ToArray<float>()
+        );
 
         // The head: hidden neurons go with the classifier's input columns; the classifier keeps both outputs.
         var hidden = Index("fc.0");
         Assert.Equal(3, hidden.Length);
-        Assert.Equal(model.get_parameter("fc.3.weight").index_select(1, tensor(hidden)).ToArray<float>(),
-            pruned.get_parameter("fc.3.weight").ToArray<float>());
+        Assert.Equal(
+            model.get_parameter("fc.3.weight").index_select(1, tensor(hidden)).ToArray<float>(),
+            pruned.get_parameter("fc.3.weight").ToArray<float>()
+        );
         Assert.Equal([2, 3], pruned.get_parameter("fc.3.weight").shape);
-        Assert.Equal(model.get_parameter("fc.0.bias").index_select(0, tensor(hidden)).ToArray<float>(),
-            pruned.get_parameter("fc.0.bias").ToArray<float>());
+        Assert.Equal(
+            model.get_parameter("fc.0.bias").index_select(0, tensor(hidden)).ToArray<float>(),
+            pruned.get_parameter("fc.0.bias").ToArray<float>()
+        );
 
         // The residual stream of the last stage feeds the head's inputs.
         var residual = Index("layer2.residual");
-        Assert.Equal(model.get_parameter("fc.0.weight").index_select(0, tensor(hidden)).index_select(1, tensor(residual)).ToArray<float>(),
-            pruned.get_parameter("fc.0.weight").ToArray<float>());
+        Assert.Equal(
+            model
+                .get_parameter("fc.0.weight")
+                .index_select(0, tensor(hidden))
+                .index_select(1, tensor(residual))
+                .ToArray<float>(),
+            pruned.get_parameter("fc.0.weight").ToArray<float>()
+        );
     }
 
     [Fact]

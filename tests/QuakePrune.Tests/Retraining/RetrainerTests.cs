@@ -7,15 +7,16 @@ namespace QuakePrune.Tests.Retraining;
 
 public class RetrainerTests
 {
-    private static RetrainOptions Options(string model, string directory) => new()
-    {
-        Model = model,
-        OutputDirectory = directory,
-        Epochs = 3,
-        BatchSize = 8,
-        Threads = 1,
-        Seed = 3,
-    };
+    private static RetrainOptions Options(string model, string directory) =>
+        new()
+        {
+            Model = model,
+            OutputDirectory = directory,
+            Epochs = 3,
+            BatchSize = 8,
+            Threads = 1,
+            Seed = 3,
+        };
 
     [Fact]
     public void Fine_tunes_a_pruned_model_at_a_tenth_of_the_recorded_rate_and_records_scores_before_and_after()
@@ -47,8 +48,14 @@ public class RetrainerTests
         using (var tuned = Checkpoint.Load(result.ModelPath))
             Assert.Equal(ModelMetrics.Of(tuned.Model, data), result.After);
         Assert.True(result.After.Dev!.Accuracy >= result.Before.Dev.Accuracy);
-        Assert.True(result.After.Dev.Accuracy >= 0.9, $"dev accuracy after retraining {result.After.Dev.Accuracy}; history " +
-            string.Join(" | ", history.Select(e => $"{e.TrainLoss} {e.TrainAccuracy} {e.DevLoss} {e.DevAccuracy}")));
+        Assert.True(
+            result.After.Dev.Accuracy >= 0.9,
+            $"dev accuracy after retraining {result.After.Dev.Accuracy}; history "
+                + string.Join(
+                    " | ",
+                    history.Select(e => $"{e.TrainLoss} {e.TrainAccuracy} {e.DevLoss} {e.DevAccuracy}")
+                )
+        );
         Assert.True(history[^1].TrainAccuracy >= history[0].TrainAccuracy);
 
         var saved = RetrainResult.Read(Path.Combine(output, Retrainer.SummaryFileName));
@@ -68,7 +75,16 @@ public class RetrainerTests
         var baseline = RetrainFixtures.Checkpoint(dir.File("baseline.safetensors"));
         var output = dir.File("iter");
 
-        var result = Retrainer.Retrain(Options(baseline, output) with { Epochs = 1, Ratio = 0.7, Steps = 3, LearningRate = 0.005 }, data);
+        var result = Retrainer.Retrain(
+            Options(baseline, output) with
+            {
+                Epochs = 1,
+                Ratio = 0.7,
+                Steps = 3,
+                LearningRate = 0.005,
+            },
+            data
+        );
 
         var original = DependencyGroups.Of(RetrainFixtures.Architecture());
         Assert.Equal([1, 2, 3], result.Steps.Select(s => s.Step));
@@ -86,7 +102,8 @@ public class RetrainerTests
         Assert.Equal([21, 14, 10], result.Steps.Select(s => s.Widths["layer2.residual"]));
         Assert.True(result.Steps.Zip(result.Steps.Skip(1)).All(p => p.First.Params > p.Second.Params));
 
-        var oneShot = PruningPlan.Create(original, original.ToDictionary(g => g.Name, g => new double[g.Channels]), new PruningOptions(0.7))
+        var oneShot = PruningPlan
+            .Create(original, original.ToDictionary(g => g.Name, g => new double[g.Channels]), new PruningOptions(0.7))
             .Apply(RetrainFixtures.Architecture());
         Assert.Equal(oneShot, Checkpoint.ReadInfo(result.ModelPath).Architecture);
         Assert.Equal([1, 2, 3], History.Read(result.HistoryPath).Select(e => e.Epoch));
@@ -102,7 +119,15 @@ public class RetrainerTests
         using var data = RetrainFixtures.Data(3);
         var baseline = RetrainFixtures.Checkpoint(dir.File("baseline.safetensors"));
         var result = Retrainer.Retrain(
-            Options(baseline, dir.File("internal")) with { Epochs = 1, Ratio = 0.5, Scope = PruningScope.Internal, RoundTo = 4 }, data);
+            Options(baseline, dir.File("internal")) with
+            {
+                Epochs = 1,
+                Ratio = 0.5,
+                Scope = PruningScope.Internal,
+                RoundTo = 4,
+            },
+            data
+        );
         var architecture = Checkpoint.ReadInfo(result.ModelPath).Architecture;
         Assert.Equal(8, architecture.Widths["conv1"]);
         Assert.Equal([16, 32], new[] { "layer1.0.conv3", "layer2.0.conv3" }.Select(l => architecture.Widths[l]));
@@ -115,7 +140,10 @@ public class RetrainerTests
     public void Default_rate_without_a_recorded_one_and_a_given_rate_wins()
     {
         var options = new RetrainOptions { Model = "m", OutputDirectory = "d" };
-        Assert.Equal((0.001, "default (no training rate recorded in the checkpoint)"), Retrainer.ChooseLearningRate(options, new Dictionary<string, string>()));
+        Assert.Equal(
+            (0.001, "default (no training rate recorded in the checkpoint)"),
+            Retrainer.ChooseLearningRate(options, new Dictionary<string, string>())
+        );
         var notes = new Dictionary<string, string> { [TrainingNotes.LearningRate] = "0.05" };
         Assert.Equal(0.005, Retrainer.ChooseLearningRate(options, notes).Rate, 12);
         Assert.Equal((0.2, "given"), Retrainer.ChooseLearningRate(options with { LearningRate = 0.2 }, notes));
@@ -127,14 +155,25 @@ public class RetrainerTests
         using var dir = new TempDir();
         using var data = RetrainFixtures.Data(4, train: 8, dev: 4, test: 0);
         var baseline = RetrainFixtures.Checkpoint(dir.File("baseline.safetensors"));
-        var steps = Assert.Throws<ArgumentException>(() => Retrainer.Retrain(Options(baseline, dir.File("a")) with { Steps = 2 }, data));
+        var steps = Assert.Throws<ArgumentException>(() =>
+            Retrainer.Retrain(Options(baseline, dir.File("a")) with { Steps = 2 }, data)
+        );
         Assert.Contains("--steps needs --ratio", steps.Message);
-        Assert.Contains("ratio", Assert.Throws<ArgumentException>(() => Retrainer.Retrain(Options(baseline, dir.File("a")) with { Ratio = 1 }, data)).Message);
+        Assert.Contains(
+            "ratio",
+            Assert
+                .Throws<ArgumentException>(() =>
+                    Retrainer.Retrain(Options(baseline, dir.File("a")) with { Ratio = 1 }, data)
+                )
+                .Message
+        );
 
         var first = Retrainer.Retrain(Options(baseline, dir.File("b")) with { Epochs = 1 }, data);
         Assert.Null(first.Before.Test);
         Assert.Null(first.After.Test);
-        var again = Assert.Throws<IOException>(() => Retrainer.Retrain(Options(baseline, dir.File("b")) with { Epochs = 1 }, data));
+        var again = Assert.Throws<IOException>(() =>
+            Retrainer.Retrain(Options(baseline, dir.File("b")) with { Epochs = 1 }, data)
+        );
         Assert.Contains("already holds a run", again.Message);
     }
 }

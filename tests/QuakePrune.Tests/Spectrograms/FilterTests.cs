@@ -19,13 +19,23 @@ public class FilterTests
     public void Sections_equal_scipy_butter(int index)
     {
         var entry = SpectrogramFixtures.Entries("butter").ElementAt(index);
-        var expected = entry.GetProperty("sos").EnumerateArray().SelectMany(row => row.EnumerateArray().Select(v => v.GetDouble())).ToArray();
-        var actual = ButterworthBandPass.Design(entry.GetProperty("order").GetInt32(), entry.GetProperty("low").GetDouble(),
-            entry.GetProperty("high").GetDouble(), entry.GetProperty("fs").GetDouble());
+        var expected = entry
+            .GetProperty("sos")
+            .EnumerateArray()
+            .SelectMany(row => row.EnumerateArray().Select(v => v.GetDouble()))
+            .ToArray();
+        var actual = ButterworthBandPass.Design(
+            entry.GetProperty("order").GetInt32(),
+            entry.GetProperty("low").GetDouble(),
+            entry.GetProperty("high").GetDouble(),
+            entry.GetProperty("fs").GetDouble()
+        );
         Assert.Equal(expected.Length, actual.Length);
         for (var i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-10 * Math.Max(1, Math.Abs(expected[i])),
-                $"coefficient {i} (section {i / 6}): scipy {expected[i]:R}, here {actual[i]:R}");
+            Assert.True(
+                Math.Abs(expected[i] - actual[i]) <= 1e-10 * Math.Max(1, Math.Abs(expected[i])),
+                $"coefficient {i} (section {i / 6}): scipy {expected[i]:R}, here {actual[i]:R}"
+            );
     }
 
     public static TheoryData<string> FilteredFiles()
@@ -44,13 +54,22 @@ public class FilterTests
         var trace = SpectrogramFixtures.Trace(entry.GetProperty("trace").GetString()!);
         var channel = entry.GetProperty("channel").GetInt32();
         var x = Enumerable.Range(0, trace.Length / 3).Select(i => (double)trace[i * 3 + channel]).ToArray();
-        var filter = new ZeroPhaseFilter(ButterworthBandPass.Design(entry.GetProperty("order").GetInt32(),
-            entry.GetProperty("low").GetDouble(), entry.GetProperty("high").GetDouble(), Fs));
+        var filter = new ZeroPhaseFilter(
+            ButterworthBandPass.Design(
+                entry.GetProperty("order").GetInt32(),
+                entry.GetProperty("low").GetDouble(),
+                entry.GetProperty("high").GetDouble(),
+                Fs
+            )
+        );
         filter.Apply(x);
         var expected = SpectrogramFixtures.Float64(file);
         var scale = expected.Max(Math.Abs);
         for (var i = 0; i < x.Length; i++)
-            Assert.True(Math.Abs(expected[i] - x[i]) <= 1e-9 * scale, $"sample {i}: scipy {expected[i]:R}, here {x[i]:R}");
+            Assert.True(
+                Math.Abs(expected[i] - x[i]) <= 1e-9 * scale,
+                $"sample {i}: scipy {expected[i]:R}, here {x[i]:R}"
+            );
     }
 
     /// <summary>
@@ -60,7 +79,9 @@ public class FilterTests
     private static double ButterworthPowerGain(int order, double low, double high, double frequency)
     {
         static double Warp(double f) => 4 * Math.Tan(Math.PI * f / Fs);
-        double wl = Warp(low), wh = Warp(high), w = Warp(frequency);
+        double wl = Warp(low),
+            wh = Warp(high),
+            w = Warp(frequency);
         var lowPassFrequency = (w * w - wl * wh) / (w * (wh - wl));
         return 1 / (1 + Math.Pow(lowPassFrequency, 2 * order));
     }
@@ -68,11 +89,20 @@ public class FilterTests
     /// <summary>Amplitude of the sinusoid at <paramref name="frequency"/> by least squares over samples [from, to).</summary>
     private static double FittedAmplitude(double[] x, double frequency, int from, int to)
     {
-        double ss = 0, cc = 0, sc = 0, xs = 0, xc = 0;
+        double ss = 0,
+            cc = 0,
+            sc = 0,
+            xs = 0,
+            xc = 0;
         for (var i = from; i < to; i++)
         {
-            double s = Math.Sin(2 * Math.PI * frequency * i / Fs), c = Math.Cos(2 * Math.PI * frequency * i / Fs);
-            ss += s * s; cc += c * c; sc += s * c; xs += x[i] * s; xc += x[i] * c;
+            double s = Math.Sin(2 * Math.PI * frequency * i / Fs),
+                c = Math.Cos(2 * Math.PI * frequency * i / Fs);
+            ss += s * s;
+            cc += c * c;
+            sc += s * c;
+            xs += x[i] * s;
+            xc += x[i] * c;
         }
         var det = ss * cc - sc * sc;
         var a = (xs * cc - xc * sc) / det;
@@ -96,7 +126,12 @@ public class FilterTests
     [InlineData(4, 1.0, 45.0, 48.0)]
     [InlineData(2, 0.5, 5.0, 12.0)]
     [InlineData(3, 2.0, 8.0, 0.8)]
-    public void A_tone_outside_the_pass_band_is_attenuated_by_twice_the_single_pass_dB(int order, double low, double high, double frequency)
+    public void A_tone_outside_the_pass_band_is_attenuated_by_twice_the_single_pass_dB(
+        int order,
+        double low,
+        double high,
+        double frequency
+    )
     {
         var x = Enumerable.Range(0, 6000).Select(i => Math.Sin(2 * Math.PI * frequency * i / Fs)).ToArray();
         new ZeroPhaseFilter(ButterworthBandPass.Design(order, low, high, Fs)).Apply(x);

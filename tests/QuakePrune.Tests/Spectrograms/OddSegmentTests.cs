@@ -11,7 +11,10 @@ public class OddSegmentTests
     [Fact]
     public void Odd_segments_padded_to_a_power_of_two_match_a_direct_dft()
     {
-        const int nperseg = 255, noverlap = 200, nfft = 256, samples = 6000;
+        const int nperseg = 255,
+            noverlap = 200,
+            nfft = 256,
+            samples = 6000;
         var settings = SpectrogramSettings.ScipyParity with { Nperseg = nperseg, Noverlap = noverlap, Nfft = nfft };
         var trace = new float[samples * 3];
         var random = new Random(11);
@@ -22,15 +25,22 @@ public class OddSegmentTests
         var frames = computer.FrameCount;
         var bins = computer.FrequencyCount;
 
-        var window = Enumerable.Range(0, nperseg).Select(n => 0.5 - 0.5 * Math.Cos(2 * Math.PI * n / nperseg)).ToArray();
+        var window = Enumerable
+            .Range(0, nperseg)
+            .Select(n => 0.5 - 0.5 * Math.Cos(2 * Math.PI * n / nperseg))
+            .ToArray();
         var density = 1.0 / (settings.SamplingRate * window.Sum(w => w * w));
         foreach (var (component, frame) in new[] { (0, 0), (2, frames - 1), (1, frames / 2) })
         {
-            var segment = Enumerable.Range(0, nperseg).Select(n => (double)trace[(frame * (nperseg - noverlap) + n) * 3 + component]).ToArray();
+            var segment = Enumerable
+                .Range(0, nperseg)
+                .Select(n => (double)trace[(frame * (nperseg - noverlap) + n) * 3 + component])
+                .ToArray();
             var mean = segment.Average();
             foreach (var k in new[] { 0, 1, 37, bins - 1 })
             {
-                double re = 0, im = 0;
+                double re = 0,
+                    im = 0;
                 for (var n = 0; n < nperseg; n++)
                 {
                     var x = (segment[n] - mean) * window[n];

@@ -57,8 +57,11 @@ public class PreprocessingAndResizeTests
     {
         var entry = SpectrogramFixtures.Entries("resize").Single(e => e.GetProperty("file").GetString() == file);
         var sourceShape = SpectrogramFixtures.Shape(SpectrogramFixtures.Root.GetProperty("resize_source"));
-        var source = SpectrogramFixtures.Float32(SpectrogramFixtures.Root.GetProperty("resize_source").GetProperty("file").GetString()!);
-        int height = entry.GetProperty("height").GetInt32(), width = entry.GetProperty("width").GetInt32();
+        var source = SpectrogramFixtures.Float32(
+            SpectrogramFixtures.Root.GetProperty("resize_source").GetProperty("file").GetString()!
+        );
+        int height = entry.GetProperty("height").GetInt32(),
+            width = entry.GetProperty("width").GetInt32();
         var resize = new BilinearResize(sourceShape[1], sourceShape[2], height, width);
         var actual = new float[sourceShape[0] * height * width];
         resize.Apply(source, actual, sourceShape[0]);
@@ -66,7 +69,10 @@ public class PreprocessingAndResizeTests
         Assert.Equal(expected.Length, actual.Length);
         // Same indices and weights as torch; its kernel orders the float arithmetic differently, so a few ulps apart.
         for (var i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= 5e-6, $"value {i}: torch {expected[i]:R}, here {actual[i]:R}");
+            Assert.True(
+                Math.Abs(expected[i] - actual[i]) <= 5e-6,
+                $"value {i}: torch {expected[i]:R}, here {actual[i]:R}"
+            );
     }
 
     [Fact]

@@ -65,7 +65,11 @@ public class ScipyParityTests
                 Demean = true,
                 Detrend = true,
                 TaperAlpha = entry.GetProperty("taper").GetDouble(),
-                BandPass = new BandPassSettings(entry.GetProperty("order").GetInt32(), entry.GetProperty("low").GetDouble(), entry.GetProperty("high").GetDouble()),
+                BandPass = new BandPassSettings(
+                    entry.GetProperty("order").GetInt32(),
+                    entry.GetProperty("low").GetDouble(),
+                    entry.GetProperty("high").GetDouble()
+                ),
             },
             Normalization = SpectrogramSettings.ParseNormalization(entry.GetProperty("normalize").GetString()!),
             MinDb = entry.GetProperty("minDb").GetDouble(),
@@ -76,7 +80,10 @@ public class ScipyParityTests
         Assert.Equal([3, computer.ImageHeight, computer.ImageWidth], SpectrogramFixtures.Shape(entry));
 
         var expected = SpectrogramFixtures.Float32(file);
-        var actual = computer.ComputeImage(SpectrogramFixtures.Trace(entry.GetProperty("trace").GetString()!), "fixture");
+        var actual = computer.ComputeImage(
+            SpectrogramFixtures.Trace(entry.GetProperty("trace").GetString()!),
+            "fixture"
+        );
         var worst = 0.0;
         for (var i = 0; i < expected.Length; i++)
             worst = Math.Max(worst, Math.Abs(expected[i] - actual[i]));
@@ -86,7 +93,12 @@ public class ScipyParityTests
     [Fact]
     public void Half_precision_image_is_the_rounded_float_image()
     {
-        var settings = SpectrogramSettings.ScipyParity with { Normalization = SpectrogramNormalization.ZScore, Size = new ImageSize(32, 48), DType = SpectrogramDType.Float16 };
+        var settings = SpectrogramSettings.ScipyParity with
+        {
+            Normalization = SpectrogramNormalization.ZScore,
+            Size = new ImageSize(32, 48),
+            DType = SpectrogramDType.Float16,
+        };
         var computer = new SpectrogramComputer(settings);
         var trace = SpectrogramFixtures.Trace("quake_like");
         var full = computer.ComputeImage(trace, "t");

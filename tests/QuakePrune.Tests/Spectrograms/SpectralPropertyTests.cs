@@ -12,8 +12,8 @@ public class SpectralPropertyTests
     {
         var trace = new float[Samples * 3];
         for (var i = 0; i < Samples; i++)
-            for (var c = 0; c < 3; c++)
-                trace[i * 3 + c] = (float)value(c, i);
+        for (var c = 0; c < 3; c++)
+            trace[i * 3 + c] = (float)value(c, i);
         return trace;
     }
 
@@ -31,7 +31,8 @@ public class SpectralPropertyTests
         return result;
     }
 
-    private static double[] Psd(float[] decibels) => decibels.Select(db => Math.Pow(10, db / 10.0) - SpectrogramSettings.PowerFloor).ToArray();
+    private static double[] Psd(float[] decibels) =>
+        decibels.Select(db => Math.Pow(10, db / 10.0) - SpectrogramSettings.PowerFloor).ToArray();
 
     [Theory]
     [InlineData(256, 12.5)]
@@ -39,21 +40,27 @@ public class SpectralPropertyTests
     [InlineData(200, 7.7)] // nfft 200: MathNet's transform instead of the lane FFT
     public void A_pure_tone_peaks_at_its_frequency_bin(int nfft, double frequency)
     {
-        var settings = SpectrogramSettings.ScipyParity with { Nperseg = Math.Min(nfft, 256), Noverlap = Math.Min(nfft, 256) / 2, Nfft = nfft };
+        var settings = SpectrogramSettings.ScipyParity with
+        {
+            Nperseg = Math.Min(nfft, 256),
+            Noverlap = Math.Min(nfft, 256) / 2,
+            Nfft = nfft,
+        };
         var computer = new SpectrogramComputer(settings);
         var trace = Trace((c, i) => (c + 1) * Math.Sin(2 * Math.PI * frequency * i / Fs + c));
         var db = computer.ComputeDecibels(trace, "tone");
         var expectedBin = (int)Math.Round(frequency * nfft / Fs);
-        int bins = computer.FrequencyCount, frames = computer.FrameCount;
+        int bins = computer.FrequencyCount,
+            frames = computer.FrameCount;
         for (var c = 0; c < 3; c++)
-            for (var f = 0; f < frames; f++)
-            {
-                var best = 0;
-                for (var k = 1; k < bins; k++)
-                    if (db[(c * bins + k) * frames + f] > db[(c * bins + best) * frames + f])
-                        best = k;
-                Assert.Equal(expectedBin, best);
-            }
+        for (var f = 0; f < frames; f++)
+        {
+            var best = 0;
+            for (var k = 1; k < bins; k++)
+                if (db[(c * bins + k) * frames + f] > db[(c * bins + best) * frames + f])
+                    best = k;
+            Assert.Equal(expectedBin, best);
+        }
     }
 
     [Fact]
@@ -70,12 +77,17 @@ public class SpectralPropertyTests
     }
 
     [Theory]
-    [InlineData(12.5, 2.0)]   // on a bin
-    [InlineData(20.3, 0.5)]   // between bins
+    [InlineData(12.5, 2.0)] // on a bin
+    [InlineData(20.3, 0.5)] // between bins
     public void Density_scaling_integrates_a_sine_to_half_its_squared_amplitude(double frequency, double amplitude)
     {
         var computer = new SpectrogramComputer(SpectrogramSettings.ScipyParity);
-        var psd = Psd(computer.ComputeDecibels(Trace((c, i) => amplitude * Math.Sin(2 * Math.PI * frequency * i / Fs + 0.7 * c)), "sine"));
+        var psd = Psd(
+            computer.ComputeDecibels(
+                Trace((c, i) => amplitude * Math.Sin(2 * Math.PI * frequency * i / Fs + 0.7 * c)),
+                "sine"
+            )
+        );
         var bandwidth = Fs / computer.Settings.FftLength;
         var integral = psd.Sum() * bandwidth / (3 * computer.FrameCount);
         Assert.Equal(amplitude * amplitude / 2, integral, amplitude * amplitude / 2 * 0.01);
@@ -84,7 +96,12 @@ public class SpectralPropertyTests
     [Fact]
     public void A_flat_component_gives_the_floor_and_a_zero_zscore_channel()
     {
-        var computer = new SpectrogramComputer(SpectrogramSettings.ScipyParity with { Normalization = SpectrogramNormalization.ZScore });
+        var computer = new SpectrogramComputer(
+            SpectrogramSettings.ScipyParity with
+            {
+                Normalization = SpectrogramNormalization.ZScore,
+            }
+        );
         var trace = Trace((c, i) => c == 2 ? 5.0 : Math.Sin(i * 0.3 + c));
         var image = computer.ComputeImage(trace, "flat Z");
         var plane = computer.ImageHeight * computer.ImageWidth;
@@ -97,7 +114,12 @@ public class SpectralPropertyTests
     [Fact]
     public void Minmax_maps_the_fixed_dB_range_onto_zero_to_one()
     {
-        var settings = SpectrogramSettings.ScipyParity with { Normalization = SpectrogramNormalization.MinMax, MinDb = -10, MaxDb = 25 };
+        var settings = SpectrogramSettings.ScipyParity with
+        {
+            Normalization = SpectrogramNormalization.MinMax,
+            MinDb = -10,
+            MaxDb = 25,
+        };
         var raw = new SpectrogramComputer(SpectrogramSettings.ScipyParity);
         var scaled = new SpectrogramComputer(settings);
         var trace = SpectrogramFixtures.Trace("quake_like");

@@ -15,8 +15,25 @@ public sealed class SmallSubset : IDisposable
 
     public SmallSubset()
     {
-        SyntheticStead.Write(Dir.File("syn"), new SynthOptions { Traces = 60, Seed = 7, Threads = 2 });
-        SubsetExtractor.Extract(new ExtractOptions { Inputs = [Dir.File("syn")], OutputDirectory = Subset, PerClass = 20, Seed = 2, Split = new SplitFractions(0.5, 0.25, 0.25) });
+        SyntheticStead.Write(
+            Dir.File("syn"),
+            new SynthOptions
+            {
+                Traces = 60,
+                Seed = 7,
+                Threads = 2,
+            }
+        );
+        SubsetExtractor.Extract(
+            new ExtractOptions
+            {
+                Inputs = [Dir.File("syn")],
+                OutputDirectory = Subset,
+                PerClass = 20,
+                Seed = 2,
+                Split = new SplitFractions(0.5, 0.25, 0.25),
+            }
+        );
         Records = SteadCsv.ReadAll(Path.Combine(Subset, SubsetExtractor.CsvName));
     }
 
@@ -38,14 +55,22 @@ public sealed class SpectrogramFileTests(SmallSubset subset) : IClassFixture<Sma
     private static readonly SpectrogramSettings Small = new() { Size = new ImageSize(32, 24) };
 
     private SpectrogramJob Job(string name, SpectrogramSettings settings, string? source = null) =>
-        new() { Subset = source ?? subset.Subset, OutputPath = dir.File(name), Settings = settings, Threads = 2, BatchSize = 7 };
+        new()
+        {
+            Subset = source ?? subset.Subset,
+            OutputPath = dir.File(name),
+            Settings = settings,
+            Threads = 2,
+            BatchSize = 7,
+        };
 
     /// <summary>A copy of the subset whose trace number <paramref name="row"/> holds a NaN.</summary>
     private (string Subset, string TraceName) SubsetWithNaN(int row)
     {
         var copy = dir.File("nan-subset");
         Directory.CreateDirectory(copy);
-        foreach (var file in Directory.GetFiles(subset.Subset)) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        foreach (var file in Directory.GetFiles(subset.Subset))
+            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
         var name = subset.Records[row].TraceName;
         var waveform = subset.Waveform(name);
         waveform[1234 * 3 + 2] = float.NaN;
@@ -71,10 +96,26 @@ public sealed class SpectrogramFileTests(SmallSubset subset) : IClassFixture<Sma
         using var file = SpectrogramFile.Open(summary.OutputPath);
         var expected = $"image {row} (trace '{file.TraceNames[row]}') holds NaN at channel 1, row 5, column 7";
         Assert.Contains(expected, Assert.Throws<InvalidDataException>(() => file.ReadImage(row)).Message);
-        Assert.Contains(expected, Assert.Throws<InvalidDataException>(() => file.ReadImages([0, row], new float[2 * 3 * 32 * 24])).Message);
+        Assert.Contains(
+            expected,
+            Assert.Throws<InvalidDataException>(() => file.ReadImages([0, row], new float[2 * 3 * 32 * 24])).Message
+        );
         Assert.Equal(3 * 32 * 24, file.ReadImage(row + 1).Length);
-        Assert.Contains("image 1 holds Infinity", Assert.Throws<ArgumentException>(() => new QuakePrune.Training.InMemoryImageDataSet(
-            [0, 0, 0, 0, float.PositiveInfinity, 0, 0, 0], 1, 2, 2, [0, 1], ["train", "test"])).Message);
+        Assert.Contains(
+            "image 1 holds Infinity",
+            Assert
+                .Throws<ArgumentException>(() =>
+                    new QuakePrune.Training.InMemoryImageDataSet(
+                        [0, 0, 0, 0, float.PositiveInfinity, 0, 0, 0],
+                        1,
+                        2,
+                        2,
+                        [0, 1],
+                        ["train", "test"]
+                    )
+                )
+                .Message
+        );
     }
 
     [Fact]
@@ -127,7 +168,8 @@ public sealed class SpectrogramFileTests(SmallSubset subset) : IClassFixture<Sma
         Assert.Equal(H5ElementType.Float32, images.ElementType);
         Assert.Equal(256, h5.Attributes.ReadDouble("nperseg"));
         Assert.Equal("zscore", h5.Attributes.ReadString("normalize"));
-        foreach (var key in Small.ToMap().Keys) Assert.True(h5.Attributes.Contains(key), key);
+        foreach (var key in Small.ToMap().Keys)
+            Assert.True(h5.Attributes.Contains(key), key);
         using var labels = h5.OpenDataset(SpectrogramFile.LabelsDataset);
         Assert.Equal(H5ElementType.Int64, labels.ElementType);
         Assert.Empty(Directory.GetFiles(dir.Path, ".*partial*"));
@@ -145,7 +187,9 @@ public sealed class SpectrogramFileTests(SmallSubset subset) : IClassFixture<Sma
         var computer = new SpectrogramComputer(settings);
         foreach (var i in new[] { 0, 17, file.Count - 1 })
         {
-            var expected = computer.ComputeImage(subset.Waveform(file.TraceNames[i]), file.TraceNames[i]).Select(v => (float)(Half)v);
+            var expected = computer
+                .ComputeImage(subset.Waveform(file.TraceNames[i]), file.TraceNames[i])
+                .Select(v => (float)(Half)v);
             Assert.Equal(expected, file.ReadImage(i));
         }
     }
@@ -175,13 +219,18 @@ public sealed class SpectrogramFileTests(SmallSubset subset) : IClassFixture<Sma
         Assert.Equal("1", file.Attributes["skipped_nonfinite"]);
         var computer = new SpectrogramComputer(Small);
         foreach (var i in new[] { 12, 13, file.Count - 1 })
-            Assert.Equal(computer.ComputeImage(subset.Waveform(file.TraceNames[i]), file.TraceNames[i]), file.ReadImage(i));
+            Assert.Equal(
+                computer.ComputeImage(subset.Waveform(file.TraceNames[i]), file.TraceNames[i]),
+                file.ReadImage(i)
+            );
     }
 
     [Fact]
     public void Bad_inputs_are_named_and_an_existing_output_is_kept()
     {
-        var missing = Assert.Throws<FileNotFoundException>(() => SpectrogramFile.Write(Job("m.h5", Small, dir.File("absent"))));
+        var missing = Assert.Throws<FileNotFoundException>(() =>
+            SpectrogramFile.Write(Job("m.h5", Small, dir.File("absent")))
+        );
         Assert.Contains("absent.csv", missing.Message);
 
         var existing = dir.File("exists.h5");
@@ -192,14 +241,28 @@ public sealed class SpectrogramFileTests(SmallSubset subset) : IClassFixture<Sma
 
         var noSplit = dir.File("nosplit");
         Directory.CreateDirectory(noSplit);
-        File.Copy(Path.Combine(subset.Subset, SubsetExtractor.Hdf5Name), Path.Combine(noSplit, SubsetExtractor.Hdf5Name));
-        SteadCsv.Write(Path.Combine(noSplit, SubsetExtractor.CsvName), subset.Records.Select(r => r with { Extra = [] }));
+        File.Copy(
+            Path.Combine(subset.Subset, SubsetExtractor.Hdf5Name),
+            Path.Combine(noSplit, SubsetExtractor.Hdf5Name)
+        );
+        SteadCsv.Write(
+            Path.Combine(noSplit, SubsetExtractor.CsvName),
+            subset.Records.Select(r => r with { Extra = [] })
+        );
         var error = Assert.Throws<InvalidDataException>(() => SpectrogramFile.Write(Job("n.h5", Small, noSplit)));
         Assert.Contains("'split'", error.Message);
 
-        var tooLong = Assert.Throws<ArgumentException>(() => SpectrogramFile.Write(Job("l.h5", Small with { Nperseg = 8000 })));
+        var tooLong = Assert.Throws<ArgumentException>(() =>
+            SpectrogramFile.Write(Job("l.h5", Small with { Nperseg = 8000 }))
+        );
         Assert.Contains("nperseg", tooLong.Message);
-        Assert.Equal(["exists.h5"], Directory.GetFileSystemEntries(dir.Path).Select(Path.GetFileName).Where(n => n!.EndsWith(".h5") || n.Contains("partial")));
+        Assert.Equal(
+            ["exists.h5"],
+            Directory
+                .GetFileSystemEntries(dir.Path)
+                .Select(Path.GetFileName)
+                .Where(n => n!.EndsWith(".h5") || n.Contains("partial"))
+        );
 
         File.WriteAllText(dir.File("bad.h5"), "not hdf5");
         Assert.ThrowsAny<Exception>(() => SpectrogramFile.Open(dir.File("bad.h5")));

@@ -8,20 +8,25 @@ internal static class SpectrogramFixtures
 {
     private static readonly string Directory = Path.Combine(AppContext.BaseDirectory, "Spectrograms", "Fixtures");
     private static readonly Lazy<JsonElement> Manifest = new(() =>
-        JsonDocument.Parse(File.ReadAllText(Path.Combine(Directory, "fixtures.json"))).RootElement);
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(Directory, "fixtures.json"))).RootElement
+    );
 
     public static JsonElement Root => Manifest.Value;
 
     public static float[] Float32(string file) => Read<float>(file);
+
     public static double[] Float64(string file) => Read<double>(file);
 
-    public static float[] Trace(string name) => Float32(Root.GetProperty("traces").GetProperty(name).GetProperty("file").GetString()!);
+    public static float[] Trace(string name) =>
+        Float32(Root.GetProperty("traces").GetProperty(name).GetProperty("file").GetString()!);
 
     public static IEnumerable<JsonElement> Entries(string section) => Root.GetProperty(section).EnumerateArray();
 
-    public static int[] Shape(JsonElement entry) => entry.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+    public static int[] Shape(JsonElement entry) =>
+        entry.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()).ToArray();
 
-    private static T[] Read<T>(string file) where T : struct
+    private static T[] Read<T>(string file)
+        where T : struct
     {
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("The fixtures are little-endian.");

@@ -11,13 +11,15 @@ public sealed class SmallSpectrogramFile : IDisposable
 
     public SmallSpectrogramFile()
     {
-        var summary = SpectrogramFile.Write(new SpectrogramJob
-        {
-            Subset = subset.Subset,
-            OutputPath = subset.Dir.File("loader.h5"),
-            Settings = new SpectrogramSettings { Size = new ImageSize(16, 12), DType = SpectrogramDType.Float16 },
-            Threads = 2,
-        });
+        var summary = SpectrogramFile.Write(
+            new SpectrogramJob
+            {
+                Subset = subset.Subset,
+                OutputPath = subset.Dir.File("loader.h5"),
+                Settings = new SpectrogramSettings { Size = new ImageSize(16, 12), DType = SpectrogramDType.Float16 },
+                Threads = 2,
+            }
+        );
         File = SpectrogramFile.Open(summary.OutputPath);
     }
 
@@ -31,9 +33,20 @@ public sealed class SmallSpectrogramFile : IDisposable
 public sealed class SpectrogramLoaderTests(SmallSpectrogramFile data) : IClassFixture<SmallSpectrogramFile>
 {
     private SpectrogramLoader Loader(int batch = 4, ulong seed = 5, bool dropLast = false, int prefetch = 2) =>
-        new(data.File, new SpectrogramLoaderOptions { Split = "train", BatchSize = batch, Seed = seed, DropLast = dropLast, Prefetch = prefetch });
+        new(
+            data.File,
+            new SpectrogramLoaderOptions
+            {
+                Split = "train",
+                BatchSize = batch,
+                Seed = seed,
+                DropLast = dropLast,
+                Prefetch = prefetch,
+            }
+        );
 
-    private static int[] Served(SpectrogramLoader loader, int epoch) => loader.Epoch(epoch).SelectMany(b => b.Indices).ToArray();
+    private static int[] Served(SpectrogramLoader loader, int epoch) =>
+        loader.Epoch(epoch).SelectMany(b => b.Indices).ToArray();
 
     [Fact]
     public void Same_seed_and_epoch_give_the_same_order_and_every_train_index_once()
@@ -80,7 +93,15 @@ public sealed class SpectrogramLoaderTests(SmallSpectrogramFile data) : IClassFi
         Assert.All(kept, b => Assert.Equal(3, b.Count));
         Assert.Equal(loader.Order(2).Take(count / 3 * 3), kept.SelectMany(b => b.Indices));
 
-        var ordered = new SpectrogramLoader(data.File, new SpectrogramLoaderOptions { Split = "dev", Shuffle = false, BatchSize = 100 });
+        var ordered = new SpectrogramLoader(
+            data.File,
+            new SpectrogramLoaderOptions
+            {
+                Split = "dev",
+                Shuffle = false,
+                BatchSize = 100,
+            }
+        );
         Assert.Equal(data.File.IndicesOf("dev"), Assert.Single(ordered.Epoch(0)).Indices);
     }
 
@@ -93,7 +114,8 @@ public sealed class SpectrogramLoaderTests(SmallSpectrogramFile data) : IClassFi
         foreach (var batch in loader.Epoch(0))
         {
             Assert.True(loader.Prefetching);
-            if (++taken == 2) break;
+            if (++taken == 2)
+                break;
         }
         Assert.False(loader.Prefetching);
 
@@ -110,7 +132,14 @@ public sealed class SpectrogramLoaderTests(SmallSpectrogramFile data) : IClassFi
     [Fact]
     public void Bad_options_are_named()
     {
-        Assert.Contains("'nope'", Assert.Throws<ArgumentException>(() => new SpectrogramLoader(data.File, new SpectrogramLoaderOptions { Split = "nope" })).Message);
+        Assert.Contains(
+            "'nope'",
+            Assert
+                .Throws<ArgumentException>(() =>
+                    new SpectrogramLoader(data.File, new SpectrogramLoaderOptions { Split = "nope" })
+                )
+                .Message
+        );
         Assert.Contains("batch size", Assert.Throws<ArgumentException>(() => Loader(batch: 0)).Message);
     }
 }

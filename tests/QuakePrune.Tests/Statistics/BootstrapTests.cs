@@ -22,7 +22,14 @@ public class BootstrapTests
         // The generator is the project's own xoshiro256** and the inputs are integers (sums exact): these bounds must not
         // move with the machine or the .NET version.
         var interval = Bootstrap.Accuracy(Correct(900, 1000));
-        Assert.Equal(new Interval(0.9, 0.881, 0.917, 1000, 0), interval with { Lo = Math.Round(interval.Lo!.Value, 12), Hi = Math.Round(interval.Hi!.Value, 12) });
+        Assert.Equal(
+            new Interval(0.9, 0.881, 0.917, 1000, 0),
+            interval with
+            {
+                Lo = Math.Round(interval.Lo!.Value, 12),
+                Hi = Math.Round(interval.Hi!.Value, 12),
+            }
+        );
         var mean = Bootstrap.Mean(Enumerable.Range(0, 200).Select(i => (double)(i * 37 % 101)).ToArray());
         Assert.Equal((50.045, 46.0, 53.945375), (mean.Estimate!.Value, mean.Lo!.Value, mean.Hi!.Value));
     }
@@ -43,15 +50,18 @@ public class BootstrapTests
     {
         // Resampling n items of which k are right draws Binomial(n, k/n) right ones: the bootstrap distribution of the accuracy is
         // known in closed form, so with many resamples its 2.5th and 97.5th percentiles are the binomial's quantiles over n.
-        const int n = 243, k = 229;
+        const int n = 243,
+            k = 229;
         var interval = Bootstrap.Accuracy(Correct(k, n), new BootstrapOptions { Resamples = 40_000 });
         double Quantile(double q)
         {
-            double p = (double)k / n, cumulative = 0;
+            double p = (double)k / n,
+                cumulative = 0;
             for (var x = 0; x <= n; x++)
             {
                 cumulative += Math.Exp(LogChoose(n, x) + x * Math.Log(p) + (n - x) * Math.Log(1 - p));
-                if (cumulative >= q) return (double)x / n;
+                if (cumulative >= q)
+                    return (double)x / n;
             }
             return 1;
         }
@@ -70,10 +80,10 @@ public class BootstrapTests
         Assert.Equal(QuakePrune.Training.BinaryMetrics.RocAuc(labels, scores), interval.Estimate!.Value, 12);
         // Pairs (positive above negative, ties one half): 0.35 beats 0.1, 0.2; 0.4 beats 0.1, 0.2 and ties 0.4 twice; 0.8 and 0.9 beat all four.
         Assert.Equal((2 + 3 + 4 + 4) / 16.0, interval.Estimate.Value, 12);
-        Assert.InRange(interval.Undefined, 1, 20);   // about 2 x 0.5^8 x 1000 resamples draw one class only
+        Assert.InRange(interval.Undefined, 1, 20); // about 2 x 0.5^8 x 1000 resamples draw one class only
         Assert.True(interval.Lo < interval.Estimate && interval.Estimate < interval.Hi);
         var repeated = QuakePrune.Statistics.ItemStatistics.RocAuc(labels, scores);
-        Assert.Equal(1.0, repeated([3, 3, 0, 7]));   // repeats count again: 0.8 twice above 0.1 and 0.2
+        Assert.Equal(1.0, repeated([3, 3, 0, 7])); // repeats count again: 0.8 twice above 0.1 and 0.2
         Assert.Null(repeated([2, 3]));
     }
 
@@ -93,9 +103,14 @@ public class BootstrapTests
     public void Intervals_contain_their_estimates()
     {
         var rng = new Rng(3);
-        var tallies = Enumerable.Range(0, 500).Select(_ => new Tally(rng.Next(0, 3), rng.Next(0, 2), rng.Next(0, 2))).ToArray();
+        var tallies = Enumerable
+            .Range(0, 500)
+            .Select(_ => new Tally(rng.Next(0, 3), rng.Next(0, 2), rng.Next(0, 2)))
+            .ToArray();
         var values = Enumerable.Range(0, 500).Select(_ => rng.Gaussian()).ToArray();
-        foreach (var interval in new[] { Bootstrap.F1(tallies), Bootstrap.Mean(values), Bootstrap.Accuracy(Correct(37, 50)) })
+        foreach (
+            var interval in new[] { Bootstrap.F1(tallies), Bootstrap.Mean(values), Bootstrap.Accuracy(Correct(37, 50)) }
+        )
             Assert.InRange(interval.Estimate!.Value, interval.Lo!.Value, interval.Hi!.Value);
     }
 
@@ -119,7 +134,8 @@ public class BootstrapTests
         var nulls = 0;
         var interval = Bootstrap.Percentile(20, indices =>
         {
-            if (indices.Contains(0)) return indices.Length;
+            if (indices.Contains(0))
+                return indices.Length;
             nulls++;
             return null;
         });
@@ -142,7 +158,10 @@ public class BootstrapTests
     {
         var interval = Bootstrap.F1(new Tally[10], new BootstrapOptions { Resamples = 50 });
         Assert.Equal(new Interval(null, null, null, 50, 50), interval);
-        Assert.Equal(new Interval(null, null, null, 50, 50), Bootstrap.Accuracy([], new BootstrapOptions { Resamples = 50 }));
+        Assert.Equal(
+            new Interval(null, null, null, 50, 50),
+            Bootstrap.Accuracy([], new BootstrapOptions { Resamples = 50 })
+        );
     }
 
     [Fact]
@@ -165,17 +184,28 @@ public class BootstrapTests
     {
         // Five thousand traces with P and S each: 1000 resamples of the summed counts (no timing asserted here).
         var rng = new Rng(11);
-        var tallies = Enumerable.Range(0, 5000).Select(_ =>
-        {
-            int tp = 0, fp = 0, fn = 0;
-            for (var phase = 0; phase < 2; phase++)
+        var tallies = Enumerable
+            .Range(0, 5000)
+            .Select(_ =>
             {
-                if (rng.Chance(0.9)) tp++;
-                else if (rng.Chance(0.5)) { fp++; fn++; }
-                else fn++;
-            }
-            return new Tally(tp, fp, fn);
-        }).ToArray();
+                int tp = 0,
+                    fp = 0,
+                    fn = 0;
+                for (var phase = 0; phase < 2; phase++)
+                {
+                    if (rng.Chance(0.9))
+                        tp++;
+                    else if (rng.Chance(0.5))
+                    {
+                        fp++;
+                        fn++;
+                    }
+                    else
+                        fn++;
+                }
+                return new Tally(tp, fp, fn);
+            })
+            .ToArray();
         var interval = Bootstrap.F1(tallies);
         Assert.Equal(0, interval.Undefined);
         Assert.InRange(interval.Hi!.Value - interval.Lo!.Value, 0.005, 0.02);
@@ -186,9 +216,15 @@ public class BootstrapTests
     public void Bad_options_and_statistics_are_refused()
     {
         bool[] correct = [true, false];
-        Assert.Throws<ArgumentOutOfRangeException>(() => Bootstrap.Accuracy(correct, new BootstrapOptions { Resamples = 0 }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Bootstrap.Accuracy(correct, new BootstrapOptions { Level = 1 }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Bootstrap.Accuracy(correct, new BootstrapOptions { Level = double.NaN }));
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Bootstrap.Accuracy(correct, new BootstrapOptions { Resamples = 0 })
+        );
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Bootstrap.Accuracy(correct, new BootstrapOptions { Level = 1 })
+        );
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Bootstrap.Accuracy(correct, new BootstrapOptions { Level = double.NaN })
+        );
         Assert.Throws<InvalidOperationException>(() => Bootstrap.Percentile(3, _ => double.NaN));
         Assert.Throws<ArgumentException>(() => Bootstrap.F1([new Tally(1, -1, 0)]));
         Assert.Throws<ArgumentException>(() => Bootstrap.Mean([1.0, double.PositiveInfinity]));

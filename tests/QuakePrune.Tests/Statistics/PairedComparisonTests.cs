@@ -24,7 +24,8 @@ public class PairedComparisonTests
     {
         // Reference from exact integers: 2 sum_{k <= min} C(n, k) / 2^n.
         var n = b + c;
-        BigInteger choose = 1, tail = 1;
+        BigInteger choose = 1,
+            tail = 1;
         for (var k = 1; k <= Math.Min(b, c); k++)
         {
             choose = choose * (n - k + 1) / k;

@@ -44,12 +44,15 @@ public class SteadCsvTests
         var path = DataFile("stead-100samples.csv");
         var rows = SteadCsv.ReadAll(path);
         var written = new StringWriter();
-        using (var writer = new SteadCsvWriter(written, [])) foreach (var row in rows) writer.Write(row);
+        using (var writer = new SteadCsvWriter(written, []))
+            foreach (var row in rows)
+                writer.Write(row);
         var expected = File.ReadAllText(path).Replace("\r\n", "\n");
         var expectedLines = expected.TrimEnd('\n').Split('\n');
         var actualLines = written.ToString().TrimEnd('\n').Split('\n');
         Assert.Equal(expectedLines.Length, actualLines.Length);
-        for (var i = 0; i < expectedLines.Length; i++) Assert.Equal(expectedLines[i], actualLines[i]);
+        for (var i = 0; i < expectedLines.Length; i++)
+            Assert.Equal(expectedLines[i], actualLines[i]);
     }
 
     [Theory]
@@ -86,10 +89,22 @@ public class SteadCsvTests
         Assert.Equal(2896.0, SteadText.ParseNumber("[[ 2896.]]"));
         Assert.Equal("[[ 2896.]]", SteadText.FormatNumpy2D(2896.0));
         Assert.Null(SteadText.ParseArray("None"));
-        Assert.Equal(new DateTime(2006, 7, 23, 15, 58, 50, 880, DateTimeKind.Utc), SteadText.ParseTime("2006-07-23 15:58:50.88"));
-        Assert.Equal(new DateTime(2006, 7, 23, 15, 59, 0, 960, DateTimeKind.Utc), SteadText.ParseTime("2006-07-23 15:59:00.960000"));
-        Assert.Equal(new DateTime(2006, 7, 23, 15, 59, 0, DateTimeKind.Utc), SteadText.ParseTime("2006-07-23 15:59:00"));
-        Assert.Equal("2007-09-14 04:24:47.00", SteadText.FormatTime(new DateTime(2007, 9, 14, 4, 24, 47, DateTimeKind.Utc), 2));
+        Assert.Equal(
+            new DateTime(2006, 7, 23, 15, 58, 50, 880, DateTimeKind.Utc),
+            SteadText.ParseTime("2006-07-23 15:58:50.88")
+        );
+        Assert.Equal(
+            new DateTime(2006, 7, 23, 15, 59, 0, 960, DateTimeKind.Utc),
+            SteadText.ParseTime("2006-07-23 15:59:00.960000")
+        );
+        Assert.Equal(
+            new DateTime(2006, 7, 23, 15, 59, 0, DateTimeKind.Utc),
+            SteadText.ParseTime("2006-07-23 15:59:00")
+        );
+        Assert.Equal(
+            "2007-09-14 04:24:47.00",
+            SteadText.FormatTime(new DateTime(2007, 9, 14, 4, 24, 47, DateTimeKind.Utc), 2)
+        );
         Assert.Equal(6, SteadText.FractionDigits("2006-07-23 15:59:00.960000"));
     }
 
@@ -108,11 +123,23 @@ public class SteadCsvTests
     {
         var shapes = new[]
         {
-            "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm:ss.FFFFFFF", "yyyy-MM-ddTHH:mm:ss", "yyyy-MM-ddTHH:mm:ss.FFFFFFF",
-            "yyyy-MM-ddTHH:mm:ss.FFFFFFFZ", "yyyy-MM-ddTHH:mm:ssZ",
+            "yyyy-MM-dd HH:mm:ss",
+            "yyyy-MM-dd HH:mm:ss.FFFFFFF",
+            "yyyy-MM-ddTHH:mm:ss",
+            "yyyy-MM-ddTHH:mm:ss.FFFFFFF",
+            "yyyy-MM-ddTHH:mm:ss.FFFFFFFZ",
+            "yyyy-MM-ddTHH:mm:ssZ",
         };
-        Assert.True(DateTime.TryParseExact(text.Trim(), shapes, System.Globalization.CultureInfo.InvariantCulture,
-            System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out var expected));
+        Assert.True(
+            DateTime.TryParseExact(
+                text.Trim(),
+                shapes,
+                System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AdjustToUniversal
+                    | System.Globalization.DateTimeStyles.AssumeUniversal,
+                out var expected
+            )
+        );
         var read = SteadText.ParseTime(text);
         Assert.Equal(expected, read);
         Assert.Equal(DateTimeKind.Utc, read!.Value.Kind);
@@ -126,12 +153,16 @@ public class SteadCsvTests
     [InlineData("2006-07-23 15:58:50.123456789")]
     [InlineData("2006-07-23 15:5a:50")]
     [InlineData("06-07-23 15:58:50")]
-    public void Impossible_times_are_refused(string text) => Assert.Throws<FormatException>(() => SteadText.ParseTime(text));
+    public void Impossible_times_are_refused(string text) =>
+        Assert.Throws<FormatException>(() => SteadText.ParseTime(text));
 
     [Fact]
     public void Arrays_read_in_place()
     {
-        Assert.Equal([56.79999924, 55.40000153, 47.40000153], SteadText.ParseArray("[ 56.79999924  55.40000153  47.40000153]")!);
+        Assert.Equal(
+            [56.79999924, 55.40000153, 47.40000153],
+            SteadText.ParseArray("[ 56.79999924  55.40000153  47.40000153]")!
+        );
         Assert.Equal([1.0, double.NaN, 2.5], SteadText.ParseArray("[1.,nan,\t2.5]")!);
         Assert.Equal([2896.0], SteadText.ParseArray("[[ 2896.]]")!);
         Assert.Empty(SteadText.ParseArray("[]")!);

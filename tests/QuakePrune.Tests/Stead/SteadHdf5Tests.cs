@@ -44,7 +44,8 @@ public class SteadHdf5Tests
         var rows = SteadCsv.ReadAll(SteadCsvTests.DataFile("stead-100samples.csv")).Take(5).ToList();
         var wave = Enumerable.Range(0, SteadLayout.Values).Select(i => (float)Math.Sin(i * 0.01)).ToArray();
         using (var writer = new SteadWriter(dir.File("p.hdf5"), dir.File("p.csv")))
-            foreach (var row in rows) writer.Write(row, wave);
+            foreach (var row in rows)
+                writer.Write(row, wave);
         using var pair = SteadPair.Open(dir.File("p"));
         using var waveforms = new SteadWaveforms(pair.Hdf5Path);
         Assert.Equal(rows.Select(SteadCsv.Format), pair.Records().Select(SteadCsv.Format));
@@ -108,7 +109,8 @@ public class SteadHdf5Tests
         var error = Assert.ThrowsAny<IOException>(() =>
         {
             using var waveforms = new SteadWaveforms(path);
-            foreach (var name in waveforms.TraceNames()) waveforms.Read(name);
+            foreach (var name in waveforms.TraceNames())
+                waveforms.Read(name);
         });
         Assert.Contains(path, error.Message);
     }

@@ -27,7 +27,8 @@ public class TraceSourceTests
 
         // One at a time in order (rows asked for ahead), then batches, then out of order and repeated.
         var actual = new float[count * Values];
-        for (var row = 0; row < count; row++) there.Read([row], actual.AsSpan(row * Values, Values));
+        for (var row = 0; row < count; row++)
+            there.Read([row], actual.AsSpan(row * Values, Values));
         Assert.Equal(expected, actual);
         Array.Clear(actual);
         for (var first = 0; first < count; first += 16)
@@ -62,7 +63,8 @@ public class TraceSourceTests
         }
         File.Copy(path, dir.File("copy.hdf5"));
         var records = new[] { "plain_EV", "chunked_EV", "short_EV", "double_EV", "absent_EV" }
-            .Select(name => template with { TraceName = name }).ToList();
+            .Select(name => template with { TraceName = name })
+            .ToList();
         foreach (var hdf5 in new[] { path, dir.File("copy.hdf5") })
         {
             using var source = SteadTraceSource.Of(hdf5, dir.File("s.csv"), records);

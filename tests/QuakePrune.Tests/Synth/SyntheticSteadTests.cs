@@ -9,14 +9,31 @@ public class SyntheticSteadTests
     public void Same_seed_same_files_whatever_the_threads()
     {
         using var dir = new TempDir();
-        SyntheticStead.Write(dir.File("a"), new SynthOptions { Traces = 60, Seed = 9, Threads = 1 });
-        SyntheticStead.Write(dir.File("b"), new SynthOptions { Traces = 60, Seed = 9, Threads = 4 });
+        SyntheticStead.Write(
+            dir.File("a"),
+            new SynthOptions
+            {
+                Traces = 60,
+                Seed = 9,
+                Threads = 1,
+            }
+        );
+        SyntheticStead.Write(
+            dir.File("b"),
+            new SynthOptions
+            {
+                Traces = 60,
+                Seed = 9,
+                Threads = 4,
+            }
+        );
         SyntheticStead.Write(dir.File("c"), new SynthOptions { Traces = 60, Seed = 10 });
         Assert.Equal(File.ReadAllText(dir.File("a.csv")), File.ReadAllText(dir.File("b.csv")));
         Assert.NotEqual(File.ReadAllText(dir.File("a.csv")), File.ReadAllText(dir.File("c.csv")));
         using var a = SteadPair.Open(dir.File("a"));
         using var b = SteadPair.Open(dir.File("b"));
-        foreach (var row in a.Records()) Assert.Equal(a.ReadWaveform(row), b.ReadWaveform(row));
+        foreach (var row in a.Records())
+            Assert.Equal(a.ReadWaveform(row), b.ReadWaveform(row));
         Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp-*"));
     }
 
@@ -24,7 +41,15 @@ public class SyntheticSteadTests
     public void Traces_are_stead_shaped_and_physically_consistent()
     {
         using var dir = new TempDir();
-        var summary = SyntheticStead.Write(dir.File("s"), new SynthOptions { Traces = 300, NoiseFraction = 0.4, Seed = 2 });
+        var summary = SyntheticStead.Write(
+            dir.File("s"),
+            new SynthOptions
+            {
+                Traces = 300,
+                NoiseFraction = 0.4,
+                Seed = 2,
+            }
+        );
         Assert.Equal(180, summary.Earthquakes);
         Assert.Equal(120, summary.Noise);
         using var pair = SteadPair.Open(dir.File("s"));
@@ -43,8 +68,14 @@ public class SyntheticSteadTests
         {
             Assert.InRange(r.PArrivalSample!.Value, 500, 1000);
             var sMinusP = (r.SArrivalSample!.Value - r.PArrivalSample.Value) / 100.0;
-            var hypocentral = Math.Sqrt(r.SourceDistanceKm!.Value * r.SourceDistanceKm.Value + r.SourceDepthKm!.Value * r.SourceDepthKm.Value);
-            Assert.InRange(sMinusP, hypocentral * (1 / 3.75 - 1 / 5.58) - 0.05, hypocentral * (1 / 3.25 - 1 / 6.42) + 0.05);
+            var hypocentral = Math.Sqrt(
+                r.SourceDistanceKm!.Value * r.SourceDistanceKm.Value + r.SourceDepthKm!.Value * r.SourceDepthKm.Value
+            );
+            Assert.InRange(
+                sMinusP,
+                hypocentral * (1 / 3.75 - 1 / 5.58) - 0.05,
+                hypocentral * (1 / 3.25 - 1 / 6.42) + 0.05
+            );
             Assert.InRange(r.CodaEndSample!.Value, r.SArrivalSample.Value, 5999);
             Assert.Equal(3, r.SnrDb!.Length);
             var w = pair.ReadWaveform(r);
@@ -54,9 +85,12 @@ public class SyntheticSteadTests
             var end = (int)r.CodaEndSample.Value;
             for (var c = 0; c < 3; c++)
             {
-                double signal = 0, noise = 0;
-                for (var i = p; i < end; i++) signal += w[3 * i + c] * (double)w[3 * i + c];
-                for (var i = 0; i < p; i++) noise += w[3 * i + c] * (double)w[3 * i + c];
+                double signal = 0,
+                    noise = 0;
+                for (var i = p; i < end; i++)
+                    signal += w[3 * i + c] * (double)w[3 * i + c];
+                for (var i = 0; i < p; i++)
+                    noise += w[3 * i + c] * (double)w[3 * i + c];
                 Assert.Equal(10 * Math.Log10(signal / (end - p) / (noise / p)), r.SnrDb[c], 0.06);
             }
             for (var i = p; i < Math.Min(s, p + 150); i++)

@@ -13,7 +13,13 @@ public sealed class BinaryMetricsTests
     {
         var c = BinaryMetrics.Confusion(Labels, Scores, 0.5);
         Assert.Equal(new ConfusionMatrix(TruePositives: 2, FalsePositives: 1, TrueNegatives: 3, FalseNegatives: 2), c);
-        Assert.Equal([[3L, 1L], [2L, 2L]], c.ToArray());
+        Assert.Equal(
+            [
+                [3L, 1L],
+                [2L, 2L],
+            ],
+            c.ToArray()
+        );
         Assert.Equal(2.0 / 3, c.Precision, 12);
         Assert.Equal(0.5, c.Recall, 12);
         Assert.Equal(4.0 / 7, c.F1, 12);
@@ -54,7 +60,11 @@ public sealed class BinaryMetricsTests
         // F1 per cut: 0.9 -> 0.4, 0.8 -> 2/3, 0.7 -> 4/7, 0.4 -> 2/3, 0.3 -> 0.6, 0.2 -> 8/11 (best), 0.1 -> 2/3.
         Assert.Equal((0.2 + 0.1) / 2, BinaryMetrics.BestF1Threshold(Labels, Scores), 6);
         // Equal F1 (2/3) at the cuts 0.8 and 0.4: the higher one wins.
-        Assert.Equal((0.8 + 0.5) / 2, BinaryMetrics.BestF1Threshold([1, 1, 0, 0, 0, 0, 1, 1], [0.9f, 0.8f, 0.5f, 0.5f, 0.5f, 0.5f, 0.4f, 0.4f]), 6);
+        Assert.Equal(
+            (0.8 + 0.5) / 2,
+            BinaryMetrics.BestF1Threshold([1, 1, 0, 0, 0, 0, 1, 1], [0.9f, 0.8f, 0.5f, 0.5f, 0.5f, 0.5f, 0.4f, 0.4f]),
+            6
+        );
         // Calling everything positive is best: the cut falls below the lowest score.
         Assert.Equal(0.15, BinaryMetrics.BestF1Threshold([1, 1], [0.3f, 0.6f]), 6);
         Assert.Equal(0.5, BinaryMetrics.BestF1Threshold([0, 0], [0.3f, 0.6f]));
@@ -76,16 +86,28 @@ public sealed class BinaryMetricsTests
     [Fact]
     public void Bad_inputs_are_named()
     {
-        Assert.Contains("2 labels but 1 scores", Assert.Throws<ArgumentException>(() => BinaryMetrics.RocAuc([0, 1], [0.5f])).Message);
-        Assert.Contains("label 2 at row 1", Assert.Throws<ArgumentException>(() => BinaryMetrics.Confusion([0, 2], [0.5f, 0.5f], 0.5)).Message);
-        Assert.Contains("row 0 is NaN", Assert.Throws<ArgumentException>(() => BinaryMetrics.RocCurve([0], [float.NaN])).Message);
+        Assert.Contains(
+            "2 labels but 1 scores",
+            Assert.Throws<ArgumentException>(() => BinaryMetrics.RocAuc([0, 1], [0.5f])).Message
+        );
+        Assert.Contains(
+            "label 2 at row 1",
+            Assert.Throws<ArgumentException>(() => BinaryMetrics.Confusion([0, 2], [0.5f, 0.5f], 0.5)).Message
+        );
+        Assert.Contains(
+            "row 0 is NaN",
+            Assert.Throws<ArgumentException>(() => BinaryMetrics.RocCurve([0], [float.NaN])).Message
+        );
     }
 
     [Fact]
     public void Schedule_warms_up_linearly_then_follows_a_cosine_to_the_floor()
     {
         var schedule = new LearningRateSchedule(Peak: 0.1, Min: 0.01, WarmupSteps: 4, TotalSteps: 14);
-        Assert.Equal([0.025, 0.05, 0.075, 0.1], Enumerable.Range(0, 4).Select(schedule.At).Select(v => Math.Round(v, 12)));
+        Assert.Equal(
+            [0.025, 0.05, 0.075, 0.1],
+            Enumerable.Range(0, 4).Select(schedule.At).Select(v => Math.Round(v, 12))
+        );
         Assert.Equal(0.1, schedule.At(4), 12);
         Assert.Equal(0.01 + 0.09 * (1 + Math.Cos(Math.PI * 4 / 9)) / 2, schedule.At(8), 12);
         Assert.Equal(0.01, schedule.At(13), 12);

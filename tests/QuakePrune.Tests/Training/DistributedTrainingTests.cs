@@ -21,13 +21,24 @@ public sealed class DistributedTrainingTests : IDisposable
     public void Two_processes_end_with_the_weights_of_one_process_trained_on_the_combined_batches()
     {
         var port = FreePort();
-        var ranks = Enumerable.Range(0, 2).Select(rank => Worker(dir.File("two.safetensors"), new()
-        {
-            ["RANK"] = rank.ToString(CultureInfo.InvariantCulture), ["WORLD_SIZE"] = "2", ["MASTER_ADDR"] = "127.0.0.1",
-            ["MASTER_PORT"] = port.ToString(CultureInfo.InvariantCulture),
-        })).ToList();
+        var ranks = Enumerable
+            .Range(0, 2)
+            .Select(rank =>
+                Worker(
+                    dir.File("two.safetensors"),
+                    new()
+                    {
+                        ["RANK"] = rank.ToString(CultureInfo.InvariantCulture),
+                        ["WORLD_SIZE"] = "2",
+                        ["MASTER_ADDR"] = "127.0.0.1",
+                        ["MASTER_PORT"] = port.ToString(CultureInfo.InvariantCulture),
+                    }
+                )
+            )
+            .ToList();
         var single = Worker(dir.File("one.safetensors"), []);
-        foreach (var process in ranks.Append(single)) Finish(process);
+        foreach (var process in ranks.Append(single))
+            Finish(process);
 
         var one = Safetensors.LoadTensors(dir.File("one.safetensors"));
         var two = Safetensors.LoadTensors(dir.File("two.safetensors"));
@@ -59,12 +70,19 @@ public sealed class DistributedTrainingTests : IDisposable
         var single = data.Batches("train", 8, true, 3, 2).Select(b => b.Indices.Order().ToArray()).ToList();
         foreach (var world in new[] { 2, 4, 8 })
         {
-            var shards = Enumerable.Range(0, world).Select(r => DistributedSampler.Batches(data, "train", 8, 3, 2, r, world).ToList()).ToList();
+            var shards = Enumerable
+                .Range(0, world)
+                .Select(r => DistributedSampler.Batches(data, "train", 8, 3, 2, r, world).ToList())
+                .ToList();
             Assert.All(shards, s => Assert.Equal(single.Count, s.Count));
             Assert.Equal(single.Count, DistributedSampler.StepsPerEpoch(24, 8, world));
-            for (var k = 0; k < single.Count; k++) Assert.Equal(single[k], shards.SelectMany(s => s[k].Indices).Order().ToArray());
+            for (var k = 0; k < single.Count; k++)
+                Assert.Equal(single[k], shards.SelectMany(s => s[k].Indices).Order().ToArray());
         }
-        Assert.Contains("--batch 8 does not split evenly over 3 processes", Assert.Throws<ArgumentException>(() => DistributedSampler.LocalBatch(8, 3)).Message);
+        Assert.Contains(
+            "--batch 8 does not split evenly over 3 processes",
+            Assert.Throws<ArgumentException>(() => DistributedSampler.LocalBatch(8, 3)).Message
+        );
     }
 
     [Theory]
@@ -73,10 +91,24 @@ public sealed class DistributedTrainingTests : IDisposable
     [InlineData("two", "0", "127.0.0.1", "1", "WORLD_SIZE='two'")]
     [InlineData("2", "0", "127.0.0.1", "70000", "MASTER_PORT='70000' is not a whole number in 1..65535")]
     [InlineData("2", null, "127.0.0.1", "1", "RANK is not set")]
-    public void A_bad_rendezvous_environment_is_refused_naming_the_variable(string world, string? rank, string? address, string port, string expected)
+    public void A_bad_rendezvous_environment_is_refused_naming_the_variable(
+        string world,
+        string? rank,
+        string? address,
+        string port,
+        string expected
+    )
     {
-        var environment = new Dictionary<string, string?> { ["WORLD_SIZE"] = world, ["RANK"] = rank, ["MASTER_ADDR"] = address, ["MASTER_PORT"] = port };
-        var error = Assert.Throws<ArgumentException>(() => DistributedContext.FromEnvironment(Device.CPU, name => environment.GetValueOrDefault(name)));
+        var environment = new Dictionary<string, string?>
+        {
+            ["WORLD_SIZE"] = world,
+            ["RANK"] = rank,
+            ["MASTER_ADDR"] = address,
+            ["MASTER_PORT"] = port,
+        };
+        var error = Assert.Throws<ArgumentException>(() =>
+            DistributedContext.FromEnvironment(Device.CPU, name => environment.GetValueOrDefault(name))
+        );
         Assert.Contains(expected, error.Message);
         Assert.Null(DistributedContext.FromEnvironment(Device.CPU, _ => null));
         Assert.Null(DistributedContext.FromEnvironment(Device.CPU, name => name == "WORLD_SIZE" ? "1" : null));
@@ -84,13 +116,17 @@ public sealed class DistributedTrainingTests : IDisposable
 
     private static Process Worker(string output, Dictionary<string, string> environment)
     {
-        var start = new ProcessStartInfo(DotnetHost(), [typeof(DistributedWorker).Assembly.Location, "ddp-worker", output])
+        var start = new ProcessStartInfo(
+            DotnetHost(),
+            [typeof(DistributedWorker).Assembly.Location, "ddp-worker", output]
+        )
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var (name, value) in environment) start.Environment[name] = value;
+        foreach (var (name, value) in environment)
+            start.Environment[name] = value;
         return Process.Start(start) ?? throw new InvalidOperationException("cannot start the worker");
     }
 
@@ -117,7 +153,10 @@ public sealed class DistributedTrainingTests : IDisposable
     private static string DotnetHost()
     {
         var process = Environment.ProcessPath;
-        if (process is not null && Path.GetFileNameWithoutExtension(process) == "dotnet") return process;
-        return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+        if (process is not null && Path.GetFileNameWithoutExtension(process) == "dotnet")
+            return process;
+        return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)
+            ? host
+            : "dotnet";
     }
 }

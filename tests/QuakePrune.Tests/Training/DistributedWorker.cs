@@ -17,13 +17,17 @@ namespace QuakePrune.Tests.Training;
 /// </summary>
 public static class DistributedWorker
 {
-    public const int Epochs = 3, BatchSize = 8, TrainRows = 20;
-    public const double LearningRate = 0.1, Momentum = 0.9;
+    public const int Epochs = 3,
+        BatchSize = 8,
+        TrainRows = 20;
+    public const double LearningRate = 0.1,
+        Momentum = 0.9;
     public const ulong Seed = 11;
 
     public static int Main(string[] args)
     {
-        if (args is not ["ddp-worker", var output]) return 0;
+        if (args is not ["ddp-worker", var output])
+            return 0;
         set_num_threads(1);
         using var distributed = DistributedContext.FromEnvironment(Device.CPU, timeout: TimeSpan.FromMinutes(2));
         var (rank, world) = (distributed?.Rank ?? 0, distributed?.WorldSize ?? 1);
@@ -51,26 +55,45 @@ public static class DistributedWorker
                 optimizer.step();
             }
             // The rows of every rank at every step, as rank 0 can compute them: what the reference replays.
-            var shards = Enumerable.Range(0, world)
-                .Select(r => DistributedSampler.Shard(EpochOrder.Shuffle(data.IndicesOf("train"), Seed, epoch), r, world)).ToArray();
+            var shards = Enumerable
+                .Range(0, world)
+                .Select(r =>
+                    DistributedSampler.Shard(EpochOrder.Shuffle(data.IndicesOf("train"), Seed, epoch), r, world)
+                )
+                .ToArray();
             var local = BatchSize / world;
             for (var start = 0; start < shards[0].Length; start += local)
                 foreach (var shard in shards)
-                    for (var k = start; k < start + local; k++) steps.Add(k < shard.Length ? shard[k] : -1);
+                    for (var k = start; k < start + local; k++)
+                        steps.Add(k < shard.Length ? shard[k] : -1);
         }
-        if (rank == 0) Write(output, model, data, initial, started, steps, world);
+        if (rank == 0)
+            Write(output, model, data, initial, started, steps, world);
         optimizer.DisposeState();
         return 0;
     }
 
     private static QuakePrune.Torch.Modules.Sequential Model() =>
-        nn.Sequential(nn.Conv2d(TinyImages.Channels, 4, 3, padding: 1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2));
+        nn.Sequential(
+            nn.Conv2d(TinyImages.Channels, 4, 3, padding: 1),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(4, 2)
+        );
 
     private static Dictionary<string, Tensor> Snapshot(nn.Module model) =>
         model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone().DetachFromDisposeScope());
 
-    private static void Write(string path, nn.Module model, InMemoryImageDataSet data, Dictionary<string, Tensor> initial, Dictionary<string, Tensor> started,
-        List<long> steps, int world)
+    private static void Write(
+        string path,
+        nn.Module model,
+        InMemoryImageDataSet data,
+        Dictionary<string, Tensor> initial,
+        Dictionary<string, Tensor> started,
+        List<long> steps,
+        int world
+    )
     {
         var rows = Enumerable.Range(0, data.Labels.Count).ToArray();
         var images = new float[rows.Length * TinyImages.Channels * TinyImages.Size * TinyImages.Size];
@@ -86,9 +109,15 @@ public static class DistributedWorker
         tensors.AddRange(started.Select(p => KeyValuePair.Create("initial." + p.Key, p.Value)));
         tensors.AddRange(model.named_parameters().Select(p => KeyValuePair.Create("final." + p.name, p.parameter)));
         var c = CultureInfo.InvariantCulture;
-        Safetensors.Save(path, tensors, new Dictionary<string, string>
-        {
-            ["lr"] = LearningRate.ToString("R", c), ["momentum"] = Momentum.ToString("R", c), ["world"] = world.ToString(c),
-        });
+        Safetensors.Save(
+            path,
+            tensors,
+            new Dictionary<string, string>
+            {
+                ["lr"] = LearningRate.ToString("R", c),
+                ["momentum"] = Momentum.ToString("R", c),
+                ["world"] = world.ToString(c),
+            }
+        );
     }
 }
