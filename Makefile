@@ -11,6 +11,7 @@ report: setup
 	./quakeprune notebooks run --out reports --overwrite -p preset quick --summary runs/quick/summary.csv
 
 test: setup
+	bash environment/check-style.sh
 	dotnet test QuakePrune.sln -c Release --no-build --nologo
 
 # Benchmarks print figures side by side with the Python reference; each script installs what it needs.

@@ -68,8 +68,11 @@ tool_version=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[
   "$root/.config/dotnet-tools.json")
 nuget_packages=${NUGET_PACKAGES:-$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')}
 kernel_app() { compgen -G "${nuget_packages%/}/microsoft.dotnet-interactive/$tool_version/tools/*/any/Microsoft.DotNet.Interactive.App.dll" | head -n 1; }
-if [ -z "$(kernel_app)" ]; then
-  echo "setup: restoring Microsoft.dotnet-interactive $tool_version"
+# CSharpier, the formatter `make test` checks the layout with (environment/check-style.sh), is the manifest's other tool.
+csharpier_version=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["tools"]["csharpier"]["version"])' \
+  "$root/.config/dotnet-tools.json")
+if [ -z "$(kernel_app)" ] || [ ! -d "${nuget_packages%/}/csharpier/$csharpier_version" ]; then
+  echo "setup: restoring the dotnet tools of .config/dotnet-tools.json (Microsoft.dotnet-interactive $tool_version, csharpier $csharpier_version)"
   (cd "$root" && dotnet tool restore >/dev/null)
 fi
 app=$(kernel_app)
