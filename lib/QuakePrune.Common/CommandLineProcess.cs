@@ -46,7 +46,8 @@ public static class CommandLineProcess
         return candidates.FirstOrDefault(File.Exists);
     }
 
-    private static string DotnetHost()
+    /// <summary>The dotnet host running this process (or the SDK's, or `dotnet` on the PATH): children run on the same runtime.</summary>
+    public static string DotnetHost()
     {
         var process = Environment.ProcessPath;
         if (process is not null && Path.GetFileNameWithoutExtension(process) == "dotnet")

@@ -91,7 +91,7 @@ public sealed class DataParallel
         {
             for (var rank = 0; rank < local; rank++)
             {
-                var start = new ProcessStartInfo(DotnetHost(), [typeof(DataParallel).Assembly.Location, .. args])
+                var start = new ProcessStartInfo(CommandLineProcess.DotnetHost(), [typeof(DataParallel).Assembly.Location, .. args])
                 {
                     RedirectStandardOutput = true,
                     RedirectStandardError = true,
@@ -248,15 +248,5 @@ public sealed class DataParallel
     {
         if (!child.HasExited)
             LaunchedProcesses.Signal(child.Id, signal);
-    }
-
-    private static string DotnetHost()
-    {
-        var process = Environment.ProcessPath;
-        if (process is not null && Path.GetFileNameWithoutExtension(process) == "dotnet")
-            return process;
-        return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)
-            ? host
-            : "dotnet";
     }
 }
