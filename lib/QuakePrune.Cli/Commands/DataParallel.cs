@@ -91,7 +91,10 @@ public sealed class DataParallel
         {
             for (var rank = 0; rank < local; rank++)
             {
-                var start = new ProcessStartInfo(CommandLineProcess.DotnetHost(), [typeof(DataParallel).Assembly.Location, .. args])
+                var start = new ProcessStartInfo(
+                    CommandLineProcess.DotnetHost(),
+                    [typeof(DataParallel).Assembly.Location, .. args]
+                )
                 {
                     RedirectStandardOutput = true,
                     RedirectStandardError = true,
