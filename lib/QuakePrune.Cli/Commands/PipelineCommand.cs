@@ -89,7 +89,7 @@ public static class PipelineCommand
                 );
                 var results = StudyPipeline.Run(study, paths, parse.GetValue(stead)!, Console.WriteLine, chosen);
                 if (results.Summary is { } summary)
-                    Console.WriteLine(TableFormatter.Format(summary, int.MaxValue).PlainText);
+                    Console.WriteLine(LatencyPlots.SummaryTable(summary).PlainText);
                 if (results.Pickers is { } pickers)
                     Console.WriteLine(PickingPlots.Table(pickers).PlainText);
                 return 0;
