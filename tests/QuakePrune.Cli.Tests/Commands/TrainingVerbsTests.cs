@@ -322,6 +322,28 @@ public sealed class TrainingVerbsTests : IDisposable
         var evaluate = CliRunner.Run("evaluate", "--model", model, "--data", subset, "--threads", "1");
         Ok(evaluate);
         Assert.Contains("accuracy", evaluate.Out);
+        var retrain = CliRunner.Run(
+            "retrain",
+            "--model",
+            model,
+            "--ratio",
+            "0.5",
+            "--data",
+            subset,
+            "--out",
+            File("retrained"),
+            "--epochs",
+            "1",
+            "--batch",
+            "8",
+            "--threads",
+            "1"
+        );
+        Ok(retrain);
+        Assert.Equal(
+            info.Spectrogram(),
+            Checkpoint.ReadInfo(Path.Combine(File("retrained"), Trainer.ModelFileName)).Spectrogram()
+        );
 
         var beside = CliRunner.Run(
             "train",

@@ -87,6 +87,10 @@ public sealed class OnTheFlyTests(SmallSubset subset) : IClassFixture<SmallSubse
             file.ReadImages(rows, expected);
             onTheFly.ReadImages(rows, actual);
             Assert.Equal(Bits(expected), Bits(actual));
+            Assert.Equal(
+                Bits(((SpectrogramFileDataSet)file).File.MeanImage(rows)),
+                Bits(((SubsetImageDataSet)onTheFly).Images.MeanImage(rows))
+            );
         }
         foreach (var (split, shuffle, epoch) in new[] { ("train", true, 0), ("train", true, 3), ("dev", false, 0) })
         {
