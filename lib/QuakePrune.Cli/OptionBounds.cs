@@ -53,6 +53,7 @@ public static partial class OptionBounds
         ["--label-smoothing"] = new(0, 1, MaxExclusive: true),
         ["--patience"] = new(0, 100_000),
         ["--threads"] = new(1, 1024),
+        ["--loader-threads"] = new(1, 1024),
         // data-parallel training: processes per machine, machines
         ["--nproc"] = new(1, 1024),
         ["--nnodes"] = new(1, 100_000),

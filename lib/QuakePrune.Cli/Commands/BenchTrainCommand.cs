@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using QuakePrune.Extract;
 using QuakePrune.Models;
 using QuakePrune.Picking;
+using QuakePrune.Spectrograms;
 using QuakePrune.Synth;
 using QuakePrune.Training;
 using static QuakePrune.Torch.torch;
@@ -22,6 +23,10 @@ namespace QuakePrune.Cli.Commands;
 /// preprocessing and labels, forward, EQTransformer's loss, backward, Adam) over a synthetic STEAD subset written for the
 /// run; the setting of `eqtransformer.py train` (3 x 6000, Adam lr 1e-3 eps 1e-7, the 0.05/0.40/0.55 loss), which has its
 /// windows in memory: ours also reads them. environment/bench/eqt-train.sh runs both in turn.</item>
+/// <item>With <c>--subset DIR</c>, ResNet50 trains on that subset's spectrograms computed on the fly (the study's settings at
+/// <c>--size</c>, on <c>--loader-threads</c> threads) instead of random images in memory; with <c>--produce-only</c> as well,
+/// nothing trains and the loader's own rate is timed (batches of the train split as training would take them).
+/// environment/bench/onthefly.sh sets what is produced against what training consumes.</item>
 /// </list>
 /// </summary>
 public static class BenchTrainCommand
@@ -51,6 +56,20 @@ public static class BenchTrainCommand
                 $"resnet50, or a waveform picker ({string.Join(", ", EqTransformerBuilder.Instance.Members)}) trained on synthetic waveforms",
             DefaultValueFactory = _ => "resnet50",
         };
+        var subset = new Option<string?>("--subset")
+        {
+            Description =
+                "ResNet50 on this subset folder's spectrograms, computed on the fly with the study's settings at --size (default: random images in memory)",
+        };
+        var loaderThreads = new Option<int>("--loader-threads")
+        {
+            Description = "With --subset: threads computing the spectrograms",
+            DefaultValueFactory = _ => Environment.ProcessorCount,
+        };
+        var produceOnly = new Option<bool>("--produce-only")
+        {
+            Description = "With --subset: time the batches the on-the-fly loader produces, without training",
+        };
         var command = new Command(
             "bench-train",
             "Time training steps of a ResNet50 or a waveform picker through its trainer (JSON: median step, images or traces/s)."
@@ -62,6 +81,9 @@ public static class BenchTrainCommand
             threads,
             hidden,
             arch,
+            subset,
+            loaderThreads,
+            produceOnly,
         };
         var parallel = new DataParallel();
         foreach (var option in parallel.Options)
@@ -85,8 +107,23 @@ public static class BenchTrainCommand
                     throw new ArgumentException(
                         "bench-train: --nproc times the classifier's steps (resnet50), not a waveform picker's"
                     );
+                var folder = parse.GetValue(subset);
+                if (folder is not null && (member != "resnet50" || distributed is not null))
+                    throw new ArgumentException(
+                        "bench-train: --subset times ResNet50 in one process on spectrograms computed on the fly"
+                    );
+                if (folder is null && parse.GetValue(produceOnly))
+                    throw new ArgumentException("bench-train: --produce-only times the on-the-fly loader of --subset");
+                using var images = folder is null
+                    ? null
+                    : ImageDataSets.Open(
+                        folder,
+                        new SpectrogramSettings { Size = imageSize },
+                        EvaluateCommand.Positive(parse.GetValue(loaderThreads), "--loader-threads")
+                    );
                 var result =
-                    member == "resnet50"
+                    images is not null && parse.GetValue(produceOnly) ? Produce(images, batchSize, stepCount)
+                    : member == "resnet50"
                         ? Run(
                             imageSize.Height,
                             imageSize.Width,
@@ -94,9 +131,10 @@ public static class BenchTrainCommand
                             stepCount,
                             threadCount,
                             parse.GetValue(hidden),
-                            distributed
+                            distributed,
+                            images
                         )
-                        : RunPicker(member, batchSize, stepCount, threadCount);
+                    : RunPicker(member, batchSize, stepCount, threadCount);
                 Console.WriteLine(result.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
                 return 0;
             })
@@ -105,8 +143,40 @@ public static class BenchTrainCommand
     }
 
     /// <summary>
-    /// ResNet50's steps; with <paramref name="distributed"/>, this rank's steps of a data-parallel run (<paramref name="batch"/>
-    /// over all ranks) and the share of each step spent all-reducing gradients.
+    /// The on-the-fly loader's batches of the train split, shuffled as training takes them, with nothing consuming them:
+    /// the median interval between batches after two, and images per second produced.
+    /// </summary>
+    public static JsonObject Produce(IImageDataSet images, int batch, int steps)
+    {
+        if (images.IndicesOf(Trainer.TrainSplit).Length < batch * steps)
+            throw new ArgumentException(
+                $"bench-train: '{images.Source}' has fewer than {batch * steps} train traces ({steps} batches of {batch})"
+            );
+        var intervals = new List<double>();
+        var clock = Stopwatch.StartNew();
+        foreach (var _ in images.Batches(Trainer.TrainSplit, batch, true, 1, 0).Take(steps))
+        {
+            intervals.Add(clock.Elapsed.TotalSeconds);
+            clock.Restart();
+        }
+        var median = MedianAfterWarmup(intervals);
+        var onTheFly = (SubsetImageDataSet)images;
+        return new JsonObject
+        {
+            ["engine"] = "QuakePrune spectrograms on the fly",
+            ["threads"] = onTheFly.Images.Threads,
+            ["what"] = "produce_batch",
+            ["batch"] = batch,
+            ["size"] = new JsonArray(images.Height, images.Width),
+            ["median_s"] = median,
+            ["images_per_s"] = batch / median,
+        };
+    }
+
+    /// <summary>
+    /// ResNet50's steps on random images, or on <paramref name="onTheFly"/> (a subset's spectrograms on the fly; the run stops
+    /// after <paramref name="steps"/> steps); with <paramref name="distributed"/>, this rank's steps of a data-parallel run
+    /// (<paramref name="batch"/> over all ranks) and the share of each step spent all-reducing gradients.
     /// </summary>
     public static JsonObject Run(
         int height,
@@ -115,9 +185,12 @@ public static class BenchTrainCommand
         int steps,
         int threads,
         int hidden,
-        DistributedContext? distributed = null
+        DistributedContext? distributed = null,
+        IImageDataSet? onTheFly = null
     )
     {
+        if (onTheFly is not null)
+            return RunOn(onTheFly, batch, steps, threads, hidden);
         var length = 3 * height * width;
         var count = batch * steps + batch;
         var random = new Random(0);
@@ -190,6 +263,63 @@ public static class BenchTrainCommand
             result["allreduce_share"] = allReduce / median;
         }
         return result;
+    }
+
+    /// <summary>ResNet50's first <paramref name="steps"/> steps on a subset's spectrograms computed on the fly.</summary>
+    private static JsonObject RunOn(IImageDataSet images, int batch, int steps, int threads, int hidden)
+    {
+        if (images.IndicesOf(Trainer.TrainSplit).Length < batch * steps)
+            throw new ArgumentException(
+                $"bench-train: '{images.Source}' has fewer than {batch * steps} train traces ({steps} batches of {batch})"
+            );
+        var directory = Directory.CreateTempSubdirectory("quakeprune-bench-train-").FullName;
+        var stepSeconds = new List<double>();
+        using var stop = new CancellationTokenSource();
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            Trainer.Train(
+                new TrainOptions
+                {
+                    OutputDirectory = directory,
+                    Architecture = ResNetArchitecture.ResNet50(2, hidden),
+                    Optimizer = OptimizerKind.Sgd,
+                    LearningRate = 0.01,
+                    Momentum = 0.9,
+                    WeightDecay = 0,
+                    WarmupEpochs = 0,
+                    Epochs = 1,
+                    BatchSize = batch,
+                    Threads = threads,
+                    Cancellation = stop.Token,
+                    OnStep = _ =>
+                    {
+                        stepSeconds.Add(clock.Elapsed.TotalSeconds);
+                        if (stepSeconds.Count == steps)
+                            stop.Cancel();
+                        clock.Restart();
+                    },
+                },
+                images
+            );
+        }
+        finally
+        {
+            Directory.Delete(directory, true);
+        }
+        var median = MedianAfterWarmup(stepSeconds);
+        return new JsonObject
+        {
+            ["engine"] = $"QuakePrune trainer, libtorch {__version__}, spectrograms on the fly",
+            ["threads"] = get_num_threads(),
+            ["loader_threads"] = ((SubsetImageDataSet)images).Images.Threads,
+            ["what"] = "train_step",
+            ["batch"] = batch,
+            ["size"] = new JsonArray(images.Height, images.Width),
+            ["hidden"] = hidden,
+            ["median_s"] = median,
+            ["images_per_s"] = batch / median,
+        };
     }
 
     /// <summary>The waveform trainer's steps on a synthetic subset with enough training traces for <paramref name="steps"/> batches.</summary>

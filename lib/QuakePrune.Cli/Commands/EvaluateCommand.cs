@@ -17,7 +17,7 @@ public static class EvaluateCommand
         var data = new Option<string>("--data")
         {
             Description =
-                "Spectrogram file (a classifier), or subset folder from `quakeprune extract` (a waveform picker)",
+                "Spectrogram file or subset folder from `quakeprune extract` (a classifier: a folder's images are computed on the fly with the model's spectrogram settings), or subset folder (a waveform picker)",
             Required = true,
         };
         var split = new Option<string>("--split")
@@ -85,7 +85,7 @@ public static class EvaluateCommand
                     return 0;
                 }
                 using var loaded = Load(path, parse.GetValue(device)!, parse.GetValue(threads));
-                using var images = ImageDataSets.Open(parse.GetValue(data)!);
+                using var images = ImageDataSets.OpenFor(parse.GetValue(data)!, loaded.Info);
                 var report = ModelEvaluation.Evaluate(
                     loaded,
                     images,

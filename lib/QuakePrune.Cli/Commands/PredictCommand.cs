@@ -13,7 +13,11 @@ public static class PredictCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Checkpoint (.safetensors)", Required = true };
-        var data = new Option<string?>("--data") { Description = "Spectrogram file" };
+        var data = new Option<string?>("--data")
+        {
+            Description =
+                "Spectrogram file, or subset folder (images computed on the fly with the model's spectrogram settings)",
+        };
         var input = new Option<string[]>("--input")
         {
             Description = "STEAD-format PREFIX (PREFIX.hdf5 + PREFIX.csv); repeatable",
@@ -86,7 +90,7 @@ public static class PredictCommand
                 List<PredictionRow> rows;
                 if (spectrograms is not null)
                 {
-                    using var images = ImageDataSets.Open(spectrograms);
+                    using var images = ImageDataSets.OpenFor(spectrograms, loaded.Info);
                     ModelEvaluation.RequireInput(loaded, images);
                     rows = Prediction.FromDataSet(classifier, images, parse.GetValue(split), decision, batchSize);
                 }

@@ -70,7 +70,8 @@ public static class PruneCommand
         };
         var data = new Option<string?>("--data")
         {
-            Description = "Spectrogram file (.h5) whose train split --recalibrate-bn reads",
+            Description =
+                "Spectrogram file (.h5), or subset folder (computed on the fly with the model's spectrogram settings), whose train split --recalibrate-bn reads",
         };
         var batch = new Option<int>("--batch")
         {
@@ -151,7 +152,9 @@ public static class PruneCommand
                     throw new ArgumentException("--data is read only by --recalibrate-bn N (N > 0)");
                 var batchSize = EvaluateCommand.Positive(parse.GetValue(batch), "--batch");
                 using var outputs = new OutputSet("prune", parse.GetValue(overwrite), [source, dataPath]);
-                using var images = dataPath is null ? null : ImageDataSets.Open(dataPath);
+                using var images = dataPath is null
+                    ? null
+                    : ImageDataSets.OpenFor(dataPath, Checkpoint.ReadInfo(source));
                 (IImageDataSet, RecalibrationOptions)? recalibration = images is null
                     ? null
                     : (images, new RecalibrationOptions(batches, batchSize, unchecked((ulong)parse.GetValue(seed))));

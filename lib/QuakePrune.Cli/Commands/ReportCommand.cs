@@ -1,4 +1,5 @@
 using System.CommandLine;
+using QuakePrune.Models;
 using QuakePrune.Outputs;
 using QuakePrune.Pruning;
 using QuakePrune.Retraining;
@@ -22,7 +23,12 @@ public static class ReportCommand
             Description = "NAME=PRUNED[,RETRAINED] (a checkpoint or a retrain directory); repeat per variant",
             AllowMultipleArgumentsPerToken = false,
         };
-        var data = new Option<string>("--data") { Description = "Spectrogram file", Required = true };
+        var data = new Option<string>("--data")
+        {
+            Description =
+                "Spectrogram file, or subset folder (images computed on the fly with the baseline's spectrogram settings)",
+            Required = true,
+        };
         var split = new Option<string>("--split")
         {
             Description = "Split to score",
@@ -90,7 +96,7 @@ public static class ReportCommand
                     outputs.File(Path.ChangeExtension(target, ".json"))
                 );
                 set_num_threads(parse.GetValue(threads) ?? Environment.ProcessorCount);
-                using var images = ImageDataSets.Open(parse.GetValue(data)!);
+                using var images = ImageDataSets.OpenFor(parse.GetValue(data)!, Checkpoint.ReadInfo(baselinePath));
                 var report = VariantReport.Build(
                     specs,
                     images,

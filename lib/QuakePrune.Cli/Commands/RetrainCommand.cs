@@ -20,7 +20,8 @@ public static class RetrainCommand
         };
         var data = new Option<string>("--data")
         {
-            Description = "Spectrogram file (train, dev, test splits)",
+            Description =
+                "Spectrogram file (train, dev, test splits), or subset folder (images computed on the fly with the model's spectrogram settings)",
             Required = true,
         };
         var output = new Option<string>("--out")

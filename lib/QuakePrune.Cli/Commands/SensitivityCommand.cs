@@ -14,7 +14,12 @@ public static class SensitivityCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Trained checkpoint", Required = true };
-        var data = new Option<string>("--data") { Description = "Spectrogram file", Required = true };
+        var data = new Option<string>("--data")
+        {
+            Description =
+                "Spectrogram file, or subset folder (images computed on the fly with the model's spectrogram settings)",
+            Required = true,
+        };
         var output = new Option<string>("--out")
         {
             Description = "CSV to write: unit,ratio,params,accuracy,f1",
@@ -78,7 +83,7 @@ public static class SensitivityCommand
                 var partial = outputs.File(target);
                 set_num_threads(parse.GetValue(threads) ?? Environment.ProcessorCount);
                 using var loaded = Checkpoint.Load(parse.GetValue(model)!);
-                using var images = ImageDataSets.Open(parse.GetValue(data)!);
+                using var images = ImageDataSets.OpenFor(parse.GetValue(data)!, loaded.Info);
                 var rows = Sensitivity.Run(loaded.Model, images, options, row =>
                     Console.WriteLine(
                         FormattableString.Invariant(

@@ -9,8 +9,9 @@ using QuakePrune.Training;
 namespace QuakePrune.Cli.Commands;
 
 /// <summary>
-/// `quakeprune train`: the ResNet50 baseline (or a retraining from --init) on a spectrogram file; or, with --arch naming a
-/// waveform picker (eqtransformer and its variants), that picker on a subset folder's waveforms.
+/// `quakeprune train`: the ResNet50 baseline (or a retraining from --init) on a spectrogram file, or on a subset folder whose
+/// spectrograms are computed on the fly (with the `spectrogram` verb's options); or, with --arch naming a waveform picker
+/// (eqtransformer and its variants), that picker on a subset folder's waveforms.
 /// </summary>
 public static class TrainCommand
 {
@@ -19,7 +20,8 @@ public static class TrainCommand
         var data = new Option<string>("--data")
         {
             Description =
-                "Spectrogram file (train and dev splits) from `quakeprune spectrogram`; for a waveform picker, the subset folder from `quakeprune extract`",
+                "Spectrogram file (train and dev splits) from `quakeprune spectrogram`, or the subset folder from `quakeprune extract`: "
+                + "a classifier's images are then computed on the fly with the spectrogram options below, a waveform picker reads its waveforms",
             Required = true,
         };
         var arch = new Option<string?>("--arch")
@@ -137,6 +139,12 @@ public static class TrainCommand
         {
             Description = "Replace an earlier run in --out (only the files train writes)",
         };
+        var images = new SpectrogramOptions();
+        var loaderThreads = new Option<int>("--loader-threads")
+        {
+            Description = "With a subset folder: threads computing the spectrograms ahead of training",
+            DefaultValueFactory = _ => Environment.ProcessorCount,
+        };
         var command = new Command("train", "Train the classifier; the checkpoint with the best dev F1 is kept.")
         {
             data,
@@ -167,6 +175,9 @@ public static class TrainCommand
             device,
             overwrite,
         };
+        foreach (var option in images.All)
+            command.Options.Add(option);
+        command.Options.Add(loaderThreads);
         var parallel = new DataParallel();
         foreach (var option in parallel.Options)
             command.Options.Add(option);
@@ -185,8 +196,8 @@ public static class TrainCommand
                         : initPath is not null && IsPickerCheckpoint(initPath)
                 )
                 {
-                    var classifierOnly = new Option[]
-                    {
+                    Option[] forClassifiers =
+                    [
                         optimizer,
                         momentum,
                         weightDecay,
@@ -194,7 +205,10 @@ public static class TrainCommand
                         classWeights,
                         minLr,
                         hidden,
-                    }
+                        loaderThreads,
+                        .. images.All,
+                    ];
+                    var classifierOnly = forClassifiers
                         .Where(o => parse.GetResult(o) is { Implicit: false })
                         .Select(o => o.Name)
                         .ToArray();
@@ -244,6 +258,13 @@ public static class TrainCommand
                     throw new ArgumentException(
                         "train: --hidden shapes a fresh model; with --init the checkpoint's own head is trained (drop --hidden, or drop --init)"
                     );
+                // A subset folder's images are computed with the spectrogram options; a file carries the settings it was made with.
+                var onTheFly = ImageDataSets.IsSubsetFolder(parse.GetValue(data)!);
+                if (!onTheFly && images.Given(parse) is { Length: > 0 } spectrogramOptions)
+                    throw new ArgumentException(
+                        $"train: {string.Join(", ", spectrogramOptions)} make a subset folder's images on the fly; the spectrogram file "
+                            + $"'{parse.GetValue(data)}' holds images made already (drop them, or give the subset folder)"
+                    );
                 var (weights, balanced) = ParseClassWeights(parse.GetValue(classWeights));
                 var printer = new ProgressPrinter();
                 var requested = Device.Parse(parse.GetValue(device)!);
@@ -251,6 +272,8 @@ public static class TrainCommand
                 var options = new TrainOptions
                 {
                     Data = parse.GetValue(data),
+                    Spectrogram = onTheFly ? images.Settings(parse) : null,
+                    LoaderThreads = EvaluateCommand.Positive(parse.GetValue(loaderThreads), "--loader-threads"),
                     OutputDirectory = parse.GetValue(output)!,
                     Init = parse.GetValue(init),
                     Resume = parse.GetValue(resume),

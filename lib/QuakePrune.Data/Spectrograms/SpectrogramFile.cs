@@ -10,7 +10,7 @@ namespace QuakePrune.Spectrograms;
 /// <see cref="Write"/> makes one from a subset; <see cref="Open"/> reads one. Reading methods are safe to call from
 /// several threads (the HDF5 bindings serialise the library calls).
 /// </summary>
-public sealed class SpectrogramFile : IDisposable
+public sealed class SpectrogramFile : ISpectrogramImages
 {
     public const string ImagesDataset = "images";
     public const string LabelsDataset = "labels";
@@ -244,37 +244,6 @@ public sealed class SpectrogramFile : IDisposable
 
     /// <summary>Rows of one split and class (label 1 = earthquake, 0 = noise), ascending.</summary>
     public int[] IndicesOf(string split, long label) => IndicesOf(split).Where(i => Labels[i] == label).ToArray();
-
-    /// <summary>The pixel-wise mean of the images of <paramref name="indices"/> (e.g. one class), 3 x H x W, streamed in blocks.</summary>
-    public float[] MeanImage(IReadOnlyList<int> indices)
-    {
-        ArgumentNullException.ThrowIfNull(indices);
-        if (indices.Count == 0)
-            throw new ArgumentException(
-                $"spectrogram file '{Path}': the mean of no images is undefined",
-                nameof(indices)
-            );
-        var length = ImageLength;
-        var sum = new double[length];
-        const int block = 64;
-        var buffer = new float[block * length];
-        for (var start = 0; start < indices.Count; start += block)
-        {
-            var n = Math.Min(block, indices.Count - start);
-            var slice = buffer.AsSpan(0, n * length);
-            ReadImages(indices.Skip(start).Take(n).ToArray(), slice);
-            for (var k = 0; k < n; k++)
-            {
-                var image = slice.Slice(k * length, length);
-                for (var i = 0; i < length; i++)
-                    sum[i] += image[i];
-            }
-        }
-        var mean = new float[length];
-        for (var i = 0; i < length; i++)
-            mean[i] = (float)(sum[i] / indices.Count);
-        return mean;
-    }
 
     public void Dispose()
     {

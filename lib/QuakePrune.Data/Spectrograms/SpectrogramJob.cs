@@ -59,6 +59,12 @@ public sealed record SpectrogramSummary
     public int Threads { get; init; }
     public double Seconds { get; init; }
 
+    /// <summary>
+    /// No spectrogram file was written: the images are computed from the subset while training
+    /// (<see cref="SubsetSpectrograms"/>), and <see cref="OutputPath"/> records their settings and counts.
+    /// </summary>
+    public bool OnTheFly { get; init; }
+
     /// <summary>Subset traces (written or skipped) per second of the whole run, reading to renaming.</summary>
     public double TracesPerSecond => Seconds > 0 ? (Count + SkippedNonFinite.Count) / Seconds : 0;
 
@@ -66,11 +72,15 @@ public sealed record SpectrogramSummary
     {
         var c = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
+        var images =
+            $"{Count} images of {string.Join("x", ImageShape)} {(DType == SpectrogramDType.Float16 ? "float16" : "float32")}";
         text.AppendLine(
-            string.Create(
-                c,
-                $"wrote {OutputPath}: {Count} images of {string.Join("x", ImageShape)} {(DType == SpectrogramDType.Float16 ? "float16" : "float32")}"
-            )
+            OnTheFly
+                ? string.Create(
+                    c,
+                    $"{images}, computed on the fly from the subset while training (no spectrogram file); settings and counts in {OutputPath}"
+                )
+                : string.Create(c, $"wrote {OutputPath}: {images}")
         );
         foreach (var split in Splits)
             text.AppendLine(

@@ -29,17 +29,18 @@ public sealed record SpectrogramLoaderOptions
 }
 
 /// <summary>
-/// Streams batches of one split of a <see cref="SpectrogramFile"/>, read ahead by a background task into a bounded
-/// queue. The order of an epoch depends only on the seed and the epoch number. Stopping an epoch early (leaving a
-/// foreach, disposing its enumerator) cancels the background task and waits for it.
+/// Streams batches of one split of a spectrogram file, or of a subset's images computed on the fly
+/// (<see cref="ISpectrogramImages"/>), read ahead by a background task into a bounded queue. The order of an epoch depends
+/// only on the seed and the epoch number, never on where the images come from. Stopping an epoch early (leaving a foreach,
+/// disposing its enumerator) cancels the background task and waits for it.
 /// </summary>
 public sealed class SpectrogramLoader
 {
-    private readonly SpectrogramFile file;
+    private readonly ISpectrogramImages file;
     private readonly int[] rows;
     private int prefetching;
 
-    public SpectrogramLoader(SpectrogramFile file, SpectrogramLoaderOptions options)
+    public SpectrogramLoader(ISpectrogramImages file, SpectrogramLoaderOptions options)
     {
         ArgumentNullException.ThrowIfNull(file);
         ArgumentNullException.ThrowIfNull(options);
@@ -66,12 +67,13 @@ public sealed class SpectrogramLoader
     public bool Prefetching => Volatile.Read(ref prefetching) > 0;
 
     /// <summary>The file rows of an epoch in the order they will be served (before a dropped last batch is cut).</summary>
-    public int[] Order(int epoch)
+    public int[] Order(int epoch) => Options.Shuffle ? Shuffle(rows, Options.Seed, epoch) : (int[])rows.Clone();
+
+    /// <summary>A Fisher-Yates shuffle of <paramref name="rows"/> from (seed, epoch): every epoch order of the study.</summary>
+    public static int[] Shuffle(int[] rows, ulong seed, int epoch)
     {
         var order = (int[])rows.Clone();
-        if (!Options.Shuffle)
-            return order;
-        var rng = new Rng(Options.Seed, (ulong)epoch);
+        var rng = new Rng(seed, (ulong)epoch);
         for (var i = order.Length - 1; i > 0; i--)
         {
             var j = rng.Next(0, i + 1);
@@ -93,13 +95,20 @@ public sealed class SpectrogramLoader
             {
                 try
                 {
-                    for (var b = 0; b < batches; b++)
-                    {
-                        cancel.Token.ThrowIfCancellationRequested();
-                        var start = b * Options.BatchSize;
-                        var indices = order.AsSpan(start, Math.Min(Options.BatchSize, order.Length - start)).ToArray();
-                        queue.Add(Read(indices), cancel.Token);
-                    }
+                    var rowsOfBatches = Enumerable
+                        .Range(0, batches)
+                        .Select(b =>
+                            order
+                                .AsSpan(
+                                    b * Options.BatchSize,
+                                    Math.Min(Options.BatchSize, order.Length - b * Options.BatchSize)
+                                )
+                                .ToArray()
+                        )
+                        .ToArray();
+                    var b = 0;
+                    foreach (var images in file.ReadBatches(rowsOfBatches, cancel.Token))
+                        queue.Add(Batch(rowsOfBatches[b++], images), cancel.Token);
                 }
                 finally
                 {
@@ -126,10 +135,8 @@ public sealed class SpectrogramLoader
         }
     }
 
-    private ImageBatch Read(int[] indices)
+    private ImageBatch Batch(int[] indices, float[] images)
     {
-        var images = new float[indices.Length * file.ImageLength];
-        file.ReadImages(indices, images);
         var labels = new long[indices.Length];
         for (var i = 0; i < indices.Length; i++)
             labels[i] = file.Labels[indices[i]];

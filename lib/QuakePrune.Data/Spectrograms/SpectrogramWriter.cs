@@ -17,9 +17,6 @@ internal static class SpectrogramWriter
 {
     private const int Samples = SteadLayout.Samples;
 
-    /// <summary>The per-trace columns of the subset CSV the file keeps.</summary>
-    private sealed record SubsetRows(string[] Names, long[] Labels, string[] Splits, float[] SnrDb);
-
     private sealed class Batch(int traces, int imageLength, bool half)
     {
         public int Sequence;
@@ -44,7 +41,7 @@ internal static class SpectrogramWriter
             throw new ArgumentException($"spectrogram: threads must be at least 1, got {job.Threads}");
         if (job.BatchSize < 1)
             throw new ArgumentException($"spectrogram: batch size must be at least 1, got {job.BatchSize}");
-        var (hdf5Path, csvPath) = SubsetPaths(job.Subset);
+        var (hdf5Path, csvPath) = SubsetRows.Paths(job.Subset, "spectrogram");
         var output = Path.GetFullPath(job.OutputPath);
         if (Directory.Exists(output))
             throw new IOException(
@@ -54,7 +51,7 @@ internal static class SpectrogramWriter
         var temporary = outputs.File(output);
 
         using var source = SteadTraceSource.Open(hdf5Path, csvPath);
-        var rows = SubsetRowsOf(source.Records, csvPath);
+        var rows = SubsetRows.Of(source.Records, csvPath, "spectrogram");
         {
             var (kept, skipped, shape) = WriteFile(job, settings, source, csvPath, rows, temporary, clock);
             outputs.Publish();
@@ -72,51 +69,6 @@ internal static class SpectrogramWriter
                 Seconds = clock.Elapsed.TotalSeconds,
             };
         }
-    }
-
-    /// <summary>A folder means DIR/subset.hdf5 + DIR/subset.csv; anything else is a STEAD prefix.</summary>
-    private static (string Hdf5, string Csv) SubsetPaths(string subset)
-    {
-        if (string.IsNullOrWhiteSpace(subset))
-            throw new ArgumentException("spectrogram: give the subset folder (--subset DIR)");
-        var (hdf5, csv) = Directory.Exists(subset)
-            ? (Path.Combine(subset, SubsetExtractor.Hdf5Name), Path.Combine(subset, SubsetExtractor.CsvName))
-            : SteadPair.Paths(subset);
-        if (!File.Exists(csv))
-            throw new FileNotFoundException($"spectrogram: subset '{subset}': CSV file '{csv}' not found", csv);
-        if (!File.Exists(hdf5))
-            throw new FileNotFoundException($"spectrogram: subset '{subset}': HDF5 file '{hdf5}' not found", hdf5);
-        return (hdf5, csv);
-    }
-
-    private static SubsetRows SubsetRowsOf(IReadOnlyList<SteadRecord> records, string csvPath)
-    {
-        if (records.Count > 0 && records[0].ExtraValue(SubsetExtractor.SplitColumn) is null)
-            throw new InvalidDataException(
-                $"spectrogram: '{csvPath}' has no '{SubsetExtractor.SplitColumn}' column; make the subset with `quakeprune extract`"
-            );
-        var names = new List<string>();
-        var labels = new List<long>();
-        var splits = new List<string>();
-        var snr = new List<float>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var record in records)
-        {
-            var split = record.ExtraValue(SubsetExtractor.SplitColumn) ?? "";
-            if (Array.IndexOf(SplitFractions.Names, split) < 0)
-                throw new InvalidDataException(
-                    $"spectrogram: trace '{record.TraceName}' in '{csvPath}' has split '{split}'; expected {string.Join(", ", SplitFractions.Names)}"
-                );
-            if (!seen.Add(record.TraceName))
-                throw new InvalidDataException($"spectrogram: trace '{record.TraceName}' appears twice in '{csvPath}'");
-            names.Add(record.TraceName);
-            labels.Add(record.IsEarthquake ? 1 : 0);
-            splits.Add(split);
-            snr.Add(record.IsEarthquake && record.MeanSnrDb is { } mean ? (float)mean : float.NaN);
-        }
-        if (names.Count == 0)
-            throw new InvalidDataException($"spectrogram: '{csvPath}' lists no traces (a header only)");
-        return new SubsetRows([.. names], [.. labels], [.. splits], [.. snr]);
     }
 
     private static (List<int> Kept, List<string> Skipped, int[] Shape) WriteFile(

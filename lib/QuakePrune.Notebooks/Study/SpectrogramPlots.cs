@@ -1,5 +1,6 @@
 using QuakePrune.Notebooks.Formatting;
 using QuakePrune.Notebooks.Plotting;
+using QuakePrune.Pipeline;
 using QuakePrune.Spectrograms;
 using QuakePrune.Stead;
 
@@ -61,25 +62,31 @@ public static class SpectrogramPlots
     }
 
     /// <summary>The mean network input of each class, channel by channel (normalised and resized as the CNN sees it).</summary>
-    public static Figure ClassMeans(string spectrogramPath)
+    public static Figure ClassMeans(Preset preset, StudyPaths paths)
     {
-        using var file = SpectrogramFile.Open(spectrogramPath);
+        using var images = SpectrogramStage.Open(preset, paths);
+        return ClassMeans(images);
+    }
+
+    /// <summary>The mean image of each class of <paramref name="images"/>, channel by channel.</summary>
+    public static Figure ClassMeans(ISpectrogramImages images)
+    {
         var figure = Figure.Grid(2, 3, "earthquake E", "earthquake N", "earthquake Z", "noise E", "noise N", "noise Z");
-        var plane = file.Height * file.Width;
+        var plane = images.Height * images.Width;
         foreach (var (label, row) in new[] { (1L, 1), (0L, 2) })
         {
-            var indices = Enumerable.Range(0, file.Count).Where(i => file.Labels[i] == label).ToArray();
+            var indices = Enumerable.Range(0, images.Labels.Count).Where(i => images.Labels[i] == label).ToArray();
             if (indices.Length == 0)
                 continue;
-            var mean = file.MeanImage(indices);
-            for (var c = 0; c < file.Channels; c++)
+            var mean = images.MeanImage(indices);
+            for (var c = 0; c < images.Channels; c++)
             {
                 var rows = Enumerable
-                    .Range(0, file.Height)
+                    .Range(0, images.Height)
                     .Select(y =>
                         Enumerable
-                            .Range(0, file.Width)
-                            .Select(x => (double)mean[c * plane + y * file.Width + x])
+                            .Range(0, images.Width)
+                            .Select(x => (double)mean[c * plane + y * images.Width + x])
                             .ToArray()
                     )
                     .ToArray();

@@ -10,7 +10,8 @@ public static class BaselineStage
     public static TrainOptions Options(Preset preset, StudyPaths paths) =>
         new()
         {
-            Data = paths.Spectrograms,
+            Data = SpectrogramStage.Images(preset, paths),
+            Spectrogram = preset.SpectrogramsOnTheFly ? SpectrogramStage.Settings(preset) : null,
             OutputDirectory = paths.Baseline,
             Hidden = preset.Hidden,
             Epochs = preset.Epochs,
@@ -29,9 +30,9 @@ public static class BaselineStage
     }
 
     /// <summary>Scores the baseline on the test split (threshold chosen on dev) and writes metrics.json beside it.</summary>
-    public static EvaluationReport Evaluate(StudyPaths paths)
+    public static EvaluationReport Evaluate(Preset preset, StudyPaths paths)
     {
-        var report = ModelEvaluation.Evaluate(paths.BaselineModel, paths.Spectrograms, "test");
+        var report = ModelEvaluation.Evaluate(paths.BaselineModel, SpectrogramStage.Images(preset, paths), "test");
         report.Write(paths.BaselineMetrics);
         return report;
     }

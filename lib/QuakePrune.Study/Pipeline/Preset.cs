@@ -23,6 +23,12 @@ public sealed record Preset
     public int PerClass { get; init; }
     public double MinSnrDb { get; init; } = double.NegativeInfinity;
     public ImageSize ImageSize { get; init; } = new(64, 64);
+
+    /// <summary>
+    /// Compute the spectrograms from the subset's waveforms while training, in loader threads, instead of writing them all to
+    /// spectrograms.h5 first (100,000 images of 224x224 are 30 GB): the images are the file's, bit for bit.
+    /// </summary>
+    public bool SpectrogramsOnTheFly { get; init; }
     public int Hidden { get; init; } = 512;
     public int Epochs { get; init; }
     public int BatchSize { get; init; } = 32;
@@ -180,6 +186,7 @@ public sealed record Preset
         SynthTraces = 0,
         PerClass = 50_000,
         ImageSize = new(224, 224),
+        SpectrogramsOnTheFly = true,
         Hidden = 512,
         Epochs = 30,
         BatchSize = 64,

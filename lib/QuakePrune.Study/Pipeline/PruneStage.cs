@@ -28,7 +28,7 @@ public static class PruneStage
     {
         using var loaded = Checkpoint.Load(paths.BaselineModel);
         loaded.Model.eval();
-        using var data = ImageDataSets.Open(paths.Spectrograms);
+        using var data = ImageDataSets.OpenFor(SpectrogramStage.Images(preset, paths), loaded.Info);
         var rows = Retraining.Sensitivity.Run(
             loaded.Model,
             data,

@@ -1,3 +1,4 @@
+using QuakePrune.Models;
 using QuakePrune.Pruning;
 using QuakePrune.Retraining;
 using QuakePrune.Training;
@@ -12,7 +13,7 @@ public static class RetrainStage
         new()
         {
             Model = paths.Pruned(variant),
-            Data = paths.Spectrograms,
+            Data = SpectrogramStage.Images(preset, paths),
             OutputDirectory = paths.Retrained(variant, preset, replicate),
             Epochs = preset.RetrainEpochs,
             LearningRate = preset.LearningRate * preset.RetrainRateFactor,
@@ -87,7 +88,10 @@ public static class RetrainStage
                 )
             );
         }
-        using var data = ImageDataSets.Open(paths.Spectrograms);
+        using var data = ImageDataSets.OpenFor(
+            SpectrogramStage.Images(preset, paths),
+            Checkpoint.ReadInfo(paths.BaselineModel)
+        );
         var report = VariantReport.Build(
             variants,
             data,

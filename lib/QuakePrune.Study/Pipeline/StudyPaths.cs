@@ -10,6 +10,9 @@ public sealed record StudyPaths(string Root)
     public string SyntheticPrefix => Path.Combine(Root, "data", "synthetic");
     public string Subset => Path.Combine(Root, "subset");
     public string Spectrograms => Path.Combine(Root, "spectrograms.h5");
+
+    /// <summary>Stage 02's record when the images are computed on the fly: their settings and counts, instead of the file.</summary>
+    public string SpectrogramSettings => Path.Combine(Root, "spectrograms.json");
     public string Baseline => Path.Combine(Root, "baseline");
     public string BaselineModel => Path.Combine(Baseline, "model.safetensors");
     public string BaselineMetrics => Path.Combine(Baseline, "metrics.json");
@@ -57,6 +60,7 @@ public sealed record StudyPaths(string Root)
         "data",
         "subset",
         "spectrograms.h5",
+        "spectrograms.json",
         "baseline",
         "pruned",
         "retrained",

@@ -7,7 +7,7 @@ namespace QuakePrune.Pipeline;
 public sealed record StudyStage(string Name, IReadOnlyList<string> Entries)
 {
     public static readonly StudyStage Subset = new("subset", ["data", "subset"]);
-    public static readonly StudyStage Spectrograms = new("spectrograms", ["spectrograms.h5"]);
+    public static readonly StudyStage Spectrograms = new("spectrograms", ["spectrograms.h5", "spectrograms.json"]);
     public static readonly StudyStage Baseline = new("baseline", ["baseline"]);
     public static readonly StudyStage Pruning = new("pruning", ["pruned", "sensitivity.csv"]);
     public static readonly StudyStage Retraining = new("retraining", ["retrained", "report.csv", "report.json"]);
@@ -67,7 +67,7 @@ public static class StudyPipeline
         {
             var images = SpectrogramStage.Run(preset, paths);
             log(
-                $"02 spectrograms: {images.Count} images of {string.Join("x", images.ImageShape)} -> {paths.Spectrograms}"
+                $"02 spectrograms: {images.Count} images of {string.Join("x", images.ImageShape)}{(images.OnTheFly ? ", computed on the fly," : "")} -> {images.OutputPath}"
             );
         }
         if (Runs(StudyStage.Baseline))
@@ -75,7 +75,7 @@ public static class StudyPipeline
             var baseline = BaselineStage.Train(preset, paths, e =>
                 log($"03 baseline epoch {e.Epoch}: train accuracy {e.TrainAccuracy:0.000}, dev F1 {e.DevF1:0.000}")
             );
-            var metrics = BaselineStage.Evaluate(paths);
+            var metrics = BaselineStage.Evaluate(preset, paths);
             log(
                 $"03 baseline: best epoch {baseline.BestEpoch}, test accuracy {metrics.AtChosenThreshold.Accuracy:0.0000} -> {paths.BaselineModel}"
             );

@@ -13,7 +13,10 @@ public sealed record RetrainOptions
     /// <summary>The checkpoint to start from: already pruned, or whole when <see cref="Ratio"/> is given.</summary>
     public required string Model { get; init; }
 
-    /// <summary>The spectrogram file (train, dev and, when present, test splits).</summary>
+    /// <summary>
+    /// The spectrogram file (train, dev and, when present, test splits), or a subset folder whose images are computed on the
+    /// fly with the spectrogram settings <see cref="Model"/> records.
+    /// </summary>
     public string? Data { get; init; }
 
     /// <summary>Where model.safetensors, history.csv and retrain.json go.</summary>

@@ -89,9 +89,9 @@ public static class Retrainer
     public static RetrainResult Retrain(RetrainOptions options)
     {
         if (string.IsNullOrEmpty(options.Data))
-            throw new ArgumentException("retrain: no data given (a spectrogram file)");
+            throw new ArgumentException("retrain: no data given (a spectrogram file or a subset folder)");
         options.Validate();
-        using var data = ImageDataSets.Open(options.Data);
+        using var data = ImageDataSets.OpenFor(options.Data, Checkpoint.ReadInfo(options.Model));
         return Retrain(options, data);
     }
 

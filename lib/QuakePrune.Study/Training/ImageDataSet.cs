@@ -35,17 +35,7 @@ public interface IImageDataSet : IImageBatches, IDisposable
 /// <summary>The order of an epoch: a Fisher-Yates shuffle from (seed, epoch), as the spectrogram loader shuffles.</summary>
 public static class EpochOrder
 {
-    public static int[] Shuffle(int[] rows, ulong seed, int epoch)
-    {
-        var order = (int[])rows.Clone();
-        var rng = new Rng(seed, (ulong)epoch);
-        for (var i = order.Length - 1; i > 0; i--)
-        {
-            var j = rng.Next(0, i + 1);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
-        return order;
-    }
+    public static int[] Shuffle(int[] rows, ulong seed, int epoch) => SpectrogramLoader.Shuffle(rows, seed, epoch);
 }
 
 /// <summary>A data set held in memory: images row-major (N x C x H x W) with their columns.</summary>

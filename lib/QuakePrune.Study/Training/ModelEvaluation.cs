@@ -6,10 +6,11 @@ namespace QuakePrune.Training;
 /// <summary>A checkpoint scored on a spectrogram file through the prepared inference path: `quakeprune evaluate` and the notebooks.</summary>
 public static class ModelEvaluation
 {
+    /// <summary>Scores a spectrogram file, or a subset folder computed on the fly with the model's spectrogram settings.</summary>
     public static EvaluationReport Evaluate(string modelPath, string dataPath, string split, int batchSize = 64)
     {
         using var loaded = Checkpoint.Load(modelPath);
-        using var data = ImageDataSets.Open(dataPath);
+        using var data = ImageDataSets.OpenFor(dataPath, loaded.Info);
         return Evaluate(loaded, data, split, Path.GetFileName(modelPath), batchSize);
     }
 

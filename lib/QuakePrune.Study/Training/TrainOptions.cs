@@ -1,3 +1,5 @@
+using QuakePrune.Spectrograms;
+
 namespace QuakePrune.Training;
 
 public enum OptimizerKind
@@ -36,8 +38,17 @@ public sealed record AugmentOptions
 /// <summary>Everything one classifier's training run needs; the defaults train the paper's baseline.</summary>
 public sealed record TrainOptions : TrainingRunOptions
 {
-    /// <summary>The spectrogram file (train and dev splits).</summary>
+    /// <summary>
+    /// The spectrogram file (train and dev splits), or a subset folder whose images <see cref="Spectrogram"/> computes on the
+    /// fly (<see cref="ImageDataSets.Open(string, SpectrogramSettings?, int)"/>).
+    /// </summary>
     public string? Data { get; init; }
+
+    /// <summary>The settings that compute a subset folder's images; with a spectrogram file, null or the file's own.</summary>
+    public SpectrogramSettings? Spectrogram { get; init; }
+
+    /// <summary>Threads that compute a subset folder's images ahead of training; 0: every core.</summary>
+    public int LoaderThreads { get; init; }
 
     /// <summary>Hidden head width of a fresh ResNet50 (0: a single Linear), when there is neither an init nor an architecture.</summary>
     public int Hidden { get; init; } = 512;
@@ -106,6 +117,8 @@ public sealed record TrainOptions : TrainingRunOptions
             throw new ArgumentException("train: give an initial checkpoint or an architecture, not both");
         if (Hidden < 0)
             throw new ArgumentException($"train: hidden width must not be negative, got {Hidden}");
+        if (LoaderThreads < 0)
+            throw new ArgumentException($"train: loader threads must not be negative, got {LoaderThreads}");
         Augment?.Validate();
     }
 }

@@ -40,12 +40,12 @@ public static class Trainer
     /// <summary>The files a run writes in its folder (and the only ones `train --overwrite` removes there).</summary>
     public static readonly IReadOnlyList<string> OutputFiles = [HistoryFileName, ModelFileName, StateFileName];
 
-    /// <summary>Trains on the spectrogram file named by <see cref="TrainOptions.Data"/>.</summary>
+    /// <summary>Trains on the spectrogram file or subset folder named by <see cref="TrainOptions.Data"/>.</summary>
     public static TrainResult Train(TrainOptions options)
     {
         if (string.IsNullOrEmpty(options.Data))
-            throw new ArgumentException("train: no data given (a spectrogram file)");
-        using var data = ImageDataSets.Open(options.Data);
+            throw new ArgumentException("train: no data given (a spectrogram file or a subset folder)");
+        using var data = ImageDataSets.Open(options.Data, options.Spectrogram, options.LoaderThreads);
         return Train(options, data);
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using QuakePrune.Models;
+using QuakePrune.Spectrograms;
 using QuakePrune.Torch;
 using QuakePrune.Training;
 
@@ -271,6 +272,108 @@ public sealed class TrainingVerbsTests : IDisposable
             );
         }
         Assert.Equal(["dev", "test", "train"], a.Skip(1).Select(l => l.Split(',')[3]).Distinct().Order());
+    }
+
+    [Fact]
+    public void Train_on_a_subset_folder_computes_its_spectrograms_on_the_fly_and_records_their_settings()
+    {
+        var (subset, spectrograms) = MakeData();
+        var run = File("on-the-fly");
+        var train = CliRunner.Run(
+            "train",
+            "--data",
+            subset,
+            "--out",
+            run,
+            "--init",
+            TinyCheckpoint(),
+            "--epochs",
+            "1",
+            "--batch",
+            "8",
+            "--threads",
+            "1",
+            "--loader-threads",
+            "2",
+            "--size",
+            "32x32",
+            "--nperseg",
+            "128",
+            "--noverlap",
+            "64",
+            "--dtype",
+            "float16"
+        );
+        Ok(train);
+        var model = Path.Combine(run, Trainer.ModelFileName);
+        var info = Checkpoint.ReadInfo(model);
+        Assert.Equal(
+            new SpectrogramSettings
+            {
+                Size = new ImageSize(32, 32),
+                Nperseg = 128,
+                Noverlap = 64,
+                DType = SpectrogramDType.Float16,
+            },
+            info.Spectrogram()
+        );
+        Assert.Equal(new ImageSize(32, 32), info.InputSize);
+        // Scoring on the folder computes the images with the settings the model records.
+        var evaluate = CliRunner.Run("evaluate", "--model", model, "--data", subset, "--threads", "1");
+        Ok(evaluate);
+        Assert.Contains("accuracy", evaluate.Out);
+        var retrain = CliRunner.Run(
+            "retrain",
+            "--model",
+            model,
+            "--ratio",
+            "0.5",
+            "--data",
+            subset,
+            "--out",
+            File("retrained"),
+            "--epochs",
+            "1",
+            "--batch",
+            "8",
+            "--threads",
+            "1"
+        );
+        Ok(retrain);
+        Assert.Equal(
+            info.Spectrogram(),
+            Checkpoint.ReadInfo(Path.Combine(File("retrained"), Trainer.ModelFileName)).Spectrogram()
+        );
+
+        var beside = CliRunner.Run(
+            "train",
+            "--data",
+            spectrograms,
+            "--out",
+            File("r"),
+            "--size",
+            "32x32",
+            "--dtype",
+            "float16"
+        );
+        Assert.Equal(1, beside.Code);
+        Assert.Contains(
+            $"train: --size, --dtype make a subset folder's images on the fly; the spectrogram file '{spectrograms}' holds images made already",
+            beside.Err
+        );
+        var picker = CliRunner.Run(
+            "train",
+            "--arch",
+            "eqt-lite",
+            "--data",
+            subset,
+            "--out",
+            File("p"),
+            "--size",
+            "32x32"
+        );
+        Assert.Equal(1, picker.Code);
+        Assert.Contains("train: --size apply to classifiers, not to the waveform picker eqt-lite", picker.Err);
     }
 
     [Fact]
