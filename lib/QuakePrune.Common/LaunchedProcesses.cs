@@ -1,10 +1,23 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
 namespace QuakePrune;
 
-/// <summary>What a launcher of ranks (`train --nproc`) needs of Linux beyond .NET: signals by number, and children that die with it.</summary>
+/// <summary>
+/// What a launcher of ranks (`train --nproc`) needs beyond .NET's Process: a free port for the rendezvous, signals by number,
+/// and children that die with it.
+/// </summary>
 public static partial class LaunchedProcesses
 {
+    /// <summary>A TCP port free now on the loopback, for a rendezvous store on this machine to take a moment later.</summary>
+    public static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     /// <summary>Sends <paramref name="signal"/> (2: SIGINT, 15: SIGTERM) to <paramref name="pid"/>; false when there is no such process.</summary>
     public static bool Signal(int pid, int signal) => kill(pid, signal) == 0;
 

@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using QuakePrune.Torch;
 using QuakePrune.Training;
 
@@ -77,7 +75,9 @@ public sealed class DataParallel
             throw new ArgumentException(
                 $"{verb}: --nproc/--rdzv start processes, but this one already is a rank of a run (WORLD_SIZE={world}); drop them"
             );
-        var (host, port) = endpoint is null ? ("127.0.0.1", FreePort()) : Endpoint(verb, endpoint);
+        var (host, port) = endpoint is null
+            ? ("127.0.0.1", LaunchedProcesses.FreeLoopbackPort())
+            : Endpoint(verb, endpoint);
 
         var args = ChildArguments(parse);
         if (parse.GetResult(threads) is null or { Implicit: true })
@@ -228,14 +228,6 @@ public sealed class DataParallel
         )
             return (text[..colon], port);
         throw new ArgumentException($"{verb}: --rdzv '{text}' is not HOST:PORT (a port in 1..65535)");
-    }
-
-    /// <summary>A port free now on the loopback; rank 0's store takes it a moment later.</summary>
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static Task Forward(StreamReader from, TextWriter to, string prefix) =>

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using QuakePrune.Torch;
 using QuakePrune.Training;
 
@@ -20,7 +18,7 @@ public sealed class DistributedTrainingTests : IDisposable
     [Fact]
     public void Two_processes_end_with_the_weights_of_one_process_trained_on_the_combined_batches()
     {
-        var port = FreePort();
+        var port = LaunchedProcesses.FreeLoopbackPort();
         var ranks = Enumerable
             .Range(0, 2)
             .Select(rank =>
@@ -117,7 +115,7 @@ public sealed class DistributedTrainingTests : IDisposable
     private static Process Worker(string output, Dictionary<string, string> environment)
     {
         var start = new ProcessStartInfo(
-            DotnetHost(),
+            CommandLineProcess.DotnetHost(),
             [typeof(DistributedWorker).Assembly.Location, "ddp-worker", output]
         )
         {
@@ -141,22 +139,5 @@ public sealed class DistributedTrainingTests : IDisposable
         }
         Assert.True(process.ExitCode == 0, $"worker exit {process.ExitCode}: {output.Result}{error.Result}");
         process.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static string DotnetHost()
-    {
-        var process = Environment.ProcessPath;
-        if (process is not null && Path.GetFileNameWithoutExtension(process) == "dotnet")
-            return process;
-        return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)
-            ? host
-            : "dotnet";
     }
 }
