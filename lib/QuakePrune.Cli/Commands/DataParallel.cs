@@ -155,6 +155,10 @@ public sealed class DataParallel
         return DistributedContext.FromEnvironment(device);
     }
 
+    /// <summary>Where a verb's closing line says its output went: rank 0 writes it, the other ranks only say so.</summary>
+    public static string Written(string path, DistributedContext? distributed) =>
+        distributed is { IsMain: false } ? $"{path} (written by rank 0)" : path;
+
     /// <summary>The device a rank trains on: its own GPU (LOCAL_RANK) when the run is on CUDA.</summary>
     public static Device DeviceOf(Device device, DistributedContext? distributed) =>
         distributed is not null && device.type == DeviceType.CUDA && device.index < 0

@@ -185,7 +185,9 @@ public static class RetrainCommand
                         )
                     );
                 Console.WriteLine(
-                    FormattableString.Invariant($"retrain: {result.Seconds:0.0} s -> {result.ModelPath}")
+                    FormattableString.Invariant(
+                        $"retrain: {result.Seconds:0.0} s -> {DataParallel.Written(result.ModelPath, distributed)}"
+                    )
                 );
                 return 0;
             })

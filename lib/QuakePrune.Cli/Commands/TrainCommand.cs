@@ -321,7 +321,7 @@ public static class TrainCommand
                     string.Create(
                         c,
                         $"train: {result.History.Count} epochs{(result.EarlyStopped ? " (early stop)" : "")} in {result.Seconds:F0} s; "
-                            + $"best dev F1 {result.BestDevF1:F4} at epoch {result.BestEpoch}, threshold {result.DecisionThreshold:0.####} -> {result.ModelPath}"
+                            + $"best dev F1 {result.BestDevF1:F4} at epoch {result.BestEpoch}, threshold {result.DecisionThreshold:0.####} -> {DataParallel.Written(result.ModelPath, distributed)}"
                     )
                 );
                 return 0;
@@ -457,7 +457,7 @@ public static class TrainCommand
             string.Create(
                 c,
                 $"train: {result.History.Count} epochs{(result.EarlyStopped ? " (early stop)" : "")} in {result.Seconds:F0} s; lowest dev loss {result.BestDevLoss:F4} "
-                    + $"at epoch {result.BestEpoch}; thresholds chosen on dev: detection {t?.Detection:0.##}, P {t?.P:0.##}, S {t?.S:0.##} -> {result.ModelPath}"
+                    + $"at epoch {result.BestEpoch}; thresholds chosen on dev: detection {t?.Detection:0.##}, P {t?.P:0.##}, S {t?.S:0.##} -> {DataParallel.Written(result.ModelPath, distributed)}"
             )
         );
         return 0;
