@@ -162,6 +162,36 @@ public sealed class DataParallelVerbTests : IDisposable
         Assert.Single(History.Read(Path.Combine(File("tuned"), "history.csv")));
     }
 
+    /// <summary>Each rank computes the spectrograms of its own shard from the subset's waveforms (issue 27, point 4).</summary>
+    [Fact]
+    public void A_classifier_trains_on_a_subset_folder_as_two_processes_each_computing_its_images()
+    {
+        var (_, model) = Inputs();
+        var (code, output, error) = ChildCli.Run(
+            300,
+            "train",
+            "--data",
+            File("subset"),
+            "--size",
+            "32x32",
+            "--init",
+            model,
+            "--out",
+            File("on-the-fly"),
+            "--epochs",
+            "1",
+            "--batch",
+            "8",
+            "--nproc",
+            "2"
+        );
+        Assert.True(code == 0, error + output);
+        Assert.Contains("[rank 1] train: 1 epochs", output);
+        Assert.Contains("(written by rank 0)", output);
+        var info = Checkpoint.ReadInfo(Path.Combine(File("on-the-fly"), "model.safetensors"));
+        Assert.Equal(new ImageSize(32, 32), info.Spectrogram()?.Size);
+    }
+
     [Fact]
     public void A_waveform_picker_trains_as_two_processes()
     {
