@@ -5,7 +5,7 @@ namespace QuakePrune;
 /// <summary>
 /// One of the project's programs run as a child process on this dotnet host: what the library uses where work must leave
 /// this process (libhdf5 on files it did not write: QuakePrune.Hdf5Reader; pickers trained side by side, each with its own
-/// random generator: QuakePrune.Cli).
+/// random generator: QuakePrune.PickerTrainer).
 /// </summary>
 public static class CommandLineProcess
 {

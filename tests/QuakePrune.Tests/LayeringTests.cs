@@ -107,28 +107,35 @@ public sealed class LayeringTests
     }
 
     /// <summary>
-    /// The program that runs libhdf5 on files a run did not write belongs to the Data layer: it references Data and
-    /// Common only, so reading a file never starts the command line. It is not referenced by any project (each finds
-    /// it in the build's artifacts layout), so its metadata is read from there.
+    /// The library's own programs stand on its layers, never on the command line: the reader that runs libhdf5 on files a
+    /// run did not write on the Data layer, the trainer of one picker (started to train pickers side by side) on the Study
+    /// layer. No project references them (each finds them in the build's artifacts layout), so their metadata is read from
+    /// there.
     /// </summary>
-    [Fact]
-    public void The_hdf5_reader_program_stands_on_the_data_layer_only()
+    [Theory]
+    [InlineData("QuakePrune.Hdf5Reader", Data, new[] { Common, Data })]
+    [InlineData("QuakePrune.PickerTrainer", Study, new[] { Common, Data, Core, Study, Torch })]
+    public void A_library_program_stands_on_its_layer_and_not_on_the_command_line(
+        string program,
+        string layer,
+        string[] allowed
+    )
     {
         var here = Path.GetDirectoryName(typeof(LayeringTests).Assembly.Location)!;
-        var program = Path.Combine(
+        var path = Path.Combine(
             Path.GetDirectoryName(Path.GetDirectoryName(here))!,
-            "QuakePrune.Hdf5Reader",
+            program,
             Path.GetFileName(here),
-            "QuakePrune.Hdf5Reader.dll"
+            program + ".dll"
         );
-        Assert.True(File.Exists(program), $"{program} is not built (build the solution)");
-        using var pe = new PEReader(File.OpenRead(program));
+        Assert.True(File.Exists(path), $"{path} is not built (build the solution)");
+        using var pe = new PEReader(File.OpenRead(path));
         var metadata = pe.GetMetadataReader();
         var ours = metadata
             .AssemblyReferences.Select(h => metadata.GetString(metadata.GetAssemblyReference(h).Name))
             .Where(name => name.StartsWith("QuakePrune", StringComparison.OrdinalIgnoreCase))
             .ToHashSet();
-        Assert.Contains(Data, ours);
-        Assert.Subset(new HashSet<string> { Common, Data }, ours);
+        Assert.Contains(layer, ours);
+        Assert.Subset(allowed.ToHashSet(), ours);
     }
 }

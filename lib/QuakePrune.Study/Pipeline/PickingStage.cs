@@ -183,7 +183,7 @@ public static class PickingStage
     /// Trains the pickers: from fresh weights, or (a pruned one) the trained EQTransformer pruned and retrained; an earlier run
     /// of each is replaced, so a rerun gives the same numbers. A pruned picker waits for EQTransformer when it is trained in the
     /// same call, and is pruned from it when it starts. With the preset's <see cref="Preset.PickingParallelRuns"/> above one,
-    /// they train side by side, each in its own `quakeprune train` process on one libtorch thread, the next ready picker
+    /// they train side by side, each in its own process (QuakePrune.PickerTrainer) on one libtorch thread, the next ready picker
     /// starting as soon as a core is free (so the pruned ones fill the time the smaller redesigns leave): a waveform training
     /// step gains little from a second thread, so two one-thread runs on two cores train more traces per second than one on
     /// both (README, EQTransformer's speed gives the figures), and
@@ -205,7 +205,12 @@ public static class PickingStage
                 .Select(picker =>
                 {
                     var options = Prepare(preset, paths, subset, picker);
-                    var result = WaveformTrainer.Train(options with { OnEpoch = e => log($"{picker}: {Describe(e)}") });
+                    var result = WaveformTrainer.Train(
+                        options with
+                        {
+                            OnEpoch = e => log($"{picker}: {PickerTrainingProcess.Describe(e)}"),
+                        }
+                    );
                     return new TrainedPicker(picker, result.History, result.Seconds);
                 })
                 .ToArray();
@@ -297,7 +302,10 @@ public static class PickingStage
         return options;
     }
 
-    /// <summary>`quakeprune train` with <paramref name="options"/>, on the preset's threads per run; its lines go to <paramref name="lines"/>.</summary>
+    /// <summary>
+    /// QuakePrune.PickerTrainer (<see cref="PickerTrainingProcess"/>) training <paramref name="options"/> on the preset's
+    /// threads per run; its lines go to <paramref name="lines"/>.
+    /// </summary>
     private static System.Diagnostics.Process StartChild(
         Picker picker,
         WaveformTrainOptions options,
@@ -305,46 +313,11 @@ public static class PickingStage
         System.Collections.Concurrent.BlockingCollection<string> lines
     )
     {
-        var c = CultureInfo.InvariantCulture;
-        List<string> arguments =
-        [
-            "train",
-            "--data",
-            options.Data,
-            "--out",
-            options.OutputDirectory,
-            "--epochs",
-            options.Epochs.ToString(c),
-            "--batch",
-            options.BatchSize.ToString(c),
-            "--lr",
-            options.LearningRate.ToString("R", c),
-            "--label-sigma",
-            options.Labels.PickSigma.ToString("R", c),
-            "--loss-weights",
-            options.LossWeights.ToString(),
-            "--patience",
-            options.Patience.ToString(c),
-            "--schedule",
-            options.Schedule.ToString().ToLowerInvariant(),
-            "--seed",
-            options.Seed.ToString(c),
-            "--threads",
-            preset.PickingThreadsPerRun.ToString(c),
-            "--device",
-            options.Device.ToString(),
-        ];
-        arguments.AddRange(options.Init is { } init ? ["--init", init] : ["--arch", picker.Architecture!]);
-        if (options.Augmentation is not null)
-            arguments.Add("--augment");
-        if (options.Schedule == WaveformSchedule.Cosine)
-            arguments.AddRange(["--warmup", options.WarmupEpochs.ToString("R", c)]);
-        if (options.Schedule == WaveformSchedule.Cosine && options.DecayEpochs is { } decay)
-            arguments.AddRange(["--decay", decay.ToString("R", c)]);
-        var start = CommandLineProcess.StartInfo("QuakePrune.Cli", arguments)
+        var request = WaveformTrainingRequest.Of(options with { Threads = preset.PickingThreadsPerRun });
+        var start = CommandLineProcess.StartInfo(PickerTrainingProcess.Program, [])
             ?? throw new InvalidOperationException(
-                "pickers train side by side through QuakePrune.Cli.dll, which is not built beside the QuakePrune assemblies "
-                    + "(build the solution with environment/setup.sh)"
+                $"pickers train side by side through {PickerTrainingProcess.Program}.dll, which is not built beside the "
+                    + "QuakePrune assemblies (build the solution with environment/setup.sh)"
             );
         var child = new System.Diagnostics.Process { StartInfo = start };
         void Forward(object _, System.Diagnostics.DataReceivedEventArgs e)
@@ -355,16 +328,12 @@ public static class PickingStage
         child.OutputDataReceived += Forward;
         child.ErrorDataReceived += Forward;
         child.Start();
+        child.StandardInput.Write(request.ToJson());
         child.StandardInput.Close();
         child.BeginOutputReadLine();
         child.BeginErrorReadLine();
         return child;
     }
-
-    private static string Describe(WaveformEpochRecord e) =>
-        FormattableString.Invariant(
-            $"epoch {e.Epoch}: train loss {e.TrainLoss:0.0000} | dev loss {e.DevLoss:0.0000}{(e.Best ? " (best)" : "")} | {e.TracesPerSecond:0.0} traces/s, {e.Seconds:0.0} s"
-        );
 
     public static string Model(StudyPaths paths, string picker) =>
         Path.Combine(paths.PickingRun(picker), Trainer.ModelFileName);
