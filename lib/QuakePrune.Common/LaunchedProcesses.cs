@@ -2,15 +2,21 @@ using System.Runtime.InteropServices;
 
 namespace QuakePrune;
 
-/// <summary>What a launcher of ranks (`train --nproc`) needs of Linux beyond .NET: signals by number, and children that die with it.</summary>
+/// <summary>
+/// What a launcher of ranks (`train --nproc`) needs of Linux beyond .NET: signals by number, and children that die with
+/// it.
+/// </summary>
 public static partial class LaunchedProcesses
 {
-    /// <summary>Sends <paramref name="signal"/> (2: SIGINT, 15: SIGTERM) to <paramref name="pid"/>; false when there is no such process.</summary>
+    /// <summary>
+    /// Sends <paramref name="signal"/> (2: SIGINT, 15: SIGTERM) to <paramref name="pid"/>; false when there is no such
+    /// process.
+    /// </summary>
     public static bool Signal(int pid, int signal) => kill(pid, signal) == 0;
 
     /// <summary>
-    /// Asks Linux to send this process SIGTERM when its parent dies (even by SIGKILL), then checks that the parent is still
-    /// <paramref name="parent"/> (it may have died before): false when it is not.
+    /// Asks Linux to send this process SIGTERM when its parent dies (even by SIGKILL), then checks that the parent is
+    /// still <paramref name="parent"/> (it may have died before): false when it is not.
     /// </summary>
     public static bool DieWithParent(int parent)
     {

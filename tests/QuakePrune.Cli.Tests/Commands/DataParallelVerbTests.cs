@@ -6,10 +6,10 @@ using QuakePrune.Training;
 namespace QuakePrune.Cli.Tests.Commands;
 
 /// <summary>
-/// Issue 27 from the command line: `train --nproc 2` (a classifier, a waveform picker) and `retrain --nproc 2` run two ranks
-/// that rank 0 writes for; a signal stops them at one step
-/// and keeps the finished epochs; the run resumes under another number of processes (its state is the run's, not a rank's);
-/// a failing rank fails the launch; launcher options are checked, each named.
+/// Issue 27 from the command line: `train --nproc 2` (a classifier, a waveform picker) and `retrain --nproc 2` run two
+/// ranks that rank 0 writes for; a signal stops them at one step and keeps the finished epochs; the run resumes under
+/// another number of processes (its state is the run's, not a rank's); a failing rank fails the launch; launcher
+/// options are checked, each named.
 /// </summary>
 public sealed class DataParallelVerbTests : IDisposable
 {
