@@ -21,7 +21,9 @@ public static partial class OptionBounds
             string.Create(CultureInfo.InvariantCulture, $"[{Min:G}, {Max:G}{(MaxExclusive ? ")" : "]")}");
     }
 
-    /// <summary>Option name (and optionally "verb option") to its range. Any numeric option not listed must be finite.</summary>
+    /// <summary>
+    /// Option name (and optionally "verb option") to its range. Any numeric option not listed must be finite.
+    /// </summary>
     public static readonly IReadOnlyDictionary<string, Range> Table = new Dictionary<string, Range>(
         StringComparer.Ordinal
     )
@@ -77,7 +79,9 @@ public static partial class OptionBounds
         ["--width"] = new(4, 4096),
     };
 
-    /// <summary>The messages for every numeric option of the chosen verb that lies outside its range; empty when all are fine.</summary>
+    /// <summary>
+    /// The messages for every numeric option of the chosen verb that lies outside its range; empty when all are fine.
+    /// </summary>
     public static List<string> Check(ParseResult parse)
     {
         var problems = new List<string>();
@@ -112,7 +116,9 @@ public static partial class OptionBounds
         return t == typeof(int) || t == typeof(long) || t == typeof(ulong) || t == typeof(double) || t == typeof(float);
     }
 
-    /// <summary>A parse error with the .NET type names it may carry ("System.Nullable`1[[System.Int32, ...]]") put in words.</summary>
+    /// <summary>
+    /// A parse error with the .NET type names it may carry ("System.Nullable`1[[System.Int32, ...]]") put in words.
+    /// </summary>
     public static string Friendly(string message) =>
         TypeName()
             .Replace(message, m => (m.Groups["type"].Value) switch

@@ -32,8 +32,8 @@ public static class QuakePruneCli
         };
 
     /// <summary>
-    /// Parses and runs a command line: parse errors and numeric options outside their bounds (<see cref="OptionBounds"/>)
-    /// are reported in words, one line each, before any verb starts.
+    /// Parses and runs a command line: parse errors and numeric options outside their bounds
+    /// (<see cref="OptionBounds"/>) are reported in words, one line each, before any verb starts.
     /// </summary>
     public static int Run(string[] args)
     {

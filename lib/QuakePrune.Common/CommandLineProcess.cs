@@ -3,9 +3,9 @@ using System.Diagnostics;
 namespace QuakePrune;
 
 /// <summary>
-/// One of the project's programs run as a child process on this dotnet host: what the library uses where work must leave
-/// this process (libhdf5 on files it did not write: QuakePrune.Hdf5Reader; pickers trained side by side, each with its own
-/// random generator: QuakePrune.PickerTrainer).
+/// One of the project's programs run as a child process on this dotnet host: what the library uses where work must
+/// leave this process (libhdf5 on files it did not write: QuakePrune.Hdf5Reader; pickers trained side by side, each
+/// with its own random generator: QuakePrune.PickerTrainer).
 /// </summary>
 public static class CommandLineProcess
 {
@@ -31,9 +31,9 @@ public static class CommandLineProcess
     }
 
     /// <summary>
-    /// The program's dll beside this assembly (QuakePrune.Common.dll, which every consumer copies into its output: the CLI's,
-    /// a test project's, QuakePrune.Notebooks' for the notebook kernel), or in the build's artifacts layout beside that
-    /// output (artifacts/bin/PROGRAM/CONFIG/, CONFIG being this output's own folder name).
+    /// The program's dll beside this assembly (QuakePrune.Common.dll, which every consumer copies into its output: the
+    /// CLI's, a test project's, QuakePrune.Notebooks' for the notebook kernel), or in the build's artifacts layout
+    /// beside that output (artifacts/bin/PROGRAM/CONFIG/, CONFIG being this output's own folder name).
     /// </summary>
     private static string? Assembly(string name)
     {
@@ -46,7 +46,9 @@ public static class CommandLineProcess
         return candidates.FirstOrDefault(File.Exists);
     }
 
-    /// <summary>The dotnet host running this process (or the SDK's, or `dotnet` on the PATH): children run on the same runtime.</summary>
+    /// <summary>
+    /// The dotnet host running this process (or the SDK's, or `dotnet` on the PATH): children run on the same runtime.
+    /// </summary>
     public static string DotnetHost()
     {
         var process = Environment.ProcessPath;

@@ -5,12 +5,14 @@ using System.Runtime.InteropServices;
 namespace QuakePrune;
 
 /// <summary>
-/// What a launcher of ranks (`train --nproc`) needs beyond .NET's Process: a free port for the rendezvous, signals by number,
-/// and children that die with it.
+/// What a launcher of ranks (`train --nproc`) needs beyond .NET's Process: a free port for the rendezvous, signals by
+/// number, and children that die with it.
 /// </summary>
 public static partial class LaunchedProcesses
 {
-    /// <summary>A TCP port free now on the loopback, for a rendezvous store on this machine to take a moment later.</summary>
+    /// <summary>
+    /// A TCP port free now on the loopback, for a rendezvous store on this machine to take a moment later.
+    /// </summary>
     public static int FreeLoopbackPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -18,12 +20,15 @@ public static partial class LaunchedProcesses
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>Sends <paramref name="signal"/> (2: SIGINT, 15: SIGTERM) to <paramref name="pid"/>; false when there is no such process.</summary>
+    /// <summary>
+    /// Sends <paramref name="signal"/> (2: SIGINT, 15: SIGTERM) to <paramref name="pid"/>; false when there is no such
+    /// process.
+    /// </summary>
     public static bool Signal(int pid, int signal) => kill(pid, signal) == 0;
 
     /// <summary>
-    /// Asks Linux to send this process SIGTERM when its parent dies (even by SIGKILL), then checks that the parent is still
-    /// <paramref name="parent"/> (it may have died before): false when it is not.
+    /// Asks Linux to send this process SIGTERM when its parent dies (even by SIGKILL), then checks that the parent is
+    /// still <paramref name="parent"/> (it may have died before): false when it is not.
     /// </summary>
     public static bool DieWithParent(int parent)
     {

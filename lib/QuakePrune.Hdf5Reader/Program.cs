@@ -1,8 +1,10 @@
 using QuakePrune.Hdf5;
 using QuakePrune.Stead;
 
-// `QuakePrune.Hdf5Reader serve FILE`: answers a SteadTraceReader's requests for FILE's traces on standard input and output.
-// `QuakePrune.Hdf5Reader check FILE`: walks every object of FILE with libhdf5 for Hdf5Guard; exit 0 when it did not crash.
+// `QuakePrune.Hdf5Reader serve FILE`: answers a SteadTraceReader's requests for FILE's traces on standard input
+// and output.
+// `QuakePrune.Hdf5Reader check FILE`: walks every object of FILE with libhdf5 for Hdf5Guard; exit 0 when it did
+// not crash.
 // Started by SeparateProcess only; a crash in libhdf5 ends this process and the caller names the damaged file.
 switch (args)
 {

@@ -13,7 +13,8 @@ namespace QuakePrune.Notebooks;
 /// <list type="bullet">
 /// <item>A <see cref="Figure"/>: Plotly's JSON (VS Code and JupyterLab draw it), HTML that draws it offline with the
 /// npm copy of plotly.js (sent once per notebook, with its first figure), and a line of text.</item>
-/// <item>A <see cref="Table"/> (<c>rows.ToTable()</c>) and a <see cref="DataFrame"/>: an HTML table and aligned text.</item>
+/// <item>A <see cref="Table"/> (<c>rows.ToTable()</c>) and a <see cref="DataFrame"/>: an HTML table and aligned
+/// text.</item>
 /// <item>A <see cref="Tensor"/>: shape, dtype and device, then the values or their range.</item>
 /// </list>
 /// </summary>
@@ -61,7 +62,9 @@ public static class NotebookFormatters
         Formatter.SetPreferredMimeTypesFor(typeof(Tensor), MimeTypes.Html, MimeTypes.PlainText);
     }
 
-    /// <summary>The figure's drawing HTML; the first one after <see cref="Register"/> brings plotly.js inline.</summary>
+    /// <summary>
+    /// The figure's drawing HTML; the first one after <see cref="Register"/> brings plotly.js inline.
+    /// </summary>
     static string FigureHtml(Figure figure)
     {
         var fragment = figure.ToHtmlFragment();

@@ -9,9 +9,9 @@ public static class TableExtensions
         TableFormatter.Format(rows, maxRows);
 
     /// <summary>
-    /// Rows as a table with headers for people, one column per pair, in order:
-    /// <c>rows.ToTable(("Variant", r =&gt; r.Variant), ("Latency, batch 1 (ms)", r =&gt; r.LatencyMs))</c>. The overload
-    /// without columns heads each column with a property's C# name (<c>LatencyMs</c>), which is for exploring, not for a report.
+    /// Rows as a table with headers for people, one column per pair, in order: <c>rows.ToTable(("Variant", r =&gt;
+    /// r.Variant), ("Latency, batch 1 (ms)", r =&gt; r.LatencyMs))</c>. The overload without columns heads each column
+    /// with a property's C# name (<c>LatencyMs</c>), which is for exploring, not for a report.
     /// </summary>
     public static Table ToTable<T>(
         this IEnumerable<T> rows,

@@ -31,8 +31,8 @@ public static partial class torch
 
     /// <summary>
     /// Native tensors handed out by the shim and not yet freed. A leak of tensors (a handle never disposed, or one the
-    /// shim made and lost) changes this count exactly, whatever glibc or libtorch's allocator keep; resident memory does
-    /// not tell a leak from an arena that grew.
+    /// shim made and lost) changes this count exactly, whatever glibc or libtorch's allocator keep; resident memory
+    /// does not tell a leak from an arena that grew.
     /// </summary>
     public static long live_tensors() => Native.qp_live_tensors();
 

@@ -12,8 +12,8 @@ public sealed class Store : IDisposable
     private Store(StoreHandle handle) => Handle = handle;
 
     /// <summary>
-    /// c10d's TCPStore: the master (<paramref name="isMaster"/>, rank 0 by convention) listens on host:port; every other rank
-    /// connects to it, retrying until the timeout.
+    /// c10d's TCPStore: the master (<paramref name="isMaster"/>, rank 0 by convention) listens on host:port; every
+    /// other rank connects to it, retrying until the timeout.
     /// </summary>
     public static Store Tcp(string host, int port, int worldSize, bool isMaster, TimeSpan timeout)
     {
@@ -48,9 +48,10 @@ public sealed class Store : IDisposable
 }
 
 /// <summary>
-/// A c10d process group (gloo on CPU tensors, NCCL on CUDA ones in a CUDA build): the collectives data-parallel training
-/// needs, each run to completion before it returns and in place on the caller's tensors. A peer that fails or leaves
-/// makes the collective throw a <see cref="TorchException"/> (at the latest after the group's timeout), never abort.
+/// A c10d process group (gloo on CPU tensors, NCCL on CUDA ones in a CUDA build): the collectives data-parallel
+/// training needs, each run to completion before it returns and in place on the caller's tensors. A peer that fails or
+/// leaves makes the collective throw a <see cref="TorchException"/> (at the latest after the group's timeout), never
+/// abort.
 /// </summary>
 public sealed class ProcessGroup : IDisposable
 {
@@ -68,8 +69,9 @@ public sealed class ProcessGroup : IDisposable
     public int Size { get; }
 
     /// <summary>
-    /// Gloo over <paramref name="store"/>: its device on <paramref name="interfaceName"/> when given (GLOO_SOCKET_IFNAME), else
-    /// on the address <paramref name="hostname"/> resolves to, else on the machine's default.
+    /// Gloo over <paramref name="store"/>: its device on <paramref name="interfaceName"/> when given
+    /// (GLOO_SOCKET_IFNAME), else on the address <paramref name="hostname"/> resolves to, else on the machine's
+    /// default.
     /// </summary>
     public static ProcessGroup Gloo(
         Store store,
@@ -95,7 +97,9 @@ public sealed class ProcessGroup : IDisposable
         return new ProcessGroup(new GroupHandle(pg), rank, size);
     }
 
-    /// <summary>NCCL over <paramref name="store"/>, for CUDA tensors; a CPU build of libtorch refuses it with a message.</summary>
+    /// <summary>
+    /// NCCL over <paramref name="store"/>, for CUDA tensors; a CPU build of libtorch refuses it with a message.
+    /// </summary>
     public static ProcessGroup Nccl(Store store, int rank, int size, TimeSpan timeout)
     {
         Check(rank, size);
@@ -114,7 +118,9 @@ public sealed class ProcessGroup : IDisposable
             )
         );
 
-    /// <summary>Copies rank <paramref name="root"/>'s <paramref name="tensor"/> into every other rank's, in place.</summary>
+    /// <summary>
+    /// Copies rank <paramref name="root"/>'s <paramref name="tensor"/> into every other rank's, in place.
+    /// </summary>
     public void Broadcast(Tensor tensor, int root = 0)
     {
         if (root < 0 || root >= Size)

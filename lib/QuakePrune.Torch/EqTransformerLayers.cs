@@ -3,11 +3,12 @@ using static QuakePrune.Torch.torch;
 namespace QuakePrune.Torch.Modules
 {
     /// <summary>
-    /// EQTransformer's additive self-attention over [N, C, T] (SeisBench's SeqSelfAttention, Keras' SeqSelfAttention): for times t, s
-    /// h = tanh(x_t Wt + x_s Wx + bh), e_ts = h Wa + ba, weights a_ts = exp(e_ts - max_s e_ts) / (sum_s exp(...) + eps), optionally only
-    /// over a local window of <see cref="attention_width"/> times around t, and output_t = sum_s a_ts x_s, back as [N, C, T].
-    /// Returns (output, weights [N, T, T]). Parameter names and shapes are SeisBench's (Wx, Wt [input, units], bh [units], Wa [units, 1],
-    /// ba [1]), so state dicts match; they start as SeisBench's do (U(-0.02, 0.02) weights, zero biases).
+    /// EQTransformer's additive self-attention over [N, C, T] (SeisBench's SeqSelfAttention, Keras' SeqSelfAttention):
+    /// for times t, s h = tanh(x_t Wt + x_s Wx + bh), e_ts = h Wa + ba, weights a_ts = exp(e_ts - max_s e_ts) / (sum_s
+    /// exp(...) + eps), optionally only over a local window of <see cref="attention_width"/> times around t, and
+    /// output_t = sum_s a_ts x_s, back as [N, C, T]. Returns (output, weights [N, T, T]). Parameter names and shapes
+    /// are SeisBench's (Wx, Wt [input, units], bh [units], Wa [units, 1], ba [1]), so state dicts match; they start as
+    /// SeisBench's do (U(-0.02, 0.02) weights, zero biases).
     /// </summary>
     public sealed class AdditiveSelfAttention : nn.Module<Tensor, (Tensor output, Tensor weights)>
     {
@@ -39,7 +40,10 @@ namespace QuakePrune.Torch.Modules
         public long input_size { get; }
         public long units { get; }
 
-        /// <summary>Null: every time attends to all times. Else time t attends to s in (t - width + width/2, t + width/2], as SeisBench.</summary>
+        /// <summary>
+        /// Null: every time attends to all times. Else time t attends to s in (t - width + width/2, t + width/2], as
+        /// SeisBench.
+        /// </summary>
         public long? attention_width { get; }
 
         public double eps { get; }
@@ -71,7 +75,10 @@ namespace QuakePrune.Torch.Modules
             return (output.MoveToOuterScope(), weights.MoveToOuterScope());
         }
 
-        /// <summary>[T, T] mask, true where time t (row) may not attend to time s (column): outside [s - width/2, s - width/2 + width).</summary>
+        /// <summary>
+        /// [T, T] mask, true where time t (row) may not attend to time s (column): outside [s - width/2, s - width/2 +
+        /// width).
+        /// </summary>
         private static Tensor OutsideWindow(long times, long width, Device device)
         {
             var mask = new bool[times * times];
@@ -86,9 +93,9 @@ namespace QuakePrune.Torch.Modules
     }
 
     /// <summary>
-    /// EQTransformer's layer normalisation over the channel axis of [N, C, T] (SeisBench's LayerNormalization): each time step's C values
-    /// are normalised to mean 0 and variance 1 (the biased variance, plus eps inside the square root), then scaled by gamma and shifted
-    /// by beta, both [C, 1] (SeisBench's names and shapes).
+    /// EQTransformer's layer normalisation over the channel axis of [N, C, T] (SeisBench's LayerNormalization): each
+    /// time step's C values are normalised to mean 0 and variance 1 (the biased variance, plus eps inside the square
+    /// root), then scaled by gamma and shifted by beta, both [C, 1] (SeisBench's names and shapes).
     /// </summary>
     public sealed class ChannelLayerNorm : nn.Module<Tensor, Tensor>
     {
@@ -126,8 +133,9 @@ namespace QuakePrune.Torch.Modules
     }
 
     /// <summary>
-    /// EQTransformer's feed-forward over [N, C, T] (SeisBench's FeedForward): at each time step, lin2(dropout(relu(lin1(x)))) with
-    /// lin1 [hidden, C] and lin2 [C, hidden], PyTorch's Linear initialisation; returns [N, C, T].
+    /// EQTransformer's feed-forward over [N, C, T] (SeisBench's FeedForward): at each time step,
+    /// lin2(dropout(relu(lin1(x)))) with lin1 [hidden, C] and lin2 [C, hidden], PyTorch's Linear initialisation;
+    /// returns [N, C, T].
     /// </summary>
     public sealed class PositionwiseFeedForward : nn.Module<Tensor, Tensor>
     {

@@ -70,7 +70,10 @@ public static partial class torch
                     )
                 );
 
-            /// <summary>Batch normalisation; in training the running statistics (when given) are updated in place with <paramref name="momentum"/>.</summary>
+            /// <summary>
+            /// Batch normalisation; in training the running statistics (when given) are updated in place with
+            /// <paramref name="momentum"/>.
+            /// </summary>
             public static Tensor batch_norm(
                 Tensor input,
                 Tensor? running_mean,
@@ -194,8 +197,9 @@ public static partial class torch
             }
 
             /// <summary>
-            /// Dropout of whole channels: each [L] row of an [N, C, L] input (or of an unbatched [C, L] one) is zeroed with probability p
-            /// in training, the rest scaled by 1/(1-p); the identity otherwise. Keras' SpatialDropout1D.
+            /// Dropout of whole channels: each [L] row of an [N, C, L] input (or of an unbatched [C, L] one) is zeroed
+            /// with probability p in training, the rest scaled by 1/(1-p); the identity otherwise. Keras'
+            /// SpatialDropout1D.
             /// </summary>
             public static Tensor dropout1d(Tensor input, double p = 0.5, bool training = true)
             {
@@ -214,8 +218,8 @@ public static partial class torch
             }
 
             /// <summary>
-            /// Dropout of whole channels of [N, C, H, W]; a 3-d input is read as [N, C, L], as PyTorch 1.13 does (so it equals
-            /// <see cref="dropout1d"/> there).
+            /// Dropout of whole channels of [N, C, H, W]; a 3-d input is read as [N, C, L], as PyTorch 1.13 does (so it
+            /// equals <see cref="dropout1d"/> there).
             /// </summary>
             public static Tensor dropout2d(Tensor input, double p = 0.5, bool training = true)
             {
@@ -235,9 +239,9 @@ public static partial class torch
             }
 
             /// <summary>
-            /// F.pad: <paramref name="pad"/> holds (before, after) pairs from the last dimension backwards, so [0, 1] adds one
-            /// element at the end of the last dimension (negative values crop). Modes: "constant" (with <paramref name="value"/>,
-            /// 0 when absent), "reflect", "replicate", "circular".
+            /// F.pad: <paramref name="pad"/> holds (before, after) pairs from the last dimension backwards, so [0, 1]
+            /// adds one element at the end of the last dimension (negative values crop). Modes: "constant" (with
+            /// <paramref name="value"/>, 0 when absent), "reflect", "replicate", "circular".
             /// </summary>
             public static Tensor pad(Tensor input, long[] pad, string mode = "constant", double? value = null)
             {
@@ -261,7 +265,10 @@ public static partial class torch
                 );
             }
 
-            /// <summary>Cross entropy of logits [N, C] against class indices [N] (int64), with optional class weights and label smoothing.</summary>
+            /// <summary>
+            /// Cross entropy of logits [N, C] against class indices [N] (int64), with optional class weights and label
+            /// smoothing.
+            /// </summary>
             public static Tensor cross_entropy(
                 Tensor input,
                 Tensor target,
@@ -290,8 +297,9 @@ public static partial class torch
             ) => new(Native.qp_nll_loss(input.Handle, target.Handle, Optional(weight), (long)reduction, ignore_index));
 
             /// <summary>
-            /// Binary cross-entropy of sigmoid(<paramref name="input"/>) against <paramref name="target"/>, computed from the
-            /// logits (log-sum-exp): finite, with the gradient sigmoid(x) - y, however far the sigmoid has saturated.
+            /// Binary cross-entropy of sigmoid(<paramref name="input"/>) against <paramref name="target"/>, computed
+            /// from the logits (log-sum-exp): finite, with the gradient sigmoid(x) - y, however far the sigmoid has
+            /// saturated.
             /// </summary>
             public static Tensor binary_cross_entropy_with_logits(
                 Tensor input,
@@ -307,8 +315,9 @@ public static partial class torch
             public static Tensor log_softmax(Tensor input, long dim) => input.log_softmax(dim);
 
             /// <summary>
-            /// Resizes [N, C, H, W] images to <paramref name="size"/>, or by <paramref name="scale_factor"/> (output floor(in * scale), the
-            /// scale passed on to the kernel as PyTorch does). Modes: "bilinear" (align_corners false unless given) and "nearest".
+            /// Resizes [N, C, H, W] images to <paramref name="size"/>, or by <paramref name="scale_factor"/> (output
+            /// floor(in * scale), the scale passed on to the kernel as PyTorch does). Modes: "bilinear" (align_corners
+            /// false unless given) and "nearest".
             /// </summary>
             public static Tensor interpolate(
                 Tensor input,
@@ -359,8 +368,9 @@ public static partial class torch
             }
 
             /// <summary>
-            /// Resizes [N, C, L] sequences to <paramref name="size"/> samples, or by <paramref name="scale_factor"/> (output floor(L * scale),
-            /// the scale passed on to the kernel as PyTorch does, which decides the source of each output sample). Mode "nearest".
+            /// Resizes [N, C, L] sequences to <paramref name="size"/> samples, or by <paramref name="scale_factor"/>
+            /// (output floor(L * scale), the scale passed on to the kernel as PyTorch does, which decides the source of
+            /// each output sample). Mode "nearest".
             /// </summary>
             public static Tensor interpolate(
                 Tensor input,
@@ -390,7 +400,9 @@ public static partial class torch
             }
         }
 
-        /// <summary>torch.nn.init: in-place initialisers (run without recording gradients), seeded by torch.manual_seed.</summary>
+        /// <summary>
+        /// torch.nn.init: in-place initialisers (run without recording gradients), seeded by torch.manual_seed.
+        /// </summary>
         public static class init
         {
             public static (long fan_in, long fan_out) calculate_fan_in_and_fan_out(Tensor tensor)
@@ -449,7 +461,9 @@ public static partial class torch
                 };
             }
 
-            /// <summary>He uniform: U(-b, b), b = gain * sqrt(3 / fan). PyTorch's layer default uses a = sqrt(5).</summary>
+            /// <summary>
+            /// He uniform: U(-b, b), b = gain * sqrt(3 / fan). PyTorch's layer default uses a = sqrt(5).
+            /// </summary>
             public static Tensor kaiming_uniform_(
                 Tensor tensor,
                 double a = 0,
@@ -461,7 +475,9 @@ public static partial class torch
                 return uniform_(tensor, -bound, bound);
             }
 
-            /// <summary>He normal: N(0, std), std = gain / sqrt(fan); ResNet uses mode "fan_out", nonlinearity "relu".</summary>
+            /// <summary>
+            /// He normal: N(0, std), std = gain / sqrt(fan); ResNet uses mode "fan_out", nonlinearity "relu".
+            /// </summary>
             public static Tensor kaiming_normal_(
                 Tensor tensor,
                 double a = 0,

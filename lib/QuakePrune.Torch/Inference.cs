@@ -64,7 +64,9 @@ public sealed partial class Tensor
     public bool is_contiguous(MemoryFormat memory_format) =>
         Native.qp_is_contiguous_format(Handle, (int)memory_format) != 0;
 
-    /// <summary>Whether this is an opaque oneDNN (mkldnn) tensor: a blocked layout only mkldnn ops and to_dense read.</summary>
+    /// <summary>
+    /// Whether this is an opaque oneDNN (mkldnn) tensor: a blocked layout only mkldnn ops and to_dense read.
+    /// </summary>
     public bool is_mkldnn => Native.qp_is_mkldnn(Handle) != 0;
 
     /// <summary>A copy in oneDNN's layout (CPU, float32).</summary>
@@ -97,7 +99,10 @@ public static partial class torch
             )
         );
 
-    /// <summary>oneDNN's convolution (torch.mkldnn_convolution); an mkldnn input gives an mkldnn output. Note padding comes before stride.</summary>
+    /// <summary>
+    /// oneDNN's convolution (torch.mkldnn_convolution); an mkldnn input gives an mkldnn output. Note padding comes
+    /// before stride.
+    /// </summary>
     public static Tensor mkldnn_convolution(
         Tensor input,
         Tensor weight,
@@ -125,7 +130,9 @@ public static partial class torch
         {
             public static bool is_available() => Native.qp_cudnn_is_available() != 0;
 
-            /// <summary>torch.backends.cudnn.benchmark = enabled: cuDNN times its algorithms per shape and keeps the fastest.</summary>
+            /// <summary>
+            /// torch.backends.cudnn.benchmark = enabled: cuDNN times its algorithms per shape and keeps the fastest.
+            /// </summary>
             public static void set_benchmark(bool enabled) => Native.qp_set_cudnn_benchmark(enabled ? 1 : 0);
         }
     }

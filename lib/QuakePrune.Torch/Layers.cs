@@ -4,8 +4,9 @@ using F = QuakePrune.Torch.torch.nn.functional;
 namespace QuakePrune.Torch.Modules
 {
     /// <summary>
-    /// A convolution's or linear layer's weight and optional bias, registered and initialised as PyTorch's reset_parameters
-    /// does for both: the weight Kaiming-uniform with a = sqrt(5), the bias uniform within 1/sqrt(fan_in) (0 when fan_in is 0).
+    /// A convolution's or linear layer's weight and optional bias, registered and initialised as PyTorch's
+    /// reset_parameters does for both: the weight Kaiming-uniform with a = sqrt(5), the bias uniform within
+    /// 1/sqrt(fan_in) (0 when fan_in is 0).
     /// </summary>
     internal static class DefaultInitialisation
     {
@@ -166,9 +167,10 @@ namespace QuakePrune.Torch.Modules
     }
 
     /// <summary>
-    /// Batch normalisation over the channel axis (dimension 1), PyTorch's _BatchNorm: weight/bias (affine), buffers running_mean,
-    /// running_var and num_batches_tracked (an int64 scalar, shape [], counted in training). momentum null means a cumulative
-    /// average, as in PyTorch. <see cref="BatchNorm1d"/> and <see cref="BatchNorm2d"/> differ only in the input ranks they accept.
+    /// Batch normalisation over the channel axis (dimension 1), PyTorch's _BatchNorm: weight/bias (affine), buffers
+    /// running_mean, running_var and num_batches_tracked (an int64 scalar, shape [], counted in training). momentum
+    /// null means a cumulative average, as in PyTorch. <see cref="BatchNorm1d"/> and <see cref="BatchNorm2d"/> differ
+    /// only in the input ranks they accept.
     /// </summary>
     public abstract class BatchNorm : nn.Module<Tensor, Tensor>
     {
@@ -205,7 +207,10 @@ namespace QuakePrune.Torch.Modules
         public long num_features { get; }
         public double eps { get; }
 
-        /// <summary>Settable, as PyTorch's attribute: BN recalibration sets null (a cumulative average) for a pass, then restores it.</summary>
+        /// <summary>
+        /// Settable, as PyTorch's attribute: BN recalibration sets null (a cumulative average) for a pass, then
+        /// restores it.
+        /// </summary>
         public double? momentum { get; set; }
         public bool affine { get; }
         public bool track_running_stats { get; }
@@ -215,7 +220,10 @@ namespace QuakePrune.Torch.Modules
         public Tensor? running_var => track_running_stats ? get_buffer("running_var") : null;
         public Tensor? num_batches_tracked => track_running_stats ? get_buffer("num_batches_tracked") : null;
 
-        /// <summary>As PyTorch's reset_running_stats: running_mean 0, running_var 1, num_batches_tracked 0, in place; nothing without running statistics.</summary>
+        /// <summary>
+        /// As PyTorch's reset_running_stats: running_mean 0, running_var 1, num_batches_tracked 0, in place; nothing
+        /// without running statistics.
+        /// </summary>
         public void reset_running_stats()
         {
             if (!track_running_stats)
@@ -351,7 +359,9 @@ namespace QuakePrune.Torch.Modules
         public override Tensor forward(Tensor input) => F.adaptive_avg_pool2d(input, output_size);
     }
 
-    /// <summary>Zeroes elements with probability p in training (scaling the rest by 1/(1-p)); the identity in eval.</summary>
+    /// <summary>
+    /// Zeroes elements with probability p in training (scaling the rest by 1/(1-p)); the identity in eval.
+    /// </summary>
     public sealed class Dropout(double p = 0.5) : nn.Module<Tensor, Tensor>
     {
         public double p { get; } =
@@ -362,7 +372,9 @@ namespace QuakePrune.Torch.Modules
         public override Tensor forward(Tensor input) => F.dropout(input, p, training);
     }
 
-    /// <summary>Zeroes whole channels of [N, C, L] (each sample's own) with probability p in training; the identity in eval.</summary>
+    /// <summary>
+    /// Zeroes whole channels of [N, C, L] (each sample's own) with probability p in training; the identity in eval.
+    /// </summary>
     public sealed class Dropout1d(double p = 0.5) : nn.Module<Tensor, Tensor>
     {
         public double p { get; } =
@@ -373,7 +385,9 @@ namespace QuakePrune.Torch.Modules
         public override Tensor forward(Tensor input) => F.dropout1d(input, p, training);
     }
 
-    /// <summary>Zeroes whole channels of [N, C, H, W] (or, as in PyTorch 1.13, of [N, C, L]) with probability p in training.</summary>
+    /// <summary>
+    /// Zeroes whole channels of [N, C, H, W] (or, as in PyTorch 1.13, of [N, C, L]) with probability p in training.
+    /// </summary>
     public sealed class Dropout2d(double p = 0.5) : nn.Module<Tensor, Tensor>
     {
         public double p { get; } =
@@ -385,8 +399,8 @@ namespace QuakePrune.Torch.Modules
     }
 
     /// <summary>
-    /// Nearest-neighbour resizing of [N, C, L] sequences (or [N, C, H, W] images, the same size or factor on both axes) to
-    /// <c>size</c> or by <c>scale_factor</c>; exactly one is given. Holds no state.
+    /// Nearest-neighbour resizing of [N, C, L] sequences (or [N, C, H, W] images, the same size or factor on both axes)
+    /// to <c>size</c> or by <c>scale_factor</c>; exactly one is given. Holds no state.
     /// </summary>
     public sealed class Upsample : nn.Module<Tensor, Tensor>
     {
@@ -429,7 +443,10 @@ namespace QuakePrune.Torch.Modules
         public override Tensor forward(Tensor input) => input.alias();
     }
 
-    /// <summary>Children applied in order, named "0", "1", ... (or by the names given). Intermediate results are disposed as it goes.</summary>
+    /// <summary>
+    /// Children applied in order, named "0", "1", ... (or by the names given). Intermediate results are disposed as it
+    /// goes.
+    /// </summary>
     public sealed class Sequential : nn.Module<Tensor, Tensor>
     {
         private readonly List<nn.Module<Tensor, Tensor>> layers = [];

@@ -4,7 +4,9 @@ public static partial class torch
 {
     public static partial class nn
     {
-        /// <summary>A trainable parameter: a detached copy-free alias of <paramref name="data"/> that requires grad.</summary>
+        /// <summary>
+        /// A trainable parameter: a detached copy-free alias of <paramref name="data"/> that requires grad.
+        /// </summary>
         public static Tensor Parameter(Tensor data, bool requires_grad = true) =>
             data.requires_grad_(requires_grad).DetachFromDisposeScope();
 
@@ -43,7 +45,9 @@ public static partial class torch
                     );
             }
 
-            /// <summary>Registers (or replaces) a parameter; it is set to require grad and leaves any dispose scope.</summary>
+            /// <summary>
+            /// Registers (or replaces) a parameter; it is set to require grad and leaves any dispose scope.
+            /// </summary>
             public Tensor register_parameter(string name, Tensor parameter)
             {
                 CheckName(name, "parameter");
@@ -52,7 +56,9 @@ public static partial class torch
                 return parameter;
             }
 
-            /// <summary>Registers (or replaces) a buffer: state saved in the state dict (unless not persistent) but not trained.</summary>
+            /// <summary>
+            /// Registers (or replaces) a buffer: state saved in the state dict (unless not persistent) but not trained.
+            /// </summary>
             public Tensor register_buffer(string name, Tensor buffer, bool persistent = true)
             {
                 CheckName(name, "buffer");
@@ -152,7 +158,10 @@ public static partial class torch
 
             public Module eval() => train(false);
 
-            /// <summary>Calls <paramref name="action"/> on every descendant, then on this module (as PyTorch's apply; for custom initialisation).</summary>
+            /// <summary>
+            /// Calls <paramref name="action"/> on every descendant, then on this module (as PyTorch's apply; for custom
+            /// initialisation).
+            /// </summary>
             public Module apply(Action<Module> action)
             {
                 foreach (var child in ownChildren.Values)
@@ -187,7 +196,10 @@ public static partial class torch
             /// <summary>Moves (or converts) every parameter and buffer, keeping names and requires_grad.</summary>
             public Module to(Device device) => Apply(t => t.to(device));
 
-            /// <summary>Converts floating-point parameters and buffers to <paramref name="dtype"/>; integral buffers keep theirs.</summary>
+            /// <summary>
+            /// Converts floating-point parameters and buffers to <paramref name="dtype"/>; integral buffers keep
+            /// theirs.
+            /// </summary>
             public Module to(ScalarType dtype) => Apply(t => is_floating_point(t.dtype) ? t.to(dtype) : t.alias());
 
             private Module Apply(Func<Tensor, Tensor> convert)
@@ -212,7 +224,10 @@ public static partial class torch
                 return this;
             }
 
-            /// <summary>Persistent parameters and buffers by dotted name, in registration order. The tensors are the module's own: do not dispose them.</summary>
+            /// <summary>
+            /// Persistent parameters and buffers by dotted name, in registration order. The tensors are the module's
+            /// own: do not dispose them.
+            /// </summary>
             public OrderedDictionary<string, Tensor> state_dict()
             {
                 var result = new OrderedDictionary<string, Tensor>();
@@ -229,8 +244,9 @@ public static partial class torch
             }
 
             /// <summary>
-            /// Copies tensors into the module's parameters and buffers (converting dtype and device). A mis-shaped tensor is always
-            /// an error; with <paramref name="strict"/>, so are missing and unexpected names. Nothing is copied when it throws.
+            /// Copies tensors into the module's parameters and buffers (converting dtype and device). A mis-shaped
+            /// tensor is always an error; with <paramref name="strict"/>, so are missing and unexpected names. Nothing
+            /// is copied when it throws.
             /// </summary>
             public LoadResult load_state_dict(IReadOnlyDictionary<string, Tensor> source, bool strict = true)
             {
@@ -268,11 +284,16 @@ public static partial class torch
                 return new LoadResult(missing, unexpected);
             }
 
-            /// <summary>Writes the state dict as safetensors (atomically), with string metadata (architecture, preprocessing...).</summary>
+            /// <summary>
+            /// Writes the state dict as safetensors (atomically), with string metadata (architecture,
+            /// preprocessing...).
+            /// </summary>
             public void save(string path, IReadOnlyDictionary<string, string>? metadata = null) =>
                 Safetensors.Save(path, state_dict(), metadata);
 
-            /// <summary>Loads a safetensors state dict written by <see cref="save"/> (or by Python); returns its metadata.</summary>
+            /// <summary>
+            /// Loads a safetensors state dict written by <see cref="save"/> (or by Python); returns its metadata.
+            /// </summary>
             public IReadOnlyDictionary<string, string> load(string path, bool strict = true)
             {
                 using var scope = NewDisposeScope();

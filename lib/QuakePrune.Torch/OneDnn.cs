@@ -40,7 +40,10 @@ public static partial class OneDnn
 
     private static string? version;
 
-    /// <summary>OpenMP's thread count for the next parallel region of this thread (oneDNN's primitives are created and run with it).</summary>
+    /// <summary>
+    /// OpenMP's thread count for the next parallel region of this thread (oneDNN's primitives are created and run with
+    /// it).
+    /// </summary>
     public static int Threads
     {
         get => omp_get_max_threads();
@@ -337,8 +340,8 @@ public sealed class DnnlMemoryDesc : IDisposable
     }
 
     /// <summary>
-    /// A window of <paramref name="parent"/> (its layout and buffer): <paramref name="dims"/> from <paramref name="offsets"/> on,
-    /// a crop that copies nothing; primitives read it through a reorder.
+    /// A window of <paramref name="parent"/> (its layout and buffer): <paramref name="dims"/> from
+    /// <paramref name="offsets"/> on, a crop that copies nothing; primitives read it through a reorder.
     /// </summary>
     public static DnnlMemoryDesc Submemory(DnnlMemoryDesc parent, ReadOnlySpan<long> dims, ReadOnlySpan<long> offsets)
     {
@@ -373,12 +376,17 @@ public sealed class DnnlMemoryDesc : IDisposable
     }
 }
 
-/// <summary>A memory object: a descriptor bound to a buffer (one oneDNN allocates and owns, or one the caller owns).</summary>
+/// <summary>
+/// A memory object: a descriptor bound to a buffer (one oneDNN allocates and owns, or one the caller owns).
+/// </summary>
 public sealed class DnnlMemory : IDisposable
 {
     internal IntPtr Handle { get; private set; }
 
-    /// <summary>Binds <paramref name="md"/> to <paramref name="buffer"/>; <see cref="IntPtr.Zero"/> leaves it unbound until <see cref="Bind"/>.</summary>
+    /// <summary>
+    /// Binds <paramref name="md"/> to <paramref name="buffer"/>; <see cref="IntPtr.Zero"/> leaves it unbound until
+    /// <see cref="Bind"/>.
+    /// </summary>
     public DnnlMemory(DnnlMemoryDesc md, IntPtr buffer)
     {
         OneDnn.Check(
@@ -414,7 +422,9 @@ public sealed class DnnlMemory : IDisposable
     }
 }
 
-/// <summary>What runs after a convolution inside it: nothing, ReLU, or the residual sum (dst += result) and then ReLU.</summary>
+/// <summary>
+/// What runs after a convolution inside it: nothing, ReLU, or the residual sum (dst += result) and then ReLU.
+/// </summary>
 public enum DnnlPostOps
 {
     None,
@@ -442,7 +452,9 @@ public sealed class DnnlPrimitive : IDisposable
     /// <summary>The weights' layout the primitive wants (convolutions only).</summary>
     public DnnlMemoryDesc? Weights { get; }
 
-    /// <summary>The scratchpad the primitive needs (user mode: the caller binds a buffer of that size); zero bytes when none.</summary>
+    /// <summary>
+    /// The scratchpad the primitive needs (user mode: the caller binds a buffer of that size); zero bytes when none.
+    /// </summary>
     public DnnlMemoryDesc Scratchpad { get; }
 
     private DnnlPrimitive(Func<IntPtr, IntPtr> describe, int threads, string what, bool hasWeights)
@@ -562,7 +574,8 @@ public sealed class DnnlPrimitive : IDisposable
 
     /// <summary>
     /// Forward-inference 2-D pooling: max (padding never wins) or average over the window's in-bounds elements.
-    /// <paramref name="paddingRight"/> (default: <paramref name="padding"/>) pads the bottom and right ends: a ceil-mode pooling's last, shorter window.
+    /// <paramref name="paddingRight"/> (default: <paramref name="padding"/>) pads the bottom and right ends: a
+    /// ceil-mode pooling's last, shorter window.
     /// </summary>
     public static DnnlPrimitive Pooling(
         DnnlMemoryDesc src,
@@ -596,8 +609,9 @@ public sealed class DnnlPrimitive : IDisposable
                 }), threads, what, hasWeights: false);
 
     /// <summary>
-    /// Forward-inference nearest-neighbour resampling from <paramref name="src"/>'s spatial size to <paramref name="dst"/>'s
-    /// (output index o reads input index round((o + 0.5) in / out - 0.5): an integer factor repeats each sample).
+    /// Forward-inference nearest-neighbour resampling from <paramref name="src"/>'s spatial size to
+    /// <paramref name="dst"/>'s (output index o reads input index round((o + 0.5) in / out - 0.5): an integer factor
+    /// repeats each sample).
     /// </summary>
     public static DnnlPrimitive Resampling(DnnlMemoryDesc src, DnnlMemoryDesc dst, int threads, string what) =>
         new(
@@ -621,7 +635,10 @@ public sealed class DnnlPrimitive : IDisposable
             hasWeights: false
         );
 
-    /// <summary>A primitive descriptor from an operation descriptor that <paramref name="describe"/> fills in a block of its own (freed after).</summary>
+    /// <summary>
+    /// A primitive descriptor from an operation descriptor that <paramref name="describe"/> fills in a block of its own
+    /// (freed after).
+    /// </summary>
     private static IntPtr Described(IntPtr attr, string what, Action<IntPtr> describe)
     {
         var desc = Marshal.AllocHGlobal(OneDnn.OpDescBytes);
@@ -666,8 +683,8 @@ public sealed class DnnlPrimitive : IDisposable
         );
 
     /// <summary>
-    /// Runs the primitive on the bound memories (and waits: the CPU stream is synchronous) with its thread count, leaving
-    /// the caller's count as it was (libtorch reads the same OpenMP setting).
+    /// Runs the primitive on the bound memories (and waits: the CPU stream is synchronous) with its thread count,
+    /// leaving the caller's count as it was (libtorch reads the same OpenMP setting).
     /// </summary>
     public unsafe void Execute(ReadOnlySpan<DnnlArg> args)
     {

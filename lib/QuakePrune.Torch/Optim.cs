@@ -2,13 +2,15 @@ namespace QuakePrune.Torch;
 
 public static partial class torch
 {
-    /// <summary>torch.optim: optimisers written over in-place libtorch ops, with PyTorch 1.13's exact update rules.</summary>
+    /// <summary>
+    /// torch.optim: optimisers written over in-place libtorch ops, with PyTorch 1.13's exact update rules.
+    /// </summary>
     public static partial class optim
     {
         /// <summary>
-        /// One parameter group. State (momentum buffers, Adam moments, step counts) is exported and imported as named tensors
-        /// "{parameter name}.{state}" - the parameter names are the model's dotted names when built from named_parameters(),
-        /// else "0", "1", ... - so a run can resume from a safetensors file.
+        /// One parameter group. State (momentum buffers, Adam moments, step counts) is exported and imported as named
+        /// tensors "{parameter name}.{state}" - the parameter names are the model's dotted names when built from
+        /// named_parameters(), else "0", "1", ... - so a run can resume from a safetensors file.
         /// </summary>
         public abstract class Optimizer
         {
@@ -86,7 +88,9 @@ public static partial class torch
                 return result;
             }
 
-            /// <summary>Restores state exported by <see cref="state_dict"/> (copies); unknown names or wrong shapes are errors.</summary>
+            /// <summary>
+            /// Restores state exported by <see cref="state_dict"/> (copies); unknown names or wrong shapes are errors.
+            /// </summary>
             public void load_state_dict(IReadOnlyDictionary<string, Tensor> state)
             {
                 var index = names.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => p.i);
@@ -142,7 +146,9 @@ public static partial class torch
             }
         }
 
-        /// <summary>Stochastic gradient descent with momentum, dampening, Nesterov and (L2) weight decay, as torch.optim.SGD.</summary>
+        /// <summary>
+        /// Stochastic gradient descent with momentum, dampening, Nesterov and (L2) weight decay, as torch.optim.SGD.
+        /// </summary>
         public sealed class SGD : Optimizer
         {
             private readonly Tensor?[] momentumBuffers;
@@ -223,7 +229,9 @@ public static partial class torch
             }
         }
 
-        /// <summary>Adam with decoupled weight decay, as torch.optim.AdamW (1.13, single-tensor path), optionally AMSGrad.</summary>
+        /// <summary>
+        /// Adam with decoupled weight decay, as torch.optim.AdamW (1.13, single-tensor path), optionally AMSGrad.
+        /// </summary>
         public sealed class AdamW : Optimizer
         {
             private readonly Tensor?[] steps;
@@ -335,10 +343,14 @@ public static partial class torch
             }
         }
 
-        /// <summary>torch.optim.lr_scheduler: closed-form schedules over the optimiser's initial learning rate.</summary>
+        /// <summary>
+        /// torch.optim.lr_scheduler: closed-form schedules over the optimiser's initial learning rate.
+        /// </summary>
         public static class lr_scheduler
         {
-            /// <summary>Sets the optimiser's lr for epoch 0 at construction and for the next epoch on each <see cref="step"/>.</summary>
+            /// <summary>
+            /// Sets the optimiser's lr for epoch 0 at construction and for the next epoch on each <see cref="step"/>.
+            /// </summary>
             public abstract class LRScheduler
             {
                 protected LRScheduler(Optimizer optimizer)
@@ -361,7 +373,9 @@ public static partial class torch
 
                 public double get_last_lr() => lr_at(last_epoch);
 
-                /// <summary>Resumes at <paramref name="epoch"/> (a saved last_epoch) and sets the optimiser's lr accordingly.</summary>
+                /// <summary>
+                /// Resumes at <paramref name="epoch"/> (a saved last_epoch) and sets the optimiser's lr accordingly.
+                /// </summary>
                 public void load_state(int epoch)
                 {
                     if (epoch < 0)
@@ -385,7 +399,9 @@ public static partial class torch
                     eta_min + (optimizer.initial_lr - eta_min) * (1 + Math.Cos(Math.PI * epoch / T_max)) / 2;
             }
 
-            /// <summary>Linear warm-up: the factor goes from start_factor to end_factor over total_iters epochs, then stays.</summary>
+            /// <summary>
+            /// Linear warm-up: the factor goes from start_factor to end_factor over total_iters epochs, then stays.
+            /// </summary>
             public sealed class LinearLR(
                 Optimizer optimizer,
                 double start_factor = 1.0 / 3,
@@ -398,7 +414,10 @@ public static partial class torch
                     * (start_factor + (end_factor - start_factor) * Math.Min(epoch, total_iters) / total_iters);
             }
 
-            /// <summary>Runs schedulers one after another, switching at the milestones; each restarts at its own epoch 0 (warm-up then cosine).</summary>
+            /// <summary>
+            /// Runs schedulers one after another, switching at the milestones; each restarts at its own epoch 0
+            /// (warm-up then cosine).
+            /// </summary>
             public sealed class SequentialLR : LRScheduler
             {
                 private readonly IReadOnlyList<LRScheduler> schedulers;

@@ -3,11 +3,12 @@ using static QuakePrune.Torch.torch;
 namespace QuakePrune.Torch.Modules
 {
     /// <summary>
-    /// What LSTM and GRU share, as PyTorch's RNNBase: the parameters per layer and direction, named and shaped as PyTorch names them
-    /// (weight_ih_l{k}[_reverse] [gates * hidden, input], weight_hh_l{k}[_reverse] [gates * hidden, hidden], bias_ih_l{k}[_reverse] and
-    /// bias_hh_l{k}[_reverse] [gates * hidden]), registered in PyTorch's order and initialised as PyTorch does: every parameter
-    /// U(-1/sqrt(hidden), 1/sqrt(hidden)). Layers after the first read hidden * directions features.
-    /// The whole sequence runs in one libtorch call (at::lstm, at::gru) that receives the parameters as PyTorch's flat weight list.
+    /// What LSTM and GRU share, as PyTorch's RNNBase: the parameters per layer and direction, named and shaped as
+    /// PyTorch names them (weight_ih_l{k}[_reverse] [gates * hidden, input], weight_hh_l{k}[_reverse] [gates * hidden,
+    /// hidden], bias_ih_l{k}[_reverse] and bias_hh_l{k}[_reverse] [gates * hidden]), registered in PyTorch's order and
+    /// initialised as PyTorch does: every parameter U(-1/sqrt(hidden), 1/sqrt(hidden)). Layers after the first read
+    /// hidden * directions features. The whole sequence runs in one libtorch call (at::lstm, at::gru) that receives the
+    /// parameters as PyTorch's flat weight list.
     /// </summary>
     public abstract class RecurrentBase : nn.Module
     {
@@ -84,7 +85,10 @@ namespace QuakePrune.Torch.Modules
         /// <summary>The parameters in libtorch's order (the module's own tensors: do not dispose them).</summary>
         public IReadOnlyList<Tensor> flat_weights => flatWeightNames.Select(get_parameter).ToList();
 
-        /// <summary>Checks the input ([L, N, input] or [N, L, input] when batch_first; [L, input] unbatched); true when unbatched.</summary>
+        /// <summary>
+        /// Checks the input ([L, N, input] or [N, L, input] when batch_first; [L, input] unbatched); true when
+        /// unbatched.
+        /// </summary>
         protected bool CheckInput(Tensor input, string mode)
         {
             var shape = input.shape;
@@ -101,7 +105,10 @@ namespace QuakePrune.Torch.Modules
             return shape.Length == 2;
         }
 
-        /// <summary>Checks a given initial state against [layers * directions, N, hidden] ([layers * directions, hidden] unbatched).</summary>
+        /// <summary>
+        /// Checks a given initial state against [layers * directions, N, hidden] ([layers * directions, hidden]
+        /// unbatched).
+        /// </summary>
         protected void CheckState(Tensor state, string name, long batch, bool unbatched, string mode)
         {
             long[] expected = unbatched
@@ -118,9 +125,10 @@ namespace QuakePrune.Torch.Modules
     }
 
     /// <summary>
-    /// Long short-term memory over a sequence, as torch.nn.LSTM (no projections): input [L, N, input] ([N, L, input] when batch_first;
-    /// [L, input] unbatched), returns the output [L, N, directions * hidden] and the final states h_n, c_n [layers * directions, N, hidden].
-    /// Initial states default to zeros. In training, <see cref="RecurrentBase.dropout"/> applies between layers.
+    /// Long short-term memory over a sequence, as torch.nn.LSTM (no projections): input [L, N, input] ([N, L, input]
+    /// when batch_first; [L, input] unbatched), returns the output [L, N, directions * hidden] and the final states
+    /// h_n, c_n [layers * directions, N, hidden]. Initial states default to zeros. In training,
+    /// <see cref="RecurrentBase.dropout"/> applies between layers.
     /// </summary>
     public sealed class LSTM(
         long input_size,
@@ -188,8 +196,8 @@ namespace QuakePrune.Torch.Modules
     }
 
     /// <summary>
-    /// Gated recurrent unit over a sequence, as torch.nn.GRU: the same shapes as <see cref="LSTM"/>, with three gates (reset, update,
-    /// new) and one state, returning the output and h_n.
+    /// Gated recurrent unit over a sequence, as torch.nn.GRU: the same shapes as <see cref="LSTM"/>, with three gates
+    /// (reset, update, new) and one state, returning the output and h_n.
     /// </summary>
     public sealed class GRU(
         long input_size,
@@ -258,7 +266,8 @@ namespace QuakePrune.Torch
     {
         /// <summary>
         /// at::lstm: a whole (stacked, optionally bidirectional) LSTM in one call. <paramref name="hx"/> is (h0, c0);
-        /// <paramref name="params"/> is PyTorch's flat weight list (per layer, per direction: weight_ih, weight_hh[, bias_ih, bias_hh]).
+        /// <paramref name="params"/> is PyTorch's flat weight list (per layer, per direction: weight_ih, weight_hh[,
+        /// bias_ih, bias_hh]).
         /// </summary>
         public static (Tensor output, Tensor h_n, Tensor c_n) lstm(
             Tensor input,
@@ -298,7 +307,10 @@ namespace QuakePrune.Torch
             return (new Tensor(output), new Tensor(hN), new Tensor(cN));
         }
 
-        /// <summary>at::gru: a whole (stacked, optionally bidirectional) GRU in one call; <paramref name="params"/> as for <see cref="lstm"/>.</summary>
+        /// <summary>
+        /// at::gru: a whole (stacked, optionally bidirectional) GRU in one call; <paramref name="params"/> as for
+        /// <see cref="lstm"/>.
+        /// </summary>
         public static (Tensor output, Tensor h_n) gru(
             Tensor input,
             Tensor hx,

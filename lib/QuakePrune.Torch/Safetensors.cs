@@ -4,7 +4,9 @@ using System.Text.Json;
 
 namespace QuakePrune.Torch;
 
-/// <summary>One tensor as safetensors stores it: dtype name ("F32", "I64"...), shape, raw little-endian row-major bytes.</summary>
+/// <summary>
+/// One tensor as safetensors stores it: dtype name ("F32", "I64"...), shape, raw little-endian row-major bytes.
+/// </summary>
 public sealed record SafetensorsEntry(string Dtype, long[] Shape, byte[] Data);
 
 /// <summary>A loaded state dict: tensors in file order, and the <c>__metadata__</c> string map.</summary>
@@ -50,9 +52,9 @@ public static class Safetensors
     // ---- raw level
 
     /// <summary>
-    /// Writes raw entries and metadata to <paramref name="path"/>, as torch.save writes: straight to the path, flushed to disk.
-    /// A caller that must never leave half a file writes a partial name and renames it (QuakePrune's AtomicFile does, under
-    /// the one partial-name scheme that every run recognises and reclaims).
+    /// Writes raw entries and metadata to <paramref name="path"/>, as torch.save writes: straight to the path, flushed
+    /// to disk. A caller that must never leave half a file writes a partial name and renames it (QuakePrune's
+    /// AtomicFile does, under the one partial-name scheme that every run recognises and reclaims).
     /// </summary>
     public static void Write(
         string path,
@@ -302,14 +304,18 @@ public static class Safetensors
     public static SafetensorsEntry ToEntry(Tensor tensor) =>
         new(DtypeName(tensor.dtype), tensor.shape, tensor.ToBytes());
 
-    /// <summary>Writes tensors (any device; copied to the CPU) and metadata to <paramref name="path"/> (<see cref="Write"/>).</summary>
+    /// <summary>
+    /// Writes tensors (any device; copied to the CPU) and metadata to <paramref name="path"/> (<see cref="Write"/>).
+    /// </summary>
     public static void Save(
         string path,
         IEnumerable<KeyValuePair<string, Tensor>> tensors,
         IReadOnlyDictionary<string, string>? metadata = null
     ) => Write(path, tensors.Select(t => KeyValuePair.Create(t.Key, ToEntry(t.Value))), metadata);
 
-    /// <summary>Loads every tensor (CPU) in file order, with the metadata. The tensors join the current dispose scope, if any.</summary>
+    /// <summary>
+    /// Loads every tensor (CPU) in file order, with the metadata. The tensors join the current dispose scope, if any.
+    /// </summary>
     public static SafetensorsFile LoadTensors(string path)
     {
         var (entries, metadata) = Read(path);

@@ -93,7 +93,9 @@ public sealed partial class Tensor : IDisposable
         return this;
     }
 
-    /// <summary>The accumulated gradient (a new handle on it), or null before any backward pass; set null to clear.</summary>
+    /// <summary>
+    /// The accumulated gradient (a new handle on it), or null before any backward pass; set null to clear.
+    /// </summary>
     public Tensor? grad
     {
         get
@@ -123,7 +125,9 @@ public sealed partial class Tensor : IDisposable
 
     // ---- copies out
 
-    /// <summary>The elements in row-major order; T must match the dtype (float for Float32, long for Int64...).</summary>
+    /// <summary>
+    /// The elements in row-major order; T must match the dtype (float for Float32, long for Int64...).
+    /// </summary>
     public unsafe T[] ToArray<T>()
         where T : unmanaged
     {
@@ -541,7 +545,9 @@ public sealed partial class Tensor : IDisposable
 
     public Tensor log_softmax(long dim) => new(Native.qp_log_softmax(Handle, dim));
 
-    /// <summary>Native handles of a tensor list for one call; AddRef'd so a concurrent dispose cannot free them mid-call.</summary>
+    /// <summary>
+    /// Native handles of a tensor list for one call; AddRef'd so a concurrent dispose cannot free them mid-call.
+    /// </summary>
     internal static T CallWithHandles<T>(IReadOnlyList<Tensor> tensors, Func<IntPtr[], T> call)
     {
         var handles = new IntPtr[tensors.Count];

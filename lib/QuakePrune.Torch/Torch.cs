@@ -87,7 +87,9 @@ public static partial class torch
 
     public static IDisposable set_grad_enabled(bool enabled) => new GradModeScope(enabled);
 
-    /// <summary>libtorch's InferenceMode on this thread until disposed; dispose on the same thread, innermost first.</summary>
+    /// <summary>
+    /// libtorch's InferenceMode on this thread until disposed; dispose on the same thread, innermost first.
+    /// </summary>
     public static IDisposable inference_mode(bool enabled = true) => new InferenceModeScope(enabled);
 
     private sealed class GradModeScope : IDisposable
@@ -157,7 +159,10 @@ public static partial class torch
 
     // ---- creation
 
-    /// <summary>A tensor holding a copy of <paramref name="data"/> (row-major) with the given shape, on <paramref name="device"/>.</summary>
+    /// <summary>
+    /// A tensor holding a copy of <paramref name="data"/> (row-major) with the given shape, on
+    /// <paramref name="device"/>.
+    /// </summary>
     public static unsafe Tensor tensor<T>(
         ReadOnlySpan<T> data,
         ReadOnlySpan<long> shape,
@@ -342,7 +347,9 @@ public static partial class torch
 
     public static Tensor full_like(Tensor other, Scalar value) => full(other.shape, value, other.dtype, other.device);
 
-    /// <summary>[start, end) in steps; the dtype follows PyTorch (Int64 for integral arguments, else Float32) unless given.</summary>
+    /// <summary>
+    /// [start, end) in steps; the dtype follows PyTorch (Int64 for integral arguments, else Float32) unless given.
+    /// </summary>
     public static Tensor arange(
         Scalar start,
         Scalar end,

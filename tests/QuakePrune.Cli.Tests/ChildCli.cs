@@ -3,8 +3,8 @@ using System.Diagnostics;
 namespace QuakePrune.Cli.Tests;
 
 /// <summary>
-/// Runs `quakeprune` as a separate process, for what an in-process run cannot show: a signal, a crash of native code, two
-/// runs at once.
+/// Runs `quakeprune` as a separate process, for what an in-process run cannot show: a signal, a crash of native code,
+/// two runs at once.
 /// </summary>
 public static class ChildCli
 {
@@ -13,7 +13,8 @@ public static class ChildCli
     /// <summary>Starts it in <paramref name="workingDirectory"/> (null: this process's).</summary>
     public static Process StartIn(string? workingDirectory, params string[] args)
     {
-        // env resets the signals a test sends: under nohup (or a CI runner) SIGHUP arrives ignored, and .NET keeps it so.
+        // env resets the signals a test sends: under nohup (or a CI runner) SIGHUP arrives ignored, and .NET keeps it
+        // so.
         var start = new ProcessStartInfo(
             "env",
             [
@@ -32,7 +33,9 @@ public static class ChildCli
         return Process.Start(start) ?? throw new InvalidOperationException("cannot start quakeprune");
     }
 
-    /// <summary>Runs to the end (at most <paramref name="seconds"/>), returning the exit code and both streams.</summary>
+    /// <summary>
+    /// Runs to the end (at most <paramref name="seconds"/>), returning the exit code and both streams.
+    /// </summary>
     public static (int Code, string Out, string Err) Run(int seconds, params string[] args)
     {
         using var child = Start(args);

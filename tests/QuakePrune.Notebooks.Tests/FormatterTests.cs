@@ -23,7 +23,10 @@ public class FormatterTests
 
     record Timing(string Variant, double? LatencyMs);
 
-    /// <summary>Columns given by header and value: those headers, in order (encoded in HTML); a missing value shows as in property columns.</summary>
+    /// <summary>
+    /// Columns given by header and value: those headers, in order (encoded in HTML); a missing value shows as in
+    /// property columns.
+    /// </summary>
     [Fact]
     public void Columns_given_by_header_show_those_headers_in_html_and_text()
     {

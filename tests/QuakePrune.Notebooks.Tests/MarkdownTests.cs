@@ -6,7 +6,9 @@ namespace QuakePrune.Notebooks.Tests;
 
 public class MarkdownTests
 {
-    /// <summary>The rendering without the line breaks next to tags: what is asserted is the markup, not its layout.</summary>
+    /// <summary>
+    /// The rendering without the line breaks next to tags: what is asserted is the markup, not its layout.
+    /// </summary>
     static string Html(string markdown) => Regex.Replace(Markdown.ToHtml(markdown), @"(?<=>)\n|\n(?=<)", "").Trim();
 
     [Theory]
@@ -65,7 +67,9 @@ public class MarkdownTests
             Html("~~gone~~, x^2^, H~2~O, about ~0.5 s to ~2 s")
         );
 
-    /// <summary>Headings carry the ids GitHub gives them, so a link to a section works in the report as it does there.</summary>
+    /// <summary>
+    /// Headings carry the ids GitHub gives them, so a link to a section works in the report as it does there.
+    /// </summary>
     [Theory]
     [InlineData("## Results", "<h2 id=\"results\">Results</h2>")]
     [InlineData(

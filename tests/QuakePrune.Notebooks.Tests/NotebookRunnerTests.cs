@@ -10,7 +10,10 @@ public class NotebookRunnerTests
 
     static string Data(JsonObject output, string mime) => output["data"]![mime]!.GetValue<string>();
 
-    /// <summary>What a value shows as text: its text/plain, or the text .NET Interactive puts in its HTML's &lt;pre&gt; (numbers get only HTML).</summary>
+    /// <summary>
+    /// What a value shows as text: its text/plain, or the text .NET Interactive puts in its HTML's &lt;pre&gt; (numbers
+    /// get only HTML).
+    /// </summary>
     static string Shown(JsonObject output) =>
         output["data"]!["text/plain"] is { } plain
             ? plain.GetValue<string>()
@@ -76,7 +79,8 @@ public class NotebookRunnerTests
         Assert.Equal(4, cells[5].ExecutionCount);
 
         // A figure via .Display(), then HTML(...) as the result. The notebook's first figure brings plotly.js with it.
-        // Some machines add the compiler's warning that HTML's ASP.NET type was built against an older version between them.
+        // Some machines add the compiler's warning that HTML's ASP.NET type was built against an older version between
+        // them.
         var figureOutputs = cells[6]
             .Outputs.Cast<JsonObject>()
             .Where(o => !TestSupport.IsCompilerWarnings(o))
@@ -242,8 +246,9 @@ public class NotebookRunnerTests
     }
 
     /// <summary>
-    /// On the page a parameter reads once, at the value the run used: papermill's two cells both show, labelled, and each
-    /// default the injected cell overrode is struck through (the statement, or the one variable of several it declares).
+    /// On the page a parameter reads once, at the value the run used: papermill's two cells both show, labelled, and
+    /// each default the injected cell overrode is struck through (the statement, or the one variable of several it
+    /// declares).
     /// </summary>
     [Fact]
     public void The_page_strikes_through_the_defaults_the_injected_cell_overrode()
@@ -316,7 +321,8 @@ public class NotebookRunnerTests
 
     /// <summary>
     /// `#r "nuget: ..."` restores and references a package as in the editor. System.CommandLine is one the CLI uses, so
-    /// set-up has it in the NuGet cache (no download), and one these tests do not reference, so it comes from the directive.
+    /// set-up has it in the NuGet cache (no download), and one these tests do not reference, so it comes from the
+    /// directive.
     /// </summary>
     [Fact]
     public async Task Nuget_references_work_as_in_the_editor()
@@ -347,7 +353,9 @@ public class NotebookRunnerTests
         Assert.Contains("cell 2, line 2, column 9: error CS0103", result.Failure.Error.Message);
     }
 
-    /// <summary>The compiler's warnings show, as in the stock kernel, as a stderr stream before the cell's result.</summary>
+    /// <summary>
+    /// The compiler's warnings show, as in the stock kernel, as a stderr stream before the cell's result.
+    /// </summary>
     [Fact]
     public async Task Compiler_warnings_show_as_a_stderr_stream_before_the_result()
     {

@@ -122,13 +122,16 @@ public class StudyNotebooksTests(StudyRuns runs) : IClassFixture<StudyRuns>
     static string Html(JsonObject output) =>
         output["data"]?["text/html"] is { } html ? NotebookJson.JoinLines(html, "text/html") : "";
 
-    /// <summary>The stock kernel's own first output: the Jupyter front end's script that finds the kernel's HTTP API.</summary>
+    /// <summary>
+    /// The stock kernel's own first output: the Jupyter front end's script that finds the kernel's HTTP API.
+    /// </summary>
     static bool IsKernelConnectionScript(JsonObject output) =>
         Html(output).Contains("dotnet-interactive-this-cell", StringComparison.Ordinal);
 
     /// <summary>
-    /// A cell's outputs as kinds: stream name, or output type with its mime types; consecutive streams of one name as one;
-    /// compiler warnings left out (which come depends on the machine: <see cref="TestSupport.IsCompilerWarnings"/>).
+    /// A cell's outputs as kinds: stream name, or output type with its mime types; consecutive streams of one name as
+    /// one; compiler warnings left out (which come depends on the machine:
+    /// <see cref="TestSupport.IsCompilerWarnings"/>).
     /// </summary>
     static List<string> Kinds(JsonObject cell)
     {
@@ -240,8 +243,9 @@ public class StudyNotebooksTests(StudyRuns runs) : IClassFixture<StudyRuns>
     }
 
     /// <summary>
-    /// The same cell gives the same outputs on both engines: per cell, the same kinds in the same order (stream, display
-    /// or result, with the same mime types), and figures with the same description. Values that time things differ.
+    /// The same cell gives the same outputs on both engines: per cell, the same kinds in the same order (stream,
+    /// display or result, with the same mime types), and figures with the same description. Values that time things
+    /// differ.
     /// </summary>
     [Fact]
     public void Each_cell_gives_the_same_kinds_of_output_on_both_engines()
@@ -275,9 +279,9 @@ public class StudyNotebooksTests(StudyRuns runs) : IClassFixture<StudyRuns>
     }
 
     /// <summary>
-    /// A notebook the stock kernel executed, exported by nbconvert to HTML and opened offline in headless Chromium (host
-    /// names unresolvable): its figures draw, from the plotly.js the first figure carries. Counted by the pixels of the
-    /// figures' first trace colour (#1f77b4): a few on the page without plotly.js, thousands with.
+    /// A notebook the stock kernel executed, exported by nbconvert to HTML and opened offline in headless Chromium
+    /// (host names unresolvable): its figures draw, from the plotly.js the first figure carries. Counted by the pixels
+    /// of the figures' first trace colour (#1f77b4): a few on the page without plotly.js, thousands with.
     /// </summary>
     [Fact]
     public void An_executed_notebook_exported_to_html_draws_its_figures_offline()
@@ -300,7 +304,10 @@ public class StudyNotebooksTests(StudyRuns runs) : IClassFixture<StudyRuns>
     }
 }
 
-/// <summary>The study's notebooks as committed: valid nbformat in .NET Interactive's form, without outputs, each starting the same way.</summary>
+/// <summary>
+/// The study's notebooks as committed: valid nbformat in .NET Interactive's form, without outputs, each starting the
+/// same way.
+/// </summary>
 public class StudyNotebookFilesTests
 {
     [Fact]

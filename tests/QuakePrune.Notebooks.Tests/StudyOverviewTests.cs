@@ -135,7 +135,8 @@ public class StudyOverviewTests
         Assert.Contains("paper Prune90, GTX 1050", html);
         Assert.Contains("paper baseline, GTX 1050 (22.45 ms)", html);
         Assert.Contains("Latency here (ms, batch 1, 224x224, 2 threads)", html);
-        // Names on hover and in a legend grouped by criterion and scope, not as text over the points; intervals as error bars.
+        // Names on hover and in a legend grouped by criterion and scope, not as text over the points; intervals as
+        // error bars.
         Assert.DoesNotContain("markers+text", html);
         foreach (
             var entry in new[]

@@ -4,7 +4,9 @@ using QuakePrune.Pipeline;
 
 namespace QuakePrune.Notebooks.Tests;
 
-/// <summary>The study notebooks' tables head their columns for a reader (words and units), not with C# property names.</summary>
+/// <summary>
+/// The study notebooks' tables head their columns for a reader (words and units), not with C# property names.
+/// </summary>
 public class StudyTablesTests
 {
     [Fact]

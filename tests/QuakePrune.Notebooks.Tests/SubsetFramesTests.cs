@@ -6,8 +6,8 @@ namespace QuakePrune.Notebooks.Tests;
 public class SubsetFramesTests
 {
     /// <summary>
-    /// Real STEAD rows: source_id is a number in the first 23 rows and text after (LoadCsv's ten-row guess would call it a
-    /// number and fail), and STEAD writes None for missing values.
+    /// Real STEAD rows: source_id is a number in the first 23 rows and text after (LoadCsv's ten-row guess would call
+    /// it a number and fail), and STEAD writes None for missing values.
     /// </summary>
     [Fact]
     public void Real_stead_rows_become_typed_columns_with_none_as_null()

@@ -21,8 +21,8 @@ static class TestSupport
     public static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
 
     /// <summary>
-    /// Copies the fixture notebook into a scratch folder, its <c>#r "QuakePrune.Notebooks.dll"</c> pointed at the library
-    /// beside the tests (a study notebook's points at artifacts/ relative to its folder instead).
+    /// Copies the fixture notebook into a scratch folder, its <c>#r "QuakePrune.Notebooks.dll"</c> pointed at the
+    /// library beside the tests (a study notebook's points at artifacts/ relative to its folder instead).
     /// </summary>
     public static string CopyFixture(TempDirectory temp, string name = "fixture.ipynb")
     {
@@ -37,7 +37,9 @@ static class TestSupport
         return target;
     }
 
-    /// <summary>The text inside an HTML output's first &lt;pre&gt;, decoded (how .NET Interactive shows numbers).</summary>
+    /// <summary>
+    /// The text inside an HTML output's first &lt;pre&gt;, decoded (how .NET Interactive shows numbers).
+    /// </summary>
     public static string PreText(string html)
     {
         var match = System.Text.RegularExpressions.Regex.Match(
@@ -50,11 +52,11 @@ static class TestSupport
     }
 
     /// <summary>
-    /// Whether an output is only C# compiler warnings, which the kernel shows as a stderr stream ("(1,10): warning CS1030:
-    /// ..."). Which warnings come depends on the machine, not on the cell: on some machines the kernel warns that
-    /// Microsoft.AspNetCore.Html.Abstractions was built against an older version, on others not (issue 28). Tests that
-    /// compare a cell's outputs look past them here, and only here; CompilerWarningsShowAsAStderrStreamBeforeTheResult
-    /// checks that they are shown.
+    /// Whether an output is only C# compiler warnings, which the kernel shows as a stderr stream ("(1,10): warning
+    /// CS1030: ..."). Which warnings come depends on the machine, not on the cell: on some machines the kernel warns
+    /// that Microsoft.AspNetCore.Html.Abstractions was built against an older version, on others not (issue 28). Tests
+    /// that compare a cell's outputs look past them here, and only here;
+    /// CompilerWarningsShowAsAStderrStreamBeforeTheResult checks that they are shown.
     /// </summary>
     public static bool IsCompilerWarnings(JsonObject output)
     {
@@ -70,7 +72,10 @@ static class TestSupport
 
     static readonly System.Text.RegularExpressions.Regex CompilerWarning = new(@"^\s*\(\d+,\d+\): warning [A-Z]+\d+: ");
 
-    /// <summary>Runs a program, failing the test (with its output's tail and <paramref name="hint"/>) on a non-zero exit or a time-out.</summary>
+    /// <summary>
+    /// Runs a program, failing the test (with its output's tail and <paramref name="hint"/>) on a non-zero exit or a
+    /// time-out.
+    /// </summary>
     public static void Run(string program, IEnumerable<string> arguments, TimeSpan timeout, string hint)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -91,7 +96,9 @@ static class TestSupport
         );
     }
 
-    /// <summary>Runs Debian's python3 (which has python3-nbformat) and returns its stdout; fails the test on a non-zero exit.</summary>
+    /// <summary>
+    /// Runs Debian's python3 (which has python3-nbformat) and returns its stdout; fails the test on a non-zero exit.
+    /// </summary>
     public static string Python(string script, params string[] arguments)
     {
         var start = new ProcessStartInfo("/usr/bin/python3")

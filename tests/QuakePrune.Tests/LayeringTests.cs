@@ -5,10 +5,10 @@ using System.Reflection.PortableExecutable;
 namespace QuakePrune.Tests;
 
 /// <summary>
-/// The library's layers (lib/README.md): Common at the bottom; Data over it; Core over it and libtorch (QuakePrune.Torch),
-/// never over Data; Study over both. The compiler refuses a reference a project does not declare; this reads what each built
-/// assembly references and fails on any arrow the picture lacks, so a project reference added upward cannot go unnoticed.
-/// No Torch is loaded: only assembly metadata is read.
+/// The library's layers (lib/README.md): Common at the bottom; Data over it; Core over it and libtorch
+/// (QuakePrune.Torch), never over Data; Study over both. The compiler refuses a reference a project does not declare;
+/// this reads what each built assembly references and fails on any arrow the picture lacks, so a project reference
+/// added upward cannot go unnoticed. No Torch is loaded: only assembly metadata is read.
 /// </summary>
 public sealed class LayeringTests
 {
@@ -69,7 +69,8 @@ public sealed class LayeringTests
     [Fact]
     public void Each_namespace_lives_in_one_layer()
     {
-        // Namespaces stayed as they were when the one assembly was split: a folder is a namespace, and a namespace one layer.
+        // Namespaces stayed as they were when the one assembly was split: a folder is a namespace, and a namespace one
+        // layer.
         var expected = new Dictionary<string, string>
         {
             ["QuakePrune.Outputs"] = Common,
@@ -107,10 +108,10 @@ public sealed class LayeringTests
     }
 
     /// <summary>
-    /// The library's own programs stand on its layers, never on the command line: the reader that runs libhdf5 on files a
-    /// run did not write on the Data layer, the trainer of one picker (started to train pickers side by side) on the Study
-    /// layer. No project references them (each finds them in the build's artifacts layout), so their metadata is read from
-    /// there.
+    /// The library's own programs stand on its layers, never on the command line: the reader that runs libhdf5 on files
+    /// a run did not write on the Data layer, the trainer of one picker (started to train pickers side by side) on the
+    /// Study layer. No project references them (each finds them in the build's artifacts layout), so their metadata is
+    /// read from there.
     /// </summary>
     [Theory]
     [InlineData("QuakePrune.Hdf5Reader", Data, new[] { Common, Data })]

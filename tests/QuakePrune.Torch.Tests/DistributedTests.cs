@@ -19,7 +19,9 @@ public class DistributedTests
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>Runs <paramref name="body"/> as ranks 0 and 1 of a gloo group on localhost, each on its own thread.</summary>
+    /// <summary>
+    /// Runs <paramref name="body"/> as ranks 0 and 1 of a gloo group on localhost, each on its own thread.
+    /// </summary>
     private static T[] TwoRanks<T>(Func<ProcessGroup, T> body)
     {
         var port = FreePort();

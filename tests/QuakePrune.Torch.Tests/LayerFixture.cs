@@ -5,9 +5,9 @@ using static QuakePrune.Torch.torch;
 namespace QuakePrune.Torch.Tests;
 
 /// <summary>
-/// One file written by Fixtures/make_layer_fixtures.py (PyTorch 1.13): per case C, the metadata entry C (the layer's arguments as
-/// JSON) and tensors C.state.*, C.input, C.h0..., C.output..., C.grad_output.*, C.grad.*. Tensors are loaded outside any dispose scope
-/// and freed with the fixture.
+/// One file written by Fixtures/make_layer_fixtures.py (PyTorch 1.13): per case C, the metadata entry C (the layer's
+/// arguments as JSON) and tensors C.state.*, C.input, C.h0..., C.output..., C.grad_output.*, C.grad.*. Tensors are
+/// loaded outside any dispose scope and freed with the fixture.
 /// </summary>
 internal sealed class LayerFixture : IDisposable
 {
@@ -57,7 +57,8 @@ internal sealed class LayerFixture : IDisposable
     }
 
     /// <summary>
-    /// Asserts equal shapes and |actual - expected| &lt;= atol + rtol * |expected| everywhere (in float64), naming the worst element.
+    /// Asserts equal shapes and |actual - expected| &lt;= atol + rtol * |expected| everywhere (in float64), naming the
+    /// worst element.
     /// </summary>
     public static void AssertClose(Tensor expected, Tensor actual, string what, double atol = 1e-5, double rtol = 1e-5)
     {

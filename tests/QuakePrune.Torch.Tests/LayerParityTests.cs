@@ -7,10 +7,11 @@ using F = QuakePrune.Torch.torch.nn.functional;
 namespace QuakePrune.Torch.Tests;
 
 /// <summary>
-/// The 1-d, recurrent and EQTransformer layers against PyTorch 1.13's values, stored once by Fixtures/make_layer_fixtures.py:
-/// outputs, and the gradients of sum(output * g) for fixed random g with respect to the inputs and every parameter, within
-/// 1e-5 absolute plus 1e-5 relative (float32); then the outputs again under inference_mode. Where PyTorch's own initialisation
-/// was stored (conv1d, LSTM, GRU, the feed-forward's Linear layers), the same seed must give the same parameters.
+/// The 1-d, recurrent and EQTransformer layers against PyTorch 1.13's values, stored once by
+/// Fixtures/make_layer_fixtures.py: outputs, and the gradients of sum(output * g) for fixed random g with respect to
+/// the inputs and every parameter, within 1e-5 absolute plus 1e-5 relative (float32); then the outputs again under
+/// inference_mode. Where PyTorch's own initialisation was stored (conv1d, LSTM, GRU, the feed-forward's Linear layers),
+/// the same seed must give the same parameters.
 /// </summary>
 public class LayerParityTests
 {
@@ -27,7 +28,9 @@ public class LayerParityTests
     private static double? Double(JsonElement config, string name) =>
         config.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v.GetDouble() : null;
 
-    /// <summary>The state right after construction under the case's seed equals PyTorch's (same names, same values).</summary>
+    /// <summary>
+    /// The state right after construction under the case's seed equals PyTorch's (same names, same values).
+    /// </summary>
     private static void AssertInitialisedAsPyTorch(LayerFixture fixture, string @case, nn.Module module)
     {
         var expected = fixture.Group(@case, "state");
@@ -38,8 +41,9 @@ public class LayerParityTests
     }
 
     /// <summary>
-    /// Forward with gradients recorded: every output PyTorch stored, then after backward every gradient it stored (inputs and
-    /// parameters); then the forward again under inference_mode, whose outputs must match and not require grad.
+    /// Forward with gradients recorded: every output PyTorch stored, then after backward every gradient it stored
+    /// (inputs and parameters); then the forward again under inference_mode, whose outputs must match and not require
+    /// grad.
     /// </summary>
     private static void CheckAgainstPyTorch(
         LayerFixture fixture,
@@ -184,7 +188,9 @@ public class LayerParityTests
 
     public static TheoryData<string> BatchNorm1dCases => LayerFixture.Cases("batch_norm1d");
 
-    /// <summary>Two training steps (outputs, gradients of the first, running statistics after both), then eval.</summary>
+    /// <summary>
+    /// Two training steps (outputs, gradients of the first, running statistics after both), then eval.
+    /// </summary>
     [Theory]
     [MemberData(nameof(BatchNorm1dCases))]
     public void Batch_norm1d_matches_PyTorch_in_training_and_eval(string @case)

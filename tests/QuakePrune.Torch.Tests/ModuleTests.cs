@@ -122,8 +122,8 @@ public class ModuleTests
     [Fact]
     public void Default_initialisation_matches_PyTorch()
     {
-        // Printed by PyTorch 1.13: torch.manual_seed(0); c = nn.Conv2d(3, 4, 3); l = nn.Linear(5, 3); c.weight.flatten()[:6], c.bias,
-        // l.weight.flatten()[:4], l.bias.
+        // Printed by PyTorch 1.13: torch.manual_seed(0); c = nn.Conv2d(3, 4, 3); l = nn.Linear(5, 3);
+        // c.weight.flatten()[:6], c.bias, l.weight.flatten()[:4], l.bias.
         manual_seed(0);
         using var conv = nn.Conv2d(3, 4, 3);
         using var linear = nn.Linear(5, 3);

@@ -53,13 +53,13 @@ public partial class NativeSafetyTests
     /// <summary>
     /// A leak is a tensor never freed. Two measures that a leak changes and an allocator does not: the shim's count of
     /// live tensors (exact), and the bytes glibc has handed out and not had back (mallinfo2, over every arena, whatever
-    /// the arenas keep for reuse). Leaking the smallest tensor of a cycle, a 0-d sum, adds 10,000 to the count and
-    /// 4.4 MB to the heap in each block of 10,000 cycles (measured). With nothing leaked the heap still grows once in a
+    /// the arenas keep for reuse). Leaking the smallest tensor of a cycle, a 0-d sum, adds 10,000 to the count and 4.4
+    /// MB to the heap in each block of 10,000 cycles (measured). With nothing leaked the heap still grows once in a
     /// while (libtorch's first use: 45 MB; the JIT's later tiers: 1.4 MB in the second block), then by 3 to 140 kB a
     /// block; so the least growth of three blocks after a warm-up is what is bounded: a leak grows every block, a
-    /// one-off cannot hit all three. Resident memory is no measure: arenas grow with fragmentation and other tests change
-    /// the allocator's settings (keep_freed_cpu_memory); it grew by 66 MB over 10,000 cycles on a machine where nothing
-    /// leaked (issue 28).
+    /// one-off cannot hit all three. Resident memory is no measure: arenas grow with fragmentation and other tests
+    /// change the allocator's settings (keep_freed_cpu_memory); it grew by 66 MB over 10,000 cycles on a machine where
+    /// nothing leaked (issue 28).
     /// </summary>
     [Fact]
     public void Create_use_dispose_cycles_leak_no_tensor()

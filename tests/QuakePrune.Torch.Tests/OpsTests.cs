@@ -237,7 +237,8 @@ public class OpsTests
             12
         );
         Assert.Equal([2L], F.cross_entropy(logits, target, reduction: nn.Reduction.None).shape);
-        // Printed by PyTorch 1.13: F.interpolate(arange(12).reshape(1, 1, 3, 4), size=(5, 6), mode="bilinear", align_corners=False).
+        // Printed by PyTorch 1.13: F.interpolate(arange(12).reshape(1, 1, 3, 4), size=(5, 6), mode="bilinear",
+        // align_corners=False).
         var image = arange(12.0).to(ScalarType.Float64).reshape(1, 1, 3, 4);
         Near(
             [

@@ -5,9 +5,9 @@ namespace QuakePrune.Torch.Tests;
 
 /// <summary>
 /// Optimiser steps against PyTorch 1.13 on a fixed problem: w [2, 2], b [2] (float64), loss = sum((x w^T + b - y)^2)
-/// with x = [[1, 2], [-1, 0.5], [0.3, -0.7]], y = [[0, 1], [1, 0], [0.5, 0.5]], three steps from w = [[0.5, -1], [2, 0.25]],
-/// b = [0.1, -0.2]. The expected figures were printed once by /usr/bin/python3 with Debian's python3-torch running the same
-/// loop (torch.optim.SGD / AdamW with the hyper-parameters named in each case).
+/// with x = [[1, 2], [-1, 0.5], [0.3, -0.7]], y = [[0, 1], [1, 0], [0.5, 0.5]], three steps from w = [[0.5, -1], [2,
+/// 0.25]], b = [0.1, -0.2]. The expected figures were printed once by /usr/bin/python3 with Debian's python3-torch
+/// running the same loop (torch.optim.SGD / AdamW with the hyper-parameters named in each case).
 /// </summary>
 public class OptimTests
 {

@@ -5,7 +5,9 @@ using F = QuakePrune.Torch.torch.nn.functional;
 
 namespace QuakePrune.Torch.Tests;
 
-/// <summary>What the PyTorch fixtures cannot show: random dropout, parameter layouts at EQTransformer's sizes, errors, training.</summary>
+/// <summary>
+/// What the PyTorch fixtures cannot show: random dropout, parameter layouts at EQTransformer's sizes, errors, training.
+/// </summary>
 public class SequenceLayerTests
 {
     [Fact]
@@ -179,8 +181,8 @@ public class SequenceLayerTests
     }
 
     /// <summary>
-    /// A bidirectional LSTM, the attention and a 1x1 convolution learn to output, at each step, the previous step's input sum (a task
-    /// that needs memory): gradients reach every parameter and the loss falls.
+    /// A bidirectional LSTM, the attention and a 1x1 convolution learn to output, at each step, the previous step's
+    /// input sum (a task that needs memory): gradients reach every parameter and the loss falls.
     /// </summary>
     [Fact]
     public void Sequence_layers_train_together()

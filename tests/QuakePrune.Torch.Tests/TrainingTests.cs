@@ -6,7 +6,9 @@ namespace QuakePrune.Torch.Tests;
 
 public class TrainingTests
 {
-    /// <summary>8x8 images with noise: a vertical bar (class 1) or a horizontal bar (class 0) at a random place.</summary>
+    /// <summary>
+    /// 8x8 images with noise: a vertical bar (class 1) or a horizontal bar (class 0) at a random place.
+    /// </summary>
     private static (Tensor images, Tensor labels) Bars(int count, int seed)
     {
         var random = new Random(seed);
@@ -29,8 +31,8 @@ public class TrainingTests
     [Fact]
     public void Small_cnn_learns_bars_perfectly()
     {
-        // One thread: libtorch splits its sums by the thread count, so the run (and whether it converges) would otherwise
-        // depend on the machine's cores.
+        // One thread: libtorch splits its sums by the thread count, so the run (and whether it converges) would
+        // otherwise depend on the machine's cores.
         using var threads = new ThreadCount(1);
         manual_seed(11);
         using var model = nn.Sequential(

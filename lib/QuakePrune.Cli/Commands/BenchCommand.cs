@@ -8,7 +8,9 @@ using QuakePrune.Torch;
 
 namespace QuakePrune.Cli.Commands;
 
-/// <summary>`quakeprune bench`: batch latency of checkpoints side by side (JSON + CSV + a table), optionally projected to a GPU.</summary>
+/// <summary>
+/// `quakeprune bench`: batch latency of checkpoints side by side (JSON + CSV + a table), optionally projected to a GPU.
+/// </summary>
 public static class BenchCommand
 {
     public static Command Create()

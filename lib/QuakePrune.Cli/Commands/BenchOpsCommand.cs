@@ -72,7 +72,9 @@ public static class BenchOpsCommand
         return command;
     }
 
-    /// <summary>conv(3->32)-bn-relu-pool, conv(32->64)-bn-relu-pool, conv(64->128)-bn-relu, global pool, linear(128->2).</summary>
+    /// <summary>
+    /// conv(3->32)-bn-relu-pool, conv(32->64)-bn-relu-pool, conv(64->128)-bn-relu, global pool, linear(128->2).
+    /// </summary>
     public static nn.Module<Tensor, Tensor> Network() =>
         nn.Sequential(
             nn.Conv2d(3, 32, 3, padding: 1, bias: false),
@@ -149,8 +151,8 @@ public static class BenchOpsCommand
     }
 
     /// <summary>
-    /// EQTransformer's recurrent layer: a bidirectional LSTM (and GRU) 64 -> 16 over 47 steps, one forward under inference_mode,
-    /// microseconds per call at batch 1 and 64 (median of 20 blocks).
+    /// EQTransformer's recurrent layer: a bidirectional LSTM (and GRU) 64 -> 16 over 47 steps, one forward under
+    /// inference_mode, microseconds per call at batch 1 and 64 (median of 20 blocks).
     /// </summary>
     private static JsonObject RecurrentForward()
     {

@@ -17,16 +17,18 @@ namespace QuakePrune.Cli.Commands;
 /// traces) per second.
 /// <list type="bullet">
 /// <item>ResNet50 (the default): host batch, forward, cross entropy, backward, SGD momentum, over random images; the
-/// setting of `reference.py train` (a Linear head, SGD lr 0.01 momentum 0.9, no weight decay); environment/bench/train.sh
-/// runs both in turn.</item>
-/// <item>A waveform picker (<c>--arch eqtransformer</c>...): the waveform trainer's steps (reading the batch from a subset,
-/// preprocessing and labels, forward, EQTransformer's loss, backward, Adam) over a synthetic STEAD subset written for the
-/// run; the setting of `eqtransformer.py train` (3 x 6000, Adam lr 1e-3 eps 1e-7, the 0.05/0.40/0.55 loss), which has its
-/// windows in memory: ours also reads them. environment/bench/eqt-train.sh runs both in turn.</item>
-/// <item>With <c>--subset DIR</c>, ResNet50 trains on that subset's spectrograms computed on the fly (the study's settings at
-/// <c>--size</c>, on <c>--loader-threads</c> threads) instead of random images in memory; with <c>--produce-only</c> as well,
-/// nothing trains and the loader's own rate is timed (batches of the train split as training would take them).
-/// environment/bench/onthefly.sh sets what is produced against what training consumes.</item>
+/// setting of `reference.py train` (a Linear head, SGD lr 0.01 momentum 0.9, no weight decay);
+/// environment/bench/train.sh runs both in turn.</item>
+/// <item>A waveform picker (<c>--arch eqtransformer</c>...): the waveform trainer's steps (reading the batch from a
+/// subset, preprocessing and labels, forward, EQTransformer's loss, backward, Adam) over a synthetic STEAD subset
+/// written for the run; the setting of `eqtransformer.py train` (3 x 6000, Adam lr 1e-3 eps 1e-7, the 0.05/0.40/0.55
+/// loss), which has its windows in memory: ours also reads them. environment/bench/eqt-train.sh runs both in
+/// turn.</item>
+/// <item>With <c>--subset DIR</c>, ResNet50 trains on that subset's spectrograms computed on the fly (the study's
+/// settings at <c>--size</c>, on <c>--loader-threads</c> threads) instead of random images in memory; with
+/// <c>--produce-only</c> as well, nothing trains and the loader's own rate is timed (batches of the train split as
+/// training would take them). environment/bench/onthefly.sh sets what is produced against what training
+/// consumes.</item>
 /// </list>
 /// </summary>
 public static class BenchTrainCommand
@@ -143,8 +145,8 @@ public static class BenchTrainCommand
     }
 
     /// <summary>
-    /// The on-the-fly loader's batches of the train split, shuffled as training takes them, with nothing consuming them:
-    /// the median interval between batches after two, and images per second produced.
+    /// The on-the-fly loader's batches of the train split, shuffled as training takes them, with nothing consuming
+    /// them: the median interval between batches after two, and images per second produced.
     /// </summary>
     public static JsonObject Produce(IImageDataSet images, int batch, int steps)
     {
@@ -174,9 +176,10 @@ public static class BenchTrainCommand
     }
 
     /// <summary>
-    /// ResNet50's steps on random images, or on <paramref name="onTheFly"/> (a subset's spectrograms on the fly; the run stops
-    /// after <paramref name="steps"/> steps); with <paramref name="distributed"/>, this rank's steps of a data-parallel run
-    /// (<paramref name="batch"/> over all ranks) and the share of each step spent all-reducing gradients.
+    /// ResNet50's steps on random images, or on <paramref name="onTheFly"/> (a subset's spectrograms on the fly; the
+    /// run stops after <paramref name="steps"/> steps); with <paramref name="distributed"/>, this rank's steps of a
+    /// data-parallel run (<paramref name="batch"/> over all ranks) and the share of each step spent all-reducing
+    /// gradients.
     /// </summary>
     public static JsonObject Run(
         int height,
@@ -265,7 +268,9 @@ public static class BenchTrainCommand
         return result;
     }
 
-    /// <summary>ResNet50's first <paramref name="steps"/> steps on a subset's spectrograms computed on the fly.</summary>
+    /// <summary>
+    /// ResNet50's first <paramref name="steps"/> steps on a subset's spectrograms computed on the fly.
+    /// </summary>
     private static JsonObject RunOn(IImageDataSet images, int batch, int steps, int threads, int hidden)
     {
         if (images.IndicesOf(Trainer.TrainSplit).Length < batch * steps)
@@ -322,7 +327,10 @@ public static class BenchTrainCommand
         };
     }
 
-    /// <summary>The waveform trainer's steps on a synthetic subset with enough training traces for <paramref name="steps"/> batches.</summary>
+    /// <summary>
+    /// The waveform trainer's steps on a synthetic subset with enough training traces for <paramref name="steps"/>
+    /// batches.
+    /// </summary>
     public static JsonObject RunPicker(string member, int batch, int steps, int threads)
     {
         var architecture = NetworkBuilders.Create(member, new NetworkOptions());

@@ -4,12 +4,13 @@ using QuakePrune.Outputs;
 namespace QuakePrune.Cli.Commands;
 
 /// <summary>
-/// Runs a verb's body so that a failure prints one clear line and a non-zero exit, not a stack trace, and so that SIGINT,
-/// SIGTERM and SIGHUP stop it without leaving partial files: an interruptible body is cancelled through its token (a
-/// second signal stops it at once); any other body stops at once. Either way its partial files are removed, the message
-/// says what the run keeps (<see cref="Interruption.Kept"/>: a training's finished epochs), and the exit code is 128 + the
-/// signal's number. A cancelled body stops between libtorch calls, on its own thread; a stop at once never runs exit
-/// handlers or disposes anything under a thread that may be inside libtorch (<see cref="Interruption.ExitNow"/>).
+/// Runs a verb's body so that a failure prints one clear line and a non-zero exit, not a stack trace, and so that
+/// SIGINT, SIGTERM and SIGHUP stop it without leaving partial files: an interruptible body is cancelled through its
+/// token (a second signal stops it at once); any other body stops at once. Either way its partial files are removed,
+/// the message says what the run keeps (<see cref="Interruption.Kept"/>: a training's finished epochs), and the exit
+/// code is 128 + the signal's number. A cancelled body stops between libtorch calls, on its own thread; a stop at once
+/// never runs exit handlers or disposes anything under a thread that may be inside libtorch
+/// (<see cref="Interruption.ExitNow"/>).
 /// </summary>
 public static class CommandErrors
 {
@@ -55,7 +56,8 @@ public static class CommandErrors
             {
                 Console.Error.WriteLine($"{verb}: {SignalName(number)} received; stopping (again to stop at once)");
                 cancel.Cancel();
-                // A body blocked in a read (a pipe, a slow disk) never sees the token: it is stopped after a grace period.
+                // A body blocked in a read (a pipe, a slow disk) never sees the token: it is stopped after a grace
+                // period.
                 grace = new Timer(_ => StopNow(number), null, GracePeriod, Timeout.InfiniteTimeSpan);
                 return;
             }
@@ -99,8 +101,8 @@ public static class CommandErrors
     }
 
     /// <summary>
-    /// The end of an interruption's message: what the run keeps, or that it published nothing. Only an interruptible verb
-    /// runs one trainer that reports what it keeps; the pipeline's stages run several at once.
+    /// The end of an interruption's message: what the run keeps, or that it published nothing. Only an interruptible
+    /// verb runs one trainer that reports what it keeps; the pipeline's stages run several at once.
     /// </summary>
     private static string Outcome(string? verb) =>
         verb is not null && Interruption.Kept is { } kept ? $" {kept}" : "; nothing was published";
@@ -108,7 +110,9 @@ public static class CommandErrors
     /// <summary>How long an interrupted body may take to stop on its own before it is stopped.</summary>
     private static readonly TimeSpan GracePeriod = TimeSpan.FromSeconds(5);
 
-    /// <summary>An exception's message without .NET's decorations: " (Parameter 'x')", an overflow's generic wording.</summary>
+    /// <summary>
+    /// An exception's message without .NET's decorations: " (Parameter 'x')", an overflow's generic wording.
+    /// </summary>
     public static string Message(Exception e) =>
         e switch
         {

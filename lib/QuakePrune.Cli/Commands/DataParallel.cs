@@ -7,11 +7,12 @@ using QuakePrune.Training;
 namespace QuakePrune.Cli.Commands;
 
 /// <summary>
-/// The launcher options of the training verbs, torchrun's in our words: `--nproc N` runs the verb as N processes on this
-/// machine (rendezvous on a free localhost port), `--rdzv HOST:PORT --nnodes M --node-rank R` joins M machines (the node of
-/// rank 0 hosts the store on PORT). The verb then re-runs itself once per local rank with RANK, LOCAL_RANK, WORLD_SIZE,
-/// MASTER_ADDR and MASTER_PORT set (<see cref="DistributedContext.FromEnvironment"/> reads them), prefixes each child's lines
-/// with its rank, and stops the others when one fails or the launcher is signalled; children die with the launcher.
+/// The launcher options of the training verbs, torchrun's in our words: `--nproc N` runs the verb as N processes on
+/// this machine (rendezvous on a free localhost port), `--rdzv HOST:PORT --nnodes M --node-rank R` joins M machines
+/// (the node of rank 0 hosts the store on PORT). The verb then re-runs itself once per local rank with RANK,
+/// LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT set (<see cref="DistributedContext.FromEnvironment"/> reads
+/// them), prefixes each child's lines with its rank, and stops the others when one fails or the launcher is signalled;
+/// children die with the launcher.
 /// </summary>
 public sealed class DataParallel
 {
@@ -45,9 +46,10 @@ public sealed class DataParallel
     public IEnumerable<Option> Options => [nproc, rdzv, nnodes, nodeRank];
 
     /// <summary>
-    /// Runs the verb as child processes when the options ask for it and returns the exit code; null when this process trains
-    /// (alone, or as a rank the environment names). <paramref name="threads"/>: the --threads option, given to each child as
-    /// the machine's cores divided among them unless set. <paramref name="outputDirectory"/> says what a signal keeps.
+    /// Runs the verb as child processes when the options ask for it and returns the exit code; null when this process
+    /// trains (alone, or as a rank the environment names). <paramref name="threads"/>: the --threads option, given to
+    /// each child as the machine's cores divided among them unless set. <paramref name="outputDirectory"/> says what a
+    /// signal keeps.
     /// </summary>
     public int? Launch(
         ParseResult parse,
@@ -155,7 +157,9 @@ public sealed class DataParallel
         return DistributedContext.FromEnvironment(device);
     }
 
-    /// <summary>Where a verb's closing line says its output went: rank 0 writes it, the other ranks only say so.</summary>
+    /// <summary>
+    /// Where a verb's closing line says its output went: rank 0 writes it, the other ranks only say so.
+    /// </summary>
     public static string Written(string path, DistributedContext? distributed) =>
         distributed is { IsMain: false } ? $"{path} (written by rank 0)" : path;
 
@@ -198,7 +202,8 @@ public sealed class DataParallel
                 Console.Error.WriteLine($"{verb}: rank {rank} failed (exit {failed}); stopping the others");
                 foreach (var child in children)
                     Signal(child, 15);
-                // A rank blocked in a collective sees its peer gone within seconds; past that it is killed (Launch's finally).
+                // A rank blocked in a collective sees its peer gone within seconds; past that it is killed (Launch's
+                // finally).
                 Task.WaitAll([.. running], TimeSpan.FromSeconds(30));
             }
             return failed;
@@ -242,7 +247,9 @@ public sealed class DataParallel
                     to.WriteLine(prefix + line);
         });
 
-    /// <summary>Sends <paramref name="signal"/> (2: SIGINT, 15: SIGTERM); a child that has exited is left alone.</summary>
+    /// <summary>
+    /// Sends <paramref name="signal"/> (2: SIGINT, 15: SIGTERM); a child that has exited is left alone.
+    /// </summary>
     private static void Signal(Process child, int signal)
     {
         if (!child.HasExited)

@@ -8,7 +8,9 @@ using static QuakePrune.Torch.torch;
 
 namespace QuakePrune.Cli.Commands;
 
-/// <summary>`quakeprune evaluate`: a checkpoint's metrics on one split, with the decision threshold chosen on dev.</summary>
+/// <summary>
+/// `quakeprune evaluate`: a checkpoint's metrics on one split, with the decision threshold chosen on dev.
+/// </summary>
 public static class EvaluateCommand
 {
     public static Command Create()
@@ -132,7 +134,9 @@ public static class EvaluateCommand
         );
     }
 
-    /// <summary>The checkpoint on its device with libtorch's threads set; --device cuda without CUDA is refused here.</summary>
+    /// <summary>
+    /// The checkpoint on its device with libtorch's threads set; --device cuda without CUDA is refused here.
+    /// </summary>
     public static LoadedModel Load(string path, string deviceName, int threads)
     {
         var device = Device.Parse(deviceName);

@@ -6,7 +6,9 @@ using QuakePrune.Outputs;
 
 namespace QuakePrune.Cli.Commands;
 
-/// <summary>`quakeprune export`: a checkpoint as an ONNX model, for ONNX Runtime and every other runtime that reads ONNX.</summary>
+/// <summary>
+/// `quakeprune export`: a checkpoint as an ONNX model, for ONNX Runtime and every other runtime that reads ONNX.
+/// </summary>
 public static class ExportCommand
 {
     public static Command Create()
@@ -52,7 +54,10 @@ public static class ExportCommand
         return command;
     }
 
-    /// <summary>The input's axes as the file declares them: an image network's height and width are dynamic, its trained size said beside.</summary>
+    /// <summary>
+    /// The input's axes as the file declares them: an image network's height and width are dynamic, its trained size
+    /// said beside.
+    /// </summary>
     private static string Axes(long[] shape) =>
         shape.Length == 4
             ? $"[{OnnxExport.BatchAxis}, {shape[1]}, height, width] (trained at {shape[2]}x{shape[3]})"

@@ -11,10 +11,15 @@ using static QuakePrune.Torch.torch;
 
 namespace QuakePrune.Cli.Commands;
 
-/// <summary>`quakeprune model init|show|cost|latency`: a freshly initialised checkpoint, what a checkpoint holds and costs, what each architecture costs, and how long a plain forward takes.</summary>
+/// <summary>
+/// `quakeprune model init|show|cost|latency`: a freshly initialised checkpoint, what a checkpoint holds and costs, what
+/// each architecture costs, and how long a plain forward takes.
+/// </summary>
 public static class ModelCommand
 {
-    /// <summary>One line of `model show`: a layer's weight shape, output shape, parameters and MACs at the model's input size.</summary>
+    /// <summary>
+    /// One line of `model show`: a layer's weight shape, output shape, parameters and MACs at the model's input size.
+    /// </summary>
     public sealed record LayerRow(
         string Name,
         string Kind,
@@ -25,7 +30,10 @@ public static class ModelCommand
         string KBMoved
     );
 
-    /// <summary>One line of `model cost`: an architecture's parameters and MACs per input, and what its recurrent and attention layers take of them.</summary>
+    /// <summary>
+    /// One line of `model cost`: an architecture's parameters and MACs per input, and what its recurrent and attention
+    /// layers take of them.
+    /// </summary>
     public sealed record CostRow(
         string Arch,
         string Input,
@@ -38,7 +46,9 @@ public static class ModelCommand
 
     public static Command Create() => new("model", "Create or inspect model checkpoints.") { Init(), Show(), Cost() };
 
-    /// <summary>Image networks take their input size from --size; a waveform network's description fixes its window.</summary>
+    /// <summary>
+    /// Image networks take their input size from --size; a waveform network's description fixes its window.
+    /// </summary>
     private static bool TakesImages(Architecture architecture) => architecture.Graph.InputShape.Length == 4;
 
     private static Command Init()
@@ -100,7 +110,8 @@ public static class ModelCommand
                     throw new ArgumentException(
                         $"--size: {name} reads waveform windows of {Layer.Text(architecture.Graph.InputShape[1..])} samples, fixed by its architecture"
                     );
-                // A waveform network records no image size of its own: 1x1, so that no image path mistakes it for a spectrogram size.
+                // A waveform network records no image size of its own: 1x1, so that no image path mistakes it for a
+                // spectrogram size.
                 var inputSize = waveform ? new ImageSize(1, 1) : ParseSize(parse.GetValue(size) ?? "224x224");
                 var path = parse.GetValue(output)!;
                 using var outputs = new OutputSet("model init", parse.GetValue(overwrite), []);
@@ -258,7 +269,8 @@ public static class ModelCommand
 
     private static LayerRow Row(LayerCost l)
     {
-        // The layer's first parameter (a convolution's or linear layer's weight, a norm's scale): what its width reads off.
+        // The layer's first parameter (a convolution's or linear layer's weight, a norm's scale): what its width reads
+        // off.
         var weight = l.Layer.State(l.InputShapes).FirstOrDefault(t => t.IsParameter) is { } first
             ? string.Join("x", first.Shape)
             : "";

@@ -112,7 +112,10 @@ public static class NotebooksCommand
         return new Command("notebooks", "Run the C# notebooks headless.") { run };
     }
 
-    /// <summary>The study's overview for the index page; the CSV is copied beside it. Absent when a notebook failed before writing it.</summary>
+    /// <summary>
+    /// The study's overview for the index page; the CSV is copied beside it. Absent when a notebook failed before
+    /// writing it.
+    /// </summary>
     private static string? StudyOverviewHtml(string summaryPath, string outputDirectory)
     {
         if (!File.Exists(summaryPath))

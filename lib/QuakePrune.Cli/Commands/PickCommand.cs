@@ -6,7 +6,9 @@ using QuakePrune.Torch;
 
 namespace QuakePrune.Cli.Commands;
 
-/// <summary>`quakeprune pick`: a waveform picker's detection, P and S picks for every trace of a subset; optionally its curves.</summary>
+/// <summary>
+/// `quakeprune pick`: a waveform picker's detection, P and S picks for every trace of a subset; optionally its curves.
+/// </summary>
 public static class PickCommand
 {
     public static Command Create()

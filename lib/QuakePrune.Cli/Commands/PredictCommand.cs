@@ -7,7 +7,10 @@ using QuakePrune.Training;
 
 namespace QuakePrune.Cli.Commands;
 
-/// <summary>`quakeprune predict`: p(earthquake) and the decision per trace, from a spectrogram file or from raw STEAD-format traces.</summary>
+/// <summary>
+/// `quakeprune predict`: p(earthquake) and the decision per trace, from a spectrogram file or from raw STEAD-format
+/// traces.
+/// </summary>
 public static class PredictCommand
 {
     public static Command Create()

@@ -8,7 +8,9 @@ using QuakePrune.Training;
 
 namespace QuakePrune.Cli.Commands;
 
-/// <summary>`quakeprune prune`: structured pruning (L2 norm by default) into a new, physically smaller checkpoint.</summary>
+/// <summary>
+/// `quakeprune prune`: structured pruning (L2 norm by default) into a new, physically smaller checkpoint.
+/// </summary>
 public static class PruneCommand
 {
     public static Command Create()
@@ -213,7 +215,10 @@ public static class PruneCommand
         }
     }
 
-    /// <summary>--group-reduction, as prune and retrain offer it: no default of its own, so that a criterion without one can refuse it.</summary>
+    /// <summary>
+    /// --group-reduction, as prune and retrain offer it: no default of its own, so that a criterion without one can
+    /// refuse it.
+    /// </summary>
     internal static Option<string?> GroupReductionOption() =>
         new("--group-reduction")
         {

@@ -8,7 +8,10 @@ using static QuakePrune.Torch.torch;
 
 namespace QuakePrune.Cli.Commands;
 
-/// <summary>`quakeprune report`: the per-variant table (params, MACs, size, scores before and after retraining, widths) as CSV and JSON.</summary>
+/// <summary>
+/// `quakeprune report`: the per-variant table (params, MACs, size, scores before and after retraining, widths) as CSV
+/// and JSON.
+/// </summary>
 public static class ReportCommand
 {
     public static Command Create()

@@ -8,7 +8,9 @@ using QuakePrune.Training;
 
 namespace QuakePrune.Cli.Commands;
 
-/// <summary>`quakeprune retrain`: fine-tune a pruned model (or prune one step by step), scoring it before and after.</summary>
+/// <summary>
+/// `quakeprune retrain`: fine-tune a pruned model (or prune one step by step), scoring it before and after.
+/// </summary>
 public static class RetrainCommand
 {
     public static Command Create()

@@ -8,7 +8,9 @@ using static QuakePrune.Torch.torch;
 
 namespace QuakePrune.Cli.Commands;
 
-/// <summary>`quakeprune sensitivity`: each stage (and the head) pruned alone at several ratios, scored without retraining.</summary>
+/// <summary>
+/// `quakeprune sensitivity`: each stage (and the head) pruned alone at several ratios, scored without retraining.
+/// </summary>
 public static class SensitivityCommand
 {
     public static Command Create()

@@ -3,7 +3,9 @@ using QuakePrune.Spectrograms;
 
 namespace QuakePrune.Cli.Commands;
 
-/// <summary>`quakeprune spectrogram`: every trace of a subset as a 3-channel spectrogram image in one HDF5 file.</summary>
+/// <summary>
+/// `quakeprune spectrogram`: every trace of a subset as a 3-channel spectrogram image in one HDF5 file.
+/// </summary>
 public static class SpectrogramCommand
 {
     public static Command Create()

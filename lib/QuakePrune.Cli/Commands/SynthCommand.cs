@@ -4,7 +4,9 @@ using QuakePrune.Synth;
 
 namespace QuakePrune.Cli.Commands;
 
-/// <summary>`quakeprune synth`: a synthetic data set in STEAD's format, the default data of notebooks and tests.</summary>
+/// <summary>
+/// `quakeprune synth`: a synthetic data set in STEAD's format, the default data of notebooks and tests.
+/// </summary>
 public static class SynthCommand
 {
     public static Command Create()

@@ -9,9 +9,9 @@ using QuakePrune.Training;
 namespace QuakePrune.Cli.Commands;
 
 /// <summary>
-/// `quakeprune train`: the ResNet50 baseline (or a retraining from --init) on a spectrogram file, or on a subset folder whose
-/// spectrograms are computed on the fly (with the `spectrogram` verb's options); or, with --arch naming a waveform picker
-/// (eqtransformer and its variants), that picker on a subset folder's waveforms.
+/// `quakeprune train`: the ResNet50 baseline (or a retraining from --init) on a spectrogram file, or on a subset folder
+/// whose spectrograms are computed on the fly (with the `spectrogram` verb's options); or, with --arch naming a
+/// waveform picker (eqtransformer and its variants), that picker on a subset folder's waveforms.
 /// </summary>
 public static class TrainCommand
 {
@@ -188,7 +188,8 @@ public static class TrainCommand
                 var architecture = parse.GetValue(arch) is { } member
                     ? NetworkBuilders.Create(member, new NetworkOptions(3, 2, parse.GetValue(hidden)))
                     : null;
-                // A waveform picker: a fresh one (--arch eqtransformer...) or one to continue from (--init, e.g. a pruned picker).
+                // A waveform picker: a fresh one (--arch eqtransformer...) or one to continue from (--init, e.g. a
+                // pruned picker).
                 var initPath = parse.GetValue(init);
                 if (
                     architecture is not null
@@ -258,7 +259,8 @@ public static class TrainCommand
                     throw new ArgumentException(
                         "train: --hidden shapes a fresh model; with --init the checkpoint's own head is trained (drop --hidden, or drop --init)"
                     );
-                // A subset folder's images are computed with the spectrogram options; a file carries the settings it was made with.
+                // A subset folder's images are computed with the spectrogram options; a file carries the settings it
+                // was made with.
                 var onTheFly = ImageDataSets.IsSubsetFolder(parse.GetValue(data)!);
                 if (!onTheFly && images.Given(parse) is { Length: > 0 } spectrogramOptions)
                     throw new ArgumentException(
@@ -329,7 +331,10 @@ public static class TrainCommand
         return command;
     }
 
-    /// <summary>Whether --init names a picker's checkpoint; a missing or unreadable file is left to the classifier's checks, which name it.</summary>
+    /// <summary>
+    /// Whether --init names a picker's checkpoint; a missing or unreadable file is left to the classifier's checks,
+    /// which name it.
+    /// </summary>
     private static bool IsPickerCheckpoint(string path)
     {
         try
@@ -479,7 +484,9 @@ public static class TrainCommand
         return (weights, false);
     }
 
-    /// <summary>A redrawn bar per epoch on a terminal; one plain line per epoch when stderr is a file or pipe.</summary>
+    /// <summary>
+    /// A redrawn bar per epoch on a terminal; one plain line per epoch when stderr is a file or pipe.
+    /// </summary>
     private sealed class ProgressPrinter
     {
         private readonly bool terminal = !Console.IsErrorRedirected;

@@ -2,7 +2,9 @@ using System.Runtime.InteropServices;
 
 namespace QuakePrune.Outputs;
 
-/// <summary>The identity of a file system object: device and inode, so two paths to one file (a hard link) compare equal.</summary>
+/// <summary>
+/// The identity of a file system object: device and inode, so two paths to one file (a hard link) compare equal.
+/// </summary>
 public readonly record struct FileIdentity(ulong Device, ulong Inode);
 
 /// <summary>The kinds of file system object; only regular files and folders may be outputs.</summary>
@@ -18,8 +20,9 @@ public enum FileKind
 }
 
 /// <summary>
-/// The few POSIX calls .NET does not expose that publishing needs: statx (device and inode, for hard links; the kind of object), renameat2 with
-/// RENAME_NOREPLACE (a rename that fails if the target appeared), and kill(pid, 0) (is a process alive).
+/// The few POSIX calls .NET does not expose that publishing needs: statx (device and inode, for hard links; the kind of
+/// object), renameat2 with RENAME_NOREPLACE (a rename that fails if the target appeared), and kill(pid, 0) (is a
+/// process alive).
 /// </summary>
 public static partial class FileSystem
 {
@@ -83,7 +86,10 @@ public static partial class FileSystem
         return new FileIdentity(device, inode);
     }
 
-    /// <summary>Renames <paramref name="source"/> to <paramref name="target"/>, failing (false) if the target exists at that moment.</summary>
+    /// <summary>
+    /// Renames <paramref name="source"/> to <paramref name="target"/>, failing (false) if the target exists at that
+    /// moment.
+    /// </summary>
     public static bool RenameNoReplace(string source, string target)
     {
         if (renameat2(AtFdCwd, source, AtFdCwd, target, NoReplaceFlag) == 0)

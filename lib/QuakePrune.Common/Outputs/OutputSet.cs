@@ -6,13 +6,14 @@ namespace QuakePrune.Outputs;
 /// <summary>
 /// The outputs of one run of a verb, and the one way anything in QuakePrune publishes a file or folder:
 /// <list type="bullet">
-/// <item>each output is declared first and checked, by real path and by inode, against the run's inputs: no output may be
-/// an input, hold one (a folder) or be reached through a symbolic or hard link to one, even with overwrite;</item>
-/// <item>an existing output is refused unless the run may overwrite; a folder is replaced only when it carries the marker
-/// of the verb that made it and holds nothing that verb did not write;</item>
-/// <item>the output is claimed with a lock held for the whole run, so a second run to it fails at once, naming it;</item>
-/// <item>it is written under <c>.NAME.quakeprune-partial-PID</c> beside the target and renamed when <see cref="Publish"/>
-/// is called: without overwrite by a rename that fails if the target appeared meanwhile;</item>
+/// <item>each output is declared first and checked, by real path and by inode, against the run's inputs: no output may
+/// be an input, hold one (a folder) or be reached through a symbolic or hard link to one, even with overwrite;</item>
+/// <item>an existing output is refused unless the run may overwrite; a folder is replaced only when it carries the
+/// marker of the verb that made it and holds nothing that verb did not write;</item>
+/// <item>the output is claimed with a lock held for the whole run, so a second run to it fails at once, naming
+/// it;</item>
+/// <item>it is written under <c>.NAME.quakeprune-partial-PID</c> beside the target and renamed when
+/// <see cref="Publish"/> is called: without overwrite by a rename that fails if the target appeared meanwhile;</item>
 /// <item>partial files of this run are removed on failure, interruption or signal, and those of runs whose process is
 /// gone are removed by the next run writing into the same folder.</item>
 /// </list>
@@ -48,14 +49,17 @@ public sealed class OutputSet : IDisposable
         public required bool Existed;
         public bool Done;
 
-        /// <summary>A work folder this run created: removed again if the run leaves nothing in it but the marker.</summary>
+        /// <summary>
+        /// A work folder this run created: removed again if the run leaves nothing in it but the marker.
+        /// </summary>
         public bool Created;
         public readonly List<string> Written = [];
     }
 
     /// <param name="verb">The verb, for messages and folder markers ("extract").</param>
     /// <param name="overwrite">Whether existing outputs may be replaced (--overwrite).</param>
-    /// <param name="inputs">Every file or folder the run reads; missing ones are ignored here (the verb reports them).</param>
+    /// <param name="inputs">Every file or folder the run reads; missing ones are ignored here (the verb reports
+    /// them).</param>
     public OutputSet(string verb, bool overwrite, IEnumerable<string?> inputs)
     {
         this.verb = verb;
@@ -70,7 +74,9 @@ public sealed class OutputSet : IDisposable
         Active.TryAdd(this, true);
     }
 
-    /// <summary>Declares a file output; returns the partial path to write it under until <see cref="Publish"/>.</summary>
+    /// <summary>
+    /// Declares a file output; returns the partial path to write it under until <see cref="Publish"/>.
+    /// </summary>
     public string File(string path)
     {
         var real = Resolve(path);
@@ -99,7 +105,9 @@ public sealed class OutputSet : IDisposable
         return partial;
     }
 
-    /// <summary>Declares a folder output built whole under a partial name and renamed into place; returns that partial folder.</summary>
+    /// <summary>
+    /// Declares a folder output built whole under a partial name and renamed into place; returns that partial folder.
+    /// </summary>
     public string Folder(string path)
     {
         var real = Resolve(path);
@@ -133,14 +141,15 @@ public sealed class OutputSet : IDisposable
     }
 
     /// <summary>
-    /// Declares a folder the run works in (a training run: files replaced epoch by epoch, each through <see cref="AtomicFile"/>),
-    /// claimed for the whole run and marked as the verb's, with <paramref name="entries"/>, the names of the files and
-    /// folders the verb writes there. <paramref name="resume"/> continues in a folder this verb marked; otherwise an
-    /// existing one is refused, or with overwrite has those entries removed (nothing else). Returns the folder.
+    /// Declares a folder the run works in (a training run: files replaced epoch by epoch, each through
+    /// <see cref="AtomicFile"/>), claimed for the whole run and marked as the verb's, with <paramref name="entries"/>,
+    /// the names of the files and folders the verb writes there. <paramref name="resume"/> continues in a folder this
+    /// verb marked; otherwise an existing one is refused, or with overwrite has those entries removed (nothing else).
+    /// Returns the folder.
     /// <para>
-    /// <paramref name="part"/>: the run writes only these of the entries (`pipeline --stages`). The folder may then hold the
-    /// verb's earlier run: of its entries only those in <paramref name="part"/> are refused when present, or with overwrite
-    /// removed; the others are kept.
+    /// <paramref name="part"/>: the run writes only these of the entries (`pipeline --stages`). The folder may then
+    /// hold the verb's earlier run: of its entries only those in <paramref name="part"/> are refused when present, or
+    /// with overwrite removed; the others are kept.
     /// </para>
     /// </summary>
     public string WorkFolder(
@@ -245,8 +254,8 @@ public sealed class OutputSet : IDisposable
         // An empty folder in the way holds nothing to lose (a rename over it is still checked: it fails if it filled).
         if (isFolder && RemoveIfEmpty(output.Target) && FileSystem.RenameNoReplace(output.Partial, output.Target))
             return;
-        // The target is there. Replace it only if it was there when declared and overwrite was given: the lock held since
-        // then keeps other quakeprune runs away, so it is the same entry that was checked.
+        // The target is there. Replace it only if it was there when declared and overwrite was given: the lock held
+        // since then keeps other quakeprune runs away, so it is the same entry that was checked.
         if (!output.Existed || !overwrite)
             throw new IOException(
                 $"{verb}: output '{output.Target}' appeared while this run was writing it (another program wrote it); "
@@ -324,7 +333,9 @@ public sealed class OutputSet : IDisposable
 
     // ---- checks
 
-    /// <summary>The real path of an output (links resolved); refuses the root and the working folder or one above it.</summary>
+    /// <summary>
+    /// The real path of an output (links resolved); refuses the root and the working folder or one above it.
+    /// </summary>
     private string Resolve(string path)
     {
         if (string.IsNullOrWhiteSpace(path))
@@ -333,8 +344,9 @@ public sealed class OutputSet : IDisposable
         var real = FileSystem.RealPath(full);
         if (Path.GetFileName(real).Length == 0)
             throw new IOException($"{verb}: output '{path}' is the root folder");
-        // /dev/stdout, /dev/fd/N and /proc/PID/fd/N lead into /proc: a rename there would replace whatever the descriptor
-        // names (the file a shell redirected to). Writing to standard output is a verb's own option, never an output path.
+        // /dev/stdout, /dev/fd/N and /proc/PID/fd/N lead into /proc: a rename there would replace whatever the
+        // descriptor names (the file a shell redirected to). Writing to standard output is a verb's own option, never
+        // an output path.
         if (IsInside(real, "/proc") || IsInside(real, "/sys"))
             throw new IOException(
                 $"{verb}: output '{path}' leads into {(IsInside(real, "/proc") ? "/proc" : "/sys")} (a process's file descriptor or a kernel file); "
@@ -379,7 +391,9 @@ public sealed class OutputSet : IDisposable
         }
     }
 
-    /// <summary>Whether an existing folder may be replaced: false when absent or empty; throws when it may not.</summary>
+    /// <summary>
+    /// Whether an existing folder may be replaced: false when absent or empty; throws when it may not.
+    /// </summary>
     private bool CheckReplaceableFolder(string path, string real)
     {
         if (!Directory.Exists(real))
@@ -487,7 +501,9 @@ public sealed class OutputSet : IDisposable
         (ParsePartial(name) is { } p && p.Pid != Environment.ProcessId && !FileSystem.IsAlive(p.Pid))
         || name.EndsWith(LockTag, StringComparison.Ordinal);
 
-    /// <summary>Removes partial files left in a folder by runs whose process is gone, taking each output's lock first.</summary>
+    /// <summary>
+    /// Removes partial files left in a folder by runs whose process is gone, taking each output's lock first.
+    /// </summary>
     public static void SweepStale(string folder)
     {
         if (!Directory.Exists(folder))
@@ -567,7 +583,9 @@ public sealed class OutputSet : IDisposable
     };
 }
 
-/// <summary>An exclusive claim on an output: a lock file beside it, locked (flock) for as long as the claim is held.</summary>
+/// <summary>
+/// An exclusive claim on an output: a lock file beside it, locked (flock) for as long as the claim is held.
+/// </summary>
 internal sealed class OutputLock : IDisposable
 {
     private static readonly ConcurrentDictionary<string, bool> Held = new(StringComparer.Ordinal);
@@ -585,7 +603,9 @@ internal sealed class OutputLock : IDisposable
         this.path = path;
     }
 
-    /// <summary>The claim, or null when another process holds it. The kernel drops it when the holder dies, however it dies.</summary>
+    /// <summary>
+    /// The claim, or null when another process holds it. The kernel drops it when the holder dies, however it dies.
+    /// </summary>
     public static OutputLock? TryAcquire(string path)
     {
         for (var attempt = 0; attempt < 8; attempt++)
@@ -600,7 +620,8 @@ internal sealed class OutputLock : IDisposable
             {
                 return null;
             }
-            // The holder before us may have removed the file after we opened it: then our lock guards nothing; try again.
+            // The holder before us may have removed the file after we opened it: then our lock guards nothing; try
+            // again.
             if (FileSystem.Identity(path) is { } onDisk && FileSystem.Identity(stream.SafeFileHandle) == onDisk)
             {
                 Held[path] = true;

@@ -88,7 +88,9 @@ public static class Bootstrap
         );
     }
 
-    /// <summary>F1 = 2 TP / (2 TP + FP + FN) of the counts summed over the resampled items (<see cref="ItemStatistics.F1"/>).</summary>
+    /// <summary>
+    /// F1 = 2 TP / (2 TP + FP + FN) of the counts summed over the resampled items (<see cref="ItemStatistics.F1"/>).
+    /// </summary>
     public static Interval F1(IReadOnlyList<Tally> items, BootstrapOptions? options = null) =>
         Percentile(items.Count, ItemStatistics.F1(items), options);
 
@@ -96,18 +98,26 @@ public static class Bootstrap
     public static Interval Accuracy(IReadOnlyList<bool> correct, BootstrapOptions? options = null) =>
         Percentile(correct.Count, ItemStatistics.Accuracy(correct), options);
 
-    /// <summary>ROC AUC of the resampled items (<see cref="ItemStatistics.RocAuc"/>); undefined where a resample lacks a class.</summary>
+    /// <summary>
+    /// ROC AUC of the resampled items (<see cref="ItemStatistics.RocAuc"/>); undefined where a resample lacks a class.
+    /// </summary>
     public static Interval RocAuc(
         IReadOnlyList<long> labels,
         IReadOnlyList<float> scores,
         BootstrapOptions? options = null
     ) => Percentile(labels.Count, ItemStatistics.RocAuc(labels, scores), options);
 
-    /// <summary>Mean over the resampled items that have a value; NaN is no value (<see cref="ItemStatistics.Mean(IReadOnlyList{double})"/>).</summary>
+    /// <summary>
+    /// Mean over the resampled items that have a value; NaN is no value
+    /// (<see cref="ItemStatistics.Mean(IReadOnlyList{double})"/>).
+    /// </summary>
     public static Interval Mean(IReadOnlyList<double> values, BootstrapOptions? options = null) =>
         Percentile(values.Count, ItemStatistics.Mean(values), options);
 
-    /// <summary>Mean over the resampled items that have a value; null is no value (<see cref="ItemStatistics.Mean(IReadOnlyList{double?})"/>).</summary>
+    /// <summary>
+    /// Mean over the resampled items that have a value; null is no value
+    /// (<see cref="ItemStatistics.Mean(IReadOnlyList{double?})"/>).
+    /// </summary>
     public static Interval Mean(IReadOnlyList<double?> values, BootstrapOptions? options = null) =>
         Percentile(values.Count, ItemStatistics.Mean(values), options);
 

@@ -1,18 +1,19 @@
 namespace QuakePrune.Statistics;
 
 /// <summary>One test item's counts: a trace or an image can contribute several true positives, false positives and
-/// false negatives (a trace's P and S picks, a wrong pick that is both a false positive and a false negative).</summary>
+/// false negatives (a trace's P and S picks, a wrong pick that is both a false positive and a false
+/// negative).</summary>
 public readonly record struct Tally(int TruePositives, int FalsePositives, int FalseNegatives);
 
 /// <summary>
 /// Statistics of a test set as functions of resampled item indices (repeats count again), for
-/// <see cref="Bootstrap.Percentile"/> and <see cref="PairedComparison.PairedBootstrap"/>. Each copies its items once and
-/// allocates nothing per call. Undefined is null, not 0, as in <c>Picking/PickingMetrics</c>.
+/// <see cref="Bootstrap.Percentile"/> and <see cref="PairedComparison.PairedBootstrap"/>. Each copies its items once
+/// and allocates nothing per call. Undefined is null, not 0, as in <c>Picking/PickingMetrics</c>.
 /// </summary>
 public static class ItemStatistics
 {
-    /// <summary>F1 = 2 TP / (2 TP + FP + FN) of the counts summed over the indexed items; null when the denominator is 0
-    /// (nothing to find and nothing found).</summary>
+    /// <summary>F1 = 2 TP / (2 TP + FP + FN) of the counts summed over the indexed items; null when the denominator is
+    /// 0 (nothing to find and nothing found).</summary>
     public static Func<ReadOnlySpan<int>, double?> F1(IReadOnlyList<Tally> items)
     {
         ArgumentNullException.ThrowIfNull(items);
@@ -50,9 +51,10 @@ public static class ItemStatistics
     }
 
     /// <summary>
-    /// ROC AUC of the indexed items as the Mann-Whitney statistic (ties count one half, as <c>Training/BinaryMetrics.RocAuc</c>):
-    /// the chance that an indexed positive (label 1) scores above an indexed negative; null when a class is absent. The
-    /// items are sorted once; each call counts how often each item is drawn and walks the sorted order, O(n).
+    /// ROC AUC of the indexed items as the Mann-Whitney statistic (ties count one half, as
+    /// <c>Training/BinaryMetrics.RocAuc</c>): the chance that an indexed positive (label 1) scores above an indexed
+    /// negative; null when a class is absent. The items are sorted once; each call counts how often each item is drawn
+    /// and walks the sorted order, O(n).
     /// </summary>
     public static Func<ReadOnlySpan<int>, double?> RocAuc(IReadOnlyList<long> labels, IReadOnlyList<float> scores)
     {
@@ -110,7 +112,9 @@ public static class ItemStatistics
         return MeanOf(values.ToArray());
     }
 
-    /// <summary>Mean over the indexed items that have a value, null meaning none; null when no indexed item has one.</summary>
+    /// <summary>
+    /// Mean over the indexed items that have a value, null meaning none; null when no indexed item has one.
+    /// </summary>
     public static Func<ReadOnlySpan<int>, double?> Mean(IReadOnlyList<double?> values)
     {
         ArgumentNullException.ThrowIfNull(values);

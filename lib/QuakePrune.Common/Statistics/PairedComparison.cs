@@ -85,7 +85,9 @@ public static class PairedComparison
         return PairedBootstrap(a.Count, ItemStatistics.F1(a), ItemStatistics.F1(b), options);
     }
 
-    /// <summary>Accuracy(A) - accuracy(B) over the same resampled items (<see cref="ItemStatistics.Accuracy"/>).</summary>
+    /// <summary>
+    /// Accuracy(A) - accuracy(B) over the same resampled items (<see cref="ItemStatistics.Accuracy"/>).
+    /// </summary>
     public static Interval AccuracyDifference(
         IReadOnlyList<bool> aCorrect,
         IReadOnlyList<bool> bCorrect,
@@ -103,8 +105,8 @@ public static class PairedComparison
 
     /// <summary>
     /// Holm's step-down adjustment (Holm-Bonferroni), controlling the family-wise error rate over m tests without
-    /// assuming independence: with the p-values sorted ascending, p(1) &lt;= ... &lt;= p(m), the adjusted
-    /// p(i) = max over j &lt;= i of min(1, (m - j + 1) p(j)). Returned in the input order; reject where adjusted &lt;= alpha.
+    /// assuming independence: with the p-values sorted ascending, p(1) &lt;= ... &lt;= p(m), the adjusted p(i) = max
+    /// over j &lt;= i of min(1, (m - j + 1) p(j)). Returned in the input order; reject where adjusted &lt;= alpha.
     /// </summary>
     public static double[] Holm(IReadOnlyList<double> pValues)
     {

@@ -4,8 +4,9 @@ namespace QuakePrune.Statistics;
 public static class ParetoFront
 {
     /// <summary>
-    /// The indices of the points no other point dominates (another is at least as cheap and at least as good, and better in
-    /// one), ordered by cost: the front of a cost-score plot. Points with an undefined cost or score are left out.
+    /// The indices of the points no other point dominates (another is at least as cheap and at least as good, and
+    /// better in one), ordered by cost: the front of a cost-score plot. Points with an undefined cost or score are left
+    /// out.
     /// </summary>
     public static IReadOnlyList<int> Of(IReadOnlyList<(double? Cost, double? Score)> points)
     {

@@ -2,7 +2,10 @@ using QuakePrune.Models;
 
 namespace QuakePrune.Export;
 
-/// <summary>What `quakeprune export` wrote: the ONNX graph's nodes, its initializers and the float values they hold, its named input and outputs, and the opset.</summary>
+/// <summary>
+/// What `quakeprune export` wrote: the ONNX graph's nodes, its initializers and the float values they hold, its named
+/// input and outputs, and the opset.
+/// </summary>
 public sealed record OnnxExportSummary(
     string Path,
     int Nodes,
@@ -15,14 +18,14 @@ public sealed record OnnxExportSummary(
 );
 
 /// <summary>
-/// Writes a checkpoint's network as an ONNX model (opset <see cref="Opset"/>), straight from its description: the nodes of
-/// each layer chosen by the layer's inference operation (<see cref="Layer.Inference"/>): one node for a convolution, batch
-/// norm, ReLU, sum, pooling, flatten, linear, identity, sigmoid, squeeze, pad, crop or upsampling, a few for a waveform
-/// picker's recurrence, attention, layer norm and feed-forward (<see cref="OnnxSequenceOps"/>). Its tensors are initializers
-/// under their state names, the input is named <c>input</c> with a dynamic batch axis (<see cref="BatchAxis"/>; an image
-/// network's height and width dynamic too, a waveform network's window fixed), each output is under its layer's name, and
-/// the checkpoint's notes are metadata. A layer without an ONNX form (<see cref="ModuleOp"/>: a kind that says only "run my
-/// module") is refused by name before anything is written.
+/// Writes a checkpoint's network as an ONNX model (opset <see cref="Opset"/>), straight from its description: the nodes
+/// of each layer chosen by the layer's inference operation (<see cref="Layer.Inference"/>): one node for a convolution,
+/// batch norm, ReLU, sum, pooling, flatten, linear, identity, sigmoid, squeeze, pad, crop or upsampling, a few for a
+/// waveform picker's recurrence, attention, layer norm and feed-forward (<see cref="OnnxSequenceOps"/>). Its tensors
+/// are initializers under their state names, the input is named <c>input</c> with a dynamic batch axis
+/// (<see cref="BatchAxis"/>; an image network's height and width dynamic too, a waveform network's window fixed), each
+/// output is under its layer's name, and the checkpoint's notes are metadata. A layer without an ONNX form
+/// (<see cref="ModuleOp"/>: a kind that says only "run my module") is refused by name before anything is written.
 /// </summary>
 public static class OnnxExport
 {
@@ -86,8 +89,8 @@ public static class OnnxExport
 
     /// <summary>
     /// The nodes of one layer, by its inference operation: one node for the image networks' operations and the waveform
-    /// layers' elementwise and reshaping ones, a few (<see cref="OnnxSequenceOps"/>) for the recurrences, attention, layer norm
-    /// and feed-forward. Whatever the nodes, the last one writes the layer's name, which its readers read.
+    /// layers' elementwise and reshaping ones, a few (<see cref="OnnxSequenceOps"/>) for the recurrences, attention,
+    /// layer norm and feed-forward. Whatever the nodes, the last one writes the layer's name, which its readers read.
     /// </summary>
     private static void Emit(OnnxGraph onnx, LayerNode node)
     {
@@ -190,7 +193,9 @@ public static class OnnxExport
         );
     }
 
-    /// <summary>ONNX's BatchNormalization always takes a scale and a shift: a norm without them gets ones and zeros.</summary>
+    /// <summary>
+    /// ONNX's BatchNormalization always takes a scale and a shift: a norm without them gets ones and zeros.
+    /// </summary>
     private static void BatchNorm(OnnxGraph onnx, string name, string x, BatchNormOp norm)
     {
         var channels = onnx.Shape(x)[1];
@@ -224,7 +229,10 @@ public static class OnnxExport
             onnx.Node("AveragePool", name, [x], [.. window, OnnxGraph.Int("count_include_pad", 1)]);
     }
 
-    /// <summary>ValueInfoProto of a float tensor: each axis named where <paramref name="axes"/> names it (dynamic), else its size.</summary>
+    /// <summary>
+    /// ValueInfoProto of a float tensor: each axis named where <paramref name="axes"/> names it (dynamic), else its
+    /// size.
+    /// </summary>
     private static ProtobufWriter ValueInfo(string name, long[] shape, IReadOnlyList<string?> axes)
     {
         var dims = new ProtobufWriter();

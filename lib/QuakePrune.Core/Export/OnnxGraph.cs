@@ -4,10 +4,10 @@ using QuakePrune.Torch;
 namespace QuakePrune.Export;
 
 /// <summary>
-/// The ONNX graph as it is written: its nodes and initializers in order, and the checkpoint's tensors and value shapes the
-/// layers' exporters draw on. Each exporter adds its nodes here; an initializer is written once however many nodes read it.
-/// Names: a layer's value is the layer's name, its state tensors keep their state names (<c>layer.weight</c>), what an
-/// exporter derives from them or adds is <c>layer.what</c>, and the values inside a layer of several nodes
+/// The ONNX graph as it is written: its nodes and initializers in order, and the checkpoint's tensors and value shapes
+/// the layers' exporters draw on. Each exporter adds its nodes here; an initializer is written once however many nodes
+/// read it. Names: a layer's value is the layer's name, its state tensors keep their state names (<c>layer.weight</c>),
+/// what an exporter derives from them or adds is <c>layer.what</c>, and the values inside a layer of several nodes
 /// <c>layer/what</c>, so no two layers' names meet.
 /// </summary>
 internal sealed class OnnxGraph(IReadOnlyDictionary<string, Tensor> state, IReadOnlyDictionary<string, long[]> shapes)
@@ -17,7 +17,10 @@ internal sealed class OnnxGraph(IReadOnlyDictionary<string, Tensor> state, IRead
     public List<ProtobufWriter> Nodes { get; } = [];
     public List<ProtobufWriter> Initializers { get; } = [];
 
-    /// <summary>Float values taken from the checkpoint (weights and statistics, as they are or rearranged); constants the exporters add are not counted.</summary>
+    /// <summary>
+    /// Float values taken from the checkpoint (weights and statistics, as they are or rearranged); constants the
+    /// exporters add are not counted.
+    /// </summary>
     public long Values { get; private set; }
 
     /// <summary>A value's shape at batch 1, from the description.</summary>
@@ -47,14 +50,19 @@ internal sealed class OnnxGraph(IReadOnlyDictionary<string, Tensor> state, IRead
         return Derived(key, dims, data);
     }
 
-    /// <summary>Checkpoint values in the layout an ONNX operator wants (transposed, gates reordered), counted in <see cref="Values"/>.</summary>
+    /// <summary>
+    /// Checkpoint values in the layout an ONNX operator wants (transposed, gates reordered), counted in
+    /// <see cref="Values"/>.
+    /// </summary>
     public string Derived(string key, long[] dims, float[] data)
     {
         Values += data.Length;
         return Floats(key, dims, data);
     }
 
-    /// <summary>A float constant of the exporter's own (a scale of ones, an epsilon, a mask); <c>[]</c> dims: a scalar.</summary>
+    /// <summary>
+    /// A float constant of the exporter's own (a scale of ones, an epsilon, a mask); <c>[]</c> dims: a scalar.
+    /// </summary>
     public string Floats(string key, long[] dims, float[] data)
     {
         if (written.Add(key))
@@ -72,7 +80,10 @@ internal sealed class OnnxGraph(IReadOnlyDictionary<string, Tensor> state, IRead
     public string Constant(string key, long[] dims, float value) =>
         Floats(key, dims, Enumerable.Repeat(value, (int)dims.Aggregate(1L, (a, b) => a * b)).ToArray());
 
-    /// <summary>A 1-d int64 constant: the axes, pads, slice bounds and shapes that opset 13 takes as inputs rather than attributes.</summary>
+    /// <summary>
+    /// A 1-d int64 constant: the axes, pads, slice bounds and shapes that opset 13 takes as inputs rather than
+    /// attributes.
+    /// </summary>
     public string Int64s(string key, params long[] values)
     {
         if (written.Add(key))

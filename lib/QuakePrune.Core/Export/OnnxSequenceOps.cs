@@ -3,13 +3,16 @@ using QuakePrune.Models;
 namespace QuakePrune.Export;
 
 /// <summary>
-/// The ONNX forms (opset 13) of the waveform layers' operations over [N, C, T]: each writes the math its operation's doc
-/// comment states (<see cref="Layer.Inference"/>), in as many nodes as it takes, the last one writing the layer's name.
-/// Those that work over time at each step ([N, T, C]: attention, feed-forward) transpose in and back out, as the modules do.
+/// The ONNX forms (opset 13) of the waveform layers' operations over [N, C, T]: each writes the math its operation's
+/// doc comment states (<see cref="Layer.Inference"/>), in as many nodes as it takes, the last one writing the layer's
+/// name. Those that work over time at each step ([N, T, C]: attention, feed-forward) transpose in and back out, as the
+/// modules do.
 /// </summary>
 internal static class OnnxSequenceOps
 {
-    /// <summary>Opset 13's Pad takes the pads (begin of every axis, then end of every axis) and the value as inputs.</summary>
+    /// <summary>
+    /// Opset 13's Pad takes the pads (begin of every axis, then end of every axis) and the value as inputs.
+    /// </summary>
     public static void Pad(OnnxGraph onnx, string name, string x, PadOp pad) =>
         onnx.Node(
             "Pad",
@@ -36,8 +39,9 @@ internal static class OnnxSequenceOps
         );
 
     /// <summary>
-    /// Resize, nearest, by [1, 1, Scale]: output sample i reads input sample floor(i / Scale) (coordinates "asymmetric", i / Scale
-    /// exact in floats), so each sample is repeated Scale times, as torch's nearest interpolation does. No region of interest ("").
+    /// Resize, nearest, by [1, 1, Scale]: output sample i reads input sample floor(i / Scale) (coordinates
+    /// "asymmetric", i / Scale exact in floats), so each sample is repeated Scale times, as torch's nearest
+    /// interpolation does. No region of interest ("").
     /// </summary>
     public static void Upsample(OnnxGraph onnx, string name, string x, UpsampleOp upsample) =>
         onnx.Node(
@@ -50,10 +54,10 @@ internal static class OnnxSequenceOps
         );
 
     /// <summary>
-    /// ONNX's LSTM or GRU over [T, N, C] (zero initial states, its default activations: PyTorch's). Its Y [T, directions, N,
-    /// Hidden] goes back to [N, directions x Hidden, T], forward direction first, as PyTorch concatenates them. The weights
-    /// are rewritten in ONNX's layout (<see cref="RecurrentWeights"/>); PyTorch's GRU takes the new gate's hidden product
-    /// before the reset gate multiplies it, which is ONNX's linear_before_reset=1.
+    /// ONNX's LSTM or GRU over [T, N, C] (zero initial states, its default activations: PyTorch's). Its Y [T,
+    /// directions, N, Hidden] goes back to [N, directions x Hidden, T], forward direction first, as PyTorch
+    /// concatenates them. The weights are rewritten in ONNX's layout (<see cref="RecurrentWeights"/>); PyTorch's GRU
+    /// takes the new gate's hidden product before the reset gate multiplies it, which is ONNX's linear_before_reset=1.
     /// </summary>
     public static void Recurrent(OnnxGraph onnx, string name, string x, RecurrentOp recurrent)
     {
@@ -83,10 +87,10 @@ internal static class OnnxSequenceOps
     }
 
     /// <summary>
-    /// W [directions, gates x Hidden, C], R [directions, gates x Hidden, Hidden] and B [directions, 2 x gates x Hidden] (input
-    /// biases, then hidden biases), the reverse direction from PyTorch's <c>_reverse</c> tensors. Gate blocks reordered:
-    /// PyTorch's LSTM rows are (input, forget, cell, output), ONNX's (input, output, forget, cell); PyTorch's GRU rows
-    /// (reset, update, new), ONNX's (update, reset, hidden).
+    /// W [directions, gates x Hidden, C], R [directions, gates x Hidden, Hidden] and B [directions, 2 x gates x Hidden]
+    /// (input biases, then hidden biases), the reverse direction from PyTorch's <c>_reverse</c> tensors. Gate blocks
+    /// reordered: PyTorch's LSTM rows are (input, forget, cell, output), ONNX's (input, output, forget, cell);
+    /// PyTorch's GRU rows (reset, update, new), ONNX's (update, reset, hidden).
     /// </summary>
     private static (string W, string R, string B) RecurrentWeights(OnnxGraph onnx, string name, RecurrentOp recurrent)
     {
@@ -114,7 +118,9 @@ internal static class OnnxSequenceOps
         );
     }
 
-    /// <summary>The equal blocks of <paramref name="data"/> (one per gate, rows in order) put in <paramref name="order"/>.</summary>
+    /// <summary>
+    /// The equal blocks of <paramref name="data"/> (one per gate, rows in order) put in <paramref name="order"/>.
+    /// </summary>
     private static float[] Reordered(float[] data, int[] order)
     {
         var block = data.Length / order.Length;
@@ -125,8 +131,8 @@ internal static class OnnxSequenceOps
     }
 
     /// <summary>
-    /// The attention decomposed over [N, T, C]: q = x Wt at [N, T, 1, U] and k = x Wx at [N, 1, T, U] broadcast into
-    /// h = tanh(q + k + bh) [N, T, T, U]; e = h Wa + ba squeezed to [N, T, T]; exp(e - max over s), times a constant 0/1
+    /// The attention decomposed over [N, T, C]: q = x Wt at [N, T, 1, U] and k = x Wx at [N, 1, T, U] broadcast into h
+    /// = tanh(q + k + bh) [N, T, T, U]; e = h Wa + ba squeezed to [N, T, T]; exp(e - max over s), times a constant 0/1
     /// mask [T, T] of the window where there is one; divided by its sum over s plus Eps; times x; back to [N, C, T].
     /// </summary>
     public static void AdditiveAttention(OnnxGraph onnx, string name, string x, AdditiveAttentionOp attention)
@@ -166,7 +172,10 @@ internal static class OnnxSequenceOps
         onnx.Node("Transpose", name, [output], OnnxGraph.Ints("perm", [0, 2, 1]));
     }
 
-    /// <summary>[T, T], 1 where time t (row) sees time s (column): s - width/2 &lt;= t &lt; s - width/2 + width, the module's window.</summary>
+    /// <summary>
+    /// [T, T], 1 where time t (row) sees time s (column): s - width/2 &lt;= t &lt; s - width/2 + width, the module's
+    /// window.
+    /// </summary>
     private static string Window(OnnxGraph onnx, string name, long steps, int width)
     {
         var mask = new float[steps * steps];
@@ -179,7 +188,10 @@ internal static class OnnxSequenceOps
         return onnx.Floats($"{name}.window", [steps, steps], mask);
     }
 
-    /// <summary>Over the channel axis: centred, divided by sqrt(mean of squares + Eps), times gamma plus beta ([C, 1] broadcast over [N, C, T]).</summary>
+    /// <summary>
+    /// Over the channel axis: centred, divided by sqrt(mean of squares + Eps), times gamma plus beta ([C, 1] broadcast
+    /// over [N, C, T]).
+    /// </summary>
     public static void ChannelLayerNorm(OnnxGraph onnx, string name, string x, ChannelLayerNormOp norm)
     {
         var mean = onnx.Node(
@@ -209,7 +221,10 @@ internal static class OnnxSequenceOps
         onnx.Node("Add", name, [scaled, onnx.State(name, "beta")]);
     }
 
-    /// <summary>Over [N, T, C]: MatMul with lin1's weight transposed (an initializer of its own) plus its bias, ReLU, the same with lin2.</summary>
+    /// <summary>
+    /// Over [N, T, C]: MatMul with lin1's weight transposed (an initializer of its own) plus its bias, ReLU, the same
+    /// with lin2.
+    /// </summary>
     public static void FeedForward(OnnxGraph onnx, string name, string x, FeedForwardOp feedForward)
     {
         var times = onnx.Node("Transpose", $"{name}/x", [x], OnnxGraph.Ints("perm", [0, 2, 1]));
@@ -221,7 +236,9 @@ internal static class OnnxSequenceOps
         onnx.Node("Transpose", name, [output], OnnxGraph.Ints("perm", [0, 2, 1]));
     }
 
-    /// <summary>A linear weight [out, in] as [in, out], the right operand of a MatMul, under <c>layer.tensor_t</c>.</summary>
+    /// <summary>
+    /// A linear weight [out, in] as [in, out], the right operand of a MatMul, under <c>layer.tensor_t</c>.
+    /// </summary>
     private static string Transposed(OnnxGraph onnx, string name, string tensor)
     {
         var (data, shape) = onnx.Read(name, tensor);

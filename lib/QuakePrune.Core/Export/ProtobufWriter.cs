@@ -5,9 +5,9 @@ namespace QuakePrune.Export;
 
 /// <summary>
 /// The protobuf wire format, as much of it as an ONNX file needs: varints, 32-bit floats and length-delimited fields
-/// (strings, bytes, nested messages). Repeated scalars are written one tag per value, which every proto2 and proto3 parser
-/// reads. Why not a generated schema: the exporter writes eight message types and never reads one; this writer is the
-/// whole dependency.
+/// (strings, bytes, nested messages). Repeated scalars are written one tag per value, which every proto2 and proto3
+/// parser reads. Why not a generated schema: the exporter writes eight message types and never reads one; this writer
+/// is the whole dependency.
 /// </summary>
 public sealed class ProtobufWriter
 {

@@ -4,15 +4,19 @@ using static QuakePrune.Torch.torch;
 namespace QuakePrune.Inference;
 
 /// <summary>
-/// p(earthquake) through the prepared inference path (BatchNorm folded, the fastest verified layout): what evaluate, predict
-/// and the retraining scores use. Preparing checks the path against the plain model, as every prepared model is.
+/// p(earthquake) through the prepared inference path (BatchNorm folded, the fastest verified layout): what evaluate,
+/// predict and the retraining scores use. Preparing checks the path against the plain model, as every prepared model
+/// is.
 /// </summary>
 public sealed class FastClassifier : IBatchClassifier, IDisposable
 {
     private readonly InferenceModel model;
     private readonly ImageSize size;
 
-    /// <summary>Prepares <paramref name="network"/> (put in eval mode; not modified, and free to dispose afterwards) for images of <paramref name="inputSize"/>.</summary>
+    /// <summary>
+    /// Prepares <paramref name="network"/> (put in eval mode; not modified, and free to dispose afterwards) for images
+    /// of <paramref name="inputSize"/>.
+    /// </summary>
     public FastClassifier(Network network, ImageSize inputSize)
     {
         if (network.Graph.OutputChannels != 2)

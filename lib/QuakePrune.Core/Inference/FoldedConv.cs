@@ -7,8 +7,8 @@ namespace QuakePrune.Inference;
 
 /// <summary>
 /// A 2-d or 1-d convolution with the batch norm after it folded in, and what followed it fused: a residual sum (another
-/// value added to its output) and a ReLU. Weights are kept in the layout of the current path. A 1-d convolution is held as
-/// the 2-d one it equals over [N, C, 1, T] (kernel 1 x k): one form for the direct oneDNN path and for libtorch.
+/// value added to its output) and a ReLU. Weights are kept in the layout of the current path. A 1-d convolution is held
+/// as the 2-d one it equals over [N, C, 1, T] (kernel 1 x k): one form for the direct oneDNN path and for libtorch.
 /// </summary>
 internal sealed class FoldedConv : IDisposable
 {
@@ -52,8 +52,9 @@ internal sealed class FoldedConv : IDisposable
     public bool IsDense => Groups == 1 && Dilation == (1, 1);
 
     /// <summary>
-    /// W' = W * g / sqrt(v + eps) per output channel, b' = (b - m) * g / sqrt(v + eps) + beta, computed in float64; without a
-    /// norm the weights as they are. <paramref name="convTensor"/> and <paramref name="normTensor"/> give the layers' tensors by their own names.
+    /// W' = W * g / sqrt(v + eps) per output channel, b' = (b - m) * g / sqrt(v + eps) + beta, computed in float64;
+    /// without a norm the weights as they are. <paramref name="convTensor"/> and <paramref name="normTensor"/> give the
+    /// layers' tensors by their own names.
     /// </summary>
     public static FoldedConv Of(
         string name,

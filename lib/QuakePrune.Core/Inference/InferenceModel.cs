@@ -9,13 +9,16 @@ namespace QuakePrune.Inference;
 public enum InferencePath
 {
     /// <summary>
-    /// oneDNN primitives called directly (no ATen between the layers of a run of convolutions, poolings, upsamplings and
-    /// crops), built once per input shape: bias, ReLU and the residual sum fused into the convolutions, each layer on the
-    /// thread count (up to the current one) that measured fastest.
+    /// oneDNN primitives called directly (no ATen between the layers of a run of convolutions, poolings, upsamplings
+    /// and crops), built once per input shape: bias, ReLU and the residual sum fused into the convolutions, each layer
+    /// on the thread count (up to the current one) that measured fastest.
     /// </summary>
     OneDnn,
 
-    /// <summary>libtorch's oneDNN convolutions on weights reordered once; activations stay in oneDNN's blocked layout from input to head.</summary>
+    /// <summary>
+    /// libtorch's oneDNN convolutions on weights reordered once; activations stay in oneDNN's blocked layout from input
+    /// to head.
+    /// </summary>
     Mkldnn,
 
     /// <summary>libtorch's conv2d on NHWC (channels-last) activations and weights; the CUDA/cuDNN path.</summary>
@@ -28,7 +31,10 @@ public enum InferencePath
 /// <summary>What <see cref="InferenceModel.Prepare"/> tunes and checks for.</summary>
 public sealed record InferenceOptions
 {
-    /// <summary>Input size an image network's path is measured and checked at (callers pass the checkpoint's input size); a waveform network's window is its own.</summary>
+    /// <summary>
+    /// Input size an image network's path is measured and checked at (callers pass the checkpoint's input size); a
+    /// waveform network's window is its own.
+    /// </summary>
     public ImageSize Size { get; init; } = new(224, 224);
     public int Batch { get; init; } = 1;
 
@@ -38,27 +44,32 @@ public sealed record InferenceOptions
     /// <summary>Timed forwards per candidate path (after two warm-up runs); the median decides.</summary>
     public int TuningRuns { get; init; } = 5;
 
-    /// <summary>Largest accepted |optimised - plain| relative to the plain output's largest magnitude (at least 1).</summary>
+    /// <summary>
+    /// Largest accepted |optimised - plain| relative to the plain output's largest magnitude (at least 1).
+    /// </summary>
     public double Tolerance { get; init; } = 1e-4;
 
     /// <summary>Seed of the random inputs of the correctness check.</summary>
     public int Seed { get; init; } = 20240601;
 
     /// <summary>
-    /// On the CPU, also time the chosen path with fewer intra-op threads than libtorch's current count (halving down to 1)
-    /// and keep the fastest: a small (pruned) model loses more to thread synchronisation per layer than it gains.
+    /// On the CPU, also time the chosen path with fewer intra-op threads than libtorch's current count (halving down to
+    /// 1) and keep the fastest: a small (pruned) model loses more to thread synchronisation per layer than it gains.
     /// The current count stays the ceiling.
     /// </summary>
     public bool TuneThreads { get; init; } = true;
 
     /// <summary>
-    /// False: no timing at all, the most specialised path this device offers for the model is taken (still checked against
-    /// the module): for callers that prepare often and run little, such as scoring a dev split after every epoch, where
-    /// timing every path costs more than the scoring.
+    /// False: no timing at all, the most specialised path this device offers for the model is taken (still checked
+    /// against the module): for callers that prepare often and run little, such as scoring a dev split after every
+    /// epoch, where timing every path costs more than the scoring.
     /// </summary>
     public bool TimePaths { get; init; } = true;
 
-    /// <summary>The layers whose values <see cref="InferenceModel.ForwardAll"/> returns, in this order (default: the network's outputs): a picker's logits, before its sigmoids.</summary>
+    /// <summary>
+    /// The layers whose values <see cref="InferenceModel.ForwardAll"/> returns, in this order (default: the network's
+    /// outputs): a picker's logits, before its sigmoids.
+    /// </summary>
     public IReadOnlyList<string>? Outputs { get; init; }
 }
 
@@ -70,16 +81,17 @@ public sealed record InferenceOptions
 public sealed record PathTrial(InferencePath Path, int Threads, double MedianMs, double MaxAbsDiff);
 
 /// <summary>
-/// An eval-mode <see cref="Network"/> prepared once for fast inference, from its description: every batch norm folded into
-/// the convolution before it (bias = beta - mean * gamma / sqrt(var + eps)), residual sums and ReLUs fused into the
-/// convolutions they follow (<see cref="InferencePlan"/>), no autograd (inference mode), and the fastest of the available
-/// paths, measured at prepare time. On the CPU the candidates are oneDNN's primitives called directly for every run of
-/// convolutions, poolings, upsamplings and crops (<see cref="OneDnnSegment"/>: bias, ReLU and the residual sum fused,
-/// per-layer thread counts; where libdnnl.so.2 loads), libtorch's oneDNN path (images only: weights reordered once,
-/// activations kept in oneDNN's layout as long as the layers allow), channels-last (images only) and plain; on CUDA
-/// channels-last and plain, with cuDNN's autotuner on. Layers the plan has no fused form for (recurrences, attention)
-/// run their own forward. Image networks [N, C, H, W] and waveform networks [N, C, T] (every output) alike. Each candidate's output is checked against the plain module on random inputs before
-/// it may be chosen. Not thread-safe: call <see cref="Forward"/> from one thread at a time.
+/// An eval-mode <see cref="Network"/> prepared once for fast inference, from its description: every batch norm folded
+/// into the convolution before it (bias = beta - mean * gamma / sqrt(var + eps)), residual sums and ReLUs fused into
+/// the convolutions they follow (<see cref="InferencePlan"/>), no autograd (inference mode), and the fastest of the
+/// available paths, measured at prepare time. On the CPU the candidates are oneDNN's primitives called directly for
+/// every run of convolutions, poolings, upsamplings and crops (<see cref="OneDnnSegment"/>: bias, ReLU and the residual
+/// sum fused, per-layer thread counts; where libdnnl.so.2 loads), libtorch's oneDNN path (images only: weights
+/// reordered once, activations kept in oneDNN's layout as long as the layers allow), channels-last (images only) and
+/// plain; on CUDA channels-last and plain, with cuDNN's autotuner on. Layers the plan has no fused form for
+/// (recurrences, attention) run their own forward. Image networks [N, C, H, W] and waveform networks [N, C, T] (every
+/// output) alike. Each candidate's output is checked against the plain module on random inputs before it may be chosen.
+/// Not thread-safe: call <see cref="Forward"/> from one thread at a time.
 /// </summary>
 public sealed class InferenceModel : IDisposable
 {
@@ -89,30 +101,48 @@ public sealed class InferenceModel : IDisposable
     /// <summary>The runs of steps the direct oneDNN path takes over (none: it cannot).</summary>
     private readonly IReadOnlyList<OneDnnSegment> segments;
 
-    /// <summary>The first step the mkldnn path runs on dense tensors (every one before it runs on oneDNN tensors).</summary>
+    /// <summary>
+    /// The first step the mkldnn path runs on dense tensors (every one before it runs on oneDNN tensors).
+    /// </summary>
     private readonly int mkldnnSteps;
 
-    /// <summary>The direct oneDNN path's networks, one per segment, input shape and thread ceiling, built on first use.</summary>
+    /// <summary>
+    /// The direct oneDNN path's networks, one per segment, input shape and thread ceiling, built on first use.
+    /// </summary>
     private readonly Dictionary<(int Segment, long N, long H, long W, int Threads), OneDnnNetwork> networks = [];
 
-    /// <summary>The ones whose per-layer thread counts were tuned at prepare time (the prepared shape's), in segment order.</summary>
+    /// <summary>
+    /// The ones whose per-layer thread counts were tuned at prepare time (the prepared shape's), in segment order.
+    /// </summary>
     private readonly List<OneDnnNetwork> tuned = [];
 
-    /// <summary>Set while <see cref="TuneNetworks"/> runs a forward: each segment's network tunes its threads over this many runs.</summary>
+    /// <summary>
+    /// Set while <see cref="TuneNetworks"/> runs a forward: each segment's network tunes its threads over this many
+    /// runs.
+    /// </summary>
     private int? tuningRuns;
     private bool disposed;
 
     public InferencePath Path { get; private set; }
 
-    /// <summary>Intra-op threads each <see cref="Forward"/> runs with (libtorch's count is set for the call and restored after); null: whatever it is.</summary>
+    /// <summary>
+    /// Intra-op threads each <see cref="Forward"/> runs with (libtorch's count is set for the call and restored after);
+    /// null: whatever it is.
+    /// </summary>
     public int? Threads { get; private set; }
     public Architecture Architecture { get; }
     public Device Device => device;
 
-    /// <summary>Every candidate tried at prepare time: its median latency at the tuning shape and its largest deviation from the plain module.</summary>
+    /// <summary>
+    /// Every candidate tried at prepare time: its median latency at the tuning shape and its largest deviation from the
+    /// plain module.
+    /// </summary>
     public IReadOnlyList<PathTrial> Trials { get; private set; } = [];
 
-    /// <summary>The direct oneDNN path's steps at the prepared shape (implementation, threads, tuned times); empty on other paths.</summary>
+    /// <summary>
+    /// The direct oneDNN path's steps at the prepared shape (implementation, threads, tuned times); empty on other
+    /// paths.
+    /// </summary>
     public IReadOnlyList<OneDnnStep> OneDnnSteps =>
         Path == InferencePath.OneDnn ? tuned.SelectMany(network => network.Steps).ToArray() : [];
 
@@ -129,7 +159,8 @@ public sealed class InferenceModel : IDisposable
     /// Folds, prepares, checks and (unless <see cref="InferenceOptions.Path"/> forces one) times every path this device
     /// offers, keeping the fastest. The model must be in eval mode; it is not modified and may be disposed afterwards.
     /// </summary>
-    /// <exception cref="InvalidOperationException">an optimised path does not reproduce the plain model within the tolerance.</exception>
+    /// <exception cref="InvalidOperationException">an optimised path does not reproduce the plain model within the
+    /// tolerance.</exception>
     public static InferenceModel Prepare(Network model, InferenceOptions? options = null)
     {
         options ??= new InferenceOptions();
@@ -207,7 +238,8 @@ public sealed class InferenceModel : IDisposable
             if (candidates.Length > 1)
             {
                 // A second pass in reverse order, each path keeping its lower median, so that a slow spell on a shared
-                // machine during one path's turn does not decide; a path already over twice the fastest is not timed again.
+                // machine during one path's turn does not decide; a path already over twice the fastest is not timed
+                // again.
                 var fastest = trials.Min(t => t.MedianMs);
                 for (var k = candidates.Length - 1; k >= 0; k--)
                 {
@@ -241,7 +273,10 @@ public sealed class InferenceModel : IDisposable
         }
     }
 
-    /// <summary>The only output (logits [N, classes] for a classifier; dense, float32) for an input [N, C, ...] (dense, float32, on the model's device).</summary>
+    /// <summary>
+    /// The only output (logits [N, classes] for a classifier; dense, float32) for an input [N, C, ...] (dense, float32,
+    /// on the model's device).
+    /// </summary>
     public Tensor Forward(Tensor images)
     {
         var outputs = ForwardAll(images);
@@ -252,7 +287,9 @@ public sealed class InferenceModel : IDisposable
         throw new InvalidOperationException($"the network has {outputs.Length} outputs: call ForwardAll");
     }
 
-    /// <summary>Every output, in the description's order (or <see cref="InferenceOptions.Outputs"/>' values, in its order).</summary>
+    /// <summary>
+    /// Every output, in the description's order (or <see cref="InferenceOptions.Outputs"/>' values, in its order).
+    /// </summary>
     public Tensor[] ForwardAll(Tensor images)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
@@ -278,7 +315,10 @@ public sealed class InferenceModel : IDisposable
         }
     }
 
-    /// <summary>Runs the plan on the current path: the direct oneDNN segments or the leading mkldnn steps where chosen, the rest on strided tensors.</summary>
+    /// <summary>
+    /// Runs the plan on the current path: the direct oneDNN segments or the leading mkldnn steps where chosen, the rest
+    /// on strided tensors.
+    /// </summary>
     private Tensor[] Run(Tensor images)
     {
         var values = new Tensor?[plan.Slots];
@@ -367,8 +407,8 @@ public sealed class InferenceModel : IDisposable
     }
 
     /// <summary>
-    /// Class probabilities (softmax over the logits), row-major [N, classes], for images [N, C, H, W] on the model's device:
-    /// the call evaluate and predict make per batch.
+    /// Class probabilities (softmax over the logits), row-major [N, classes], for images [N, C, H, W] on the model's
+    /// device: the call evaluate and predict make per batch.
     /// </summary>
     public float[] ProbabilitiesOf(Tensor images)
     {
@@ -379,8 +419,9 @@ public sealed class InferenceModel : IDisposable
     }
 
     /// <summary>
-    /// Loads a checkpoint onto <paramref name="device"/> (default CPU) and prepares it at the checkpoint's input size (unless
-    /// <paramref name="options"/> says otherwise); the loaded module is released once folded. Also returns what the checkpoint records.
+    /// Loads a checkpoint onto <paramref name="device"/> (default CPU) and prepares it at the checkpoint's input size
+    /// (unless <paramref name="options"/> says otherwise); the loaded module is released once folded. Also returns what
+    /// the checkpoint records.
     /// </summary>
     public static (InferenceModel Model, ModelInfo Info) FromCheckpoint(
         string path,
@@ -393,7 +434,9 @@ public sealed class InferenceModel : IDisposable
         return (Prepare(loaded.Model, options ?? new InferenceOptions { Size = loaded.Info.InputSize }), loaded.Info);
     }
 
-    /// <summary>Logits, row-major [batch, classes], for images given as row-major float32 [batch, C, height, width].</summary>
+    /// <summary>
+    /// Logits, row-major [batch, classes], for images given as row-major float32 [batch, C, height, width].
+    /// </summary>
     public float[] Run(ReadOnlySpan<float> images, int batch, int height, int width)
     {
         using var input = tensor(
@@ -429,7 +472,10 @@ public sealed class InferenceModel : IDisposable
         return output;
     }
 
-    /// <summary>Chooses each step's thread count of every segment's network for this input's shape by timing (see <see cref="OneDnnNetwork.TuneThreads"/>), in one forward.</summary>
+    /// <summary>
+    /// Chooses each step's thread count of every segment's network for this input's shape by timing (see
+    /// <see cref="OneDnnNetwork.TuneThreads"/>), in one forward.
+    /// </summary>
     private void TuneNetworks(Tensor images, int runs)
     {
         tuned.Clear();
@@ -445,7 +491,9 @@ public sealed class InferenceModel : IDisposable
         }
     }
 
-    /// <summary>Frees the oneDNN networks (their primitives and activation buffers) when another path was chosen.</summary>
+    /// <summary>
+    /// Frees the oneDNN networks (their primitives and activation buffers) when another path was chosen.
+    /// </summary>
     private void DropNetworks()
     {
         foreach (var network in networks.Values)
@@ -454,7 +502,10 @@ public sealed class InferenceModel : IDisposable
         tuned.Clear();
     }
 
-    /// <summary>Puts each convolution's weights in the layout the path runs it in: the mkldnn segment's in oneDNN's, the rest strided.</summary>
+    /// <summary>
+    /// Puts each convolution's weights in the layout the path runs it in: the mkldnn segment's in oneDNN's, the rest
+    /// strided.
+    /// </summary>
     private void Switch(InferencePath path)
     {
         if (path is InferencePath.Mkldnn or InferencePath.OneDnn && device.type != DeviceType.CPU)
@@ -481,10 +532,10 @@ public sealed class InferenceModel : IDisposable
     }
 
     /// <summary>
-    /// Median of <paramref name="runs"/> timed forwards after two warm-up ones. A path whose first forward here (the caller's
-    /// check has warmed it up) already takes over <paramref name="hopelessMs"/> cannot be chosen: that one time is returned,
-    /// since timing such a path in full (channels-last and plain on a CPU with oneDNN, tens of times slower) would be most
-    /// of a prepare's cost.
+    /// Median of <paramref name="runs"/> timed forwards after two warm-up ones. A path whose first forward here (the
+    /// caller's check has warmed it up) already takes over <paramref name="hopelessMs"/> cannot be chosen: that one
+    /// time is returned, since timing such a path in full (channels-last and plain on a CPU with oneDNN, tens of times
+    /// slower) would be most of a prepare's cost.
     /// </summary>
     private double MedianMs(Tensor input, int runs, double hopelessMs = double.PositiveInfinity)
     {

@@ -12,10 +12,16 @@ internal abstract class PlanStep(string name, int[] inputs)
     public int[] Inputs { get; } = inputs;
     public int Output { get; set; }
 
-    /// <summary>Whether it can run on libtorch's opaque oneDNN tensors (the mkldnn path keeps activations in that layout as long as it can).</summary>
+    /// <summary>
+    /// Whether it can run on libtorch's opaque oneDNN tensors (the mkldnn path keeps activations in that layout as long
+    /// as it can).
+    /// </summary>
     public virtual bool RunsOnMkldnn => false;
 
-    /// <summary>Runs the step on strided (or, where <see cref="RunsOnMkldnn"/>, oneDNN) tensors; <paramref name="mayOverwrite"/>: its first input dies here.</summary>
+    /// <summary>
+    /// Runs the step on strided (or, where <see cref="RunsOnMkldnn"/>, oneDNN) tensors;
+    /// <paramref name="mayOverwrite"/>: its first input dies here.
+    /// </summary>
     public abstract Tensor Run(Tensor[] inputs, bool mkldnn, bool mayOverwrite);
 }
 
@@ -35,8 +41,8 @@ internal sealed class ConvStep(FoldedConv conv, int source, int? sum)
 }
 
 /// <summary>
-/// Max pooling over windows (2-d, or 1-d held as 2-d over [N, C, 1, T] with a 1 x k window, as <see cref="FoldedConv"/> holds
-/// 1-d convolutions), or the 2-d global average (<see cref="Kernel"/> null).
+/// Max pooling over windows (2-d, or 1-d held as 2-d over [N, C, 1, T] with a 1 x k window, as <see cref="FoldedConv"/>
+/// holds 1-d convolutions), or the 2-d global average (<see cref="Kernel"/> null).
 /// </summary>
 internal sealed class PoolStep(
     string name,
@@ -79,7 +85,9 @@ internal sealed class PoolStep(
         };
 }
 
-/// <summary>Nearest-neighbour upsampling of the last axis of [N, C, T]: each sample repeated <see cref="Scale"/> times.</summary>
+/// <summary>
+/// Nearest-neighbour upsampling of the last axis of [N, C, T]: each sample repeated <see cref="Scale"/> times.
+/// </summary>
 internal sealed class UpsampleStep(string name, int source, int scale) : PlanStep(name, [source])
 {
     public int Scale { get; } = scale;
@@ -143,7 +151,9 @@ internal sealed class LinearStep(string name, int source, Tensor weight, Tensor?
     }
 }
 
-/// <summary>A layer the fast path has no fused form for: its own forward in eval mode, on a copy of its module.</summary>
+/// <summary>
+/// A layer the fast path has no fused form for: its own forward in eval mode, on a copy of its module.
+/// </summary>
 internal sealed class LayerStep(string name, int[] inputs, Layer layer, nn.Module? module)
     : PlanStep(name, inputs),
         IDisposable
@@ -155,9 +165,10 @@ internal sealed class LayerStep(string name, int[] inputs, Layer layer, nn.Modul
 }
 
 /// <summary>
-/// A network's inference derived from its description and weights: each convolution (2-d or 1-d) with the batch norm after it folded in,
-/// and with a residual sum and ReLU after it fused in where it is their only reader; linear layers with their ReLU; dropout
-/// dropped; recurrences on the CPU as <see cref="RecurrentStep"/>; every other layer as it is. Values live in numbered slots (0: the input), released after their last reader.
+/// A network's inference derived from its description and weights: each convolution (2-d or 1-d) with the batch norm
+/// after it folded in, and with a residual sum and ReLU after it fused in where it is their only reader; linear layers
+/// with their ReLU; dropout dropped; recurrences on the CPU as <see cref="RecurrentStep"/>; every other layer as it is.
+/// Values live in numbered slots (0: the input), released after their last reader.
 /// </summary>
 internal sealed class InferencePlan : IDisposable
 {
@@ -358,7 +369,9 @@ internal sealed class InferencePlan : IDisposable
         return t.detach().clone().DetachFromDisposeScope();
     }
 
-    /// <summary>A fresh module of the layer holding a copy of its tensors, in eval mode on the model's device.</summary>
+    /// <summary>
+    /// A fresh module of the layer holding a copy of its tensors, in eval mode on the model's device.
+    /// </summary>
     private static nn.Module? CopyModule(
         LayerNode node,
         NetworkGraph graph,

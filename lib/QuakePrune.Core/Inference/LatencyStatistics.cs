@@ -2,7 +2,10 @@ using QuakePrune.Statistics;
 
 namespace QuakePrune.Inference;
 
-/// <summary>Summary of timed runs in milliseconds. Percentiles interpolate linearly (numpy's default); std is the population std (numpy's ddof=0).</summary>
+/// <summary>
+/// Summary of timed runs in milliseconds. Percentiles interpolate linearly (numpy's default); std is the population std
+/// (numpy's ddof=0).
+/// </summary>
 public sealed record LatencyStatistics(
     int Runs,
     double MedianMs,

@@ -5,8 +5,8 @@ using QuakePrune.Torch;
 namespace QuakePrune.Inference;
 
 /// <summary>
-/// One step of a <see cref="OneDnnNetwork"/> as built: its oneDNN implementation, the thread count it runs on, and its median
-/// time at that count and at each count tried when the threads were tuned (empty when they were not).
+/// One step of a <see cref="OneDnnNetwork"/> as built: its oneDNN implementation, the thread count it runs on, and its
+/// median time at that count and at each count tried when the threads were tuned (empty when they were not).
 /// </summary>
 public sealed record OneDnnStep(
     string Name,
@@ -27,14 +27,14 @@ internal sealed record OneDnnSegment(int Start, int End, int Source, int Output)
 
 /// <summary>
 /// A <see cref="OneDnnSegment"/> of a plan (its convolutions, poolings, upsamplings and crops) as a fixed sequence of
-/// oneDNN primitives for one input shape, called without ATen in between. A waveform value [N, C, T] is held as the image
-/// [N, C, 1, T] it equals, so 1-d layers are 2-d primitives with a window of height 1. Each convolution is created once
-/// with its bias, ReLU and residual sum fused in, on weights reordered once into the layout it chose; activations live in
-/// a few buffers reused as values die, a residual sum accumulating in place into its operand's buffer when the operand is
-/// not needed afterwards, and a crop is a window on its input's buffer that the next primitive reads through a reorder.
-/// Each step runs on the thread count that measured fastest for it (<see cref="TuneThreads"/>), never more than the count
-/// the network was built with: a small layer loses more to splitting than it gains. The last step writes dense
-/// float32 (NCHW, or NCT) for the rest of the plan.
+/// oneDNN primitives for one input shape, called without ATen in between. A waveform value [N, C, T] is held as the
+/// image [N, C, 1, T] it equals, so 1-d layers are 2-d primitives with a window of height 1. Each convolution is
+/// created once with its bias, ReLU and residual sum fused in, on weights reordered once into the layout it chose;
+/// activations live in a few buffers reused as values die, a residual sum accumulating in place into its operand's
+/// buffer when the operand is not needed afterwards, and a crop is a window on its input's buffer that the next
+/// primitive reads through a reorder. Each step runs on the thread count that measured fastest for it
+/// (<see cref="TuneThreads"/>), never more than the count the network was built with: a small layer loses more to
+/// splitting than it gains. The last step writes dense float32 (NCHW, or NCT) for the rest of the plan.
 /// </summary>
 internal sealed class OneDnnNetwork : IDisposable
 {
@@ -83,7 +83,9 @@ internal sealed class OneDnnNetwork : IDisposable
     private IntPtr scratchpad;
     private long scratchpadBytes;
 
-    /// <summary>Input shape [N, C, H, W] (dense NCHW float32; a waveform's [N, C, 1, T]) and the output's (dense NCHW float32).</summary>
+    /// <summary>
+    /// Input shape [N, C, H, W] (dense NCHW float32; a waveform's [N, C, 1, T]) and the output's (dense NCHW float32).
+    /// </summary>
     public long[] InputShape { get; }
     public long[] OutputShape { get; private set; } = [];
 
@@ -99,7 +101,10 @@ internal sealed class OneDnnNetwork : IDisposable
             ))
             .ToArray();
 
-    /// <summary>Whether the direct path can run the step: a dense convolution (a residual sum only with a ReLU after it, which the binding fuses), a max or global-average pooling, a nearest upsampling or a crop.</summary>
+    /// <summary>
+    /// Whether the direct path can run the step: a dense convolution (a residual sum only with a ReLU after it, which
+    /// the binding fuses), a max or global-average pooling, a nearest upsampling or a crop.
+    /// </summary>
     private static bool Runs(PlanStep step) =>
         step
             is ConvStep { Conv.IsDense: true, Conv.Sum: false }
@@ -109,9 +114,9 @@ internal sealed class OneDnnNetwork : IDisposable
                 or CropStep;
 
     /// <summary>
-    /// The runs of steps the direct path takes over, first to last: each as long as its steps are runnable and read only
-    /// one value from before it, then cut back until its last value is the only one read after it; a run must hold a
-    /// convolution to be worth its reorders. None when oneDNN does not load.
+    /// The runs of steps the direct path takes over, first to last: each as long as its steps are runnable and read
+    /// only one value from before it, then cut back until its last value is the only one read after it; a run must hold
+    /// a convolution to be worth its reorders. None when oneDNN does not load.
     /// </summary>
     public static IReadOnlyList<OneDnnSegment> Segments(InferencePlan plan)
     {
@@ -192,7 +197,8 @@ internal sealed class OneDnnNetwork : IDisposable
                         $"{step.Name}: the direct oneDNN path cannot run this step"
                     ),
                 };
-                // A buffer is free once no value still to be read lies in it (a crop is a window on its input's buffer).
+                // A buffer is free once no value still to be read lies in it (a crop is a window on its input's
+                // buffer).
                 bool StillRead(int buffer) =>
                     values.Any(v =>
                         v.Value.Buffer == buffer
@@ -212,7 +218,10 @@ internal sealed class OneDnnNetwork : IDisposable
         }
     }
 
-    /// <summary>Runs the steps: images (dense NCHW float32 at <paramref name="images"/>) to the output (dense NCHW float32 at <paramref name="output"/>).</summary>
+    /// <summary>
+    /// Runs the steps: images (dense NCHW float32 at <paramref name="images"/>) to the output (dense NCHW float32 at
+    /// <paramref name="output"/>).
+    /// </summary>
     public void Run(IntPtr images, IntPtr output)
     {
         Bind(images, output);
@@ -232,9 +241,9 @@ internal sealed class OneDnnNetwork : IDisposable
     }
 
     /// <summary>
-    /// Times every step at the build's thread count and each halving of it down to 1 (<paramref name="runs"/> forwards each,
-    /// after two warm-up forwards, the counts alternating forward by forward), then runs each step on the count with the
-    /// lowest median. Outputs do not depend on the choice beyond float rounding (checked by the caller).
+    /// Times every step at the build's thread count and each halving of it down to 1 (<paramref name="runs"/> forwards
+    /// each, after two warm-up forwards, the counts alternating forward by forward), then runs each step on the count
+    /// with the lowest median. Outputs do not depend on the choice beyond float rounding (checked by the caller).
     /// </summary>
     public void TuneThreads(IntPtr images, IntPtr output, int runs)
     {
@@ -286,10 +295,11 @@ internal sealed class OneDnnNetwork : IDisposable
     }
 
     /// <summary>
-    /// A convolution step reading <paramref name="src"/>. With a residual <paramref name="sum"/> it accumulates into the
-    /// sum's buffer when the sum dies here and the layouts agree, else into a copy. It is first asked for on the layouts it is
-    /// given (no copies); if oneDNN has only its slow reference implementation for them, it chooses its layouts and reorder
-    /// steps bring the input (and the sum) over. The <paramref name="last"/> step writes dense NCHW into the output.
+    /// A convolution step reading <paramref name="src"/>. With a residual <paramref name="sum"/> it accumulates into
+    /// the sum's buffer when the sum dies here and the layouts agree, else into a copy. It is first asked for on the
+    /// layouts it is given (no copies); if oneDNN has only its slow reference implementation for them, it chooses its
+    /// layouts and reorder steps bring the input (and the sum) over. The <paramref name="last"/> step writes dense NCHW
+    /// into the output.
     /// </summary>
     private Activation AddConvolution(FoldedConv conv, Activation src, Activation? sum, bool sumDies, bool last)
     {
@@ -374,7 +384,10 @@ internal sealed class OneDnnNetwork : IDisposable
         }
     }
 
-    /// <summary>A pooling step; the <paramref name="last"/> one writes dense NCHW into the output (directly, or through a reorder when only slow there).</summary>
+    /// <summary>
+    /// A pooling step; the <paramref name="last"/> one writes dense NCHW into the output (directly, or through a
+    /// reorder when only slow there).
+    /// </summary>
     private Activation AddPooling(PoolStep pool, Activation src, bool last)
     {
         var shape = src.Md.Dims;
@@ -454,7 +467,9 @@ internal sealed class OneDnnNetwork : IDisposable
         return last ? ToOutput(upsample.Name, upsampled) : upsampled;
     }
 
-    /// <summary>A crop of the last axis: a window on the input's buffer (no step), copied only when it is the segment's output.</summary>
+    /// <summary>
+    /// A crop of the last axis: a window on the input's buffer (no step), copied only when it is the segment's output.
+    /// </summary>
     private Activation AddCrop(CropStep crop, Activation src, bool last)
     {
         var shape = src.Md.Dims;
@@ -478,7 +493,9 @@ internal sealed class OneDnnNetwork : IDisposable
         return output;
     }
 
-    /// <summary>A step copying <paramref name="src"/> into layout <paramref name="layout"/> in buffer <paramref name="to"/>.</summary>
+    /// <summary>
+    /// A step copying <paramref name="src"/> into layout <paramref name="layout"/> in buffer <paramref name="to"/>.
+    /// </summary>
     private Activation AddReorder(string name, Activation src, DnnlMemoryDesc layout, int to)
     {
         var primary = DnnlPrimitive.Reorder(src.Md, layout, Ceiling, name);
@@ -515,7 +532,10 @@ internal sealed class OneDnnNetwork : IDisposable
         }
     }
 
-    /// <summary>Allocates the activation buffers (each as large as the largest layout placed in it) and binds every step's memories.</summary>
+    /// <summary>
+    /// Allocates the activation buffers (each as large as the largest layout placed in it) and binds every step's
+    /// memories.
+    /// </summary>
     private void Allocate()
     {
         void Need(int buffer, DnnlMemoryDesc md)
@@ -539,7 +559,9 @@ internal sealed class OneDnnNetwork : IDisposable
         }
     }
 
-    /// <summary>The step's primitive at <paramref name="threads"/> with its memories bound, created on first use.</summary>
+    /// <summary>
+    /// The step's primitive at <paramref name="threads"/> with its memories bound, created on first use.
+    /// </summary>
     private Variant VariantOf(Step step, int threads)
     {
         if (step.Variants.TryGetValue(threads, out var existing))
@@ -575,7 +597,9 @@ internal sealed class OneDnnNetwork : IDisposable
         return variant;
     }
 
-    /// <summary>One scratchpad serves every primitive (they run one at a time); grows, rebinding those made before.</summary>
+    /// <summary>
+    /// One scratchpad serves every primitive (they run one at a time); grows, rebinding those made before.
+    /// </summary>
     private void Scratchpad(long bytes)
     {
         if (bytes <= scratchpadBytes)
@@ -587,14 +611,16 @@ internal sealed class OneDnnNetwork : IDisposable
         (scratchpad, scratchpadBytes) = (larger, bytes);
     }
 
-    /// <summary>Output size of a window (kernel, stride, padding on both sides), rounding down as PyTorch does.</summary>
+    /// <summary>
+    /// Output size of a window (kernel, stride, padding on both sides), rounding down as PyTorch does.
+    /// </summary>
     private static long Out(long size, long kernel, long stride, long padding) =>
         (size + 2 * padding - kernel) / stride + 1;
 
     /// <summary>
-    /// A pooling's output size along one axis and the padding at its far end that gives it: <paramref name="padding"/> in
-    /// floor mode; in ceil mode as much more as the last, shorter window needs (PyTorch's rule: a window must start inside
-    /// the input or its near padding). Max pooling never picks padding, so this is PyTorch's ceil mode exactly.
+    /// A pooling's output size along one axis and the padding at its far end that gives it: <paramref name="padding"/>
+    /// in floor mode; in ceil mode as much more as the last, shorter window needs (PyTorch's rule: a window must start
+    /// inside the input or its near padding). Max pooling never picks padding, so this is PyTorch's ceil mode exactly.
     /// </summary>
     private static (long Size, long FarPadding) Window(long size, long kernel, long stride, long padding, bool ceilMode)
     {

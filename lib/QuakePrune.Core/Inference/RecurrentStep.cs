@@ -23,13 +23,19 @@ internal sealed class RecurrentStep : PlanStep, IDisposable
     /// <summary>[directions x gates x Hidden, C]: every direction's input weights, in PyTorch's gate order.</summary>
     private readonly Tensor inputWeights;
 
-    /// <summary>What adds to the input products: b_ih, plus b_hh except a GRU's new-gate part (which the reset gate scales).</summary>
+    /// <summary>
+    /// What adds to the input products: b_ih, plus b_hh except a GRU's new-gate part (which the reset gate scales).
+    /// </summary>
     private readonly Tensor inputBias;
 
-    /// <summary>Per direction, W_hh transposed ([Hidden, gates x Hidden], row k: what hidden unit k adds to each gate).</summary>
+    /// <summary>
+    /// Per direction, W_hh transposed ([Hidden, gates x Hidden], row k: what hidden unit k adds to each gate).
+    /// </summary>
     private readonly float[][] hiddenWeights;
 
-    /// <summary>Per direction, the bias of the hidden products ([gates x Hidden]: a GRU's b_hn in the new-gate part, else 0).</summary>
+    /// <summary>
+    /// Per direction, the bias of the hidden products ([gates x Hidden]: a GRU's b_hn in the new-gate part, else 0).
+    /// </summary>
     private readonly float[][] hiddenBias;
 
     private int Directions => op.Bidirectional ? 2 : 1;
@@ -73,7 +79,8 @@ internal sealed class RecurrentStep : PlanStep, IDisposable
             var hiddenPart = zeros([gates * hidden]);
             if (op.Cell == RecurrentCell.Gru)
             {
-                // r and z add both biases; the new gate is tanh(x W_in + b_in + r * (h W_hn + b_hn)): b_hn stays with h.
+                // r and z add both biases; the new gate is tanh(x W_in + b_in + r * (h W_hn + b_hn)): b_hn stays with
+                // h.
                 biases.Add(
                     cat(
                         [
@@ -133,9 +140,12 @@ internal sealed class RecurrentStep : PlanStep, IDisposable
         return output;
     }
 
-    /// <summary>One sequence in one direction: reads its input products, writes its hidden states into the output's channels for this direction.</summary>
-    // Optimised at its first call: the unoptimised first tier runs this loop (and its vector operations) several times slower,
-    // for the first forwards of every process.
+    /// <summary>
+    /// One sequence in one direction: reads its input products, writes its hidden states into the output's channels for
+    /// this direction.
+    /// </summary>
+    // Optimised at its first call: the unoptimised first tier runs this loop (and its vector operations) several times
+    // slower, for the first forwards of every process.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe void Recur(float* products, float* output, long n, int direction, long steps, int width)
     {

@@ -2,7 +2,9 @@ using QuakePrune.Models;
 
 namespace QuakePrune.Latency;
 
-/// <summary>A GPU described by its FP32 peak and memory bandwidth; <see cref="Key"/> is its name on the command line.</summary>
+/// <summary>
+/// A GPU described by its FP32 peak and memory bandwidth; <see cref="Key"/> is its name on the command line.
+/// </summary>
 public sealed record GpuSpec(string Key, string Name, double PeakFlops, double BytesPerSecond)
 {
     /// <summary>GeForce GTX 1050 (Pascal, 640 cores at 1455 MHz boost): 1.86 TFLOP/s FP32, 112 GB/s GDDR5.</summary>
@@ -24,7 +26,9 @@ public sealed record GpuSpec(string Key, string Name, double PeakFlops, double B
 /// </summary>
 public sealed record GpuProjection(GpuSpec Gpu, double Efficiency, double OverheadMsPerLayer, string Calibration)
 {
-    /// <summary>Solves efficiency and per-layer overhead from two (model, measured ms) points with equal layer counts.</summary>
+    /// <summary>
+    /// Solves efficiency and per-layer overhead from two (model, measured ms) points with equal layer counts.
+    /// </summary>
     public static GpuProjection Calibrate(
         GpuSpec gpu,
         (ModelCost Cost, double Ms) large,

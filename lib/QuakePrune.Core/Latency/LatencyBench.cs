@@ -11,8 +11,13 @@ using static QuakePrune.Torch.torch;
 
 namespace QuakePrune.Latency;
 
-/// <summary>Which forward a benchmark times: the prepared <see cref="InferenceModel"/>, the plain module, or both.</summary>
-/// <summary>What runs the forward passes timed: our prepared inference path, the plain module, ONNX Runtime on the exported model; any together.</summary>
+/// <summary>
+/// Which forward a benchmark times: the prepared <see cref="InferenceModel"/>, the plain module, or both.
+/// </summary>
+/// <summary>
+/// What runs the forward passes timed: our prepared inference path, the plain module, ONNX Runtime on the exported
+/// model; any together.
+/// </summary>
 [Flags]
 public enum BenchEngine
 {
@@ -35,7 +40,9 @@ public sealed record BenchOptions
     public int Warmup { get; init; } = 10;
     public int Runs { get; init; } = 100;
 
-    /// <summary>When set, time each model and batch for at least this many seconds instead of a fixed number of runs.</summary>
+    /// <summary>
+    /// When set, time each model and batch for at least this many seconds instead of a fixed number of runs.
+    /// </summary>
     public double? Seconds { get; init; }
 
     /// <summary>A B A B rounds, so drift on a shared machine hits every model alike.</summary>
@@ -43,8 +50,9 @@ public sealed record BenchOptions
     public BenchEngine Engine { get; init; } = BenchEngine.Fast;
 
     /// <summary>
-    /// Lets the fast engine run a model with fewer threads than <see cref="Threads"/> where that measured faster at prepare time.
-    /// Off by default: the study's CPU figures are at one fixed thread count, and switching counts between interleaved models costs time.
+    /// Lets the fast engine run a model with fewer threads than <see cref="Threads"/> where that measured faster at
+    /// prepare time. Off by default: the study's CPU figures are at one fixed thread count, and switching counts
+    /// between interleaved models costs time.
     /// </summary>
     public bool TuneThreads { get; init; }
 
@@ -77,10 +85,10 @@ public sealed record BenchOptions
 }
 
 /// <summary>
-/// One timed configuration. <see cref="Threads"/>: the intra-op threads the forward ran with (the fast engine may use fewer than
-/// the fixed count when that measured faster). <see cref="Macs"/> is per image; <see cref="Speedup"/> is against the first model
-/// at the same batch and engine. <see cref="LayerThreads"/> (direct oneDNN path only): how many layers run on each thread count,
-/// none above <see cref="Threads"/>.
+/// One timed configuration. <see cref="Threads"/>: the intra-op threads the forward ran with (the fast engine may use
+/// fewer than the fixed count when that measured faster). <see cref="Macs"/> is per image; <see cref="Speedup"/> is
+/// against the first model at the same batch and engine. <see cref="LayerThreads"/> (direct oneDNN path only): how many
+/// layers run on each thread count, none above <see cref="Threads"/>.
 /// </summary>
 public sealed record BenchResult(
     string Model,
@@ -127,9 +135,9 @@ public sealed record BenchReport(
 );
 
 /// <summary>
-/// Batch latency of checkpoints, side by side: eval mode, no autograd, a fixed thread count, warm-up runs, then timed runs
-/// (each one a full forward, CUDA synchronised); median, p90, p99, mean and std; optionally a roofline projection to a GPU,
-/// always labelled as projected. The verb `quakeprune bench` and the sixth notebook call this.
+/// Batch latency of checkpoints, side by side: eval mode, no autograd, a fixed thread count, warm-up runs, then timed
+/// runs (each one a full forward, CUDA synchronised); median, p90, p99, mean and std; optionally a roofline projection
+/// to a GPU, always labelled as projected. The verb `quakeprune bench` and the sixth notebook call this.
 /// </summary>
 public static class LatencyBench
 {
@@ -317,9 +325,10 @@ public static class LatencyBench
     }
 
     /// <summary>
-    /// A network that does not take images (a waveform picker's [batch, 3, 6000] window, fixed by its description): the plain
-    /// module at its own input shape, every output computed. The fast path is the image networks' (folded convolutions on
-    /// oneDNN), so such a network is timed eagerly whatever the engine asked. Its size reads 1xT: one row of T samples.
+    /// A network that does not take images (a waveform picker's [batch, 3, 6000] window, fixed by its description): the
+    /// plain module at its own input shape, every output computed. The fast path is the image networks' (folded
+    /// convolutions on oneDNN), so such a network is timed eagerly whatever the engine asked. Its size reads 1xT: one
+    /// row of T samples.
     /// </summary>
     private static void AddWindowed(
         List<Subject> subjects,
@@ -398,7 +407,9 @@ public static class LatencyBench
         }
     }
 
-    /// <summary>How many of the direct oneDNN path's steps run on each thread count (null on the other paths).</summary>
+    /// <summary>
+    /// How many of the direct oneDNN path's steps run on each thread count (null on the other paths).
+    /// </summary>
     private static Dictionary<int, int>? LayerThreads(InferenceModel fast) =>
         fast.OneDnnSteps.Count == 0
             ? null
@@ -407,7 +418,9 @@ public static class LatencyBench
                 .OrderByDescending(g => g.Key)
                 .ToDictionary(g => g.Key, g => g.Count());
 
-    /// <summary>The model exported and run by ONNX Runtime on the same input, at the bench's thread count (CPU only).</summary>
+    /// <summary>
+    /// The model exported and run by ONNX Runtime on the same input, at the bench's thread count (CPU only).
+    /// </summary>
     private static void AddOnnxRuntime(
         List<Subject> subjects,
         List<IDisposable> owned,
@@ -429,10 +442,14 @@ public static class LatencyBench
         subjects.Add(new Subject(path, batch, "onnxruntime", "onnxruntime", options.Threads, size, runner.Run));
     }
 
-    /// <summary>Whether a network takes images [N, C, H, W] (the others take a window fixed by their description).</summary>
+    /// <summary>
+    /// Whether a network takes images [N, C, H, W] (the others take a window fixed by their description).
+    /// </summary>
     private static bool TakesImages(Models.Architecture architecture) => architecture.Graph.InputShape.Length == 4;
 
-    /// <summary>The input a cost is taken at: a windowed network's own, or an image network's at this size (batch 1).</summary>
+    /// <summary>
+    /// The input a cost is taken at: a windowed network's own, or an image network's at this size (batch 1).
+    /// </summary>
     private static long[] CostShape(Models.Architecture architecture, ImageSize size) =>
         TakesImages(architecture)
             ? architecture.Graph.InputShapeAt(1, size.Height, size.Width)
@@ -454,10 +471,11 @@ public static class LatencyBench
     }
 
     /// <summary>
-    /// Calls every subject <paramref name="warmup"/> times untimed, then until it has <paramref name="runs"/> timed calls (or, with
-    /// <paramref name="seconds"/>, that much timed wall clock). Interleaved: round after round over the subjects still running
-    /// (warm-up rounds first), so drift on a shared machine hits each alike; otherwise one subject after the other.
-    /// <paramref name="call"/> runs subject k once and returns its milliseconds; the result holds each subject's timed calls.
+    /// Calls every subject <paramref name="warmup"/> times untimed, then until it has <paramref name="runs"/> timed
+    /// calls (or, with <paramref name="seconds"/>, that much timed wall clock). Interleaved: round after round over the
+    /// subjects still running (warm-up rounds first), so drift on a shared machine hits each alike; otherwise one
+    /// subject after the other. <paramref name="call"/> runs subject k once and returns its milliseconds; the result
+    /// holds each subject's timed calls.
     /// </summary>
     public static IReadOnlyList<double>[] Measure(
         int subjects,
@@ -524,7 +542,9 @@ public static class LatencyBench
             ),
         };
 
-    /// <summary>A batch of N images: N times the arithmetic and activation traffic; the weights are read once.</summary>
+    /// <summary>
+    /// A batch of N images: N times the arithmetic and activation traffic; the weights are read once.
+    /// </summary>
     public static ModelCost ForBatch(ModelCost cost, int batch) =>
         batch == 1
             ? cost
@@ -584,8 +604,8 @@ public static class LatencyBench
     }
 
     /// <summary>
-    /// The GPU's SM and memory clocks, current and maximum, from nvidia-smi at the end of the run (a GPU figure carries only
-    /// as far as its clocks); null where nvidia-smi is absent or answers nothing usable.
+    /// The GPU's SM and memory clocks, current and maximum, from nvidia-smi at the end of the run (a GPU figure carries
+    /// only as far as its clocks); null where nvidia-smi is absent or answers nothing usable.
     /// </summary>
     private static string? GpuClocks(int index)
     {
@@ -617,7 +637,10 @@ public static class LatencyBench
         }
     }
 
-    /// <summary>nvidia-smi's "sm, max sm, mem, max mem" (MHz, no units) as "SM 1392 MHz (max 1911), memory 3504 MHz (max 3504)"; null if not four numbers.</summary>
+    /// <summary>
+    /// nvidia-smi's "sm, max sm, mem, max mem" (MHz, no units) as "SM 1392 MHz (max 1911), memory 3504 MHz (max 3504)";
+    /// null if not four numbers.
+    /// </summary>
     public static string? ParseGpuClocks(string line)
     {
         var parts = line.Trim().Split(',', StringSplitOptions.TrimEntries);
@@ -731,7 +754,10 @@ public static class LatencyBench
         return json;
     }
 
-    /// <summary>The column of projected latencies, e.g. projected_gtx1050_ms: named after the GPU so it never reads as a measurement.</summary>
+    /// <summary>
+    /// The column of projected latencies, e.g. projected_gtx1050_ms: named after the GPU so it never reads as a
+    /// measurement.
+    /// </summary>
     public static string ProjectedColumn(BenchReport report) =>
         $"projected_{(report.Projection ?? throw new ArgumentException("the report has no projection")).Gpu.Key}_ms";
 
@@ -819,7 +845,10 @@ public static class LatencyBench
         return text.ToString();
     }
 
-    /// <summary>Each path's shortest ending (file name, then parent folders) that no other path shares: retrained/prune90/model.safetensors becomes prune90/model.safetensors.</summary>
+    /// <summary>
+    /// Each path's shortest ending (file name, then parent folders) that no other path shares:
+    /// retrained/prune90/model.safetensors becomes prune90/model.safetensors.
+    /// </summary>
     public static Dictionary<string, string> ShortNames(IReadOnlyList<string> paths)
     {
         var parts = paths.Select(p => p.Split('/', '\\', StringSplitOptions.RemoveEmptyEntries)).ToArray();
@@ -838,7 +867,10 @@ public static class LatencyBench
         return names;
     }
 
-    /// <summary>Writes the JSON to <paramref name="path"/> and the CSV beside it (same name, .csv), each to a temporary name first.</summary>
+    /// <summary>
+    /// Writes the JSON to <paramref name="path"/> and the CSV beside it (same name, .csv), each to a temporary name
+    /// first.
+    /// </summary>
     public static (string Json, string Csv) Write(BenchReport report, string path)
     {
         var csv = System.IO.Path.ChangeExtension(path, ".csv");

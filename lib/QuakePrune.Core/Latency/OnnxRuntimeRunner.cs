@@ -6,10 +6,10 @@ using QuakePrune.Torch;
 namespace QuakePrune.Latency;
 
 /// <summary>
-/// ONNX Runtime as the peer a deployed model would run on: the checkpoint exported (<see cref="OnnxExport"/>) to a temporary
-/// file, loaded into a session with every graph optimisation on (constant folding, batch norm folded into convolutions,
-/// fused activations) and the bench's thread count, fed the same input as our engines. Its intra-op threads do not spin
-/// between runs: in interleaved rounds a spinning pool would take the cores from the next subject.
+/// ONNX Runtime as the peer a deployed model would run on: the checkpoint exported (<see cref="OnnxExport"/>) to a
+/// temporary file, loaded into a session with every graph optimisation on (constant folding, batch norm folded into
+/// convolutions, fused activations) and the bench's thread count, fed the same input as our engines. Its intra-op
+/// threads do not spin between runs: in interleaved rounds a spinning pool would take the cores from the next subject.
 /// </summary>
 public sealed class OnnxRuntimeRunner : IDisposable
 {

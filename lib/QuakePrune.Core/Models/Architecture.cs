@@ -4,17 +4,20 @@ using System.Text.Json.Nodes;
 namespace QuakePrune.Models;
 
 /// <summary>
-/// What a checkpoint records of its network, in its metadata: the builder that describes it, the builder's arguments (the
-/// structure: depth, block kind, head), and the width of every layer that opens a channel space (every convolution's
-/// filters, every linear layer's outputs), by layer name. Pruning changes only <see cref="Widths"/>, so it never needs to
-/// know the builder; <see cref="Graph"/> is the network's description.
+/// What a checkpoint records of its network, in its metadata: the builder that describes it, the builder's arguments
+/// (the structure: depth, block kind, head), and the width of every layer that opens a channel space (every
+/// convolution's filters, every linear layer's outputs), by layer name. Pruning changes only <see cref="Widths"/>, so
+/// it never needs to know the builder; <see cref="Graph"/> is the network's description.
 /// </summary>
 public sealed class Architecture : IEquatable<Architecture>
 {
     private readonly string argumentsJson;
     private readonly Lazy<NetworkGraph> graph;
 
-    /// <summary>Checks <paramref name="arguments"/> are <paramref name="builder"/>'s and in range (<see cref="INetworkBuilder.WriteArguments"/>).</summary>
+    /// <summary>
+    /// Checks <paramref name="arguments"/> are <paramref name="builder"/>'s and in range
+    /// (<see cref="INetworkBuilder.WriteArguments"/>).
+    /// </summary>
     public Architecture(INetworkBuilder builder, BuilderArguments arguments, IReadOnlyDictionary<string, int> widths)
     {
         Builder = builder;
@@ -24,10 +27,16 @@ public sealed class Architecture : IEquatable<Architecture>
         graph = new Lazy<NetworkGraph>(() => Builder.Describe(Arguments, Width));
     }
 
-    /// <summary>The builder that describes the network; checkpoints record its <see cref="INetworkBuilder.Name"/> (found again in <see cref="NetworkBuilders"/>).</summary>
+    /// <summary>
+    /// The builder that describes the network; checkpoints record its <see cref="INetworkBuilder.Name"/> (found again
+    /// in <see cref="NetworkBuilders"/>).
+    /// </summary>
     public INetworkBuilder Builder { get; }
 
-    /// <summary>The builder's arguments, its own record (<see cref="ResNetArguments"/>...): a value, so changing a copy (<c>with</c>) changes nothing here.</summary>
+    /// <summary>
+    /// The builder's arguments, its own record (<see cref="ResNetArguments"/>...): a value, so changing a copy
+    /// (<c>with</c>) changes nothing here.
+    /// </summary>
     public BuilderArguments Arguments { get; }
 
     /// <summary>Output width of each layer that opens a channel space, by layer name.</summary>
@@ -58,7 +67,10 @@ public sealed class Architecture : IEquatable<Architecture>
         return width;
     }
 
-    /// <summary>Checks the description can be built and every width is used; throws <see cref="InvalidDataException"/> naming what is wrong.</summary>
+    /// <summary>
+    /// Checks the description can be built and every width is used; throws <see cref="InvalidDataException"/> naming
+    /// what is wrong.
+    /// </summary>
     public void Validate()
     {
         var described = Graph;
@@ -77,7 +89,9 @@ public sealed class Architecture : IEquatable<Architecture>
 
     private static readonly JsonSerializerOptions Indentless = new() { WriteIndented = false };
 
-    /// <summary>{"builder": ..., "arguments": {...}, "widths": {layer: width, ...}}, widths in the description's layer order.</summary>
+    /// <summary>
+    /// {"builder": ..., "arguments": {...}, "widths": {layer: width, ...}}, widths in the description's layer order.
+    /// </summary>
     public string ToJson()
     {
         var order = Graph.Nodes.Select((n, i) => (n.Name, i)).ToDictionary(x => x.Name, x => x.i);
@@ -97,8 +111,9 @@ public sealed class Architecture : IEquatable<Architecture>
     }
 
     /// <summary>
-    /// Reads <see cref="ToJson"/>'s form, or an older form a builder still reads (<see cref="INetworkBuilder.FromLegacyJson"/>).
-    /// Whatever is wrong is an <see cref="InvalidDataException"/> naming it: the builder reads its arguments field by field.
+    /// Reads <see cref="ToJson"/>'s form, or an older form a builder still reads
+    /// (<see cref="INetworkBuilder.FromLegacyJson"/>). Whatever is wrong is an <see cref="InvalidDataException"/>
+    /// naming it: the builder reads its arguments field by field.
     /// </summary>
     public static Architecture FromJson(string json)
     {
@@ -161,7 +176,8 @@ public sealed class Architecture : IEquatable<Architecture>
         {
             if (builder.Recognise(shapes) is not { } arguments)
                 continue;
-            // The structure does not depend on the widths: describe it at width 1 to find the opening layers and their tensors.
+            // The structure does not depend on the widths: describe it at width 1 to find the opening layers and their
+            // tensors.
             var skeleton = builder.Describe(arguments, _ => 1);
             var widths = new Dictionary<string, int>();
             foreach (

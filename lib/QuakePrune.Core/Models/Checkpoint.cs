@@ -4,11 +4,11 @@ using static QuakePrune.Torch.torch;
 namespace QuakePrune.Models;
 
 /// <summary>
-/// What a checkpoint carries beside its weights, in its safetensors <c>__metadata__</c>: the architecture
-/// (every width), the input size, and every other key in <see cref="Notes"/>: provenance (training, pruning) and the
-/// spectrogram settings that made its training images (keys under <see cref="SpectrogramPrefix"/>), so that a checkpoint
-/// alone can rebuild the model and run it on raw traces. This layer knows no spectrograms: the study reads and writes
-/// those notes as typed settings (<c>QuakePrune.Training.SpectrogramNotes</c>).
+/// What a checkpoint carries beside its weights, in its safetensors <c>__metadata__</c>: the architecture (every
+/// width), the input size, and every other key in <see cref="Notes"/>: provenance (training, pruning) and the
+/// spectrogram settings that made its training images (keys under <see cref="SpectrogramPrefix"/>), so that a
+/// checkpoint alone can rebuild the model and run it on raw traces. This layer knows no spectrograms: the study reads
+/// and writes those notes as typed settings (<c>QuakePrune.Training.SpectrogramNotes</c>).
 /// </summary>
 public sealed record ModelInfo(
     Architecture Architecture,
@@ -23,12 +23,16 @@ public sealed record ModelInfo(
     public const string SpectrogramPrefix = "spectrogram.";
     public const string LabelsKey = "labels";
 
-    /// <summary>Class index order of a classifier's output: 0 = noise, 1 = earthquake. A network of several outputs (EQTransformer's curves) records their names instead.</summary>
+    /// <summary>
+    /// Class index order of a classifier's output: 0 = noise, 1 = earthquake. A network of several outputs
+    /// (EQTransformer's curves) records their names instead.
+    /// </summary>
     public const string Labels = "noise,earthquake";
 
     /// <summary>
-    /// The network's input at batch 1: for an image network [1, C, H, W] at <see cref="InputSize"/>; a waveform network's
-    /// description fixes its window itself ([1, 3, 6000] for EQTransformer), and <see cref="InputSize"/> means nothing for it.
+    /// The network's input at batch 1: for an image network [1, C, H, W] at <see cref="InputSize"/>; a waveform
+    /// network's description fixes its window itself ([1, 3, 6000] for EQTransformer), and <see cref="InputSize"/>
+    /// means nothing for it.
     /// </summary>
     public long[] InputShape =>
         Architecture.Graph.InputShape.Length == 4
@@ -41,7 +45,9 @@ public sealed record ModelInfo(
             Notes = new Dictionary<string, string>(Notes) { [key] = value },
         };
 
-    /// <summary>The notes but the spectrogram settings: the provenance, as `model show` lists it and ONNX export records it.</summary>
+    /// <summary>
+    /// The notes but the spectrogram settings: the provenance, as `model show` lists it and ONNX export records it.
+    /// </summary>
     public IEnumerable<KeyValuePair<string, string>> Provenance =>
         Notes.Where(kv => !kv.Key.StartsWith(SpectrogramPrefix, StringComparison.Ordinal));
 
@@ -54,9 +60,9 @@ public sealed record ModelInfo(
         };
 
     /// <summary>
-    /// The architecture a header claims, checked against the tensors the file holds (names and shapes, from the same header's
-    /// layout, without reading a weight): a header that claims other widths than its tensors have is refused, so no reader
-    /// (model show, cost, pruning) reports widths the weights do not have.
+    /// The architecture a header claims, checked against the tensors the file holds (names and shapes, from the same
+    /// header's layout, without reading a weight): a header that claims other widths than its tensors have is refused,
+    /// so no reader (model show, cost, pruning) reports widths the weights do not have.
     /// </summary>
     private static Architecture RequireMatchingTensors(
         Architecture architecture,
@@ -92,7 +98,10 @@ public sealed record ModelInfo(
         return architecture;
     }
 
-    /// <summary>Reads the metadata; without an architecture (a torchvision export, say) it is recognised from the tensor names and shapes.</summary>
+    /// <summary>
+    /// Reads the metadata; without an architecture (a torchvision export, say) it is recognised from the tensor names
+    /// and shapes.
+    /// </summary>
     public static ModelInfo FromMetadata(
         IReadOnlyDictionary<string, string> metadata,
         IReadOnlyDictionary<string, long[]> shapes,
@@ -175,7 +184,8 @@ public static class Checkpoint
                 is not (ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16)
             )
                 continue;
-            // x - x is 0 for every finite x and NaN for NaN and Inf, so the sum is NaN exactly when one value is not finite.
+            // x - x is 0 for every finite x and NaN for NaN and Inf, so the sum is NaN exactly when one value is not
+            // finite.
             using var difference = tensor - tensor;
             using var total = difference.sum();
             using var wide = total.to(ScalarType.Float64);

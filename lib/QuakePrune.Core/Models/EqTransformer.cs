@@ -1,9 +1,13 @@
 namespace QuakePrune.Models;
 
-/// <summary>The arguments of <see cref="EqTransformerBuilder"/>: the structure of an EQTransformer apart from its widths.</summary>
+/// <summary>
+/// The arguments of <see cref="EqTransformerBuilder"/>: the structure of an EQTransformer apart from its widths.
+/// </summary>
 /// <param name="InChannels">Channels of the input window (3: E, N, Z).</param>
-/// <param name="InSamples">Samples of the input window (SeisBench's 6000); at least 128, since the encoder halves it seven times.</param>
-/// <param name="Recurrent">The recurrent cell of the BiLSTM stack and the pick recurrences (lstm, or gru for eqt-gru).</param>
+/// <param name="InSamples">Samples of the input window (SeisBench's 6000); at least 128, since the encoder halves it
+/// seven times.</param>
+/// <param name="Recurrent">The recurrent cell of the BiLSTM stack and the pick recurrences (lstm, or gru for
+/// eqt-gru).</param>
 /// <param name="ResCnnKernels">One kernel size per residual CNN block.</param>
 /// <param name="LstmBlocks">Blocks of the BiLSTM (or BiGRU) stack.</param>
 /// <param name="Shorten">The stride of the convolutional front before the BiLSTM stack; 1: no front.</param>
@@ -39,35 +43,38 @@ public sealed record EqTransformerArguments(
 }
 
 /// <summary>
-/// EQTransformer (Mousavi et al., Nature Communications 11, 3952, 2020) as SeisBench implements it (seisbench/models/eqtransformer.py,
-/// default arguments: 3 x 6000 input, phases "PS", lstm_blocks 3, drop_rate 0.1, original_compatible False), with SeisBench's
-/// module names, so that its state dicts load either way, and the study's faster variants. Its three outputs, in this order,
-/// are the detection, P and S curves [N, T] after the sigmoid.
+/// EQTransformer (Mousavi et al., Nature Communications 11, 3952, 2020) as SeisBench implements it
+/// (seisbench/models/eqtransformer.py, default arguments: 3 x 6000 input, phases "PS", lstm_blocks 3, drop_rate 0.1,
+/// original_compatible False), with SeisBench's module names, so that its state dicts load either way, and the study's
+/// faster variants. Its three outputs, in this order, are the detection, P and S curves [N, T] after the sigmoid.
 /// <para>
-/// The network: an encoder of seven convolutions (8, 16, 16, 32, 32, 64, 64 filters; kernels 11, 9, 7, 7, 5, 5, 3), each
-/// followed by a ReLU and max pooling by 2, shortens the 6000 samples to 47; a stack of residual CNN blocks (batch norm, ReLU,
-/// spatial dropout, convolution, twice; kernels 3, 3, 3, 3, 2, 3, 2) keeps that length; a stack of BiLSTM blocks (hidden 16,
-/// then a 1x1 convolution to 16 and batch norm) and two transformers (global additive attention, layer norms, feed-forward
-/// 16-128-16) make the shared representation. Three decoders mirror the encoder with nearest upsampling back to 6000 samples:
-/// one for detection, and one per phase after a unidirectional LSTM and an attention over a window of 3.
+/// The network: an encoder of seven convolutions (8, 16, 16, 32, 32, 64, 64 filters; kernels 11, 9, 7, 7, 5, 5, 3),
+/// each followed by a ReLU and max pooling by 2, shortens the 6000 samples to 47; a stack of residual CNN blocks (batch
+/// norm, ReLU, spatial dropout, convolution, twice; kernels 3, 3, 3, 3, 2, 3, 2) keeps that length; a stack of BiLSTM
+/// blocks (hidden 16, then a 1x1 convolution to 16 and batch norm) and two transformers (global additive attention,
+/// layer norms, feed-forward 16-128-16) make the shared representation. Three decoders mirror the encoder with nearest
+/// upsampling back to 6000 samples: one for detection, and one per phase after a unidirectional LSTM and an attention
+/// over a window of 3.
 /// </para>
 /// <para>Members:</para>
 /// <list type="bullet">
 /// <item><c>eqtransformer</c>: SeisBench's model (376,935 parameters in 249 state tensors).</item>
 /// <item><c>eqt-gru</c>: every LSTM (the three BiLSTMs and the two pick LSTMs) replaced by a GRU of the same width and
-/// direction; three gates instead of four, so a quarter fewer recurrent weights and gate products per step. The modules are
-/// named by what they are: <c>bi_gru_stack.members.K.gru</c>, <c>pick_grus.K</c>.</item>
-/// <item><c>eqt-cnn-bilstm</c>: the stack of three BiLSTM blocks replaced by a convolutional front (a 3-tap convolution of
-/// stride 2 with batch norm and ReLU, <c>cnn_front</c>) that halves the sequence (47 to 24 steps) before a single BiLSTM block,
-/// whose output is upsampled back to 47 steps for the transformers. Why: the recurrence is the part of EQTransformer that
-/// cannot run in parallel over time (each step waits for the previous one, 3 x 2 x 47 sequential steps in the stack, in both
-/// directions); the convolutions before it already extract the local features, so one BiLSTM over a sequence half as long
-/// keeps the long-range context at a sixth of the sequential steps, while the convolution added is cheap and parallel.</item>
-/// <item><c>eqt-lite</c>: narrower and shallower: every convolution's filters halved (encoder and decoders 4, 8, 8, 16, 16,
-/// 32, 32), the residual CNN stack cut from 7 to 4 blocks (kernels 3, 3, 3, 2) and the BiLSTM stack from 3 blocks to 2.</item>
+/// direction; three gates instead of four, so a quarter fewer recurrent weights and gate products per step. The modules
+/// are named by what they are: <c>bi_gru_stack.members.K.gru</c>, <c>pick_grus.K</c>.</item>
+/// <item><c>eqt-cnn-bilstm</c>: the stack of three BiLSTM blocks replaced by a convolutional front (a 3-tap convolution
+/// of stride 2 with batch norm and ReLU, <c>cnn_front</c>) that halves the sequence (47 to 24 steps) before a single
+/// BiLSTM block, whose output is upsampled back to 47 steps for the transformers. Why: the recurrence is the part of
+/// EQTransformer that cannot run in parallel over time (each step waits for the previous one, 3 x 2 x 47 sequential
+/// steps in the stack, in both directions); the convolutions before it already extract the local features, so one
+/// BiLSTM over a sequence half as long keeps the long-range context at a sixth of the sequential steps, while the
+/// convolution added is cheap and parallel.</item>
+/// <item><c>eqt-lite</c>: narrower and shallower: every convolution's filters halved (encoder and decoders 4, 8, 8, 16,
+/// 16, 32, 32), the residual CNN stack cut from 7 to 4 blocks (kernels 3, 3, 3, 2) and the BiLSTM stack from 3 blocks
+/// to 2.</item>
 /// </list>
-/// SeisBench initialises with PyTorch's module defaults (its attention U(-0.02, 0.02) weights and zero biases), which is what the
-/// modules do when they are made: <see cref="Initialise"/> has nothing to add.
+/// SeisBench initialises with PyTorch's module defaults (its attention U(-0.02, 0.02) weights and zero biases), which
+/// is what the modules do when they are made: <see cref="Initialise"/> has nothing to add.
 /// </summary>
 public sealed class EqTransformerBuilder : NetworkBuilder<EqTransformerArguments>
 {
@@ -81,7 +88,10 @@ public sealed class EqTransformerBuilder : NetworkBuilder<EqTransformerArguments
     /// <summary>SeisBench's residual CNN kernels, one block each.</summary>
     public static IReadOnlyList<int> ResCnnKernels { get; } = [3, 3, 3, 3, 2, 3, 2];
 
-    /// <summary>Hidden size of every recurrent layer, units of every attention, and the feed-forward's hidden width (SeisBench's constants).</summary>
+    /// <summary>
+    /// Hidden size of every recurrent layer, units of every attention, and the feed-forward's hidden width (SeisBench's
+    /// constants).
+    /// </summary>
     public const int RecurrentHidden = 16,
         AttentionUnits = 32,
         FeedForwardHidden = 128;
@@ -142,7 +152,9 @@ public sealed class EqTransformerBuilder : NetworkBuilder<EqTransformerArguments
         return architecture;
     }
 
-    /// <summary>Every convolution's width for encoder filters <paramref name="filters"/> (the decoders mirror them).</summary>
+    /// <summary>
+    /// Every convolution's width for encoder filters <paramref name="filters"/> (the decoders mirror them).
+    /// </summary>
     private static Dictionary<string, int> Widths(EqTransformerArguments s, int[] filters)
     {
         var widths = new Dictionary<string, int>();
@@ -178,7 +190,8 @@ public sealed class EqTransformerBuilder : NetworkBuilder<EqTransformerArguments
             return name;
         }
 
-        // Encoder: convolution ("same" padding), ReLU, pooling by 2 (an odd length padded on the right, as TensorFlow does).
+        // Encoder: convolution ("same" padding), ReLU, pooling by 2 (an odd length padded on the right, as TensorFlow
+        // does).
         var x = NetworkGraph.Input;
         for (var i = 0; i < KernelSizes.Count; i++)
         {
@@ -191,9 +204,9 @@ public sealed class EqTransformerBuilder : NetworkBuilder<EqTransformerArguments
             x = Add($"encoder.pools.{i}", new MaxPool1dLayer(2, 2, CeilMode: true), x);
         }
 
-        // Residual CNN blocks: norm, ReLU, spatial dropout, convolution, twice, plus the block's input. An even kernel pads on the right.
-        // Every sum lists the branch's fresh output first: Add may overwrite its first input, and the block's input is saved
-        // by its readers (batch norm, attention, feed-forward) for the backward pass.
+        // Residual CNN blocks: norm, ReLU, spatial dropout, convolution, twice, plus the block's input. An even kernel
+        // pads on the right. Every sum lists the branch's fresh output first: Add may overwrite its first input, and
+        // the block's input is saved by its readers (batch norm, attention, feed-forward) for the backward pass.
         for (var b = 0; b < s.ResCnnKernels.Count; b++)
         {
             var p = $"res_cnn_stack.members.{b}";
@@ -226,7 +239,8 @@ public sealed class EqTransformerBuilder : NetworkBuilder<EqTransformerArguments
             x = Add("cnn_front.relu", new ReluLayer(), x);
         }
 
-        // BiLSTM (or BiGRU) blocks: the recurrence over time, dropout, a 1x1 convolution to the hidden width, batch norm.
+        // BiLSTM (or BiGRU) blocks: the recurrence over time, dropout, a 1x1 convolution to the hidden width, batch
+        // norm.
         for (var b = 0; b < s.LstmBlocks; b++)
         {
             var p = $"bi_{Rnn(s)}_stack.members.{b}";
@@ -252,11 +266,12 @@ public sealed class EqTransformerBuilder : NetworkBuilder<EqTransformerArguments
         }
         var shared = x;
 
-        // Registration order is SeisBench's: decoder_d, conv_d, then every pick recurrence, every attention, every decoder, every conv.
+        // Registration order is SeisBench's: decoder_d, conv_d, then every pick recurrence, every attention, every
+        // decoder, every conv.
         var detection = Decoder("decoder_d", shared, s.InSamples, widthOf, Add);
         detection = Add("conv_d", new Conv1dLayer(widthOf("conv_d"), 11, PaddingSize: 5), detection);
-        // Each output is a sigmoid of the squeezed logits, so a trainer can read the logits (the sigmoid's input) and take
-        // the loss on them: on probabilities a clipped loss has no gradient where the sigmoid saturated.
+        // Each output is a sigmoid of the squeezed logits, so a trainer can read the logits (the sigmoid's input) and
+        // take the loss on them: on probabilities a clipped loss has no gradient where the sigmoid saturated.
         var outputs = new List<string>
         {
             Add("detection", new SigmoidLayer(), Add("squeeze_d", new SqueezeLayer(1), detection)),
@@ -293,8 +308,8 @@ public sealed class EqTransformerBuilder : NetworkBuilder<EqTransformerArguments
     }
 
     /// <summary>
-    /// A decoder: per level, nearest upsampling by 2, the last sample cropped where the encoder padded an odd length (so the
-    /// output has <paramref name="samples"/> again), a "same" convolution and a ReLU.
+    /// A decoder: per level, nearest upsampling by 2, the last sample cropped where the encoder padded an odd length
+    /// (so the output has <paramref name="samples"/> again), a "same" convolution and a ReLU.
     /// </summary>
     private static string Decoder(
         string name,

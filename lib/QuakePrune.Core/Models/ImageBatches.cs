@@ -1,12 +1,14 @@
 namespace QuakePrune.Models;
 
-/// <summary>One batch on the host: <see cref="Count"/> images (count x C x H x W float32), their labels and their rows.</summary>
+/// <summary>
+/// One batch on the host: <see cref="Count"/> images (count x C x H x W float32), their labels and their rows.
+/// </summary>
 public sealed record HostBatch(float[] Images, long[] Labels, int[] Indices, int Count);
 
 /// <summary>
-/// Images of one shape in named splits, read in batches: what this layer (batch-norm recalibration after pruning) needs of a
-/// data set. The study's data sets (<c>QuakePrune.Training.IImageDataSet</c>) extend it with labels, trace names, SNR and the
-/// spectrogram settings that made the images, which this layer does not know.
+/// Images of one shape in named splits, read in batches: what this layer (batch-norm recalibration after pruning) needs
+/// of a data set. The study's data sets (<c>QuakePrune.Training.IImageDataSet</c>) extend it with labels, trace names,
+/// SNR and the spectrogram settings that made the images, which this layer does not know.
 /// </summary>
 public interface IImageBatches
 {

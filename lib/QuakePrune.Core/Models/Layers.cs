@@ -6,8 +6,9 @@ using F = QuakePrune.Torch.torch.nn.functional;
 namespace QuakePrune.Models;
 
 /// <summary>
-/// A convolution over <c>Kernel.Length</c> spatial axes, input <c>[1, C, spatial...]</c>, weight <c>[out, C / groups, k...]</c>.
-/// Dense (one group) it opens a channel space: its filters are pruned as rows of the weight, its input channels as columns.
+/// A convolution over <c>Kernel.Length</c> spatial axes, input <c>[1, C, spatial...]</c>, weight <c>[out, C / groups,
+/// k...]</c>. Dense (one group) it opens a channel space: its filters are pruned as rows of the weight, its input
+/// channels as columns.
 /// </summary>
 public abstract record ConvolutionLayer(
     int OutChannels,
@@ -94,7 +95,10 @@ public sealed record Conv2dLayer(
         ((Conv2d)module!).forward(inputs[0]);
 }
 
-/// <summary>Batch normalisation over the channel axis (axis 1): per channel a scale, a shift and running statistics, passed through by pruning.</summary>
+/// <summary>
+/// Batch normalisation over the channel axis (axis 1): per channel a scale, a shift and running statistics, passed
+/// through by pruning.
+/// </summary>
 public abstract record BatchNormLayer(double Eps, double Momentum) : Layer
 {
     protected abstract int Rank { get; }
@@ -138,7 +142,9 @@ public sealed record BatchNorm2dLayer(double Eps = 1e-5, double Momentum = 0.1) 
         ((BatchNorm2d)module!).forward(inputs[0]);
 }
 
-/// <summary>max(x, 0), in place when its input is not needed afterwards (as torchvision's ReLU(inplace=True)).</summary>
+/// <summary>
+/// max(x, 0), in place when its input is not needed afterwards (as torchvision's ReLU(inplace=True)).
+/// </summary>
 public sealed record ReluLayer : Layer
 {
     public override string Kind => "ReLU";
@@ -188,7 +194,9 @@ public sealed record GlobalAvgPool2dLayer : Layer
     public override InferenceOp Inference => new GlobalAveragePoolOp();
 }
 
-/// <summary>The elementwise sum of its inputs (a residual connection), into the first when it is not needed afterwards.</summary>
+/// <summary>
+/// The elementwise sum of its inputs (a residual connection), into the first when it is not needed afterwards.
+/// </summary>
 public sealed record AddLayer : Layer
 {
     public override string Kind => "Add";
@@ -217,8 +225,9 @@ public sealed record AddLayer : Layer
 }
 
 /// <summary>
-/// Axes from <see cref="StartDim"/> on merged into one (a free reshape). It passes channels through when every merged axis
-/// after the first has size 1 ([N, C, 1, 1] to [N, C]); otherwise each channel becomes several features, which pruning does not follow.
+/// Axes from <see cref="StartDim"/> on merged into one (a free reshape). It passes channels through when every merged
+/// axis after the first has size 1 ([N, C, 1, 1] to [N, C]); otherwise each channel becomes several features, which
+/// pruning does not follow.
 /// </summary>
 public sealed record FlattenLayer(int StartDim = 1) : Layer
 {
@@ -255,7 +264,10 @@ public sealed record DropoutLayer(double P = 0.5) : Layer
     public override InferenceOp Inference => new IdentityOp();
 }
 
-/// <summary>torch.nn.Linear over the last axis; weight [out, in]. It opens a channel space: neurons are pruned as rows, inputs as columns.</summary>
+/// <summary>
+/// torch.nn.Linear over the last axis; weight [out, in]. It opens a channel space: neurons are pruned as rows, inputs
+/// as columns.
+/// </summary>
 public sealed record LinearLayer(int OutFeatures, bool Bias = true) : Layer
 {
     public override string Kind => "Linear";

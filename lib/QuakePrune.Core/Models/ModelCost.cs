@@ -1,6 +1,8 @@
 namespace QuakePrune.Models;
 
-/// <summary>What one layer costs at a given input shape: parameters, multiply-accumulates and float32 bytes moved.</summary>
+/// <summary>
+/// What one layer costs at a given input shape: parameters, multiply-accumulates and float32 bytes moved.
+/// </summary>
 public sealed record LayerCost(
     string Name,
     Layer Layer,
@@ -20,7 +22,9 @@ public sealed record LayerCost(
     public long Bytes => ActivationBytes + WeightBytes;
 }
 
-/// <summary>Per-layer and total cost of a network from its description alone (no weights needed), at one input shape.</summary>
+/// <summary>
+/// Per-layer and total cost of a network from its description alone (no weights needed), at one input shape.
+/// </summary>
 public sealed record ModelCost(IReadOnlyList<LayerCost> Layers, long[] InputShape)
 {
     public long Params => Layers.Sum(l => l.Params);

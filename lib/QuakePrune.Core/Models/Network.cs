@@ -5,9 +5,9 @@ namespace QuakePrune.Models;
 
 /// <summary>
 /// The modules of an <see cref="Architecture"/>, built from its description: each layer with state registers its module
-/// under its dotted name (containers made for the prefixes, so <c>layer1.0.conv1.weight</c> is where torchvision has it),
-/// and the forward runs the layers in dependency order, releasing each value after its last reader. Fresh weights are
-/// initialised as the architecture's builder does.
+/// under its dotted name (containers made for the prefixes, so <c>layer1.0.conv1.weight</c> is where torchvision has
+/// it), and the forward runs the layers in dependency order, releasing each value after its last reader. Fresh weights
+/// are initialised as the architecture's builder does.
 /// </summary>
 public sealed class Network : nn.Module<Tensor, Tensor>
 {
@@ -22,15 +22,16 @@ public sealed class Network : nn.Module<Tensor, Tensor>
     private readonly Dictionary<string, ForwardPlan> nodePlans = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// What one forward computes: the layers (indices in order) that the wanted slots need, per such layer the slots whose
-    /// last reader it is (released after it), and the wanted slots.
+    /// What one forward computes: the layers (indices in order) that the wanted slots need, per such layer the slots
+    /// whose last reader it is (released after it), and the wanted slots.
     /// </summary>
     private sealed record ForwardPlan(int[] Layers, int[][] ReleasedAfter, int[] Wanted);
 
     public Architecture Architecture { get; }
     public NetworkGraph Graph { get; }
 
-    /// <param name="initialise">False when every weight is about to be loaded (a checkpoint, a pruned copy): the builder's initialisation is skipped.</param>
+    /// <param name="initialise">False when every weight is about to be loaded (a checkpoint, a pruned copy): the
+    /// builder's initialisation is skipped.</param>
     public Network(Architecture architecture, bool initialise = true)
     {
         Architecture = architecture;
@@ -54,7 +55,9 @@ public sealed class Network : nn.Module<Tensor, Tensor>
             architecture.Builder.Initialise(this);
     }
 
-    /// <summary>The layers that <paramref name="wanted"/> needs, and when each value they read can be released.</summary>
+    /// <summary>
+    /// The layers that <paramref name="wanted"/> needs, and when each value they read can be released.
+    /// </summary>
     private ForwardPlan Plan(int[] wanted)
     {
         var needed = new bool[order.Length + 1];
@@ -91,7 +94,9 @@ public sealed class Network : nn.Module<Tensor, Tensor>
         parent.register_module(parts[^1], module);
     }
 
-    /// <summary>The single output (logits for a classifier) for an input of the description's rank and channel count.</summary>
+    /// <summary>
+    /// The single output (logits for a classifier) for an input of the description's rank and channel count.
+    /// </summary>
     public override Tensor forward(Tensor x)
     {
         if (outputsPlan.Wanted.Length != 1)
@@ -140,7 +145,8 @@ public sealed class Network : nn.Module<Tensor, Tensor>
             var slots = inputSlots[k];
             var released = plan.ReleasedAfter[j];
             var inputs = slots.Select(s => values[s]!).ToArray();
-            // The first input may be overwritten when this layer is its last reader, it is not the caller's tensor, and it is read once here.
+            // The first input may be overwritten when this layer is its last reader, it is not the caller's tensor, and
+            // it is read once here.
             var first = slots[0];
             var mayOverwrite = first != 0 && released.Contains(first) && slots.Count(s => s == first) == 1;
             var y = order[k].Layer.Forward(layerModules[k], inputs, training, mayOverwrite);

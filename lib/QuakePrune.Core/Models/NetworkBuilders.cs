@@ -5,34 +5,39 @@ using System.Text.Json.Serialization.Metadata;
 
 namespace QuakePrune.Models;
 
-/// <summary>The options `model init` and the trainer give every builder: input channels, and for classifiers the classes and the hidden head.</summary>
+/// <summary>
+/// The options `model init` and the trainer give every builder: input channels, and for classifiers the classes and the
+/// hidden head.
+/// </summary>
 public sealed record NetworkOptions(int InChannels = 3, int Classes = 2, int Hidden = 0);
 
 /// <summary>
-/// A builder's arguments: a network's structure apart from its widths (depth, block kind, head), as a record of the builder's
-/// own (<see cref="ResNetArguments"/>, <see cref="EqTransformerArguments"/>). A checkpoint holds them as a JSON object read and
-/// written by <see cref="BuilderJson"/>: one field per property, in declaration order, named in snake_case (InChannels is
-/// "in_channels"), enums by their lower-case names. A property whose parameter has a default may be absent from the JSON.
+/// A builder's arguments: a network's structure apart from its widths (depth, block kind, head), as a record of the
+/// builder's own (<see cref="ResNetArguments"/>, <see cref="EqTransformerArguments"/>). A checkpoint holds them as a
+/// JSON object read and written by <see cref="BuilderJson"/>: one field per property, in declaration order, named in
+/// snake_case (InChannels is "in_channels"), enums by their lower-case names. A property whose parameter has a default
+/// may be absent from the JSON.
 /// </summary>
 public abstract record BuilderArguments
 {
     /// <summary>
-    /// What is out of range, by JSON field name: the serialiser checks the types, this the values (a depth of 0, a rate of 2).
-    /// Empty when the arguments describe a network.
+    /// What is out of range, by JSON field name: the serialiser checks the types, this the values (a depth of 0, a rate
+    /// of 2). Empty when the arguments describe a network.
     /// </summary>
     public virtual IEnumerable<(string Field, string Problem)> Problems() => [];
 }
 
 /// <summary>
-/// Reads and writes <see cref="BuilderArguments"/> as checkpoints hold them. Every failure is an <see cref="InvalidDataException"/>
-/// that names the builder and the field ("resnet: argument 'in_channels' must be at least 1, got 0"), so that a damaged or
-/// hand-edited checkpoint says what to fix.
+/// Reads and writes <see cref="BuilderArguments"/> as checkpoints hold them. Every failure is an
+/// <see cref="InvalidDataException"/> that names the builder and the field ("resnet: argument 'in_channels' must be at
+/// least 1, got 0"), so that a damaged or hand-edited checkpoint says what to fix.
 /// </summary>
 public static class BuilderJson
 {
     /// <summary>
-    /// snake_case fields and enum names, numbers only as numbers, and strict about what is there: an absent required field,
-    /// a null or an unknown field is refused rather than read as a default, since it would describe another network.
+    /// snake_case fields and enum names, numbers only as numbers, and strict about what is there: an absent required
+    /// field, a null or an unknown field is refused rather than read as a default, since it would describe another
+    /// network.
     /// </summary>
     private static readonly JsonSerializerOptions Options = new()
     {
@@ -44,7 +49,9 @@ public static class BuilderJson
         TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
     };
 
-    /// <summary>The arguments of builder <paramref name="builder"/> in <paramref name="json"/>, checked field by field.</summary>
+    /// <summary>
+    /// The arguments of builder <paramref name="builder"/> in <paramref name="json"/>, checked field by field.
+    /// </summary>
     public static T Read<T>(string builder, JsonObject json)
         where T : BuilderArguments
     {
@@ -97,7 +104,9 @@ public static class BuilderJson
     private static InvalidDataException Invalid(string builder, string field, string problem) =>
         new($"{builder}: argument '{field}' {problem}");
 
-    /// <summary>The top-level field of a serialiser's path ("$.blocks[2]" is blocks); null for the object itself.</summary>
+    /// <summary>
+    /// The top-level field of a serialiser's path ("$.blocks[2]" is blocks); null for the object itself.
+    /// </summary>
     private static string? FieldOf(string? path) =>
         path is not null && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..].Split('.', '[')[0] : null;
 
@@ -139,22 +148,33 @@ public interface INetworkBuilder
     /// <summary>A member at its published widths.</summary>
     Architecture Create(string member, NetworkOptions options);
 
-    /// <summary>The arguments a checkpoint records, read and checked; an <see cref="InvalidDataException"/> names a bad field.</summary>
+    /// <summary>
+    /// The arguments a checkpoint records, read and checked; an <see cref="InvalidDataException"/> names a bad field.
+    /// </summary>
     BuilderArguments ReadArguments(JsonObject json);
 
     /// <summary>The JSON a checkpoint records for this builder's <paramref name="arguments"/>, checked first.</summary>
     JsonObject WriteArguments(BuilderArguments arguments);
 
-    /// <summary>The description for these arguments, with each opening layer's width given by <paramref name="widthOf"/> (by layer name).</summary>
+    /// <summary>
+    /// The description for these arguments, with each opening layer's width given by <paramref name="widthOf"/> (by
+    /// layer name).
+    /// </summary>
     NetworkGraph Describe(BuilderArguments arguments, Func<string, int> widthOf);
 
-    /// <summary>The arguments of a bare state dict of this family (by its tensor names and shapes), or null when it is not one.</summary>
+    /// <summary>
+    /// The arguments of a bare state dict of this family (by its tensor names and shapes), or null when it is not one.
+    /// </summary>
     BuilderArguments? Recognise(IReadOnlyDictionary<string, long[]> shapes);
 
-    /// <summary>An architecture from a metadata form this family wrote before <see cref="Architecture.ToJson"/>, or null.</summary>
+    /// <summary>
+    /// An architecture from a metadata form this family wrote before <see cref="Architecture.ToJson"/>, or null.
+    /// </summary>
     Architecture? FromLegacyJson(JsonObject json);
 
-    /// <summary>Sets fresh weights as the family's reference implementation does (the modules start with PyTorch's defaults).</summary>
+    /// <summary>
+    /// Sets fresh weights as the family's reference implementation does (the modules start with PyTorch's defaults).
+    /// </summary>
     void Initialise(Network network);
 }
 

@@ -2,22 +2,24 @@ namespace QuakePrune.Models;
 
 /// <summary>
 /// One layer of a network description. <see cref="Name"/> is its module's dotted name (the prefix of its state-dict
-/// entries, e.g. <c>layer2.0.downsample.0</c>) and also names the value it produces; <see cref="Inputs"/> name the values
-/// it reads: other layers, or the network input <see cref="NetworkGraph.Input"/>.
+/// entries, e.g. <c>layer2.0.downsample.0</c>) and also names the value it produces; <see cref="Inputs"/> name the
+/// values it reads: other layers, or the network input <see cref="NetworkGraph.Input"/>.
 /// </summary>
 public sealed record LayerNode(string Name, Layer Layer, IReadOnlyList<string> Inputs);
 
 /// <summary>
 /// A network described once: its layers, how they connect, and the shape of its input. Everything else is derived from
-/// it: the modules (<see cref="Network"/>), parameters and MACs (<see cref="ModelCost"/>), the pruning groups, batch-norm
-/// folding and the fast inference path. Layers are listed in the order their modules register (so a state dict lists
-/// its tensors in that order); they run in dependency order (<see cref="Order"/>), which for most networks is the same.
+/// it: the modules (<see cref="Network"/>), parameters and MACs (<see cref="ModelCost"/>), the pruning groups,
+/// batch-norm folding and the fast inference path. Layers are listed in the order their modules register (so a state
+/// dict lists its tensors in that order); they run in dependency order (<see cref="Order"/>), which for most networks
+/// is the same.
 /// </summary>
 public sealed class NetworkGraph
 {
     public const string Input = "input";
 
-    /// <param name="inputShape">A typical input at batch 1 ([1, C, H, W] for images): the shape modules are sized at; others may be given to <see cref="Shapes"/>.</param>
+    /// <param name="inputShape">A typical input at batch 1 ([1, C, H, W] for images): the shape modules are sized at;
+    /// others may be given to <see cref="Shapes"/>.</param>
     public NetworkGraph(IReadOnlyList<LayerNode> nodes, long[] inputShape, IReadOnlyList<string> outputs)
     {
         if (inputShape.Length < 2 || inputShape[0] != 1 || inputShape.Any(d => d < 1))
@@ -52,7 +54,9 @@ public sealed class NetworkGraph
     public long[] InputShape { get; }
     public IReadOnlyList<string> Outputs { get; }
 
-    /// <summary>The layers in an order that computes every input before its reader (registration order where it allows).</summary>
+    /// <summary>
+    /// The layers in an order that computes every input before its reader (registration order where it allows).
+    /// </summary>
     public IReadOnlyList<LayerNode> Order { get; }
 
     /// <summary>Every value's shape at <see cref="InputShape"/>.</summary>
@@ -66,7 +70,10 @@ public sealed class NetworkGraph
             ? (int)DefaultShapes[Outputs[0]][1]
             : throw new InvalidOperationException($"the network has {Outputs.Count} outputs, not one");
 
-    /// <summary>The input shape at batch <paramref name="batch"/> with these spatial sizes (the default input's rank must match).</summary>
+    /// <summary>
+    /// The input shape at batch <paramref name="batch"/> with these spatial sizes (the default input's rank must
+    /// match).
+    /// </summary>
     public long[] InputShapeAt(int batch, params long[] spatial)
     {
         if (spatial.Length != InputShape.Length - 2)
@@ -78,7 +85,9 @@ public sealed class NetworkGraph
         return [batch, InputShape[1], .. spatial];
     }
 
-    /// <summary>Every value's shape for an input of shape <paramref name="inputShape"/>; a layer the shapes do not fit is named.</summary>
+    /// <summary>
+    /// Every value's shape for an input of shape <paramref name="inputShape"/>; a layer the shapes do not fit is named.
+    /// </summary>
     public Dictionary<string, long[]> Shapes(long[] inputShape)
     {
         if (inputShape.Length != InputShape.Length || inputShape[1] != InputShape[1])
@@ -104,7 +113,9 @@ public sealed class NetworkGraph
     public static long[][] InputShapes(LayerNode node, IReadOnlyDictionary<string, long[]> shapes) =>
         node.Inputs.Select(i => shapes[i]).ToArray();
 
-    /// <summary>Stable topological order: a layer runs as soon as its inputs exist, earlier-listed layers first.</summary>
+    /// <summary>
+    /// Stable topological order: a layer runs as soon as its inputs exist, earlier-listed layers first.
+    /// </summary>
     private static LayerNode[] DependencyOrder(IReadOnlyList<LayerNode> nodes)
     {
         var index = nodes.Select((n, i) => (n.Name, i)).ToDictionary(x => x.Name, x => x.i);

@@ -5,22 +5,30 @@ using static QuakePrune.Torch.torch;
 
 namespace QuakePrune.Models;
 
-/// <summary>torchvision's two residual blocks: BasicBlock (two 3x3 convolutions; ResNet18/34) and Bottleneck (1x1, 3x3, 1x1; ResNet50).</summary>
+/// <summary>
+/// torchvision's two residual blocks: BasicBlock (two 3x3 convolutions; ResNet18/34) and Bottleneck (1x1, 3x3, 1x1;
+/// ResNet50).
+/// </summary>
 public enum ResNetBlock
 {
     Basic,
     Bottleneck,
 }
 
-/// <summary>One stage's widths (torchvision's layerN): its residual stream and each block's inner convolutions (conv1 for a basic block; conv1, conv2 for a bottleneck).</summary>
+/// <summary>
+/// One stage's widths (torchvision's layerN): its residual stream and each block's inner convolutions (conv1 for a
+/// basic block; conv1, conv2 for a bottleneck).
+/// </summary>
 public sealed record ResNetStage(int Width, IReadOnlyList<int[]> Blocks);
 
-/// <summary>The arguments of <see cref="ResNetBuilder"/>: the structure of a torchvision ResNet apart from its widths.</summary>
+/// <summary>
+/// The arguments of <see cref="ResNetBuilder"/>: the structure of a torchvision ResNet apart from its widths.
+/// </summary>
 /// <param name="Block">The residual block of every stage.</param>
 /// <param name="Blocks">Blocks per stage (torchvision's layer1, layer2...): 2, 2, 2, 2 for ResNet18.</param>
 /// <param name="InChannels">Channels of the input image.</param>
-/// <param name="HiddenLayer">Whether the head is fc.0, ReLU, Dropout, fc.3 rather than one fc; the JSON may leave it out, as the first
-/// description's reader allowed, for a head without one.</param>
+/// <param name="HiddenLayer">Whether the head is fc.0, ReLU, Dropout, fc.3 rather than one fc; the JSON may leave it
+/// out, as the first description's reader allowed, for a head without one.</param>
 public sealed record ResNetArguments(
     ResNetBlock Block,
     IReadOnlyList<int> Blocks,
@@ -43,12 +51,15 @@ public sealed record ResNetArguments(
 }
 
 /// <summary>
-/// The torchvision ResNets as architectures: ResNet18, ResNet34 and ResNet50 at their published widths (loading strictly
-/// into <c>torchvision.models.resnetNN(num_classes=...)</c>, with the optional hidden head <c>fc.0</c>/<c>fc.3</c>), or any widths.
+/// The torchvision ResNets as architectures: ResNet18, ResNet34 and ResNet50 at their published widths (loading
+/// strictly into <c>torchvision.models.resnetNN(num_classes=...)</c>, with the optional hidden head
+/// <c>fc.0</c>/<c>fc.3</c>), or any widths.
 /// </summary>
 public static class ResNetArchitecture
 {
-    /// <summary>torchvision's resnet18: basic blocks 2-2-2-2, widths 64..512; 11,177,538 parameters with two classes.</summary>
+    /// <summary>
+    /// torchvision's resnet18: basic blocks 2-2-2-2, widths 64..512; 11,177,538 parameters with two classes.
+    /// </summary>
     public static Architecture ResNet18(int classes = 2, int hidden = 0, int inChannels = 3) =>
         Published(ResNetBlock.Basic, [2, 2, 2, 2], classes, hidden, inChannels);
 
@@ -56,7 +67,10 @@ public static class ResNetArchitecture
     public static Architecture ResNet34(int classes = 2, int hidden = 0, int inChannels = 3) =>
         Published(ResNetBlock.Basic, [3, 4, 6, 3], classes, hidden, inChannels);
 
-    /// <summary>torchvision's resnet50: bottlenecks 3-4-6-3, inner widths 64..512, residual widths 256..2048; 23,512,130 parameters with two classes.</summary>
+    /// <summary>
+    /// torchvision's resnet50: bottlenecks 3-4-6-3, inner widths 64..512, residual widths 256..2048; 23,512,130
+    /// parameters with two classes.
+    /// </summary>
     public static Architecture ResNet50(int classes = 2, int hidden = 0, int inChannels = 3) =>
         Published(ResNetBlock.Bottleneck, [3, 4, 6, 3], classes, hidden, inChannels);
 
@@ -81,7 +95,9 @@ public static class ResNetArchitecture
         return Custom(block, 64, stages, hidden, classes, inChannels);
     }
 
-    /// <summary>Any widths: the stem's, and each stage's (<see cref="ResNetStage"/>); hidden 0 means the head is one Linear.</summary>
+    /// <summary>
+    /// Any widths: the stem's, and each stage's (<see cref="ResNetStage"/>); hidden 0 means the head is one Linear.
+    /// </summary>
     public static Architecture Custom(
         ResNetBlock block,
         int stem,
@@ -129,10 +145,10 @@ public static class ResNetArchitecture
 }
 
 /// <summary>
-/// Describes torchvision's ResNet (v1.5: a bottleneck's stride sits on its 3x3 convolution) with torchvision's module names:
-/// conv1, bn1, maxpool, layerN.B.{conv1, bn1, conv2, bn2[, conv3, bn3], downsample.0, downsample.1}, avgpool, and the head
-/// fc (or fc.0, fc.1 ReLU, fc.2 Dropout(0.5), fc.3 with a hidden layer). Layers without state carry names of their own
-/// (layerN.B.relu1, layerN.B.add).
+/// Describes torchvision's ResNet (v1.5: a bottleneck's stride sits on its 3x3 convolution) with torchvision's module
+/// names: conv1, bn1, maxpool, layerN.B.{conv1, bn1, conv2, bn2[, conv3, bn3], downsample.0, downsample.1}, avgpool,
+/// and the head fc (or fc.0, fc.1 ReLU, fc.2 Dropout(0.5), fc.3 with a hidden layer). Layers without state carry names
+/// of their own (layerN.B.relu1, layerN.B.add).
 /// </summary>
 public sealed class ResNetBuilder : NetworkBuilder<ResNetArguments>
 {
@@ -155,7 +171,10 @@ public sealed class ResNetBuilder : NetworkBuilder<ResNetArguments>
             ),
         };
 
-    /// <summary>Whether stage <paramref name="stage"/>'s first block has a downsample path: torchvision adds one where the stride or the width changes.</summary>
+    /// <summary>
+    /// Whether stage <paramref name="stage"/>'s first block has a downsample path: torchvision adds one where the
+    /// stride or the width changes.
+    /// </summary>
     public static bool HasDownsample(ResNetBlock block, int stage) => block == ResNetBlock.Bottleneck || stage > 0;
 
     /// <summary>Stride of a stage's first block (on its 3x3 conv and its downsample).</summary>
@@ -252,8 +271,9 @@ public sealed class ResNetBuilder : NetworkBuilder<ResNetArguments>
     }
 
     /// <summary>
-    /// The first metadata form, every width of a bottleneck ResNet: {"family": "resnet-bottleneck", "in_channels", "stem", "hidden",
-    /// "classes", "stages": [{"width", "blocks": [[conv1, conv2], ...]}]}, read as strictly as the arguments.
+    /// The first metadata form, every width of a bottleneck ResNet: {"family": "resnet-bottleneck", "in_channels",
+    /// "stem", "hidden", "classes", "stages": [{"width", "blocks": [[conv1, conv2], ...]}]}, read as strictly as the
+    /// arguments.
     /// </summary>
     private sealed record FirstForm(
         string Family,
@@ -325,7 +345,10 @@ public sealed class ResNetBuilder : NetworkBuilder<ResNetArguments>
         );
     }
 
-    /// <summary>torchvision's initialisation: He-normal (fan_out) convolutions, unit-scale zero-shift norms; Linear keeps PyTorch's default.</summary>
+    /// <summary>
+    /// torchvision's initialisation: He-normal (fan_out) convolutions, unit-scale zero-shift norms; Linear keeps
+    /// PyTorch's default.
+    /// </summary>
     public override void Initialise(Network network)
     {
         foreach (var (_, module) in network.named_modules())

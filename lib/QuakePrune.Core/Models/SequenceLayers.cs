@@ -5,10 +5,13 @@ using F = QuakePrune.Torch.torch.nn.functional;
 
 namespace QuakePrune.Models;
 
-// Layers of waveform networks: values are sequences [N, C, T] (channels first, as Conv1d reads them) everywhere, also around
-// recurrent and attention layers, which turn them to [T, N, C] or [N, T, C] inside their forward.
+// Layers of waveform networks: values are sequences [N, C, T] (channels first, as Conv1d reads them) everywhere, also
+// around recurrent and attention layers, which turn them to [T, N, C] or [N, T, C] inside their forward.
 
-/// <summary>torch.nn.Conv1d with symmetric zero padding (an uneven "same" padding is a <see cref="ConstantPad1dLayer"/> before it).</summary>
+/// <summary>
+/// torch.nn.Conv1d with symmetric zero padding (an uneven "same" padding is a <see cref="ConstantPad1dLayer"/> before
+/// it).
+/// </summary>
 public sealed record Conv1dLayer(
     int OutChannels,
     long KernelSize,
@@ -39,9 +42,9 @@ public sealed record BatchNorm1dLayer(double Eps = 1e-5, double Momentum = 0.1) 
 }
 
 /// <summary>
-/// torch.nn.MaxPool1d without padding. <see cref="CeilMode"/>: a last, shorter window is pooled too, which is what SeisBench's
-/// EQTransformer encoder does by padding an odd-length input on the right with -1e10 before pooling by 2 (TensorFlow's "same"):
-/// the padded sample never wins a maximum, so both give max(x[T-1]) for the last window.
+/// torch.nn.MaxPool1d without padding. <see cref="CeilMode"/>: a last, shorter window is pooled too, which is what
+/// SeisBench's EQTransformer encoder does by padding an odd-length input on the right with -1e10 before pooling by 2
+/// (TensorFlow's "same"): the padded sample never wins a maximum, so both give max(x[T-1]) for the last window.
 /// </summary>
 public sealed record MaxPool1dLayer(long Kernel, long Stride, bool CeilMode) : Layer
 {
@@ -62,7 +65,10 @@ public sealed record MaxPool1dLayer(long Kernel, long Stride, bool CeilMode) : L
     public override InferenceOp Inference => new PoolOp(true, [Kernel], [Stride], [0], CeilMode);
 }
 
-/// <summary>torch.nn.ConstantPad1d: <see cref="Left"/> and <see cref="Right"/> samples of <see cref="Value"/> at the ends of the time axis.</summary>
+/// <summary>
+/// torch.nn.ConstantPad1d: <see cref="Left"/> and <see cref="Right"/> samples of <see cref="Value"/> at the ends of the
+/// time axis.
+/// </summary>
 public sealed record ConstantPad1dLayer(long Left, long Right, double Value = 0) : Layer
 {
     public override string Kind => "ConstantPad1d";
@@ -81,7 +87,9 @@ public sealed record ConstantPad1dLayer(long Left, long Right, double Value = 0)
     public override InferenceOp Inference => new PadOp(Left, Right, Value);
 }
 
-/// <summary>torch.nn.Upsample(scale_factor, mode="nearest") over the time axis: each sample repeated <see cref="Scale"/> times.</summary>
+/// <summary>
+/// torch.nn.Upsample(scale_factor, mode="nearest") over the time axis: each sample repeated <see cref="Scale"/> times.
+/// </summary>
 public sealed record Upsample1dLayer(int Scale) : Layer
 {
     public override string Kind => "Upsample";
@@ -100,7 +108,9 @@ public sealed record Upsample1dLayer(int Scale) : Layer
     public override InferenceOp Inference => new UpsampleOp(Scale);
 }
 
-/// <summary>x[:, :, Start : T - End]: samples dropped at the ends of the time axis (a view; the next layer reads it as it is).</summary>
+/// <summary>
+/// x[:, :, Start : T - End]: samples dropped at the ends of the time axis (a view; the next layer reads it as it is).
+/// </summary>
 public sealed record Crop1dLayer(long Start, long End) : Layer
 {
     public override string Kind => "Crop1d";
@@ -120,7 +130,10 @@ public sealed record Crop1dLayer(long Start, long End) : Layer
     public override InferenceOp Inference => new CropOp(Start, End);
 }
 
-/// <summary>Keras' SpatialDropout1D (SeisBench's SpatialDropout1d): whole channels of [N, C, T] zeroed with probability P in training.</summary>
+/// <summary>
+/// Keras' SpatialDropout1D (SeisBench's SpatialDropout1d): whole channels of [N, C, T] zeroed with probability P in
+/// training.
+/// </summary>
 public sealed record SpatialDropoutLayer(double P) : Layer
 {
     public override string Kind => "SpatialDropout1d";
@@ -146,7 +159,9 @@ public sealed record SigmoidLayer : Layer
     public override InferenceOp Inference => new SigmoidOp();
 }
 
-/// <summary>Removes axis <see cref="Dim"/> of size 1 (a one-channel curve [N, 1, T] becomes [N, T]): a free reshape.</summary>
+/// <summary>
+/// Removes axis <see cref="Dim"/> of size 1 (a one-channel curve [N, 1, T] becomes [N, T]): a free reshape.
+/// </summary>
 public sealed record SqueezeLayer(int Dim) : Layer
 {
     public override string Kind => "Squeeze";
@@ -160,7 +175,9 @@ public sealed record SqueezeLayer(int Dim) : Layer
         return [.. x[..Dim], .. x[(Dim + 1)..]];
     }
 
-    /// <summary>The channel axis disappears: pruning cannot follow it (and the curve's one channel is an output anyway).</summary>
+    /// <summary>
+    /// The channel axis disappears: pruning cannot follow it (and the curve's one channel is an output anyway).
+    /// </summary>
     public override ChannelEffect Channels(IReadOnlyList<long[]> inputs) => ChannelEffect.Opaque;
 
     public override Tensor Forward(nn.Module? module, IReadOnlyList<Tensor> inputs, bool training, bool mayOverwrite) =>
@@ -177,10 +194,11 @@ public enum RecurrentCell
 }
 
 /// <summary>
-/// torch.nn.LSTM or torch.nn.GRU (one layer, optionally bidirectional, PyTorch's parameter names) over [N, C, T], giving
-/// [N, directions x Hidden, T]. It consumes its input's channels (weight_ih reads them along axis 1, which pruning slices) into
-/// a hidden state whose width is its own. MACs per time step and direction: the gate products gates x Hidden x (C + Hidden),
-/// plus the cell's elementwise products (LSTM: f*c, i*g, o*tanh(c); GRU: r*(W_hn h), (1 - z)*n, z*h: 3 x Hidden).
+/// torch.nn.LSTM or torch.nn.GRU (one layer, optionally bidirectional, PyTorch's parameter names) over [N, C, T],
+/// giving [N, directions x Hidden, T]. It consumes its input's channels (weight_ih reads them along axis 1, which
+/// pruning slices) into a hidden state whose width is its own. MACs per time step and direction: the gate products
+/// gates x Hidden x (C + Hidden), plus the cell's elementwise products (LSTM: f*c, i*g, o*tanh(c); GRU: r*(W_hn h), (1
+/// - z)*n, z*h: 3 x Hidden).
 /// </summary>
 public sealed record RecurrentLayer(RecurrentCell Cell, int Hidden, bool Bidirectional) : Layer
 {
@@ -245,10 +263,10 @@ public sealed record RecurrentLayer(RecurrentCell Cell, int Hidden, bool Bidirec
 }
 
 /// <summary>
-/// EQTransformer's additive self-attention over [N, C, T] (<see cref="AdditiveSelfAttention"/>, SeisBench's SeqSelfAttention
-/// and names), every time attending to all times or, with <see cref="Width"/>, to a local window. Output [N, C, T]; the
-/// attention weights are not kept. MACs: the two projections 2 T C Units, the emissions T^2 Units, the weighted sum T^2 C.
-/// It mixes channels, so pruning leaves what it touches whole.
+/// EQTransformer's additive self-attention over [N, C, T] (<see cref="AdditiveSelfAttention"/>, SeisBench's
+/// SeqSelfAttention and names), every time attending to all times or, with <see cref="Width"/>, to a local window.
+/// Output [N, C, T]; the attention weights are not kept. MACs: the two projections 2 T C Units, the emissions T^2
+/// Units, the weighted sum T^2 C. It mixes channels, so pruning leaves what it touches whole.
 /// </summary>
 public sealed record AdditiveSelfAttentionLayer(int Units = 32, int? Width = null, double Eps = 1e-5) : Layer
 {
@@ -290,7 +308,10 @@ public sealed record AdditiveSelfAttentionLayer(int Units = 32, int? Width = nul
     public override InferenceOp Inference => new AdditiveAttentionOp(Units, Width, Eps);
 }
 
-/// <summary>EQTransformer's layer normalisation over the channels of each time step ([N, C, T]; <see cref="ChannelLayerNorm"/>: gamma, beta [C, 1]).</summary>
+/// <summary>
+/// EQTransformer's layer normalisation over the channels of each time step ([N, C, T]; <see cref="ChannelLayerNorm"/>:
+/// gamma, beta [C, 1]).
+/// </summary>
 public sealed record ChannelLayerNormLayer(double Eps = 1e-14) : Layer
 {
     public override string Kind => "LayerNormalization";
@@ -300,7 +321,9 @@ public sealed record ChannelLayerNormLayer(double Eps = 1e-14) : Layer
     public override IReadOnlyList<StateTensor> State(IReadOnlyList<long[]> inputs) =>
         [new("gamma", [inputs[0][1], 1]), new("beta", [inputs[0][1], 1])];
 
-    /// <summary>Each channel's value depends on every channel's (through the mean and deviation): pruning leaves it whole.</summary>
+    /// <summary>
+    /// Each channel's value depends on every channel's (through the mean and deviation): pruning leaves it whole.
+    /// </summary>
     public override ChannelEffect Channels(IReadOnlyList<long[]> inputs) => ChannelEffect.Opaque;
 
     public override nn.Module CreateModule(IReadOnlyList<long[]> inputs) => new ChannelLayerNorm(inputs[0][1], Eps);
@@ -312,9 +335,9 @@ public sealed record ChannelLayerNormLayer(double Eps = 1e-14) : Layer
 }
 
 /// <summary>
-/// EQTransformer's position-wise feed-forward over [N, C, T] (<see cref="PositionwiseFeedForward"/>: lin1 [Hidden, C], ReLU,
-/// dropout, lin2 [C, Hidden] at every time step). MACs 2 T C Hidden. Treated as opaque: it sits inside the transformer, whose
-/// attention and layer norms keep its channels whole anyway.
+/// EQTransformer's position-wise feed-forward over [N, C, T] (<see cref="PositionwiseFeedForward"/>: lin1 [Hidden, C],
+/// ReLU, dropout, lin2 [C, Hidden] at every time step). MACs 2 T C Hidden. Treated as opaque: it sits inside the
+/// transformer, whose attention and layer norms keep its channels whole anyway.
 /// </summary>
 public sealed record FeedForwardLayer(int Hidden = 128, double DropRate = 0.1) : Layer
 {

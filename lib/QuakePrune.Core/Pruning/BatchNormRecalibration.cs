@@ -5,7 +5,10 @@ using static QuakePrune.Torch.torch;
 
 namespace QuakePrune.Pruning;
 
-/// <summary>How batch-norm statistics are re-estimated: the first <paramref name="Batches"/> batches of <paramref name="Split"/>, shuffled by <paramref name="Seed"/>.</summary>
+/// <summary>
+/// How batch-norm statistics are re-estimated: the first <paramref name="Batches"/> batches of
+/// <paramref name="Split"/>, shuffled by <paramref name="Seed"/>.
+/// </summary>
 public sealed record RecalibrationOptions(int Batches, int BatchSize = 32, ulong Seed = 1, string Split = "train")
 {
     public void Validate()
@@ -20,18 +23,20 @@ public sealed record RecalibrationOptions(int Batches, int BatchSize = 32, ulong
 }
 
 /// <summary>
-/// Re-estimates every batch norm's running statistics after pruning, as PyTorch users do: pruning shifts the activations,
-/// so the stored statistics no longer match and a pruned model's decisions at p = 0.5 drift though its ranking (AUC) holds.
+/// Re-estimates every batch norm's running statistics after pruning, as PyTorch users do: pruning shifts the
+/// activations, so the stored statistics no longer match and a pruned model's decisions at p = 0.5 drift though its
+/// ranking (AUC) holds.
 /// </summary>
 public static class BatchNormRecalibration
 {
     public const string Note = "pruning.recalibrate_bn";
 
     /// <summary>
-    /// Resets every batch norm's running statistics and re-estimates them as the cumulative average (momentum null) over
-    /// the first <see cref="RecalibrationOptions.Batches"/> shuffled batches of the split, forwarded without gradients on the
-    /// device where the model lives. Only the batch norms run in train mode (dropout stays off); each gets its momentum back and
-    /// the whole model ends in eval mode. A split with fewer images than that many batches is used whole. No augmentation.
+    /// Resets every batch norm's running statistics and re-estimates them as the cumulative average (momentum null)
+    /// over the first <see cref="RecalibrationOptions.Batches"/> shuffled batches of the split, forwarded without
+    /// gradients on the device where the model lives. Only the batch norms run in train mode (dropout stays off); each
+    /// gets its momentum back and the whole model ends in eval mode. A split with fewer images than that many batches
+    /// is used whole. No augmentation.
     /// </summary>
     /// <returns>The number of images that were forwarded.</returns>
     public static int Recalibrate(Network model, IImageBatches data, RecalibrationOptions options)
@@ -86,7 +91,10 @@ public static class BatchNormRecalibration
         return images;
     }
 
-    /// <summary>The provenance a recalibrated checkpoint records: batches, batch size, images forwarded, data file, split and seed.</summary>
+    /// <summary>
+    /// The provenance a recalibrated checkpoint records: batches, batch size, images forwarded, data file, split and
+    /// seed.
+    /// </summary>
     public static ModelInfo Record(ModelInfo info, IImageBatches data, RecalibrationOptions options, int images) =>
         info.With($"{Note}.batches", options.Batches.ToString(CultureInfo.InvariantCulture))
             .With($"{Note}.batch_size", options.BatchSize.ToString(CultureInfo.InvariantCulture))

@@ -7,10 +7,12 @@ namespace QuakePrune.Pruning;
 public sealed record GroupWidth(string Group, GroupKind Kind, int Before, int After);
 
 /// <summary>What pruning one checkpoint did.</summary>
-/// <param name="RatioAchieved">The fraction of the channels in scope that was removed; below the asked ratio where --min-keep or
-/// --round-to keep more.</param>
-/// <param name="CumulativeRatio">The fraction removed since the unpruned network, when the source was itself pruned; null otherwise.</param>
-/// <param name="RecalibratedImages">The images that re-estimated the batch norms' statistics; null when they were not recalibrated.</param>
+/// <param name="RatioAchieved">The fraction of the channels in scope that was removed; below the asked ratio where
+/// --min-keep or --round-to keep more.</param>
+/// <param name="CumulativeRatio">The fraction removed since the unpruned network, when the source was itself pruned;
+/// null otherwise.</param>
+/// <param name="RecalibratedImages">The images that re-estimated the batch norms' statistics; null when they were not
+/// recalibrated.</param>
 public sealed record PruneSummary(
     string Source,
     string Output,
@@ -29,7 +31,9 @@ public sealed record PruneSummary(
     public bool ShortOfRatio => RatioAchieved < Options.Ratio - 0.01;
 }
 
-/// <summary>Prunes a checkpoint file into a new checkpoint file: the verb `quakeprune prune` and the fourth notebook.</summary>
+/// <summary>
+/// Prunes a checkpoint file into a new checkpoint file: the verb `quakeprune prune` and the fourth notebook.
+/// </summary>
 public static class CheckpointPruning
 {
     public const string ImportanceNote = "pruning.importance";
@@ -37,7 +41,9 @@ public static class CheckpointPruning
     public const string RatioAchievedNote = "pruning.ratio_achieved";
     public const string CumulativeRatioNote = "pruning.cumulative_ratio";
 
-    /// <summary>The fraction of the in-scope channels a plan removes (the groups <paramref name="options"/> covers).</summary>
+    /// <summary>
+    /// The fraction of the in-scope channels a plan removes (the groups <paramref name="options"/> covers).
+    /// </summary>
     public static double RatioAchieved(PruningPlan plan, PruningOptions options)
     {
         var inScope = plan.Groups.Where(options.Covers).ToArray();
@@ -46,8 +52,9 @@ public static class CheckpointPruning
     }
 
     /// <summary>
-    /// <paramref name="info"/> with the total removed since the unpruned network recorded (<see cref="CumulativeRatio"/>) when
-    /// <paramref name="source"/> was pruned already, and without such a note otherwise (it would be the source's, not this model's).
+    /// <paramref name="info"/> with the total removed since the unpruned network recorded
+    /// (<see cref="CumulativeRatio"/>) when <paramref name="source"/> was pruned already, and without such a note
+    /// otherwise (it would be the source's, not this model's).
     /// </summary>
     public static ModelInfo RecordCumulative(ModelInfo info, ModelInfo source, double ratio) =>
         CumulativeRatio(source, ratio) is { } total
@@ -58,8 +65,9 @@ public static class CheckpointPruning
             };
 
     /// <summary>
-    /// The fraction removed since the unpruned network when <paramref name="source"/> was pruned already (its notes record what it
-    /// achieved): each pruning keeps a fraction of what the previous one kept. Null for an unpruned source.
+    /// The fraction removed since the unpruned network when <paramref name="source"/> was pruned already (its notes
+    /// record what it achieved): each pruning keeps a fraction of what the previous one kept. Null for an unpruned
+    /// source.
     /// </summary>
     public static double? CumulativeRatio(ModelInfo source, double achieved)
     {
@@ -74,7 +82,10 @@ public static class CheckpointPruning
             : null;
     }
 
-    /// <summary>The provenance a pruned checkpoint records: source, ratio, scope, ranking, rounding and the criterion with its settings.</summary>
+    /// <summary>
+    /// The provenance a pruned checkpoint records: source, ratio, scope, ranking, rounding and the criterion with its
+    /// settings.
+    /// </summary>
     public static ModelInfo Record(ModelInfo info, string source, PruningOptions options)
     {
         var recorded = info.With("pruning.source", Path.GetFileName(source))
@@ -90,8 +101,9 @@ public static class CheckpointPruning
     }
 
     /// <summary>
-    /// Prunes <paramref name="source"/> into <paramref name="output"/>; with <paramref name="recalibration"/>, the pruned network's
-    /// batch-norm statistics are re-estimated on that data before it is saved (<see cref="BatchNormRecalibration"/>) and recorded.
+    /// Prunes <paramref name="source"/> into <paramref name="output"/>; with <paramref name="recalibration"/>, the
+    /// pruned network's batch-norm statistics are re-estimated on that data before it is saved
+    /// (<see cref="BatchNormRecalibration"/>) and recorded.
     /// </summary>
     public static PruneSummary Prune(
         string source,

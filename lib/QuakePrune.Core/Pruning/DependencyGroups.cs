@@ -3,9 +3,9 @@ using QuakePrune.Models;
 namespace QuakePrune.Pruning;
 
 /// <summary>
-/// What a group is in the network: <c>Residual</c>, channels summed by a merge (a residual stream); <c>Stem</c>, channels
-/// written from the network input; <c>Hidden</c>, neurons of a layer without spatial axes (a head's hidden layer);
-/// <c>Internal</c>, any other (inside a block).
+/// What a group is in the network: <c>Residual</c>, channels summed by a merge (a residual stream); <c>Stem</c>,
+/// channels written from the network input; <c>Hidden</c>, neurons of a layer without spatial axes (a head's hidden
+/// layer); <c>Internal</c>, any other (inside a block).
 /// </summary>
 public enum GroupKind
 {
@@ -15,7 +15,10 @@ public enum GroupKind
     Hidden,
 }
 
-/// <summary>How a layer touches a group's channels: it writes them (its filters), carries one entry per channel (a norm), or reads them (its input channels).</summary>
+/// <summary>
+/// How a layer touches a group's channels: it writes them (its filters), carries one entry per channel (a norm), or
+/// reads them (its input channels).
+/// </summary>
 public enum MemberRole
 {
     Producer,
@@ -26,7 +29,9 @@ public enum MemberRole
 /// <summary>A layer of a group, its role, and its tensors sliced along the group's channels.</summary>
 public sealed record GroupMember(string Layer, string Kind, MemberRole Role, IReadOnlyList<ChannelTensor> Tensors);
 
-/// <summary>A set of channels that must be pruned together: every member's slice along the channel axis goes or stays as one.</summary>
+/// <summary>
+/// A set of channels that must be pruned together: every member's slice along the channel axis goes or stays as one.
+/// </summary>
 public sealed record ChannelGroup(string Name, GroupKind Kind, int Channels, IReadOnlyList<GroupMember> Members)
 {
     public IEnumerable<GroupMember> Producers => Members.Where(m => m.Role == MemberRole.Producer);
@@ -35,9 +40,9 @@ public sealed record ChannelGroup(string Name, GroupKind Kind, int Channels, IRe
 /// <summary>
 /// Derives the coupled channel groups from a network description, from what each layer says of itself
 /// (<see cref="Layer.Channels"/>): a layer that opens a channel space starts one, a layer that passes channels through
-/// keeps its input's, a merge (a residual sum) unites the spaces it sums, and a layer that consumes channels, or mixes them
-/// opaquely, fixes the spaces it touches. Each united space with a producer is one group, unless it is fixed: the network
-/// input's, every output's, and those of consuming or opaque layers keep all their channels.
+/// keeps its input's, a merge (a residual sum) unites the spaces it sums, and a layer that consumes channels, or mixes
+/// them opaquely, fixes the spaces it touches. Each united space with a producer is one group, unless it is fixed: the
+/// network input's, every output's, and those of consuming or opaque layers keep all their channels.
 /// </summary>
 public static class DependencyGroups
 {

@@ -3,7 +3,10 @@ namespace QuakePrune.Pruning;
 /// <summary>A tensor's float32 values (row-major) and shape.</summary>
 public sealed record TensorValues(float[] Values, long[] Shape)
 {
-    /// <summary>Per channel along <paramref name="axis"/>, the sum of <paramref name="f"/> over the channel's slice, added into <paramref name="into"/>.</summary>
+    /// <summary>
+    /// Per channel along <paramref name="axis"/>, the sum of <paramref name="f"/> over the channel's slice, added into
+    /// <paramref name="into"/>.
+    /// </summary>
     public void AccumulatePerChannel(int axis, Func<float, double> f, double[] into)
     {
         var channels = Shape[axis];
@@ -30,10 +33,10 @@ public sealed record TensorValues(float[] Values, long[] Shape)
 }
 
 /// <summary>
-/// How a group's score of a channel is made from its members' (Torch-Pruning's group_reduction). Each member layer scores
-/// the channel on its own slice (a norm criterion: its summed |w|^p), and the group takes the sum over its members (what
-/// the criteria always did: the L2 norm of all the group's filters together), their mean, or the largest (a channel counts
-/// as much as its strongest member).
+/// How a group's score of a channel is made from its members' (Torch-Pruning's group_reduction). Each member layer
+/// scores the channel on its own slice (a norm criterion: its summed |w|^p), and the group takes the sum over its
+/// members (what the criteria always did: the L2 norm of all the group's filters together), their mean, or the largest
+/// (a channel counts as much as its strongest member).
 /// </summary>
 public enum GroupReduction
 {
@@ -44,9 +47,9 @@ public enum GroupReduction
 
 /// <summary>
 /// How a group's scores are scaled before a global ranking draws one threshold over every group (Torch-Pruning's
-/// normalizer): divided by their mean (what the global ranking always did, so that groups of weak channels lose more), by
-/// their largest, or left as they are (raw magnitudes compared across groups, so that groups of small weights lose most).
-/// Within one group a positive scale changes no order, so a local ranking never reads it.
+/// normalizer): divided by their mean (what the global ranking always did, so that groups of weak channels lose more),
+/// by their largest, or left as they are (raw magnitudes compared across groups, so that groups of small weights lose
+/// most). Within one group a positive scale changes no order, so a local ranking never reads it.
 /// </summary>
 public enum ScoreNormalisation
 {
@@ -57,26 +60,31 @@ public enum ScoreNormalisation
 
 /// <summary>
 /// A pruning criterion: scores every channel of a group (higher stays). It reads the members' tensors through
-/// <paramref name="tensorOf"/> ("layer.tensor" names). A new criterion is a new implementation, registered by one line in
-/// <see cref="Importances.All"/>; planning, surgery and the verbs take any.
+/// <paramref name="tensorOf"/> ("layer.tensor" names). A new criterion is a new implementation, registered by one line
+/// in <see cref="Importances.All"/>; planning, surgery and the verbs take any.
 /// </summary>
 public interface IImportance
 {
     /// <summary>The name `prune --importance` takes and checkpoints record (l2, l1, bn, random).</summary>
     string Name { get; }
 
-    /// <summary>Settings recorded beside the name in a pruned checkpoint's provenance (a random criterion's seed).</summary>
+    /// <summary>
+    /// Settings recorded beside the name in a pruned checkpoint's provenance (a random criterion's seed).
+    /// </summary>
     IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>();
 
-    /// <summary>How a global ranking scales this criterion's scores, group by group: by their mean unless it says otherwise.</summary>
+    /// <summary>
+    /// How a global ranking scales this criterion's scores, group by group: by their mean unless it says otherwise.
+    /// </summary>
     ScoreNormalisation Normalisation => ScoreNormalisation.Mean;
 
     double[] Score(ChannelGroup group, Func<string, TensorValues> tensorOf);
 }
 
 /// <summary>
-/// A criterion that scores each member of a group and reduces them (Torch-Pruning's group importances), so its reduction
-/// and normalisation can be chosen: `prune --group-reduction`, `--normalisation`. Both are recorded in its settings.
+/// A criterion that scores each member of a group and reduces them (Torch-Pruning's group importances), so its
+/// reduction and normalisation can be chosen: `prune --group-reduction`, `--normalisation`. Both are recorded in its
+/// settings.
 /// </summary>
 public interface IGroupImportance : IImportance
 {
@@ -88,9 +96,9 @@ public interface IGroupImportance : IImportance
 
 /// <summary>
 /// The norm of each channel's filter weights (its producers' weight slices): each producer's summed |w|^p over the
-/// channel's slice, reduced over the producers by <see cref="Reduction"/>, then the p-th root. With <see cref="P"/> = 2 and
-/// the sum, the root of the summed squares over every producer (the paper's L2 criterion, Li et al. 2017); with 1 the
-/// summed absolute values.
+/// channel's slice, reduced over the producers by <see cref="Reduction"/>, then the p-th root. With <see cref="P"/> = 2
+/// and the sum, the root of the summed squares over every producer (the paper's L2 criterion, Li et al. 2017); with 1
+/// the summed absolute values.
 /// </summary>
 public sealed record MagnitudeImportance(
     int P,
@@ -208,10 +216,16 @@ public sealed record RandomImportance(long Seed) : IImportance
     }
 }
 
-/// <summary>A registered criterion: how a verb makes it (from the seed, which only the random one reads) and what the verbs' help says of it.</summary>
+/// <summary>
+/// A registered criterion: how a verb makes it (from the seed, which only the random one reads) and what the verbs'
+/// help says of it.
+/// </summary>
 public sealed record ImportanceEntry(Func<long, IImportance> Create, string Description)
 {
-    /// <summary>The name the criterion gives itself (<see cref="IImportance.Name"/>): what `--importance` takes and checkpoints record.</summary>
+    /// <summary>
+    /// The name the criterion gives itself (<see cref="IImportance.Name"/>): what `--importance` takes and checkpoints
+    /// record.
+    /// </summary>
     public string Name => Create(1).Name;
 }
 
@@ -223,8 +237,8 @@ public static class Importances
     public static readonly IImportance BatchNormScale = new BatchNormScaleImportance();
 
     /// <summary>
-    /// Every criterion `prune --importance` and `retrain --importance` take, in the order their help lists them: the one list
-    /// a new criterion is added to, one line each. Names, help and lookups all read it.
+    /// Every criterion `prune --importance` and `retrain --importance` take, in the order their help lists them: the
+    /// one list a new criterion is added to, one line each. Names, help and lookups all read it.
     /// </summary>
     public static IReadOnlyList<ImportanceEntry> All { get; } =
     [
@@ -236,16 +250,22 @@ public static class Importances
 
     public static IReadOnlyList<string> Names => All.Select(e => e.Name).ToArray();
 
-    /// <summary>The criteria whose reduction and normalisation can be chosen (<see cref="IGroupImportance"/>).</summary>
+    /// <summary>
+    /// The criteria whose reduction and normalisation can be chosen (<see cref="IGroupImportance"/>).
+    /// </summary>
     public static IReadOnlyList<string> NamesWithKnobs =>
         All.Where(e => e.Create(1) is IGroupImportance).Select(e => e.Name).ToArray();
 
-    /// <summary>Every criterion with what it is, for a verb's help: "l2 (filter L2 norm, the paper's), l1 (filter L1 norm), ...".</summary>
+    /// <summary>
+    /// Every criterion with what it is, for a verb's help: "l2 (filter L2 norm, the paper's), l1 (filter L1 norm),
+    /// ...".
+    /// </summary>
     public static string Described => string.Join(", ", All.Select(e => $"{e.Name} ({e.Description})"));
 
     /// <summary>
-    /// The criterion named <paramref name="name"/>; <paramref name="seed"/> seeds the random one. A reduction or normalisation
-    /// (null: the criterion's own, the sum and the mean) is refused for a criterion that has none to choose.
+    /// The criterion named <paramref name="name"/>; <paramref name="seed"/> seeds the random one. A reduction or
+    /// normalisation (null: the criterion's own, the sum and the mean) is refused for a criterion that has none to
+    /// choose.
     /// </summary>
     public static IImportance Named(
         string name,
@@ -267,7 +287,9 @@ public static class Importances
             );
     }
 
-    /// <summary>What a criterion with knobs records of them: group_reduction and normalisation, by their lower-case names.</summary>
+    /// <summary>
+    /// What a criterion with knobs records of them: group_reduction and normalisation, by their lower-case names.
+    /// </summary>
     public static IReadOnlyDictionary<string, string> Knobs(
         GroupReduction reduction,
         ScoreNormalisation normalisation
@@ -279,9 +301,10 @@ public static class Importances
         };
 
     /// <summary>
-    /// The group's per-channel scores from its members', each of which adds its own into the array it is given. The sum and
-    /// the mean add every member into one array in member order, so the sum is, to the last bit, what the criteria gave
-    /// before they had a reduction; the largest takes each member's array apart (member scores are never negative).
+    /// The group's per-channel scores from its members', each of which adds its own into the array it is given. The sum
+    /// and the mean add every member into one array in member order, so the sum is, to the last bit, what the criteria
+    /// gave before they had a reduction; the largest takes each member's array apart (member scores are never
+    /// negative).
     /// </summary>
     public static double[] Reduce(GroupReduction reduction, int channels, IReadOnlyList<Action<double[]>> members)
     {
@@ -311,8 +334,8 @@ public static class Importances
     }
 
     /// <summary>
-    /// A group's scores scaled as <paramref name="normalisation"/> says: divided by their mean or their largest (all 0 where
-    /// that is not positive, as when every score is 0: nothing tells the channels apart), or as they are.
+    /// A group's scores scaled as <paramref name="normalisation"/> says: divided by their mean or their largest (all 0
+    /// where that is not positive, as when every score is 0: nothing tells the channels apart), or as they are.
     /// </summary>
     public static double[] Normalise(ScoreNormalisation normalisation, double[] scores)
     {

@@ -2,7 +2,10 @@ using QuakePrune.Models;
 
 namespace QuakePrune.Pruning;
 
-/// <summary>Which groups pruning may touch: <c>Internal</c> = groups inside blocks and hidden neurons; <c>Full</c> adds the stem and residual streams.</summary>
+/// <summary>
+/// Which groups pruning may touch: <c>Internal</c> = groups inside blocks and hidden neurons; <c>Full</c> adds the stem
+/// and residual streams.
+/// </summary>
 public enum PruningScope
 {
     Internal,
@@ -10,8 +13,8 @@ public enum PruningScope
 }
 
 /// <summary>
-/// <c>Local</c>: remove the same fraction from every group. <c>Global</c>: one threshold over every group's scores, each
-/// group's scaled as its criterion's <see cref="IImportance.Normalisation"/> says (by the group's mean unless told
+/// <c>Local</c>: remove the same fraction from every group. <c>Global</c>: one threshold over every group's scores,
+/// each group's scaled as its criterion's <see cref="IImportance.Normalisation"/> says (by the group's mean unless told
 /// otherwise, so groups of weak channels lose more).
 /// </summary>
 public enum Ranking
@@ -20,7 +23,8 @@ public enum Ranking
     Global,
 }
 
-/// <param name="Groups">Only these groups (by name) are pruned, within the scope; null: every group of the scope. Sensitivity analysis prunes one unit at a time this way.</param>
+/// <param name="Groups">Only these groups (by name) are pruned, within the scope; null: every group of the scope.
+/// Sensitivity analysis prunes one unit at a time this way.</param>
 public sealed record PruningOptions(
     double Ratio,
     PruningScope Scope = PruningScope.Full,
@@ -48,7 +52,9 @@ public sealed record PruningOptions(
     public bool Covers(ChannelGroup group) => Covers(group.Kind) && (Groups is null || Groups.Contains(group.Name));
 }
 
-/// <summary>Kept channel indices (ascending) of every group; groups outside the scope keep all their channels.</summary>
+/// <summary>
+/// Kept channel indices (ascending) of every group; groups outside the scope keep all their channels.
+/// </summary>
 public sealed record PruningPlan(IReadOnlyList<ChannelGroup> Groups, IReadOnlyDictionary<string, int[]> Kept)
 {
     /// <summary>
@@ -64,7 +70,10 @@ public sealed record PruningPlan(IReadOnlyList<ChannelGroup> Groups, IReadOnlyDi
         return Math.Min(keep, channels);
     }
 
-    /// <summary>Plans from per-group channel scores (see <see cref="IImportance"/>). Higher scores stay; ties keep the lower index.</summary>
+    /// <summary>
+    /// Plans from per-group channel scores (see <see cref="IImportance"/>). Higher scores stay; ties keep the lower
+    /// index.
+    /// </summary>
     public static PruningPlan Create(
         IReadOnlyList<ChannelGroup> groups,
         IReadOnlyDictionary<string, double[]> scores,
@@ -91,8 +100,8 @@ public sealed record PruningPlan(IReadOnlyList<ChannelGroup> Groups, IReadOnlyDi
     }
 
     /// <summary>
-    /// Plans given how many channels each named group keeps (the top-scoring ones; ties keep the lower index); groups not
-    /// named keep all theirs. Iterative pruning uses it to reach widths fixed in advance.
+    /// Plans given how many channels each named group keeps (the top-scoring ones; ties keep the lower index); groups
+    /// not named keep all theirs. Iterative pruning uses it to reach widths fixed in advance.
     /// </summary>
     public static PruningPlan Create(
         IReadOnlyList<ChannelGroup> groups,
@@ -178,7 +187,10 @@ public sealed record PruningPlan(IReadOnlyList<ChannelGroup> Groups, IReadOnlyDi
             .ToDictionary(x => x.Name, x => x.Keep);
     }
 
-    /// <summary>The architecture of the model that keeps exactly the planned channels: each producer's width becomes its group's kept count.</summary>
+    /// <summary>
+    /// The architecture of the model that keeps exactly the planned channels: each producer's width becomes its group's
+    /// kept count.
+    /// </summary>
     public Architecture Apply(Architecture architecture) =>
         architecture.WithWidths(
             Groups

@@ -8,8 +8,9 @@ namespace QuakePrune.Pruning;
 public static class Surgery
 {
     /// <summary>
-    /// Copies the kept slices into a new model: every group member's tensors along their channel axes (a producer's filters
-    /// and bias, a norm's entries, a reader's input channels), as each layer names them; every other tensor whole.
+    /// Copies the kept slices into a new model: every group member's tensors along their channel axes (a producer's
+    /// filters and bias, a norm's entries, a reader's input channels), as each layer names them; every other tensor
+    /// whole.
     /// </summary>
     public static Network Apply(Network model, PruningPlan plan)
     {
@@ -57,7 +58,10 @@ public static class Surgery
     private static Tensor Indices(int[] kept) => tensor(kept.Select(i => (long)i).ToArray());
 }
 
-/// <summary>Structured pruning of a model end to end: groups from its description, scores from its weights by a criterion, a plan, the surgery.</summary>
+/// <summary>
+/// Structured pruning of a model end to end: groups from its description, scores from its weights by a criterion, a
+/// plan, the surgery.
+/// </summary>
 public static class Pruner
 {
     public static (Network Model, PruningPlan Plan) Prune(Network model, PruningOptions options)
@@ -67,7 +71,10 @@ public static class Pruner
         return (Surgery.Apply(model, plan), plan);
     }
 
-    /// <summary>Prunes each named group to the given number of channels, keeping its highest-scoring ones; other groups stay whole.</summary>
+    /// <summary>
+    /// Prunes each named group to the given number of channels, keeping its highest-scoring ones; other groups stay
+    /// whole.
+    /// </summary>
     public static (Network Model, PruningPlan Plan) PruneTo(
         Network model,
         IReadOnlyDictionary<string, int> keepCounts,
@@ -83,7 +90,10 @@ public static class Pruner
         return (Surgery.Apply(model, plan), plan);
     }
 
-    /// <summary>The channel scores of <paramref name="groups"/> by <paramref name="importance"/>, reading the model's tensors on the host once each.</summary>
+    /// <summary>
+    /// The channel scores of <paramref name="groups"/> by <paramref name="importance"/>, reading the model's tensors on
+    /// the host once each.
+    /// </summary>
     public static Dictionary<string, double[]> Scores(
         Network model,
         IEnumerable<ChannelGroup> groups,

@@ -89,10 +89,15 @@ public sealed record ExtractOptions
     /// <summary>Accepted p_status values (e.g. manual), each one of <see cref="PickStatuses"/>.</summary>
     public IReadOnlyList<string>? PStatus { get; init; }
 
-    /// <summary>The pick statuses STEAD records: a misspelt one would match no trace, so it is refused instead.</summary>
+    /// <summary>
+    /// The pick statuses STEAD records: a misspelt one would match no trace, so it is refused instead.
+    /// </summary>
     public static IReadOnlyList<string> PickStatuses { get; } = ["manual", "automatic", "autopicker"];
 
-    /// <summary>Whether <paramref name="text"/> has the form of a receiver type: SEED's band and instrument codes, two letters or digits.</summary>
+    /// <summary>
+    /// Whether <paramref name="text"/> has the form of a receiver type: SEED's band and instrument codes, two letters
+    /// or digits.
+    /// </summary>
     public static bool IsReceiverType(string text) => text.Length == 2 && text.All(char.IsAsciiLetterOrDigit);
 
     /// <summary>Accepted receiver types (e.g. HH, BH).</summary>

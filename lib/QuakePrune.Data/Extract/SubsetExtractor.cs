@@ -102,7 +102,8 @@ public static class SubsetExtractor
             || options.DistanceKm is not null
             || options.PStatus is { Count: > 0 }
             || options.ReceiverTypes is { Count: > 0 };
-        // A subset promises the classes it was asked for: one with none of them is no subset, whatever the exit code said.
+        // A subset promises the classes it was asked for: one with none of them is no subset, whatever the exit code
+        // said.
         foreach (var cls in new[] { 1, 0 })
             if (quota[cls] is not 0 && matched[cls] == 0)
                 throw new InvalidDataException(
@@ -366,7 +367,9 @@ public static class SubsetExtractor
         return result;
     }
 
-    /// <summary>A stable 64-bit hash of text under a seed (FNV-1a then a SplitMix finaliser): the same on every machine and run.</summary>
+    /// <summary>
+    /// A stable 64-bit hash of text under a seed (FNV-1a then a SplitMix finaliser): the same on every machine and run.
+    /// </summary>
     public static ulong Hash(ulong seed, string text)
     {
         var h = 0xcbf29ce484222325UL ^ seed;

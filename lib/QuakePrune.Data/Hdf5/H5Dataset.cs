@@ -117,7 +117,8 @@ public sealed unsafe class H5Dataset : H5Object
                         || H5Native.H5Pget_external_count(dcpl.Id) != 0
                     )
                         return null;
-                // HADDR_UNDEF (all ones) when the storage is not allocated; the address counts from the file's first byte.
+                // HADDR_UNDEF (all ones) when the storage is not allocated; the address counts from the file's first
+                // byte.
                 var offset = H5Native.H5Dget_offset(Id);
                 return offset > long.MaxValue ? null : (long)offset;
             }
@@ -178,7 +179,9 @@ public sealed unsafe class H5Dataset : H5Object
         return result;
     }
 
-    /// <summary>Reads the whole dataset into <paramref name="destination"/> (exactly <see cref="Count"/> elements).</summary>
+    /// <summary>
+    /// Reads the whole dataset into <paramref name="destination"/> (exactly <see cref="Count"/> elements).
+    /// </summary>
     public void Read<T>(Span<T> destination)
         where T : unmanaged
     {
@@ -203,7 +206,9 @@ public sealed unsafe class H5Dataset : H5Object
         }
     }
 
-    /// <summary>Writes the whole dataset from <paramref name="source"/> (exactly <see cref="Count"/> elements).</summary>
+    /// <summary>
+    /// Writes the whole dataset from <paramref name="source"/> (exactly <see cref="Count"/> elements).
+    /// </summary>
     public void Write<T>(ReadOnlySpan<T> source)
         where T : unmanaged
     {
@@ -231,7 +236,10 @@ public sealed unsafe class H5Dataset : H5Object
     /// <summary>Elements in one row (one index of the first dimension).</summary>
     public long RowSize => Shape.Skip(1).Aggregate(1L, (a, b) => a * b);
 
-    /// <summary>Reads rows <paramref name="firstRow"/>..firstRow+count-1 of the first dimension into <paramref name="destination"/>.</summary>
+    /// <summary>
+    /// Reads rows <paramref name="firstRow"/>..firstRow+count-1 of the first dimension into
+    /// <paramref name="destination"/>.
+    /// </summary>
     public void ReadRows<T>(long firstRow, long count, Span<T> destination)
         where T : unmanaged
     {
@@ -247,7 +255,9 @@ public sealed unsafe class H5Dataset : H5Object
         }
     }
 
-    /// <summary>Writes rows starting at <paramref name="firstRow"/>; the number of rows is the data's length over the row size.</summary>
+    /// <summary>
+    /// Writes rows starting at <paramref name="firstRow"/>; the number of rows is the data's length over the row size.
+    /// </summary>
     public void WriteRows<T>(long firstRow, ReadOnlySpan<T> source)
         where T : unmanaged
     {

@@ -10,7 +10,9 @@ public class H5Group : H5Object
 
     internal static H5Group Wrap(H5Handle handle, string filePath, string path) => new(handle, filePath, path);
 
-    /// <summary>Creates a child group; <paramref name="trackCreationOrder"/> lets its links be listed in the order written.</summary>
+    /// <summary>
+    /// Creates a child group; <paramref name="trackCreationOrder"/> lets its links be listed in the order written.
+    /// </summary>
     public H5Group CreateGroup(string name, bool trackCreationOrder = false)
     {
         lock (Hdf5Library.Sync)
@@ -90,10 +92,14 @@ public class H5Group : H5Object
         }
     }
 
-    /// <summary>The names of this group's links. Creation order falls back to name order where the group does not track it.</summary>
+    /// <summary>
+    /// The names of this group's links. Creation order falls back to name order where the group does not track it.
+    /// </summary>
     public List<string> LinkNames(H5LinkOrder order = H5LinkOrder.Name) => EnumerateLinkNames(order).ToList();
 
-    /// <summary>Streams the names of this group's links in batches, so a group of a million links costs little memory.</summary>
+    /// <summary>
+    /// Streams the names of this group's links in batches, so a group of a million links costs little memory.
+    /// </summary>
     public IEnumerable<string> EnumerateLinkNames(H5LinkOrder order = H5LinkOrder.Name, int batchSize = 4096)
     {
         var index = order == H5LinkOrder.Creation && TracksCreationOrder() ? 1 : 0;
@@ -166,10 +172,10 @@ public class H5Group : H5Object
     }
 
     /// <summary>
-    /// Creates a numeric dataset of the given shape; contiguous unless <paramref name="chunks"/> is given (as h5py). A chunked
-    /// one is written a whole chunk at a time (an image, a curve): each chunk goes straight to the file, not zero-filled
-    /// first nor copied through libhdf5's chunk cache (two passes over every image the spectrogram verb writes). Writing part of
-    /// a chunk still works, but reads the rest of it back from the file each time.
+    /// Creates a numeric dataset of the given shape; contiguous unless <paramref name="chunks"/> is given (as h5py). A
+    /// chunked one is written a whole chunk at a time (an image, a curve): each chunk goes straight to the file, not
+    /// zero-filled first nor copied through libhdf5's chunk cache (two passes over every image the spectrogram verb
+    /// writes). Writing part of a chunk still works, but reads the rest of it back from the file each time.
     /// </summary>
     public unsafe H5Dataset CreateDataset(
         string name,
@@ -217,7 +223,9 @@ public class H5Group : H5Object
         }
     }
 
-    /// <summary>Dataset access with no bytes of chunk cache: libhdf5 writes a chunk larger than its cache straight to the file.</summary>
+    /// <summary>
+    /// Dataset access with no bytes of chunk cache: libhdf5 writes a chunk larger than its cache straight to the file.
+    /// </summary>
     private H5Handle DirectChunkAccess(string name)
     {
         var dapl = H5Handle.Take(
@@ -236,7 +244,9 @@ public class H5Group : H5Object
         return dapl;
     }
 
-    /// <summary>A dataset creation property list without modification times (so output bytes depend on the data only).</summary>
+    /// <summary>
+    /// A dataset creation property list without modification times (so output bytes depend on the data only).
+    /// </summary>
     private H5Handle DatasetCreation(string name)
     {
         var dcpl = H5Handle.Take(
@@ -370,7 +380,10 @@ public sealed class H5File : H5Group
     private H5File(H5Handle handle, string path, bool created = false)
         : base(handle, path, "/") => this.created = created;
 
-    /// <summary>A file this process created is trusted by <see cref="Hdf5Guard"/> once closed: it need not be walked before reading.</summary>
+    /// <summary>
+    /// A file this process created is trusted by <see cref="Hdf5Guard"/> once closed: it need not be walked before
+    /// reading.
+    /// </summary>
     private protected override void Closed()
     {
         if (created)

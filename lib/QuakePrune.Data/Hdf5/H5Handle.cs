@@ -16,9 +16,9 @@ internal enum H5Kind
 }
 
 /// <summary>
-/// An owned hid_t, closed exactly once (by Dispose or, failing that, the finalizer) under the library lock. A close that
-/// fails is kept as <see cref="CloseFailure"/>: closing a file writes out what libhdf5 buffered, so on a full disk it is
-/// where a write fails.
+/// An owned hid_t, closed exactly once (by Dispose or, failing that, the finalizer) under the library lock. A close
+/// that fails is kept as <see cref="CloseFailure"/>: closing a file writes out what libhdf5 buffered, so on a full disk
+/// it is where a write fails.
 /// </summary>
 internal sealed class H5Handle : SafeHandle
 {

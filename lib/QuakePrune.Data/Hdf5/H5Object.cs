@@ -3,7 +3,9 @@ using System.Text;
 
 namespace QuakePrune.Hdf5;
 
-/// <summary>An open HDF5 object (file, group or dataset): its handle, the file it lives in and its path there.</summary>
+/// <summary>
+/// An open HDF5 object (file, group or dataset): its handle, the file it lives in and its path there.
+/// </summary>
 public abstract class H5Object : IDisposable
 {
     internal H5Handle Handle { get; }
@@ -39,8 +41,8 @@ public abstract class H5Object : IDisposable
     }
 
     /// <summary>
-    /// Closes the object; like a FileStream's, a close that fails (a file's last flush on a full disk) throws, naming the
-    /// file, so a partial file is never taken for a complete one. A second call does nothing.
+    /// Closes the object; like a FileStream's, a close that fails (a file's last flush on a full disk) throws, naming
+    /// the file, so a partial file is never taken for a complete one. A second call does nothing.
     /// </summary>
     public void Dispose()
     {
@@ -82,7 +84,10 @@ public abstract class H5Object : IDisposable
 /// <summary>Reading and writing strings, variable- or fixed-length, for datasets and attributes alike.</summary>
 internal static unsafe class H5Strings
 {
-    /// <summary>Reads <paramref name="count"/> strings through <paramref name="read"/> (H5Dread/H5Aread) in the object's own string type.</summary>
+    /// <summary>
+    /// Reads <paramref name="count"/> strings through <paramref name="read"/> (H5Dread/H5Aread) in the object's own
+    /// string type.
+    /// </summary>
     public static string[] Read(long typeId, long count, Func<long, nint, int> read)
     {
         var result = new string[count];

@@ -4,13 +4,13 @@ using QuakePrune.Outputs;
 namespace QuakePrune.Hdf5;
 
 /// <summary>
-/// Keeps a damaged HDF5 file from killing the process when <see cref="H5File.Open"/> opens one this process did not write
-/// (a spectrogram or curves file: a few datasets). libhdf5 1.10.8 aborts or segfaults on some damaged files, and nothing
-/// in-process can catch that, so first a child process (`QuakePrune.Hdf5Reader check`) walks every object of the file with its
-/// attributes; a child that dies means a damaged file, reported naming the file and the object being walked. The child's
-/// HDF5 errors (not crashes) are left to the readers, which report them as exceptions. A file passed once (same inode,
-/// size and modification time) is not walked again in this process. STEAD's waveform files, with up to a million traces,
-/// are not walked: a separate process reads them (<see cref="Stead.SteadTraceReader"/>).
+/// Keeps a damaged HDF5 file from killing the process when <see cref="H5File.Open"/> opens one this process did not
+/// write (a spectrogram or curves file: a few datasets). libhdf5 1.10.8 aborts or segfaults on some damaged files, and
+/// nothing in-process can catch that, so first a child process (`QuakePrune.Hdf5Reader check`) walks every object of
+/// the file with its attributes; a child that dies means a damaged file, reported naming the file and the object being
+/// walked. The child's HDF5 errors (not crashes) are left to the readers, which report them as exceptions. A file
+/// passed once (same inode, size and modification time) is not walked again in this process. STEAD's waveform files,
+/// with up to a million traces, are not walked: a separate process reads them (<see cref="Stead.SteadTraceReader"/>).
 /// </summary>
 public static class Hdf5Guard
 {
@@ -19,7 +19,9 @@ public static class Hdf5Guard
     /// <summary>Files walked or written by this process.</summary>
     private static readonly ConcurrentDictionary<FileKey, bool> Passed = new();
 
-    /// <summary>Walks <paramref name="path"/> in a child process, unless it passed before; throws when the child dies.</summary>
+    /// <summary>
+    /// Walks <paramref name="path"/> in a child process, unless it passed before; throws when the child dies.
+    /// </summary>
     public static void Check(string path)
     {
         if (IsTrusted(path))
@@ -28,7 +30,10 @@ public static class Hdf5Guard
         Trust(path);
     }
 
-    /// <summary>Whether libhdf5 may read <paramref name="path"/> in this process: this process wrote or walked it, or the check is off.</summary>
+    /// <summary>
+    /// Whether libhdf5 may read <paramref name="path"/> in this process: this process wrote or walked it, or the check
+    /// is off.
+    /// </summary>
     internal static bool IsTrusted(string path) =>
         SeparateProcess.SwitchedOff || Key(path) is not { } key || Passed.ContainsKey(key);
 
@@ -64,9 +69,9 @@ public static class Hdf5Guard
     }
 
     /// <summary>
-    /// The walk the child runs: the root's attributes and links, then every object below, each with its attributes (and a
-    /// dataset's shape, type and storage). Writes "at PATH" before touching each object. HDF5 errors are ignored: only a
-    /// crash counts.
+    /// The walk the child runs: the root's attributes and links, then every object below, each with its attributes (and
+    /// a dataset's shape, type and storage). Writes "at PATH" before touching each object. HDF5 errors are ignored:
+    /// only a crash counts.
     /// </summary>
     public static void Walk(string path, TextWriter progress)
     {

@@ -63,10 +63,10 @@ public static unsafe class Hdf5Library
         NativeLibrary.SetDllImportResolver(typeof(Hdf5Library).Assembly, Resolve);
         lock (Sync)
         {
-            // No library shutdown at process exit. libhdf5 1.10.8 frees a file whose close failed (its last flush hit a full
-            // disk) but keeps its id, and the shutdown closes that id again: a segmentation fault after the error was
-            // reported. It would also flush files still open at exit, and those are partial outputs being abandoned.
-            // Must precede every other call into the library.
+            // No library shutdown at process exit. libhdf5 1.10.8 frees a file whose close failed (its last flush hit a
+            // full disk) but keeps its id, and the shutdown closes that id again: a segmentation fault after the error
+            // was reported. It would also flush files still open at exit, and those are partial outputs being
+            // abandoned. Must precede every other call into the library.
             H5Native.H5dont_atexit();
             if (H5Native.H5open() < 0)
                 throw new Hdf5Exception("H5open failed: the HDF5 library could not initialise");

@@ -10,12 +10,16 @@ namespace QuakePrune.Hdf5;
 /// </summary>
 internal static partial class SeparateProcess
 {
-    /// <summary>Set to "off" to read HDF5 files in this process, unchecked (for a machine without the command line built).</summary>
+    /// <summary>
+    /// Set to "off" to read HDF5 files in this process, unchecked (for a machine without the command line built).
+    /// </summary>
     public const string SwitchVariable = "QUAKEPRUNE_HDF5_CHECK";
 
     public static bool SwitchedOff => Environment.GetEnvironmentVariable(SwitchVariable) == "off";
 
-    /// <summary>The reader program's verb that serves a STEAD file's traces (<see cref="Stead.SteadTraceServer"/>).</summary>
+    /// <summary>
+    /// The reader program's verb that serves a STEAD file's traces (<see cref="Stead.SteadTraceServer"/>).
+    /// </summary>
     public const string Serve = "serve";
 
     /// <summary>The reader program's verb that walks every object of a file (<see cref="Hdf5Guard"/>).</summary>
@@ -23,7 +27,9 @@ internal static partial class SeparateProcess
 
     private const string Program = "QuakePrune.Hdf5Reader";
 
-    /// <summary>Starts the child; its standard error is read and dropped (libc's "double free" lines and the like).</summary>
+    /// <summary>
+    /// Starts the child; its standard error is read and dropped (libc's "double free" lines and the like).
+    /// </summary>
     public static Process Start(string verb, string path)
     {
         var start = CommandLineProcess.StartInfo(Program, [verb, Path.GetFullPath(path)])
@@ -79,11 +85,14 @@ internal static partial class SeparateProcess
         watch.Start();
     }
 
-    /// <summary>Child side: lets <paramref name="fd"/>, a pipe, hold 1 MiB, so the child can work that far ahead of its reader.</summary>
+    /// <summary>
+    /// Child side: lets <paramref name="fd"/>, a pipe, hold 1 MiB, so the child can work that far ahead of its reader.
+    /// </summary>
     public static void WidenPipe(int fd)
     {
         const int setPipeSize = 1031; // F_SETPIPE_SZ
-        // Best effort: the system's limit (/proc/sys/fs/pipe-max-size) may be lower; 64 KiB pipes only work less far ahead.
+        // Best effort: the system's limit (/proc/sys/fs/pipe-max-size) may be lower; 64 KiB pipes only work less far
+        // ahead.
         _ = fcntl(fd, setPipeSize, 1 << 20);
     }
 

@@ -13,7 +13,8 @@ public static class ButterworthBandPass
     public const int MaxOrder = 16;
 
     /// <summary>
-    /// Sections as a flat array of <c>order</c> rows of (b0, b1, b2, a0, a1, a2), a0 = 1; the gain sits in the first row.
+    /// Sections as a flat array of <c>order</c> rows of (b0, b1, b2, a0, a1, a2), a0 = 1; the gain sits in the first
+    /// row.
     /// </summary>
     public static double[] Design(int order, double lowHz, double highHz, double samplingRate)
     {
@@ -224,7 +225,9 @@ public static class ButterworthBandPass
         return result;
     }
 
-    /// <summary>Expands up to two zeros and two poles into a section, polynomials right-aligned as scipy does.</summary>
+    /// <summary>
+    /// Expands up to two zeros and two poles into a section, polynomials right-aligned as scipy does.
+    /// </summary>
     private static void WriteSection(Span<double> row, Complex[] zeros, Complex[] poles)
     {
         var b = Polynomial(zeros);

@@ -1,8 +1,8 @@
 namespace QuakePrune.Spectrograms;
 
 /// <summary>
-/// Labelled spectrogram images by row, in train/dev/test splits: a spectrogram file (<see cref="SpectrogramFile"/>), or a
-/// subset's traces turned into images as they are read (<see cref="SubsetSpectrograms"/>). What
+/// Labelled spectrogram images by row, in train/dev/test splits: a spectrogram file (<see cref="SpectrogramFile"/>), or
+/// a subset's traces turned into images as they are read (<see cref="SubsetSpectrograms"/>). What
 /// <see cref="SpectrogramLoader"/> cuts into batches. Reading is safe from several threads.
 /// </summary>
 public interface ISpectrogramImages : IDisposable
@@ -23,12 +23,14 @@ public interface ISpectrogramImages : IDisposable
     /// <summary>Rows of one split (train, dev or test), ascending.</summary>
     int[] IndicesOf(string split);
 
-    /// <summary>Reads the images of any rows, in the order given, into consecutive slots of <paramref name="destination"/>.</summary>
+    /// <summary>
+    /// Reads the images of any rows, in the order given, into consecutive slots of <paramref name="destination"/>.
+    /// </summary>
     void ReadImages(IReadOnlyList<int> indices, Span<float> destination);
 
     /// <summary>
-    /// The images of each batch of rows in turn, each in a new array. A source that computes its images overlaps the reading
-    /// of the next batch with the computing of this one; the images are those <see cref="ReadImages"/> gives.
+    /// The images of each batch of rows in turn, each in a new array. A source that computes its images overlaps the
+    /// reading of the next batch with the computing of this one; the images are those <see cref="ReadImages"/> gives.
     /// </summary>
     IEnumerable<float[]> ReadBatches(IReadOnlyList<int[]> batches, CancellationToken cancellation)
     {
@@ -45,7 +47,9 @@ public interface ISpectrogramImages : IDisposable
 /// <summary>What is computed over any <see cref="ISpectrogramImages"/>.</summary>
 public static class SpectrogramImages
 {
-    /// <summary>The pixel-wise mean of the images of <paramref name="indices"/> (e.g. one class), streamed in blocks.</summary>
+    /// <summary>
+    /// The pixel-wise mean of the images of <paramref name="indices"/> (e.g. one class), streamed in blocks.
+    /// </summary>
     public static float[] MeanImage(this ISpectrogramImages images, IReadOnlyList<int> indices)
     {
         ArgumentNullException.ThrowIfNull(images);

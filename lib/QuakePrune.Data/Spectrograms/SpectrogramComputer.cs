@@ -156,7 +156,9 @@ public sealed class SpectrogramComputer
             throw new ArgumentException($"Trace '{traceName}': the {what} holds {actual} values; {needed} are needed.");
     }
 
-    /// <summary>De-interleaves E, N, Z into double components, rejecting NaN/infinity, then preprocesses each.</summary>
+    /// <summary>
+    /// De-interleaves E, N, Z into double components, rejecting NaN/infinity, then preprocesses each.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void LoadAndPreprocess(ReadOnlySpan<float> trace, string traceName)
     {

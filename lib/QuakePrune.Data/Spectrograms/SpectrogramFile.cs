@@ -23,7 +23,9 @@ public sealed class SpectrogramFile : ISpectrogramImages
     private readonly H5Dataset images;
     private readonly Dictionary<string, int> rowByName;
 
-    /// <summary>Computes every trace of a subset into a new spectrogram file, on all cores; see <see cref="SpectrogramJob"/>.</summary>
+    /// <summary>
+    /// Computes every trace of a subset into a new spectrogram file, on all cores; see <see cref="SpectrogramJob"/>.
+    /// </summary>
     public static SpectrogramSummary Write(SpectrogramJob job) => SpectrogramWriter.Write(job);
 
     public string Path { get; }
@@ -120,7 +122,9 @@ public sealed class SpectrogramFile : ISpectrogramImages
         return read(dataset);
     }
 
-    /// <summary>Opens a spectrogram file read-only, checking its datasets agree with each other and with its settings.</summary>
+    /// <summary>
+    /// Opens a spectrogram file read-only, checking its datasets agree with each other and with its settings.
+    /// </summary>
     public static SpectrogramFile Open(string path)
     {
         if (!File.Exists(path))
@@ -142,7 +146,9 @@ public sealed class SpectrogramFile : ISpectrogramImages
         }
     }
 
-    /// <summary>Reads images first..first+count-1 into <paramref name="destination"/> (count x 3 x H x W float32).</summary>
+    /// <summary>
+    /// Reads images first..first+count-1 into <paramref name="destination"/> (count x 3 x H x W float32).
+    /// </summary>
     public void ReadImages(int first, int count, Span<float> destination)
     {
         if (first < 0 || count < 0 || first > Count - count)
@@ -169,8 +175,8 @@ public sealed class SpectrogramFile : ISpectrogramImages
     }
 
     /// <summary>
-    /// Every image any verb reads passes here: a NaN or infinite pixel would change a prediction or a score in silence (train
-    /// met it as a NaN loss, predict not at all), so it is refused, naming the trace and the pixel.
+    /// Every image any verb reads passes here: a NaN or infinite pixel would change a prediction or a score in silence
+    /// (train met it as a NaN loss, predict not at all), so it is refused, naming the trace and the pixel.
     /// </summary>
     private void RequireFinite(int first, ReadOnlySpan<float> values)
     {
@@ -197,7 +203,9 @@ public sealed class SpectrogramFile : ISpectrogramImages
         return result;
     }
 
-    /// <summary>Reads the images of any rows, in the order given, into consecutive slots of <paramref name="destination"/>.</summary>
+    /// <summary>
+    /// Reads the images of any rows, in the order given, into consecutive slots of <paramref name="destination"/>.
+    /// </summary>
     public void ReadImages(IReadOnlyList<int> indices, Span<float> destination)
     {
         ArgumentNullException.ThrowIfNull(indices);

@@ -3,10 +3,14 @@ using System.Text;
 
 namespace QuakePrune.Spectrograms;
 
-/// <summary>What <see cref="SpectrogramFile.Write"/> makes: every trace of a subset as an image in one HDF5 file.</summary>
+/// <summary>
+/// What <see cref="SpectrogramFile.Write"/> makes: every trace of a subset as an image in one HDF5 file.
+/// </summary>
 public sealed record SpectrogramJob
 {
-    /// <summary>A subset folder (subset.hdf5 + subset.csv, as `quakeprune extract` writes) or a PREFIX of such a pair.</summary>
+    /// <summary>
+    /// A subset folder (subset.hdf5 + subset.csv, as `quakeprune extract` writes) or a PREFIX of such a pair.
+    /// </summary>
     public required string Subset { get; init; }
 
     /// <summary>The spectrogram file to write (written to a temporary name, renamed when complete).</summary>
@@ -53,7 +57,9 @@ public sealed record SpectrogramSummary
     public SpectrogramDType DType { get; init; }
     public required IReadOnlyList<SplitCount> Splits { get; init; }
 
-    /// <summary>Names of the traces left out for NaN/Inf values (only with <see cref="SpectrogramJob.SkipNonFinite"/>).</summary>
+    /// <summary>
+    /// Names of the traces left out for NaN/Inf values (only with <see cref="SpectrogramJob.SkipNonFinite"/>).
+    /// </summary>
     public required IReadOnlyList<string> SkippedNonFinite { get; init; }
 
     public int Threads { get; init; }

@@ -30,9 +30,9 @@ public sealed record SpectrogramLoaderOptions
 
 /// <summary>
 /// Streams batches of one split of a spectrogram file, or of a subset's images computed on the fly
-/// (<see cref="ISpectrogramImages"/>), read ahead by a background task into a bounded queue. The order of an epoch depends
-/// only on the seed and the epoch number, never on where the images come from. Stopping an epoch early (leaving a foreach,
-/// disposing its enumerator) cancels the background task and waits for it.
+/// (<see cref="ISpectrogramImages"/>), read ahead by a background task into a bounded queue. The order of an epoch
+/// depends only on the seed and the epoch number, never on where the images come from. Stopping an epoch early (leaving
+/// a foreach, disposing its enumerator) cancels the background task and waits for it.
 /// </summary>
 public sealed class SpectrogramLoader
 {
@@ -63,13 +63,19 @@ public sealed class SpectrogramLoader
     public int BatchesPerEpoch =>
         Options.DropLast ? Count / Options.BatchSize : (Count + Options.BatchSize - 1) / Options.BatchSize;
 
-    /// <summary>Whether a background read is running (false again once an epoch ends or its enumerator is disposed).</summary>
+    /// <summary>
+    /// Whether a background read is running (false again once an epoch ends or its enumerator is disposed).
+    /// </summary>
     public bool Prefetching => Volatile.Read(ref prefetching) > 0;
 
-    /// <summary>The file rows of an epoch in the order they will be served (before a dropped last batch is cut).</summary>
+    /// <summary>
+    /// The file rows of an epoch in the order they will be served (before a dropped last batch is cut).
+    /// </summary>
     public int[] Order(int epoch) => Options.Shuffle ? Shuffle(rows, Options.Seed, epoch) : (int[])rows.Clone();
 
-    /// <summary>A Fisher-Yates shuffle of <paramref name="rows"/> from (seed, epoch): every epoch order of the study.</summary>
+    /// <summary>
+    /// A Fisher-Yates shuffle of <paramref name="rows"/> from (seed, epoch): every epoch order of the study.
+    /// </summary>
     public static int[] Shuffle(int[] rows, ulong seed, int epoch)
     {
         var order = (int[])rows.Clone();

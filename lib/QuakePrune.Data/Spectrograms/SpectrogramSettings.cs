@@ -233,7 +233,9 @@ public sealed record SpectrogramSettings
         return prefix.Length == 0 ? map : map.ToDictionary(kv => prefix + kv.Key, kv => kv.Value);
     }
 
-    /// <summary>Rebuilds settings written by <see cref="ToMap"/>; keys without <paramref name="prefix"/> are ignored.</summary>
+    /// <summary>
+    /// Rebuilds settings written by <see cref="ToMap"/>; keys without <paramref name="prefix"/> are ignored.
+    /// </summary>
     public static SpectrogramSettings FromMap(IReadOnlyDictionary<string, string> map, string prefix = "")
     {
         ArgumentNullException.ThrowIfNull(map);

@@ -202,7 +202,8 @@ internal static class SpectrogramWriter
         var batchSize = Math.Min(job.BatchSize, total);
         var batches = (total + batchSize - 1) / batchSize;
         var threads = Math.Min(job.Threads, batches);
-        // Enough buffers for every worker to hold one, the reader to fill one and the writer to drain a few out of order.
+        // Enough buffers for every worker to hold one, the reader to fill one and the writer to drain a few out of
+        // order.
         var poolSize = Math.Min(batches, 2 * threads + 2);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(job.Cancellation);
         using var pool = new BlockingCollection<Batch>(poolSize);
@@ -322,7 +323,9 @@ internal static class SpectrogramWriter
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
     }
 
-    /// <summary>Images of a batch, packed: a trace with NaN/Inf is skipped (and its image slot reused) or rethrown.</summary>
+    /// <summary>
+    /// Images of a batch, packed: a trace with NaN/Inf is skipped (and its image slot reused) or rethrown.
+    /// </summary>
     private static void Compute(
         SpectrogramComputer computer,
         Batch batch,

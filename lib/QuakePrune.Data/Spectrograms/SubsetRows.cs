@@ -4,8 +4,8 @@ using QuakePrune.Stead;
 namespace QuakePrune.Spectrograms;
 
 /// <summary>
-/// The per-trace columns of a subset CSV that spectrogram images keep: the spectrogram file's writer and the images computed
-/// on the fly read them alike, so both list the same traces with the same labels, splits and SNR.
+/// The per-trace columns of a subset CSV that spectrogram images keep: the spectrogram file's writer and the images
+/// computed on the fly read them alike, so both list the same traces with the same labels, splits and SNR.
 /// </summary>
 internal sealed record SubsetRows(string[] Names, long[] Labels, string[] Splits, float[] SnrDb)
 {
@@ -24,7 +24,9 @@ internal sealed record SubsetRows(string[] Names, long[] Labels, string[] Splits
         return (hdf5, csv);
     }
 
-    /// <summary>The columns of every record, in order; a record without a known split, or listed twice, is refused.</summary>
+    /// <summary>
+    /// The columns of every record, in order; a record without a known split, or listed twice, is refused.
+    /// </summary>
     public static SubsetRows Of(IReadOnlyList<SteadRecord> records, string csvPath, string verb)
     {
         if (records.Count > 0 && records[0].ExtraValue(SubsetExtractor.SplitColumn) is null)

@@ -7,14 +7,15 @@ using QuakePrune.Stead;
 namespace QuakePrune.Spectrograms;
 
 /// <summary>
-/// A subset folder's traces as spectrogram images computed when they are read, so that no spectrogram file is needed. The
-/// rows, labels, splits, trace names and SNR are the subset CSV's, read as the spectrogram file's writer reads them, and
-/// each image is made by a <see cref="SpectrogramComputer"/> with the same settings and, for float16, rounded through
-/// <see cref="Half"/> as the file stores it: the images equal what <see cref="SpectrogramFile.ReadImages(IReadOnlyList{int}, Span{float})"/>
-/// returns from the file that `quakeprune spectrogram` writes of the subset, bit for bit. The waveforms come through the
-/// reader the writer uses (<see cref="SteadTraceSource"/>: a separate process for a file this process did not write).
-/// Images are computed on <see cref="Threads"/> threads; in <see cref="ReadBatches"/> the traces of the next batch are read
-/// while this one's are computed. Reading is safe from several threads.
+/// A subset folder's traces as spectrogram images computed when they are read, so that no spectrogram file is needed.
+/// The rows, labels, splits, trace names and SNR are the subset CSV's, read as the spectrogram file's writer reads
+/// them, and each image is made by a <see cref="SpectrogramComputer"/> with the same settings and, for float16, rounded
+/// through <see cref="Half"/> as the file stores it: the images equal what
+/// <see cref="SpectrogramFile.ReadImages(IReadOnlyList{int}, Span{float})"/> returns from the file that `quakeprune
+/// spectrogram` writes of the subset, bit for bit. The waveforms come through the reader the writer uses
+/// (<see cref="SteadTraceSource"/>: a separate process for a file this process did not write). Images are computed on
+/// <see cref="Threads"/> threads; in <see cref="ReadBatches"/> the traces of the next batch are read while this one's
+/// are computed. Reading is safe from several threads.
 /// </summary>
 public sealed class SubsetSpectrograms : ISpectrogramImages
 {
@@ -188,7 +189,9 @@ public sealed class SubsetSpectrograms : ISpectrogramImages
         }
     }
 
-    /// <summary>The waveforms of <paramref name="rows"/> into consecutive slots; the trace source serves one caller at a time.</summary>
+    /// <summary>
+    /// The waveforms of <paramref name="rows"/> into consecutive slots; the trace source serves one caller at a time.
+    /// </summary>
     private void ReadTraces(int[] rows, float[] traces)
     {
         foreach (var row in rows)
@@ -202,8 +205,8 @@ public sealed class SubsetSpectrograms : ISpectrogramImages
     }
 
     /// <summary>
-    /// The images of <paramref name="rows"/> from their traces, each thread a contiguous block; the first failing block's
-    /// error is thrown, so the error does not depend on which thread ran first.
+    /// The images of <paramref name="rows"/> from their traces, each thread a contiguous block; the first failing
+    /// block's error is thrown, so the error does not depend on which thread ran first.
     /// </summary>
     private void Compute(int[] rows, float[] traces, float[] images)
     {
@@ -265,7 +268,10 @@ public sealed class SubsetSpectrograms : ISpectrogramImages
         RequireFinite(row, image);
     }
 
-    /// <summary>A non-finite pixel is refused as the spectrogram file refuses it (a float16 image can overflow), naming the trace.</summary>
+    /// <summary>
+    /// A non-finite pixel is refused as the spectrogram file refuses it (a float16 image can overflow), naming the
+    /// trace.
+    /// </summary>
     private void RequireFinite(int row, ReadOnlySpan<float> image)
     {
         for (var i = 0; i < image.Length; i++)

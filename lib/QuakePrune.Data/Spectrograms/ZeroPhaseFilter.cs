@@ -95,7 +95,8 @@ public sealed class ZeroPhaseFilter
 
     /// <summary>
     /// Filters <paramref name="count"/> signals of <paramref name="length"/> samples stored one after another in
-    /// <paramref name="signals"/>, in place, up to four at a time in SIMD lanes; each result equals <see cref="Apply"/>'s.
+    /// <paramref name="signals"/>, in place, up to four at a time in SIMD lanes; each result equals
+    /// <see cref="Apply"/>'s.
     /// </summary>
     public void ApplyMany(Span<double> signals, int length, int count)
     {

@@ -2,7 +2,10 @@ using CsvHelper;
 
 namespace QuakePrune.Stead;
 
-/// <summary>STEAD's metadata CSV: the 35 columns in their order, read into <see cref="SteadRecord"/> and written back as STEAD writes them.</summary>
+/// <summary>
+/// STEAD's metadata CSV: the 35 columns in their order, read into <see cref="SteadRecord"/> and written back as STEAD
+/// writes them.
+/// </summary>
 public static class SteadCsv
 {
     /// <summary>STEAD's 35 columns, in header order.</summary>
@@ -58,7 +61,10 @@ public static class SteadCsv
     /// <summary>Reads every row of a STEAD CSV.</summary>
     public static List<SteadRecord> ReadAll(string path) => Read(path).ToList();
 
-    /// <summary>Writes rows with STEAD's 35 columns then the extra columns named (taken from each row's <see cref="SteadRecord.Extra"/>).</summary>
+    /// <summary>
+    /// Writes rows with STEAD's 35 columns then the extra columns named (taken from each row's
+    /// <see cref="SteadRecord.Extra"/>).
+    /// </summary>
     public static void Write(string path, IEnumerable<SteadRecord> records, IReadOnlyList<string>? extraColumns = null)
     {
         using var writer = new SteadCsvWriter(path, extraColumns ?? []);
@@ -146,7 +152,9 @@ public static class SteadCsv
         public ReadOnlySpan<char> Chars(int column) => fields[column];
     }
 
-    /// <summary>Builds a record from a row's fields: the one mapping from STEAD's columns to <see cref="SteadRecord"/>.</summary>
+    /// <summary>
+    /// Builds a record from a row's fields: the one mapping from STEAD's columns to <see cref="SteadRecord"/>.
+    /// </summary>
     internal static SteadRecord Parse<TFields>(TFields f, KeyValuePair<string, string>[] extra, Func<string> where)
         where TFields : IFields
     {
@@ -222,8 +230,9 @@ public static class SteadCsv
     }
 
     /// <summary>
-    /// Where each named column sits in <see cref="Columns"/> (the order fields are handed to <see cref="Parse"/>), looked
-    /// up by name once: files are read by header name (CSV) or attribute name (HDF5), never by a position written here.
+    /// Where each named column sits in <see cref="Columns"/> (the order fields are handed to <see cref="Parse"/>),
+    /// looked up by name once: files are read by header name (CSV) or attribute name (HDF5), never by a position
+    /// written here.
     /// </summary>
     public static class Column
     {
@@ -338,8 +347,8 @@ public sealed class SteadCsvReader : IDisposable
     }
 
     /// <summary>
-    /// The current row's fields: numbers, times and arrays are parsed from the row's bytes (widened to characters in one
-    /// buffer), not from a string each; two thirds of the fields are numbers.
+    /// The current row's fields: numbers, times and arrays are parsed from the row's bytes (widened to characters in
+    /// one buffer), not from a string each; two thirds of the fields are numbers.
     /// </summary>
     private sealed class CsvFields(CsvReader csv, int[] positions) : SteadCsv.IFields
     {

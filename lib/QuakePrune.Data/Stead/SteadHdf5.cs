@@ -50,7 +50,10 @@ public static class SteadAttributes
         "trace_name",
     ];
 
-    /// <summary>Writes a record: strings as variable-length UTF-8, numbers as float64, snr_db as float64[3], coda_end_sample as float64[1,1], missing as "None".</summary>
+    /// <summary>
+    /// Writes a record: strings as variable-length UTF-8, numbers as float64, snr_db as float64[3], coda_end_sample as
+    /// float64[1,1], missing as "None".
+    /// </summary>
     public static void Write(H5Attributes attributes, SteadRecord record)
     {
         var text = SteadCsv.Format(record);
@@ -118,9 +121,10 @@ public static class SteadAttributes
 
 /// <summary>
 /// The waveforms of one STEAD HDF5 file, read in this process: `data/&lt;trace_name&gt;` (2020 layout) or
-/// `earthquake/local` and `non_earthquake/noise` (2019 layout). Random access by trace name; every read checks shape and
-/// dtype. A file this process did not write is walked whole by <see cref="Hdf5Guard"/> first; the pipeline reads such
-/// files through <see cref="SteadTraceSource"/> and <see cref="SteadPair"/> instead, which read them in a separate process.
+/// `earthquake/local` and `non_earthquake/noise` (2019 layout). Random access by trace name; every read checks shape
+/// and dtype. A file this process did not write is walked whole by <see cref="Hdf5Guard"/> first; the pipeline reads
+/// such files through <see cref="SteadTraceSource"/> and <see cref="SteadPair"/> instead, which read them in a separate
+/// process.
 /// </summary>
 public sealed class SteadWaveforms : IDisposable
 {
@@ -180,8 +184,8 @@ public sealed class SteadWaveforms : IDisposable
     /// <summary>Opens a trace's dataset, checking it is (6000, 3) float32.</summary>
     public H5Dataset Open(string traceName)
     {
-        // Its existence asked first, then opened: opening straight away (one lookup instead of two) measured slower in the
-        // spectrogram verb, with more page faults inside libhdf5.
+        // Its existence asked first, then opened: opening straight away (one lookup instead of two) measured slower in
+        // the spectrogram verb, with more page faults inside libhdf5.
         var group = FindGroup(traceName) ?? throw new KeyNotFoundException($"trace '{traceName}' is not in '{Path}'");
         var dataset = group.OpenDataset(traceName);
         try

@@ -3,7 +3,9 @@ using System.Text;
 
 namespace QuakePrune.Stead;
 
-/// <summary>A summary of STEAD inputs: counts per category and receiver type, value ranges, traces missing from either file.</summary>
+/// <summary>
+/// A summary of STEAD inputs: counts per category and receiver type, value ranges, traces missing from either file.
+/// </summary>
 public sealed record SteadInfoReport
 {
     public required IReadOnlyList<string> Inputs { get; init; }

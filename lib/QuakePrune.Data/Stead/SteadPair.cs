@@ -7,13 +7,15 @@ namespace QuakePrune.Stead;
 public sealed record SteadTrace(SteadRecord Record, float[] Waveform);
 
 /// <summary>
-/// One STEAD pair, `PREFIX.hdf5` + `PREFIX.csv` (a chunk or the merged file). Metadata comes from the CSV, waveforms from
-/// the HDF5 by trace name, through a <see cref="SteadTraceReader"/> (a separate process for a file this process did not
-/// write). Not thread-safe.
+/// One STEAD pair, `PREFIX.hdf5` + `PREFIX.csv` (a chunk or the merged file). Metadata comes from the CSV, waveforms
+/// from the HDF5 by trace name, through a <see cref="SteadTraceReader"/> (a separate process for a file this process
+/// did not write). Not thread-safe.
 /// </summary>
 public sealed class SteadPair : IDisposable
 {
-    /// <summary>Traces <see cref="Traces"/> asks for ahead of the one it yields, so they are read while the caller works.</summary>
+    /// <summary>
+    /// Traces <see cref="Traces"/> asks for ahead of the one it yields, so they are read while the caller works.
+    /// </summary>
     private const int ReadAhead = 256;
 
     private readonly SteadTraceReader reader;
@@ -30,7 +32,9 @@ public sealed class SteadPair : IDisposable
         this.reader = reader;
     }
 
-    /// <summary>The file names of a prefix: `PREFIX.hdf5` (or `.h5`) and `PREFIX.csv`; a path to either file is accepted too.</summary>
+    /// <summary>
+    /// The file names of a prefix: `PREFIX.hdf5` (or `.h5`) and `PREFIX.csv`; a path to either file is accepted too.
+    /// </summary>
     public static (string Hdf5, string Csv) Paths(string prefix)
     {
         var stem = prefix;
@@ -62,7 +66,8 @@ public sealed class SteadPair : IDisposable
 
     /// <summary>
     /// Metadata and waveform of every row, in CSV order, in constant memory. A trace absent from the HDF5 is an error
-    /// naming it; a trace with NaN/Inf is an error unless <paramref name="skipNonFinite"/> (then counted in <paramref name="skipped"/>).
+    /// naming it; a trace with NaN/Inf is an error unless <paramref name="skipNonFinite"/> (then counted in
+    /// <paramref name="skipped"/>).
     /// </summary>
     public IEnumerable<SteadTrace> Traces(bool skipNonFinite = false, StrongBox<int>? skipped = null)
     {
@@ -163,7 +168,10 @@ public sealed class SteadWriter : IDisposable
         Count++;
     }
 
-    /// <summary>Closes the HDF5 file first, then the CSV: a CSV that fails to flush (a full disk) must not leave the HDF5 file open.</summary>
+    /// <summary>
+    /// Closes the HDF5 file first, then the CSV: a CSV that fails to flush (a full disk) must not leave the HDF5 file
+    /// open.
+    /// </summary>
     public void Dispose()
     {
         try

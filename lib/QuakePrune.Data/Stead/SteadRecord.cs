@@ -8,8 +8,8 @@ public enum TraceCategory
 }
 
 /// <summary>
-/// One STEAD trace's metadata: the 35 columns of the CSV (and attributes of the HDF5 dataset), typed.
-/// Missing values (`None`) are null; times are UTC; extra columns a file carries are kept in order in <see cref="Extra"/>.
+/// One STEAD trace's metadata: the 35 columns of the CSV (and attributes of the HDF5 dataset), typed. Missing values
+/// (`None`) are null; times are UTC; extra columns a file carries are kept in order in <see cref="Extra"/>.
 /// </summary>
 public sealed record SteadRecord
 {
@@ -52,7 +52,10 @@ public sealed record SteadRecord
     public DateTime? TraceStartTime { get; init; }
     public TraceCategory TraceCategory { get; init; }
 
-    /// <summary>Fraction digits the origin time is printed with (STEAD has 2 or 6); kept from the file so rows write back as read.</summary>
+    /// <summary>
+    /// Fraction digits the origin time is printed with (STEAD has 2 or 6); kept from the file so rows write back as
+    /// read.
+    /// </summary>
     public int OriginTimeDigits { get; init; } = 2;
 
     /// <summary>Fraction digits the trace start time is printed with (6, or 0 for a whole second).</summary>

@@ -20,7 +20,9 @@ public static class SteadText
     /// <summary>A number or null for `None`/empty; `nan` parses as NaN.</summary>
     public static double? ParseNumber(string text) => ParseNumber(text.AsSpan());
 
-    /// <summary>A number or null for `None`/empty; `nan` parses as NaN. Read where it lies (a CSV row's buffer).</summary>
+    /// <summary>
+    /// A number or null for `None`/empty; `nan` parses as NaN. Read where it lies (a CSV row's buffer).
+    /// </summary>
     public static double? ParseNumber(ReadOnlySpan<char> text)
     {
         var t = text.Trim();
@@ -40,7 +42,9 @@ public static class SteadText
     /// <summary>A numpy-printed array (`[ 1.  2.5]`, `[[ 2896.]]`) or null for `None`/`nan`/empty.</summary>
     public static double[]? ParseArray(string text) => ParseArray(text.AsSpan());
 
-    /// <summary>A numpy-printed array, read where it lies (two passes: count, then parse; no string per element).</summary>
+    /// <summary>
+    /// A numpy-printed array, read where it lies (two passes: count, then parse; no string per element).
+    /// </summary>
     public static double[]? ParseArray(ReadOnlySpan<char> text)
     {
         var t = text.Trim();
@@ -94,8 +98,9 @@ public static class SteadText
     }
 
     /// <summary>
-    /// STEAD's usual shape, `yyyy-MM-dd HH:mm:ss` with 0 to 7 fraction digits, read digit by digit: trying the shapes in
-    /// turn with TryParseExact was the largest cost of reading a STEAD CSV. Anything else (or out of range) is left to it.
+    /// STEAD's usual shape, `yyyy-MM-dd HH:mm:ss` with 0 to 7 fraction digits, read digit by digit: trying the shapes
+    /// in turn with TryParseExact was the largest cost of reading a STEAD CSV. Anything else (or out of range) is left
+    /// to it.
     /// </summary>
     private static bool TryParseUsualTime(ReadOnlySpan<char> t, out DateTime time)
     {
@@ -180,7 +185,9 @@ public static class SteadText
         return dot < 0 || IsMissing(t) ? 0 : t.Length - dot - 1 - (t.EndsWith('Z') ? 1 : 0);
     }
 
-    /// <summary>A time as STEAD prints it, with the given number of fraction digits (2 or 6 in STEAD), or `None`.</summary>
+    /// <summary>
+    /// A time as STEAD prints it, with the given number of fraction digits (2 or 6 in STEAD), or `None`.
+    /// </summary>
     public static string FormatTime(DateTime? time, int digits) =>
         time is not { } t ? None
         : digits <= 0 ? t.ToString("yyyy-MM-dd HH:mm:ss", Invariant)
@@ -242,7 +249,8 @@ public static class SteadText
 
     /// <summary>
     /// A float array as numpy 1.13 printed it (STEAD's CSV was written so): every element in one width, as many
-    /// decimals as the longest needs (at most 8), trailing zeros turned into spaces; see <see cref="FormatNumpy2D"/> for 2-D.
+    /// decimals as the longest needs (at most 8), trailing zeros turned into spaces; see <see cref="FormatNumpy2D"/>
+    /// for 2-D.
     /// </summary>
     public static string FormatNumpyArray(IReadOnlyList<double>? values)
     {

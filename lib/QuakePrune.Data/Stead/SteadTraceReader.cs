@@ -9,18 +9,20 @@ namespace QuakePrune.Stead;
 /// <summary>
 /// Reads the waveforms of one STEAD HDF5 file by trace name, in the order they were requested, and lists its traces.
 /// libhdf5 1.10.8 aborts or segfaults on some damaged files, and nothing in a process survives that: so a file this
-/// process did not write is handed to libhdf5 in a separate process only (<see cref="SteadTraceServer"/>), whose crash is
-/// reported as a damaged file, naming the file and the trace. There each trace is looked up and checked; a trace stored
-/// as plain little-endian float32 bytes (as h5py writes STEAD) is answered with where its bytes lie, and this process
-/// reads them from the file itself, bounds checked; any other is read there and sent over the pipe. Requests are
-/// pipelined: that process looks up the next traces while this one works on the last. A file this process wrote, or any
-/// with QUAKEPRUNE_HDF5_CHECK=off, is read here with libhdf5, in the same order.
-/// Errors are the same either way: KeyNotFoundException for an absent trace, InvalidDataException for a trace that is not
-/// STEAD's (6000, 3) float32 or a damaged file, <see cref="Hdf5Exception"/> for libhdf5's errors. Not thread-safe.
+/// process did not write is handed to libhdf5 in a separate process only (<see cref="SteadTraceServer"/>), whose crash
+/// is reported as a damaged file, naming the file and the trace. There each trace is looked up and checked; a trace
+/// stored as plain little-endian float32 bytes (as h5py writes STEAD) is answered with where its bytes lie, and this
+/// process reads them from the file itself, bounds checked; any other is read there and sent over the pipe. Requests
+/// are pipelined: that process looks up the next traces while this one works on the last. A file this process wrote, or
+/// any with QUAKEPRUNE_HDF5_CHECK=off, is read here with libhdf5, in the same order. Errors are the same either way:
+/// KeyNotFoundException for an absent trace, InvalidDataException for a trace that is not STEAD's (6000, 3) float32 or
+/// a damaged file, <see cref="Hdf5Exception"/> for libhdf5's errors. Not thread-safe.
 /// </summary>
 internal abstract class SteadTraceReader : IDisposable
 {
-    /// <summary>Bytes of requests that may wait unanswered: well under a pipe's 64 KiB, so a request never blocks.</summary>
+    /// <summary>
+    /// Bytes of requests that may wait unanswered: well under a pipe's 64 KiB, so a request never blocks.
+    /// </summary>
     private const int RequestBytesInFlight = 16 << 10;
 
     private readonly Queue<string> requested = new();
@@ -31,8 +33,8 @@ internal abstract class SteadTraceReader : IDisposable
     private SteadTraceReader(string hdf5Path) => Path = hdf5Path;
 
     /// <summary>
-    /// Opens <paramref name="hdf5Path"/>: here when this process may trust it, else by starting the process that reads it
-    /// (whose start-up then overlaps the caller's work until the first reply is needed).
+    /// Opens <paramref name="hdf5Path"/>: here when this process may trust it, else by starting the process that reads
+    /// it (whose start-up then overlaps the caller's work until the first reply is needed).
     /// </summary>
     public static SteadTraceReader Open(string hdf5Path) =>
         Hdf5Guard.IsTrusted(hdf5Path) ? new InProcess(hdf5Path) : new Separate(hdf5Path);
@@ -40,7 +42,9 @@ internal abstract class SteadTraceReader : IDisposable
     /// <summary>Requested traces not yet received.</summary>
     public int Pending => requested.Count;
 
-    /// <summary>Whether another request may be made before a reply is received (always, when none is pending).</summary>
+    /// <summary>
+    /// Whether another request may be made before a reply is received (always, when none is pending).
+    /// </summary>
     public bool CanRequest(string traceName) =>
         requested.Count == 0 || requestedBytes + Size(traceName) <= RequestBytesInFlight;
 
@@ -83,7 +87,9 @@ internal abstract class SteadTraceReader : IDisposable
         }
     }
 
-    /// <summary>Drops every pending request (their waveforms are read and thrown away where already asked for).</summary>
+    /// <summary>
+    /// Drops every pending request (their waveforms are read and thrown away where already asked for).
+    /// </summary>
     public void DiscardPending()
     {
         var scratch = new float[SteadLayout.Values];
@@ -139,7 +145,9 @@ internal abstract class SteadTraceReader : IDisposable
         public override void Dispose() => waveforms.Dispose();
     }
 
-    /// <summary>A file read by `QuakePrune.Hdf5Reader serve` in a separate process, over its standard input and output.</summary>
+    /// <summary>
+    /// A file read by `QuakePrune.Hdf5Reader serve` in a separate process, over its standard input and output.
+    /// </summary>
     private sealed class Separate : SteadTraceReader
     {
         private readonly Process child;
@@ -264,7 +272,9 @@ internal abstract class SteadTraceReader : IDisposable
                 $"trace '{traceName}' cannot be read: HDF5 file '{Path}' is damaged there (its data would lie past the end of the file)"
             );
 
-        /// <summary>Reads the child's first reply, whether the file opened; rethrows the failure that ended the child.</summary>
+        /// <summary>
+        /// Reads the child's first reply, whether the file opened; rethrows the failure that ended the child.
+        /// </summary>
         private void Opened()
         {
             if (failure is not null)
@@ -277,7 +287,9 @@ internal abstract class SteadTraceReader : IDisposable
             opened = true;
         }
 
-        /// <summary>A child whose pipe ended crashed: the file is damaged, and this reader is of no further use.</summary>
+        /// <summary>
+        /// A child whose pipe ended crashed: the file is damaged, and this reader is of no further use.
+        /// </summary>
         private Exception Died(string doing, IOException e)
         {
             failure ??= new InvalidDataException(
@@ -288,7 +300,9 @@ internal abstract class SteadTraceReader : IDisposable
             return failure;
         }
 
-        /// <summary>The exception a reply other than Ok stands for: what the same failure in this process throws.</summary>
+        /// <summary>
+        /// The exception a reply other than Ok stands for: what the same failure in this process throws.
+        /// </summary>
         private Exception ReplyError(byte status, string? traceName) =>
             status switch
             {

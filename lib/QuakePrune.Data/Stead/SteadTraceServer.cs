@@ -5,15 +5,15 @@ using QuakePrune.Hdf5;
 namespace QuakePrune.Stead;
 
 /// <summary>
-/// The separate process that reads a STEAD HDF5 file for <see cref="SteadTraceReader"/>: `QuakePrune.Hdf5Reader serve FILE`.
-/// Requests arrive on standard input and are answered on standard output, one reply each, in order; the first reply,
-/// unasked, says whether the file opened. A request is <see cref="ReadTrace"/> and a name, or <see cref="ListTraces"/>.
-/// ReadTrace's reply is <see cref="At"/> and a byte offset for a trace stored as plain little-endian float32 bytes (as
-/// h5py writes STEAD: the asking process reads them itself, and 72 kB per trace need not cross the pipe), else
-/// <see cref="Ok"/> and the waveform's 18,000 float32 as libhdf5 read them, or <see cref="Absent"/>, or an error.
-/// ListTraces's reply is a <see cref="Name"/> and a name per trace, then <see cref="End"/>, or an error. An error is its
-/// kind and a message. Strings are .NET's BinaryWriter strings (UTF-8 after a 7-bit length), numbers little-endian.
-/// The process ends when its input ends.
+/// The separate process that reads a STEAD HDF5 file for <see cref="SteadTraceReader"/>: `QuakePrune.Hdf5Reader serve
+/// FILE`. Requests arrive on standard input and are answered on standard output, one reply each, in order; the first
+/// reply, unasked, says whether the file opened. A request is <see cref="ReadTrace"/> and a name, or
+/// <see cref="ListTraces"/>. ReadTrace's reply is <see cref="At"/> and a byte offset for a trace stored as plain
+/// little-endian float32 bytes (as h5py writes STEAD: the asking process reads them itself, and 72 kB per trace need
+/// not cross the pipe), else <see cref="Ok"/> and the waveform's 18,000 float32 as libhdf5 read them, or
+/// <see cref="Absent"/>, or an error. ListTraces's reply is a <see cref="Name"/> and a name per trace, then
+/// <see cref="End"/>, or an error. An error is its kind and a message. Strings are .NET's BinaryWriter strings (UTF-8
+/// after a 7-bit length), numbers little-endian. The process ends when its input ends.
 /// </summary>
 public static class SteadTraceServer
 {
@@ -37,7 +37,9 @@ public static class SteadTraceServer
     /// <summary>The trace's 18,000 float32 lie in the file as they are, from this byte offset on.</summary>
     internal const byte At = 7;
 
-    /// <summary>Serves <paramref name="hdf5Path"/> on this process's standard input and output until the input ends.</summary>
+    /// <summary>
+    /// Serves <paramref name="hdf5Path"/> on this process's standard input and output until the input ends.
+    /// </summary>
     public static void Serve(string hdf5Path)
     {
         SeparateProcess.EndWithParent();
@@ -128,8 +130,8 @@ public static class SteadTraceServer
     }
 
     /// <summary>
-    /// Standard input read in blocks of what the pipe holds (one read for a batch of requests, not three per request), and
-    /// able to say whether a request waits: in its block, or in the pipe.
+    /// Standard input read in blocks of what the pipe holds (one read for a batch of requests, not three per request),
+    /// and able to say whether a request waits: in its block, or in the pipe.
     /// </summary>
     private sealed class RequestInput(Stream pipe) : Stream
     {

@@ -21,13 +21,17 @@ public interface ITraceSource : IDisposable
 }
 
 /// <summary>
-/// A STEAD-format pair (HDF5 + CSV) as an <see cref="ITraceSource"/>: every CSV row, or a chosen part of them. The waveforms
-/// come through a <see cref="SteadTraceReader"/> (a separate process for a file this process did not write); a caller that
-/// reads the rows in order has the next ones asked for ahead, so they are read while it works. Not thread-safe.
+/// A STEAD-format pair (HDF5 + CSV) as an <see cref="ITraceSource"/>: every CSV row, or a chosen part of them. The
+/// waveforms come through a <see cref="SteadTraceReader"/> (a separate process for a file this process did not write);
+/// a caller that reads the rows in order has the next ones asked for ahead, so they are read while it works. Not
+/// thread-safe.
 /// </summary>
 public sealed class SteadTraceSource : ITraceSource
 {
-    /// <summary>Rows asked for ahead of a caller reading in order: enough to keep the reading process busy, in batches of 128 (smaller ones measured slower in the spectrogram verb: more pipe round trips).</summary>
+    /// <summary>
+    /// Rows asked for ahead of a caller reading in order: enough to keep the reading process busy, in batches of 128
+    /// (smaller ones measured slower in the spectrogram verb: more pipe round trips).
+    /// </summary>
     private const int ReadAhead = 256;
 
     private readonly SteadTraceReader reader;
@@ -101,8 +105,8 @@ public sealed class SteadTraceSource : ITraceSource
             reader.Receive(destination.Slice(i * SteadLayout.Values, SteadLayout.Values), csvPath);
         }
         nextInOrder = rows[^1] + 1;
-        // What is still requested runs on from nextInOrder: ask for the rows after it, half the read-ahead at a time (so
-        // requests go out, and replies come back, in batches).
+        // What is still requested runs on from nextInOrder: ask for the rows after it, half the read-ahead at a time
+        // (so requests go out, and replies come back, in batches).
         if (!inOrder || requested.Count > ReadAhead / 2)
             return;
         while (

@@ -126,7 +126,9 @@ public static class SyntheticStead
 
     internal sealed record CataloguePlan(List<TracePlan> Traces, int Events);
 
-    /// <summary>Stations, events and noise windows, drawn sequentially from the seed (cheap; waveforms are the cost).</summary>
+    /// <summary>
+    /// Stations, events and noise windows, drawn sequentially from the seed (cheap; waveforms are the cost).
+    /// </summary>
     internal static class Catalogue
     {
         private static readonly string[] Networks =

@@ -2,7 +2,9 @@ using QuakePrune.Stead;
 
 namespace QuakePrune.Synth;
 
-/// <summary>Makes one synthetic trace's waveform (E, N, Z interleaved, 6000 x 3) and the metadata that matches it.</summary>
+/// <summary>
+/// Makes one synthetic trace's waveform (E, N, Z interleaved, 6000 x 3) and the metadata that matches it.
+/// </summary>
 internal static class Waveforms
 {
     private const int N = SteadLayout.Samples;
@@ -114,7 +116,9 @@ internal static class Waveforms
         }
     }
 
-    /// <summary>Band-limited white noise (1-20 Hz band edges drawn per trace) of unit RMS into <paramref name="x"/>.</summary>
+    /// <summary>
+    /// Band-limited white noise (1-20 Hz band edges drawn per trace) of unit RMS into <paramref name="x"/>.
+    /// </summary>
     private static void BandNoise(Span<float> x, double lowHz, double highHz, ref Rng rng)
     {
         for (var i = 0; i < x.Length; i++)
@@ -131,7 +135,9 @@ internal static class Waveforms
             x[i] *= scale;
     }
 
-    /// <summary>Adds P and S phases and the coda; returns coda_end_sample (where the coda sinks to the noise level).</summary>
+    /// <summary>
+    /// Adds P and S phases and the coda; returns coda_end_sample (where the coda sinks to the noise level).
+    /// </summary>
     private static double Earthquake(
         SyntheticStead.TracePlan plan,
         SyntheticStead.Event ev,
@@ -222,7 +228,9 @@ internal static class Waveforms
         }
     }
 
-    /// <summary>SNR in dB of one component: power from P to the coda's end over power before P, stored as float32 to 0.1 dB.</summary>
+    /// <summary>
+    /// SNR in dB of one component: power from P to the coda's end over power before P, stored as float32 to 0.1 dB.
+    /// </summary>
     private static double Snr(ReadOnlySpan<float> x, int p, double codaEnd)
     {
         var end = Math.Max(p + 100, (int)codaEnd);
@@ -236,7 +244,9 @@ internal static class Waveforms
         return (float)Math.Round(db, 1);
     }
 
-    /// <summary>Event-like transients (local bursts) and instrument glitches (spikes, steps, dropouts) in some noise traces.</summary>
+    /// <summary>
+    /// Event-like transients (local bursts) and instrument glitches (spikes, steps, dropouts) in some noise traces.
+    /// </summary>
     private static void NoiseExtras(
         Span<float> e,
         Span<float> n,

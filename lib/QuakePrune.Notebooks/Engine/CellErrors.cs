@@ -32,7 +32,8 @@ public static class CellErrors
             traceback.Add($"   in {cellLabel}, line {line}");
         foreach (var frame in (exception.StackTrace ?? "").Split('\n'))
         {
-            // Frames below the submission are the kernel's and the scripting host's, of no use to the notebook's reader.
+            // Frames below the submission are the kernel's and the scripting host's, of no use to the notebook's
+            // reader.
             if (frame.Contains("Microsoft.CodeAnalysis.Scripting", StringComparison.Ordinal))
                 break;
             if (frame.Contains("End of stack trace from previous location", StringComparison.Ordinal))

@@ -63,7 +63,9 @@ public sealed class NotebookKernel : IDisposable
     public void Dispose() => root.Dispose();
 }
 
-/// <summary>What running one cell gave: its outputs in Jupyter's JSON, the error if it failed, and when it ran.</summary>
+/// <summary>
+/// What running one cell gave: its outputs in Jupyter's JSON, the error if it failed, and when it ran.
+/// </summary>
 public sealed record CellResult(
     int ExecutionCount,
     System.Text.Json.Nodes.JsonArray Outputs,

@@ -2,7 +2,9 @@ using Microsoft.Data.Analysis;
 
 namespace QuakePrune.Notebooks.Formatting;
 
-/// <summary>A Microsoft.Data.Analysis DataFrame as a table: each column's name over its type, then the first rows.</summary>
+/// <summary>
+/// A Microsoft.Data.Analysis DataFrame as a table: each column's name over its type, then the first rows.
+/// </summary>
 public static class DataFrameFormatter
 {
     public const int MaxRows = 20;

@@ -15,7 +15,9 @@ public sealed record Table(string PlainText, string Html)
     public override string ToString() => PlainText;
 }
 
-/// <summary>Sequences as tables: one row per item; one column per public property or field of its type, or per column given.</summary>
+/// <summary>
+/// Sequences as tables: one row per item; one column per public property or field of its type, or per column given.
+/// </summary>
 public static class TableFormatter
 {
     /// <summary>Most rows a notebook table shows; the rest are counted below it.</summary>
@@ -35,7 +37,8 @@ public static class TableFormatter
 
     /// <summary>
     /// Rows as a table with the columns given: each a header a person reads (words and units, where a property's name
-    /// would be a C# identifier) and how to read its value from a row. Values show as in <see cref="Format(IEnumerable, int)"/>.
+    /// would be a C# identifier) and how to read its value from a row. Values show as in
+    /// <see cref="Format(IEnumerable, int)"/>.
     /// </summary>
     public static Table Format<T>(
         IEnumerable<T> sequence,
@@ -125,7 +128,9 @@ public static class TableFormatter
         return (rows, false);
     }
 
-    /// <summary>The note below a table that stopped at the row limit: how many rows it left out, when the sequence knows.</summary>
+    /// <summary>
+    /// The note below a table that stopped at the row limit: how many rows it left out, when the sequence knows.
+    /// </summary>
     static string Remainder(int shown, bool more, int? total) =>
         !more ? ""
         : total is { } n ? $"({n - shown} more rows)"

@@ -6,8 +6,8 @@ using QuakePrune.Torch;
 namespace QuakePrune.Notebooks.Formatting;
 
 /// <summary>
-/// A tensor as a notebook shows it: shape, dtype and device, then its values when a vector or matrix is small enough to read,
-/// else their minimum, mean and maximum.
+/// A tensor as a notebook shows it: shape, dtype and device, then its values when a vector or matrix is small enough to
+/// read, else their minimum, mean and maximum.
 /// </summary>
 public static class TensorFormatter
 {

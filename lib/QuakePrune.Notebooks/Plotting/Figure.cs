@@ -179,7 +179,9 @@ public sealed class Figure
     public override string ToString() =>
         $"Figure: {Data.Count} trace(s){(Layout.Title?.Text is { } t ? $", \"{t}\"" : "")}";
 
-    /// <summary>A standalone page: plotly.js inlined (works offline, anywhere) or, if not, loaded from beside it.</summary>
+    /// <summary>
+    /// A standalone page: plotly.js inlined (works offline, anywhere) or, if not, loaded from beside it.
+    /// </summary>
     public string ToHtmlPage(bool inlinePlotly = true, int? width = null, int? height = null)
     {
         var script = inlinePlotly
@@ -204,7 +206,9 @@ public sealed class Figure
             """;
     }
 
-    /// <summary>Saves a standalone HTML page (temporary name, then renamed); without inlining, copies plotly.min.js beside it.</summary>
+    /// <summary>
+    /// Saves a standalone HTML page (temporary name, then renamed); without inlining, copies plotly.min.js beside it.
+    /// </summary>
     public void SaveHtml(string path, bool inlinePlotly = true)
     {
         AtomicFile.WriteAllText(path, ToHtmlPage(inlinePlotly));

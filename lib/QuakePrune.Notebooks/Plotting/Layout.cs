@@ -40,7 +40,10 @@ public sealed class Axis
     public object? AutoRange { get; set; }
 }
 
-/// <summary>Where the legend sits: Orientation "h" lays it out in a row; X/Y in figure coordinates (Y below 0 is under the plot).</summary>
+/// <summary>
+/// Where the legend sits: Orientation "h" lays it out in a row; X/Y in figure coordinates (Y below 0 is under the
+/// plot).
+/// </summary>
 public sealed class Legend
 {
     public string? Orientation { get; set; }

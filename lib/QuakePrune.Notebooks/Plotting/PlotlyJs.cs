@@ -2,7 +2,8 @@ namespace QuakePrune.Notebooks.Plotting;
 
 /// <summary>
 /// plotly.min.js from npm (plotly.js-dist-min, pinned by environment/package-lock.json and installed by
-/// environment/setup.sh): figures and reports load it from disk, never from a CDN. QUAKEPRUNE_PLOTLY_JS overrides where it is.
+/// environment/setup.sh): figures and reports load it from disk, never from a CDN. QUAKEPRUNE_PLOTLY_JS overrides where
+/// it is.
 /// </summary>
 public static class PlotlyJs
 {

@@ -16,11 +16,16 @@ public abstract class Trace
     public double? Opacity { get; set; }
     public string? HoverTemplate { get; set; }
 
-    /// <summary>Traces with the same group show and hide together in the legend, under the first one's <see cref="LegendGroupTitle"/>.</summary>
+    /// <summary>
+    /// Traces with the same group show and hide together in the legend, under the first one's
+    /// <see cref="LegendGroupTitle"/>.
+    /// </summary>
     public string? LegendGroup { get; set; }
     public Title? LegendGroupTitle { get; set; }
 
-    /// <summary>The x axis this trace is drawn on ("x", "x2", ...); set by <see cref="Figure.Add"/> in a grid.</summary>
+    /// <summary>
+    /// The x axis this trace is drawn on ("x", "x2", ...); set by <see cref="Figure.Add"/> in a grid.
+    /// </summary>
     public string? XAxis { get; set; }
     public string? YAxis { get; set; }
 }
@@ -46,7 +51,9 @@ public sealed class Scatter : Trace
     public ErrorBars? ErrorY { get; set; }
 }
 
-/// <summary>Error bars (Plotly's error_y of type "data"): each point's bar reaches Array above it and ArrayMinus below.</summary>
+/// <summary>
+/// Error bars (Plotly's error_y of type "data"): each point's bar reaches Array above it and ArrayMinus below.
+/// </summary>
 public sealed class ErrorBars
 {
     public string Type => "data";
@@ -96,7 +103,9 @@ public sealed class Heatmap : Trace
             .ToArray();
 }
 
-/// <summary>Counts of values in bins, computed by plotly.js; HistNorm "probability" or "probability density" to normalise.</summary>
+/// <summary>
+/// Counts of values in bins, computed by plotly.js; HistNorm "probability" or "probability density" to normalise.
+/// </summary>
 public sealed class Histogram : Trace
 {
     public override string Type => "histogram";

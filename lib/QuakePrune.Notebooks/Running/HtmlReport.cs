@@ -37,12 +37,12 @@ public static partial class HtmlReport
         """;
 
     /// <summary>
-    /// A notebook's page. Run with parameters, the executed notebook keeps papermill's two cells: the parameters cell as
-    /// written, with its defaults, then the injected cell with the values given. Shown as they are, the page would say
-    /// <c>preset = "quick"</c> and then <c>preset = "ci"</c>, and only a reader who knows papermill could tell which one
-    /// the run used. So the page keeps both cells, in papermill's order and as the code ran (what a papermill user looks
-    /// for, and what the executed .ipynb holds), labels them, and strikes through each default the injected cell overrode:
-    /// every parameter reads once, at the value the run used.
+    /// A notebook's page. Run with parameters, the executed notebook keeps papermill's two cells: the parameters cell
+    /// as written, with its defaults, then the injected cell with the values given. Shown as they are, the page would
+    /// say <c>preset = "quick"</c> and then <c>preset = "ci"</c>, and only a reader who knows papermill could tell
+    /// which one the run used. So the page keeps both cells, in papermill's order and as the code ran (what a papermill
+    /// user looks for, and what the executed .ipynb holds), labels them, and strikes through each default the injected
+    /// cell overrode: every parameter reads once, at the value the run used.
     /// </summary>
     public static string RenderNotebook(NotebookDocument document, string title)
     {
@@ -126,7 +126,9 @@ public static partial class HtmlReport
         return Page("QuakePrune notebooks", body.ToString());
     }
 
-    /// <summary>A cell's code, HTML-encoded, with the given spans (start, length) struck through as overridden.</summary>
+    /// <summary>
+    /// A cell's code, HTML-encoded, with the given spans (start, length) struck through as overridden.
+    /// </summary>
     static string SourceHtml(string code, IReadOnlyList<(int Start, int Length)> struck)
     {
         var html = new StringBuilder();
@@ -213,7 +215,9 @@ public static partial class HtmlReport
         return "";
     }
 
-    /// <summary>Plotly's figure JSON, stored as JSON (nbformat's way) or as its text (the stock Jupyter kernel's way).</summary>
+    /// <summary>
+    /// Plotly's figure JSON, stored as JSON (nbformat's way) or as its text (the stock Jupyter kernel's way).
+    /// </summary>
     static JsonObject? PlotlyFigure(JsonNode? node) =>
         node switch
         {

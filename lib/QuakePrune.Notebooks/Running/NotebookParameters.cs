@@ -24,8 +24,9 @@ public static class NotebookParameters
 
     /// <summary>
     /// Where a parameters cell declares the variables named, as (start, length) in <paramref name="code"/>: the whole
-    /// statement (<c>string preset = "quick";</c>, not the comment after it) when it declares only those, else each named
-    /// variable alone (<c>a = 1</c> of <c>int a = 1, b = 2;</c>). The report marks the defaults an injected cell overrode with it.
+    /// statement (<c>string preset = "quick";</c>, not the comment after it) when it declares only those, else each
+    /// named variable alone (<c>a = 1</c> of <c>int a = 1, b = 2;</c>). The report marks the defaults an injected cell
+    /// overrode with it.
     /// </summary>
     public static IReadOnlyList<(int Start, int Length)> DeclarationSpans(string code, IReadOnlySet<string> names) =>
         Declarations(code)

@@ -19,12 +19,14 @@ public sealed record NotebookRunOptions
     public IReadOnlyList<KeyValuePair<string, string>> Parameters { get; init; } = [];
 
     /// <summary>
-    /// Extra HTML placed on the index page above the list of notebooks (the study's overview), asked for once the notebooks
-    /// have run, so it can show what they wrote.
+    /// Extra HTML placed on the index page above the list of notebooks (the study's overview), asked for once the
+    /// notebooks have run, so it can show what they wrote.
     /// </summary>
     public Func<string?>? IndexExtraHtml { get; init; }
 
-    /// <summary>Keep running later notebooks after one fails (they usually read its outputs, so off by default).</summary>
+    /// <summary>
+    /// Keep running later notebooks after one fails (they usually read its outputs, so off by default).
+    /// </summary>
     public bool ContinueAfterFailure { get; init; }
 
     /// <summary>Progress lines (one per notebook), or null for none.</summary>
@@ -65,7 +67,8 @@ public sealed record NotebookRunSummary(IReadOnlyList<NotebookRunResult> Noteboo
 
 /// <summary>
 /// Executes notebooks headless on the .NET Interactive C# kernel (a fresh one per notebook, cells in order, stopping at
-/// the first error), writes the executed copies and an offline HTML report. Shared by `quakeprune notebooks run` and the tests.
+/// the first error), writes the executed copies and an offline HTML report. Shared by `quakeprune notebooks run` and
+/// the tests.
 /// </summary>
 public static class NotebookRunner
 {
@@ -240,7 +243,9 @@ public static class NotebookRunner
             ? [.. NotebookParameters.DeclaredNames(cell.Text)]
             : [];
 
-    /// <summary>Every override must name a parameter of at least one notebook being run; each notebook takes those it declares.</summary>
+    /// <summary>
+    /// Every override must name a parameter of at least one notebook being run; each notebook takes those it declares.
+    /// </summary>
     static void CheckParametersKnown(
         List<NotebookDocument> documents,
         IReadOnlyList<KeyValuePair<string, string>> overrides

@@ -10,8 +10,9 @@ namespace QuakePrune.Notebooks.Running;
 
 /// <summary>
 /// The report's front page: the study at a glance (accuracy against parameters and against latency, every variant, the
-/// paper's points beside ours) and the results table, each column saying its unit and the input size it was measured at.
-/// Built from a run's summary.csv and, beside it, latency.json (which records where and at what size latency was timed).
+/// paper's points beside ours) and the results table, each column saying its unit and the input size it was measured
+/// at. Built from a run's summary.csv and, beside it, latency.json (which records where and at what size latency was
+/// timed).
 /// </summary>
 public static class StudyOverview
 {
@@ -20,7 +21,9 @@ public static class StudyOverview
     /// <summary>What the latency figures were measured at, from latency.json.</summary>
     public sealed record LatencySetting(string InputSize, int Threads, string Device, string Cpu);
 
-    /// <summary>The HTML for the index page, or null when the notebooks did not get as far as writing summary.csv.</summary>
+    /// <summary>
+    /// The HTML for the index page, or null when the notebooks did not get as far as writing summary.csv.
+    /// </summary>
     public static string? Html(string summaryPath)
     {
         if (!File.Exists(summaryPath))
@@ -58,7 +61,9 @@ public static class StudyOverview
             """;
     }
 
-    /// <summary>Where the EQTransformer study's comparison.csv lies in the run folder of <paramref name="summaryPath"/>.</summary>
+    /// <summary>
+    /// Where the EQTransformer study's comparison.csv lies in the run folder of <paramref name="summaryPath"/>.
+    /// </summary>
     public static string ComparisonPath(string summaryPath) =>
         Path.Combine(
             Path.GetDirectoryName(Path.GetFullPath(summaryPath))!,
@@ -66,13 +71,16 @@ public static class StudyOverview
             PickingStage.ComparisonFileName
         );
 
-    /// <summary>The EQTransformer study's trade-off and table, from comparison.csv; empty when notebook 07 did not write it.</summary>
+    /// <summary>
+    /// The EQTransformer study's trade-off and table, from comparison.csv; empty when notebook 07 did not write it.
+    /// </summary>
     static string PickingHtml(string comparisonPath)
     {
         if (!File.Exists(comparisonPath))
             return "";
         var all = PickingStage.ReadComparison(comparisonPath);
-        // The front page publishes models; a picker that learned no phase is a finding, said in words, its row in the CSV and notebook 07.
+        // The front page publishes models; a picker that learned no phase is a finding, said in words, its row in the
+        // CSV and notebook 07.
         var rows = all.Where(r => !r.PicksNothing).ToArray();
         var none = all.Where(r => r.PicksNothing).Select(r => r.Model).ToArray();
         var omitted =
@@ -103,7 +111,9 @@ public static class StudyOverview
             """;
     }
 
-    /// <summary>The results with headers a person reads: units, intervals, and the size each figure was measured at.</summary>
+    /// <summary>
+    /// The results with headers a person reads: units, intervals, and the size each figure was measured at.
+    /// </summary>
     public static Table ResultsTable(IReadOnlyList<SummaryRow> rows, string inputSize, LatencySetting? latency)
     {
         var at = latency is null ? "" : $", {latency.InputSize}, {latency.Threads} threads";
@@ -149,8 +159,8 @@ public static class StudyOverview
     }
 
     /// <summary>
-    /// The legend groups of the front page: the baseline, L2 (the paper's criterion) in each scope, and each control criterion;
-    /// the colours are notebook 05's.
+    /// The legend groups of the front page: the baseline, L2 (the paper's criterion) in each scope, and each control
+    /// criterion; the colours are notebook 05's.
     /// </summary>
     static IEnumerable<(string Name, string Group, string Colour, string Symbol, SummaryRow[] Rows)> Groups(
         IEnumerable<SummaryRow> rows
@@ -184,9 +194,10 @@ public static class StudyOverview
         };
 
     /// <summary>
-    /// One point per variant of a group, named on hover, with the accuracy's 95 % interval as error bars. The control's variants
-    /// share their L2 counterpart's widths, so on an axis of cost they would hide each other: each group's points are moved
-    /// sideways by a few percent (a factor 1.06 per step, alternating), and the hover gives the true value.
+    /// One point per variant of a group, named on hover, with the accuracy's 95 % interval as error bars. The control's
+    /// variants share their L2 counterpart's widths, so on an axis of cost they would hide each other: each group's
+    /// points are moved sideways by a few percent (a factor 1.06 per step, alternating), and the hover gives the true
+    /// value.
     /// </summary>
     static IEnumerable<Scatter> GroupTraces(
         IEnumerable<SummaryRow> rows,
@@ -246,8 +257,9 @@ public static class StudyOverview
     }
 
     /// <summary>
-    /// Test accuracy against latency at batch 1 (log scale): measured here, projected to the GTX 1050, and the paper's two
-    /// GTX 1050 measurements (its baseline's accuracy is not among the paper's figures used here, so it is a vertical line).
+    /// Test accuracy against latency at batch 1 (log scale): measured here, projected to the GTX 1050, and the paper's
+    /// two GTX 1050 measurements (its baseline's accuracy is not among the paper's figures used here, so it is a
+    /// vertical line).
     /// </summary>
     public static Figure AccuracyAgainstLatency(IReadOnlyList<SummaryRow> rows, LatencySetting? latency)
     {
@@ -320,7 +332,9 @@ public static class StudyOverview
         );
     }
 
-    /// <summary>Two figures side by side on a page, at a 15-point font: the legend under the plot, so the plot keeps the width.</summary>
+    /// <summary>
+    /// Two figures side by side on a page, at a 15-point font: the legend under the plot, so the plot keeps the width.
+    /// </summary>
     static Figure Glance(Figure figure)
     {
         figure.Layout.Font = new Font { Size = 15 };

@@ -6,7 +6,9 @@ using QuakePrune.Statistics;
 
 namespace QuakePrune.Notebooks.Study;
 
-/// <summary>How the notebooks show a score with its 95 % interval: error bars in figures, "value [lo, hi]" in tables.</summary>
+/// <summary>
+/// How the notebooks show a score with its 95 % interval: error bars in figures, "value [lo, hi]" in tables.
+/// </summary>
 public static class Intervals
 {
     /// <summary>One score of <paramref name="m"/> with its interval; no value where there are no scores.</summary>
@@ -36,7 +38,9 @@ public static class Intervals
         };
     }
 
-    /// <summary>"0.9383 [0.9095, 0.9671]"; the value alone where there is no interval; empty where there is no value.</summary>
+    /// <summary>
+    /// "0.9383 [0.9095, 0.9671]"; the value alone where there is no interval; empty where there is no value.
+    /// </summary>
     public static string Text(Score score, string format = "0.000")
     {
         string F(double v) => v.ToString(format, CultureInfo.InvariantCulture);

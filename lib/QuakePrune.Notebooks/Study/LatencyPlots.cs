@@ -6,7 +6,9 @@ using QuakePrune.Pipeline;
 
 namespace QuakePrune.Notebooks.Study;
 
-/// <summary>Pictures for the sixth notebook: what each variant costs in time, here and (projected) on the paper's GPU.</summary>
+/// <summary>
+/// Pictures for the sixth notebook: what each variant costs in time, here and (projected) on the paper's GPU.
+/// </summary>
 public static class LatencyPlots
 {
     /// <summary>The paper's GTX 1050 measurements (ms per image at batch 1) and Prune90's accuracy.</summary>
@@ -15,8 +17,9 @@ public static class LatencyPlots
         PaperPrune90Accuracy = 0.99405;
 
     /// <summary>
-    /// Median latency per variant measured here on every engine the report timed (ours prepared, ours as the plain module,
-    /// ONNX Runtime on the exported model; p90 of ours as a thin marker), the GTX 1050 projection of ours, and the paper's two figures.
+    /// Median latency per variant measured here on every engine the report timed (ours prepared, ours as the plain
+    /// module, ONNX Runtime on the exported model; p90 of ours as a thin marker), the GTX 1050 projection of ours, and
+    /// the paper's two figures.
     /// </summary>
     public static Figure Latency(BenchReport report, IReadOnlyList<(string Variant, string Model)> variants)
     {
@@ -93,8 +96,8 @@ public static class LatencyPlots
         };
 
     /// <summary>
-    /// One group of bars per model (named as <paramref name="models"/> names them), one bar per engine the report timed, at
-    /// <paramref name="batch"/>: the median per item (ms per image or window), labelled.
+    /// One group of bars per model (named as <paramref name="models"/> names them), one bar per engine the report
+    /// timed, at <paramref name="batch"/>: the median per item (ms per image or window), labelled.
     /// </summary>
     public static void AddEngineBars(
         Figure figure,
@@ -139,7 +142,10 @@ public static class LatencyPlots
         }
     }
 
-    /// <summary>Test accuracy against measured latency, one point per variant, with the paper's Prune90 for reference (its latency is the GTX 1050's).</summary>
+    /// <summary>
+    /// Test accuracy against measured latency, one point per variant, with the paper's Prune90 for reference (its
+    /// latency is the GTX 1050's).
+    /// </summary>
     public static Figure AccuracyVsLatency(IReadOnlyList<SummaryRow> rows)
     {
         var figure = new Figure();
@@ -179,8 +185,8 @@ public static class LatencyPlots
     }
 
     /// <summary>
-    /// The study's summary, one row per variant: size, test scores with 95 % intervals, McNemar's test against the baseline,
-    /// latency at batch 1 measured here and projected to the GTX 1050.
+    /// The study's summary, one row per variant: size, test scores with 95 % intervals, McNemar's test against the
+    /// baseline, latency at batch 1 measured here and projected to the GTX 1050.
     /// </summary>
     public static Table SummaryTable(IReadOnlyList<SummaryRow> rows) =>
         rows.ToTable(

@@ -8,10 +8,15 @@ using QuakePrune.Statistics;
 
 namespace QuakePrune.Notebooks.Study;
 
-/// <summary>Pictures for notebook 07: how the pickers trained, what one of them sees and says on a trace, and the comparison.</summary>
+/// <summary>
+/// Pictures for notebook 07: how the pickers trained, what one of them sees and says on a trace, and the comparison.
+/// </summary>
 public static class PickingPlots
 {
-    /// <summary>The networks trained from fresh weights: parameters and multiply-accumulates per 6000-sample window, from each description.</summary>
+    /// <summary>
+    /// The networks trained from fresh weights: parameters and multiply-accumulates per 6000-sample window, from each
+    /// description.
+    /// </summary>
     public static Table CostTable(Preset study) =>
         study
             .PickingArchitectures.Select(a =>
@@ -31,8 +36,8 @@ public static class PickingPlots
             );
 
     /// <summary>
-    /// The picker's scores on data the study never saw beside its test split's, with their 95 % intervals; a line that says
-    /// so where the run has no second draw (the real STEAD).
+    /// The picker's scores on data the study never saw beside its test split's, with their 95 % intervals; a line that
+    /// says so where the run has no second draw (the real STEAD).
     /// </summary>
     public static Table Unseen(PickingEvaluationReport? unseen, PickingEvaluationReport test)
     {
@@ -50,7 +55,10 @@ public static class PickingPlots
         );
     }
 
-    /// <summary>Train and dev loss per epoch of every picker, and dev detection, P and S F1 at the thresholds chosen on dev that epoch.</summary>
+    /// <summary>
+    /// Train and dev loss per epoch of every picker, and dev detection, P and S F1 at the thresholds chosen on dev that
+    /// epoch.
+    /// </summary>
     public static Figure Curves(IReadOnlyDictionary<string, IReadOnlyList<WaveformEpochRecord>> histories)
     {
         var figure = Figure.Grid(1, 2, "loss (weighted binary cross-entropy)", "dev F1 at thresholds chosen on dev");
@@ -104,7 +112,10 @@ public static class PickingPlots
         return figure.WithSize(1100, 400);
     }
 
-    /// <summary>One trace: its three preprocessed components (Z, N, E) over the detection, P and S curves, with the picks and the catalogue's.</summary>
+    /// <summary>
+    /// One trace: its three preprocessed components (Z, N, E) over the detection, P and S curves, with the picks and
+    /// the catalogue's.
+    /// </summary>
     public static Figure Trace(PickedTrace trace)
     {
         const int samples = WaveformPreprocessing.Samples;
@@ -194,8 +205,8 @@ public static class PickingPlots
     }
 
     /// <summary>
-    /// Every picker's latency at batch 1 and per window at the largest batch on each engine the bench timed (ours prepared,
-    /// ONNX Runtime on the exported model), and PyTorch eager on SeisBench's EQTransformer as a marker at
+    /// Every picker's latency at batch 1 and per window at the largest batch on each engine the bench timed (ours
+    /// prepared, ONNX Runtime on the exported model), and PyTorch eager on SeisBench's EQTransformer as a marker at
     /// <paramref name="pyTorchMs"/> (batch 1; null: none). A picker is named by its run folder.
     /// </summary>
     public static Figure Latency(BenchReport latency, double? pyTorchMs, string pyTorchLabel)
@@ -236,9 +247,9 @@ public static class PickingPlots
     }
 
     /// <summary>
-    /// The trade-off in one picture: detection, P and S F1 (95 % intervals as error bars) against CPU latency at batch 1, for
-    /// every picker; the Pareto front of each (no other picker is both faster and better) joined by a line, over the pickers
-    /// that learned a phase (one that picks nothing is drawn apart and never on the front); SeisBench's
+    /// The trade-off in one picture: detection, P and S F1 (95 % intervals as error bars) against CPU latency at batch
+    /// 1, for every picker; the Pareto front of each (no other picker is both faster and better) joined by a line, over
+    /// the pickers that learned a phase (one that picks nothing is drawn apart and never on the front); SeisBench's
     /// EQTransformer under PyTorch eager as a dashed line at its latency where one is given.
     /// </summary>
     public static Figure TradeOff(
@@ -338,7 +349,10 @@ public static class PickingPlots
 
     private static readonly string[] Symbols = ["circle", "square", "diamond", "triangle-up", "x"];
 
-    /// <summary>Which family a picker belongs to in the pictures: a redesign trained from fresh weights, or EQTransformer pruned by a criterion.</summary>
+    /// <summary>
+    /// Which family a picker belongs to in the pictures: a redesign trained from fresh weights, or EQTransformer pruned
+    /// by a criterion.
+    /// </summary>
     private static string Family(PickerComparisonRow row)
     {
         if (row.PicksNothing)

@@ -6,7 +6,10 @@ using QuakePrune.Retraining;
 
 namespace QuakePrune.Notebooks.Study;
 
-/// <summary>Pictures for the fourth notebook: how the L2 norms are spread, which channels move together, and what each ratio removes.</summary>
+/// <summary>
+/// Pictures for the fourth notebook: how the L2 norms are spread, which channels move together, and what each ratio
+/// removes.
+/// </summary>
 public static class PruningPlots
 {
     private static readonly Dictionary<string, string> StageColours = new()
@@ -24,8 +27,9 @@ public static class PruningPlots
         group.Kind == GroupKind.Stem ? "stem" : group.Name.Split('.')[0];
 
     /// <summary>
-    /// Every prunable group's channel norms, sorted and divided by the group's largest, against the channel's rank as a fraction
-    /// of the group; a dashed line where each ratio cuts. A flat curve means the norms barely separate the channels.
+    /// Every prunable group's channel norms, sorted and divided by the group's largest, against the channel's rank as a
+    /// fraction of the group; a dashed line where each ratio cuts. A flat curve means the norms barely separate the
+    /// channels.
     /// </summary>
     public static Figure NormDistributions(string modelPath, IReadOnlyList<double> ratios)
     {
@@ -79,7 +83,9 @@ public static class PruningPlots
             .WithSize(900, 450);
     }
 
-    /// <summary>The dependency groups: one row per group with its kind, width and members (what must be cut together).</summary>
+    /// <summary>
+    /// The dependency groups: one row per group with its kind, width and members (what must be cut together).
+    /// </summary>
     public static Table GroupTable(Architecture architecture) =>
         DependencyGroups
             .Of(architecture)
@@ -91,7 +97,10 @@ public static class PruningPlots
                 ("Layers reading it", g => g.Members.Count(m => m.Role == MemberRole.Consumer))
             );
 
-    /// <summary>What each pruning left: parameters and MACs, as counts and as shares of the baseline's, and the checkpoint it wrote.</summary>
+    /// <summary>
+    /// What each pruning left: parameters and MACs, as counts and as shares of the baseline's, and the checkpoint it
+    /// wrote.
+    /// </summary>
     public static Table PrunedTable(IReadOnlyList<PruneSummary> pruned) =>
         pruned.ToTable(
             ("Variant", s => VariantName(s)),
@@ -173,7 +182,10 @@ public static class PruningPlots
     /// <summary>The study's name of a pruned model: prune50, prune90-internal...</summary>
     public static string VariantName(PruneSummary summary) => Pipeline.StudyVariant.Of(summary.Options).Name;
 
-    /// <summary>Of the channels L2 keeps, the fraction each control criterion keeps too, against the ratio; the dashed line is what chance gives (1 - ratio).</summary>
+    /// <summary>
+    /// Of the channels L2 keeps, the fraction each control criterion keeps too, against the ratio; the dashed line is
+    /// what chance gives (1 - ratio).
+    /// </summary>
     public static Figure CriteriaAgreement(IReadOnlyList<Pipeline.Agreement> agreements)
     {
         var figure = new Figure();
@@ -204,7 +216,9 @@ public static class PruningPlots
             .WithSize(900, 420);
     }
 
-    /// <summary>Dev accuracy when one unit alone is pruned, against the ratio: the unpruned model is the dashed line.</summary>
+    /// <summary>
+    /// Dev accuracy when one unit alone is pruned, against the ratio: the unpruned model is the dashed line.
+    /// </summary>
     public static Figure Sensitivity(IReadOnlyList<SensitivityRow> rows)
     {
         var figure = new Figure();

@@ -12,8 +12,8 @@ namespace QuakePrune.Notebooks.Study;
 public static class RetrainPlots
 {
     /// <summary>
-    /// Test accuracy and F1 of every variant against its parameter count: straight after pruning (p &gt;= 0.5), after batch-norm
-    /// recalibration, and after retraining, each with its 95 % bootstrap interval.
+    /// Test accuracy and F1 of every variant against its parameter count: straight after pruning (p &gt;= 0.5), after
+    /// batch-norm recalibration, and after retraining, each with its 95 % bootstrap interval.
     /// </summary>
     public static Figure BeforeAfter(VariantReport report)
     {
@@ -114,9 +114,10 @@ public static class RetrainPlots
     public static string CriterionColour(string criterion) => CriterionColours.GetValueOrDefault(criterion, "#9467bd");
 
     /// <summary>
-    /// The control experiment against the ratio pruned, one line per criterion, with 95 % intervals: what each criterion keeps
-    /// before retraining (ROC AUC, which no threshold and no shifted logit can hide), after batch-norm recalibration (accuracy at
-    /// p &gt;= 0.5), and after retraining. Lines that lie within each other's bars mean the test set cannot tell the criteria apart.
+    /// The control experiment against the ratio pruned, one line per criterion, with 95 % intervals: what each
+    /// criterion keeps before retraining (ROC AUC, which no threshold and no shifted logit can hide), after batch-norm
+    /// recalibration (accuracy at p &gt;= 0.5), and after retraining. Lines that lie within each other's bars mean the
+    /// test set cannot tell the criteria apart.
     /// </summary>
     public static Figure Control(IReadOnlyList<ControlRow> rows)
     {
@@ -156,8 +157,9 @@ public static class RetrainPlots
     }
 
     /// <summary>
-    /// The control experiment as a table, ratio by ratio: each criterion straight after pruning (ROC AUC, accuracy at 0.5 and at
-    /// its dev-chosen threshold), after BN recalibration and after retraining, with McNemar's test against L2 at the same ratio.
+    /// The control experiment as a table, ratio by ratio: each criterion straight after pruning (ROC AUC, accuracy at
+    /// 0.5 and at its dev-chosen threshold), after BN recalibration and after retraining, with McNemar's test against
+    /// L2 at the same ratio.
     /// </summary>
     public static Table ControlTable(IReadOnlyList<ControlRow> rows) =>
         rows.OrderBy(r => r.Ratio)
@@ -179,8 +181,9 @@ public static class RetrainPlots
             );
 
     /// <summary>
-    /// The report as a table: each variant straight after pruning, after BN recalibration and after retraining (the test
-    /// split, 95 % intervals), and McNemar's test of its final model against the baseline (raw p, and Holm's over all variants).
+    /// The report as a table: each variant straight after pruning, after BN recalibration and after retraining (the
+    /// test split, 95 % intervals), and McNemar's test of its final model against the baseline (raw p, and Holm's over
+    /// all variants).
     /// </summary>
     public static Table Table(VariantReport report)
     {
@@ -218,8 +221,9 @@ public static class RetrainPlots
     }
 
     /// <summary>
-    /// In words, what the test set can resolve: how wide a score's interval is, the smallest accuracy difference McNemar's test
-    /// can call at all, and which variants differ from the baseline, and which control criteria from L2, after Holm's adjustment.
+    /// In words, what the test set can resolve: how wide a score's interval is, the smallest accuracy difference
+    /// McNemar's test can call at all, and which variants differ from the baseline, and which control criteria from L2,
+    /// after Holm's adjustment.
     /// </summary>
     public static string Resolution(VariantReport report, IReadOnlyList<ControlRow> control, double alpha = 0.05)
     {
@@ -290,7 +294,10 @@ public static class RetrainPlots
         text.AppendLine();
     }
 
-    /// <summary>How each variant's retraining went: its epochs and learning rate, dev accuracy before and after, and the time it took.</summary>
+    /// <summary>
+    /// How each variant's retraining went: its epochs and learning rate, dev accuracy before and after, and the time it
+    /// took.
+    /// </summary>
     public static Table RetrainingTable(IReadOnlyList<(string Variant, RetrainResult Result)> retrained) =>
         retrained.ToTable(
             ("Variant", r => r.Variant),

@@ -6,10 +6,15 @@ using QuakePrune.Stead;
 
 namespace QuakePrune.Notebooks.Study;
 
-/// <summary>Pictures for the second notebook: a trace beside its three spectrograms, and what each class looks like on average.</summary>
+/// <summary>
+/// Pictures for the second notebook: a trace beside its three spectrograms, and what each class looks like on average.
+/// </summary>
 public static class SpectrogramPlots
 {
-    /// <summary>The vertical component over time, then the E, N, Z spectrograms in dB at native resolution (after preprocessing).</summary>
+    /// <summary>
+    /// The vertical component over time, then the E, N, Z spectrograms in dB at native resolution (after
+    /// preprocessing).
+    /// </summary>
     public static Figure TraceAndSpectrogram(string subsetDirectory, SteadRecord record, SpectrogramSettings settings)
     {
         float[] trace;
@@ -61,7 +66,9 @@ public static class SpectrogramPlots
         return figure.WithSize(900, 1000);
     }
 
-    /// <summary>The mean network input of each class, channel by channel (normalised and resized as the CNN sees it).</summary>
+    /// <summary>
+    /// The mean network input of each class, channel by channel (normalised and resized as the CNN sees it).
+    /// </summary>
     public static Figure ClassMeans(Preset preset, StudyPaths paths)
     {
         using var images = SpectrogramStage.Open(preset, paths);
@@ -96,7 +103,10 @@ public static class SpectrogramPlots
         return figure.WithSize(900, 550);
     }
 
-    /// <summary>The settings as the spectrogram file records them (its keys, so a reader can match them to the file's attributes).</summary>
+    /// <summary>
+    /// The settings as the spectrogram file records them (its keys, so a reader can match them to the file's
+    /// attributes).
+    /// </summary>
     public static Table SettingsTable(SpectrogramSettings settings) =>
         settings.ToMap().ToTable(("Setting", p => p.Key), ("Value", p => p.Value));
 

@@ -7,10 +7,11 @@ namespace QuakePrune.Notebooks.Study;
 
 /// <summary>
 /// A subset's metadata (subset.csv: STEAD's 35 columns, then <c>split</c>) as a Microsoft.Data.Analysis DataFrame, one
-/// typed column per field: numbers as double, the two times as DateTime, the rest (source_id, the bracketed SNR and coda
-/// lists, codes and names) as text. DataFrame.LoadCsv cannot read the file itself: it guesses types from the first ten
-/// rows (source_id is a number in some rows and text in others), and even told the types it fails on STEAD's
-/// missing-value marker <c>None</c>. So the rows are read with CsvHelper and each column filled by its type, None as null.
+/// typed column per field: numbers as double, the two times as DateTime, the rest (source_id, the bracketed SNR and
+/// coda lists, codes and names) as text. DataFrame.LoadCsv cannot read the file itself: it guesses types from the first
+/// ten rows (source_id is a number in some rows and text in others), and even told the types it fails on STEAD's
+/// missing-value marker <c>None</c>. So the rows are read with CsvHelper and each column filled by its type, None as
+/// null.
 /// </summary>
 public static class SubsetFrames
 {

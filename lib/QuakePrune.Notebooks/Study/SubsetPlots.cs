@@ -4,7 +4,10 @@ using QuakePrune.Stead;
 
 namespace QuakePrune.Notebooks.Study;
 
-/// <summary>Pictures of a STEAD subset for the first notebook: waveforms with picks, and the distributions that make the task hard or easy.</summary>
+/// <summary>
+/// Pictures of a STEAD subset for the first notebook: waveforms with picks, and the distributions that make the task
+/// hard or easy.
+/// </summary>
 public static class SubsetPlots
 {
     private static readonly string[] Components = ["E", "N", "Z"];
@@ -13,7 +16,10 @@ public static class SubsetPlots
     public static List<SteadRecord> Records(string subsetDirectory) =>
         SteadCsv.ReadAll(Path.Combine(subsetDirectory, "subset.csv"));
 
-    /// <summary>Three components of one trace of a subset (offset for readability), with its P and S picks and coda end as vertical lines.</summary>
+    /// <summary>
+    /// Three components of one trace of a subset (offset for readability), with its P and S picks and coda end as
+    /// vertical lines.
+    /// </summary>
     public static Figure Waveform(string subsetDirectory, SteadRecord record)
     {
         float[] waveform;
@@ -129,7 +135,9 @@ public static class SubsetPlots
         return figure.WithSize(900, 600);
     }
 
-    /// <summary>Each split's traces by class, how many distinct events its earthquakes come from, and their median SNR.</summary>
+    /// <summary>
+    /// Each split's traces by class, how many distinct events its earthquakes come from, and their median SNR.
+    /// </summary>
     public static Table SplitTable(IReadOnlyList<SteadRecord> records) =>
         records
             .GroupBy(r => r.ExtraValue("split"))

@@ -8,7 +8,10 @@ namespace QuakePrune.Notebooks.Study;
 /// <summary>Pictures for the third notebook: how training went, and where the detector is right and wrong.</summary>
 public static class TrainingPlots
 {
-    /// <summary>Loss and accuracy per epoch on train and dev, dev F1, and the learning rate; the kept (best dev F1) epoch marked.</summary>
+    /// <summary>
+    /// Loss and accuracy per epoch on train and dev, dev F1, and the learning rate; the kept (best dev F1) epoch
+    /// marked.
+    /// </summary>
     public static Figure Curves(IReadOnlyList<EpochRecord> history)
     {
         var figure = Figure.Grid(1, 3, "loss", "accuracy and dev F1", "learning rate (end of epoch)");
@@ -105,7 +108,9 @@ public static class TrainingPlots
         return figure.WithSize(1100, 380);
     }
 
-    /// <summary>The confusion matrix at the dev-chosen threshold, the ROC curve, and the share of earthquakes found per SNR bin.</summary>
+    /// <summary>
+    /// The confusion matrix at the dev-chosen threshold, the ROC curve, and the share of earthquakes found per SNR bin.
+    /// </summary>
     public static Figure Scores(EvaluationReport report)
     {
         var chosen = report.AtChosenThreshold;
@@ -181,7 +186,9 @@ public static class TrainingPlots
         return figure.WithSize(1100, 380);
     }
 
-    /// <summary>The network's size by top-level part (conv1, bn1, layer1..layer4, fc): parameters, and MACs at the input size.</summary>
+    /// <summary>
+    /// The network's size by top-level part (conv1, bn1, layer1..layer4, fc): parameters, and MACs at the input size.
+    /// </summary>
     public static Table CostTable(ModelCost cost) =>
         cost
             .Layers.Where(l => l.Params > 0)

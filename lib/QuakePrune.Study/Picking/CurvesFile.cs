@@ -27,8 +27,8 @@ public static class CurvesFile
 
 /// <summary>
 /// Writes a curves.h5 (<see cref="CurvesFile"/>) batch by batch, in row order, into the file given: the partial name an
-/// <see cref="Outputs.OutputSet"/> handed out, which the set publishes once the run has completed it (every row written)
-/// and removes otherwise.
+/// <see cref="Outputs.OutputSet"/> handed out, which the set publishes once the run has completed it (every row
+/// written) and removes otherwise.
 /// </summary>
 public sealed class CurvesWriter : IDisposable
 {
@@ -90,8 +90,8 @@ public sealed class CurvesWriter : IDisposable
     }
 
     /// <summary>
-    /// Appends the next rows: inputs (k x 3 x 6000) and the three curves (k x 6000 each) of the same k traces, which must
-    /// follow the rows written so far.
+    /// Appends the next rows: inputs (k x 3 x 6000) and the three curves (k x 6000 each) of the same k traces, which
+    /// must follow the rows written so far.
     /// </summary>
     public void Write(
         ReadOnlySpan<float> inputs,

@@ -12,9 +12,9 @@ public sealed record TraceTruth(bool IsEarthquake, double? PSample, double? SSam
     public static TraceTruth Noise { get; } = new(false, null, null, null);
 
     /// <summary>
-    /// The truth of a catalogue row; the one place picks are read, so labels and metrics refuse alike what cannot be true:
-    /// a pick before the window's first sample, a P pick whose status is given but whose sample is not a number, and an S
-    /// pick at or before its P.
+    /// The truth of a catalogue row; the one place picks are read, so labels and metrics refuse alike what cannot be
+    /// true: a pick before the window's first sample, a P pick whose status is given but whose sample is not a number,
+    /// and an S pick at or before its P.
     /// </summary>
     public static TraceTruth FromRecord(SteadRecord record)
     {
@@ -43,8 +43,9 @@ public sealed record TraceTruth(bool IsEarthquake, double? PSample, double? SSam
     public double? Pick(Phase phase) => phase == Phase.P ? PSample : SSample;
 
     /// <summary>
-    /// The catalogue pick that the metrics score: present and inside the window (0 &lt;= sample &lt; 6000). A pick outside
-    /// the window cannot be found in it, so such a trace is not scored for that phase (like one without the pick).
+    /// The catalogue pick that the metrics score: present and inside the window (0 &lt;= sample &lt; 6000). A pick
+    /// outside the window cannot be found in it, so such a trace is not scored for that phase (like one without the
+    /// pick).
     /// </summary>
     public double? ScoredPick(Phase phase) =>
         IsEarthquake && Pick(phase) is { } sample && sample >= 0 && sample < WaveformPreprocessing.Samples
@@ -72,7 +73,10 @@ public sealed record LabelSettings
     /// <summary>Samples either side of the pick where its Gaussian is written (zero beyond).</summary>
     public int PickHalfWidth { get; init; } = 20;
 
-    /// <summary>A Gaussian of standard deviation <paramref name="sigma"/> cut at two sigmas either side, as EQTransformer's (10 and 20).</summary>
+    /// <summary>
+    /// A Gaussian of standard deviation <paramref name="sigma"/> cut at two sigmas either side, as EQTransformer's (10
+    /// and 20).
+    /// </summary>
     public static LabelSettings WithSigma(double sigma) =>
         new() { PickSigma = sigma, PickHalfWidth = (int)Math.Round(2 * sigma) };
 

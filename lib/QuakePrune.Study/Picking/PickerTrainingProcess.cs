@@ -7,9 +7,9 @@ using QuakePrune.Torch;
 namespace QuakePrune.Picking;
 
 /// <summary>
-/// A waveform training run as it crosses into a separate process: the options of <see cref="WaveformTrainOptions"/> that are
-/// data (not callbacks, cancellation or a rank's context), as JSON. The architecture travels as its own JSON, the one a
-/// checkpoint records.
+/// A waveform training run as it crosses into a separate process: the options of <see cref="WaveformTrainOptions"/>
+/// that are data (not callbacks, cancellation or a rank's context), as JSON. The architecture travels as its own JSON,
+/// the one a checkpoint records.
 /// </summary>
 public sealed record WaveformTrainingRequest
 {
@@ -85,7 +85,9 @@ public sealed record WaveformTrainingRequest
 
     public string ToJson() => JsonSerializer.Serialize(this);
 
-    /// <summary>A request as <see cref="ToJson"/> wrote it; anything else is refused, naming where it came from.</summary>
+    /// <summary>
+    /// A request as <see cref="ToJson"/> wrote it; anything else is refused, naming where it came from.
+    /// </summary>
     public static WaveformTrainingRequest FromJson(string json, string source)
     {
         try
@@ -101,17 +103,20 @@ public sealed record WaveformTrainingRequest
 }
 
 /// <summary>
-/// The program QuakePrune.PickerTrainer: one picker trained in its own process, so pickers train side by side (each process
-/// has its own libtorch random generator and thread count; <see cref="Pipeline.PickingStage.TrainAll"/> starts them). It
-/// reads a <see cref="WaveformTrainingRequest"/> from standard input, writes a line per epoch to standard error, and stops
-/// at the next step on SIGINT or SIGTERM, keeping the finished epochs, as `quakeprune train` does.
+/// The program QuakePrune.PickerTrainer: one picker trained in its own process, so pickers train side by side (each
+/// process has its own libtorch random generator and thread count; <see cref="Pipeline.PickingStage.TrainAll"/> starts
+/// them). It reads a <see cref="WaveformTrainingRequest"/> from standard input, writes a line per epoch to standard
+/// error, and stops at the next step on SIGINT or SIGTERM, keeping the finished epochs, as `quakeprune train` does.
 /// </summary>
 public static class PickerTrainingProcess
 {
     /// <summary>The program's assembly name, as <see cref="CommandLineProcess.StartInfo"/> finds it.</summary>
     public const string Program = "QuakePrune.PickerTrainer";
 
-    /// <summary>Exit 0 when the run finished, 1 on an error (its message on <paramref name="log"/>), 128 + the signal when stopped.</summary>
+    /// <summary>
+    /// Exit 0 when the run finished, 1 on an error (its message on <paramref name="log"/>), 128 + the signal when
+    /// stopped.
+    /// </summary>
     public static int Run(TextReader input, TextWriter log)
     {
         ArgumentNullException.ThrowIfNull(input);

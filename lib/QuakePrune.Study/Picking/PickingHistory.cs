@@ -2,7 +2,9 @@ using QuakePrune.Training;
 
 namespace QuakePrune.Picking;
 
-/// <summary>A waveform run's history.csv (<see cref="HistoryFile{TRecord}"/>); an undefined F1 is an empty cell.</summary>
+/// <summary>
+/// A waveform run's history.csv (<see cref="HistoryFile{TRecord}"/>); an undefined F1 is an empty cell.
+/// </summary>
 public static class PickingHistory
 {
     public const string Header =

@@ -10,20 +10,20 @@ namespace QuakePrune.Picking;
 /// EQTransformer training in pick-benchmark).
 /// <para>
 /// It is taken on the logits, the values before each output's sigmoid (<see cref="PickingNetwork.Logits"/>), as
-/// libtorch's binary_cross_entropy_with_logits: the same loss as on probabilities, but its gradient, sigmoid(z) - y, never
-/// vanishes. On probabilities it must be clipped (Keras clips to [1e-7, 1 - 1e-7]; PyTorch's BCELoss bounds the logarithm
-/// and its backward's denominator), and where the sigmoid has saturated past the clip the gradient is zero. Picks are
-/// labelled on about 40 of a window's 6000 samples, so the P and S outputs fall below 1e-7 everywhere within two epochs,
-/// the labelled samples included, and never rise again: with Keras's clip, eqtransformer trained on synthetic traces had
-/// nearly every P output below 1e-7 and P and S F1 0 (issue 22).
+/// libtorch's binary_cross_entropy_with_logits: the same loss as on probabilities, but its gradient, sigmoid(z) - y,
+/// never vanishes. On probabilities it must be clipped (Keras clips to [1e-7, 1 - 1e-7]; PyTorch's BCELoss bounds the
+/// logarithm and its backward's denominator), and where the sigmoid has saturated past the clip the gradient is zero.
+/// Picks are labelled on about 40 of a window's 6000 samples, so the P and S outputs fall below 1e-7 everywhere within
+/// two epochs, the labelled samples included, and never rise again: with Keras's clip, eqtransformer trained on
+/// synthetic traces had nearly every P output below 1e-7 and P and S F1 0 (issue 22).
 /// </para>
 /// </summary>
 public static class PickingLoss
 {
     /// <summary>
-    /// The weighted loss of a batch from the three logit curves: each argument is [N, 6000] (or any shape, the same for an
-    /// output and its label). <paramref name="weights"/>: EQTransformer's unless given. Returns a scalar tensor that carries
-    /// the logits' autograd graph.
+    /// The weighted loss of a batch from the three logit curves: each argument is [N, 6000] (or any shape, the same for
+    /// an output and its label). <paramref name="weights"/>: EQTransformer's unless given. Returns a scalar tensor that
+    /// carries the logits' autograd graph.
     /// </summary>
     public static Tensor Compute(
         Tensor detection,
@@ -46,8 +46,8 @@ public static class PickingLoss
     }
 
     /// <summary>
-    /// Mean over all elements of -(y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))), from the logits z. The shapes must be
-    /// equal: libtorch would otherwise broadcast [N, 1, 6000] against [N, 6000] into [N, N, 6000] without a word.
+    /// Mean over all elements of -(y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))), from the logits z. The shapes must
+    /// be equal: libtorch would otherwise broadcast [N, 1, 6000] against [N, 6000] into [N, N, 6000] without a word.
     /// </summary>
     public static Tensor BinaryCrossEntropy(Tensor logits, Tensor labels, string curve = "output")
     {
@@ -62,9 +62,9 @@ public static class PickingLoss
 }
 
 /// <summary>
-/// The weights of the detection, P and S terms of <see cref="PickingLoss"/>. Adam scales each parameter's step by its own
-/// gradient's size, so the weights matter where the three heads share the network: they set how much of the shared encoder,
-/// residual, recurrent and attention layers serves each curve.
+/// The weights of the detection, P and S terms of <see cref="PickingLoss"/>. Adam scales each parameter's step by its
+/// own gradient's size, so the weights matter where the three heads share the network: they set how much of the shared
+/// encoder, residual, recurrent and attention layers serves each curve.
 /// </summary>
 public sealed record LossWeights(double Detection, double P, double S)
 {

@@ -71,7 +71,9 @@ public static class PickingMetrics
         PickThresholds thresholds
     ) => Score(Outcomes(truths, curves, thresholds), thresholds);
 
-    /// <summary>The table from each trace's outcome (<see cref="Outcomes"/>): counts summed, residuals over the true positives.</summary>
+    /// <summary>
+    /// The table from each trace's outcome (<see cref="Outcomes"/>): counts summed, residuals over the true positives.
+    /// </summary>
     public static PickingScores Score(IReadOnlyList<TraceOutcome> outcomes, PickThresholds thresholds)
     {
         var detection = Sum(outcomes.Select(o => o.Detection));
@@ -90,8 +92,8 @@ public static class PickingMetrics
     }
 
     /// <summary>
-    /// What each trace adds to the scores at <paramref name="thresholds"/>, in the order given: the unit that a bootstrap
-    /// over test traces resamples (<see cref="Intervals"/>).
+    /// What each trace adds to the scores at <paramref name="thresholds"/>, in the order given: the unit that a
+    /// bootstrap over test traces resamples (<see cref="Intervals"/>).
     /// </summary>
     public static IReadOnlyList<TraceOutcome> Outcomes(
         IReadOnlyList<TraceTruth> truths,
@@ -130,9 +132,9 @@ public static class PickingMetrics
     }
 
     /// <summary>
-    /// 95 % percentile-bootstrap intervals of the detection, P and S F1 and of the P and S residual MAE (samples), resampling
-    /// the traces (<see cref="Bootstrap"/>; its default seed and 1,000 resamples unless <paramref name="options"/> say
-    /// otherwise).
+    /// 95 % percentile-bootstrap intervals of the detection, P and S F1 and of the P and S residual MAE (samples),
+    /// resampling the traces (<see cref="Bootstrap"/>; its default seed and 1,000 resamples unless
+    /// <paramref name="options"/> say otherwise).
     /// </summary>
     public static PickingIntervals Intervals(IReadOnlyList<TraceOutcome> outcomes, BootstrapOptions? options = null)
     {
@@ -209,13 +211,21 @@ public static class PickingMetrics
         );
 }
 
-/// <summary>One phase of one trace: its counts, its residual (pick minus catalogue, samples) when the pick is a true positive, and whether it is unscored.</summary>
+/// <summary>
+/// One phase of one trace: its counts, its residual (pick minus catalogue, samples) when the pick is a true positive,
+/// and whether it is unscored.
+/// </summary>
 public sealed record PhaseOutcome(Tally Counts, double? Residual, bool Unscored);
 
-/// <summary>What one trace adds to the scores: its detection counts (and whether it is a true negative), and each phase's outcome.</summary>
+/// <summary>
+/// What one trace adds to the scores: its detection counts (and whether it is a true negative), and each phase's
+/// outcome.
+/// </summary>
 public sealed record TraceOutcome(Tally Detection, bool IsTrueNegative, PhaseOutcome P, PhaseOutcome S);
 
-/// <summary>95 % bootstrap intervals over test traces of a picker's scores (F1 ratios; residual MAE in samples).</summary>
+/// <summary>
+/// 95 % bootstrap intervals over test traces of a picker's scores (F1 ratios; residual MAE in samples).
+/// </summary>
 public sealed record PickingIntervals(
     Interval DetectionF1,
     Interval PF1,

@@ -5,10 +5,14 @@ using static QuakePrune.Torch.torch;
 
 namespace QuakePrune.Picking;
 
-/// <summary>One batch's output curves on the host (Count x 6000 each, probabilities) and the batch's loss against its labels.</summary>
+/// <summary>
+/// One batch's output curves on the host (Count x 6000 each, probabilities) and the batch's loss against its labels.
+/// </summary>
 public sealed record CurveBatch(WaveformBatch Batch, float[] Detection, float[] P, float[] S, double Loss);
 
-/// <summary>A split's curves reduced to what picking and scoring need, in subset order, with the mean loss over its samples.</summary>
+/// <summary>
+/// A split's curves reduced to what picking and scoring need, in subset order, with the mean loss over its samples.
+/// </summary>
 public sealed record SplitCurves(
     string Split,
     IReadOnlyList<SubsetTrace> Traces,
@@ -24,9 +28,9 @@ public sealed record SplitCurves(
 
 /// <summary>
 /// The contract between a network and the picking stage: a waveform picker takes [N, 3, 6000] (channels Z, N, E,
-/// preprocessed by <see cref="WaveformPreprocessing"/>) and returns three outputs, detection, P and S, each [N, 6000] after
-/// the sigmoid (SeisBench's EQTransformer and the project's variants of it). Any architecture of that shape is a picker;
-/// the stage never asks which builder made it. Training and scoring read the logits, the sigmoids' inputs
+/// preprocessed by <see cref="WaveformPreprocessing"/>) and returns three outputs, detection, P and S, each [N, 6000]
+/// after the sigmoid (SeisBench's EQTransformer and the project's variants of it). Any architecture of that shape is a
+/// picker; the stage never asks which builder made it. Training and scoring read the logits, the sigmoids' inputs
 /// (<see cref="Logits"/>), so the loss keeps its gradient where a sigmoid saturated.
 /// </summary>
 public static class PickingNetwork
@@ -40,7 +44,9 @@ public static class PickingNetwork
             && LogitNodes(graph) is not null;
     }
 
-    /// <summary>Refuses a network that is not a waveform picker, naming <paramref name="source"/> and what it takes instead.</summary>
+    /// <summary>
+    /// Refuses a network that is not a waveform picker, naming <paramref name="source"/> and what it takes instead.
+    /// </summary>
     public static void Require(Architecture architecture, string source)
     {
         if (IsPicker(architecture))
@@ -71,8 +77,9 @@ public static class PickingNetwork
     }
 
     /// <summary>
-    /// The three logit curves (detection, P, S: the values before each output's sigmoid) for an input batch [N, 3, 6000],
-    /// each checked to be [N, 6000]: what the loss takes (<see cref="PickingLoss"/>); sigmoid of each is the curve.
+    /// The three logit curves (detection, P, S: the values before each output's sigmoid) for an input batch [N, 3,
+    /// 6000], each checked to be [N, 6000]: what the loss takes (<see cref="PickingLoss"/>); sigmoid of each is the
+    /// curve.
     /// </summary>
     public static (Tensor Detection, Tensor P, Tensor S) Logits(Network model, Tensor input)
     {
@@ -97,9 +104,9 @@ public static class PickingNetwork
     }
 
     /// <summary>
-    /// Runs the network over <paramref name="batches"/>, one batch on the host at a time, through the prepared inference
-    /// path (<see cref="InferenceModel"/>: batch norms folded, convolutions on oneDNN, recurrences prepared; checked against
-    /// the module when prepared) up to the three logits.
+    /// Runs the network over <paramref name="batches"/>, one batch on the host at a time, through the prepared
+    /// inference path (<see cref="InferenceModel"/>: batch norms folded, convolutions on oneDNN, recurrences prepared;
+    /// checked against the module when prepared) up to the three logits.
     /// </summary>
     public static IEnumerable<CurveBatch> Run(
         Network model,
@@ -109,8 +116,8 @@ public static class PickingNetwork
     )
     {
         model.eval();
-        // Each batch allocates activations and curves of 6000 samples per trace; returned to the system after every batch,
-        // they page-fault back in at the next, which cost more than the network itself.
+        // Each batch allocates activations and curves of 6000 samples per trace; returned to the system after every
+        // batch, they page-fault back in at the next, which cost more than the network itself.
         keep_freed_cpu_memory();
         var logits = LogitNodes(model.Graph)
             ?? throw new InvalidDataException(

@@ -3,8 +3,9 @@ using System.Globalization;
 namespace QuakePrune.Picking;
 
 /// <summary>
-/// What a waveform picker's checkpoint records of its training (its safetensors metadata): the thresholds chosen on dev at
-/// the kept epoch and the rule that chose them, so that `pick` and `evaluate` state where their thresholds came from.
+/// What a waveform picker's checkpoint records of its training (its safetensors metadata): the thresholds chosen on dev
+/// at the kept epoch and the rule that chose them, so that `pick` and `evaluate` state where their thresholds came
+/// from.
 /// </summary>
 public static class PickingNotes
 {
@@ -14,7 +15,9 @@ public static class PickingNotes
     public const string ThresholdRule = "picking.threshold_rule";
     public const string DevLoss = "training.dev_loss";
 
-    /// <summary>The label curves the picker was trained on: the pick Gaussian's sigma and half-width, in samples.</summary>
+    /// <summary>
+    /// The label curves the picker was trained on: the pick Gaussian's sigma and half-width, in samples.
+    /// </summary>
     public const string LabelSigma = "picking.label_sigma";
     public const string LabelHalfWidth = "picking.label_half_width";
 
@@ -35,8 +38,8 @@ public static class PickingNotes
 
     /// <summary>
     /// The thresholds a checkpoint's notes record, or null when it records none (a model not trained by the waveform
-    /// trainer: `model init`'s, or SeisBench's). Recorded values that are not numbers in [0, 1] (NaN included) are refused,
-    /// naming the checkpoint and the key.
+    /// trainer: `model init`'s, or SeisBench's). Recorded values that are not numbers in [0, 1] (NaN included) are
+    /// refused, naming the checkpoint and the key.
     /// </summary>
     public static PickThresholds? StoredThresholds(IReadOnlyDictionary<string, string> notes, string source)
     {

@@ -1,6 +1,9 @@
 namespace QuakePrune.Picking;
 
-/// <summary>The probabilities a trace must reach to be detected and to get a P or S pick (a value passes when it is &gt;= its threshold).</summary>
+/// <summary>
+/// The probabilities a trace must reach to be detected and to get a P or S pick (a value passes when it is &gt;= its
+/// threshold).
+/// </summary>
 public sealed record PickThresholds(double Detection, double P, double S)
 {
     /// <summary>0.5 for all three: what a model is scored at before thresholds have been chosen on dev.</summary>
@@ -56,10 +59,10 @@ public sealed record CurveSummary(float DetectionProbability, CurvePeak P, Curve
     }
 
     /// <summary>
-    /// The picks at given thresholds. One pick per phase per window (the sample of the curve's maximum), as the pick CSV
-    /// has one p_sample and one s_sample per trace. Detection gates picks: a trace whose detection probability is below
-    /// its threshold gets no P and no S pick, whatever its P and S curves say (EQTransformer reports picks only inside
-    /// detections).
+    /// The picks at given thresholds. One pick per phase per window (the sample of the curve's maximum), as the pick
+    /// CSV has one p_sample and one s_sample per trace. Detection gates picks: a trace whose detection probability is
+    /// below its threshold gets no P and no S pick, whatever its P and S curves say (EQTransformer reports picks only
+    /// inside detections).
     /// </summary>
     public TracePicks Picks(PickThresholds thresholds)
     {
@@ -70,7 +73,9 @@ public sealed record CurveSummary(float DetectionProbability, CurvePeak P, Curve
     }
 }
 
-/// <summary>One trace's result: its detection probability, whether it is detected, and its P and S picks (null: none).</summary>
+/// <summary>
+/// One trace's result: its detection probability, whether it is detected, and its P and S picks (null: none).
+/// </summary>
 public sealed record TracePicks(float DetectionProbability, bool Detected, CurvePeak? P, CurvePeak? S)
 {
     public CurvePeak? Pick(Phase phase) => phase == Phase.P ? P : S;

@@ -9,9 +9,9 @@ public sealed record PickRow(string TraceName, string Split, TracePicks Picks);
 /// <summary>
 /// Writes picks.csv, the `pick` verb's table: trace_name, split, detection_probability (the detection curve's maximum),
 /// p_sample, p_probability, s_sample, s_probability; the pick cells are empty where nothing passed its threshold.
-/// Samples are integers, probabilities the shortest text that reads back as the same float32. Rows are streamed into the
-/// file given, which is the partial name an <see cref="Outputs.OutputSet"/> handed out (the set publishes it once the run
-/// has completed it, and removes it otherwise).
+/// Samples are integers, probabilities the shortest text that reads back as the same float32. Rows are streamed into
+/// the file given, which is the partial name an <see cref="Outputs.OutputSet"/> handed out (the set publishes it once
+/// the run has completed it, and removes it otherwise).
 /// </summary>
 public sealed class PicksCsvWriter : IDisposable
 {

@@ -3,7 +3,9 @@ using QuakePrune.Stead;
 
 namespace QuakePrune.Picking;
 
-/// <summary>One row of a subset as the picking stage needs it: its name, split, catalogue truth and SNR (E, N, Z; dB).</summary>
+/// <summary>
+/// One row of a subset as the picking stage needs it: its name, split, catalogue truth and SNR (E, N, Z; dB).
+/// </summary>
 public sealed record SubsetTrace(int Row, string TraceName, string Split, TraceTruth Truth, double[]? SnrDb);
 
 /// <summary>
@@ -28,7 +30,9 @@ internal sealed class SubsetTraces : IDisposable
         this.source = source;
     }
 
-    /// <summary>The files of a subset folder a run reads (declared as inputs, so that no output is ever written over one).</summary>
+    /// <summary>
+    /// The files of a subset folder a run reads (declared as inputs, so that no output is ever written over one).
+    /// </summary>
     public static IReadOnlyList<string> Files(string subsetDirectory) =>
         [
             subsetDirectory,
@@ -36,7 +40,9 @@ internal sealed class SubsetTraces : IDisposable
             Path.Combine(subsetDirectory, SubsetExtractor.CsvName),
         ];
 
-    /// <summary>Opens DIR/subset.hdf5 and DIR/subset.csv, reading every row and checking splits, names and labels.</summary>
+    /// <summary>
+    /// Opens DIR/subset.hdf5 and DIR/subset.csv, reading every row and checking splits, names and labels.
+    /// </summary>
     public static SubsetTraces Open(string subsetDirectory)
     {
         if (string.IsNullOrWhiteSpace(subsetDirectory))

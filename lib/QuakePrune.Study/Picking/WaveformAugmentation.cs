@@ -16,10 +16,16 @@ public sealed record WaveformAugmentOptions
     /// <summary>Chance that some components of a trace are zeroed.</summary>
     public double DropChannelProbability { get; init; }
 
-    /// <summary>Noise and channel drops touch an earthquake only when every component's SNR is at least this (dB), as in EQTransformer.</summary>
+    /// <summary>
+    /// Noise and channel drops touch an earthquake only when every component's SNR is at least this (dB), as in
+    /// EQTransformer.
+    /// </summary>
     public double MinimumSnrDb { get; init; } = 10;
 
-    /// <summary>The original trainer's rates: shift 0.99, added noise 0.3, channel drop 0.5 (what `train --augment` uses for a picker).</summary>
+    /// <summary>
+    /// The original trainer's rates: shift 0.99, added noise 0.3, channel drop 0.5 (what `train --augment` uses for a
+    /// picker).
+    /// </summary>
     public static WaveformAugmentOptions EqTransformer { get; } =
         new()
         {
@@ -28,7 +34,9 @@ public sealed record WaveformAugmentOptions
             DropChannelProbability = 0.5,
         };
 
-    /// <summary>"S,N,D": the shift, added-noise and channel-drop probabilities, as `train --augment-rates` takes them.</summary>
+    /// <summary>
+    /// "S,N,D": the shift, added-noise and channel-drop probabilities, as `train --augment-rates` takes them.
+    /// </summary>
     public static WaveformAugmentOptions Parse(string text)
     {
         var values = NumberTriple.Parse(text)
@@ -65,17 +73,18 @@ public sealed record WaveformAugmentOptions
 }
 
 /// <summary>
-/// EQTransformer's augmentations, on one raw channels-first window (before <see cref="WaveformPreprocessing.Normalize"/>):
+/// EQTransformer's augmentations, on one raw channels-first window (before
+/// <see cref="WaveformPreprocessing.Normalize"/>):
 /// <list type="bullet">
 /// <item>shift: the window is rolled circularly by k samples, k uniform over the shifts that keep the first arrival and
 /// the coda end inside the window (earlier or later; the original shifts only later);</item>
 /// <item>noise: each component gets N(0, (u * its peak absolute amplitude)^2) noise, u uniform in [0.01, 0.15] per
 /// component (the original scales by the signed maximum);</item>
-/// <item>channel drop: each component is kept or not with probability 1/2, all kept when none would be (as the original);
-/// the original then rescales by 3 / kept, which the window's std normalisation makes moot.</item>
+/// <item>channel drop: each component is kept or not with probability 1/2, all kept when none would be (as the
+/// original); the original then rescales by 3 / kept, which the window's std normalisation makes moot.</item>
 /// </list>
-/// The draws come from an <see cref="Rng"/> the caller seeds per (seed, epoch, row), so an epoch is the same whatever the
-/// batch size or thread count.
+/// The draws come from an <see cref="Rng"/> the caller seeds per (seed, epoch, row), so an epoch is the same whatever
+/// the batch size or thread count.
 /// </summary>
 public static class WaveformAugmentation
 {
@@ -89,7 +98,9 @@ public static class WaveformAugmentation
     public static Rng RngFor(ulong seed, int epoch, int row) =>
         new(seed ^ StreamSalt, ((ulong)(uint)epoch << 32) | (uint)row);
 
-    /// <summary>Augments <paramref name="window"/> in place and returns the truth that matches it (picks moved by a shift).</summary>
+    /// <summary>
+    /// Augments <paramref name="window"/> in place and returns the truth that matches it (picks moved by a shift).
+    /// </summary>
     public static TraceTruth Apply(
         Span<float> window,
         TraceTruth truth,

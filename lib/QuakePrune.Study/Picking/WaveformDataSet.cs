@@ -5,9 +5,9 @@ using QuakePrune.Training;
 namespace QuakePrune.Picking;
 
 /// <summary>
-/// One batch on the host: <see cref="Count"/> preprocessed windows (<see cref="Inputs"/>: Count x 3 x 6000, channels
-/// Z, N, E) and their label curves (<see cref="Detection"/>, <see cref="P"/>, <see cref="S"/>: Count x 6000 each), with the
-/// subset rows and trace names they came from.
+/// One batch on the host: <see cref="Count"/> preprocessed windows (<see cref="Inputs"/>: Count x 3 x 6000, channels Z,
+/// N, E) and their label curves (<see cref="Detection"/>, <see cref="P"/>, <see cref="S"/>: Count x 6000 each), with
+/// the subset rows and trace names they came from.
 /// </summary>
 public sealed record WaveformBatch(
     int Count,
@@ -19,7 +19,9 @@ public sealed record WaveformBatch(
     float[] S
 )
 {
-    /// <summary>The batch as libtorch tensors: input [N, 3, 6000] and detection, P, S labels [N, 6000] (float32, on the CPU).</summary>
+    /// <summary>
+    /// The batch as libtorch tensors: input [N, 3, 6000] and detection, P, S labels [N, 6000] (float32, on the CPU).
+    /// </summary>
     public (Tensor Input, Tensor Detection, Tensor P, Tensor S) ToTensors() =>
         (
             torch.tensor<float>(Inputs, [Count, WaveformPreprocessing.Channels, WaveformPreprocessing.Samples]),
@@ -49,17 +51,18 @@ public sealed record WaveformLoaderOptions
     public WaveformAugmentOptions? Augmentation { get; init; }
 
     /// <summary>
-    /// This rank's shard of each epoch in a data-parallel run (<see cref="DistributedSampler"/>; <see cref="BatchSize"/> is then
-    /// the global batch); null: the whole split. Augmentation draws by row, so a row is augmented alike whichever rank takes it.
+    /// This rank's shard of each epoch in a data-parallel run (<see cref="DistributedSampler"/>;
+    /// <see cref="BatchSize"/> is then the global batch); null: the whole split. Augmentation draws by row, so a row is
+    /// augmented alike whichever rank takes it.
     /// </summary>
     public (int Rank, int World)? Shard { get; init; }
 }
 
 /// <summary>
 /// A subset's waveforms as the network's batches: each trace read, optionally augmented, preprocessed
-/// (<see cref="WaveformPreprocessing"/>) and labelled (<see cref="PhaseLabels"/>). Memory holds the rows' metadata and one
-/// batch at a time, whatever the subset's size. An epoch's order and augmentation depend only on the seed and the epoch
-/// number. Not thread-safe: one enumeration at a time.
+/// (<see cref="WaveformPreprocessing"/>) and labelled (<see cref="PhaseLabels"/>). Memory holds the rows' metadata and
+/// one batch at a time, whatever the subset's size. An epoch's order and augmentation depend only on the seed and the
+/// epoch number. Not thread-safe: one enumeration at a time.
 /// </summary>
 public sealed class WaveformDataSet : IDisposable
 {
@@ -72,8 +75,9 @@ public sealed class WaveformDataSet : IDisposable
     }
 
     /// <summary>
-    /// Opens a subset folder (subset.hdf5 + subset.csv with its split column, written by `quakeprune extract`). Every row
-    /// is checked now (split, duplicate names, labels), so a bad row fails here rather than in the middle of training.
+    /// Opens a subset folder (subset.hdf5 + subset.csv with its split column, written by `quakeprune extract`). Every
+    /// row is checked now (split, duplicate names, labels), so a bad row fails here rather than in the middle of
+    /// training.
     /// </summary>
     public static WaveformDataSet Open(string subsetDirectory, LabelSettings? labels = null)
     {
@@ -84,10 +88,14 @@ public sealed class WaveformDataSet : IDisposable
 
     public LabelSettings Labels { get; }
 
-    /// <summary>The folder and the two files a run on subset <paramref name="subsetDirectory"/> reads: its inputs.</summary>
+    /// <summary>
+    /// The folder and the two files a run on subset <paramref name="subsetDirectory"/> reads: its inputs.
+    /// </summary>
     public static IReadOnlyList<string> InputFiles(string subsetDirectory) => SubsetTraces.Files(subsetDirectory);
 
-    /// <summary>The files whose bytes are the subset's content (subset.hdf5, subset.csv): what a run's data fingerprint hashes.</summary>
+    /// <summary>
+    /// The files whose bytes are the subset's content (subset.hdf5, subset.csv): what a run's data fingerprint hashes.
+    /// </summary>
     public static IReadOnlyList<string> ContentFiles(string subsetDirectory) =>
         [
             Path.Combine(subsetDirectory, SubsetExtractor.Hdf5Name),

@@ -9,9 +9,9 @@ namespace QuakePrune.Picking;
 
 /// <summary>
 /// One epoch of a picker's run for <see cref="EpochLoop"/>: a pass over the train split of waveforms with
-/// <see cref="PickingLoss"/>, then the dev loss and thresholds chosen on dev (<see cref="ThresholdSearch"/>), which the kept
-/// checkpoint records. Without a cosine schedule the rate is cut by <see cref="WaveformTrainer.PlateauFactor"/> on a plateau
-/// of the dev loss, so the current rate is a counter a resumed run needs back.
+/// <see cref="PickingLoss"/>, then the dev loss and thresholds chosen on dev (<see cref="ThresholdSearch"/>), which the
+/// kept checkpoint records. Without a cosine schedule the rate is cut by <see cref="WaveformTrainer.PlateauFactor"/> on
+/// a plateau of the dev loss, so the current rate is a counter a resumed run needs back.
 /// </summary>
 internal sealed class WaveformEpochs(
     Network model,
@@ -179,7 +179,9 @@ internal sealed class WaveformEpochs(
         return new EpochTraining(lossSum / seen, seen / clock.Elapsed.TotalSeconds, first);
     }
 
-    /// <summary>Whether the run is cancelled; ranks agree, so that none waits in a collective for one that left.</summary>
+    /// <summary>
+    /// Whether the run is cancelled; ranks agree, so that none waits in a collective for one that left.
+    /// </summary>
     private bool Stopping() =>
         options.Distributed?.Any(options.Cancellation.IsCancellationRequested)
         ?? options.Cancellation.IsCancellationRequested;

@@ -10,7 +10,8 @@ public sealed record ThresholdSetting(PickThresholds Thresholds, string Source)
     public const string DefaultSource = "defaults (0.5 each): the checkpoint records no thresholds chosen on dev";
 
     /// <summary>
-    /// The thresholds of the checkpoint's notes (chosen on dev by the trainer), else 0.5 for each, with a sentence saying which.
+    /// The thresholds of the checkpoint's notes (chosen on dev by the trainer), else 0.5 for each, with a sentence
+    /// saying which.
     /// </summary>
     public static ThresholdSetting For(ModelInfo info, string source) =>
         PickingNotes.StoredThresholds(info.Notes, source) is { } stored

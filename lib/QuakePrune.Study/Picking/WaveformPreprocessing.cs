@@ -28,15 +28,21 @@ public static class WaveformPreprocessing
     /// <summary>The components of input channels 0, 1, 2.</summary>
     public const string ComponentOrder = "ZNE";
 
-    /// <summary>The STEAD column (0 E, 1 N, 2 Z) that feeds each input channel, following <see cref="ComponentOrder"/>.</summary>
+    /// <summary>
+    /// The STEAD column (0 E, 1 N, 2 Z) that feeds each input channel, following <see cref="ComponentOrder"/>.
+    /// </summary>
     public static IReadOnlyList<int> SteadColumnOfChannel { get; } = [2, 1, 0];
 
-    /// <summary>Added to the standard deviation before dividing, as SeisBench does (a flat window stays all zeros).</summary>
+    /// <summary>
+    /// Added to the standard deviation before dividing, as SeisBench does (a flat window stays all zeros).
+    /// </summary>
     public const double StdEpsilon = 1e-10;
 
     public const int TaperLength = 6;
 
-    /// <summary>The taper at the window's start: 0.5 (1 + cos(linspace(pi, 2 pi, 6))); the end uses it reversed.</summary>
+    /// <summary>
+    /// The taper at the window's start: 0.5 (1 + cos(linspace(pi, 2 pi, 6))); the end uses it reversed.
+    /// </summary>
     public static IReadOnlyList<float> Taper { get; } = MakeTaper();
 
     private static float[] MakeTaper()
@@ -58,8 +64,8 @@ public static class WaveformPreprocessing
     }
 
     /// <summary>
-    /// Copies a STEAD trace (6000 x E, N, Z) into a channels-first window in <see cref="ComponentOrder"/>, unnormalised.
-    /// A NaN or infinite value is refused, naming the trace, the sample and the component.
+    /// Copies a STEAD trace (6000 x E, N, Z) into a channels-first window in <see cref="ComponentOrder"/>,
+    /// unnormalised. A NaN or infinite value is refused, naming the trace, the sample and the component.
     /// </summary>
     public static void ToChannelsFirst(ReadOnlySpan<float> steadTrace, Span<float> window, string traceName)
     {
@@ -80,7 +86,9 @@ public static class WaveformPreprocessing
         }
     }
 
-    /// <summary>Normalises a channels-first window (3 x 6000) in place: demean per channel, divide by the window's std, taper.</summary>
+    /// <summary>
+    /// Normalises a channels-first window (3 x 6000) in place: demean per channel, divide by the window's std, taper.
+    /// </summary>
     public static void Normalize(Span<float> window)
     {
         CheckWindow(window, "window");

@@ -7,10 +7,14 @@ using static QuakePrune.Torch.torch;
 
 namespace QuakePrune.Picking;
 
-/// <summary>Everything one waveform training run needs; the defaults follow EQTransformer's trainer where it has one.</summary>
+/// <summary>
+/// Everything one waveform training run needs; the defaults follow EQTransformer's trainer where it has one.
+/// </summary>
 public sealed record WaveformTrainOptions : TrainingRunOptions
 {
-    /// <summary>EQTransformer's early stopping (patience 12 on the dev loss) and a half-epoch warm-up for the cosine schedule.</summary>
+    /// <summary>
+    /// EQTransformer's early stopping (patience 12 on the dev loss) and a half-epoch warm-up for the cosine schedule.
+    /// </summary>
     public WaveformTrainOptions()
     {
         Patience = 12;
@@ -24,23 +28,26 @@ public sealed record WaveformTrainOptions : TrainingRunOptions
     public double LearningRate { get; init; } = 1e-3;
 
     /// <summary>
-    /// How the rate moves: EQTransformer's cut on a plateau of the dev loss (open-ended training), or a warm-up and a cosine
-    /// to zero over the run (a fixed budget of epochs, where it ends at a low rate whatever the dev loss did).
+    /// How the rate moves: EQTransformer's cut on a plateau of the dev loss (open-ended training), or a warm-up and a
+    /// cosine to zero over the run (a fixed budget of epochs, where it ends at a low rate whatever the dev loss did).
     /// </summary>
     public WaveformSchedule Schedule { get; init; } = WaveformSchedule.Plateau;
 
-    /// <summary>With <see cref="WaveformSchedule.Cosine"/>: the linear warm-up's length in epochs (<see cref="TrainingRunOptions.WarmupEpochs"/>).</summary>
+    /// <summary>
+    /// With <see cref="WaveformSchedule.Cosine"/>: the linear warm-up's length in epochs
+    /// (<see cref="TrainingRunOptions.WarmupEpochs"/>).
+    /// </summary>
     public const double DefaultWarmupEpochs = 0.5;
 
     /// <summary>
-    /// With <see cref="WaveformSchedule.Cosine"/>: the cosine spans the last this many epochs (may be fractional), the peak held
-    /// after the warm-up until then; null: every epoch after the warm-up.
+    /// With <see cref="WaveformSchedule.Cosine"/>: the cosine spans the last this many epochs (may be fractional), the
+    /// peak held after the warm-up until then; null: every epoch after the warm-up.
     /// </summary>
     public double? DecayEpochs { get; init; }
 
     /// <summary>
-    /// With <see cref="WaveformSchedule.Plateau"/>: epochs without a lower dev loss after which the rate is multiplied by
-    /// sqrt(0.1), down to 0.5e-6 (EQTransformer's ReduceLROnPlateau: patience 12 - 2); 0: never.
+    /// With <see cref="WaveformSchedule.Plateau"/>: epochs without a lower dev loss after which the rate is multiplied
+    /// by sqrt(0.1), down to 0.5e-6 (EQTransformer's ReduceLROnPlateau: patience 12 - 2); 0: never.
     /// </summary>
     public int PlateauPatience { get; init; } = 10;
 
@@ -101,10 +108,10 @@ public readonly record struct WaveformStepProgress(
 );
 
 /// <summary>
-/// One row of a waveform run's history.csv: the losses, and dev detection, P and S F1 at thresholds chosen on dev that epoch
-/// (<see cref="ThresholdSearch"/>). Scored where the thresholds were chosen, they are optimistic: they show how learning
-/// went, not what a test split gives. At fixed thresholds of 0.5 they said nothing: with labels of sigma 20 a pick's curve
-/// peaks near 0.3 to 0.4 long before it passes 0.5.
+/// One row of a waveform run's history.csv: the losses, and dev detection, P and S F1 at thresholds chosen on dev that
+/// epoch (<see cref="ThresholdSearch"/>). Scored where the thresholds were chosen, they are optimistic: they show how
+/// learning went, not what a test split gives. At fixed thresholds of 0.5 they said nothing: with labels of sigma 20 a
+/// pick's curve peaks near 0.3 to 0.4 long before it passes 0.5.
 /// </summary>
 public sealed record WaveformEpochRecord(
     int Epoch,
@@ -119,7 +126,9 @@ public sealed record WaveformEpochRecord(
     bool Best
 ) : EpochRow(Epoch, LearningRate, TrainLoss, DevLoss, Seconds, Best);
 
-/// <summary>How a waveform run ended: the kept epoch (lowest dev loss) and the thresholds chosen on dev for it.</summary>
+/// <summary>
+/// How a waveform run ended: the kept epoch (lowest dev loss) and the thresholds chosen on dev for it.
+/// </summary>
 public sealed record WaveformTrainResult(
     string OutputDirectory,
     string ModelPath,
@@ -135,18 +144,22 @@ public sealed record WaveformTrainResult(
 
 /// <summary>
 /// Trains a waveform picker on a subset's train split with EQTransformer's recipe: Adam (learning rate 0.001; Keras's
-/// epsilon 1e-7), the loss of <see cref="PickingLoss"/> (0.05 detection, 0.40 P, 0.55 S), the dev loss after every epoch,
-/// the rate cut by sqrt(0.1) on a plateau of the dev loss, early stopping, and the checkpoint with the lowest dev loss kept,
-/// with detection, P and S thresholds chosen on dev for it (<see cref="ThresholdSearch"/>) in its notes. It runs the
-/// classifier trainer's epoch loop (<see cref="EpochLoop"/>; <see cref="WaveformEpochs"/>: what one epoch of a picker does),
-/// so a run interrupted at any point resumes from its last finished epoch and ends with the same weights as one never stopped (CPU).
+/// epsilon 1e-7), the loss of <see cref="PickingLoss"/> (0.05 detection, 0.40 P, 0.55 S), the dev loss after every
+/// epoch, the rate cut by sqrt(0.1) on a plateau of the dev loss, early stopping, and the checkpoint with the lowest
+/// dev loss kept, with detection, P and S thresholds chosen on dev for it (<see cref="ThresholdSearch"/>) in its notes.
+/// It runs the classifier trainer's epoch loop (<see cref="EpochLoop"/>; <see cref="WaveformEpochs"/>: what one epoch
+/// of a picker does), so a run interrupted at any point resumes from its last finished epoch and ends with the same
+/// weights as one never stopped (CPU).
 /// </summary>
 public static class WaveformTrainer
 {
     public const string TrainSplit = "train";
     public const string DevSplit = "dev";
 
-    /// <summary>The files a run writes in its folder (the same names as the classifier's, so `train --overwrite` treats both alike).</summary>
+    /// <summary>
+    /// The files a run writes in its folder (the same names as the classifier's, so `train --overwrite` treats both
+    /// alike).
+    /// </summary>
     public static IReadOnlyList<string> OutputFiles => Trainer.OutputFiles;
 
     /// <summary>Adam's epsilon as Keras (EQTransformer's framework) sets it.</summary>
@@ -238,7 +251,9 @@ public static class WaveformTrainer
         Start: double.PositiveInfinity
     );
 
-    /// <summary>The picker to train: fresh weights of the architecture, or the initial checkpoint's with its notes.</summary>
+    /// <summary>
+    /// The picker to train: fresh weights of the architecture, or the initial checkpoint's with its notes.
+    /// </summary>
     private static (Network Model, IReadOnlyDictionary<string, string> Notes) CreateModel(WaveformTrainOptions options)
     {
         if (options.Init is not { } init)

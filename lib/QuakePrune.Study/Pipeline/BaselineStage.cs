@@ -6,7 +6,9 @@ namespace QuakePrune.Pipeline;
 /// <summary>Stage 03: a ResNet50 trained on the spectrogram images, then scored on the held-out test split.</summary>
 public static class BaselineStage
 {
-    /// <summary>The trainer's settings for the preset: SGD with momentum, warm-up then cosine, best dev F1 kept.</summary>
+    /// <summary>
+    /// The trainer's settings for the preset: SGD with momentum, warm-up then cosine, best dev F1 kept.
+    /// </summary>
     public static TrainOptions Options(Preset preset, StudyPaths paths) =>
         new()
         {
@@ -21,7 +23,9 @@ public static class BaselineStage
             Device = preset.Device,
         };
 
-    /// <summary>Trains from scratch: a previous baseline of this run is replaced, so a rerun gives the same numbers.</summary>
+    /// <summary>
+    /// Trains from scratch: a previous baseline of this run is replaced, so a rerun gives the same numbers.
+    /// </summary>
     public static TrainResult Train(Preset preset, StudyPaths paths, Action<EpochRecord>? onEpoch = null)
     {
         if (Directory.Exists(paths.Baseline))
@@ -29,7 +33,9 @@ public static class BaselineStage
         return Trainer.Train(Options(preset, paths) with { OnEpoch = onEpoch });
     }
 
-    /// <summary>Scores the baseline on the test split (threshold chosen on dev) and writes metrics.json beside it.</summary>
+    /// <summary>
+    /// Scores the baseline on the test split (threshold chosen on dev) and writes metrics.json beside it.
+    /// </summary>
     public static EvaluationReport Evaluate(Preset preset, StudyPaths paths)
     {
         var report = ModelEvaluation.Evaluate(paths.BaselineModel, SpectrogramStage.Images(preset, paths), "test");

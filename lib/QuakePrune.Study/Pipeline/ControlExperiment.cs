@@ -4,13 +4,15 @@ using QuakePrune.Retraining;
 
 namespace QuakePrune.Pipeline;
 
-/// <summary>Of the channels L2 keeps at <see cref="Ratio"/> (full scope), the fraction <see cref="Importance"/> keeps too.</summary>
+/// <summary>
+/// Of the channels L2 keeps at <see cref="Ratio"/> (full scope), the fraction <see cref="Importance"/> keeps too.
+/// </summary>
 public sealed record Agreement(string Importance, double Ratio, double Shared);
 
 /// <summary>
-/// One cell of the control experiment: a criterion at a ratio (full scope), its test scores straight after pruning (at p &gt;= 0.5,
-/// at its dev-chosen threshold, and after batch-norm recalibration) and after retraining, and McNemar's test of the retrained
-/// model against L2's at the same ratio (null for L2 itself).
+/// One cell of the control experiment: a criterion at a ratio (full scope), its test scores straight after pruning (at
+/// p &gt;= 0.5, at its dev-chosen threshold, and after batch-norm recalibration) and after retraining, and McNemar's
+/// test of the retrained model against L2's at the same ratio (null for L2 itself).
 /// </summary>
 public sealed record ControlRow(
     string Importance,
@@ -26,16 +28,18 @@ public sealed record ControlRow(
 
 /// <summary>
 /// The question of Liu et al. ("Rethinking the value of network pruning", ICLR 2019) asked of the paper: does ranking
-/// filters by L2 norm beat ranking them by L1 norm, by batch-norm scale, or at random, once each pruned network is retrained
-/// alike? Every criterion prunes the same baseline to the same widths (full scope, local ranking), so only which channels
-/// survive differs.
+/// filters by L2 norm beat ranking them by L1 norm, by batch-norm scale, or at random, once each pruned network is
+/// retrained alike? Every criterion prunes the same baseline to the same widths (full scope, local ranking), so only
+/// which channels survive differs.
 /// </summary>
 public static class ControlExperiment
 {
     /// <summary>The criteria compared: L2 (the paper's) first, then the preset's controls.</summary>
     public static IReadOnlyList<string> Criteria(Preset preset) => [StudyVariant.Paper, .. preset.ControlImportances];
 
-    /// <summary>The full-scope rows of the report, by criterion then ratio; a variant missing from the report is left out.</summary>
+    /// <summary>
+    /// The full-scope rows of the report, by criterion then ratio; a variant missing from the report is left out.
+    /// </summary>
     public static IReadOnlyList<ControlRow> Rows(Preset preset, VariantReport report) =>
         Criteria(preset)
             .SelectMany(importance =>
@@ -57,8 +61,8 @@ public static class ControlExperiment
             .ToArray();
 
     /// <summary>
-    /// How far each control criterion chooses the channels L2 chooses, at each ratio, before any retraining: 1 means the
-    /// same channels; random ranking shares about (1 - ratio) of them by chance.
+    /// How far each control criterion chooses the channels L2 chooses, at each ratio, before any retraining: 1 means
+    /// the same channels; random ranking shares about (1 - ratio) of them by chance.
     /// </summary>
     public static IReadOnlyList<Agreement> Agreements(Preset preset, string model)
     {

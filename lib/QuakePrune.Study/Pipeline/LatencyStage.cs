@@ -4,13 +4,15 @@ using QuakePrune.Training;
 
 namespace QuakePrune.Pipeline;
 
-/// <summary>Stage 06: every variant timed at batch 1, interleaved, with the GTX 1050 projection beside the measurement.</summary>
+/// <summary>
+/// Stage 06: every variant timed at batch 1, interleaved, with the GTX 1050 projection beside the measurement.
+/// </summary>
 public static class LatencyStage
 {
     /// <summary>
-    /// The baseline, then each L2 variant (its retrained checkpoint when there is one: same widths, so same latency). The
-    /// control's variants have the widths of the L2 variant at their ratio (every group keeps the same count, whatever ranks
-    /// the channels), so they are not timed again; the summary gives them that variant's latency.
+    /// The baseline, then each L2 variant (its retrained checkpoint when there is one: same widths, so same latency).
+    /// The control's variants have the widths of the L2 variant at their ratio (every group keeps the same count,
+    /// whatever ranks the channels), so they are not timed again; the summary gives them that variant's latency.
     /// </summary>
     public static IReadOnlyList<(string Variant, string Model)> Models(Preset preset, StudyPaths paths)
     {
@@ -23,7 +25,9 @@ public static class LatencyStage
         return models;
     }
 
-    /// <summary>The engine whose figures the study reports (summary, projection, speed-ups): our prepared fast path.</summary>
+    /// <summary>
+    /// The engine whose figures the study reports (summary, projection, speed-ups): our prepared fast path.
+    /// </summary>
     public const string Ours = "fast";
 
     /// <summary>

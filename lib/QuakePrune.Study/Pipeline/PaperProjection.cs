@@ -26,7 +26,10 @@ public static class PaperProjection
         );
     }
 
-    /// <summary>The projection to the GPU named <paramref name="gpu"/> (`bench --project`): only the paper's GTX 1050 is calibrated.</summary>
+    /// <summary>
+    /// The projection to the GPU named <paramref name="gpu"/> (`bench --project`): only the paper's GTX 1050 is
+    /// calibrated.
+    /// </summary>
     public static GpuProjection For(string gpu) =>
         GpuSpec.Named(gpu) == GpuSpec.Gtx1050
             ? Gtx1050()

@@ -11,17 +11,20 @@ using QuakePrune.Training;
 namespace QuakePrune.Pipeline;
 
 /// <summary>
-/// One picker of the EQTransformer study: a network trained from fresh weights (<see cref="Architecture"/>: EQTransformer or
-/// a redesign of it), or the trained EQTransformer pruned by a criterion at a ratio and retrained (<see cref="Pruning"/>).
-/// Its name is its folder's and `prune --out`'s stem: <c>eqt-lite</c>, <c>eqtransformer-prune70</c>,
-/// <c>eqtransformer-prune70-random</c>.
+/// One picker of the EQTransformer study: a network trained from fresh weights (<see cref="Architecture"/>:
+/// EQTransformer or a redesign of it), or the trained EQTransformer pruned by a criterion at a ratio and retrained
+/// (<see cref="Pruning"/>). Its name is its folder's and `prune --out`'s stem: <c>eqt-lite</c>,
+/// <c>eqtransformer-prune70</c>, <c>eqtransformer-prune70-random</c>.
 /// </summary>
 public sealed record Picker(string Name, string? Architecture, StudyVariant? Pruning)
 {
     public override string ToString() => Name;
 }
 
-/// <summary>One row of the EQTransformer study's comparison: cost, CPU latency, and test scores at thresholds chosen on dev with their 95 % intervals.</summary>
+/// <summary>
+/// One row of the EQTransformer study's comparison: cost, CPU latency, and test scores at thresholds chosen on dev with
+/// their 95 % intervals.
+/// </summary>
 public sealed record PickerComparisonRow(
     string Model,
     long Params,
@@ -37,7 +40,10 @@ public sealed record PickerComparisonRow(
     Interval SResidualMae
 )
 {
-    /// <summary>No P and no S pick is right (F1 0 or undefined for both): whatever its detection F1, the picker learned no phase.</summary>
+    /// <summary>
+    /// No P and no S pick is right (F1 0 or undefined for both): whatever its detection F1, the picker learned no
+    /// phase.
+    /// </summary>
     public bool PicksNothing => PF1.Estimate is null or 0 && SF1.Estimate is null or 0;
 
     /// <summary>Residual MAE in seconds (the residuals are in samples at 100 Hz).</summary>
@@ -51,7 +57,9 @@ public sealed record TrainedPicker(Picker Picker, IReadOnlyList<WaveformEpochRec
     public double BestDevLoss => History.Count == 0 ? double.NaN : History.Min(r => r.DevLoss);
 }
 
-/// <summary>One test trace run through a picker: what the network was fed, its three curves, its picks and the catalogue's.</summary>
+/// <summary>
+/// One test trace run through a picker: what the network was fed, its three curves, its picks and the catalogue's.
+/// </summary>
 public sealed record PickedTrace(
     string TraceName,
     float[] Input,
@@ -64,11 +72,11 @@ public sealed record PickedTrace(
 );
 
 /// <summary>
-/// Notebook 07 and `pipeline --stages picking`: the EQTransformer study. EQTransformer and each redesign trained on the same
-/// waveforms with the same recipe and epochs; the trained EQTransformer pruned by L2 norm and, as the control, at random, at
-/// each ratio, and each retrained alike (the ResNet study's rule: a tenth of the rate, a fixed number of epochs); every
-/// picker scored on test at thresholds chosen on dev, with 95 % bootstrap intervals over test traces, timed on the CPU at
-/// batch 1 and the preset's largest batch, interleaved; one row each in comparison.csv.
+/// Notebook 07 and `pipeline --stages picking`: the EQTransformer study. EQTransformer and each redesign trained on the
+/// same waveforms with the same recipe and epochs; the trained EQTransformer pruned by L2 norm and, as the control, at
+/// random, at each ratio, and each retrained alike (the ResNet study's rule: a tenth of the rate, a fixed number of
+/// epochs); every picker scored on test at thresholds chosen on dev, with 95 % bootstrap intervals over test traces,
+/// timed on the CPU at batch 1 and the preset's largest batch, interleaved; one row each in comparison.csv.
 /// </summary>
 public static class PickingStage
 {
@@ -76,14 +84,17 @@ public static class PickingStage
     public const string ComparisonFileName = "comparison.csv";
 
     /// <summary>
-    /// SeisBench's EQTransformer under PyTorch eager as the reference latency. A report cannot run it (it needs PyTorch and
-    /// SeisBench's code, neither part of the project), so it is placed at our EQTransformer's batch-1 latency times the ratio
-    /// environment/bench/eqtransformer.sh measured with the same weights, 2 threads, interleaved rounds: a projection from
-    /// that ratio, labelled so.
+    /// SeisBench's EQTransformer under PyTorch eager as the reference latency. A report cannot run it (it needs PyTorch
+    /// and SeisBench's code, neither part of the project), so it is placed at our EQTransformer's batch-1 latency times
+    /// the ratio environment/bench/eqtransformer.sh measured with the same weights, 2 threads, interleaved rounds: a
+    /// projection from that ratio, labelled so.
     /// </summary>
     public static class PyTorchReference
     {
-        /// <summary>PyTorch eager's batch-1 time over our prepared path's for eqtransformer (`environment/bench/eqtransformer.sh --rounds 3`, median of the rounds' ratios).</summary>
+        /// <summary>
+        /// PyTorch eager's batch-1 time over our prepared path's for eqtransformer (`environment/bench/eqtransformer.sh
+        /// --rounds 3`, median of the rounds' ratios).
+        /// </summary>
         public const double Batch1Ratio = 2.07;
 
         public static string Label =>
@@ -91,14 +102,18 @@ public static class PickingStage
                 $"SeisBench EQTransformer, PyTorch eager ({Batch1Ratio:0.00}x ours, eqtransformer.sh)"
             );
 
-        /// <summary>The reference's projected batch-1 latency on this machine, from our eqtransformer's row; null without one.</summary>
+        /// <summary>
+        /// The reference's projected batch-1 latency on this machine, from our eqtransformer's row; null without one.
+        /// </summary>
         public static double? LatencyMs(IReadOnlyList<PickerComparisonRow> rows) =>
             rows.FirstOrDefault(r => r.Model == "eqtransformer")?.LatencyBatch1Ms is { } ours
                 ? ours * Batch1Ratio
                 : null;
     }
 
-    /// <summary>Every picker of the preset in order: the networks trained from fresh weights, then the pruned EQTransformers.</summary>
+    /// <summary>
+    /// Every picker of the preset in order: the networks trained from fresh weights, then the pruned EQTransformers.
+    /// </summary>
     public static IReadOnlyList<Picker> Pickers(Preset preset)
     {
         var reference = preset.PickingArchitectures[0];
@@ -118,7 +133,10 @@ public static class PickingStage
             .ToArray();
     }
 
-    /// <summary>The pickers' subset: drawn into eqtransformer/subset when the preset says how many of each class, else notebook 01's.</summary>
+    /// <summary>
+    /// The pickers' subset: drawn into eqtransformer/subset when the preset says how many of each class, else notebook
+    /// 01's.
+    /// </summary>
     public static string Subset(Preset preset, StudyPaths paths, string steadPrefixes = "")
     {
         if (preset.PickingSubset is not { } counts)
@@ -166,8 +184,8 @@ public static class PickingStage
         };
 
     /// <summary>
-    /// The trainer's settings for a pruned picker: from its pruned checkpoint, on the same data and labels, at the preset's
-    /// fraction of the rate (a tenth) for its retraining epochs.
+    /// The trainer's settings for a pruned picker: from its pruned checkpoint, on the same data and labels, at the
+    /// preset's fraction of the rate (a tenth) for its retraining epochs.
     /// </summary>
     public static WaveformTrainOptions RetrainOptions(Preset preset, StudyPaths paths, string subset, Picker picker) =>
         Options(preset, paths, subset, preset.PickingArchitectures[0]) with
@@ -180,15 +198,16 @@ public static class PickingStage
         };
 
     /// <summary>
-    /// Trains the pickers: from fresh weights, or (a pruned one) the trained EQTransformer pruned and retrained; an earlier run
-    /// of each is replaced, so a rerun gives the same numbers. A pruned picker waits for EQTransformer when it is trained in the
-    /// same call, and is pruned from it when it starts. With the preset's <see cref="Preset.PickingParallelRuns"/> above one,
-    /// they train side by side, each in its own process (QuakePrune.PickerTrainer) on one libtorch thread, the next ready picker
-    /// starting as soon as a core is free (so the pruned ones fill the time the smaller redesigns leave): a waveform training
-    /// step gains little from a second thread, so two one-thread runs on two cores train more traces per second than one on
-    /// both (README, EQTransformer's speed gives the figures), and
-    /// each process's own random generator keeps every run as it would be alone. Otherwise they train here, one after
-    /// another, in the order given. Each line of progress goes to <paramref name="log"/>, prefixed with its picker.
+    /// Trains the pickers: from fresh weights, or (a pruned one) the trained EQTransformer pruned and retrained; an
+    /// earlier run of each is replaced, so a rerun gives the same numbers. A pruned picker waits for EQTransformer when
+    /// it is trained in the same call, and is pruned from it when it starts. With the preset's
+    /// <see cref="Preset.PickingParallelRuns"/> above one, they train side by side, each in its own process
+    /// (QuakePrune.PickerTrainer) on one libtorch thread, the next ready picker starting as soon as a core is free (so
+    /// the pruned ones fill the time the smaller redesigns leave): a waveform training step gains little from a second
+    /// thread, so two one-thread runs on two cores train more traces per second than one on both (README,
+    /// EQTransformer's speed gives the figures), and each process's own random generator keeps every run as it would be
+    /// alone. Otherwise they train here, one after another, in the order given. Each line of progress goes to
+    /// <paramref name="log"/>, prefixed with its picker.
     /// </summary>
     public static IReadOnlyList<TrainedPicker> TrainAll(
         Preset preset,
@@ -216,7 +235,8 @@ public static class PickingStage
                 .ToArray();
         var trained = new TrainedPicker[pickers.Count];
         var (started, finished) = (new bool[pickers.Count], new bool[pickers.Count]);
-        // Ready: a network trained from fresh weights, or a pruned one once EQTransformer (when trained here) has finished.
+        // Ready: a network trained from fresh weights, or a pruned one once EQTransformer (when trained here) has
+        // finished.
         bool Ready(int i) => !started[i] && (pickers[i].Pruning is null || reference < 0 || finished[reference]);
         var lines = new System.Collections.Concurrent.BlockingCollection<string>();
         var running = new List<(Task Task, System.Diagnostics.Process Child, int Index)>();
@@ -278,7 +298,10 @@ public static class PickingStage
         return trained;
     }
 
-    /// <summary>A picker's run: its options, its pruned checkpoint made first when it is a pruned one, its earlier run folder removed.</summary>
+    /// <summary>
+    /// A picker's run: its options, its pruned checkpoint made first when it is a pruned one, its earlier run folder
+    /// removed.
+    /// </summary>
     private static WaveformTrainOptions Prepare(Preset preset, StudyPaths paths, string subset, Picker picker)
     {
         WaveformTrainOptions options;
@@ -303,8 +326,8 @@ public static class PickingStage
     }
 
     /// <summary>
-    /// QuakePrune.PickerTrainer (<see cref="PickerTrainingProcess"/>) training <paramref name="options"/> on the preset's
-    /// threads per run; its lines go to <paramref name="lines"/>.
+    /// QuakePrune.PickerTrainer (<see cref="PickerTrainingProcess"/>) training <paramref name="options"/> on the
+    /// preset's threads per run; its lines go to <paramref name="lines"/>.
     /// </summary>
     private static System.Diagnostics.Process StartChild(
         Picker picker,
@@ -338,7 +361,10 @@ public static class PickingStage
     public static string Model(StudyPaths paths, string picker) =>
         Path.Combine(paths.PickingRun(picker), Trainer.ModelFileName);
 
-    /// <summary>Scores one trained picker on test (thresholds chosen on dev, intervals over test traces) and writes metrics.json beside it.</summary>
+    /// <summary>
+    /// Scores one trained picker on test (thresholds chosen on dev, intervals over test traces) and writes metrics.json
+    /// beside it.
+    /// </summary>
     public static PickingEvaluationReport Evaluate(Preset preset, StudyPaths paths, string subset, Picker picker)
     {
         var report = PickingEvaluation.Evaluate(
@@ -353,8 +379,8 @@ public static class PickingStage
     }
 
     /// <summary>
-    /// Times every trained picker at the preset's batches, interleaved, on the CPU's fixed threads, on our prepared path (the
-    /// study's figures) and under ONNX Runtime on the exported model; writes latency.json.
+    /// Times every trained picker at the preset's batches, interleaved, on the CPU's fixed threads, on our prepared
+    /// path (the study's figures) and under ONNX Runtime on the exported model; writes latency.json.
     /// </summary>
     public static BenchReport Bench(Preset preset, StudyPaths paths, Action<string>? log = null)
     {
@@ -375,7 +401,10 @@ public static class PickingStage
         return report;
     }
 
-    /// <summary>The comparison: one row per picker, latency from <paramref name="latency"/> (batch 1 and the largest batch, per window).</summary>
+    /// <summary>
+    /// The comparison: one row per picker, latency from <paramref name="latency"/> (batch 1 and the largest batch, per
+    /// window).
+    /// </summary>
     public static IReadOnlyList<PickerComparisonRow> Compare(
         Preset preset,
         StudyPaths paths,
@@ -413,9 +442,9 @@ public static class PickingStage
     }
 
     /// <summary>
-    /// comparison.csv: one row per picker; scores as fractions with their 95 % interval (<c>_lo</c>, <c>_hi</c>), latency in
-    /// ms (per window at the largest batch, named after it: <c>latency_b64_ms_per_window</c>), residual MAE in seconds.
-    /// Empty cells where a value is undefined (no pick at all, say).
+    /// comparison.csv: one row per picker; scores as fractions with their 95 % interval (<c>_lo</c>, <c>_hi</c>),
+    /// latency in ms (per window at the largest batch, named after it: <c>latency_b64_ms_per_window</c>), residual MAE
+    /// in seconds. Empty cells where a value is undefined (no pick at all, say).
     /// </summary>
     public static void WriteComparison(string path, IReadOnlyList<PickerComparisonRow> rows)
     {
@@ -465,9 +494,9 @@ public static class PickingStage
     }
 
     /// <summary>
-    /// Reads comparison.csv back (the report's front page draws the trade-off from it): columns found by name, the per-window
-    /// latency column by its batch; speed-ups against the eqtransformer row. Residual MAEs come back in samples, without
-    /// their intervals (the file keeps the estimate only).
+    /// Reads comparison.csv back (the report's front page draws the trade-off from it): columns found by name, the
+    /// per-window latency column by its batch; speed-ups against the eqtransformer row. Residual MAEs come back in
+    /// samples, without their intervals (the file keeps the estimate only).
     /// </summary>
     public static IReadOnlyList<PickerComparisonRow> ReadComparison(string path)
     {
@@ -532,8 +561,8 @@ public static class PickingStage
     }
 
     /// <summary>
-    /// The first test earthquake of the subset (else the first test trace) through a trained picker, at the thresholds its
-    /// training chose on dev: what notebook 07 draws.
+    /// The first test earthquake of the subset (else the first test trace) through a trained picker, at the thresholds
+    /// its training chose on dev: what notebook 07 draws.
     /// </summary>
     public static PickedTrace Example(StudyPaths paths, string subset, string picker)
     {
@@ -578,9 +607,10 @@ public static class PickingStage
     }
 
     /// <summary>
-    /// Scores on data the study never saw: a synthetic STEAD written with another seed (the preset's + 1000), a subset drawn
-    /// from it as the pickers' was, and <paramref name="picker"/> scored on its test split (thresholds chosen on its dev
-    /// split, as `evaluate` does; the weights never saw either). Null for a run on the real STEAD, which has no second draw.
+    /// Scores on data the study never saw: a synthetic STEAD written with another seed (the preset's + 1000), a subset
+    /// drawn from it as the pickers' was, and <paramref name="picker"/> scored on its test split (thresholds chosen on
+    /// its dev split, as `evaluate` does; the weights never saw either). Null for a run on the real STEAD, which has no
+    /// second draw.
     /// </summary>
     public static PickingEvaluationReport? Unseen(
         Preset preset,
@@ -625,8 +655,8 @@ public static class PickingStage
     public const ulong UnseenSeedOffset = 1000;
 
     /// <summary>
-    /// The whole stage, as `pipeline --stages picking` runs it: subset, every picker trained (pruned ones after EQTransformer),
-    /// scored and timed; writes comparison.csv and returns its rows.
+    /// The whole stage, as `pipeline --stages picking` runs it: subset, every picker trained (pruned ones after
+    /// EQTransformer), scored and timed; writes comparison.csv and returns its rows.
     /// </summary>
     public static IReadOnlyList<PickerComparisonRow> Run(
         Preset preset,

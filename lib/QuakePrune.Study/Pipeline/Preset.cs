@@ -6,10 +6,10 @@ using QuakePrune.Torch;
 namespace QuakePrune.Pipeline;
 
 /// <summary>
-/// One run of the study at one scale. The three presets are defined here and nowhere else:
-/// <c>ci</c> (seconds, for tests), <c>quick</c> (the default: minutes on a 2-core CPU, synthetic data),
-/// <c>paper</c> (the real STEAD, 224x224 images, a GPU). The EQTransformer study (notebook 07) takes its settings from the
-/// <c>Picking...</c> members of the same preset.
+/// One run of the study at one scale. The three presets are defined here and nowhere else: <c>ci</c> (seconds, for
+/// tests), <c>quick</c> (the default: minutes on a 2-core CPU, synthetic data), <c>paper</c> (the real STEAD, 224x224
+/// images, a GPU). The EQTransformer study (notebook 07) takes its settings from the <c>Picking...</c> members of the
+/// same preset.
 /// </summary>
 public sealed record Preset
 {
@@ -25,8 +25,8 @@ public sealed record Preset
     public ImageSize ImageSize { get; init; } = new(64, 64);
 
     /// <summary>
-    /// Compute the spectrograms from the subset's waveforms while training, in loader threads, instead of writing them all to
-    /// spectrograms.h5 first (100,000 images of 224x224 are 30 GB): the images are the file's, bit for bit.
+    /// Compute the spectrograms from the subset's waveforms while training, in loader threads, instead of writing them
+    /// all to spectrograms.h5 first (100,000 images of 224x224 are 30 GB): the images are the file's, bit for bit.
     /// </summary>
     public bool SpectrogramsOnTheFly { get; init; }
     public int Hidden { get; init; } = 512;
@@ -35,29 +35,37 @@ public sealed record Preset
     public double LearningRate { get; init; } = 0.01;
     public int RetrainEpochs { get; init; }
 
-    /// <summary>Retraining rate as a fraction of the training rate (about a tenth works, Torch-Pruning users report).</summary>
+    /// <summary>
+    /// Retraining rate as a fraction of the training rate (about a tenth works, Torch-Pruning users report).
+    /// </summary>
     public double RetrainRateFactor { get; init; } = 0.1;
 
-    /// <summary>Retrainings of each pruned model, with seeds <see cref="Seed"/>, Seed + 1, ...: more than one reports the mean and
-    /// standard deviation across seeds beside the bootstrap interval (which covers the test images' sampling, not the seed's).</summary>
+    /// <summary>Retrainings of each pruned model, with seeds <see cref="Seed"/>, Seed + 1, ...: more than one reports
+    /// the mean and standard deviation across seeds beside the bootstrap interval (which covers the test images'
+    /// sampling, not the seed's).</summary>
     public int RetrainSeeds { get; init; } = 1;
 
-    /// <summary>Train batches (of <see cref="BatchSize"/>) that re-estimate a pruned model's batch-norm statistics for the
-    /// report's "after BN recalibration" scores; 0: not scored.</summary>
+    /// <summary>Train batches (of <see cref="BatchSize"/>) that re-estimate a pruned model's batch-norm statistics for
+    /// the report's "after BN recalibration" scores; 0: not scored.</summary>
     public int RecalibrationBatches { get; init; } = 20;
     public IReadOnlyList<double> Ratios { get; init; } = [0.5, 0.7, 0.9];
 
-    /// <summary>Pruning scopes of the L2 variants: full (the paper's: stem and residual streams too) and internal (inside the blocks and the head).</summary>
+    /// <summary>
+    /// Pruning scopes of the L2 variants: full (the paper's: stem and residual streams too) and internal (inside the
+    /// blocks and the head).
+    /// </summary>
     public IReadOnlyList<PruningScope> Scopes { get; init; } = [PruningScope.Full, PruningScope.Internal];
 
     /// <summary>
-    /// The control experiment (Liu et al., "Rethinking the value of network pruning", 2019): these criteria besides L2, each
-    /// at every ratio in full scope, pruned from the same baseline and retrained alike, so the L2 variants can be compared
-    /// with random channels, L1 norms and batch-norm scales.
+    /// The control experiment (Liu et al., "Rethinking the value of network pruning", 2019): these criteria besides L2,
+    /// each at every ratio in full scope, pruned from the same baseline and retrained alike, so the L2 variants can be
+    /// compared with random channels, L1 norms and batch-norm scales.
     /// </summary>
     public IReadOnlyList<string> ControlImportances { get; init; } = ["l1", "bn", "random"];
 
-    /// <summary>Input size of the latency runs: 224x224 as in the paper, whatever size the models were trained at.</summary>
+    /// <summary>
+    /// Input size of the latency runs: 224x224 as in the paper, whatever size the models were trained at.
+    /// </summary>
     public ImageSize BenchSize { get; init; } = new(224, 224);
     public int BenchThreads { get; init; } = 2;
     public int BenchRuns { get; init; } = 100;
@@ -72,22 +80,30 @@ public sealed record Preset
     ["eqtransformer", "eqt-gru", "eqt-cnn-bilstm", "eqt-lite"];
 
     /// <summary>
-    /// Earthquakes and noise traces in the pickers' own subset, drawn from the same STEAD; null: the study's subset (notebook 01's).
-    /// Only earthquakes teach the P and S heads, so the quick preset draws them as STEAD holds them, about four to one.
+    /// Earthquakes and noise traces in the pickers' own subset, drawn from the same STEAD; null: the study's subset
+    /// (notebook 01's). Only earthquakes teach the P and S heads, so the quick preset draws them as STEAD holds them,
+    /// about four to one.
     /// </summary>
     public ClassCounts? PickingSubset { get; init; }
 
-    /// <summary>Epochs of every picker trained from fresh weights: the same budget for each (the redesigns cost less per epoch).</summary>
+    /// <summary>
+    /// Epochs of every picker trained from fresh weights: the same budget for each (the redesigns cost less per epoch).
+    /// </summary>
     public int PickingEpochs { get; init; }
     public int PickingBatchSize { get; init; } = 32;
 
     /// <summary>Adam's rate (EQTransformer's: 0.001).</summary>
     public double PickingLearningRate { get; init; } = 1e-3;
 
-    /// <summary>How the pickers' rate moves: EQTransformer's plateau cut, or a warm-up and a cosine to zero over the epochs.</summary>
+    /// <summary>
+    /// How the pickers' rate moves: EQTransformer's plateau cut, or a warm-up and a cosine to zero over the epochs.
+    /// </summary>
     public WaveformSchedule PickingSchedule { get; init; } = WaveformSchedule.Plateau;
 
-    /// <summary>With the cosine schedule: warm-up epochs, and the last epochs over which the rate falls to zero (null: all after the warm-up).</summary>
+    /// <summary>
+    /// With the cosine schedule: warm-up epochs, and the last epochs over which the rate falls to zero (null: all after
+    /// the warm-up).
+    /// </summary>
     public double PickingWarmupEpochs { get; init; } = WaveformTrainOptions.DefaultWarmupEpochs;
     public double? PickingDecayEpochs { get; init; }
 
@@ -106,10 +122,15 @@ public sealed record Preset
     /// <summary>Criteria that prune it: L2 norm (the paper's) and, as the control, random channels.</summary>
     public IReadOnlyList<string> PickingPruneImportances { get; init; } = ["l2", "random"];
 
-    /// <summary>Epochs that retrain each pruned EQTransformer, at <see cref="RetrainRateFactor"/> times the rate.</summary>
+    /// <summary>
+    /// Epochs that retrain each pruned EQTransformer, at <see cref="RetrainRateFactor"/> times the rate.
+    /// </summary>
     public int PickingRetrainEpochs { get; init; }
 
-    /// <summary>Pickers trained side by side, each in its own process (<see cref="PickingStage.TrainAll"/>); 1: one after another, here.</summary>
+    /// <summary>
+    /// Pickers trained side by side, each in its own process (<see cref="PickingStage.TrainAll"/>); 1: one after
+    /// another, here.
+    /// </summary>
     public int PickingParallelRuns { get; init; } = 1;
 
     /// <summary>libtorch threads of each picker's training when they train side by side.</summary>
@@ -164,7 +185,8 @@ public sealed record Preset
         RetrainEpochs = 2,
         BenchRuns = 100,
         BenchWarmup = 10,
-        // The pickers' recipe and budget, measured on this preset's data (README, "EQTransformer: picking on waveforms").
+        // The pickers' recipe and budget, measured on this preset's data (README, "EQTransformer: picking on
+        // waveforms").
         PickingSubset = new(1440, 360),
         PickingEpochs = 6,
         PickingBatchSize = 16,
@@ -225,8 +247,8 @@ public sealed record Preset
             .ToArray();
 
     /// <summary>
-    /// A notebook parameter that overrides a preset's count (epochs, runs, threads, seeds): 0 keeps the preset's value; a
-    /// negative one is refused, naming the parameter, as the matching command-line option refuses it.
+    /// A notebook parameter that overrides a preset's count (epochs, runs, threads, seeds): 0 keeps the preset's value;
+    /// a negative one is refused, naming the parameter, as the matching command-line option refuses it.
     /// </summary>
     public static int Override(int given, int presetValue, string parameter) =>
         given switch
@@ -238,8 +260,8 @@ public sealed record Preset
             ),
         };
 
-    /// <summary>A notebook parameter that overrides a preset's rate or factor: 0 keeps the preset's value; NaN, infinite or
-    /// negative is refused, naming the parameter.</summary>
+    /// <summary>A notebook parameter that overrides a preset's rate or factor: 0 keeps the preset's value; NaN,
+    /// infinite or negative is refused, naming the parameter.</summary>
     public static double Override(double given, double presetValue, string parameter) =>
         given == 0 ? presetValue
         : double.IsFinite(given) && given > 0 ? given

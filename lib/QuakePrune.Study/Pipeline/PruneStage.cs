@@ -5,7 +5,10 @@ using QuakePrune.Training;
 
 namespace QuakePrune.Pipeline;
 
-/// <summary>Stage 04: the baseline pruned into each of the preset's variants (L2 at each ratio and scope, and the control's criteria), each a new, smaller checkpoint.</summary>
+/// <summary>
+/// Stage 04: the baseline pruned into each of the preset's variants (L2 at each ratio and scope, and the control's
+/// criteria), each a new, smaller checkpoint.
+/// </summary>
 public static class PruneStage
 {
     /// <summary>One pruned checkpoint per variant, in the preset's order.</summary>
@@ -17,8 +20,8 @@ public static class PruneStage
             .ToArray();
 
     /// <summary>
-    /// Dev accuracy when one unit alone (the stem, a stage's inner convolutions, a stage's residual stream, the head) is pruned
-    /// at each ratio, without retraining; written to sensitivity.csv.
+    /// Dev accuracy when one unit alone (the stem, a stage's inner convolutions, a stage's residual stream, the head)
+    /// is pruned at each ratio, without retraining; written to sensitivity.csv.
     /// </summary>
     public static IReadOnlyList<SensitivityRow> Sensitivity(
         Preset preset,

@@ -5,10 +5,16 @@ using QuakePrune.Training;
 
 namespace QuakePrune.Pipeline;
 
-/// <summary>Stage 05: each pruned model fine-tuned alike at a tenth of the training rate, scored before and after; the table of every variant.</summary>
+/// <summary>
+/// Stage 05: each pruned model fine-tuned alike at a tenth of the training rate, scored before and after; the table of
+/// every variant.
+/// </summary>
 public static class RetrainStage
 {
-    /// <summary>How a variant is retrained: <paramref name="replicate"/> k uses seed <see cref="Preset.Seed"/> + k (shuffling and dropout).</summary>
+    /// <summary>
+    /// How a variant is retrained: <paramref name="replicate"/> k uses seed <see cref="Preset.Seed"/> + k (shuffling
+    /// and dropout).
+    /// </summary>
     public static RetrainOptions Options(Preset preset, StudyPaths paths, StudyVariant variant, int replicate = 0) =>
         new()
         {
@@ -23,9 +29,9 @@ public static class RetrainStage
         };
 
     /// <summary>
-    /// Retrains every pruned variant from its pruned checkpoint, <see cref="Preset.RetrainSeeds"/> times with successive seeds;
-    /// earlier retraining of this run is replaced. The results are the first seed's (the study's own); the variant's name
-    /// carries "-seed&lt;seed&gt;" for the others.
+    /// Retrains every pruned variant from its pruned checkpoint, <see cref="Preset.RetrainSeeds"/> times with
+    /// successive seeds; earlier retraining of this run is replaced. The results are the first seed's (the study's
+    /// own); the variant's name carries "-seed&lt;seed&gt;" for the others.
     /// </summary>
     public static IReadOnlyList<(string Variant, RetrainResult Result)> Run(
         Preset preset,
@@ -35,7 +41,8 @@ public static class RetrainStage
     {
         if (preset.RetrainSeeds < 1)
             throw new ArgumentException($"preset '{preset.Name}': {preset.RetrainSeeds} retraining seeds (at least 1)");
-        // Only what this stage writes is replaced: each variant's folder and its other seeds' (of any earlier seed count).
+        // Only what this stage writes is replaced: each variant's folder and its other seeds' (of any earlier seed
+        // count).
         foreach (var variant in preset.Variants)
         {
             var folder = paths.Retrained(variant);
@@ -63,8 +70,8 @@ public static class RetrainStage
 
     /// <summary>
     /// The baseline and every variant on the test split (straight after pruning, after batch-norm recalibration, after
-    /// retraining), each compared with the baseline and each control criterion with L2 at the same ratio and scope, written as
-    /// report.csv and report.json.
+    /// retraining), each compared with the baseline and each control criterion with L2 at the same ratio and scope,
+    /// written as report.csv and report.json.
     /// </summary>
     public static VariantReport Report(Preset preset, StudyPaths paths, Action<VariantRow>? onRow = null)
     {

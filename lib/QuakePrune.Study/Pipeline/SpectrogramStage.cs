@@ -5,13 +5,15 @@ using QuakePrune.Spectrograms;
 namespace QuakePrune.Pipeline;
 
 /// <summary>
-/// Stage 02: every trace of the subset becomes a 3-channel spectrogram image, in one HDF5 file; or, where the preset computes
-/// them on the fly (<see cref="Preset.SpectrogramsOnTheFly"/>), the subset is checked and the images' settings and counts
-/// are recorded, and the later stages compute the images from the subset as they read them.
+/// Stage 02: every trace of the subset becomes a 3-channel spectrogram image, in one HDF5 file; or, where the preset
+/// computes them on the fly (<see cref="Preset.SpectrogramsOnTheFly"/>), the subset is checked and the images' settings
+/// and counts are recorded, and the later stages compute the images from the subset as they read them.
 /// </summary>
 public static class SpectrogramStage
 {
-    /// <summary>The study's spectrogram settings: scipy conventions, standard preprocessing, z-score, the preset's image size.</summary>
+    /// <summary>
+    /// The study's spectrogram settings: scipy conventions, standard preprocessing, z-score, the preset's image size.
+    /// </summary>
     public static SpectrogramSettings Settings(Preset preset) => new() { Size = preset.ImageSize };
 
     public static SpectrogramSummary Run(Preset preset, StudyPaths paths) =>
@@ -28,13 +30,16 @@ public static class SpectrogramStage
             );
 
     /// <summary>
-    /// Where the stages after 02 read their images: spectrograms.h5, or the subset folder, whose images are computed on the
-    /// fly with the preset's settings (training) or with those the model records (scoring).
+    /// Where the stages after 02 read their images: spectrograms.h5, or the subset folder, whose images are computed on
+    /// the fly with the preset's settings (training) or with those the model records (scoring).
     /// </summary>
     public static string Images(Preset preset, StudyPaths paths) =>
         preset.SpectrogramsOnTheFly ? paths.Subset : paths.Spectrograms;
 
-    /// <summary>The study's images as stage 02 made them: the file, or the subset computed on the fly with the preset's settings.</summary>
+    /// <summary>
+    /// The study's images as stage 02 made them: the file, or the subset computed on the fly with the preset's
+    /// settings.
+    /// </summary>
     public static ISpectrogramImages Open(Preset preset, StudyPaths paths) =>
         preset.SpectrogramsOnTheFly
             ? SubsetSpectrograms.Open(paths.Subset, Settings(preset), Environment.ProcessorCount)

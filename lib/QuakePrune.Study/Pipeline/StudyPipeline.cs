@@ -3,7 +3,10 @@ using QuakePrune.Retraining;
 
 namespace QuakePrune.Pipeline;
 
-/// <summary>A stage of the study: its name on the command line (`pipeline --stages`) and the entries it writes in the run folder.</summary>
+/// <summary>
+/// A stage of the study: its name on the command line (`pipeline --stages`) and the entries it writes in the run
+/// folder.
+/// </summary>
 public sealed record StudyStage(string Name, IReadOnlyList<string> Entries)
 {
     public static readonly StudyStage Subset = new("subset", ["data", "subset"]);
@@ -13,14 +16,20 @@ public sealed record StudyStage(string Name, IReadOnlyList<string> Entries)
     public static readonly StudyStage Retraining = new("retraining", ["retrained", "report.csv", "report.json"]);
     public static readonly StudyStage Latency = new("latency", ["latency.json", "latency.csv", "summary.csv"]);
 
-    /// <summary>The EQTransformer study (notebook 07); it draws from the run's synthetic STEAD (data/), written first when absent.</summary>
+    /// <summary>
+    /// The EQTransformer study (notebook 07); it draws from the run's synthetic STEAD (data/), written first when
+    /// absent.
+    /// </summary>
     public static readonly StudyStage Picking = new("picking", ["eqtransformer"]);
 
     /// <summary>Every stage in order: the six of the ResNet study, then the EQTransformer study.</summary>
     public static IReadOnlyList<StudyStage> All { get; } =
     [Subset, Spectrograms, Baseline, Pruning, Retraining, Latency, Picking];
 
-    /// <summary>The stages named in a comma-separated list ("all": every stage), in the study's order; unknown names are refused.</summary>
+    /// <summary>
+    /// The stages named in a comma-separated list ("all": every stage), in the study's order; unknown names are
+    /// refused.
+    /// </summary>
     public static IReadOnlyList<StudyStage> Parse(string names)
     {
         var wanted = names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -38,9 +47,9 @@ public sealed record StudyStage(string Name, IReadOnlyList<string> Entries)
 }
 
 /// <summary>
-/// The study's stages in order, as the notebooks run them, without the notebooks: `quakeprune pipeline`. Each stage reads the
-/// previous stages' files from the run folder and writes its own there, so any of them can run alone on a folder that holds
-/// the earlier ones (the picking stage needs none: it draws its own subset).
+/// The study's stages in order, as the notebooks run them, without the notebooks: `quakeprune pipeline`. Each stage
+/// reads the previous stages' files from the run folder and writes its own there, so any of them can run alone on a
+/// folder that holds the earlier ones (the picking stage needs none: it draws its own subset).
 /// </summary>
 public static class StudyPipeline
 {
@@ -112,5 +121,8 @@ public static class StudyPipeline
     }
 }
 
-/// <summary>What a pipeline run ends with: the ResNet study's summary (when its latency stage ran) and the pickers' comparison (when the picking stage ran).</summary>
+/// <summary>
+/// What a pipeline run ends with: the ResNet study's summary (when its latency stage ran) and the pickers' comparison
+/// (when the picking stage ran).
+/// </summary>
 public sealed record StudyResults(IReadOnlyList<SummaryRow>? Summary, IReadOnlyList<PickerComparisonRow>? Pickers);

@@ -7,19 +7,21 @@ using QuakePrune.Statistics;
 
 namespace QuakePrune.Pipeline;
 
-/// <summary>A score and its 95 % bootstrap interval over the test images (bounds null where none was computed).</summary>
+/// <summary>
+/// A score and its 95 % bootstrap interval over the test images (bounds null where none was computed).
+/// </summary>
 public readonly record struct Score(double? Value, double? Lo, double? Hi)
 {
     public static Score Of(double value, Interval? interval) => new(value, interval?.Lo, interval?.Hi);
 }
 
 /// <summary>
-/// One line of the study's result: a variant's test scores (after retraining when it was retrained) with their intervals,
-/// its scores straight after pruning (at p &gt;= 0.5, at the dev-chosen threshold, threshold-free as ROC AUC, and after
-/// batch-norm recalibration), McNemar's test against the baseline and against its reference (L2 at the same ratio and scope,
-/// for a control criterion), the spread over retraining seeds, its cost, and its latency at batch 1 (measured here, and
-/// projected to the paper's GTX 1050). <see cref="Criterion"/> and <see cref="Scope"/> come from the pruned checkpoint
-/// (empty for the baseline).
+/// One line of the study's result: a variant's test scores (after retraining when it was retrained) with their
+/// intervals, its scores straight after pruning (at p &gt;= 0.5, at the dev-chosen threshold, threshold-free as ROC
+/// AUC, and after batch-norm recalibration), McNemar's test against the baseline and against its reference (L2 at the
+/// same ratio and scope, for a control criterion), the spread over retraining seeds, its cost, and its latency at batch
+/// 1 (measured here, and projected to the paper's GTX 1050). <see cref="Criterion"/> and <see cref="Scope"/> come from
+/// the pruned checkpoint (empty for the baseline).
 /// </summary>
 public sealed record SummaryRow(
     string Variant,
@@ -48,7 +50,9 @@ public sealed record SummaryRow(
     double? Speedup
 );
 
-/// <summary>summary.csv: the table `make report` puts on the index page, one row per variant. Columns are read by name.</summary>
+/// <summary>
+/// summary.csv: the table `make report` puts on the index page, one row per variant. Columns are read by name.
+/// </summary>
 public static class StudySummary
 {
     static string N(double? v) => v is { } x ? x.ToString("R", CultureInfo.InvariantCulture) : "";
@@ -89,9 +93,9 @@ public static class StudySummary
     public static string Header { get; } = string.Join(',', Columns.Select(c => c.Name));
 
     /// <summary>
-    /// Joins the variant report with the latency run (matched by checkpoint). A variant that was not timed takes the latency
-    /// of a timed one with the same widths (the same network, so the same time: the control's variants and their L2
-    /// counterpart); one with no such twin has no latency.
+    /// Joins the variant report with the latency run (matched by checkpoint). A variant that was not timed takes the
+    /// latency of a timed one with the same widths (the same network, so the same time: the control's variants and
+    /// their L2 counterpart); one with no such twin has no latency.
     /// </summary>
     public static IReadOnlyList<SummaryRow> Build(
         VariantReport report,

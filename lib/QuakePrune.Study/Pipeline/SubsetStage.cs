@@ -3,10 +3,14 @@ using QuakePrune.Synth;
 
 namespace QuakePrune.Pipeline;
 
-/// <summary>Stage 01: a balanced, leak-free subset of STEAD (real chunks, or synthetic STEAD made once per run).</summary>
+/// <summary>
+/// Stage 01: a balanced, leak-free subset of STEAD (real chunks, or synthetic STEAD made once per run).
+/// </summary>
 public static class SubsetStage
 {
-    /// <summary>The STEAD prefixes to draw from: the given real ones, else the run's synthetic STEAD (written if absent).</summary>
+    /// <summary>
+    /// The STEAD prefixes to draw from: the given real ones, else the run's synthetic STEAD (written if absent).
+    /// </summary>
     public static IReadOnlyList<string> Sources(Preset preset, StudyPaths paths, string steadPrefixes)
     {
         var real = steadPrefixes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

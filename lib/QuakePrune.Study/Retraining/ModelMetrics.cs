@@ -11,8 +11,8 @@ namespace QuakePrune.Retraining;
 /// <summary>
 /// Scores of one split at the model's own decision (argmax, i.e. p(earthquake) at least 0.5), so a pruned model is not
 /// flattered by a threshold re-tuned after pruning; ROC AUC is threshold-free. Each score carries its 95 % percentile
-/// bootstrap interval over the split's images (<see cref="Bootstrap"/>, the studies' seed and 1,000 resamples): what the
-/// split's size can resolve.
+/// bootstrap interval over the split's images (<see cref="Bootstrap"/>, the studies' seed and 1,000 resamples): what
+/// the split's size can resolve.
 /// </summary>
 public sealed record SplitMetrics(
     string Split,
@@ -51,7 +51,9 @@ public sealed record SplitMetrics(
         );
     }
 
-    /// <summary>Per image, whether the decision at <paramref name="threshold"/> is right: what paired tests compare.</summary>
+    /// <summary>
+    /// Per image, whether the decision at <paramref name="threshold"/> is right: what paired tests compare.
+    /// </summary>
     public static bool[] Correct(SplitPredictions predictions, double threshold = Threshold) =>
         predictions.Labels.Select((label, i) => predictions.Probabilities[i] >= threshold == (label == 1)).ToArray();
 
@@ -70,7 +72,10 @@ public sealed record ModelMetrics(SplitMetrics? Dev, SplitMetrics? Test)
 {
     public const string TestSplit = "test";
 
-    /// <summary>Scores <paramref name="model"/> (eval mode, on the device where it lives, through the fast inference path) on the dev and test splits.</summary>
+    /// <summary>
+    /// Scores <paramref name="model"/> (eval mode, on the device where it lives, through the fast inference path) on
+    /// the dev and test splits.
+    /// </summary>
     public static ModelMetrics Of(Network model, IImageDataSet data, int batchSize = 64)
     {
         using var classifier = Classifier(model, data);
@@ -91,7 +96,9 @@ public sealed record ModelMetrics(SplitMetrics? Dev, SplitMetrics? Test)
             ? null
             : SplitMetrics.Of(Evaluation.Predict(classifier, data, split, batchSize));
 
-    /// <summary>The model's probabilities on each of <paramref name="splits"/> that has images, the model prepared once for all.</summary>
+    /// <summary>
+    /// The model's probabilities on each of <paramref name="splits"/> that has images, the model prepared once for all.
+    /// </summary>
     public static IReadOnlyDictionary<string, SplitPredictions> Predict(
         Network model,
         IImageDataSet data,
@@ -117,7 +124,10 @@ public sealed record ModelMetrics(SplitMetrics? Dev, SplitMetrics? Test)
     }
 }
 
-/// <summary>JSON settings shared by the stage's files: snake_case, indented, NaN written as a literal (AUC of a one-class split).</summary>
+/// <summary>
+/// JSON settings shared by the stage's files: snake_case, indented, NaN written as a literal (AUC of a one-class
+/// split).
+/// </summary>
 internal static class RetrainingJson
 {
     public static readonly JsonSerializerOptions Options = new()

@@ -5,8 +5,8 @@ using QuakePrune.Training;
 namespace QuakePrune.Retraining;
 
 /// <summary>
-/// Fine-tuning a pruned model, or pruning a whole one step by step with fine-tuning between steps. Defaults follow Li et al.
-/// (a constant small rate, no warm-up) and the Torch-Pruning practice of a tenth of the original rate.
+/// Fine-tuning a pruned model, or pruning a whole one step by step with fine-tuning between steps. Defaults follow Li
+/// et al. (a constant small rate, no warm-up) and the Torch-Pruning practice of a tenth of the original rate.
 /// </summary>
 public sealed record RetrainOptions
 {
@@ -14,8 +14,8 @@ public sealed record RetrainOptions
     public required string Model { get; init; }
 
     /// <summary>
-    /// The spectrogram file (train, dev and, when present, test splits), or a subset folder whose images are computed on the
-    /// fly with the spectrogram settings <see cref="Model"/> records.
+    /// The spectrogram file (train, dev and, when present, test splits), or a subset folder whose images are computed
+    /// on the fly with the spectrogram settings <see cref="Model"/> records.
     /// </summary>
     public string? Data { get; init; }
 
@@ -25,13 +25,20 @@ public sealed record RetrainOptions
     /// <summary>Fine-tuning epochs per step (fewer than training).</summary>
     public int Epochs { get; init; } = 3;
 
-    /// <summary>Constant learning rate; null: 0.1 x the rate recorded in the checkpoint (<see cref="TrainingNotes.LearningRate"/>), else 0.001.</summary>
+    /// <summary>
+    /// Constant learning rate; null: 0.1 x the rate recorded in the checkpoint
+    /// (<see cref="TrainingNotes.LearningRate"/>), else 0.001.
+    /// </summary>
     public double? LearningRate { get; init; }
 
-    /// <summary>Null: fine-tune the model as it is. A ratio: prune to it first (in <see cref="Steps"/> steps).</summary>
+    /// <summary>
+    /// Null: fine-tune the model as it is. A ratio: prune to it first (in <see cref="Steps"/> steps).
+    /// </summary>
     public double? Ratio { get; init; }
 
-    /// <summary>Iterative pruning: after step k of K each group keeps round((1 - ratio)^(k/K) x its original width) channels.</summary>
+    /// <summary>
+    /// Iterative pruning: after step k of K each group keeps round((1 - ratio)^(k/K) x its original width) channels.
+    /// </summary>
     public int Steps { get; init; } = 1;
 
     public PruningScope Scope { get; init; } = PruningScope.Full;
@@ -46,7 +53,10 @@ public sealed record RetrainOptions
 
     public int BatchSize { get; init; } = 32;
 
-    /// <summary>This process's rank in a data-parallel retraining (every rank prunes and scores alike; rank 0 writes); null: one process.</summary>
+    /// <summary>
+    /// This process's rank in a data-parallel retraining (every rank prunes and scores alike; rank 0 writes); null: one
+    /// process.
+    /// </summary>
     public Training.DistributedContext? Distributed { get; init; }
     public long Seed { get; init; } = 1;
     public Device Device { get; init; } = Device.CPU;
@@ -74,7 +84,9 @@ public sealed record RetrainOptions
             Pruning(ratio).Validate();
     }
 
-    /// <summary>The pruning these options ask for at <paramref name="ratio"/> (local ranking: every group loses the same share).</summary>
+    /// <summary>
+    /// The pruning these options ask for at <paramref name="ratio"/> (local ranking: every group loses the same share).
+    /// </summary>
     public PruningOptions Pruning(double ratio) =>
         new(ratio, Scope, Ranking.Local, MinKeep, RoundTo) { Importance = Importance };
 }

@@ -10,7 +10,8 @@ using static QuakePrune.Torch.torch;
 namespace QuakePrune.Retraining;
 
 /// <summary>One prune-and-fine-tune step (a plain fine-tune is a single step without pruning).</summary>
-/// <param name="KeepFraction">Fraction of each pruned group's original channels kept after this step (1 when nothing was pruned).</param>
+/// <param name="KeepFraction">Fraction of each pruned group's original channels kept after this step (1 when nothing
+/// was pruned).</param>
 /// <param name="FirstEpoch">This step's epochs in the run's history.csv: FirstEpoch..LastEpoch.</param>
 public sealed record RetrainStep(
     int Step,
@@ -29,7 +30,9 @@ public sealed record RetrainStep(
     double Seconds
 );
 
-/// <summary>What retrain.json holds: scores immediately after pruning (before) and after fine-tuning, and each step.</summary>
+/// <summary>
+/// What retrain.json holds: scores immediately after pruning (before) and after fine-tuning, and each step.
+/// </summary>
 public sealed record RetrainResult(
     string Source,
     string Data,
@@ -64,17 +67,20 @@ public sealed record RetrainResult(
 }
 
 /// <summary>
-/// `quakeprune retrain` and the fifth notebook: scores a pruned model, fine-tunes it with the trainer at a constant small
-/// rate, scores it again. With a ratio it prunes first, in K steps when asked: step k keeps round((1 - r)^(k/K) x width)
-/// channels of every pruned group's original width (the kept fraction shrinks geometrically, so each step removes the
-/// same share of what is left), fine-tuning after every step.
+/// `quakeprune retrain` and the fifth notebook: scores a pruned model, fine-tunes it with the trainer at a constant
+/// small rate, scores it again. With a ratio it prunes first, in K steps when asked: step k keeps round((1 - r)^(k/K) x
+/// width) channels of every pruned group's original width (the kept fraction shrinks geometrically, so each step
+/// removes the same share of what is left), fine-tuning after every step.
 /// </summary>
 public static class Retrainer
 {
     public const string SummaryFileName = "retrain.json";
     public const string PrunedFileName = "pruned.safetensors";
 
-    /// <summary>What a retraining of <paramref name="steps"/> steps writes in its folder (and all `retrain --overwrite` removes there).</summary>
+    /// <summary>
+    /// What a retraining of <paramref name="steps"/> steps writes in its folder (and all `retrain --overwrite` removes
+    /// there).
+    /// </summary>
     public static IReadOnlyList<string> OutputEntries(int steps) =>
         [
             .. Trainer.OutputFiles,
@@ -142,7 +148,8 @@ public static class Retrainer
                     using (model)
                     {
                         pruned = Path.Combine(stepDirectory, PrunedFileName);
-                        // --ratio is of the given model's widths; a given model that was pruned already also gets the total since the unpruned one.
+                        // --ratio is of the given model's widths; a given model that was pruned already also gets the
+                        // total since the unpruned one.
                         var info = CheckpointPruning.RecordCumulative(
                             CheckpointPruning
                                 .Record(
@@ -247,7 +254,9 @@ public static class Retrainer
         return result;
     }
 
-    /// <summary>Channels each in-scope group keeps when a fraction <paramref name="ratio"/> of its original width is removed.</summary>
+    /// <summary>
+    /// Channels each in-scope group keeps when a fraction <paramref name="ratio"/> of its original width is removed.
+    /// </summary>
     public static Dictionary<string, int> KeepCounts(
         IReadOnlyList<ChannelGroup> originalGroups,
         double ratio,

@@ -10,7 +10,10 @@ namespace QuakePrune.Retraining;
 /// <summary>A part of the network pruned alone: a name and its groups.</summary>
 public sealed record PruningUnit(string Name, IReadOnlySet<string> Groups);
 
-/// <summary>One row of the sensitivity table: <see cref="Unit"/> pruned alone at <see cref="Ratio"/> (the reference row: unit "none", ratio 0).</summary>
+/// <summary>
+/// One row of the sensitivity table: <see cref="Unit"/> pruned alone at <see cref="Ratio"/> (the reference row: unit
+/// "none", ratio 0).
+/// </summary>
 public sealed record SensitivityRow(string Unit, double Ratio, long Params, double Accuracy, double F1);
 
 public sealed record SensitivityOptions
@@ -39,8 +42,8 @@ public sealed record SensitivityOptions
 
 /// <summary>
 /// How much each part of a trained network can lose without retraining: each unit (the inner convolutions of one stage,
-/// the head's hidden neurons, and in full scope the stem and each residual stream) is pruned alone at each ratio and the
-/// split scored at the model's own decision. The notebook plots it to choose which layers to spare.
+/// the head's hidden neurons, and in full scope the stem and each residual stream) is pruned alone at each ratio and
+/// the split scored at the model's own decision. The notebook plots it to choose which layers to spare.
 /// </summary>
 public static class Sensitivity
 {
@@ -48,8 +51,9 @@ public static class Sensitivity
     public const string Header = "unit,ratio,params,accuracy,f1";
 
     /// <summary>
-    /// The units of an architecture, in network order: the groups inside each top-level module (torchvision's layerN) as one
-    /// unit named after it, the hidden neurons as "head", and in full scope the stem and each residual stream alone.
+    /// The units of an architecture, in network order: the groups inside each top-level module (torchvision's layerN)
+    /// as one unit named after it, the hidden neurons as "head", and in full scope the stem and each residual stream
+    /// alone.
     /// </summary>
     public static IReadOnlyList<PruningUnit> Units(Architecture architecture, bool fullScope)
     {

@@ -34,8 +34,8 @@ public sealed record VariantSpec(
     }
 }
 
-/// <summary>How <see cref="VariantReport.Build"/> scores: the split, the batch size, and whether each pruned model is also
-/// scored after batch-norm recalibration (<see cref="BatchNormRecalibration"/>; null: not).</summary>
+/// <summary>How <see cref="VariantReport.Build"/> scores: the split, the batch size, and whether each pruned model is
+/// also scored after batch-norm recalibration (<see cref="BatchNormRecalibration"/>; null: not).</summary>
 public sealed record VariantReportOptions
 {
     public string Split { get; init; } = ModelMetrics.TestSplit;
@@ -45,10 +45,10 @@ public sealed record VariantReportOptions
 }
 
 /// <summary>
-/// McNemar's exact test of a variant's final model against another's (<see cref="Against"/>), on the same images at p &gt;= 0.5:
-/// <see cref="OnlyThisRight"/> and <see cref="OnlyOtherRight"/> are the discordant images; <see cref="PValueHolm"/> is Holm's
-/// adjustment over the report's comparisons of the same kind; <see cref="AccuracyDifference"/> is the paired bootstrap interval
-/// of this accuracy minus the other's.
+/// McNemar's exact test of a variant's final model against another's (<see cref="Against"/>), on the same images at p
+/// &gt;= 0.5: <see cref="OnlyThisRight"/> and <see cref="OnlyOtherRight"/> are the discordant images;
+/// <see cref="PValueHolm"/> is Holm's adjustment over the report's comparisons of the same kind;
+/// <see cref="AccuracyDifference"/> is the paired bootstrap interval of this accuracy minus the other's.
 /// </summary>
 public sealed record PairedTest(
     string Against,
@@ -77,10 +77,10 @@ public sealed record SeedSpread(int Seeds, double AccuracyMean, double AccuracyS
 
 /// <summary>
 /// One row of the report. Cost (params, MACs at the checkpoint's input size, file bytes, widths) is that of the final
-/// model (the retrained one when given). <see cref="Before"/> scores the model as given at p &gt;= 0.5 (the paper's decision),
-/// <see cref="BeforeAtDevThreshold"/> at the threshold its own dev scores choose (<see cref="DevThreshold"/>), and
-/// <see cref="Recalibrated"/> after batch-norm recalibration; <see cref="After"/> scores the retrained model. The paired tests
-/// and <see cref="AcrossSeeds"/> are of the final model.
+/// model (the retrained one when given). <see cref="Before"/> scores the model as given at p &gt;= 0.5 (the paper's
+/// decision), <see cref="BeforeAtDevThreshold"/> at the threshold its own dev scores choose
+/// (<see cref="DevThreshold"/>), and <see cref="Recalibrated"/> after batch-norm recalibration; <see cref="After"/>
+/// scores the retrained model. The paired tests and <see cref="AcrossSeeds"/> are of the final model.
 /// </summary>
 public sealed record VariantRow(
     string Variant,
@@ -186,7 +186,9 @@ public sealed record VariantReport(string Data, string Split, IReadOnlyList<Vari
         );
     }
 
-    /// <summary>McNemar's test of each (variant, other) pair on the final models, with Holm's adjustment over the family.</summary>
+    /// <summary>
+    /// McNemar's test of each (variant, other) pair on the final models, with Holm's adjustment over the family.
+    /// </summary>
     private static Dictionary<string, PairedTest> Paired(
         IReadOnlyList<(string Variant, string Other)> pairs,
         IReadOnlyDictionary<string, bool[]> correct
@@ -300,8 +302,8 @@ public sealed record VariantReport(string Data, string Split, IReadOnlyList<Vari
         new($"{data.Source}: no images in split '{split}' to score {path} on");
 
     /// <summary>
-    /// Every group's width on one line, by sensitivity unit (<see cref="Sensitivity.Units"/>): "stem 64; layer1 64 64 ...;
-    /// layer1.residual 256; ...; head 512".
+    /// Every group's width on one line, by sensitivity unit (<see cref="Sensitivity.Units"/>): "stem 64; layer1 64 64
+    /// ...; layer1.residual 256; ...; head 512".
     /// </summary>
     public static string CompactWidths(Architecture a)
     {

@@ -1,19 +1,26 @@
 namespace QuakePrune.Training;
 
-/// <summary>Counts of a binary decision (positive = earthquake = label 1), with the scores sklearn would give.</summary>
+/// <summary>
+/// Counts of a binary decision (positive = earthquake = label 1), with the scores sklearn would give.
+/// </summary>
 public sealed record ConfusionMatrix(long TruePositives, long FalsePositives, long TrueNegatives, long FalseNegatives)
 {
     public long Count => TruePositives + FalsePositives + TrueNegatives + FalseNegatives;
     public long Positives => TruePositives + FalseNegatives;
     public long Negatives => TrueNegatives + FalsePositives;
 
-    /// <summary>sklearn's convention: 0 when nothing is predicted positive (zero_division=0), likewise recall and F1.</summary>
+    /// <summary>
+    /// sklearn's convention: 0 when nothing is predicted positive (zero_division=0), likewise recall and F1.
+    /// </summary>
     public double Precision => Ratio(TruePositives, TruePositives + FalsePositives);
     public double Recall => Ratio(TruePositives, TruePositives + FalseNegatives);
     public double F1 => Ratio(2 * TruePositives, 2 * TruePositives + FalsePositives + FalseNegatives);
     public double Accuracy => Ratio(TruePositives + TrueNegatives, Count);
 
-    /// <summary>Rows true class (noise, earthquake), columns predicted class, as sklearn.metrics.confusion_matrix with labels [0, 1].</summary>
+    /// <summary>
+    /// Rows true class (noise, earthquake), columns predicted class, as sklearn.metrics.confusion_matrix with labels
+    /// [0, 1].
+    /// </summary>
     public long[][] ToArray() =>
         [
             [TrueNegatives, FalsePositives],
@@ -24,7 +31,9 @@ public sealed record ConfusionMatrix(long TruePositives, long FalsePositives, lo
         denominator == 0 ? 0 : (double)numerator / denominator;
 }
 
-/// <summary>One point of a ROC curve: the rates when everything scoring at least <see cref="Threshold"/> is called positive.</summary>
+/// <summary>
+/// One point of a ROC curve: the rates when everything scoring at least <see cref="Threshold"/> is called positive.
+/// </summary>
 public sealed record RocPoint(double FalsePositiveRate, double TruePositiveRate, double Threshold);
 
 /// <summary>Accuracy of one SNR bin (earthquakes only: the fraction detected).</summary>
@@ -68,8 +77,8 @@ public static class BinaryMetrics
     }
 
     /// <summary>
-    /// Area under the ROC curve as the Mann-Whitney statistic: the chance that a random earthquake scores above a random
-    /// noise trace, ties counting one half (equal to sklearn's roc_auc_score). NaN when a class is absent.
+    /// Area under the ROC curve as the Mann-Whitney statistic: the chance that a random earthquake scores above a
+    /// random noise trace, ties counting one half (equal to sklearn's roc_auc_score). NaN when a class is absent.
     /// </summary>
     public static double RocAuc(IReadOnlyList<long> labels, IReadOnlyList<float> scores)
     {
@@ -99,8 +108,8 @@ public static class BinaryMetrics
     }
 
     /// <summary>
-    /// ROC curve at every distinct score, highest first, starting at (0, 0) with threshold +infinity (sklearn's roc_curve
-    /// with drop_intermediate=False). Rates are 0 for an absent class.
+    /// ROC curve at every distinct score, highest first, starting at (0, 0) with threshold +infinity (sklearn's
+    /// roc_curve with drop_intermediate=False). Rates are 0 for an absent class.
     /// </summary>
     public static IReadOnlyList<RocPoint> RocCurve(IReadOnlyList<long> labels, IReadOnlyList<float> scores)
     {
@@ -133,9 +142,9 @@ public static class BinaryMetrics
     }
 
     /// <summary>
-    /// The threshold maximising F1. Candidates cut between consecutive distinct scores; the chosen threshold is the midpoint
-    /// of its gap (0 below the lowest score), so a little drift of new scores does not flip decisions. On equal F1 the
-    /// higher threshold wins. Returns 0.5 when there is no earthquake to find.
+    /// The threshold maximising F1. Candidates cut between consecutive distinct scores; the chosen threshold is the
+    /// midpoint of its gap (0 below the lowest score), so a little drift of new scores does not flip decisions. On
+    /// equal F1 the higher threshold wins. Returns 0.5 when there is no earthquake to find.
     /// </summary>
     public static double BestF1Threshold(IReadOnlyList<long> labels, IReadOnlyList<float> scores)
     {
@@ -164,7 +173,9 @@ public static class BinaryMetrics
         return ((double)distinct[bestIndex] + lower) / 2;
     }
 
-    /// <summary>Earthquakes binned by SNR (dB; NaN ones skipped): how many, and how many scored at least the threshold.</summary>
+    /// <summary>
+    /// Earthquakes binned by SNR (dB; NaN ones skipped): how many, and how many scored at least the threshold.
+    /// </summary>
     public static IReadOnlyList<SnrBinAccuracy> AccuracyBySnr(
         IReadOnlyList<long> labels,
         IReadOnlyList<float> scores,

@@ -9,8 +9,8 @@ namespace QuakePrune.Training;
 
 /// <summary>
 /// One epoch of the classifier's run for <see cref="EpochLoop"/>: a pass over the train split of spectrogram images
-/// (cross entropy, the per-step cosine schedule, augmentation drawn from (seed, epoch, step)), then dev F1 at 0.5; the kept
-/// checkpoint records the threshold that maximised dev F1.
+/// (cross entropy, the per-step cosine schedule, augmentation drawn from (seed, epoch, step)), then dev F1 at 0.5; the
+/// kept checkpoint records the threshold that maximised dev F1.
 /// </summary>
 internal sealed class ClassifierEpochs(
     Network model,
@@ -160,7 +160,9 @@ internal sealed class ClassifierEpochs(
         return new EpochTraining(lossSum / seen, (double)correct / seen, seen / clock.Elapsed.TotalSeconds, lr);
     }
 
-    /// <summary>Whether the run is cancelled; ranks agree, so that none waits in a collective for one that left.</summary>
+    /// <summary>
+    /// Whether the run is cancelled; ranks agree, so that none waits in a collective for one that left.
+    /// </summary>
     private bool Stopping() =>
         options.Distributed?.Any(options.Cancellation.IsCancellationRequested)
         ?? options.Cancellation.IsCancellationRequested;

@@ -5,16 +5,16 @@ using static QuakePrune.Torch.torch;
 namespace QuakePrune.Training;
 
 /// <summary>
-/// This process's place in a data-parallel run and its c10d process group. The rendezvous is torchrun's: RANK, WORLD_SIZE,
-/// LOCAL_RANK, MASTER_ADDR and MASTER_PORT in the environment (set by `--nproc` / `--rdzv`, or by torchrun itself); rank 0
-/// hosts the TCPStore at MASTER_ADDR:MASTER_PORT. Gloo carries CPU tensors (its device on GLOO_SOCKET_IFNAME when set, as
-/// PyTorch's), NCCL CUDA ones.
+/// This process's place in a data-parallel run and its c10d process group. The rendezvous is torchrun's: RANK,
+/// WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT in the environment (set by `--nproc` / `--rdzv`, or by torchrun
+/// itself); rank 0 hosts the TCPStore at MASTER_ADDR:MASTER_PORT. Gloo carries CPU tensors (its device on
+/// GLOO_SOCKET_IFNAME when set, as PyTorch's), NCCL CUDA ones.
 /// <para>
-/// What a trainer does with it, as PyTorch's DistributedDataParallel does: <see cref="Attach"/> copies rank 0's parameters
-/// and buffers to every rank; after each backward pass <see cref="AverageGradients"/> all-reduces the gradients in flat
-/// buckets of about <see cref="BucketBytes"/> and divides them by the world size, so every rank takes the same step. Batch
-/// norm computes its statistics per process; <see cref="SyncBuffers"/> copies rank 0's running statistics to the others at
-/// the end of an epoch (what DDP's per-step buffer broadcast leaves after the last step).
+/// What a trainer does with it, as PyTorch's DistributedDataParallel does: <see cref="Attach"/> copies rank 0's
+/// parameters and buffers to every rank; after each backward pass <see cref="AverageGradients"/> all-reduces the
+/// gradients in flat buckets of about <see cref="BucketBytes"/> and divides them by the world size, so every rank takes
+/// the same step. Batch norm computes its statistics per process; <see cref="SyncBuffers"/> copies rank 0's running
+/// statistics to the others at the end of an epoch (what DDP's per-step buffer broadcast leaves after the last step).
 /// </para>
 /// </summary>
 public sealed class DistributedContext : IDisposable
@@ -22,7 +22,9 @@ public sealed class DistributedContext : IDisposable
     /// <summary>DDP's default bucket size (bucket_cap_mb = 25).</summary>
     public const long BucketBytes = 25L << 20;
 
-    /// <summary>PyTorch's default process-group timeout: a collective waits this long for a rank that is still busy.</summary>
+    /// <summary>
+    /// PyTorch's default process-group timeout: a collective waits this long for a rank that is still busy.
+    /// </summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(30);
 
     private readonly ProcessGroup group;
@@ -43,15 +45,18 @@ public sealed class DistributedContext : IDisposable
     /// <summary>The rank among this machine's processes: the CUDA device it uses.</summary>
     public int LocalRank { get; }
 
-    /// <summary>Seconds spent in <see cref="AverageGradients"/> so far, waits for slower ranks included: what data parallelism costs a step.</summary>
+    /// <summary>
+    /// Seconds spent in <see cref="AverageGradients"/> so far, waits for slower ranks included: what data parallelism
+    /// costs a step.
+    /// </summary>
     public double AllReduceSeconds { get; private set; }
 
     /// <summary>Rank 0: the one that writes the run's files.</summary>
     public bool IsMain => Rank == 0;
 
     /// <summary>
-    /// The context the environment describes, or null for a single process (no WORLD_SIZE, or 1). A missing or malformed
-    /// variable is named. <paramref name="device"/> picks the backend: NCCL for CUDA, gloo otherwise.
+    /// The context the environment describes, or null for a single process (no WORLD_SIZE, or 1). A missing or
+    /// malformed variable is named. <paramref name="device"/> picks the backend: NCCL for CUDA, gloo otherwise.
     /// </summary>
     public static DistributedContext? FromEnvironment(
         Device device,
@@ -75,7 +80,8 @@ public sealed class DistributedContext : IDisposable
                 $"distributed: WORLD_SIZE is {world} but MASTER_ADDR (the host of rank 0's store) is not set"
             );
         var port = Number(environment, "MASTER_PORT", environment("MASTER_PORT"), 1, 65535);
-        // Under torchrun's static rendezvous its agent hosts the store and every rank is a client, with keys under a prefix.
+        // Under torchrun's static rendezvous its agent hosts the store and every rank is a client, with keys under a
+        // prefix.
         var agentStore =
             environment("TORCHELASTIC_USE_AGENT_STORE") == "True"
                 ? $"/worker/attempt_{environment("TORCHELASTIC_RESTART_COUNT") ?? "0"}"
@@ -94,8 +100,9 @@ public sealed class DistributedContext : IDisposable
     }
 
     /// <summary>
-    /// Joins the group: rank 0 hosts the store on <paramref name="address"/>:<paramref name="port"/>, the others connect to it;
-    /// with <paramref name="agentPrefix"/>, another process (torchrun's agent) hosts it and every rank uses keys under the prefix.
+    /// Joins the group: rank 0 hosts the store on <paramref name="address"/>:<paramref name="port"/>, the others
+    /// connect to it; with <paramref name="agentPrefix"/>, another process (torchrun's agent) hosts it and every rank
+    /// uses keys under the prefix.
     /// </summary>
     public static DistributedContext Connect(
         string address,
@@ -111,7 +118,8 @@ public sealed class DistributedContext : IDisposable
     {
         using var tcp = Store.Tcp(address, port, world, rank == 0 && agentPrefix is null, timeout);
         using var store = agentPrefix is null ? null : tcp.WithPrefix(agentPrefix);
-        // On one machine (a loopback master) gloo stays on the loopback too; across machines it uses the interface, or the host's address.
+        // On one machine (a loopback master) gloo stays on the loopback too; across machines it uses the interface, or
+        // the host's address.
         var loopback = address is "127.0.0.1" or "localhost" or "::1";
         var group =
             device.type == DeviceType.CUDA
@@ -135,8 +143,8 @@ public sealed class DistributedContext : IDisposable
     }
 
     /// <summary>
-    /// Joins <paramref name="model"/> to the run: rank 0's parameters and buffers are copied to every rank (so a fresh model,
-    /// or one resumed from any state, starts the same everywhere), and the gradient buckets are laid out.
+    /// Joins <paramref name="model"/> to the run: rank 0's parameters and buffers are copied to every rank (so a fresh
+    /// model, or one resumed from any state, starts the same everywhere), and the gradient buckets are laid out.
     /// </summary>
     public void Attach(nn.Module model)
     {
@@ -151,7 +159,9 @@ public sealed class DistributedContext : IDisposable
         buffers = new FlatBuckets(bufferTensors, BucketBytes);
     }
 
-    /// <summary>Replaces each parameter's gradient by its mean over the ranks. Every parameter must have one (DDP's default).</summary>
+    /// <summary>
+    /// Replaces each parameter's gradient by its mean over the ranks. Every parameter must have one (DDP's default).
+    /// </summary>
     public void AverageGradients()
     {
         var attached = gradients
@@ -177,7 +187,9 @@ public sealed class DistributedContext : IDisposable
             buffers.Exchange(bufferTensors, flat => group.Broadcast(flat), 1);
     }
 
-    /// <summary>The sums of <paramref name="values"/> over the ranks (an epoch's loss, counts), in double precision.</summary>
+    /// <summary>
+    /// The sums of <paramref name="values"/> over the ranks (an epoch's loss, counts), in double precision.
+    /// </summary>
     public double[] Sum(params double[] values)
     {
         using var scope = NewDisposeScope();
@@ -189,7 +201,9 @@ public sealed class DistributedContext : IDisposable
     /// <summary>Whether any rank says yes: ranks stop together (a signal reaches them at different steps).</summary>
     public bool Any(bool value) => Sum(value ? 1 : 0)[0] > 0;
 
-    /// <summary>Rank 0's <paramref name="value"/> on every rank: decisions (best epoch, early stop) are rank 0's.</summary>
+    /// <summary>
+    /// Rank 0's <paramref name="value"/> on every rank: decisions (best epoch, early stop) are rank 0's.
+    /// </summary>
     public double FromMain(double value)
     {
         using var scope = NewDisposeScope();
@@ -210,7 +224,8 @@ public sealed class DistributedContext : IDisposable
 
 /// <summary>
 /// Tensors laid out in flat buckets, as DDP lays out gradients: consecutive tensors of one dtype and device share a
-/// bucket of at most the cap (a larger tensor gets one of its own). A collective then runs once per bucket, not per tensor.
+/// bucket of at most the cap (a larger tensor gets one of its own). A collective then runs once per bucket, not per
+/// tensor.
 /// </summary>
 internal sealed class FlatBuckets : IDisposable
 {
@@ -242,7 +257,9 @@ internal sealed class FlatBuckets : IDisposable
         Close();
     }
 
-    /// <summary>Copies the tensors into their buckets, runs <paramref name="collective"/> on each, scales it and copies back.</summary>
+    /// <summary>
+    /// Copies the tensors into their buckets, runs <paramref name="collective"/> on each, scales it and copies back.
+    /// </summary>
     public void Exchange(IReadOnlyList<Tensor> tensors, Action<Tensor> collective, double scale)
     {
         using var scope = NewDisposeScope();

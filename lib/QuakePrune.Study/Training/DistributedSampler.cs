@@ -4,15 +4,15 @@ using QuakePrune.Models;
 namespace QuakePrune.Training;
 
 /// <summary>
-/// Each rank's part of an epoch, as PyTorch's DistributedSampler cuts it: the epoch's seeded order of the split (the one a
-/// single process trains on, <see cref="EpochOrder"/>), padded to a multiple of the world size by repeating its first rows,
-/// and rank r takes positions r, r + world, r + 2 world... Every row is trained once per epoch (the padding, fewer rows
-/// than ranks, twice).
+/// Each rank's part of an epoch, as PyTorch's DistributedSampler cuts it: the epoch's seeded order of the split (the
+/// one a single process trains on, <see cref="EpochOrder"/>), padded to a multiple of the world size by repeating its
+/// first rows, and rank r takes positions r, r + world, r + 2 world... Every row is trained once per epoch (the
+/// padding, fewer rows than ranks, twice).
 /// <para>
 /// The batch size is the global one: each rank takes batch / world rows per step, so step k's rows over all ranks are
-/// positions [k batch, (k + 1) batch) of the padded order, exactly the batch a single process takes when the split divides
-/// by the world size. Learning rate, schedule and checkpoints therefore do not depend on the number of processes, and a run
-/// resumes under any number.
+/// positions [k batch, (k + 1) batch) of the padded order, exactly the batch a single process takes when the split
+/// divides by the world size. Learning rate, schedule and checkpoints therefore do not depend on the number of
+/// processes, and a run resumes under any number.
 /// </para>
 /// </summary>
 public static class DistributedSampler
@@ -51,8 +51,8 @@ public static class DistributedSampler
     }
 
     /// <summary>
-    /// This rank's batches of one shuffled pass over <paramref name="split"/> (<paramref name="batchSize"/> is the global
-    /// batch), the next batch read on a background task while the caller trains on this one.
+    /// This rank's batches of one shuffled pass over <paramref name="split"/> (<paramref name="batchSize"/> is the
+    /// global batch), the next batch read on a background task while the caller trains on this one.
     /// </summary>
     public static IEnumerable<HostBatch> Batches(
         IImageDataSet data,

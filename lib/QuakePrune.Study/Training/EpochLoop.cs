@@ -5,30 +5,41 @@ using static QuakePrune.Torch.torch;
 
 namespace QuakePrune.Training;
 
-/// <summary>How a run's dev score chooses its best epoch: the state counter that keeps it, its direction and its value before any epoch.</summary>
+/// <summary>
+/// How a run's dev score chooses its best epoch: the state counter that keeps it, its direction and its value before
+/// any epoch.
+/// </summary>
 public sealed record DevScoreRule(string Counter, bool HigherIsBetter, double Start)
 {
     public bool Improves(double score, double best) => HigherIsBetter ? score > best : score < best;
 }
 
 /// <summary>
-/// What a trainer supplies to <see cref="EpochLoop"/>: the parts of an epoch that differ between trainers (its data, loss,
-/// dev scoring, history row and checkpoint notes), and the counters of its own that a resumed run needs back.
+/// What a trainer supplies to <see cref="EpochLoop"/>: the parts of an epoch that differ between trainers (its data,
+/// loss, dev scoring, history row and checkpoint notes), and the counters of its own that a resumed run needs back.
 /// </summary>
-/// <typeparam name="TScored">One epoch trained and scored on dev, as the trainer keeps it until its history row is made.</typeparam>
+/// <typeparam name="TScored">One epoch trained and scored on dev, as the trainer keeps it until its history row is
+/// made.</typeparam>
 public interface IEpochTrainer<TScored, out TRecord>
     where TScored : class
 {
-    /// <summary>One pass over the train split (at epoch index <paramref name="epoch"/>), then the dev split scored; null when cancelled.</summary>
+    /// <summary>
+    /// One pass over the train split (at epoch index <paramref name="epoch"/>), then the dev split scored; null when
+    /// cancelled.
+    /// </summary>
     TScored? TrainAndScore(int epoch);
 
     /// <summary>The number the best checkpoint and early stopping follow (<see cref="DevScoreRule"/>).</summary>
     double DevScore(TScored scored);
 
-    /// <summary>The epoch is the best so far: keeps what its checkpoint decides with, and returns the checkpoint's notes.</summary>
+    /// <summary>
+    /// The epoch is the best so far: keeps what its checkpoint decides with, and returns the checkpoint's notes.
+    /// </summary>
     ModelInfo KeepBest(TScored scored, int epochs, ModelInfo info);
 
-    /// <summary>The epoch did not improve on the best, the <paramref name="epochsWithoutImprovement"/>-th in a row.</summary>
+    /// <summary>
+    /// The epoch did not improve on the best, the <paramref name="epochsWithoutImprovement"/>-th in a row.
+    /// </summary>
     void Stalled(int epochsWithoutImprovement);
 
     TRecord Record(TScored scored, int epochs, double seconds, bool best);
@@ -47,10 +58,11 @@ public sealed record EpochLoopResult<TRecord>(
 );
 
 /// <summary>
-/// The resumable epoch loop both trainers run (<see cref="Trainer"/>, <c>Picking.WaveformTrainer</c>): it owns the run's folder
-/// (a resume refused where it cannot continue, <see cref="Resumption"/>), the per-epoch seed, the best checkpoint on the dev
-/// score, early stopping, history.csv and state.safetensors after every epoch, and what an interruption keeps. Every random
-/// choice of an epoch derives from (seed, epoch), so a run resumed at an epoch boundary ends as one never stopped (CPU).
+/// The resumable epoch loop both trainers run (<see cref="Trainer"/>, <c>Picking.WaveformTrainer</c>): it owns the
+/// run's folder (a resume refused where it cannot continue, <see cref="Resumption"/>), the per-epoch seed, the best
+/// checkpoint on the dev score, early stopping, history.csv and state.safetensors after every epoch, and what an
+/// interruption keeps. Every random choice of an epoch derives from (seed, epoch), so a run resumed at an epoch
+/// boundary ends as one never stopped (CPU).
 /// </summary>
 public sealed class EpochLoop
 {
@@ -69,7 +81,9 @@ public sealed class EpochLoop
     /// <summary>Whether the run continues from the state in its folder.</summary>
     public bool Resuming { get; }
 
-    /// <summary>Refuses a CUDA device libtorch cannot see and sets libtorch's threads, before a trainer reads its data.</summary>
+    /// <summary>
+    /// Refuses a CUDA device libtorch cannot see and sets libtorch's threads, before a trainer reads its data.
+    /// </summary>
     public static void UseDevice(TrainingRunOptions options)
     {
         if (options.Device.type == DeviceType.CUDA && !cuda.is_available())
@@ -82,8 +96,8 @@ public sealed class EpochLoop
     }
 
     /// <summary>
-    /// Checks the run's folder (<see cref="Resumption.FromState"/>) and creates it, then seeds torch's generator with the run's
-    /// seed: the trainer creates its fresh weights next.
+    /// Checks the run's folder (<see cref="Resumption.FromState"/>) and creates it, then seeds torch's generator with
+    /// the run's seed: the trainer creates its fresh weights next.
     /// </summary>
     public static EpochLoop Open(TrainingRunOptions options)
     {
@@ -94,9 +108,9 @@ public sealed class EpochLoop
     }
 
     /// <summary>
-    /// Trains <paramref name="model"/> epoch after epoch until the run's epochs are done, early stopping ends it or it is
-    /// cancelled; a resumed run first loads its state (refused when <paramref name="fingerprint"/> differs) and history.
-    /// The optimisers' state is freed at the end.
+    /// Trains <paramref name="model"/> epoch after epoch until the run's epochs are done, early stopping ends it or it
+    /// is cancelled; a resumed run first loads its state (refused when <paramref name="fingerprint"/> differs) and
+    /// history. The optimisers' state is freed at the end.
     /// </summary>
     public EpochLoopResult<TRecord> Run<TScored, TRecord>(
         Network model,

@@ -41,7 +41,9 @@ public sealed record ThresholdMetrics(
     }
 }
 
-/// <summary>What `quakeprune evaluate` writes: metrics at the dev-chosen threshold and at 0.5, ROC AUC and curve.</summary>
+/// <summary>
+/// What `quakeprune evaluate` writes: metrics at the dev-chosen threshold and at 0.5, ROC AUC and curve.
+/// </summary>
 public sealed record EvaluationReport(
     string Model,
     string Data,
@@ -99,7 +101,9 @@ public sealed record EvaluationReport(
 /// <summary>Runs a classifier over data set splits and scores it.</summary>
 public static class Evaluation
 {
-    /// <summary>p(earthquake) of every image of a split (file order), in batches through <paramref name="classifier"/>.</summary>
+    /// <summary>
+    /// p(earthquake) of every image of a split (file order), in batches through <paramref name="classifier"/>.
+    /// </summary>
     public static SplitPredictions Predict(
         IBatchClassifier classifier,
         IImageDataSet data,
@@ -124,8 +128,8 @@ public static class Evaluation
     }
 
     /// <summary>
-    /// Scores <paramref name="split"/>; the decision threshold maximises F1 on the dev split (when it has images), else it is the
-    /// model's stored one or 0.5.
+    /// Scores <paramref name="split"/>; the decision threshold maximises F1 on the dev split (when it has images), else
+    /// it is the model's stored one or 0.5.
     /// </summary>
     public static EvaluationReport Evaluate(
         IBatchClassifier classifier,

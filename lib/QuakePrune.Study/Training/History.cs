@@ -13,8 +13,9 @@ public abstract record EpochRow(
 );
 
 /// <summary>
-/// A history.csv layout: one row per finished epoch, rewritten whole (atomically) after each, so an interrupted run keeps
-/// the rows of its finished epochs. Numbers are written with six significant digits; an undefined one is an empty cell.
+/// A history.csv layout: one row per finished epoch, rewritten whole (atomically) after each, so an interrupted run
+/// keeps the rows of its finished epochs. Numbers are written with six significant digits; an undefined one is an empty
+/// cell.
 /// </summary>
 public sealed class HistoryFile<TRecord>(
     string header,
@@ -83,7 +84,9 @@ public static class HistoryCells
     public static string Flag(bool value) => value ? "1" : "0";
 }
 
-/// <summary>The classifier's history.csv (<see cref="Trainer"/>, retraining), read by the notebooks' training curves.</summary>
+/// <summary>
+/// The classifier's history.csv (<see cref="Trainer"/>, retraining), read by the notebooks' training curves.
+/// </summary>
 public static class History
 {
     public const string Header =

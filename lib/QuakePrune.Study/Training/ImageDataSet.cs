@@ -7,9 +7,10 @@ using QuakePrune.Spectrograms;
 namespace QuakePrune.Training;
 
 /// <summary>
-/// Labelled images split into train/dev/test: what training, evaluation and prediction read. A spectrogram file is
-/// the usual one; <see cref="InMemoryImageDataSet"/> serves small sets held in memory (tests, notebooks). Its source, shape,
-/// splits and batches are <see cref="IImageBatches"/>, what pruning's batch-norm recalibration (QuakePrune.Core) reads.
+/// Labelled images split into train/dev/test: what training, evaluation and prediction read. A spectrogram file is the
+/// usual one; <see cref="InMemoryImageDataSet"/> serves small sets held in memory (tests, notebooks). Its source,
+/// shape, splits and batches are <see cref="IImageBatches"/>, what pruning's batch-norm recalibration (QuakePrune.Core)
+/// reads.
 /// </summary>
 public interface IImageDataSet : IImageBatches, IDisposable
 {
@@ -28,11 +29,15 @@ public interface IImageDataSet : IImageBatches, IDisposable
     /// <summary>Mean SNR in dB; NaN for noise.</summary>
     IReadOnlyList<float> SnrDb { get; }
 
-    /// <summary>The images of any rows, in the order given, into consecutive slots of <paramref name="destination"/>.</summary>
+    /// <summary>
+    /// The images of any rows, in the order given, into consecutive slots of <paramref name="destination"/>.
+    /// </summary>
     void ReadImages(IReadOnlyList<int> rows, Span<float> destination);
 }
 
-/// <summary>The order of an epoch: a Fisher-Yates shuffle from (seed, epoch), as the spectrogram loader shuffles.</summary>
+/// <summary>
+/// The order of an epoch: a Fisher-Yates shuffle from (seed, epoch), as the spectrogram loader shuffles.
+/// </summary>
 public static class EpochOrder
 {
     public static int[] Shuffle(int[] rows, ulong seed, int epoch) => SpectrogramLoader.Shuffle(rows, seed, epoch);

@@ -1,10 +1,10 @@
 namespace QuakePrune.Training;
 
 /// <summary>
-/// Per-step learning rate: linear warm-up to the peak over <see cref="WarmupSteps"/> (step k uses peak (k+1)/warm-up), the
-/// peak held, then a cosine from the peak down to <see cref="Min"/> at the last step over the final
-/// <see cref="DecaySteps"/> steps (null: every step after the warm-up, no hold). A closed form, so a resumed run needs only
-/// its step number.
+/// Per-step learning rate: linear warm-up to the peak over <see cref="WarmupSteps"/> (step k uses peak (k+1)/warm-up),
+/// the peak held, then a cosine from the peak down to <see cref="Min"/> at the last step over the final
+/// <see cref="DecaySteps"/> steps (null: every step after the warm-up, no hold). A closed form, so a resumed run needs
+/// only its step number.
 /// </summary>
 public sealed record LearningRateSchedule(
     double Peak,

@@ -3,10 +3,15 @@ using QuakePrune.Models;
 
 namespace QuakePrune.Training;
 
-/// <summary>A checkpoint scored on a spectrogram file through the prepared inference path: `quakeprune evaluate` and the notebooks.</summary>
+/// <summary>
+/// A checkpoint scored on a spectrogram file through the prepared inference path: `quakeprune evaluate` and the
+/// notebooks.
+/// </summary>
 public static class ModelEvaluation
 {
-    /// <summary>Scores a spectrogram file, or a subset folder computed on the fly with the model's spectrogram settings.</summary>
+    /// <summary>
+    /// Scores a spectrogram file, or a subset folder computed on the fly with the model's spectrogram settings.
+    /// </summary>
     public static EvaluationReport Evaluate(string modelPath, string dataPath, string split, int batchSize = 64)
     {
         using var loaded = Checkpoint.Load(modelPath);
@@ -14,7 +19,9 @@ public static class ModelEvaluation
         return Evaluate(loaded, data, split, Path.GetFileName(modelPath), batchSize);
     }
 
-    /// <summary>Scores <paramref name="split"/> with the threshold chosen on dev (else the one the checkpoint stores).</summary>
+    /// <summary>
+    /// Scores <paramref name="split"/> with the threshold chosen on dev (else the one the checkpoint stores).
+    /// </summary>
     public static EvaluationReport Evaluate(
         LoadedModel loaded,
         IImageDataSet data,

@@ -9,7 +9,9 @@ namespace QuakePrune.Training;
 /// <summary>One line of predictions.csv; <see cref="Split"/> is empty when unknown.</summary>
 public sealed record PredictionRow(string TraceName, int Label, float PEarthquake, string Split);
 
-/// <summary>p(earthquake) and the decision for every trace of a spectrogram file or of raw STEAD-format traces.</summary>
+/// <summary>
+/// p(earthquake) and the decision for every trace of a spectrogram file or of raw STEAD-format traces.
+/// </summary>
 public static class Prediction
 {
     public const string Header = "trace_name,label,p_earthquake,split";
@@ -43,8 +45,9 @@ public static class Prediction
     }
 
     /// <summary>
-    /// Rows of raw STEAD-format traces (each prefix a PREFIX.hdf5 + PREFIX.csv pair), in CSV order; the spectrograms are
-    /// made here with <paramref name="settings"/> (the model's). The split comes from a `split` column when the CSV has one.
+    /// Rows of raw STEAD-format traces (each prefix a PREFIX.hdf5 + PREFIX.csv pair), in CSV order; the spectrograms
+    /// are made here with <paramref name="settings"/> (the model's). The split comes from a `split` column when the CSV
+    /// has one.
     /// </summary>
     public static List<PredictionRow> FromTraces(
         IBatchClassifier classifier,

@@ -4,17 +4,18 @@ using System.Security.Cryptography;
 namespace QuakePrune.Training;
 
 /// <summary>
-/// What both trainers (<see cref="Trainer"/>, <c>Picking.WaveformTrainer</c>) check before a run starts or continues in its
-/// folder, so that --resume never replaces a run it cannot continue: whether there is a state to resume, and the content
-/// fingerprint of the data, which the state records with the options (<see cref="TrainingState"/> compares them).
+/// What both trainers (<see cref="Trainer"/>, <c>Picking.WaveformTrainer</c>) check before a run starts or continues in
+/// its folder, so that --resume never replaces a run it cannot continue: whether there is a state to resume, and the
+/// content fingerprint of the data, which the state records with the options (<see cref="TrainingState"/> compares
+/// them).
 /// </summary>
 public static class Resumption
 {
     /// <summary>
-    /// Whether the run in <paramref name="directory"/> continues from its state file. Without <paramref name="resume"/> a
-    /// state there is refused (a new run would replace it). With it and no state, a folder holding a run's model or history
-    /// is refused: a new run would replace them, with options nothing can check. A folder holding neither starts afresh
-    /// (a run interrupted in its first epoch saved nothing).
+    /// Whether the run in <paramref name="directory"/> continues from its state file. Without <paramref name="resume"/>
+    /// a state there is refused (a new run would replace it). With it and no state, a folder holding a run's model or
+    /// history is refused: a new run would replace them, with options nothing can check. A folder holding neither
+    /// starts afresh (a run interrupted in its first epoch saved nothing).
     /// </summary>
     public static bool FromState(string directory, bool resume)
     {
@@ -38,9 +39,9 @@ public static class Resumption
     }
 
     /// <summary>
-    /// SHA-256 (lower-case hex) of the files' bytes in order, each preceded by its length: what a run records of its data, so
-    /// that a resume on another file of the same name is refused. Whole files are hashed: 200 MB take about 0.25 s (SHA
-    /// instructions), little beside an epoch.
+    /// SHA-256 (lower-case hex) of the files' bytes in order, each preceded by its length: what a run records of its
+    /// data, so that a resume on another file of the same name is refused. Whole files are hashed: 200 MB take about
+    /// 0.25 s (SHA instructions), little beside an epoch.
     /// </summary>
     public static string Sha256(IEnumerable<string> files)
     {

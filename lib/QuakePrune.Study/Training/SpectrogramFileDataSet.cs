@@ -36,9 +36,9 @@ public sealed class SpectrogramFileDataSet(SpectrogramFile file) : IImageDataSet
 }
 
 /// <summary>
-/// A subset folder's images computed on the fly (<see cref="SubsetSpectrograms"/>) as training and evaluation read them:
-/// the same rows, images and batches as the spectrogram file the `spectrogram` verb writes of the subset with the same
-/// settings, batches computed ahead by the same prefetching loader.
+/// A subset folder's images computed on the fly (<see cref="SubsetSpectrograms"/>) as training and evaluation read
+/// them: the same rows, images and batches as the spectrogram file the `spectrogram` verb writes of the subset with the
+/// same settings, batches computed ahead by the same prefetching loader.
 /// </summary>
 public sealed class SubsetImageDataSet(SubsetSpectrograms images) : IImageDataSet
 {
@@ -49,9 +49,9 @@ public sealed class SubsetImageDataSet(SubsetSpectrograms images) : IImageDataSe
     public string Source => Images.Path;
 
     /// <summary>
-    /// The subset's two files' bytes and the settings that make its images (not the images: computing them all to hash them
-    /// would cost an epoch). A resume is refused when either changed; a run begun on the spectrogram file of the same subset
-    /// has another hash, so it resumes on the file only.
+    /// The subset's two files' bytes and the settings that make its images (not the images: computing them all to hash
+    /// them would cost an epoch). A resume is refused when either changed; a run begun on the spectrogram file of the
+    /// same subset has another hash, so it resumes on the file only.
     /// </summary>
     public string ContentSha256()
     {
@@ -82,7 +82,9 @@ public sealed class SubsetImageDataSet(SubsetSpectrograms images) : IImageDataSe
     public void Dispose() => Images.Dispose();
 }
 
-/// <summary>One epoch of a split through the prefetching <see cref="SpectrogramLoader"/>, as the data sets hand it on.</summary>
+/// <summary>
+/// One epoch of a split through the prefetching <see cref="SpectrogramLoader"/>, as the data sets hand it on.
+/// </summary>
 internal static class LoaderBatches
 {
     public static IEnumerable<HostBatch> Of(
@@ -112,13 +114,15 @@ internal static class LoaderBatches
 /// <summary>Opens the data sets the verbs name by path.</summary>
 public static class ImageDataSets
 {
-    /// <summary>Whether <paramref name="path"/> is a folder, which only a subset is: its images are computed on the fly.</summary>
+    /// <summary>
+    /// Whether <paramref name="path"/> is a folder, which only a subset is: its images are computed on the fly.
+    /// </summary>
     public static bool IsSubsetFolder(string path) => Directory.Exists(path);
 
     /// <summary>
     /// A spectrogram file, or a subset folder whose images <paramref name="settings"/> compute on the fly on
-    /// <paramref name="threads"/> threads (0: every core). A file carries its own settings: given beside one, they must be
-    /// the file's.
+    /// <paramref name="threads"/> threads (0: every core). A file carries its own settings: given beside one, they must
+    /// be the file's.
     /// </summary>
     public static IImageDataSet Open(string path, SpectrogramSettings? settings = null, int threads = 0)
     {

@@ -10,7 +10,9 @@ namespace QuakePrune.Training;
 /// </summary>
 public static class SpectrogramNotes
 {
-    /// <summary>The settings that made the model's training images; null when it records none (a picker, an imported network).</summary>
+    /// <summary>
+    /// The settings that made the model's training images; null when it records none (a picker, an imported network).
+    /// </summary>
     /// <exception cref="InvalidDataException">The notes under the prefix are not settings.</exception>
     public static SpectrogramSettings? Spectrogram(this ModelInfo info)
     {
@@ -26,7 +28,9 @@ public static class SpectrogramNotes
         }
     }
 
-    /// <summary><paramref name="info"/> recording <paramref name="settings"/> in place of any it recorded; none when null.</summary>
+    /// <summary>
+    /// <paramref name="info"/> recording <paramref name="settings"/> in place of any it recorded; none when null.
+    /// </summary>
     public static ModelInfo WithSpectrogram(this ModelInfo info, SpectrogramSettings? settings)
     {
         var notes = info.Notes.Where(kv => !IsSpectrogramKey(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);

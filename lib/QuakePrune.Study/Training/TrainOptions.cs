@@ -8,10 +8,14 @@ public enum OptimizerKind
     AdamW,
 }
 
-/// <summary>Random changes to training images: a time shift and SpecAugment-style masks, drawn from (seed, epoch, step).</summary>
+/// <summary>
+/// Random changes to training images: a time shift and SpecAugment-style masks, drawn from (seed, epoch, step).
+/// </summary>
 public sealed record AugmentOptions
 {
-    /// <summary>Largest shift along time as a fraction of the width; the vacated columns become 0 (the z-scored mean).</summary>
+    /// <summary>
+    /// Largest shift along time as a fraction of the width; the vacated columns become 0 (the z-scored mean).
+    /// </summary>
     public double MaxTimeShift { get; init; } = 0.1;
 
     /// <summary>Frequency masks per image, each up to <see cref="MaxFrequencyMask"/> of the height.</summary>
@@ -39,18 +43,22 @@ public sealed record AugmentOptions
 public sealed record TrainOptions : TrainingRunOptions
 {
     /// <summary>
-    /// The spectrogram file (train and dev splits), or a subset folder whose images <see cref="Spectrogram"/> computes on the
-    /// fly (<see cref="ImageDataSets.Open(string, SpectrogramSettings?, int)"/>).
+    /// The spectrogram file (train and dev splits), or a subset folder whose images <see cref="Spectrogram"/> computes
+    /// on the fly (<see cref="ImageDataSets.Open(string, SpectrogramSettings?, int)"/>).
     /// </summary>
     public string? Data { get; init; }
 
-    /// <summary>The settings that compute a subset folder's images; with a spectrogram file, null or the file's own.</summary>
+    /// <summary>
+    /// The settings that compute a subset folder's images; with a spectrogram file, null or the file's own.
+    /// </summary>
     public SpectrogramSettings? Spectrogram { get; init; }
 
     /// <summary>Threads that compute a subset folder's images ahead of training; 0: every core.</summary>
     public int LoaderThreads { get; init; }
 
-    /// <summary>Hidden head width of a fresh ResNet50 (0: a single Linear), when there is neither an init nor an architecture.</summary>
+    /// <summary>
+    /// Hidden head width of a fresh ResNet50 (0: a single Linear), when there is neither an init nor an architecture.
+    /// </summary>
     public int Hidden { get; init; } = 512;
 
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Sgd;
@@ -72,7 +80,10 @@ public sealed record TrainOptions : TrainingRunOptions
 
     public double LabelSmoothing { get; init; }
 
-    /// <summary>Weights of (noise, earthquake) in the loss; null: none. <see cref="BalancedClassWeights"/>: from the train counts.</summary>
+    /// <summary>
+    /// Weights of (noise, earthquake) in the loss; null: none. <see cref="BalancedClassWeights"/>: from the train
+    /// counts.
+    /// </summary>
     public double[]? ClassWeights { get; init; }
 
     public bool BalancedClassWeights { get; init; }
@@ -135,7 +146,9 @@ public readonly record struct StepProgress(
     double LearningRate
 );
 
-/// <summary>One row of a classifier's history.csv (<see cref="History"/>): dev accuracy, precision, recall and F1 at 0.5.</summary>
+/// <summary>
+/// One row of a classifier's history.csv (<see cref="History"/>): dev accuracy, precision, recall and F1 at 0.5.
+/// </summary>
 public sealed record EpochRecord(
     int Epoch,
     double LearningRate,

@@ -25,9 +25,10 @@ public static class TrainingNotes
 
 /// <summary>
 /// Trains a ResNet on the train split of a data set, choosing the checkpoint by dev F1: the verb `quakeprune train`,
-/// retraining of pruned models (<see cref="TrainOptions.Init"/>) and the third notebook. Every random choice derives from
-/// (seed, epoch, step), so a run resumed at an epoch boundary ends with the same weights as one never stopped (CPU). Its
-/// epochs run in <see cref="EpochLoop"/> (<see cref="ClassifierEpochs"/>: what one epoch of a classifier does).
+/// retraining of pruned models (<see cref="TrainOptions.Init"/>) and the third notebook. Every random choice derives
+/// from (seed, epoch, step), so a run resumed at an epoch boundary ends with the same weights as one never stopped
+/// (CPU). Its epochs run in <see cref="EpochLoop"/> (<see cref="ClassifierEpochs"/>: what one epoch of a classifier
+/// does).
 /// </summary>
 public static class Trainer
 {
@@ -110,7 +111,9 @@ public static class Trainer
         );
     }
 
-    /// <summary>The checkpoint kept is the epoch of the highest dev F1 at 0.5 (F1 is never below 0, so the first epoch is kept).</summary>
+    /// <summary>
+    /// The checkpoint kept is the epoch of the highest dev F1 at 0.5 (F1 is never below 0, so the first epoch is kept).
+    /// </summary>
     private static readonly DevScoreRule BestDevF1 = new("best_dev_f1", HigherIsBetter: true, Start: -1);
 
     private static (Network Model, ModelInfo Info) CreateModel(TrainOptions options, IImageDataSet data)
@@ -150,7 +153,9 @@ public static class Trainer
         return (model, info);
     }
 
-    /// <summary>One optimiser per weight-decay group ("decay": conv and linear weights; "no_decay": batch norm and biases).</summary>
+    /// <summary>
+    /// One optimiser per weight-decay group ("decay": conv and linear weights; "no_decay": batch norm and biases).
+    /// </summary>
     private static List<(string Name, optim.Optimizer Optimizer)> CreateOptimizers(Network model, TrainOptions options)
     {
         var named = model.named_parameters().ToList();

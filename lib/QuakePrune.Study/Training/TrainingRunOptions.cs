@@ -9,10 +9,15 @@ namespace QuakePrune.Training;
 /// </summary>
 public abstract record TrainingRunOptions
 {
-    /// <summary>Where history.csv, model.safetensors (the best dev epoch) and state.safetensors (resumable) go.</summary>
+    /// <summary>
+    /// Where history.csv, model.safetensors (the best dev epoch) and state.safetensors (resumable) go.
+    /// </summary>
     public required string OutputDirectory { get; init; }
 
-    /// <summary>Start from this checkpoint (its architecture and weights), as retraining a pruned model does; null: fresh weights.</summary>
+    /// <summary>
+    /// Start from this checkpoint (its architecture and weights), as retraining a pruned model does; null: fresh
+    /// weights.
+    /// </summary>
     public string? Init { get; init; }
 
     /// <summary>A fresh model of this architecture when there is no <see cref="Init"/>.</summary>
@@ -37,7 +42,8 @@ public abstract record TrainingRunOptions
     public bool Resume { get; init; }
 
     /// <summary>
-    /// This process's rank in a data-parallel run (<see cref="DistributedContext"/>); null: one process. The caller owns it.
+    /// This process's rank in a data-parallel run (<see cref="DistributedContext"/>); null: one process. The caller
+    /// owns it.
     /// </summary>
     public DistributedContext? Distributed { get; init; }
 

@@ -20,19 +20,27 @@ public static class TrainingState
     private const string FingerprintKey = "fingerprint";
 
     /// <summary>
-    /// The fingerprint's entry for the data's content (<see cref="Resumption.Sha256"/>): a fingerprint is KEY=VALUE entries
-    /// joined by ';', which <see cref="Load"/> compares one by one to name what changed.
+    /// The fingerprint's entry for the data's content (<see cref="Resumption.Sha256"/>): a fingerprint is KEY=VALUE
+    /// entries joined by ';', which <see cref="Load"/> compares one by one to name what changed.
     /// </summary>
     public const string DataEntry = "data_sha256";
 
-    /// <summary>The fingerprint's entry for the network (<see cref="Models.Architecture.ToJson"/>), named without its long value.</summary>
+    /// <summary>
+    /// The fingerprint's entry for the network (<see cref="Models.Architecture.ToJson"/>), named without its long
+    /// value.
+    /// </summary>
     public const string ArchitectureEntry = "architecture";
 
-    /// <summary>The seed of torch's generator (dropout) during one epoch: the same for a run resumed at that epoch.</summary>
+    /// <summary>
+    /// The seed of torch's generator (dropout) during one epoch: the same for a run resumed at that epoch.
+    /// </summary>
     public static long EpochSeed(long seed, int epoch) =>
         (long)(new Rng(unchecked((ulong)seed), 0x7E9A_0000UL + (ulong)epoch).NextUInt64() >> 1);
 
-    /// <summary>Writes the state whole or not at all (<see cref="AtomicFile"/>) with the model's metadata and the run's counters.</summary>
+    /// <summary>
+    /// Writes the state whole or not at all (<see cref="AtomicFile"/>) with the model's metadata and the run's
+    /// counters.
+    /// </summary>
     public static void Save(
         string path,
         Network model,
@@ -57,8 +65,8 @@ public static class TrainingState
 
     /// <summary>
     /// Loads the weights and optimiser moments saved by <see cref="Save"/> into <paramref name="model"/> and
-    /// <paramref name="groups"/>, after checking the fingerprint (a changed option is named); returns the counters, read
-    /// through <see cref="Counters"/>.
+    /// <paramref name="groups"/>, after checking the fingerprint (a changed option is named); returns the counters,
+    /// read through <see cref="Counters"/>.
     /// </summary>
     public static Counters Load(
         string path,
@@ -87,7 +95,9 @@ public static class TrainingState
         return counters;
     }
 
-    /// <summary>What differs between the saved fingerprint and this run's: the data first, then every changed option.</summary>
+    /// <summary>
+    /// What differs between the saved fingerprint and this run's: the data first, then every changed option.
+    /// </summary>
     private static string Difference(string saved, string now)
     {
         var (was, current) = (Entries(saved), Entries(now));
@@ -149,7 +159,10 @@ public static class TrainingState
         }
     }
 
-    /// <summary>Records what an interruption keeps of the run in <paramref name="directory"/> once its state holds <paramref name="epochs"/> epochs.</summary>
+    /// <summary>
+    /// Records what an interruption keeps of the run in <paramref name="directory"/> once its state holds
+    /// <paramref name="epochs"/> epochs.
+    /// </summary>
     public static void KeepOnInterruption(string directory, int epochs) =>
         Interruption.Keep(
             epochs == 0

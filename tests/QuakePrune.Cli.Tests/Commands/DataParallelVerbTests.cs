@@ -6,10 +6,10 @@ using QuakePrune.Training;
 namespace QuakePrune.Cli.Tests.Commands;
 
 /// <summary>
-/// Issue 27 from the command line: `train --nproc 2` (a classifier, a waveform picker) and `retrain --nproc 2` run two ranks
-/// that rank 0 writes for; a signal stops them at one step
-/// and keeps the finished epochs; the run resumes under another number of processes (its state is the run's, not a rank's);
-/// a failing rank fails the launch; launcher options are checked, each named.
+/// Issue 27 from the command line: `train --nproc 2` (a classifier, a waveform picker) and `retrain --nproc 2` run two
+/// ranks that rank 0 writes for; a signal stops them at one step and keeps the finished epochs; the run resumes under
+/// another number of processes (its state is the run's, not a rank's); a failing rank fails the launch; launcher
+/// options are checked, each named.
 /// </summary>
 public sealed class DataParallelVerbTests : IDisposable
 {
@@ -162,7 +162,9 @@ public sealed class DataParallelVerbTests : IDisposable
         Assert.Single(History.Read(Path.Combine(File("tuned"), "history.csv")));
     }
 
-    /// <summary>Each rank computes the spectrograms of its own shard from the subset's waveforms (issue 27, point 4).</summary>
+    /// <summary>
+    /// Each rank computes the spectrograms of its own shard from the subset's waveforms (issue 27, point 4).
+    /// </summary>
     [Fact]
     public void A_classifier_trains_on_a_subset_folder_as_two_processes_each_computing_its_images()
     {

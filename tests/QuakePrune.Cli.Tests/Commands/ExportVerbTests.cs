@@ -2,7 +2,10 @@ using QuakePrune.Models;
 
 namespace QuakePrune.Cli.Tests.Commands;
 
-/// <summary>`quakeprune export`: a checkpoint to ONNX, run in-process; what it refuses (ONNX Runtime checks the files, and a layer without an ONNX form is refused, in QuakePrune.Tests).</summary>
+/// <summary>
+/// `quakeprune export`: a checkpoint to ONNX, run in-process; what it refuses (ONNX Runtime checks the files, and a
+/// layer without an ONNX form is refused, in QuakePrune.Tests).
+/// </summary>
 public sealed class ExportVerbTests : IDisposable
 {
     private readonly string dir = Directory.CreateTempSubdirectory("quakeprune-cli-export-").FullName;

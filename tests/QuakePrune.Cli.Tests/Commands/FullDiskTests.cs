@@ -3,8 +3,9 @@ using System.Diagnostics;
 namespace QuakePrune.Cli.Tests.Commands;
 
 /// <summary>
-/// Issue 24, rule 2: a write that fails for want of space is an error, never a crash. Each writer runs in a child process
-/// (a native fault kills the process, which only a parent sees) with its output on a 2 MB tmpfs, too small for it.
+/// Issue 24, rule 2: a write that fails for want of space is an error, never a crash. Each writer runs in a child
+/// process (a native fault kills the process, which only a parent sees) with its output on a 2 MB tmpfs, too small for
+/// it.
 /// </summary>
 public sealed class FullDiskTests : IDisposable
 {
@@ -37,7 +38,10 @@ public sealed class FullDiskTests : IDisposable
 
     private static void Ok((int Code, string Out, string Err) run) => Assert.True(run.Code == 0, run.Err + run.Out);
 
-    /// <summary>Runs a verb out of process onto the small disk: exit 1 (139 is the segmentation fault), one line naming the output, nothing left.</summary>
+    /// <summary>
+    /// Runs a verb out of process onto the small disk: exit 1 (139 is the segmentation fault), one line naming the
+    /// output, nothing left.
+    /// </summary>
     private void FailsCleanly(string output, params string[] args)
     {
         var (code, stdout, stderr) = ChildCli.Run(60, args);
@@ -89,7 +93,9 @@ public sealed class FullDiskTests : IDisposable
     }
 }
 
-/// <summary>A fact that needs to mount a tmpfs (root, mounting allowed); skipped, saying why, where it cannot.</summary>
+/// <summary>
+/// A fact that needs to mount a tmpfs (root, mounting allowed); skipped, saying why, where it cannot.
+/// </summary>
 public sealed class SmallDiskFactAttribute : FactAttribute
 {
     public SmallDiskFactAttribute()
@@ -102,7 +108,9 @@ public sealed class SmallDiskFactAttribute : FactAttribute
 /// <summary>A 2 MB tmpfs mounted over a folder with mount(8).</summary>
 internal static class SmallDisk
 {
-    /// <summary>Why no tmpfs can be mounted here (not root, EPERM in a container), or null when one can; tried once.</summary>
+    /// <summary>
+    /// Why no tmpfs can be mounted here (not root, EPERM in a container), or null when one can; tried once.
+    /// </summary>
     public static string? Unavailable => Probe.Value;
 
     private static readonly Lazy<string?> Probe = new(() =>
@@ -121,7 +129,9 @@ internal static class SmallDisk
         }
     });
 
-    /// <summary>Mounts a 2 MB tmpfs on <paramref name="folder"/>; returns mount's complaint on failure, null on success.</summary>
+    /// <summary>
+    /// Mounts a 2 MB tmpfs on <paramref name="folder"/>; returns mount's complaint on failure, null on success.
+    /// </summary>
     public static string? Mount(string folder)
     {
         try

@@ -45,7 +45,8 @@ public sealed class ModelVerbTests : IDisposable
             path
         );
         Assert.True(init.Code == 0, init.Err);
-        // torchvision.models.resnet18(num_classes=2) has 11,177,538 parameters; the names are checked against its state dict in ResNetTests.
+        // torchvision.models.resnet18(num_classes=2) has 11,177,538 parameters; the names are checked against its state
+        // dict in ResNetTests.
         Assert.Contains("resnet18, 2 classes, hidden 0: 11,177,538 parameters", init.Out);
         Assert.Equal(ResNetArchitecture.ResNet18(), Checkpoint.ReadInfo(path).Architecture);
         var unknown = CliRunner.Run(
@@ -106,7 +107,8 @@ public sealed class ModelVerbTests : IDisposable
         var run = CliRunner.Run("model", "cost");
         Assert.True(run.Code == 0, run.Err);
         Assert.Contains("resnet50", run.Out);
-        // 128,739,392 MACs per 3 x 6000 window: the encoder, residual stack and three decoders' convolutions, 1.08 M in the LSTMs.
+        // 128,739,392 MACs per 3 x 6000 window: the encoder, residual stack and three decoders' convolutions, 1.08 M in
+        // the LSTMs.
         Assert.Matches(@"eqtransformer\s+3x6000\s+376,935\s+128\.74\s+1\.08\s+0\.62", run.Out);
         Assert.Matches(@"eqt-lite\s+3x6000\s+100,255\s+33\.62", run.Out);
         var some = CliRunner.Run("model", "cost", "--arch", "eqt-gru", "eqt-cnn-bilstm");

@@ -4,7 +4,9 @@ using QuakePrune.Picking;
 
 namespace QuakePrune.Cli.Tests.Commands;
 
-/// <summary>train --arch eqt-lite, pick, evaluate and bench for a waveform picker, run in-process on a small synthetic subset.</summary>
+/// <summary>
+/// train --arch eqt-lite, pick, evaluate and bench for a waveform picker, run in-process on a small synthetic subset.
+/// </summary>
 public sealed class PickingVerbsTests : IDisposable
 {
     private readonly string dir = Directory.CreateTempSubdirectory("quakeprune-cli-picking-").FullName;
@@ -76,7 +78,8 @@ public sealed class PickingVerbsTests : IDisposable
             Checkpoint.ReadInfo(Path.Combine(cosine, "model.safetensors")).Notes[PickingNotes.Schedule]
         );
 
-        // A second run into the same folder is refused without --overwrite or --resume; --resume of a finished run trains nothing more.
+        // A second run into the same folder is refused without --overwrite or --resume; --resume of a finished run
+        // trains nothing more.
         Assert.Contains("--overwrite", CliRunner.Run(Train(subset, run)).Err);
         Ok(CliRunner.Run(Train(subset, run, "--resume")));
         Assert.Equal(2, System.IO.File.ReadAllLines(Path.Combine(run, "history.csv")).Length);
@@ -207,7 +210,8 @@ public sealed class PickingVerbsTests : IDisposable
         );
         Assert.False(System.IO.File.Exists(File("p.csv")));
 
-        // A classifier is not a picker: pick names what it takes instead; train refuses classifier options for a picker.
+        // A classifier is not a picker: pick names what it takes instead; train refuses classifier options for a
+        // picker.
         var resnet = ResNetArchitecture.Custom(
             ResNetBlock.Bottleneck,
             8,

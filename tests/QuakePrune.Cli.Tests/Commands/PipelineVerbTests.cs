@@ -5,10 +5,10 @@ namespace QuakePrune.Cli.Tests.Commands;
 public class PipelineVerbTests
 {
     /// <summary>
-    /// The ResNet study's stages up to retraining, then the latency stage alone into the same folder (`--stages`): it adds
-    /// its entries (the summary among them); run again, it replaces its own only with --overwrite, touching nothing. The
-    /// picking stage is left to notebook 07 (run on both kernels by the notebook tests) and the picking verbs' tests: it is
-    /// the dearest stage, and here it would prove only what any stage run alone proves.
+    /// The ResNet study's stages up to retraining, then the latency stage alone into the same folder (`--stages`): it
+    /// adds its entries (the summary among them); run again, it replaces its own only with --overwrite, touching
+    /// nothing. The picking stage is left to notebook 07 (run on both kernels by the notebook tests) and the picking
+    /// verbs' tests: it is the dearest stage, and here it would prove only what any stage run alone proves.
     /// </summary>
     [Fact]
     public void The_ci_pipeline_runs_its_stages_into_one_folder_and_a_stage_alone_adds_to_it()

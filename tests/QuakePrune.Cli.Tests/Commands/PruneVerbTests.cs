@@ -69,7 +69,8 @@ public sealed class PruneVerbTests : IDisposable
         Assert.Equal("0.5", Checkpoint.ReadInfo(half).Notes["pruning.ratio_achieved"]);
         Assert.False(Checkpoint.ReadInfo(half).Notes.ContainsKey("pruning.cumulative_ratio"));
 
-        // Pruning a pruned model again keeps a fraction of what it kept: the record gives the total since the unpruned model.
+        // Pruning a pruned model again keeps a fraction of what it kept: the record gives the total since the unpruned
+        // model.
         var quarter = Path.Combine(dir, "p50-p50.safetensors");
         var again = CliRunner.Run("prune", "--model", half, "--ratio", "0.5", "--out", quarter);
         Assert.Equal(0, again.Code);
@@ -85,7 +86,8 @@ public sealed class PruneVerbTests : IDisposable
             again.Out
         );
 
-        // --round-to larger than every group keeps every channel: nothing is pruned, and the run says so and records it.
+        // --round-to larger than every group keeps every channel: nothing is pruned, and the run says so and records
+        // it.
         var none = Path.Combine(dir, "p50-round.safetensors");
         var rounded = CliRunner.Run("prune", "--model", source, "--ratio", "0.5", "--round-to", "64", "--out", none);
         Assert.Equal(0, rounded.Code);

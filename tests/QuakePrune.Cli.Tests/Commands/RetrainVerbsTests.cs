@@ -3,7 +3,9 @@ using QuakePrune.Models;
 
 namespace QuakePrune.Cli.Tests.Commands;
 
-/// <summary>retrain, sensitivity and report, run in-process on a small synthetic spectrogram file and a tiny ResNet.</summary>
+/// <summary>
+/// retrain, sensitivity and report, run in-process on a small synthetic spectrogram file and a tiny ResNet.
+/// </summary>
 public sealed class RetrainVerbsTests : IDisposable
 {
     private readonly string dir = Directory.CreateTempSubdirectory("quakeprune-cli-").FullName;
@@ -164,7 +166,8 @@ public sealed class RetrainVerbsTests : IDisposable
         Assert.StartsWith("baseline,", rows[1]);
         Assert.StartsWith("prune50,", rows[2]);
         Assert.True(File.Exists(Path("report.json")));
-        // Intervals, the recalibrated scores and McNemar's test against the baseline, for every variant but the baseline.
+        // Intervals, the recalibrated scores and McNemar's test against the baseline, for every variant but the
+        // baseline.
         var header = rows[0].Split(',');
         string Field(int row, string name) => rows[row].Split(',')[Array.IndexOf(header, name)];
         Assert.All(new[] { 2, 3 }, row =>

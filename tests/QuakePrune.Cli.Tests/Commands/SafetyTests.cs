@@ -7,9 +7,9 @@ using QuakePrune.Stead;
 namespace QuakePrune.Cli.Tests.Commands;
 
 /// <summary>
-/// Issue 17's guarantees, each on hostile input the test makes: outputs never overwritten without --overwrite nor ever an
-/// input; one winner when two runs race; signals and killed runs leave nothing behind; numeric options bounded; damaged
-/// HDF5 never kills the process; warnings when a result is smaller than asked; messages in words.
+/// Issue 17's guarantees, each on hostile input the test makes: outputs never overwritten without --overwrite nor ever
+/// an input; one winner when two runs race; signals and killed runs leave nothing behind; numeric options bounded;
+/// damaged HDF5 never kills the process; warnings when a result is smaller than asked; messages in words.
 /// </summary>
 public sealed class SafetyTests : IDisposable
 {
@@ -188,7 +188,8 @@ public sealed class SafetyTests : IDisposable
     [Fact]
     public void A_checkpoint_left_half_written_by_a_killed_run_is_a_partial_the_next_run_reclaims()
     {
-        // What a run killed inside Checkpoint.Save leaves: its partial under the one scheme, with a process id that is gone.
+        // What a run killed inside Checkpoint.Save leaves: its partial under the one scheme, with a process id that is
+        // gone.
         var model = At("model.safetensors");
         Ok(CliRunner.Run("model", "init", "--out", model, "--hidden", "0"));
         var deadPid = 4_194_304 + 1; // above Linux's largest process id: no process has it

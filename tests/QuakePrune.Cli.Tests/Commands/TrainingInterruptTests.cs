@@ -118,8 +118,9 @@ public sealed class TrainingInterruptTests : IDisposable
     }
 
     /// <summary>
-    /// Runs <paramref name="train"/> four times, each (but the first) resuming what the last kept, and signals each at a
-    /// pseudo-random moment: the first while it may still be starting, the others after an epoch of theirs has finished.
+    /// Runs <paramref name="train"/> four times, each (but the first) resuming what the last kept, and signals each at
+    /// a pseudo-random moment: the first while it may still be starting, the others after an epoch of theirs has
+    /// finished.
     /// </summary>
     private static void Interrupt(string[] train, string folder, Random random)
     {
@@ -173,8 +174,9 @@ public sealed class TrainingInterruptTests : IDisposable
                 Assert.False(Directory.Exists(folder), context);
                 continue;
             }
-            // The message names the epoch whose state was saved last; a stop forced while the next state was being saved may
-            // find history.csv one row ahead of it (resume reads history up to the state's epoch), never behind.
+            // The message names the epoch whose state was saved last; a stop forced while the next state was being
+            // saved may find history.csv one row ahead of it (resume reads history up to the state's epoch), never
+            // behind.
             var epochs = int.Parse(said.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
             Assert.True(written == epochs || written == epochs + 1, context);
             // A resumed run that was signalled after one of its epochs has continued the run.
@@ -194,7 +196,10 @@ public sealed class TrainingInterruptTests : IDisposable
         Assert.True(kept > 0, "no epoch ever finished");
     }
 
-    /// <summary>Starts a run and sends <paramref name="signal"/> <paramref name="delayMs"/> ms after its start or after its first finished epoch.</summary>
+    /// <summary>
+    /// Starts a run and sends <paramref name="signal"/> <paramref name="delayMs"/> ms after its start or after its
+    /// first finished epoch.
+    /// </summary>
     private static (int Code, string Err) SignalDuring(string[] args, string signal, int delayMs, bool afterAnEpoch)
     {
         using var child = ChildCli.Start(args);

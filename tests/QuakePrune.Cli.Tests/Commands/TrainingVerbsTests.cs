@@ -436,7 +436,8 @@ public sealed class TrainingVerbsTests : IDisposable
     {
         var (_, spectrograms) = MakeData();
         var model = TinyCheckpoint();
-        // --device cuda is a bad request only where libtorch sees no CUDA device; where it sees one, one epoch trains there.
+        // --device cuda is a bad request only where libtorch sees no CUDA device; where it sees one, one epoch trains
+        // there.
         var cuda = CliRunner.Run(
             "train",
             "--data",

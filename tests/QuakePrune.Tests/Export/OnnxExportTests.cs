@@ -12,12 +12,18 @@ using Tensor = QuakePrune.Torch.Tensor;
 
 namespace QuakePrune.Tests.Export;
 
-/// <summary>`quakeprune export` judged by ONNX Runtime (the same logits or curves within 1e-4, at two batch sizes) and by onnx's own checker.</summary>
+/// <summary>
+/// `quakeprune export` judged by ONNX Runtime (the same logits or curves within 1e-4, at two batch sizes) and by onnx's
+/// own checker.
+/// </summary>
 public class OnnxExportTests(ITestOutputHelper output)
 {
     private static readonly ImageSize Size = new(32, 32);
 
-    /// <summary>A checkpoint of <paramref name="member"/> with seeded weights and batch-norm statistics moved off 0 and 1, so that the export must carry them.</summary>
+    /// <summary>
+    /// A checkpoint of <paramref name="member"/> with seeded weights and batch-norm statistics moved off 0 and 1, so
+    /// that the export must carry them.
+    /// </summary>
     private static string MakeCheckpoint(TempDir dir, string member, int hidden)
     {
         manual_seed(11);
@@ -59,7 +65,10 @@ public class OnnxExportTests(ITestOutputHelper output)
         return results.Single().AsEnumerable<float>().ToArray();
     }
 
-    /// <summary>Debian's python3-onnx (environment/setup.sh installs it): onnx.checker with its full check, shape inference included.</summary>
+    /// <summary>
+    /// Debian's python3-onnx (environment/setup.sh installs it): onnx.checker with its full check, shape inference
+    /// included.
+    /// </summary>
     private static void Check(string onnx)
     {
         var start = new ProcessStartInfo("/usr/bin/python3")
@@ -144,11 +153,12 @@ public class OnnxExportTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// A picker's checkpoint with seeded weights, every tensor the ONNX form rearranges or that starts at a constant (attention
-    /// weights and biases, layer norms' gamma and beta, recurrent biases) drawn at a scale where a mistake shows, and
-    /// batch-norm statistics moved off 0 and 1 by forwards in train mode. The convolutions' weights are scaled by sqrt(6) (He's
-    /// gain over PyTorch's default): at PyTorch's, the signal fades through the fourteen convolutions of encoder and decoder
-    /// and the curves come out flat, so that a wrong gate order or attention window changed them by less than the tolerance.
+    /// A picker's checkpoint with seeded weights, every tensor the ONNX form rearranges or that starts at a constant
+    /// (attention weights and biases, layer norms' gamma and beta, recurrent biases) drawn at a scale where a mistake
+    /// shows, and batch-norm statistics moved off 0 and 1 by forwards in train mode. The convolutions' weights are
+    /// scaled by sqrt(6) (He's gain over PyTorch's default): at PyTorch's, the signal fades through the fourteen
+    /// convolutions of encoder and decoder and the curves come out flat, so that a wrong gate order or attention window
+    /// changed them by less than the tolerance.
     /// </summary>
     private static string MakePickerCheckpoint(TempDir dir, string member)
     {
@@ -191,7 +201,8 @@ public class OnnxExportTests(ITestOutputHelper output)
 
     /// <summary>
     /// Our curves (<see cref="Network.ForwardAll"/>, eval mode, no grad) and ONNX Runtime's at batch 1 and 3 on seeded
-    /// waveforms, every value within 1e-4; the file passes onnx's checker and declares [batch, 3, 6000] in, [batch, 6000] out.
+    /// waveforms, every value within 1e-4; the file passes onnx's checker and declares [batch, 3, 6000] in, [batch,
+    /// 6000] out.
     /// </summary>
     private void AssertPickerRunsAsHere(string checkpoint, string label)
     {
@@ -231,7 +242,8 @@ public class OnnxExportTests(ITestOutputHelper output)
                     results.Single(r => r.Name == name).AsEnumerable<float>().ToArray()
                 );
                 Assert.Equal(batch * 6000, actual.Length);
-                // A flat curve would hide a wrong recurrence or attention below the tolerance: the checkpoint must make them vary.
+                // A flat curve would hide a wrong recurrence or attention below the tolerance: the checkpoint must make
+                // them vary.
                 Assert.True(
                     expected.Max() - expected.Min() > 0.01,
                     $"{label} {name}: the curve barely varies, so the comparison proves little"
@@ -267,7 +279,9 @@ public class OnnxExportTests(ITestOutputHelper output)
         AssertPickerRunsAsHere(pruned, "eqtransformer pruned 50 % (L2)");
     }
 
-    /// <summary>A layer that says only "run my module" (<see cref="ModuleOp"/>): no ONNX form can be derived from it.</summary>
+    /// <summary>
+    /// A layer that says only "run my module" (<see cref="ModuleOp"/>): no ONNX form can be derived from it.
+    /// </summary>
     private sealed record SoftsignLayer : Layer
     {
         public override string Kind => "Softsign";

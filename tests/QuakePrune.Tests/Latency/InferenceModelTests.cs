@@ -10,7 +10,10 @@ namespace QuakePrune.Tests.Latency;
 
 public class InferenceModelTests
 {
-    /// <summary>A tiny eval-mode ResNet whose norms are far from identity (random scale, shift and running statistics), so folding has work to do.</summary>
+    /// <summary>
+    /// A tiny eval-mode ResNet whose norms are far from identity (random scale, shift and running statistics), so
+    /// folding has work to do.
+    /// </summary>
     public static Network TinyWithRandomNorms(long seed, int hidden = 6, Architecture? architecture = null)
     {
         manual_seed(seed);

@@ -6,10 +6,15 @@ using static QuakePrune.Torch.torch;
 
 namespace QuakePrune.Tests.Latency;
 
-/// <summary>The fast path on waveform pickers: every output within 1e-4 of the module, on each path a waveform network has.</summary>
+/// <summary>
+/// The fast path on waveform pickers: every output within 1e-4 of the module, on each path a waveform network has.
+/// </summary>
 public class WaveformInferenceTests
 {
-    /// <summary>An eval-mode picker whose batch norms are far from identity, so that folding them into the convolutions has work to do.</summary>
+    /// <summary>
+    /// An eval-mode picker whose batch norms are far from identity, so that folding them into the convolutions has work
+    /// to do.
+    /// </summary>
     private static Network WithRandomNorms(string member, long seed)
     {
         manual_seed(seed);

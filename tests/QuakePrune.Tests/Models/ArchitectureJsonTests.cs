@@ -4,9 +4,9 @@ using QuakePrune.Models;
 namespace QuakePrune.Tests.Models;
 
 /// <summary>
-/// Checkpoints record their architecture as JSON; Fixtures/architectures_3ffb886.json holds what commit 3ffb886 wrote for
-/// every member (two option sets each), a custom ResNet of each block kind and a pruned one. Every checkpoint written since
-/// must keep loading, and a network made today must write exactly the same text.
+/// Checkpoints record their architecture as JSON; Fixtures/architectures_3ffb886.json holds what commit 3ffb886 wrote
+/// for every member (two option sets each), a custom ResNet of each block kind and a pruned one. Every checkpoint
+/// written since must keep loading, and a network made today must write exactly the same text.
 /// </summary>
 public class ArchitectureJsonTests
 {

@@ -45,8 +45,8 @@ public class EqTransformerTests
         return (fixture, weights);
     }
 
-    /// <summary>Loads the fixture's weights strictly into our eqtransformer, runs its input in eval mode and compares the
-    /// three curves with SeisBench's, within 1e-4.</summary>
+    /// <summary>Loads the fixture's weights strictly into our eqtransformer, runs its input in eval mode and compares
+    /// the three curves with SeisBench's, within 1e-4.</summary>
     private static void AssertSeisbenchsCurves(string file)
     {
         using var scope = NewDisposeScope();
@@ -76,7 +76,8 @@ public class EqTransformerTests
         const string file = "seisbench_eqtransformer_trained_batch2.safetensors";
         using (NewDisposeScope())
         {
-            // A trained checkpoint, not a fresh one: training moved every batch norm's running statistics and counted its batches.
+            // A trained checkpoint, not a fresh one: training moved every batch norm's running statistics and counted
+            // its batches.
             var (_, weights) = LoadFixture(file);
             using var fresh = new Network(Member("eqtransformer"));
             var initial = fresh.state_dict();
@@ -164,7 +165,9 @@ public class EqTransformerTests
         Assert.DoesNotContain(gru.Layers, l => l.Kind == "LSTM");
     }
 
-    /// <summary>A picker's outputs are sigmoids of its logits, which a named forward reads without running the sigmoids.</summary>
+    /// <summary>
+    /// A picker's outputs are sigmoids of its logits, which a named forward reads without running the sigmoids.
+    /// </summary>
     [Theory]
     [InlineData("eqtransformer")]
     [InlineData("eqt-lite")]
@@ -219,14 +222,16 @@ public class EqTransformerTests
         var architecture = Member("eqtransformer");
         var groups = DependencyGroups.Of(architecture);
         var names = groups.Select(g => g.Name).ToHashSet();
-        // Encoder and decoder convolutions, the residual stream of the res CNN stack, the BiLSTM blocks' 1x1 convolutions that feed another BiLSTM.
+        // Encoder and decoder convolutions, the residual stream of the res CNN stack, the BiLSTM blocks' 1x1
+        // convolutions that feed another BiLSTM.
         Assert.Contains(groups, g => g.Kind == GroupKind.Stem && g.Members.Any(m => m.Layer == "encoder.convs.0"));
         Assert.Contains("decoder_d.convs.3", names);
         Assert.Contains("pick_decoders.1.convs.6", names);
         Assert.Contains("res_cnn_stack.members.0.conv1", names);
         Assert.Contains(groups, g => g.Kind == GroupKind.Residual && g.Members.Any(m => m.Layer == "encoder.convs.6"));
         Assert.Contains("bi_lstm_stack.members.0.conv", names);
-        // The last BiLSTM block's output feeds the attention (opaque), and the one-channel output convolutions are the curves.
+        // The last BiLSTM block's output feeds the attention (opaque), and the one-channel output convolutions are the
+        // curves.
         Assert.DoesNotContain("bi_lstm_stack.members.2.conv", names);
         Assert.DoesNotContain("conv_d", names);
         Assert.DoesNotContain("pick_convs.0", names);

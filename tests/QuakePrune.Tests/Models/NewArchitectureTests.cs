@@ -12,7 +12,8 @@ namespace QuakePrune.Tests.Models;
 
 /// <summary>
 /// A layer kind and a builder defined here, outside the library, as a new architecture would be: the description alone
-/// gives its modules, cost, pruning groups, surgery and fast inference, with no edit to Pruning/, Inference/ or Latency/.
+/// gives its modules, cost, pruning groups, surgery and fast inference, with no edit to Pruning/, Inference/ or
+/// Latency/.
 /// </summary>
 public class NewArchitectureTests
 {
@@ -27,8 +28,9 @@ public class NewArchitectureTests
     }
 
     /// <summary>
-    /// Mixes the channels at every pixel into a fixed number of its own (a 1x1 map without bias), as a recurrent layer reads
-    /// its input: it consumes its input's channels through the columns of its weight, and its own width is never pruned.
+    /// Mixes the channels at every pixel into a fixed number of its own (a 1x1 map without bias), as a recurrent layer
+    /// reads its input: it consumes its input's channels through the columns of its weight, and its own width is never
+    /// pruned.
     /// </summary>
     private sealed record MixLayer(int Hidden) : Layer
     {
@@ -61,7 +63,10 @@ public class NewArchitectureTests
         }
     }
 
-    /// <summary>Each channel divided by the sum over channels at its pixel: it mixes every channel with every other, so pruning leaves its input whole.</summary>
+    /// <summary>
+    /// Each channel divided by the sum over channels at its pixel: it mixes every channel with every other, so pruning
+    /// leaves its input whole.
+    /// </summary>
     private sealed record ShareLayer : Layer
     {
         public override string Kind => "Share";
@@ -84,8 +89,8 @@ public class NewArchitectureTests
     }
 
     /// <summary>
-    /// conv a (reads the input) - bn - relu - conv b - bn - relu - mix (consumes b's channels) - relu - conv c - bn - share
-    /// (opaque: c stays whole) - relu - global pool - flatten - fc.
+    /// conv a (reads the input) - bn - relu - conv b - bn - relu - mix (consumes b's channels) - relu - conv c - bn -
+    /// share (opaque: c stays whole) - relu - global pool - flatten - fc.
     /// </summary>
     private sealed record ToyArguments(int InChannels) : BuilderArguments;
 
@@ -239,7 +244,8 @@ public class NewArchitectureTests
             pruned.eval();
             using var scope = NewDisposeScope();
             var x = randn(2, 3, 32, 32);
-            // Random ranking may keep a dead channel and drop a live one: only the norm criteria must keep the function.
+            // Random ranking may keep a dead channel and drop a live one: only the norm criteria must keep the
+            // function.
             if (importance != "random")
             {
                 Assert.Equal(Enumerable.Range(0, 6), plan.Kept["b"]);

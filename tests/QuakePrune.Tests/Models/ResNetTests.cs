@@ -32,7 +32,10 @@ public class ResNetTests
             hidden
         );
 
-    /// <summary>A small basic-block ResNet (the ResNet18/34 code path): layer1 has no downsample, so the stem and layer1's stream are one group.</summary>
+    /// <summary>
+    /// A small basic-block ResNet (the ResNet18/34 code path): layer1 has no downsample, so the stem and layer1's
+    /// stream are one group.
+    /// </summary>
     public static Architecture TinyBasic(int hidden = 6) =>
         ResNetArchitecture.Custom(
             ResNetBlock.Basic,
@@ -235,7 +238,8 @@ public class ResNetTests
     [Fact]
     public void A_header_that_claims_other_widths_than_its_tensors_is_refused_by_every_reader()
     {
-        // The header is what model show, cost and pruning read without loading a weight: it must agree with the tensors.
+        // The header is what model show, cost and pruning read without loading a weight: it must agree with the
+        // tensors.
         using var dir = new TempDir();
         using var model = new Network(Tiny());
         var wider = Tiny().WithWidths(new Dictionary<string, int> { ["conv1"] = 4096 });

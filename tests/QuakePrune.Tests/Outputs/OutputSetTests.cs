@@ -146,7 +146,10 @@ public sealed class OutputSetTests
         Assert.False(File.Exists(Path.Combine(run, "history.csv")));
     }
 
-    /// <summary>`pipeline --stages`: a run of some stages adds to the verb's earlier run and replaces only what those stages write.</summary>
+    /// <summary>
+    /// `pipeline --stages`: a run of some stages adds to the verb's earlier run and replaces only what those stages
+    /// write.
+    /// </summary>
     [Fact]
     public void A_run_of_part_of_a_work_folder_keeps_the_rest_and_replaces_its_part_only_with_overwrite()
     {
@@ -181,7 +184,9 @@ public sealed class OutputSetTests
             Assert.Throws<ArgumentException>(() => wrong.WorkFolder(run, entries, part: ["notes.txt"]));
     }
 
-    /// <summary>Issue 17, point 6: the same seed gives byte-identical HDF5 files (no object modification times).</summary>
+    /// <summary>
+    /// Issue 17, point 6: the same seed gives byte-identical HDF5 files (no object modification times).
+    /// </summary>
     [Fact]
     public void The_same_seed_gives_byte_identical_files()
     {

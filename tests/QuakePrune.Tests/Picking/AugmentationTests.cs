@@ -6,7 +6,9 @@ public class AugmentationTests
 {
     private const int Samples = WaveformPreprocessing.Samples;
 
-    /// <summary>A raw window with spikes of 1, 2, 3 (channels Z, N, E) at the P arrival and of 10 at the S arrival.</summary>
+    /// <summary>
+    /// A raw window with spikes of 1, 2, 3 (channels Z, N, E) at the P arrival and of 10 at the S arrival.
+    /// </summary>
     private static float[] Marked(int p, int s)
     {
         var window = new float[WaveformPreprocessing.WindowLength];

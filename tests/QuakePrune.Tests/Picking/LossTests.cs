@@ -61,9 +61,9 @@ public class LossTests
     }
 
     /// <summary>
-    /// The defect of issue 22: on probabilities clipped to [1e-7, 1 - 1e-7] a pick whose output had fallen below 1e-7 had
-    /// no gradient, so the P and S heads, pushed to zero by the 5960 unlabelled samples, never learned. On logits the
-    /// gradient is sigmoid(z) - y wherever z lies, and the loss stays finite.
+    /// The defect of issue 22: on probabilities clipped to [1e-7, 1 - 1e-7] a pick whose output had fallen below 1e-7
+    /// had no gradient, so the P and S heads, pushed to zero by the 5960 unlabelled samples, never learned. On logits
+    /// the gradient is sigmoid(z) - y wherever z lies, and the loss stays finite.
     /// </summary>
     [Fact]
     public void Gradients_stay_alive_and_finite_however_far_the_sigmoid_saturated()

@@ -46,7 +46,9 @@ public class OutputFilesTests
         Assert.Single(Directory.GetFiles(dir.File("out"), "*", SearchOption.AllDirectories));
     }
 
-    /// <summary>The writers go through the project's output set: no unasked replacement, nothing left when abandoned.</summary>
+    /// <summary>
+    /// The writers go through the project's output set: no unasked replacement, nothing left when abandoned.
+    /// </summary>
     [Fact]
     public void Picks_csv_never_replaces_a_file_unasked_and_leaves_nothing_when_abandoned()
     {

@@ -134,7 +134,10 @@ public class PicksAndMetricsTests
         Assert.Equal(110.0 / 3, p.ResidualMae!.Value, 12);
     }
 
-    /// <summary>The bootstrap resamples traces: each trace's outcome holds exactly what it adds to the table, and the intervals hold the table's values.</summary>
+    /// <summary>
+    /// The bootstrap resamples traces: each trace's outcome holds exactly what it adds to the table, and the intervals
+    /// hold the table's values.
+    /// </summary>
     [Fact]
     public void Each_traces_outcome_sums_to_the_table_and_the_intervals_hold_its_scores()
     {

@@ -8,7 +8,9 @@ public class PreprocessingTests
 {
     private const int Samples = WaveformPreprocessing.Samples;
 
-    /// <summary>`raw` and `input` (2 x 3 x 6000 each) from SeisBench's annotate_batch_pre: see Fixtures/NOTICE.md.</summary>
+    /// <summary>
+    /// `raw` and `input` (2 x 3 x 6000 each) from SeisBench's annotate_batch_pre: see Fixtures/NOTICE.md.
+    /// </summary>
     private static (float[] Raw, float[] Input) Fixture()
     {
         var (tensors, _) = Safetensors.Read(
@@ -59,7 +61,8 @@ public class PreprocessingTests
     public void FromStead_feeds_Z_N_E_channels_first()
     {
         var (raw, expected) = Fixture();
-        // Treat the fixture's first window as channels Z, N, E and lay it out as STEAD stores it: samples first, E, N, Z.
+        // Treat the fixture's first window as channels Z, N, E and lay it out as STEAD stores it: samples first, E, N,
+        // Z.
         var stead = new float[Samples * 3];
         for (var i = 0; i < Samples; i++)
         {

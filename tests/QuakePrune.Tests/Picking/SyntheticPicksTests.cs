@@ -14,7 +14,9 @@ public class SyntheticPicksTests
 {
     private const int N = SteadLayout.Samples;
 
-    /// <summary>What the checks need from one earthquake; energies are mean squares per sample of the filtered trace.</summary>
+    /// <summary>
+    /// What the checks need from one earthquake; energies are mean squares per sample of the filtered trace.
+    /// </summary>
     private sealed record Measured(
         string Name,
         double SnrDb,
@@ -121,7 +123,10 @@ public class SyntheticPicksTests
         );
     }
 
-    /// <summary>The sample k of [from, to) minimising the sum over components of k log var(x[from..k)) + (to - k) log var(x[k..to)).</summary>
+    /// <summary>
+    /// The sample k of [from, to) minimising the sum over components of k log var(x[from..k)) + (to - k) log
+    /// var(x[k..to)).
+    /// </summary>
     private static int AicOnset(float[][] x, int from, int to, params int[] components)
     {
         from = Math.Max(0, from);
@@ -190,8 +195,9 @@ public class SyntheticPicksTests
 
     // Measured on these seeds: in the second after coda_end_sample the band energy is 0.84-2.53 times the pre-P noise
     // (median 1.50; 783 codas end inside the window), and the coda first falls under twice the noise between 1.2 s
-    // after and 5.0 s before coda_end_sample (median 1.4 s before): a long coda sinks slowly. So the coda has decayed to
-    // the noise by coda_end (within 4.8 dB), and the detection label runs at most 6 s over a coda that near the noise.
+    // after and 5.0 s before coda_end_sample (median 1.4 s before): a long coda sinks slowly. So the coda has decayed
+    // to the noise by coda_end (within 4.8 dB), and the detection label runs at most 6 s over a coda that near the
+    // noise.
     [Fact]
     public void The_coda_has_decayed_to_the_noise_by_coda_end_sample()
     {

@@ -4,13 +4,15 @@ using QuakePrune.Synth;
 
 namespace QuakePrune.Tests.Picking;
 
-/// <summary>Small subsets (subset.hdf5 + subset.csv with a split column) made from synthetic STEAD for the picking tests.</summary>
+/// <summary>
+/// Small subsets (subset.hdf5 + subset.csv with a split column) made from synthetic STEAD for the picking tests.
+/// </summary>
 internal static class TestSubsets
 {
     /// <summary>
-    /// Writes a synthetic STEAD of <paramref name="traces"/> traces and, in DIR/subset, the subset that keeps them in file
-    /// order with splits train, dev, test, train, ... (row i gets split i % 3); <paramref name="edit"/> may change rows.
-    /// Returns the subset folder, DIR/<paramref name="name"/>.
+    /// Writes a synthetic STEAD of <paramref name="traces"/> traces and, in DIR/subset, the subset that keeps them in
+    /// file order with splits train, dev, test, train, ... (row i gets split i % 3); <paramref name="edit"/> may change
+    /// rows. Returns the subset folder, DIR/<paramref name="name"/>.
     /// </summary>
     public static string Make(
         TempDir dir,

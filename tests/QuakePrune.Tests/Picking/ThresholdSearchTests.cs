@@ -46,7 +46,8 @@ public class ThresholdSearchTests
         var choice = ThresholdSearch.Choose(truths, curves);
         Assert.Equal(0.45, choice.Thresholds.Detection, 12);
         Assert.Equal(1.0, choice.Detection.Single(p => Math.Abs(p.Threshold - 0.45) < 1e-9).F1);
-        // P: every earthquake's P peak is 0.9 and the noise trace's 0.95 is gated by detection, so P F1 is 1 for 0.05..0.85 (0.9f is just below 0.9).
+        // P: every earthquake's P peak is 0.9 and the noise trace's 0.95 is gated by detection, so P F1 is 1 for
+        // 0.05..0.85 (0.9f is just below 0.9).
         Assert.Equal(0.45, choice.Thresholds.P, 12);
         // S: best F1 (1.0) needs all three S peaks (0.2, 0.35, 0.4): thresholds 0.05..0.20, middle 0.10.
         Assert.Equal(0.1, choice.Thresholds.S, 12);

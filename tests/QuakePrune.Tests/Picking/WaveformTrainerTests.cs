@@ -4,7 +4,9 @@ using QuakePrune.Torch;
 
 namespace QuakePrune.Tests.Picking;
 
-/// <summary>The waveform trainer on eqt-lite (the smallest picker) and a 12-trace subset: outputs, thresholds, resume, pick.</summary>
+/// <summary>
+/// The waveform trainer on eqt-lite (the smallest picker) and a 12-trace subset: outputs, thresholds, resume, pick.
+/// </summary>
 public class WaveformTrainerTests
 {
     private static WaveformTrainOptions Options(string subset, string output, int epochs) =>
@@ -132,7 +134,9 @@ public class WaveformTrainerTests
         Assert.Equal(history, File.ReadAllBytes(finished.HistoryPath));
     }
 
-    /// <summary>A pruned picker retrains from its checkpoint: its widths, its weights as the start, its pruning's notes kept.</summary>
+    /// <summary>
+    /// A pruned picker retrains from its checkpoint: its widths, its weights as the start, its pruning's notes kept.
+    /// </summary>
     [Fact]
     public void A_pruned_picker_retrains_from_its_checkpoint_keeping_its_widths_and_notes()
     {

@@ -5,7 +5,9 @@ using QuakePrune.Training;
 
 namespace QuakePrune.Tests.Pipeline;
 
-/// <summary>The paper preset's route: no spectrogram file, the stages after 02 compute the images from the subset.</summary>
+/// <summary>
+/// The paper preset's route: no spectrogram file, the stages after 02 compute the images from the subset.
+/// </summary>
 public sealed class OnTheFlyStudyTests : IDisposable
 {
     private readonly TempDir dir = new();

@@ -269,7 +269,8 @@ public class StudyTests
             lines[1]
         );
 
-        // Read back for the report's front page: the same scores and intervals, the MAE in samples again, speed-up from the latencies.
+        // Read back for the report's front page: the same scores and intervals, the MAE in samples again, speed-up from
+        // the latencies.
         var read = PickingStage.ReadComparison(path).Single();
         Assert.Equal(
             ("eqtransformer", 376_935L, 128_700_000L, 21.5, 3.4, 64, 1.0),

@@ -14,8 +14,8 @@ namespace QuakePrune.Tests.Pruning;
 public sealed class BatchNormRecalibrationTests
 {
     /// <summary>
-    /// conv - dropout - bn - relu - pool - flatten - fc on 16x16 images; the dropout sits before the batch norm so that a
-    /// dropout left in train mode would change the statistics. Without "batch_norm" the bn is left out.
+    /// conv - dropout - bn - relu - pool - flatten - fc on 16x16 images; the dropout sits before the batch norm so that
+    /// a dropout left in train mode would change the statistics. Without "batch_norm" the bn is left out.
     /// </summary>
     private sealed record ConvNetArguments(int InChannels, bool BatchNorm) : BuilderArguments;
 
@@ -60,7 +60,10 @@ public sealed class BatchNormRecalibrationTests
         return new Network(new Architecture(ConvNetBuilder.Instance, arguments, architecture.Widths));
     }
 
-    /// <summary>Per channel, the mean and unbiased variance of the conv's output on one batch (the bn's input when dropout is off), in float64.</summary>
+    /// <summary>
+    /// Per channel, the mean and unbiased variance of the conv's output on one batch (the bn's input when dropout is
+    /// off), in float64.
+    /// </summary>
     private static (double[] Mean, double[] Variance) ConvStatistics(Network model, HostBatch batch)
     {
         using var scope = NewDisposeScope();
@@ -139,8 +142,8 @@ public sealed class BatchNormRecalibrationTests
 
     /// <remarks>
     /// On a network this small the pruned head neurons also shift the logits, which no batch norm can undo, so how much
-    /// recalibration gives varies with the seed; at this one the pruned network shows the symptom (every test image
-    /// called one class while the ranking holds), which the test checks before checking the cure.
+    /// recalibration gives varies with the seed; at this one the pruned network shows the symptom (every test
+    /// image called one class while the ranking holds), which the test checks before checking the cure.
     /// </remarks>
     [Fact]
     public void A_pruned_network_decides_well_at_one_half_again_after_recalibration()

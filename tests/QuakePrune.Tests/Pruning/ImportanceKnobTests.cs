@@ -9,8 +9,8 @@ namespace QuakePrune.Tests.Pruning;
 public class ImportanceKnobTests
 {
     /// <summary>
-    /// A seeded network whose norms' scales are drawn too (fresh ones are all 1, which would leave the batch-norm criterion
-    /// nothing but ties): the models Fixtures/plans_3ffb886.json was planned on.
+    /// A seeded network whose norms' scales are drawn too (fresh ones are all 1, which would leave the batch-norm
+    /// criterion nothing but ties): the models Fixtures/plans_3ffb886.json was planned on.
     /// </summary>
     private static Network Seeded(Architecture architecture)
     {
@@ -40,7 +40,9 @@ public class ImportanceKnobTests
             { "eqt-lite", "random" },
         };
 
-    /// <summary>The plans commit 3ffb886 made, by "model/importance/ranking": the kept channels of each group, comma-separated.</summary>
+    /// <summary>
+    /// The plans commit 3ffb886 made, by "model/importance/ranking": the kept channels of each group, comma-separated.
+    /// </summary>
     private static JsonObject Recorded() =>
         JsonNode
             .Parse(
@@ -149,8 +151,8 @@ public class ImportanceKnobTests
     [Fact]
     public void Sum_mean_and_max_reduce_a_channels_scores_over_the_groups_layers()
     {
-        // Two producers, two channels. Squares by layer: channel 0: a 25, b 0; channel 1: a 16, b 16. Summed, channel 1 is the
-        // stronger (the norm of all its filters, 32 > 25); by the largest layer, channel 0 is (25 > 16).
+        // Two producers, two channels. Squares by layer: channel 0: a 25, b 0; channel 1: a 16, b 16. Summed, channel 1
+        // is the stronger (the norm of all its filters, 32 > 25); by the largest layer, channel 0 is (25 > 16).
         var group = Group("g", 2, "a", "b");
         var tensors = Weights(
             new()

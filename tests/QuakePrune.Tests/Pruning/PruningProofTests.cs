@@ -21,8 +21,9 @@ public class PruningProofTests
     private static readonly double[] Ratios = [0.5, 0.7, 0.9];
 
     /// <remarks>
-    /// Every (criterion, scope, ratio) is pruned and checked; retraining, folding and timing run on eight of them, one per
-    /// criterion and scope with the ratios taken in turn, so each criterion, scope and ratio is retrained at least twice.
+    /// Every (criterion, scope, ratio) is pruned and checked; retraining, folding and timing run on eight of them, one
+    /// per criterion and scope with the ratios taken in turn, so each criterion, scope and ratio is retrained at least
+    /// twice.
     /// </remarks>
     [Theory]
     [InlineData("resnet18")]
@@ -145,7 +146,9 @@ public class PruningProofTests
         );
     }
 
-    /// <summary>A pruned model's widths follow the keep rule in scope, its parameters its description, and it runs.</summary>
+    /// <summary>
+    /// A pruned model's widths follow the keep rule in scope, its parameters its description, and it runs.
+    /// </summary>
     private static void CheckPruned(Network pruned, PruningPlan plan, PruningOptions options, long fullParams)
     {
         Assert.Equal(ModelCost.Of(pruned.Architecture, 16, 16).Params, pruned.parameter_count());
@@ -232,7 +235,8 @@ public class PruningProofTests
     [Fact]
     public void Pruning_inference_and_latency_code_names_no_architecture()
     {
-        // Architectures are builders (Models/); a name of one, or of its layers, in these folders would be an edit a new one needs.
+        // Architectures are builders (Models/); a name of one, or of its layers, in these folders would be an edit a
+        // new one needs.
         var forbidden = new Regex(
             @"resnet|bottleneck|basic ?block|eqtransformer|torchvision|\blayer[0-9]|downsample|\bconv[0-9]\b|\bbn[0-9]\b|\bfc\.[0-9]|""fc""",
             RegexOptions.IgnoreCase

@@ -9,7 +9,10 @@ namespace QuakePrune.Tests.Pruning;
 
 public class SurgeryTests
 {
-    /// <summary>Makes the channels each group loses at <paramref name="ratio"/> (its last ones) contribute nothing: zero filters, zero norm scale and shift.</summary>
+    /// <summary>
+    /// Makes the channels each group loses at <paramref name="ratio"/> (its last ones) contribute nothing: zero
+    /// filters, zero norm scale and shift.
+    /// </summary>
     internal static void KillTrailingChannels(Network model, double ratio)
     {
         using var scope = NewDisposeScope();

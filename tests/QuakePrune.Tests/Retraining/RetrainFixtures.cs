@@ -57,7 +57,9 @@ public static class RetrainFixtures
         return new InMemoryImageDataSet(images, 3, Size, Size, labels, splits, source: $"retrain-fixture-{seed}");
     }
 
-    /// <summary>A freshly initialised model saved as a checkpoint, with the training notes a trained baseline carries.</summary>
+    /// <summary>
+    /// A freshly initialised model saved as a checkpoint, with the training notes a trained baseline carries.
+    /// </summary>
     public static string Checkpoint(string path, long seed = 5, double? trainedRate = 0.1, string optimizer = "adamw")
     {
         manual_seed(seed);

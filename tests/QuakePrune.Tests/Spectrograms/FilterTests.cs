@@ -86,7 +86,9 @@ public class FilterTests
         return 1 / (1 + Math.Pow(lowPassFrequency, 2 * order));
     }
 
-    /// <summary>Amplitude of the sinusoid at <paramref name="frequency"/> by least squares over samples [from, to).</summary>
+    /// <summary>
+    /// Amplitude of the sinusoid at <paramref name="frequency"/> by least squares over samples [from, to).
+    /// </summary>
     private static double FittedAmplitude(double[] x, double frequency, int from, int to)
     {
         double ss = 0,

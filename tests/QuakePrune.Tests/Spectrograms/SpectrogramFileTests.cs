@@ -6,7 +6,9 @@ using QuakePrune.Synth;
 
 namespace QuakePrune.Tests.Spectrograms;
 
-/// <summary>A small synthetic subset (40 traces with a split column) shared read-only by the spectrogram file tests.</summary>
+/// <summary>
+/// A small synthetic subset (40 traces with a split column) shared read-only by the spectrogram file tests.
+/// </summary>
 public sealed class SmallSubset : IDisposable
 {
     public TempDir Dir { get; } = new();

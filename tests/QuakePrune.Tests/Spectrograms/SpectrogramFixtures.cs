@@ -3,7 +3,9 @@ using System.Text.Json;
 
 namespace QuakePrune.Tests.Spectrograms;
 
-/// <summary>Reference arrays written once by Fixtures/make_fixtures.py (scipy 1.10, torch 1.13) and copied beside the tests.</summary>
+/// <summary>
+/// Reference arrays written once by Fixtures/make_fixtures.py (scipy 1.10, torch 1.13) and copied beside the tests.
+/// </summary>
 internal static class SpectrogramFixtures
 {
     private static readonly string Directory = Path.Combine(AppContext.BaseDirectory, "Spectrograms", "Fixtures");

@@ -2,7 +2,9 @@ using QuakePrune.Spectrograms;
 
 namespace QuakePrune.Tests.Spectrograms;
 
-/// <summary>One small spectrogram file (float16, so the loader's widening is exercised) shared by the loader tests.</summary>
+/// <summary>
+/// One small spectrogram file (float16, so the loader's widening is exercised) shared by the loader tests.
+/// </summary>
 public sealed class SmallSpectrogramFile : IDisposable
 {
     private readonly SmallSubset subset = new();

@@ -19,8 +19,8 @@ public class BootstrapTests
     [Fact]
     public void Interval_of_a_seed_is_pinned()
     {
-        // The generator is the project's own xoshiro256** and the inputs are integers (sums exact): these bounds must not
-        // move with the machine or the .NET version.
+        // The generator is the project's own xoshiro256** and the inputs are integers (sums exact): these bounds must
+        // not move with the machine or the .NET version.
         var interval = Bootstrap.Accuracy(Correct(900, 1000));
         Assert.Equal(
             new Interval(0.9, 0.881, 0.917, 1000, 0),
@@ -48,8 +48,9 @@ public class BootstrapTests
     [Fact]
     public void Accuracy_percentiles_are_the_exact_binomial_quantiles()
     {
-        // Resampling n items of which k are right draws Binomial(n, k/n) right ones: the bootstrap distribution of the accuracy is
-        // known in closed form, so with many resamples its 2.5th and 97.5th percentiles are the binomial's quantiles over n.
+        // Resampling n items of which k are right draws Binomial(n, k/n) right ones: the bootstrap distribution of the
+        // accuracy is known in closed form, so with many resamples its 2.5th and 97.5th percentiles are the binomial's
+        // quantiles over n.
         const int n = 243,
             k = 229;
         var interval = Bootstrap.Accuracy(Correct(k, n), new BootstrapOptions { Resamples = 40_000 });
@@ -78,7 +79,8 @@ public class BootstrapTests
         float[] scores = [0.1f, 0.4f, 0.35f, 0.8f, 0.4f, 0.4f, 0.9f, 0.2f];
         var interval = Bootstrap.RocAuc(labels, scores);
         Assert.Equal(QuakePrune.Training.BinaryMetrics.RocAuc(labels, scores), interval.Estimate!.Value, 12);
-        // Pairs (positive above negative, ties one half): 0.35 beats 0.1, 0.2; 0.4 beats 0.1, 0.2 and ties 0.4 twice; 0.8 and 0.9 beat all four.
+        // Pairs (positive above negative, ties one half): 0.35 beats 0.1, 0.2; 0.4 beats 0.1, 0.2 and ties 0.4 twice;
+        // 0.8 and 0.9 beat all four.
         Assert.Equal((2 + 3 + 4 + 4) / 16.0, interval.Estimate.Value, 12);
         Assert.InRange(interval.Undefined, 1, 20); // about 2 x 0.5^8 x 1000 resamples draw one class only
         Assert.True(interval.Lo < interval.Estimate && interval.Estimate < interval.Hi);

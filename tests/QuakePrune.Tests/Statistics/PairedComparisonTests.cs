@@ -51,7 +51,8 @@ public class PairedComparisonTests
     [Fact]
     public void Holm_matches_a_hand_computed_example()
     {
-        // Sorted: 0.005 (x4 = 0.02), 0.01 (x3 = 0.03), 0.03 (x2 = 0.06), 0.04 (x1 = 0.04, raised to 0.06 to stay monotone).
+        // Sorted: 0.005 (x4 = 0.02), 0.01 (x3 = 0.03), 0.03 (x2 = 0.06), 0.04 (x1 = 0.04, raised to 0.06 to stay
+        // monotone).
         var adjusted = PairedComparison.Holm([0.01, 0.04, 0.03, 0.005]);
         Assert.Equal([0.03, 0.06, 0.06, 0.02], adjusted.Select(p => Math.Round(p, 12)));
         // Capped at 1; ties get the same value; nothing in, nothing out.

@@ -18,7 +18,8 @@ public class ParetoFrontTests
             (5, null),
             (10, 0.8),
         ];
-        // (12, 0.7) is beaten by (10, 0.8); (20, 0.9) by (15, 0.95); (30, 0.95) by (15, 0.95); the repeat of (10, 0.8) adds nothing.
+        // (12, 0.7) is beaten by (10, 0.8); (20, 0.9) by (15, 0.95); (30, 0.95) by (15, 0.95); the repeat of (10, 0.8)
+        // adds nothing.
         Assert.Equal([1, 2], ParetoFront.Of(points));
         Assert.Empty(ParetoFront.Of([]));
     }

@@ -108,7 +108,9 @@ public class SteadCsvTests
         Assert.Equal(6, SteadText.FractionDigits("2006-07-23 15:59:00.960000"));
     }
 
-    /// <summary>STEAD's usual time shape is read digit by digit; it must agree with the shapes tried by TryParseExact.</summary>
+    /// <summary>
+    /// STEAD's usual time shape is read digit by digit; it must agree with the shapes tried by TryParseExact.
+    /// </summary>
     [Theory]
     [InlineData("2006-07-23 15:58:50")]
     [InlineData("2006-07-23 15:58:50.8")]

@@ -6,7 +6,8 @@ namespace QuakePrune.Tests.Stead;
 
 /// <summary>
 /// <see cref="SteadTraceSource"/> on a file this process wrote (read here) and on a copy of it (a file this process did
-/// not write: read by the separate `QuakePrune.Hdf5Reader serve` process): the same waveforms and the same errors, in any order.
+/// not write: read by the separate `QuakePrune.Hdf5Reader serve` process): the same waveforms and the same errors, in
+/// any order.
 /// </summary>
 public class TraceSourceTests
 {

@@ -7,7 +7,8 @@ namespace QuakePrune.Tests.Training;
 
 /// <summary>
 /// Issue 27: data-parallel training equals one process trained on the combined batches, and the pieces that make it so
-/// (the distributed sampler, the rendezvous's checks). The ranks are this assembly started as <see cref="DistributedWorker"/>.
+/// (the distributed sampler, the rendezvous's checks). The ranks are this assembly started as
+/// <see cref="DistributedWorker"/>.
 /// </summary>
 public sealed class DistributedTrainingTests : IDisposable
 {

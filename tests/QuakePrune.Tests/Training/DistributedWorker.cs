@@ -8,12 +8,13 @@ namespace QuakePrune.Tests.Training;
 
 /// <summary>
 /// The test assembly's entry point, so that <see cref="DistributedTrainingTests"/> can start it as the ranks of a run:
-/// `dotnet QuakePrune.Tests.dll ddp-worker OUT` trains a tiny network without batch norm (so that data-parallel training
-/// equals one process on the combined batch exactly in arithmetic) for a few SGD steps, alone or as the rank the environment
-/// names (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT), through the same pieces the trainer uses: <see cref="DistributedContext"/>
-/// and <see cref="DistributedSampler"/>. Rank 0 (or the single process) writes OUT: the initial and final parameters, the
-/// images, and the rows each rank took at each step, which environment/bench/ddp_reference.py replays under PyTorch's
-/// DistributedDataParallel. With any other arguments it does nothing, as the test SDK's generated entry point did.
+/// `dotnet QuakePrune.Tests.dll ddp-worker OUT` trains a tiny network without batch norm (so that data-parallel
+/// training equals one process on the combined batch exactly in arithmetic) for a few SGD steps, alone or as the rank
+/// the environment names (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT), through the same pieces the trainer uses:
+/// <see cref="DistributedContext"/> and <see cref="DistributedSampler"/>. Rank 0 (or the single process) writes OUT:
+/// the initial and final parameters, the images, and the rows each rank took at each step, which
+/// environment/bench/ddp_reference.py replays under PyTorch's DistributedDataParallel. With any other arguments it does
+/// nothing, as the test SDK's generated entry point did.
 /// </summary>
 public static class DistributedWorker
 {

@@ -6,9 +6,9 @@ using static QuakePrune.Torch.torch;
 namespace QuakePrune.Tests.Training;
 
 /// <summary>
-/// The epoch loop alone, with a trainer whose dev scores are scripted: what neither trainer's tests reach in a few epochs
-/// (a run of stalled epochs, each reported to the trainer, ending in early stopping) and a resume that restores the
-/// trainer's own counters and the per-epoch seed.
+/// The epoch loop alone, with a trainer whose dev scores are scripted: what neither trainer's tests reach in a few
+/// epochs (a run of stalled epochs, each reported to the trainer, ending in early stopping) and a resume that restores
+/// the trainer's own counters and the per-epoch seed.
 /// </summary>
 public sealed class EpochLoopTests
 {
@@ -37,7 +37,10 @@ public sealed class EpochLoopTests
         Start: double.PositiveInfinity
     );
 
-    /// <summary>Scores epoch k with scores[k], draws one number from torch's generator, and stops (cancelled) at <paramref name="stopAt"/>.</summary>
+    /// <summary>
+    /// Scores epoch k with scores[k], draws one number from torch's generator, and stops (cancelled) at
+    /// <paramref name="stopAt"/>.
+    /// </summary>
     private sealed class Scripted(double[] scores, int stopAt = int.MaxValue) : IEpochTrainer<Scripted.Scored, Row>
     {
         public sealed record Scored(double Loss, double Draw);

@@ -10,8 +10,8 @@ using QuakePrune.Training;
 namespace QuakePrune.Tests.Training;
 
 /// <summary>
-/// Issue 27, point 4: a subset folder's spectrograms computed on the fly are the spectrogram file's, bit for bit, in the same
-/// rows and batches, so training on the folder is training on the file.
+/// Issue 27, point 4: a subset folder's spectrograms computed on the fly are the spectrogram file's, bit for bit, in
+/// the same rows and batches, so training on the folder is training on the file.
 /// </summary>
 public sealed class OnTheFlyTests(SmallSubset subset) : IClassFixture<SmallSubset>, IDisposable
 {

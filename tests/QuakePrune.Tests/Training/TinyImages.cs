@@ -32,8 +32,8 @@ public static class TinyImages
         );
 
     /// <summary>
-    /// Uniform noise in [-1, 1]; an earthquake adds a bright band across time in the lower rows (low frequencies), so the
-    /// classes are separable. Rows alternate earthquake/noise; the splits are given as (name, count) in order.
+    /// Uniform noise in [-1, 1]; an earthquake adds a bright band across time in the lower rows (low frequencies), so
+    /// the classes are separable. Rows alternate earthquake/noise; the splits are given as (name, count) in order.
     /// </summary>
     public static InMemoryImageDataSet Make(int seed, params (string Split, int Count)[] splits)
     {

@@ -10,7 +10,9 @@ namespace QuakePrune.Tests.Training;
 
 public sealed class TrainerTests
 {
-    /// <summary>history.csv without its timing columns (images_per_second, seconds), which differ between runs.</summary>
+    /// <summary>
+    /// history.csv without its timing columns (images_per_second, seconds), which differ between runs.
+    /// </summary>
     private static string[] HistoryWithoutTimings(string path) =>
         File.ReadAllLines(path)
             .Select(line => line.Split(','))
