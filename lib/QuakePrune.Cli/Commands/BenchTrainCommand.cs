@@ -118,7 +118,7 @@ public static class BenchTrainCommand
                     throw new ArgumentException("bench-train: --produce-only times the on-the-fly loader of --subset");
                 using var images = folder is null
                     ? null
-                    : ImageDataSets.Open(
+                    : SubsetImageDataSet.Open(
                         folder,
                         new SpectrogramSettings { Size = imageSize },
                         EvaluateCommand.Positive(parse.GetValue(loaderThreads), "--loader-threads")
@@ -148,7 +148,7 @@ public static class BenchTrainCommand
     /// The on-the-fly loader's batches of the train split, shuffled as training takes them, with nothing consuming
     /// them: the median interval between batches after two, and images per second produced.
     /// </summary>
-    public static JsonObject Produce(IImageDataSet images, int batch, int steps)
+    public static JsonObject Produce(SubsetImageDataSet images, int batch, int steps)
     {
         if (images.IndicesOf(Trainer.TrainSplit).Length < batch * steps)
             throw new ArgumentException(
@@ -162,11 +162,10 @@ public static class BenchTrainCommand
             clock.Restart();
         }
         var median = MedianAfterWarmup(intervals);
-        var onTheFly = (SubsetImageDataSet)images;
         return new JsonObject
         {
             ["engine"] = "QuakePrune spectrograms on the fly",
-            ["threads"] = onTheFly.Images.Threads,
+            ["threads"] = images.Images.Threads,
             ["what"] = "produce_batch",
             ["batch"] = batch,
             ["size"] = new JsonArray(images.Height, images.Width),
@@ -189,7 +188,7 @@ public static class BenchTrainCommand
         int threads,
         int hidden,
         DistributedContext? distributed = null,
-        IImageDataSet? onTheFly = null
+        SubsetImageDataSet? onTheFly = null
     )
     {
         if (onTheFly is not null)
@@ -207,40 +206,7 @@ public static class BenchTrainCommand
             .ToArray();
         using var data = new InMemoryImageDataSet(images, 3, height, width, labels, splits, source: "random images");
 
-        var directory = Directory.CreateTempSubdirectory("quakeprune-bench-train-").FullName;
-        var stepSeconds = new List<double>();
-        var allReduceSeconds = new List<double>();
-        var clock = Stopwatch.StartNew();
-        try
-        {
-            Trainer.Train(
-                new TrainOptions
-                {
-                    OutputDirectory = directory,
-                    Architecture = ResNetArchitecture.ResNet50(2, hidden),
-                    Optimizer = OptimizerKind.Sgd,
-                    LearningRate = 0.01,
-                    Momentum = 0.9,
-                    WeightDecay = 0,
-                    WarmupEpochs = 0,
-                    Epochs = 1,
-                    BatchSize = batch,
-                    Threads = threads,
-                    Distributed = distributed,
-                    OnStep = _ =>
-                    {
-                        stepSeconds.Add(clock.Elapsed.TotalSeconds);
-                        allReduceSeconds.Add(distributed?.AllReduceSeconds ?? 0);
-                        clock.Restart();
-                    },
-                },
-                data
-            );
-        }
-        finally
-        {
-            Directory.Delete(directory, true);
-        }
+        var (stepSeconds, allReduceSeconds) = TimeSteps(data, batch, threads, hidden, distributed, stopAfter: null);
         var median = MedianAfterWarmup(stepSeconds);
         var result = new JsonObject
         {
@@ -271,14 +237,44 @@ public static class BenchTrainCommand
     /// <summary>
     /// ResNet50's first <paramref name="steps"/> steps on a subset's spectrograms computed on the fly.
     /// </summary>
-    private static JsonObject RunOn(IImageDataSet images, int batch, int steps, int threads, int hidden)
+    private static JsonObject RunOn(SubsetImageDataSet images, int batch, int steps, int threads, int hidden)
     {
         if (images.IndicesOf(Trainer.TrainSplit).Length < batch * steps)
             throw new ArgumentException(
                 $"bench-train: '{images.Source}' has fewer than {batch * steps} train traces ({steps} batches of {batch})"
             );
+        var (stepSeconds, _) = TimeSteps(images, batch, threads, hidden, distributed: null, stopAfter: steps);
+        var median = MedianAfterWarmup(stepSeconds);
+        return new JsonObject
+        {
+            ["engine"] = $"QuakePrune trainer, libtorch {__version__}, spectrograms on the fly",
+            ["threads"] = get_num_threads(),
+            ["loader_threads"] = images.Images.Threads,
+            ["what"] = "train_step",
+            ["batch"] = batch,
+            ["size"] = new JsonArray(images.Height, images.Width),
+            ["hidden"] = hidden,
+            ["median_s"] = median,
+            ["images_per_s"] = batch / median,
+        };
+    }
+
+    /// <summary>
+    /// One epoch of ResNet50 (SGD, momentum 0.9, constant rate) on <paramref name="data"/>, stopped after
+    /// <paramref name="stopAfter"/> steps when given: each step's seconds and the running all-reduce total after it.
+    /// </summary>
+    private static (List<double> StepSeconds, List<double> AllReduceSeconds) TimeSteps(
+        IImageDataSet data,
+        int batch,
+        int threads,
+        int hidden,
+        DistributedContext? distributed,
+        int? stopAfter
+    )
+    {
         var directory = Directory.CreateTempSubdirectory("quakeprune-bench-train-").FullName;
         var stepSeconds = new List<double>();
+        var allReduceSeconds = new List<double>();
         using var stop = new CancellationTokenSource();
         var clock = Stopwatch.StartNew();
         try
@@ -296,35 +292,25 @@ public static class BenchTrainCommand
                     Epochs = 1,
                     BatchSize = batch,
                     Threads = threads,
+                    Distributed = distributed,
                     Cancellation = stop.Token,
                     OnStep = _ =>
                     {
                         stepSeconds.Add(clock.Elapsed.TotalSeconds);
-                        if (stepSeconds.Count == steps)
+                        allReduceSeconds.Add(distributed?.AllReduceSeconds ?? 0);
+                        if (stepSeconds.Count == stopAfter)
                             stop.Cancel();
                         clock.Restart();
                     },
                 },
-                images
+                data
             );
         }
         finally
         {
             Directory.Delete(directory, true);
         }
-        var median = MedianAfterWarmup(stepSeconds);
-        return new JsonObject
-        {
-            ["engine"] = $"QuakePrune trainer, libtorch {__version__}, spectrograms on the fly",
-            ["threads"] = get_num_threads(),
-            ["loader_threads"] = ((SubsetImageDataSet)images).Images.Threads,
-            ["what"] = "train_step",
-            ["batch"] = batch,
-            ["size"] = new JsonArray(images.Height, images.Width),
-            ["hidden"] = hidden,
-            ["median_s"] = median,
-            ["images_per_s"] = batch / median,
-        };
+        return (stepSeconds, allReduceSeconds);
     }
 
     /// <summary>
