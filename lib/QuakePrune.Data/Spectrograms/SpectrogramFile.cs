@@ -178,19 +178,35 @@ public sealed class SpectrogramFile : ISpectrogramImages
     /// Every image any verb reads passes here: a NaN or infinite pixel would change a prediction or a score in silence
     /// (train met it as a NaN loss, predict not at all), so it is refused, naming the trace and the pixel.
     /// </summary>
-    private void RequireFinite(int first, ReadOnlySpan<float> values)
+    private void RequireFinite(int first, ReadOnlySpan<float> values) =>
+        RequireFinite(values, first, ImageLength, Height, Width, $"spectrogram file '{Path}'", TraceNames);
+
+    /// <summary>
+    /// Refuses the first non-finite pixel of consecutive images (image <paramref name="first"/> onwards), naming
+    /// <paramref name="source"/>, the image, its trace and the pixel: the check of this file's reads and of images
+    /// computed on the fly (<see cref="SubsetSpectrograms"/>).
+    /// </summary>
+    internal static void RequireFinite(
+        ReadOnlySpan<float> values,
+        int first,
+        int imageLength,
+        int height,
+        int width,
+        string source,
+        IReadOnlyList<string> traceNames
+    )
     {
         for (var i = 0; i < values.Length; i++)
         {
             if (float.IsFinite(values[i]))
                 continue;
-            var (row, pixel) = Math.DivRem(i, ImageLength);
-            var (channel, position) = Math.DivRem(pixel, Height * Width);
-            var (y, x) = Math.DivRem(position, Width);
+            var (row, pixel) = Math.DivRem(i, imageLength);
+            var (channel, position) = Math.DivRem(pixel, height * width);
+            var (y, x) = Math.DivRem(position, width);
             throw new InvalidDataException(
                 string.Create(
                     CultureInfo.InvariantCulture,
-                    $"spectrogram file '{Path}': image {first + row} (trace '{TraceNames[first + row]}') holds {values[i]} at channel {channel}, row {y}, column {x}; no verb reads a non-finite pixel"
+                    $"{source}: image {first + row} (trace '{traceNames[first + row]}') holds {values[i]} at channel {channel}, row {y}, column {x}; no verb reads a non-finite pixel"
                 )
             );
         }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Runtime.ExceptionServices;
 using QuakePrune.Extract;
 using QuakePrune.Stead;
@@ -265,28 +264,8 @@ public sealed class SubsetSpectrograms : ISpectrogramImages
                 e
             );
         }
-        RequireFinite(row, image);
-    }
-
-    /// <summary>
-    /// A non-finite pixel is refused as the spectrogram file refuses it (a float16 image can overflow), naming the
-    /// trace.
-    /// </summary>
-    private void RequireFinite(int row, ReadOnlySpan<float> image)
-    {
-        for (var i = 0; i < image.Length; i++)
-        {
-            if (float.IsFinite(image[i]))
-                continue;
-            var (channel, position) = Math.DivRem(i, Height * Width);
-            var (y, x) = Math.DivRem(position, Width);
-            throw new InvalidDataException(
-                string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"subset '{Path}': image {row} (trace '{TraceNames[row]}') holds {image[i]} at channel {channel}, row {y}, column {x}; no verb reads a non-finite pixel"
-                )
-            );
-        }
+        // A float16 image can overflow: a non-finite pixel is refused as the spectrogram file refuses it.
+        SpectrogramFile.RequireFinite(image, row, ImageLength, Height, Width, $"subset '{Path}'", TraceNames);
     }
 
     public void Dispose() => source.Dispose();
