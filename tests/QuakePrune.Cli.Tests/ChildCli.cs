@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
 
 namespace QuakePrune.Cli.Tests;
 
@@ -54,15 +56,71 @@ public static class ChildCli
         return (child.ExitCode, output.Result, error.Result);
     }
 
-    /// <summary>Sends a signal by name (TERM, HUP, KILL).</summary>
+    /// <summary>
+    /// Starts a run and sends <paramref name="signal"/> <paramref name="delayMs"/> ms after the first line of its
+    /// standard error that starts with <paramref name="afterLine"/> (null: after its start); returns the exit code and
+    /// standard error. Standard error is read on a thread of its own, not the thread pool's, and the signal sent by a
+    /// system call, not a `kill` process: a busy test host may delay either by seconds, while the run goes on.
+    /// </summary>
+    public static (int Code, string Err) RunAndSignal(string[] args, string signal, string? afterLine, int delayMs)
+    {
+        using var child = Start(args);
+        var err = new StringBuilder();
+        using var seen = new ManualResetEventSlim(afterLine is null);
+        var reader = new Thread(() =>
+        {
+            while (child.StandardError.ReadLine() is { } line)
+            {
+                lock (err)
+                    err.AppendLine(line);
+                if (afterLine is not null && line.StartsWith(afterLine, StringComparison.Ordinal))
+                    seen.Set();
+            }
+        })
+        {
+            IsBackground = true,
+        };
+        reader.Start();
+        var output = child.StandardOutput.ReadToEndAsync();
+        string Err()
+        {
+            lock (err)
+                return err.ToString();
+        }
+        if (!seen.Wait(TimeSpan.FromSeconds(120)))
+        {
+            child.Kill(entireProcessTree: true);
+            throw new TimeoutException($"no line '{afterLine}' within 120 s: {Err()}");
+        }
+        Thread.Sleep(delayMs);
+        Signal(child, signal);
+        if (!child.WaitForExit(TimeSpan.FromSeconds(60)))
+        {
+            child.Kill(entireProcessTree: true);
+            throw new TimeoutException($"still running 60 s after SIG{signal}: {Err()}");
+        }
+        reader.Join();
+        output.Wait();
+        return (child.ExitCode, Err());
+    }
+
+    /// <summary>Sends a signal by name (INT, TERM, HUP, KILL).</summary>
     public static void Signal(Process child, string signal)
     {
-        using var kill = Process.Start(
-            "kill",
-            [$"-{signal}", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]
-        )!;
-        kill.WaitForExit();
+        var number = signal switch
+        {
+            "HUP" => 1,
+            "INT" => 2,
+            "KILL" => 9,
+            "TERM" => 15,
+            _ => throw new ArgumentException($"no signal named {signal}", nameof(signal)),
+        };
+        if (kill(child.Id, number) != 0)
+            throw new InvalidOperationException($"kill -{signal} {child.Id}: errno {Marshal.GetLastPInvokeError()}");
     }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
 
     private static string DotnetHost()
     {

@@ -1,4 +1,3 @@
-using System.Text;
 using QuakePrune.Models;
 
 namespace QuakePrune.Cli.Tests.Commands;
@@ -131,7 +130,12 @@ public sealed class TrainingInterruptTests : IDisposable
             var (signal, number) = signals[attempt];
             string[] args = kept > 0 ? [.. train, "--resume"] : train;
             var afterAnEpoch = attempt > 0;
-            var (code, err) = SignalDuring(args, signal, random.Next(afterAnEpoch ? 0 : 500, 2500), afterAnEpoch);
+            var (code, err) = ChildCli.RunAndSignal(
+                args,
+                signal,
+                afterAnEpoch ? "epoch " : null,
+                random.Next(afterAnEpoch ? 0 : 500, 2500)
+            );
             var context = $"attempt {attempt + 1}, SIG{signal}: exit {code}\n{err}";
             Assert.True(code == 128 + number, context);
             // " fault" (a segmentation or page fault), not "fault": "default" may appear in a run's own lines.
@@ -194,43 +198,5 @@ public sealed class TrainingInterruptTests : IDisposable
             kept = epochs;
         }
         Assert.True(kept > 0, "no epoch ever finished");
-    }
-
-    /// <summary>
-    /// Starts a run and sends <paramref name="signal"/> <paramref name="delayMs"/> ms after its start or after its
-    /// first finished epoch.
-    /// </summary>
-    private static (int Code, string Err) SignalDuring(string[] args, string signal, int delayMs, bool afterAnEpoch)
-    {
-        using var child = ChildCli.Start(args);
-        var err = new StringBuilder();
-        using var epochDone = new ManualResetEventSlim();
-        child.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-                return;
-            lock (err)
-                err.AppendLine(e.Data);
-            if (e.Data.StartsWith("epoch ", StringComparison.Ordinal))
-                epochDone.Set();
-        };
-        child.OutputDataReceived += (_, _) => { };
-        child.BeginErrorReadLine();
-        child.BeginOutputReadLine();
-        if (afterAnEpoch && !epochDone.Wait(TimeSpan.FromSeconds(60)))
-        {
-            child.Kill(entireProcessTree: true);
-            Assert.Fail($"no epoch finished within 60 s: {err}");
-        }
-        Thread.Sleep(delayMs);
-        ChildCli.Signal(child, signal);
-        if (!child.WaitForExit(TimeSpan.FromSeconds(60)))
-        {
-            child.Kill(entireProcessTree: true);
-            Assert.Fail($"still running 60 s after SIG{signal}: {err}");
-        }
-        child.WaitForExit();
-        lock (err)
-            return (child.ExitCode, err.ToString());
     }
 }
