@@ -221,6 +221,14 @@ namespace QuakePrune.Torch.Modules
         public Tensor? num_batches_tracked => track_running_stats ? get_buffer("num_batches_tracked") : null;
 
         /// <summary>
+        /// The ranks that share batch statistics in training, as PyTorch's SyncBatchNorm: mean and variance are taken
+        /// over every rank's batch, so N ranks normalise as one process does over their combined batch. Null (or a
+        /// group of one): this process's batch alone. State names are unchanged; evaluation uses the running
+        /// statistics either way.
+        /// </summary>
+        public ProcessGroup? process_group { get; set; }
+
+        /// <summary>
         /// As PyTorch's reset_running_stats: running_mean 0, running_var 1, num_batches_tracked 0, in place; nothing
         /// without running statistics.
         /// </summary>
@@ -249,8 +257,46 @@ namespace QuakePrune.Torch.Modules
                 if (momentum is null)
                     factor = 1.0 / tracked.item<long>();
             }
+            if (training && process_group is { Size: > 1 } group)
+                return Synchronised(input, group, factor);
             var useBatchStats = training || !track_running_stats;
             return F.batch_norm(input, running_mean, running_var, weight, bias, useBatchStats, factor, eps);
+        }
+
+        /// <summary>
+        /// Batch norm over every rank's batch, from sums that <see cref="ProcessGroup.AllReduceSumWithGradient"/>
+        /// adds up across the ranks in the forward pass and again in the backward pass (PyTorch's SyncBatchNorm
+        /// all-reduces the same per-channel sums in its backward kernel). Two passes, mean then centred squares, as
+        /// the plain kernel computes them, rather than E[x^2] - E[x]^2, which cancels.
+        /// </summary>
+        private Tensor Synchronised(Tensor input, ProcessGroup group, double factor)
+        {
+            using var scope = NewDisposeScope();
+            var channels = Enumerable.Range(0, (int)input.dim()).Where(d => d != 1).Select(d => (long)d).ToArray();
+            var shape = Enumerable.Repeat(1L, (int)input.dim()).ToArray();
+            shape[1] = num_features;
+            var count = tensor(new[] { (double)(input.numel() / Math.Max(1, input.shape[1])) });
+            group.AllReduceSum(count);
+            var n = count.item<double>();
+            if (n <= 1)
+                throw new ArgumentException(
+                    $"{GetType().Name}: expected more than 1 value per channel when training over {group.Size} ranks, got {n}",
+                    nameof(input)
+                );
+            var mean = group.AllReduceSumWithGradient(input.sum(channels)) / n;
+            var centred = input - mean.view(shape);
+            var variance = group.AllReduceSumWithGradient((centred * centred).sum(channels)) / n;
+            var output = centred * (variance + eps).rsqrt().view(shape);
+            if (affine)
+                output = output * weight!.view(shape) + bias!.view(shape);
+            if (track_running_stats)
+                using (no_grad())
+                {
+                    running_mean!.mul_(1 - factor).add_(mean.detach() * factor);
+                    // The running variance is the unbiased one, as the plain kernel keeps it.
+                    running_var!.mul_(1 - factor).add_(variance.detach() * (factor * n / (n - 1)));
+                }
+            return output.MoveToOuterScope();
         }
     }
 

@@ -493,6 +493,7 @@ QP_API void qp_set_cudnn_benchmark(int32_t enabled) { at::globalContext().setBen
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/csrc/autograd/custom_function.h>
 #ifdef QP_WITH_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
@@ -546,6 +547,31 @@ QP_API int32_t qp_pg_allreduce_sum(qp_pg pg, qp_tensor t) {
 QP_API int32_t qp_pg_allreduce_coalesced_sum(qp_pg pg, const qp_tensor* tensors, int64_t n) {
   QP_STATUS(auto list = tensor_list(tensors, n); c10d::AllreduceCoalescedOptions o; o.reduceOp = c10d::ReduceOp::SUM;
             (*pg)->allreduce_coalesced(list, o)->wait())
+}
+// A sum over every rank that autograd differentiates: its gradient is the sum of the output's gradients over the
+// ranks, since every rank's loss depends on every rank's input through it. What synchronised batch norm is built from.
+// The group is held by raw pointer: it must outlive the backward pass (the caller's group lives for the whole run).
+namespace {
+struct AllReduceSumWithGradient : torch::autograd::Function<AllReduceSumWithGradient> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& input, int64_t group) {
+    ctx->saved_data["group"] = group;
+    return sum_over_ranks(input, group);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad) {
+    return {sum_over_ranks(grad[0], ctx->saved_data["group"].toInt()), at::Tensor()};
+  }
+  static at::Tensor sum_over_ranks(const at::Tensor& t, int64_t group) {
+    std::vector<at::Tensor> list{t.detach().clone(at::MemoryFormat::Contiguous)};
+    c10d::AllreduceOptions o;
+    o.reduceOp = c10d::ReduceOp::SUM;
+    reinterpret_cast<c10d::ProcessGroup*>(group)->allreduce(list, o)->wait();
+    return list[0];
+  }
+};
+}  // namespace
+QP_API qp_tensor qp_pg_allreduce_sum_with_gradient(qp_pg pg, qp_tensor input) {
+  QP_TENSOR(AllReduceSumWithGradient::apply(*input, reinterpret_cast<int64_t>(pg->get())))
 }
 // Copies root's tensor into every other rank's, in place.
 QP_API int32_t qp_pg_broadcast(qp_pg pg, qp_tensor t, int32_t root) {
