@@ -4,10 +4,11 @@
 # that load from other work on the machine hits both alike. Prints each JSON line, then images/s and ratios.
 # The reference is ../shared/bench/reference.py (skipped with a message where the checkout has no shared folder).
 # Needs a built checkout (make setup).
-#   environment/bench/train.sh [--threads N] [--steps N] [--rounds N] [--sizes "64 224"] [--nproc P]
+#   environment/bench/train.sh [--threads N] [--steps N] [--rounds N] [--sizes "64 224"] [--nproc P [--sync-bn]]
 # --nproc P: data-parallel instead of PyTorch: one process of N threads against P processes of N/P threads each
 # (`bench-train --nproc P`, gloo on localhost), the same global batch 32; prints images/s of both and the share of a
-# step that rank 0 spends all-reducing gradients (waits for the slower rank included).
+# step that rank 0 spends all-reducing gradients (waits for the slower rank included). --sync-bn adds the P processes
+# with batch norm synchronised (two all-reduces per batch norm in the forward pass, two in the backward), to price it.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 threads=2
@@ -15,6 +16,7 @@ steps=6
 rounds=1
 sizes="64 224"
 nproc=1
+sync_bn=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads=$2; shift 2 ;;
@@ -22,6 +24,7 @@ while [ $# -gt 0 ]; do
     --rounds) rounds=$2; shift 2 ;;
     --sizes) sizes=$2; shift 2 ;;
     --nproc) nproc=$2; shift 2 ;;
+    --sync-bn) sync_bn=1; shift ;;
     *) echo "train.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -35,6 +38,11 @@ if [ "$nproc" -gt 1 ]; then
       line=$("$root/quakeprune" bench-train --size "${s}x${s}" --batch 32 --steps "$steps" --threads $((threads / nproc > 0 ? threads / nproc : 1)) \
         --nproc "$nproc" | sed -n 's/^\[rank 0\] //p')
       echo "$line"; echo "ddp $s $line" >>"$results"
+      if [ "$sync_bn" = 1 ]; then
+        line=$("$root/quakeprune" bench-train --size "${s}x${s}" --batch 32 --steps "$steps" --threads $((threads / nproc > 0 ? threads / nproc : 1)) \
+          --nproc "$nproc" --sync-bn | sed -n 's/^\[rank 0\] //p')
+        echo "$line"; echo "sync $s $line" >>"$results"
+      fi
     done
   done
   /usr/bin/python3 - "$results" "$threads" "$nproc" <<'PY'
@@ -50,6 +58,9 @@ for size in sorted({s for _, s in runs}, key=int):
     share = statistics.median(r["allreduce_share"] for r in runs[("ddp", size)])
     print(f"3x{size}x{size}, batch 32: 1 process x {threads} threads {one:.2f} images/s; {nproc} processes x {max(threads // nproc, 1)} thread(s) "
           f"{ddp:.2f} images/s ({ddp / one:.2f}x); all-reduce {100 * share:.0f}% of a step")
+    if ("sync", size) in runs:
+        sync = statistics.median(r["images_per_s"] for r in runs[("sync", size)])
+        print(f"3x{size}x{size}, batch 32: {nproc} processes with --sync-bn {sync:.2f} images/s ({sync / ddp:.2f}x without it)")
 PY
   exit 0
 fi

@@ -267,7 +267,8 @@ namespace QuakePrune.Torch.Modules
         /// Batch norm over every rank's batch, from sums that <see cref="ProcessGroup.AllReduceSumWithGradient"/>
         /// adds up across the ranks in the forward pass and again in the backward pass (PyTorch's SyncBatchNorm
         /// all-reduces the same per-channel sums in its backward kernel). Two passes, mean then centred squares, as
-        /// the plain kernel computes them, rather than E[x^2] - E[x]^2, which cancels.
+        /// the plain kernel computes them, rather than E[x^2] - E[x]^2, which cancels: two all-reduces forward, two
+        /// backward.
         /// </summary>
         private Tensor Synchronised(Tensor input, ProcessGroup group, double factor)
         {
@@ -275,15 +276,22 @@ namespace QuakePrune.Torch.Modules
             var channels = Enumerable.Range(0, (int)input.dim()).Where(d => d != 1).Select(d => (long)d).ToArray();
             var shape = Enumerable.Repeat(1L, (int)input.dim()).ToArray();
             shape[1] = num_features;
-            var count = tensor(new[] { (double)(input.numel() / Math.Max(1, input.shape[1])) });
-            group.AllReduceSum(count);
-            var n = count.item<double>();
+            // The rows' count rides along with the sums (one exchange; no gradient reaches it), exact in float32 up to
+            // 2^24 values per channel and within float32's rounding beyond.
+            var localCount = full(
+                [1],
+                (double)(input.numel() / Math.Max(1, input.shape[1])),
+                input.dtype,
+                input.device
+            );
+            var totals = group.AllReduceSumWithGradient(cat([input.sum(channels), localCount]));
+            var n = totals[num_features].item<double>();
             if (n <= 1)
                 throw new ArgumentException(
                     $"{GetType().Name}: expected more than 1 value per channel when training over {group.Size} ranks, got {n}",
                     nameof(input)
                 );
-            var mean = group.AllReduceSumWithGradient(input.sum(channels)) / n;
+            var mean = totals.narrow(0, 0, num_features) / n;
             var centred = input - mean.view(shape);
             var variance = group.AllReduceSumWithGradient((centred * centred).sum(channels)) / n;
             var output = centred * (variance + eps).rsqrt().view(shape);

@@ -95,7 +95,7 @@ public static class BenchTrainCommand
             {
                 if (parallel.Launch(parse, "bench-train", threads, "", CancellationToken.None) is { } launched)
                     return launched;
-                using var distributed = DataParallel.Join(QuakePrune.Torch.Device.CPU);
+                using var distributed = parallel.Join(parse, QuakePrune.Torch.Device.CPU);
                 var imageSize = ModelCommand.ParseSize(parse.GetValue(size)!);
                 var (batchSize, stepCount) = (
                     EvaluateCommand.Positive(parse.GetValue(batch), "--batch"),

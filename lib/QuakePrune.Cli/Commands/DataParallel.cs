@@ -43,7 +43,17 @@ public sealed class DataParallel
         DefaultValueFactory = _ => 0,
     };
 
-    public IEnumerable<Option> Options => [nproc, rdzv, nnodes, nodeRank];
+    private readonly Option<bool> syncBatchNorm = new("--sync-bn")
+    {
+        Description =
+            "Batch norm statistics over every rank's rows (PyTorch's SyncBatchNorm), not each process's own batch / N",
+    };
+
+    /// <summary>The options a training verb adds: the launcher's, and --sync-bn, which its ranks read.</summary>
+    public IEnumerable<Option> Options => [.. LauncherOptions, syncBatchNorm];
+
+    /// <summary>The options that start processes (each takes a value); the ranks run without them.</summary>
+    private IEnumerable<Option> LauncherOptions => [nproc, rdzv, nnodes, nodeRank];
 
     /// <summary>
     /// Runs the verb as child processes when the options ask for it and returns the exit code; null when this process
@@ -124,7 +134,7 @@ public sealed class DataParallel
                 string.Create(
                     CultureInfo.InvariantCulture,
                     $"{verb}: {local} processes on this machine, {nodes * local} in all; rendezvous at {host}:{port}"
-                )
+                ) + (parse.GetValue(syncBatchNorm) ? "; batch norm over every rank's rows (--sync-bn)" : "")
             );
             return Wait(verb, children, outputDirectory, cancellation);
         }
@@ -144,17 +154,20 @@ public sealed class DataParallel
     }
 
     /// <summary>
-    /// This process's rank when the environment names one (a child of <see cref="Launch"/>, or of torchrun); null: one
-    /// process. A child of the launcher ends when the launcher does.
+    /// This process's rank when the environment names one (a child of <see cref="Launch"/>, or of torchrun), with batch
+    /// norm synchronised under --sync-bn; null: one process. A child of the launcher ends when the launcher does.
     /// </summary>
-    public static DistributedContext? Join(Device device)
+    public DistributedContext? Join(ParseResult parse, Device device)
     {
         if (
             Environment.GetEnvironmentVariable(LauncherVariable) is { Length: > 0 } launcher
             && !LaunchedProcesses.DieWithParent(int.Parse(launcher, CultureInfo.InvariantCulture))
         )
             throw new InvalidOperationException("distributed: the launcher has gone; stopping");
-        return DistributedContext.FromEnvironment(device);
+        var context = DistributedContext.FromEnvironment(device);
+        if (context is not null)
+            context.SyncBatchNorm = parse.GetValue(syncBatchNorm);
+        return context;
     }
 
     /// <summary>
@@ -214,7 +227,7 @@ public sealed class DataParallel
     /// <summary>The verb's own command line without the launcher's options.</summary>
     private List<string> ChildArguments(ParseResult parse)
     {
-        var launcher = Options.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        var launcher = LauncherOptions.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
         var tokens = parse.Tokens.Select(t => t.Value).ToList();
         var args = new List<string>();
         for (var i = 0; i < tokens.Count; i++)

@@ -126,7 +126,7 @@ public static class RetrainCommand
                 )
                     return launched;
                 var requested = Device.Parse(parse.GetValue(device)!);
-                using var distributed = DataParallel.Join(requested);
+                using var distributed = parallel.Join(parse, requested);
                 var optimizerText = parse.GetValue(optimizer);
                 var options = new RetrainOptions
                 {

@@ -239,7 +239,8 @@ public static class TrainCommand
                             seed,
                             threads,
                             device,
-                            overwrite
+                            overwrite,
+                            parallel
                         ),
                         cancellation
                     );
@@ -270,7 +271,7 @@ public static class TrainCommand
                 var (weights, balanced) = ParseClassWeights(parse.GetValue(classWeights));
                 var printer = new ProgressPrinter();
                 var requested = Device.Parse(parse.GetValue(device)!);
-                using var distributed = DataParallel.Join(requested);
+                using var distributed = parallel.Join(parse, requested);
                 var options = new TrainOptions
                 {
                     Data = parse.GetValue(data),
@@ -367,7 +368,8 @@ public static class TrainCommand
         Option<long> Seed,
         Option<int> Threads,
         Option<string> Device,
-        Option<bool> Overwrite
+        Option<bool> Overwrite,
+        DataParallel Parallel
     );
 
     private static int TrainPicker(
@@ -381,7 +383,7 @@ public static class TrainCommand
         var c = CultureInfo.InvariantCulture;
         var terminal = !Console.IsErrorRedirected;
         var requested = Device.Parse(parse.GetValue(o.Device)!);
-        using var distributed = DataParallel.Join(requested);
+        using var distributed = o.Parallel.Join(parse, requested);
         var warmupGiven = parse.GetResult(o.Warmup) is { Implicit: false };
         var options = new WaveformTrainOptions
         {

@@ -13,8 +13,9 @@ namespace QuakePrune.Training;
 /// What a trainer does with it, as PyTorch's DistributedDataParallel does: <see cref="Attach"/> copies rank 0's
 /// parameters and buffers to every rank; after each backward pass <see cref="AverageGradients"/> all-reduces the
 /// gradients in flat buckets of about <see cref="BucketBytes"/> and divides them by the world size, so every rank takes
-/// the same step. Batch norm computes its statistics per process; <see cref="SyncBuffers"/> copies rank 0's running
-/// statistics to the others at the end of an epoch (what DDP's per-step buffer broadcast leaves after the last step).
+/// the same step. Batch norm computes its statistics per process, unless <see cref="SyncBatchNorm"/> makes them the
+/// combined batch's; <see cref="SyncBuffers"/> copies rank 0's running statistics to the others at the end of an epoch
+/// (what DDP's per-step buffer broadcast leaves after the last step).
 /// </para>
 /// </summary>
 public sealed class DistributedContext : IDisposable
@@ -50,6 +51,12 @@ public sealed class DistributedContext : IDisposable
     /// costs a step.
     /// </summary>
     public double AllReduceSeconds { get; private set; }
+
+    /// <summary>
+    /// Whether <see cref="Attach"/> makes every batch norm of the model take its statistics over all ranks' rows
+    /// (PyTorch's SyncBatchNorm.convert_sync_batchnorm), so that N ranks train as one process on the combined batch.
+    /// </summary>
+    public bool SyncBatchNorm { get; set; }
 
     /// <summary>Rank 0: the one that writes the run's files.</summary>
     public bool IsMain => Rank == 0;
@@ -144,12 +151,15 @@ public sealed class DistributedContext : IDisposable
 
     /// <summary>
     /// Joins <paramref name="model"/> to the run: rank 0's parameters and buffers are copied to every rank (so a fresh
-    /// model, or one resumed from any state, starts the same everywhere), and the gradient buckets are laid out.
+    /// model, or one resumed from any state, starts the same everywhere), its batch norms are synchronised under
+    /// <see cref="SyncBatchNorm"/>, and the gradient buckets are laid out.
     /// </summary>
     public void Attach(nn.Module model)
     {
         gradients?.Dispose();
         buffers?.Dispose();
+        foreach (var norm in model.modules().OfType<QuakePrune.Torch.Modules.BatchNorm>())
+            norm.process_group = SyncBatchNorm ? group : null;
         parameters = model.parameters().Where(p => p.requires_grad).ToArray();
         bufferTensors = model.buffers().ToArray();
         using var all = new FlatBuckets([.. model.parameters(), .. bufferTensors], BucketBytes);

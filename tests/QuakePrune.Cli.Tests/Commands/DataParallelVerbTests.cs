@@ -1,5 +1,6 @@
 using QuakePrune.Models;
 using QuakePrune.Spectrograms;
+using QuakePrune.Torch;
 using QuakePrune.Training;
 
 namespace QuakePrune.Cli.Tests.Commands;
@@ -169,6 +170,56 @@ public sealed class DataParallelVerbTests : IDisposable
         Assert.Equal(new ImageSize(32, 32), info.Spectrogram()?.Size);
     }
 
+    /// <summary>
+    /// With a learning rate too small to move a weight, batch norm's running statistics depend on the rows each
+    /// normalisation saw: two ranks under --sync-bn end with those of one process over the combined batches, two
+    /// without it with their own.
+    /// </summary>
+    [Fact]
+    public void Two_processes_with_sync_bn_keep_the_running_statistics_of_one_process()
+    {
+        var (data, model) = Inputs();
+        Dictionary<string, float[]> RunningStatistics(string name, params string[] launch)
+        {
+            var (code, output, error) = ChildCli.Run(
+                300,
+                [
+                    "train",
+                    "--data",
+                    data,
+                    "--init",
+                    model,
+                    "--out",
+                    File(name),
+                    "--epochs",
+                    "1",
+                    "--batch",
+                    "8",
+                    "--lr",
+                    "1e-30",
+                    .. launch,
+                ]
+            );
+            Assert.True(code == 0, error + output);
+            return Safetensors
+                .LoadTensors(Path.Combine(File(name), "model.safetensors"))
+                .Tensors.Where(t =>
+                    t.Key.EndsWith(".running_mean", StringComparison.Ordinal)
+                    || t.Key.EndsWith(".running_var", StringComparison.Ordinal)
+                )
+                .ToDictionary(t => t.Key, t => t.Value.ToArray<float>());
+        }
+        var one = RunningStatistics("one", "--threads", "1");
+        var synchronised = RunningStatistics("synchronised", "--nproc", "2", "--sync-bn");
+        var perProcess = RunningStatistics("per-process", "--nproc", "2");
+
+        static double Distance(float[] a, float[] b) => a.Zip(b).Max(p => Math.Abs(p.First - p.Second));
+        Assert.NotEmpty(one);
+        foreach (var (name, values) in one)
+            Assert.True(Distance(values, synchronised[name]) <= 1e-5, $"{name}: --sync-bn differs from one process");
+        Assert.Contains(one, s => Distance(s.Value, perProcess[s.Key]) > 1e-3);
+    }
+
     [Fact]
     public void A_waveform_picker_trains_as_two_processes()
     {
@@ -187,9 +238,11 @@ public sealed class DataParallelVerbTests : IDisposable
             "--batch",
             "8",
             "--nproc",
-            "2"
+            "2",
+            "--sync-bn"
         );
         Assert.True(code == 0, error + output);
+        Assert.Contains("; batch norm over every rank's rows (--sync-bn)", error);
         Assert.Contains("[rank 0] train: 1 epochs", output);
         Assert.Single(System.IO.File.ReadAllLines(Path.Combine(File("picker"), "history.csv")).Skip(1));
         Assert.True(System.IO.File.Exists(Path.Combine(File("picker"), "model.safetensors")));

@@ -19,12 +19,34 @@ public sealed class DistributedTrainingTests : IDisposable
     [Fact]
     public void Two_processes_end_with_the_weights_of_one_process_trained_on_the_combined_batches()
     {
+        var (one, two) = TwoRanksAndOne(syncBatchNorm: false);
+        Assert.Equal(4, AssertEqualAndTrained(one, two, "final."));
+    }
+
+    /// <summary>
+    /// --sync-bn: with batch norm over every rank's rows, two ranks again train as one process on the combined batch,
+    /// weights and running statistics; without it (per-process statistics) they would not.
+    /// </summary>
+    [Fact]
+    public void Two_processes_with_synchronised_batch_norm_end_as_one_process_with_plain_batch_norm()
+    {
+        var (one, two) = TwoRanksAndOne(syncBatchNorm: true);
+        Assert.Equal(5, AssertEqualAndTrained(one, two, "final."));
+        Assert.Equal(2, AssertEqualAndTrained(one, two, "running."));
+    }
+
+    /// <summary>Runs the worker as two gloo ranks and as one process; returns the files each run's rank 0 wrote.</summary>
+    private (IReadOnlyDictionary<string, Tensor> One, IReadOnlyDictionary<string, Tensor> Two) TwoRanksAndOne(
+        bool syncBatchNorm
+    )
+    {
+        string[] flags = syncBatchNorm ? ["sync-bn"] : [];
         var port = LaunchedProcesses.FreeLoopbackPort();
         var ranks = Enumerable
             .Range(0, 2)
             .Select(rank =>
                 Worker(
-                    dir.File("two.safetensors"),
+                    [dir.File("two.safetensors"), .. flags],
                     new()
                     {
                         ["RANK"] = rank.ToString(CultureInfo.InvariantCulture),
@@ -35,23 +57,38 @@ public sealed class DistributedTrainingTests : IDisposable
                 )
             )
             .ToList();
-        var single = Worker(dir.File("one.safetensors"), []);
+        var single = Worker([dir.File("one.safetensors"), .. flags], []);
         foreach (var process in ranks.Append(single))
             Finish(process);
 
-        var one = Safetensors.LoadTensors(dir.File("one.safetensors"));
         var two = Safetensors.LoadTensors(dir.File("two.safetensors"));
         Assert.Equal("2", two.Metadata["world"]);
-        var names = one.Tensors.Keys.Where(k => k.StartsWith("final.", StringComparison.Ordinal)).ToList();
-        Assert.Equal(4, names.Count);
+        return (Safetensors.LoadTensors(dir.File("one.safetensors")).Tensors, two.Tensors);
+    }
+
+    /// <summary>
+    /// Asserts that the tensors named with <paramref name="prefix"/> agree within 1e-5 and moved from where they
+    /// started (the equality is not that of two runs that did nothing); returns how many there are.
+    /// </summary>
+    private static int AssertEqualAndTrained(
+        IReadOnlyDictionary<string, Tensor> one,
+        IReadOnlyDictionary<string, Tensor> two,
+        string prefix
+    )
+    {
+        var names = one.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToList();
         foreach (var name in names)
         {
-            var (a, b) = (one.Tensors[name].ToArray<float>(), two.Tensors[name].ToArray<float>());
-            var initial = one.Tensors[name.Replace("final.", "initial.", StringComparison.Ordinal)].ToArray<float>();
+            var (a, b) = (one[name].ToArray<float>(), two[name].ToArray<float>());
             Assert.True(a.Zip(b).Max(p => Math.Abs(p.First - p.Second)) <= 1e-5, $"{name} differs by more than 1e-5");
-            // The steps moved the weights: the equality is not that of two runs that did nothing.
-            Assert.True(a.Zip(initial).Max(p => Math.Abs(p.First - p.Second)) > 1e-2, $"{name} did not train");
+            // Running statistics start at 0 and 1; parameters at the initial weights the file records.
+            var start =
+                one.TryGetValue("initial." + name[prefix.Length..], out var initial) ? initial.ToArray<float>()
+                : name.EndsWith("running_var", StringComparison.Ordinal) ? [.. a.Select(_ => 1f)]
+                : new float[a.Length];
+            Assert.True(a.Zip(start).Max(p => Math.Abs(p.First - p.Second)) > 1e-2, $"{name} did not train");
         }
+        return names.Count;
     }
 
     [Fact]
@@ -113,11 +150,11 @@ public sealed class DistributedTrainingTests : IDisposable
         Assert.Null(DistributedContext.FromEnvironment(Device.CPU, name => name == "WORLD_SIZE" ? "1" : null));
     }
 
-    private static Process Worker(string output, Dictionary<string, string> environment)
+    private static Process Worker(string[] arguments, Dictionary<string, string> environment)
     {
         var start = new ProcessStartInfo(
             CommandLineProcess.DotnetHost(),
-            [typeof(DistributedWorker).Assembly.Location, "ddp-worker", output]
+            [typeof(DistributedWorker).Assembly.Location, "ddp-worker", .. arguments]
         )
         {
             RedirectStandardOutput = true,

@@ -8,13 +8,14 @@ namespace QuakePrune.Tests.Training;
 
 /// <summary>
 /// The test assembly's entry point, so that <see cref="DistributedTrainingTests"/> can start it as the ranks of a run:
-/// `dotnet QuakePrune.Tests.dll ddp-worker OUT` trains a tiny network without batch norm (so that data-parallel
-/// training equals one process on the combined batch exactly in arithmetic) for a few SGD steps, alone or as the rank
-/// the environment names (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT), through the same pieces the trainer uses:
-/// <see cref="DistributedContext"/> and <see cref="DistributedSampler"/>. Rank 0 (or the single process) writes OUT:
-/// the initial and final parameters, the images, and the rows each rank took at each step, which
-/// environment/bench/ddp_reference.py replays under PyTorch's DistributedDataParallel. With any other arguments it does
-/// nothing, as the test SDK's generated entry point did.
+/// `dotnet QuakePrune.Tests.dll ddp-worker OUT [sync-bn]` trains a tiny network for a few SGD steps, alone or as the
+/// rank the environment names (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT), through the same pieces the trainer uses:
+/// <see cref="DistributedContext"/> and <see cref="DistributedSampler"/>. The network has no batch norm (so that
+/// data-parallel training equals one process on the combined batch exactly in arithmetic), or with `sync-bn` one batch
+/// norm, synchronised over the ranks. Rank 0 (or the single process) writes OUT: the initial and final parameters, the
+/// running statistics, the images, and the rows each rank took at each step, which environment/bench/ddp_reference.py
+/// replays under PyTorch's DistributedDataParallel. With any other arguments it does nothing, as the test SDK's
+/// generated entry point did.
 /// </summary>
 public static class DistributedWorker
 {
@@ -27,16 +28,19 @@ public static class DistributedWorker
 
     public static int Main(string[] args)
     {
-        if (args is not ["ddp-worker", var output])
+        if (args is not ["ddp-worker", var output, .. var flags])
             return 0;
+        var syncBatchNorm = flags.Contains("sync-bn");
         set_num_threads(1);
         using var distributed = DistributedContext.FromEnvironment(Device.CPU, timeout: TimeSpan.FromMinutes(2));
         var (rank, world) = (distributed?.Rank ?? 0, distributed?.WorldSize ?? 1);
         using var data = TinyImages.Make(3, ("train", TrainRows), ("dev", 4));
         // Each rank starts from other weights: the run must start from rank 0's.
         manual_seed(5 + rank);
-        using var model = Model();
+        using var model = Model(syncBatchNorm);
         var initial = Snapshot(model);
+        if (distributed is not null)
+            distributed.SyncBatchNorm = syncBatchNorm;
         distributed?.Attach(model);
         var started = Snapshot(model);
         var optimizer = new optim.SGD(model.named_parameters(), LearningRate, Momentum);
@@ -74,14 +78,25 @@ public static class DistributedWorker
         return 0;
     }
 
-    private static QuakePrune.Torch.Modules.Sequential Model() =>
-        nn.Sequential(
-            nn.Conv2d(TinyImages.Channels, 4, 3, padding: 1),
-            nn.ReLU(),
-            nn.AdaptiveAvgPool2d(1),
-            nn.Flatten(),
-            nn.Linear(4, 2)
-        );
+    /// <summary>A convolution and a linear layer; with <paramref name="batchNorm"/>, a batch norm between them.</summary>
+    private static QuakePrune.Torch.Modules.Sequential Model(bool batchNorm) =>
+        batchNorm
+            ? nn.Sequential(
+                // No bias before a batch norm, which subtracts it again (its gradient is 0), as in a ResNet.
+                nn.Conv2d(TinyImages.Channels, 4, 3, padding: 1, bias: false),
+                nn.BatchNorm2d(4),
+                nn.ReLU(),
+                nn.AdaptiveAvgPool2d(1),
+                nn.Flatten(),
+                nn.Linear(4, 2)
+            )
+            : nn.Sequential(
+                nn.Conv2d(TinyImages.Channels, 4, 3, padding: 1),
+                nn.ReLU(),
+                nn.AdaptiveAvgPool2d(1),
+                nn.Flatten(),
+                nn.Linear(4, 2)
+            );
 
     private static Dictionary<string, Tensor> Snapshot(nn.Module model) =>
         model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone().DetachFromDisposeScope());
@@ -109,6 +124,12 @@ public static class DistributedWorker
         tensors.AddRange(initial.Select(p => KeyValuePair.Create("own_initial." + p.Key, p.Value)));
         tensors.AddRange(started.Select(p => KeyValuePair.Create("initial." + p.Key, p.Value)));
         tensors.AddRange(model.named_parameters().Select(p => KeyValuePair.Create("final." + p.name, p.parameter)));
+        tensors.AddRange(
+            model
+                .named_buffers()
+                .Where(b => b.buffer.dtype == ScalarType.Float32)
+                .Select(b => KeyValuePair.Create("running." + b.name, b.buffer))
+        );
         var c = CultureInfo.InvariantCulture;
         Safetensors.Save(
             path,
