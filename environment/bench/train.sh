@@ -8,7 +8,7 @@
 # --nproc P: data-parallel instead of PyTorch: one process of N threads against P processes of N/P threads each
 # (`bench-train --nproc P`, gloo on localhost), the same global batch 32; prints images/s of both and the share of a
 # step that rank 0 spends all-reducing gradients (waits for the slower rank included). --sync-bn adds the P processes
-# with batch norm synchronised (two all-reduces per batch norm in the forward pass, two in the backward), to price it.
+# with batch norm synchronised (an all-reduce per batch norm in the forward pass and one in the backward), to price it.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 threads=2

@@ -264,11 +264,11 @@ namespace QuakePrune.Torch.Modules
         }
 
         /// <summary>
-        /// Batch norm over every rank's batch, from sums that <see cref="ProcessGroup.AllReduceSumWithGradient"/>
-        /// adds up across the ranks in the forward pass and again in the backward pass (PyTorch's SyncBatchNorm
-        /// all-reduces the same per-channel sums in its backward kernel). Two passes, mean then centred squares, as
-        /// the plain kernel computes them, rather than E[x^2] - E[x]^2, which cancels: two all-reduces forward, two
-        /// backward.
+        /// Batch norm over every rank's batch. Each rank's mean, variance and count are gathered in one exchange that
+        /// autograd differentiates (<see cref="ProcessGroup.AllReduceSumWithGradient"/> over a table in which each rank
+        /// fills its own row; its backward pass exchanges the gradients once more) and combined as Chan et al.'s
+        /// parallel variance, which does not cancel as E[x^2] - E[x]^2 can: one all-reduce per batch norm forward and
+        /// one backward, as PyTorch's SyncBatchNorm (an all-gather, then an all-reduce in its backward kernel).
         /// </summary>
         private Tensor Synchronised(Tensor input, ProcessGroup group, double factor)
         {
@@ -276,27 +276,44 @@ namespace QuakePrune.Torch.Modules
             var channels = Enumerable.Range(0, (int)input.dim()).Where(d => d != 1).Select(d => (long)d).ToArray();
             var shape = Enumerable.Repeat(1L, (int)input.dim()).ToArray();
             shape[1] = num_features;
-            // The rows' count rides along with the sums (one exchange; no gradient reaches it), exact in float32 up to
-            // 2^24 values per channel and within float32's rounding beyond.
-            var localCount = full(
-                [1],
-                (double)(input.numel() / Math.Max(1, input.shape[1])),
-                input.dtype,
-                input.device
-            );
-            var totals = group.AllReduceSumWithGradient(cat([input.sum(channels), localCount]));
-            var n = totals[num_features].item<double>();
+            var localCount = (double)(input.numel() / Math.Max(1, input.shape[1]));
+            // A rank with no rows adds nothing (its mean and variance would be NaN).
+            var row =
+                localCount > 0
+                    ? cat([
+                        input.mean(channels),
+                        input.var(channels, unbiased: false),
+                        full([1], localCount, input.dtype, input.device),
+                    ])
+                    : zeros([2 * num_features + 1], input.dtype, input.device);
+            var width = 2 * num_features + 1;
+            var table = cat([
+                zeros([group.Rank, width], input.dtype, input.device),
+                row.unsqueeze(0),
+                zeros([group.Size - group.Rank - 1, width], input.dtype, input.device),
+            ]);
+            var gathered = group.AllReduceSumWithGradient(table);
+            var counts = gathered.narrow(1, 2 * num_features, 1);
+            var n = counts.sum().item<double>();
             if (n <= 1)
                 throw new ArgumentException(
                     $"{GetType().Name}: expected more than 1 value per channel when training over {group.Size} ranks, got {n}",
                     nameof(input)
                 );
-            var mean = totals.narrow(0, 0, num_features) / n;
-            var centred = input - mean.view(shape);
-            var variance = group.AllReduceSumWithGradient((centred * centred).sum(channels)) / n;
-            var output = centred * (variance + eps).rsqrt().view(shape);
+            var (means, variances) = (
+                gathered.narrow(1, 0, num_features),
+                gathered.narrow(1, num_features, num_features)
+            );
+            var mean = (means * counts).sum(0) / n;
+            var variance = ((variances + (means - mean).square()) * counts).sum(0) / n;
+            // y = x * scale + shift, the form the plain CPU kernel computes.
+            var scale = (variance + eps).rsqrt();
             if (affine)
-                output = output * weight!.view(shape) + bias!.view(shape);
+                scale = scale * weight!;
+            var shift = -mean * scale;
+            if (affine)
+                shift = shift + bias!;
+            var output = input * scale.view(shape) + shift.view(shape);
             if (track_running_stats)
                 using (no_grad())
                 {
