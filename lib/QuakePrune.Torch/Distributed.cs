@@ -119,15 +119,6 @@ public sealed class ProcessGroup : IDisposable
         );
 
     /// <summary>
-    /// The sum of <paramref name="tensor"/> over every rank, as a new tensor that autograd differentiates: the backward
-    /// pass sums the output's gradients over the ranks too (torch.distributed.nn's all_reduce), since each rank's loss
-    /// then depends on every rank's input. Every rank must call it, and its backward pass, in the same order; the group
-    /// must outlive the backward pass.
-    /// </summary>
-    public Tensor AllReduceSumWithGradient(Tensor tensor) =>
-        new(Native.qp_pg_allreduce_sum_with_gradient(handle, tensor.Handle));
-
-    /// <summary>
     /// Copies rank <paramref name="root"/>'s <paramref name="tensor"/> into every other rank's, in place.
     /// </summary>
     public void Broadcast(Tensor tensor, int root = 0)
@@ -217,9 +208,6 @@ internal static partial class Native
 
     [LibraryImport(Lib)]
     internal static partial int qp_pg_allreduce_sum(GroupHandle pg, TensorHandle tensor);
-
-    [LibraryImport(Lib)]
-    internal static partial IntPtr qp_pg_allreduce_sum_with_gradient(GroupHandle pg, TensorHandle tensor);
 
     [LibraryImport(Lib)]
     internal static partial int qp_pg_allreduce_coalesced_sum(GroupHandle pg, ReadOnlySpan<IntPtr> tensors, long n);

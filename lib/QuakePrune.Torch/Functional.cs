@@ -97,6 +97,40 @@ public static partial class torch
                     )
                 );
 
+            /// <summary>
+            /// The batch norm kernel's backward pass for an output normalised with the given
+            /// <paramref name="mean"/> and (biased) <paramref name="variance"/> as constants: the input's gradient
+            /// (grad * weight / sqrt(variance + eps)), the weight's (the sum of grad times the normalised input) and
+            /// the bias's (the sum of grad), per channel. A synchronised batch norm adds the rest itself.
+            /// </summary>
+            internal static (Tensor Input, Tensor Weight, Tensor Bias) batch_norm_backward(
+                Tensor grad,
+                Tensor input,
+                Tensor weight,
+                Tensor mean,
+                Tensor variance,
+                double eps
+            )
+            {
+                Native.Check(
+                    Native.qp_native_batch_norm_backward(
+                        grad.Handle,
+                        input.Handle,
+                        weight.Handle,
+                        mean.Handle,
+                        variance.Handle,
+                        TensorHandle.Undefined,
+                        TensorHandle.Undefined,
+                        0,
+                        eps,
+                        out var gradInput,
+                        out var gradWeight,
+                        out var gradBias
+                    )
+                );
+                return (new Tensor(gradInput), new Tensor(gradWeight), new Tensor(gradBias));
+            }
+
             public static Tensor linear(Tensor input, Tensor weight, Tensor? bias = null) =>
                 new(Native.qp_linear(input.Handle, weight.Handle, Optional(bias)));
 

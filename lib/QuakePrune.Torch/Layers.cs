@@ -264,64 +264,111 @@ namespace QuakePrune.Torch.Modules
         }
 
         /// <summary>
-        /// Batch norm over every rank's batch. Each rank's mean, variance and count are gathered in one exchange that
-        /// autograd differentiates (<see cref="ProcessGroup.AllReduceSumWithGradient"/> over a table in which each rank
-        /// fills its own row; its backward pass exchanges the gradients once more) and combined as Chan et al.'s
-        /// parallel variance, which does not cancel as E[x^2] - E[x]^2 can: one all-reduce per batch norm forward and
-        /// one backward, as PyTorch's SyncBatchNorm (an all-gather, then an all-reduce in its backward kernel).
+        /// Batch norm over every rank's batch (<see cref="SynchronisedBatchNorm"/>), and the running statistics
+        /// updated from its mean and variance as the plain kernel updates them from its own.
         /// </summary>
         private Tensor Synchronised(Tensor input, ProcessGroup group, double factor)
         {
             using var scope = NewDisposeScope();
-            var channels = Enumerable.Range(0, (int)input.dim()).Where(d => d != 1).Select(d => (long)d).ToArray();
-            var shape = Enumerable.Repeat(1L, (int)input.dim()).ToArray();
-            shape[1] = num_features;
-            var localCount = (double)(input.numel() / Math.Max(1, input.shape[1]));
-            // A rank with no rows adds nothing (its mean and variance would be NaN).
-            var row =
-                localCount > 0
-                    ? cat([
-                        input.mean(channels),
-                        input.var(channels, unbiased: false),
-                        full([1], localCount, input.dtype, input.device),
-                    ])
-                    : zeros([2 * num_features + 1], input.dtype, input.device);
-            var width = 2 * num_features + 1;
-            var table = cat([
-                zeros([group.Rank, width], input.dtype, input.device),
-                row.unsqueeze(0),
-                zeros([group.Size - group.Rank - 1, width], input.dtype, input.device),
-            ]);
-            var gathered = group.AllReduceSumWithGradient(table);
-            var counts = gathered.narrow(1, 2 * num_features, 1);
-            var n = counts.sum().item<double>();
-            if (n <= 1)
-                throw new ArgumentException(
-                    $"{GetType().Name}: expected more than 1 value per channel when training over {group.Size} ranks, got {n}",
-                    nameof(input)
-                );
-            var (means, variances) = (
-                gathered.narrow(1, 0, num_features),
-                gathered.narrow(1, num_features, num_features)
-            );
-            var mean = (means * counts).sum(0) / n;
-            var variance = ((variances + (means - mean).square()) * counts).sum(0) / n;
-            // y = x * scale + shift, the form the plain CPU kernel computes.
-            var scale = (variance + eps).rsqrt();
-            if (affine)
-                scale = scale * weight!;
-            var shift = -mean * scale;
-            if (affine)
-                shift = shift + bias!;
-            var output = input * scale.view(shape) + shift.view(shape);
+            var function = new SynchronisedBatchNorm(group, eps);
+            var outputs = function.Apply(3, affine ? [input, weight!, bias!] : [input]);
             if (track_running_stats)
                 using (no_grad())
                 {
-                    running_mean!.mul_(1 - factor).add_(mean.detach() * factor);
+                    var n = function.Count;
+                    running_mean!.mul_(1 - factor).add_(outputs[1].detach() * factor);
                     // The running variance is the unbiased one, as the plain kernel keeps it.
-                    running_var!.mul_(1 - factor).add_(variance.detach() * (factor * n / (n - 1)));
+                    running_var!.mul_(1 - factor).add_(outputs[2].detach() * (factor * n / (n - 1)));
                 }
-            return output.MoveToOuterScope();
+            return outputs[0].MoveToOuterScope();
+        }
+    }
+
+    /// <summary>
+    /// Batch norm of (input, weight, bias) (or of the input alone) with the statistics of every rank's rows, as
+    /// PyTorch's SyncBatchNorm computes it. Forward: each rank's per-channel mean, variance and count are gathered in
+    /// one all-reduce (a table in which each rank fills its row) and combined as a parallel variance (Chan et al.),
+    /// which does not cancel as E[x^2] - E[x]^2 can; the kernel then normalises with them. Backward: the kernel's
+    /// backward pass with those statistics gives this rank's part and the per-channel sums of the gradient and of its
+    /// product with the normalised input; one all-reduce of the sums adds what the other ranks' rows contribute through
+    /// the shared mean and variance. Outputs: the normalised input, the mean and the (biased) variance.
+    /// </summary>
+    internal sealed class SynchronisedBatchNorm(ProcessGroup group, double eps) : AutogradFunction
+    {
+        private Tensor input = null!;
+        private Tensor scale = null!;
+        private Tensor mean = null!;
+        private Tensor variance = null!;
+        private bool affine;
+
+        /// <summary>Values per channel over all ranks.</summary>
+        public double Count { get; private set; }
+
+        protected override Tensor[] Forward(Tensor[] inputs)
+        {
+            input = Keep(inputs[0]);
+            affine = inputs.Length == 3;
+            var channels = input.shape[1];
+            var reduced = Enumerable.Range(0, (int)input.dim()).Where(d => d != 1).Select(d => (long)d).ToArray();
+            var localCount = (double)(input.numel() / Math.Max(1, channels));
+            var table = zeros([group.Size, 2 * channels + 1], input.dtype, input.device);
+            // A rank without rows adds nothing (its mean and variance would be NaN).
+            if (localCount > 0)
+                table
+                    .select(0, group.Rank)
+                    .copy_(
+                        cat([
+                            input.mean(reduced),
+                            input.var(reduced, unbiased: false),
+                            full([1], localCount, input.dtype, input.device),
+                        ])
+                    );
+            group.AllReduceSum(table);
+            var counts = table.narrow(1, 2 * channels, 1);
+            Count = counts.sum().item<double>();
+            if (Count <= 1)
+                throw new ArgumentException(
+                    $"batch norm expects more than 1 value per channel when training over {group.Size} ranks, got {Count}"
+                );
+            var (means, variances) = (table.narrow(1, 0, channels), table.narrow(1, channels, channels));
+            mean = Keep((means * counts).sum(0) / Count);
+            variance = Keep(((variances + (means - mean).square()) * counts).sum(0) / Count);
+            scale = Keep(affine ? inputs[1] : ones([channels], input.dtype, input.device));
+            var output = nn.functional.batch_norm(
+                input,
+                mean,
+                variance,
+                scale,
+                affine ? inputs[2] : null,
+                training: false,
+                momentum: 0,
+                eps: eps
+            );
+            return [output, mean.clone(), variance.clone()];
+        }
+
+        protected override Tensor?[] Backward(Tensor[] outputGradients)
+        {
+            var (gradInput, gradScale, gradShift) = nn.functional.batch_norm_backward(
+                outputGradients[0],
+                input,
+                scale,
+                mean,
+                variance,
+                eps
+            );
+            // Over every rank: the sum of the gradient, and of its product with the normalised input.
+            var sums = cat([gradShift, gradScale]);
+            group.AllReduceSum(sums);
+            var channels = mean.shape[0];
+            var invstd = (variance + eps).rsqrt();
+            var shape = Enumerable.Repeat(1L, (int)input.dim()).ToArray();
+            shape[1] = channels;
+            // The input's gradient: this rank's part, minus what the shared mean and variance pass on, x * c1 + c2.
+            var c1 = -scale * invstd.square() * sums.narrow(0, channels, channels) / Count;
+            var c2 = -scale * invstd * sums.narrow(0, 0, channels) / Count - mean * c1;
+            gradInput.addcmul_(input, c1.view(shape)).add_(c2.view(shape));
+            return affine ? [gradInput, gradScale, gradShift] : [gradInput];
         }
     }
 

@@ -646,6 +646,22 @@ internal static partial class Native
     );
 
     [LibraryImport(Lib)]
+    internal static partial int qp_native_batch_norm_backward(
+        TensorHandle gradOut,
+        TensorHandle input,
+        TensorHandle weight,
+        TensorHandle runningMean,
+        TensorHandle runningVar,
+        TensorHandle saveMean,
+        TensorHandle saveInvstd,
+        int train,
+        double eps,
+        out IntPtr gradInput,
+        out IntPtr gradWeight,
+        out IntPtr gradBias
+    );
+
+    [LibraryImport(Lib)]
     internal static partial IntPtr qp_batch_norm(
         TensorHandle input,
         TensorHandle weight,

@@ -14,6 +14,7 @@
 #include <ATen/Version.h>
 #include <c10/core/GradMode.h>
 #include <c10/core/InferenceMode.h>
+#include <torch/csrc/autograd/custom_function.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
 #ifdef QP_WITH_CUDA
@@ -117,6 +118,8 @@ QP_API void qp_tensor_free(qp_tensor t) {
 }
 QP_API int64_t qp_live_tensors() { return live_tensors.load(std::memory_order_relaxed); }
 QP_API qp_tensor qp_undefined() { QP_TENSOR(at::Tensor()) }
+// A second handle to the same tensor (what a callback hands back to the shim, which frees it).
+QP_API qp_tensor qp_tensor_new_handle(qp_tensor t) { QP_TENSOR(*t) }
 QP_API int32_t qp_defined(qp_tensor t) { return t->defined() ? 1 : 0; }
 
 // ---- build and runtime --------------------------------------------------------------------------
@@ -389,6 +392,15 @@ QP_API qp_tensor qp_batch_norm(qp_tensor input, qp_tensor weight, qp_tensor bias
   QP_TENSOR(at::batch_norm(*input, opt(weight), opt(bias), opt(running_mean), opt(running_var), training != 0, momentum, eps,
                            at::globalContext().userEnabledCuDNN()))
 }
+// The batch norm kernel's backward pass: (grad_input, grad_weight, grad_bias). With train = 0 it treats running_mean and
+// running_var as the statistics the output was normalised with (a synchronised batch norm's, gathered over the ranks).
+QP_API int32_t qp_native_batch_norm_backward(qp_tensor grad_out, qp_tensor input, qp_tensor weight, qp_tensor running_mean,
+                                             qp_tensor running_var, qp_tensor save_mean, qp_tensor save_invstd, int32_t train,
+                                             double eps, qp_tensor* out_input, qp_tensor* out_weight, qp_tensor* out_bias) {
+  QP_GUARD(-1, auto r = at::native_batch_norm_backward(*grad_out, *input, opt(weight), opt(running_mean), opt(running_var),
+                                                       opt(save_mean), opt(save_invstd), train != 0, eps, {true, true, true});
+           *out_input = wrap(std::get<0>(r)); *out_weight = wrap(std::get<1>(r)); *out_bias = wrap(std::get<2>(r)); return 0;)
+}
 QP_API qp_tensor qp_linear(qp_tensor input, qp_tensor weight, qp_tensor bias) { QP_TENSOR(at::linear(*input, *weight, opt(bias))) }
 QP_API qp_tensor qp_max_pool2d(qp_tensor input, const int64_t* kernel, const int64_t* stride, const int64_t* padding,
                                const int64_t* dilation, int32_t ceil_mode) {
@@ -487,13 +499,76 @@ QP_API qp_tensor qp_mkldnn_convolution(qp_tensor input, qp_tensor weight, qp_ten
 QP_API int32_t qp_cudnn_is_available() { return at::globalContext().hasCuDNN() ? 1 : 0; }
 QP_API void qp_set_cudnn_benchmark(int32_t enabled) { at::globalContext().setBenchmarkCuDNN(enabled != 0); }
 
+// ---- functions written in C#: autograd nodes whose forward and backward passes are callbacks --------
+// What torch.autograd.Function is in Python. A callback gets new handles it owns (the inputs, or the outputs' gradients)
+// and answers with new handles the shim takes over (nullptr: an undefined tensor, no gradient); it returns 0, or -1
+// after qp_set_callback_error. `state` is the C# object's handle: released through `release` when autograd frees the
+// node, at once when no graph was recorded, so the C# side never outlives or dangles behind the node.
+typedef int32_t (*qp_fn_callback)(void* state, const qp_tensor* in, int64_t n_in, qp_tensor* out, int64_t n_out);
+typedef void (*qp_fn_release)(void* state);
+
+namespace {
+thread_local std::string callback_error;
+
+struct CallbackState : torch::CustomClassHolder {
+  CallbackState(void* state, qp_fn_release release) : state(state), release(release) {}
+  ~CallbackState() override { release(state); }
+  void* state;
+  qp_fn_release release;
+};
+
+torch::autograd::variable_list call_back(int64_t callback, void* state, const torch::autograd::variable_list& in, int64_t n_out) {
+  std::vector<qp_tensor> handles;
+  handles.reserve(in.size());
+  for (const auto& t : in) handles.push_back(wrap(t));
+  std::vector<qp_tensor> out(static_cast<size_t>(n_out), nullptr);
+  auto status = reinterpret_cast<qp_fn_callback>(callback)(state, handles.data(), static_cast<int64_t>(handles.size()), out.data(), n_out);
+  torch::autograd::variable_list result;
+  for (auto h : out) {
+    result.push_back(h != nullptr ? *h : at::Tensor());
+    qp_tensor_free(h);
+  }
+  if (status != 0) throw std::runtime_error(callback_error);
+  return result;
+}
+
+struct CSharpFunction : torch::autograd::Function<CSharpFunction> {
+  static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, at::TensorList inputs, int64_t forward,
+                                                int64_t backward, int64_t release, int64_t state, int64_t n_outputs) {
+    auto holder = c10::make_intrusive<CallbackState>(reinterpret_cast<void*>(state), reinterpret_cast<qp_fn_release>(release));
+    ctx->saved_data["state"] = c10::IValue::make_capsule(holder);
+    ctx->saved_data["backward"] = backward;
+    ctx->saved_data["inputs"] = static_cast<int64_t>(inputs.size());
+    return call_back(forward, holder->state, inputs.vec(), n_outputs);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    auto holder = ctx->saved_data["state"].toCapsule();
+    auto n_inputs = ctx->saved_data["inputs"].toInt();
+    auto result = call_back(ctx->saved_data["backward"].toInt(), static_cast<CallbackState*>(holder.get())->state, grads, n_inputs);
+    // No gradient for forward's other arguments (the callbacks, the state, the count).
+    result.resize(static_cast<size_t>(n_inputs) + 5);
+    return result;
+  }
+};
+}  // namespace
+
+QP_API void qp_set_callback_error(const char* message) { callback_error = message; }
+
+// Applies a C# function to n_inputs tensors, writing its n_outputs results (each a new handle) to outputs.
+QP_API int32_t qp_function_apply(qp_fn_callback forward, qp_fn_callback backward, qp_fn_release release, void* state,
+                                 const qp_tensor* inputs, int64_t n_inputs, qp_tensor* outputs, int64_t n_outputs) {
+  QP_GUARD(-1, auto results = CSharpFunction::apply(at::TensorList(tensor_list(inputs, n_inputs)), reinterpret_cast<int64_t>(forward),
+                                                    reinterpret_cast<int64_t>(backward), reinterpret_cast<int64_t>(release),
+                                                    reinterpret_cast<int64_t>(state), n_outputs);
+           for (size_t k = 0; k < results.size(); ++k) outputs[k] = wrap(results[k]); return 0;)
+}
+
 // ---- distributed: c10d's TCPStore and process groups (gloo; NCCL on CUDA builds) --------------
 // A store and a process group are opaque handles (heap intrusive_ptrs), freed by qp_store_free and qp_pg_free.
 // Collectives run synchronously (the call waits for the work) and in place; a timeout or a peer that left is an error.
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
-#include <torch/csrc/autograd/custom_function.h>
 #ifdef QP_WITH_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
@@ -547,31 +622,6 @@ QP_API int32_t qp_pg_allreduce_sum(qp_pg pg, qp_tensor t) {
 QP_API int32_t qp_pg_allreduce_coalesced_sum(qp_pg pg, const qp_tensor* tensors, int64_t n) {
   QP_STATUS(auto list = tensor_list(tensors, n); c10d::AllreduceCoalescedOptions o; o.reduceOp = c10d::ReduceOp::SUM;
             (*pg)->allreduce_coalesced(list, o)->wait())
-}
-// A sum over every rank that autograd differentiates: its gradient is the sum of the output's gradients over the
-// ranks, since every rank's loss depends on every rank's input through it. What synchronised batch norm is built from.
-// The group is held by raw pointer: it must outlive the backward pass (the caller's group lives for the whole run).
-namespace {
-struct AllReduceSumWithGradient : torch::autograd::Function<AllReduceSumWithGradient> {
-  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& input, int64_t group) {
-    ctx->saved_data["group"] = group;
-    return sum_over_ranks(input, group);
-  }
-  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
-                                                 torch::autograd::variable_list grad) {
-    return {sum_over_ranks(grad[0], ctx->saved_data["group"].toInt()), at::Tensor()};
-  }
-  static at::Tensor sum_over_ranks(const at::Tensor& t, int64_t group) {
-    std::vector<at::Tensor> list{t.detach().clone(at::MemoryFormat::Contiguous)};
-    c10d::AllreduceOptions o;
-    o.reduceOp = c10d::ReduceOp::SUM;
-    reinterpret_cast<c10d::ProcessGroup*>(group)->allreduce(list, o)->wait();
-    return list[0];
-  }
-};
-}  // namespace
-QP_API qp_tensor qp_pg_allreduce_sum_with_gradient(qp_pg pg, qp_tensor input) {
-  QP_TENSOR(AllReduceSumWithGradient::apply(*input, reinterpret_cast<int64_t>(pg->get())))
 }
 // Copies root's tensor into every other rank's, in place.
 QP_API int32_t qp_pg_broadcast(qp_pg pg, qp_tensor t, int32_t root) {

@@ -73,25 +73,6 @@ public class DistributedTests
             Assert.Equal(new[] { 7f, 7f, 7f, 7f }, values);
     }
 
-    [Fact]
-    public void All_reduce_with_gradient_sums_the_values_forward_and_the_gradients_backward()
-    {
-        var results = TwoRanks(group =>
-        {
-            var x = tensor(new[] { 1f + group.Rank, 2f }, requires_grad: true);
-            var y = group.AllReduceSumWithGradient(x);
-            // Rank r's loss weighs the sum by r + 1: each input's gradient is the sum of the weights, 1 + 2.
-            (y * (group.Rank + 1.0)).sum().backward();
-            return (Sum: y.ToArray<float>(), Grad: x.grad!.ToArray<float>(), Input: x.ToArray<float>());
-        });
-        foreach (var (sum, grad, _) in results)
-        {
-            Assert.Equal(new[] { 3f, 4f }, sum);
-            Assert.Equal(new[] { 3f, 3f }, grad);
-        }
-        Assert.Equal(new[] { 2f, 2f }, results[1].Input);
-    }
-
     public static TheoryData<long[]> BatchNormInputs => new() { new long[] { 8, 3, 5, 4 }, new long[] { 8, 3, 7 } };
 
     /// <summary>

@@ -11,7 +11,7 @@ public class GradientTests
     /// Checks d loss / d inputs[k] for every k, where loss = sum(f(inputs) * R) with a fixed random R,
     /// against (loss(x + h e_i) - loss(x - h e_i)) / 2h for every element i.
     /// </summary>
-    private static void CheckGradients(Func<Tensor[], Tensor> f, params Tensor[] inputs)
+    internal static void CheckGradients(Func<Tensor[], Tensor> f, params Tensor[] inputs)
     {
         using var scope = NewDisposeScope();
         manual_seed(7);

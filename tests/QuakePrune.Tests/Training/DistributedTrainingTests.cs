@@ -35,7 +35,9 @@ public sealed class DistributedTrainingTests : IDisposable
         Assert.Equal(2, AssertEqualAndTrained(one, two, "running."));
     }
 
-    /// <summary>Runs the worker as two gloo ranks and as one process; returns the files each run's rank 0 wrote.</summary>
+    /// <summary>
+    /// Runs the worker as two gloo ranks and as one process; returns the files each run's rank 0 wrote.
+    /// </summary>
     private (IReadOnlyDictionary<string, Tensor> One, IReadOnlyDictionary<string, Tensor> Two) TwoRanksAndOne(
         bool syncBatchNorm
     )

@@ -78,7 +78,9 @@ public static class DistributedWorker
         return 0;
     }
 
-    /// <summary>A convolution and a linear layer; with <paramref name="batchNorm"/>, a batch norm between them.</summary>
+    /// <summary>
+    /// A convolution and a linear layer; with <paramref name="batchNorm"/>, a batch norm between them.
+    /// </summary>
     private static QuakePrune.Torch.Modules.Sequential Model(bool batchNorm) =>
         batchNorm
             ? nn.Sequential(
