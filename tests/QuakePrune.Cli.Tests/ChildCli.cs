@@ -67,6 +67,7 @@ public static class ChildCli
         using var child = Start(args);
         var err = new StringBuilder();
         using var seen = new ManualResetEventSlim(afterLine is null);
+        var found = afterLine is null;
         var reader = new Thread(() =>
         {
             while (child.StandardError.ReadLine() is { } line)
@@ -74,8 +75,14 @@ public static class ChildCli
                 lock (err)
                     err.AppendLine(line);
                 if (afterLine is not null && line.StartsWith(afterLine, StringComparison.Ordinal))
+                {
+                    found = true;
                     seen.Set();
+                }
             }
+            // At the end of the run, found or not: a run that ended without the line fails the test now, not after the
+            // wait.
+            seen.Set();
         })
         {
             IsBackground = true,
@@ -92,6 +99,8 @@ public static class ChildCli
             child.Kill(entireProcessTree: true);
             throw new TimeoutException($"no line '{afterLine}' within 120 s: {Err()}");
         }
+        if (!found)
+            throw new InvalidOperationException($"the run ended (exit {child.ExitCode}) before '{afterLine}': {Err()}");
         Thread.Sleep(delayMs);
         Signal(child, signal);
         if (!child.WaitForExit(TimeSpan.FromSeconds(60)))
