@@ -29,18 +29,22 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ "$nproc" -gt 1 ]; then
+  # Rank 0's line of `bench-train --nproc` at size $1, the cores shared among the processes; more options after it.
+  ranks() {
+    local size=$1; shift
+    "$root/quakeprune" bench-train --size "${size}x${size}" --batch 32 --steps "$steps" \
+      --threads $((threads / nproc > 0 ? threads / nproc : 1)) --nproc "$nproc" "$@" | sed -n 's/^\[rank 0\] //p'
+  }
   results=$(mktemp)
   trap 'rm -f "$results"' EXIT
   for round in $(seq "$rounds"); do
     for s in $sizes; do
       line=$("$root/quakeprune" bench-train --size "${s}x${s}" --batch 32 --steps "$steps" --threads "$threads")
       echo "$line"; echo "one $s $line" >>"$results"
-      line=$("$root/quakeprune" bench-train --size "${s}x${s}" --batch 32 --steps "$steps" --threads $((threads / nproc > 0 ? threads / nproc : 1)) \
-        --nproc "$nproc" | sed -n 's/^\[rank 0\] //p')
+      line=$(ranks "$s")
       echo "$line"; echo "ddp $s $line" >>"$results"
       if [ "$sync_bn" = 1 ]; then
-        line=$("$root/quakeprune" bench-train --size "${s}x${s}" --batch 32 --steps "$steps" --threads $((threads / nproc > 0 ? threads / nproc : 1)) \
-          --nproc "$nproc" --sync-bn | sed -n 's/^\[rank 0\] //p')
+        line=$(ranks "$s" --sync-bn)
         echo "$line"; echo "sync $s $line" >>"$results"
       fi
     done

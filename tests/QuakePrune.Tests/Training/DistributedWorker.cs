@@ -82,23 +82,15 @@ public static class DistributedWorker
     /// A convolution and a linear layer; with <paramref name="batchNorm"/>, a batch norm between them.
     /// </summary>
     private static QuakePrune.Torch.Modules.Sequential Model(bool batchNorm) =>
-        batchNorm
-            ? nn.Sequential(
-                // No bias before a batch norm, which subtracts it again (its gradient is 0), as in a ResNet.
-                nn.Conv2d(TinyImages.Channels, 4, 3, padding: 1, bias: false),
-                nn.BatchNorm2d(4),
-                nn.ReLU(),
-                nn.AdaptiveAvgPool2d(1),
-                nn.Flatten(),
-                nn.Linear(4, 2)
-            )
-            : nn.Sequential(
-                nn.Conv2d(TinyImages.Channels, 4, 3, padding: 1),
-                nn.ReLU(),
-                nn.AdaptiveAvgPool2d(1),
-                nn.Flatten(),
-                nn.Linear(4, 2)
-            );
+        nn.Sequential([
+            // No bias before a batch norm, which subtracts it again (its gradient is 0), as in a ResNet.
+            nn.Conv2d(TinyImages.Channels, 4, 3, padding: 1, bias: !batchNorm),
+            .. (batchNorm ? new nn.Module<Tensor, Tensor>[] { nn.BatchNorm2d(4) } : []),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(4, 2),
+        ]);
 
     private static Dictionary<string, Tensor> Snapshot(nn.Module model) =>
         model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone().DetachFromDisposeScope());
